@@ -1,0 +1,54 @@
+// buildApp(registry): the Fastify instance with every surface, without listen(). Tests use
+// inject() or listen on port 0.
+
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { awsJsonRoutes, sendAwsError } from './protocols/aws/aws-json.js';
+import { identityStoreApi } from './protocols/aws/identitystore.js';
+import { organizationsApi } from './protocols/aws/organizations.js';
+import { ssoAdminApi } from './protocols/aws/sso-admin.js';
+import type { Registry } from './registry.js';
+import { ping } from './store/sql/core-stores.js';
+
+export function buildApp(reg: Registry): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: reg.log as unknown as FastifyBaseLogger,
+    disableRequestLogging: true,
+    genReqId: () => reg.newRequestId(),
+    bodyLimit: 1024 * 1024,
+    trustProxy: false,
+  });
+
+  app.get('/healthz', async (_req, reply) => {
+    await ping(reg.database.db);
+    return reply.send({ status: 'ok' });
+  });
+
+  awsJsonRoutes(app, {
+    credentials: reg.credentials,
+    newRequestId: reg.newRequestId,
+    services: [identityStoreApi(reg), ssoAdminApi(reg), organizationsApi(reg)],
+  });
+
+  // Errors raised before a route runs (too large, unparseable, unsupported media type) still get
+  // an AWS-shaped body; nothing here reveals internals.
+  app.setErrorHandler((err: { statusCode?: number; code?: string }, request, reply) => {
+    reply.header('x-amzn-requestid', request.id);
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return sendAwsError(reply, { status: 413, type: 'RequestEntityTooLargeException', message: 'The request body exceeds 1 MiB.' });
+    }
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return sendAwsError(reply, { status: 415, type: 'UnsupportedMediaTypeException', message: 'The Content-Type is not supported.' });
+    }
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return sendAwsError(reply, { status: err.statusCode, type: 'SerializationException', message: 'The request could not be read.' });
+    }
+    request.log.error({ err }, 'unhandled error');
+    return sendAwsError(reply, { status: 500, type: 'InternalServerException', message: 'An internal error occurred.' });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendAwsError(reply.header('x-amzn-requestid', request.id), { status: 404, type: 'UnknownOperationException', message: 'No such route.' }),
+  );
+
+  return app;
+}

@@ -1,0 +1,76 @@
+// Every change runs through `audited`: the change and its audit event commit in one transaction.
+// A refused change leaves a failure event of its own; a rolled-back change leaves none.
+
+import type { Clock } from '../shared/clock.js';
+import type { RequestContext } from '../shared/context.js';
+import { isDomainError } from '../shared/errors.js';
+import type { IdGenerator } from '../shared/ids.js';
+import type { Transactor } from '../shared/transactor.js';
+import { withoutSecrets, type AuditEvent } from './audit-event.js';
+import type { AuditStore } from './audit-store.js';
+
+export interface AuditDeps<S extends { audit: AuditStore }> {
+  tx: Transactor<S>;
+  clock: Clock;
+  ids: IdGenerator;
+}
+
+export interface AuditedAction<T> {
+  eventName: string;
+  requestParameters: unknown;
+  /** What to record of the result; defaults to nothing. */
+  responseElements?: (result: T) => unknown;
+}
+
+export function buildEvent(
+  ctx: RequestContext,
+  deps: { clock: Clock; ids: IdGenerator },
+  eventName: string,
+  requestParameters: unknown,
+  outcome: { responseElements?: unknown; errorCode?: string; errorMessage?: string },
+  readOnly = false,
+): AuditEvent {
+  return {
+    eventId: deps.ids.uuid(),
+    eventTime: deps.clock.now(),
+    eventSource: ctx.eventSource,
+    eventName,
+    awsRegion: ctx.region,
+    sourceIPAddress: ctx.sourceIp,
+    userAgent: ctx.userAgent,
+    userIdentity: ctx.principal,
+    requestParameters: withoutSecrets(requestParameters) ?? null,
+    responseElements: outcome.responseElements === undefined ? null : withoutSecrets(outcome.responseElements),
+    ...(outcome.errorCode ? { errorCode: outcome.errorCode, errorMessage: outcome.errorMessage } : {}),
+    requestID: ctx.requestId,
+    readOnly,
+    eventType: 'AwsApiCall',
+  };
+}
+
+export async function audited<S extends { audit: AuditStore }, T>(
+  deps: AuditDeps<S>,
+  ctx: RequestContext,
+  action: AuditedAction<T>,
+  change: (stores: S) => Promise<T>,
+): Promise<T> {
+  try {
+    return await deps.tx.transaction(async (stores) => {
+      const result = await change(stores);
+      await stores.audit.appendEvent(
+        buildEvent(ctx, deps, action.eventName, action.requestParameters, {
+          responseElements: action.responseElements?.(result),
+        }),
+      );
+      return result;
+    });
+  } catch (err) {
+    const errorCode = isDomainError(err) ? err.code : 'internal_error';
+    const errorMessage = isDomainError(err) ? err.message : 'internal error';
+    // The refused change is already rolled back; its failure is recorded on its own.
+    await deps.tx.transaction((stores) =>
+      stores.audit.appendEvent(buildEvent(ctx, deps, action.eventName, action.requestParameters, { errorCode, errorMessage })),
+    );
+    throw err;
+  }
+}

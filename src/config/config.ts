@@ -1,0 +1,85 @@
+// One zod schema for every setting. Values come from defaults, then a JSON config file, then
+// ATRIUM_* environment variables, then command-line flags; the later wins.
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+export const configSchema = z
+  .object({
+    /** Where the embedded SQLite file and the local master key live. */
+    dataDir: z.string().min(1).default('./data'),
+    /** postgres://… to use PostgreSQL; empty for embedded SQLite under dataDir. */
+    databaseUrl: z.string().optional(),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.coerce.number().int().min(0).max(65535).default(8080),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must look like us-east-1')
+      .default('us-east-1'),
+    /** The URL users reach Atrium at; defaults to http://host:port. */
+    publicUrl: z.string().url().optional(),
+    /** The local key provider's key-encryption key file; defaults to <dataDir>/master.key. */
+    keyFile: z.string().optional(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** How often an idle job worker looks for work that other processes queued. */
+    jobPollMs: z.coerce.number().int().min(10).max(60_000).default(250),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+const ENV: Record<string, keyof Config> = {
+  ATRIUM_DATA_DIR: 'dataDir',
+  ATRIUM_DATABASE_URL: 'databaseUrl',
+  ATRIUM_HOST: 'host',
+  ATRIUM_PORT: 'port',
+  ATRIUM_REGION: 'region',
+  ATRIUM_PUBLIC_URL: 'publicUrl',
+  ATRIUM_KEY_FILE: 'keyFile',
+  ATRIUM_LOG_LEVEL: 'logLevel',
+  ATRIUM_JOB_POLL_MS: 'jobPollMs',
+};
+
+export class ConfigError extends Error {}
+
+export function loadConfig(flags: Partial<Record<keyof Config, unknown>> = {}, env = process.env): Config {
+  const fromFile: Record<string, unknown> = {};
+  const file = env.ATRIUM_CONFIG;
+  if (file) {
+    try {
+      Object.assign(fromFile, JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>);
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+    }
+  }
+  const fromEnv: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(ENV)) {
+    if (env[name] !== undefined && env[name] !== '') fromEnv[key] = env[name];
+  }
+  const fromFlags = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+  const parsed = configSchema.safeParse({ ...fromFile, ...fromEnv, ...fromFlags });
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${detail}`);
+  }
+  return parsed.data;
+}
+
+export const publicUrlOf = (c: Config, port = c.port) =>
+  (c.publicUrl ?? `http://${c.host.includes(':') ? `[${c.host}]` : c.host}:${port}`).replace(/\/$/, '');
+export const keyFileOf = (c: Config) => c.keyFile ?? path.join(c.dataDir, 'master.key');
+export const sqliteFileOf = (c: Config) => path.join(c.dataDir, 'atrium.db');
+
+/** Settings that are legal but unsafe: said loudly at start-up. */
+export function configWarnings(c: Config): string[] {
+  const w: string[] = [];
+  if (c.host !== '127.0.0.1' && c.host !== 'localhost' && c.host !== '::1' && !(c.publicUrl ?? '').startsWith('https:')) {
+    w.push(`listening on ${c.host} without an https publicUrl: put Atrium behind TLS before users reach it`);
+  }
+  if (c.databaseUrl && !c.keyFile) {
+    w.push('PostgreSQL with the key file under dataDir: every process needs the same key file (set ATRIUM_KEY_FILE)');
+  }
+  return w;
+}

@@ -1,0 +1,143 @@
+// AWS Signature Version 4 verification, header form. The server hashes the body itself and never
+// trusts x-amz-content-sha256; signatures are compared in constant time.
+
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { DomainError } from '../shared/errors.js';
+
+export interface SignedRequest {
+  method: string;
+  /** Path as it arrived on the wire (still percent-encoded), without the query. */
+  path: string;
+  /** Raw query string without '?', or ''. */
+  query: string;
+  /** Lower-case header names. Repeated headers joined with ','. */
+  headers: Record<string, string | undefined>;
+  body: Buffer;
+}
+
+export interface ParsedAuthorization {
+  accessKeyId: string;
+  date: string;
+  region: string;
+  service: string;
+  signedHeaders: string[];
+  signature: string;
+  amzDate: string;
+}
+
+export const MAX_SKEW_MS = 15 * 60 * 1000;
+
+const authError = (code: string, message: string) => new DomainError('unauthenticated', code, message);
+
+/** Parse and check the shape of the Authorization header; no secret needed yet. */
+export function parseAuthorization(req: SignedRequest, expectedServices: readonly string[], now: number): ParsedAuthorization {
+  const header = req.headers.authorization;
+  if (!header) throw authError('auth.missing', 'Missing Authentication Token');
+  const m = /^AWS4-HMAC-SHA256 +Credential=([^,\s]+), *SignedHeaders=([^,\s]+), *Signature=([0-9a-f]{64})\s*$/.exec(header);
+  if (!m) {
+    throw authError('auth.incomplete', "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters in AWS4-HMAC-SHA256 form.");
+  }
+  const [, credential, signedHeaderList, signature] = m as unknown as [string, string, string, string];
+  const scope = credential.split('/');
+  if (scope.length !== 5 || scope[4] !== 'aws4_request') {
+    throw authError('auth.incomplete', 'Credential should be scoped to a valid region, service and aws4_request terminator.');
+  }
+  const [accessKeyId, date, region, service] = scope as [string, string, string, string];
+  if (!expectedServices.includes(service)) {
+    throw authError('auth.bad_scope', `Credential should be scoped to correct service: '${expectedServices[0]}'.`);
+  }
+  const amzDate = req.headers['x-amz-date'];
+  if (!amzDate || !/^\d{8}T\d{6}Z$/.test(amzDate)) throw authError('auth.incomplete', "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+  if (amzDate.slice(0, 8) !== date) throw authError('auth.bad_scope', 'Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP.');
+  const signedAt = Date.UTC(+amzDate.slice(0, 4), +amzDate.slice(4, 6) - 1, +amzDate.slice(6, 8), +amzDate.slice(9, 11), +amzDate.slice(11, 13), +amzDate.slice(13, 15));
+  if (Math.abs(now - signedAt) > MAX_SKEW_MS) {
+    throw authError('auth.expired', `Signature expired: ${amzDate} is now earlier or later than ${new Date(now).toISOString().replace(/[-:]|\.\d+/g, '')} by more than 15 min.`);
+  }
+  const signedHeaders = signedHeaderList.split(';');
+  if (!signedHeaders.includes('host')) throw authError('auth.incomplete', "'Host' must be a signed header.");
+  for (const h of signedHeaders) {
+    if (req.headers[h] === undefined) throw authError('auth.incomplete', `Signed header ${h} is missing from the request.`);
+  }
+  return { accessKeyId, date, region, service, signedHeaders, signature, amzDate };
+}
+
+const sha256hex = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** RFC 3986 encoding, as SigV4 wants it. */
+function uriEncode(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+}
+
+function canonicalPath(raw: string): string {
+  // Non-S3 services sign the path with each segment encoded once more than it was sent.
+  return raw
+    .split('/')
+    .map((seg) => uriEncode(safeDecode(seg)))
+    .map((seg) => uriEncode(seg))
+    .join('/') || '/';
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+function canonicalQuery(raw: string): string {
+  if (!raw) return '';
+  return raw
+    .split('&')
+    .filter((p) => p.length > 0)
+    .map((p) => {
+      const i = p.indexOf('=');
+      const k = i < 0 ? p : p.slice(0, i);
+      const v = i < 0 ? '' : p.slice(i + 1);
+      return [uriEncode(safeDecode(k.replace(/\+/g, '%20'))), uriEncode(safeDecode(v.replace(/\+/g, '%20')))] as const;
+    })
+    .sort(([ak, av], [bk, bv]) => (ak < bk ? -1 : ak > bk ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
+}
+
+export function canonicalRequest(req: SignedRequest, signedHeaders: string[]): string {
+  const headers = signedHeaders
+    .map((h) => `${h}:${(req.headers[h] ?? '').trim().replace(/\s+/g, ' ')}\n`)
+    .join('');
+  return [req.method.toUpperCase(), canonicalPath(req.path), canonicalQuery(req.query), headers, signedHeaders.join(';'), sha256hex(req.body)].join('\n');
+}
+
+/** Signing keys are cached per secret, day, region and service: four HMACs saved per request. */
+const signingKeys = new Map<string, Buffer>();
+
+function signingKey(secret: string, date: string, region: string, service: string): Buffer {
+  const cacheKey = `${sha256hex(secret)}/${date}/${region}/${service}`;
+  let key = signingKeys.get(cacheKey);
+  if (!key) {
+    const kDate = createHmac('sha256', 'AWS4' + secret).update(date).digest();
+    const kRegion = createHmac('sha256', kDate).update(region).digest();
+    const kService = createHmac('sha256', kRegion).update(service).digest();
+    key = createHmac('sha256', kService).update('aws4_request').digest();
+    if (signingKeys.size > 10_000) signingKeys.clear();
+    signingKeys.set(cacheKey, key);
+  }
+  return key;
+}
+
+export function signatureFor(req: SignedRequest, auth: ParsedAuthorization, secret: string): string {
+  const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
+  const stringToSign = ['AWS4-HMAC-SHA256', auth.amzDate, scope, sha256hex(canonicalRequest(req, auth.signedHeaders))].join('\n');
+  return createHmac('sha256', signingKey(secret, auth.date, auth.region, auth.service)).update(stringToSign).digest('hex');
+}
+
+export function verifySignature(req: SignedRequest, auth: ParsedAuthorization, secret: string): void {
+  const expected = Buffer.from(signatureFor(req, auth, secret), 'hex');
+  const given = Buffer.from(auth.signature, 'hex');
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+    throw authError(
+      'auth.signature_mismatch',
+      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+    );
+  }
+}

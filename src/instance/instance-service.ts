@@ -1,0 +1,82 @@
+// The instance: one Atrium deployment's identity center, its identity store id and settings.
+// There is exactly one; it is created by `atrium init` (or the first `serve`).
+
+import { audited, type AuditDeps, type AuditStore } from '../audit/index.js';
+import type { RequestContext } from '../shared/context.js';
+import { notFound } from '../shared/errors.js';
+import { newIdentityStoreId, newInstanceId } from '../shared/ids.js';
+import { DEFAULT_SETTINGS, type InstanceRecord, type InstanceStore } from './instance-store.js';
+
+type Stores = { instance: InstanceStore; audit: AuditStore };
+
+export class InstanceService {
+  private cached?: InstanceRecord;
+
+  constructor(private readonly deps: AuditDeps<Stores> & { read: { instance: InstanceStore } }) {}
+
+  /** The instance, or undefined before init. Cached: only its name ever changes. */
+  async find(): Promise<InstanceRecord | undefined> {
+    if (this.cached) return this.cached;
+    const found = await this.deps.read.instance.findInstance();
+    if (found) this.cached = found;
+    return found;
+  }
+
+  async get(): Promise<InstanceRecord> {
+    const found = await this.find();
+    if (!found) throw notFound('instance.not_found', 'No instance exists; run atrium init.', { resourceType: 'INSTANCE' });
+    return found;
+  }
+
+  /** Check that an InstanceArn from a request names this instance. */
+  async requireArn(instanceArn: string): Promise<InstanceRecord> {
+    const instance = await this.get();
+    if (instance.instanceArn !== instanceArn) {
+      throw notFound('instance.not_found', `Instance ${instanceArn} does not exist.`, { resourceType: 'INSTANCE', resourceId: instanceArn });
+    }
+    return instance;
+  }
+
+  /** Check that an IdentityStoreId from a request names this instance's identity store. */
+  async requireIdentityStore(identityStoreId: string): Promise<InstanceRecord> {
+    const instance = await this.get();
+    if (instance.identityStoreId !== identityStoreId) {
+      throw notFound('identitystore.not_found', `Identity store ${identityStoreId} does not exist.`, {
+        resourceType: 'IDENTITY_STORE',
+        resourceId: identityStoreId,
+      });
+    }
+    return instance;
+  }
+
+  async create(ctx: RequestContext, ownerAccountId: string, region: string): Promise<InstanceRecord> {
+    const instanceId = newInstanceId(this.deps.ids);
+    const record: InstanceRecord = {
+      instanceArn: `arn:aws:sso:::instance/${instanceId}`,
+      instanceId,
+      identityStoreId: newIdentityStoreId(this.deps.ids),
+      ownerAccountId,
+      name: null,
+      region,
+      status: 'ACTIVE',
+      createdAt: this.deps.clock.now(),
+      settings: DEFAULT_SETTINGS,
+    };
+    await audited(
+      this.deps,
+      ctx,
+      { eventName: 'CreateInstance', requestParameters: { ownerAccountId, region }, responseElements: () => ({ instanceArn: record.instanceArn, identityStoreId: record.identityStoreId }) },
+      (s) => s.instance.insertInstance(record),
+    );
+    this.cached = record;
+    return record;
+  }
+
+  async updateName(ctx: RequestContext, instanceArn: string, name: string | null): Promise<void> {
+    await this.requireArn(instanceArn);
+    await audited(this.deps, ctx, { eventName: 'UpdateInstance', requestParameters: { instanceArn, name } }, (s) =>
+      s.instance.updateInstanceName(instanceArn, name),
+    );
+    this.cached = undefined;
+  }
+}

@@ -1,0 +1,96 @@
+// awsJson1_1 framing: POST / with X-Amz-Target, SigV4 on every call, strict input validation,
+// and AWS-shaped errors for everything that can go wrong, including bodies that never parse.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodError } from 'zod';
+import type { CredentialService } from '../../credentials/index.js';
+import type { RequestContext } from '../../shared/context.js';
+import { DomainError } from '../../shared/errors.js';
+import { toAwsError, type AwsError } from './errors.js';
+import type { AwsJsonService } from './operation.js';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+const JSON_TYPES = ['application/x-amz-json-1.1', 'application/x-amz-json-1.0'];
+
+export function sendAwsError(reply: FastifyReply, e: AwsError, contentType = 'application/x-amz-json-1.1'): FastifyReply {
+  return reply
+    .code(e.status)
+    .header('x-amzn-errortype', e.type)
+    .header('content-type', contentType)
+    .send(JSON.stringify({ __type: e.type, message: e.message, Message: e.message, ...e.fields }));
+}
+
+/** AWS phrases constraint failures as "N validation errors detected: …"; so do we. */
+export function validationMessage(err: ZodError): string {
+  const parts = err.issues.slice(0, 5).map((i) => {
+    const where = i.path.length ? `'${i.path.join('.')}'` : 'the request';
+    return `Value at ${where} failed to satisfy constraint: ${i.message}`;
+  });
+  const n = err.issues.length;
+  return `${n} validation error${n === 1 ? '' : 's'} detected: ${parts.join('; ')}`;
+}
+
+export interface AwsJsonDeps {
+  credentials: CredentialService;
+  services: AwsJsonService[];
+  newRequestId: () => string;
+}
+
+export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
+  const byPrefix = new Map(deps.services.map((s) => [s.targetPrefix, s]));
+
+  for (const type of JSON_TYPES) {
+    app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
+  }
+
+  app.post('/', async (request: FastifyRequest, reply: FastifyReply) => {
+    const requestId = request.id;
+    reply.header('x-amzn-requestid', requestId);
+    const target = request.headers['x-amz-target'];
+    const [prefix, operationName] = typeof target === 'string' ? target.split('.', 2) : [];
+    const service = prefix ? byPrefix.get(prefix) : undefined;
+    const operation = service && operationName ? service.operations[operationName] : undefined;
+    if (!service || !operation || !Object.hasOwn(service.operations, operationName as string)) {
+      return sendAwsError(reply, { status: 400, type: 'UnknownOperationException', message: 'The requested operation is not recognized by the service.' });
+    }
+    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const contentType = request.headers['content-type'] ?? '';
+    if (!JSON_TYPES.some((t) => contentType.startsWith(t))) {
+      return sendAwsError(reply, { status: 400, type: 'SerializationException', message: `Content-Type must be ${JSON_TYPES[0]}.` });
+    }
+    try {
+      const [path, query = ''] = request.raw.url!.split('?', 2) as [string, string?];
+      const principal = await deps.credentials.authenticate(
+        { method: request.method, path, query, headers: request.headers as Record<string, string | undefined>, body },
+        service.signingNames,
+      );
+      let parsedJson: unknown;
+      try {
+        parsedJson = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+      } catch {
+        return sendAwsError(reply, { status: 400, type: 'SerializationException', message: 'The request body is not valid JSON.' });
+      }
+      if (parsedJson === null || typeof parsedJson !== 'object' || Array.isArray(parsedJson)) {
+        return sendAwsError(reply, { status: 400, type: 'SerializationException', message: 'The request body must be a JSON object.' });
+      }
+      const input = operation.input.safeParse(parsedJson);
+      if (!input.success) {
+        return sendAwsError(reply, { status: 400, type: 'ValidationException', message: validationMessage(input.error) });
+      }
+      const { region, ...who } = principal;
+      const ctx: RequestContext = {
+        requestId,
+        sourceIp: request.ip,
+        userAgent: request.headers['user-agent'] ?? '',
+        region,
+        eventSource: service.eventSource,
+        principal: who,
+      };
+      const result = await operation.handle(input.data, ctx);
+      return reply.header('content-type', 'application/x-amz-json-1.1').send(JSON.stringify(result ?? {}));
+    } catch (err) {
+      if (!(err instanceof DomainError)) request.log.error({ err, target }, 'unexpected error in AWS operation');
+      return sendAwsError(reply, toAwsError(err, service.errorOverride));
+    }
+  });
+}

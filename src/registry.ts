@@ -1,0 +1,93 @@
+// The composition root: the only place that picks concrete implementations and wires them together.
+
+import { randomUUID } from 'node:crypto';
+import { AccessService } from './access/index.js';
+import { keyFileOf, sqliteFileOf, type Config } from './config/config.js';
+import { CredentialService } from './credentials/index.js';
+import { Envelope, LocalKeyProvider, type KeyProvider } from './crypto/index.js';
+import { DirectoryService } from './directory/index.js';
+import { InstanceService } from './instance/index.js';
+import { OrganizationService } from './organization/index.js';
+import { systemClock, type Clock } from './shared/clock.js';
+import { cryptoIds, type IdGenerator } from './shared/ids.js';
+import { JobWorker } from './shared/jobs.js';
+import { createLogger, type Logger } from './shared/logger.js';
+import { openDatabase, type OpenedDatabase } from './store/database.js';
+import { migrateToLatest } from './store/migrations/index.js';
+import { SqlTransactor, storesFor, type Stores } from './store/stores.js';
+
+export interface Registry {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  ids: IdGenerator;
+  database: OpenedDatabase;
+  read: Stores;
+  envelope: Envelope;
+  jobs: JobWorker;
+  instance: InstanceService;
+  credentials: CredentialService;
+  directory: DirectoryService;
+  organization: OrganizationService;
+  access: AccessService;
+  newRequestId: () => string;
+  close(): Promise<void>;
+}
+
+export interface RegistryOptions {
+  clock?: Clock;
+  ids?: IdGenerator;
+  log?: Logger;
+  keyProvider?: KeyProvider;
+  /** Start the background job worker (serve does; one-shot CLI commands do not). */
+  startJobs?: boolean;
+}
+
+export async function createRegistry(config: Config, opts: RegistryOptions = {}): Promise<Registry> {
+  const clock = opts.clock ?? systemClock;
+  const ids = opts.ids ?? cryptoIds;
+  const log = opts.log ?? createLogger(config.logLevel);
+  const database = openDatabase({ databaseUrl: config.databaseUrl, sqliteFile: sqliteFileOf(config) });
+  try {
+    await migrateToLatest(database.db as never, database.dialect);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const read = storesFor(database.db, database.dialect);
+  const tx = new SqlTransactor(database.db, database.dialect);
+  const keyProvider = opts.keyProvider ?? LocalKeyProvider.fromFile(keyFileOf(config), true);
+  const envelope = new Envelope(keyProvider, read.dataKeys, () => clock.now());
+  const jobs = new JobWorker({ jobs: read.jobs, clock, ids, log }, { pollMs: config.jobPollMs });
+  const base = { tx, read, clock, ids, wakeJobs: () => jobs.wake() };
+
+  const instance = new InstanceService(base);
+  const credentials = new CredentialService({ ...base, envelope });
+  const directory = new DirectoryService({ ...base, instance });
+  const organization = new OrganizationService(base);
+  const access = new AccessService({ ...base, instance, principals: directory, accounts: organization });
+  organization.registerJobs(jobs);
+  access.registerJobs(jobs);
+  if (opts.startJobs) jobs.start();
+
+  return {
+    config,
+    log,
+    clock,
+    ids,
+    database,
+    read,
+    envelope,
+    jobs,
+    instance,
+    credentials,
+    directory,
+    organization,
+    access,
+    newRequestId: () => randomUUID(),
+    async close() {
+      await jobs.stop();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,47 @@
+// The one catalogue of domain errors. Every protocol adapter maps these to its own wire shape;
+// `message` is safe to show a client, and internal causes never travel with it.
+
+export type ErrorKind =
+  | 'not_found'
+  | 'already_exists'
+  | 'invalid_argument'
+  | 'failed_precondition'
+  | 'permission_denied'
+  | 'unauthenticated'
+  | 'quota_exceeded'
+  | 'throttled'
+  | 'internal';
+
+export interface ErrorDetails {
+  /** AWS-style resource type for not_found (USER, GROUP, GROUP_MEMBERSHIP, PERMISSION_SET …). */
+  resourceType?: string;
+  resourceId?: string;
+  /** Conflict reason (UNIQUENESS_CONSTRAINT_VIOLATION, CONCURRENT_MODIFICATION). */
+  reason?: string;
+}
+
+export class DomainError extends Error {
+  override readonly name = 'DomainError';
+  constructor(
+    readonly kind: ErrorKind,
+    /** Stable machine code, e.g. `directory.user_not_found`. Adapters may map it to a specific wire name. */
+    readonly code: string,
+    message: string,
+    readonly details: ErrorDetails = {},
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (code: string, message: string, details?: ErrorDetails) =>
+  new DomainError('not_found', code, message, details);
+export const alreadyExists = (code: string, message: string, details?: ErrorDetails) =>
+  new DomainError('already_exists', code, message, { reason: 'UNIQUENESS_CONSTRAINT_VIOLATION', ...details });
+export const invalidArgument = (code: string, message: string) => new DomainError('invalid_argument', code, message);
+export const failedPrecondition = (code: string, message: string, details?: ErrorDetails) =>
+  new DomainError('failed_precondition', code, message, details);
+export const quotaExceeded = (code: string, message: string) => new DomainError('quota_exceeded', code, message);
+
+export function isDomainError(err: unknown): err is DomainError {
+  return err instanceof DomainError;
+}

@@ -1,0 +1,53 @@
+// Identifier formats that match AWS's, so that clients and tooling accept them.
+// Randomness is injected (IdGenerator) so that tests can be deterministic.
+
+import { randomBytes, randomUUID } from 'node:crypto';
+
+export interface IdGenerator {
+  /** `n` random bytes. */
+  bytes(n: number): Buffer;
+  uuid(): string;
+}
+
+export const cryptoIds: IdGenerator = { bytes: (n) => randomBytes(n), uuid: () => randomUUID() };
+
+export const hex = (ids: IdGenerator, chars: number) => ids.bytes(Math.ceil(chars / 2)).toString('hex').slice(0, chars);
+
+const LOWER_ALNUM = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** Unbiased characters from an alphabet whose size divides 256. */
+function fromAlphabet(ids: IdGenerator, alphabet: string, length: number): string {
+  if (256 % alphabet.length === 0) {
+    return [...ids.bytes(length)].map((b) => alphabet[b % alphabet.length]).join('');
+  }
+  // Rejection sampling keeps the distribution uniform for other alphabet sizes.
+  const limit = 256 - (256 % alphabet.length);
+  let out = '';
+  while (out.length < length) {
+    for (const b of ids.bytes(length * 2)) {
+      if (b < limit && out.length < length) out += alphabet[b % alphabet.length];
+    }
+  }
+  return out;
+}
+
+export const newInstanceId = (ids: IdGenerator) => `ssoins-${hex(ids, 16)}`;
+export const newIdentityStoreId = (ids: IdGenerator) => `d-${hex(ids, 10)}`;
+export const newOrganizationId = (ids: IdGenerator) => `o-${fromAlphabet(ids, LOWER_ALNUM, 10)}`;
+export const newRootId = (ids: IdGenerator) => `r-${fromAlphabet(ids, LOWER_ALNUM, 4)}`;
+export const newOrganizationalUnitId = (ids: IdGenerator, rootId: string) =>
+  `ou-${rootId.slice(2)}-${fromAlphabet(ids, LOWER_ALNUM, 8)}`;
+export const newCreateAccountRequestId = (ids: IdGenerator) => `car-${hex(ids, 32)}`;
+export const newPermissionSetId = (ids: IdGenerator) => `ps-${hex(ids, 16)}`;
+/** 12 decimal digits, never starting with 0 so that no tool strips it. */
+export function newAccountId(ids: IdGenerator): string {
+  const digits = [...ids.bytes(24)].filter((b) => b < 250).map((b) => b % 10);
+  const first = (digits[0] ?? 1) % 9 + 1;
+  return String(first) + digits.slice(1, 12).join('').padEnd(11, '7');
+}
+/** Identity-store principal ids look like `<10 hex of the store>-<uuid>`, as on AWS. */
+export const newPrincipalId = (ids: IdGenerator, identityStoreId: string) => `${identityStoreId.slice(2)}-${ids.uuid()}`;
+export const newAccessKeyId = (ids: IdGenerator, prefix: 'AKIA' | 'ASIA') => prefix + fromAlphabet(ids, BASE32, 16);
+export const newSecretAccessKey = (ids: IdGenerator) =>
+  ids.bytes(30).toString('base64').replace(/[^A-Za-z0-9]/g, 'A').slice(0, 40);

@@ -1,0 +1,63 @@
+// The Kysely database: table types, opening either dialect, and the error shapes both dialects
+// share. Only store/ imports Kysely; the domain sees its own ports.
+
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { CoreTables } from './schema/core.js';
+import type { DirectoryTables } from './schema/directory.js';
+import type { OrganizationTables } from './schema/organization.js';
+import type { AccessTables } from './schema/access.js';
+
+export interface Database extends CoreTables, DirectoryTables, OrganizationTables, AccessTables {}
+
+export type Dialect = 'sqlite' | 'postgres';
+export type Db = Kysely<Database>;
+
+export interface OpenedDatabase {
+  db: Db;
+  dialect: Dialect;
+  /** Where it is, with no password: for start-up messages. */
+  location: string;
+  close(): Promise<void>;
+}
+
+export function openDatabase(opts: { databaseUrl?: string; sqliteFile: string }): OpenedDatabase {
+  if (opts.databaseUrl) {
+    const url = opts.databaseUrl;
+    if (!/^postgres(ql)?:\/\//.test(url)) throw new Error('databaseUrl must start with postgres:// or postgresql://');
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: 10,
+      // int8 columns hold epoch milliseconds and counters; they fit a JS number.
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === 20 ? (v: string) => Number(v) : (pg.types.getTypeParser(oid, format) as unknown)) as typeof pg.types.getTypeParser,
+      },
+    });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, dialect: 'postgres', location: url.replace(/\/\/[^@/]*@/, '//'), close: () => db.destroy() };
+  }
+  mkdirSync(path.dirname(opts.sqliteFile), { recursive: true, mode: 0o700 });
+  const sqlite = new SqliteDatabase(opts.sqliteFile);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: 'sqlite', location: opts.sqliteFile, close: () => db.destroy() };
+}
+
+/** A unique or primary-key violation, in either dialect. */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** A foreign-key violation, in either dialect. */
+export function isForeignKeyViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}

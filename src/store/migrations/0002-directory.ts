@@ -1,0 +1,6 @@
+// 0002-directory: tables of the directory module.
+
+import type { Kysely } from 'kysely';
+import type { MigrationContext } from './context.js';
+
+export async function up(_db: Kysely<unknown>, _ctx: MigrationContext): Promise<void> {}

@@ -1,0 +1,35 @@
+// Numbered, forward-only migrations. Each file owns one module's tables; never edit one that
+// has shipped, add the next number instead.
+
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { Dialect } from '../database.js';
+import type { MigrationContext } from './context.js';
+import * as m0001 from './0001-core.js';
+import * as m0002 from './0002-directory.js';
+import * as m0003 from './0003-organization.js';
+import * as m0004 from './0004-access.js';
+
+type Step = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> };
+const STEPS: Record<string, Step> = {
+  '0001-core': m0001,
+  '0002-directory': m0002,
+  '0003-organization': m0003,
+  '0004-access': m0004,
+};
+
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  const ctx: MigrationContext = { dialect };
+  const provider: MigrationProvider = {
+    getMigrations: () =>
+      Promise.resolve(
+        Object.fromEntries(
+          Object.entries(STEPS).map(([name, step]): [string, Migration] => [name, { up: (d) => step.up(d, ctx) }]),
+        ),
+      ),
+  };
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`migration ${failed} failed: ${(error as Error).message}`);
+  }
+}

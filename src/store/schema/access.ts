@@ -1,0 +1,3 @@
+// Tables owned by the access domain module.
+
+export interface AccessTables {}

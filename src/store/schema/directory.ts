@@ -1,0 +1,3 @@
+// Tables owned by the directory domain module.
+
+export interface DirectoryTables {}

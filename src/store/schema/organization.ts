@@ -1,0 +1,3 @@
+// Tables owned by the organization domain module.
+
+export interface OrganizationTables {}
