@@ -14,7 +14,7 @@ import { JobWorker } from './shared/jobs.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { openDatabase, type OpenedDatabase } from './store/database.js';
 import { migrateToLatest } from './store/migrations/index.js';
-import { SqlTransactor, storesFor, type Stores } from './store/stores.js';
+import { SqlTransactor, contextualDb, storesFor, type Stores } from './store/stores.js';
 
 export interface Registry {
   config: Config;
@@ -54,7 +54,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     await database.close();
     throw err;
   }
-  const read = storesFor(database.db, database.dialect);
+  const read = storesFor(contextualDb(database.db), database.dialect);
   const tx = new SqlTransactor(database.db, database.dialect);
   const keyProvider = opts.keyProvider ?? LocalKeyProvider.fromFile(keyFileOf(config), true);
   const envelope = new Envelope(keyProvider, read.dataKeys, () => clock.now());

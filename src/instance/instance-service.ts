@@ -73,10 +73,10 @@ export class InstanceService {
   }
 
   async updateName(ctx: RequestContext, instanceArn: string, name: string | null): Promise<void> {
-    await this.requireArn(instanceArn);
-    await audited(this.deps, ctx, { eventName: 'UpdateInstance', requestParameters: { instanceArn, name } }, (s) =>
-      s.instance.updateInstanceName(instanceArn, name),
-    );
+    await audited(this.deps, ctx, { eventName: 'UpdateInstance', requestParameters: { instanceArn, name } }, async (s) => {
+      await this.requireArn(instanceArn);
+      await s.instance.updateInstanceName(instanceArn, name);
+    });
     this.cached = undefined;
   }
 }

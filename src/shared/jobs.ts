@@ -22,13 +22,15 @@ export interface JobStore {
 }
 
 export type JobHandler = (payload: unknown, job: JobRecord) => Promise<void>;
+/** Called once when a job has failed its last attempt, so the request it serves can say FAILED. */
+export type JobGiveUp = (payload: unknown, error: string) => Promise<void>;
 
 export interface JobLogger {
   error(obj: object, msg: string): void;
 }
 
 export class JobWorker {
-  private readonly handlers = new Map<string, JobHandler>();
+  private readonly handlers = new Map<string, { run: JobHandler; giveUp?: JobGiveUp }>();
   private timer?: NodeJS.Timeout;
   private running = false;
   private again = false;
@@ -43,8 +45,8 @@ export class JobWorker {
     this.workerId = `w-${deps.ids.uuid().slice(0, 8)}`;
   }
 
-  register(kind: string, handler: JobHandler): void {
-    this.handlers.set(kind, handler);
+  register(kind: string, run: JobHandler, giveUp?: JobGiveUp): void {
+    this.handlers.set(kind, { run, giveUp });
   }
 
   start(): void {
@@ -109,13 +111,16 @@ export class JobWorker {
       const handler = this.handlers.get(job.kind);
       try {
         if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
-        await handler(job.payload, job);
+        await handler.run(job.payload, job);
         await this.deps.jobs.completeJob(job.id, this.deps.clock.now());
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         const attempts = job.attempts + 1;
-        if (attempts >= (this.opts.maxAttempts ?? 5)) {
+        if (!handler || attempts >= (this.opts.maxAttempts ?? 5)) {
           await this.deps.jobs.failJob(job.id, this.deps.clock.now(), message);
+          await handler?.giveUp?.(job.payload, message).catch((e: unknown) =>
+            this.deps.log.error({ jobId: job.id, err: e instanceof Error ? e.message : String(e) }, 'job give-up hook failed'),
+          );
         } else {
           await this.deps.jobs.retryJob(job.id, this.deps.clock.now(), this.deps.clock.now() + 2 ** attempts * 500, message);
         }

@@ -1,6 +1,7 @@
 // Every store port, implemented over one Kysely executor; and the transactor that binds them all
 // to one transaction. The registry hands these to the domain services.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Kysely } from 'kysely';
 import type { Transactor } from '../shared/transactor.js';
 import type { Database, Db, Dialect } from './database.js';
@@ -42,12 +43,33 @@ export function storesFor(db: Kysely<Database>, dialect: Dialect): Stores {
   };
 }
 
+/** The transaction the current async call chain runs in, if any. */
+const currentTransaction = new AsyncLocalStorage<Kysely<Database>>();
+
+/**
+ * A Db that runs on the current transaction when there is one. Read stores are built on it, so a
+ * read made inside a transaction sees its writes, and, on SQLite's single connection, cannot
+ * deadlock waiting for the connection that the transaction holds.
+ */
+export function contextualDb(db: Db): Db {
+  return new Proxy(db, {
+    get(target, prop) {
+      const active = currentTransaction.getStore() ?? target;
+      const value: unknown = Reflect.get(active, prop, active);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(active) : value;
+    },
+  });
+}
+
 export class SqlTransactor implements Transactor<Stores> {
   constructor(
     private readonly db: Db,
     private readonly dialect: Dialect,
   ) {}
   transaction<T>(fn: (stores: Stores) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((trx) => fn(storesFor(trx, this.dialect)));
+    // A transaction started inside another joins it: one unit of work, one commit.
+    const outer = currentTransaction.getStore();
+    if (outer) return fn(storesFor(outer, this.dialect));
+    return this.db.transaction().execute((trx) => currentTransaction.run(trx, () => fn(storesFor(trx, this.dialect))));
   }
 }

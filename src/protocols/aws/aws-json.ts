@@ -75,7 +75,7 @@ export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
       }
       const input = operation.input.safeParse(parsedJson);
       if (!input.success) {
-        return sendAwsError(reply, { status: 400, type: 'ValidationException', message: validationMessage(input.error) });
+        return sendAwsError(reply, { status: 400, type: service.validationErrorType ?? 'ValidationException', message: validationMessage(input.error) });
       }
       const { region, ...who } = principal;
       const ctx: RequestContext = {

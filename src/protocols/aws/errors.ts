@@ -1,7 +1,7 @@
 // The one mapper from domain errors to AWS's error shape: the X-Amzn-ErrorType header, a body
 // {"__type", "message"} and the status from the service model. Internal causes never go out.
 
-import { DomainError, isDomainError } from '../../shared/errors.js';
+import { isDomainError, type DomainError } from '../../shared/errors.js';
 
 export interface AwsError {
   status: number;

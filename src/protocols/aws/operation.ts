@@ -29,6 +29,8 @@ export interface AwsJsonService {
   /** CloudTrail eventSource, e.g. identitystore.amazonaws.com. */
   eventSource: string;
   operations: Record<string, Operation>;
+  /** The exception for input that fails the schema; Organizations calls it InvalidInputException. */
+  validationErrorType?: string;
   /** Service-specific exception names (Organizations has its own). */
   errorOverride?: (e: DomainError) => AwsError | undefined;
 }

@@ -1,0 +1,73 @@
+// Shared bench helpers: spawn processes, sign AWS requests, measure. Benchmarks print their
+// figures and never assert on wall time; ratios against a same-run baseline are what we compare.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { cpus, totalmem } from 'node:os';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { signatureFor } from '../dist/credentials/sigv4.js';
+
+export const ROOT = path.resolve(import.meta.dirname, '..');
+export const BIN = path.join(ROOT, 'bin/atrium.js');
+
+export function machine() {
+  return { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30) };
+}
+
+export function runJson(args, env = {}) {
+  return JSON.parse(execFileSync(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8' }));
+}
+
+/** Start a process and wait until GET url/healthz (or /) answers 200; returns {child, ms}. */
+export async function startAndWait(args, port, healthPath = '/healthz', env = {}) {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, args, { env: { ...process.env, ATRIUM_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  for (;;) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}${healthPath}`);
+      if (r.status === 200) break;
+    } catch {
+      /* not yet */
+    }
+    if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${child.exitCode}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return { child, ms: performance.now() - t0 };
+}
+
+export async function stop(child) {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+}
+
+export function rssMiB(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : undefined;
+}
+
+const SERVICES = { AWSIdentityStore: 'identitystore', SWBExternalService: 'sso', AWSOrganizationsV20161128: 'organizations' };
+
+/** Headers for a SigV4-signed awsJson1_1 call. */
+export function signedHeaders(port, creds, target, body) {
+  const service = SERVICES[target.split('.')[0]];
+  const amzDate = new Date().toISOString().replace(/[-:]|\.\d+/g, '');
+  const headers = { host: `127.0.0.1:${port}`, 'content-type': 'application/x-amz-json-1.1', 'x-amz-date': amzDate, 'x-amz-target': target };
+  const auth = { accessKeyId: creds.accessKeyId, date: amzDate.slice(0, 8), region: 'us-east-1', service, signedHeaders: ['content-type', 'host', 'x-amz-date', 'x-amz-target'], amzDate };
+  const signature = signatureFor({ method: 'POST', path: '/', query: '', headers, body: Buffer.from(body) }, auth, creds.secretAccessKey);
+  headers.authorization = `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/${auth.date}/us-east-1/${service}/aws4_request, SignedHeaders=${auth.signedHeaders.join(';')}, Signature=${signature}`;
+  return headers;
+}
+
+export async function call(port, creds, target, input) {
+  const body = JSON.stringify(input);
+  const res = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers: signedHeaders(port, creds, target, body), body });
+  const json = await res.json();
+  if (res.status !== 200) throw new Error(`${target} failed: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+export function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}

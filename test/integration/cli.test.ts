@@ -1,0 +1,125 @@
+// The CLI contract that tools rely on: `atrium init --json` and `atrium serve`, on both databases.
+
+import { ListInstancesCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli, startServe, type ServeProcess } from '../helpers/cli.js';
+import { dialects, freshPostgresDatabase } from '../helpers/server.js';
+
+interface InitJson {
+  instanceArn: string;
+  identityStoreId: string;
+  managementAccountId: string;
+  adminAccessKeyId: string;
+  adminSecretAccessKey: string | null;
+  startUrl: string;
+  region: string;
+}
+
+const dirs: string[] = [];
+const servers: ServeProcess[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.stop()));
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const d = mkdtempSync(path.join(tmpdir(), 'atrium-cli-'));
+  dirs.push(d);
+  return d;
+}
+
+async function storageArgs(dialect: string): Promise<string[]> {
+  const dataDir = tempDir();
+  return dialect === 'postgres' ? ['--data-dir', dataDir, '--database-url', await freshPostgresDatabase()] : ['--data-dir', dataDir];
+}
+
+async function init(args: string[], env: Record<string, string> = {}): Promise<InitJson> {
+  const r = await runCli(['init', ...args, '--json'], env);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  const lines = r.stdout.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  return JSON.parse(lines[0]!) as InitJson;
+}
+
+const listInstances = (url: string, accessKeyId: string, secretAccessKey: string) =>
+  new SSOAdminClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 }).send(
+    new ListInstancesCommand({}),
+  );
+
+describe.each(dialects())('atrium CLI on %s', (dialect) => {
+  it('init is idempotent, prints AWS-shaped ids, and never prints an old secret again', async () => {
+    const args = await storageArgs(dialect);
+    const first = await init([...args, '--region', 'eu-west-1']);
+    expect(first.instanceArn).toMatch(/^arn:aws:sso:::instance\/ssoins-[0-9a-f]{16}$/);
+    expect(first.identityStoreId).toMatch(/^d-[0-9a-f]{10}$/);
+    expect(first.managementAccountId).toMatch(/^\d{12}$/);
+    expect(first.adminAccessKeyId).toMatch(/^AKIA[A-Z2-7]{16}$/);
+    expect(first.adminSecretAccessKey).toMatch(/^[A-Za-z0-9]{40}$/);
+    expect(first.region).toBe('eu-west-1');
+    expect(first.startUrl).toMatch(/^http:\/\/.+\/start$/);
+
+    const second = await init(args);
+    expect(second).toEqual({ ...first, adminSecretAccessKey: null });
+  });
+
+  it('--rotate-admin-key issues a new key and the old one stops working', async () => {
+    const args = await storageArgs(dialect);
+    const first = await init(args);
+    const rotated = await init([...args, '--rotate-admin-key']);
+    expect(rotated.instanceArn).toBe(first.instanceArn);
+    expect(rotated.adminAccessKeyId).not.toBe(first.adminAccessKeyId);
+    expect(rotated.adminSecretAccessKey).toMatch(/^[A-Za-z0-9]{40}$/);
+
+    const server = await startServe(args);
+    servers.push(server);
+    expect(server.banner).not.toContain('AWS_SECRET_ACCESS_KEY');
+    const ok = await listInstances(server.url, rotated.adminAccessKeyId, rotated.adminSecretAccessKey!);
+    expect(ok.Instances?.[0]?.InstanceArn).toBe(first.instanceArn);
+    await expect(listInstances(server.url, first.adminAccessKeyId, first.adminSecretAccessKey!)).rejects.toMatchObject({
+      name: 'UnrecognizedClientException',
+    });
+  });
+
+  it('serve initialises an empty store, prints the credentials once, answers /healthz, and keeps data across a restart', async () => {
+    const args = await storageArgs(dialect);
+    const server = await startServe(args);
+    servers.push(server);
+    const key = /AWS_ACCESS_KEY_ID=(\S+)/.exec(server.banner)?.[1];
+    const secret = /AWS_SECRET_ACCESS_KEY=(\S+)/.exec(server.banner)?.[1];
+    expect(key).toMatch(/^AKIA/);
+    expect(secret).toHaveLength(40);
+    expect(server.banner).toContain(`AWS_ENDPOINT_URL=${server.url}`);
+    const health = await fetch(`${server.url}/healthz`);
+    expect(health.status).toBe(200);
+    const before = await listInstances(server.url, key!, secret!);
+    await server.stop();
+
+    const again = await startServe(args);
+    servers.push(again);
+    expect(again.banner).not.toContain('AWS_SECRET_ACCESS_KEY');
+    const after = await listInstances(again.url, key!, secret!);
+    expect(after.Instances?.[0]?.InstanceArn).toBe(before.Instances?.[0]?.InstanceArn);
+  });
+});
+
+describe('atrium CLI settings', () => {
+  it('ATRIUM_* environment variables mirror the flags', async () => {
+    const dataDir = tempDir();
+    const viaEnv = await init([], { ATRIUM_DATA_DIR: dataDir, ATRIUM_REGION: 'ap-southeast-2' });
+    expect(viaEnv.region).toBe('ap-southeast-2');
+    const viaFlag = await init(['--data-dir', dataDir]);
+    expect(viaFlag.instanceArn).toBe(viaEnv.instanceArn);
+    expect(statSync(path.join(dataDir, 'master.key')).mode & 0o077).toBe(0);
+  });
+
+  it('rejects bad settings with a clear message and exit code 2', async () => {
+    const r = await runCli(['init', '--data-dir', tempDir(), '--region', 'moon', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/region: must look like us-east-1/);
+    expect(r.stdout).toBe('');
+  });
+});
