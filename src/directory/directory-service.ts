@@ -1,19 +1,369 @@
 // Users, groups and memberships of the identity store, with AWS identitystore's rules.
 // One domain for every surface: the identitystore API, SCIM and the portal all come through here.
 
-import type { AuditStore } from '../audit/index.js';
+import { audited, type AuditStore } from '../audit/index.js';
 import type { InstanceService } from '../instance/index.js';
+import type { RequestContext } from '../shared/context.js';
+import { invalidArgument, notFound } from '../shared/errors.js';
+import { newPrincipalId } from '../shared/ids.js';
+import { decodeToken, pageOf, type Page } from '../shared/pagination.js';
 import type { ServiceDeps } from '../shared/service-deps.js';
-import type { DirectoryStore } from './directory-store.js';
+import {
+  checkExtensionNames,
+  checkExternalIds,
+  checkGroupProfile,
+  checkUserExtensions,
+  checkUserProfile,
+  updatedGroupProfile,
+  updatedUserProfile,
+  type AttributeOperation,
+} from './attributes.js';
+import { concurrentModification, groupNotFound, membershipNotFound, principalNotFound, userNotFound } from './directory-errors.js';
+import type {
+  DirectoryStore,
+  ExternalId,
+  GroupRecord,
+  KeysetQuery,
+  MembershipRecord,
+  PrincipalType,
+  Stamp,
+  UserRecord,
+} from './directory-store.js';
 
 export type DirectoryStores = { directory: DirectoryStore; audit: AuditStore };
+
+export interface NewUser {
+  /** Unchecked attributes, named as in UserProfile. */
+  profile: Record<string, unknown>;
+  extensions?: Record<string, unknown>;
+  /** Set by SCIM provisioning; the identitystore API has no way to set them. */
+  externalIds?: ExternalId[];
+}
+
+export interface NewGroup {
+  profile: Record<string, unknown>;
+  externalIds?: ExternalId[];
+}
+
+export interface ListQuery {
+  maxResults?: number;
+  nextToken?: string;
+}
+
+/** An exact-match filter of ListUsers / ListGroups. */
+export interface AttributeFilter {
+  attributePath: string;
+  attributeValue: string;
+}
+
+export type AlternateIdentifier = { externalId: ExternalId } | { uniqueAttribute: { attributePath: string; attributeValue: unknown } };
+
+export interface MembershipCheck {
+  groupId: string;
+  userId: string;
+  membershipExists: boolean;
+}
+
+const DEFAULT_PAGE_SIZE = 100;
+const HIDDEN = 'HIDDEN_DUE_TO_SECURITY_REASONS';
+
+/** Personal data stays out of the audit log: which attributes were sent is kept, not their values. */
+const hidden = (attributes: object) => Object.fromEntries(Object.keys(attributes).map((k) => [k, HIDDEN]));
+const hiddenOperations = (operations: readonly AttributeOperation[]) =>
+  operations.map((o) => ({ attributePath: o.attributePath, attributeValue: HIDDEN }));
+
+function keysetOf(q: ListQuery): KeysetQuery {
+  const position = decodeToken(q.nextToken);
+  if (position && typeof position.a !== 'string') throw invalidArgument('pagination.invalid_token', 'The NextToken is not valid.');
+  return { after: position?.a as string | undefined, limit: q.maxResults ?? DEFAULT_PAGE_SIZE };
+}
+
+/** Rows fetched with one extra beyond the page, cut to a page whose token is the last key. */
+const pageAfter = <T>(rows: T[], k: KeysetQuery, keyOf: (row: T) => string): Page<T> => pageOf(rows, k.limit, (row) => ({ a: keyOf(row) }));
+
+function filterValue(filter: AttributeFilter | undefined, path: string): string | undefined {
+  if (!filter) return undefined;
+  if (filter.attributePath.toLowerCase() !== path.toLowerCase()) {
+    throw invalidArgument('directory.invalid_filter', `Filtering is supported on ${path} only.`);
+  }
+  return filter.attributeValue;
+}
 
 export class DirectoryService {
   constructor(private readonly deps: ServiceDeps<DirectoryStores> & { instance: InstanceService }) {}
 
-  /** Used by access/ to check an assignment's principal. */
-  async principalExists(_identityStoreId: string, _type: 'USER' | 'GROUP', _id: string): Promise<boolean> {
-    await Promise.resolve(this.deps);
-    return false;
+  private get read(): DirectoryStore {
+    return this.deps.read.directory;
   }
+
+  private stamp(ctx: RequestContext): Stamp {
+    return { at: this.deps.clock.now(), by: ctx.principal.arn ?? ctx.principal.principalId };
+  }
+
+  private async requireStore(identityStoreId: string): Promise<void> {
+    await this.deps.instance.requireIdentityStore(identityStoreId);
+  }
+
+  /** Resolve a UniqueAttribute by the finder registered for its (case-insensitive) path. */
+  private async findByUniqueAttribute(
+    attribute: { attributePath: string; attributeValue: unknown },
+    finders: Record<string, (value: string) => Promise<string | undefined>>,
+  ): Promise<string | undefined> {
+    const finder = finders[attribute.attributePath.toLowerCase()];
+    if (!finder) {
+      throw invalidArgument('directory.invalid_unique_attribute', `AttributePath must be one of: ${Object.keys(finders).join(', ')}.`);
+    }
+    if (typeof attribute.attributeValue !== 'string') {
+      throw invalidArgument('directory.invalid_unique_attribute', 'AttributeValue must be a string.');
+    }
+    return finder(attribute.attributeValue);
+  }
+
+  // ---- users ----
+
+  async createUser(ctx: RequestContext, identityStoreId: string, input: NewUser): Promise<string> {
+    return audited(
+      this.deps,
+      ctx,
+      {
+        eventName: 'CreateUser',
+        requestParameters: { identityStoreId, ...hidden(input.profile), ...(input.extensions ? { extensions: HIDDEN } : {}) },
+        responseElements: (userId) => ({ identityStoreId, userId }),
+      },
+      async (s) => {
+        await this.requireStore(identityStoreId);
+        const stamp = this.stamp(ctx);
+        const user: UserRecord = {
+          identityStoreId,
+          userId: newPrincipalId(this.deps.ids, identityStoreId),
+          profile: checkUserProfile(input.profile),
+          extensions: input.extensions && checkUserExtensions(input.extensions),
+          status: 'ENABLED',
+          externalIds: checkExternalIds(input.externalIds ?? []),
+          created: stamp,
+          updated: stamp,
+          version: 1,
+        };
+        await s.directory.insertUser(user);
+        return user.userId;
+      },
+    );
+  }
+
+  /** The user, with the extensions named in `extensionNames` (and no others). */
+  async describeUser(identityStoreId: string, userId: string, extensionNames: readonly string[] = []): Promise<UserRecord> {
+    await this.requireStore(identityStoreId);
+    checkExtensionNames(extensionNames);
+    const user = await this.read.findUser(identityStoreId, userId);
+    if (!user) throw userNotFound(userId);
+    return withExtensions(user, extensionNames);
+  }
+
+  async updateUser(ctx: RequestContext, identityStoreId: string, userId: string, operations: readonly AttributeOperation[]): Promise<void> {
+    await audited(
+      this.deps,
+      ctx,
+      { eventName: 'UpdateUser', requestParameters: { identityStoreId, userId, operations: hiddenOperations(operations) } },
+      async (s) => {
+        await this.requireStore(identityStoreId);
+        const user = await s.directory.findUser(identityStoreId, userId);
+        if (!user) throw userNotFound(userId);
+        const next = { ...user, profile: updatedUserProfile(user.profile, operations), updated: this.stamp(ctx), version: user.version + 1 };
+        if (!(await s.directory.updateUser(next))) throw concurrentModification();
+      },
+    );
+  }
+
+  async deleteUser(ctx: RequestContext, identityStoreId: string, userId: string): Promise<void> {
+    await audited(this.deps, ctx, { eventName: 'DeleteUser', requestParameters: { identityStoreId, userId } }, async (s) => {
+      await this.requireStore(identityStoreId);
+      if (!(await s.directory.deleteUser(identityStoreId, userId))) throw userNotFound(userId);
+    });
+  }
+
+  async listUsers(
+    identityStoreId: string,
+    q: ListQuery & { filter?: AttributeFilter; extensionNames?: readonly string[] },
+  ): Promise<Page<UserRecord>> {
+    await this.requireStore(identityStoreId);
+    const extensionNames = q.extensionNames ?? [];
+    checkExtensionNames(extensionNames);
+    const userName = filterValue(q.filter, 'UserName');
+    const k = keysetOf(q);
+    const rows = await this.read.listUsers(identityStoreId, { after: k.after, limit: k.limit + 1, userName });
+    const page = pageAfter(rows, k, (u) => u.userId);
+    return { ...page, items: page.items.map((u) => withExtensions(u, extensionNames)) };
+  }
+
+  async getUserId(identityStoreId: string, alternate: AlternateIdentifier): Promise<string> {
+    await this.requireStore(identityStoreId);
+    const userId =
+      'externalId' in alternate
+        ? await this.read.findIdByExternalId(identityStoreId, 'USER', alternate.externalId)
+        : await this.findByUniqueAttribute(alternate.uniqueAttribute, {
+            username: (v) => this.read.findUserIdByUserName(identityStoreId, v),
+            'emails.value': (v) => this.read.findUserIdByEmail(identityStoreId, v),
+          });
+    if (!userId) throw notFound('directory.user_not_found', 'No user matches the alternate identifier.', { resourceType: 'USER' });
+    return userId;
+  }
+
+  // ---- groups ----
+
+  async createGroup(ctx: RequestContext, identityStoreId: string, input: NewGroup): Promise<string> {
+    return audited(
+      this.deps,
+      ctx,
+      { eventName: 'CreateGroup', requestParameters: { identityStoreId, ...input.profile }, responseElements: (groupId) => ({ identityStoreId, groupId }) },
+      async (s) => {
+        await this.requireStore(identityStoreId);
+        const stamp = this.stamp(ctx);
+        const group: GroupRecord = {
+          identityStoreId,
+          groupId: newPrincipalId(this.deps.ids, identityStoreId),
+          profile: checkGroupProfile(input.profile),
+          externalIds: checkExternalIds(input.externalIds ?? []),
+          created: stamp,
+          updated: stamp,
+          version: 1,
+        };
+        await s.directory.insertGroup(group);
+        return group.groupId;
+      },
+    );
+  }
+
+  async describeGroup(identityStoreId: string, groupId: string): Promise<GroupRecord> {
+    await this.requireStore(identityStoreId);
+    const group = await this.read.findGroup(identityStoreId, groupId);
+    if (!group) throw groupNotFound(groupId);
+    return group;
+  }
+
+  async updateGroup(ctx: RequestContext, identityStoreId: string, groupId: string, operations: readonly AttributeOperation[]): Promise<void> {
+    await audited(this.deps, ctx, { eventName: 'UpdateGroup', requestParameters: { identityStoreId, groupId, operations } }, async (s) => {
+      await this.requireStore(identityStoreId);
+      const group = await s.directory.findGroup(identityStoreId, groupId);
+      if (!group) throw groupNotFound(groupId);
+      const next = { ...group, profile: updatedGroupProfile(group.profile, operations), updated: this.stamp(ctx), version: group.version + 1 };
+      if (!(await s.directory.updateGroup(next))) throw concurrentModification();
+    });
+  }
+
+  async deleteGroup(ctx: RequestContext, identityStoreId: string, groupId: string): Promise<void> {
+    await audited(this.deps, ctx, { eventName: 'DeleteGroup', requestParameters: { identityStoreId, groupId } }, async (s) => {
+      await this.requireStore(identityStoreId);
+      if (!(await s.directory.deleteGroup(identityStoreId, groupId))) throw groupNotFound(groupId);
+    });
+  }
+
+  async listGroups(identityStoreId: string, q: ListQuery & { filter?: AttributeFilter }): Promise<Page<GroupRecord>> {
+    await this.requireStore(identityStoreId);
+    const displayName = filterValue(q.filter, 'DisplayName');
+    const k = keysetOf(q);
+    const rows = await this.read.listGroups(identityStoreId, { after: k.after, limit: k.limit + 1, displayName });
+    return pageAfter(rows, k, (g) => g.groupId);
+  }
+
+  async getGroupId(identityStoreId: string, alternate: AlternateIdentifier): Promise<string> {
+    await this.requireStore(identityStoreId);
+    const groupId =
+      'externalId' in alternate
+        ? await this.read.findIdByExternalId(identityStoreId, 'GROUP', alternate.externalId)
+        : await this.findByUniqueAttribute(alternate.uniqueAttribute, {
+            displayname: (v) => this.read.findGroupIdByDisplayName(identityStoreId, v),
+          });
+    if (!groupId) throw notFound('directory.group_not_found', 'No group matches the alternate identifier.', { resourceType: 'GROUP' });
+    return groupId;
+  }
+
+  // ---- memberships ----
+
+  async createGroupMembership(ctx: RequestContext, identityStoreId: string, groupId: string, userId: string): Promise<string> {
+    return audited(
+      this.deps,
+      ctx,
+      {
+        eventName: 'CreateGroupMembership',
+        requestParameters: { identityStoreId, groupId, memberId: { userId } },
+        responseElements: (membershipId) => ({ identityStoreId, membershipId }),
+      },
+      async (s) => {
+        await this.requireStore(identityStoreId);
+        const membershipId = newPrincipalId(this.deps.ids, identityStoreId);
+        await s.directory.insertMembership({ identityStoreId, membershipId, groupId, userId, created: this.stamp(ctx) });
+        return membershipId;
+      },
+    );
+  }
+
+  async describeGroupMembership(identityStoreId: string, membershipId: string): Promise<MembershipRecord> {
+    await this.requireStore(identityStoreId);
+    const membership = await this.read.findMembership(identityStoreId, membershipId);
+    if (!membership) throw membershipNotFound(membershipId);
+    return membership;
+  }
+
+  async deleteGroupMembership(ctx: RequestContext, identityStoreId: string, membershipId: string): Promise<void> {
+    await audited(this.deps, ctx, { eventName: 'DeleteGroupMembership', requestParameters: { identityStoreId, membershipId } }, async (s) => {
+      await this.requireStore(identityStoreId);
+      if (!(await s.directory.deleteMembership(identityStoreId, membershipId))) throw membershipNotFound(membershipId);
+    });
+  }
+
+  async listGroupMemberships(identityStoreId: string, groupId: string, q: ListQuery): Promise<Page<MembershipRecord>> {
+    await this.requireStore(identityStoreId);
+    const k = keysetOf(q);
+    const rows = await this.read.listMembershipsOfGroup(identityStoreId, groupId, { after: k.after, limit: k.limit + 1 });
+    await this.requireNonEmptyOrExisting(rows, k, identityStoreId, 'GROUP', groupId);
+    return pageAfter(rows, k, (m) => m.userId);
+  }
+
+  async listGroupMembershipsForMember(identityStoreId: string, userId: string, q: ListQuery): Promise<Page<MembershipRecord>> {
+    await this.requireStore(identityStoreId);
+    const k = keysetOf(q);
+    const rows = await this.read.listMembershipsOfUser(identityStoreId, userId, { after: k.after, limit: k.limit + 1 });
+    await this.requireNonEmptyOrExisting(rows, k, identityStoreId, 'USER', userId);
+    return pageAfter(rows, k, (m) => m.groupId);
+  }
+
+  /** An empty first page is the only case that needs a look at whether the principal exists. */
+  private async requireNonEmptyOrExisting(rows: unknown[], k: KeysetQuery, identityStoreId: string, type: PrincipalType, id: string) {
+    if (rows.length === 0 && k.after === undefined && !(await this.read.principalExists(identityStoreId, type, id))) {
+      throw principalNotFound(type, id);
+    }
+  }
+
+  async getGroupMembershipId(identityStoreId: string, groupId: string, userId: string): Promise<string> {
+    await this.requireStore(identityStoreId);
+    const membershipId = await this.read.findMembershipId(identityStoreId, groupId, userId);
+    if (!membershipId) {
+      throw notFound('directory.membership_not_found', `User ${userId} is not a member of group ${groupId}.`, { resourceType: 'GROUP_MEMBERSHIP' });
+    }
+    return membershipId;
+  }
+
+  async isMemberInGroups(identityStoreId: string, userId: string, groupIds: readonly string[]): Promise<MembershipCheck[]> {
+    await this.requireStore(identityStoreId);
+    const found = new Set(await this.read.groupsContaining(identityStoreId, userId, [...new Set(groupIds)]));
+    if (found.size === 0 && !(await this.read.principalExists(identityStoreId, 'USER', userId))) throw userNotFound(userId);
+    return groupIds.map((groupId) => ({ groupId, userId, membershipExists: found.has(groupId) }));
+  }
+
+  // ---- for other modules ----
+
+  /** Used by access/ to check an assignment's principal. */
+  principalExists(identityStoreId: string, type: PrincipalType, id: string): Promise<boolean> {
+    return this.read.principalExists(identityStoreId, type, id);
+  }
+
+  /** The groups a user belongs to (access/ resolves assignments made to groups). */
+  listGroupIdsForUser(identityStoreId: string, userId: string): Promise<string[]> {
+    return this.read.groupIdsOfUser(identityStoreId, userId);
+  }
+}
+
+function withExtensions(user: UserRecord, names: readonly string[]): UserRecord {
+  const picked = names.filter((n) => user.extensions?.[n] !== undefined).map((n) => [n, user.extensions?.[n]]);
+  return { ...user, extensions: picked.length > 0 ? (Object.fromEntries(picked) as UserRecord['extensions']) : undefined };
 }

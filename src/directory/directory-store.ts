@@ -1,4 +1,152 @@
-// The port the directory module needs from the store.
+// The port the directory module needs from the store, and the records it stores.
+// Every read and write of user attributes goes through here: the one place to seal them later.
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface DirectoryStore {}
+/** An identifier issued by an external identity provider (set by SCIM provisioning). */
+export interface ExternalId {
+  issuer: string;
+  id: string;
+}
+
+export interface NameAttributes {
+  formatted?: string;
+  familyName?: string;
+  givenName?: string;
+  middleName?: string;
+  honorificPrefix?: string;
+  honorificSuffix?: string;
+}
+
+export interface MultiValue {
+  value?: string;
+  type?: string;
+  primary?: boolean;
+}
+
+export interface Address {
+  streetAddress?: string;
+  locality?: string;
+  region?: string;
+  postalCode?: string;
+  country?: string;
+  formatted?: string;
+  type?: string;
+  primary?: boolean;
+}
+
+export interface Photo extends MultiValue {
+  display?: string;
+}
+
+/** A user's attributes, named by the paths UpdateUser uses (AWS's camelCase, SCIM's names). */
+export interface UserProfile {
+  userName: string;
+  name?: NameAttributes;
+  displayName?: string;
+  nickName?: string;
+  profileUrl?: string;
+  emails?: MultiValue[];
+  addresses?: Address[];
+  phoneNumbers?: MultiValue[];
+  userType?: string;
+  title?: string;
+  preferredLanguage?: string;
+  locale?: string;
+  timezone?: string;
+  photos?: Photo[];
+  website?: string;
+  birthdate?: string;
+  roles?: MultiValue[];
+}
+
+/** Extension name → its document; `aws:identitystore:enterprise` is the only one. */
+export type UserExtensions = Record<string, Record<string, unknown>>;
+
+export type UserStatus = 'ENABLED' | 'DISABLED';
+
+/** Who changed a resource and when. */
+export interface Stamp {
+  at: number;
+  by: string;
+}
+
+export interface UserRecord {
+  identityStoreId: string;
+  userId: string;
+  profile: UserProfile;
+  extensions?: UserExtensions;
+  status: UserStatus;
+  externalIds: ExternalId[];
+  created: Stamp;
+  updated: Stamp;
+  version: number;
+}
+
+export interface GroupProfile {
+  displayName: string;
+  description?: string;
+}
+
+export interface GroupRecord {
+  identityStoreId: string;
+  groupId: string;
+  profile: GroupProfile;
+  externalIds: ExternalId[];
+  created: Stamp;
+  updated: Stamp;
+  version: number;
+}
+
+export interface MembershipRecord {
+  identityStoreId: string;
+  membershipId: string;
+  groupId: string;
+  userId: string;
+  created: Stamp;
+}
+
+export type PrincipalType = 'USER' | 'GROUP';
+
+/** Keyset position: rows after `after` (exclusive), at most `limit`. */
+export interface KeysetQuery {
+  after?: string;
+  limit: number;
+}
+
+export interface DirectoryStore {
+  /** Throws the directory's already_exists error when the UserName or an external id is taken. */
+  insertUser(user: UserRecord): Promise<void>;
+  findUser(identityStoreId: string, userId: string): Promise<UserRecord | undefined>;
+  /** Writes profile, extensions and the updated stamp if the stored version is still `version - 1`. */
+  updateUser(user: UserRecord): Promise<boolean>;
+  /** Deletes the user, its memberships and its external ids. */
+  deleteUser(identityStoreId: string, userId: string): Promise<boolean>;
+  /** Ordered by user id; `userName` matches case-insensitively. */
+  listUsers(identityStoreId: string, q: KeysetQuery & { userName?: string }): Promise<UserRecord[]>;
+  findUserIdByUserName(identityStoreId: string, userName: string): Promise<string | undefined>;
+  findUserIdByEmail(identityStoreId: string, email: string): Promise<string | undefined>;
+
+  /** Throws the directory's already_exists error when the display name or an external id is taken. */
+  insertGroup(group: GroupRecord): Promise<void>;
+  findGroup(identityStoreId: string, groupId: string): Promise<GroupRecord | undefined>;
+  updateGroup(group: GroupRecord): Promise<boolean>;
+  deleteGroup(identityStoreId: string, groupId: string): Promise<boolean>;
+  /** Ordered by group id; `displayName` matches case-insensitively. */
+  listGroups(identityStoreId: string, q: KeysetQuery & { displayName?: string }): Promise<GroupRecord[]>;
+  findGroupIdByDisplayName(identityStoreId: string, displayName: string): Promise<string | undefined>;
+
+  findIdByExternalId(identityStoreId: string, type: PrincipalType, externalId: ExternalId): Promise<string | undefined>;
+  principalExists(identityStoreId: string, type: PrincipalType, id: string): Promise<boolean>;
+
+  /** Throws not_found for a missing group or user and already_exists for a duplicate. */
+  insertMembership(membership: MembershipRecord): Promise<void>;
+  findMembership(identityStoreId: string, membershipId: string): Promise<MembershipRecord | undefined>;
+  findMembershipId(identityStoreId: string, groupId: string, userId: string): Promise<string | undefined>;
+  deleteMembership(identityStoreId: string, membershipId: string): Promise<boolean>;
+  /** A group's memberships ordered by user id. */
+  listMembershipsOfGroup(identityStoreId: string, groupId: string, q: KeysetQuery): Promise<MembershipRecord[]>;
+  /** A user's memberships ordered by group id. */
+  listMembershipsOfUser(identityStoreId: string, userId: string, q: KeysetQuery): Promise<MembershipRecord[]>;
+  /** Which of `groupIds` the user is a member of. */
+  groupsContaining(identityStoreId: string, userId: string, groupIds: string[]): Promise<string[]>;
+  groupIdsOfUser(identityStoreId: string, userId: string): Promise<string[]>;
+}

@@ -1,3 +1,62 @@
-// Tables owned by the directory domain module.
+// Tables owned by the directory domain module: users, groups, memberships and external ids.
+// Personal data lives in text columns (ready to be sealed); *_key columns are hashed lookup keys.
 
-export interface DirectoryTables {}
+export interface DirectoryUsersTable {
+  identity_store_id: string;
+  user_id: string;
+  user_name: string;
+  /** Hash of the case-folded UserName: the unique index that makes names case-insensitive. */
+  user_name_key: string;
+  /** Hash of the case-folded primary email, for GetUserId by emails.value. */
+  email_key: string | null;
+  /** JSON: every attribute but UserName. */
+  profile: string;
+  /** JSON: extension name → document, or null. */
+  extensions: string | null;
+  status: string;
+  /** Bumped by every update; guards read-modify-write against lost updates. */
+  version: number;
+  created_at: number;
+  created_by: string;
+  updated_at: number;
+  updated_by: string;
+}
+
+export interface DirectoryGroupsTable {
+  identity_store_id: string;
+  group_id: string;
+  display_name: string;
+  /** Hash of the case-folded display name (unique). */
+  display_name_key: string;
+  description: string | null;
+  version: number;
+  created_at: number;
+  created_by: string;
+  updated_at: number;
+  updated_by: string;
+}
+
+export interface DirectoryMembershipsTable {
+  identity_store_id: string;
+  membership_id: string;
+  group_id: string;
+  user_id: string;
+  created_at: number;
+  created_by: string;
+}
+
+export interface DirectoryExternalIdsTable {
+  identity_store_id: string;
+  /** USER or GROUP */
+  resource_type: string;
+  issuer: string;
+  external_id: string;
+  resource_id: string;
+}
+
+export interface DirectoryTables {
+  directory_users: DirectoryUsersTable;
+  directory_groups: DirectoryGroupsTable;
+  directory_memberships: DirectoryMembershipsTable;
+  directory_external_ids: DirectoryExternalIdsTable;
+}

@@ -1,11 +1,396 @@
-// SQL implementation of the access module's store port.
+// SQL implementation of the access module's store port. Lists are keyset-paged on indexed columns;
+// uniqueness and the policy limit are enforced by the database so that they hold across processes.
 
-import type { AccessStore } from '../../access/index.js';
-import type { Db, Dialect } from '../database.js';
+import type { Selectable } from 'kysely';
+import type {
+  AccessControlAttribute,
+  AccessRequestRecord,
+  AccessStore,
+  AccountAssignmentRecord,
+  AttachedPolicy,
+  PermissionSetChange,
+  PermissionSetRecord,
+  PrincipalType,
+  ProvisioningStatus,
+  RequestKind,
+  RequestStatus,
+  Slice,
+} from '../../access/index.js';
+import { alreadyExists, failedPrecondition } from '../../shared/errors.js';
+import { isForeignKeyViolation, isUniqueViolation, type Db, type Dialect } from '../database.js';
+import type { AccessRequestsTable, PermissionSetsTable } from '../schema/access.js';
+
+const toPermissionSet = (r: Selectable<PermissionSetsTable>): PermissionSetRecord => ({
+  permissionSetArn: r.permission_set_arn,
+  name: r.name,
+  description: r.description,
+  sessionDuration: r.session_duration,
+  relayState: r.relay_state,
+  inlinePolicy: r.inline_policy,
+  permissionsBoundary: r.permissions_boundary === null ? null : (JSON.parse(r.permissions_boundary) as PermissionSetRecord['permissionsBoundary']),
+  version: r.version,
+  createdAt: r.created_at,
+});
+
+const toRequest = (r: Selectable<AccessRequestsTable>): AccessRequestRecord => ({
+  requestId: r.request_id,
+  kind: r.kind as RequestKind,
+  status: r.status as RequestStatus,
+  failureReason: r.failure_reason,
+  permissionSetArn: r.permission_set_arn,
+  targetId: r.target_id,
+  principalType: r.principal_type as PrincipalType | null,
+  principalId: r.principal_id,
+  createdAt: r.created_at,
+});
+
+const toAssignment = (r: { account_id: string; permission_set_arn: string; principal_type: string; principal_id: string }): AccountAssignmentRecord => ({
+  accountId: r.account_id,
+  permissionSetArn: r.permission_set_arn,
+  principalType: r.principal_type as PrincipalType,
+  principalId: r.principal_id,
+});
 
 export class SqlAccessStore implements AccessStore {
   constructor(
     private readonly db: Db,
     private readonly dialect: Dialect,
   ) {}
+
+  async insertPermissionSet(ps: PermissionSetRecord): Promise<void> {
+    try {
+      await this.db
+        .insertInto('permission_sets')
+        .values({
+          permission_set_arn: ps.permissionSetArn,
+          name: ps.name,
+          description: ps.description,
+          session_duration: ps.sessionDuration,
+          relay_state: ps.relayState,
+          inline_policy: ps.inlinePolicy,
+          permissions_boundary: ps.permissionsBoundary === null ? null : JSON.stringify(ps.permissionsBoundary),
+          version: ps.version,
+          policy_count: 0,
+          created_at: ps.createdAt,
+        })
+        .execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        throw alreadyExists('access.permission_set_exists', `A permission set named ${ps.name} already exists.`, {
+          resourceType: 'PERMISSION_SET',
+          resourceId: ps.name,
+        });
+      }
+      throw err;
+    }
+  }
+
+  async findPermissionSet(permissionSetArn: string): Promise<PermissionSetRecord | undefined> {
+    const r = await this.db.selectFrom('permission_sets').selectAll().where('permission_set_arn', '=', permissionSetArn).executeTakeFirst();
+    return r && toPermissionSet(r);
+  }
+
+  async listPermissionSetArns(slice: Slice<[string]>): Promise<string[]> {
+    let q = this.db.selectFrom('permission_sets').select('permission_set_arn').orderBy('permission_set_arn').limit(slice.limit);
+    if (slice.after) q = q.where('permission_set_arn', '>', slice.after[0]);
+    return (await q.execute()).map((r) => r.permission_set_arn);
+  }
+
+  async updatePermissionSet(permissionSetArn: string, change: PermissionSetChange): Promise<boolean> {
+    const r = await this.db
+      .updateTable('permission_sets')
+      .set((eb) => ({
+        version: eb('version', '+', 1),
+        ...(change.description !== undefined ? { description: change.description } : {}),
+        ...(change.sessionDuration !== undefined ? { session_duration: change.sessionDuration } : {}),
+        ...(change.relayState !== undefined ? { relay_state: change.relayState } : {}),
+        ...(change.inlinePolicy !== undefined ? { inline_policy: change.inlinePolicy } : {}),
+        ...(change.permissionsBoundary !== undefined
+          ? { permissions_boundary: change.permissionsBoundary === null ? null : JSON.stringify(change.permissionsBoundary) }
+          : {}),
+      }))
+      .where('permission_set_arn', '=', permissionSetArn)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
+  async deletePermissionSet(permissionSetArn: string): Promise<void> {
+    try {
+      await this.db.deleteFrom('permission_sets').where('permission_set_arn', '=', permissionSetArn).execute();
+    } catch (err) {
+      if (isForeignKeyViolation(err)) throw permissionSetInUse(permissionSetArn);
+      throw err;
+    }
+  }
+
+  async attachPolicy(permissionSetArn: string, policy: AttachedPolicy, now: number, maxPolicies: number): Promise<boolean> {
+    try {
+      await this.db
+        .insertInto('permission_set_policies')
+        .values({ permission_set_arn: permissionSetArn, kind: policy.kind, ref: policy.ref, name: policy.name, path: policy.path, attached_at: now })
+        .execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        throw alreadyExists('access.policy_already_attached', `The policy ${policy.ref} is already attached to the permission set.`, {
+          resourceType: 'PERMISSION_SET',
+          resourceId: permissionSetArn,
+        });
+      }
+      throw err;
+    }
+    // One conditional UPDATE: concurrent attaches serialise on the row, so the limit holds.
+    const r = await this.db
+      .updateTable('permission_sets')
+      .set((eb) => ({ policy_count: eb('policy_count', '+', 1), version: eb('version', '+', 1) }))
+      .where('permission_set_arn', '=', permissionSetArn)
+      .where('policy_count', '<', maxPolicies)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
+  async detachPolicy(permissionSetArn: string, kind: AttachedPolicy['kind'], ref: string): Promise<boolean> {
+    const r = await this.db
+      .deleteFrom('permission_set_policies')
+      .where('permission_set_arn', '=', permissionSetArn)
+      .where('kind', '=', kind)
+      .where('ref', '=', ref)
+      .executeTakeFirst();
+    if (r.numDeletedRows === 0n) return false;
+    await this.db
+      .updateTable('permission_sets')
+      .set((eb) => ({ policy_count: eb('policy_count', '-', 1), version: eb('version', '+', 1) }))
+      .where('permission_set_arn', '=', permissionSetArn)
+      .execute();
+    return true;
+  }
+
+  async listPolicies(permissionSetArn: string, kind: AttachedPolicy['kind'], slice: Slice<[string]>): Promise<AttachedPolicy[]> {
+    let q = this.db
+      .selectFrom('permission_set_policies')
+      .select(['ref', 'name', 'path'])
+      .where('permission_set_arn', '=', permissionSetArn)
+      .where('kind', '=', kind)
+      .orderBy('ref')
+      .limit(slice.limit);
+    if (slice.after) q = q.where('ref', '>', slice.after[0]);
+    return (await q.execute()).map((r) => ({ kind, ref: r.ref, name: r.name, path: r.path }));
+  }
+
+  async insertAssignment(a: AccountAssignmentRecord, now: number): Promise<void> {
+    await this.db
+      .insertInto('account_assignments')
+      .values({ account_id: a.accountId, permission_set_arn: a.permissionSetArn, principal_type: a.principalType, principal_id: a.principalId, created_at: now })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+
+  async deleteAssignment(a: AccountAssignmentRecord): Promise<boolean> {
+    await this.db
+      .deleteFrom('account_assignments')
+      .where('account_id', '=', a.accountId)
+      .where('permission_set_arn', '=', a.permissionSetArn)
+      .where('principal_type', '=', a.principalType)
+      .where('principal_id', '=', a.principalId)
+      .execute();
+    const left = await this.db
+      .selectFrom('account_assignments')
+      .select('principal_id')
+      .where('account_id', '=', a.accountId)
+      .where('permission_set_arn', '=', a.permissionSetArn)
+      .limit(1)
+      .executeTakeFirst();
+    return left === undefined;
+  }
+
+  async listAssignments(accountId: string, permissionSetArn: string, slice: Slice<[string, string]>): Promise<AccountAssignmentRecord[]> {
+    let q = this.db
+      .selectFrom('account_assignments')
+      .select(['account_id', 'permission_set_arn', 'principal_type', 'principal_id'])
+      .where('account_id', '=', accountId)
+      .where('permission_set_arn', '=', permissionSetArn)
+      .orderBy('principal_type')
+      .orderBy('principal_id')
+      .limit(slice.limit);
+    const after = slice.after;
+    if (after) q = q.where((eb) => eb(eb.refTuple('principal_type', 'principal_id'), '>', eb.tuple(after[0], after[1])));
+    return (await q.execute()).map(toAssignment);
+  }
+
+  async listAssignmentsOfPrincipals(
+    principals: { type: PrincipalType; ids: string[] }[],
+    accountId: string | undefined,
+    slice: Slice<[string, string, string, string]>,
+  ): Promise<AccountAssignmentRecord[]> {
+    const wanted = principals.filter((p) => p.ids.length > 0);
+    if (wanted.length === 0) return [];
+    let q = this.db
+      .selectFrom('account_assignments')
+      .select(['account_id', 'permission_set_arn', 'principal_type', 'principal_id'])
+      .where((eb) => eb.or(wanted.map((p) => eb.and([eb('principal_type', '=', p.type), eb('principal_id', 'in', p.ids)]))))
+      .orderBy('account_id')
+      .orderBy('permission_set_arn')
+      .orderBy('principal_type')
+      .orderBy('principal_id')
+      .limit(slice.limit);
+    if (accountId !== undefined) q = q.where('account_id', '=', accountId);
+    const after = slice.after;
+    if (after) {
+      q = q.where((eb) =>
+        eb(eb.refTuple('account_id', 'permission_set_arn', 'principal_type', 'principal_id'), '>', eb.tuple(after[0], after[1], after[2], after[3])),
+      );
+    }
+    return (await q.execute()).map(toAssignment);
+  }
+
+  async ensureProvisioned(accountId: string, permissionSetArn: string, roleName: string, version: number, now: number): Promise<void> {
+    await this.insertProvision(accountId, permissionSetArn, roleName, version, now).onConflict((oc) => oc.doNothing()).execute();
+  }
+
+  async provision(accountId: string, permissionSetArn: string, roleName: string, version: number, now: number): Promise<void> {
+    await this.insertProvision(accountId, permissionSetArn, roleName, version, now)
+      .onConflict((oc) => oc.columns(['permission_set_arn', 'account_id']).doUpdateSet({ provisioned_version: version, provisioned_at: now }))
+      .execute();
+  }
+
+  private insertProvision(accountId: string, permissionSetArn: string, roleName: string, version: number, now: number) {
+    return this.db.insertInto('permission_set_provisions').values({
+      permission_set_arn: permissionSetArn,
+      account_id: accountId,
+      role_name: roleName,
+      provisioned_version: version,
+      provisioned_at: now,
+    });
+  }
+
+  async reprovisionAll(permissionSetArn: string, version: number, now: number): Promise<void> {
+    await this.db
+      .updateTable('permission_set_provisions')
+      .set({ provisioned_version: version, provisioned_at: now })
+      .where('permission_set_arn', '=', permissionSetArn)
+      .execute();
+  }
+
+  async deprovision(accountId: string, permissionSetArn: string): Promise<void> {
+    await this.db
+      .deleteFrom('permission_set_provisions')
+      .where('permission_set_arn', '=', permissionSetArn)
+      .where('account_id', '=', accountId)
+      .execute();
+  }
+
+  async listProvisionedAccounts(permissionSetArn: string, status: ProvisioningStatus | undefined, slice: Slice<[string]>): Promise<string[]> {
+    let q = this.provisionsWithStatus(status)
+      .select('p.account_id')
+      .where('p.permission_set_arn', '=', permissionSetArn)
+      .orderBy('p.account_id')
+      .limit(slice.limit);
+    if (slice.after) q = q.where('p.account_id', '>', slice.after[0]);
+    return (await q.execute()).map((r) => r.account_id);
+  }
+
+  async listProvisionedPermissionSets(accountId: string, status: ProvisioningStatus | undefined, slice: Slice<[string]>): Promise<string[]> {
+    let q = this.provisionsWithStatus(status)
+      .select('p.permission_set_arn')
+      .where('p.account_id', '=', accountId)
+      .orderBy('p.permission_set_arn')
+      .limit(slice.limit);
+    if (slice.after) q = q.where('p.permission_set_arn', '>', slice.after[0]);
+    return (await q.execute()).map((r) => r.permission_set_arn);
+  }
+
+  /** Provisions joined to their permission set, kept when their version matches `status`. */
+  private provisionsWithStatus(status: ProvisioningStatus | undefined) {
+    const q = this.db
+      .selectFrom('permission_set_provisions as p')
+      .innerJoin('permission_sets as s', 's.permission_set_arn', 'p.permission_set_arn');
+    if (status === undefined) return q;
+    return q.whereRef('p.provisioned_version', status === 'LATEST_PERMISSION_SET_PROVISIONED' ? '=' : '<>', 's.version');
+  }
+
+  async insertRequest(r: AccessRequestRecord): Promise<void> {
+    await this.db
+      .insertInto('access_requests')
+      .values({
+        request_id: r.requestId,
+        kind: r.kind,
+        status: r.status,
+        failure_reason: r.failureReason,
+        permission_set_arn: r.permissionSetArn,
+        target_id: r.targetId,
+        principal_type: r.principalType,
+        principal_id: r.principalId,
+        created_at: r.createdAt,
+        updated_at: r.createdAt,
+      })
+      .execute();
+  }
+
+  async findRequest(kind: RequestKind, requestId: string): Promise<AccessRequestRecord | undefined> {
+    const r = await this.db.selectFrom('access_requests').selectAll().where('request_id', '=', requestId).where('kind', '=', kind).executeTakeFirst();
+    return r && toRequest(r);
+  }
+
+  async finishRequest(requestId: string, status: Exclude<RequestStatus, 'IN_PROGRESS'>, failureReason: string | null, now: number): Promise<void> {
+    await this.db
+      .updateTable('access_requests')
+      .set({ status, failure_reason: failureReason, updated_at: now })
+      .where('request_id', '=', requestId)
+      .where('status', '=', 'IN_PROGRESS')
+      .execute();
+  }
+
+  async listRequests(kind: RequestKind, status: RequestStatus | undefined, slice: Slice<[number, string]>): Promise<AccessRequestRecord[]> {
+    let q = this.db
+      .selectFrom('access_requests')
+      .selectAll()
+      .where('kind', '=', kind)
+      .orderBy('created_at')
+      .orderBy('request_id')
+      .limit(slice.limit);
+    if (status !== undefined) q = q.where('status', '=', status);
+    const after = slice.after;
+    if (after) q = q.where((eb) => eb(eb.refTuple('created_at', 'request_id'), '>', eb.tuple(after[0], after[1])));
+    return (await q.execute()).map(toRequest);
+  }
+
+  async findAccessControlAttributes(): Promise<AccessControlAttribute[] | undefined> {
+    const r = await this.db.selectFrom('access_control_attributes').select('attributes').executeTakeFirst();
+    return r && (JSON.parse(r.attributes) as AccessControlAttribute[]);
+  }
+
+  async insertAccessControlAttributes(attributes: AccessControlAttribute[], now: number): Promise<void> {
+    try {
+      await this.db
+        .insertInto('access_control_attributes')
+        .values({ singleton: 1, attributes: JSON.stringify(attributes), created_at: now, updated_at: now })
+        .execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        throw alreadyExists('access.attribute_configuration_exists', 'The instance already has an access control attribute configuration.', {
+          resourceType: 'INSTANCE_ACCESS_CONTROL_ATTRIBUTE_CONFIGURATION',
+        });
+      }
+      throw err;
+    }
+  }
+
+  async updateAccessControlAttributes(attributes: AccessControlAttribute[], now: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('access_control_attributes')
+      .set({ attributes: JSON.stringify(attributes), updated_at: now })
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
+  async deleteAccessControlAttributes(): Promise<boolean> {
+    const r = await this.db.deleteFrom('access_control_attributes').executeTakeFirst();
+    return r.numDeletedRows > 0n;
+  }
+}
+
+function permissionSetInUse(permissionSetArn: string) {
+  return failedPrecondition('access.permission_set_in_use', `The permission set ${permissionSetArn} has account assignments; delete them first.`, {
+    resourceType: 'PERMISSION_SET',
+    resourceId: permissionSetArn,
+  });
 }

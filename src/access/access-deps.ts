@@ -1,0 +1,28 @@
+// What the access module's services depend on: their stores, and the two questions they ask
+// other modules (does this principal exist, does this account exist), as ports.
+
+import type { AuditStore } from '../audit/index.js';
+import type { InstanceService } from '../instance/index.js';
+import type { JobStore } from '../shared/jobs.js';
+import type { ServiceDeps } from '../shared/service-deps.js';
+import type { TagStore } from '../shared/tags.js';
+import type { AccessStore, PrincipalType } from './access-store.js';
+
+export type AccessStores = { access: AccessStore; audit: AuditStore; jobs: JobStore; tags: TagStore };
+
+/** Satisfied by directory/. */
+export interface PrincipalDirectory {
+  principalExists(identityStoreId: string, type: PrincipalType, id: string): Promise<boolean>;
+  listGroupIdsForUser(identityStoreId: string, userId: string): Promise<string[]>;
+}
+
+/** Satisfied by organization/. */
+export interface AccountDirectory {
+  accountExists(accountId: string): Promise<boolean>;
+}
+
+export type AccessDeps = ServiceDeps<AccessStores> & {
+  instance: InstanceService;
+  principals: PrincipalDirectory;
+  accounts: AccountDirectory;
+};

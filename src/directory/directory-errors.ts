@@ -1,0 +1,28 @@
+// The directory's domain errors, shared by the service and the store that detects conflicts.
+// Messages are safe for clients: they name ids, never attribute values.
+
+import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../shared/errors.js';
+import type { PrincipalType } from './directory-store.js';
+
+export const userNotFound = (userId: string) =>
+  notFound('directory.user_not_found', `User ${userId} does not exist.`, { resourceType: 'USER', resourceId: userId });
+export const groupNotFound = (groupId: string) =>
+  notFound('directory.group_not_found', `Group ${groupId} does not exist.`, { resourceType: 'GROUP', resourceId: groupId });
+export const principalNotFound = (type: PrincipalType, id: string) => (type === 'USER' ? userNotFound(id) : groupNotFound(id));
+export const membershipNotFound = (membershipId: string) =>
+  notFound('directory.membership_not_found', `Group membership ${membershipId} does not exist.`, {
+    resourceType: 'GROUP_MEMBERSHIP',
+    resourceId: membershipId,
+  });
+
+export const userNameTaken = () => alreadyExists('directory.user_name_taken', 'A user with this UserName already exists in the identity store.');
+export const groupNameTaken = () =>
+  alreadyExists('directory.group_name_taken', 'A group with this DisplayName already exists in the identity store.');
+export const externalIdTaken = () => alreadyExists('directory.external_id_taken', 'The external id is already assigned in the identity store.');
+export const membershipExists = () => alreadyExists('directory.membership_exists', 'The user is already a member of the group.');
+export const concurrentModification = () =>
+  failedPrecondition('directory.concurrent_modification', 'The resource was modified by another request; retry.', {
+    reason: 'CONCURRENT_MODIFICATION',
+  });
+
+export const invalidAttribute = (message: string) => invalidArgument('directory.invalid_attribute', message);

@@ -1,0 +1,119 @@
+// Two `atrium serve` processes writing to one PostgreSQL at once: users, memberships and
+// assignments. Nothing is lost, nothing is duplicated, and racing duplicates get a clean conflict.
+
+import {
+  CreateGroupCommand,
+  CreateGroupMembershipCommand,
+  CreateUserCommand,
+  IdentitystoreClient,
+  ListGroupMembershipsCommand,
+  paginateListUsers,
+} from '@aws-sdk/client-identitystore';
+import {
+  CreateAccountAssignmentCommand,
+  CreatePermissionSetCommand,
+  ListAccountAssignmentsCommand,
+  SSOAdminClient,
+  paginateListAccountAssignments,
+} from '@aws-sdk/client-sso-admin';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startServe, type ServeProcess } from '../helpers/cli.js';
+import { dialects, freshPostgresDatabase } from '../helpers/server.js';
+
+const PER_PROCESS = 60;
+const CONTESTED = 20;
+
+describe.runIf(dialects().includes('postgres'))('two atrium serve processes on one PostgreSQL', () => {
+  let dataDir: string;
+  let procs: ServeProcess[] = [];
+  let init: { identityStoreId: string; instanceArn: string; managementAccountId: string; adminAccessKeyId: string; adminSecretAccessKey: string };
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'atrium-multi-'));
+    const args = ['--data-dir', dataDir, '--database-url', await freshPostgresDatabase()];
+    const r = await runCli(['init', ...args, '--json']);
+    expect(r.code).toBe(0);
+    init = JSON.parse(r.stdout) as typeof init;
+    procs = await Promise.all([startServe(args), startServe(args)]);
+  });
+  afterAll(async () => {
+    await Promise.all(procs.map((p) => p.stop()));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const clients = () => {
+    const credentials = { accessKeyId: init.adminAccessKeyId, secretAccessKey: init.adminSecretAccessKey };
+    return procs.map((p) => ({
+      ids: new IdentitystoreClient({ endpoint: p.url, region: 'us-east-1', credentials, maxAttempts: 1 }),
+      sso: new SSOAdminClient({ endpoint: p.url, region: 'us-east-1', credentials, maxAttempts: 1 }),
+    }));
+  };
+
+  it('loses nothing, duplicates nothing, and answers racing duplicates with ConflictException', async () => {
+    const [a, b] = clients() as [ReturnType<typeof clients>[0], ReturnType<typeof clients>[0]];
+    const IdentityStoreId = init.identityStoreId;
+    const group = await a.ids.send(new CreateGroupCommand({ IdentityStoreId, DisplayName: 'shared-group' }));
+    const ps = await b.sso.send(new CreatePermissionSetCommand({ InstanceArn: init.instanceArn, Name: 'MultiProc' }));
+    const psArn = ps.PermissionSet!.PermissionSetArn!;
+
+    const create = (c: typeof a, name: string) =>
+      c.ids.send(new CreateUserCommand({ IdentityStoreId, UserName: name, DisplayName: name, Name: { GivenName: 'M', FamilyName: name } })).then(
+        (r) => ({ ok: true as const, id: r.UserId! }),
+        (e: { name: string }) => ({ ok: false as const, error: e.name }),
+      );
+    // Each process gets its own names, plus CONTESTED names that both try to create (in different case).
+    const jobs = [
+      ...Array.from({ length: PER_PROCESS }, (_, i) => create(a, `mp-a-${i}`)),
+      ...Array.from({ length: PER_PROCESS }, (_, i) => create(b, `mp-b-${i}`)),
+      ...Array.from({ length: CONTESTED }, (_, i) => create(a, `mp-both-${i}`)),
+      ...Array.from({ length: CONTESTED }, (_, i) => create(b, `MP-BOTH-${i}`)),
+    ];
+    const results = await Promise.all(jobs);
+    const created = results.filter((r) => r.ok).map((r) => r.id);
+    expect(results.filter((r) => !r.ok).map((r) => r.error)).toEqual(Array(CONTESTED).fill('ConflictException'));
+    expect(created).toHaveLength(2 * PER_PROCESS + CONTESTED);
+
+    const listed: string[] = [];
+    for await (const page of paginateListUsers({ client: a.ids, pageSize: 50 }, { IdentityStoreId })) listed.push(...page.Users!.map((u) => u.UserId!));
+    expect(listed.sort()).toEqual([...created].sort());
+
+    // Memberships and assignments, alternating between the processes, all at once.
+    await Promise.all(
+      created.map((UserId, i) => (i % 2 ? a : b).ids.send(new CreateGroupMembershipCommand({ IdentityStoreId, GroupId: group.GroupId, MemberId: { UserId } }))),
+    );
+    await Promise.all(
+      created.map((PrincipalId, i) =>
+        (i % 2 ? b : a).sso.send(
+          new CreateAccountAssignmentCommand({
+            InstanceArn: init.instanceArn, TargetId: init.managementAccountId, TargetType: 'AWS_ACCOUNT',
+            PermissionSetArn: psArn, PrincipalType: 'USER', PrincipalId,
+          }),
+        ),
+      ),
+    );
+    const members: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await b.ids.send(new ListGroupMembershipsCommand({ IdentityStoreId, GroupId: group.GroupId, NextToken: token }));
+      members.push(...page.GroupMemberships!.map((m) => m.MemberId!.UserId!));
+      token = page.NextToken;
+    } while (token);
+    expect(members.sort()).toEqual([...created].sort());
+
+    await expect
+      .poll(async () => {
+        const ids: string[] = [];
+        for await (const page of paginateListAccountAssignments({ client: a.sso }, { InstanceArn: init.instanceArn, AccountId: init.managementAccountId, PermissionSetArn: psArn })) {
+          ids.push(...page.AccountAssignments!.map((x) => x.PrincipalId!));
+        }
+        return ids.sort();
+      }, { timeout: 20_000, interval: 250 })
+      .toEqual([...created].sort());
+    // Both processes see the same result.
+    const fromB = await b.sso.send(new ListAccountAssignmentsCommand({ InstanceArn: init.instanceArn, AccountId: init.managementAccountId, PermissionSetArn: psArn, MaxResults: 100 }));
+    expect(fromB.AccountAssignments!.length).toBe(100);
+  });
+});
