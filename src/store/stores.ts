@@ -5,6 +5,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Kysely } from 'kysely';
 import type { Transactor } from '../shared/transactor.js';
 import type { Database, Db, Dialect } from './database.js';
+import { GroupCommitter } from './group-commit.js';
 import {
   SqlAuditStore,
   SqlCredentialStore,
@@ -62,14 +63,18 @@ export function contextualDb(db: Db): Db {
 }
 
 export class SqlTransactor implements Transactor<Stores> {
+  private readonly group?: GroupCommitter<Database>;
   constructor(
     private readonly db: Db,
     private readonly dialect: Dialect,
-  ) {}
+  ) {
+    if (dialect === 'sqlite') this.group = new GroupCommitter(db);
+  }
   transaction<T>(fn: (stores: Stores) => Promise<T>): Promise<T> {
     // A transaction started inside another joins it: one unit of work, one commit.
     const outer = currentTransaction.getStore();
     if (outer) return fn(storesFor(outer, this.dialect));
-    return this.db.transaction().execute((trx) => currentTransaction.run(trx, () => fn(storesFor(trx, this.dialect))));
+    const unit = (trx: Kysely<Database>) => currentTransaction.run(trx, () => fn(storesFor(trx, this.dialect)));
+    return this.group ? this.group.run(unit) : this.db.transaction().execute(unit);
   }
 }
