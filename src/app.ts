@@ -26,6 +26,7 @@ export function buildApp(reg: Registry): FastifyInstance {
 
   awsJsonRoutes(app, {
     credentials: reg.credentials,
+    audit: reg.audit,
     newRequestId: reg.newRequestId,
     services: [identityStoreApi(reg), ssoAdminApi(reg), organizationsApi(reg)],
   });

@@ -39,18 +39,19 @@ export async function initialize(reg: Registry, opts: { rotateAdminKey?: boolean
   let adminAccessKeyId = existing[existing.length - 1]?.accessKeyId;
   let adminSecretAccessKey: string | null = null;
   if (!adminAccessKeyId || opts.rotateAdminKey) {
-    const issued = await reg.credentials.createAccessKey(
-      ctx,
-      {
-        principalType: 'IAMUser',
-        principalId: `AIDA${instance.instanceId.slice(7, 23).toUpperCase()}`,
-        principalArn: `arn:aws:iam::${instance.ownerAccountId}:user/${ADMIN_USER_NAME}`,
-        accountId: instance.ownerAccountId,
-        userName: ADMIN_USER_NAME,
-      },
-      BOOTSTRAP_PURPOSE,
-      true,
-    );
+    const owner = {
+      principalType: 'IAMUser',
+      principalId: `AIDA${instance.instanceId.slice(7, 23).toUpperCase()}`,
+      principalArn: `arn:aws:iam::${instance.ownerAccountId}:user/${ADMIN_USER_NAME}`,
+      accountId: instance.ownerAccountId,
+      userName: ADMIN_USER_NAME,
+    };
+    const issued = await reg.credentials.createAccessKey(ctx, owner, BOOTSTRAP_PURPOSE, opts.rotateAdminKey === true).catch(async (err: unknown) => {
+      // Another process issued the first key at the same moment (one bootstrap key is unique): its key is the key.
+      const winner = opts.rotateAdminKey ? undefined : (await reg.credentials.listAccessKeys(BOOTSTRAP_PURPOSE))[0];
+      if (!winner) throw err;
+      return { accessKeyId: winner.accessKeyId, secretAccessKey: null };
+    });
     adminAccessKeyId = issued.accessKeyId;
     adminSecretAccessKey = issued.secretAccessKey;
   }

@@ -53,15 +53,15 @@ storageOptions(program.command('serve'))
     const config = configFrom({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, keyFile: opts.keyFile, port: opts.port, host: opts.host });
     const reg = await createRegistry(config, { startJobs: true });
     for (const w of configWarnings(config)) reg.log.warn(`UNSAFE SETTING: ${w}`);
+    // Ready means initialised: /healthz answers only once the instance exists.
+    const init = await initialize(reg, { via: 'atrium-serve' });
     const app = buildApp(reg);
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    const first = (await reg.instance.find()) === undefined;
-    const init = await initialize(reg, { port, via: 'atrium-serve' });
     const endpoint = publicUrlOf(config, port);
-    const out = [`Atrium is serving on ${endpoint} (database: ${reg.database.location})`, `  endpoint:          ${endpoint}`, `  region:            ${init.region}`, `  instance:          ${init.instanceArn}`, `  identity store:    ${init.identityStoreId}`, `  start URL:         ${init.startUrl}`];
-    if (first && init.adminSecretAccessKey) {
+    const out = [`Atrium is serving on ${endpoint} (database: ${reg.database.location})`, `  endpoint:          ${endpoint}`, `  region:            ${init.region}`, `  instance:          ${init.instanceArn}`, `  identity store:    ${init.identityStoreId}`, `  start URL:         ${endpoint}/start`];
+    if (init.adminSecretAccessKey) {
       out.push(
         '',
         'Bootstrap administrator credentials (shown once; `atrium init --rotate-admin-key` issues new ones):',

@@ -1,7 +1,9 @@
 // The composition root: the only place that picks concrete implementations and wires them together.
 
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { AccessService } from './access/index.js';
+import { AuditService } from './audit/index.js';
 import { keyFileOf, sqliteFileOf, type Config } from './config/config.js';
 import { CredentialService } from './credentials/index.js';
 import { Envelope, LocalKeyProvider, type KeyProvider } from './crypto/index.js';
@@ -25,6 +27,7 @@ export interface Registry {
   read: Stores;
   envelope: Envelope;
   jobs: JobWorker;
+  audit: AuditService;
   instance: InstanceService;
   credentials: CredentialService;
   directory: DirectoryService;
@@ -56,11 +59,26 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
   }
   const read = storesFor(contextualDb(database.db), database.dialect);
   const tx = new SqlTransactor(database.db, database.dialect);
-  const keyProvider = opts.keyProvider ?? LocalKeyProvider.fromFile(keyFileOf(config), true);
-  const envelope = new Envelope(keyProvider, read.dataKeys, () => clock.now());
+  let envelope: Envelope;
+  try {
+    // A new key file is made only for a database that has sealed nothing yet: a missing key for a
+    // database that has is an error to fix, not a reason to start over with another key.
+    const sealedBefore = (await read.dataKeys.newestDataKey()) !== undefined;
+    const keyFile = keyFileOf(config);
+    if (!opts.keyProvider && sealedBefore && !existsSync(keyFile)) {
+      throw new Error(`the key file ${keyFile} is missing, but this database holds secrets sealed under it: restore it, or point ATRIUM_KEY_FILE at it`);
+    }
+    const keyProvider = opts.keyProvider ?? LocalKeyProvider.fromFile(keyFile, !sealedBefore);
+    envelope = new Envelope(keyProvider, read.dataKeys, () => clock.now());
+    await envelope.check();
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
   const jobs = new JobWorker({ jobs: read.jobs, clock, ids, log }, { pollMs: config.jobPollMs });
   const base = { tx, read, clock, ids, wakeJobs: () => jobs.wake() };
 
+  const audit = new AuditService(base);
   const instance = new InstanceService(base);
   const credentials = new CredentialService({ ...base, envelope });
   const directory = new DirectoryService({ ...base, instance });
@@ -79,6 +97,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     read,
     envelope,
     jobs,
+    audit,
     instance,
     credentials,
     directory,

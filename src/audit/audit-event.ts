@@ -22,17 +22,23 @@ export interface AuditEvent {
 }
 
 const SECRET_KEYS = /secret|password|token|privatekey|credential/i;
+/** A pagination token is not a secret. */
+const NOT_SECRET = /^nexttoken$/i;
+/** Longer strings are cut, so that no caller can bloat the append-only log. */
+const MAX_STRING = 1024;
+const MAX_DEPTH = 8;
+const MAX_ITEMS = 100;
+export const HIDDEN = 'HIDDEN_DUE_TO_SECURITY_REASONS';
 
-/** A deep copy with every secret-looking field replaced, so an event can never carry one. */
-export function withoutSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutSecrets);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([k, v]) => [
-        k,
-        SECRET_KEYS.test(k) && !/^(next|)token$/i.test(k) ? 'HIDDEN_DUE_TO_SECURITY_REASONS' : withoutSecrets(v),
-      ]),
-    );
-  }
-  return value;
+/** A bounded deep copy with every secret-looking field replaced, so an event can never carry one. */
+export function withoutSecrets(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}…(${value.length} chars)` : value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DEPTH) return '…(nested too deep)';
+  if (Array.isArray(value)) return value.slice(0, MAX_ITEMS).map((v) => withoutSecrets(v, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .slice(0, MAX_ITEMS)
+      .map(([k, v]) => [k, SECRET_KEYS.test(k) && !NOT_SECRET.test(k) ? HIDDEN : withoutSecrets(v, depth + 1)]),
+  );
 }

@@ -44,12 +44,13 @@ describe('SigV4 verification', () => {
     }
   });
 
-  it('hashes the body itself: a changed body fails even with a matching x-amz-content-sha256', () => {
+  it('hashes the body itself: a changed body fails, and a body hash header cannot vouch for it', () => {
     const req = vanilla('POST', '5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b');
     const tampered = { ...req, body: Buffer.from('{"evil":true}') };
-    tampered.headers = { ...req.headers, 'x-amz-content-sha256': createHash('sha256').update('').digest('hex') };
     const auth = parseAuthorization(tampered, ['service'], SIGNED_AT);
     expect(codeOf(() => verifySignature(tampered, auth, SECRET))).toBe('auth.signature_mismatch');
+    const vouched = { ...tampered, headers: { ...req.headers, 'x-amz-content-sha256': createHash('sha256').update('').digest('hex') } };
+    expect(codeOf(() => parseAuthorization(vouched, ['service'], SIGNED_AT))).toBe('auth.incomplete');
   });
 
   it('allows 15 minutes of clock skew either way and no more', () => {
@@ -68,5 +69,23 @@ describe('SigV4 verification', () => {
     expect(codeOf(() => parseAuthorization({ ...req, headers: { ...req.headers, authorization: 'AWS4-HMAC-SHA256 junk' } }, ['service'], SIGNED_AT))).toBe('auth.incomplete');
     const unsignedHost = { ...req, headers: { ...req.headers, authorization: req.headers.authorization!.replace('host;x-amz-date', 'x-amz-date') } };
     expect(codeOf(() => parseAuthorization(unsignedHost, ['service'], SIGNED_AT))).toBe('auth.incomplete');
+  });
+
+  it('requires the operation and every x-amz header to be signed, so none can be swapped in transit', () => {
+    const req = vanilla('POST', '5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b');
+    const swapped = { ...req, headers: { ...req.headers, 'x-amz-target': 'AWSIdentityStore.DeleteUser' } };
+    expect(codeOf(() => parseAuthorization(swapped, ['service'], SIGNED_AT))).toBe('auth.incomplete');
+    const retyped = { ...req, headers: { ...req.headers, 'content-type': 'application/x-amz-json-1.1' } };
+    expect(codeOf(() => parseAuthorization(retyped, ['service'], SIGNED_AT))).toBe('auth.incomplete');
+  });
+
+  it('refuses odd SignedHeaders cleanly: inherited names, repeats, disorder, and junk regions', () => {
+    const req = vanilla('GET', '5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31');
+    const withHeaders = (list: string) => ({ ...req, headers: { ...req.headers, authorization: req.headers.authorization!.replace('host;x-amz-date', list) } });
+    expect(codeOf(() => parseAuthorization(withHeaders('constructor;host;x-amz-date'), ['service'], SIGNED_AT))).toBe('auth.incomplete');
+    expect(codeOf(() => parseAuthorization(withHeaders('host;host;x-amz-date'), ['service'], SIGNED_AT))).toBe('auth.incomplete');
+    expect(codeOf(() => parseAuthorization(withHeaders('x-amz-date;host'), ['service'], SIGNED_AT))).toBe('auth.incomplete');
+    const junkRegion = { ...req, headers: { ...req.headers, authorization: req.headers.authorization!.replace('/us-east-1/', `/${'x'.repeat(500)}/`) } };
+    expect(codeOf(() => parseAuthorization(junkRegion, ['service'], SIGNED_AT))).toBe('auth.bad_scope');
   });
 });

@@ -53,11 +53,18 @@ export function parseAuthorization(req: SignedRequest, expectedServices: readonl
   if (Math.abs(now - signedAt) > MAX_SKEW_MS) {
     throw authError('auth.expired', `Signature expired: ${amzDate} is now earlier or later than ${new Date(now).toISOString().replace(/[-:]|\.\d+/g, '')} by more than 15 min.`);
   }
+  if (!/^[a-z0-9-]{1,32}$/.test(region)) throw authError('auth.bad_scope', 'Credential should be scoped to a valid region.');
   const signedHeaders = signedHeaderList.split(';');
-  if (!signedHeaders.includes('host')) throw authError('auth.incomplete', "'Host' must be a signed header.");
+  const sortedUnique = signedHeaders.every((h, i) => i === 0 || (signedHeaders[i - 1] as string) < h);
+  if (!sortedUnique) throw authError('auth.incomplete', 'SignedHeaders must be lower-case, sorted and without repeats.');
   for (const h of signedHeaders) {
-    if (req.headers[h] === undefined) throw authError('auth.incomplete', `Signed header ${h} is missing from the request.`);
+    if (headerValue(req.headers, h) === undefined) throw authError('auth.incomplete', `Signed header ${h} is missing from the request.`);
   }
+  // Whatever can change the meaning of a request must be signed: the operation travels in
+  // X-Amz-Target and the protocol in Content-Type, so an unsigned one could be swapped in transit.
+  const mustSign = ['host', ...Object.keys(req.headers).filter((h) => h.startsWith('x-amz-') || h === 'content-type')];
+  const unsigned = mustSign.filter((h) => !signedHeaders.includes(h));
+  if (unsigned.length > 0) throw authError('auth.incomplete', `These headers must be signed: ${unsigned.join(', ')}.`);
   return { accessKeyId, date, region, service, signedHeaders, signature, amzDate };
 }
 
@@ -101,40 +108,61 @@ function canonicalQuery(raw: string): string {
     .join('&');
 }
 
+/** A header's own value as a string (repeated headers joined by ','), never an inherited property. */
+function headerValue(headers: SignedRequest['headers'], name: string): string | undefined {
+  if (!Object.hasOwn(headers, name)) return undefined;
+  const value: unknown = headers[name];
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.join(',');
+  return undefined;
+}
+
 export function canonicalRequest(req: SignedRequest, signedHeaders: string[]): string {
   const headers = signedHeaders
-    .map((h) => `${h}:${(req.headers[h] ?? '').trim().replace(/\s+/g, ' ')}\n`)
+    .map((h) => `${h}:${(headerValue(req.headers, h) ?? '').trim().replace(/\s+/g, ' ')}\n`)
     .join('');
   return [req.method.toUpperCase(), canonicalPath(req.path), canonicalQuery(req.query), headers, signedHeaders.join(';'), sha256hex(req.body)].join('\n');
 }
 
-/** Signing keys are cached per secret, day, region and service: four HMACs saved per request. */
+/**
+ * Signing keys are cached per secret, day, region and service: four HMACs saved per request.
+ * Only keys that verified a signature are kept, so that nobody who lacks the secret can fill it.
+ */
 const signingKeys = new Map<string, Buffer>();
+const MAX_SIGNING_KEYS = 1_000;
 
-function signingKey(secret: string, date: string, region: string, service: string): Buffer {
-  const cacheKey = `${sha256hex(secret)}/${date}/${region}/${service}`;
+function signingKeyOf(secret: string, auth: ParsedAuthorization): { cacheKey: string; key: Buffer } {
+  const cacheKey = `${sha256hex(secret)}/${auth.date}/${auth.region}/${auth.service}`;
   let key = signingKeys.get(cacheKey);
   if (!key) {
-    const kDate = createHmac('sha256', 'AWS4' + secret).update(date).digest();
-    const kRegion = createHmac('sha256', kDate).update(region).digest();
-    const kService = createHmac('sha256', kRegion).update(service).digest();
+    const kDate = createHmac('sha256', 'AWS4' + secret).update(auth.date).digest();
+    const kRegion = createHmac('sha256', kDate).update(auth.region).digest();
+    const kService = createHmac('sha256', kRegion).update(auth.service).digest();
     key = createHmac('sha256', kService).update('aws4_request').digest();
-    if (signingKeys.size > 10_000) signingKeys.clear();
-    signingKeys.set(cacheKey, key);
   }
-  return key;
+  return { cacheKey, key };
+}
+
+function sign(req: SignedRequest, auth: ParsedAuthorization, key: Buffer): string {
+  const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
+  const stringToSign = ['AWS4-HMAC-SHA256', auth.amzDate, scope, sha256hex(canonicalRequest(req, auth.signedHeaders))].join('\n');
+  return createHmac('sha256', key).update(stringToSign).digest('hex');
 }
 
 export function signatureFor(req: SignedRequest, auth: ParsedAuthorization, secret: string): string {
-  const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
-  const stringToSign = ['AWS4-HMAC-SHA256', auth.amzDate, scope, sha256hex(canonicalRequest(req, auth.signedHeaders))].join('\n');
-  return createHmac('sha256', signingKey(secret, auth.date, auth.region, auth.service)).update(stringToSign).digest('hex');
+  return sign(req, auth, signingKeyOf(secret, auth).key);
 }
 
 export function verifySignature(req: SignedRequest, auth: ParsedAuthorization, secret: string): void {
-  const expected = Buffer.from(signatureFor(req, auth, secret), 'hex');
+  const { cacheKey, key } = signingKeyOf(secret, auth);
+  const expected = Buffer.from(sign(req, auth, key), 'hex');
   const given = Buffer.from(auth.signature, 'hex');
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+  const ok = expected.length === given.length && timingSafeEqual(expected, given);
+  if (ok && !signingKeys.has(cacheKey)) {
+    if (signingKeys.size >= MAX_SIGNING_KEYS) signingKeys.clear();
+    signingKeys.set(cacheKey, key);
+  }
+  if (!ok) {
     throw authError(
       'auth.signature_mismatch',
       'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',

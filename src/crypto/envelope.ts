@@ -28,6 +28,20 @@ export class Envelope {
     private readonly now: () => number,
   ) {}
 
+  /** Prove at start-up that this key provider can unwrap the data keys already in the database. */
+  async check(): Promise<void> {
+    const newest = await this.keys.newestDataKey();
+    if (!newest) return;
+    try {
+      await this.keyById(newest.id);
+    } catch {
+      throw new Error(
+        `the key-encryption key (${this.provider.id}) cannot unwrap data key ${newest.id}, which was wrapped by ${newest.providerId}: ` +
+          'this is not the key file this database was sealed with (restore it, or point ATRIUM_KEY_FILE at it)',
+      );
+    }
+  }
+
   /** Seal a secret for the row `aad` (its id). Returns a self-describing string. */
   async seal(plaintext: string | Buffer, aad: string): Promise<string> {
     const { id, key } = await this.activeKey();

@@ -17,7 +17,12 @@ export class LocalKeyProvider implements KeyProvider {
     if (!existsSync(file)) {
       if (!create) throw new Error(`key file ${file} does not exist`);
       mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-      writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+      try {
+        writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+      } catch (err) {
+        // Another process starting beside this one wrote it first: theirs is the key.
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
     }
     chmodSync(file, 0o600);
     const kek = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');

@@ -111,7 +111,7 @@ function check(rule: Rule, value: unknown, path: string): unknown {
       if (!isRecord(value)) throw invalid(path, 'must be an object');
       const out: Record<string, unknown> = {};
       for (const [key, member] of Object.entries(value)) {
-        const field = rule.fields[key];
+        const field = Object.hasOwn(rule.fields, key) ? rule.fields[key] : undefined;
         if (!field) throw invalid(at(path, key), 'is not a known attribute');
         const checked = member === null || member === undefined ? undefined : check(field, member, at(path, key));
         if (checked !== undefined) out[key] = checked;
@@ -151,7 +151,7 @@ export function checkExternalIds(value: unknown): ExternalId[] {
 }
 
 export function checkExtensionNames(names: readonly string[]): void {
-  const unknown = names.find((n) => !EXTENSIONS[n]);
+  const unknown = names.find((n) => !Object.hasOwn(EXTENSIONS, n));
   if (unknown !== undefined) throw invalidAttribute(`Unknown extension ${unknown}; supported: ${EXTENSION_NAMES.join(', ')}.`);
 }
 

@@ -1,7 +1,7 @@
 // Users, groups and memberships of the identity store, with AWS identitystore's rules.
 // One domain for every surface: the identitystore API, SCIM and the portal all come through here.
 
-import { audited, type AuditStore } from '../audit/index.js';
+import { audited, HIDDEN, type AuditStore } from '../audit/index.js';
 import type { InstanceService } from '../instance/index.js';
 import type { RequestContext } from '../shared/context.js';
 import { invalidArgument, notFound } from '../shared/errors.js';
@@ -65,8 +65,6 @@ export interface MembershipCheck {
 }
 
 const DEFAULT_PAGE_SIZE = 100;
-const HIDDEN = 'HIDDEN_DUE_TO_SECURITY_REASONS';
-
 /** Personal data stays out of the audit log: which attributes were sent is kept, not their values. */
 const hidden = (attributes: object) => Object.fromEntries(Object.keys(attributes).map((k) => [k, HIDDEN]));
 const hiddenOperations = (operations: readonly AttributeOperation[]) =>
@@ -109,7 +107,8 @@ export class DirectoryService {
     attribute: { attributePath: string; attributeValue: unknown },
     finders: Record<string, (value: string) => Promise<string | undefined>>,
   ): Promise<string | undefined> {
-    const finder = finders[attribute.attributePath.toLowerCase()];
+    const path = attribute.attributePath.toLowerCase();
+    const finder = Object.hasOwn(finders, path) ? finders[path] : undefined;
     if (!finder) {
       throw invalidArgument('directory.invalid_unique_attribute', `AttributePath must be one of: ${Object.keys(finders).join(', ')}.`);
     }
@@ -214,7 +213,7 @@ export class DirectoryService {
     return audited(
       this.deps,
       ctx,
-      { eventName: 'CreateGroup', requestParameters: { identityStoreId, ...input.profile }, responseElements: (groupId) => ({ identityStoreId, groupId }) },
+      { eventName: 'CreateGroup', requestParameters: { identityStoreId, ...hidden(input.profile) }, responseElements: (groupId) => ({ identityStoreId, groupId }) },
       async (s) => {
         await this.requireStore(identityStoreId);
         const stamp = this.stamp(ctx);
@@ -241,7 +240,7 @@ export class DirectoryService {
   }
 
   async updateGroup(ctx: RequestContext, identityStoreId: string, groupId: string, operations: readonly AttributeOperation[]): Promise<void> {
-    await audited(this.deps, ctx, { eventName: 'UpdateGroup', requestParameters: { identityStoreId, groupId, operations } }, async (s) => {
+    await audited(this.deps, ctx, { eventName: 'UpdateGroup', requestParameters: { identityStoreId, groupId, operations: hiddenOperations(operations) } }, async (s) => {
       await this.requireStore(identityStoreId);
       const group = await s.directory.findGroup(identityStoreId, groupId);
       if (!group) throw groupNotFound(groupId);

@@ -22,7 +22,7 @@ export class GroupCommitter<DB> {
 
   run<T>(fn: (conn: Kysely<DB>) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run: fn, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ run: fn, resolve: (value) => resolve(value as T), reject });
       if (!this.scheduled) {
         this.scheduled = true;
         // Wait one turn of the event loop, so that requests read in the same turn join this batch.
@@ -35,7 +35,12 @@ export class GroupCommitter<DB> {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_BATCH);
-        await this.db.connection().execute((conn) => this.commitBatch(conn, batch));
+        try {
+          await this.db.connection().execute((conn) => this.commitBatch(conn, batch));
+        } catch (error) {
+          // No connection (the database is closing): the batch cannot run, so its callers hear why.
+          for (const unit of batch) unit.reject(error);
+        }
       }
     } finally {
       this.scheduled = false;
@@ -69,6 +74,9 @@ export class GroupCommitter<DB> {
       for (const unit of batch) unit.reject(error);
       return;
     }
-    for (const s of settled) (s.ok ? s.unit.resolve : s.unit.reject)(s.value);
+    for (const s of settled) {
+      if (s.ok) s.unit.resolve(s.value);
+      else s.unit.reject(s.value);
+    }
   }
 }

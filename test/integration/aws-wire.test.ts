@@ -1,6 +1,8 @@
 // The AWS wire layer as real SDK clients see it: SigV4, errors in AWS's shape, bad input.
 
+import { CreateUserCommand, DescribeUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { DescribeInstanceCommand, ListInstancesCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import { signatureFor } from '../../src/credentials/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
 
@@ -62,5 +64,55 @@ describe.each(dialects())('AWS wire layer on %s', (dialect) => {
     });
     expect(big.status).toBe(413);
     expect(((await big.json()) as { __type: string }).__type).toBe('RequestEntityTooLargeException');
+  });
+
+  /** A raw awsJson call signed over `signed` headers only, as an attacker might craft it. */
+  function rawCall(target: string, body: string, signed: string[], extra: Record<string, string> = {}) {
+    const url = new URL(server.url);
+    const amzDate = new Date().toISOString().replace(/[-:]|\.\d+/g, '');
+    const headers: Record<string, string> = { host: url.host, 'x-amz-date': amzDate, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target };
+    const auth = { accessKeyId: server.credentials.accessKeyId, date: amzDate.slice(0, 8), region: 'us-east-1', service: 'identitystore', signedHeaders: signed, signature: '', amzDate };
+    const signature = signatureFor({ method: 'POST', path: '/', query: '', headers, body: Buffer.from(body) }, auth, server.credentials.secretAccessKey);
+    headers.authorization = `AWS4-HMAC-SHA256 Credential=${auth.accessKeyId}/${auth.date}/us-east-1/identitystore/aws4_request, SignedHeaders=${signed.join(';')}, Signature=${signature}`;
+    return fetch(server.url + '/', { method: 'POST', headers: { ...headers, ...extra }, body });
+  }
+
+  it('refuses a signed request whose unsigned X-Amz-Target was swapped for another operation', async () => {
+    const ids = new IdentitystoreClient(sdkOptions(server));
+    const IdentityStoreId = server.init.identityStoreId;
+    const user = await ids.send(new CreateUserCommand({ IdentityStoreId, UserName: `swap-${dialect}`, DisplayName: 'S', Name: { GivenName: 'S', FamilyName: 'W' } }));
+    const body = JSON.stringify({ IdentityStoreId, UserId: user.UserId });
+    const describe = await rawCall('AWSIdentityStore.DescribeUser', body, ['host', 'x-amz-date']);
+    expect(describe.status).toBe(400);
+    expect(describe.headers.get('x-amzn-errortype')).toBe('IncompleteSignatureException');
+    const swapped = await rawCall('AWSIdentityStore.DescribeUser', body, ['host', 'x-amz-date'], { 'x-amz-target': 'AWSIdentityStore.DeleteUser' });
+    expect(swapped.status).toBe(400);
+    expect((await ids.send(new DescribeUserCommand({ IdentityStoreId, UserId: user.UserId }))).UserName).toBe(`swap-${dialect}`);
+    const proper = await rawCall('AWSIdentityStore.DescribeUser', body, ['content-type', 'host', 'x-amz-date', 'x-amz-target']);
+    expect(proper.status).toBe(200);
+  });
+
+  it('answers hostile bodies and targets with AWS-shaped 4xx errors, never a 500', async () => {
+    const all = ['content-type', 'host', 'x-amz-date', 'x-amz-target'];
+    const deep = '{"IdentityStoreId":"d-0000000000","UserId":"x","Operations":[{"AttributePath":"nickName","AttributeValue":' + '['.repeat(2000) + ']'.repeat(2000) + '}]}';
+    const nested = await rawCall('AWSIdentityStore.UpdateUser', deep, all);
+    expect(nested.status).toBe(400);
+    expect(nested.headers.get('x-amzn-errortype')).toBe('SerializationException');
+    const extra = await rawCall('AWSIdentityStore.ListUsers.Extra', '{}', all);
+    expect(extra.status).toBe(400);
+    expect(extra.headers.get('x-amzn-errortype')).toBe('UnknownOperationException');
+    const oddHeader = await rawCall('AWSIdentityStore.ListUsers', '{}', ['constructor', ...all]);
+    expect(oddHeader.status).toBe(400);
+    expect(oddHeader.headers.get('x-amzn-errortype')).toBe('IncompleteSignatureException');
+  });
+
+  it('records a change refused by the schema as a failure event', async () => {
+    const all = ['content-type', 'host', 'x-amz-date', 'x-amz-target'];
+    const res = await rawCall('AWSIdentityStore.CreateGroup', JSON.stringify({ IdentityStoreId: server.init.identityStoreId, DisplayName: 'x'.repeat(5000), Surprise: 1 }), all);
+    expect(res.status).toBe(400);
+    const rows = await server.reg.database.db.selectFrom('audit_events').selectAll().where('event_name', '=', 'CreateGroup').where('error_code', '=', 'ValidationException').execute();
+    expect(rows).toHaveLength(1);
+    // Bounded: the log keeps a prefix of an oversized value, not all of it.
+    expect(rows[0]!.request_parameters!.length).toBeLessThan(2000);
   });
 });

@@ -77,6 +77,23 @@ describe.each(dialects())('identitystore on %s', (dialect) => {
     (await client.send(new CreateGroupCommand({ IdentityStoreId: storeId, DisplayName: displayName }))).GroupId!;
   const usersNamed = async (userName: string) =>
     (await client.send(new ListUsersCommand({ IdentityStoreId: storeId, Filters: [{ AttributePath: 'UserName', AttributeValue: userName }] }))).Users!;
+  it('treats built-in object names (constructor, __proto__) as the unknown names they are', async () => {
+    const userId = await createUser();
+    for (const AttributePath of ['Constructor', '__proto__', 'toString']) {
+      await expect(
+        client.send(new GetGroupIdCommand({ IdentityStoreId: storeId, AlternateIdentifier: { UniqueAttribute: { AttributePath, AttributeValue: 'anything-at-all' } } })),
+      ).rejects.toMatchObject({ name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+    }
+    for (const name of ['__proto__', 'constructor']) {
+      await expect(client.send(new DescribeUserCommand({ IdentityStoreId: storeId, UserId: userId, Extensions: [name] }))).rejects.toMatchObject({
+        name: 'ValidationException',
+      });
+    }
+    await expect(
+      client.send(new UpdateUserCommand({ IdentityStoreId: storeId, UserId: userId, Operations: [{ AttributePath: 'name', AttributeValue: { constructor: 'x', givenName: 'J', familyName: 'D' } }] })),
+    ).rejects.toMatchObject({ name: 'ValidationException' });
+  });
+
   const auditOf = (requestId: string | undefined) =>
     server.reg.database.db.selectFrom('audit_events').selectAll().where('request_id', '=', requestId!).execute();
 

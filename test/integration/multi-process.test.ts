@@ -13,6 +13,7 @@ import {
   CreateAccountAssignmentCommand,
   CreatePermissionSetCommand,
   ListAccountAssignmentsCommand,
+  ListInstancesCommand,
   SSOAdminClient,
   paginateListAccountAssignments,
 } from '@aws-sdk/client-sso-admin';
@@ -115,5 +116,32 @@ describe.runIf(dialects().includes('postgres'))('two atrium serve processes on o
     // Both processes see the same result.
     const fromB = await b.sso.send(new ListAccountAssignmentsCommand({ InstanceArn: init.instanceArn, AccountId: init.managementAccountId, PermissionSetArn: psArn, MaxResults: 100 }));
     expect(fromB.AccountAssignments!.length).toBe(100);
+  });
+});
+
+describe.runIf(dialects().includes('postgres'))('two atrium serve processes starting at once on an empty PostgreSQL', () => {
+  it('agree on one instance and one bootstrap key, printed once', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'atrium-first-'));
+    const args = ['--data-dir', dataDir, '--database-url', await freshPostgresDatabase()];
+    const procs = await Promise.all([startServe(args), startServe(args)]);
+    try {
+      const instances = procs.map((p) => /instance: +(\S+)/.exec(p.banner)?.[1]);
+      expect(instances[0]).toMatch(/^arn:aws:sso:::instance\/ssoins-/);
+      expect(instances[1]).toBe(instances[0]);
+      const printed = procs.filter((p) => p.banner.includes('AWS_SECRET_ACCESS_KEY='));
+      expect(printed).toHaveLength(1);
+      const credentials = {
+        accessKeyId: /AWS_ACCESS_KEY_ID=(\S+)/.exec(printed[0]!.banner)![1]!,
+        secretAccessKey: /AWS_SECRET_ACCESS_KEY=(\S+)/.exec(printed[0]!.banner)![1]!,
+      };
+      for (const p of procs) {
+        const sso = new SSOAdminClient({ endpoint: p.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+        const out = await sso.send(new ListInstancesCommand({}));
+        expect(out.Instances?.map((i) => i.InstanceArn)).toEqual([instances[0]]);
+      }
+    } finally {
+      await Promise.all(procs.map((p) => p.stop()));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,6 +3,7 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodError } from 'zod';
+import type { AuditService } from '../../audit/index.js';
 import type { CredentialService } from '../../credentials/index.js';
 import type { RequestContext } from '../../shared/context.js';
 import { DomainError } from '../../shared/errors.js';
@@ -10,6 +11,8 @@ import { toAwsError, type AwsError } from './errors.js';
 import type { AwsJsonService } from './operation.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** No AWS input nests deeper than this; deeper JSON is refused before anything walks it. */
+export const MAX_JSON_DEPTH = 64;
 const JSON_TYPES = ['application/x-amz-json-1.1', 'application/x-amz-json-1.0'];
 
 export function sendAwsError(reply: FastifyReply, e: AwsError, contentType = 'application/x-amz-json-1.1'): FastifyReply {
@@ -30,8 +33,23 @@ export function validationMessage(err: ZodError): string {
   return `${n} validation error${n === 1 ? '' : 's'} detected: ${parts.join('; ')}`;
 }
 
+/** The nesting depth of parsed JSON, measured without recursion so that no input can overflow the stack. */
+export function jsonDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 export interface AwsJsonDeps {
   credentials: CredentialService;
+  audit: AuditService;
   services: AwsJsonService[];
   newRequestId: () => string;
 }
@@ -47,14 +65,15 @@ export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
     const requestId = request.id;
     reply.header('x-amzn-requestid', requestId);
     const target = request.headers['x-amz-target'];
-    const [prefix, operationName] = typeof target === 'string' ? target.split('.', 2) : [];
+    const m = typeof target === 'string' ? /^([A-Za-z0-9]+)\.([A-Za-z0-9]+)$/.exec(target) : null;
+    const [, prefix, operationName] = m ?? [];
     const service = prefix ? byPrefix.get(prefix) : undefined;
-    const operation = service && operationName ? service.operations[operationName] : undefined;
-    if (!service || !operation || !Object.hasOwn(service.operations, operationName as string)) {
+    const operation = service && operationName && Object.hasOwn(service.operations, operationName) ? service.operations[operationName] : undefined;
+    if (!service || !operation || !operationName) {
       return sendAwsError(reply, { status: 400, type: 'UnknownOperationException', message: 'The requested operation is not recognized by the service.' });
     }
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    const contentType = request.headers['content-type'] ?? '';
+    const contentType = (request.headers['content-type'] ?? '').toLowerCase();
     if (!JSON_TYPES.some((t) => contentType.startsWith(t))) {
       return sendAwsError(reply, { status: 400, type: 'SerializationException', message: `Content-Type must be ${JSON_TYPES[0]}.` });
     }
@@ -73,9 +92,8 @@ export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
       if (parsedJson === null || typeof parsedJson !== 'object' || Array.isArray(parsedJson)) {
         return sendAwsError(reply, { status: 400, type: 'SerializationException', message: 'The request body must be a JSON object.' });
       }
-      const input = operation.input.safeParse(parsedJson);
-      if (!input.success) {
-        return sendAwsError(reply, { status: 400, type: service.validationErrorType ?? 'ValidationException', message: validationMessage(input.error) });
+      if (jsonDepth(parsedJson, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+        return sendAwsError(reply, { status: 400, type: 'SerializationException', message: `The request body nests deeper than ${MAX_JSON_DEPTH} levels.` });
       }
       const { region, ...who } = principal;
       const ctx: RequestContext = {
@@ -86,6 +104,13 @@ export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
         eventSource: service.eventSource,
         principal: who,
       };
+      const input = operation.input.safeParse(parsedJson);
+      if (!input.success) {
+        const refusal = { status: 400, type: service.validationErrorType ?? 'ValidationException', message: validationMessage(input.error) };
+        // A refused change is on the record too, even when it never reached the domain.
+        if (!operation.readOnly) await deps.audit.recordRefusal(ctx, operationName, parsedJson, refusal.type, refusal.message);
+        return sendAwsError(reply, refusal);
+      }
       const result = await operation.handle(input.data, ctx);
       return reply.header('content-type', 'application/x-amz-json-1.1').send(JSON.stringify(result ?? {}));
     } catch (err) {

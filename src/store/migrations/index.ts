@@ -8,6 +8,7 @@ import * as m0001 from './0001-core.js';
 import * as m0002 from './0002-directory.js';
 import * as m0003 from './0003-organization.js';
 import * as m0004 from './0004-access.js';
+import * as m0005 from './0005-one-bootstrap-key.js';
 
 type Step = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> };
 const STEPS: Record<string, Step> = {
@@ -15,6 +16,7 @@ const STEPS: Record<string, Step> = {
   '0002-directory': m0002,
   '0003-organization': m0003,
   '0004-access': m0004,
+  '0005-one-bootstrap-key': m0005,
 };
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {

@@ -1,0 +1,17 @@
+import autocannon from 'autocannon';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { BIN, runJson, signedHeaders, startAndWait, stop } from '/work/main/bench/lib.mjs';
+const dataDir = mkdtempSync(path.join(tmpdir(), 'prof-'));
+const init = runJson(['init', '--data-dir', dataDir, '--json']);
+const creds = { accessKeyId: init.adminAccessKeyId, secretAccessKey: init.adminSecretAccessKey };
+const port = 19555;
+const extra = process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [];
+const server = await startAndWait([...extra, BIN, 'serve', '--data-dir', dataDir, '--port', String(port)], port);
+let n = 0;
+const res = await autocannon({ url: `http://127.0.0.1:${port}`, connections: 16, duration: Number(process.env.DUR ?? 8), requests: [{ setupRequest: () => { n++; const body = JSON.stringify({ IdentityStoreId: init.identityStoreId, UserName: `u-${n}`, DisplayName: `U ${n}`, Name: { GivenName: 'B', FamilyName: `U${n}` } }); return { method: 'POST', path: '/', headers: signedHeaders(port, creds, 'AWSIdentityStore.CreateUser', body), body }; } }] });
+console.log('req/s', Math.round(res.requests.average), 'non2xx', res.non2xx, 'p99', res.latency.p99);
+await stop(server.child);
