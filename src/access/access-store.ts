@@ -76,6 +76,8 @@ export interface Slice<K extends (string | number)[]> {
 export interface AccessStore {
   insertPermissionSet(ps: PermissionSetRecord): Promise<void>;
   findPermissionSet(permissionSetArn: string): Promise<PermissionSetRecord | undefined>;
+  /** As findPermissionSet, holding the row until the transaction ends, so that jobs on one permission set run one at a time. */
+  lockPermissionSet(permissionSetArn: string): Promise<PermissionSetRecord | undefined>;
   listPermissionSetArns(slice: Slice<[string]>): Promise<string[]>;
   /** Apply the change and bump the version; false if there is no such permission set. */
   updatePermissionSet(permissionSetArn: string, change: PermissionSetChange): Promise<boolean>;

@@ -2,8 +2,8 @@
 // assignment and provisioning are asynchronous: the call is checked and recorded with a durable
 // job in one transaction, and the job makes the change and reports SUCCEEDED or FAILED.
 
-import { audited } from '../audit/index.js';
-import type { RequestContext } from '../shared/context.js';
+import { audited, buildEvent } from '../audit/index.js';
+import { systemContext, type RequestContext } from '../shared/context.js';
 import { invalidArgument, notFound } from '../shared/errors.js';
 import { hex } from '../shared/ids.js';
 import type { JobWorker } from '../shared/jobs.js';
@@ -36,6 +36,13 @@ export interface ProvisionInput {
   targetType: 'AWS_ACCOUNT' | 'ALL_PROVISIONED_ACCOUNTS';
   targetId?: string;
 }
+
+/** The operation each kind of request answers; its outcome is audited as `<operation>Result`. */
+const OPERATION_OF: Record<RequestKind, string> = {
+  CREATE_ASSIGNMENT: 'CreateAccountAssignment',
+  DELETE_ASSIGNMENT: 'DeleteAccountAssignment',
+  PROVISION: 'ProvisionPermissionSet',
+};
 
 const JOB_OF: Record<RequestKind, string> = {
   CREATE_ASSIGNMENT: 'access.create_account_assignment',
@@ -72,10 +79,7 @@ export class AssignmentService {
         JOB_OF[kind],
         (payload) => this.fulfil(kind, (payload as JobPayload).requestId, fulfil),
         // The cause stays in the job's record; the client sees only that the request failed.
-        (payload) =>
-          this.deps.tx.transaction((s) =>
-            s.access.finishRequest((payload as JobPayload).requestId, 'FAILED', 'The request could not be completed. Try again.', this.deps.clock.now()),
-          ),
+        (payload) => this.finish(kind, (payload as JobPayload).requestId, 'FAILED', 'The request could not be completed. Try again.'),
       );
     }
   }
@@ -230,18 +234,36 @@ export class AssignmentService {
 
   /** Idempotent: a job that runs again after a crash finds its request finished and stops. */
   private async fulfil(kind: RequestKind, requestId: string, fulfil: Fulfil): Promise<void> {
+    const ctx = await this.jobContext();
     await this.deps.tx.transaction(async (s) => {
       const request = await s.access.findRequest(kind, requestId);
       if (request?.status !== 'IN_PROGRESS') return;
       const now = this.deps.clock.now();
-      const ps = await s.access.findPermissionSet(request.permissionSetArn);
+      const ps = await s.access.lockPermissionSet(request.permissionSetArn);
       if (!ps) {
-        await s.access.finishRequest(requestId, 'FAILED', `Permission set ${request.permissionSetArn} no longer exists.`, now);
+        await this.record(s, ctx, kind, requestId, 'FAILED', `Permission set ${request.permissionSetArn} no longer exists.`);
         return;
       }
       await fulfil(s, request, ps, now);
-      await s.access.finishRequest(requestId, 'SUCCEEDED', null, now);
+      await this.record(s, ctx, kind, requestId, 'SUCCEEDED', null);
     });
+  }
+
+  private async finish(kind: RequestKind, requestId: string, status: 'FAILED', reason: string): Promise<void> {
+    const ctx = await this.jobContext();
+    await this.deps.tx.transaction((s) => this.record(s, ctx, kind, requestId, status, reason));
+  }
+
+  /** Finish a request and put its outcome on the record, in the caller's transaction. */
+  private async record(s: AccessStores, ctx: RequestContext, kind: RequestKind, requestId: string, status: 'SUCCEEDED' | 'FAILED', reason: string | null): Promise<void> {
+    await s.access.finishRequest(requestId, status, reason, this.deps.clock.now());
+    const outcome = status === 'FAILED' ? { errorCode: 'request_failed', errorMessage: reason ?? '' } : { responseElements: { requestId, status } };
+    await s.audit.appendEvent({ ...buildEvent(ctx, this.deps, `${OPERATION_OF[kind]}Result`, { requestId }, outcome), eventType: 'AwsServiceEvent' });
+  }
+
+  private async jobContext(): Promise<RequestContext> {
+    const instance = await this.deps.instance.get();
+    return systemContext('sso.amazonaws.com', instance.region, this.deps.ids.uuid(), 'atrium-jobs');
   }
 
   private roleName(ps: PermissionSetRecord): string {

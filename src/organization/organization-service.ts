@@ -1,7 +1,7 @@
 // The organization: its root, organizational units and accounts, with AWS Organizations' rules.
 // CreateAccount completes asynchronously through a durable job, as on AWS.
 
-import { audited, type AuditStore } from '../audit/index.js';
+import { audited, HIDDEN, type AuditStore } from '../audit/index.js';
 import { systemContext, type RequestContext } from '../shared/context.js';
 import { failedPrecondition, notFound } from '../shared/errors.js';
 import { newAccountId, newCreateAccountRequestId, newOrganizationalUnitId, newOrganizationId, newRootId } from '../shared/ids.js';
@@ -260,8 +260,9 @@ export class OrganizationService {
       ctx,
       {
         eventName: 'CreateAccount',
-        requestParameters: input,
-        responseElements: (r: CreateAccountRequestRecord) => ({ createAccountStatus: { id: r.requestId, state: r.state, accountName: r.accountName } }),
+        // Email and AccountName are sensitive in AWS's model, and CloudTrail hides them too.
+        requestParameters: { ...input, email: HIDDEN, accountName: HIDDEN },
+        responseElements: (r: CreateAccountRequestRecord) => ({ createAccountStatus: { id: r.requestId, state: r.state } }),
       },
       async (s) => {
         checkNewTags(job.tags);

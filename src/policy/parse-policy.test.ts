@@ -87,6 +87,12 @@ describe('parsePolicy', () => {
     );
   });
 
+  it('refuses two statements with the same Sid, as IAM does', () => {
+    const st = (Sid: string) => ({ Sid, Effect: 'Allow', Action: 's3:GetObject', Resource: '*' });
+    expect(errorsOf({ Version: '2012-10-17', Statement: [st('Read'), st('Write')] })).toEqual([]);
+    expect(errorsOf({ Version: '2012-10-17', Statement: [st('Read'), st('Read')] })).toEqual([expect.stringMatching(/Sid.*unique.*Read/)]);
+  });
+
   it('never throws on junk: every input is a policy or a clean list of errors', () => {
     const junk = fc.oneof(
       fc.string(),

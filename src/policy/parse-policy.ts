@@ -87,6 +87,10 @@ function readDocument(json: unknown, p: Problems): PolicyDocument | undefined {
   const list = Array.isArray(raw) ? raw : [raw];
   if (list.length === 0) p.push('Statement must not be an empty list.');
   const statements = list.map((s, i) => readStatement(s, Array.isArray(raw) ? `Statement[${i}]` : 'Statement', p));
+  // IAM refuses a document in which two statements share a Sid.
+  const sids = statements.flatMap((st) => (st?.sid ? [st.sid] : []));
+  const repeated = sids.find((sid, i) => sids.indexOf(sid) !== i);
+  if (repeated !== undefined) p.push(`Statement ids (Sid) must be unique; ${repeated} is repeated.`);
   if (p.length > 0) return undefined;
   return PolicyDocumentNode.create(version, statements as Statement[], typeof json.Id === 'string' ? json.Id : undefined);
 }

@@ -12,15 +12,11 @@ function memoryJobs(): JobStore & { rows: Map<string, JobRecord & { status: stri
     enqueueJob: (j) => Promise.resolve(void rows.set(j.id, { id: j.id, kind: j.kind, payload: j.payload, attempts: 0, status: 'queued', runAfter: j.runAfter })),
     claimJobs: (_w, now, _lease, limit) => {
       const due = [...rows.values()].filter((r) => r.status === 'queued' && r.runAfter <= now).slice(0, limit);
-      for (const r of due) r.status = 'running';
+      for (const r of due) Object.assign(r, { status: 'running', attempts: r.attempts + 1 });
       return Promise.resolve(due.map((r) => ({ ...r })));
     },
     completeJob: (id) => Promise.resolve(void (rows.get(id)!.status = 'done')),
-    retryJob: (id, _now, runAfter) => {
-      const r = rows.get(id)!;
-      Object.assign(r, { status: 'queued', runAfter, attempts: r.attempts + 1 });
-      return Promise.resolve();
-    },
+    retryJob: (id, _now, runAfter) => Promise.resolve(void Object.assign(rows.get(id)!, { status: 'queued', runAfter })),
     failJob: (id) => Promise.resolve(void (rows.get(id)!.status = 'failed')),
   };
 }
@@ -49,5 +45,21 @@ describe('JobWorker', () => {
     }
     expect(jobs.rows.get('b')!.status).toBe('failed');
     expect(gaveUp).toEqual(['boom']);
+  });
+
+  it('does not run again a job whose worker died more times than it may be tried, and gives up on it', async () => {
+    const clock = fixedClock(1_000_000);
+    const jobs = memoryJobs();
+    const worker = new JobWorker({ jobs, clock, ids: cryptoIds, log: { error: () => undefined } }, { pollMs: 1000, maxAttempts: 3 });
+    const ran: unknown[] = [];
+    const gaveUp: string[] = [];
+    worker.register('fatal', (p) => Promise.resolve(void ran.push(p)), (_p, error) => Promise.resolve(void gaveUp.push(error)));
+    // As if three workers had claimed it and died: its lease expired and it is due again.
+    await jobs.enqueueJob({ id: 'c', kind: 'fatal', payload: {}, runAfter: 0, now: 0 });
+    jobs.rows.get('c')!.attempts = 3;
+    await worker.drain();
+    expect(ran).toEqual([]);
+    expect(jobs.rows.get('c')!.status).toBe('failed');
+    expect(gaveUp).toEqual(['gave up after 3 attempts']);
   });
 });

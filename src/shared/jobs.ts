@@ -8,13 +8,14 @@ export interface JobRecord {
   id: string;
   kind: string;
   payload: unknown;
+  /** Claims so far, this one included: counted at claim time, so a job that kills its process still uses up its attempts. */
   attempts: number;
 }
 
 /** The port the worker needs from the store. */
 export interface JobStore {
   enqueueJob(job: { id: string; kind: string; payload: unknown; runAfter: number; now: number }): Promise<void>;
-  /** Take up to `limit` due jobs, lease them to `workerId` until `leaseUntil`. */
+  /** Take up to `limit` due jobs, lease them to `workerId` until `leaseUntil`, and count the attempt. */
   claimJobs(workerId: string, now: number, leaseUntil: number, limit: number): Promise<JobRecord[]>;
   completeJob(id: string, now: number): Promise<void>;
   retryJob(id: string, now: number, runAfter: number, error: string): Promise<void>;
@@ -107,22 +108,24 @@ export class JobWorker {
     const now = this.deps.clock.now();
     const leaseMs = this.opts.leaseMs ?? 60_000;
     const jobs = await this.deps.jobs.claimJobs(this.workerId, now, now + leaseMs, this.opts.batch ?? 50);
+    const maxAttempts = this.opts.maxAttempts ?? 5;
     for (const job of jobs) {
       const handler = this.handlers.get(job.kind);
       try {
         if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
+        // Claimed again after its worker died more often than it may be tried: it is not run again.
+        if (job.attempts > maxAttempts) throw new Error(`gave up after ${maxAttempts} attempts`);
         await handler.run(job.payload, job);
         await this.deps.jobs.completeJob(job.id, this.deps.clock.now());
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
-        const attempts = job.attempts + 1;
-        if (!handler || attempts >= (this.opts.maxAttempts ?? 5)) {
+        if (!handler || job.attempts >= maxAttempts) {
           await this.deps.jobs.failJob(job.id, this.deps.clock.now(), message);
           await handler?.giveUp?.(job.payload, message).catch((e: unknown) =>
             this.deps.log.error({ jobId: job.id, err: e instanceof Error ? e.message : String(e) }, 'job give-up hook failed'),
           );
         } else {
-          await this.deps.jobs.retryJob(job.id, this.deps.clock.now(), this.deps.clock.now() + 2 ** attempts * 500, message);
+          await this.deps.jobs.retryJob(job.id, this.deps.clock.now(), this.deps.clock.now() + 2 ** job.attempts * 500, message);
         }
         this.deps.log.error({ jobId: job.id, kind: job.kind, err: message }, 'job failed');
       }

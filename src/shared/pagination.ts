@@ -8,6 +8,13 @@ export interface Page<T> {
   nextToken?: string;
 }
 
+/**
+ * A keyset value a database can compare: a whole number it can store, or a short string without
+ * NUL. Anything else in a token is forged, and must not reach the SQL.
+ */
+const isKeyValue = (x: unknown) =>
+  (typeof x === 'number' && Number.isSafeInteger(x)) || (typeof x === 'string' && x.length <= 512 && !x.includes('\u0000'));
+
 export function encodeToken(position: Record<string, string | number>): string {
   return Buffer.from(JSON.stringify({ v: 1, p: position }), 'utf8').toString('base64');
 }
@@ -18,7 +25,7 @@ export function decodeToken(token: string | undefined): Record<string, string | 
     const parsed: unknown = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
     if (parsed && typeof parsed === 'object' && (parsed as { v?: unknown }).v === 1) {
       const p = (parsed as { p?: unknown }).p;
-      if (p && typeof p === 'object' && Object.values(p).every((x) => typeof x === 'string' || typeof x === 'number')) {
+      if (p && typeof p === 'object' && !Array.isArray(p) && Object.values(p).every(isKeyValue)) {
         return p as Record<string, string | number>;
       }
     }

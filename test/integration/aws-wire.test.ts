@@ -1,7 +1,16 @@
 // The AWS wire layer as real SDK clients see it: SigV4, errors in AWS's shape, bad input.
 
-import { CreateUserCommand, DescribeUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
-import { DescribeInstanceCommand, ListInstancesCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import { CreateGroupCommand, CreateUserCommand, DescribeUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import {
+  CreateAccountAssignmentCommand,
+  CreatePermissionSetCommand,
+  DescribeAccountAssignmentCreationStatusCommand,
+  DescribeInstanceCommand,
+  ListAccountAssignmentCreationStatusCommand,
+  ListInstancesCommand,
+  SSOAdminClient,
+} from '@aws-sdk/client-sso-admin';
+import { CreateAccountCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { signatureFor } from '../../src/credentials/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
@@ -114,5 +123,39 @@ describe.each(dialects())('AWS wire layer on %s', (dialect) => {
     expect(rows).toHaveLength(1);
     // Bounded: the log keeps a prefix of an oversized value, not all of it.
     expect(rows[0]!.request_parameters!.length).toBeLessThan(2000);
+  });
+
+  it('refuses NUL characters and forged page positions as bad input, on every database', async () => {
+    const ids = new IdentitystoreClient(sdkOptions(server));
+    await expect(
+      ids.send(new CreateUserCommand({ IdentityStoreId: server.init.identityStoreId, UserName: 'nul\u0000user', DisplayName: 'N', Name: { GivenName: 'N', FamilyName: 'U' } })),
+    ).rejects.toMatchObject({ name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+    await expect(new OrganizationsClient(sdkOptions(server)).send(new CreateAccountCommand({ Email: 'a\u0000b@example.com', AccountName: 'nul' }))).rejects.toMatchObject({
+      name: 'InvalidInputException',
+    });
+    const forged = Buffer.from(JSON.stringify({ v: 1, p: { '0': 1.5, '1': 'x' } })).toString('base64');
+    await expect(
+      new SSOAdminClient(sdkOptions(server)).send(new ListAccountAssignmentCreationStatusCommand({ InstanceArn: server.init.instanceArn, NextToken: forged })),
+    ).rejects.toMatchObject({ name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+  });
+
+  it('puts the outcome of an asynchronous assignment on the record', async () => {
+    const sso = new SSOAdminClient(sdkOptions(server));
+    const group = await new IdentitystoreClient(sdkOptions(server)).send(new CreateGroupCommand({ IdentityStoreId: server.init.identityStoreId, DisplayName: `outcome-${dialect}` }));
+    const ps = await sso.send(new CreatePermissionSetCommand({ InstanceArn: server.init.instanceArn, Name: 'OutcomeAudit' }));
+    const created = await sso.send(
+      new CreateAccountAssignmentCommand({
+        InstanceArn: server.init.instanceArn, TargetId: server.init.managementAccountId, TargetType: 'AWS_ACCOUNT',
+        PermissionSetArn: ps.PermissionSet!.PermissionSetArn, PrincipalType: 'GROUP', PrincipalId: group.GroupId,
+      }),
+    );
+    const requestId = created.AccountAssignmentCreationStatus!.RequestId!;
+    await expect
+      .poll(async () => (await sso.send(new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: server.init.instanceArn, AccountAssignmentCreationRequestId: requestId }))).AccountAssignmentCreationStatus?.Status)
+      .toBe('SUCCEEDED');
+    const rows = await server.reg.database.db.selectFrom('audit_events').selectAll().where('event_name', '=', 'CreateAccountAssignmentResult').execute();
+    const mine = rows.filter((r) => r.request_parameters?.includes(requestId));
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ event_type: 'AwsServiceEvent', error_code: null });
   });
 });

@@ -12,6 +12,8 @@ import {
 import {
   CreateAccountAssignmentCommand,
   CreatePermissionSetCommand,
+  DeleteAccountAssignmentCommand,
+  ListPermissionSetsProvisionedToAccountCommand,
   ListAccountAssignmentsCommand,
   ListInstancesCommand,
   SSOAdminClient,
@@ -116,6 +118,41 @@ describe.runIf(dialects().includes('postgres'))('two atrium serve processes on o
     // Both processes see the same result.
     const fromB = await b.sso.send(new ListAccountAssignmentsCommand({ InstanceArn: init.instanceArn, AccountId: init.managementAccountId, PermissionSetArn: psArn, MaxResults: 100 }));
     expect(fromB.AccountAssignments!.length).toBe(100);
+  });
+});
+
+describe.runIf(dialects().includes('postgres'))('assignment jobs from two processes on one permission set', () => {
+  it('removes the role with the last assignment even when both assignments are deleted at once', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'atrium-race-'));
+    const args = ['--data-dir', dataDir, '--database-url', await freshPostgresDatabase()];
+    const init = JSON.parse((await runCli(['init', ...args, '--json'])).stdout) as { identityStoreId: string; instanceArn: string; managementAccountId: string; adminAccessKeyId: string; adminSecretAccessKey: string };
+    const procs = await Promise.all([startServe(args), startServe(args)]);
+    try {
+      const credentials = { accessKeyId: init.adminAccessKeyId, secretAccessKey: init.adminSecretAccessKey };
+      const [a, b] = procs.map((p) => ({
+        ids: new IdentitystoreClient({ endpoint: p.url, region: 'us-east-1', credentials, maxAttempts: 1 }),
+        sso: new SSOAdminClient({ endpoint: p.url, region: 'us-east-1', credentials, maxAttempts: 1 }),
+      })) as [{ ids: IdentitystoreClient; sso: SSOAdminClient }, { ids: IdentitystoreClient; sso: SSOAdminClient }];
+      const IdentityStoreId = init.identityStoreId;
+      const target = { InstanceArn: init.instanceArn, TargetId: init.managementAccountId, TargetType: 'AWS_ACCOUNT' as const };
+      const users = await Promise.all(
+        ['race-1', 'race-2'].map(async (UserName) => (await a.ids.send(new CreateUserCommand({ IdentityStoreId, UserName, DisplayName: UserName, Name: { GivenName: 'R', FamilyName: UserName } }))).UserId!),
+      );
+      const sets = await Promise.all(
+        Array.from({ length: 15 }, async (_, i) => (await a.sso.send(new CreatePermissionSetCommand({ InstanceArn: init.instanceArn, Name: `Race${i}` }))).PermissionSet!.PermissionSetArn!),
+      );
+      const each = (fn: (c: typeof a, PermissionSetArn: string, PrincipalId: string) => Promise<unknown>) =>
+        Promise.all(sets.flatMap((ps) => users.map((u, i) => fn(i ? b : a, ps, u))));
+      await each((c, PermissionSetArn, PrincipalId) => c.sso.send(new CreateAccountAssignmentCommand({ ...target, PermissionSetArn, PrincipalType: 'USER', PrincipalId })));
+      const provisioned = async () =>
+        (await a.sso.send(new ListPermissionSetsProvisionedToAccountCommand({ InstanceArn: init.instanceArn, AccountId: init.managementAccountId, MaxResults: 100 }))).PermissionSets ?? [];
+      await expect.poll(async () => (await provisioned()).length, { timeout: 20_000 }).toBe(sets.length);
+      await each((c, PermissionSetArn, PrincipalId) => c.sso.send(new DeleteAccountAssignmentCommand({ ...target, PermissionSetArn, PrincipalType: 'USER', PrincipalId })));
+      await expect.poll(provisioned, { timeout: 20_000 }).toEqual([]);
+    } finally {
+      await Promise.all(procs.map((p) => p.stop()));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -126,8 +126,11 @@ describe.each(dialects())('organizations API on %s', (dialect) => {
     expect(await server.reg.organization.accountExists(done.AccountId!)).toBe(true);
     expect(await server.reg.organization.accountExists('999999999999')).toBe(false);
 
-    const [created] = (await auditRows('CreateAccount')).filter((r) => r.request_parameters?.includes(name));
+    const [created] = (await auditRows('CreateAccount')).filter((r) => r.response_elements?.includes(started!.Id!));
     expect(created).toMatchObject({ event_source: 'organizations.amazonaws.com', error_code: null });
+    // Email and AccountName are sensitive: the record says they were sent, not what they were.
+    expect(created!.request_parameters).not.toContain(name);
+    expect(created!.request_parameters).toContain('HIDDEN_DUE_TO_SECURITY_REASONS');
     const results = (await auditRows('CreateAccountResult')).filter((r) => r.response_elements?.includes(done.AccountId!));
     expect(results).toHaveLength(1);
   });

@@ -33,18 +33,25 @@ export function validationMessage(err: ZodError): string {
   return `${n} validation error${n === 1 ? '' : 's'} detected: ${parts.join('; ')}`;
 }
 
-/** The nesting depth of parsed JSON, measured without recursion so that no input can overflow the stack. */
-export function jsonDepth(value: unknown, limit: number): number {
-  let deepest = 0;
+/**
+ * How deep parsed JSON nests, and whether any key or string holds a NUL (which no AWS input allows
+ * and PostgreSQL cannot store). Walked without recursion, so that no input can overflow the stack.
+ */
+export function inspectJson(value: unknown, depthLimit: number): { depth: number; hasNul: boolean } {
+  let depth = 0;
+  let hasNul = false;
   const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
+  while (stack.length > 0 && depth <= depthLimit) {
+    const [v, d] = stack.pop()!;
+    if (typeof v === 'string') hasNul ||= v.includes('\u0000');
     if (v === null || typeof v !== 'object') continue;
-    deepest = Math.max(deepest, depth);
-    if (deepest > limit) return deepest;
-    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+    depth = Math.max(depth, d);
+    for (const [key, child] of Object.entries(v)) {
+      hasNul ||= key.includes('\u0000');
+      stack.push([child, d + 1]);
+    }
   }
-  return deepest;
+  return { depth, hasNul };
 }
 
 export interface AwsJsonDeps {
@@ -92,7 +99,8 @@ export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
       if (parsedJson === null || typeof parsedJson !== 'object' || Array.isArray(parsedJson)) {
         return sendAwsError(reply, { status: 400, type: 'SerializationException', message: 'The request body must be a JSON object.' });
       }
-      if (jsonDepth(parsedJson, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+      const shape = inspectJson(parsedJson, MAX_JSON_DEPTH);
+      if (shape.depth > MAX_JSON_DEPTH) {
         return sendAwsError(reply, { status: 400, type: 'SerializationException', message: `The request body nests deeper than ${MAX_JSON_DEPTH} levels.` });
       }
       const { region, ...who } = principal;
@@ -104,9 +112,10 @@ export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
         eventSource: service.eventSource,
         principal: who,
       };
-      const input = operation.input.safeParse(parsedJson);
-      if (!input.success) {
-        const refusal = { status: 400, type: service.validationErrorType ?? 'ValidationException', message: validationMessage(input.error) };
+      const input = shape.hasNul ? undefined : operation.input.safeParse(parsedJson);
+      if (!input?.success) {
+        const message = input ? validationMessage(input.error) : 'Strings must not contain the NUL character.';
+        const refusal = { status: 400, type: service.validationErrorType ?? 'ValidationException', message };
         // A refused change is on the record too, even when it never reached the domain.
         if (!operation.readOnly) await deps.audit.recordRefusal(ctx, operationName, parsedJson, refusal.type, refusal.message);
         return sendAwsError(reply, refusal);

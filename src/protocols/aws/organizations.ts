@@ -16,9 +16,11 @@ const parentId = z.string().max(100).regex(PARENT_ID);
 const accountId = z.string().max(12).regex(/^\d{12}$/);
 const ouId = z.string().max(68).regex(/^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/);
 const tagKey = z.string().min(1).max(128).regex(TAG_TEXT);
-const tags = z.array(z.strictObject({ Key: tagKey, Value: z.string().max(256).regex(TAG_TEXT) }));
+// At most 50 tags fit on a resource, so no request needs to carry more.
+const tags = z.array(z.strictObject({ Key: tagKey, Value: z.string().max(256).regex(TAG_TEXT) })).max(50);
 const page = { NextToken: z.string().max(100_000).optional(), MaxResults: z.number().int().min(1).max(20).optional() };
-const resourceId = z.string().max(130);
+/** TaggableResourceId in the model (a root, an OU, an account or a policy id), anchored as a whole. */
+const resourceId = z.string().max(130).regex(/^(r-[0-9a-z]{4,32}|\d{12}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|p-[0-9a-zA-Z_]{8,128}|rp-[0-9a-zA-Z_]{4,128})$/);
 
 const pageRequest = (input: { NextToken?: string; MaxResults?: number }) => ({ nextToken: input.NextToken, maxResults: input.MaxResults });
 const withToken = <T>(key: string, p: Page<T>, map: (item: T) => unknown) => compact({ [key]: p.items.map(map), NextToken: p.nextToken });
@@ -193,7 +195,7 @@ export function organizationsApi(reg: Registry): AwsJsonService {
         await org.tagResource(ctx, input.ResourceId, input.Tags);
         return {};
       }),
-      UntagResource: op(z.strictObject({ ResourceId: resourceId, TagKeys: z.array(tagKey) }), async (input, ctx) => {
+      UntagResource: op(z.strictObject({ ResourceId: resourceId, TagKeys: z.array(tagKey).max(50) }), async (input, ctx) => {
         await org.untagResource(ctx, input.ResourceId, input.TagKeys);
         return {};
       }),

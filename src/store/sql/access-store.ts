@@ -90,6 +90,13 @@ export class SqlAccessStore implements AccessStore {
     return r && toPermissionSet(r);
   }
 
+  async lockPermissionSet(permissionSetArn: string): Promise<PermissionSetRecord | undefined> {
+    const q = this.db.selectFrom('permission_sets').selectAll().where('permission_set_arn', '=', permissionSetArn);
+    // SQLite has one writer already; PostgreSQL needs the row lock to put jobs in single file.
+    const r = await (this.dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
+    return r && toPermissionSet(r);
+  }
+
   async listPermissionSetArns(slice: Slice<[string]>): Promise<string[]> {
     let q = this.db.selectFrom('permission_sets').select('permission_set_arn').orderBy('permission_set_arn').limit(slice.limit);
     if (slice.after) q = q.where('permission_set_arn', '>', slice.after[0]);

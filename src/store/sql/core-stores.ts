@@ -181,7 +181,7 @@ export class SqlJobStore implements JobStore {
       this.dialect === 'postgres'
         ? await this.db
             .updateTable('jobs')
-            .set({ status: 'running', locked_by: workerId, locked_until: leaseUntil, updated_at: now })
+            .set((eb) => ({ status: 'running', attempts: eb('attempts', '+', 1), locked_by: workerId, locked_until: leaseUntil, updated_at: now }))
             .where('id', 'in', due(this.db).forUpdate().skipLocked())
             .returning(['id', 'kind', 'payload', 'attempts'])
             .execute()
@@ -190,7 +190,7 @@ export class SqlJobStore implements JobStore {
             if (ids.length === 0) return [];
             return trx
               .updateTable('jobs')
-              .set({ status: 'running', locked_by: workerId, locked_until: leaseUntil, updated_at: now })
+              .set((eb) => ({ status: 'running', attempts: eb('attempts', '+', 1), locked_by: workerId, locked_until: leaseUntil, updated_at: now }))
               .where('id', 'in', ids)
               .returning(['id', 'kind', 'payload', 'attempts'])
               .execute();
@@ -203,14 +203,14 @@ export class SqlJobStore implements JobStore {
   async retryJob(id: string, now: number, runAfter: number, error: string): Promise<void> {
     await this.db
       .updateTable('jobs')
-      .set((eb) => ({ status: 'queued', run_after: runAfter, attempts: eb('attempts', '+', 1), last_error: error, updated_at: now, locked_by: null, locked_until: null }))
+      .set({ status: 'queued', run_after: runAfter, last_error: error, updated_at: now, locked_by: null, locked_until: null })
       .where('id', '=', id)
       .execute();
   }
   async failJob(id: string, now: number, error: string): Promise<void> {
     await this.db
       .updateTable('jobs')
-      .set((eb) => ({ status: 'failed', attempts: eb('attempts', '+', 1), last_error: error, updated_at: now }))
+      .set({ status: 'failed', last_error: error, updated_at: now, locked_by: null, locked_until: null })
       .where('id', '=', id)
       .execute();
   }
