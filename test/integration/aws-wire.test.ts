@@ -107,6 +107,17 @@ describe.each(dialects())('AWS wire layer on %s', (dialect) => {
     const nested = await rawCall('AWSIdentityStore.UpdateUser', deep, all);
     expect(nested.status).toBe(400);
     expect(nested.headers.get('x-amzn-errortype')).toBe('SerializationException');
+    for (const [body, type] of [
+      ['{not json', 'SerializationException'],
+      ['[1,2,3]', 'SerializationException'],
+      ['{"IdentityStoreId": 5}', 'ValidationException'],
+      [`{"IdentityStoreId":"${server.init.identityStoreId}","Unknown":true}`, 'ValidationException'],
+    ]) {
+      const res = await rawCall('AWSIdentityStore.ListUsers', body!, all);
+      expect(res.status).toBe(400);
+      expect(res.headers.get('x-amzn-errortype')).toBe(type);
+      expect(((await res.json()) as { __type: string; message: string }).message.length).toBeGreaterThan(0);
+    }
     const extra = await rawCall('AWSIdentityStore.ListUsers.Extra', '{}', all);
     expect(extra.status).toBe(400);
     expect(extra.headers.get('x-amzn-errortype')).toBe('UnknownOperationException');
