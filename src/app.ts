@@ -6,10 +6,13 @@ import { awsJsonRoutes, sendAwsError } from './protocols/aws/aws-json.js';
 import { identityStoreApi } from './protocols/aws/identitystore.js';
 import { organizationsApi } from './protocols/aws/organizations.js';
 import { ssoAdminApi } from './protocols/aws/sso-admin.js';
+import { stsQueryHandler } from './protocols/aws/sts.js';
+import { registerOidc } from './protocols/oidc/index.js';
+import { registerWeb } from './protocols/web/index.js';
 import type { Registry } from './registry.js';
 import { ping } from './store/sql/core-stores.js';
 
-export function buildApp(reg: Registry): FastifyInstance {
+export async function buildApp(reg: Registry): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: reg.log as unknown as FastifyBaseLogger,
     // Per-request lines cost throughput and say little; errors are still logged.
@@ -29,7 +32,10 @@ export function buildApp(reg: Registry): FastifyInstance {
     audit: reg.audit,
     newRequestId: reg.newRequestId,
     services: [identityStoreApi(reg), ssoAdminApi(reg), organizationsApi(reg)],
+    query: stsQueryHandler(reg),
   });
+  await registerOidc(app, reg);
+  await registerWeb(app, reg);
 
   // Errors raised before a route runs (too large, unparseable, unsupported media type) still get
   // an AWS-shaped body; nothing here reveals internals.

@@ -55,7 +55,7 @@ storageOptions(program.command('serve'))
     for (const w of configWarnings(config)) reg.log.warn(`UNSAFE SETTING: ${w}`);
     // Ready means initialised: /healthz answers only once the instance exists.
     const init = await initialize(reg, { via: 'atrium-serve' });
-    const app = buildApp(reg);
+    const app = await buildApp(reg);
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -4,8 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { AccessService } from './access/index.js';
 import { AuditService } from './audit/index.js';
+import { AuthService } from './auth/index.js';
 import { keyFileOf, sqliteFileOf, type Config } from './config/config.js';
-import { CredentialService } from './credentials/index.js';
+import { CredentialService, RevocationService } from './credentials/index.js';
 import { Envelope, LocalKeyProvider, type KeyProvider } from './crypto/index.js';
 import { DirectoryService } from './directory/index.js';
 import { InstanceService } from './instance/index.js';
@@ -30,6 +31,8 @@ export interface Registry {
   audit: AuditService;
   instance: InstanceService;
   credentials: CredentialService;
+  revocation: RevocationService;
+  auth: AuthService;
   directory: DirectoryService;
   organization: OrganizationService;
   access: AccessService;
@@ -81,9 +84,11 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
   const audit = new AuditService(base);
   const instance = new InstanceService(base);
   const credentials = new CredentialService({ ...base, envelope });
+  const revocation = new RevocationService(base);
   const directory = new DirectoryService({ ...base, instance });
   const organization = new OrganizationService(base);
   const access = new AccessService({ ...base, instance, principals: directory, accounts: organization });
+  const auth = new AuthService({ ...base, instance, directory, revocation });
   organization.registerJobs(jobs);
   access.registerJobs(jobs);
   if (opts.startJobs) jobs.start();
@@ -100,6 +105,8 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     audit,
     instance,
     credentials,
+    revocation,
+    auth,
     directory,
     organization,
     access,

@@ -10,8 +10,11 @@ import type { CoreTables } from './schema/core.js';
 import type { DirectoryTables } from './schema/directory.js';
 import type { OrganizationTables } from './schema/organization.js';
 import type { AccessTables } from './schema/access.js';
+import type { RevocationTables } from './schema/revocation.js';
+import type { AuthTables } from './schema/auth.js';
+import type { OidcTables } from './schema/oidc.js';
 
-export interface Database extends CoreTables, DirectoryTables, OrganizationTables, AccessTables {}
+export interface Database extends CoreTables, DirectoryTables, OrganizationTables, AccessTables, RevocationTables, AuthTables, OidcTables {}
 
 export type Dialect = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;

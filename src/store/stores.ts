@@ -17,6 +17,9 @@ import {
 import { SqlDirectoryStore } from './sql/directory-store.js';
 import { SqlOrganizationStore } from './sql/organization-store.js';
 import { SqlAccessStore } from './sql/access-store.js';
+import { SqlAuthStore } from './sql/auth-store.js';
+import { SqlOidcStore } from './sql/oidc-store.js';
+import { SqlRevocationStore } from './sql/revocation-store.js';
 
 export interface Stores {
   instance: SqlInstanceStore;
@@ -28,6 +31,9 @@ export interface Stores {
   directory: SqlDirectoryStore;
   organization: SqlOrganizationStore;
   access: SqlAccessStore;
+  revocation: SqlRevocationStore;
+  auth: SqlAuthStore;
+  oidc: SqlOidcStore;
 }
 
 export function storesFor(db: Kysely<Database>, dialect: Dialect): Stores {
@@ -41,6 +47,9 @@ export function storesFor(db: Kysely<Database>, dialect: Dialect): Stores {
     directory: new SqlDirectoryStore(db, dialect),
     organization: new SqlOrganizationStore(db, dialect),
     access: new SqlAccessStore(db, dialect),
+    revocation: new SqlRevocationStore(db, dialect),
+    auth: new SqlAuthStore(db, dialect),
+    oidc: new SqlOidcStore(db, dialect),
   };
 }
 

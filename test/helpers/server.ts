@@ -53,7 +53,7 @@ export async function startServer(dialect: DialectName, extra: Record<string, un
   const databaseUrl = dialect === 'postgres' ? await freshPostgresDatabase() : undefined;
   const config = loadConfig({ dataDir, databaseUrl, port: 0, logLevel: 'silent', jobPollMs: 50, ...extra }, {});
   const reg = await createRegistry(config, { startJobs: true, log: createLogger('silent') });
-  const app = buildApp(reg);
+  const app = await buildApp(reg);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

@@ -14,6 +14,8 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 /** No AWS input nests deeper than this; deeper JSON is refused before anything walks it. */
 export const MAX_JSON_DEPTH = 64;
 const JSON_TYPES = ['application/x-amz-json-1.1', 'application/x-amz-json-1.0'];
+/** awsQuery (STS) posts forms to the same path; the raw bytes are kept, since SigV4 signs them. */
+const FORM_TYPE = 'application/x-www-form-urlencoded';
 
 export function sendAwsError(reply: FastifyReply, e: AwsError, contentType = 'application/x-amz-json-1.1'): FastifyReply {
   return reply
@@ -58,13 +60,15 @@ export interface AwsJsonDeps {
   credentials: CredentialService;
   audit: AuditService;
   services: AwsJsonService[];
+  /** The awsQuery handler (STS), for form posts without X-Amz-Target. */
+  query?: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
   newRequestId: () => string;
 }
 
 export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
   const byPrefix = new Map(deps.services.map((s) => [s.targetPrefix, s]));
 
-  for (const type of JSON_TYPES) {
+  for (const type of [...JSON_TYPES, FORM_TYPE]) {
     app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
   }
 
@@ -72,6 +76,9 @@ export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
     const requestId = request.id;
     reply.header('x-amzn-requestid', requestId);
     const target = request.headers['x-amz-target'];
+    if (target === undefined && deps.query && (request.headers['content-type'] ?? '').toLowerCase().startsWith(FORM_TYPE)) {
+      return deps.query(request, reply);
+    }
     const m = typeof target === 'string' ? /^([A-Za-z0-9]+)\.([A-Za-z0-9]+)$/.exec(target) : null;
     const [, prefix, operationName] = m ?? [];
     const service = prefix ? byPrefix.get(prefix) : undefined;

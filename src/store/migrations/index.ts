@@ -9,6 +9,9 @@ import * as m0002 from './0002-directory.js';
 import * as m0003 from './0003-organization.js';
 import * as m0004 from './0004-access.js';
 import * as m0005 from './0005-one-bootstrap-key.js';
+import * as m0006 from './0006-revocation.js';
+import * as m0007 from './0007-auth.js';
+import * as m0008 from './0008-oidc.js';
 
 type Step = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> };
 const STEPS: Record<string, Step> = {
@@ -17,6 +20,9 @@ const STEPS: Record<string, Step> = {
   '0003-organization': m0003,
   '0004-access': m0004,
   '0005-one-bootstrap-key': m0005,
+  '0006-revocation': m0006,
+  '0007-auth': m0007,
+  '0008-oidc': m0008,
 };
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
