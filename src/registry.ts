@@ -26,6 +26,8 @@ export interface Registry {
   ids: IdGenerator;
   database: OpenedDatabase;
   read: Stores;
+  /** The unit of work, for services built inside protocol plugins. */
+  tx: SqlTransactor;
   envelope: Envelope;
   jobs: JobWorker;
   audit: AuditService;
@@ -100,6 +102,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     ids,
     database,
     read,
+    tx,
     envelope,
     jobs,
     audit,
