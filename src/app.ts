@@ -6,6 +6,7 @@ import { awsJsonRoutes, sendAwsError } from './protocols/aws/aws-json.js';
 import { identityStoreApi } from './protocols/aws/identitystore.js';
 import { organizationsApi } from './protocols/aws/organizations.js';
 import { ssoAdminApi } from './protocols/aws/sso-admin.js';
+import { registerSsoPortal } from './protocols/aws/sso-portal.js';
 import { stsQueryHandler } from './protocols/aws/sts.js';
 import { registerOidc } from './protocols/oidc/index.js';
 import { registerWeb } from './protocols/web/index.js';
@@ -21,21 +22,6 @@ export async function buildApp(reg: Registry): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     trustProxy: false,
   });
-
-  app.get('/healthz', async (_req, reply) => {
-    await ping(reg.database.db);
-    return reply.send({ status: 'ok' });
-  });
-
-  awsJsonRoutes(app, {
-    credentials: reg.credentials,
-    audit: reg.audit,
-    newRequestId: reg.newRequestId,
-    services: [identityStoreApi(reg), ssoAdminApi(reg), organizationsApi(reg)],
-    query: stsQueryHandler(reg),
-  });
-  await registerOidc(app, reg);
-  await registerWeb(app, reg);
 
   // Errors raised before a route runs (too large, unparseable, unsupported media type) still get
   // an AWS-shaped body; nothing here reveals internals.
@@ -57,6 +43,22 @@ export async function buildApp(reg: Registry): Promise<FastifyInstance> {
   app.setNotFoundHandler((request, reply) =>
     sendAwsError(reply.header('x-amzn-requestid', request.id), { status: 404, type: 'UnknownOperationException', message: 'No such route.' }),
   );
+
+  app.get('/healthz', async (_req, reply) => {
+    await ping(reg.database.db);
+    return reply.send({ status: 'ok' });
+  });
+
+  awsJsonRoutes(app, {
+    credentials: reg.credentials,
+    audit: reg.audit,
+    newRequestId: reg.newRequestId,
+    services: [identityStoreApi(reg), ssoAdminApi(reg), organizationsApi(reg)],
+    query: stsQueryHandler(reg),
+  });
+  await registerOidc(app, reg);
+  registerSsoPortal(app, reg);
+  await registerWeb(app, reg);
 
   return app;
 }

@@ -6,7 +6,7 @@ import { AccessService } from './access/index.js';
 import { AuditService } from './audit/index.js';
 import { AuthService } from './auth/index.js';
 import { keyFileOf, sqliteFileOf, type Config } from './config/config.js';
-import { CredentialService, RevocationService } from './credentials/index.js';
+import { CredentialService, RevocationService, TemporaryCredentialService } from './credentials/index.js';
 import { Envelope, LocalKeyProvider, type KeyProvider } from './crypto/index.js';
 import { DirectoryService } from './directory/index.js';
 import { InstanceService } from './instance/index.js';
@@ -34,6 +34,7 @@ export interface Registry {
   instance: InstanceService;
   credentials: CredentialService;
   revocation: RevocationService;
+  temporaryCredentials: TemporaryCredentialService;
   auth: AuthService;
   directory: DirectoryService;
   organization: OrganizationService;
@@ -65,10 +66,11 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
   const read = storesFor(contextualDb(database.db), database.dialect);
   const tx = new SqlTransactor(database.db, database.dialect);
   let envelope: Envelope;
+  let sealedBefore: boolean;
   try {
     // A new key file is made only for a database that has sealed nothing yet: a missing key for a
     // database that has is an error to fix, not a reason to start over with another key.
-    const sealedBefore = (await read.dataKeys.newestDataKey()) !== undefined;
+    sealedBefore = (await read.dataKeys.newestDataKey()) !== undefined;
     const keyFile = keyFileOf(config);
     if (!opts.keyProvider && sealedBefore && !existsSync(keyFile)) {
       throw new Error(`the key file ${keyFile} is missing, but this database holds secrets sealed under it: restore it, or point ATRIUM_KEY_FILE at it`);
@@ -87,13 +89,26 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
   const instance = new InstanceService(base);
   const credentials = new CredentialService({ ...base, envelope });
   const revocation = new RevocationService(base);
-  const directory = new DirectoryService({ ...base, instance });
+  const temporaryCredentials = new TemporaryCredentialService({ ...base, envelope, credentials, revocation });
+  const directory = new DirectoryService({ ...base, instance, revocation });
   const organization = new OrganizationService(base);
-  const access = new AccessService({ ...base, instance, principals: directory, accounts: organization });
+  // The assignment-deletion job revokes the role's credentials.
+  const access = new AccessService({ ...base, instance, principals: directory, accounts: organization, revoker: revocation });
   const auth = new AuthService({ ...base, instance, directory, revocation });
   organization.registerJobs(jobs);
   access.registerJobs(jobs);
-  if (opts.startJobs) jobs.start();
+  try {
+    // Outside any transaction, so that no rolled-back one can take back a key in use. A database
+    // that has sealed nothing yet gets its key at the first issue instead (its key file may be new).
+    if (sealedBefore) await temporaryCredentials.loadKeys();
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  if (opts.startJobs) {
+    jobs.start();
+    revocation.start();
+  }
 
   return {
     config,
@@ -109,12 +124,14 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     instance,
     credentials,
     revocation,
+    temporaryCredentials,
     auth,
     directory,
     organization,
     access,
     newRequestId: () => randomUUID(),
     async close() {
+      revocation.stop();
       await jobs.stop();
       await database.close();
     },

@@ -2,6 +2,7 @@
 // other modules (does this principal exist, does this account exist), as ports.
 
 import type { AuditStore } from '../audit/index.js';
+import type { RequestContext } from '../shared/context.js';
 import type { InstanceService } from '../instance/index.js';
 import type { JobStore } from '../shared/jobs.js';
 import type { ServiceDeps } from '../shared/service-deps.js';
@@ -21,8 +22,18 @@ export interface AccountDirectory {
   accountExists(accountId: string): Promise<boolean>;
 }
 
+/** Makes credentials already issued for a deleted assignment stop working; satisfied by credentials/. */
+export interface AssignmentRevoker {
+  revokeAssignment(
+    ctx: RequestContext,
+    a: { identityStoreId: string; principalType: PrincipalType; principalId: string; accountId: string; permissionSetArn: string },
+    reason: string,
+  ): Promise<void>;
+}
+
 export type AccessDeps = ServiceDeps<AccessStores> & {
   instance: InstanceService;
   principals: PrincipalDirectory;
   accounts: AccountDirectory;
+  revoker: AssignmentRevoker;
 };

@@ -66,8 +66,11 @@ export class AssignmentService {
         await s.access.ensureProvisioned(r.targetId as string, ps.permissionSetArn, this.roleName(ps), ps.version, now);
       },
       DELETE_ASSIGNMENT: async (s, r, ps) => {
+        const assignment = assignmentOf(r);
         // The account's role goes with the permission set's last assignment there, as on AWS.
-        if (await s.access.deleteAssignment(assignmentOf(r))) await s.access.deprovision(r.targetId as string, ps.permissionSetArn);
+        if (await s.access.deleteAssignment(assignment)) await s.access.deprovision(assignment.accountId, ps.permissionSetArn);
+        const { identityStoreId } = await this.deps.instance.get();
+        await this.deps.revoker.revokeAssignment(await this.jobContext(), { identityStoreId, ...assignment }, 'DeleteAccountAssignment');
       },
       PROVISION: async (s, r, ps, now) => {
         if (r.targetId === null) await s.access.reprovisionAll(ps.permissionSetArn, ps.version, now);

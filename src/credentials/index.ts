@@ -1,6 +1,13 @@
-// credentials/: access keys, SigV4 verification; temporary credentials come with the sign-in issue.
+// credentials/: access keys, SigV4 verification, temporary role credentials and their revocation.
 export { CredentialService, type IssuedAccessKey } from './credential-service.js';
 export type { AccessKeyRecord, CredentialStore } from './credential-store.js';
-export { RevocationService, type RevocationStores, type RevocationSubject } from './revocation-service.js';
-export type { RevocationStore } from './revocation-store.js';
+export { RevocationService, type IssuedFor, type RevocationStores, type RevocationSubject } from './revocation-service.js';
+export type { RevocationMark, RevocationStore } from './revocation-store.js';
 export { canonicalRequest, parseAuthorization, signatureFor, verifySignature, type SignedRequest } from './sigv4.js';
+export {
+  TemporaryCredentialService,
+  roleIdOf,
+  type CallerPrincipal,
+  type RoleCredentialRequest,
+  type RoleCredentials,
+} from './temporary-credential-service.js';

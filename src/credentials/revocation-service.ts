@@ -1,12 +1,16 @@
 // Real revocation: "not valid before T" marks per subject (a user, a portal session, a user's role
-// in an account), cached briefly by every process and checked on every verification.
+// in an account), kept in memory by every process and checked on every verification.
 
-import type { AuditStore } from '../audit/index.js';
+import { audited, buildEvent, type AuditStore } from '../audit/index.js';
+import type { AccessStore } from '../access/index.js';
+import type { DirectoryStore } from '../directory/index.js';
 import type { RequestContext } from '../shared/context.js';
 import type { ServiceDeps } from '../shared/service-deps.js';
 import type { RevocationStore } from './revocation-store.js';
 
 export type RevocationStores = { revocation: RevocationStore; audit: AuditStore };
+/** Who holds a role through a group: read from the directory's and access module's stores. */
+type GrantStores = { directory: Pick<DirectoryStore, 'listMembershipsOfGroup'>; access: Pick<AccessStore, 'listAssignmentsOfPrincipals'> };
 
 /** What a revocation applies to. */
 export type RevocationSubject =
@@ -14,11 +18,161 @@ export type RevocationSubject =
   | { kind: 'session'; sessionId: string }
   | { kind: 'role'; userId: string; accountId: string; permissionSetArn: string };
 
-export class RevocationService {
-  constructor(private readonly deps: ServiceDeps<RevocationStores>) {}
+/** What an issued credential was issued for, and when. */
+export interface IssuedFor {
+  userId: string;
+  sessionId: string;
+  accountId: string;
+  permissionSetArn: string;
+  issuedAt: number;
+}
 
-  /** Everything issued for `subject` before now stops working (within the cache time, on every process). */
-  async revoke(_ctx: RequestContext, _subject: RevocationSubject, _reason: string): Promise<void> {
-    await Promise.resolve(this.deps);
+/** Every process reads the marks at least this often, so a revocation holds everywhere within 5 s. */
+export const REVOCATION_REFRESH_MS = 1_000;
+/**
+ * Marks older than this are pruned: everything issued before them has expired (temporary
+ * credentials last at most 12 h).
+ */
+export const REVOCATION_RETENTION_MS = 13 * 3600_000;
+/**
+ * PostgreSQL hands out seq values at insert but rows appear at commit, so a low seq can appear
+ * after a higher one. Each read goes back to the high-water mark of this long ago to catch them.
+ */
+const COMMIT_LAG_MS = 10_000;
+const PAGE = 500;
+
+const keyOf = (s: RevocationSubject): string =>
+  s.kind === 'user' ? `user:${s.userId}` : s.kind === 'session' ? `session:${s.sessionId}` : `role:${s.userId}:${s.accountId}:${s.permissionSetArn}`;
+
+export class RevocationService {
+  private readonly notBefore = new Map<string, number>();
+  /** (read time, highest seq seen) of recent reads; the oldest within COMMIT_LAG_MS is the next floor. */
+  private marks: { at: number; seq: number }[] = [];
+  private highSeq = 0;
+  private lastRead = -Infinity;
+  private reading?: Promise<void>;
+  /** Set by a local revocation: the next check reads first, so this process enforces it at once. */
+  private stale = true;
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly deps: ServiceDeps<RevocationStores & GrantStores>) {}
+
+  /** Keep the marks fresh in the background (serving processes). */
+  start(): void {
+    this.timer ??= setInterval(() => void this.refresh().catch(() => (this.stale = true)), REVOCATION_REFRESH_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /**
+   * Everything issued for `subject` up to now stops working, within REVOCATION_REFRESH_MS on every
+   * process. In the caller's transaction when there is one. Marks are kept REVOCATION_RETENTION_MS,
+   * longer than any temporary credential lives.
+   */
+  async revoke(ctx: RequestContext, subject: RevocationSubject, reason: string): Promise<void> {
+    const now = this.deps.clock.now();
+    await audited(this.deps, ctx, { eventName: 'RevokeCredentials', requestParameters: { subjects: [subject], reason } }, (s) => this.write(s, [subject], now));
+    this.stale = true;
+  }
+
+  /**
+   * Revocations that follow from another change (a user deleted, a membership or an assignment
+   * removed), in that change's transaction. They are recorded as a service event of their own that
+   * names the request that caused them.
+   */
+  async revokeFollowing(cause: RequestContext, subjects: RevocationSubject[], reason: string): Promise<void> {
+    if (subjects.length === 0) return;
+    const now = this.deps.clock.now();
+    const ctx = { ...cause, requestId: this.deps.ids.uuid() };
+    const params = { subjects, reason, causedBy: cause.requestId };
+    await this.deps.tx.transaction(async (s) => {
+      await this.write(s, subjects, now);
+      await s.audit.appendEvent({ ...buildEvent(ctx, this.deps, 'RevokeCredentials', params, {}), eventType: 'AwsServiceEvent' });
+    });
+    this.stale = true;
+  }
+
+  /** Members leave a group (one of them, or all when the group goes): revoke the roles it granted them. */
+  async revokeGroupGrants(cause: RequestContext, g: { identityStoreId: string; groupId: string; userId?: string }, reason: string): Promise<void> {
+    const roles = await this.rolesOfGroup(g.groupId);
+    if (roles.length === 0) return;
+    const users = g.userId ? [g.userId] : await this.membersOfGroup(g.identityStoreId, g.groupId);
+    await this.revokeFollowing(cause, users.flatMap((userId) => roles.map((role): RevocationSubject => ({ kind: 'role', userId, ...role }))), reason);
+  }
+
+  /** An assignment was deleted: revoke the role for its user, or for every member of its group. */
+  async revokeAssignment(
+    cause: RequestContext,
+    a: { identityStoreId: string; principalType: 'USER' | 'GROUP'; principalId: string; accountId: string; permissionSetArn: string },
+    reason: string,
+  ): Promise<void> {
+    const users = a.principalType === 'USER' ? [a.principalId] : await this.membersOfGroup(a.identityStoreId, a.principalId);
+    const role = { accountId: a.accountId, permissionSetArn: a.permissionSetArn };
+    await this.revokeFollowing(cause, users.map((userId): RevocationSubject => ({ kind: 'role', userId, ...role })), reason);
+  }
+
+  private async write(s: RevocationStores, subjects: RevocationSubject[], now: number): Promise<void> {
+    await s.revocation.insertRevocations(subjects.map(keyOf), now);
+    await s.revocation.deleteRevocationsBefore(now - REVOCATION_RETENTION_MS);
+  }
+
+  /**
+   * Whether a credential issued for `c` has been revoked since. No database read unless this
+   * process just revoked or its background refresh is late. Call it outside any transaction.
+   */
+  async isRevoked(c: IssuedFor): Promise<boolean> {
+    const now = this.deps.clock.now();
+    if (this.stale || now - this.lastRead > 2 * REVOCATION_REFRESH_MS) await this.refresh();
+    return [
+      keyOf({ kind: 'user', userId: c.userId }),
+      keyOf({ kind: 'session', sessionId: c.sessionId }),
+      keyOf({ kind: 'role', userId: c.userId, accountId: c.accountId, permissionSetArn: c.permissionSetArn }),
+    ].some((k) => c.issuedAt <= (this.notBefore.get(k) ?? -Infinity));
+  }
+
+  /** Read the marks written since the last read (one read at a time). */
+  refresh(): Promise<void> {
+    this.reading ??= this.read().finally(() => (this.reading = undefined));
+    return this.reading;
+  }
+
+  private async read(): Promise<void> {
+    this.stale = false;
+    const now = this.deps.clock.now();
+    this.marks = this.marks.filter((m) => now - m.at < COMMIT_LAG_MS);
+    const floor = this.marks[0]?.seq ?? 0;
+    const rows = await this.deps.read.revocation.listRevocationsSince(floor, now - REVOCATION_RETENTION_MS);
+    for (const r of rows) {
+      if (r.notBefore > (this.notBefore.get(r.subjectKey) ?? -Infinity)) this.notBefore.set(r.subjectKey, r.notBefore);
+      this.highSeq = Math.max(this.highSeq, r.seq);
+    }
+    for (const [k, t] of this.notBefore) if (t <= now - REVOCATION_RETENTION_MS) this.notBefore.delete(k);
+    this.marks.push({ at: now, seq: this.highSeq });
+    this.lastRead = now;
+  }
+
+  private async membersOfGroup(identityStoreId: string, groupId: string): Promise<string[]> {
+    const users: string[] = [];
+    for (let after: string | undefined; ; ) {
+      const page = await this.deps.read.directory.listMembershipsOfGroup(identityStoreId, groupId, { after, limit: PAGE });
+      users.push(...page.map((m) => m.userId));
+      if (page.length < PAGE) return users;
+      after = page.at(-1)!.userId;
+    }
+  }
+
+  private async rolesOfGroup(groupId: string): Promise<{ accountId: string; permissionSetArn: string }[]> {
+    const roles: { accountId: string; permissionSetArn: string }[] = [];
+    for (let after: [string, string, string, string] | undefined; ; ) {
+      const page = await this.deps.read.access.listAssignmentsOfPrincipals([{ type: 'GROUP', ids: [groupId] }], undefined, { after, limit: PAGE });
+      roles.push(...page.map((a) => ({ accountId: a.accountId, permissionSetArn: a.permissionSetArn })));
+      if (page.length < PAGE) return roles;
+      const last = page.at(-1)!;
+      after = [last.accountId, last.permissionSetArn, last.principalType, last.principalId];
+    }
   }
 }

@@ -76,6 +76,8 @@ function uriEncode(s: string): string {
 }
 
 function canonicalPath(raw: string): string {
+  // Every AWS JSON and query call posts to '/': the common case needs no encoding.
+  if (raw === '/') return raw;
   // Non-S3 services sign the path with each segment encoded once more than it was sent.
   return raw
     .split('/')

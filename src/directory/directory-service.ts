@@ -2,6 +2,7 @@
 // One domain for every surface: the identitystore API, SCIM and the portal all come through here.
 
 import { audited, HIDDEN, type AuditStore } from '../audit/index.js';
+import type { RevocationService } from '../credentials/index.js';
 import type { InstanceService } from '../instance/index.js';
 import type { RequestContext } from '../shared/context.js';
 import { invalidArgument, notFound } from '../shared/errors.js';
@@ -88,7 +89,13 @@ function filterValue(filter: AttributeFilter | undefined, path: string): string 
 }
 
 export class DirectoryService {
-  constructor(private readonly deps: ServiceDeps<DirectoryStores> & { instance: InstanceService }) {}
+  constructor(
+    private readonly deps: ServiceDeps<DirectoryStores> & {
+      instance: InstanceService;
+      /** A deleted user, or a member who leaves a group (or whose group is deleted), loses the credentials already issued. */
+      revocation: Pick<RevocationService, 'revokeFollowing' | 'revokeGroupGrants'>;
+    },
+  ) {}
 
   private get read(): DirectoryStore {
     return this.deps.read.directory;
@@ -177,6 +184,7 @@ export class DirectoryService {
     await audited(this.deps, ctx, { eventName: 'DeleteUser', requestParameters: { identityStoreId, userId } }, async (s) => {
       await this.requireStore(identityStoreId);
       if (!(await s.directory.deleteUser(identityStoreId, userId))) throw userNotFound(userId);
+      await this.deps.revocation.revokeFollowing(ctx, [{ kind: 'user', userId }], 'DeleteUser');
     });
   }
 
@@ -252,6 +260,8 @@ export class DirectoryService {
   async deleteGroup(ctx: RequestContext, identityStoreId: string, groupId: string): Promise<void> {
     await audited(this.deps, ctx, { eventName: 'DeleteGroup', requestParameters: { identityStoreId, groupId } }, async (s) => {
       await this.requireStore(identityStoreId);
+      // Its members leave it, so they lose what it granted (read before the memberships go).
+      await this.deps.revocation.revokeGroupGrants(ctx, { identityStoreId, groupId }, 'DeleteGroup');
       if (!(await s.directory.deleteGroup(identityStoreId, groupId))) throw groupNotFound(groupId);
     });
   }
@@ -306,7 +316,9 @@ export class DirectoryService {
   async deleteGroupMembership(ctx: RequestContext, identityStoreId: string, membershipId: string): Promise<void> {
     await audited(this.deps, ctx, { eventName: 'DeleteGroupMembership', requestParameters: { identityStoreId, membershipId } }, async (s) => {
       await this.requireStore(identityStoreId);
-      if (!(await s.directory.deleteMembership(identityStoreId, membershipId))) throw membershipNotFound(membershipId);
+      const membership = await s.directory.findMembership(identityStoreId, membershipId);
+      if (!membership || !(await s.directory.deleteMembership(identityStoreId, membershipId))) throw membershipNotFound(membershipId);
+      await this.deps.revocation.revokeGroupGrants(ctx, { identityStoreId, groupId: membership.groupId, userId: membership.userId }, 'DeleteGroupMembership');
     });
   }
 

@@ -24,7 +24,9 @@ describe.each(dialects())('ensureOrganization on %s', (dialect) => {
     const sharedDir = mkdtempSync(path.join(tmpdir(), 'atrium-org-'));
     dirs.push(sharedDir);
     const open = async (dataDir: string) => {
-      const reg = await createRegistry(loadConfig({ dataDir, databaseUrl, logLevel: 'silent' }, {}), { log: createLogger('silent') });
+      // Processes that share a database share its key file (ATRIUM_KEY_FILE), as they must in production.
+      const keyFile = path.join(sharedDir, 'master.key');
+      const reg = await createRegistry(loadConfig({ dataDir, databaseUrl, keyFile, logLevel: 'silent' }, {}), { log: createLogger('silent') });
       opened.push(reg);
       return reg;
     };

@@ -1,16 +1,83 @@
 // The AWS STS API subset (awsQuery: form POST /, XML replies): GetCallerIdentity, verified with
-// temporary credentials.
+// temporary credentials or an access key.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { CallerPrincipal } from '../../credentials/index.js';
 import type { Registry } from '../../registry.js';
+import { isDomainError } from '../../shared/errors.js';
+
+const XMLNS = 'https://sts.amazonaws.com/doc/2011-06-15/';
+const VERSION = '2011-06-15';
+
+interface StsError {
+  status: number;
+  code: string;
+  message: string;
+}
+
+/** STS's names for authentication failures, with the statuses AWS sends. */
+const AUTH_ERRORS: Record<string, { code: string; status: number }> = {
+  'auth.missing': { code: 'MissingAuthenticationToken', status: 403 },
+  'auth.unknown_key': { code: 'InvalidClientTokenId', status: 403 },
+  'auth.invalid_token': { code: 'InvalidClientTokenId', status: 403 },
+  'auth.token_expired': { code: 'ExpiredToken', status: 400 },
+  'auth.signature_mismatch': { code: 'SignatureDoesNotMatch', status: 403 },
+  'auth.expired': { code: 'SignatureDoesNotMatch', status: 403 },
+  'auth.bad_scope': { code: 'SignatureDoesNotMatch', status: 403 },
+  'auth.incomplete': { code: 'IncompleteSignature', status: 400 },
+};
+
+const escapeXml = (s: string) =>
+  s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
+
+function toStsError(err: unknown): StsError {
+  if (isDomainError(err) && err.kind === 'unauthenticated') {
+    const a = AUTH_ERRORS[err.code] ?? { code: 'InvalidClientTokenId', status: 403 };
+    return { ...a, message: err.message };
+  }
+  return { status: 500, code: 'InternalFailure', message: 'An internal error occurred.' };
+}
+
+function sendError(reply: FastifyReply, e: StsError, requestId: string): FastifyReply {
+  const type = e.status >= 500 ? 'Receiver' : 'Sender';
+  return reply
+    .code(e.status)
+    .header('content-type', 'text/xml')
+    .send(
+      `<ErrorResponse xmlns="${XMLNS}"><Error><Type>${type}</Type><Code>${e.code}</Code><Message>${escapeXml(e.message)}</Message></Error>` +
+        `<RequestId>${escapeXml(requestId)}</RequestId></ErrorResponse>`,
+    );
+}
+
+function callerIdentity(p: CallerPrincipal, requestId: string): string {
+  return (
+    `<GetCallerIdentityResponse xmlns="${XMLNS}"><GetCallerIdentityResult>` +
+    `<Arn>${escapeXml(p.arn)}</Arn><UserId>${escapeXml(p.principalId)}</UserId><Account>${escapeXml(p.accountId)}</Account>` +
+    `</GetCallerIdentityResult><ResponseMetadata><RequestId>${escapeXml(requestId)}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`
+  );
+}
 
 /** Handles form posts to POST / that carry no X-Amz-Target (aws-json.ts routes them here). */
-export function stsQueryHandler(_reg: Registry): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
-  return async (_request, reply) => {
-    await Promise.resolve();
-    return reply
-      .code(400)
-      .header('content-type', 'text/xml')
-      .send('<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>Not implemented yet.</Message></Error></ErrorResponse>');
+export function stsQueryHandler(reg: Registry): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+  return async (request, reply) => {
+    const requestId = request.id;
+    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    try {
+      const [path, query = ''] = request.raw.url!.split('?', 2) as [string, string?];
+      const caller = await reg.temporaryCredentials.authenticate(
+        { method: request.method, path, query, headers: request.headers as Record<string, string | undefined>, body },
+        ['sts'],
+      );
+      const form = new URLSearchParams(body.toString('utf8'));
+      const action = form.get('Action');
+      if (action !== 'GetCallerIdentity' || form.get('Version') !== VERSION) {
+        const message = `Could not find operation ${action ?? '(none)'} for version ${form.get('Version') ?? '(none)'}`;
+        return sendError(reply, { status: 400, code: 'InvalidAction', message }, requestId);
+      }
+      return reply.header('content-type', 'text/xml').send(callerIdentity(caller, requestId));
+    } catch (err) {
+      if (!isDomainError(err)) request.log.error({ err }, 'unexpected error in STS');
+      return sendError(reply, toStsError(err), requestId);
+    }
   };
 }

@@ -1,11 +1,111 @@
-// SQL implementation of the OAuth/OIDC store port (clients, grants, codes, tokens).
+// SQL implementation of the OAuth/OIDC store port (clients, grants, codes, tokens): one table, and
+// single conditional statements wherever two processes could race.
 
-import type { OidcStore } from '../../protocols/oidc/oidc-store.js';
-import type { Db, Dialect } from '../database.js';
+import { sql } from 'kysely';
+import { alreadyExists } from '../../shared/errors.js';
+import type { OidcModel, OidcRecord, OidcStore } from '../../protocols/oidc/oidc-store.js';
+import { isUniqueViolation, type Db, type Dialect } from '../database.js';
+import type { OidcModelsTable } from '../schema/oidc.js';
+
+const optionalNumber = (v: number | string | null) => (v === null ? null : Number(v));
+
+function toRecord<P>(r: OidcModelsTable): OidcRecord<P> {
+  return {
+    model: r.model as OidcModel,
+    id: r.id,
+    payload: JSON.parse(r.payload) as P,
+    grantId: r.grant_id,
+    userCode: r.user_code,
+    expiresAt: optionalNumber(r.expires_at),
+    consumedAt: optionalNumber(r.consumed_at),
+    createdAt: Number(r.created_at),
+  };
+}
 
 export class SqlOidcStore implements OidcStore {
   constructor(
     private readonly db: Db,
-    private readonly dialect: Dialect,
+    // Every store takes the dialect; no statement here needs it.
+    _dialect: Dialect,
   ) {}
+
+  async insert(r: OidcRecord): Promise<void> {
+    try {
+      await this.db
+        .insertInto('oidc_models')
+        .values({
+          model: r.model,
+          id: r.id,
+          payload: JSON.stringify(r.payload),
+          grant_id: r.grantId,
+          user_code: r.userCode,
+          uid: null,
+          expires_at: r.expiresAt,
+          consumed_at: r.consumedAt,
+          poll_count: 0,
+          created_at: r.createdAt,
+        })
+        .execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw alreadyExists('oidc.taken', `The ${r.model} id or user code is taken.`, { resourceType: r.model });
+      throw err;
+    }
+  }
+
+  async find<P>(model: OidcModel, id: string): Promise<OidcRecord<P> | undefined> {
+    const r = await this.db.selectFrom('oidc_models').selectAll().where('model', '=', model).where('id', '=', id).executeTakeFirst();
+    return r && toRecord<P>(r);
+  }
+
+  async findByUserCode<P>(userCode: string): Promise<OidcRecord<P> | undefined> {
+    const r = await this.db.selectFrom('oidc_models').selectAll().where('model', '=', 'DeviceCode').where('user_code', '=', userCode).executeTakeFirst();
+    return r && toRecord<P>(r);
+  }
+
+  async updatePayload(model: OidcModel, id: string, payload: unknown): Promise<boolean> {
+    const r = await this.db
+      .updateTable('oidc_models')
+      .set({ payload: JSON.stringify(payload) })
+      .where('model', '=', model)
+      .where('id', '=', id)
+      .where('consumed_at', 'is', null)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
+  async consume(model: OidcModel, id: string, at: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('oidc_models')
+      .set({ consumed_at: at })
+      .where('model', '=', model)
+      .where('id', '=', id)
+      .where('consumed_at', 'is', null)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
+  async countPoll(id: string, at: number, intervalMs: number, burst: number): Promise<boolean> {
+    // One conditional UPDATE, so that concurrent polls on many processes are counted exactly. The
+    // n-th poll is allowed once (n - burst) intervals have passed: multiplication, because the
+    // dialects do not agree on division.
+    const dueAt = sql<number>`created_at + (poll_count + ${1 - burst}) * ${intervalMs}`;
+    const r = await this.db
+      .updateTable('oidc_models')
+      .set((eb) => ({ poll_count: eb('poll_count', '+', 1) }))
+      .where('model', '=', 'DeviceCode')
+      .where('id', '=', id)
+      .where(dueAt, '<=', at)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
+  async revokeByGrantId(grantId: string): Promise<number> {
+    const r = await this.db.deleteFrom('oidc_models').where('grant_id', '=', grantId).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async deleteExpired(before: number): Promise<number> {
+    const r = await this.db.deleteFrom('oidc_models').where('expires_at', '<', before).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
 }

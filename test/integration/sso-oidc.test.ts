@@ -1,0 +1,239 @@
+// The AWS sso-oidc API as the real JS SDK sees it: registration, the device code grant (pending, approved,
+// denied, expired), authorization code + PKCE, refresh rotation with family revocation, and bad input.
+
+import { CreateUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import { CreateTokenCommand, RegisterClientCommand, SSOOIDCClient, StartDeviceAuthorizationCommand } from '@aws-sdk/client-sso-oidc';
+import { createHash, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUTHORIZATION_CODE_GRANT, DEVICE_CODE_GRANT, oidcServiceOf } from '../../src/protocols/oidc/index.js';
+import { systemContext } from '../../src/shared/context.js';
+import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
+
+describe.each(dialects())('sso-oidc on %s', (dialect) => {
+  let server: TestServer;
+  let oidc: SSOOIDCClient;
+  let user: { userId: string; userName: string };
+  const ctx = () => systemContext('sso.amazonaws.com', 'us-east-1', server.reg.newRequestId(), 'device-page');
+  const service = () => oidcServiceOf(server.reg);
+
+  beforeAll(async () => {
+    server = await startServer(dialect);
+    oidc = new SSOOIDCClient({ endpoint: server.url, region: 'us-east-1', maxAttempts: 1 });
+    const ids = new IdentitystoreClient(sdkOptions(server));
+    const created = await ids.send(
+      new CreateUserCommand({ IdentityStoreId: server.init.identityStoreId, UserName: 'device-user', DisplayName: 'Device User', Name: { GivenName: 'Device', FamilyName: 'User' } }),
+    );
+    user = { userId: created.UserId!, userName: 'device-user' };
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  async function registerAndStart() {
+    const client = await oidc.send(new RegisterClientCommand({ clientName: 'test-client', clientType: 'public', scopes: ['sso:account:access'] }));
+    const auth = await oidc.send(new StartDeviceAuthorizationCommand({ clientId: client.clientId, clientSecret: client.clientSecret, startUrl: server.init.startUrl }));
+    const poll = () => oidc.send(new CreateTokenCommand({ clientId: client.clientId, clientSecret: client.clientSecret, grantType: DEVICE_CODE_GRANT, deviceCode: auth.deviceCode }));
+    return { client, auth, poll };
+  }
+
+  const auditRows = (eventName: string) =>
+    server.reg.database.db.selectFrom('audit_events').selectAll().where('event_name', '=', eventName).orderBy('seq').execute();
+
+  it('registers a client, waits for the user, issues tokens once', async () => {
+    const before = Date.now() / 1000;
+    const { client, auth, poll } = await registerAndStart();
+    expect(client.clientId).toBeTruthy();
+    expect(client.clientSecretExpiresAt! - client.clientIdIssuedAt!).toBe(90 * 24 * 3600);
+    expect(client.clientIdIssuedAt!).toBeGreaterThanOrEqual(Math.floor(before));
+    expect(auth.userCode).toMatch(/^[B-DF-HJ-NP-TV-XZ]{4}-[B-DF-HJ-NP-TV-XZ]{4}$/);
+    expect(auth.verificationUri).toBe(`${server.url}/device`);
+    expect(auth.verificationUriComplete).toBe(`${server.url}/device?user_code=${auth.userCode}`);
+    expect(auth).toMatchObject({ expiresIn: 600, interval: 1 });
+
+    await expect(poll()).rejects.toMatchObject({ name: 'AuthorizationPendingException', $metadata: { httpStatusCode: 400 } });
+    await expect(poll()).rejects.toMatchObject({ name: 'AuthorizationPendingException' });
+    await expect(poll()).rejects.toMatchObject({ name: 'SlowDownException', error: 'slow_down', $metadata: { httpStatusCode: 400 } });
+
+    expect(await service().describeDevice(auth.userCode!.toLowerCase().replace('-', ''))).toMatchObject({ userCode: auth.userCode, clientName: 'test-client' });
+    await service().approveDevice(ctx(), auth.userCode!, user, 'approve');
+    const token = await poll();
+    expect(token).toMatchObject({ tokenType: 'Bearer', expiresIn: 3600 });
+    expect(token.accessToken).toBeTruthy();
+    expect(token.refreshToken).toBeTruthy();
+    expect(await service().resolveAccessToken(token.accessToken!)).toMatchObject({ userId: user.userId, userName: 'device-user', clientId: client.clientId });
+    expect(await service().resolveAccessToken('not-a-token')).toBeUndefined();
+
+    await expect(poll()).rejects.toMatchObject({ name: 'InvalidGrantException', error: 'invalid_grant', $metadata: { httpStatusCode: 400 } });
+    await expect(service().approveDevice(ctx(), auth.userCode!, user, 'approve')).rejects.toMatchObject({ code: 'oidc.device_not_found' });
+
+    const created = await auditRows('CreateToken');
+    expect(created.filter((e) => e.error_code === null)).toHaveLength(1);
+    expect(created.some((e) => e.error_code === 'oidc.invalid_grant')).toBe(true);
+    expect((await auditRows('RegisterClient')).length).toBeGreaterThan(0);
+    expect((await auditRows('ApproveDeviceAuthorization')).filter((e) => e.error_code === null)).toHaveLength(1);
+    const everything = JSON.stringify(await server.reg.database.db.selectFrom('audit_events').selectAll().execute());
+    for (const secret of [client.clientSecret!, auth.deviceCode!, token.accessToken!, token.refreshToken!]) expect(everything).not.toContain(secret);
+  });
+
+  it('exchanges an approved device code exactly once, even when polled concurrently', async () => {
+    const { auth, poll } = await registerAndStart();
+    await service().approveDevice(ctx(), auth.userCode!, user, 'approve');
+    const outcomes = await Promise.allSettled([poll(), poll(), poll(), poll(), poll()]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toMatchObject({ name: 'InvalidGrantException' });
+  });
+
+  it('refuses a denied request and an expired one', async () => {
+    const denied = await registerAndStart();
+    await service().approveDevice(ctx(), denied.auth.userCode!, user, 'deny');
+    await expect(denied.poll()).rejects.toMatchObject({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
+    expect((await auditRows('DenyDeviceAuthorization')).length).toBe(1);
+
+    const late = await registerAndStart();
+    // Ten minutes pass.
+    await server.reg.database.db.updateTable('oidc_models').set({ expires_at: Date.now() - 1 }).where('user_code', '=', late.auth.userCode!).execute();
+    await expect(late.poll()).rejects.toMatchObject({ name: 'ExpiredTokenException', $metadata: { httpStatusCode: 400 } });
+    expect(await service().describeDevice(late.auth.userCode!)).toBeUndefined();
+    await expect(service().approveDevice(ctx(), late.auth.userCode!, user, 'approve')).rejects.toMatchObject({ code: 'oidc.device_not_found' });
+
+    // A day later still, the next sign-in purges it.
+    const rowsOf = (userCode: string) => server.reg.database.db.selectFrom('oidc_models').select('id').where('user_code', '=', userCode).execute();
+    await server.reg.database.db.updateTable('oidc_models').set({ expires_at: Date.now() - 25 * 3600_000 }).where('user_code', '=', late.auth.userCode!).execute();
+    expect(await rowsOf(late.auth.userCode!)).toHaveLength(1);
+    const next = await registerAndStart();
+    expect(await rowsOf(late.auth.userCode!)).toHaveLength(0);
+    expect(await rowsOf(next.auth.userCode!)).toHaveLength(1);
+  });
+
+  it('rotates refresh tokens, and a reused one revokes the whole family', async () => {
+    const { client, auth, poll } = await registerAndStart();
+    await service().approveDevice(ctx(), auth.userCode!, user, 'approve');
+    const first = await poll();
+    const refresh = (refreshToken: string) =>
+      oidc.send(new CreateTokenCommand({ clientId: client.clientId, clientSecret: client.clientSecret, grantType: 'refresh_token', refreshToken }));
+    const second = await refresh(first.refreshToken!);
+    expect(second.refreshToken).not.toBe(first.refreshToken);
+    expect(second.accessToken).not.toBe(first.accessToken);
+    const resolved = await service().resolveAccessToken(second.accessToken!);
+    expect(resolved).toMatchObject({ userId: user.userId, scopes: ['sso:account:access'] });
+    await expect(
+      oidc.send(new CreateTokenCommand({ clientId: client.clientId, clientSecret: client.clientSecret, grantType: 'refresh_token', refreshToken: second.refreshToken, scope: ['codewhisperer:completions'] })),
+    ).rejects.toMatchObject({ name: 'InvalidScopeException', $metadata: { httpStatusCode: 400 } });
+
+    await expect(refresh(first.refreshToken!)).rejects.toMatchObject({ name: 'InvalidGrantException' });
+    await expect(refresh(second.refreshToken!)).rejects.toMatchObject({ name: 'InvalidGrantException' });
+    expect(await service().resolveAccessToken(second.accessToken!)).toBeUndefined();
+    expect(await service().resolveAccessToken(first.accessToken!)).toBeUndefined();
+    expect((await auditRows('RevokeGrant')).map((e) => JSON.parse(e.request_parameters!) as unknown)).toContainEqual({ grantId: resolved!.grantId });
+  });
+
+  it('revokes a grant on request', async () => {
+    const { client, auth, poll } = await registerAndStart();
+    await service().approveDevice(ctx(), auth.userCode!, user, 'approve');
+    const token = await poll();
+    const { grantId } = (await service().resolveAccessToken(token.accessToken!))!;
+    expect(await service().revokeGrant(ctx(), grantId, 'Logout')).toBe(3);
+    expect(await service().resolveAccessToken(token.accessToken!)).toBeUndefined();
+    await expect(
+      oidc.send(new CreateTokenCommand({ clientId: client.clientId, clientSecret: client.clientSecret, grantType: 'refresh_token', refreshToken: token.refreshToken })),
+    ).rejects.toMatchObject({ name: 'InvalidGrantException' });
+  });
+
+  it('exchanges an authorization code once, only with the PKCE verifier and the same redirect URI', async () => {
+    const client = await oidc.send(
+      new RegisterClientCommand({
+        clientName: 'pkce-client',
+        clientType: 'public',
+        scopes: ['sso:account:access'],
+        grantTypes: [AUTHORIZATION_CODE_GRANT, 'refresh_token'],
+        redirectUris: ['http://127.0.0.1/oauth/callback'],
+      }),
+    );
+    const verifier = randomBytes(32).toString('base64url');
+    const request = {
+      clientId: client.clientId!,
+      // A native app listens on a port of its choosing (RFC 8252 §7.3).
+      redirectUri: 'http://127.0.0.1:49152/oauth/callback',
+      codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
+      codeChallengeMethod: 'S256',
+    };
+    expect(await service().checkAuthorizationRequest(request)).toEqual({ clientName: 'pkce-client' });
+    await expect(service().checkAuthorizationRequest({ ...request, redirectUri: 'https://evil.example/oauth/callback' })).rejects.toMatchObject({ code: 'oidc.invalid_redirect_uri' });
+    await expect(service().checkAuthorizationRequest({ ...request, codeChallengeMethod: 'plain' })).rejects.toMatchObject({ code: 'oidc.invalid_request' });
+    await expect(service().checkAuthorizationRequest({ ...request, scopes: ['openid'] })).rejects.toMatchObject({ code: 'oidc.invalid_scope' });
+
+    const code = await service().issueAuthorizationCode(ctx(), request, user);
+    const exchange = (codeVerifier: string, redirectUri = request.redirectUri) =>
+      oidc.send(new CreateTokenCommand({ clientId: client.clientId, clientSecret: client.clientSecret, grantType: AUTHORIZATION_CODE_GRANT, code, codeVerifier, redirectUri }));
+    await expect(exchange(randomBytes(32).toString('base64url'))).rejects.toMatchObject({ name: 'InvalidGrantException' });
+    await expect(exchange(verifier, 'http://127.0.0.1:49153/oauth/callback')).rejects.toMatchObject({ name: 'InvalidGrantException' });
+    const token = await exchange(verifier);
+    expect(token).toMatchObject({ tokenType: 'Bearer', expiresIn: 3600, refreshToken: expect.any(String) });
+    expect(await service().resolveAccessToken(token.accessToken!)).toMatchObject({ userId: user.userId, clientId: client.clientId, scopes: ['sso:account:access'] });
+    await expect(exchange(verifier)).rejects.toMatchObject({ name: 'InvalidGrantException' });
+    await expect(service().issueAuthorizationCode(ctx(), { ...request, redirectUri: 'http://127.0.0.1/elsewhere' }, user)).rejects.toMatchObject({ code: 'oidc.invalid_redirect_uri' });
+    expect((await auditRows('AuthorizeClient')).map((e) => e.error_code)).toEqual([null, 'oidc.invalid_redirect_uri']);
+
+    // A device-flow client may not redeem codes, and a code client needs a safe redirect URI.
+    const { client: deviceClient } = await registerAndStart();
+    await expect(
+      oidc.send(new CreateTokenCommand({ clientId: deviceClient.clientId, clientSecret: deviceClient.clientSecret, grantType: AUTHORIZATION_CODE_GRANT, code, codeVerifier: verifier, redirectUri: request.redirectUri })),
+    ).rejects.toMatchObject({ name: 'UnauthorizedClientException', $metadata: { httpStatusCode: 400 } });
+    for (const redirectUris of [[], ['http://evil.example/oauth/callback'], ['not a url']]) {
+      await expect(oidc.send(new RegisterClientCommand({ clientName: 'c', clientType: 'public', grantTypes: [AUTHORIZATION_CODE_GRANT], redirectUris }))).rejects.toMatchObject({
+        name: 'InvalidRedirectUriException',
+        $metadata: { httpStatusCode: 400 },
+      });
+    }
+  });
+
+  it('refuses a wrong client secret, a foreign start URL, an unknown grant and bad client metadata', async () => {
+    const { client, auth } = await registerAndStart();
+    await expect(
+      oidc.send(new CreateTokenCommand({ clientId: client.clientId, clientSecret: 'x' + client.clientSecret!.slice(1), grantType: DEVICE_CODE_GRANT, deviceCode: auth.deviceCode })),
+    ).rejects.toMatchObject({ name: 'InvalidClientException', $metadata: { httpStatusCode: 401 } });
+    await expect(
+      oidc.send(new StartDeviceAuthorizationCommand({ clientId: 'nobody', clientSecret: 'nothing', startUrl: server.init.startUrl })),
+    ).rejects.toMatchObject({ name: 'InvalidClientException', $metadata: { httpStatusCode: 401 } });
+    expect((await auditRows('CreateToken')).some((e) => e.error_code === 'oidc.invalid_client')).toBe(true);
+
+    await expect(
+      oidc.send(new StartDeviceAuthorizationCommand({ clientId: client.clientId, clientSecret: client.clientSecret, startUrl: 'https://d-1234567890.awsapps.com/start' })),
+    ).rejects.toMatchObject({ name: 'InvalidRequestException', $metadata: { httpStatusCode: 400 } });
+    // A trailing slash names the same start URL.
+    await oidc.send(new StartDeviceAuthorizationCommand({ clientId: client.clientId, clientSecret: client.clientSecret, startUrl: `${server.init.startUrl}/` }));
+
+    await expect(
+      oidc.send(new CreateTokenCommand({ clientId: client.clientId, clientSecret: client.clientSecret, grantType: 'password' })),
+    ).rejects.toMatchObject({ name: 'UnsupportedGrantTypeException', $metadata: { httpStatusCode: 400 } });
+    await expect(oidc.send(new RegisterClientCommand({ clientName: 'c', clientType: 'confidential' }))).rejects.toMatchObject({
+      name: 'InvalidClientMetadataException',
+    });
+    await expect(oidc.send(new RegisterClientCommand({ clientName: 'c', clientType: 'public', grantTypes: ['client_credentials'] }))).rejects.toMatchObject({
+      name: 'InvalidClientMetadataException',
+    });
+  });
+
+  it('answers malformed requests with AWS-shaped 4xx errors', async () => {
+    const post = (path: string, body: string, contentType = 'application/json') =>
+      fetch(server.url + path, { method: 'POST', headers: { 'content-type': contentType }, body });
+    const expectInvalid = async (res: Response, status = 400) => {
+      expect(res.status).toBe(status);
+      expect(res.headers.get('x-amzn-errortype')).toBe('InvalidRequestException');
+      expect(await res.json()).toMatchObject({ error: 'invalid_request', error_description: expect.any(String) });
+    };
+    await expectInvalid(await post('/token', '{"clientId":'));
+    await expectInvalid(await post('/token', '[]'));
+    await expectInvalid(await post('/token', ''));
+    await expectInvalid(await post('/token', '{"clientId":"a","clientSecret":"b"}'));
+    await expectInvalid(await post('/client/register', '{"clientName":"a","clientType":"public","extra":1}'));
+    await expectInvalid(await post('/client/register', '{"clientName":"a\\u0000","clientType":"public"}'));
+    await expectInvalid(await post('/client/register', 'clientName=a', 'application/x-www-form-urlencoded'));
+    await expectInvalid(await post('/device_authorization', JSON.stringify({ clientId: 'a'.repeat(70_000) })));
+    const refused = await auditRows('RegisterClient');
+    expect(refused.some((e) => e.error_code === 'InvalidRequestException')).toBe(true);
+    const count = (await server.reg.database.db.selectFrom('oidc_models').select((eb) => eb.fn.countAll<number>().as('n')).where('model', '=', 'Client').executeTakeFirstOrThrow()).n;
+    await expectInvalid(await post('/client/register', '{"clientName":"","clientType":"public"}'));
+    expect((await server.reg.database.db.selectFrom('oidc_models').select((eb) => eb.fn.countAll<number>().as('n')).where('model', '=', 'Client').executeTakeFirstOrThrow()).n).toBe(count);
+  });
+});

@@ -1,0 +1,279 @@
+// STS GetCallerIdentity with temporary role credentials, as the real JS SDK and the Debian AWS CLI
+// see it: the assumed-role identity, tampered, expired and revoked credentials refused with AWS's
+// errors (never a 500), and the revocation hooks of DeleteUser, DeleteGroupMembership and the
+// assignment-deletion job.
+
+import {
+  CreateGroupCommand,
+  CreateGroupMembershipCommand,
+  CreateUserCommand,
+  DeleteGroupCommand,
+  DeleteGroupMembershipCommand,
+  DeleteUserCommand,
+  IdentitystoreClient,
+} from '@aws-sdk/client-identitystore';
+import { CreateAccountCommand, DescribeCreateAccountStatusCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import {
+  CreateAccountAssignmentCommand,
+  CreatePermissionSetCommand,
+  DeleteAccountAssignmentCommand,
+  DescribeAccountAssignmentCreationStatusCommand,
+  DescribeAccountAssignmentDeletionStatusCommand,
+  SSOAdminClient,
+  type PrincipalType,
+} from '@aws-sdk/client-sso-admin';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RoleCredentials } from '../../src/credentials/index.js';
+import { systemContext } from '../../src/shared/context.js';
+import { AWS_CLI, hasAwsCli, peerAvailable, peerEnv, run } from '../helpers/peers.js';
+import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
+
+const suffix = () => Math.random().toString(36).slice(2, 10);
+const ctx = () => systemContext('sso.amazonaws.com', 'us-east-1', `req-${suffix()}`, 'sts-test');
+
+/** The error a call fails with, as the SDK reports it; 'ok' if it succeeds. */
+async function outcome(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    const e = err as { name: string; $metadata?: { httpStatusCode?: number } };
+    return `${e.name} ${e.$metadata?.httpStatusCode}`;
+  }
+}
+
+describe.each(dialects())('STS GetCallerIdentity with temporary credentials on %s', (dialect) => {
+  let server: TestServer;
+  let ids: IdentitystoreClient;
+  let sso: SSOAdminClient;
+  let IdentityStoreId: string;
+  let InstanceArn: string;
+  let account: string;
+
+  beforeAll(async () => {
+    server = await startServer(dialect);
+    ids = new IdentitystoreClient(sdkOptions(server));
+    sso = new SSOAdminClient(sdkOptions(server));
+    IdentityStoreId = server.init.identityStoreId;
+    InstanceArn = server.init.instanceArn;
+    const orgs = new OrganizationsClient(sdkOptions(server));
+    const name = `acct-${suffix()}`;
+    const { CreateAccountStatus } = await orgs.send(new CreateAccountCommand({ Email: `${name}@example.com`, AccountName: name }));
+    const done = await until(() => orgs.send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: CreateAccountStatus!.Id! })), (r) => r.CreateAccountStatus!.State !== 'IN_PROGRESS');
+    account = done.CreateAccountStatus!.AccountId!;
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+    for (let i = 0; i < 400; i++) {
+      const value = await probe();
+      if (done(value)) return value;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error('never completed');
+  }
+
+  const sts = (c: RoleCredentials | { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) =>
+    new STSClient({ ...sdkOptions(server), credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: 'sessionToken' in c ? c.sessionToken : undefined } });
+  const whoAmI = (c: Parameters<typeof sts>[0]) => sts(c).send(new GetCallerIdentityCommand({}));
+
+  const newUser = async () => {
+    const UserName = `user-${suffix()}`;
+    const { UserId } = await ids.send(new CreateUserCommand({ IdentityStoreId, UserName, DisplayName: UserName, Name: { GivenName: 'A', FamilyName: 'B' } }));
+    return { userId: UserId!, userName: UserName };
+  };
+  const newPermissionSet = async () => {
+    const Name = `ps-${suffix()}`;
+    const { PermissionSet } = await sso.send(new CreatePermissionSetCommand({ InstanceArn, Name }));
+    return { permissionSetArn: PermissionSet!.PermissionSetArn!, roleName: `AWSReservedSSO_${Name}_${'0123456789abcdef'}` };
+  };
+  const issue = (user: { userId: string; userName: string }, role: { permissionSetArn: string; roleName: string }, more: { sessionId?: string; durationSeconds?: number } = {}) =>
+    server.reg.temporaryCredentials.issueRoleCredentials(ctx(), {
+      ...user,
+      ...role,
+      accountId: account,
+      sessionId: more.sessionId ?? `session-${suffix()}`,
+      durationSeconds: more.durationSeconds ?? 3600,
+    });
+
+  async function assignment(kind: 'create' | 'delete', permissionSetArn: string, PrincipalType: PrincipalType, PrincipalId: string) {
+    const input = { InstanceArn, TargetId: account, TargetType: 'AWS_ACCOUNT' as const, PermissionSetArn: permissionSetArn, PrincipalType, PrincipalId };
+    if (kind === 'create') {
+      const { AccountAssignmentCreationStatus: s } = await sso.send(new CreateAccountAssignmentCommand(input));
+      const done = await until(
+        () => sso.send(new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn, AccountAssignmentCreationRequestId: s!.RequestId! })),
+        (r) => r.AccountAssignmentCreationStatus!.Status !== 'IN_PROGRESS',
+      );
+      expect(done.AccountAssignmentCreationStatus!.Status).toBe('SUCCEEDED');
+    } else {
+      const { AccountAssignmentDeletionStatus: s } = await sso.send(new DeleteAccountAssignmentCommand(input));
+      const done = await until(
+        () => sso.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn, AccountAssignmentDeletionRequestId: s!.RequestId! })),
+        (r) => r.AccountAssignmentDeletionStatus!.Status !== 'IN_PROGRESS',
+      );
+      expect(done.AccountAssignmentDeletionStatus!.Status).toBe('SUCCEEDED');
+    }
+  }
+
+  it('answers with the assumed-role identity, and audits the issue without its secrets', async () => {
+    const user = await newUser();
+    const role = await newPermissionSet();
+    const creds = await issue(user, role);
+    expect(creds.accessKeyId).toMatch(/^ASIA[A-Z2-7]{16}$/);
+    expect(creds.secretAccessKey).toHaveLength(40);
+    expect(creds.expiration).toBeGreaterThan(Date.now() + 3500_000);
+    const me = await whoAmI(creds);
+    expect(me.Arn).toBe(`arn:aws:sts::${account}:assumed-role/${role.roleName}/${user.userName}`);
+    expect(me.Account).toBe(account);
+    expect(me.UserId).toMatch(new RegExp(`^AROA[A-Z2-7]{17}:${user.userName}$`));
+    // The role id is stable: another credential for the same role has the same one.
+    expect((await whoAmI(await issue(user, role))).UserId).toBe(me.UserId);
+
+    const events = await server.reg.database.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('event_name', '=', 'GetRoleCredentials')
+      .where('response_elements', 'like', `%${creds.accessKeyId}%`)
+      .execute();
+    expect(events).toHaveLength(1);
+    expect(events[0]!.event_source).toBe('sso.amazonaws.com');
+    const row = JSON.stringify(events[0]);
+    expect(row).not.toContain(creds.secretAccessKey);
+    expect(row).not.toContain(creds.sessionToken);
+  });
+
+  it('answers the administrator access key with its IAM user, and refuses an unknown action', async () => {
+    const me = await whoAmI(server.credentials);
+    expect(me.Arn).toMatch(/^arn:aws:iam::\d{12}:user\//);
+    expect(me.UserId).toMatch(/^AIDA/);
+
+    const res = await fetch(`${server.url}/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=AssumeRole&Version=2011-06-15' });
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain('<Code>MissingAuthenticationToken</Code>');
+  });
+
+  it('refuses tampered tokens, wrong signatures, swapped tokens and expired credentials with AWS errors', async () => {
+    const user = await newUser();
+    const role = await newPermissionSet();
+    const creds = await issue(user, role);
+    const other = await issue(user, role);
+    const mid = Math.floor(creds.sessionToken.length / 2);
+    const flipped = creds.sessionToken.slice(0, mid) + (creds.sessionToken[mid] === 'A' ? 'B' : 'A') + creds.sessionToken.slice(mid + 1);
+    expect(await outcome(whoAmI({ ...creds, sessionToken: flipped }))).toBe('InvalidClientTokenId 403');
+    expect(await outcome(whoAmI({ ...creds, sessionToken: 'not a token' }))).toBe('InvalidClientTokenId 403');
+    expect(await outcome(whoAmI({ ...creds, sessionToken: other.sessionToken }))).toBe('InvalidClientTokenId 403');
+    expect(await outcome(whoAmI({ accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey }))).toBe('InvalidClientTokenId 403');
+    expect(await outcome(whoAmI({ ...creds, secretAccessKey: other.secretAccessKey }))).toBe('SignatureDoesNotMatch 403');
+    expect(await outcome(whoAmI({ ...server.credentials, sessionToken: creds.sessionToken }))).toBe('InvalidClientTokenId 403');
+
+    const shortLived = await issue(user, role, { durationSeconds: 1 });
+    expect(await outcome(whoAmI(shortLived))).toBe('ok');
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await outcome(whoAmI(shortLived))).toBe('ExpiredToken 400');
+    expect(await outcome(whoAmI(creds))).toBe('ok');
+  });
+
+  it('makes revoked credentials fail at once, by user, by session and by role, and audits each revocation', async () => {
+    const user = await newUser();
+    const role = await newPermissionSet();
+    const otherRole = await newPermissionSet();
+    const bySession = await issue(user, role, { sessionId: 'session-to-end' });
+    const sameRoleOtherSession = await issue(user, role);
+    const byRole = await issue(user, otherRole);
+    for (const c of [bySession, sameRoleOtherSession, byRole]) expect(await outcome(whoAmI(c))).toBe('ok');
+
+    await server.reg.revocation.revoke(ctx(), { kind: 'session', sessionId: 'session-to-end' }, 'test');
+    expect(await outcome(whoAmI(bySession))).toBe('InvalidClientTokenId 403');
+    expect(await outcome(whoAmI(sameRoleOtherSession))).toBe('ok');
+
+    await server.reg.revocation.revoke(ctx(), { kind: 'role', userId: user.userId, accountId: account, permissionSetArn: otherRole.permissionSetArn }, 'test');
+    expect(await outcome(whoAmI(byRole))).toBe('InvalidClientTokenId 403');
+    expect(await outcome(whoAmI(sameRoleOtherSession))).toBe('ok');
+    // Credentials issued after a revocation work.
+    expect(await outcome(whoAmI(await issue(user, otherRole)))).toBe('ok');
+
+    await server.reg.revocation.revoke(ctx(), { kind: 'user', userId: user.userId }, 'test');
+    expect(await outcome(whoAmI(sameRoleOtherSession))).toBe('InvalidClientTokenId 403');
+
+    const events = await server.reg.database.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('event_name', '=', 'RevokeCredentials')
+      .where('request_parameters', 'like', `%${user.userId}%`)
+      .execute();
+    expect(events.map((e) => e.error_code)).toEqual([null, null]);
+  });
+
+  it('revokes on DeleteUser', async () => {
+    const user = await newUser();
+    const creds = await issue(user, await newPermissionSet());
+    expect(await outcome(whoAmI(creds))).toBe('ok');
+    const deleted = await ids.send(new DeleteUserCommand({ IdentityStoreId, UserId: user.userId }));
+    expect(await outcome(whoAmI(creds))).toBe('InvalidClientTokenId 403');
+    const [event] = await server.reg.database.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('event_name', '=', 'RevokeCredentials')
+      .where('request_parameters', 'like', `%${deleted.$metadata.requestId!}%`)
+      .execute();
+    expect(event).toMatchObject({ event_type: 'AwsServiceEvent', error_code: null });
+    expect(event!.request_parameters).toContain(user.userId);
+  });
+
+  it('revokes when the assignment-deletion job removes a user or group assignment', async () => {
+    const user = await newUser();
+    const member = await newUser();
+    const role = await newPermissionSet();
+    await assignment('create', role.permissionSetArn, 'USER', user.userId);
+    const { GroupId } = await ids.send(new CreateGroupCommand({ IdentityStoreId, DisplayName: `g-${suffix()}` }));
+    await ids.send(new CreateGroupMembershipCommand({ IdentityStoreId, GroupId, MemberId: { UserId: member.userId } }));
+    await assignment('create', role.permissionSetArn, 'GROUP', GroupId!);
+    const direct = await issue(user, role);
+    const viaGroup = await issue(member, role);
+    expect(await outcome(whoAmI(direct))).toBe('ok');
+    expect(await outcome(whoAmI(viaGroup))).toBe('ok');
+
+    await assignment('delete', role.permissionSetArn, 'USER', user.userId);
+    expect(await outcome(whoAmI(direct))).toBe('InvalidClientTokenId 403');
+    expect(await outcome(whoAmI(viaGroup))).toBe('ok');
+    await assignment('delete', role.permissionSetArn, 'GROUP', GroupId!);
+    expect(await outcome(whoAmI(viaGroup))).toBe('InvalidClientTokenId 403');
+  });
+
+  it('revokes on DeleteGroupMembership and DeleteGroup the roles that group granted, and only those', async () => {
+    const [user, stays] = [await newUser(), await newUser()];
+    const granted = await newPermissionSet();
+    const elsewhere = await newPermissionSet();
+    const { GroupId } = await ids.send(new CreateGroupCommand({ IdentityStoreId, DisplayName: `g-${suffix()}` }));
+    const { MembershipId } = await ids.send(new CreateGroupMembershipCommand({ IdentityStoreId, GroupId, MemberId: { UserId: user.userId } }));
+    await ids.send(new CreateGroupMembershipCommand({ IdentityStoreId, GroupId, MemberId: { UserId: stays.userId } }));
+    await assignment('create', granted.permissionSetArn, 'GROUP', GroupId!);
+    const viaGroup = await issue(user, granted);
+    const notViaGroup = await issue(user, elsewhere);
+    const othersViaGroup = await issue(stays, granted);
+    await ids.send(new DeleteGroupMembershipCommand({ IdentityStoreId, MembershipId }));
+    expect(await outcome(whoAmI(viaGroup))).toBe('InvalidClientTokenId 403');
+    expect(await outcome(whoAmI(notViaGroup))).toBe('ok');
+    expect(await outcome(whoAmI(othersViaGroup))).toBe('ok');
+    await ids.send(new DeleteGroupCommand({ IdentityStoreId, GroupId }));
+    expect(await outcome(whoAmI(othersViaGroup))).toBe('InvalidClientTokenId 403');
+    expect(await outcome(whoAmI(notViaGroup))).toBe('ok');
+  });
+
+  it.runIf(peerAvailable('aws-cli', hasAwsCli))('works for the Debian AWS CLI, and stops working after revocation', async () => {
+    const user = await newUser();
+    const role = await newPermissionSet();
+    const creds = await issue(user, role);
+    const env = { ...peerEnv(server.url, creds), AWS_SESSION_TOKEN: creds.sessionToken };
+    const ok = await run(AWS_CLI, ['sts', 'get-caller-identity', '--output', 'json'], env);
+    expect(ok.stderr).toBe('');
+    expect((JSON.parse(ok.stdout) as { Arn: string }).Arn).toBe(`arn:aws:sts::${account}:assumed-role/${role.roleName}/${user.userName}`);
+    await server.reg.revocation.revoke(ctx(), { kind: 'user', userId: user.userId }, 'test');
+    const refused = await run(AWS_CLI, ['sts', 'get-caller-identity'], env);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('InvalidClientTokenId');
+  });
+});
