@@ -1,11 +1,15 @@
-// The `atrium` command line: init, serve. Every command takes the same storage options, and
-// ATRIUM_* environment variables mirror the flags.
+// The `atrium` command line: init, serve, user password, sessions list|revoke. Every command takes
+// the same storage options, and ATRIUM_* environment variables mirror the flags.
 
+import { randomUUID } from 'node:crypto';
 import { Command, Option } from 'commander';
 import { buildApp } from './app.js';
 import { ConfigError, configWarnings, loadConfig, publicUrlOf, type Config } from './config/config.js';
 import { initialize } from './init.js';
-import { createRegistry } from './registry.js';
+import { PORTAL_SOURCE } from './auth/index.js';
+import { createRegistry, type Registry } from './registry.js';
+import type { InstanceSettings } from './instance/index.js';
+import { systemContext, type RequestContext } from './shared/context.js';
 
 const program = new Command()
   .name('atrium')
@@ -79,6 +83,88 @@ storageOptions(program.command('serve'))
     };
     process.once('SIGINT', () => void shutdown());
     process.once('SIGTERM', () => void shutdown());
+  });
+
+/** Run `fn` with a registry on the given storage, closed afterwards; the CLI acts as Atrium itself. */
+async function withRegistry<T>(flags: StorageFlags, fn: (reg: Registry, ctx: RequestContext) => Promise<T>): Promise<T> {
+  const reg = await createRegistry(configFrom({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl, keyFile: flags.keyFile, logLevel: 'warn' }));
+  try {
+    const instance = await reg.instance.get();
+    return await fn(reg, systemContext(PORTAL_SOURCE, instance.region, randomUUID()));
+  } finally {
+    await reg.close();
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  // One trailing newline is how `echo` and here-strings end a line, not part of the password.
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+const user = program.command('user').description('manage users of the internal directory');
+storageOptions(user.command('password'))
+  .description('set a user\'s password: a generated one-time password (changed at first sign-in), or one read from stdin')
+  .requiredOption('--user-name <name>', 'the user\'s UserName')
+  .option('--one-time', 'generate a one-time password and print it')
+  .option('--password-stdin', 'read the password from stdin')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { userName: string; oneTime?: boolean; passwordStdin?: boolean; json?: boolean }) => {
+    if (Boolean(opts.oneTime) === Boolean(opts.passwordStdin)) throw new ConfigError('give exactly one of --one-time and --password-stdin');
+    const password = opts.passwordStdin ? await readStdin() : undefined;
+    const result = await withRegistry(opts, (reg, ctx) => reg.auth.setPassword(ctx, opts.userName, { password, oneTime: Boolean(opts.oneTime) }));
+    // A password the administrator typed is not printed back.
+    const shown = opts.oneTime ? result : { userName: result.userName, oneTime: false };
+    process.stdout.write(opts.json ? JSON.stringify(shown) + '\n' : Object.entries(shown).map(([k, v]) => `${k}: ${String(v)}`).join('\n') + '\n');
+  });
+
+const sessions = program.command('sessions').description('portal sessions');
+storageOptions(sessions.command('list'))
+  .description('list live portal sessions, of one user or of everyone')
+  .option('--user-name <name>', 'only this user\'s sessions')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { userName?: string; json?: boolean }) => {
+    const list = await withRegistry(opts, (reg) => reg.auth.listSessions(opts.userName));
+    const rows = list.map((s) => ({ sessionId: s.sessionId, userName: s.userName, userId: s.userId, createdAt: new Date(s.createdAt).toISOString(), expiresAt: new Date(s.expiresAt).toISOString(), sourceIp: s.sourceIp }));
+    process.stdout.write(opts.json ? JSON.stringify({ sessions: rows }) + '\n' : rows.map((r) => Object.values(r).join('\t')).join('\n') + (rows.length ? '\n' : ''));
+  });
+storageOptions(sessions.command('revoke'))
+  .description('end one portal session, or every session of a user')
+  .option('--session-id <id>', 'the session to end')
+  .option('--user-name <name>', 'end every session of this user')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { sessionId?: string; userName?: string; json?: boolean }) => {
+    if (Boolean(opts.sessionId) === Boolean(opts.userName)) throw new ConfigError('give exactly one of --session-id and --user-name');
+    const target = opts.sessionId ? { sessionId: opts.sessionId } : { userName: opts.userName! };
+    const ended = await withRegistry(opts, (reg, ctx) => reg.auth.revokeSessions(ctx, target));
+    process.stdout.write(opts.json ? JSON.stringify({ revokedSessionIds: ended }) + '\n' : `revoked ${ended.length} session(s)\n`);
+  });
+
+const settings = program.command('settings').description('instance settings: portal session duration and password policy');
+storageOptions(settings.command('show'))
+  .description('print the instance settings as JSON')
+  .action(async (opts: StorageFlags) => {
+    const shown = await withRegistry(opts, async (reg) => (await reg.instance.get()).settings);
+    process.stdout.write(JSON.stringify(shown) + '\n');
+  });
+storageOptions(settings.command('set'))
+  .description('change instance settings; every running process applies them within 5 s')
+  .option('--session-duration-minutes <n>', 'portal session duration, 15 to 129600 (90 days); default 480 (8 h)')
+  .option('--password-policy <json>', 'password policy fields to change, e.g. {"minLength":12,"historySize":5}')
+  .action(async (opts: StorageFlags & { sessionDurationMinutes?: string; passwordPolicy?: string }) => {
+    const change: Partial<InstanceSettings> = {};
+    if (opts.sessionDurationMinutes !== undefined) change.sessionDurationMinutes = Number(opts.sessionDurationMinutes);
+    if (opts.passwordPolicy !== undefined) {
+      try {
+        change.passwordPolicy = JSON.parse(opts.passwordPolicy) as InstanceSettings['passwordPolicy'];
+      } catch {
+        throw new ConfigError('--password-policy must be a JSON object');
+      }
+    }
+    if (Object.keys(change).length === 0) throw new ConfigError('give --session-duration-minutes and/or --password-policy');
+    const next = await withRegistry(opts, (reg, ctx) => reg.instance.updateSettings(ctx, change));
+    process.stdout.write(JSON.stringify(next) + '\n');
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

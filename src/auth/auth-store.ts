@@ -1,4 +1,55 @@
-// The port the auth module needs from the store: passwords and portal sessions.
+// The port the auth module needs from the store: password hashes, portal sessions and the
+// sign-in throttle.
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface AuthStore {}
+export interface PasswordRecord {
+  identityStoreId: string;
+  userId: string;
+  hash: string;
+  /** Earlier hashes, newest first. */
+  history: string[];
+  oneTime: boolean;
+  changedAt: number;
+}
+
+export interface SessionRecord {
+  sessionId: string;
+  tokenHash: string;
+  identityStoreId: string;
+  userId: string;
+  userName: string;
+  mustChangePassword: boolean;
+  sourceIp: string;
+  userAgent: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface ThrottleState {
+  failures: number;
+  lockedUntil: number;
+}
+
+export interface AuthStore {
+  findPassword(identityStoreId: string, userId: string): Promise<PasswordRecord | undefined>;
+  /** Insert or replace the user's password row. */
+  savePassword(p: PasswordRecord): Promise<void>;
+
+  insertSession(s: SessionRecord): Promise<void>;
+  /** The live session whose cookie hashes to `tokenHash` (one indexed read). */
+  findSessionByToken(tokenHash: string, now: number): Promise<SessionRecord | undefined>;
+  findSession(sessionId: string, now: number): Promise<SessionRecord | undefined>;
+  /** Live sessions, newest first; of one user when `userId` is given. */
+  listSessions(q: { identityStoreId: string; userId?: string; now: number }): Promise<SessionRecord[]>;
+  markPasswordChanged(sessionId: string): Promise<void>;
+  /** Delete sessions by id; returns the ids that existed. */
+  deleteSessions(sessionIds: readonly string[]): Promise<string[]>;
+  /** Drop the user's expired sessions, so their rows do not pile up. */
+  deleteExpiredSessions(identityStoreId: string, userId: string, now: number): Promise<void>;
+
+  /** Throttle state for each key that has one. */
+  throttleStates(keys: readonly string[]): Promise<Map<string, ThrottleState>>;
+  /** Count one failure (restarting the count when the last one is older than `windowStart`); returns the new count. */
+  recordFailure(key: string, now: number, windowStart: number): Promise<number>;
+  lockUntil(key: string, until: number): Promise<void>;
+  clearThrottle(key: string): Promise<void>;
+}

@@ -5,21 +5,49 @@ import { audited, type AuditDeps, type AuditStore } from '../audit/index.js';
 import type { RequestContext } from '../shared/context.js';
 import { notFound } from '../shared/errors.js';
 import { newIdentityStoreId, newInstanceId } from '../shared/ids.js';
-import { DEFAULT_SETTINGS, type InstanceRecord, type InstanceStore } from './instance-store.js';
+import { checkSettings, settingsWithDefaults } from './instance-settings.js';
+import { DEFAULT_SETTINGS, type InstanceRecord, type InstanceSettings, type InstanceStore } from './instance-store.js';
+
+/** How long a process trusts its copy of the instance: settings changed elsewhere apply within this time. */
+const CACHE_MS = 5_000;
 
 type Stores = { instance: InstanceStore; audit: AuditStore };
 
 export class InstanceService {
-  private cached?: InstanceRecord;
+  private cached?: { record: InstanceRecord; at: number };
 
   constructor(private readonly deps: AuditDeps<Stores> & { read: { instance: InstanceStore } }) {}
 
-  /** The instance, or undefined before init. Cached: only its name ever changes. */
+  /** The instance, or undefined before init. Cached briefly: its name and settings can change. */
   async find(): Promise<InstanceRecord | undefined> {
-    if (this.cached) return this.cached;
+    const now = this.deps.clock.now();
+    if (this.cached && now - this.cached.at < CACHE_MS) return this.cached.record;
     const found = await this.deps.read.instance.findInstance();
-    if (found) this.cached = found;
-    return found;
+    if (!found) return undefined;
+    // Settings edited outside Atrium are checked here, so a bad one fails loudly rather than late.
+    const settings = settingsWithDefaults(found.settings);
+    checkSettings(settings);
+    const record = { ...found, settings };
+    this.cached = { record, at: now };
+    return record;
+  }
+
+  /** Change settings (portal session duration, password policy); every process applies them within 5 s. */
+  async updateSettings(ctx: RequestContext, change: Partial<InstanceSettings>): Promise<InstanceSettings> {
+    const settings = await audited(
+      this.deps,
+      ctx,
+      { eventName: 'UpdateInstanceSettings', requestParameters: change, responseElements: (s: InstanceSettings) => s },
+      async (s) => {
+        const instance = await this.get();
+        const next = settingsWithDefaults({ ...instance.settings, ...change, passwordPolicy: { ...instance.settings.passwordPolicy, ...change.passwordPolicy } });
+        checkSettings(next);
+        await s.instance.updateInstanceSettings(instance.instanceArn, next);
+        return next;
+      },
+    );
+    this.cached = undefined;
+    return settings;
   }
 
   async get(): Promise<InstanceRecord> {
@@ -68,7 +96,7 @@ export class InstanceService {
       { eventName: 'CreateInstance', requestParameters: { ownerAccountId, region }, responseElements: () => ({ instanceArn: record.instanceArn, identityStoreId: record.identityStoreId }) },
       (s) => s.instance.insertInstance(record),
     );
-    this.cached = record;
+    this.cached = { record, at: this.deps.clock.now() };
     return record;
   }
 

@@ -116,6 +116,19 @@ describe('atrium CLI settings', () => {
     expect(statSync(path.join(dataDir, 'master.key')).mode & 0o077).toBe(0);
   });
 
+  it('changes instance settings through `atrium settings`, within their bounds', async () => {
+    const dataDir = tempDir();
+    await init(['--data-dir', dataDir]);
+    const set = await runCli(['settings', 'set', '--data-dir', dataDir, '--session-duration-minutes', '60', '--password-policy', '{"minLength":12}']);
+    expect(set.code).toBe(0);
+    const shown = JSON.parse((await runCli(['settings', 'show', '--data-dir', dataDir])).stdout) as { sessionDurationMinutes: number; passwordPolicy: { minLength: number } };
+    expect(shown.sessionDurationMinutes).toBe(60);
+    expect(shown.passwordPolicy.minLength).toBe(12);
+    const tooShort = await runCli(['settings', 'set', '--data-dir', dataDir, '--session-duration-minutes', '5']);
+    expect(tooShort.code).toBe(1);
+    expect(tooShort.stderr).toMatch(/sessionDurationMinutes must be a whole number from 15 to 129600/);
+  });
+
   it('rejects bad settings with a clear message and exit code 2', async () => {
     const r = await runCli(['init', '--data-dir', tempDir(), '--region', 'moon', '--json']);
     expect(r.code).toBe(2);

@@ -1,6 +1,60 @@
-// Browser routes: sign-in pages, password change, portal session pages.
+// Browser routes (sign-in, password change, sign-out, the portal and admin session APIs), in one
+// encapsulated plugin so that its hooks and error handler never touch the AWS routes.
 
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { PORTAL_SOURCE, SIGNIN_SOURCE } from '../../auth/index.js';
+import { publicUrlOf } from '../../config/config.js';
 import type { Registry } from '../../registry.js';
+import type { RequestContext } from '../../shared/context.js';
+import { registerAdminApi } from './admin-api.js';
+import { cookieJar, type CookieJar } from './cookies.js';
+import { registerPortalApi } from './portal-api.js';
+import { registerSignIn } from './signin.js';
 
-export async function registerWeb(_app: FastifyInstance, _reg: Registry): Promise<void> {}
+export interface WebDeps {
+  reg: Registry;
+  jar: CookieJar;
+  context: (request: FastifyRequest, eventSource?: string) => Promise<RequestContext>;
+}
+
+/**
+ * Queues the plugin without awaiting it: awaiting `register` here would load the plugin queue at
+ * once and fix the routes declared before it with the error handler of that moment, before
+ * app.ts sets the AWS-shaped one.
+ */
+export function registerWeb(app: FastifyInstance, reg: Registry): Promise<void> {
+  const deps: WebDeps = {
+    reg,
+    jar: cookieJar(publicUrlOf(reg.config).startsWith('https:')),
+    context: async (request, eventSource = SIGNIN_SOURCE) => {
+      const instance = await reg.instance.get();
+      return {
+        requestId: request.id,
+        sourceIp: request.ip,
+        userAgent: request.headers['user-agent'] ?? '',
+        region: instance.region,
+        eventSource,
+        principal: { type: 'Unknown', principalId: 'anonymous' },
+      };
+    },
+  };
+  void app.register((web, _opts, done) => {
+    web.addHook('onSend', (_request, reply, payload, done) => {
+      reply.header('cache-control', 'no-store');
+      reply.header('x-frame-options', 'DENY');
+      reply.header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
+      done(null, payload);
+    });
+    web.setErrorHandler((err: { statusCode?: number }, request, reply) => {
+      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+      if (status === 500) request.log.error({ err }, 'unhandled error');
+      return reply.status(status).type('text/plain').send(status === 500 ? 'An internal error occurred.' : 'The request could not be read.');
+    });
+    registerSignIn(web, deps);
+    const portalDeps = { ...deps, context: (request: FastifyRequest) => deps.context(request, PORTAL_SOURCE) };
+    registerPortalApi(web, portalDeps);
+    registerAdminApi(web, portalDeps);
+    done();
+  });
+  return Promise.resolve();
+}

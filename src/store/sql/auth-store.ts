@@ -1,11 +1,136 @@
-// SQL implementation of the auth module's store port (passwords, portal sessions).
+// SQL implementation of the auth module's store port (passwords, portal sessions, throttle).
 
-import type { AuthStore } from '../../auth/index.js';
+import { sql } from 'kysely';
+import type { AuthStore, PasswordRecord, SessionRecord, ThrottleState } from '../../auth/index.js';
 import type { Db, Dialect } from '../database.js';
+import type { AuthSessionsTable } from '../schema/auth.js';
+
+const toSession = (r: AuthSessionsTable): SessionRecord => ({
+  sessionId: r.session_id,
+  tokenHash: r.token_hash,
+  identityStoreId: r.identity_store_id,
+  userId: r.user_id,
+  userName: r.user_name,
+  mustChangePassword: r.must_change_password === 1,
+  sourceIp: r.source_ip,
+  userAgent: r.user_agent,
+  createdAt: Number(r.created_at),
+  expiresAt: Number(r.expires_at),
+});
 
 export class SqlAuthStore implements AuthStore {
   constructor(
     private readonly db: Db,
     private readonly dialect: Dialect,
   ) {}
+
+  async findPassword(identityStoreId: string, userId: string): Promise<PasswordRecord | undefined> {
+    const r = await this.db
+      .selectFrom('auth_passwords')
+      .selectAll()
+      .where('identity_store_id', '=', identityStoreId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    if (!r) return undefined;
+    return {
+      identityStoreId: r.identity_store_id,
+      userId: r.user_id,
+      hash: r.hash,
+      history: JSON.parse(r.history) as string[],
+      oneTime: r.one_time === 1,
+      changedAt: Number(r.changed_at),
+    };
+  }
+
+  async savePassword(p: PasswordRecord): Promise<void> {
+    const values = { hash: p.hash, history: JSON.stringify(p.history), one_time: p.oneTime ? 1 : 0, changed_at: p.changedAt };
+    await this.db
+      .insertInto('auth_passwords')
+      .values({ identity_store_id: p.identityStoreId, user_id: p.userId, ...values })
+      .onConflict((oc) => oc.columns(['identity_store_id', 'user_id']).doUpdateSet(values))
+      .execute();
+  }
+
+  async insertSession(s: SessionRecord): Promise<void> {
+    await this.db
+      .insertInto('auth_sessions')
+      .values({
+        session_id: s.sessionId,
+        token_hash: s.tokenHash,
+        identity_store_id: s.identityStoreId,
+        user_id: s.userId,
+        user_name: s.userName,
+        must_change_password: s.mustChangePassword ? 1 : 0,
+        source_ip: s.sourceIp,
+        user_agent: s.userAgent,
+        created_at: s.createdAt,
+        expires_at: s.expiresAt,
+      })
+      .execute();
+  }
+
+  async findSessionByToken(tokenHash: string, now: number): Promise<SessionRecord | undefined> {
+    const r = await this.db.selectFrom('auth_sessions').selectAll().where('token_hash', '=', tokenHash).where('expires_at', '>', now).executeTakeFirst();
+    return r && toSession(r);
+  }
+
+  async findSession(sessionId: string, now: number): Promise<SessionRecord | undefined> {
+    const r = await this.db.selectFrom('auth_sessions').selectAll().where('session_id', '=', sessionId).where('expires_at', '>', now).executeTakeFirst();
+    return r && toSession(r);
+  }
+
+  async listSessions(q: { identityStoreId: string; userId?: string; now: number }): Promise<SessionRecord[]> {
+    let query = this.db.selectFrom('auth_sessions').selectAll().where('identity_store_id', '=', q.identityStoreId).where('expires_at', '>', q.now);
+    if (q.userId) query = query.where('user_id', '=', q.userId);
+    const rows = await query.orderBy('created_at', 'desc').orderBy('session_id').execute();
+    return rows.map(toSession);
+  }
+
+  async markPasswordChanged(sessionId: string): Promise<void> {
+    await this.db.updateTable('auth_sessions').set({ must_change_password: 0 }).where('session_id', '=', sessionId).execute();
+  }
+
+  async deleteSessions(sessionIds: readonly string[]): Promise<string[]> {
+    if (sessionIds.length === 0) return [];
+    const rows = await this.db.deleteFrom('auth_sessions').where('session_id', 'in', sessionIds).returning('session_id').execute();
+    return rows.map((r) => r.session_id);
+  }
+
+  async deleteExpiredSessions(identityStoreId: string, userId: string, now: number): Promise<void> {
+    await this.db
+      .deleteFrom('auth_sessions')
+      .where('identity_store_id', '=', identityStoreId)
+      .where('user_id', '=', userId)
+      .where('expires_at', '<=', now)
+      .execute();
+  }
+
+  async throttleStates(keys: readonly string[]): Promise<Map<string, ThrottleState>> {
+    const rows = await this.db.selectFrom('auth_throttle').selectAll().where('throttle_key', 'in', keys).execute();
+    return new Map(rows.map((r) => [r.throttle_key, { failures: r.failures, lockedUntil: Number(r.locked_until) }]));
+  }
+
+  async recordFailure(key: string, now: number, windowStart: number): Promise<number> {
+    // One atomic upsert, so that concurrent failures on many processes all count.
+    const r = await this.db
+      .insertInto('auth_throttle')
+      .values({ throttle_key: key, failures: 1, last_failure_at: now, locked_until: 0 })
+      .onConflict((oc) =>
+        oc.column('throttle_key').doUpdateSet({
+          failures: sql<number>`case when auth_throttle.last_failure_at < ${windowStart} then 1 else auth_throttle.failures + 1 end`,
+          last_failure_at: now,
+        }),
+      )
+      .returning('failures')
+      .executeTakeFirstOrThrow();
+    return Number(r.failures);
+  }
+
+  async lockUntil(key: string, until: number): Promise<void> {
+    await this.db.updateTable('auth_throttle').set({ locked_until: until }).where('throttle_key', '=', key).execute();
+  }
+
+  async clearThrottle(key: string): Promise<void> {
+    await this.db.deleteFrom('auth_throttle').where('throttle_key', '=', key).execute();
+  }
 }

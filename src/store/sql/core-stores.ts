@@ -45,6 +45,9 @@ export class SqlInstanceStore implements InstanceStore {
   async updateInstanceName(instanceArn: string, name: string | null): Promise<void> {
     await this.db.updateTable('instances').set({ name }).where('instance_arn', '=', instanceArn).execute();
   }
+  async updateInstanceSettings(instanceArn: string, settings: InstanceRecord['settings']): Promise<void> {
+    await this.db.updateTable('instances').set({ settings: JSON.stringify(settings) }).where('instance_arn', '=', instanceArn).execute();
+  }
 }
 
 export class SqlDataKeyStore implements DataKeyStore {
