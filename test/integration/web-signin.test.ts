@@ -8,47 +8,8 @@ import type { SourceData } from '@smithy/types';
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../src/shared/context.js';
+import { Browser } from '../helpers/browser.js';
 import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
-
-/** A browser: keeps cookies, never follows redirects by itself. */
-class Browser {
-  readonly cookies = new Map<string, string>();
-  constructor(private readonly base: string) {}
-
-  async request(path: string, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}) {
-    const headers: Record<string, string> = { ...init.headers };
-    if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    if (init.form) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const res = await fetch(this.base + path, {
-      method: init.method ?? (init.form ? 'POST' : 'GET'),
-      headers,
-      body: init.form ? new URLSearchParams(init.form).toString() : undefined,
-      redirect: 'manual',
-    });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const eq = pair!.indexOf('=');
-      const [name, value] = [pair!.slice(0, eq), pair!.slice(eq + 1)];
-      if (/Max-Age=0/.test(c)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return { status: res.status, headers: res.headers, text: await res.text(), setCookies: res.headers.getSetCookie() };
-  }
-
-  /** The CSRF token of the last page's form. */
-  static csrfOf(html: string): string {
-    return /name="csrf" value="([^"]+)"/.exec(html)![1]!;
-  }
-
-  /** Username step then password step; returns the password step's response. */
-  async signIn(userName: string, password: string, returnTo = '/start') {
-    const login = await this.request(`/login?return_to=${encodeURIComponent(returnTo)}`);
-    const step1 = await this.request('/login', { form: { csrf: Browser.csrfOf(login.text), return_to: returnTo, username: userName } });
-    expect(step1.status).toBe(200);
-    expect(step1.text).toContain('name="password"');
-    return this.request('/login/password', { form: { csrf: Browser.csrfOf(step1.text), return_to: returnTo, username: userName, password } });
-  }
-}
 
 const STRONG = 'Vq7#mXw2!pLz';
 

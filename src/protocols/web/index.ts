@@ -7,6 +7,7 @@ import { publicUrlOf } from '../../config/config.js';
 import type { Registry } from '../../registry.js';
 import type { RequestContext } from '../../shared/context.js';
 import { registerAdminApi } from './admin-api.js';
+import { registerDevicePage } from './device.js';
 import { cookieJar, type CookieJar } from './cookies.js';
 import { registerPortalApi } from './portal-api.js';
 import { registerSignIn } from './signin.js';
@@ -54,6 +55,7 @@ export function registerWeb(app: FastifyInstance, reg: Registry): Promise<void> 
     const portalDeps = { ...deps, context: (request: FastifyRequest) => deps.context(request, PORTAL_SOURCE) };
     registerPortalApi(web, portalDeps);
     registerAdminApi(web, portalDeps);
+    registerDevicePage(web, portalDeps);
     done();
   });
   return Promise.resolve();

@@ -1,0 +1,82 @@
+// The device verification page of `aws sso login`: the signed-in user sees the code and the name
+// of the client that asks, and approves or denies it. Codes expire after 10 minutes; one answer each.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDomainError } from '../../shared/errors.js';
+import { oidcServiceOf } from '../oidc/index.js';
+import { csrfMatches, csrfTokenOf, readCookie, SESSION_COOKIE } from './cookies.js';
+import type { WebDeps } from './index.js';
+import { page } from './pages.js';
+import { formOf } from './signin.js';
+
+const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const html = (reply: FastifyReply, status: number, title: string, body: string) => reply.status(status).type('text/html; charset=utf-8').send(page(title, body));
+
+/** User codes look like ABCD-EFGH; anything else is not looked up at all. */
+const cleanCode = (value: unknown) => (typeof value === 'string' && /^[A-Za-z]{4}-?[A-Za-z]{4}$/.test(value.trim()) ? value.trim().toUpperCase() : undefined);
+
+const enterCodeForm = (error?: string) =>
+  (error ? `<p class="error" role="alert">${escape(error)}</p>` : '') +
+  '<form method="get" action="/device"><label for="user_code">Code shown by your command line</label>' +
+  '<input id="user_code" name="user_code" type="text" required autocomplete="off" placeholder="ABCD-EFGH"><button type="submit">Next</button></form>';
+
+export function registerDevicePage(app: FastifyInstance, { reg, context }: WebDeps): void {
+  /** The signed-in session and its cookie; without one the browser is sent to sign in and back. */
+  async function signedIn(request: FastifyRequest, reply: FastifyReply, back: string) {
+    const cookie = readCookie(request, SESSION_COOKIE);
+    const session = await reg.auth.resolveSession(cookie);
+    if (!session || !cookie) {
+      await reply.redirect(`/login?return_to=${encodeURIComponent(back)}`, 303);
+      return undefined;
+    }
+    return { session, cookie };
+  }
+
+  app.get('/device', async (request, reply) => {
+    const code = cleanCode((request.query as Record<string, unknown>).user_code);
+    const auth = await signedIn(request, reply, code ? `/device?user_code=${code}` : '/device');
+    if (!auth) return reply;
+    if (!code) return html(reply, 200, 'Authorize a device', enterCodeForm());
+    const pending = await oidcServiceOf(reg).describeDevice(code);
+    if (!pending) return html(reply, 400, 'Authorize a device', enterCodeForm('This code is not valid or has expired.'));
+    const csrf = csrfTokenOf(auth.cookie);
+    return html(
+      reply,
+      200,
+      'Authorize request',
+      `<p><strong>${escape(pending.clientName)}</strong> asks to access your Atrium accounts as <strong>${escape(auth.session.userName)}</strong>.</p>` +
+        `<p>Check that your command line shows this code: <strong id="user-code">${escape(pending.userCode)}</strong></p>` +
+        `<form method="post" action="/device"><input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="user_code" value="${escape(pending.userCode)}">` +
+        '<button type="submit" name="decision" value="approve">Allow</button>' +
+        '<button type="submit" name="decision" value="deny" style="background:#fff;color:#0972d3;border:1px solid #0972d3">Deny</button></form>',
+    );
+  });
+
+  app.post('/device', async (request, reply) => {
+    const fields = formOf(request);
+    const code = cleanCode(fields.get('user_code'));
+    const auth = await signedIn(request, reply, code ? `/device?user_code=${code}` : '/device');
+    if (!auth) return reply;
+    if (!csrfMatches(auth.cookie, fields.get('csrf'))) return html(reply, 403, 'Authorize request', '<p class="error" role="alert">This page expired. Open the link again.</p>');
+    const decision = fields.get('decision');
+    if (!code || (decision !== 'approve' && decision !== 'deny')) return html(reply, 400, 'Authorize a device', enterCodeForm('Enter the code your command line shows.'));
+    const { session } = auth;
+    const ctx = { ...(await context(request)), principal: { type: 'IdentityCenterUser', principalId: session.userId, userName: session.userName } };
+    try {
+      await oidcServiceOf(reg).approveDevice(ctx, code, { userId: session.userId, userName: session.userName, sessionId: session.sessionId }, decision);
+    } catch (err) {
+      if (isDomainError(err) && (err.kind === 'not_found' || err.kind === 'failed_precondition')) {
+        return html(reply, 400, 'Authorize a device', enterCodeForm(err.message));
+      }
+      throw err;
+    }
+    return html(
+      reply,
+      200,
+      decision === 'approve' ? 'Request approved' : 'Request denied',
+      decision === 'approve'
+        ? '<p role="status">Request approved. You can close this window and return to your command line.</p>'
+        : '<p role="status">Request denied. The command line will not get access.</p>',
+    );
+  });
+}
