@@ -1,5 +1,5 @@
-// What the access module's services depend on: their stores, and the two questions they ask
-// other modules (does this principal exist, does this account exist), as ports.
+// What the access module's services depend on: their stores, and what they ask other modules
+// (does this principal exist, which groups is a user in, does this account exist and what is it called), as ports.
 
 import type { AuditStore } from '../audit/index.js';
 import type { RequestContext } from '../shared/context.js';
@@ -20,6 +20,8 @@ export interface PrincipalDirectory {
 /** Satisfied by organization/. */
 export interface AccountDirectory {
   accountExists(accountId: string): Promise<boolean>;
+  /** The portal lists accounts by name and email. */
+  describeAccount(accountId: string): Promise<{ accountId: string; name: string; email: string }>;
 }
 
 /** Makes credentials already issued for a deleted assignment stop working; satisfied by credentials/. */

@@ -1,5 +1,5 @@
-// The access module's entry point: permission sets, account assignments and provisioning (each in
-// its own service), and the instance's access control attributes for ABAC session tags.
+// The access module's entry point: permission sets, account assignments, provisioning and portal
+// access (each in its own service), and the instance's access control attributes for ABAC session tags.
 
 import { audited } from '../audit/index.js';
 import type { RequestContext } from '../shared/context.js';
@@ -9,6 +9,7 @@ import type { AccessDeps, AccessStores } from './access-deps.js';
 import type { AccessControlAttribute } from './access-store.js';
 import { AssignmentService } from './assignment-service.js';
 import { PermissionSetService } from './permission-set-service.js';
+import { PortalAccess } from './portal-access.js';
 
 export interface AccessControlAttributeConfiguration {
   status: 'ENABLED';
@@ -24,10 +25,12 @@ const configurationNotFound = () =>
 export class AccessService {
   readonly permissionSets: PermissionSetService;
   readonly assignments: AssignmentService;
+  readonly portal: PortalAccess;
 
   constructor(private readonly deps: AccessDeps) {
     this.permissionSets = new PermissionSetService(deps);
     this.assignments = new AssignmentService(deps, this.permissionSets);
+    this.portal = new PortalAccess(deps);
   }
 
   /** Register this module's background job handlers with the process's worker. */

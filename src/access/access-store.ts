@@ -62,6 +62,17 @@ export interface AccessRequestRecord {
   createdAt: number;
 }
 
+/** A role a user may take in an account through the portal: the permission set and its provisioned role. */
+export interface PortalRoleRecord {
+  permissionSetArn: string;
+  /** The provisioned role, AWSReservedSSO_<permission set name>_<16 hex>. */
+  roleName: string;
+  sessionDuration: string;
+}
+
+/** Principals whose assignments count: a user and the groups they belong to. */
+export type PrincipalSet = { type: PrincipalType; ids: string[] }[];
+
 export interface AccessControlAttribute {
   Key: string;
   Value: { Source: string[] };
@@ -97,10 +108,17 @@ export interface AccessStore {
   listAssignments(accountId: string, permissionSetArn: string, slice: Slice<[string, string]>): Promise<AccountAssignmentRecord[]>;
   /** Assignments of any of these principals, ordered by (account, permission set, principal type, principal id). */
   listAssignmentsOfPrincipals(
-    principals: { type: PrincipalType; ids: string[] }[],
+    principals: PrincipalSet,
     accountId: string | undefined,
     slice: Slice<[string, string, string, string]>,
   ): Promise<AccountAssignmentRecord[]>;
+
+  /** The accounts where any of these principals has an assignment, in order. */
+  listAccountIdsOfPrincipals(principals: PrincipalSet, slice: Slice<[string]>): Promise<string[]>;
+  /** The names of the permission sets these principals are assigned in the account, in order. */
+  listPermissionSetNamesOfPrincipals(principals: PrincipalSet, accountId: string, slice: Slice<[string]>): Promise<string[]>;
+  /** The provisioned role of the named permission set in the account, if these principals are assigned it there. */
+  findRoleOfPrincipals(principals: PrincipalSet, accountId: string, permissionSetName: string): Promise<PortalRoleRecord | undefined>;
 
   /** Provision this version unless already provisioned (at whatever version). */
   ensureProvisioned(accountId: string, permissionSetArn: string, roleName: string, version: number, now: number): Promise<void>;

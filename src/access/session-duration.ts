@@ -8,7 +8,7 @@ const MIN_SECONDS = 3600;
 const MAX_SECONDS = 12 * 3600;
 
 /** The duration in seconds, or undefined when it is not an ISO-8601 duration of days, hours, minutes and seconds. */
-function durationSeconds(duration: string): number | undefined {
+export function durationSeconds(duration: string): number | undefined {
   const m = ISO_DURATION.exec(duration);
   if (!m || duration === 'P' || duration.endsWith('T')) return undefined;
   const [days, hours, minutes, seconds] = m.slice(1).map((x) => Number(x ?? 0)) as [number, number, number, number];

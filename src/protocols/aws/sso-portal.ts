@@ -1,7 +1,197 @@
 // The AWS `sso` portal API (restJson1, bearer token in x-amz-sso_bearer_token): ListAccounts,
-// ListAccountRoles, GetRoleCredentials, Logout.
+// ListAccountRoles, GetRoleCredentials, Logout. Errors carry X-Amzn-ErrorType and {"message"}.
 
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import type { Registry } from '../../registry.js';
+import type { RequestContext } from '../../shared/context.js';
+import { isDomainError } from '../../shared/errors.js';
+import { oidcServiceOf, type ResolvedAccessToken } from '../oidc/index.js';
+import { validationMessage } from './aws-json.js';
 
-export function registerSsoPortal(_app: FastifyInstance, _reg: Registry): void {}
+const EVENT_SOURCE = 'sso.amazonaws.com';
+const TOKEN_HEADER = 'x-amz-sso_bearer_token';
+
+class PortalError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const unauthorized = () => new PortalError(401, 'UnauthorizedException', 'Session token not found or invalid');
+
+/** Domain refusals as the portal words them; anything else is an internal error, never detailed. */
+function portalErrorOf(err: unknown): PortalError {
+  if (err instanceof PortalError) return err;
+  if (!isDomainError(err)) return new PortalError(500, 'InternalServerException', 'An internal error occurred.');
+  switch (err.kind) {
+    // AWS answers a role the user does not hold with ForbiddenException "No access" (not in the model).
+    case 'permission_denied':
+      return new PortalError(403, 'ForbiddenException', err.message);
+    case 'unauthenticated':
+      return unauthorized();
+    case 'invalid_argument':
+      return new PortalError(400, 'InvalidRequestException', err.message);
+    case 'not_found':
+      return new PortalError(404, 'ResourceNotFoundException', err.message);
+    case 'throttled':
+      return new PortalError(429, 'TooManyRequestsException', err.message);
+    default:
+      return new PortalError(500, 'InternalServerException', 'An internal error occurred.');
+  }
+}
+
+const sendError = (reply: FastifyReply, e: PortalError) =>
+  reply.code(e.status).header('x-amzn-errortype', e.type).header('content-type', 'application/json').send(JSON.stringify({ message: e.message }));
+
+const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit account id');
+const page = {
+  next_token: z.string().min(1).max(2048).optional(),
+  max_result: z
+    .string()
+    .regex(/^\d{1,3}$/, 'must be an integer from 1 to 100')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(100))
+    .optional(),
+};
+const listAccountsQuery = z.strictObject(page);
+const listAccountRolesQuery = z.strictObject({ ...page, account_id: accountId });
+const getRoleCredentialsQuery = z.strictObject({ role_name: z.string().min(1).max(32), account_id: accountId });
+const noQuery = z.strictObject({});
+
+const pageOf = (q: { next_token?: string; max_result?: number }) => ({
+  ...(q.next_token !== undefined ? { nextToken: q.next_token } : {}),
+  ...(q.max_result !== undefined ? { maxResults: q.max_result } : {}),
+});
+
+/**
+ * Credentials are tied to the portal session the token came from, or to the token's grant when it
+ * has none, so that Logout can end them too.
+ */
+const credentialSessionOf = (t: ResolvedAccessToken) => t.sessionId ?? `grant:${t.grantId}`;
+
+/**
+ * POST /logout is both the portal API's Logout and the sign-in pages' sign-out, on one port: a
+ * request that carries the bearer token header is the API's.
+ */
+const bearerConstraint = {
+  name: 'ssoBearerToken',
+  storage() {
+    const handlers = new Map<string, unknown>();
+    return { get: (v: string) => handlers.get(v) ?? null, set: (v: string, h: unknown) => void handlers.set(v, h) };
+  },
+  deriveConstraint: (req: { headers: Record<string, string | string[] | undefined> }) => (req.headers[TOKEN_HEADER] === undefined ? undefined : 'present'),
+  mustMatchWhenDerived: false,
+};
+
+export function registerSsoPortal(app: FastifyInstance, reg: Registry): void {
+  app.addConstraintStrategy(bearerConstraint as unknown as Parameters<FastifyInstance['addConstraintStrategy']>[0]);
+  // Encapsulated: its body parser and error handler leave the rest of the app alone.
+  void app.register((scope, _opts, done) => {
+    portalRoutes(scope, reg);
+    done();
+  });
+}
+
+function portalRoutes(app: FastifyInstance, reg: Registry): void {
+  // No portal operation has a body; whatever a client sends is ignored rather than parsed.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (_req, _body, done) => done(null, undefined));
+  app.setErrorHandler((err: { statusCode?: number }, request, reply) => {
+    reply.header('x-amzn-requestid', request.id);
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return sendError(reply, new PortalError(400, 'InvalidRequestException', 'The request could not be read.'));
+    request.log.error({ err }, 'unhandled error in the sso portal API');
+    return sendError(reply, portalErrorOf(err));
+  });
+  const oidc = oidcServiceOf(reg);
+
+  /**
+   * One operation: validate the query, resolve the bearer token, run. Refusals of the operations
+   * that issue or end something are audited; the list operations are reads.
+   */
+  const route = <S extends z.ZodType, R>(
+    method: 'GET' | 'POST',
+    path: string,
+    operation: string,
+    schema: S,
+    handle: (input: z.infer<S>, token: ResolvedAccessToken, ctx: RequestContext) => Promise<R>,
+    audited = false,
+  ) =>
+    app.route({
+      method,
+      url: path,
+      ...(path === '/logout' ? { constraints: { [bearerConstraint.name]: 'present' } } : {}),
+      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        reply.header('x-amzn-requestid', request.id);
+        const ctx: RequestContext = {
+          requestId: request.id,
+          sourceIp: request.ip,
+          userAgent: request.headers['user-agent'] ?? '',
+          region: reg.config.region,
+          eventSource: EVENT_SOURCE,
+          principal: { type: 'Unknown', principalId: 'anonymous' },
+        };
+        const query = schema.safeParse(request.query);
+        try {
+          if (!query.success) throw new PortalError(400, 'InvalidRequestException', validationMessage(query.error));
+          const header = request.headers[TOKEN_HEADER];
+          const token = typeof header === 'string' && header.length > 0 && header.length <= 4096 ? await oidc.resolveAccessToken(header) : undefined;
+          if (!token) throw unauthorized();
+          ctx.principal = { type: 'IdentityCenterUser', principalId: token.userId, userName: token.userName };
+          const result = await handle(query.data, token, ctx);
+          return reply.header('content-type', 'application/json').send(JSON.stringify(result ?? {}));
+        } catch (err) {
+          const e = portalErrorOf(err);
+          if (e.status >= 500) request.log.error({ err, operation }, 'unexpected error in the sso portal API');
+          else if (audited) await reg.audit.recordRefusal(ctx, operation, query.success ? query.data : {}, e.type, e.message);
+          return sendError(reply, e);
+        }
+      },
+    });
+
+  route('GET', '/assignment/accounts', 'ListAccounts', listAccountsQuery, async (q, token) => {
+    const r = await reg.access.portal.listAccounts(token.userId, pageOf(q));
+    return { accountList: r.items, nextToken: r.nextToken };
+  });
+
+  route('GET', '/assignment/roles', 'ListAccountRoles', listAccountRolesQuery, async (q, token) => {
+    const r = await reg.access.portal.listAccountRoles(token.userId, q.account_id, pageOf(q));
+    return { roleList: r.items.map((roleName) => ({ roleName, accountId: q.account_id })), nextToken: r.nextToken };
+  });
+
+  route(
+    'GET',
+    '/federation/credentials',
+    'GetRoleCredentials',
+    getRoleCredentialsQuery,
+    async (q, token, ctx) => {
+      const role = await reg.access.portal.roleFor(token.userId, q.account_id, q.role_name);
+      const roleCredentials = await reg.temporaryCredentials.issueRoleCredentials(ctx, {
+        userId: token.userId,
+        userName: token.userName,
+        sessionId: credentialSessionOf(token),
+        accountId: q.account_id,
+        ...role,
+      });
+      return { roleCredentials };
+    },
+    true,
+  );
+
+  route(
+    'POST',
+    '/logout',
+    'Logout',
+    noQuery,
+    async (_q, token, ctx) => {
+      await oidc.revokeGrant(ctx, token.grantId, 'Logout');
+      await reg.revocation.revoke(ctx, { kind: 'session', sessionId: credentialSessionOf(token) }, 'Logout');
+      return {};
+    },
+    true,
+  );
+}

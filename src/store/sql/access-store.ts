@@ -1,7 +1,7 @@
 // SQL implementation of the access module's store port. Lists are keyset-paged on indexed columns;
 // uniqueness and the policy limit are enforced by the database so that they hold across processes.
 
-import type { Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
 import type {
   AccessControlAttribute,
   AccessRequestRecord,
@@ -10,6 +10,8 @@ import type {
   AttachedPolicy,
   PermissionSetChange,
   PermissionSetRecord,
+  PortalRoleRecord,
+  PrincipalSet,
   PrincipalType,
   ProvisioningStatus,
   RequestKind,
@@ -17,7 +19,7 @@ import type {
   Slice,
 } from '../../access/index.js';
 import { alreadyExists, failedPrecondition } from '../../shared/errors.js';
-import { isForeignKeyViolation, isUniqueViolation, type Db, type Dialect } from '../database.js';
+import { isForeignKeyViolation, isUniqueViolation, type Database, type Db, type Dialect } from '../database.js';
 import type { AccessRequestsTable, PermissionSetsTable } from '../schema/access.js';
 
 const toPermissionSet = (r: Selectable<PermissionSetsTable>): PermissionSetRecord => ({
@@ -224,16 +226,15 @@ export class SqlAccessStore implements AccessStore {
   }
 
   async listAssignmentsOfPrincipals(
-    principals: { type: PrincipalType; ids: string[] }[],
+    principals: PrincipalSet,
     accountId: string | undefined,
     slice: Slice<[string, string, string, string]>,
   ): Promise<AccountAssignmentRecord[]> {
-    const wanted = principals.filter((p) => p.ids.length > 0);
-    if (wanted.length === 0) return [];
+    if (!principals.some((p) => p.ids.length > 0)) return [];
     let q = this.db
       .selectFrom('account_assignments')
       .select(['account_id', 'permission_set_arn', 'principal_type', 'principal_id'])
-      .where((eb) => eb.or(wanted.map((p) => eb.and([eb('principal_type', '=', p.type), eb('principal_id', 'in', p.ids)]))))
+      .where((eb) => heldBy(eb, principals))
       .orderBy('account_id')
       .orderBy('permission_set_arn')
       .orderBy('principal_type')
@@ -247,6 +248,49 @@ export class SqlAccessStore implements AccessStore {
       );
     }
     return (await q.execute()).map(toAssignment);
+  }
+
+  async listAccountIdsOfPrincipals(principals: PrincipalSet, slice: Slice<[string]>): Promise<string[]> {
+    if (!principals.some((p) => p.ids.length > 0)) return [];
+    let q = this.db
+      .selectFrom('account_assignments')
+      .select('account_id')
+      .distinct()
+      .where((eb) => heldBy(eb, principals))
+      .orderBy('account_id')
+      .limit(slice.limit);
+    if (slice.after) q = q.where('account_id', '>', slice.after[0]);
+    return (await q.execute()).map((r) => r.account_id);
+  }
+
+  async listPermissionSetNamesOfPrincipals(principals: PrincipalSet, accountId: string, slice: Slice<[string]>): Promise<string[]> {
+    if (!principals.some((p) => p.ids.length > 0)) return [];
+    let q = this.db
+      .selectFrom('permission_sets as s')
+      .select('s.name')
+      .where((eb) => eb.exists(assignmentOf(eb, principals, accountId)))
+      .orderBy('s.name')
+      .limit(slice.limit);
+    if (slice.after) q = q.where('s.name', '>', slice.after[0]);
+    return (await q.execute()).map((r) => r.name);
+  }
+
+  async findRoleOfPrincipals(principals: PrincipalSet, accountId: string, permissionSetName: string): Promise<PortalRoleRecord | undefined> {
+    const wanted = principals.filter((p) => p.ids.length > 0);
+    if (wanted.length === 0) return undefined;
+    const held = sql.join(
+      wanted.map((p) => sql`(a.principal_type = ${p.type} and a.principal_id in (${sql.join(p.ids)}))`),
+      sql` or `,
+    );
+    // Every GetRoleCredentials runs this: a template builds in a fifth of the query builder's time.
+    const { rows } = await sql<{ permission_set_arn: string; session_duration: string; role_name: string }>`
+      select s.permission_set_arn, s.session_duration, p.role_name
+      from permission_sets s
+      join permission_set_provisions p on p.permission_set_arn = s.permission_set_arn and p.account_id = ${accountId}
+      where s.name = ${permissionSetName}
+        and exists (select 1 from account_assignments a where a.account_id = ${accountId} and a.permission_set_arn = s.permission_set_arn and (${held}))`.execute(this.db);
+    const r = rows[0];
+    return r && { permissionSetArn: r.permission_set_arn, roleName: r.role_name, sessionDuration: r.session_duration };
   }
 
   async ensureProvisioned(accountId: string, permissionSetArn: string, roleName: string, version: number, now: number): Promise<void> {
@@ -393,6 +437,22 @@ export class SqlAccessStore implements AccessStore {
     const r = await this.db.deleteFrom('access_control_attributes').executeTakeFirst();
     return r.numDeletedRows > 0n;
   }
+}
+
+/** Rows assigned to any of the principals (which must name at least one id). */
+function heldBy(eb: ExpressionBuilder<Database, 'account_assignments'>, principals: PrincipalSet) {
+  const wanted = principals.filter((p) => p.ids.length > 0);
+  return eb.or(wanted.map((p) => eb.and([eb('account_assignments.principal_type', '=', p.type), eb('account_assignments.principal_id', 'in', p.ids)])));
+}
+
+/** An assignment of the outer permission set `s` to any of the principals in the account. */
+function assignmentOf(eb: ExpressionBuilder<Database & { s: Database['permission_sets'] }, 's'>, principals: PrincipalSet, accountId: string) {
+  return eb
+    .selectFrom('account_assignments')
+    .select('account_assignments.principal_id')
+    .whereRef('account_assignments.permission_set_arn', '=', 's.permission_set_arn')
+    .where('account_assignments.account_id', '=', accountId)
+    .where((inner) => heldBy(inner, principals));
 }
 
 function permissionSetInUse(permissionSetArn: string) {

@@ -1,0 +1,233 @@
+// The AWS sso portal API as the real JS SDK sees it, with tokens from the device flow: accounts and
+// roles from direct and group assignments, role credentials that STS accepts, refusal at once when
+// an assignment or a membership goes, Logout, bad input, and fromSSO from a CLI-shaped cache.
+
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DeleteGroupMembershipCommand, DeleteUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import { GetRoleCredentialsCommand, ListAccountRolesCommand, ListAccountsCommand, LogoutCommand, SSOClient } from '@aws-sdk/client-sso';
+import { CreateTokenCommand } from '@aws-sdk/client-sso-oidc';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../helpers/peers.js';
+import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
+import { portalFixture, suffix } from './sso-portal-fixture.js';
+
+type Creds = { accessKeyId?: string; secretAccessKey?: string; sessionToken?: string; expiration?: number };
+
+/** The error a call fails with, as the SDK reports it; 'ok' if it succeeds. */
+async function outcome(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    const e = err as { name: string; $metadata?: { httpStatusCode?: number } };
+    return `${e.name} ${e.$metadata?.httpStatusCode}`;
+  }
+}
+
+describe.each(dialects())('sso portal API on %s', (dialect) => {
+  let server: TestServer;
+  let f: ReturnType<typeof portalFixture>;
+  let portal: SSOClient;
+  let account: { accountId: string; name: string; email: string };
+  let other: { accountId: string; name: string; email: string };
+
+  beforeAll(async () => {
+    server = await startServer(dialect);
+    f = portalFixture(server);
+    portal = new SSOClient({ endpoint: server.url, region: 'us-east-1', maxAttempts: 1 });
+    [account, other] = [await f.newAccount(), await f.newAccount()];
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  const sts = (c: Creds) =>
+    new STSClient({ ...sdkOptions(server), credentials: { accessKeyId: c.accessKeyId!, secretAccessKey: c.secretAccessKey!, sessionToken: c.sessionToken } });
+  const whoAmI = (c: Creds) => sts(c).send(new GetCallerIdentityCommand({}));
+  const roleCredentials = (accessToken: string, roleName: string, accountId = account.accountId) =>
+    portal.send(new GetRoleCredentialsCommand({ accessToken, accountId, roleName })).then((r) => r.roleCredentials!);
+  const auditRows = (eventName: string) => server.reg.database.db.selectFrom('audit_events').selectAll().where('event_name', '=', eventName).orderBy('seq').execute();
+
+  /** A user with one direct role in `account`, one through a group in `account` and `other`. */
+  async function world() {
+    const user = await f.newUser();
+    const group = await f.newGroup(user);
+    const direct = await f.newPermissionSet(undefined, 'PT2H');
+    const inherited = await f.newPermissionSet(undefined, 'PT1H');
+    await f.assignment('create', account.accountId, direct.arn, 'USER', user.userId);
+    await f.assignment('create', account.accountId, inherited.arn, 'GROUP', group.groupId);
+    await f.assignment('create', other.accountId, inherited.arn, 'GROUP', group.groupId);
+    return { user, group, direct, inherited, token: await f.login(user) };
+  }
+
+  it('lists the accounts and roles of direct and group assignments, and issues credentials STS accepts', async () => {
+    const { user, direct, inherited, token } = await world();
+    const accounts = await portal.send(new ListAccountsCommand({ accessToken: token.accessToken }));
+    expect(accounts.accountList).toEqual(
+      [account, other].sort((a, b) => a.accountId.localeCompare(b.accountId)).map((a) => ({ accountId: a.accountId, accountName: a.name, emailAddress: a.email })),
+    );
+    expect(accounts.nextToken).toBeUndefined();
+
+    const firstPage = await portal.send(new ListAccountsCommand({ accessToken: token.accessToken, maxResults: 1 }));
+    expect(firstPage.accountList).toHaveLength(1);
+    const secondPage = await portal.send(new ListAccountsCommand({ accessToken: token.accessToken, maxResults: 1, nextToken: firstPage.nextToken }));
+    expect([...firstPage.accountList!, ...secondPage.accountList!]).toEqual(accounts.accountList);
+    expect(secondPage.nextToken).toBeUndefined();
+
+    const roles = await portal.send(new ListAccountRolesCommand({ accessToken: token.accessToken, accountId: account.accountId }));
+    expect(roles.roleList).toEqual([direct.name, inherited.name].sort().map((roleName) => ({ roleName, accountId: account.accountId })));
+    const otherRoles = await portal.send(new ListAccountRolesCommand({ accessToken: token.accessToken, accountId: other.accountId }));
+    expect(otherRoles.roleList).toEqual([{ roleName: inherited.name, accountId: other.accountId }]);
+
+    const before = Date.now();
+    const creds = await roleCredentials(token.accessToken, direct.name);
+    expect(creds.accessKeyId).toMatch(/^ASIA[A-Z2-7]{16}$/);
+    // The permission set's session duration, PT2H, in epoch milliseconds.
+    expect(creds.expiration! - before).toBeGreaterThan(2 * 3600_000 - 5_000);
+    expect(creds.expiration! - before).toBeLessThanOrEqual(2 * 3600_000 + 5_000);
+    const me = await whoAmI(creds);
+    expect(me.Arn).toMatch(new RegExp(`^arn:aws:sts::${account.accountId}:assumed-role/AWSReservedSSO_${direct.name}_[0-9a-f]{16}/${user.userName}$`));
+    expect(me.Account).toBe(account.accountId);
+
+    const viaGroup = await roleCredentials(token.accessToken, inherited.name, other.accountId);
+    expect(viaGroup.expiration! - before).toBeLessThanOrEqual(3600_000 + 5_000);
+    expect((await whoAmI(viaGroup)).Arn).toMatch(new RegExp(`^arn:aws:sts::${other.accountId}:assumed-role/AWSReservedSSO_${inherited.name}_[0-9a-f]{16}/`));
+
+    // A role held in one account is not held in another; an unknown role is refused the same way.
+    expect(await outcome(roleCredentials(token.accessToken, direct.name, other.accountId))).toBe('ForbiddenException 403');
+    expect(await outcome(roleCredentials(token.accessToken, 'NoSuchRole'))).toBe('ForbiddenException 403');
+    const issued = (await auditRows('GetRoleCredentials')).filter((e) => e.error_code === null && (e.response_elements ?? '').includes(creds.accessKeyId!));
+    expect(issued).toHaveLength(1);
+    expect(JSON.stringify(issued[0])).not.toContain(creds.secretAccessKey);
+    expect((await auditRows('GetRoleCredentials')).some((e) => e.error_code === 'ForbiddenException')).toBe(true);
+  });
+
+  it('refuses at once when the assignment is deleted, and the credentials issued before fail at STS', async () => {
+    const { user, direct, inherited, token } = await world();
+    const creds = await roleCredentials(token.accessToken, direct.name);
+    expect(await outcome(whoAmI(creds))).toBe('ok');
+    await f.assignment('delete', account.accountId, direct.arn, 'USER', user.userId);
+    expect(await outcome(roleCredentials(token.accessToken, direct.name))).toBe('ForbiddenException 403');
+    expect(await outcome(whoAmI(creds))).toBe('InvalidClientTokenId 403');
+    const roles = await portal.send(new ListAccountRolesCommand({ accessToken: token.accessToken, accountId: account.accountId }));
+    expect(roles.roleList).toEqual([{ roleName: inherited.name, accountId: account.accountId }]);
+    // The group's role is untouched.
+    expect(await outcome(whoAmI(await roleCredentials(token.accessToken, inherited.name)))).toBe('ok');
+  });
+
+  it('refuses at once when the user leaves the group that granted the role', async () => {
+    const { direct, inherited, group, token } = await world();
+    const creds = await roleCredentials(token.accessToken, inherited.name, other.accountId);
+    const ids = new IdentitystoreClient(sdkOptions(server));
+    await ids.send(new DeleteGroupMembershipCommand({ IdentityStoreId: server.init.identityStoreId, MembershipId: group.membershipIds[0]! }));
+    expect(await outcome(roleCredentials(token.accessToken, inherited.name, other.accountId))).toBe('ForbiddenException 403');
+    expect(await outcome(whoAmI(creds))).toBe('InvalidClientTokenId 403');
+    const accounts = await portal.send(new ListAccountsCommand({ accessToken: token.accessToken }));
+    expect(accounts.accountList!.map((a) => a.accountId)).toEqual([account.accountId]);
+    expect(await outcome(roleCredentials(token.accessToken, direct.name))).toBe('ok');
+  });
+
+  it('refuses at once when the user is deleted', async () => {
+    const { user, direct, token } = await world();
+    const creds = await roleCredentials(token.accessToken, direct.name);
+    await new IdentitystoreClient(sdkOptions(server)).send(new DeleteUserCommand({ IdentityStoreId: server.init.identityStoreId, UserId: user.userId }));
+    expect(await outcome(roleCredentials(token.accessToken, direct.name))).toBe('ForbiddenException 403');
+    expect(await outcome(whoAmI(creds))).toBe('InvalidClientTokenId 403');
+    expect((await portal.send(new ListAccountsCommand({ accessToken: token.accessToken }))).accountList).toEqual([]);
+  });
+
+  it('logs out: the access token is refused, the refresh token is dead, the credentials stop working', async () => {
+    const { direct, token } = await world();
+    const creds = await roleCredentials(token.accessToken, direct.name);
+    await portal.send(new LogoutCommand({ accessToken: token.accessToken }));
+    expect(await outcome(portal.send(new ListAccountsCommand({ accessToken: token.accessToken })))).toBe('UnauthorizedException 401');
+    expect(await outcome(roleCredentials(token.accessToken, direct.name))).toBe('UnauthorizedException 401');
+    expect(await outcome(portal.send(new LogoutCommand({ accessToken: token.accessToken })))).toBe('UnauthorizedException 401');
+    const refresh = f.oidc.send(new CreateTokenCommand({ clientId: token.clientId, clientSecret: token.clientSecret, grantType: 'refresh_token', refreshToken: token.refreshToken }));
+    expect(await outcome(refresh)).toBe('InvalidGrantException 400');
+    expect(await outcome(whoAmI(creds))).toBe('InvalidClientTokenId 403');
+    const logouts = await auditRows('Logout');
+    expect(logouts.some((e) => e.error_code === null && e.event_source === 'sso.amazonaws.com')).toBe(true);
+    expect(logouts.some((e) => e.error_code === 'UnauthorizedException')).toBe(true);
+  });
+
+  it('answers a bogus token or bad input with 4xx, never a 500', async () => {
+    const { direct, token } = await world();
+    for (const accessToken of ['bogus', 'x'.repeat(5000), token.refreshToken]) {
+      expect(await outcome(portal.send(new ListAccountsCommand({ accessToken })))).toBe('UnauthorizedException 401');
+      expect(await outcome(roleCredentials(accessToken, direct.name))).toBe('UnauthorizedException 401');
+    }
+    expect(await outcome(roleCredentials(token.accessToken, direct.name, '12345'))).toBe('InvalidRequestException 400');
+    expect(await outcome(roleCredentials(token.accessToken, 'x'.repeat(33)))).toBe('InvalidRequestException 400');
+    expect(await outcome(portal.send(new ListAccountsCommand({ accessToken: token.accessToken, maxResults: 0 })))).toBe('InvalidRequestException 400');
+    expect(await outcome(portal.send(new ListAccountsCommand({ accessToken: token.accessToken, nextToken: 'forged' })))).toBe('InvalidRequestException 400');
+
+    const raw = async (p: string, init: RequestInit = {}) => {
+      const r = await fetch(`${server.url}${p}`, init);
+      return { status: r.status, type: r.headers.get('x-amzn-errortype'), body: (await r.json()) as { message?: string } };
+    };
+    const noToken = await raw('/assignment/accounts');
+    expect(noToken).toMatchObject({ status: 401, type: 'UnauthorizedException', body: { message: expect.any(String) } });
+    const headers = { 'x-amz-sso_bearer_token': token.accessToken };
+    expect(await raw('/assignment/accounts?max_result=abc', { headers })).toMatchObject({ status: 400, type: 'InvalidRequestException' });
+    expect(await raw('/assignment/accounts?unknown=1', { headers })).toMatchObject({ status: 400, type: 'InvalidRequestException' });
+    expect(await raw('/assignment/roles', { headers })).toMatchObject({ status: 400, type: 'InvalidRequestException' });
+    expect(await raw('/federation/credentials?account_id=123456789012', { headers })).toMatchObject({ status: 400, type: 'InvalidRequestException' });
+    expect(await raw('/logout', { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{not json' })).toMatchObject({ status: 200 });
+  });
+
+  it('works with fromSSO from @aws-sdk/credential-providers, reading a CLI-shaped profile and token cache', async () => {
+    const { user, direct, token } = await world();
+    const home = mkdtempSync(path.join(tmpdir(), 'atrium-fromsso-'));
+    const session = `local-${suffix()}`;
+    writeFileSync(
+      path.join(home, 'config'),
+      [
+        `[sso-session ${session}]`,
+        `sso_start_url = ${server.init.startUrl}`,
+        'sso_region = us-east-1',
+        'sso_registration_scopes = sso:account:access',
+        '[profile dev]',
+        `sso_session = ${session}`,
+        `sso_account_id = ${account.accountId}`,
+        `sso_role_name = ${direct.name}`,
+        'region = us-east-1',
+        '',
+      ].join('\n'),
+    );
+    const cache = path.join(home, '.aws', 'sso', 'cache');
+    mkdirSync(cache, { recursive: true });
+    writeFileSync(
+      path.join(cache, `${createHash('sha1').update(session).digest('hex')}.json`),
+      JSON.stringify({
+        startUrl: server.init.startUrl,
+        region: 'us-east-1',
+        accessToken: token.accessToken,
+        expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+        clientId: token.clientId,
+        clientSecret: token.clientSecret,
+        registrationExpiresAt: new Date(Date.now() + 86400_000).toISOString(),
+        refreshToken: token.refreshToken,
+      }),
+    );
+    // A separate process, so that the provider reads this HOME and config as a user's would.
+    const script = [
+      "import { fromSSO } from '@aws-sdk/credential-providers';",
+      "import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';",
+      `const endpoint = ${JSON.stringify(server.url)};`,
+      "const credentials = fromSSO({ profile: 'dev', clientConfig: { endpoint } });",
+      "const me = await new STSClient({ endpoint, region: 'us-east-1', credentials }).send(new GetCallerIdentityCommand({}));",
+      'console.log(JSON.stringify({ arn: me.Arn, expiration: (await credentials()).expiration }));',
+    ].join('\n');
+    const env = { PATH: '/usr/bin:/bin', HOME: home, AWS_CONFIG_FILE: path.join(home, 'config'), AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'credentials') };
+    const r = await run(process.execPath, ['--input-type=module', '-e', script], env);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { arn: string; expiration: string };
+    expect(out.arn).toMatch(new RegExp(`^arn:aws:sts::${account.accountId}:assumed-role/AWSReservedSSO_${direct.name}_[0-9a-f]{16}/${user.userName}$`));
+    expect(new Date(out.expiration).getTime()).toBeGreaterThan(Date.now() + 3600_000);
+  });
+});
