@@ -1,6 +1,52 @@
 // The access portal's React app (web/, built by Vite into dist/web) and the JSON routes it reads.
+// /start and every path under it answer the app's page to a signed-in user; others go to sign-in.
 
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from '../../registry.js';
+import { readCookie, SESSION_COOKIE } from '../web/cookies.js';
+import { registerPortalRoutes, sendJson } from './portal-routes.js';
+import { loadBuild, type StaticFile } from './static-app.js';
 
-export async function registerPortalUi(_app: FastifyInstance, _reg: Registry): Promise<void> {}
+/** The built app only: scripts, styles and calls to this origin, and Cloudscape's inline style attributes. */
+const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; " +
+  "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+function sendFile(request: FastifyRequest, reply: FastifyReply, file: StaticFile, cacheControl: string): FastifyReply {
+  const gzip = file.gzip && /\bgzip\b/.test(request.headers['accept-encoding'] ?? '') ? file.gzip : undefined;
+  reply.header('content-type', file.type).header('cache-control', cacheControl).header('x-content-type-options', 'nosniff').header('vary', 'accept-encoding');
+  if (gzip) reply.header('content-encoding', 'gzip');
+  return reply.send(gzip ?? file.body);
+}
+
+export function registerPortalUi(app: FastifyInstance, reg: Registry): Promise<void> {
+  // Read once, on first use: a server started before `npm run build` finishes still serves the app.
+  let build: Map<string, StaticFile> | undefined;
+
+  const start = async (request: FastifyRequest, reply: FastifyReply, rel: string) => {
+    build ??= loadBuild();
+    if (!build) return reply.status(503).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send('The access portal is not built: run npm run build.');
+    const asset = rel === 'index.html' ? undefined : build.get(rel);
+    if (asset) return sendFile(request, reply, asset, asset.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+    if (rel.startsWith('assets/')) return reply.status(404).type('text/plain; charset=utf-8').send('Not found.');
+    if (!(await reg.auth.resolveSession(readCookie(request, SESSION_COOKIE)))) {
+      return reply.header('cache-control', 'no-store').redirect(`/login?return_to=${encodeURIComponent(request.url)}`, 303);
+    }
+    reply.header('content-security-policy', PAGE_CSP).header('x-frame-options', 'DENY').header('referrer-policy', 'no-referrer');
+    return sendFile(request, reply, build.get('index.html')!, 'no-store');
+  };
+
+  // Not awaited, as the other surfaces: the plugin loads with the app's routes, after app.ts's error handler is set.
+  void app.register((scope, _opts, done) => {
+    scope.setErrorHandler((err: { statusCode?: number }, request, reply) => {
+      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+      if (status === 500) request.log.error({ err }, 'unhandled error in the access portal');
+      return sendJson(reply, status, { message: status === 500 ? 'An internal error occurred.' : 'The request could not be read.' });
+    });
+    scope.get('/start', (request, reply) => start(request, reply, ''));
+    scope.get('/start/*', (request, reply) => start(request, reply, (request.params as { '*': string })['*']));
+    registerPortalRoutes(scope, reg);
+    done();
+  });
+  return Promise.resolve();
+}

@@ -1,0 +1,190 @@
+// The access portal in a real browser (Debian's Chromium through playwright-core): first sign-in
+// with a one-time password, the forced change, the accounts list, role credentials, sign-out.
+
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WEB_ROOT } from '../../src/protocols/portal-ui/static-app.js';
+import { systemContext } from '../../src/shared/context.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { portalFixture, until } from '../integration/sso-portal-fixture.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+const NEW_PASSWORD = 'Portal#e2e-7Kq!';
+
+/** As peerAvailable: outside CI a missing browser is skipped loudly; under CI=true it is a failure. */
+function chromiumAvailable(): boolean {
+  if (existsSync(CHROMIUM)) return true;
+  if (process.env.CI === 'true') throw new Error(`CI=true but the peer "chromium" is missing: .ci/run installs it`);
+  console.warn('\n*** peer "chromium" is not installed: the browser tests are SKIPPED (apt-get install chromium) ***\n');
+  return false;
+}
+
+const newestMtime = (dir: string): number =>
+  Math.max(...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((name) => statSync(path.join(dir, name)).mtimeMs));
+
+/** `npx vitest run` does not build first (npm test does): build the app when web/ is newer than the build. */
+async function ensureAppBuilt(): Promise<void> {
+  const index = path.join(WEB_ROOT, 'index.html');
+  const sources = Math.max(newestMtime(path.join(ROOT, 'web')), statSync(path.join(ROOT, 'vite.config.ts')).mtimeMs);
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  await build({ configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
+}
+
+describe.runIf(chromiumAvailable())('access portal in Chromium', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let base: string;
+  const world = {} as {
+    userName: string;
+    oneTimePassword: string;
+    account: { accountId: string; name: string };
+    other: { accountId: string; name: string };
+    roleName: string;
+  };
+
+  const browserErrors: string[] = [];
+  const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `portal-${name}.png`), fullPage: true, animations: 'disabled' });
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await ensureAppBuilt();
+    server = await startServer('sqlite');
+    base = server.url.replace('127.0.0.1', 'localhost');
+    const fixture = portalFixture(server);
+    const [account, other, user, ps] = await Promise.all([fixture.newAccount(), fixture.newAccount(), fixture.newUser(), fixture.newPermissionSet()]);
+    await fixture.assignment('create', account.accountId, ps.arn, 'USER', user.userId);
+    await fixture.assignment('create', other.accountId, ps.arn, 'USER', user.userId);
+    const ctx = systemContext('sso.amazonaws.com', 'us-east-1', 'portal-e2e');
+    const { password } = await server.reg.auth.setPassword(ctx, user.userName, { oneTime: true });
+    Object.assign(world, { userName: user.userName, oneTimePassword: password, account, other, roleName: ps.name });
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+    page = await context.newPage();
+    // A script error, a failed load or a request the content policy blocks, while on the portal.
+    const onPortal = () => new URL(page.url()).pathname.startsWith('/start');
+    page.on('pageerror', (err) => void (onPortal() && browserErrors.push(err.message)));
+    page.on('console', (message) => void (onPortal() && message.type() === 'error' && browserErrors.push(`${message.text()} ${message.location().url}`)));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('sends a visitor without a session to sign-in, and back to the portal after a forced password change', async () => {
+    await page.goto(`${base}/start`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    expect(new URL(page.url()).searchParams.get('return_to')).toBe('/start');
+    await page.fill('#username', world.userName);
+    await page.click('button[type=submit]');
+    await page.fill('#password', world.oneTimePassword);
+    await shot('1-sign-in');
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/login\/change-password/);
+    await page.fill('#new_password', NEW_PASSWORD);
+    await page.fill('#confirm_password', NEW_PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${base}/start`);
+    await page.getByText(world.account.name, { exact: true }).waitFor();
+    await expect(page.getByText(world.other.name, { exact: true }).isVisible()).resolves.toBe(true);
+    await expect(page.getByRole('button', { name: world.userName }).isVisible()).resolves.toBe(true);
+    await shot('2-accounts');
+  });
+
+  it('searches the accounts by name and id', async () => {
+    const search = page.getByRole('searchbox', { name: 'Search accounts' });
+    await search.fill(world.other.accountId);
+    await page.getByText(world.account.name, { exact: true }).waitFor({ state: 'detached' });
+    await expect(page.getByText(world.other.name, { exact: true }).isVisible()).resolves.toBe(true);
+    await search.fill('no-such-account');
+    await page.getByText('No matches').waitFor();
+    await search.fill(world.account.name);
+    await page.getByText(world.account.name, { exact: true }).waitFor();
+    await expect(page.getByText(world.other.name, { exact: true }).count()).resolves.toBe(0);
+  });
+
+  it('gives working credentials for a role, to copy as environment variables or a credentials file, and the aws configure sso values', async () => {
+    await page.getByText(world.account.name, { exact: true }).click();
+    await page.getByText(world.roleName, { exact: true }).waitFor();
+    await page.getByRole('button', { name: `Command line or programmatic access for ${world.roleName} in ${world.account.name}` }).click();
+    const dialog = page.getByRole('dialog');
+    const env = dialog.getByTestId('Environment variables');
+    await env.waitFor();
+    const envText = await env.innerText();
+    expect(envText).toMatch(/^export AWS_ACCESS_KEY_ID="ASIA[A-Z0-9]{16}"\nexport AWS_SECRET_ACCESS_KEY="[^"]+"\nexport AWS_SESSION_TOKEN="[^"]+"$/);
+    await shot('3-environment-variables');
+
+    await dialog.getByRole('button', { name: 'Copy: Environment variables' }).click();
+    await dialog.getByText('Copied').waitFor();
+    await expect(page.evaluate('navigator.clipboard.readText()')).resolves.toBe(envText);
+
+    // What the user copied really works.
+    const value = (name: string) => new RegExp(`${name}="([^"]+)"`).exec(envText)![1]!;
+    const sts = new STSClient({ endpoint: server.url, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: value('AWS_ACCESS_KEY_ID'), secretAccessKey: value('AWS_SECRET_ACCESS_KEY'), sessionToken: value('AWS_SESSION_TOKEN') } });
+    const identity = await sts.send(new GetCallerIdentityCommand({}));
+    expect(identity.Account).toBe(world.account.accountId);
+    expect(identity.Arn).toMatch(new RegExp(`^arn:aws:sts::${world.account.accountId}:assumed-role/AWSReservedSSO_${world.roleName}_[0-9a-f]{16}/${world.userName}$`));
+
+    await dialog.getByRole('tab', { name: 'Credentials file' }).click();
+    const file = await dialog.getByTestId('Credentials file').innerText();
+    expect(file).toMatch(new RegExp(`^\\[${world.account.accountId}_${world.roleName}\\]\naws_access_key_id=ASIA[A-Z0-9]{16}\naws_secret_access_key=.+\naws_session_token=.+$`));
+    await shot('4-credentials-file');
+
+    await dialog.getByRole('tab', { name: 'aws configure sso' }).click();
+    const sso = await dialog.getByTestId('aws configure sso').innerText();
+    expect(sso).toContain(`sso_start_url = ${server.init.startUrl}`);
+    expect(sso).toContain(`sso_region = ${server.init.region}`);
+    expect(sso).toContain(`sso_account_id = ${world.account.accountId}`);
+    expect(sso).toContain(`sso_role_name = ${world.roleName}`);
+    await expect(dialog.getByText(server.init.startUrl, { exact: true }).isVisible()).resolves.toBe(true);
+    await shot('5-configure-sso');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'detached' });
+
+    // Signing out ends the portal session, and with it the credentials it issued.
+    await page.getByRole('button', { name: world.userName }).click();
+    await page.getByRole('menuitem', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/login$/);
+    await shot('6-signed-out');
+    await until(
+      () => sts.send(new GetCallerIdentityCommand({})).then(() => 'valid', (err: { name: string }) => err.name),
+      (outcome) => outcome !== 'valid',
+    );
+    await page.goto(`${base}/start`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    expect(browserErrors).toEqual([]);
+  });
+
+  it('serves the app with a strict content policy and its hashed assets with long-lived caching', async () => {
+    const anonymous = await fetch(`${server.url}/start/accounts`, { redirect: 'manual' });
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.headers.get('location')).toBe('/login?return_to=%2Fstart%2Faccounts');
+
+    const cookie = (await context.cookies()).find((c) => c.name === 'atrium_session');
+    expect(cookie).toBeUndefined();
+    const session = await server.reg.auth.signIn(systemContext('signin.amazonaws.com', 'us-east-1', 'portal-e2e'), world.userName, NEW_PASSWORD);
+    if (session.kind !== 'ok') throw new Error(`sign-in ${session.kind}`);
+    const html = await fetch(`${server.url}/start/`, { headers: { cookie: `atrium_session=${session.token}`, 'accept-encoding': 'gzip' } });
+    expect(html.status).toBe(200);
+    expect(html.headers.get('cache-control')).toBe('no-store');
+    expect(html.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const script = /src="(\/start\/assets\/[^"]+\.js)"/.exec(await html.text())![1]!;
+    const asset = await fetch(`${server.url}${script}`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(asset.headers.get('content-encoding')).toBe('gzip');
+    expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect((await fetch(`${server.url}/start/assets/missing.js`)).status).toBe(404);
+  });
+});

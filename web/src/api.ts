@@ -1,0 +1,58 @@
+// The server's portal routes, as the app calls them. A 401 means the session ended: back to sign-in.
+
+export interface Session {
+  sessionId: string;
+  userName: string;
+  expiresAt: number;
+  csrfToken: string;
+}
+
+export interface Account {
+  accountId: string;
+  accountName: string;
+  emailAddress: string;
+  roles: string[];
+}
+
+export interface Configuration {
+  startUrl: string;
+  region: string;
+}
+
+export interface RoleCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  /** Epoch seconds. */
+  expiration: number;
+}
+
+export const SIGN_IN = '/login?return_to=/start';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function call<T>(path: string, init?: RequestInit): Promise<T> {
+  const response = await fetch(path, { credentials: 'same-origin', ...init });
+  if (response.status === 401) window.location.assign(SIGN_IN);
+  const body = (await response.json().catch(() => ({}))) as { message?: string };
+  if (!response.ok) throw new ApiError(response.status, body.message ?? response.statusText);
+  return body as T;
+}
+
+export const fetchSession = () => call<Session>('/api/portal/session');
+export const fetchConfiguration = () => call<Configuration>('/api/portal/configuration');
+export const fetchAccounts = () => call<{ accounts: Account[] }>('/api/portal/accounts').then((r) => r.accounts);
+
+export const fetchRoleCredentials = (csrfToken: string, accountId: string, roleName: string) =>
+  call<RoleCredentials>('/api/portal/credentials', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },
+    body: JSON.stringify({ accountId, roleName }),
+  });
