@@ -4,7 +4,8 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { hasChromium, launchChromium, peerAvailable } from '../helpers/peers.js';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_ROOT } from '../../src/protocols/portal-ui/static-app.js';
@@ -12,19 +13,9 @@ import { systemContext } from '../../src/shared/context.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { portalFixture, until } from '../integration/sso-portal-fixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const NEW_PASSWORD = 'Portal#e2e-7Kq!';
-
-/** As peerAvailable: outside CI a missing browser is skipped loudly; under CI=true it is a failure. */
-function chromiumAvailable(): boolean {
-  if (existsSync(CHROMIUM)) return true;
-  if (process.env.CI === 'true') throw new Error(`CI=true but the peer "chromium" is missing: .ci/run installs it`);
-  console.warn('\n*** peer "chromium" is not installed: the browser tests are SKIPPED (apt-get install chromium) ***\n');
-  return false;
-}
 
 const newestMtime = (dir: string): number =>
   Math.max(...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((name) => statSync(path.join(dir, name)).mtimeMs));
@@ -37,7 +28,7 @@ async function ensureAppBuilt(): Promise<void> {
   await build({ configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
 }
 
-describe.runIf(chromiumAvailable())('access portal in Chromium', () => {
+describe.runIf(peerAvailable('chromium', hasChromium))('access portal in Chromium', () => {
   let server: TestServer;
   let browser: Browser;
   let context: BrowserContext;
@@ -67,7 +58,7 @@ describe.runIf(chromiumAvailable())('access portal in Chromium', () => {
     const { password } = await server.reg.auth.setPassword(ctx, user.userName, { oneTime: true });
     Object.assign(world, { userName: user.userName, oneTimePassword: password, account, other, roleName: ps.name });
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
     page = await context.newPage();

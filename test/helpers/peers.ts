@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { chromium, type Browser as ChromiumBrowser } from 'playwright-core';
 
 export const AWS_CLI = '/usr/bin/aws';
 export const PYTHON = '/usr/bin/python3';
@@ -16,11 +17,21 @@ const SERVICES = ['sso-oidc', 'sso', 'sts', 'sso-admin', 'identitystore', 'organ
 export function peerAvailable(name: string, probe: () => boolean): boolean {
   if (probe()) return true;
   if (process.env.CI === 'true') throw new Error(`CI=true but the peer "${name}" is missing: .ci/run installs it`);
-  console.warn(`\n*** peer "${name}" is not installed: its tests are SKIPPED (apt-get install awscli python3-boto3) ***\n`);
+  console.warn(`\n*** peer "${name}" is not installed: its tests are SKIPPED (apt-get install ${name}) ***\n`);
   return false;
 }
 
 export const hasAwsCli = () => existsSync(AWS_CLI);
+export const CHROMIUM = '/usr/bin/chromium';
+export const hasChromium = () => existsSync(CHROMIUM);
+
+/** Debian's Chromium, headless, through playwright-core (never a downloaded browser). */
+export function launchChromium(): Promise<ChromiumBrowser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
 export const hasBoto3 = () => existsSync(PYTHON) && existsSync('/usr/lib/python3/dist-packages/boto3');
 
 /** Write endpoint rule sets that send every request of SERVICES to `url`; returns the AWS_DATA_PATH. */

@@ -1,19 +1,23 @@
-// Debian's AWS CLI v2, unchanged, end to end: `aws sso login` (approved in-process), then
+// Debian's AWS CLI v2, unchanged, end to end: `aws sso login` (the device code approved in Debian's
+// headless Chromium: sign in, confirm the code), then
 // get-caller-identity through the portal's GetRoleCredentials, `aws sso list-accounts`, a refresh of
 // an expired cached token through refresh_token, and cached credentials that fail once the
 // assignment is deleted.
 
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oidcServiceOf } from '../../src/protocols/oidc/index.js';
 import { systemContext } from '../../src/shared/context.js';
-import { AWS_CLI, hasAwsCli, peerAvailable, peerEnv, run, type PeerEnv } from '../helpers/peers.js';
+import { AWS_CLI, hasAwsCli, hasChromium, launchChromium, peerAvailable, peerEnv, run, type PeerEnv } from '../helpers/peers.js';
 import { dialects, startServer, type TestServer } from '../helpers/server.js';
 import { portalFixture, type PortalUser } from '../integration/sso-portal-fixture.js';
 
-describe.runIf(peerAvailable('awscli', hasAwsCli)).each(dialects())('aws sso end to end on %s', (dialect) => {
+const PASSWORD = 'Cli#Device-4Zq!';
+const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-artifacts');
+
+describe.runIf(peerAvailable('awscli', hasAwsCli) && peerAvailable('chromium', hasChromium)).each(dialects())('aws sso end to end on %s', (dialect) => {
   let server: TestServer;
   let env: PeerEnv;
   let f: ReturnType<typeof portalFixture>;
@@ -27,6 +31,7 @@ describe.runIf(peerAvailable('awscli', hasAwsCli)).each(dialects())('aws sso end
     f = portalFixture(server);
     account = await f.newAccount();
     user = await f.newUser();
+    await server.reg.auth.setPassword(systemContext('sso.amazonaws.com', 'us-east-1', 'test'), user.userName, { password: PASSWORD, oneTime: false });
     role = await f.newPermissionSet('DevAccess', 'PT4H');
     await f.assignment('create', account.accountId, role.arn, 'USER', user.userId);
     expectedArn = new RegExp(`^arn:aws:sts::${account.accountId}:assumed-role/AWSReservedSSO_DevAccess_[0-9a-f]{16}/${user.userName}$`);
@@ -74,19 +79,36 @@ describe.runIf(peerAvailable('awscli', hasAwsCli)).each(dialects())('aws sso end
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
-    const userCode = await new Promise<string>((resolve, reject) => {
+    const [userCode, verificationUrl] = await new Promise<[string, string]>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no user code printed; stdout: ${stdout} stderr: ${stderr}`)), 30_000);
       child.stdout.on('data', (d: Buffer) => {
         stdout += d.toString();
-        const m = /\b([B-Z]{4}-[B-Z]{4})\b/.exec(stdout);
-        if (m) {
+        const code = /\b([B-Z]{4}-[B-Z]{4})\b/.exec(stdout);
+        const url = /(http\S+\/device\?user_code=\S+)/.exec(stdout);
+        if (code && url) {
           clearTimeout(timer);
-          resolve(m[1]!);
+          resolve([code[1]!, url[1]!]);
         }
       });
     });
-    const ctx = systemContext('sso.amazonaws.com', 'us-east-1', server.reg.newRequestId(), 'device-page');
-    await oidcServiceOf(server.reg).approveDevice(ctx, userCode, user, 'approve');
+    // A person opens the printed link, signs in and confirms the code.
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(verificationUrl);
+      await page.fill('input[name=username]', user.userName);
+      await page.click('button[type=submit]');
+      await page.fill('input[name=password]', PASSWORD);
+      await page.click('button[type=submit]');
+      await page.waitForURL(/\/device\?user_code=/);
+      expect(await page.textContent('#user-code')).toBe(userCode);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, `aws-sso-login-device-${dialect}.png`) });
+      await page.click('button[value=approve]');
+      await expect.poll(() => page.textContent('[role=status]')).toContain('Request approved');
+    } finally {
+      await browser.close();
+    }
     const code = await Promise.race([exited, new Promise<number>((resolve) => setTimeout(() => resolve(-1), 30_000))]);
     if (code === -1) child.kill();
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
