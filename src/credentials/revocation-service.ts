@@ -51,15 +51,21 @@ export class RevocationService {
   private highSeq = 0;
   private lastRead = -Infinity;
   private reading?: Promise<void>;
-  /** Set by a local revocation: the next check reads first, so this process enforces it at once. */
-  private stale = true;
+  /**
+   * Local revocations so far, and how many of them the last completed read began after. A check
+   * waits for a read that BEGAN after the newest local revocation: a read already in flight when
+   * it committed cannot see it.
+   */
+  private revokedLocally = 1;
+  private seenLocally = 0;
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly deps: ServiceDeps<RevocationStores & GrantStores>) {}
 
   /** Keep the marks fresh in the background (serving processes). */
   start(): void {
-    this.timer ??= setInterval(() => void this.refresh().catch(() => (this.stale = true)), REVOCATION_REFRESH_MS);
+    // A failed background read is retried by the next check, which finds lastRead too old.
+    this.timer ??= setInterval(() => void this.refresh().catch(() => undefined), REVOCATION_REFRESH_MS);
     this.timer.unref();
   }
 
@@ -76,7 +82,7 @@ export class RevocationService {
   async revoke(ctx: RequestContext, subject: RevocationSubject, reason: string): Promise<void> {
     const now = this.deps.clock.now();
     await audited(this.deps, ctx, { eventName: 'RevokeCredentials', requestParameters: { subjects: [subject], reason } }, (s) => this.write(s, [subject], now));
-    this.stale = true;
+    this.revokedLocally += 1;
   }
 
   /**
@@ -93,7 +99,7 @@ export class RevocationService {
       await this.write(s, subjects, now);
       await s.audit.appendEvent({ ...buildEvent(ctx, this.deps, 'RevokeCredentials', params, {}), eventType: 'AwsServiceEvent' });
     });
-    this.stale = true;
+    this.revokedLocally += 1;
   }
 
   /** Members leave a group (one of them, or all when the group goes): revoke the roles it granted them. */
@@ -126,7 +132,8 @@ export class RevocationService {
    */
   async isRevoked(c: IssuedFor): Promise<boolean> {
     const now = this.deps.clock.now();
-    if (this.stale || now - this.lastRead > 2 * REVOCATION_REFRESH_MS) await this.refresh();
+    while (this.seenLocally < this.revokedLocally) await this.refresh();
+    if (now - this.lastRead > 2 * REVOCATION_REFRESH_MS) await this.refresh();
     return [
       keyOf({ kind: 'user', userId: c.userId }),
       keyOf({ kind: 'session', sessionId: c.sessionId }),
@@ -141,7 +148,7 @@ export class RevocationService {
   }
 
   private async read(): Promise<void> {
-    this.stale = false;
+    const covers = this.revokedLocally;
     const now = this.deps.clock.now();
     this.marks = this.marks.filter((m) => now - m.at < COMMIT_LAG_MS);
     const floor = this.marks[0]?.seq ?? 0;
@@ -153,6 +160,7 @@ export class RevocationService {
     for (const [k, t] of this.notBefore) if (t <= now - REVOCATION_RETENTION_MS) this.notBefore.delete(k);
     this.marks.push({ at: now, seq: this.highSeq });
     this.lastRead = now;
+    this.seenLocally = Math.max(this.seenLocally, covers);
   }
 
   private async membersOfGroup(identityStoreId: string, groupId: string): Promise<string[]> {

@@ -1,0 +1,57 @@
+// A revocation made by this process holds for its very next check, even when a read of the marks
+// was already in flight (and so could not see it) when the revocation committed.
+
+import { describe, expect, it } from 'vitest';
+import type { AuditStore } from '../audit/index.js';
+import { fixedClock } from '../shared/clock.js';
+import { systemContext } from '../shared/context.js';
+import { cryptoIds } from '../shared/ids.js';
+import { RevocationService } from './revocation-service.js';
+import type { RevocationMark, RevocationStore } from './revocation-store.js';
+
+function memoryMarks() {
+  const rows: RevocationMark[] = [];
+  let seq = 0;
+  /** While set, reads answer from the rows as they were when the read began, once released. */
+  let hold: Promise<void> | undefined;
+  const store = {
+    insertRevocations: (keys: string[], notBefore: number) => Promise.resolve(void keys.forEach((subjectKey) => rows.push({ seq: ++seq, subjectKey, notBefore }))),
+    deleteRevocationsBefore: () => Promise.resolve(),
+    listRevocationsSince: async (afterSeq: number) => {
+      const snapshot = rows.filter((r) => r.seq > afterSeq);
+      await hold;
+      return snapshot;
+    },
+    findServiceKey: () => Promise.resolve(undefined),
+    insertServiceKeyIfAbsent: () => Promise.resolve(),
+  } as unknown as RevocationStore;
+  return { store, holdReads: (p: Promise<void>) => (hold = p) };
+}
+
+describe('RevocationService', () => {
+  it('refuses at once after a local revocation, though a read began before it committed', async () => {
+    const clock = fixedClock(1_000_000);
+    const marks = memoryMarks();
+    const audit: AuditStore = { appendEvent: () => Promise.resolve() };
+    const stores = { revocation: marks.store, audit, directory: { listMembershipsOfGroup: () => Promise.resolve([]) }, access: { listAssignmentsOfPrincipals: () => Promise.resolve([]) } };
+    const service = new RevocationService({
+      tx: { transaction: (fn) => fn(stores as never) },
+      read: stores as never,
+      clock,
+      ids: cryptoIds,
+      wakeJobs: () => undefined,
+    });
+    const issued = { userId: 'u1', sessionId: 's1', accountId: '111122223333', permissionSetArn: 'arn:ps', issuedAt: clock.now() - 1 };
+    expect(await service.isRevoked(issued)).toBe(false);
+
+    let release!: () => void;
+    marks.holdReads(new Promise<void>((r) => (release = r)));
+    const inFlight = service.refresh(); // a background read, blind to what follows
+    await service.revoke(systemContext('sso.amazonaws.com', 'us-east-1', 'r1'), { kind: 'user', userId: 'u1' }, 'left the company');
+    const check = service.isRevoked(issued);
+    release();
+    await inFlight;
+    marks.holdReads(Promise.resolve());
+    expect(await check).toBe(true);
+  });
+});
