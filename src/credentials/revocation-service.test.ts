@@ -25,7 +25,10 @@ function memoryMarks() {
     findServiceKey: () => Promise.resolve(undefined),
     insertServiceKeyIfAbsent: () => Promise.resolve(),
   } as unknown as RevocationStore;
-  return { store, holdReads: (p: Promise<void>) => (hold = p) };
+  const holdReads = (p: Promise<void>): void => {
+    hold = p;
+  };
+  return { store, holdReads };
 }
 
 describe('RevocationService', () => {
@@ -35,8 +38,8 @@ describe('RevocationService', () => {
     const audit: AuditStore = { appendEvent: () => Promise.resolve() };
     const stores = { revocation: marks.store, audit, directory: { listMembershipsOfGroup: () => Promise.resolve([]) }, access: { listAssignmentsOfPrincipals: () => Promise.resolve([]) } };
     const service = new RevocationService({
-      tx: { transaction: (fn) => fn(stores as never) },
-      read: stores as never,
+      tx: { transaction: (fn) => fn(stores) },
+      read: stores,
       clock,
       ids: cryptoIds,
       wakeJobs: () => undefined,
