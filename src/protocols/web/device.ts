@@ -6,10 +6,9 @@ import { isDomainError } from '../../shared/errors.js';
 import { oidcServiceOf } from '../oidc/index.js';
 import { csrfMatches, csrfTokenOf, readCookie, SESSION_COOKIE } from './cookies.js';
 import type { WebDeps } from './index.js';
-import { page } from './pages.js';
+import { escape, page } from './pages.js';
 import { formOf } from './signin.js';
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const html = (reply: FastifyReply, status: number, title: string, body: string) => reply.status(status).type('text/html; charset=utf-8').send(page(title, body));
 
 /** User codes look like ABCD-EFGH; anything else is not looked up at all. */

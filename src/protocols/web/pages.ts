@@ -1,6 +1,6 @@
 // Server-rendered sign-in pages: a few hundred bytes of HTML and inline CSS each, no scripts.
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+export const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const STYLE =
   'body{font-family:system-ui,sans-serif;background:#f2f3f3;margin:0}main{max-width:360px;margin:10vh auto;background:#fff;padding:2em;border-radius:8px;box-shadow:0 1px 4px #0002}' +
