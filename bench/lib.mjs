@@ -10,6 +10,8 @@ import { signatureFor } from '../dist/credentials/sigv4.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 export const BIN = path.join(ROOT, 'bin/atrium.js');
+/** The server runs with the V8 flags that `npm start` and bin/atrium.js's shebang give it. */
+const SERVE_NODE_FLAGS = ['--max-semi-space-size=8'];
 
 export function machine() {
   return { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30) };
@@ -22,7 +24,7 @@ export function runJson(args, env = {}) {
 /** Start a process and wait until GET url/healthz (or /) answers 200; returns {child, ms}. */
 export async function startAndWait(args, port, healthPath = '/healthz', env = {}) {
   const t0 = performance.now();
-  const child = spawn(process.execPath, args, { env: { ...process.env, ATRIUM_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, args[0] === BIN ? [...SERVE_NODE_FLAGS, ...args] : args, { env: { ...process.env, ATRIUM_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   for (;;) {
     try {
       const r = await fetch(`http://127.0.0.1:${port}${healthPath}`);
