@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_ROOT } from '../../src/protocols/portal-ui/static-app.js';
 import { systemContext } from '../../src/shared/context.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { portalFixture, until } from '../integration/sso-portal-fixture.js';
+import { portalFixture, until } from '../helpers/portal-fixture.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');

@@ -83,6 +83,25 @@ export function peerEnv(url: string, credentials: { accessKeyId: string; secretA
   };
 }
 
+/** An sso-session profile `dev` in the peer's AWS_CONFIG_FILE, as `aws configure sso` would write it. */
+export function writeSsoProfile(env: PeerEnv, startUrl: string, accountId: string, roleName: string): void {
+  writeFileSync(
+    env.AWS_CONFIG_FILE!,
+    [
+      '[sso-session local]',
+      `sso_start_url = ${startUrl}`,
+      'sso_region = us-east-1',
+      'sso_registration_scopes = sso:account:access',
+      '[profile dev]',
+      'sso_session = local',
+      `sso_account_id = ${accountId}`,
+      `sso_role_name = ${roleName}`,
+      'region = us-east-1',
+      '',
+    ].join('\n'),
+  );
+}
+
 export function run(cmd: string, args: string[], env: PeerEnv, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile(cmd, args, { env, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {

@@ -5,7 +5,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../src/shared/context.js';
 import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
-import { portalFixture, type PortalUser } from './sso-portal-fixture.js';
+import { portalFixture, type PortalUser } from '../helpers/portal-fixture.js';
 
 const PASSWORD = 'Portal#ui-9Wd!x';
 

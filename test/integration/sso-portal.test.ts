@@ -13,7 +13,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../helpers/peers.js';
 import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
-import { portalFixture, suffix } from './sso-portal-fixture.js';
+import { portalFixture, suffix } from '../helpers/portal-fixture.js';
 
 type Creds = { accessKeyId?: string; secretAccessKey?: string; sessionToken?: string; expiration?: number };
 

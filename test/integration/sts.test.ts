@@ -6,30 +6,20 @@
 import {
   CreateGroupCommand,
   CreateGroupMembershipCommand,
-  CreateUserCommand,
   DeleteGroupCommand,
   DeleteGroupMembershipCommand,
   DeleteUserCommand,
   IdentitystoreClient,
 } from '@aws-sdk/client-identitystore';
-import { CreateAccountCommand, DescribeCreateAccountStatusCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
-import {
-  CreateAccountAssignmentCommand,
-  CreatePermissionSetCommand,
-  DeleteAccountAssignmentCommand,
-  DescribeAccountAssignmentCreationStatusCommand,
-  DescribeAccountAssignmentDeletionStatusCommand,
-  SSOAdminClient,
-  type PrincipalType,
-} from '@aws-sdk/client-sso-admin';
+import type { PrincipalType } from '@aws-sdk/client-sso-admin';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RoleCredentials } from '../../src/credentials/index.js';
 import { systemContext } from '../../src/shared/context.js';
 import { AWS_CLI, hasAwsCli, peerAvailable, peerEnv, run } from '../helpers/peers.js';
+import { portalFixture, suffix } from '../helpers/portal-fixture.js';
 import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
 
-const suffix = () => Math.random().toString(36).slice(2, 10);
 const ctx = () => systemContext('sso.amazonaws.com', 'us-east-1', `req-${suffix()}`, 'sts-test');
 
 /** The error a call fails with, as the SDK reports it; 'ok' if it succeeds. */
@@ -46,49 +36,30 @@ async function outcome(p: Promise<unknown>): Promise<string> {
 describe.each(dialects())('STS GetCallerIdentity with temporary credentials on %s', (dialect) => {
   let server: TestServer;
   let ids: IdentitystoreClient;
-  let sso: SSOAdminClient;
   let IdentityStoreId: string;
-  let InstanceArn: string;
   let account: string;
+  let f: ReturnType<typeof portalFixture>;
 
   beforeAll(async () => {
     server = await startServer(dialect);
     ids = new IdentitystoreClient(sdkOptions(server));
-    sso = new SSOAdminClient(sdkOptions(server));
     IdentityStoreId = server.init.identityStoreId;
-    InstanceArn = server.init.instanceArn;
-    const orgs = new OrganizationsClient(sdkOptions(server));
-    const name = `acct-${suffix()}`;
-    const { CreateAccountStatus } = await orgs.send(new CreateAccountCommand({ Email: `${name}@example.com`, AccountName: name }));
-    const done = await until(() => orgs.send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: CreateAccountStatus!.Id! })), (r) => r.CreateAccountStatus!.State !== 'IN_PROGRESS');
-    account = done.CreateAccountStatus!.AccountId!;
+    f = portalFixture(server);
+    account = (await f.newAccount()).accountId;
   });
   afterAll(async () => {
     await server?.close();
   });
 
-  async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-    for (let i = 0; i < 400; i++) {
-      const value = await probe();
-      if (done(value)) return value;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error('never completed');
-  }
-
   const sts = (c: RoleCredentials | { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) =>
     new STSClient({ ...sdkOptions(server), credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: 'sessionToken' in c ? c.sessionToken : undefined } });
   const whoAmI = (c: Parameters<typeof sts>[0]) => sts(c).send(new GetCallerIdentityCommand({}));
 
-  const newUser = async () => {
-    const UserName = `user-${suffix()}`;
-    const { UserId } = await ids.send(new CreateUserCommand({ IdentityStoreId, UserName, DisplayName: UserName, Name: { GivenName: 'A', FamilyName: 'B' } }));
-    return { userId: UserId!, userName: UserName };
-  };
+  const newUser = () => f.newUser();
+  /** A permission set and the role name its provisioned role would have. */
   const newPermissionSet = async () => {
-    const Name = `ps-${suffix()}`;
-    const { PermissionSet } = await sso.send(new CreatePermissionSetCommand({ InstanceArn, Name }));
-    return { permissionSetArn: PermissionSet!.PermissionSetArn!, roleName: `AWSReservedSSO_${Name}_${'0123456789abcdef'}` };
+    const ps = await f.newPermissionSet(`ps-${suffix()}`);
+    return { permissionSetArn: ps.arn, roleName: `AWSReservedSSO_${ps.name}_0123456789abcdef` };
   };
   const issue = (user: { userId: string; userName: string }, role: { permissionSetArn: string; roleName: string }, more: { sessionId?: string; durationSeconds?: number } = {}) =>
     server.reg.temporaryCredentials.issueRoleCredentials(ctx(), {
@@ -99,24 +70,9 @@ describe.each(dialects())('STS GetCallerIdentity with temporary credentials on %
       durationSeconds: more.durationSeconds ?? 3600,
     });
 
-  async function assignment(kind: 'create' | 'delete', permissionSetArn: string, PrincipalType: PrincipalType, PrincipalId: string) {
-    const input = { InstanceArn, TargetId: account, TargetType: 'AWS_ACCOUNT' as const, PermissionSetArn: permissionSetArn, PrincipalType, PrincipalId };
-    if (kind === 'create') {
-      const { AccountAssignmentCreationStatus: s } = await sso.send(new CreateAccountAssignmentCommand(input));
-      const done = await until(
-        () => sso.send(new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn, AccountAssignmentCreationRequestId: s!.RequestId! })),
-        (r) => r.AccountAssignmentCreationStatus!.Status !== 'IN_PROGRESS',
-      );
-      expect(done.AccountAssignmentCreationStatus!.Status).toBe('SUCCEEDED');
-    } else {
-      const { AccountAssignmentDeletionStatus: s } = await sso.send(new DeleteAccountAssignmentCommand(input));
-      const done = await until(
-        () => sso.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn, AccountAssignmentDeletionRequestId: s!.RequestId! })),
-        (r) => r.AccountAssignmentDeletionStatus!.Status !== 'IN_PROGRESS',
-      );
-      expect(done.AccountAssignmentDeletionStatus!.Status).toBe('SUCCEEDED');
-    }
-  }
+  /** Create or delete an assignment in the test's account and wait until it has SUCCEEDED. */
+  const assignment = (kind: 'create' | 'delete', permissionSetArn: string, type: PrincipalType, principalId: string) =>
+    f.assignment(kind, account, permissionSetArn, type, principalId);
 
   it('answers with the assumed-role identity, and audits the issue without its secrets', async () => {
     const user = await newUser();

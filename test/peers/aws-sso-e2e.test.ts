@@ -10,9 +10,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oidcServiceOf } from '../../src/protocols/oidc/index.js';
 import { systemContext } from '../../src/shared/context.js';
-import { AWS_CLI, hasAwsCli, hasChromium, launchChromium, peerAvailable, peerEnv, run, type PeerEnv } from '../helpers/peers.js';
+import { AWS_CLI, hasAwsCli, hasChromium, launchChromium, peerAvailable, peerEnv, run, writeSsoProfile, type PeerEnv } from '../helpers/peers.js';
 import { dialects, startServer, type TestServer } from '../helpers/server.js';
-import { portalFixture, type PortalUser } from '../integration/sso-portal-fixture.js';
+import { portalFixture, type PortalUser } from '../helpers/portal-fixture.js';
 
 const PASSWORD = 'Cli#Device-4Zq!';
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-artifacts');
@@ -39,21 +39,7 @@ describe.runIf(peerAvailable('awscli', hasAwsCli) && peerAvailable('chromium', h
     // Only the SSO profile may supply credentials.
     delete env.AWS_ACCESS_KEY_ID;
     delete env.AWS_SECRET_ACCESS_KEY;
-    writeFileSync(
-      env.AWS_CONFIG_FILE!,
-      [
-        '[sso-session local]',
-        `sso_start_url = ${server.init.startUrl}`,
-        'sso_region = us-east-1',
-        'sso_registration_scopes = sso:account:access',
-        '[profile dev]',
-        'sso_session = local',
-        `sso_account_id = ${account.accountId}`,
-        'sso_role_name = DevAccess',
-        'region = us-east-1',
-        '',
-      ].join('\n'),
-    );
+    writeSsoProfile(env, server.init.startUrl, account.accountId, 'DevAccess');
   });
   afterAll(async () => {
     await server?.close();

@@ -9,7 +9,7 @@ import { CreateTokenCommand, SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oidcServiceOf } from '../../src/protocols/oidc/index.js';
 import { systemContext } from '../../src/shared/context.js';
-import { AWS_CLI, hasAwsCli, peerAvailable, peerEnv, run, type PeerEnv } from '../helpers/peers.js';
+import { AWS_CLI, hasAwsCli, peerAvailable, peerEnv, run, writeSsoProfile, type PeerEnv } from '../helpers/peers.js';
 import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
 
 describe.runIf(peerAvailable('awscli', hasAwsCli)).each(dialects())('aws sso login on %s', (dialect) => {
@@ -20,21 +20,7 @@ describe.runIf(peerAvailable('awscli', hasAwsCli)).each(dialects())('aws sso log
   beforeAll(async () => {
     server = await startServer(dialect);
     env = peerEnv(server.url, server.credentials);
-    writeFileSync(
-      env.AWS_CONFIG_FILE!,
-      [
-        '[sso-session local]',
-        `sso_start_url = ${server.init.startUrl}`,
-        'sso_region = us-east-1',
-        'sso_registration_scopes = sso:account:access',
-        '[profile dev]',
-        'sso_session = local',
-        `sso_account_id = ${server.init.managementAccountId}`,
-        'sso_role_name = AdministratorAccess',
-        'region = us-east-1',
-        '',
-      ].join('\n'),
-    );
+    writeSsoProfile(env, server.init.startUrl, server.init.managementAccountId, 'AdministratorAccess');
     const ids = new IdentitystoreClient(sdkOptions(server));
     const created = await ids.send(
       new CreateUserCommand({ IdentityStoreId: server.init.identityStoreId, UserName: 'cli-login', DisplayName: 'Cli Login', Name: { GivenName: 'Cli', FamilyName: 'Login' } }),

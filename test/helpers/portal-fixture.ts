@@ -15,7 +15,7 @@ import {
 import { CreateTokenCommand, RegisterClientCommand, SSOOIDCClient, StartDeviceAuthorizationCommand } from '@aws-sdk/client-sso-oidc';
 import { DEVICE_CODE_GRANT, oidcServiceOf } from '../../src/protocols/oidc/index.js';
 import { systemContext } from '../../src/shared/context.js';
-import { sdkOptions, type TestServer } from '../helpers/server.js';
+import { sdkOptions, type TestServer } from './server.js';
 
 export const suffix = () => Math.random().toString(36).slice(2, 10);
 
