@@ -1,5 +1,6 @@
 // The access portal in a real browser (Debian's Chromium through playwright-core): first sign-in
-// with a one-time password, the forced change, the accounts list, role credentials, sign-out.
+// with a one-time password, the forced change, the accounts list, role credentials, sign-out, and
+// the user's sessions across two browsers.
 
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
@@ -43,7 +44,22 @@ describe.runIf(peerAvailable('chromium', hasChromium))('access portal in Chromiu
   };
 
   const browserErrors: string[] = [];
-  const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `portal-${name}.png`), fullPage: true, animations: 'disabled' });
+  const shot = (name: string, on = page) => on.screenshot({ path: path.join(ARTIFACTS, `portal-${name}.png`), fullPage: true, animations: 'disabled' });
+  /** Collect a script error, a failed load or a request the content policy blocks, while on the portal. */
+  const watchForErrors = (watched: Page) => {
+    const onPortal = () => new URL(watched.url()).pathname.startsWith('/start');
+    watched.on('pageerror', (err) => void (onPortal() && browserErrors.push(err.message)));
+    watched.on('console', (message) => void (onPortal() && message.type() === 'error' && browserErrors.push(`${message.text()} ${message.location().url}`)));
+  };
+  /** Sign in through the sign-in pages, from the portal's redirect back to the portal. */
+  const signInAt = async (on: Page, userName: string, password: string) => {
+    await on.goto(`${base}/start`);
+    await on.fill('#username', userName);
+    await on.click('button[type=submit]');
+    await on.fill('#password', password);
+    await on.click('button[type=submit]');
+    await on.waitForURL(`${base}/start`);
+  };
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -62,10 +78,7 @@ describe.runIf(peerAvailable('chromium', hasChromium))('access portal in Chromiu
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
     page = await context.newPage();
-    // A script error, a failed load or a request the content policy blocks, while on the portal.
-    const onPortal = () => new URL(page.url()).pathname.startsWith('/start');
-    page.on('pageerror', (err) => void (onPortal() && browserErrors.push(err.message)));
-    page.on('console', (message) => void (onPortal() && message.type() === 'error' && browserErrors.push(`${message.text()} ${message.location().url}`)));
+    watchForErrors(page);
   });
 
   afterAll(async () => {
@@ -155,6 +168,53 @@ describe.runIf(peerAvailable('chromium', hasChromium))('access portal in Chromiu
     await page.goto(`${base}/start`);
     expect(new URL(page.url()).pathname).toBe('/login');
     expect(browserErrors).toEqual([]);
+  });
+
+  it('shows the user their sessions in two browsers, and ends the other browser’s session and then its own', async () => {
+    const user = await portalFixture(server).newUser();
+    await server.reg.auth.setPassword(systemContext('sso.amazonaws.com', 'us-east-1', 'portal-e2e'), user.userName, { password: NEW_PASSWORD, oneTime: false });
+    const contexts = await Promise.all([0, 1].map(() => browser.newContext({ viewport: { width: 1280, height: 900 } })));
+    try {
+      const [here, there] = await Promise.all(contexts.map((c) => c.newPage()));
+      watchForErrors(here!);
+      await signInAt(here!, user.userName, NEW_PASSWORD);
+      await signInAt(there!, user.userName, NEW_PASSWORD);
+
+      // The accounts view stays the default; the sessions view has its own address.
+      await here!.getByText('You have no accounts').waitFor();
+      await here!.getByRole('tab', { name: 'Sessions' }).click();
+      await here!.waitForURL(`${base}/start/sessions`);
+      const ends = here!.getByRole('button', { name: /^End session/ });
+      await ends.nth(1).waitFor();
+      await expect(ends.count()).resolves.toBe(2);
+      await expect(here!.getByText('This session', { exact: true }).count()).resolves.toBe(1);
+      const endOther = here!.getByRole('button', { name: /^End session: Chrome on Linux at 127\.0\.0\.1, signed in / });
+      const endCurrent = here!.getByRole('button', { name: 'End session: this one, which signs you out' });
+      await expect(endOther.count()).resolves.toBe(1);
+      await expect(endCurrent.count()).resolves.toBe(1);
+      await shot('7-sessions', here);
+
+      // Ending the other browser's session signs that browser out, and only it.
+      await endOther.click();
+      await endOther.waitFor({ state: 'detached' });
+      await expect(ends.count()).resolves.toBe(1);
+      await expect(there!.evaluate(() => fetch('/api/portal/session').then((r) => r.status))).resolves.toBe(401);
+      await there!.reload();
+      expect(new URL(there!.url()).pathname).toBe('/login');
+
+      // The sessions view survives a reload; ending this session signs this browser out.
+      await here!.reload();
+      await endCurrent.waitFor();
+      await expect(ends.count()).resolves.toBe(1);
+      await endCurrent.click();
+      await here!.waitForURL(/\/login\?return_to=/);
+      await here!.goto(`${base}/start/sessions`);
+      expect(new URL(here!.url()).pathname).toBe('/login');
+      expect(new URL(here!.url()).searchParams.get('return_to')).toBe('/start/sessions');
+      expect(browserErrors).toEqual([]);
+    } finally {
+      await Promise.all(contexts.map((c) => c.close()));
+    }
   });
 
   it('serves the app with a strict content policy and its hashed assets with long-lived caching', async () => {

@@ -1,11 +1,12 @@
 // The JSON routes behind the access portal app, over HTTP with a portal session cookie: accounts
-// with their roles, the aws configure sso values, and role credentials that STS accepts.
+// with their roles, the aws configure sso values, role credentials that STS accepts, and the
+// user's own sessions, which they can end and no one else can.
 
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../src/shared/context.js';
 import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
-import { portalFixture, type PortalUser } from '../helpers/portal-fixture.js';
+import { portalFixture, until, type PortalUser } from '../helpers/portal-fixture.js';
 
 const PASSWORD = 'Portal#ui-9Wd!x';
 
@@ -17,6 +18,8 @@ interface Answer {
   secretAccessKey?: string;
   sessionToken?: string;
   expiration?: number;
+  sessionId?: string;
+  sessions?: { sessionId: string; createdAt: number; expiresAt: number; sourceIp: string; userAgent: string; current: boolean }[];
   [field: string]: unknown;
 }
 
@@ -35,19 +38,30 @@ describe.each(dialects())('access portal routes on %s', (dialect) => {
       headers: { ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
     });
-    return { status: res.status, headers: res.headers, body: (await res.json()) as Answer };
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : {}) as Answer };
   };
   const signedIn = (headers: Record<string, string> = {}) => ({ cookie, ...headers });
   const requestCredentials = (body: unknown, headers: Record<string, string> = signedIn({ 'x-csrf-token': csrf })) => call('/api/portal/credentials', { method: 'POST', body, headers });
   const auditRows = (eventName: string) => server.reg.database.db.selectFrom('audit_events').selectAll().where('event_name', '=', eventName).orderBy('seq').execute();
 
-  async function signIn(userName: string): Promise<string> {
-    const ctx = systemContext('signin.amazonaws.com', 'us-east-1', 'portal-ui-test');
-    await server.reg.auth.setPassword(ctx, userName, { password: PASSWORD, oneTime: false });
-    const result = await server.reg.auth.signIn(ctx, userName, PASSWORD);
+  const adminContext = () => systemContext('signin.amazonaws.com', 'us-east-1', 'portal-ui-test');
+
+  /** Another session (another browser) of a user whose password is set; `userAgent` tells it apart. */
+  async function openSession(userName: string, userAgent = 'portal-ui-test'): Promise<string> {
+    const result = await server.reg.auth.signIn({ ...adminContext(), userAgent }, userName, PASSWORD);
     if (result.kind !== 'ok') throw new Error(`sign-in ${result.kind}`);
     return `atrium_session=${result.token}`;
   }
+
+  async function signIn(userName: string, userAgent?: string): Promise<string> {
+    await server.reg.auth.setPassword(adminContext(), userName, { password: PASSWORD, oneTime: false });
+    return openSession(userName, userAgent);
+  }
+
+  const sessionOf = async (sessionCookie: string) => (await call('/api/portal/session', { headers: { cookie: sessionCookie } })).body;
+  const listSessions = (sessionCookie: string) => call('/api/portal/sessions', { headers: { cookie: sessionCookie } });
+  const endSession = (headers: Record<string, string>, sessionId: string) => call(`/api/portal/sessions/${sessionId}`, { method: 'DELETE', headers });
 
   beforeAll(async () => {
     server = await startServer(dialect);
@@ -57,7 +71,7 @@ describe.each(dialects())('access portal routes on %s', (dialect) => {
     roleName = ps.name;
     await f.assignment('create', account.accountId, ps.arn, 'USER', user.userId);
     cookie = await signIn(user.userName);
-    csrf = (await call('/api/portal/session', { headers: signedIn() })).body.csrfToken!;
+    csrf = (await sessionOf(cookie)).csrfToken!;
   });
   afterAll(async () => {
     await server?.close();
@@ -133,5 +147,112 @@ describe.each(dialects())('access portal routes on %s', (dialect) => {
       { accountId: account.accountId, roleName: 'NotMine' },
       { accountId: '999999999999', roleName },
     ]);
+  });
+
+  it('lists the signed-in user’s own sessions, marks the current one, and shows no one else’s', async () => {
+    const f = portalFixture(server);
+    const [owner, stranger] = await Promise.all([f.newUser(), f.newUser()]);
+    const laptop = await signIn(owner.userName, 'laptop');
+    const phone = await openSession(owner.userName, 'phone');
+    const strangers = await signIn(stranger.userName);
+
+    expect((await call('/api/portal/sessions')).status).toBe(401);
+    expect((await listSessions('atrium_session=forged')).status).toBe(401);
+
+    const listed = await listSessions(laptop);
+    expect(listed.status).toBe(200);
+    expect(listed.headers.get('cache-control')).toBe('no-store');
+    const sessions = listed.body.sessions!;
+    // The session id names a session without being its cookie: nothing else is shown.
+    expect(sessions.map((s) => Object.keys(s).sort())).toEqual(Array(2).fill(['createdAt', 'current', 'expiresAt', 'sessionId', 'sourceIp', 'userAgent']));
+    const byAgent = Object.fromEntries(sessions.map((s) => [s.userAgent, s]));
+    expect(byAgent.laptop).toMatchObject({ sessionId: (await sessionOf(laptop)).sessionId, sourceIp: '127.0.0.1', current: true });
+    expect(byAgent.phone).toMatchObject({ sessionId: (await sessionOf(phone)).sessionId, sourceIp: '127.0.0.1', current: false });
+    // The default duration is 8 hours.
+    expect(byAgent.laptop!.expiresAt - byAgent.laptop!.createdAt).toBe(8 * 3600);
+
+    // The other browser sees the same sessions, with itself marked.
+    const fromPhone = (await listSessions(phone)).body.sessions!;
+    expect(fromPhone.filter((s) => s.current).map((s) => s.userAgent)).toEqual(['phone']);
+    expect(fromPhone.map((s) => s.sessionId).sort()).toEqual(sessions.map((s) => s.sessionId).sort());
+    expect((await listSessions(strangers)).body.sessions!.map((s) => s.sessionId)).toEqual([(await sessionOf(strangers)).sessionId]);
+  });
+
+  it('ends another of the user’s sessions: that browser is signed out, this one is not, and its credentials stop working', async () => {
+    const other = await openSession(user.userName, 'other browser');
+    const otherSession = await sessionOf(other);
+    const issued = await requestCredentials({ accountId: account.accountId, roleName }, { cookie: other, 'x-csrf-token': otherSession.csrfToken! });
+    expect(issued.status).toBe(200);
+    const sts = new STSClient({ ...sdkOptions(server), credentials: { accessKeyId: issued.body.accessKeyId!, secretAccessKey: issued.body.secretAccessKey!, sessionToken: issued.body.sessionToken } });
+    await sts.send(new GetCallerIdentityCommand({}));
+
+    const ended = await endSession(signedIn({ 'x-csrf-token': csrf }), otherSession.sessionId!);
+    expect(ended.status).toBe(204);
+    // Only ending the current session clears this browser's cookie.
+    expect(ended.headers.get('set-cookie')).toBeNull();
+    for (const path of ['/api/portal/session', '/api/portal/sessions', '/api/portal/accounts']) expect((await call(path, { headers: { cookie: other } })).status).toBe(401);
+    expect((await listSessions(cookie)).body.sessions!.map((s) => s.current)).toEqual([true]);
+    const refused = await until(
+      () => sts.send(new GetCallerIdentityCommand({})).then(() => 'valid', (err: { name: string }) => err.name),
+      (outcome) => outcome !== 'valid',
+    );
+    expect(refused).toBe('InvalidClientTokenId');
+
+    const again = await endSession(signedIn({ 'x-csrf-token': csrf }), otherSession.sessionId!);
+    expect(again.status).toBe(404);
+    expect(again.body.message).toBe('The session does not exist or has ended.');
+    const revoked = (await auditRows('RevokeSession')).filter((r) => r.request_parameters?.includes(otherSession.sessionId!));
+    expect(revoked.map((r) => r.error_code)).toEqual([null, 'auth.session_not_found']);
+    expect(JSON.parse(revoked[0]!.user_identity)).toMatchObject({ type: 'IdentityCenterUser', principalId: user.userId });
+  });
+
+  it('never lets anyone else end a user’s session: not another user, not a forged or borrowed CSRF token, not a password still to be changed', async () => {
+    const f = portalFixture(server);
+    const [owner, attacker, pending] = await Promise.all([f.newUser(), f.newUser(), f.newUser()]);
+    const ownerCookie = await signIn(owner.userName);
+    const attackerCookie = await signIn(attacker.userName);
+    const [ownerSession, attackerSession] = await Promise.all([sessionOf(ownerCookie), sessionOf(attackerCookie)]);
+    const ownerId = ownerSession.sessionId!;
+    const asAttacker = { cookie: attackerCookie, 'x-csrf-token': attackerSession.csrfToken! };
+
+    // Another user's session is as unknown as one that never was, whatever the spelling of its id.
+    const unknown = await endSession(asAttacker, 'f'.repeat(32));
+    expect(unknown).toMatchObject({ status: 404, body: { message: 'The session does not exist or has ended.' } });
+    for (const id of [ownerId, ownerId.toUpperCase(), `${ownerId}%20`, `..%2F${ownerId}`, encodeURIComponent(`${ownerId}' OR '1'='1`), 'x'.repeat(100)]) {
+      const { status, body } = await endSession(asAttacker, id);
+      expect({ id, status, body }).toEqual({ id, status: 404, body: unknown.body });
+    }
+    // The CSRF token belongs to one session: neither user can use the other's.
+    expect((await endSession({ cookie: attackerCookie, 'x-csrf-token': ownerSession.csrfToken! }, ownerId)).status).toBe(403);
+    expect((await endSession({ cookie: ownerCookie, 'x-csrf-token': attackerSession.csrfToken! }, ownerId)).status).toBe(403);
+    expect((await endSession({ cookie: ownerCookie }, ownerId)).status).toBe(403);
+    expect((await endSession({ 'x-csrf-token': ownerSession.csrfToken! }, ownerId)).status).toBe(401);
+
+    // Whoever holds only a one-time password (the administrator reset it) cannot list or end the user's sessions.
+    const pendingCookie = await signIn(pending.userName);
+    const pendingId = (await sessionOf(pendingCookie)).sessionId!;
+    const { password } = await server.reg.auth.setPassword(adminContext(), pending.userName, { oneTime: true });
+    const oneTime = await server.reg.auth.signIn(adminContext(), pending.userName, password);
+    if (oneTime.kind !== 'ok') throw new Error(`sign-in ${oneTime.kind}`);
+    const oneTimeCookie = `atrium_session=${oneTime.token}`;
+    expect((await listSessions(oneTimeCookie)).status).toBe(401);
+    expect((await endSession({ cookie: oneTimeCookie, 'x-csrf-token': 'x' }, pendingId)).status).toBe(401);
+    expect((await sessionOf(pendingCookie)).sessionId).toBe(pendingId);
+
+    // Nothing was ended, and every attempt on a real session is in the audit log under the attacker's name.
+    expect((await sessionOf(ownerCookie)).sessionId).toBe(ownerId);
+    expect((await listSessions(ownerCookie)).body.sessions!.map((s) => s.sessionId)).toEqual([ownerId]);
+    expect((await listSessions(attackerCookie)).body.sessions!.map((s) => s.sessionId)).toEqual([attackerSession.sessionId]);
+    const attempts = (await auditRows('RevokeSession')).filter((r) => r.request_parameters === JSON.stringify({ sessionId: ownerId }));
+    expect(attempts.map((r) => [r.error_code, (JSON.parse(r.user_identity) as { principalId: string }).principalId])).toEqual([['auth.session_not_found', attacker.userId]]);
+  });
+
+  it('ends the current session: the cookie is cleared and the browser is signed out', async () => {
+    const mine = await signIn((await portalFixture(server).newUser()).userName);
+    const session = await sessionOf(mine);
+    const ended = await endSession({ cookie: mine, 'x-csrf-token': session.csrfToken! }, session.sessionId!);
+    expect(ended.status).toBe(204);
+    expect(ended.headers.get('set-cookie')).toMatch(/^atrium_session=; Max-Age=0;/);
+    expect((await call('/api/portal/session', { headers: { cookie: mine } })).status).toBe(401);
   });
 });

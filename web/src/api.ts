@@ -7,6 +7,19 @@ export interface Session {
   csrfToken: string;
 }
 
+/** One of the signed-in user's own portal sessions. */
+export interface OwnSession {
+  sessionId: string;
+  /** Epoch seconds. */
+  createdAt: number;
+  /** Epoch seconds. */
+  expiresAt: number;
+  sourceIp: string;
+  userAgent: string;
+  /** The session of this browser. */
+  current: boolean;
+}
+
 export interface Account {
   accountId: string;
   accountName: string;
@@ -56,3 +69,12 @@ export const fetchRoleCredentials = (csrfToken: string, accountId: string, roleN
     headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },
     body: JSON.stringify({ accountId, roleName }),
   });
+
+export const fetchOwnSessions = () => call<{ sessions: OwnSession[] }>('/api/portal/sessions').then((r) => r.sessions);
+
+/** Ends one of the user's sessions; ending the current one signs this browser out. */
+export const endOwnSession = (csrfToken: string, sessionId: string) =>
+  call<unknown>(`/api/portal/sessions/${encodeURIComponent(sessionId)}`, { method: 'DELETE', headers: { 'x-csrf-token': csrfToken } });
+
+/** What to show for a failed call. */
+export const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));

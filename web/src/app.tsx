@@ -1,18 +1,40 @@
-// The access portal: who is signed in, their accounts and roles, and sign-out.
+// The access portal: who is signed in, their accounts and roles, their sessions, and sign-out.
 
 import Alert from '@cloudscape-design/components/alert';
 import Button from '@cloudscape-design/components/button';
 import ContentLayout from '@cloudscape-design/components/content-layout';
 import Spinner from '@cloudscape-design/components/spinner';
+import Tabs from '@cloudscape-design/components/tabs';
 import TopNavigation from '@cloudscape-design/components/top-navigation';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { AccountList } from './account-list.js';
-import { fetchAccounts, fetchConfiguration, fetchSession, type Account, type Configuration, type Session } from './api.js';
+import { fetchAccounts, fetchConfiguration, fetchSession, messageOf, type Account, type Configuration, type Session } from './api.js';
 import { CredentialsModal } from './credentials-modal.js';
+import { SessionList } from './session-list.js';
 import { strings } from './strings.js';
 
 /** The sign-out route of the server's sign-in pages: a form POST carrying the session's CSRF token. */
 const SIGN_OUT = '/logout';
+
+/** Each view has its own path under /start (the server answers the app there), so a link or a reload keeps it. */
+const VIEWS = { accounts: '/start', sessions: '/start/sessions' } as const;
+type View = keyof typeof VIEWS;
+const viewAt = (pathname: string): View => (pathname.replace(/\/+$/, '') === VIEWS.sessions ? 'sessions' : 'accounts');
+
+/** The view of the address bar, following the browser's back and forward buttons. */
+function useView(): [View, (view: View) => void] {
+  const [view, setView] = useState(() => viewAt(window.location.pathname));
+  useEffect(() => {
+    const follow = () => setView(viewAt(window.location.pathname));
+    window.addEventListener('popstate', follow);
+    return () => window.removeEventListener('popstate', follow);
+  }, []);
+  const show = useCallback((next: View) => {
+    if (viewAt(window.location.pathname) !== next) window.history.pushState(null, '', VIEWS[next]);
+    setView(next);
+  }, []);
+  return [view, show];
+}
 
 type Loaded = { state: 'loading' } | { state: 'failed'; message: string } | { state: 'ready'; session: Session; configuration: Configuration; accounts: Account[] };
 
@@ -20,6 +42,7 @@ export function App() {
   const [loaded, setLoaded] = useState<Loaded>({ state: 'loading' });
   const [open, setOpen] = useState<{ account: Account; roleName: string }>();
   const signOutForm = useRef<HTMLFormElement>(null);
+  const [view, showView] = useView();
 
   const load = useCallback(() => {
     setLoaded({ state: 'loading' });
@@ -28,7 +51,7 @@ export function App() {
         accounts.sort((a, b) => a.accountName.localeCompare(b.accountName) || a.accountId.localeCompare(b.accountId));
         setLoaded({ state: 'ready', session, configuration, accounts });
       },
-      (err: unknown) => setLoaded({ state: 'failed', message: err instanceof Error ? err.message : String(err) }),
+      (err: unknown) => setLoaded({ state: 'failed', message: messageOf(err) }),
     );
   }, []);
   useEffect(load, [load]);
@@ -61,7 +84,24 @@ export function App() {
               {loaded.message}
             </Alert>
           )}
-          {loaded.state === 'ready' && <AccountList accounts={loaded.accounts} onOpenRole={(account, roleName) => setOpen({ account, roleName })} />}
+          {loaded.state === 'ready' && (
+            <Tabs
+              activeTabId={view}
+              onChange={({ detail }) => showView(detail.activeTabId as View)}
+              tabs={[
+                {
+                  id: 'accounts',
+                  label: strings.views.accounts,
+                  href: VIEWS.accounts,
+                  // Kept mounted once seen, so the search survives a visit to another view.
+                  contentRenderStrategy: 'lazy',
+                  content: <AccountList accounts={loaded.accounts} onOpenRole={(account, roleName) => setOpen({ account, roleName })} />,
+                },
+                // Mounted on each visit, so the list is fresh.
+                { id: 'sessions', label: strings.views.sessions, href: VIEWS.sessions, content: <SessionList csrfToken={loaded.session.csrfToken} /> },
+              ]}
+            />
+          )}
         </ContentLayout>
       </main>
       {session && open && loaded.state === 'ready' && (

@@ -10,7 +10,7 @@ import SpaceBetween from '@cloudscape-design/components/space-between';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Tabs from '@cloudscape-design/components/tabs';
 import { useEffect, useState, type ReactNode } from 'react';
-import { fetchRoleCredentials, type Account, type Configuration, type RoleCredentials } from './api.js';
+import { fetchRoleCredentials, messageOf, type Account, type Configuration, type RoleCredentials } from './api.js';
 import { CodeBlock, CopyValue } from './code-block.js';
 import { credentialsFileBlock, environmentBlock, profileName, ssoConfigBlock, type Shell } from './snippets.js';
 import { strings } from './strings.js';
@@ -35,7 +35,7 @@ export function CredentialsModal({ account, roleName, configuration, csrfToken, 
     let current = true;
     fetchRoleCredentials(csrfToken, account.accountId, roleName).then(
       (credentials) => current && setIssued({ state: 'ready', credentials }),
-      (err: unknown) => current && setIssued({ state: 'failed', message: err instanceof Error ? err.message : String(err) }),
+      (err: unknown) => current && setIssued({ state: 'failed', message: messageOf(err) }),
     );
     // A closed or replaced modal must not show the answer to an older request.
     return () => {

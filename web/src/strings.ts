@@ -8,6 +8,11 @@ export const strings = {
   loadFailed: 'The portal could not load.',
   retry: 'Retry',
 
+  views: {
+    accounts: 'Accounts',
+    sessions: 'Sessions',
+  },
+
   accounts: {
     header: 'AWS accounts',
     description: 'The accounts you have access to, and the roles you can use in each.',
@@ -22,6 +27,23 @@ export const strings = {
     accountDescription: (accountId: string, email: string) => `${accountId} | ${email}`,
     roleCount: (n: number) => `${n} ${n === 1 ? 'role' : 'roles'}`,
     pagination: { nextPageLabel: 'Next page', previousPageLabel: 'Previous page', pageLabel: (n: number) => `Page ${n}` },
+  },
+
+  sessions: {
+    header: 'Sessions',
+    description: 'Where you are signed in to this portal. End any session you do not recognise; ending this session signs you out.',
+    refresh: 'Refresh',
+    failed: 'The sessions could not be listed.',
+    endFailed: 'The session could not be ended.',
+    dismiss: 'Dismiss',
+    fields: { sourceIp: 'IP address', createdAt: 'Signed in', expiresAt: 'Expires' },
+    client: (browser: string | undefined, system: string | undefined, userAgent: string) =>
+      browser && system ? `${browser} on ${system}` : (browser ?? system ?? (userAgent || 'Unknown browser')),
+    current: 'This session',
+    end: 'End session',
+    // Each label starts with the button's visible text, as speech input expects.
+    endCurrentLabel: 'End session: this one, which signs you out',
+    endLabel: (client: string, sourceIp: string, createdAt: string) => `End session: ${client} at ${sourceIp}, signed in ${createdAt}`,
   },
 
   access: {
