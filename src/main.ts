@@ -1,5 +1,5 @@
-// The `atrium` command line: init, serve, user password, sessions list|revoke. Every command takes
-// the same storage options, and ATRIUM_* environment variables mirror the flags.
+// The `atrium` command line: init, serve, user password|disable|enable, sessions list|revoke and
+// settings show|set. Every command takes the same storage options; ATRIUM_* variables mirror the flags.
 
 import { randomUUID } from 'node:crypto';
 import { Command, Option } from 'commander';
@@ -8,6 +8,7 @@ import { ConfigError, configWarnings, loadConfig, publicUrlOf, type Config } fro
 import { initialize } from './init.js';
 import { PORTAL_SOURCE } from './auth/index.js';
 import { createRegistry, type Registry } from './registry.js';
+import type { UserStatus } from './directory/index.js';
 import type { InstanceSettings } from './instance/index.js';
 import { systemContext, type RequestContext } from './shared/context.js';
 
@@ -118,6 +119,23 @@ storageOptions(user.command('password'))
     const shown = opts.oneTime ? result : { userName: result.userName, oneTime: false };
     process.stdout.write(opts.json ? JSON.stringify(shown) + '\n' : Object.entries(shown).map(([k, v]) => `${k}: ${String(v)}`).join('\n') + '\n');
   });
+
+const userStatusCommand = (name: 'disable' | 'enable', status: UserStatus, description: string) =>
+  storageOptions(user.command(name))
+    .description(description)
+    .requiredOption('--user-name <name>', 'the user\'s UserName')
+    .option('--json', 'print one JSON object')
+    .action(async (opts: StorageFlags & { userName: string; json?: boolean }) => {
+      const changed = await withRegistry(opts, async (reg, ctx) => {
+        const { identityStoreId } = await reg.instance.get();
+        // Audited as the identitystore UpdateUser it is.
+        return reg.directory.setUserStatus({ ...ctx, eventSource: 'identitystore.amazonaws.com' }, identityStoreId, opts.userName, status);
+      });
+      const shown = { userName: changed.profile.userName, userId: changed.userId, userStatus: changed.status };
+      process.stdout.write(opts.json ? JSON.stringify(shown) + '\n' : Object.entries(shown).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n');
+    });
+userStatusCommand('disable', 'DISABLED', 'disable a user: sign-in is refused, their portal sessions end and every credential issued to them stops working within 5 s');
+userStatusCommand('enable', 'ENABLED', 'enable a disabled user again: they can sign in and get new credentials (those issued before the disable stay revoked)');
 
 const sessions = program.command('sessions').description('portal sessions');
 storageOptions(sessions.command('list'))

@@ -8,7 +8,7 @@ import { AuthService } from './auth/index.js';
 import { keyFileOf, sqliteFileOf, type Config } from './config/config.js';
 import { CredentialService, RevocationService, TemporaryCredentialService } from './credentials/index.js';
 import { Envelope, LocalKeyProvider, type KeyProvider } from './crypto/index.js';
-import { DirectoryService } from './directory/index.js';
+import { DirectoryService, type UserSessions } from './directory/index.js';
 import { InstanceService } from './instance/index.js';
 import { OrganizationService } from './organization/index.js';
 import { systemClock, type Clock } from './shared/clock.js';
@@ -90,7 +90,9 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
   const credentials = new CredentialService({ ...base, envelope });
   const revocation = new RevocationService(base);
   const temporaryCredentials = new TemporaryCredentialService({ ...base, envelope, credentials, revocation });
-  const directory = new DirectoryService({ ...base, instance, revocation });
+  // auth/ needs the directory, so the directory reaches auth's sessions through a forward reference.
+  const sessions: UserSessions = { endSessionsOfUser: (...a) => auth.endSessionsOfUser(...a) };
+  const directory = new DirectoryService({ ...base, instance, revocation, sessions });
   const organization = new OrganizationService(base);
   // The assignment-deletion job revokes the role's credentials.
   const access = new AccessService({ ...base, instance, principals: directory, accounts: organization, revoker: revocation });

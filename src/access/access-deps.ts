@@ -14,6 +14,8 @@ export type AccessStores = { access: AccessStore; audit: AuditStore; jobs: JobSt
 /** Satisfied by directory/. */
 export interface PrincipalDirectory {
   principalExists(identityStoreId: string, type: PrincipalType, id: string): Promise<boolean>;
+  /** False for a disabled user as for a missing one. */
+  isUserEnabled(identityStoreId: string, userId: string): Promise<boolean>;
   listGroupIdsForUser(identityStoreId: string, userId: string): Promise<string[]>;
 }
 

@@ -38,7 +38,7 @@ export class PortalAccess {
 
   /**
    * The role the user takes for `roleName` in the account. Read from the database on every call, so
-   * a deleted assignment, a left group or a deleted user refuses at once.
+   * a deleted assignment, a left group, or a deleted or disabled user refuses at once.
    */
   async roleFor(userId: string, accountId: string, roleName: string): Promise<PortalRole> {
     const found = await this.deps.read.access.findRoleOfPrincipals(await this.principalsOf(userId), accountId, roleName);
@@ -47,14 +47,14 @@ export class PortalAccess {
     return { permissionSetArn: found.permissionSetArn, roleName: found.roleName, durationSeconds: Math.floor(seconds) };
   }
 
-  /** The user and their groups; nobody at all for a user who no longer exists. */
+  /** The user and their groups; nobody at all for a user who no longer exists or is disabled. */
   private async principalsOf(userId: string): Promise<PrincipalSet> {
     const { identityStoreId } = await this.deps.instance.get();
-    const [exists, groupIds] = await Promise.all([
-      this.deps.principals.principalExists(identityStoreId, 'USER', userId),
+    const [enabled, groupIds] = await Promise.all([
+      this.deps.principals.isUserEnabled(identityStoreId, userId),
       this.deps.principals.listGroupIdsForUser(identityStoreId, userId),
     ]);
-    if (!exists) return [];
+    if (!enabled) return [];
     return [
       { type: 'USER', ids: [userId] },
       { type: 'GROUP', ids: groupIds },

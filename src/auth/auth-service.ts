@@ -151,6 +151,13 @@ export class AuthService {
     });
   }
 
+  /** Every live session of a user ends: the directory calls this when it disables the user. */
+  endSessionsOfUser(ctx: RequestContext, identityStoreId: string, userId: string, reason: string): Promise<string[]> {
+    return this.endSessions(ctx, 'RevokeSession', { userId, reason }, async () =>
+      (await this.read.listSessions({ identityStoreId, userId, now: this.deps.clock.now() })).map((s) => s.sessionId),
+    );
+  }
+
   private async endSessions(ctx: RequestContext, eventName: string, requestParameters: unknown, select: () => Promise<string[]>): Promise<string[]> {
     const action = { eventName, requestParameters, responseElements: (r: string[]) => ({ sessionIds: r }) };
     const ended = await this.auditedAfter(ctx, action, select, (s, ids) => s.auth.deleteSessions(ids));
@@ -186,6 +193,8 @@ export class AuthService {
     const signInCtx = { ...ctx, eventSource: SIGNIN_SOURCE, principal };
 
     if (!user || !stored || !matches || user.status !== 'ENABLED') {
+      // The page says the same for every failure; only the audit log tells a disabled user apart.
+      const failure = user && stored && matches ? { errorCode: 'auth.user_disabled', errorMessage: 'The user is disabled.' } : { errorCode: 'auth.failed', errorMessage: 'Authentication failed.' };
       await this.deps.tx.transaction(async (s) => {
         for (const [key, free] of [[keys[0]!, IP_FREE_FAILURES], [keys[1]!, USER_FREE_FAILURES]] as const) {
           const failures = await s.auth.recordFailure(key, now, now - FAILURE_WINDOW_MS);
@@ -193,7 +202,7 @@ export class AuthService {
           if (lock > 0) await s.auth.lockUntil(key, now + lock);
         }
         await s.audit.appendEvent(
-          buildEvent(signInCtx, this.deps, 'CredentialVerification', { userName: principal.userName }, { errorCode: 'auth.failed', errorMessage: 'Authentication failed.' }),
+          buildEvent(signInCtx, this.deps, 'CredentialVerification', { userName: principal.userName }, failure),
         );
       });
       return { kind: 'failed' };

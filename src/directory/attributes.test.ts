@@ -8,6 +8,7 @@ import {
   checkUserExtensions,
   checkUserProfile,
   primaryEmail,
+  splitUserStatus,
   updatedGroupProfile,
   updatedUserProfile,
 } from './attributes.js';
@@ -87,6 +88,21 @@ describe('update operations', () => {
     expect(updatedGroupProfile({ displayName: 'Eng', description: 'd' }, [{ attributePath: 'description' }])).toEqual({ displayName: 'Eng' });
     expect(refusal(() => updatedGroupProfile({ displayName: 'Eng' }, [{ attributePath: 'displayName' }]))).toContain('is required');
     expect(refusal(() => checkGroupProfile({ displayName: 'AWSAdministrators' }))).toContain('reserved');
+  });
+});
+
+describe('the userStatus operation', () => {
+  it('is taken out of the profile operations, by any case of its path; the last one wins', () => {
+    const title = { attributePath: 'title', attributeValue: 'Boss' };
+    expect(splitUserStatus([title, { attributePath: 'UserStatus', attributeValue: 'DISABLED' }, { attributePath: 'userstatus', attributeValue: 'ENABLED' }])).toEqual({
+      status: 'ENABLED',
+      profileOperations: [title],
+    });
+    expect(splitUserStatus([title])).toEqual({ status: undefined, profileOperations: [title] });
+  });
+
+  it.each(['SUSPENDED', 'disabled', '', 1, null, undefined])('refuses the value %j: a status can be set, not removed', (value) => {
+    expect(refusal(() => splitUserStatus([{ attributePath: 'userStatus', attributeValue: value }]))).toContain('must be one of: ENABLED, DISABLED');
   });
 });
 

@@ -2,7 +2,7 @@
 // lists with one primary) and UpdateUser/UpdateGroup operations applied by attribute path.
 
 import { invalidAttribute } from './directory-errors.js';
-import type { ExternalId, GroupProfile, UserExtensions, UserProfile } from './directory-store.js';
+import type { ExternalId, GroupProfile, UserExtensions, UserProfile, UserStatus } from './directory-store.js';
 
 export const TEXT_PATTERN = /^[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\r \u00a0\u3000]+$/u;
 export const GROUP_NAME_PATTERN = /^[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\r \u00a0]+$/u;
@@ -187,6 +187,25 @@ function applyOperations(root: ObjectRule, current: object, operations: readonly
     }
   }
   return next;
+}
+
+const USER_STATUS_PATH = 'userstatus';
+const USER_STATUSES: readonly unknown[] = ['ENABLED', 'DISABLED'] satisfies UserStatus[];
+
+/** Whether an operation sets the user's status rather than a profile attribute (paths are case-insensitive). */
+export const isUserStatusOperation = (o: AttributeOperation) => o.attributePath.toLowerCase() === USER_STATUS_PATH;
+
+/**
+ * UpdateUser's operations split into the status they set (the last one wins) and the profile
+ * operations. The status cannot be removed, only set to ENABLED or DISABLED.
+ */
+export function splitUserStatus(operations: readonly AttributeOperation[]): { status?: UserStatus; profileOperations: AttributeOperation[] } {
+  let status: UserStatus | undefined;
+  for (const o of operations.filter(isUserStatusOperation)) {
+    if (!USER_STATUSES.includes(o.attributeValue)) throw invalid('userStatus', `must be one of: ${USER_STATUSES.join(', ')}`);
+    status = o.attributeValue as UserStatus;
+  }
+  return { status, profileOperations: operations.filter((o) => !isUserStatusOperation(o)) };
 }
 
 export const updatedUserProfile = (current: UserProfile, operations: readonly AttributeOperation[]) =>

@@ -15,6 +15,8 @@ import {
   checkGroupProfile,
   checkUserExtensions,
   checkUserProfile,
+  isUserStatusOperation,
+  splitUserStatus,
   updatedGroupProfile,
   updatedUserProfile,
   type AttributeOperation,
@@ -29,6 +31,7 @@ import type {
   PrincipalType,
   Stamp,
   UserRecord,
+  UserStatus,
 } from './directory-store.js';
 
 export type DirectoryStores = { directory: DirectoryStore; audit: AuditStore };
@@ -59,6 +62,14 @@ export interface AttributeFilter {
 
 export type AlternateIdentifier = { externalId: ExternalId } | { uniqueAttribute: { attributePath: string; attributeValue: unknown } };
 
+/**
+ * Ends a user's portal sessions when the user is disabled. Satisfied by auth/, which depends on the
+ * directory: the registry hands it in, so the directory never imports auth.
+ */
+export interface UserSessions {
+  endSessionsOfUser(ctx: RequestContext, identityStoreId: string, userId: string, reason: string): Promise<unknown>;
+}
+
 export interface MembershipCheck {
   groupId: string;
   userId: string;
@@ -66,10 +77,13 @@ export interface MembershipCheck {
 }
 
 const DEFAULT_PAGE_SIZE = 100;
-/** Personal data stays out of the audit log: which attributes were sent is kept, not their values. */
+/**
+ * Personal data stays out of the audit log: which attributes were sent is kept, not their values.
+ * A user's status is not personal, and who was disabled or enabled is what the log is for.
+ */
 const hidden = (attributes: object) => Object.fromEntries(Object.keys(attributes).map((k) => [k, HIDDEN]));
 const hiddenOperations = (operations: readonly AttributeOperation[]) =>
-  operations.map((o) => ({ attributePath: o.attributePath, attributeValue: HIDDEN }));
+  operations.map((o) => ({ attributePath: o.attributePath, attributeValue: isUserStatusOperation(o) ? o.attributeValue : HIDDEN }));
 
 function keysetOf(q: ListQuery): KeysetQuery {
   const position = decodeToken(q.nextToken);
@@ -94,6 +108,8 @@ export class DirectoryService {
       instance: InstanceService;
       /** A deleted user, or a member who leaves a group (or whose group is deleted), loses the credentials already issued. */
       revocation: Pick<RevocationService, 'revokeFollowing' | 'revokeGroupGrants'>;
+      /** A disabled user's portal sessions end. */
+      sessions: UserSessions;
     },
   ) {}
 
@@ -165,19 +181,53 @@ export class DirectoryService {
     return withExtensions(user, extensionNames);
   }
 
+  /** Profile attributes, and the user's status (`userStatus`: ENABLED or DISABLED). */
   async updateUser(ctx: RequestContext, identityStoreId: string, userId: string, operations: readonly AttributeOperation[]): Promise<void> {
-    await audited(
+    await this.changeUser(ctx, identityStoreId, { userId }, operations);
+  }
+
+  /** Disable or enable the user with this UserName (the CLI): an UpdateUser of `userStatus` alone. */
+  setUserStatus(ctx: RequestContext, identityStoreId: string, userName: string, status: UserStatus): Promise<UserRecord> {
+    return this.changeUser(ctx, identityStoreId, { userName }, [{ attributePath: 'userStatus', attributeValue: status }]);
+  }
+
+  /**
+   * Disabling a user, like deleting one, revokes everything issued to them so far in the same
+   * transaction, and then ends their portal sessions. Enabling revokes nothing: the marks say "not
+   * valid before T", so what is issued after re-enabling works, and what was issued before never will.
+   */
+  private async changeUser(
+    ctx: RequestContext,
+    identityStoreId: string,
+    who: { userId: string } | { userName: string },
+    operations: readonly AttributeOperation[],
+  ): Promise<UserRecord> {
+    const { user, disabled } = await audited(
       this.deps,
       ctx,
-      { eventName: 'UpdateUser', requestParameters: { identityStoreId, userId, operations: hiddenOperations(operations) } },
+      { eventName: 'UpdateUser', requestParameters: { identityStoreId, ...who, operations: hiddenOperations(operations) } },
       async (s) => {
         await this.requireStore(identityStoreId);
-        const user = await s.directory.findUser(identityStoreId, userId);
-        if (!user) throw userNotFound(userId);
-        const next = { ...user, profile: updatedUserProfile(user.profile, operations), updated: this.stamp(ctx), version: user.version + 1 };
+        const userId = 'userId' in who ? who.userId : await s.directory.findUserIdByUserName(identityStoreId, who.userName);
+        const current = userId === undefined ? undefined : await s.directory.findUser(identityStoreId, userId);
+        if (!current) throw userNotFound('userId' in who ? who.userId : who.userName);
+        const { status, profileOperations } = splitUserStatus(operations);
+        const next: UserRecord = {
+          ...current,
+          profile: updatedUserProfile(current.profile, profileOperations),
+          status: status ?? current.status,
+          updated: this.stamp(ctx),
+          version: current.version + 1,
+        };
         if (!(await s.directory.updateUser(next))) throw concurrentModification();
+        if (status === 'DISABLED') await this.deps.revocation.revokeFollowing(ctx, [{ kind: 'user', userId: next.userId }], 'DisableUser');
+        return { user: next, disabled: status === 'DISABLED' };
       },
     );
+    // After the commit: ending sessions is audited on its own, and a session that outlives a failure
+    // here still reaches nothing, since the portal gives a disabled user no accounts or roles.
+    if (disabled) await this.deps.sessions.endSessionsOfUser(ctx, identityStoreId, user.userId, 'DisableUser');
+    return user;
   }
 
   async deleteUser(ctx: RequestContext, identityStoreId: string, userId: string): Promise<void> {
@@ -362,6 +412,11 @@ export class DirectoryService {
   }
 
   // ---- for other modules ----
+
+  /** Whether the user exists and is enabled: access/ gives anyone else no accounts and no roles. */
+  async isUserEnabled(identityStoreId: string, userId: string): Promise<boolean> {
+    return (await this.read.findUser(identityStoreId, userId))?.status === 'ENABLED';
+  }
 
   /** Used by access/ to check an assignment's principal. */
   principalExists(identityStoreId: string, type: PrincipalType, id: string): Promise<boolean> {

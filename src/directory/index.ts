@@ -8,6 +8,7 @@ export {
   type MembershipCheck,
   type NewGroup,
   type NewUser,
+  type UserSessions,
 } from './directory-service.js';
 export {
   EXTENSION_NAMES,
