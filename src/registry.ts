@@ -96,7 +96,8 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
   const organization = new OrganizationService(base);
   // The assignment-deletion job revokes the role's credentials.
   const access = new AccessService({ ...base, instance, principals: directory, accounts: organization, revoker: revocation });
-  const auth = new AuthService({ ...base, instance, directory, revocation });
+  const grants = { endGrantsOfSessions: (ids: readonly string[]) => tx.transaction(async (s) => void (await Promise.all(ids.map((id) => s.oidc.revokeBySession(id))))) };
+  const auth = new AuthService({ ...base, instance, directory, revocation, grants });
   organization.registerJobs(jobs);
   access.registerJobs(jobs);
   try {

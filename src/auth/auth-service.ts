@@ -16,6 +16,11 @@ import { checkPassword, generatePassword } from './password-policy.js';
 
 export type AuthStores = { auth: AuthStore; audit: AuditStore };
 
+/** The OAuth grants a portal session approved (device codes, consents): they end with it. */
+export interface SessionGrants {
+  endGrantsOfSessions(sessionIds: readonly string[]): Promise<void>;
+}
+
 export const SIGNIN_SOURCE = 'signin.amazonaws.com';
 export const PORTAL_SOURCE = 'sso.amazonaws.com';
 
@@ -55,7 +60,7 @@ export class AuthService {
   private dummyHash?: Promise<string>;
 
   constructor(
-    private readonly deps: ServiceDeps<AuthStores> & { instance: InstanceService; directory: DirectoryService; revocation: RevocationService },
+    private readonly deps: ServiceDeps<AuthStores> & { instance: InstanceService; directory: DirectoryService; revocation: RevocationService; grants: SessionGrants },
   ) {}
 
   private get read(): AuthStore {
@@ -160,7 +165,12 @@ export class AuthService {
 
   private async endSessions(ctx: RequestContext, eventName: string, requestParameters: unknown, select: () => Promise<string[]>): Promise<string[]> {
     const action = { eventName, requestParameters, responseElements: (r: string[]) => ({ sessionIds: r }) };
-    const ended = await this.auditedAfter(ctx, action, select, (s, ids) => s.auth.deleteSessions(ids));
+    // The grants join this transaction: a session and the CLI tokens it approved end together.
+    const ended = await this.auditedAfter(ctx, action, select, async (s, ids) => {
+      const deleted = await s.auth.deleteSessions(ids);
+      await this.deps.grants.endGrantsOfSessions(deleted);
+      return deleted;
+    });
     for (const sessionId of ended) await this.deps.revocation.revoke(ctx, { kind: 'session', sessionId }, eventName);
     return ended;
   }

@@ -7,7 +7,27 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTHORIZATION_CODE_GRANT, DEVICE_CODE_GRANT, oidcServiceOf } from '../../src/protocols/oidc/index.js';
 import { systemContext } from '../../src/shared/context.js';
+import { Browser } from '../helpers/browser.js';
 import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
+
+const PASSWORD = 'Vq7#mXw2!pLz';
+
+/**
+ * Follow same-origin redirects as a browser would, until a page, or until a redirect to `stopAt`
+ * (the client's own redirect URI, which nobody listens on here).
+ */
+async function walk(browser: Browser, start: string, stopAt?: string) {
+  let location = start;
+  for (let hop = 0; hop < 10; hop++) {
+    if (stopAt && location.startsWith(stopAt)) return { status: 0, text: '', headers: new Headers(), location };
+    const path = location.startsWith('http') ? new URL(location).pathname + new URL(location).search : location;
+    const res = await browser.request(path);
+    const next = res.headers.get('location');
+    if (res.status < 300 || res.status >= 400 || !next) return { ...res, location };
+    location = next;
+  }
+  throw new Error(`too many redirects from ${start}`);
+}
 
 describe.each(dialects())('sso-oidc on %s', (dialect) => {
   let server: TestServer;
@@ -24,6 +44,7 @@ describe.each(dialects())('sso-oidc on %s', (dialect) => {
       new CreateUserCommand({ IdentityStoreId: server.init.identityStoreId, UserName: 'device-user', DisplayName: 'Device User', Name: { GivenName: 'Device', FamilyName: 'User' } }),
     );
     user = { userId: created.UserId!, userName: 'device-user' };
+    await server.reg.auth.setPassword(ctx(), 'device-user', { password: PASSWORD, oneTime: false });
   });
   afterAll(async () => {
     await server?.close();
@@ -34,6 +55,14 @@ describe.each(dialects())('sso-oidc on %s', (dialect) => {
     const auth = await oidc.send(new StartDeviceAuthorizationCommand({ clientId: client.clientId, clientSecret: client.clientSecret, startUrl: server.init.startUrl }));
     const poll = () => oidc.send(new CreateTokenCommand({ clientId: client.clientId, clientSecret: client.clientSecret, grantType: DEVICE_CODE_GRANT, deviceCode: auth.deviceCode }));
     return { client, auth, poll };
+  }
+
+  /** Ten minutes pass for one device code: both our expiry column and the provider's `exp`. */
+  async function expireDeviceCode(userCode: string) {
+    const db = server.reg.database.db;
+    const row = await db.selectFrom('oidc_models').selectAll().where('user_code', '=', userCode.replace('-', '')).executeTakeFirstOrThrow();
+    const payload = { ...(JSON.parse(row.payload) as Record<string, unknown>), exp: Math.floor(Date.now() / 1000) - 1 };
+    await db.updateTable('oidc_models').set({ expires_at: Date.now() - 1000, payload: JSON.stringify(payload) }).where('model', '=', row.model).where('id', '=', row.id).execute();
   }
 
   const auditRows = (eventName: string) =>
@@ -91,14 +120,15 @@ describe.each(dialects())('sso-oidc on %s', (dialect) => {
 
     const late = await registerAndStart();
     // Ten minutes pass.
-    await server.reg.database.db.updateTable('oidc_models').set({ expires_at: Date.now() - 1 }).where('user_code', '=', late.auth.userCode!).execute();
+    await expireDeviceCode(late.auth.userCode!);
     await expect(late.poll()).rejects.toMatchObject({ name: 'ExpiredTokenException', $metadata: { httpStatusCode: 400 } });
     expect(await service().describeDevice(late.auth.userCode!)).toBeUndefined();
     await expect(service().approveDevice(ctx(), late.auth.userCode!, user, 'approve')).rejects.toMatchObject({ code: 'oidc.device_not_found' });
 
     // A day later still, the next sign-in purges it.
-    const rowsOf = (userCode: string) => server.reg.database.db.selectFrom('oidc_models').select('id').where('user_code', '=', userCode).execute();
-    await server.reg.database.db.updateTable('oidc_models').set({ expires_at: Date.now() - 25 * 3600_000 }).where('user_code', '=', late.auth.userCode!).execute();
+    // The provider keeps user codes without their dash.
+    const rowsOf = (userCode: string) => server.reg.database.db.selectFrom('oidc_models').select('id').where('user_code', '=', userCode.replace('-', '')).execute();
+    await server.reg.database.db.updateTable('oidc_models').set({ expires_at: Date.now() - 25 * 3600_000 }).where('user_code', '=', late.auth.userCode!.replace('-', '')).execute();
     expect(await rowsOf(late.auth.userCode!)).toHaveLength(1);
     const next = await registerAndStart();
     expect(await rowsOf(late.auth.userCode!)).toHaveLength(0);
@@ -132,14 +162,46 @@ describe.each(dialects())('sso-oidc on %s', (dialect) => {
     await service().approveDevice(ctx(), auth.userCode!, user, 'approve');
     const token = await poll();
     const { grantId } = (await service().resolveAccessToken(token.accessToken!))!;
-    expect(await service().revokeGrant(ctx(), grantId, 'Logout')).toBe(3);
+    // The grant, its device code, its access and its refresh token.
+    expect(await service().revokeGrant(ctx(), grantId, 'Logout')).toBe(4);
     expect(await service().resolveAccessToken(token.accessToken!)).toBeUndefined();
     await expect(
       oidc.send(new CreateTokenCommand({ clientId: client.clientId, clientSecret: client.clientSecret, grantType: 'refresh_token', refreshToken: token.refreshToken })),
     ).rejects.toMatchObject({ name: 'InvalidGrantException' });
   });
 
-  it('exchanges an authorization code once, only with the PKCE verifier and the same redirect URI', async () => {
+  it('ends the tokens of a portal session when the session ends, and refuses a refresh for a disabled user', async () => {
+    const browser = new Browser(server.url);
+    expect((await browser.signIn('device-user', PASSWORD)).status).toBe(303);
+    const [session] = await server.reg.auth.listSessions('device-user');
+    const refresh = (c: { clientId?: string; clientSecret?: string }, refreshToken?: string) =>
+      oidc.send(new CreateTokenCommand({ clientId: c.clientId, clientSecret: c.clientSecret, grantType: 'refresh_token', refreshToken }));
+
+    const viaSession = await registerAndStart();
+    await service().approveDevice(ctx(), viaSession.auth.userCode!, { ...user, sessionId: session!.sessionId }, 'approve');
+    const token = await viaSession.poll();
+    expect(await service().resolveAccessToken(token.accessToken!)).toMatchObject({ sessionId: session!.sessionId });
+    const other = await registerAndStart();
+    await service().approveDevice(ctx(), other.auth.userCode!, user, 'approve');
+    const otherToken = await other.poll();
+
+    await server.reg.auth.revokeSessions(ctx(), { sessionId: session!.sessionId });
+    expect(await service().resolveAccessToken(token.accessToken!)).toBeUndefined();
+    await expect(refresh(viaSession.client, token.refreshToken)).rejects.toMatchObject({ name: 'InvalidGrantException' });
+    // A grant no session gave is left alone...
+    expect(await service().resolveAccessToken(otherToken.accessToken!)).toMatchObject({ userId: user.userId });
+
+    // ...until its user is disabled: no token is refreshed for a user who may not sign in.
+    const store = server.init.identityStoreId;
+    await server.reg.directory.setUserStatus(ctx(), store, 'device-user', 'DISABLED');
+    try {
+      await expect(refresh(other.client, otherToken.refreshToken)).rejects.toMatchObject({ name: 'InvalidGrantException' });
+    } finally {
+      await server.reg.directory.setUserStatus(ctx(), store, 'device-user', 'ENABLED');
+    }
+  });
+
+  it('runs the authorization code flow with PKCE: /authorize, sign-in, consent, a code for the redirect URI, redeemed once', async () => {
     const client = await oidc.send(
       new RegisterClientCommand({
         clientName: 'pkce-client',
@@ -150,34 +212,67 @@ describe.each(dialects())('sso-oidc on %s', (dialect) => {
       }),
     );
     const verifier = randomBytes(32).toString('base64url');
-    const request = {
-      clientId: client.clientId!,
-      // A native app listens on a port of its choosing (RFC 8252 §7.3).
-      redirectUri: 'http://127.0.0.1:49152/oauth/callback',
-      codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
-      codeChallengeMethod: 'S256',
-    };
-    expect(await service().checkAuthorizationRequest(request)).toEqual({ clientName: 'pkce-client' });
-    await expect(service().checkAuthorizationRequest({ ...request, redirectUri: 'https://evil.example/oauth/callback' })).rejects.toMatchObject({ code: 'oidc.invalid_redirect_uri' });
-    await expect(service().checkAuthorizationRequest({ ...request, codeChallengeMethod: 'plain' })).rejects.toMatchObject({ code: 'oidc.invalid_request' });
-    await expect(service().checkAuthorizationRequest({ ...request, scopes: ['openid'] })).rejects.toMatchObject({ code: 'oidc.invalid_scope' });
+    // A native app listens on a port of its choosing (RFC 8252 §7.3).
+    const redirectUri = 'http://127.0.0.1:49152/oauth/callback';
+    const authorize = (extra: Record<string, string> = {}) =>
+      `/authorize?${new URLSearchParams({
+        response_type: 'code',
+        client_id: client.clientId!,
+        redirect_uri: redirectUri,
+        state: 'state-1',
+        code_challenge_method: 'S256',
+        scopes: 'sso:account:access',
+        code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+        ...extra,
+      }).toString()}`;
+    const browser = new Browser(server.url);
+    expect((await browser.signIn('device-user', PASSWORD)).status).toBe(303);
 
-    const code = await service().issueAuthorizationCode(ctx(), request, user);
-    const exchange = (codeVerifier: string, redirectUri = request.redirectUri) =>
-      oidc.send(new CreateTokenCommand({ clientId: client.clientId, clientSecret: client.clientSecret, grantType: AUTHORIZATION_CODE_GRANT, code, codeVerifier, redirectUri }));
+    const consent = await walk(browser, authorize());
+    expect(consent.status).toBe(200);
+    expect(consent.text).toContain('pkce-client');
+    expect(consent.text).toContain('device-user');
+    const uid = /action="\/consent\/([^"]+)"/.exec(consent.text)![1]!;
+    // The form may lead on to the client's redirect URI, and nowhere else.
+    expect(consent.headers.get('content-security-policy')).toContain("form-action 'self' http://127.0.0.1:49152;");
+    const approved = await browser.request(`/consent/${uid}`, { form: { csrf: Browser.csrfOf(consent.text), decision: 'approve' } });
+    expect(approved.status).toBe(303);
+    const callback = await walk(browser, approved.headers.get('location')!, redirectUri);
+    const returned = new URL(callback.location);
+    expect(returned.searchParams.get('state')).toBe('state-1');
+    const code = returned.searchParams.get('code')!;
+    expect(code).toBeTruthy();
+
+    const exchange = (codeVerifier: string, uri = redirectUri) =>
+      oidc.send(new CreateTokenCommand({ clientId: client.clientId, clientSecret: client.clientSecret, grantType: AUTHORIZATION_CODE_GRANT, code, codeVerifier, redirectUri: uri }));
     await expect(exchange(randomBytes(32).toString('base64url'))).rejects.toMatchObject({ name: 'InvalidGrantException' });
     await expect(exchange(verifier, 'http://127.0.0.1:49153/oauth/callback')).rejects.toMatchObject({ name: 'InvalidGrantException' });
     const token = await exchange(verifier);
     expect(token).toMatchObject({ tokenType: 'Bearer', expiresIn: 3600, refreshToken: expect.any(String) });
-    expect(await service().resolveAccessToken(token.accessToken!)).toMatchObject({ userId: user.userId, clientId: client.clientId, scopes: ['sso:account:access'] });
+    expect(await service().resolveAccessToken(token.accessToken!)).toMatchObject({ userId: user.userId, userName: 'device-user', clientId: client.clientId, scopes: ['sso:account:access'] });
+    // A code redeemed twice was intercepted: the second try fails, and the tokens of the first die (RFC 6749 §4.1.2).
     await expect(exchange(verifier)).rejects.toMatchObject({ name: 'InvalidGrantException' });
-    await expect(service().issueAuthorizationCode(ctx(), { ...request, redirectUri: 'http://127.0.0.1/elsewhere' }, user)).rejects.toMatchObject({ code: 'oidc.invalid_redirect_uri' });
-    expect((await auditRows('AuthorizeClient')).map((e) => e.error_code)).toEqual([null, 'oidc.invalid_redirect_uri']);
+    expect(await service().resolveAccessToken(token.accessToken!)).toBeUndefined();
+    expect((await auditRows('AuthorizeClient')).map((e) => e.error_code)).toEqual([null]);
+
+    // Denied: the client hears access_denied, with its state.
+    const again = await walk(browser, authorize({ state: 'state-2' }));
+    const againUid = /action="\/consent\/([^"]+)"/.exec(again.text)![1]!;
+    const denied = await browser.request(`/consent/${againUid}`, { form: { csrf: Browser.csrfOf(again.text), decision: 'deny' } });
+    const deniedAt = new URL((await walk(browser, denied.headers.get('location')!, redirectUri)).location);
+    expect(Object.fromEntries(deniedAt.searchParams)).toMatchObject({ error: 'access_denied', state: 'state-2' });
+
+    // A redirect URI not registered is never redirected to; a plain challenge is refused to the client.
+    const foreign = await walk(browser, authorize({ redirect_uri: 'https://evil.example/oauth/callback' }));
+    expect(foreign.status).toBe(400);
+    expect(foreign.text).toContain('redirect_uri');
+    const plain = await walk(browser, authorize({ code_challenge_method: 'plain' }), redirectUri);
+    expect(new URL(plain.location).searchParams.get('error')).toBe('invalid_request');
 
     // A device-flow client may not redeem codes, and a code client needs a safe redirect URI.
     const { client: deviceClient } = await registerAndStart();
     await expect(
-      oidc.send(new CreateTokenCommand({ clientId: deviceClient.clientId, clientSecret: deviceClient.clientSecret, grantType: AUTHORIZATION_CODE_GRANT, code, codeVerifier: verifier, redirectUri: request.redirectUri })),
+      oidc.send(new CreateTokenCommand({ clientId: deviceClient.clientId, clientSecret: deviceClient.clientSecret, grantType: AUTHORIZATION_CODE_GRANT, code, codeVerifier: verifier, redirectUri })),
     ).rejects.toMatchObject({ name: 'UnauthorizedClientException', $metadata: { httpStatusCode: 400 } });
     for (const redirectUris of [[], ['http://evil.example/oauth/callback'], ['not a url']]) {
       await expect(oidc.send(new RegisterClientCommand({ clientName: 'c', clientType: 'public', grantTypes: [AUTHORIZATION_CODE_GRANT], redirectUris }))).rejects.toMatchObject({

@@ -1,5 +1,5 @@
 // The AWS sso-oidc API (restJson1): RegisterClient, StartDeviceAuthorization and CreateToken as thin
-// camelCase adapters over the OAuth grants; errors carry X-Amzn-ErrorType and {error, error_description}.
+// camelCase adapters over oidc-provider's grants (src/protocols/oidc); errors carry X-Amzn-ErrorType and {error, error_description}.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -154,18 +154,13 @@ export function ssoOidcRoutes(app: FastifyInstance, deps: { oidc: OidcService; a
 
   route('/client/register', 'RegisterClient', registerClientInput, async (input, ctx) => {
     const r = await deps.oidc.registerClient(ctx, input);
-    return {
-      clientId: r.clientId,
-      clientSecret: r.clientSecret,
-      clientIdIssuedAt: Math.floor(r.clientIdIssuedAt / 1000),
-      clientSecretExpiresAt: Math.floor(r.clientSecretExpiresAt / 1000),
-    };
+    return { clientId: r.clientId, clientSecret: r.clientSecret, clientIdIssuedAt: r.clientIdIssuedAt, clientSecretExpiresAt: r.clientSecretExpiresAt };
   });
 
   route('/device_authorization', 'StartDeviceAuthorization', startDeviceAuthorizationInput, (input, ctx) => deps.oidc.startDeviceAuthorization(ctx, input));
 
   route('/token', 'CreateToken', createTokenInput, async (input, ctx) => {
     const r = await deps.oidc.createToken(ctx, input);
-    return { accessToken: r.accessToken, tokenType: r.tokenType, expiresIn: r.expiresIn, refreshToken: r.refreshToken };
+    return { accessToken: r.accessToken, tokenType: r.tokenType, expiresIn: r.expiresIn, refreshToken: r.refreshToken, idToken: r.idToken };
   });
 }

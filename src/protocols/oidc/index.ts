@@ -1,33 +1,29 @@
-// OAuth 2.0 / OpenID Connect core and the AWS sso-oidc adapter: registered on the app.
-//
-// Decision (issue 3, item 5): the grants (device code, authorization code + PKCE S256, refresh with
-// rotation) are our own small service, oidc-service.ts, not oidc-provider 9 mounted through
-// @fastify/middie. Why: sso-oidc is camelCase JSON with AWS error names, while oidc-provider's grants
-// are reachable only through its own Koa routes (form bodies, snake_case, its own errors and client
-// authentication); bridging the two in one session would have left no tested flow. The storage is
-// oidc-provider's adapter model (one row per model and id, found by id, user code, uid or grant id;
-// consume; revoke by grant), so that oidc-provider can be mounted over the same table later for
-// browser OIDC (discovery, ID tokens, /authorize), which is not done.
+// OAuth 2.0 / OpenID Connect: oidc-provider 9 mounted at /oidc (discovery, authorization, token,
+// userinfo, JWKS, revocation), the AWS sso-oidc adapter over the same grants and tokens, and AWS's
+// /authorize entry point, which hands the browser to the provider.
 //
 // Others reach the service with `oidcServiceOf(reg)`: a WeakMap keyed by the registry, since a
 // Fastify decoration would stay inside this encapsulated plugin.
 
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { publicUrlOf } from '../../config/config.js';
 import type { Registry } from '../../registry.js';
+import type { RequestContext } from '../../shared/context.js';
 import { ssoOidcRoutes } from '../aws/sso-oidc.js';
-import { OidcService } from './oidc-service.js';
+import { escape, page } from '../web/pages.js';
+import { OIDC_MOUNT, OidcService } from './oidc-service.js';
 
 export {
   AUTHORIZATION_CODE_GRANT,
   DEVICE_CODE_GRANT,
   normalizeUserCode,
+  OIDC_MOUNT,
   OidcService,
   REFRESH_TOKEN_GRANT,
-  type AuthorizationRequest,
   type DeviceApprover,
   type PendingDevice,
+  type PendingInteraction,
   type ResolvedAccessToken,
 } from './oidc-service.js';
 
@@ -40,6 +36,9 @@ export function oidcServiceOf(reg: Registry): OidcService {
   return service;
 }
 
+/** AWS names the scopes `scopes` and may separate them by commas; the provider wants `scope`, spaces. */
+const AUTHORIZE_PARAMS = ['response_type', 'client_id', 'redirect_uri', 'state', 'code_challenge', 'code_challenge_method', 'nonce', 'prompt'];
+
 export function registerOidc(app: FastifyInstance, reg: Registry): Promise<void> {
   // The port is known only once the server listens (tests listen on port 0).
   const port = () => (app.server.address() as AddressInfo | null)?.port ?? reg.config.port;
@@ -48,13 +47,55 @@ export function registerOidc(app: FastifyInstance, reg: Registry): Promise<void>
     read: reg.read,
     clock: reg.clock,
     ids: reg.ids,
+    envelope: reg.envelope,
+    audit: reg.audit,
     instance: reg.instance,
+    directory: reg.directory,
+    region: reg.config.region,
     publicUrl: () => publicUrlOf(reg.config, port()),
+    renderError: (status, error, description) =>
+      page('Sign-in request refused', `<p class="error" role="alert">${escape(description || error)}</p><p>Error: <code>${escape(error)}</code> (HTTP ${status}). Start again from your application.</p>`),
   });
   services.set(reg, service);
   // Not awaited: awaiting would load the app's routes declared so far before app.ts sets its error handler.
   void app.register((scope, _opts, done) => {
     ssoOidcRoutes(scope, { oidc: service, audit: reg.audit, region: reg.config.region });
+    done();
+  });
+  void app.register((scope, _opts, done) => {
+    // The provider reads its own bodies: leave the request stream untouched.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, next) => next(null));
+    const mount = async (request: FastifyRequest, reply: FastifyReply) => {
+      const ctx: RequestContext = {
+        requestId: request.id,
+        sourceIp: request.ip,
+        userAgent: request.headers['user-agent'] ?? '',
+        region: reg.config.region,
+        eventSource: 'sso.amazonaws.com',
+        principal: { type: 'Unknown', principalId: 'anonymous' },
+      };
+      reply.hijack();
+      try {
+        await service.dispatch(ctx, request.raw, reply.raw);
+      } catch (err) {
+        request.log.error({ err }, 'unhandled error in the OIDC provider');
+        if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'content-type': 'text/plain' });
+        reply.raw.end('An internal error occurred.');
+      }
+    };
+    scope.all(OIDC_MOUNT, mount);
+    scope.all(`${OIDC_MOUNT}/*`, mount);
+    // AWS's authorization endpoint for the PKCE flow of newer CLIs and SDKs: on to the provider's.
+    scope.get('/authorize', async (request, reply) => {
+      const query = request.query as Record<string, unknown>;
+      const params = new URLSearchParams();
+      for (const name of AUTHORIZE_PARAMS) if (typeof query[name] === 'string') params.set(name, query[name]);
+      const scopes = typeof query.scopes === 'string' ? query.scopes : typeof query.scope === 'string' ? query.scope : '';
+      const scopeList = scopes.split(/[\s,]+/).filter(Boolean);
+      if (scopeList.length > 0) params.set('scope', scopeList.join(' '));
+      return reply.redirect(`${OIDC_MOUNT}/auth?${params.toString()}`, 302);
+    });
     done();
   });
   return Promise.resolve();

@@ -1,13 +1,28 @@
-// The OAuth 2.0 grants behind AWS sso-oidc: client registration, device code (RFC 8628), authorization
-// code with PKCE S256 (RFC 7636), refresh with rotation (RFC 6749 §6); and the token look-ups others need.
+// The OAuth 2.0 grants behind AWS sso-oidc and browser OIDC, over one oidc-provider 9 instance:
+// - RegisterClient stores the client in the provider's shape (its secret sealed);
+// - StartDeviceAuthorization and CreateToken are the provider's own device_authorization and token
+//   endpoints, called in process with the camelCase request turned into a form, inside one
+//   transaction with their audit event;
+// - the device page and the consent page answer the provider's device codes and interactions;
+// - the sso portal API finds access tokens in the provider's storage.
 
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { audited, type AuditDeps, type AuditStore } from '../../audit/index.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { inject } from 'light-my-request';
+import type { Adapter, ClientMetadata, default as Provider } from 'oidc-provider';
+import { audited, type AuditService, type AuditStore } from '../../audit/index.js';
+import type { Envelope } from '../../crypto/index.js';
+import type { DirectoryService } from '../../directory/index.js';
 import type { InstanceService } from '../../instance/index.js';
-import type { RequestContext } from '../../shared/context.js';
-import { DomainError, failedPrecondition, isDomainError, notFound, type ErrorKind } from '../../shared/errors.js';
+import type { Clock } from '../../shared/clock.js';
+import { systemContext, type RequestContext } from '../../shared/context.js';
+import { DomainError, failedPrecondition, notFound, type ErrorKind } from '../../shared/errors.js';
 import type { IdGenerator } from '../../shared/ids.js';
-import type { OidcModel, OidcRecord, OidcStore } from './oidc-store.js';
+import type { Transactor } from '../../shared/transactor.js';
+import { adapterFactory } from './adapter.js';
+import { digest } from './digest.js';
+import type { OidcRecord, OidcStore } from './oidc-store.js';
+import { createProvider, loadOidcProvider, providerKeys, SCOPES, type AtriumAccount } from './provider.js';
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 export const REFRESH_TOKEN_GRANT = 'refresh_token';
@@ -16,34 +31,37 @@ const SUPPORTED_GRANTS = [DEVICE_CODE_GRANT, AUTHORIZATION_CODE_GRANT, REFRESH_T
 /** What a client registered without grant types may use: the device flow, as the CLI's first clients did. */
 const DEFAULT_GRANTS = [DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT];
 
-const CLIENT_SECRET_LIFETIME_MS = 90 * 24 * 3600_000;
-const DEVICE_CODE_LIFETIME_MS = 10 * 60_000;
-const AUTHORIZATION_CODE_LIFETIME_MS = 5 * 60_000;
-/** RFC 7636 §4.1: 43 to 128 unreserved characters. */
-const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
-/** A base64url SHA-256 digest: 43 characters. */
-const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
-const ACCESS_TOKEN_LIFETIME_MS = 3600_000;
+const CLIENT_SECRET_LIFETIME_S = 90 * 24 * 3600;
 const POLL_INTERVAL_S = 1;
 /** The CLI polls once before it shows the code and again at once after: two polls are free. */
 const POLL_BURST = 2;
-/** RFC 8628 §6.1: no vowels, no digits, so that no word and no 0/O or 1/I confusion appears. */
-const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
-const REFRESH_REUSED = 'REFRESH_TOKEN_REUSED';
 /**
  * Expired records are kept a day, so that a late poll or replay still gets its precise error, then
- * purged whenever a sign-in starts: logins are rare next to token use, and nothing else must wait.
+ * purged whenever a device sign-in starts: logins are rare next to token use.
  */
 const PURGE_AFTER_MS = 24 * 3600_000;
+/** Where oidc-provider is mounted: its issuer is this server's public URL with this path. */
+export const OIDC_MOUNT = '/oidc';
+/** Which portal session approved a grant: credentials from its tokens die with that session. */
+export const GRANT_SESSION = 'GrantSession';
 
 type Stores = { oidc: OidcStore; audit: AuditStore };
 
-export type OidcDeps = AuditDeps<Stores> & {
+export interface OidcDeps {
+  tx: Transactor<Stores>;
   read: Stores;
+  clock: Clock;
+  ids: IdGenerator;
+  envelope: Envelope;
+  audit: AuditService;
   instance: InstanceService;
+  directory: DirectoryService;
+  region: string;
   /** This server's public URL (no trailing slash), known only once it listens. */
   publicUrl: () => string;
-};
+  /** The HTML page for an error the provider shows the browser. */
+  renderError: (status: number, error: string, description: string) => string;
+}
 
 /** An OAuth error, named by its RFC 6749 / RFC 8628 code: the adapter maps `oidc.<error>` to the wire. */
 export type OAuthErrorName =
@@ -75,49 +93,13 @@ const KIND: Record<OAuthErrorName, ErrorKind> = {
   expired_token: 'failed_precondition',
 };
 
-export const oauthError = (error: OAuthErrorName, message: string, reason?: string) =>
-  new DomainError(KIND[error], `oidc.${error}`, message, reason ? { reason } : {});
+export const oauthError = (error: OAuthErrorName, message: string) => new DomainError(KIND[error], `oidc.${error}`, message);
 
-interface ClientPayload {
-  clientName: string;
-  clientType: string;
-  scopes: string[];
-  grantTypes: string[];
-  redirectUris: string[];
-  secretHash: string;
-  secretExpiresAt: number;
-}
-
-/** Who a grant and its tokens act for. `accountId` is oidc-provider's name for the user id. */
-interface Subject {
-  accountId: string;
-  userName: string;
-  sessionId?: string;
-  clientId: string;
-  scopes: string[];
-}
-
-interface DevicePayload {
-  clientId: string;
-  clientName: string;
-  scopes: string[];
-  status: 'pending' | 'approved' | 'denied';
-  subject?: Subject;
-}
-
-interface CodePayload {
-  redirectUri: string;
-  codeChallenge: string;
-  subject: Subject;
-}
-
-export interface AuthorizationRequest {
-  clientId: string;
-  redirectUri: string;
-  codeChallenge: string;
-  codeChallengeMethod: string;
-  /** Narrows the client's registered scopes. */
-  scopes?: string[];
+/** An error oidc-provider answered with, as ours; what it may say beyond RFC 6749's list is a bad request. */
+function providerError(body: Record<string, unknown>): DomainError {
+  const name = typeof body.error === 'string' && Object.hasOwn(KIND, body.error) ? (body.error as OAuthErrorName) : 'invalid_request';
+  const description = typeof body.error_description === 'string' ? body.error_description : 'The request was refused.';
+  return oauthError(name, description);
 }
 
 export interface RegisterClientInput {
@@ -133,6 +115,7 @@ export interface RegisterClientInput {
 export interface RegisteredClient {
   clientId: string;
   clientSecret: string;
+  /** Epoch seconds. */
   clientIdIssuedAt: number;
   clientSecretExpiresAt: number;
 }
@@ -163,8 +146,8 @@ export interface IssuedTokens {
   tokenType: 'Bearer';
   /** Seconds. */
   expiresIn: number;
-  refreshToken: string;
-  grantId: string;
+  refreshToken?: string;
+  idToken?: string;
 }
 
 export interface ResolvedAccessToken {
@@ -180,7 +163,7 @@ export interface ResolvedAccessToken {
 export interface DeviceApprover {
   userId: string;
   userName: string;
-  /** The portal session that approved, so that ending it can end the grant too. */
+  /** The portal session that approved, so that ending it ends the credentials issued under the grant. */
   sessionId?: string;
 }
 
@@ -190,51 +173,135 @@ export interface PendingDevice {
   expiresAt: number;
 }
 
-export const digest = (secret: string) => createHash('sha256').update(secret).digest('hex');
-const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
-const randomToken = (ids: IdGenerator, bytes: number) => ids.bytes(bytes).toString('base64url');
-/** The start URL a client names may differ from ours by a trailing slash. */
-const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
+export interface PendingInteraction {
+  uid: string;
+  clientName: string;
+  redirectUri: string;
+  scopes: string[];
+}
 
-/** Accepts what a user may type (lower case, spaces, no dash) and gives the stored XXXX-XXXX form. */
+/** The fields of oidc-provider's stored payloads that we read. */
+interface TokenPayload {
+  accountId?: string;
+  clientId?: string;
+  grantId?: string;
+  scope?: string;
+  error?: string;
+  sessionUid?: string;
+  params?: { scope?: string };
+  extra?: { userName?: string; sessionId?: string };
+}
+
+/** Accepts what a user may type (lower case, spaces, no dash) and gives the XXXX-XXXX form. */
 export function normalizeUserCode(input: string): string {
   const bare = input.toUpperCase().replace(/[^A-Z]/g, '');
   return bare.length === 8 ? `${bare.slice(0, 4)}-${bare.slice(4)}` : bare;
-}
-
-function newUserCode(ids: IdGenerator): string {
-  // Rejection sampling keeps the 20-letter alphabet uniform.
-  const limit = 256 - (256 % USER_CODE_ALPHABET.length);
-  let out = '';
-  while (out.length < 8) {
-    for (const b of ids.bytes(16)) if (b < limit && out.length < 8) out += USER_CODE_ALPHABET[b % USER_CODE_ALPHABET.length];
-  }
-  return normalizeUserCode(out);
 }
 
 /** https anywhere, or http on this machine only (RFC 8252 §7.3). */
 function acceptableRedirectUri(uri: string): boolean {
   if (!URL.canParse(uri)) return false;
   const u = new URL(uri);
-  return u.hash === '' && (u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK.has(u.hostname)));
+  return u.hash === '' && (u.protocol === 'https:' || (u.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname)));
 }
 
-/** Loopback redirects match on everything but the port, which a native app picks at run time (RFC 8252 §7.3). */
-function redirectMatches(registered: string, requested: string): boolean {
-  if (registered === requested) return true;
-  if (!URL.canParse(registered) || !URL.canParse(requested)) return false;
-  const a = new URL(registered);
-  const b = new URL(requested);
-  return a.protocol === 'http:' && LOOPBACK.has(a.hostname) && b.protocol === a.protocol && b.hostname === a.hostname && b.pathname === a.pathname && b.search === a.search;
-}
-
-/** Compared on equal-length digests, so that timing reveals nothing about the secret. */
-function secretMatches(secret: string, expectedHash: string): boolean {
-  return timingSafeEqual(Buffer.from(digest(secret), 'hex'), Buffer.from(expectedHash, 'hex'));
-}
+const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
+const form = (fields: Record<string, string | undefined>) =>
+  new URLSearchParams(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined)).toString();
 
 export class OidcService {
+  /** The request a provider call serves: its audit context, and the session length to give grants. */
+  private readonly scope = new AsyncLocalStorage<{ ctx: RequestContext; sessionSeconds: number; refusalsAudited: boolean }>();
+  private built?: Promise<{ provider: Provider; callback: ReturnType<Provider['callback']>; clients: Adapter }>;
+
   constructor(private readonly deps: OidcDeps) {}
+
+  /** The provider, built at first use: its issuer is the public URL, known once the server listens. */
+  private core() {
+    this.built ??= this.build().catch((err: unknown) => {
+      this.built = undefined;
+      throw err;
+    });
+    return this.built;
+  }
+
+  private async build() {
+    const { tx, read, clock, ids, envelope } = this.deps;
+    const keys = await providerKeys({ tx, read, envelope, now: () => clock.now() });
+    const { errors } = await loadOidcProvider();
+    const adapter = adapterFactory({
+      tx,
+      read,
+      clock,
+      ids,
+      envelope,
+      context: () => this.scope.getStore()?.ctx ?? this.systemCtx(),
+      invalidGrant: (message) => new errors.InvalidGrant(message),
+    });
+    const provider = await createProvider({
+      issuer: `${this.deps.publicUrl()}${OIDC_MOUNT}`,
+      adapter,
+      findAccount: (userId) => this.findAccount(userId),
+      sessionOfGrant: (grantId) => this.sessionOfGrant(grantId),
+      sessionSeconds: () => this.scope.getStore()?.sessionSeconds ?? 8 * 3600,
+      interactionUrl: (uid) => `/consent/${uid}`,
+      keys,
+      renderError: this.deps.renderError,
+    });
+    // The provider's own refusals at its token endpoint leave an event, like sso-oidc's do.
+    provider.on('grant.error', (koa, err: { error?: string; error_description?: string }) => {
+      const params = koa.oidc?.params ?? {};
+      const store = this.scope.getStore();
+      if (!store || store.refusalsAudited || err.error === 'authorization_pending' || err.error === 'slow_down') return;
+      const requestParameters = { clientId: params.client_id, grantType: params.grant_type };
+      // Best effort: the refusal stands whether or not its event could be written.
+      this.deps.audit.recordRefusal(store.ctx, 'CreateToken', requestParameters, `oidc.${err.error ?? 'server_error'}`, err.error_description ?? '').catch(() => undefined);
+    });
+    return { provider, callback: provider.callback(), clients: adapter('Client') };
+  }
+
+  private systemCtx(): RequestContext {
+    return systemContext('sso.amazonaws.com', this.deps.region, this.deps.ids.uuid(), 'atrium');
+  }
+
+  private async findAccount(userId: string): Promise<AtriumAccount | undefined> {
+    const { identityStoreId } = await this.deps.instance.get();
+    const user = await this.deps.directory.describeUser(identityStoreId, userId).catch(() => undefined);
+    if (!user || user.status !== 'ENABLED') return undefined;
+    const { userName, displayName, emails } = user.profile;
+    return { accountId: userId, userName, displayName: displayName ?? userName, email: (emails?.find((e) => e.primary) ?? emails?.[0])?.value };
+  }
+
+  /** Run `fn` as part of a request: the provider's writes are audited as `ctx`, its grants last a portal session. */
+  private async within<T>(ctx: RequestContext, fn: () => Promise<T>, refusalsAudited = true): Promise<T> {
+    const { sessionDurationMinutes } = (await this.deps.instance.get()).settings;
+    return this.scope.run({ ctx, sessionSeconds: sessionDurationMinutes * 60, refusalsAudited }, fn);
+  }
+
+  /** One in-process request to the provider's endpoint, as a form post: the body never crosses a socket. */
+  private async post(path: string, fields: Record<string, string | undefined>): Promise<{ status: number; body: Record<string, unknown> }> {
+    const { callback } = await this.core();
+    // Koa's handler resolves once it has answered; inject wants a plain listener.
+    const listener = (req: IncomingMessage, res: ServerResponse) => void callback(req, res);
+    const res = await inject(listener, {
+      method: 'POST',
+      url: path,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', host: new URL(this.deps.publicUrl()).host },
+      payload: form(fields),
+    });
+    const body = res.headers['content-type']?.toString().includes('json') ? (res.json<Record<string, unknown>>() ?? {}) : {};
+    if (res.statusCode >= 500) throw new Error(`oidc-provider answered ${res.statusCode} at ${path}`);
+    return { status: res.statusCode, body };
+  }
+
+  /** The provider's endpoints under OIDC_MOUNT, for browsers and relying parties. */
+  async dispatch(ctx: RequestContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { callback } = await this.core();
+    const url = req.url ?? '/';
+    Object.assign(req, { originalUrl: url, url: url.slice(OIDC_MOUNT.length) || '/' });
+    // Here nobody but the provider sees its refusals: its grant.error event records them.
+    await this.within(ctx, () => callback(req, res), false);
+  }
 
   async registerClient(ctx: RequestContext, input: RegisterClientInput): Promise<RegisteredClient> {
     const { clientName, clientType, scopes = [], grantTypes = DEFAULT_GRANTS, redirectUris = [] } = input;
@@ -242,7 +309,7 @@ export class OidcService {
       this.deps,
       ctx,
       { eventName: 'RegisterClient', requestParameters: { clientName, clientType, scopes, grantTypes }, responseElements: (r) => ({ clientId: r.clientId }) },
-      async (s) => {
+      async () => {
         if (clientType !== 'public') throw oauthError('invalid_client_metadata', `Client type ${clientType} is not supported; use public.`);
         const unsupported = grantTypes.find((g) => !SUPPORTED_GRANTS.includes(g));
         if (unsupported) throw oauthError('invalid_client_metadata', `Grant type ${unsupported} is not supported.`);
@@ -251,43 +318,43 @@ export class OidcService {
         }
         const badUri = redirectUris.find((u) => !acceptableRedirectUri(u));
         if (badUri !== undefined) throw oauthError('invalid_redirect_uri', `Redirect URI ${badUri} must be https, or http on a loopback address.`);
-        if (grantTypes.includes(AUTHORIZATION_CODE_GRANT) && redirectUris.length === 0) {
-          throw oauthError('invalid_redirect_uri', 'The authorization code grant needs at least one redirect URI.');
-        }
-        const now = this.deps.clock.now();
-        const clientId = randomToken(this.deps.ids, 24);
-        const clientSecret = randomToken(this.deps.ids, 48);
-        const payload: ClientPayload = {
-          clientName,
-          clientType,
-          scopes: [...new Set(scopes)],
-          grantTypes,
-          redirectUris,
-          secretHash: digest(clientSecret),
-          secretExpiresAt: now + CLIENT_SECRET_LIFETIME_MS,
+        const codeFlow = grantTypes.includes(AUTHORIZATION_CODE_GRANT);
+        if (codeFlow && redirectUris.length === 0) throw oauthError('invalid_redirect_uri', 'The authorization code grant needs at least one redirect URI.');
+        const unknownScope = scopes.find((sc) => !SCOPES.includes(sc));
+        if (unknownScope !== undefined) throw oauthError('invalid_scope', `Scope ${unknownScope} is not offered; the scopes are ${SCOPES.join(', ')}.`);
+        const { provider, clients } = await this.core();
+        const issuedAt = Math.floor(this.deps.clock.now() / 1000);
+        const metadata: ClientMetadata & { client_secret: string; client_id_issued_at: number; client_secret_expires_at: number } = {
+          client_id: this.deps.ids.bytes(24).toString('base64url'),
+          client_secret: this.deps.ids.bytes(48).toString('base64url'),
+          client_name: clientName,
+          application_type: 'native',
+          grant_types: grantTypes,
+          response_types: codeFlow ? ['code'] : [],
+          redirect_uris: redirectUris,
+          token_endpoint_auth_method: 'client_secret_post',
+          scope: [...new Set(['openid', 'offline_access', ...scopes])].join(' '),
+          client_id_issued_at: issuedAt,
+          client_secret_expires_at: issuedAt + CLIENT_SECRET_LIFETIME_S,
         };
-        await s.oidc.insert(record('Client', clientId, payload, now, { expiresAt: payload.secretExpiresAt }));
-        return { clientId, clientSecret, clientIdIssuedAt: now, clientSecretExpiresAt: payload.secretExpiresAt };
+        // The provider checks the metadata as it will when the client comes back.
+        await provider.Client.validate(metadata).catch((err: { error?: string; error_description?: string }) => {
+          throw oauthError(err.error === 'invalid_redirect_uri' ? 'invalid_redirect_uri' : 'invalid_client_metadata', err.error_description ?? 'The client metadata is not valid.');
+        });
+        await clients.upsert(metadata.client_id, metadata);
+        return {
+          clientId: metadata.client_id,
+          clientSecret: metadata.client_secret,
+          clientIdIssuedAt: metadata.client_id_issued_at,
+          clientSecretExpiresAt: metadata.client_secret_expires_at,
+        };
       },
     );
   }
 
   async startDeviceAuthorization(ctx: RequestContext, input: { clientId: string; clientSecret: string; startUrl: string }): Promise<DeviceAuthorization> {
-    // A user code that collides with an earlier one (1 in 2.5e10 per live code) is drawn again.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const started = await this.startDeviceAuthorizationOnce(ctx, input);
-        // Housekeeping of records nobody can use any more, not a change anyone made: not audited.
-        await this.deps.tx.transaction((s) => s.oidc.deleteExpired(this.deps.clock.now() - PURGE_AFTER_MS));
-        return started;
-      } catch (err) {
-        if (!(isDomainError(err) && err.code === 'oidc.taken' && attempt < 3)) throw err;
-      }
-    }
-  }
-
-  private startDeviceAuthorizationOnce(ctx: RequestContext, input: { clientId: string; clientSecret: string; startUrl: string }) {
-    return audited(
+    const publicUrl = this.deps.publicUrl();
+    const started = await audited(
       this.deps,
       ctx,
       {
@@ -295,91 +362,111 @@ export class OidcService {
         requestParameters: { clientId: input.clientId, startUrl: input.startUrl },
         responseElements: (r: DeviceAuthorization) => ({ userCode: r.userCode, expiresIn: r.expiresIn, interval: r.interval }),
       },
-      async (s) => {
-        const client = await this.authenticate(s, input.clientId, input.clientSecret);
-        if (!client.payload.grantTypes.includes(DEVICE_CODE_GRANT)) throw oauthError('unauthorized_client', 'This client may not use the device code grant.');
-        const publicUrl = this.deps.publicUrl();
-        if (withoutTrailingSlash(input.startUrl) !== `${publicUrl}/start`) {
-          throw oauthError('invalid_request', `The start URL is not this instance's start URL (${publicUrl}/start).`);
-        }
-        const now = this.deps.clock.now();
-        const deviceCode = randomToken(this.deps.ids, 32);
-        const userCode = newUserCode(this.deps.ids);
-        const payload: DevicePayload = { clientId: client.id, clientName: client.payload.clientName, scopes: client.payload.scopes, status: 'pending' };
-        await s.oidc.insert(record('DeviceCode', digest(deviceCode), payload, now, { userCode, expiresAt: now + DEVICE_CODE_LIFETIME_MS }));
-        return {
-          deviceCode,
-          userCode,
-          verificationUri: `${publicUrl}/device`,
-          verificationUriComplete: `${publicUrl}/device?user_code=${userCode}`,
-          expiresIn: DEVICE_CODE_LIFETIME_MS / 1000,
-          interval: POLL_INTERVAL_S,
-        };
-      },
+      () =>
+        this.within(ctx, async () => {
+          if (withoutTrailingSlash(input.startUrl) !== `${publicUrl}/start`) {
+            throw oauthError('invalid_request', `The start URL is not this instance's start URL (${publicUrl}/start).`);
+          }
+          const client = await this.deps.read.oidc.find<{ scope?: string }>('Client', input.clientId);
+          const scope = client?.payload.scope
+            ?.split(' ')
+            .filter((sc) => sc !== 'openid' && sc !== 'offline_access')
+            .join(' ');
+          const res = await this.post('/device/auth', { client_id: input.clientId, client_secret: input.clientSecret, scope: scope || undefined });
+          if (res.status !== 200) throw providerError(res.body);
+          const userCode = String(res.body.user_code);
+          return {
+            deviceCode: String(res.body.device_code),
+            userCode,
+            verificationUri: `${publicUrl}/device`,
+            verificationUriComplete: `${publicUrl}/device?user_code=${userCode}`,
+            expiresIn: Number(res.body.expires_in),
+            interval: POLL_INTERVAL_S,
+          };
+        }),
     );
+    // Housekeeping of records nobody can use any more, not a change anyone made: not audited.
+    await this.deps.tx.transaction((s) => s.oidc.deleteExpired(this.deps.clock.now() - PURGE_AFTER_MS));
+    return started;
   }
 
   async createToken(ctx: RequestContext, req: TokenRequest): Promise<IssuedTokens> {
-    // Waiting for the user is the normal case and is not a change: it leaves no audit event.
-    if (req.grantType === DEVICE_CODE_GRANT && req.deviceCode !== undefined) await this.refusePending(req.clientId, req.clientSecret, req.deviceCode);
-    try {
-      return await audited(
-        this.deps,
-        ctx,
-        {
-          eventName: 'CreateToken',
-          requestParameters: { clientId: req.clientId, grantType: req.grantType, scope: req.scope },
-          responseElements: (r) => ({ tokenType: r.tokenType, expiresIn: r.expiresIn, grantId: r.grantId }),
-        },
-        async (s) => {
-          const client = await this.authenticate(s, req.clientId, req.clientSecret);
-          if (!SUPPORTED_GRANTS.includes(req.grantType)) throw oauthError('unsupported_grant_type', `Grant type ${req.grantType} is not supported.`);
-          if (!client.payload.grantTypes.includes(req.grantType)) throw oauthError('unauthorized_client', `This client may not use ${req.grantType}.`);
-          if (req.grantType === DEVICE_CODE_GRANT) return this.deviceGrant(s, client, req);
-          if (req.grantType === AUTHORIZATION_CODE_GRANT) return this.codeGrant(s, client, req);
-          return this.refreshGrant(s, client, req);
-        },
-      );
-    } catch (err) {
-      // A refresh token used twice was stolen or leaked: the whole family goes (RFC 6819 §5.2.2.3).
-      if (isDomainError(err) && err.details.reason === REFRESH_REUSED && req.refreshToken !== undefined) {
-        const used = await this.deps.read.oidc.find('RefreshToken', digest(req.refreshToken));
-        if (used?.grantId) await this.revokeGrant(ctx, used.grantId);
-      }
+    if (!SUPPORTED_GRANTS.includes(req.grantType)) {
+      const err = oauthError('unsupported_grant_type', `Grant type ${req.grantType} is not supported.`);
+      await this.deps.audit.recordRefusal(ctx, 'CreateToken', this.audited(req), err.code, err.message);
       throw err;
     }
+    // Waiting for the user is the normal case: a poll too soon is slowed down, and neither is audited.
+    if (req.grantType === DEVICE_CODE_GRANT && req.deviceCode !== undefined) await this.pace(req.clientId, req.deviceCode);
+    const res = await this.within(ctx, () =>
+      // The token, its refresh token, the consumed code and the CreateToken event commit together.
+      this.deps.tx.transaction(() =>
+        this.post('/token', {
+          grant_type: req.grantType,
+          client_id: req.clientId,
+          client_secret: req.clientSecret,
+          device_code: req.deviceCode,
+          code: req.code,
+          code_verifier: req.codeVerifier,
+          redirect_uri: req.redirectUri,
+          refresh_token: req.refreshToken,
+          scope: req.scope?.join(' '),
+        }),
+      ),
+    );
+    if (res.status === 200) {
+      const b = res.body;
+      return {
+        accessToken: String(b.access_token),
+        tokenType: 'Bearer',
+        expiresIn: Number(b.expires_in),
+        ...(typeof b.refresh_token === 'string' ? { refreshToken: b.refresh_token } : {}),
+        ...(typeof b.id_token === 'string' ? { idToken: b.id_token } : {}),
+      };
+    }
+    let err = providerError(res.body);
+    // oidc-provider calls a grant the client may not use a bad request; AWS calls it an unauthorized client.
+    if (err.code === 'oidc.invalid_request' && !(await this.clientMayUse(req.clientId, req.grantType))) {
+      err = oauthError('unauthorized_client', `This client may not use ${req.grantType}.`);
+    }
+    if (err.code !== 'oidc.authorization_pending') await this.deps.audit.recordRefusal(ctx, 'CreateToken', this.audited(req), err.code, err.message);
+    throw err;
   }
 
-  /**
-   * Checks an authorization request before anyone signs in (RFC 6749 §4.1.2.1): an unknown client
-   * or redirect URI must not be redirected to. Returns the client's name, for the page to show.
-   */
-  async checkAuthorizationRequest(request: AuthorizationRequest): Promise<{ clientName: string }> {
-    const client = await this.authorizingClient(this.deps.read, request);
-    return { clientName: client.payload.clientName };
+  private async clientMayUse(clientId: string, grantType: string): Promise<boolean> {
+    const client = await this.deps.read.oidc.find<{ grant_types?: string[] }>('Client', clientId);
+    return client?.payload.grant_types?.includes(grantType) ?? true;
   }
 
-  /** The signed-in user's consent: a one-time code for the client's redirect URI, valid for 5 minutes. */
-  async issueAuthorizationCode(ctx: RequestContext, request: AuthorizationRequest, user: DeviceApprover): Promise<string> {
-    const requestParameters = { clientId: request.clientId, redirectUri: request.redirectUri, scopes: request.scopes, userId: user.userId };
-    return audited(this.deps, ctx, { eventName: 'AuthorizeClient', requestParameters }, async (s) => {
-      const client = await this.authorizingClient(s, request);
-      const now = this.deps.clock.now();
-      const code = randomToken(this.deps.ids, 32);
-      const scopes = this.requestedScopes(request.scopes, client.payload.scopes);
-      const subject: Subject = { accountId: user.userId, userName: user.userName, sessionId: user.sessionId, clientId: client.id, scopes };
-      const payload: CodePayload = { redirectUri: request.redirectUri, codeChallenge: request.codeChallenge, subject };
-      await s.oidc.insert(record('AuthorizationCode', digest(code), payload, now, { expiresAt: now + AUTHORIZATION_CODE_LIFETIME_MS }));
-      return code;
-    });
+  private audited(req: TokenRequest) {
+    return { clientId: req.clientId, grantType: req.grantType, scope: req.scope };
+  }
+
+  /** Throws slow_down when a device code still waiting for the user is polled faster than the interval. */
+  private async pace(clientId: string, deviceCode: string): Promise<void> {
+    const id = digest(deviceCode);
+    const found = await this.deps.read.oidc.find<TokenPayload>('DeviceCode', id);
+    if (!found || !this.isOpen(found) || found.payload.clientId !== clientId || found.payload.accountId || found.payload.error) return;
+    const now = this.deps.clock.now();
+    const inPace = await this.deps.tx.transaction((s) => s.oidc.countPoll(id, now, POLL_INTERVAL_S * 1000, POLL_BURST));
+    if (!inPace) throw oauthError('slow_down', `Poll at most once every ${POLL_INTERVAL_S} s.`);
   }
 
   /** The access token's holder, or undefined when it is unknown, expired or revoked. */
   async resolveAccessToken(token: string): Promise<ResolvedAccessToken | undefined> {
-    const found = await this.deps.read.oidc.find<Subject>('AccessToken', digest(token));
-    if (!found?.grantId || found.expiresAt === null || found.expiresAt <= this.deps.clock.now()) return undefined;
+    const found = await this.deps.read.oidc.find<TokenPayload>('AccessToken', digest(token));
+    if (!found || !this.isOpen(found)) return undefined;
     const p = found.payload;
-    return { userId: p.accountId, userName: p.userName, sessionId: p.sessionId, grantId: found.grantId, clientId: p.clientId, scopes: p.scopes, expiresAt: found.expiresAt };
+    if (!p.accountId || !p.grantId || !p.clientId) return undefined;
+    return {
+      userId: p.accountId,
+      userName: p.extra?.userName ?? p.accountId,
+      sessionId: p.extra?.sessionId,
+      grantId: p.grantId,
+      clientId: p.clientId,
+      scopes: p.scope ? p.scope.split(' ') : [],
+      expiresAt: found.expiresAt!,
+    };
   }
 
   /** End a grant: its access and refresh tokens stop working at once. */
@@ -389,144 +476,101 @@ export class OidcService {
 
   /** For the verification page: the pending request behind a user code, if it is still open. */
   async describeDevice(userCode: string): Promise<PendingDevice | undefined> {
-    const found = await this.deps.read.oidc.findByUserCode<DevicePayload>(normalizeUserCode(userCode));
-    if (!found || !this.isOpen(found)) return undefined;
-    return { userCode: found.userCode!, clientName: found.payload.clientName, expiresAt: found.expiresAt! };
+    const found = await this.openDevice(this.deps.read, userCode);
+    if (!found) return undefined;
+    return { userCode: normalizeUserCode(userCode), clientName: await this.clientName(found.payload.clientId), expiresAt: found.expiresAt! };
+  }
+
+  private async openDevice(s: Stores, userCode: string) {
+    const found = await s.oidc.findByUserCode<TokenPayload>(normalizeUserCode(userCode).replace('-', ''));
+    return found && this.isOpen(found) ? found : undefined;
+  }
+
+  private async clientName(clientId: string | undefined): Promise<string> {
+    const client = clientId ? await this.deps.read.oidc.find<{ client_name?: string }>('Client', clientId) : undefined;
+    return client?.payload.client_name ?? 'An unnamed client';
   }
 
   /** The signed-in user's answer to a device code. Codes expire after 10 minutes and are answered once. */
   async approveDevice(ctx: RequestContext, userCode: string, user: DeviceApprover, decision: 'approve' | 'deny'): Promise<PendingDevice> {
     const code = normalizeUserCode(userCode);
-    return audited(
-      this.deps,
-      ctx,
-      { eventName: decision === 'approve' ? 'ApproveDeviceAuthorization' : 'DenyDeviceAuthorization', requestParameters: { userCode: code, userId: user.userId } },
-      async (s) => {
-        const found = await s.oidc.findByUserCode<DevicePayload>(code);
+    const eventName = decision === 'approve' ? 'ApproveDeviceAuthorization' : 'DenyDeviceAuthorization';
+    return audited(this.deps, ctx, { eventName, requestParameters: { userCode: code, userId: user.userId } }, (s) =>
+      this.within(ctx, async () => {
+        const open = await this.openDevice(s, code);
+        // Locked on PostgreSQL, and SQLite runs one writer: two answers cannot both pass this check.
+        const found = open && (await s.oidc.findForUpdate<TokenPayload>('DeviceCode', open.id));
         if (!found || !this.isOpen(found)) throw notFound('oidc.device_not_found', 'This code is not valid or has expired.', { resourceType: 'DEVICE_CODE' });
-        if (found.payload.status !== 'pending') throw failedPrecondition('oidc.device_answered', 'This code has already been answered.');
-        const subject: Subject = { accountId: user.userId, userName: user.userName, sessionId: user.sessionId, clientId: found.payload.clientId, scopes: found.payload.scopes };
-        const payload: DevicePayload = { ...found.payload, status: decision === 'approve' ? 'approved' : 'denied', subject };
-        if (!(await s.oidc.updatePayload('DeviceCode', found.id, payload))) throw failedPrecondition('oidc.device_answered', 'This code has already been answered.');
-        return { userCode: code, clientName: found.payload.clientName, expiresAt: found.expiresAt! };
-      },
+        if (found.payload.accountId || found.payload.error) throw failedPrecondition('oidc.device_answered', 'This code has already been answered.');
+        const { provider } = await this.core();
+        const device = await provider.DeviceCode.findByUserCode(code.replace('-', ''));
+        if (!device) throw notFound('oidc.device_not_found', 'This code is not valid or has expired.', { resourceType: 'DEVICE_CODE' });
+        if (decision === 'deny') {
+          Object.assign(device, { error: 'access_denied', errorDescription: 'The user denied this request.' });
+        } else {
+          const scope = device.params?.scope as string | undefined;
+          const grantId = await this.startGrant(s, provider, { accountId: user.userId, clientId: device.clientId!, scope, sessionId: user.sessionId });
+          Object.assign(device, { accountId: user.userId, grantId, scope: scope ?? '', authTime: Math.floor(this.deps.clock.now() / 1000) });
+        }
+        await device.save();
+        return { userCode: code, clientName: await this.clientName(device.clientId), expiresAt: found.expiresAt! };
+      }),
+    );
+  }
+
+  /** A grant for the client to act for the user, remembered with the portal session that gave it. */
+  private async startGrant(s: Stores, provider: Provider, g: { accountId: string; clientId: string; scope?: string; sessionId?: string }): Promise<string> {
+    const grant = new provider.Grant({ accountId: g.accountId, clientId: g.clientId });
+    if (g.scope) grant.addOIDCScope(g.scope);
+    const grantId = await grant.save();
+    if (g.sessionId) {
+      const now = this.deps.clock.now();
+      const expiresAt = grant.exp === undefined ? null : grant.exp * 1000;
+      // Found by session when the session ends (oidc-store revokeBySession): the uid column holds it.
+      await s.oidc.upsert({ model: GRANT_SESSION, id: grantId, payload: { sessionId: g.sessionId }, grantId, userCode: null, uid: g.sessionId, expiresAt, consumedAt: null, createdAt: now });
+    }
+    return grantId;
+  }
+
+  /** The portal session behind a grant, for the token's `extra` claims. */
+  async sessionOfGrant(grantId: string): Promise<string | undefined> {
+    return (await this.deps.read.oidc.find<{ sessionId: string }>(GRANT_SESSION, grantId))?.payload.sessionId;
+  }
+
+  /** The consent page's view of an authorization request waiting for the user. */
+  async describeInteraction(req: IncomingMessage, res: ServerResponse): Promise<PendingInteraction | undefined> {
+    const { provider } = await this.core();
+    const details = await provider.interactionDetails(req, res).catch(() => undefined);
+    if (!details) return undefined;
+    const clientId = String(details.params.client_id);
+    const scope = typeof details.params.scope === 'string' ? details.params.scope : '';
+    const redirectUri = typeof details.params.redirect_uri === 'string' ? details.params.redirect_uri : '';
+    return { uid: details.uid, clientName: await this.clientName(clientId), redirectUri, scopes: scope.split(' ').filter(Boolean) };
+  }
+
+  /**
+   * The signed-in user's answer to an authorization request: the browser goes back to the provider,
+   * which sends it on to the client's redirect URI with a code (or with access_denied).
+   */
+  async finishInteraction(ctx: RequestContext, req: IncomingMessage, res: ServerResponse, user: DeviceApprover, decision: 'approve' | 'deny'): Promise<string> {
+    const { provider } = await this.core();
+    const details = await provider.interactionDetails(req, res).catch(() => undefined);
+    if (!details) throw notFound('oidc.interaction_not_found', 'This sign-in request has expired. Start again from your application.', { resourceType: 'INTERACTION' });
+    const clientId = String(details.params.client_id);
+    const scope = typeof details.params.scope === 'string' ? details.params.scope : undefined;
+    const eventName = decision === 'approve' ? 'AuthorizeClient' : 'DenyClient';
+    return audited(this.deps, ctx, { eventName, requestParameters: { clientId, scope, userId: user.userId } }, (s) =>
+      this.within(ctx, async () => {
+        if (decision === 'deny') {
+          return provider.interactionResult(req, res, { error: 'access_denied', error_description: 'The user denied the request.' }, { mergeWithLastSubmission: false });
+        }
+        const grantId = await this.startGrant(s, provider, { accountId: user.userId, clientId, scope, sessionId: user.sessionId });
+        return provider.interactionResult(req, res, { login: { accountId: user.userId }, consent: { grantId } }, { mergeWithLastSubmission: false });
+      }),
     );
   }
 
   private isOpen(r: OidcRecord): boolean {
     return r.consumedAt === null && r.expiresAt !== null && r.expiresAt > this.deps.clock.now();
   }
-
-  private async authorizingClient(s: Stores, request: AuthorizationRequest): Promise<OidcRecord<ClientPayload>> {
-    const client = await s.oidc.find<ClientPayload>('Client', request.clientId);
-    if (!client || client.payload.secretExpiresAt <= this.deps.clock.now()) throw oauthError('invalid_client', 'The client is not registered.');
-    if (!client.payload.grantTypes.includes(AUTHORIZATION_CODE_GRANT)) throw oauthError('unauthorized_client', 'This client may not use the authorization code grant.');
-    if (!client.payload.redirectUris.some((r) => redirectMatches(r, request.redirectUri))) {
-      throw oauthError('invalid_redirect_uri', 'The redirect URI is not registered for this client.');
-    }
-    if (request.codeChallengeMethod !== 'S256') throw oauthError('invalid_request', 'Only the S256 code challenge method is supported.');
-    if (!S256_CHALLENGE.test(request.codeChallenge)) throw oauthError('invalid_request', 'The code challenge is not a base64url SHA-256 digest.');
-    this.requestedScopes(request.scopes, client.payload.scopes);
-    return client;
-  }
-
-  private async authenticate(s: Stores, clientId: string, clientSecret: string): Promise<OidcRecord<ClientPayload>> {
-    const client = await s.oidc.find<ClientPayload>('Client', clientId);
-    // The secret is hashed and compared even for an unknown client, so that timing tells nothing.
-    const matches = secretMatches(clientSecret, client?.payload.secretHash ?? digest(''));
-    if (!client || !matches || client.payload.secretExpiresAt <= this.deps.clock.now()) {
-      throw oauthError('invalid_client', 'The client id or secret is not valid.');
-    }
-    return client;
-  }
-
-  /** Throws authorization_pending or slow_down for a well-formed poll of a code still waiting for the user. */
-  private async refusePending(clientId: string, clientSecret: string, deviceCode: string): Promise<void> {
-    const id = digest(deviceCode);
-    const found = await this.deps.read.oidc.find<DevicePayload>('DeviceCode', id);
-    if (!found || !this.isOpen(found) || found.payload.status !== 'pending' || found.payload.clientId !== clientId) return;
-    // Every other case, a bad secret included, is decided and recorded by the audited path.
-    if (!(await this.authenticate(this.deps.read, clientId, clientSecret).then(() => true, () => false))) return;
-    const now = this.deps.clock.now();
-    const inPace = await this.deps.tx.transaction((s) => s.oidc.countPoll(id, now, POLL_INTERVAL_S * 1000, POLL_BURST));
-    if (!inPace) throw oauthError('slow_down', `Poll at most once every ${POLL_INTERVAL_S} s.`);
-    throw oauthError('authorization_pending', 'The user has not yet approved this request.');
-  }
-
-  private async deviceGrant(s: Stores, client: OidcRecord<ClientPayload>, req: TokenRequest): Promise<IssuedTokens> {
-    if (req.deviceCode === undefined) throw oauthError('invalid_request', 'deviceCode is required for the device code grant.');
-    const id = digest(req.deviceCode);
-    const found = await s.oidc.find<DevicePayload>('DeviceCode', id);
-    if (!found || found.payload.clientId !== client.id) throw oauthError('invalid_grant', 'The device code is not valid.');
-    if (found.consumedAt !== null) throw oauthError('invalid_grant', 'The device code has already been used.');
-    if (found.expiresAt === null || found.expiresAt <= this.deps.clock.now()) throw oauthError('expired_token', 'The device code has expired.');
-    const { status, subject } = found.payload;
-    if (status === 'denied') throw oauthError('access_denied', 'The user denied this request.');
-    if (status !== 'approved' || !subject) throw oauthError('authorization_pending', 'The user has not yet approved this request.');
-    if (!(await s.oidc.consume('DeviceCode', id, this.deps.clock.now()))) throw oauthError('invalid_grant', 'The device code has already been used.');
-    return this.startGrant(s, { ...subject, scopes: this.requestedScopes(req.scope, subject.scopes) });
-  }
-
-  private async codeGrant(s: Stores, client: OidcRecord<ClientPayload>, req: TokenRequest): Promise<IssuedTokens> {
-    if (req.code === undefined || req.codeVerifier === undefined || req.redirectUri === undefined) {
-      throw oauthError('invalid_request', 'code, codeVerifier and redirectUri are required for the authorization code grant.');
-    }
-    const id = digest(req.code);
-    const found = await s.oidc.find<CodePayload>('AuthorizationCode', id);
-    if (!found || found.payload.subject.clientId !== client.id) throw oauthError('invalid_grant', 'The authorization code is not valid.');
-    if (found.consumedAt !== null) throw oauthError('invalid_grant', 'The authorization code has already been used.');
-    if (found.expiresAt === null || found.expiresAt <= this.deps.clock.now()) throw oauthError('invalid_grant', 'The authorization code has expired.');
-    if (found.payload.redirectUri !== req.redirectUri) throw oauthError('invalid_grant', 'The redirect URI differs from the one authorized.');
-    const challenge = CODE_VERIFIER.test(req.codeVerifier) ? createHash('sha256').update(req.codeVerifier).digest('base64url') : '';
-    if (!secretMatches(challenge, digest(found.payload.codeChallenge))) throw oauthError('invalid_grant', 'The code verifier does not match the code challenge.');
-    if (!(await s.oidc.consume('AuthorizationCode', id, this.deps.clock.now()))) throw oauthError('invalid_grant', 'The authorization code has already been used.');
-    const { subject } = found.payload;
-    return this.startGrant(s, { ...subject, scopes: this.requestedScopes(req.scope, subject.scopes) });
-  }
-
-  /** A new grant lives as long as a portal session; its refresh tokens die with it. */
-  private async startGrant(s: Stores, subject: Subject): Promise<IssuedTokens> {
-    const now = this.deps.clock.now();
-    const { sessionDurationMinutes } = (await this.deps.instance.get()).settings;
-    const grantId = this.deps.ids.uuid();
-    const grantExpiresAt = now + sessionDurationMinutes * 60_000;
-    await s.oidc.insert(record('Grant', grantId, subject, now, { grantId, expiresAt: grantExpiresAt }));
-    return this.mintTokens(s, grantId, subject, grantExpiresAt);
-  }
-
-  private async refreshGrant(s: Stores, client: OidcRecord<ClientPayload>, req: TokenRequest): Promise<IssuedTokens> {
-    if (req.refreshToken === undefined) throw oauthError('invalid_request', 'refreshToken is required for the refresh token grant.');
-    const id = digest(req.refreshToken);
-    const found = await s.oidc.find<Subject>('RefreshToken', id);
-    if (!found?.grantId || found.payload.clientId !== client.id) throw oauthError('invalid_grant', 'The refresh token is not valid.');
-    if (found.consumedAt !== null) throw oauthError('invalid_grant', 'The refresh token has already been used.', REFRESH_REUSED);
-    if (found.expiresAt === null || found.expiresAt <= this.deps.clock.now()) throw oauthError('invalid_grant', 'The refresh token has expired.');
-    if (!(await s.oidc.consume('RefreshToken', id, this.deps.clock.now()))) throw oauthError('invalid_grant', 'The refresh token has already been used.', REFRESH_REUSED);
-    const grant = await s.oidc.find<Subject>('Grant', found.grantId);
-    if (!grant || grant.expiresAt === null) throw oauthError('invalid_grant', 'The grant has been revoked.');
-    const scopes = this.requestedScopes(req.scope, grant.payload.scopes);
-    return this.mintTokens(s, found.grantId, { ...grant.payload, scopes }, grant.expiresAt);
-  }
-
-  /** A token request may narrow the granted scopes, never widen them. */
-  private requestedScopes(requested: string[] | undefined, granted: string[]): string[] {
-    if (requested === undefined) return granted;
-    const extra = requested.find((sc) => !granted.includes(sc));
-    if (extra !== undefined) throw oauthError('invalid_scope', `Scope ${extra} was not granted to this client.`);
-    return [...new Set(requested)];
-  }
-
-  private async mintTokens(s: Stores, grantId: string, subject: Subject, grantExpiresAt: number): Promise<IssuedTokens> {
-    const now = this.deps.clock.now();
-    const accessToken = randomToken(this.deps.ids, 32);
-    const refreshToken = randomToken(this.deps.ids, 32);
-    const accessExpiresAt = Math.min(now + ACCESS_TOKEN_LIFETIME_MS, grantExpiresAt);
-    await s.oidc.insert(record('AccessToken', digest(accessToken), subject, now, { grantId, expiresAt: accessExpiresAt }));
-    await s.oidc.insert(record('RefreshToken', digest(refreshToken), subject, now, { grantId, expiresAt: grantExpiresAt }));
-    return { accessToken, tokenType: 'Bearer', expiresIn: Math.max(0, Math.floor((accessExpiresAt - now) / 1000)), refreshToken, grantId };
-  }
-}
-
-function record(model: OidcModel, id: string, payload: unknown, createdAt: number, extra: { grantId?: string; userCode?: string; expiresAt?: number }): OidcRecord {
-  return { model, id, payload, grantId: extra.grantId ?? null, userCode: extra.userCode ?? null, expiresAt: extra.expiresAt ?? null, consumedAt: null, createdAt };
 }

@@ -1,12 +1,13 @@
 // The device verification page of `aws sso login`: the signed-in user sees the code and the name
 // of the client that asks, and approves or denies it. Codes expire after 10 minutes; one answer each.
 
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isDomainError } from '../../shared/errors.js';
 import { oidcServiceOf } from '../oidc/index.js';
-import { csrfMatches, csrfTokenOf, readCookie, SESSION_COOKIE } from './cookies.js';
+import { csrfMatches, csrfTokenOf } from './cookies.js';
 import type { WebDeps } from './index.js';
 import { escape, page } from './pages.js';
+import { signedIn } from './signed-in.js';
 import { formOf } from './signin.js';
 
 const html = (reply: FastifyReply, status: number, title: string, body: string) => reply.status(status).type('text/html; charset=utf-8').send(page(title, body));
@@ -20,20 +21,9 @@ const enterCodeForm = (error?: string) =>
   '<input id="user_code" name="user_code" type="text" required autocomplete="off" placeholder="ABCD-EFGH"><button type="submit">Next</button></form>';
 
 export function registerDevicePage(app: FastifyInstance, { reg, context }: WebDeps): void {
-  /** The signed-in session and its cookie; without one the browser is sent to sign in and back. */
-  async function signedIn(request: FastifyRequest, reply: FastifyReply, back: string) {
-    const cookie = readCookie(request, SESSION_COOKIE);
-    const session = await reg.auth.resolveSession(cookie);
-    if (!session || !cookie) {
-      await reply.redirect(`/login?return_to=${encodeURIComponent(back)}`, 303);
-      return undefined;
-    }
-    return { session, cookie };
-  }
-
   app.get('/device', async (request, reply) => {
     const code = cleanCode((request.query as Record<string, unknown>).user_code);
-    const auth = await signedIn(request, reply, code ? `/device?user_code=${code}` : '/device');
+    const auth = await signedIn(reg, request, reply, code ? `/device?user_code=${code}` : '/device');
     if (!auth) return reply;
     if (!code) return html(reply, 200, 'Authorize a device', enterCodeForm());
     const pending = await oidcServiceOf(reg).describeDevice(code);
@@ -54,7 +44,7 @@ export function registerDevicePage(app: FastifyInstance, { reg, context }: WebDe
   app.post('/device', async (request, reply) => {
     const fields = formOf(request);
     const code = cleanCode(fields.get('user_code'));
-    const auth = await signedIn(request, reply, code ? `/device?user_code=${code}` : '/device');
+    const auth = await signedIn(reg, request, reply, code ? `/device?user_code=${code}` : '/device');
     if (!auth) return reply;
     if (!csrfMatches(auth.cookie, fields.get('csrf'))) return html(reply, 403, 'Authorize request', '<p class="error" role="alert">This page expired. Open the link again.</p>');
     const decision = fields.get('decision');

@@ -7,6 +7,7 @@ import { publicUrlOf } from '../../config/config.js';
 import type { Registry } from '../../registry.js';
 import type { RequestContext } from '../../shared/context.js';
 import { registerAdminApi } from './admin-api.js';
+import { registerConsentPage } from './consent.js';
 import { registerDevicePage } from './device.js';
 import { cookieJar, type CookieJar } from './cookies.js';
 import { registerPortalApi } from './portal-api.js';
@@ -43,7 +44,8 @@ export function registerWeb(app: FastifyInstance, reg: Registry): Promise<void> 
     web.addHook('onSend', (_request, reply, payload, done) => {
       reply.header('cache-control', 'no-store');
       reply.header('x-frame-options', 'DENY');
-      reply.header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
+      // A page may set its own policy (the consent page's redirect leaves for the client's origin).
+      if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
       done(null, payload);
     });
     web.setErrorHandler((err: { statusCode?: number }, request, reply) => {
@@ -56,6 +58,7 @@ export function registerWeb(app: FastifyInstance, reg: Registry): Promise<void> 
     registerPortalApi(web, portalDeps);
     registerAdminApi(web, portalDeps);
     registerDevicePage(web, portalDeps);
+    registerConsentPage(web, portalDeps);
     done();
   });
   return Promise.resolve();

@@ -1,5 +1,5 @@
 // Tables owned by the OAuth/OIDC core: one table of models (clients, grants, device codes, access
-// and refresh tokens), shaped like oidc-provider's adapter so that it can be mounted over it later.
+// and refresh tokens), the storage of oidc-provider's adapter (src/protocols/oidc/adapter.ts).
 
 export interface OidcModelsTable {
   /** oidc-provider's model name: Client, Grant, DeviceCode, AuthorizationCode, AccessToken, RefreshToken. */
@@ -9,7 +9,7 @@ export interface OidcModelsTable {
   /** JSON */
   payload: string;
   grant_id: string | null;
-  /** Device codes only: the code the user types, XXXX-XXXX. */
+  /** Device codes only: the code the user types, normalised (upper case, no dash). */
   user_code: string | null;
   /** oidc-provider's sessions and interactions are found by uid. */
   uid: string | null;

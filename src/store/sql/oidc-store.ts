@@ -11,11 +11,12 @@ const optionalNumber = (v: number | string | null) => (v === null ? null : Numbe
 
 function toRecord<P>(r: OidcModelsTable): OidcRecord<P> {
   return {
-    model: r.model as OidcModel,
+    model: r.model,
     id: r.id,
     payload: JSON.parse(r.payload) as P,
     grantId: r.grant_id,
     userCode: r.user_code,
+    uid: r.uid,
     expiresAt: optionalNumber(r.expires_at),
     consumedAt: optionalNumber(r.consumed_at),
     createdAt: Number(r.created_at),
@@ -25,27 +26,38 @@ function toRecord<P>(r: OidcModelsTable): OidcRecord<P> {
 export class SqlOidcStore implements OidcStore {
   constructor(
     private readonly db: Db,
-    // Every store takes the dialect; no statement here needs it.
-    _dialect: Dialect,
+    private readonly dialect: Dialect,
   ) {}
 
-  async insert(r: OidcRecord): Promise<void> {
+  insert(r: OidcRecord): Promise<void> {
+    return this.write(r, false);
+  }
+
+  upsert(r: OidcRecord): Promise<void> {
+    return this.write(r, true);
+  }
+
+  private async write(r: OidcRecord, replace: boolean): Promise<void> {
+    const row = {
+      model: r.model,
+      id: r.id,
+      payload: JSON.stringify(r.payload),
+      grant_id: r.grantId,
+      user_code: r.userCode,
+      uid: r.uid,
+      expires_at: r.expiresAt,
+      consumed_at: r.consumedAt,
+      poll_count: 0,
+      created_at: r.createdAt,
+    };
     try {
-      await this.db
-        .insertInto('oidc_models')
-        .values({
-          model: r.model,
-          id: r.id,
-          payload: JSON.stringify(r.payload),
-          grant_id: r.grantId,
-          user_code: r.userCode,
-          uid: null,
-          expires_at: r.expiresAt,
-          consumed_at: r.consumedAt,
-          poll_count: 0,
-          created_at: r.createdAt,
-        })
-        .execute();
+      const insert = this.db.insertInto('oidc_models').values(row);
+      await (replace
+        ? insert.onConflict((oc) =>
+            oc.columns(['model', 'id']).doUpdateSet({ payload: row.payload, grant_id: row.grant_id, user_code: row.user_code, uid: row.uid, expires_at: row.expires_at }),
+          )
+        : insert
+      ).execute();
     } catch (err) {
       if (isUniqueViolation(err)) throw alreadyExists('oidc.taken', `The ${r.model} id or user code is taken.`, { resourceType: r.model });
       throw err;
@@ -57,20 +69,24 @@ export class SqlOidcStore implements OidcStore {
     return r && toRecord<P>(r);
   }
 
-  async findByUserCode<P>(userCode: string): Promise<OidcRecord<P> | undefined> {
-    const r = await this.db.selectFrom('oidc_models').selectAll().where('model', '=', 'DeviceCode').where('user_code', '=', userCode).executeTakeFirst();
+  async findForUpdate<P>(model: OidcModel, id: string): Promise<OidcRecord<P> | undefined> {
+    const q = this.db.selectFrom('oidc_models').selectAll().where('model', '=', model).where('id', '=', id);
+    const r = await (this.dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
     return r && toRecord<P>(r);
   }
 
-  async updatePayload(model: OidcModel, id: string, payload: unknown): Promise<boolean> {
-    const r = await this.db
-      .updateTable('oidc_models')
-      .set({ payload: JSON.stringify(payload) })
-      .where('model', '=', model)
-      .where('id', '=', id)
-      .where('consumed_at', 'is', null)
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+  async findByUid<P>(model: OidcModel, uid: string): Promise<OidcRecord<P> | undefined> {
+    const r = await this.db.selectFrom('oidc_models').selectAll().where('model', '=', model).where('uid', '=', uid).executeTakeFirst();
+    return r && toRecord<P>(r);
+  }
+
+  async destroy(model: OidcModel, id: string): Promise<void> {
+    await this.db.deleteFrom('oidc_models').where('model', '=', model).where('id', '=', id).execute();
+  }
+
+  async findByUserCode<P>(userCode: string): Promise<OidcRecord<P> | undefined> {
+    const r = await this.db.selectFrom('oidc_models').selectAll().where('model', '=', 'DeviceCode').where('user_code', '=', userCode).executeTakeFirst();
+    return r && toRecord<P>(r);
   }
 
   async consume(model: OidcModel, id: string, at: number): Promise<boolean> {
@@ -101,6 +117,12 @@ export class SqlOidcStore implements OidcStore {
 
   async revokeByGrantId(grantId: string): Promise<number> {
     const r = await this.db.deleteFrom('oidc_models').where('grant_id', '=', grantId).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async revokeBySession(sessionId: string): Promise<number> {
+    const grants = this.db.selectFrom('oidc_models').select('grant_id').where('model', '=', 'GrantSession').where('uid', '=', sessionId);
+    const r = await this.db.deleteFrom('oidc_models').where('grant_id', 'in', grants).executeTakeFirst();
     return Number(r.numDeletedRows);
   }
 

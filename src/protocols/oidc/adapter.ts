@@ -1,0 +1,132 @@
+// oidc-provider's storage adapter over our store: one `oidc_models` row per model and id.
+// - Secrets are never stored as they are: a token, code or session is kept under the SHA-256 of its
+//   value, and a client's secret is sealed by the envelope.
+// - Writes join the caller's transaction when there is one (the sso-oidc adapter runs a whole token
+//   request in one), so that a token and its audit event commit together.
+// - Consuming twice loses: two racers on one refresh token cannot both get tokens.
+
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { buildEvent, type AuditStore } from '../../audit/index.js';
+import type { Envelope } from '../../crypto/index.js';
+import type { Clock } from '../../shared/clock.js';
+import type { RequestContext } from '../../shared/context.js';
+import type { IdGenerator } from '../../shared/ids.js';
+import type { Transactor } from '../../shared/transactor.js';
+import { digest } from './digest.js';
+import type { OidcRecord, OidcStore } from './oidc-store.js';
+
+type Stores = { oidc: OidcStore; audit: AuditStore };
+
+export interface AdapterDeps {
+  tx: Transactor<Stores>;
+  read: Stores;
+  clock: Clock;
+  ids: IdGenerator;
+  envelope: Envelope;
+  /** Who is asking, for the audit events the adapter writes (token issue, family revocation). */
+  context: () => RequestContext;
+  /** oidc-provider's invalid_grant error, which the provider turns into its answer. */
+  invalidGrant: (message: string) => Error;
+}
+
+/** Models found by a value that is itself a secret (a token, a code, a session cookie): kept hashed. */
+const PLAIN_IDS = new Set(['Client', 'Grant']);
+const clientAad = (clientId: string) => `oidc-client:${clientId}`;
+
+export function adapterFactory(deps: AdapterDeps): (name: string) => Adapter {
+  return (name) => new StoreAdapter(name, deps);
+}
+
+/** Seal a client's secret for storage; the adapter opens it when oidc-provider reads the client. */
+export async function sealClient(envelope: Envelope, metadata: AdapterPayload & { client_id: string; client_secret: string }) {
+  return { ...metadata, client_secret: await envelope.seal(metadata.client_secret, clientAad(metadata.client_id)) };
+}
+
+class StoreAdapter implements Adapter {
+  constructor(
+    private readonly name: string,
+    private readonly deps: AdapterDeps,
+  ) {}
+
+  private key(id: string): string {
+    return PLAIN_IDS.has(this.name) ? id : digest(id);
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const now = this.deps.clock.now();
+    const stored = this.name === 'Client' ? await sealClient(this.deps.envelope, payload as AdapterPayload & { client_id: string; client_secret: string }) : payload;
+    const record: OidcRecord = {
+      model: this.name,
+      id: this.key(id),
+      payload: stored,
+      grantId: this.name === 'Grant' ? id : (payload.grantId ?? null),
+      userCode: payload.userCode ?? null,
+      uid: payload.uid ?? null,
+      expiresAt: expiresIn === undefined ? null : now + expiresIn * 1000,
+      consumedAt: null,
+      createdAt: now,
+    };
+    await this.deps.tx.transaction(async (s) => {
+      await s.oidc.upsert(record);
+      if (this.name === 'AccessToken') await s.audit.appendEvent(this.tokenEvent(payload, expiresIn));
+    });
+  }
+
+  /** Every access token issued, by any grant, is one CreateToken event in the same transaction. */
+  private tokenEvent(p: AdapterPayload, expiresIn: number | undefined) {
+    const requestParameters = { clientId: p.clientId, grantType: p.gty, scope: p.scope?.split(' ') };
+    const responseElements = { tokenType: 'Bearer', expiresIn, grantId: p.grantId, userId: p.accountId };
+    return buildEvent(this.deps.context(), this.deps, 'CreateToken', requestParameters, { responseElements });
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    return this.payloadOf(await this.deps.read.oidc.find<AdapterPayload>(this.name, this.key(id)));
+  }
+
+  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    return this.payloadOf(await this.deps.read.oidc.findByUserCode<AdapterPayload>(userCode));
+  }
+
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return this.payloadOf(await this.deps.read.oidc.findByUid<AdapterPayload>(this.name, uid));
+  }
+
+  private async payloadOf(r: OidcRecord<AdapterPayload> | undefined): Promise<AdapterPayload | undefined> {
+    // Expired records are still handed over: oidc-provider checks `exp` itself, and says "expired"
+    // where it matters (a device code) rather than "not found".
+    if (!r) return undefined;
+    const payload = { ...r.payload };
+    if (r.consumedAt !== null) payload.consumed = Math.floor(r.consumedAt / 1000);
+    if (this.name === 'Client' && typeof payload.client_secret === 'string') {
+      payload.client_secret = (await this.deps.envelope.open(payload.client_secret, clientAad(r.id))).toString('utf8');
+    }
+    return payload;
+  }
+
+  async consume(id: string): Promise<void> {
+    const key = this.key(id);
+    const won = await this.deps.tx.transaction((s) => s.oidc.consume(this.name, key, this.deps.clock.now()));
+    if (won) return;
+    // Lost a race: the other request got the tokens. A refresh token used twice means a leak, so its
+    // family goes (RFC 6819 §5.2.2.3), as oidc-provider does when it sees the reuse itself.
+    if (this.name === 'RefreshToken') {
+      const used = await this.deps.read.oidc.find(this.name, key);
+      if (used?.grantId) await this.revokeByGrantId(used.grantId);
+    }
+    throw this.deps.invalidGrant(`${this.name === 'RefreshToken' ? 'refresh token' : 'grant'} already used`);
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.deps.tx.transaction((s) => s.oidc.destroy(this.name, this.key(id)));
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    // oidc-provider calls this once per model; the first call removes the whole family.
+    await this.deps.tx.transaction(async (s) => {
+      const revoked = await s.oidc.revokeByGrantId(grantId);
+      if (revoked > 0) {
+        await s.audit.appendEvent(buildEvent(this.deps.context(), this.deps, 'RevokeGrant', { grantId }, { responseElements: { revoked } }));
+      }
+    });
+  }
+}
