@@ -1,8 +1,22 @@
 // The same-run baseline: a trivial Fastify route on this machine.
+// With BASELINE_ARGON2_HASH set it also serves POST /login/password, which only verifies the form's
+// password against that hash and redirects: the least a password sign-in over HTTP can cost.
 import Fastify from 'fastify';
 
 const app = Fastify({ logger: false });
 app.get('/', async () => ({ ok: true }));
 app.get('/healthz', async () => ({ ok: true }));
 app.post('/', async () => ({ ok: true }));
+
+const stored = process.env.BASELINE_ARGON2_HASH;
+if (stored) {
+  const { verify } = await import('@node-rs/argon2');
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.post('/login/password', async (request, reply) => {
+    const password = new URLSearchParams(request.body.toString('utf8')).get('password') ?? '';
+    return (await verify(stored, password)) ? reply.redirect('/start', 303) : reply.status(401).send('The username or password is not correct.');
+  });
+}
+
 await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
+process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));

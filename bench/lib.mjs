@@ -10,8 +10,14 @@ import { signatureFor } from '../dist/credentials/sigv4.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 export const BIN = path.join(ROOT, 'bin/atrium.js');
-/** The server runs with the V8 flags that `npm start` and bin/atrium.js's shebang give it. */
-const SERVE_NODE_FLAGS = ['--max-semi-space-size=8'];
+/**
+ * The server runs with the V8 flags of bin/atrium.js's shebang (which `npm start` repeats), read
+ * from the file so that the two cannot drift; BENCH_SERVER_NODE_FLAGS adds more, e.g. `--cpu-prof`.
+ */
+export const SERVE_NODE_FLAGS = [
+  ...(/^#!.*?\bnode\b(.*)$/m.exec(readFileSync(BIN, 'utf8').split('\n', 1)[0])?.[1] ?? '').split(' ').filter(Boolean),
+  ...(process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+];
 
 export function machine() {
   return { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30) };
@@ -42,6 +48,13 @@ export async function stop(child) {
   if (child.exitCode !== null) return;
   child.kill('SIGTERM');
   await once(child, 'exit');
+}
+
+/** CPU seconds (user + system) a process, or one of its threads, has used: from /proc. */
+export function cpuSecondsOf(pid, tid) {
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 export function rssMiB(pid) {

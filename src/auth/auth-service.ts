@@ -194,11 +194,12 @@ export class AuthService {
     const lockedUntil = Math.max(0, ...[...states.values()].map((s) => s.lockedUntil));
     if (lockedUntil > now) return { kind: 'throttled', retryAfterSeconds: Math.ceil((lockedUntil - now) / 1000) };
 
-    const user = await this.findUser(instance, userName);
+    // The fewest reads before the hash: a sign-in should cost its hash and little else.
+    const user = await this.deps.directory.findUserByName(instance.identityStoreId, userName);
     const stored = user && (await this.read.findPassword(user.identityStoreId, user.userId));
     const matches = await verifyPassword(stored ? stored.hash : await this.dummy(), password);
     const principal: Principal = user
-      ? { type: 'IdentityCenterUser', principalId: user.userId, userName: user.profile.userName }
+      ? { type: 'IdentityCenterUser', principalId: user.userId, userName: user.userName }
       : { type: 'Unknown', principalId: 'unknown', userName: HIDDEN };
     const signInCtx = { ...ctx, eventSource: SIGNIN_SOURCE, principal };
 
@@ -224,7 +225,7 @@ export class AuthService {
       tokenHash: tokenHashOf(token),
       identityStoreId: user.identityStoreId,
       userId: user.userId,
-      userName: user.profile.userName,
+      userName: user.userName,
       mustChangePassword: stored.oneTime,
       sourceIp: ctx.sourceIp,
       userAgent: ctx.userAgent.slice(0, 512),
@@ -236,8 +237,10 @@ export class AuthService {
       await s.auth.deleteExpiredSessions(user.identityStoreId, user.userId, now);
       await s.auth.insertSession(session);
       const responseElements = { sessionId: session.sessionId, mustChangePassword: session.mustChangePassword };
-      await s.audit.appendEvent(buildEvent(signInCtx, this.deps, 'CredentialVerification', { userName: session.userName }, { responseElements: { credentialType: 'PASSWORD' } }));
-      await s.audit.appendEvent(buildEvent(signInCtx, this.deps, 'UserAuthentication', { userName: session.userName }, { responseElements }));
+      await s.audit.appendEvents([
+        buildEvent(signInCtx, this.deps, 'CredentialVerification', { userName: session.userName }, { responseElements: { credentialType: 'PASSWORD' } }),
+        buildEvent(signInCtx, this.deps, 'UserAuthentication', { userName: session.userName }, { responseElements }),
+      ]);
     });
     return { kind: 'ok', token, session };
   }

@@ -35,7 +35,7 @@ describe('RevocationService', () => {
   it('refuses at once after a local revocation, though a read began before it committed', async () => {
     const clock = fixedClock(1_000_000);
     const marks = memoryMarks();
-    const audit: AuditStore = { appendEvent: () => Promise.resolve() };
+    const audit: AuditStore = { appendEvent: () => Promise.resolve(), appendEvents: () => Promise.resolve() };
     const stores = { revocation: marks.store, audit, directory: { listMembershipsOfGroup: () => Promise.resolve([]) }, access: { listAssignmentsOfPrincipals: () => Promise.resolve([]) } };
     const service = new RevocationService({
       tx: { transaction: (fn) => fn(stores) },

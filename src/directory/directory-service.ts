@@ -32,6 +32,7 @@ import type {
   Stamp,
   UserRecord,
   UserStatus,
+  UserSummary,
 } from './directory-store.js';
 
 export type DirectoryStores = { directory: DirectoryStore; audit: AuditStore };
@@ -415,7 +416,12 @@ export class DirectoryService {
 
   /** Whether the user exists and is enabled: access/ gives anyone else no accounts and no roles. */
   async isUserEnabled(identityStoreId: string, userId: string): Promise<boolean> {
-    return (await this.read.findUser(identityStoreId, userId))?.status === 'ENABLED';
+    return (await this.read.findUserSummary(identityStoreId, { userId }))?.status === 'ENABLED';
+  }
+
+  /** The user a sign-in names, in one read; undefined when there is none. */
+  findUserByName(identityStoreId: string, userName: string): Promise<UserSummary | undefined> {
+    return this.read.findUserSummary(identityStoreId, { userName });
   }
 
   /** Used by access/ to check an assignment's principal. */

@@ -81,6 +81,14 @@ export interface UserRecord {
   version: number;
 }
 
+/** What sign-in and access checks need of a user: one indexed read, no profile, no external ids. */
+export interface UserSummary {
+  identityStoreId: string;
+  userId: string;
+  userName: string;
+  status: UserStatus;
+}
+
 export interface GroupProfile {
   displayName: string;
   description?: string;
@@ -123,6 +131,7 @@ export interface DirectoryStore {
   /** Ordered by user id; `userName` matches case-insensitively. */
   listUsers(identityStoreId: string, q: KeysetQuery & { userName?: string }): Promise<UserRecord[]>;
   findUserIdByUserName(identityStoreId: string, userName: string): Promise<string | undefined>;
+  findUserSummary(identityStoreId: string, by: { userId: string } | { userName: string }): Promise<UserSummary | undefined>;
   findUserIdByEmail(identityStoreId: string, email: string): Promise<string | undefined>;
 
   /** Throws the directory's already_exists error when the display name or an external id is taken. */

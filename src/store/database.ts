@@ -13,6 +13,7 @@ import type { AccessTables } from './schema/access.js';
 import type { RevocationTables } from './schema/revocation.js';
 import type { AuthTables } from './schema/auth.js';
 import type { OidcTables } from './schema/oidc.js';
+import type { RunControl } from './group-commit.js';
 
 export interface Database extends CoreTables, DirectoryTables, OrganizationTables, AccessTables, RevocationTables, AuthTables, OidcTables {}
 
@@ -68,8 +69,14 @@ export function openDatabase(opts: { databaseUrl?: string; sqliteFile: string })
     },
   };
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  controlRunners.set(db, (statement) => void database.prepare(statement).run());
   return { db, dialect: 'sqlite', location: opts.sqliteFile, close: () => db.destroy() };
 }
+
+const controlRunners = new WeakMap<Db, RunControl>();
+
+/** For SQLite, runs group commit's control statements on the handle, not through the query builder. */
+export const controlRunnerOf = (db: Db): RunControl | undefined => controlRunners.get(db);
 
 /** A unique or primary-key violation, in either dialect. */
 export function isUniqueViolation(err: unknown): boolean {

@@ -81,4 +81,23 @@ describe('SQLite group commit', () => {
     const rows = await tx.transaction((s) => Promise.all([s.tags.listTags('outer'), s.tags.listTags('inner')]));
     expect(rows).toEqual([[], []]);
   });
+
+  it('undoes a lone unit that fails without a savepoint, and the next one commits', async () => {
+    const { tx, file } = await setup();
+    // One at a time, so that each unit is alone in its batch.
+    await expect(
+      tx.transaction(async (s) => {
+        await s.tags.putTags('lone', [tag(1)]);
+        throw new Error('lone refused');
+      }),
+    ).rejects.toThrow('lone refused');
+    await tx.transaction((s) => s.tags.putTags('after', [tag(2)]));
+    const other = new SqliteDatabase(file, { readonly: true });
+    try {
+      const rows = other.prepare('select resource_arn from tags order by resource_arn').all() as { resource_arn: string }[];
+      expect(rows.map((r) => r.resource_arn)).toEqual(['after']);
+    } finally {
+      other.close();
+    }
+  });
 });

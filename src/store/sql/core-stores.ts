@@ -119,26 +119,33 @@ export class SqlCredentialStore implements CredentialStore {
 
 export class SqlAuditStore implements AuditStore {
   constructor(private readonly db: Db) {}
-  async appendEvent(e: AuditEvent): Promise<void> {
+  appendEvent(e: AuditEvent): Promise<void> {
+    return this.appendEvents([e]);
+  }
+
+  async appendEvents(events: readonly AuditEvent[]): Promise<void> {
+    if (events.length === 0) return;
     await this.db
       .insertInto('audit_events')
-      .values({
-        event_id: e.eventId,
-        event_time: e.eventTime,
-        event_source: e.eventSource,
-        event_name: e.eventName,
-        aws_region: e.awsRegion,
-        source_ip: e.sourceIPAddress,
-        user_agent: e.userAgent,
-        user_identity: JSON.stringify(e.userIdentity),
-        request_parameters: e.requestParameters == null ? null : JSON.stringify(e.requestParameters),
-        response_elements: e.responseElements == null ? null : JSON.stringify(e.responseElements),
-        error_code: e.errorCode ?? null,
-        error_message: e.errorMessage ?? null,
-        request_id: e.requestID,
-        read_only: e.readOnly ? 1 : 0,
-        event_type: e.eventType,
-      })
+      .values(
+        events.map((e) => ({
+          event_id: e.eventId,
+          event_time: e.eventTime,
+          event_source: e.eventSource,
+          event_name: e.eventName,
+          aws_region: e.awsRegion,
+          source_ip: e.sourceIPAddress,
+          user_agent: e.userAgent,
+          user_identity: JSON.stringify(e.userIdentity),
+          request_parameters: e.requestParameters == null ? null : JSON.stringify(e.requestParameters),
+          response_elements: e.responseElements == null ? null : JSON.stringify(e.responseElements),
+          error_code: e.errorCode ?? null,
+          error_message: e.errorMessage ?? null,
+          request_id: e.requestID,
+          read_only: e.readOnly ? 1 : 0,
+          event_type: e.eventType,
+        })),
+      )
       .execute();
   }
 }

@@ -15,6 +15,8 @@ import {
   type PrincipalType,
   type UserProfile,
   type UserRecord,
+  type UserStatus,
+  type UserSummary,
 } from '../../directory/index.js';
 import { isForeignKeyViolation, isUniqueViolation, type Db, type Dialect } from '../database.js';
 import type { DirectoryGroupsTable, DirectoryMembershipsTable, DirectoryUsersTable } from '../schema/directory.js';
@@ -187,6 +189,12 @@ export class SqlDirectoryStore implements DirectoryStore {
       .where('user_name_key', '=', lookupKey(userName))
       .executeTakeFirst();
     return row?.user_id;
+  }
+
+  async findUserSummary(identityStoreId: string, by: { userId: string } | { userName: string }): Promise<UserSummary | undefined> {
+    const query = this.db.selectFrom('directory_users').select(['user_id', 'user_name', 'status']).where('identity_store_id', '=', identityStoreId);
+    const row = await ('userId' in by ? query.where('user_id', '=', by.userId) : query.where('user_name_key', '=', lookupKey(by.userName))).executeTakeFirst();
+    return row && { identityStoreId, userId: row.user_id, userName: row.user_name, status: row.status as UserStatus };
   }
 
   async findUserIdByEmail(identityStoreId: string, email: string): Promise<string | undefined> {
