@@ -1,5 +1,6 @@
-// The `atrium` command line: init, serve, user password|disable|enable, sessions list|revoke and
-// settings show|set. Every command takes the same storage options; ATRIUM_* variables mirror the flags.
+// The `atrium` command line: init, serve, user password|disable|enable, sessions list|revoke,
+// settings show|set and scim token create|list|delete. Every command takes the same storage
+// options; ATRIUM_* variables mirror the flags.
 
 import { randomUUID } from 'node:crypto';
 import { Command, Option } from 'commander';
@@ -10,6 +11,7 @@ import { PORTAL_SOURCE } from './auth/index.js';
 import { createRegistry, type Registry } from './registry.js';
 import type { UserStatus } from './directory/index.js';
 import type { InstanceSettings } from './instance/index.js';
+import { DEFAULT_SCIM_TOKEN_DAYS, isValidExpiryDays, MAX_SCIM_TOKEN_DAYS, SCIM_ADMIN_SOURCE, SCIM_PATH } from './provisioning/index.js';
 import { systemContext, type RequestContext } from './shared/context.js';
 
 const program = new Command()
@@ -183,6 +185,39 @@ storageOptions(settings.command('set'))
     if (Object.keys(change).length === 0) throw new ConfigError('give --session-duration-minutes and/or --password-policy');
     const next = await withRegistry(opts, (reg, ctx) => reg.instance.updateSettings(ctx, change));
     process.stdout.write(JSON.stringify(next) + '\n');
+  });
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const scimToken = program.command('scim').description('SCIM 2.0 provisioning').command('token').description('the bearer tokens an identity provider uses for SCIM (at most 2 active)');
+storageOptions(scimToken.command('create'))
+  .description('issue a SCIM bearer token (shown once; only its hash is kept) and print it with the SCIM endpoint')
+  .option('--expires-in-days <n>', `days until it expires, 1 to ${MAX_SCIM_TOKEN_DAYS}; default ${DEFAULT_SCIM_TOKEN_DAYS}`)
+  .option('--json', 'print one JSON object: {token, expiresAt, endpoint}')
+  .action(async (opts: StorageFlags & { expiresInDays?: string; json?: boolean }) => {
+    const days = opts.expiresInDays === undefined ? undefined : /^\d+$/.test(opts.expiresInDays) ? Number(opts.expiresInDays) : NaN;
+    if (days !== undefined && !isValidExpiryDays(days)) throw new ConfigError(`--expires-in-days must be a whole number from 1 to ${MAX_SCIM_TOKEN_DAYS}`);
+    const { issued, endpoint } = await withRegistry(opts, async (reg, ctx) => ({
+      issued: await reg.scimTokens.createToken({ ...ctx, eventSource: SCIM_ADMIN_SOURCE }, { expiresInDays: days }),
+      endpoint: publicUrlOf(reg.config) + SCIM_PATH,
+    }));
+    const shown = { token: issued.token, expiresAt: iso(issued.expiresAt), endpoint };
+    process.stdout.write(opts.json ? JSON.stringify(shown) + '\n' : Object.entries({ tokenId: issued.tokenId, ...shown }).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n');
+  });
+storageOptions(scimToken.command('list'))
+  .description('list SCIM bearer tokens, expired ones too (never the secret)')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { json?: boolean }) => {
+    const list = await withRegistry(opts, (reg) => reg.scimTokens.listTokens());
+    const rows = list.map((t) => ({ tokenId: t.tokenId, createdAt: iso(t.createdAt), expiresAt: iso(t.expiresAt), lastUsedAt: iso(t.lastUsedAt), active: t.active }));
+    process.stdout.write(opts.json ? JSON.stringify({ tokens: rows }) + '\n' : rows.map((r) => Object.values(r).map((v) => v ?? '-').join('\t')).join('\n') + (rows.length ? '\n' : ''));
+  });
+storageOptions(scimToken.command('delete'))
+  .description('delete a SCIM bearer token: it stops working at once')
+  .requiredOption('--token-id <id>', 'the token to delete, from `atrium scim token list`')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { tokenId: string; json?: boolean }) => {
+    await withRegistry(opts, (reg, ctx) => reg.scimTokens.deleteToken({ ...ctx, eventSource: SCIM_ADMIN_SOURCE }, opts.tokenId));
+    process.stdout.write(opts.json ? JSON.stringify({ deletedTokenId: opts.tokenId }) + '\n' : `deleted ${opts.tokenId}\n`);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -11,6 +11,7 @@ import { Envelope, LocalKeyProvider, type KeyProvider } from './crypto/index.js'
 import { DirectoryService, type UserSessions } from './directory/index.js';
 import { InstanceService } from './instance/index.js';
 import { OrganizationService } from './organization/index.js';
+import { ScimTokenService } from './provisioning/index.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { cryptoIds, type IdGenerator } from './shared/ids.js';
 import { JobWorker } from './shared/jobs.js';
@@ -39,6 +40,7 @@ export interface Registry {
   directory: DirectoryService;
   organization: OrganizationService;
   access: AccessService;
+  scimTokens: ScimTokenService;
   newRequestId: () => string;
   close(): Promise<void>;
 }
@@ -98,6 +100,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
   const access = new AccessService({ ...base, instance, principals: directory, accounts: organization, revoker: revocation });
   const grants = { endGrantsOfSessions: (ids: readonly string[]) => tx.transaction(async (s) => void (await Promise.all(ids.map((id) => s.oidc.revokeBySession(id))))) };
   const auth = new AuthService({ ...base, instance, directory, revocation, grants });
+  const scimTokens = new ScimTokenService(base);
   organization.registerJobs(jobs);
   access.registerJobs(jobs);
   try {
@@ -132,6 +135,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     directory,
     organization,
     access,
+    scimTokens,
     newRequestId: () => randomUUID(),
     async close() {
       revocation.stop();

@@ -13,9 +13,10 @@ import type { AccessTables } from './schema/access.js';
 import type { RevocationTables } from './schema/revocation.js';
 import type { AuthTables } from './schema/auth.js';
 import type { OidcTables } from './schema/oidc.js';
+import type { ScimTables } from './schema/scim.js';
 import type { RunControl } from './group-commit.js';
 
-export interface Database extends CoreTables, DirectoryTables, OrganizationTables, AccessTables, RevocationTables, AuthTables, OidcTables {}
+export interface Database extends CoreTables, DirectoryTables, OrganizationTables, AccessTables, RevocationTables, AuthTables, OidcTables, ScimTables {}
 
 export type Dialect = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;

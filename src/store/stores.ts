@@ -20,6 +20,7 @@ import { SqlAccessStore } from './sql/access-store.js';
 import { SqlAuthStore } from './sql/auth-store.js';
 import { SqlOidcStore } from './sql/oidc-store.js';
 import { SqlRevocationStore } from './sql/revocation-store.js';
+import { SqlScimTokenStore } from './sql/scim-token-store.js';
 
 export interface Stores {
   instance: SqlInstanceStore;
@@ -34,6 +35,7 @@ export interface Stores {
   revocation: SqlRevocationStore;
   auth: SqlAuthStore;
   oidc: SqlOidcStore;
+  scimTokens: SqlScimTokenStore;
 }
 
 export function storesFor(db: Kysely<Database>, dialect: Dialect): Stores {
@@ -50,6 +52,7 @@ export function storesFor(db: Kysely<Database>, dialect: Dialect): Stores {
     revocation: new SqlRevocationStore(db, dialect),
     auth: new SqlAuthStore(db, dialect),
     oidc: new SqlOidcStore(db, dialect),
+    scimTokens: new SqlScimTokenStore(db),
   };
 }
 

@@ -12,6 +12,7 @@ import * as m0005 from './0005-one-bootstrap-key.js';
 import * as m0006 from './0006-revocation.js';
 import * as m0007 from './0007-auth.js';
 import * as m0008 from './0008-oidc.js';
+import * as m0009 from './0009-scim-tokens.js';
 
 type Step = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> };
 const STEPS: Record<string, Step> = {
@@ -23,6 +24,7 @@ const STEPS: Record<string, Step> = {
   '0006-revocation': m0006,
   '0007-auth': m0007,
   '0008-oidc': m0008,
+  '0009-scim-tokens': m0009,
 };
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {

@@ -1,0 +1,120 @@
+// SCIM bearer tokens: issued once and kept only as a SHA-256, at most two live at a time, and every
+// use (accepted or refused) is on the audit record, in the same transaction as its last-used mark.
+
+import { createHash } from 'node:crypto';
+import { audited, buildEvent, type AuditStore } from '../audit/index.js';
+import type { Principal, RequestContext } from '../shared/context.js';
+import { DomainError, failedPrecondition, invalidArgument, notFound } from '../shared/errors.js';
+import type { ServiceDeps } from '../shared/service-deps.js';
+import type { ScimTokenRecord, ScimTokenStore } from './scim-token-store.js';
+
+export type ScimTokenStores = { scimTokens: ScimTokenStore; audit: AuditStore };
+
+/** Where the SCIM 2.0 API is served, under the public URL. */
+export const SCIM_PATH = '/scim/v2';
+/** The CloudTrail event source of bearer-token management on AWS. */
+export const SCIM_ADMIN_SOURCE = 'sso-directory.amazonaws.com';
+export const MAX_ACTIVE_SCIM_TOKENS = 2;
+export const DEFAULT_SCIM_TOKEN_DAYS = 365;
+export const MAX_SCIM_TOKEN_DAYS = 730;
+
+/** A recognisable prefix lets secret scanners find a leaked token; 32 random bytes follow. */
+const TOKEN_PREFIX = 'atrium_scim_';
+const TOKEN_SHAPE = /^atrium_scim_[0-9a-f]{64}$/;
+const DAY_MS = 86_400_000;
+
+/** What anyone may see of a token: never the secret, nor its hash. */
+export interface ScimTokenInfo {
+  tokenId: string;
+  createdAt: number;
+  expiresAt: number;
+  lastUsedAt: number | null;
+  active: boolean;
+}
+
+export interface IssuedScimToken {
+  tokenId: string;
+  /** Shown once: only its hash is kept. */
+  token: string;
+  expiresAt: number;
+}
+
+export interface AuthenticatedScimToken extends ScimTokenInfo {
+  /** Who the SCIM requests made with this token are recorded as. */
+  principal: Principal;
+}
+
+const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
+const tokenNotFound = (tokenId: string) =>
+  notFound('scim.token_not_found', `The SCIM bearer token ${tokenId} does not exist.`, { resourceType: 'BEARER_TOKEN', resourceId: tokenId });
+const invalidToken = () => new DomainError('unauthenticated', 'scim.token_invalid', 'The SCIM bearer token is not valid.');
+const expiredToken = () => new DomainError('unauthenticated', 'scim.token_expired', 'The SCIM bearer token has expired.');
+export const scimTokenPrincipal = (tokenId: string): Principal => ({ type: 'ScimBearerToken', principalId: tokenId });
+
+/** Whole days from 1 to MAX_SCIM_TOKEN_DAYS. */
+export function isValidExpiryDays(days: number): boolean {
+  return Number.isInteger(days) && days >= 1 && days <= MAX_SCIM_TOKEN_DAYS;
+}
+
+export class ScimTokenService {
+  constructor(private readonly deps: ServiceDeps<ScimTokenStores>) {}
+
+  private info(r: ScimTokenRecord, now = this.deps.clock.now()): ScimTokenInfo {
+    return { tokenId: r.tokenId, createdAt: r.createdAt, expiresAt: r.expiresAt, lastUsedAt: r.lastUsedAt, active: r.expiresAt > now };
+  }
+
+  /** Issue a token; refused while MAX_ACTIVE_SCIM_TOKENS unexpired ones exist. */
+  createToken(ctx: RequestContext, opts: { expiresInDays?: number } = {}): Promise<IssuedScimToken> {
+    const days = opts.expiresInDays ?? DEFAULT_SCIM_TOKEN_DAYS;
+    // Event field names avoid "token": the audit log hides any field named so.
+    const action = { eventName: 'CreateBearerToken', requestParameters: { expiresInDays: days }, responseElements: (r: IssuedScimToken) => ({ id: r.tokenId, expiresAt: r.expiresAt }) };
+    return audited(this.deps, ctx, action, async (s) => {
+      if (!isValidExpiryDays(days)) throw invalidArgument('scim.invalid_expiry', `The expiry must be a whole number of days from 1 to ${MAX_SCIM_TOKEN_DAYS}.`);
+      const now = this.deps.clock.now();
+      const token = TOKEN_PREFIX + this.deps.ids.bytes(32).toString('hex');
+      const record: ScimTokenRecord = { tokenId: this.deps.ids.uuid(), tokenHash: hashOf(token), createdAt: now, expiresAt: now + days * DAY_MS, lastUsedAt: null };
+      await s.scimTokens.releaseExpiredSlots(now);
+      if (!(await s.scimTokens.insertTokenInFreeSlot(record, MAX_ACTIVE_SCIM_TOKENS))) {
+        throw failedPrecondition('scim.token_limit', `At most ${MAX_ACTIVE_SCIM_TOKENS} SCIM bearer tokens can be active at once. Delete one before creating another.`);
+      }
+      return { tokenId: record.tokenId, token, expiresAt: record.expiresAt };
+    });
+  }
+
+  /** Every token, expired ones included (inactive), oldest first. */
+  async listTokens(): Promise<ScimTokenInfo[]> {
+    const now = this.deps.clock.now();
+    return (await this.deps.read.scimTokens.listTokens()).map((r) => this.info(r, now));
+  }
+
+  async deleteToken(ctx: RequestContext, tokenId: string): Promise<void> {
+    await audited(this.deps, ctx, { eventName: 'DeleteBearerToken', requestParameters: { id: tokenId } }, async (s) => {
+      if (!(await s.scimTokens.deleteToken(tokenId))) throw tokenNotFound(tokenId);
+    });
+  }
+
+  /**
+   * The token a SCIM request's bearer names, or an `unauthenticated` DomainError. Each call writes
+   * one audit event: a refusal in one short transaction, an acceptance with the token's last use.
+   */
+  async authenticate(ctx: RequestContext, bearer: string): Promise<AuthenticatedScimToken> {
+    const now = this.deps.clock.now();
+    // The lookup is by the hash of a 256-bit secret, so its timing says nothing useful about the secret.
+    const found = TOKEN_SHAPE.test(bearer) ? await this.deps.read.scimTokens.findTokenByHash(hashOf(bearer)) : undefined;
+    if (!found || found.expiresAt <= now) {
+      const err = found ? expiredToken() : invalidToken();
+      const requestParameters = found ? { id: found.tokenId } : {};
+      await this.deps.tx.transaction((s) =>
+        s.audit.appendEvent(buildEvent(ctx, this.deps, 'AuthenticateBearerToken', requestParameters, { errorCode: err.code, errorMessage: err.message })),
+      );
+      throw err;
+    }
+    const principal = scimTokenPrincipal(found.tokenId);
+    const action = { eventName: 'AuthenticateBearerToken', requestParameters: { id: found.tokenId } };
+    return audited(this.deps, { ...ctx, principal }, action, async (s) => {
+      // Deleted or expired since the lookup: refused, and this transaction writes nothing.
+      if (!(await s.scimTokens.touchToken(found.tokenId, now))) throw invalidToken();
+      return { ...this.info({ ...found, lastUsedAt: now }, now), principal };
+    });
+  }
+}

@@ -1,0 +1,56 @@
+// SQL implementation of the SCIM token store port. Slots make "at most N live tokens" a unique
+// constraint: concurrent creators on PostgreSQL wait for each other's slot instead of counting.
+
+import type { ScimTokenRecord, ScimTokenStore } from '../../provisioning/scim-token-store.js';
+import type { Db } from '../database.js';
+import type { ScimTokensTable } from '../schema/scim.js';
+
+const optionalNumber = (v: number | string | null) => (v === null ? null : Number(v));
+const toRecord = (r: ScimTokensTable): ScimTokenRecord => ({
+  tokenId: r.token_id,
+  tokenHash: r.token_hash,
+  createdAt: Number(r.created_at),
+  expiresAt: Number(r.expires_at),
+  lastUsedAt: optionalNumber(r.last_used_at),
+});
+
+export class SqlScimTokenStore implements ScimTokenStore {
+  constructor(private readonly db: Db) {}
+
+  async releaseExpiredSlots(now: number): Promise<void> {
+    await this.db.updateTable('scim_tokens').set({ slot: null }).where('slot', 'is not', null).where('expires_at', '<=', now).execute();
+  }
+
+  async insertTokenInFreeSlot(t: ScimTokenRecord, slots: number): Promise<boolean> {
+    for (let slot = 1; slot <= slots; slot++) {
+      // ON CONFLICT DO NOTHING waits for an uncommitted holder of the slot, then skips it if that
+      // holder committed: two creators never share a slot, and neither transaction is aborted.
+      const r = await this.db
+        .insertInto('scim_tokens')
+        .values({ token_id: t.tokenId, token_hash: t.tokenHash, slot, created_at: t.createdAt, expires_at: t.expiresAt, last_used_at: t.lastUsedAt })
+        .onConflict((oc) => oc.column('slot').doNothing())
+        .executeTakeFirst();
+      if ((r.numInsertedOrUpdatedRows ?? 0n) > 0n) return true;
+    }
+    return false;
+  }
+
+  async findTokenByHash(tokenHash: string): Promise<ScimTokenRecord | undefined> {
+    const r = await this.db.selectFrom('scim_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    return r && toRecord(r);
+  }
+
+  async listTokens(): Promise<ScimTokenRecord[]> {
+    return (await this.db.selectFrom('scim_tokens').selectAll().orderBy('created_at').orderBy('token_id').execute()).map(toRecord);
+  }
+
+  async deleteToken(tokenId: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('scim_tokens').where('token_id', '=', tokenId).executeTakeFirst();
+    return r.numDeletedRows > 0n;
+  }
+
+  async touchToken(tokenId: string, at: number): Promise<boolean> {
+    const r = await this.db.updateTable('scim_tokens').set({ last_used_at: at }).where('token_id', '=', tokenId).where('expires_at', '>', at).executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+}
