@@ -76,7 +76,11 @@ try {
   const client = await postJson(`${url}/client/register`, { clientName: 'bench', clientType: 'public', scopes: ['sso:account:access'] });
   const device = await postJson(`${url}/device_authorization`, { clientId: client.clientId, clientSecret: client.clientSecret, startUrl: `${url}/start` });
   const reg = await createRegistry(loadConfig({ dataDir, logLevel: 'silent' }, {}), { log: createLogger('silent') });
-  const oidc = new OidcService({ tx: reg.tx, read: reg.read, clock: reg.clock, ids: reg.ids, instance: reg.instance, publicUrl: () => url });
+  // The device page's answer, given in process: the bench has no browser to sign in with.
+  const oidc = new OidcService({
+    tx: reg.tx, read: reg.read, clock: reg.clock, ids: reg.ids, envelope: reg.envelope, audit: reg.audit,
+    instance: reg.instance, directory: reg.directory, region: 'us-east-1', publicUrl: () => url, renderError: () => '',
+  });
   await oidc.approveDevice(systemContext('sso.amazonaws.com', 'us-east-1', 'bench', 'bench'), device.userCode, { userId: user.UserId, userName: 'bench-user' }, 'approve');
   await reg.close();
   const { accessToken } = await postJson(`${url}/token`, { clientId: client.clientId, clientSecret: client.clientSecret, grantType: DEVICE_CODE_GRANT, deviceCode: device.deviceCode });
