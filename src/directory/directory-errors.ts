@@ -25,4 +25,8 @@ export const concurrentModification = () =>
     reason: 'CONCURRENT_MODIFICATION',
   });
 
+/** A conditional change (SCIM's If-Match) named a version the resource no longer has. */
+export const versionMismatch = (resourceId: string) =>
+  failedPrecondition('directory.version_mismatch', `Resource ${resourceId} has changed: its version does not match.`, { reason: 'VERSION_MISMATCH' });
+
 export const invalidAttribute = (message: string) => invalidArgument('directory.invalid_attribute', message);

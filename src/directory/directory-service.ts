@@ -21,7 +21,7 @@ import {
   updatedUserProfile,
   type AttributeOperation,
 } from './attributes.js';
-import { concurrentModification, groupNotFound, membershipNotFound, principalNotFound, userNotFound } from './directory-errors.js';
+import { concurrentModification, groupNotFound, membershipNotFound, principalNotFound, userNotFound, versionMismatch } from './directory-errors.js';
 import type {
   DirectoryStore,
   ExternalId,
@@ -43,6 +43,16 @@ export interface NewUser {
   extensions?: Record<string, unknown>;
   /** Set by SCIM provisioning; the identitystore API has no way to set them. */
   externalIds?: ExternalId[];
+  /** ENABLED unless given: SCIM may create a user already inactive. */
+  status?: UserStatus;
+}
+
+/** A user's whole state as SCIM's PUT and PATCH set it; attributes are checked as on create. */
+export interface UserReplacement {
+  profile: Record<string, unknown>;
+  extensions?: Record<string, unknown>;
+  status: UserStatus;
+  externalIds: ExternalId[];
 }
 
 export interface NewGroup {
@@ -78,6 +88,8 @@ export interface MembershipCheck {
 }
 
 const DEFAULT_PAGE_SIZE = 100;
+/** UpdateUser and the CLI set the status explicitly: DISABLED revokes again even on a disabled user. */
+const EXPLICIT_STATUS = { revokeWhenAlreadyDisabled: true };
 /**
  * Personal data stays out of the audit log: which attributes were sent is kept, not their values.
  * A user's status is not personal, and who was disabled or enabled is what the log is for.
@@ -161,7 +173,7 @@ export class DirectoryService {
           userId: newPrincipalId(this.deps.ids, identityStoreId),
           profile: checkUserProfile(input.profile),
           extensions: input.extensions && checkUserExtensions(input.extensions),
-          status: 'ENABLED',
+          status: input.status ?? 'ENABLED',
           externalIds: checkExternalIds(input.externalIds ?? []),
           created: stamp,
           updated: stamp,
@@ -184,12 +196,44 @@ export class DirectoryService {
 
   /** Profile attributes, and the user's status (`userStatus`: ENABLED or DISABLED). */
   async updateUser(ctx: RequestContext, identityStoreId: string, userId: string, operations: readonly AttributeOperation[]): Promise<void> {
-    await this.changeUser(ctx, identityStoreId, { userId }, operations);
+    await this.changeUser(ctx, identityStoreId, { userId }, { operations: hiddenOperations(operations) }, EXPLICIT_STATUS, (current) => {
+      const { status, profileOperations } = splitUserStatus(operations);
+      return { ...current, profile: updatedUserProfile(current.profile, profileOperations), status: status ?? current.status };
+    });
   }
 
   /** Disable or enable the user with this UserName (the CLI): an UpdateUser of `userStatus` alone. */
   setUserStatus(ctx: RequestContext, identityStoreId: string, userName: string, status: UserStatus): Promise<UserRecord> {
-    return this.changeUser(ctx, identityStoreId, { userName }, [{ attributePath: 'userStatus', attributeValue: status }]);
+    const operations = [{ attributePath: 'userStatus', attributeValue: status }];
+    return this.changeUser(ctx, identityStoreId, { userName }, { operations }, EXPLICIT_STATUS, (current) => ({
+      ...current,
+      status: splitUserStatus(operations).status ?? current.status,
+    }));
+  }
+
+  /**
+   * The whole user at once (SCIM's PUT and PATCH): `replace` computes it from the current record
+   * inside the transaction, so a read-modify-write cannot lose a concurrent change. With
+   * `expectedVersion` (SCIM's If-Match), a user at any other version is refused.
+   */
+  replaceUser(
+    ctx: RequestContext,
+    identityStoreId: string,
+    userId: string,
+    replace: (current: UserRecord) => UserReplacement,
+    opts: { expectedVersion?: number } = {},
+  ): Promise<UserRecord> {
+    // A whole user that repeats a disabled status (a PUT) revokes nothing again.
+    return this.changeUser(ctx, identityStoreId, { userId }, { replacement: HIDDEN }, { revokeWhenAlreadyDisabled: false }, (current) => {
+      if (opts.expectedVersion !== undefined && current.version !== opts.expectedVersion) throw versionMismatch(userId);
+      const next = replace(current);
+      return {
+        profile: checkUserProfile(next.profile),
+        extensions: next.extensions && checkUserExtensions(next.extensions),
+        status: next.status,
+        externalIds: checkExternalIds(next.externalIds),
+      };
+    });
   }
 
   /**
@@ -201,28 +245,26 @@ export class DirectoryService {
     ctx: RequestContext,
     identityStoreId: string,
     who: { userId: string } | { userName: string },
-    operations: readonly AttributeOperation[],
+    parameters: Record<string, unknown>,
+    opts: { revokeWhenAlreadyDisabled: boolean },
+    change: (current: UserRecord) => Pick<UserRecord, 'profile' | 'extensions' | 'status' | 'externalIds'>,
   ): Promise<UserRecord> {
     const { user, disabled } = await audited(
       this.deps,
       ctx,
-      { eventName: 'UpdateUser', requestParameters: { identityStoreId, ...who, operations: hiddenOperations(operations) } },
+      { eventName: 'UpdateUser', requestParameters: { identityStoreId, ...who, ...parameters } },
       async (s) => {
         await this.requireStore(identityStoreId);
         const userId = 'userId' in who ? who.userId : await s.directory.findUserIdByUserName(identityStoreId, who.userName);
         const current = userId === undefined ? undefined : await s.directory.findUser(identityStoreId, userId);
         if (!current) throw userNotFound('userId' in who ? who.userId : who.userName);
-        const { status, profileOperations } = splitUserStatus(operations);
-        const next: UserRecord = {
-          ...current,
-          profile: updatedUserProfile(current.profile, profileOperations),
-          status: status ?? current.status,
-          updated: this.stamp(ctx),
-          version: current.version + 1,
-        };
+        const { profile, extensions, status, externalIds } = change(current);
+        const next: UserRecord = { ...current, profile, extensions, status, externalIds, updated: this.stamp(ctx), version: current.version + 1 };
         if (!(await s.directory.updateUser(next))) throw concurrentModification();
-        if (status === 'DISABLED') await this.deps.revocation.revokeFollowing(ctx, [{ kind: 'user', userId: next.userId }], 'DisableUser');
-        return { user: next, disabled: status === 'DISABLED' };
+        if (!sameExternalIds(current.externalIds, externalIds)) await s.directory.replaceExternalIds(identityStoreId, 'USER', next.userId, externalIds);
+        const disabled = status === 'DISABLED' && (current.status !== 'DISABLED' || opts.revokeWhenAlreadyDisabled);
+        if (disabled) await this.deps.revocation.revokeFollowing(ctx, [{ kind: 'user', userId: next.userId }], 'DisableUser');
+        return { user: next, disabled };
       },
     );
     // After the commit: ending sessions is audited on its own, and a session that outlives a failure
@@ -231,9 +273,15 @@ export class DirectoryService {
     return user;
   }
 
-  async deleteUser(ctx: RequestContext, identityStoreId: string, userId: string): Promise<void> {
+  /** With `expectedVersion` (SCIM's If-Match), a user at any other version is refused. */
+  async deleteUser(ctx: RequestContext, identityStoreId: string, userId: string, opts: { expectedVersion?: number } = {}): Promise<void> {
     await audited(this.deps, ctx, { eventName: 'DeleteUser', requestParameters: { identityStoreId, userId } }, async (s) => {
       await this.requireStore(identityStoreId);
+      if (opts.expectedVersion !== undefined) {
+        const current = await s.directory.findUser(identityStoreId, userId);
+        if (!current) throw userNotFound(userId);
+        if (current.version !== opts.expectedVersion) throw versionMismatch(userId);
+      }
       if (!(await s.directory.deleteUser(identityStoreId, userId))) throw userNotFound(userId);
       await this.deps.revocation.revokeFollowing(ctx, [{ kind: 'user', userId }], 'DeleteUser');
     });
@@ -251,6 +299,21 @@ export class DirectoryService {
     const rows = await this.read.listUsers(identityStoreId, { after: k.after, limit: k.limit + 1, userName });
     const page = pageAfter(rows, k, (u) => u.userId);
     return { ...page, items: page.items.map((u) => withExtensions(u, extensionNames)) };
+  }
+
+  /** Users by position (SCIM's startIndex, 0-based here) with the total, ordered by user id. */
+  async listUsersAt(
+    identityStoreId: string,
+    q: { offset: number; limit: number; extensionNames?: readonly string[] },
+  ): Promise<{ total: number; items: UserRecord[] }> {
+    await this.requireStore(identityStoreId);
+    const extensionNames = q.extensionNames ?? [];
+    checkExtensionNames(extensionNames);
+    const [total, rows] = await Promise.all([
+      this.read.countUsers(identityStoreId),
+      q.limit > 0 ? this.read.listUsersAt(identityStoreId, { offset: q.offset, limit: q.limit }) : Promise.resolve([]),
+    ]);
+    return { total, items: rows.map((u) => withExtensions(u, extensionNames)) };
   }
 
   async getUserId(identityStoreId: string, alternate: AlternateIdentifier): Promise<string> {
@@ -434,6 +497,9 @@ export class DirectoryService {
     return this.read.groupIdsOfUser(identityStoreId, userId);
   }
 }
+
+const sameExternalIds = (a: readonly ExternalId[], b: readonly ExternalId[]) =>
+  a.length === b.length && a.every((e) => b.some((f) => f.issuer === e.issuer && f.id === e.id));
 
 function withExtensions(user: UserRecord, names: readonly string[]): UserRecord {
   const picked = names.filter((n) => user.extensions?.[n] !== undefined).map((n) => [n, user.extensions?.[n]]);

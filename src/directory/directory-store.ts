@@ -130,6 +130,11 @@ export interface DirectoryStore {
   deleteUser(identityStoreId: string, userId: string): Promise<boolean>;
   /** Ordered by user id; `userName` matches case-insensitively. */
   listUsers(identityStoreId: string, q: KeysetQuery & { userName?: string }): Promise<UserRecord[]>;
+  /** Ordered by user id, skipping `offset` users: SCIM pages by position (startIndex). */
+  listUsersAt(identityStoreId: string, q: { offset: number; limit: number }): Promise<UserRecord[]>;
+  countUsers(identityStoreId: string): Promise<number>;
+  /** Replaces the resource's external ids; throws the directory's already_exists error when one is taken. */
+  replaceExternalIds(identityStoreId: string, type: PrincipalType, resourceId: string, externalIds: ExternalId[]): Promise<void>;
   findUserIdByUserName(identityStoreId: string, userName: string): Promise<string | undefined>;
   findUserSummary(identityStoreId: string, by: { userId: string } | { userName: string }): Promise<UserSummary | undefined>;
   findUserIdByEmail(identityStoreId: string, email: string): Promise<string | undefined>;

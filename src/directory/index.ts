@@ -8,6 +8,7 @@ export {
   type MembershipCheck,
   type NewGroup,
   type NewUser,
+  type UserReplacement,
   type UserSessions,
 } from './directory-service.js';
 export {

@@ -181,6 +181,33 @@ export class SqlDirectoryStore implements DirectoryStore {
     return rows.map((r) => toUser(r, externalIds.get(r.user_id) ?? []));
   }
 
+  async listUsersAt(identityStoreId: string, q: { offset: number; limit: number }): Promise<UserRecord[]> {
+    const rows = await this.db
+      .selectFrom('directory_users')
+      .selectAll()
+      .where('identity_store_id', '=', identityStoreId)
+      .orderBy('user_id')
+      .limit(q.limit)
+      .offset(q.offset)
+      .execute();
+    const externalIds = await this.externalIdsOf(identityStoreId, rows.map((r) => r.user_id));
+    return rows.map((r) => toUser(r, externalIds.get(r.user_id) ?? []));
+  }
+
+  async countUsers(identityStoreId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('directory_users')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('identity_store_id', '=', identityStoreId)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async replaceExternalIds(identityStoreId: string, type: PrincipalType, resourceId: string, externalIds: ExternalId[]): Promise<void> {
+    await this.deleteExternalIds(identityStoreId, resourceId);
+    await this.insertExternalIds(identityStoreId, type, resourceId, externalIds);
+  }
+
   async findUserIdByUserName(identityStoreId: string, userName: string): Promise<string | undefined> {
     const row = await this.db
       .selectFrom('directory_users')

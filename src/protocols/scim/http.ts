@@ -1,0 +1,109 @@
+// The wire side shared by every /scim/v2 route: the SCIM media type, error bodies (RFC 7644 §3.12)
+// mapped from domain errors, list responses, and the JSON body checks.
+
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Registry } from '../../registry.js';
+import type { RequestContext } from '../../shared/context.js';
+import { DomainError, isDomainError } from '../../shared/errors.js';
+import { inspectJson } from '../aws/aws-json.js';
+import { ScimError } from './errors.js';
+import { LIST_RESPONSE_SCHEMA } from './schemas.js';
+
+export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
+/** The event source of SCIM requests in the audit log. */
+export const SCIM_EVENT_SOURCE = 'identitystore-scim.amazonaws.com';
+export const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_JSON_DEPTH = 32;
+
+/** What every SCIM route gets: who is calling, and where the API is. */
+export interface ScimRouteDeps {
+  reg: Registry;
+  /** The request's context, its principal the bearer token; set by the authentication hook. */
+  contextOf(request: FastifyRequest): RequestContext;
+  /** The public URL of the API, ending in /scim/v2. */
+  baseUrl(): string;
+}
+
+export function sendScim(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).header('content-type', SCIM_CONTENT_TYPE).send(JSON.stringify(body));
+}
+
+/** RFC 7644 §3.4.2: a ListResponse of `resources`, all on one page. */
+export const listResponse = (resources: unknown[], totalResults = resources.length, startIndex = 1) => ({
+  schemas: [LIST_RESPONSE_SCHEMA],
+  totalResults,
+  itemsPerPage: resources.length,
+  startIndex,
+  Resources: resources,
+});
+
+/** A domain refusal as SCIM words it (RFC 7644 §3.12); anything unknown is a 500 without details. */
+export function scimErrorOf(err: unknown): ScimError {
+  if (err instanceof ScimError) return err;
+  if (err instanceof ScimRefusal) return err.scim;
+  if (isDomainError(err)) return domainScimError(err);
+  const e = err as { code?: unknown; statusCode?: unknown };
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new ScimError(413, undefined, 'The request body exceeds 1 MiB.');
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new ScimError(415, undefined, 'The Content-Type must be application/scim+json or application/json.');
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return new ScimError(400, 'invalidSyntax', 'The request could not be read.');
+  return new ScimError(500, undefined, 'An internal error occurred.');
+}
+
+function domainScimError(err: DomainError): ScimError {
+  switch (err.kind) {
+    case 'invalid_argument':
+      return new ScimError(400, 'invalidValue', err.message);
+    case 'not_found':
+      return new ScimError(404, undefined, err.message);
+    case 'already_exists':
+      return new ScimError(409, 'uniqueness', err.message);
+    // If-Match on an older version, or a concurrent change that got there first.
+    case 'failed_precondition':
+      return new ScimError(412, undefined, err.message);
+    case 'unauthenticated':
+      return new ScimError(401, undefined, err.message);
+    case 'permission_denied':
+      return new ScimError(403, undefined, err.message);
+    case 'quota_exceeded':
+      return new ScimError(400, 'tooMany', err.message);
+    case 'throttled':
+      return new ScimError(429, undefined, err.message);
+    default:
+      return new ScimError(500, undefined, 'An internal error occurred.');
+  }
+}
+
+/** JSON as received, with the abuse checks of the AWS JSON protocols: depth, and no NUL. */
+export function parseScimJson(text: string): unknown {
+  // A DELETE may come with a Content-Type and no body; a POST without one is refused by its route.
+  if (text.trim() === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ScimError(400, 'invalidSyntax', 'The request body is not valid JSON.');
+  }
+  const shape = inspectJson(value, MAX_JSON_DEPTH);
+  if (shape.depth > MAX_JSON_DEPTH) throw new ScimError(400, 'invalidSyntax', `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`);
+  if (shape.hasNul) throw new ScimError(400, 'invalidValue', 'Strings must not contain the NUL character.');
+  return value;
+}
+
+/**
+ * A SCIM refusal raised inside a directory transaction (PATCH and PUT compute the user there): a
+ * DomainError, so that the audit log records its code, that still carries its SCIM status and type.
+ */
+export class ScimRefusal extends DomainError {
+  constructor(readonly scim: ScimError) {
+    super('invalid_argument', `scim.${scim.scimType ?? scim.status}`, scim.detail);
+  }
+}
+
+/** Runs `compute`, turning a ScimError into a ScimRefusal. */
+export function refusingAsDomainError<T>(compute: () => T): T {
+  try {
+    return compute();
+  } catch (err) {
+    throw err instanceof ScimError ? new ScimRefusal(err) : err;
+  }
+}

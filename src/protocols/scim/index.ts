@@ -1,0 +1,92 @@
+// SCIM 2.0 at /scim/v2 (RFC 7643, RFC 7644): one encapsulated plugin with its own body parser,
+// bearer-token check and error handler, the discovery endpoints, and /Users (users.ts).
+//
+// Every request needs a SCIM bearer token (`atrium scim token create`), checked and audited by the
+// provisioning module. Every error is an RFC 7644 §3.12 body; bad input never gives a 500.
+
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { publicUrlOf } from '../../config/config.js';
+import { SCIM_PATH } from '../../provisioning/index.js';
+import type { Registry } from '../../registry.js';
+import type { RequestContext } from '../../shared/context.js';
+import { ScimError } from './errors.js';
+import { listResponse, MAX_BODY_BYTES, parseScimJson, SCIM_EVENT_SOURCE, scimErrorOf, sendScim, type ScimRouteDeps } from './http.js';
+import { SCHEMAS, resourceTypes, schemaResource, serviceProviderConfig } from './schemas.js';
+import { userRoutes } from './users.js';
+
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+
+export function registerScim(app: FastifyInstance, reg: Registry): void {
+  // The port is known only once the server listens (tests listen on port 0).
+  const port = () => (app.server.address() as AddressInfo | null)?.port ?? reg.config.port;
+  const baseUrl = () => publicUrlOf(reg.config, port()) + SCIM_PATH;
+  // Not awaited, like the other protocols: the plugin loads with the app.
+  void app.register(
+    (scope, _opts, done) => {
+      scimScope(scope, reg, baseUrl);
+      done();
+    },
+    { prefix: SCIM_PATH },
+  );
+}
+
+function scimScope(scope: FastifyInstance, reg: Registry, baseUrl: () => string): void {
+  const contexts = new WeakMap<FastifyRequest, RequestContext>();
+  const contextOf = (request: FastifyRequest) => {
+    const ctx = contexts.get(request);
+    if (!ctx) throw new Error('no SCIM context: the authentication hook did not run');
+    return ctx;
+  };
+  const deps: ScimRouteDeps = { reg, baseUrl, contextOf };
+
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser(['application/scim+json', 'application/json'], { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_request, body, done) => {
+    try {
+      done(null, parseScimJson(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+
+  scope.setErrorHandler((err, request, reply) => {
+    const scim = scimErrorOf(err);
+    if (scim.status >= 500) request.log.error({ err }, 'unhandled error in the SCIM API');
+    if (scim.status === 401) reply.header('www-authenticate', 'Bearer realm="atrium-scim"');
+    return sendScim(reply, scim.status, scim.toBody());
+  });
+  scope.setNotFoundHandler((request, reply) => sendScim(reply, 404, new ScimError(404, undefined, `No SCIM endpoint ${request.method} ${request.url.split('?')[0]}.`).toBody()));
+
+  // Before the body is read: an unauthenticated request gets no further than its headers.
+  scope.addHook('onRequest', async (request) => {
+    const ctx: RequestContext = {
+      requestId: request.id,
+      sourceIp: request.ip,
+      userAgent: request.headers['user-agent'] ?? '',
+      region: reg.config.region,
+      eventSource: SCIM_EVENT_SOURCE,
+      principal: { type: 'Unknown', principalId: 'anonymous' },
+    };
+    const bearer = BEARER.exec(request.headers.authorization ?? '')?.[1];
+    if (bearer === undefined) throw new ScimError(401, undefined, 'A SCIM bearer token is required: "Authorization: Bearer <token>".');
+    const token = await reg.scimTokens.authenticate(ctx, bearer);
+    contexts.set(request, { ...ctx, principal: token.principal });
+  });
+
+  scope.get('/ServiceProviderConfig', async (_request, reply) => sendScim(reply, 200, serviceProviderConfig(deps.baseUrl())));
+  scope.get('/Schemas', async (_request, reply) => sendScim(reply, 200, listResponse(SCHEMAS.map((s) => schemaResource(s, deps.baseUrl())))));
+  scope.get('/Schemas/:id', async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const schema = SCHEMAS.find((s) => s.id.toLowerCase() === id.toLowerCase());
+    if (!schema) throw new ScimError(404, undefined, `No schema ${id}.`);
+    return sendScim(reply, 200, schemaResource(schema, deps.baseUrl()));
+  });
+  scope.get('/ResourceTypes', async (_request, reply) => sendScim(reply, 200, listResponse(resourceTypes(deps.baseUrl()))));
+  scope.get('/ResourceTypes/:name', async (request, reply) => {
+    const { name } = request.params as { name: string };
+    const type = resourceTypes(deps.baseUrl()).find((t) => t.name.toLowerCase() === name.toLowerCase());
+    if (!type) throw new ScimError(404, undefined, `No resource type ${name}.`);
+    return sendScim(reply, 200, type);
+  });
+  userRoutes(scope, deps);
+}
