@@ -8,7 +8,8 @@
 // - Signing keys and cookie keys are generated once per instance and kept sealed in the store, so
 //   that every process of one instance signs and verifies alike.
 
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPair, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import type * as OidcProviderTypes from 'oidc-provider';
 import type { Adapter, Configuration, JWK, KoaContextWithOIDC, default as Provider } from 'oidc-provider';
 import type { Envelope } from '../../crypto/index.js';
@@ -148,7 +149,8 @@ export async function createProvider(o: ProviderOptions): Promise<Provider> {
 export async function providerKeys(deps: { tx: Transactor<{ oidc: OidcStore }>; read: { oidc: OidcStore }; envelope: Envelope; now: () => number }): Promise<ProviderKeys> {
   const existing = await deps.read.oidc.find<{ sealed: string }>(KEYS_MODEL, KEYS_ID);
   if (existing) return JSON.parse((await deps.envelope.open(existing.payload.sealed, `oidc-keys:${KEYS_ID}`)).toString('utf8')) as ProviderKeys;
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  // Off the event loop: an RSA key takes long enough to stall every request in flight.
+  const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
   const jwk = { ...(privateKey.export({ format: 'jwk' }) as JWK), kid: randomBytes(8).toString('hex'), use: 'sig', alg: 'RS256' };
   const keys: ProviderKeys = { cookieKeys: [randomBytes(32).toString('base64url')], jwks: { keys: [jwk] } };
   const sealed = await deps.envelope.seal(JSON.stringify(keys), `oidc-keys:${KEYS_ID}`);
