@@ -8,6 +8,18 @@ export const userNotFound = (userId: string) =>
   notFound('directory.user_not_found', `User ${userId} does not exist.`, { resourceType: 'USER', resourceId: userId });
 export const groupNotFound = (groupId: string) =>
   notFound('directory.group_not_found', `Group ${groupId} does not exist.`, { resourceType: 'GROUP', resourceId: groupId });
+export const someUserNotFound = () => notFound('directory.user_not_found', 'A user of the request does not exist.', { resourceType: 'USER' });
+/** Members that are not users of the identity store: the request is refused before anything is written. */
+export const unknownMembers = (userIds: readonly string[], groupIds: readonly string[]) =>
+  invalidArgument(
+    'directory.unknown_members',
+    [
+      userIds.length === 0 ? '' : `No user ${userIds.slice(0, 5).join(', ')}${userIds.length > 5 ? ` (and ${userIds.length - 5} more)` : ''} exists in the identity store.`,
+      groupIds.length === 0 ? '' : `${groupIds.slice(0, 5).join(', ')} ${groupIds.length === 1 ? 'is a group' : 'are groups'}: a group cannot be a member of a group yet.`,
+    ]
+      .filter((m) => m !== '')
+      .join(' '),
+  );
 export const principalNotFound = (type: PrincipalType, id: string) => (type === 'USER' ? userNotFound(id) : groupNotFound(id));
 export const membershipNotFound = (membershipId: string) =>
   notFound('directory.membership_not_found', `Group membership ${membershipId} does not exist.`, {

@@ -1,7 +1,7 @@
 // Users, groups and memberships of the identity store, with AWS identitystore's rules.
 // One domain for every surface: the identitystore API, SCIM and the portal all come through here.
 
-import { audited, HIDDEN, type AuditStore } from '../audit/index.js';
+import { audited, buildEvent, HIDDEN, type AuditEvent, type AuditStore } from '../audit/index.js';
 import type { RevocationService } from '../credentials/index.js';
 import type { InstanceService } from '../instance/index.js';
 import type { RequestContext } from '../shared/context.js';
@@ -21,10 +21,19 @@ import {
   updatedUserProfile,
   type AttributeOperation,
 } from './attributes.js';
-import { concurrentModification, groupNotFound, membershipNotFound, principalNotFound, userNotFound, versionMismatch } from './directory-errors.js';
+import {
+  concurrentModification,
+  groupNotFound,
+  membershipNotFound,
+  principalNotFound,
+  unknownMembers,
+  userNotFound,
+  versionMismatch,
+} from './directory-errors.js';
 import type {
   DirectoryStore,
   ExternalId,
+  GroupMember,
   GroupRecord,
   KeysetQuery,
   MembershipRecord,
@@ -58,6 +67,18 @@ export interface UserReplacement {
 export interface NewGroup {
   profile: Record<string, unknown>;
   externalIds?: ExternalId[];
+  /** Users who are members from the start (SCIM's POST /Groups), in the same transaction. */
+  memberIds?: readonly string[];
+}
+
+/** A group's whole state as SCIM's PUT and PATCH set it, and the member changes they make. */
+export interface GroupReplacement {
+  profile: Record<string, unknown>;
+  externalIds: ExternalId[];
+  /** Users to make members; one who already is stays as they are. */
+  addMembers: readonly string[];
+  /** Users to remove; one who is not a member is no change. */
+  removeMembers: readonly string[];
 }
 
 export interface ListQuery {
@@ -88,6 +109,10 @@ export interface MembershipCheck {
 }
 
 const DEFAULT_PAGE_SIZE = 100;
+/** Members read per query when a whole group is read: a 10,000-member group in one. */
+const MEMBER_PAGE = 10_000;
+/** Audit events appended per statement. */
+const EVENT_BATCH = 500;
 /** UpdateUser and the CLI set the status explicitly: DISABLED revokes again even on a disabled user. */
 const EXPLICIT_STATUS = { revokeWhenAlreadyDisabled: true };
 /**
@@ -349,6 +374,7 @@ export class DirectoryService {
           version: 1,
         };
         await s.directory.insertGroup(group);
+        await this.addMembers(s, ctx, group, input.memberIds ?? []);
         return group.groupId;
       },
     );
@@ -371,13 +397,135 @@ export class DirectoryService {
     });
   }
 
-  async deleteGroup(ctx: RequestContext, identityStoreId: string, groupId: string): Promise<void> {
+  /** With `expectedVersion` (SCIM's If-Match), a group at any other version is refused. */
+  async deleteGroup(ctx: RequestContext, identityStoreId: string, groupId: string, opts: { expectedVersion?: number } = {}): Promise<void> {
     await audited(this.deps, ctx, { eventName: 'DeleteGroup', requestParameters: { identityStoreId, groupId } }, async (s) => {
       await this.requireStore(identityStoreId);
+      if (opts.expectedVersion !== undefined) {
+        const current = await s.directory.lockGroup(identityStoreId, groupId);
+        if (!current) throw groupNotFound(groupId);
+        if (current.version !== opts.expectedVersion) throw versionMismatch(groupId);
+      }
       // Its members leave it, so they lose what it granted (read before the memberships go).
       await this.deps.revocation.revokeGroupGrants(ctx, { identityStoreId, groupId }, 'DeleteGroup');
       if (!(await s.directory.deleteGroup(identityStoreId, groupId))) throw groupNotFound(groupId);
     });
+  }
+
+  /**
+   * The whole group at once (SCIM's PUT and PATCH), members included, in one transaction that holds
+   * the group's row: `replace` computes the group and its member changes from the current group and
+   * the memberships named by `readMembers` (every one, or those of these users), so concurrent
+   * changes to one group apply one after the other. Any number of members per call; a user who does
+   * not exist refuses the whole call. Every membership created or deleted is audited as
+   * CreateGroupMembership or DeleteGroupMembership, as through the identitystore API, and a removed
+   * member loses the roles the group granted, as DeleteGroupMembership does.
+   */
+  replaceGroup(
+    ctx: RequestContext,
+    identityStoreId: string,
+    groupId: string,
+    replace: (current: GroupRecord, members: ReadonlyMap<string, GroupMember>) => GroupReplacement,
+    opts: { expectedVersion?: number; readMembers: 'all' | readonly string[] },
+  ): Promise<{ group: GroupRecord; added: number; removed: number }> {
+    return audited(
+      this.deps,
+      ctx,
+      {
+        eventName: 'UpdateGroup',
+        requestParameters: { identityStoreId, groupId, replacement: HIDDEN },
+        responseElements: (r) => ({ identityStoreId, groupId, membersAdded: r.added, membersRemoved: r.removed }),
+      },
+      async (s) => {
+        await this.requireStore(identityStoreId);
+        const current = await s.directory.lockGroup(identityStoreId, groupId);
+        if (!current) throw groupNotFound(groupId);
+        if (opts.expectedVersion !== undefined && current.version !== opts.expectedVersion) throw versionMismatch(groupId);
+        const known =
+          opts.readMembers === 'all'
+            ? await this.readAllMembers(s.directory, identityStoreId, groupId)
+            : await s.directory.findMembersOfGroup(identityStoreId, groupId, opts.readMembers);
+        const members = new Map(known.map((m) => [m.userId, m]));
+        const next = replace(current, members);
+        if (opts.readMembers !== 'all') {
+          // A member change outside what was read could not be told apart from no change.
+          const read = new Set(opts.readMembers);
+          if (![...next.addMembers, ...next.removeMembers].every((id) => read.has(id))) throw new Error('replaceGroup: a member change outside readMembers');
+        }
+        const group: GroupRecord = {
+          ...current,
+          profile: checkGroupProfile(next.profile),
+          externalIds: checkExternalIds(next.externalIds),
+          updated: this.stamp(ctx),
+          version: current.version + 1,
+        };
+        if (!(await s.directory.updateGroup(group))) throw concurrentModification();
+        if (!sameExternalIds(current.externalIds, group.externalIds)) await s.directory.replaceExternalIds(identityStoreId, 'GROUP', groupId, group.externalIds);
+        const removed = [...new Set(next.removeMembers)].flatMap((id) => members.get(id) ?? []);
+        await this.removeMembers(s, ctx, group, removed);
+        const added = await this.addMembers(s, ctx, group, next.addMembers.filter((id) => !members.has(id)));
+        return { group, added, removed: removed.length };
+      },
+    );
+  }
+
+  /** Every member of the group with their display names, read in large pages (SCIM's GET /Groups). */
+  async listAllGroupMembers(identityStoreId: string, groupId: string): Promise<GroupMember[]> {
+    await this.requireStore(identityStoreId);
+    return this.readAllMembers(this.read, identityStoreId, groupId);
+  }
+
+  private async readAllMembers(store: DirectoryStore, identityStoreId: string, groupId: string): Promise<GroupMember[]> {
+    const members: GroupMember[] = [];
+    for (let after: string | undefined; ; ) {
+      const page = await store.listMembersOfGroup(identityStoreId, groupId, { after, limit: MEMBER_PAGE });
+      members.push(...page);
+      if (page.length < MEMBER_PAGE) return members;
+      after = page.at(-1)!.userId;
+    }
+  }
+
+  /** New memberships of `group` for these users (none a member yet), each audited; returns how many. */
+  private async addMembers(s: DirectoryStores, ctx: RequestContext, group: GroupRecord, userIds: readonly string[]): Promise<number> {
+    const { identityStoreId, groupId } = group;
+    const wanted = [...new Set(userIds)];
+    if (wanted.length === 0) return 0;
+    const found = new Set(await s.directory.findExistingUserIds(identityStoreId, wanted));
+    const missing = wanted.filter((id) => !found.has(id));
+    if (missing.length > 0) {
+      const groups = new Set<string>();
+      for (const id of missing.slice(0, 20)) if (await s.directory.principalExists(identityStoreId, 'GROUP', id)) groups.add(id);
+      throw unknownMembers(
+        missing.filter((id) => !groups.has(id)),
+        [...groups],
+      );
+    }
+    const created = this.stamp(ctx);
+    const memberships = wanted.map((userId): MembershipRecord => ({ identityStoreId, membershipId: newPrincipalId(this.deps.ids, identityStoreId), groupId, userId, created }));
+    await s.directory.insertMemberships(memberships);
+    await this.appendEvents(
+      s,
+      memberships.map((m) =>
+        buildEvent(ctx, this.deps, 'CreateGroupMembership', { identityStoreId, groupId, memberId: { userId: m.userId } }, { responseElements: { identityStoreId, membershipId: m.membershipId } }),
+      ),
+    );
+    return memberships.length;
+  }
+
+  /** These memberships of `group` end, each audited; the users lose what the group granted them. */
+  private async removeMembers(s: DirectoryStores, ctx: RequestContext, group: GroupRecord, members: readonly GroupMember[]): Promise<void> {
+    if (members.length === 0) return;
+    const { identityStoreId, groupId } = group;
+    if ((await s.directory.deleteMemberships(identityStoreId, members.map((m) => m.membershipId))) !== members.length) throw concurrentModification();
+    for (const m of members) await this.deps.revocation.revokeGroupGrants(ctx, { identityStoreId, groupId, userId: m.userId }, 'DeleteGroupMembership');
+    await this.appendEvents(
+      s,
+      members.map((m) => buildEvent(ctx, this.deps, 'DeleteGroupMembership', { identityStoreId, membershipId: m.membershipId }, {})),
+    );
+  }
+
+  private async appendEvents(s: DirectoryStores, events: readonly AuditEvent[]): Promise<void> {
+    for (let i = 0; i < events.length; i += EVENT_BATCH) await s.audit.appendEvents(events.slice(i, i + EVENT_BATCH));
   }
 
   async listGroups(identityStoreId: string, q: ListQuery & { filter?: AttributeFilter }): Promise<Page<GroupRecord>> {

@@ -112,6 +112,13 @@ export interface MembershipRecord {
   created: Stamp;
 }
 
+/** A member of a group as SCIM lists it: the user, the membership, and the user's display name. */
+export interface GroupMember {
+  userId: string;
+  membershipId: string;
+  displayName?: string;
+}
+
 export type PrincipalType = 'USER' | 'GROUP';
 
 /** Keyset position: rows after `after` (exclusive), at most `limit`. */
@@ -142,6 +149,8 @@ export interface DirectoryStore {
   /** Throws the directory's already_exists error when the display name or an external id is taken. */
   insertGroup(group: GroupRecord): Promise<void>;
   findGroup(identityStoreId: string, groupId: string): Promise<GroupRecord | undefined>;
+  /** findGroup that also holds the group's row until the transaction ends (PostgreSQL; SQLite has one writer). */
+  lockGroup(identityStoreId: string, groupId: string): Promise<GroupRecord | undefined>;
   updateGroup(group: GroupRecord): Promise<boolean>;
   deleteGroup(identityStoreId: string, groupId: string): Promise<boolean>;
   /** Ordered by group id; `displayName` matches case-insensitively. */
@@ -163,4 +172,15 @@ export interface DirectoryStore {
   /** Which of `groupIds` the user is a member of. */
   groupsContaining(identityStoreId: string, userId: string, groupIds: string[]): Promise<string[]>;
   groupIdsOfUser(identityStoreId: string, userId: string): Promise<string[]>;
+
+  /** A group's members ordered by user id, with their display names: one query per page. */
+  listMembersOfGroup(identityStoreId: string, groupId: string, q: KeysetQuery): Promise<GroupMember[]>;
+  /** Which of `userIds` are members of the group. */
+  findMembersOfGroup(identityStoreId: string, groupId: string, userIds: readonly string[]): Promise<GroupMember[]>;
+  /** Which of `userIds` are users of the identity store. */
+  findExistingUserIds(identityStoreId: string, userIds: readonly string[]): Promise<string[]>;
+  /** Many memberships of one group at once; errors as insertMembership's. */
+  insertMemberships(memberships: readonly MembershipRecord[]): Promise<void>;
+  /** Deletes these memberships; returns how many there were. */
+  deleteMemberships(identityStoreId: string, membershipIds: readonly string[]): Promise<number>;
 }

@@ -4,6 +4,7 @@ export {
   type AlternateIdentifier,
   type AttributeFilter,
   type DirectoryStores,
+  type GroupReplacement,
   type ListQuery,
   type MembershipCheck,
   type NewGroup,

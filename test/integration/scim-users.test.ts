@@ -153,8 +153,8 @@ describe.each(dialects())('SCIM /Users on %s', (dialect) => {
     });
 
     const schemas = await scim('GET', '/Schemas');
-    expect(schemas.json).toMatchObject({ schemas: [LIST], totalResults: 2, startIndex: 1, itemsPerPage: 2 });
-    expect((schemas.json.Resources as Json[]).map((s) => s.id as string)).toEqual([USER, ENTERPRISE]);
+    expect(schemas.json).toMatchObject({ schemas: [LIST], totalResults: 3, startIndex: 1, itemsPerPage: 3 });
+    expect((schemas.json.Resources as Json[]).map((s) => s.id as string)).toEqual([USER, ENTERPRISE, 'urn:ietf:params:scim:schemas:core:2.0:Group']);
     const user = await scim('GET', `/Schemas/${USER}`);
     const attributes = user.json.attributes as Json[];
     const userNameDef = attributes.find((a) => a.name === 'userName');
@@ -172,7 +172,7 @@ describe.each(dialects())('SCIM /Users on %s', (dialect) => {
     expectError(await scim('GET', '/Schemas/urn:example:nothing'), 404);
 
     const types = await scim('GET', '/ResourceTypes');
-    expect(types.json).toMatchObject({ schemas: [LIST], totalResults: 1 });
+    expect(types.json).toMatchObject({ schemas: [LIST], totalResults: 2 });
     expect(types.json.Resources[0]).toMatchObject({ id: 'User', endpoint: '/Users', schema: USER, schemaExtensions: [{ schema: ENTERPRISE, required: false }] });
     expect((await scim('GET', '/ResourceTypes/User')).json).toEqual(types.json.Resources[0]);
     expectError(await scim('GET', '/ResourceTypes/Printer'), 404);

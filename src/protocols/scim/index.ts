@@ -1,5 +1,6 @@
 // SCIM 2.0 at /scim/v2 (RFC 7643, RFC 7644): one encapsulated plugin with its own body parser,
-// bearer-token check and error handler, the discovery endpoints, and /Users (users.ts).
+// bearer-token check and error handler, the discovery endpoints, /Users (users.ts) and /Groups
+// (groups.ts).
 //
 // Every request needs a SCIM bearer token (`atrium scim token create`), checked and audited by the
 // provisioning module. Every error is an RFC 7644 §3.12 body; bad input never gives a 500.
@@ -11,6 +12,7 @@ import { SCIM_PATH } from '../../provisioning/index.js';
 import type { Registry } from '../../registry.js';
 import type { RequestContext } from '../../shared/context.js';
 import { ScimError } from './errors.js';
+import { groupRoutes } from './groups.js';
 import { listResponse, MAX_BODY_BYTES, parseScimJson, SCIM_EVENT_SOURCE, scimErrorOf, sendScim, type ScimRouteDeps } from './http.js';
 import { SCHEMAS, resourceTypes, schemaResource, serviceProviderConfig } from './schemas.js';
 import { userRoutes } from './users.js';
@@ -89,4 +91,5 @@ function scimScope(scope: FastifyInstance, reg: Registry, baseUrl: () => string)
     return sendScim(reply, 200, type);
   });
   userRoutes(scope, deps);
+  groupRoutes(scope, deps);
 }

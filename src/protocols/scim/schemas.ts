@@ -1,5 +1,5 @@
-// The SCIM schemas Atrium serves (RFC 7643 §4.1, §4.3, §5–7) as data: the User schema and the
-// enterprise extension as far as the directory stores them, the service provider's configuration
+// The SCIM schemas Atrium serves (RFC 7643 §4.1–4.3, §5–7) as data: the User and Group schemas and
+// the enterprise extension as far as the directory stores them, the service provider's configuration
 // and resource types, and the attribute look-ups the mapping, PATCH and filters share.
 
 import type { AttributePath } from './filter.js';
@@ -7,6 +7,7 @@ import type { AttributeCharacteristics, AttributeType } from './filter-match.js'
 
 export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const ENTERPRISE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 export const SEARCH_REQUEST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
@@ -127,6 +128,25 @@ export const ENTERPRISE_USER_ATTRIBUTES: AttributeDefinition[] = [
   ]),
 ];
 
+/**
+ * RFC 7643 §4.2. The directory requires a display name (as AWS's does), and holds users only as
+ * members: a member of type "Group" (a nested group) is refused for now.
+ */
+export const GROUP_ATTRIBUTES: AttributeDefinition[] = [
+  text('displayName', 'The name of the group, unique without regard to case.', { required: true, uniqueness: 'server' }),
+  complex(
+    'members',
+    'The users in the group; every member is returned, however many.',
+    [
+      text('value', 'The id of the member\'s User resource.', { caseExact: true, mutability: 'immutable' }),
+      attribute('$ref', 'reference', 'The URI of the member\'s User resource.', { referenceTypes: ['User'], mutability: 'immutable' }),
+      text('type', 'The type of the member: "User" (groups as members are not supported yet).', { canonicalValues: ['User'], mutability: 'immutable' }),
+      text('display', 'The member\'s displayName. Ignored when sent.', { mutability: 'readOnly' }),
+    ],
+    { multiValued: true },
+  ),
+];
+
 /** RFC 7643 §3.1: attributes of every resource, not listed in the resource's schema. */
 export const COMMON_ATTRIBUTES: AttributeDefinition[] = [
   text('id', 'The identifier the service provider gave the resource.', { caseExact: true, mutability: 'readOnly', returned: 'always', uniqueness: 'server' }),
@@ -155,6 +175,7 @@ export interface SchemaDocument {
 export const SCHEMAS: SchemaDocument[] = [
   { id: USER_SCHEMA, name: 'User', description: 'User Account', attributes: USER_ATTRIBUTES },
   { id: ENTERPRISE_USER_SCHEMA, name: 'EnterpriseUser', description: 'Enterprise User', attributes: ENTERPRISE_USER_ATTRIBUTES },
+  { id: GROUP_SCHEMA, name: 'Group', description: 'Group', attributes: GROUP_ATTRIBUTES },
 ];
 
 const lower = (s: string) => s.toLowerCase();
@@ -179,6 +200,19 @@ export const userCharacteristics: AttributeCharacteristics = Object.freeze({
   type: (path: AttributePath) => userAttribute(path)?.type,
 });
 
+/** The definition an attribute path names in the Group resource (core or common), or undefined. */
+export function groupAttribute(path: Pick<AttributePath, 'schema' | 'name' | 'subAttribute'>): AttributeDefinition | undefined {
+  if (path.schema !== undefined && lower(path.schema) !== lower(GROUP_SCHEMA)) return undefined;
+  const top = find(GROUP_ATTRIBUTES, path.name) ?? find(COMMON_ATTRIBUTES, path.name);
+  return path.subAttribute === undefined ? top : find(top?.subAttributes, path.subAttribute);
+}
+
+/** The filter evaluator's view of the Group schema. */
+export const groupCharacteristics: AttributeCharacteristics = Object.freeze({
+  caseExact: (path: AttributePath) => groupAttribute(path)?.caseExact ?? false,
+  type: (path: AttributePath) => groupAttribute(path)?.type,
+});
+
 /** A schema as /Schemas serves it (RFC 7643 §7). */
 export function schemaResource(schema: SchemaDocument, baseUrl: string) {
   return {
@@ -199,6 +233,15 @@ export function resourceTypes(baseUrl: string) {
       schema: USER_SCHEMA,
       schemaExtensions: [{ schema: ENTERPRISE_USER_SCHEMA, required: false }],
       meta: { resourceType: 'ResourceType', location: `${baseUrl}/ResourceTypes/User` },
+    },
+    {
+      schemas: [RESOURCE_TYPE_SCHEMA],
+      id: 'Group',
+      name: 'Group',
+      endpoint: '/Groups',
+      description: 'Group: the same groups the identitystore API sees, with every member returned.',
+      schema: GROUP_SCHEMA,
+      meta: { resourceType: 'ResourceType', location: `${baseUrl}/ResourceTypes/Group` },
     },
   ];
 }

@@ -2,13 +2,14 @@
 // Conflicts are detected by unique and foreign keys, so two writers can never both succeed.
 
 import { createHash } from 'node:crypto';
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import {
   directoryErrors,
   primaryEmail,
   uniqueKeyOf,
   type DirectoryStore,
   type ExternalId,
+  type GroupMember,
   type GroupRecord,
   type KeysetQuery,
   type MembershipRecord,
@@ -82,6 +83,25 @@ const toMembership = (r: Selectable<DirectoryMembershipsTable>): MembershipRecor
   groupId: r.group_id,
   userId: r.user_id,
   created: { at: r.created_at, by: r.created_by },
+});
+
+/** Rows per multi-row INSERT and ids per IN list: well under both databases' bound-parameter limits. */
+const CHUNK = 500;
+const chunksOf = <T>(items: readonly T[]): T[][] => Array.from({ length: Math.ceil(items.length / CHUNK) }, (_, i) => items.slice(i * CHUNK, (i + 1) * CHUNK));
+
+const membershipRow = (m: MembershipRecord) => ({
+  identity_store_id: m.identityStoreId,
+  membership_id: m.membershipId,
+  group_id: m.groupId,
+  user_id: m.userId,
+  created_at: m.created.at,
+  created_by: m.created.by,
+});
+
+const toMember = (r: { user_id: string; membership_id: string; display_name: string | null }): GroupMember => ({
+  userId: r.user_id,
+  membershipId: r.membership_id,
+  ...(r.display_name === null ? {} : { displayName: r.display_name }),
 });
 
 /** Run a write; a unique violation becomes the given domain error. */
@@ -257,6 +277,13 @@ export class SqlDirectoryStore implements DirectoryStore {
     return toGroup(row, (await this.externalIdsOf(identityStoreId, [groupId])).get(groupId) ?? []);
   }
 
+  async lockGroup(identityStoreId: string, groupId: string): Promise<GroupRecord | undefined> {
+    const q = this.db.selectFrom('directory_groups').selectAll().where('identity_store_id', '=', identityStoreId).where('group_id', '=', groupId);
+    const row = await (this.dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
+    if (!row) return undefined;
+    return toGroup(row, (await this.externalIdsOf(identityStoreId, [groupId])).get(groupId) ?? []);
+  }
+
   async updateGroup(g: GroupRecord): Promise<boolean> {
     const result = await unique(
       this.db
@@ -325,31 +352,37 @@ export class SqlDirectoryStore implements DirectoryStore {
   // ---- memberships ----
 
   async insertMembership(m: MembershipRecord): Promise<void> {
-    const row = {
-      identity_store_id: m.identityStoreId,
-      membership_id: m.membershipId,
-      group_id: m.groupId,
-      user_id: m.userId,
-      created_at: m.created.at,
-      created_by: m.created.by,
-    };
-    try {
-      // One statement on the happy path: the foreign keys check that the group and user exist.
-      await this.db.insertInto('directory_memberships').values(row).execute();
-    } catch (err) {
-      if (isUniqueViolation(err)) throw directoryErrors.membershipExists();
-      if (isForeignKeyViolation(err)) throw await this.missingParent(err, m);
-      throw err;
+    await this.insertMemberships([m]);
+  }
+
+  async insertMemberships(memberships: readonly MembershipRecord[]): Promise<void> {
+    for (const chunk of chunksOf(memberships)) {
+      try {
+        // One statement on the happy path: the foreign keys check that the group and users exist.
+        await this.db.insertInto('directory_memberships').values(chunk.map(membershipRow)).execute();
+      } catch (err) {
+        if (isUniqueViolation(err)) throw directoryErrors.membershipExists();
+        if (isForeignKeyViolation(err)) throw await this.missingParent(err, chunk);
+        throw err;
+      }
     }
   }
 
-  private async missingParent(err: unknown, m: MembershipRecord): Promise<Error> {
+  /** Which parent a failed insert of `chunk` (memberships of one group) missed. */
+  private async missingParent(err: unknown, chunk: readonly MembershipRecord[]): Promise<Error> {
+    const m = chunk[0]!;
     const constraint = (err as { constraint?: unknown }).constraint;
     if (constraint === 'directory_memberships_group_fk') return directoryErrors.groupNotFound(m.groupId);
-    if (constraint === 'directory_memberships_user_fk') return directoryErrors.userNotFound(m.userId);
+    const missingUser = async () => {
+      if (chunk.length === 1) return m.userId;
+      const found = new Set(await this.findExistingUserIds(m.identityStoreId, chunk.map((c) => c.userId)));
+      return chunk.find((c) => !found.has(c.userId))?.userId ?? m.userId;
+    };
+    // PostgreSQL's transaction is aborted by the failed statement, so which user is gone cannot be read.
+    if (constraint === 'directory_memberships_user_fk') return chunk.length === 1 ? directoryErrors.userNotFound(m.userId) : directoryErrors.someUserNotFound();
     // SQLite does not name the constraint, but its transaction survives a failed statement: look.
     return (await this.principalExists(m.identityStoreId, 'GROUP', m.groupId))
-      ? directoryErrors.userNotFound(m.userId)
+      ? directoryErrors.userNotFound(await missingUser())
       : directoryErrors.groupNotFound(m.groupId);
   }
 
@@ -405,6 +438,50 @@ export class SqlDirectoryStore implements DirectoryStore {
       .where('group_id', 'in', groupIds)
       .execute();
     return rows.map((r) => r.group_id);
+  }
+
+  async listMembersOfGroup(identityStoreId: string, groupId: string, q: KeysetQuery): Promise<GroupMember[]> {
+    let query = this.membersQuery(identityStoreId, groupId);
+    if (q.after !== undefined) query = query.where('m.user_id', '>', q.after);
+    return (await query.orderBy('m.user_id').limit(q.limit).execute()).map(toMember);
+  }
+
+  async findMembersOfGroup(identityStoreId: string, groupId: string, userIds: readonly string[]): Promise<GroupMember[]> {
+    const found: GroupMember[] = [];
+    for (const chunk of chunksOf([...new Set(userIds)])) {
+      found.push(...(await this.membersQuery(identityStoreId, groupId).where('m.user_id', 'in', chunk).execute()).map(toMember));
+    }
+    return found;
+  }
+
+  /** Memberships joined to their users for the display name, read from the profile's JSON by the database. */
+  private membersQuery(identityStoreId: string, groupId: string) {
+    const displayName =
+      this.dialect === 'postgres' ? sql<string | null>`(u.profile::json ->> 'displayName')` : sql<string | null>`json_extract(u.profile, '$.displayName')`;
+    return this.db
+      .selectFrom('directory_memberships as m')
+      .innerJoin('directory_users as u', (j) => j.onRef('u.identity_store_id', '=', 'm.identity_store_id').onRef('u.user_id', '=', 'm.user_id'))
+      .select(['m.user_id', 'm.membership_id', displayName.as('display_name')])
+      .where('m.identity_store_id', '=', identityStoreId)
+      .where('m.group_id', '=', groupId);
+  }
+
+  async findExistingUserIds(identityStoreId: string, userIds: readonly string[]): Promise<string[]> {
+    const found: string[] = [];
+    for (const chunk of chunksOf([...new Set(userIds)])) {
+      const rows = await this.db.selectFrom('directory_users').select('user_id').where('identity_store_id', '=', identityStoreId).where('user_id', 'in', chunk).execute();
+      found.push(...rows.map((r) => r.user_id));
+    }
+    return found;
+  }
+
+  async deleteMemberships(identityStoreId: string, membershipIds: readonly string[]): Promise<number> {
+    let deleted = 0;
+    for (const chunk of chunksOf(membershipIds)) {
+      const result = await this.db.deleteFrom('directory_memberships').where('identity_store_id', '=', identityStoreId).where('membership_id', 'in', chunk).executeTakeFirst();
+      deleted += Number(result.numDeletedRows);
+    }
+    return deleted;
   }
 
   async groupIdsOfUser(identityStoreId: string, userId: string): Promise<string[]> {

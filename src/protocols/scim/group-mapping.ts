@@ -1,0 +1,161 @@
+// SCIM Group (RFC 7643 §4.2) ↔ the directory's GroupRecord and its memberships: displayName is
+// the group's DisplayName, externalId one of its ExternalIds (issuer `scim`, as for users), and
+// members[] its memberships, each `{value: userId, type: "User", $ref, display}`.
+//
+// Input is made canonical as for users: names in any case, read-only attributes (id, meta, a
+// member's display and $ref) ignored, anything not in /Schemas a 400 invalidSyntax. The directory
+// holds users only as members, so a member of type "Group" is a 400 invalidValue.
+
+import type { GroupMember, GroupRecord, GroupReplacement } from '../../directory/index.js';
+import { ScimError } from './errors.js';
+import { GROUP_SCHEMA } from './schemas.js';
+import { SCIM_EXTERNAL_ID_ISSUER, etagOf, userLocation, type ScimObject } from './user-mapping.js';
+
+/** A Group as POST and PUT send it, made canonical: members are user ids, in order, without repeats. */
+export interface CanonicalGroup {
+  displayName?: string;
+  externalId?: string;
+  memberIds: string[];
+}
+
+const isObject = (v: unknown): v is ScimObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+const lower = (s: string) => s.toLowerCase();
+const invalidSyntax = (detail: string) => new ScimError(400, 'invalidSyntax', detail);
+const invalidValue = (detail: string) => new ScimError(400, 'invalidValue', detail);
+
+/** The user id one element of `members` names: `{"value": id}` (Entra ID, Okta) or the id alone. */
+export function memberIdOf(element: unknown, path: string): string {
+  if (typeof element === 'string' && element !== '') return element;
+  if (!isObject(element)) throw invalidValue(`"${path}" must be an object with a "value".`);
+  let value: unknown;
+  for (const [key, member] of Object.entries(element)) {
+    const name = lower(key);
+    if (name === 'value') value = member;
+    else if (name === 'type') {
+      if (typeof member !== 'string') throw invalidValue(`"${path}.type" must be a string.`);
+      if (lower(member) === 'group') throw invalidValue(`"${path}" is a group: a group cannot be a member of a group yet.`);
+      if (lower(member) !== 'user') throw invalidValue(`"${path}.type" must be "User".`);
+    } else if (name !== '$ref' && name !== 'display') {
+      throw invalidSyntax(`"${path}.${key}" is not an attribute of a group member; see /Schemas.`);
+    }
+  }
+  if (typeof value !== 'string' || value === '') throw invalidValue(`"${path}.value" must be the id of a user.`);
+  return value;
+}
+
+/** Every user id a `members` value names, without repeats; null and [] name none. */
+export function memberIdsOf(value: unknown, path = 'members'): string[] {
+  if (value === null || value === undefined) return [];
+  const list = Array.isArray(value) ? value : [value];
+  return [...new Set(list.map((element, i) => memberIdOf(element, `${path}[${i}]`)))];
+}
+
+function stringOrUnset(value: unknown, path: string): string | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') throw invalidValue(`The value of "${path}" must be a string.`);
+  return value;
+}
+
+export const displayNameOf = (value: unknown): string => {
+  const displayName = stringOrUnset(value, 'displayName');
+  if (displayName === undefined) throw invalidValue('"displayName" is required: the directory names every group.');
+  return displayName;
+};
+
+export const externalIdOf = (value: unknown) => stringOrUnset(value, 'externalId');
+
+/** The Group of a POST or PUT body; throws ScimError 400. */
+export function canonicalGroup(body: unknown): CanonicalGroup {
+  if (!isObject(body)) throw invalidSyntax('The request body must be a JSON object.');
+  const out: CanonicalGroup = { memberIds: [] };
+  let sawSchemas = false;
+  for (const [key, value] of Object.entries(body)) {
+    switch (lower(key)) {
+      case 'schemas':
+        sawSchemas = true;
+        if (!Array.isArray(value) || !value.every((s) => typeof s === 'string')) throw invalidSyntax('"schemas" must be a list of schema URIs.');
+        if (!value.some((s) => lower(s) === lower(GROUP_SCHEMA))) throw invalidSyntax(`"schemas" must include ${GROUP_SCHEMA}.`);
+        // Entra ID also lists its own ".../ADSCIM/2.0/Group" schema, with no attribute under it: not
+        // an extension we hold, so any attribute of it would be refused below as unknown.
+        break;
+      case 'displayname':
+        out.displayName = displayNameOf(value);
+        break;
+      case 'externalid': {
+        const externalId = externalIdOf(value);
+        if (externalId !== undefined) out.externalId = externalId;
+        break;
+      }
+      case 'members':
+        out.memberIds = memberIdsOf(value);
+        break;
+      case 'id':
+      case 'meta':
+        // Read-only (RFC 7643 §3.1): ignored.
+        break;
+      default:
+        throw invalidSyntax(`"${key}" is not an attribute of a Group; see /Schemas.`);
+    }
+  }
+  if (!sawSchemas) throw invalidSyntax(`"schemas" is required and must include ${GROUP_SCHEMA}.`);
+  if (out.displayName === undefined) throw invalidValue('"displayName" is required: the directory names every group.');
+  return out;
+}
+
+/** The group's externalIds with ours set to `externalId` (or removed); other issuers' are kept. */
+export function externalIdsWith(current: GroupRecord['externalIds'], externalId: string | undefined): GroupRecord['externalIds'] {
+  const others = current.filter((e) => e.issuer !== SCIM_EXTERNAL_ID_ISSUER);
+  return externalId === undefined ? others : [...others, { issuer: SCIM_EXTERNAL_ID_ISSUER, id: externalId }];
+}
+
+/** The externalId a SCIM client set on the group, if any. */
+export const scimExternalIdOf = (group: Pick<GroupRecord, 'externalIds'>) => group.externalIds.find((e) => e.issuer === SCIM_EXTERNAL_ID_ISSUER)?.id;
+
+/**
+ * The group's new state as the directory takes it. The profile's description (AWS's, not in SCIM)
+ * is kept; members are what `memberIds` holds now against what `known` held.
+ */
+export function groupReplacementOf(
+  current: GroupRecord,
+  next: { displayName: string; externalId: string | undefined; memberIds: ReadonlySet<string> },
+  known: ReadonlyMap<string, GroupMember>,
+): GroupReplacement {
+  return {
+    profile: { ...current.profile, displayName: next.displayName },
+    externalIds: externalIdsWith(current.externalIds, next.externalId),
+    addMembers: [...next.memberIds].filter((id) => !known.has(id)),
+    removeMembers: [...known.keys()].filter((id) => !next.memberIds.has(id)),
+  };
+}
+
+export const groupLocation = (baseUrl: string, groupId: string) => `${baseUrl}/Groups/${groupId}`;
+
+/** One member as SCIM shows it. */
+export const scimMemberOf = (member: GroupMember, baseUrl: string): ScimObject => ({
+  value: member.userId,
+  type: 'User',
+  $ref: userLocation(baseUrl, member.userId),
+  ...(member.displayName === undefined ? {} : { display: member.displayName }),
+});
+
+/** The SCIM Group for a directory record; `members` undefined when they were not read (not asked for). */
+export function toScimGroup(group: GroupRecord, members: readonly GroupMember[] | undefined, baseUrl: string): ScimObject {
+  const externalId = scimExternalIdOf(group);
+  return {
+    schemas: [GROUP_SCHEMA],
+    id: group.groupId,
+    ...(externalId === undefined ? {} : { externalId }),
+    displayName: group.profile.displayName,
+    ...(members === undefined || members.length === 0 ? {} : { members: members.map((m) => scimMemberOf(m, baseUrl)) }),
+    meta: recordMeta('Group', groupLocation(baseUrl, group.groupId), group),
+  };
+}
+
+/** RFC 7643 §3.1's meta of a directory record (a user's would be the same). */
+export const recordMeta = (resourceType: string, location: string, record: Pick<GroupRecord, 'created' | 'updated' | 'version'>) => ({
+  resourceType,
+  created: new Date(record.created.at).toISOString(),
+  lastModified: new Date(record.updated.at).toISOString(),
+  location,
+  version: etagOf(record.version),
+});
