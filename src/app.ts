@@ -10,6 +10,7 @@ import { registerSsoPortal } from './protocols/aws/sso-portal.js';
 import { stsQueryHandler } from './protocols/aws/sts.js';
 import { registerOidc } from './protocols/oidc/index.js';
 import { registerPortalUi } from './protocols/portal-ui/index.js';
+import { registerSaml } from './protocols/saml/index.js';
 import { registerScim } from './protocols/scim/index.js';
 import { registerWeb } from './protocols/web/index.js';
 import type { Registry } from './registry.js';
@@ -61,6 +62,7 @@ export async function buildApp(reg: Registry): Promise<FastifyInstance> {
   await registerOidc(app, reg);
   registerSsoPortal(app, reg);
   registerScim(app, reg);
+  registerSaml(app, reg);
   await registerWeb(app, reg);
   await registerPortalUi(app, reg);
 

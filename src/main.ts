@@ -1,13 +1,17 @@
 // The `atrium` command line: init, serve, user password|disable|enable, sessions list|revoke,
-// settings show|set and scim token create|list|delete. Every command takes the same storage
-// options; ATRIUM_* variables mirror the flags.
+// settings show|set, scim token create|list|delete and saml idp import|show. Every command takes
+// the same storage options; ATRIUM_* variables mirror the flags.
 
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { buildApp } from './app.js';
 import { ConfigError, configWarnings, loadConfig, publicUrlOf, type Config } from './config/config.js';
 import { initialize } from './init.js';
-import { PORTAL_SOURCE } from './auth/index.js';
+import { PORTAL_SOURCE, SIGNIN_SOURCE } from './auth/index.js';
+import type { NameIdMatch } from './federation/index.js';
+import { SAML_LOGIN_PATH, SAML_METADATA_PATH, spIdentityOf } from './protocols/saml/index.js';
+import { readIdpMetadata } from './protocols/saml/samlify.js';
 import { createRegistry, type Registry } from './registry.js';
 import type { UserStatus } from './directory/index.js';
 import type { InstanceSettings } from './instance/index.js';
@@ -219,6 +223,43 @@ storageOptions(scimToken.command('delete'))
     await withRegistry(opts, (reg, ctx) => reg.scimTokens.deleteToken({ ...ctx, eventSource: SCIM_ADMIN_SOURCE }, opts.tokenId));
     process.stdout.write(opts.json ? JSON.stringify({ deletedTokenId: opts.tokenId }) + '\n' : `deleted ${opts.tokenId}\n`);
   });
+
+const samlIdp = program.command('saml').description('SAML 2.0 sign-in through an external identity provider').command('idp').description("the identity provider users sign in through (one per instance)");
+storageOptions(samlIdp.command('import'))
+  .description("import the IdP's SAML 2.0 metadata from a file (replaces any earlier one) and set how its NameID finds a user")
+  .requiredOption('--metadata-file <file>', "the IdP's metadata XML (EntityDescriptor with an IDPSSODescriptor)")
+  .addOption(new Option('--name-id-match <attribute>', "the user attribute the NameID must equal").choices(['userName', 'email']).default('userName'))
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { metadataFile: string; nameIdMatch: NameIdMatch; json?: boolean }) => {
+    let metadataXml: string;
+    try {
+      metadataXml = readFileSync(opts.metadataFile, 'utf8');
+    } catch {
+      throw new ConfigError(`cannot read --metadata-file ${opts.metadataFile}`);
+    }
+    const shown = await withRegistry(opts, async (reg, ctx) => {
+      const { entityId, ssoUrl } = readIdpMetadata(metadataXml);
+      const saved = await reg.federation.importIdp({ ...ctx, eventSource: SIGNIN_SOURCE }, { entityId, metadataXml, nameIdMatch: opts.nameIdMatch });
+      return { idpEntityId: saved.entityId, idpSignInUrl: ssoUrl, nameIdMatch: saved.nameIdMatch, ...samlEndpoints(reg) };
+    });
+    process.stdout.write(opts.json ? JSON.stringify(shown) + '\n' : Object.entries(shown).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n');
+  });
+storageOptions(samlIdp.command('show'))
+  .description('print the configured IdP and the URLs to give it: our SP metadata, entity id and ACS URL')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { json?: boolean }) => {
+    const shown = await withRegistry(opts, async (reg) => {
+      const idp = await reg.federation.getIdp();
+      return { idpEntityId: idp?.entityId ?? null, nameIdMatch: idp?.nameIdMatch ?? null, updatedAt: idp ? iso(idp.updatedAt) : null, ...samlEndpoints(reg) };
+    });
+    process.stdout.write(opts.json ? JSON.stringify(shown) + '\n' : Object.entries(shown).map(([k, v]) => `${k}: ${v ?? '(none)'}`).join('\n') + '\n');
+  });
+
+function samlEndpoints(reg: Registry) {
+  const publicUrl = publicUrlOf(reg.config);
+  const { entityId, acsUrl } = spIdentityOf(publicUrl);
+  return { spMetadataUrl: publicUrl + SAML_METADATA_PATH, spEntityId: entityId, spAcsUrl: acsUrl, signInUrl: publicUrl + SAML_LOGIN_PATH };
+}
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {

@@ -9,6 +9,7 @@ import { keyFileOf, sqliteFileOf, type Config } from './config/config.js';
 import { CredentialService, RevocationService, TemporaryCredentialService } from './credentials/index.js';
 import { Envelope, LocalKeyProvider, type KeyProvider } from './crypto/index.js';
 import { DirectoryService, type UserSessions } from './directory/index.js';
+import { FederationService } from './federation/index.js';
 import { InstanceService } from './instance/index.js';
 import { OrganizationService } from './organization/index.js';
 import { ScimTokenService } from './provisioning/index.js';
@@ -41,6 +42,7 @@ export interface Registry {
   organization: OrganizationService;
   access: AccessService;
   scimTokens: ScimTokenService;
+  federation: FederationService;
   newRequestId: () => string;
   close(): Promise<void>;
 }
@@ -101,6 +103,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
   const grants = { endGrantsOfSessions: (ids: readonly string[]) => tx.transaction(async (s) => void (await Promise.all(ids.map((id) => s.oidc.revokeBySession(id))))) };
   const auth = new AuthService({ ...base, instance, directory, revocation, grants });
   const scimTokens = new ScimTokenService(base);
+  const federation = new FederationService({ ...base, envelope, instance, directory, auth });
   organization.registerJobs(jobs);
   access.registerJobs(jobs);
   try {
@@ -136,6 +139,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     organization,
     access,
     scimTokens,
+    federation,
     newRequestId: () => randomUUID(),
     async close() {
       revocation.stop();

@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { audited, buildEvent, HIDDEN, type AuditedAction, type AuditStore } from '../audit/index.js';
 import type { RevocationService } from '../credentials/index.js';
-import type { DirectoryService } from '../directory/index.js';
+import type { DirectoryService, UserSummary } from '../directory/index.js';
 import type { InstanceRecord, InstanceService } from '../instance/index.js';
 import type { Principal, RequestContext } from '../shared/context.js';
 import { invalidArgument, isDomainError, notFound } from '../shared/errors.js';
@@ -219,6 +219,29 @@ export class AuthService {
       return { kind: 'failed' };
     }
 
+    return this.openSession(signInCtx, instance, user, { mustChangePassword: stored.oneTime, credentialType: 'PASSWORD' }, async (s) => {
+      if (states.has(keys[1]!)) await s.auth.clearThrottle(keys[1]!);
+    });
+  }
+
+  /**
+   * Sign in a user an external identity provider vouched for (its assertion checked by federation/):
+   * the same portal session and audit events as a password sign-in. The caller refuses disabled users.
+   */
+  async signInFederated(ctx: RequestContext, user: UserSummary, credentialType: string): Promise<Extract<SignInResult, { kind: 'ok' }>> {
+    const instance = await this.deps.instance.get();
+    const principal: Principal = { type: 'IdentityCenterUser', principalId: user.userId, userName: user.userName };
+    return this.openSession({ ...ctx, eventSource: SIGNIN_SOURCE, principal }, instance, user, { mustChangePassword: false, credentialType });
+  }
+
+  private async openSession(
+    signInCtx: RequestContext,
+    instance: InstanceRecord,
+    user: UserSummary,
+    opts: { mustChangePassword: boolean; credentialType: string },
+    before?: (s: AuthStores) => Promise<void>,
+  ): Promise<Extract<SignInResult, { kind: 'ok' }>> {
+    const now = this.deps.clock.now();
     const token = randomBytes(32).toString('base64url');
     const session: SessionRecord = {
       sessionId: hex(this.deps.ids, 32),
@@ -226,19 +249,19 @@ export class AuthService {
       identityStoreId: user.identityStoreId,
       userId: user.userId,
       userName: user.userName,
-      mustChangePassword: stored.oneTime,
-      sourceIp: ctx.sourceIp,
-      userAgent: ctx.userAgent.slice(0, 512),
+      mustChangePassword: opts.mustChangePassword,
+      sourceIp: signInCtx.sourceIp,
+      userAgent: signInCtx.userAgent.slice(0, 512),
       createdAt: now,
       expiresAt: now + instance.settings.sessionDurationMinutes * 60_000,
     };
     await this.deps.tx.transaction(async (s) => {
-      if (states.has(keys[1]!)) await s.auth.clearThrottle(keys[1]!);
+      await before?.(s);
       await s.auth.deleteExpiredSessions(user.identityStoreId, user.userId, now);
       await s.auth.insertSession(session);
       const responseElements = { sessionId: session.sessionId, mustChangePassword: session.mustChangePassword };
       await s.audit.appendEvents([
-        buildEvent(signInCtx, this.deps, 'CredentialVerification', { userName: session.userName }, { responseElements: { credentialType: 'PASSWORD' } }),
+        buildEvent(signInCtx, this.deps, 'CredentialVerification', { userName: session.userName }, { responseElements: { credentialType: opts.credentialType } }),
         buildEvent(signInCtx, this.deps, 'UserAuthentication', { userName: session.userName }, { responseElements }),
       ]);
     });

@@ -21,6 +21,7 @@ import { SqlAuthStore } from './sql/auth-store.js';
 import { SqlOidcStore } from './sql/oidc-store.js';
 import { SqlRevocationStore } from './sql/revocation-store.js';
 import { SqlScimTokenStore } from './sql/scim-token-store.js';
+import { SqlSamlStore } from './sql/saml-store.js';
 
 export interface Stores {
   instance: SqlInstanceStore;
@@ -36,6 +37,7 @@ export interface Stores {
   auth: SqlAuthStore;
   oidc: SqlOidcStore;
   scimTokens: SqlScimTokenStore;
+  saml: SqlSamlStore;
 }
 
 export function storesFor(db: Kysely<Database>, dialect: Dialect): Stores {
@@ -53,6 +55,7 @@ export function storesFor(db: Kysely<Database>, dialect: Dialect): Stores {
     auth: new SqlAuthStore(db, dialect),
     oidc: new SqlOidcStore(db, dialect),
     scimTokens: new SqlScimTokenStore(db),
+    saml: new SqlSamlStore(db),
   };
 }
 

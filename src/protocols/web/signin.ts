@@ -6,7 +6,7 @@ import type { SessionRecord } from '../../auth/index.js';
 import { isDomainError } from '../../shared/errors.js';
 import { csrfMatches, csrfTokenOf, newCookieValue, PRESESSION_COOKIE, readCookie, SESSION_COOKIE } from './cookies.js';
 import type { WebDeps } from './index.js';
-import { form, notice, page } from './pages.js';
+import { escape, form, notice, page } from './pages.js';
 
 const DEFAULT_RETURN_TO = '/start';
 const PRESESSION_SECONDS = 60 * 60;
@@ -68,7 +68,9 @@ export function registerSignIn(app: FastifyInstance, { reg, jar, context }: WebD
   app.get('/login', async (request, reply) => {
     const returnTo = safeReturnTo((request.query as Record<string, unknown>).return_to);
     if (await reg.auth.resolveSession(readCookie(request, SESSION_COOKIE))) return reply.redirect(returnTo, 303);
-    return html(reply, 200, 'Sign in', usernameForm(csrfTokenOf(presession(request, reply)), returnTo));
+    // With an identity provider configured, users may sign in there instead.
+    const idpLink = (await reg.federation.getIdp()) ? `<p><a href="/saml/login?return_to=${escape(encodeURIComponent(returnTo))}">Sign in with your identity provider</a></p>` : '';
+    return html(reply, 200, 'Sign in', usernameForm(csrfTokenOf(presession(request, reply)), returnTo) + idpLink);
   });
 
   app.post('/login', async (request, reply) => {

@@ -13,6 +13,7 @@ import * as m0006 from './0006-revocation.js';
 import * as m0007 from './0007-auth.js';
 import * as m0008 from './0008-oidc.js';
 import * as m0009 from './0009-scim-tokens.js';
+import * as m0010 from './0010-saml.js';
 
 type Step = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> };
 const STEPS: Record<string, Step> = {
@@ -25,6 +26,7 @@ const STEPS: Record<string, Step> = {
   '0007-auth': m0007,
   '0008-oidc': m0008,
   '0009-scim-tokens': m0009,
+  '0010-saml': m0010,
 };
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
