@@ -8,6 +8,7 @@ import type { RequestContext } from '../../shared/context.js';
 import { isDomainError } from '../../shared/errors.js';
 import type { OAuthErrorName, OidcService } from '../oidc/oidc-service.js';
 import { inspectJson, MAX_JSON_DEPTH, validationMessage } from './aws-json.js';
+import { anonymousContext } from '../request-context.js';
 
 /** No sso-oidc request comes near this; a bigger body is refused before it is parsed. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -126,15 +127,8 @@ export function ssoOidcRoutes(app: FastifyInstance, deps: { oidc: OidcService; a
   const route = <S extends z.ZodType, R>(path: string, operation: string, schema: S, handle: (input: z.infer<S>, ctx: RequestContext) => Promise<R>) =>
     app.post(path, async (request: FastifyRequest, reply: FastifyReply) => {
       reply.header('x-amzn-requestid', request.id);
-      const ctx: RequestContext = {
-        requestId: request.id,
-        sourceIp: request.ip,
-        userAgent: request.headers['user-agent'] ?? '',
-        region: deps.region,
-        eventSource: EVENT_SOURCE,
-        // The caller is a client, not yet a user: like CloudTrail, the identity is unknown.
-        principal: { type: 'Unknown', principalId: 'anonymous' },
-      };
+      // The caller is a client, not yet a user: like CloudTrail, the identity is unknown.
+      const ctx = anonymousContext(request, deps.region, EVENT_SOURCE);
       const body = parseBody(request.body);
       const input = body.ok ? schema.safeParse(body.value) : undefined;
       if (!input?.success) {

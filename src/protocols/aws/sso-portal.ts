@@ -8,6 +8,7 @@ import type { RequestContext } from '../../shared/context.js';
 import { isDomainError } from '../../shared/errors.js';
 import { oidcServiceOf, type ResolvedAccessToken } from '../oidc/index.js';
 import { validationMessage } from './aws-json.js';
+import { anonymousContext } from '../request-context.js';
 
 const EVENT_SOURCE = 'sso.amazonaws.com';
 const TOKEN_HEADER = 'x-amz-sso_bearer_token';
@@ -127,14 +128,7 @@ function portalRoutes(app: FastifyInstance, reg: Registry): void {
       ...(path === '/logout' ? { constraints: { [bearerConstraint.name]: 'present' } } : {}),
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         reply.header('x-amzn-requestid', request.id);
-        const ctx: RequestContext = {
-          requestId: request.id,
-          sourceIp: request.ip,
-          userAgent: request.headers['user-agent'] ?? '',
-          region: reg.config.region,
-          eventSource: EVENT_SOURCE,
-          principal: { type: 'Unknown', principalId: 'anonymous' },
-        };
+        const ctx: RequestContext = anonymousContext(request, reg.config.region, EVENT_SOURCE);
         const query = schema.safeParse(request.query);
         try {
           if (!query.success) throw new PortalError(400, 'InvalidRequestException', validationMessage(query.error));

@@ -9,10 +9,10 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { publicUrlOf } from '../../config/config.js';
 import type { Registry } from '../../registry.js';
-import type { RequestContext } from '../../shared/context.js';
 import { ssoOidcRoutes } from '../aws/sso-oidc.js';
 import { escape, page } from '../web/pages.js';
 import { OIDC_MOUNT, OidcService } from './oidc-service.js';
+import { anonymousContext } from '../request-context.js';
 
 export {
   AUTHORIZATION_CODE_GRANT,
@@ -67,14 +67,7 @@ export function registerOidc(app: FastifyInstance, reg: Registry): Promise<void>
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, next) => next(null));
     const mount = async (request: FastifyRequest, reply: FastifyReply) => {
-      const ctx: RequestContext = {
-        requestId: request.id,
-        sourceIp: request.ip,
-        userAgent: request.headers['user-agent'] ?? '',
-        region: reg.config.region,
-        eventSource: 'sso.amazonaws.com',
-        principal: { type: 'Unknown', principalId: 'anonymous' },
-      };
+      const ctx = anonymousContext(request, reg.config.region, 'sso.amazonaws.com');
       reply.hijack();
       try {
         await service.dispatch(ctx, request.raw, reply.raw);

@@ -12,6 +12,7 @@ import type { Page } from '../../shared/pagination.js';
 import { validationMessage } from '../aws/aws-json.js';
 import { epochSeconds } from '../aws/operation.js';
 import { csrfMatches, readCookie, SESSION_COOKIE } from '../web/cookies.js';
+import { anonymousContext } from '../request-context.js';
 
 const credentialsBody = z.strictObject({
   accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id'),
@@ -53,14 +54,7 @@ export function registerPortalRoutes(app: FastifyInstance, reg: Registry): void 
 
   const contextOf = async (request: FastifyRequest, session: PortalSession): Promise<RequestContext> =>
     reg.auth.userContext(
-      {
-        requestId: request.id,
-        sourceIp: request.ip,
-        userAgent: request.headers['user-agent'] ?? '',
-        region: (await reg.instance.get()).region,
-        eventSource: PORTAL_SOURCE,
-        principal: { type: 'Unknown', principalId: 'anonymous' },
-      },
+      anonymousContext(request, (await reg.instance.get()).region, PORTAL_SOURCE),
       session,
     );
 

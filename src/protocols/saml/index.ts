@@ -14,6 +14,7 @@ import { escape, page } from '../web/pages.js';
 import { formOf, safeReturnTo } from '../web/signin.js';
 import { readResponse } from './response.js';
 import { idpEntity, spEntity } from './samlify.js';
+import { anonymousContext } from '../request-context.js';
 
 export const SAML_METADATA_PATH = '/saml/metadata';
 export const SAML_ACS_PATH = '/saml/acs';
@@ -34,14 +35,7 @@ export function registerSaml(app: FastifyInstance, reg: Registry): void {
   // The port is known only once the server listens (tests listen on port 0).
   const sp = () => spIdentityOf(publicUrlOf(reg.config, (app.server.address() as AddressInfo | null)?.port ?? reg.config.port));
   const jar = cookieJar(publicUrlOf(reg.config).startsWith('https:'));
-  const context = async (request: FastifyRequest): Promise<RequestContext> => ({
-    requestId: request.id,
-    sourceIp: request.ip,
-    userAgent: request.headers['user-agent'] ?? '',
-    region: (await reg.instance.get()).region,
-    eventSource: SIGNIN_SOURCE,
-    principal: { type: 'Unknown', principalId: 'anonymous' },
-  });
+  const context = async (request: FastifyRequest): Promise<RequestContext> => anonymousContext(request, (await reg.instance.get()).region, SIGNIN_SOURCE);
 
   void app.register((scope, _opts, done) => {
     scope.addHook('onSend', (_request, reply, payload, next) => {

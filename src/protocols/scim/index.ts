@@ -16,6 +16,7 @@ import { groupRoutes } from './groups.js';
 import { listResponse, MAX_BODY_BYTES, parseScimJson, SCIM_EVENT_SOURCE, scimErrorOf, sendScim, type ScimRouteDeps } from './http.js';
 import { SCHEMAS, resourceTypes, schemaResource, serviceProviderConfig } from './schemas.js';
 import { userRoutes } from './users.js';
+import { anonymousContext } from '../request-context.js';
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
@@ -61,14 +62,7 @@ function scimScope(scope: FastifyInstance, reg: Registry, baseUrl: () => string)
 
   // Before the body is read: an unauthenticated request gets no further than its headers.
   scope.addHook('onRequest', async (request) => {
-    const ctx: RequestContext = {
-      requestId: request.id,
-      sourceIp: request.ip,
-      userAgent: request.headers['user-agent'] ?? '',
-      region: reg.config.region,
-      eventSource: SCIM_EVENT_SOURCE,
-      principal: { type: 'Unknown', principalId: 'anonymous' },
-    };
+    const ctx: RequestContext = anonymousContext(request, reg.config.region, SCIM_EVENT_SOURCE);
     const bearer = BEARER.exec(request.headers.authorization ?? '')?.[1];
     if (bearer === undefined) throw new ScimError(401, undefined, 'A SCIM bearer token is required: "Authorization: Bearer <token>".');
     const token = await reg.scimTokens.authenticate(ctx, bearer);

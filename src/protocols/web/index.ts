@@ -12,6 +12,7 @@ import { registerDevicePage } from './device.js';
 import { cookieJar, type CookieJar } from './cookies.js';
 import { registerPortalApi } from './portal-api.js';
 import { registerSignIn } from './signin.js';
+import { anonymousContext } from '../request-context.js';
 
 export interface WebDeps {
   reg: Registry;
@@ -29,15 +30,7 @@ export function registerWeb(app: FastifyInstance, reg: Registry): Promise<void> 
     reg,
     jar: cookieJar(publicUrlOf(reg.config).startsWith('https:')),
     context: async (request, eventSource = SIGNIN_SOURCE) => {
-      const instance = await reg.instance.get();
-      return {
-        requestId: request.id,
-        sourceIp: request.ip,
-        userAgent: request.headers['user-agent'] ?? '',
-        region: instance.region,
-        eventSource,
-        principal: { type: 'Unknown', principalId: 'anonymous' },
-      };
+      return anonymousContext(request, (await reg.instance.get()).region, eventSource);
     },
   };
   void app.register((web, _opts, done) => {
