@@ -100,7 +100,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
   const organization = new OrganizationService(base);
   // The assignment-deletion job revokes the role's credentials.
   const access = new AccessService({ ...base, instance, principals: directory, accounts: organization, revoker: revocation });
-  const grants = { endGrantsOfSessions: (ids: readonly string[]) => tx.transaction(async (s) => void (await Promise.all(ids.map((id) => s.oidc.revokeBySession(id))))) };
+  const grants = { endGrantsOfSessions: (ids: readonly string[]) => tx.transaction(async (s) => void (await s.oidc.revokeBySessions(ids))) };
   const auth = new AuthService({ ...base, instance, directory, revocation, grants });
   const scimTokens = new ScimTokenService(base);
   const federation = new FederationService({ ...base, envelope, instance, directory, auth });

@@ -17,6 +17,17 @@ import { DEVICE_CODE_GRANT, oidcServiceOf } from '../../src/protocols/oidc/index
 import { systemContext } from '../../src/shared/context.js';
 import { sdkOptions, type TestServer } from './server.js';
 
+/** The error a call fails with, as the SDK reports it; 'ok' if it succeeds. */
+export async function outcome(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    const e = err as { name: string; $metadata?: { httpStatusCode?: number } };
+    return `${e.name} ${e.$metadata?.httpStatusCode}`;
+  }
+}
+
 export const suffix = () => Math.random().toString(36).slice(2, 10);
 
 export async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean): Promise<T> {

@@ -13,20 +13,9 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../helpers/peers.js';
 import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
-import { portalFixture, suffix } from '../helpers/portal-fixture.js';
+import { outcome, portalFixture, suffix } from '../helpers/portal-fixture.js';
 
 type Creds = { accessKeyId?: string; secretAccessKey?: string; sessionToken?: string; expiration?: number };
-
-/** The error a call fails with, as the SDK reports it; 'ok' if it succeeds. */
-async function outcome(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    const e = err as { name: string; $metadata?: { httpStatusCode?: number } };
-    return `${e.name} ${e.$metadata?.httpStatusCode}`;
-  }
-}
 
 describe.each(dialects())('sso portal API on %s', (dialect) => {
   let server: TestServer;

@@ -17,21 +17,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RoleCredentials } from '../../src/credentials/index.js';
 import { systemContext } from '../../src/shared/context.js';
 import { AWS_CLI, hasAwsCli, peerAvailable, peerEnv, run } from '../helpers/peers.js';
-import { portalFixture, suffix } from '../helpers/portal-fixture.js';
+import { outcome, portalFixture, suffix } from '../helpers/portal-fixture.js';
 import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
 
 const ctx = () => systemContext('sso.amazonaws.com', 'us-east-1', `req-${suffix()}`, 'sts-test');
-
-/** The error a call fails with, as the SDK reports it; 'ok' if it succeeds. */
-async function outcome(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    const e = err as { name: string; $metadata?: { httpStatusCode?: number } };
-    return `${e.name} ${e.$metadata?.httpStatusCode}`;
-  }
-}
 
 describe.each(dialects())('STS GetCallerIdentity with temporary credentials on %s', (dialect) => {
   let server: TestServer;

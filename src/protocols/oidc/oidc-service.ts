@@ -526,7 +526,7 @@ export class OidcService {
     if (g.sessionId) {
       const now = this.deps.clock.now();
       const expiresAt = grant.exp === undefined ? null : grant.exp * 1000;
-      // Found by session when the session ends (oidc-store revokeBySession): the uid column holds it.
+      // Found by session when the session ends (oidc-store revokeBySessions): the uid column holds it.
       await s.oidc.upsert({ model: GRANT_SESSION, id: grantId, payload: { sessionId: g.sessionId }, grantId, userCode: null, uid: g.sessionId, expiresAt, consumedAt: null, createdAt: now });
     }
     return grantId;

@@ -42,8 +42,8 @@ export interface OidcStore {
   countPoll(id: string, at: number, intervalMs: number, burst: number): Promise<boolean>;
   /** Delete every record of a grant (the grant itself, its codes, access and refresh tokens). */
   revokeByGrantId(grantId: string): Promise<number>;
-  /** Delete every grant the portal session approved (their GrantSession records carry it as uid). */
-  revokeBySession(sessionId: string): Promise<number>;
+  /** Delete every grant the portal sessions approved (their GrantSession records carry them as uid). */
+  revokeBySessions(sessionIds: readonly string[]): Promise<number>;
   /** Delete records that expired before `before`. */
   deleteExpired(before: number): Promise<number>;
 }

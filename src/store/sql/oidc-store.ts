@@ -120,8 +120,9 @@ export class SqlOidcStore implements OidcStore {
     return Number(r.numDeletedRows);
   }
 
-  async revokeBySession(sessionId: string): Promise<number> {
-    const grants = this.db.selectFrom('oidc_models').select('grant_id').where('model', '=', 'GrantSession').where('uid', '=', sessionId);
+  async revokeBySessions(sessionIds: readonly string[]): Promise<number> {
+    if (sessionIds.length === 0) return 0;
+    const grants = this.db.selectFrom('oidc_models').select('grant_id').where('model', '=', 'GrantSession').where('uid', 'in', sessionIds);
     const r = await this.db.deleteFrom('oidc_models').where('grant_id', 'in', grants).executeTakeFirst();
     return Number(r.numDeletedRows);
   }
