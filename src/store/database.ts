@@ -1,7 +1,7 @@
 // The Kysely database: table types, opening either dialect, and the error shapes both dialects
 // share. Only store/ imports Kysely; the domain sees its own ports.
 
-import { mkdirSync } from 'node:fs';
+import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
@@ -15,7 +15,7 @@ import type { AuthTables } from './schema/auth.js';
 import type { OidcTables } from './schema/oidc.js';
 import type { ScimTables } from './schema/scim.js';
 import type { SamlTables } from './schema/saml.js';
-import type { RunControl } from './group-commit.js';
+import type { DeferredSync, RunControl } from './group-commit.js';
 
 export interface Database extends CoreTables, DirectoryTables, OrganizationTables, AccessTables, RevocationTables, AuthTables, OidcTables, ScimTables, SamlTables {}
 
@@ -72,13 +72,69 @@ export function openDatabase(opts: { databaseUrl?: string; sqliteFile: string })
   };
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   controlRunners.set(db, (statement) => void database.prepare(statement).run());
-  return { db, dialect: 'sqlite', location: opts.sqliteFile, close: () => db.destroy() };
+  const wal = walSync(opts.sqliteFile, (statement) => void database.prepare(statement).run());
+  if (process.env.ATRIUM_SQLITE_DEFERRED_SYNC !== '0') deferredSyncs.set(db, wal);
+  return {
+    db,
+    dialect: 'sqlite',
+    location: opts.sqliteFile,
+    close: async () => {
+      await db.destroy();
+      await wal.close();
+    },
+  };
+}
+
+/**
+ * Group commit's deferred sync for a SQLite file in WAL mode: COMMIT runs with synchronous=NORMAL
+ * (it writes the WAL but does not sync it), and flush() fdatasyncs the WAL file on the thread pool.
+ * Syncing any descriptor of a file writes all its dirty pages, whichever descriptor wrote them.
+ * At most one sync runs at a time; callers who arrive during one share the next.
+ */
+function walSync(file: string, run: (statement: string) => void): DeferredSync & { close(): Promise<void> } {
+  let fd: number | undefined;
+  let running: Promise<void> | undefined;
+  let next: Promise<void> | undefined;
+  const syncNow = () =>
+    new Promise<void>((resolve, reject) => {
+      // The WAL exists once the first transaction has committed, which precedes any flush.
+      fd ??= openSync(`${file}-wal`, 'r+');
+      fdatasync(fd, (err) => (err ? reject(err) : resolve()));
+    });
+  const flush = (): Promise<void> => {
+    if (!running) {
+      running = syncNow().finally(() => (running = undefined));
+      return running;
+    }
+    // A sync is on its way, but it may have started before this caller's COMMIT: wait for the next.
+    const after = () => {
+      next = undefined;
+      return flush();
+    };
+    next ??= running.then(after, after);
+    return next;
+  };
+  return {
+    defer: () => run('pragma synchronous = NORMAL'),
+    restore: () => run('pragma synchronous = FULL'),
+    flush,
+    close: async () => {
+      // A sync still on the thread pool keeps its descriptor until it has finished.
+      await (next ?? running)?.catch(() => undefined);
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    },
+  };
 }
 
 const controlRunners = new WeakMap<Db, RunControl>();
+const deferredSyncs = new WeakMap<Db, DeferredSync>();
 
 /** For SQLite, runs group commit's control statements on the handle, not through the query builder. */
 export const controlRunnerOf = (db: Db): RunControl | undefined => controlRunners.get(db);
+
+/** For a SQLite file, lets group commit sync the WAL off the event loop. */
+export const deferredSyncOf = (db: Db): DeferredSync | undefined => deferredSyncs.get(db);
 
 /** A unique or primary-key violation, in either dialect. */
 export function isUniqueViolation(err: unknown): boolean {

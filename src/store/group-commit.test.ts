@@ -6,7 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase, type OpenedDatabase } from './database.js';
+import { sql, type Kysely } from 'kysely';
+import { controlRunnerOf, deferredSyncOf, openDatabase, type Database, type OpenedDatabase } from './database.js';
+import { GroupCommitter, type DeferredSync } from './group-commit.js';
 import { migrateToLatest } from './migrations/index.js';
 import { SqlTransactor } from './stores.js';
 
@@ -100,4 +102,71 @@ describe('SQLite group commit', () => {
       other.close();
     }
   });
+
+  it('tells no caller "done" before the WAL sync it waits for has finished (a held sync stands in for a slow disk)', async () => {
+    const { file } = await setup();
+    const real = deferredSyncOf(opened!.db)!;
+    let release: () => void = () => undefined;
+    let flushes = 0;
+    const held: DeferredSync = {
+      defer: () => real.defer(),
+      restore: () => real.restore(),
+      flush: () => {
+        flushes++;
+        return new Promise<void>((resolve) => (release = () => void real.flush().then(resolve)));
+      },
+    };
+    const committer = new GroupCommitter(opened!.db, controlRunnerOf(opened!.db), held);
+    let done = false;
+    const write = committer.run((conn) => new SqlTransactorProbe(conn).put('held')).then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 50));
+    // Committed and visible to another connection, but not yet acknowledged.
+    const other = new SqliteDatabase(file, { readonly: true });
+    try {
+      expect(other.prepare('select count(*) as n from tags where resource_arn = ?').get('held')).toEqual({ n: 1 });
+    } finally {
+      other.close();
+    }
+    expect(done).toBe(false);
+    expect(flushes).toBe(1);
+    release();
+    await write;
+    expect(done).toBe(true);
+    // Statements outside group commit wait for the disk again.
+    expect(await sql<{ synchronous: number }>`pragma synchronous`.execute(opened!.db).then((r) => r.rows[0]?.synchronous)).toBe(2);
+  });
+
+  it('rejects every caller of a batch whose WAL sync failed (a failing sync stands in for a disk error)', async () => {
+    await setup();
+    const real = deferredSyncOf(opened!.db)!;
+    const failing: DeferredSync = { defer: () => real.defer(), restore: () => real.restore(), flush: () => Promise.reject(new Error('EIO: disk gone')) };
+    const committer = new GroupCommitter(opened!.db, controlRunnerOf(opened!.db), failing);
+    const outcomes = await Promise.allSettled([1, 2, 3].map((i) => committer.run((conn) => new SqlTransactorProbe(conn).put(`fail-${i}`))));
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
+  });
+
+  it('acknowledges every write of batches that commit while an earlier sync is still running', async () => {
+    const { tx, file } = await setup();
+    // Arriving over several turns of the event loop: several batches, whose syncs overlap.
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        new Promise((r) => setTimeout(r, i % 20)).then(() => tx.transaction((s) => s.tags.putTags(`many-${i}`, [tag(i)]).then(() => i))),
+      ),
+    );
+    expect(results).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    const other = new SqliteDatabase(file, { readonly: true });
+    try {
+      expect(other.prepare("select count(*) as n from tags where resource_arn like 'many-%'").get()).toEqual({ n: 200 });
+    } finally {
+      other.close();
+    }
+  });
 });
+
+/** Writes one tag row on a connection, as a unit of work does. */
+class SqlTransactorProbe {
+  constructor(private readonly conn: Kysely<Database>) {}
+  put(resource: string): Promise<unknown> {
+    return this.conn.insertInto('tags').values({ resource_arn: resource, tag_key: 'k', tag_value: 'v' }).execute();
+  }
+}

@@ -2,6 +2,11 @@
 // COMMIT, each inside its own SAVEPOINT so that it still succeeds or fails alone.
 // SQLite has one writer and its commit is the dearest part of a small write; sharing it is
 // what lets one process take thousands of audited writes a second.
+//
+// With a DeferredSync, the COMMIT itself does not wait for the disk: the WAL is synced on the
+// thread pool afterwards, while the event loop serves other requests and the next batch, and the
+// batch's callers hear "done" only once that sync has finished. One sync covers every batch
+// committed before it started.
 
 import { sql, type Kysely } from 'kysely';
 
@@ -21,6 +26,16 @@ export type ControlStatement = 'begin immediate' | 'savepoint unit' | 'release u
  */
 export type RunControl = (statement: ControlStatement) => void;
 
+/** How a database lets COMMIT skip its disk sync and syncs later, off the event loop. */
+export interface DeferredSync {
+  /** Before BEGIN: the next COMMIT does not wait for the disk. */
+  defer(): void;
+  /** After COMMIT or ROLLBACK: statements outside group commit wait for the disk again. */
+  restore(): void;
+  /** Resolves once everything committed before the call is on disk. */
+  flush(): Promise<void>;
+}
+
 /** The most units one COMMIT may carry, so that no caller waits behind an unbounded batch. */
 const MAX_BATCH = 64;
 
@@ -31,6 +46,7 @@ export class GroupCommitter<DB> {
   constructor(
     private readonly db: Kysely<DB>,
     private readonly runControl?: RunControl,
+    private readonly deferredSync?: DeferredSync,
   ) {}
 
   run<T>(fn: (conn: Kysely<DB>) => Promise<T>): Promise<T> {
@@ -73,6 +89,7 @@ export class GroupCommitter<DB> {
     const settled: { unit: Unit<Kysely<DB>>; ok: boolean; value: unknown }[] = [];
     // A lone unit needs no savepoint: if it fails, rolling back the transaction undoes only it.
     const alone = batch.length === 1;
+    this.deferredSync?.defer();
     try {
       await this.control(conn, 'begin immediate');
       for (const unit of batch) {
@@ -84,6 +101,7 @@ export class GroupCommitter<DB> {
         } catch (error) {
           if (alone) {
             await this.control(conn, 'rollback').catch(() => undefined);
+            this.deferredSync?.restore();
             unit.reject(error);
             return;
           }
@@ -96,12 +114,22 @@ export class GroupCommitter<DB> {
     } catch (error) {
       // The shared commit failed (disk full, I/O error): nothing in the batch happened.
       await this.control(conn, 'rollback').catch(() => undefined);
+      this.deferredSync?.restore();
       for (const unit of batch) unit.reject(error);
       return;
     }
-    for (const s of settled) {
-      if (s.ok) s.unit.resolve(s.value);
-      else s.unit.reject(s.value);
-    }
+    this.deferredSync?.restore();
+    const settle = () => {
+      for (const s of settled) {
+        if (s.ok) s.unit.resolve(s.value);
+        else s.unit.reject(s.value);
+      }
+    };
+    if (!this.deferredSync) return settle();
+    // Not awaited: the next batch may run while this one's sync is on the disk.
+    this.deferredSync.flush().then(settle, (error: unknown) => {
+      // Committed and visible, but perhaps not durable: no caller is told it succeeded.
+      for (const s of settled) s.unit.reject(error);
+    });
   }
 }

@@ -4,7 +4,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Kysely } from 'kysely';
 import type { Transactor } from '../shared/transactor.js';
-import { controlRunnerOf, type Database, type Db, type Dialect } from './database.js';
+import { controlRunnerOf, deferredSyncOf, type Database, type Db, type Dialect } from './database.js';
 import { GroupCommitter } from './group-commit.js';
 import {
   SqlAuditStore,
@@ -83,7 +83,7 @@ export class SqlTransactor implements Transactor<Stores> {
     private readonly db: Db,
     private readonly dialect: Dialect,
   ) {
-    if (dialect === 'sqlite') this.group = new GroupCommitter(db, controlRunnerOf(db));
+    if (dialect === 'sqlite') this.group = new GroupCommitter(db, controlRunnerOf(db), deferredSyncOf(db));
   }
   transaction<T>(fn: (stores: Stores) => Promise<T>): Promise<T> {
     // A transaction started inside another joins it: one unit of work, one commit.

@@ -4,8 +4,13 @@
 import { sql } from 'kysely';
 import { alreadyExists } from '../../shared/errors.js';
 import type { OidcModel, OidcRecord, OidcStore } from '../../protocols/oidc/oidc-store.js';
-import { isUniqueViolation, type Db, type Dialect } from '../database.js';
+import { isUniqueViolation, type Database, type Db, type Dialect } from '../database.js';
+import { precompiled } from '../precompiled.js';
 import type { OidcModelsTable } from '../schema/oidc.js';
+
+const findModel = precompiled<Database, { model: string; id: string }, OidcModelsTable>((db, arg) =>
+  db.selectFrom('oidc_models').selectAll().where('model', '=', arg('model')).where('id', '=', arg('id')),
+);
 
 const optionalNumber = (v: number | string | null) => (v === null ? null : Number(v));
 
@@ -65,7 +70,8 @@ export class SqlOidcStore implements OidcStore {
   }
 
   async find<P>(model: OidcModel, id: string): Promise<OidcRecord<P> | undefined> {
-    const r = await this.db.selectFrom('oidc_models').selectAll().where('model', '=', model).where('id', '=', id).executeTakeFirst();
+    // Every bearer-authenticated call reads its token here: the one statement worth precompiling.
+    const [r] = await findModel(this.db, { model, id });
     return r && toRecord<P>(r);
   }
 
