@@ -5,11 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dialects, freshPostgresDatabase } from '../../test/helpers/server.js';
-import { openDatabase, type Database, type OpenedDatabase } from './database.js';
-import { migrateToLatest } from './migrations/index.js';
-import { precompiled } from './precompiled.js';
-import { contextualDb, SqlTransactor } from './stores.js';
+import { dialects, freshPostgresDatabase } from '../helpers/server.js';
+import { openDatabase, type Database, type OpenedDatabase } from '../../src/store/database.js';
+import { migrateToLatest } from '../../src/store/migrations/index.js';
+import { precompiled } from '../../src/store/precompiled.js';
+import { contextualDb, SqlTransactor } from '../../src/store/stores.js';
 
 describe.each(dialects())('precompiled statements on %s', (dialect) => {
   let opened: OpenedDatabase;
