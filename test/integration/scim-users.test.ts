@@ -1,9 +1,13 @@
 // SCIM 2.0 /scim/v2 on both databases, over HTTP as an IdP calls it: bearer-token refusals, the
-// discovery documents, /Users with Okta-like and Entra ID-like request bodies, filters, pages,
-// attribute selection, ETags, deprovisioning, the same users through identitystore, and bad input.
+// discovery documents, /Users with Okta-like and Entra ID-like request bodies, filters (random ones
+// against a reference evaluation), pages, attribute selection, ETags, deprovisioning, the same
+// users through identitystore, and bad input, random included.
 
 import { DescribeUserCommand, GetUserIdCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMPARE_OPERATORS, filterNode as f, printFilter, type CompareValue, type Filter } from '../../src/protocols/scim/filter.js';
+import { referenceMatches, type ReferenceSchema } from '../../src/protocols/scim/filter.testing.js';
 import { SCIM_ADMIN_SOURCE } from '../../src/provisioning/index.js';
 import { systemContext } from '../../src/shared/context.js';
 import { Browser } from '../helpers/browser.js';
@@ -56,6 +60,63 @@ const entraUser = (userName: string, externalId = suffix()) => ({
   title: 'Engineer',
   [ENTERPRISE]: { employeeNumber: '701984', department: 'Sales', costCenter: '4130' },
 });
+
+// Random filters over the real User schema, for the HTTP properties below. Strings come from the
+// same small pools the seeded users are made of, in any case, so filters often match.
+const POOL = ['Barbara', 'barbara', 'Ryan', 'Jensen', 'Leenay', 'Tour Guide', 'tour', 'GUIDE', 'Lead', 'Sales', 'sales', 'Marketing', '701984', '42', 'work', 'home', 'mobile', 'example', '@example.com', 'b', ''];
+/** The User schema as the reference needs it (schemas.ts: caseExact and dateTime attributes). */
+const USER_REFERENCE: ReferenceSchema = {
+  caseExact: ['id', 'externalid', 'meta.resourcetype', 'meta.location', 'meta.version'],
+  dateTime: ['meta.created', 'meta.lastmodified'],
+};
+const ENTERPRISE_URN = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+/** [name, sub-attribute, schema, boolean] of the paths the random filters use. */
+const FILTER_PATHS: [string, string | undefined, string | undefined, boolean][] = [
+  ['userName', undefined, undefined, false],
+  ['title', undefined, undefined, false],
+  ['displayName', undefined, undefined, false],
+  ['nickName', undefined, undefined, false],
+  ['name', 'givenName', undefined, false],
+  ['name', 'familyName', undefined, false],
+  ['emails', undefined, undefined, false],
+  ['emails', 'value', undefined, false],
+  ['emails', 'type', undefined, false],
+  ['emails', 'primary', undefined, true],
+  ['phoneNumbers', 'type', undefined, false],
+  ['active', undefined, undefined, true],
+  ['externalId', undefined, undefined, false],
+  ['meta', 'created', undefined, false],
+  ['department', undefined, ENTERPRISE_URN, false],
+  ['employeeNumber', undefined, ENTERPRISE_URN, false],
+  ['userName', undefined, 'urn:ietf:params:scim:schemas:core:2.0:User', false],
+];
+const filterValue: fc.Arbitrary<CompareValue> = fc.oneof(
+  { arbitrary: fc.constantFrom(...POOL).chain((v) => fc.constantFrom(v, v.toUpperCase(), v.toLowerCase())), weight: 6 },
+  { arbitrary: fc.constantFrom<CompareValue>('2000-01-01T00:00:00Z', '2999-01-01T00:00:00Z', true, false, 7), weight: 2 },
+  { arbitrary: fc.constant(null), weight: 1 },
+);
+const comparison: fc.Arbitrary<Filter> = fc.constantFrom(...FILTER_PATHS).chain(([name, sub, schema, isBoolean]) =>
+  fc.oneof(
+    fc.tuple(fc.constantFrom(...(isBoolean ? (['eq', 'ne'] as const) : COMPARE_OPERATORS)), isBoolean ? fc.constantFrom<CompareValue>(true, false, null) : filterValue).map(([op, v]) =>
+      f.compare(f.path(name, sub, schema), op, v),
+    ),
+    fc.constant(f.present(f.path(name, sub, schema))),
+  ),
+);
+const elementFilter: fc.Arbitrary<Filter> = fc.oneof(
+  fc.tuple(fc.constantFrom('type', 'value'), fc.constantFrom('eq', 'co', 'sw', 'ew', 'ne' as const), filterValue).map(([n, op, v]) => f.compare(f.path(n), op, v)),
+  fc.constantFrom<CompareValue>(true, false).map((v) => f.compare(f.path('primary'), 'eq', v)),
+);
+const randomUserFilter: fc.Arbitrary<Filter> = fc.letrec<{ node: Filter }>((tie) => ({
+  node: fc.oneof(
+    { maxDepth: 3, depthIdentifier: 'http-filter' },
+    comparison,
+    fc.array(tie('node'), { minLength: 2, maxLength: 3 }).map((fs) => f.and(fs)),
+    fc.array(tie('node'), { minLength: 2, maxLength: 3 }).map((fs) => f.or(fs)),
+    tie('node').map((x) => f.not(x)),
+    fc.array(elementFilter, { minLength: 1, maxLength: 2 }).map((fs) => f.valuePath(f.path('emails'), fs.length === 1 ? fs[0]! : f.and(fs))),
+  ),
+})).node;
 
 describe.each(dialects())('SCIM /Users on %s', (dialect) => {
   let server: TestServer;
@@ -143,7 +204,7 @@ describe.each(dialects())('SCIM /Users on %s', (dialect) => {
     expect(config.json).toMatchObject({
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],
       patch: { supported: true },
-      bulk: { supported: false },
+      // bulk: the /Bulk helper's tests own what it says.
       filter: { supported: true, maxResults: 1000 },
       changePassword: { supported: false },
       sort: { supported: true },
@@ -280,6 +341,10 @@ describe.each(dialects())('SCIM /Users on %s', (dialect) => {
     });
     expect(r.json[ENTERPRISE].costCenter).toBeUndefined();
     expect((await scim('GET', `/Users/${id}`)).json).toEqual(r.json);
+    // Entra ID checks the manager before changing it, naming it without the extension's URN.
+    const managerFilter = (managerId: string) => encodeURIComponent(`id eq "${id}" and manager eq "${managerId}"`);
+    expect((await scim('GET', `/Users?filter=${managerFilter(manager.id as string)}`)).json.totalResults).toBe(1);
+    expect((await scim('GET', `/Users?filter=${managerFilter('someone-else')}`)).json.totalResults).toBe(0);
 
     // Entra's path-less replace of the whole extension's members, and removing the manager.
     const again = await patch(id, [
@@ -396,7 +461,13 @@ describe.each(dialects())('SCIM /Users on %s', (dialect) => {
     expect(ids(await list(`title sw "member ${tag}" or phoneNumbers[type eq "mobile"] and userName co "${tag}"`)).sort()).toEqual([a.id, b.id].sort());
     expect(ids(await list(`meta.created ge "2000-01-01T00:00:00Z" and userName ew "${tag}@example.org" and active eq false`))).toEqual([c.id]);
 
-    for (const bad of ['userName eq', 'userName eq "x" and', 'not userName pr', '(userName pr', 'active gt true', 'emails[type eq "w"].value eq "x"']) {
+    // An enterprise attribute without its URN, as for PATCH; a core name is never the extension's.
+    expect(ids(await list(`department eq "SALES" and userName co "${tag}"`))).toEqual([a.id]);
+    expect(ids(await list(`${ENTERPRISE}:department eq "sales" and userName co "${tag}"`))).toEqual([a.id]);
+    // Entra ID's look-up by work email: one email both of type work and with that value.
+    expect(ids(await list(`emails[type eq "work"].value eq "FB-${tag}@example.org"`))).toEqual([b.id]);
+    expect(ids(await list(`emails[type eq "home"].value eq "fb-${tag}@example.org"`))).toEqual([]);
+    for (const bad of ['userName eq', 'userName eq "x" and', 'not userName pr', '(userName pr', 'active gt true', 'emails[type eq "w"].value', 'emails[type eq "w"].value.x eq "y"']) {
       expectError(await list(bad), 400, 'invalidFilter');
     }
   });
@@ -516,5 +587,126 @@ describe.each(dialects())('SCIM /Users on %s', (dialect) => {
       .where('request_parameters', 'like', `%${id}%`)
       .execute();
     expect(refused.map((e) => e.error_code)).toEqual(expect.arrayContaining(['directory.invalid_attribute', 'scim.invalidValue']));
+  });
+  it('answers random valid filters exactly as a plain reference evaluation of the same users does', async () => {
+    const tag = suffix();
+    const seed = fc.record({
+      givenName: fc.constantFrom('Barbara', 'barbara', 'Ryan'),
+      familyName: fc.constantFrom('Jensen', 'Leenay'),
+      title: fc.option(fc.constantFrom('Tour Guide', 'Lead', 'tour'), { nil: undefined }),
+      nickName: fc.option(fc.constantFrom('b', 'GUIDE'), { nil: undefined }),
+      emails: fc.array(fc.record({ value: fc.constantFrom('barbara@example.com', 'b@EXAMPLE.com', 'ryan@example.org'), type: fc.constantFrom('work', 'home') }), { maxLength: 2 }),
+      phone: fc.option(fc.constantFrom('work', 'mobile'), { nil: undefined }),
+      active: fc.boolean(),
+      department: fc.option(fc.constantFrom('Sales', 'sales', 'Marketing'), { nil: undefined }),
+      employeeNumber: fc.option(fc.constantFrom('701984', '42'), { nil: undefined }),
+    });
+    for (const [i, u] of fc.sample(seed, { numRuns: 12, seed: 4242 }).entries()) {
+      await createUser({
+        schemas: [USER, ENTERPRISE],
+        userName: `${u.givenName}-${i}-${tag}@example.com`,
+        externalId: `${u.familyName}-${i}-${tag}`,
+        name: { givenName: u.givenName, familyName: u.familyName },
+        ...(u.title === undefined ? {} : { title: u.title }),
+        ...(u.nickName === undefined ? {} : { nickName: u.nickName }),
+        emails: u.emails.map((e, j) => ({ ...e, primary: j === 0 })),
+        ...(u.phone === undefined ? {} : { phoneNumbers: [{ type: u.phone, value: '+1 555 0100' }] }),
+        active: u.active,
+        [ENTERPRISE]: { ...(u.department === undefined ? {} : { department: u.department }), ...(u.employeeNumber === undefined ? {} : { employeeNumber: u.employeeNumber }) },
+      });
+    }
+    // Every user on the server, as the server shows them: the records both evaluations read.
+    const all = (await scim('GET', '/Users?count=1000')).json.Resources as Json[];
+    let some = 0;
+    let notAll = 0;
+    await fc.assert(
+      fc.asyncProperty(randomUserFilter, async (filter) => {
+        const text = printFilter(filter);
+        fc.pre(text.length <= 4096);
+        const r = await scim('GET', `/Users?count=1000&filter=${encodeURIComponent(text)}`);
+        expect(r.status, `${text}: ${JSON.stringify(r.json)}`).toBe(200);
+        const expected = all.filter((u) => referenceMatches(filter, u, USER_REFERENCE)).map((u) => u.id as string);
+        expect((r.json.Resources as Json[]).map((u) => u.id as string).sort(), text).toEqual(expected.sort());
+        expect(r.json.totalResults).toBe(expected.length);
+        if (expected.length > 0) some++;
+        if (expected.length < all.length) notAll++;
+      }),
+      { numRuns: 80, seed: 99 },
+    );
+    // The property says something only if filters both match and leave users out, often.
+    expect(some).toBeGreaterThan(15);
+    expect(notAll).toBeGreaterThan(15);
+  });
+
+  it('answers random broken filters with 400 invalidFilter, any text with a list or invalidFilter, and random PATCH bodies with 200 or a 4xx, never a 500', async () => {
+    const printed = randomUserFilter.map(printFilter).filter((t) => t.length < 2000);
+    const broken = fc.oneof(
+      printed.map((t) => `(${t}`),
+      printed.map((t) => `${t} and`),
+      printed.map((t) => `${t} ${t}`),
+      printed.map((t) => t.replace(/ (eq|ne|co|sw|ew|gt|ge|lt|le) /, ' eqq ')).filter((t) => t.includes(' eqq ')),
+      fc.tuple(printed, fc.constantFrom('not not ', '] ', ') ', '"', '. ')).map(([t, junk]) => junk + t),
+    );
+    await fc.assert(
+      fc.asyncProperty(broken, async (text) => {
+        expectError(await scim('GET', `/Users?filter=${encodeURIComponent(text)}`), 400, 'invalidFilter');
+      }),
+      { numRuns: 60, seed: 7 },
+    );
+    const anyText = fc.oneof(fc.string({ maxLength: 60 }), fc.stringMatching(/^[a-zA-Z .:"\\[\]()0-9<>=!$-]{0,60}$/));
+    await fc.assert(
+      fc.asyncProperty(anyText, async (text) => {
+        const r = await scim('POST', '/Users/.search', { body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], filter: text, count: 1 } });
+        if (r.status === 200) expect(r.json.schemas).toEqual([LIST]);
+        else expectError(r, 400, 'invalidFilter');
+      }),
+      { numRuns: 60, seed: 8 },
+    );
+
+    const target = await createUser(oktaUser(userName('fuzz')));
+    const id = target.id as string;
+    const path = fc.constantFrom(
+      'title', 'USERNAME', 'name.givenName', 'name', 'emails', 'emails[type eq "work"].value', 'emails[type eq "work"]', 'emails[', 'emails[type eq "x"].value.y',
+      'phoneNumbers[type eq "mobile"]', 'active', 'id', 'meta.version', 'manager', `${ENTERPRISE}:manager`, `${ENTERPRISE}:department`, ENTERPRISE, 'groups',
+      'password', 'shoeSize', '', 'members', 'urn:example:other:title',
+    );
+    const value = fc.oneof(
+      fc.constantFrom<unknown>('x', '', 'True', 'false', true, false, null, 0, [], {}, [{ value: 'a@b.c', type: 'work' }], { givenName: 'G' }, { value: id }, [{ $ref: null, value: 'nobody' }], 'a\u0000b'),
+      fc.jsonValue({ maxDepth: 2 }),
+    );
+    const anyOperation = fc.record(
+      { op: fc.constantFrom<unknown>('add', 'Add', 'replace', 'Replace', 'remove', 'Remove', 'move', 1, null), path: fc.option(path, { nil: undefined }), value: fc.option(value, { nil: undefined }) },
+      { requiredKeys: ['op'] },
+    );
+    // Operations an IdP could send, so that many requests are applied and the next ones start elsewhere.
+    const plausible = fc.constantFrom<Json>(
+      { op: 'Replace', path: 'title', value: 'Lead' },
+      { op: 'add', path: 'emails[type eq "home"].value', value: 'h@example.com' },
+      { op: 'remove', path: 'emails[type eq "home"]' },
+      { op: 'Replace', path: 'active', value: 'True' },
+      { op: 'replace', value: { nickName: 'Babs', 'name.middleName': 'Q' } },
+      { op: 'Remove', path: `${ENTERPRISE}:department` },
+      { op: 'Add', path: `${ENTERPRISE}:department`, value: 'Sales' },
+      { op: 'Add', path: 'manager', value: [{ $ref: null, value: id }] },
+      { op: 'remove', path: 'manager' },
+    );
+    const operation = fc.oneof(anyOperation, plausible);
+    const body = fc.oneof(
+      { weight: 8, arbitrary: fc.array(operation, { minLength: 1, maxLength: 3 }).map((Operations) => ({ schemas: [PATCH_OP], Operations })) },
+      { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
+      { weight: 1, arbitrary: fc.array(operation, { maxLength: 2 }).map((Operations) => ({ Operations })) },
+    );
+    let applied = 0;
+    await fc.assert(
+      fc.asyncProperty(body, async (b) => {
+        const r = await scim('PATCH', `/Users/${id}`, { body: b });
+        expect([200, 400, 409], `${JSON.stringify(b)} answered ${r.status}: ${JSON.stringify(r.json)}`).toContain(r.status);
+        if (r.status === 200) applied++;
+        else expect(r.json).toMatchObject({ schemas: [ERROR], status: String(r.status), detail: expect.any(String) });
+      }),
+      { numRuns: 150, seed: 9 },
+    );
+    expect(applied).toBeGreaterThan(20);
+    expect((await scim('GET', `/Users/${id}`)).status).toBe(200);
   });
 });

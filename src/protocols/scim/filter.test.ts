@@ -121,6 +121,24 @@ describe('filters identity providers send', () => {
   ] as const)('%s', (text, resource, expected) => {
     expect(matches(parseFilter(text), resource)).toBe(expected);
   });
+
+  // Entra ID's tutorial: a user unique by work email is looked up by `emails[type eq "work"].value eq`.
+  it('reads emails[type eq "work"].value eq "x" as one email that is both work and x', () => {
+    const parsed = parseFilter('emails[type eq "work"].value eq "A@contoso.com"');
+    expect(parsed).toEqual(f.valuePath(f.path('emails'), f.and([f.compare(f.path('type'), 'eq', 'work'), f.compare(f.path('value'), 'eq', 'A@contoso.com')])));
+    expect(parseFilter(printFilter(parsed))).toEqual(parsed);
+    const both = { emails: [{ type: 'work', value: 'a@contoso.com' }] };
+    const split = { emails: [{ type: 'work', value: 'b@contoso.com' }, { type: 'home', value: 'a@contoso.com' }] };
+    expect(matches(parsed, both)).toBe(true);
+    expect(matches(parsed, split)).toBe(false);
+    const either = parseFilter('emails[type eq "work" or type eq "home"].value pr and userName pr');
+    expect(either).toEqual(
+      f.and([
+        f.valuePath(f.path('emails'), f.and([f.or([f.compare(f.path('type'), 'eq', 'work'), f.compare(f.path('type'), 'eq', 'home')]), f.present(f.path('value'))])),
+        f.present(f.path('userName')),
+      ]),
+    );
+  });
 });
 
 describe('precedence and grouping', () => {
@@ -227,7 +245,9 @@ describe('malformed filters', () => {
     ['not (title pr', 13, '"and", "or" or ")"'],
     ['emails[type eq "work"', 21, '"and", "or" or "]"'],
     ['emails[]', 7, 'a sub-attribute name'],
-    ['emails[type eq "work"].value eq "x"', 22, 'only allowed in PATCH paths'],
+    ['emails[type eq "work"].value', 28, 'a space then an operator'],
+    ['emails[type eq "work"].', 23, 'a sub-attribute name'],
+    ['emails[type eq "work"].value.x eq "a"', 28, 'a sub-attribute name'],
     ['emails[type eq "work"] pr', 23, '"and", "or" or the end'],
     ['emails[type[value eq 1]]', 11, 'value filters do not nest'],
     ['emails[type.sub eq 1]', 11, 'a bare sub-attribute name'],

@@ -1,5 +1,6 @@
 // Test-only helpers for the filter and path tests: fast-check generators of ASTs, paths and
-// resources, and assertions on syntax errors. Nothing in the server imports this file.
+// resources, assertions on syntax errors, and the plain reference evaluation the evaluator is
+// compared with. Nothing in the server imports this file.
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import { ScimError, ScimSyntaxError } from './errors.js';
@@ -204,3 +205,117 @@ export const arbitraryUser: fc.Arbitrary<Record<string, unknown>> = fc
       .tuple(...Object.keys(user).map((k) => (k.includes(':') || k === 'schemas' ? fc.constant(k) : randomCase(k))))
       .map((keys) => Object.fromEntries(Object.entries(user).map(([, v], i) => [keys[i]!, v]))),
   );
+
+// ---------------------------------------------------------------------------------------------
+// The reference: a deliberately plain reading of the rules in filter-match.ts, shared by the
+// property tests here and over HTTP (test/integration/scim-users.test.ts). It lower-cases every key
+// of the resource first, and is told which lower-case "attr.sub" keys are caseExact and dateTime.
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type Obj = { [key: string]: Json };
+
+function lowerKeys(value: Json): Json {
+  if (Array.isArray(value)) return value.map(lowerKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(value)) out[k.toLowerCase()] = lowerKeys(v);
+  return out;
+}
+
+const isObj = (v: Json | undefined): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const asList = (v: Json | undefined): Json[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+function present(v: Json | undefined): boolean {
+  if (v === undefined || v === null || v === '') return false;
+  if (Array.isArray(v)) return v.some(present);
+  if (isObj(v)) return Object.values(v).some(present);
+  return true;
+}
+
+function instantOf(s: string): number | null {
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?$/.test(s)) return null;
+  const t = new Date(/(Z|[+-]\d\d:\d\d)$/.test(s) ? s : s + 'Z').getTime();
+  return Number.isNaN(t) ? null : t;
+}
+
+function sign(a: string | number, b: string | number): number {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  return 0;
+}
+
+/** One value against one literal; `key` is the lower-case "attr.sub" the value sits at. */
+function compareOne(op: string, actual: Json, expected: Json, key: string, schema: ReferenceSchema): boolean {
+  if (expected === null || actual === null || typeof actual !== typeof expected) return false;
+  if (typeof actual === 'boolean') return (op === 'eq' && actual === expected) || (op === 'ne' && actual !== expected);
+  let a: string | number = actual as string | number;
+  let e: string | number = expected as string | number;
+  if (typeof a === 'string' && typeof e === 'string') {
+    if (['co', 'sw', 'ew'].includes(op)) {
+      if (!schema.caseExact.includes(key)) [a, e] = [a.toLowerCase(), e.toLowerCase()];
+      return op === 'co' ? a.indexOf(e) !== -1 : op === 'sw' ? a.slice(0, e.length) === e : a.length >= e.length && a.slice(a.length - e.length) === e;
+    }
+    if (schema.dateTime.includes(key)) {
+      const [ia, ie] = [instantOf(a), instantOf(e)];
+      if (ia === null || ie === null) return false;
+      [a, e] = [ia, ie];
+    } else if (!schema.caseExact.includes(key)) {
+      [a, e] = [a.toLowerCase(), e.toLowerCase()];
+    }
+  } else if (['co', 'sw', 'ew'].includes(op)) {
+    return false;
+  }
+  const s = sign(a, e);
+  return { eq: s === 0, ne: s !== 0, gt: s > 0, ge: s >= 0, lt: s < 0, le: s <= 0 }[op] ?? false;
+}
+
+/** The values at `path` in `scope` (a lower-cased object): extension, core schema or top level. */
+function valuesAt(scope: Obj, path: AttributePath): Json[] {
+  let base: Json | undefined = scope;
+  if (path.schema !== undefined) {
+    const urn = path.schema.toLowerCase();
+    const listed = asList(scope.schemas).some((s) => typeof s === 'string' && s.toLowerCase() === urn);
+    base = isObj(scope[urn]) ? scope[urn] : listed ? scope : undefined;
+  }
+  if (!isObj(base)) return [];
+  const own = asList(base[path.name.toLowerCase()]);
+  if (path.subAttribute === undefined) return own;
+  return own.flatMap((v) => (isObj(v) ? asList(v[path.subAttribute!.toLowerCase()]) : []));
+}
+
+function reference(filter: Filter, scope: Obj, schema: ReferenceSchema, parent = ''): boolean {
+  if (filter.kind === 'And') return filter.filters.every((x) => reference(x, scope, schema, parent));
+  if (filter.kind === 'Or') return filter.filters.some((x) => reference(x, scope, schema, parent));
+  if (filter.kind === 'Not') return !reference(filter.filter, scope, schema, parent);
+  if (filter.kind === 'ValuePath') {
+    const elements = valuesAt(scope, filter.path).filter(isObj);
+    return elements.some((el) => reference(filter.filter, el, schema, filter.path.name.toLowerCase()));
+  }
+  const values = valuesAt(scope, filter.path);
+  if (filter.kind === 'Present') return values.some(present);
+  const written = [parent, filter.path.name, filter.path.subAttribute].filter((x) => x).join('.').toLowerCase();
+  if (filter.value === null) {
+    if (filter.operator === 'eq') return !values.some(present);
+    if (filter.operator === 'ne') return values.some(present);
+    return false;
+  }
+  for (const v of values) {
+    const [targets, key] = isObj(v) && filter.path.subAttribute === undefined ? [asList(v.value), `${written}.value`] : [[v], written];
+    for (const t of targets) if (compareOne(filter.operator, t, filter.value, key, schema)) return true;
+  }
+  return false;
+}
+
+/** What the reference knows of a schema: the lower-case "attr.sub" keys that are caseExact or dateTime. */
+export interface ReferenceSchema {
+  caseExact: readonly string[];
+  dateTime: readonly string[];
+}
+
+/** The small schema of `arbitraryUser`: "id" is caseExact and "meta.created" a dateTime. */
+export const SMALL_USER_SCHEMA: ReferenceSchema = { caseExact: ['id'], dateTime: ['meta.created'] };
+
+/** Whether `resource` matches `filter`, by the reference reading of RFC 7644 §3.4.2.2. */
+export function referenceMatches(filter: Filter, resource: unknown, schema: ReferenceSchema = SMALL_USER_SCHEMA): boolean {
+  return reference(filter, lowerKeys(resource as Json) as Obj, schema);
+}

@@ -20,8 +20,10 @@
 //   `a eq 1`, ` and `, ` or ` (so `(a pr)and(b pr)` is refused). Okta sends trailing spaces.
 // - Inside `attr[...]` the attribute paths are bare sub-attribute names: RFC 7643 §2.3.8 forbids
 //   complex sub-attributes, so `emails[type.x eq 1]`, a URI there, or a nested `[...]` is an error.
-//   A valuePath's own attribute has no sub-attribute (`name.x[...]` is an error), and
-//   `emails[type eq "work"].value` is a PATCH path only (path.ts), never a filter.
+//   A valuePath's own attribute has no sub-attribute (`name.x[...]` is an error).
+// - `emails[type eq "work"].value eq "x"` (not in the ABNF) is accepted because Microsoft Entra ID
+//   queries users so ("Tutorial: Develop and plan provisioning for a SCIM endpoint", /Users): it
+//   means one element matching both, and parses to `emails[type eq "work" and value eq "x"]`.
 // - The schema URI is everything before the last ":" of the path; it must look like a URI
 //   (scheme ":" then unreserved, sub-delims, "%", ":", "@", "/"). Numbers must be finite doubles.
 // - Abuse limits: at most MAX_FILTER_LENGTH characters and MAX_FILTER_DEPTH nested "(", "[" or
@@ -31,9 +33,10 @@
 // Why our own parser, not scim2-parse-filter 0.2.10 (nor scimmy, which accepts malformed filters):
 // tried on real input, scim2-parse-filter accepts `not title pr` (no parentheses), nested
 // `a[b[c eq 1]]`, and names such as `a/b%c`; it keeps `\u0041` as the six characters `\\u0041`
-// and refuses the valid `"a\\"`; it turns `emails[type eq "w"].value eq "x"` into an `and`; it throws
-// a plain Error without an offset; and 20,000 "(" overflow its stack (RangeError). Fixing that is
-// a rewrite, and the grammar is small, so we own a few hundred lines instead of a dependency.
+// and refuses the valid `"a\\"`; it turns `emails[type eq "w"].value eq "x"` into an `and` that two
+// different emails may meet; it throws a plain Error without an offset; and 20,000 "(" overflow
+// its stack (RangeError). Fixing that is a rewrite, and the grammar is small, so we own a few
+// hundred lines instead of a dependency.
 
 import { ScimSyntaxError } from './errors.js';
 
@@ -254,9 +257,17 @@ export class ScimSyntaxParser {
       if (scope === 'value') this.fail('an operator; value filters do not nest');
       if (path.subAttribute !== undefined) this.fail('an operator; a sub-attribute cannot have a value filter');
       const filter = this.bracket();
-      if (this.text[this.pos] === '.') this.fail('"and", "or" or the end; "].subAttr" is only allowed in PATCH paths');
-      return filterNode.valuePath(path, filter);
+      if (this.text[this.pos] !== '.') return filterNode.valuePath(path, filter);
+      // Entra ID's `emails[type eq "work"].value eq "x"`: one element matching both.
+      this.pos++;
+      const sub = this.attrExpression(filterNode.path(this.attributeName()));
+      return filterNode.valuePath(path, filterNode.and([...(filter.kind === 'And' ? filter.filters : [filter]), sub]));
     }
+    return this.attrExpression(path);
+  }
+
+  /** SP compareOp SP compValue, or SP "pr", after `path`. */
+  private attrExpression(path: AttributePath): Filter {
     if (this.skipSpaces() === 0) this.fail('a space then an operator (eq, ne, co, sw, ew, gt, ge, lt, le, pr)');
     const opStart = this.pos;
     const operator = this.bareWord().toLowerCase();

@@ -63,6 +63,25 @@ describe('SCIM PATCH in memory', () => {
     expect(patch(out, [{ op: 'remove', path: `${ENTERPRISE}:manager` }, { op: 'remove', path: `${ENTERPRISE}:department` }])).not.toHaveProperty(ENTERPRISE);
   });
 
+  it('takes Entra ID\'s manager: the path without the extension\'s URN, the value a list of one reference', () => {
+    // "Tutorial: Develop and plan provisioning for a SCIM endpoint in Microsoft Entra ID", Example 5.
+    const out = patch(user(), [{ op: 'Add', path: 'manager', value: [{ $ref: 'http://example.com/scim/Users/u-9', value: 'u-9' }] }]);
+    expect(out[ENTERPRISE]).toEqual({ manager: { $ref: 'http://example.com/scim/Users/u-9', value: 'u-9' } });
+    expect(patch(out, [{ op: 'Replace', path: 'manager.value', value: 'u-8' }])[ENTERPRISE]).toEqual({ manager: { $ref: 'http://example.com/scim/Users/u-9', value: 'u-8' } });
+    expect(patch(out, [{ op: 'Remove', path: 'manager' }])).not.toHaveProperty(ENTERPRISE);
+    expect(patch(user(), [{ op: 'add', value: { department: 'Sales' } }])[ENTERPRISE]).toEqual({ department: 'Sales' });
+    // A list of two for a single value, or of a string, is still refused; core names stay core.
+    expect(scimTypeOf(() => patch(user(), [{ op: 'Add', path: 'manager', value: [{ value: 'a' }, { value: 'b' }] }]))).toBe('invalidValue');
+    expect(scimTypeOf(() => patch(user(), [{ op: 'Add', path: 'name', value: [{ givenName: 'a' }] }]))).toBe('invalidValue');
+    expect(patch(user(), [{ op: 'add', path: 'displayName', value: 'D' }])).not.toHaveProperty(ENTERPRISE);
+  });
+
+  it('ignores display on the elements of emails, phone numbers and addresses, as Okta sends it', () => {
+    const out = patch(user(), [{ op: 'replace', path: 'emails', value: [{ value: 'n@example.com', type: 'work', display: 'n@example.com' }] }]);
+    expect(out.emails).toEqual([{ value: 'n@example.com', type: 'work' }]);
+    expect(scimTypeOf(() => patch(user(), [{ op: 'replace', path: 'emails', value: [{ value: 'n@example.com', label: 'x' }] }]))).toBe('invalidSyntax');
+  });
+
   it('adds through a value filter that matches nothing by creating the element; makes a new primary the only one', () => {
     const out = patch(user(), [
       { op: 'add', path: 'phoneNumbers[type eq "work"].value', value: '+1 555' },

@@ -4,15 +4,16 @@
 //
 // As the IdPs send it: op names in any case ("Replace"), paths with value filters
 // (`emails[type eq "work"].value`), path-less values whose keys are paths or the extension's URN,
-// and Entra ID's `manager` given as the manager's id alone. `add` through a filter that matches
-// nothing creates the element the filter's equalities describe; `replace` then answers noTarget.
+// and Entra ID's `manager` given as the manager's id alone, or on the path `manager` (no URN) as a
+// list of one `{"$ref", "value"}`. `add` through a filter that matches nothing creates the element
+// the filter's equalities describe; `replace` then answers noTarget.
 
 import { ScimError } from './errors.js';
 import type { Filter } from './filter.js';
 import { matches } from './filter-match.js';
 import { parsePath, type PatchPath } from './path.js';
 import { ENTERPRISE_USER_SCHEMA, PATCH_OP_SCHEMA, USER_SCHEMA, userAttribute, type AttributeDefinition } from './schemas.js';
-import type { ScimObject } from './user-mapping.js';
+import { isUnkeptDisplay, qualifiedUserPath, type ScimObject } from './user-mapping.js';
 
 export type PatchOp = 'add' | 'replace' | 'remove';
 
@@ -87,7 +88,8 @@ function applyOperation(resource: ScimObject, operation: PatchOperation): void {
     }
     return;
   }
-  const { attribute, filter } = path;
+  const { filter } = path;
+  const attribute = qualifiedUserPath(path.attribute);
   if (attribute.schema !== undefined && lower(`${attribute.schema}:${attribute.name}`) === lower(ENTERPRISE_USER_SCHEMA) && filter === undefined) {
     // The whole extension: `path` is its URN.
     if (op === 'remove') delete resource[ENTERPRISE_USER_SCHEMA];
@@ -123,9 +125,12 @@ function containerOf(resource: ScimObject, schema: string | undefined, op: Patch
 /** A complex value with its sub-attributes in the schema's spelling; a bare string is its `value`. */
 function complexValue(def: AttributeDefinition, value: unknown, text: string): ScimObject {
   if (typeof value === 'string' && def.subAttributes?.some((s) => s.name === 'value')) return { value };
+  // Entra ID sends a single-valued reference (manager) as a list of one: `[{"$ref": …, "value": …}]`.
+  if (!def.multiValued && Array.isArray(value) && value.length === 1 && def.subAttributes?.some((s) => s.name === 'value')) return complexValue(def, value[0], text);
   if (!isObject(value)) throw invalidValue(`The value for "${text}" must be an object.`);
   const out: ScimObject = {};
   for (const [key, member] of Object.entries(value)) {
+    if (def.multiValued && isUnkeptDisplay(key, def.subAttributes)) continue;
     const sub = def.subAttributes?.find((s) => lower(s.name) === lower(key));
     if (sub === undefined) throw invalidSyntax(`"${text}.${key}" is not an attribute Atrium supports; see /Schemas.`);
     out[sub.name] = member;

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { UserRecord } from '../../directory/index.js';
 import { ScimError } from './errors.js';
 import { ENTERPRISE_USER_SCHEMA as ENTERPRISE, USER_SCHEMA as USER } from './schemas.js';
-import { SCIM_EXTERNAL_ID_ISSUER, booleanOf, canonicalUser, newUserOf, replacementOf, toScimUser } from './user-mapping.js';
+import { parseFilter, printFilter } from './filter.js';
+import { SCIM_EXTERNAL_ID_ISSUER, booleanOf, canonicalUser, newUserOf, qualifiedUserFilter, replacementOf, toScimUser } from './user-mapping.js';
 
 const BASE = 'https://id.example.com/scim/v2';
 
@@ -95,13 +96,39 @@ describe('SCIM User ↔ directory mapping', () => {
     expect(scimError(() => canonicalUser({ userName: 'x' }))).toEqual({ status: 400, scimType: 'invalidSyntax' });
     expect(scimError(() => canonicalUser({ schemas: [USER, 'urn:example:custom'], userName: 'x' }))).toEqual({ status: 400, scimType: 'invalidSyntax' });
     expect(scimError(() => canonicalUser({ schemas: [USER], ims: [{ value: 'x' }] }))).toEqual({ status: 400, scimType: 'invalidSyntax' });
-    expect(scimError(() => canonicalUser({ schemas: [USER], emails: [{ value: 'x', display: 'X' }] }))).toEqual({ status: 400, scimType: 'invalidSyntax' });
+    expect(scimError(() => canonicalUser({ schemas: [USER], emails: [{ value: 'x', label: 'X' }] }))).toEqual({ status: 400, scimType: 'invalidSyntax' });
+    expect(scimError(() => canonicalUser({ schemas: [USER], name: { givenName: 'B', display: 'X' } }))).toEqual({ status: 400, scimType: 'invalidSyntax' });
     expect(scimError(() => canonicalUser({ schemas: [USER], password: 'p' }))).toEqual({ status: 400, scimType: 'invalidValue' });
     expect(scimError(() => canonicalUser({ schemas: [USER], userName: 5 }))).toEqual({ status: 400, scimType: 'invalidValue' });
     expect(scimError(() => canonicalUser({ schemas: [USER], name: 'Barbara' }))).toEqual({ status: 400, scimType: 'invalidValue' });
     expect(scimError(() => canonicalUser({ schemas: [USER], title: ['a'] }))).toEqual({ status: 400, scimType: 'invalidValue' });
     expect(scimError(() => canonicalUser([]))).toEqual({ status: 400, scimType: 'invalidSyntax' });
     expect(scimError(() => booleanOf('yes', 'active'))).toEqual({ status: 400, scimType: 'invalidValue' });
+  });
+
+  it('ignores the display Okta echoes back on emails, phone numbers and addresses, and keeps a photo\'s', () => {
+    // Okta's PUT (SCIM 2.0 protocol reference, "Update a specific User (PUT)") sends what GET showed it.
+    const put = canonicalUser({
+      schemas: [USER],
+      userName: 'test.user@okta.local',
+      emails: [{ primary: true, value: 'test.user@okta.local', type: 'work', display: 'test.user@okta.local' }],
+      phoneNumbers: [{ value: '+1 555', display: '+1 555' }],
+      photos: [{ value: 'https://example.com/p.png', display: 'Me' }],
+    });
+    expect(put).toEqual({
+      userName: 'test.user@okta.local',
+      emails: [{ primary: true, value: 'test.user@okta.local', type: 'work' }],
+      phoneNumbers: [{ value: '+1 555' }],
+      photos: [{ value: 'https://example.com/p.png', display: 'Me' }],
+    });
+  });
+
+  it('reads an enterprise attribute named without its URN as the extension\'s, in filters; core names and element names stay', () => {
+    const qualified = (text: string) => printFilter(qualifiedUserFilter(parseFilter(text)));
+    expect(qualified('id eq "u-1" and manager eq "u-2"')).toBe(`id eq "u-1" and ${ENTERPRISE}:manager eq "u-2"`);
+    expect(qualified('not (Department pr) or manager.value eq "x"')).toBe(`not (${ENTERPRISE}:Department pr) or ${ENTERPRISE}:manager.value eq "x"`);
+    expect(qualified('emails[type eq "work" and department eq "x"] and title pr and shoeSize pr')).toBe('emails[type eq "work" and department eq "x"] and title pr and shoeSize pr');
+    expect(qualified(`${USER}:displayName pr`)).toBe(`${USER}:displayName pr`);
   });
 
   it('creates a directory user: externalId under the scim issuer, a displayName from the name when absent, inactive when asked', () => {

@@ -8,12 +8,14 @@
 
 import type { NewUser, UserRecord, UserReplacement } from '../../directory/index.js';
 import { ScimError } from './errors.js';
+import { filterNode, type AttributePath, type Filter } from './filter.js';
 import {
   COMMON_ATTRIBUTES,
   ENTERPRISE_USER_ATTRIBUTES,
   ENTERPRISE_USER_SCHEMA,
   USER_ATTRIBUTES,
   USER_SCHEMA,
+  userAttribute,
   type AttributeDefinition,
 } from './schemas.js';
 
@@ -51,7 +53,7 @@ function canonicalValue(def: AttributeDefinition, value: unknown, path: string):
       return booleanOf(value, path);
     case 'complex': {
       if (!isObject(value)) throw invalidValue(`The value of "${path}" must be an object.`);
-      const out = canonicalObject(value, def.subAttributes ?? [], `${path}.`);
+      const out = canonicalObject(value, def.subAttributes ?? [], `${path}.`, def.multiValued);
       return Object.keys(out).length > 0 ? out : undefined;
     }
     default:
@@ -71,10 +73,48 @@ function canonicalAttribute(def: AttributeDefinition, value: unknown, path: stri
   return kept.length > 0 ? kept : undefined;
 }
 
+/**
+ * `display` of an email, phone number or address (RFC 7643 §2.4's sub-attribute of every
+ * multi-valued attribute): Okta sends back what a GET showed it, and the directory, like AWS's,
+ * has nowhere to keep it (photos aside). It is ignored, as `manager.displayName` is.
+ */
+export const isUnkeptDisplay = (key: string, subAttributes: readonly AttributeDefinition[] = []) =>
+  lower(key) === 'display' && !subAttributes.some((d) => d.name === 'display');
+
+/**
+ * Entra ID's `manager` (and any other enterprise attribute named without its URN, which the core
+ * schema does not have) as the enterprise extension's attribute, in PATCH paths and filters.
+ */
+export function qualifiedUserPath(path: AttributePath): AttributePath {
+  if (path.schema !== undefined || userAttribute({ name: path.name }) !== undefined) return path;
+  if (userAttribute({ schema: ENTERPRISE_USER_SCHEMA, name: path.name }) === undefined) return path;
+  return filterNode.path(path.name, path.subAttribute, ENTERPRISE_USER_SCHEMA);
+}
+
+/** The filter with `qualifiedUserPath` applied to its top-level attribute paths. */
+export function qualifiedUserFilter(filter: Filter): Filter {
+  switch (filter.kind) {
+    case 'Comparison':
+      return filterNode.compare(qualifiedUserPath(filter.path), filter.operator, filter.value);
+    case 'Present':
+      return filterNode.present(qualifiedUserPath(filter.path));
+    case 'And':
+      return filterNode.and(filter.filters.map(qualifiedUserFilter));
+    case 'Or':
+      return filterNode.or(filter.filters.map(qualifiedUserFilter));
+    case 'Not':
+      return filterNode.not(qualifiedUserFilter(filter.filter));
+    case 'ValuePath':
+      // Inside "[...]" the names are the element's sub-attributes.
+      return filterNode.valuePath(qualifiedUserPath(filter.path), filter.filter);
+  }
+}
+
 /** The object's attributes by `defs`, read-only ones left out; an unknown name is a 400. */
-function canonicalObject(value: ScimObject, defs: readonly AttributeDefinition[], prefix: string): ScimObject {
+function canonicalObject(value: ScimObject, defs: readonly AttributeDefinition[], prefix: string, element = false): ScimObject {
   const out: ScimObject = {};
   for (const [key, member] of Object.entries(value)) {
+    if (element && isUnkeptDisplay(key, defs)) continue;
     const def = defs.find((d) => lower(d.name) === lower(key));
     if (def === undefined) throw invalidSyntax(`"${prefix}${key}" is not an attribute Atrium supports; see /Schemas.`);
     if (def.mutability === 'readOnly') continue;

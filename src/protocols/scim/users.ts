@@ -21,6 +21,7 @@ import {
   canonicalUser,
   etagOf,
   newUserOf,
+  qualifiedUserFilter,
   replacementOf,
   toScimUser,
   userLocation,
@@ -221,7 +222,7 @@ export function userRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
       const page = await directory.listUsersAt(identityStoreId, { offset, limit: params.count, extensionNames: ENTERPRISE });
       return { total: page.total, users: page.items.map((u) => toScimUser(u, baseUrl)) };
     }
-    const filter = params.filter === undefined ? undefined : parseFilter(params.filter);
+    const filter = params.filter === undefined ? undefined : qualifiedUserFilter(parseFilter(params.filter));
     if (filter !== undefined) assertFilterComparable(filter, userCharacteristics);
     const matching = (u: UserRecord) => {
       const resource = toScimUser(u, baseUrl);
