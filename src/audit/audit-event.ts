@@ -22,8 +22,8 @@ export interface AuditEvent {
 }
 
 const SECRET_KEYS = /secret|password|token|privatekey|credential/i;
-/** A pagination token is not a secret. */
-const NOT_SECRET = /^nexttoken$/i;
+/** A pagination token, and the kind of credential a sign-in used (CloudTrail's CredentialType), are not secrets. */
+const NOT_SECRET = /^(nexttoken|credentialtype)$/i;
 /** Longer strings are cut, so that no caller can bloat the append-only log. */
 const MAX_STRING = 1024;
 const MAX_DEPTH = 8;
