@@ -1,5 +1,6 @@
 // provisioning/: SCIM 2.0 provisioning. So far: the bearer tokens an IdP authenticates with.
 export {
+  AUDITED_REFUSALS_PER_MINUTE,
   DEFAULT_SCIM_TOKEN_DAYS,
   MAX_ACTIVE_SCIM_TOKENS,
   MAX_SCIM_TOKEN_DAYS,

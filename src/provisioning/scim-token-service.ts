@@ -44,6 +44,12 @@ export interface AuthenticatedScimToken extends ScimTokenInfo {
   principal: Principal;
 }
 
+/** Refusals audited one by one per source address and minute; beyond them, one summary event. */
+export const AUDITED_REFUSALS_PER_MINUTE = 20;
+const REFUSAL_WINDOW_MS = 60_000;
+/** Addresses tracked at once; past this the oldest windows are forgotten (they only cost audit rows). */
+const MAX_TRACKED_ADDRESSES = 10_000;
+
 const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
 const tokenNotFound = (tokenId: string) =>
   notFound('scim.token_not_found', `The SCIM bearer token ${tokenId} does not exist.`, { resourceType: 'BEARER_TOKEN', resourceId: tokenId });
@@ -56,7 +62,17 @@ export function isValidExpiryDays(days: number): boolean {
   return Number.isInteger(days) && days >= 1 && days <= MAX_SCIM_TOKEN_DAYS;
 }
 
+const refusalsThrottled = (retryAfterSeconds: number) =>
+  new DomainError('throttled', 'scim.refusals_throttled', `Too many refused SCIM bearer tokens from this address. Retry after ${retryAfterSeconds} seconds.`);
+
 export class ScimTokenService {
+  /**
+   * Refused tokens per source address in the current minute. Past the budget a refusal is answered
+   * with 429 and is not audited again, so that guessing tokens cannot flood the audit log. A valid
+   * token is never held back: an IdP may share its address with whoever is guessing.
+   */
+  private readonly refusals = new Map<string, { windowStart: number; count: number }>();
+
   constructor(private readonly deps: ServiceDeps<ScimTokenStores>) {}
 
   private info(r: ScimTokenRecord, now = this.deps.clock.now()): ScimTokenInfo {
@@ -102,12 +118,16 @@ export class ScimTokenService {
     // The lookup is by the hash of a 256-bit secret, so its timing says nothing useful about the secret.
     const found = TOKEN_SHAPE.test(bearer) ? await this.deps.read.scimTokens.findTokenByHash(hashOf(bearer)) : undefined;
     if (!found || found.expiresAt <= now) {
+      const budget = this.countRefusal(ctx.sourceIp, now);
+      if (budget.over && !budget.firstOver) throw refusalsThrottled(budget.retryAfterSeconds);
       const err = found ? expiredToken() : invalidToken();
       const requestParameters = found ? { id: found.tokenId } : {};
+      // The first refusal over the budget is audited as the throttle, and those after it not at all.
+      const recorded = budget.firstOver ? refusalsThrottled(budget.retryAfterSeconds) : err;
       await this.deps.tx.transaction((s) =>
-        s.audit.appendEvent(buildEvent(ctx, this.deps, 'AuthenticateBearerToken', requestParameters, { errorCode: err.code, errorMessage: err.message })),
+        s.audit.appendEvent(buildEvent(ctx, this.deps, 'AuthenticateBearerToken', requestParameters, { errorCode: recorded.code, errorMessage: recorded.message })),
       );
-      throw err;
+      throw recorded;
     }
     const principal = scimTokenPrincipal(found.tokenId);
     const action = { eventName: 'AuthenticateBearerToken', requestParameters: { id: found.tokenId } };
@@ -116,5 +136,21 @@ export class ScimTokenService {
       if (!(await s.scimTokens.touchToken(found.tokenId, now))) throw invalidToken();
       return { ...this.info({ ...found, lastUsedAt: now }, now), principal };
     });
+  }
+
+  /** Counts a refusal from `address`: whether it is over this minute's budget, and the first one over. */
+  private countRefusal(address: string, now: number): { over: boolean; firstOver: boolean; retryAfterSeconds: number } {
+    let entry = this.refusals.get(address);
+    if (!entry || now - entry.windowStart >= REFUSAL_WINDOW_MS) {
+      if (!entry && this.refusals.size >= MAX_TRACKED_ADDRESSES) {
+        // Maps keep insertion order: the first keys are the longest tracked.
+        for (const key of [...this.refusals.keys()].slice(0, MAX_TRACKED_ADDRESSES / 10)) this.refusals.delete(key);
+      }
+      entry = { windowStart: now, count: 0 };
+      this.refusals.set(address, entry);
+    }
+    entry.count++;
+    const retryAfterSeconds = Math.max(1, Math.ceil((entry.windowStart + REFUSAL_WINDOW_MS - now) / 1000));
+    return { over: entry.count > AUDITED_REFUSALS_PER_MINUTE, firstOver: entry.count === AUDITED_REFUSALS_PER_MINUTE + 1, retryAfterSeconds };
   }
 }

@@ -6,6 +6,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HIDDEN } from '../../src/audit/index.js';
+import { AUDITED_REFUSALS_PER_MINUTE } from '../../src/provisioning/index.js';
 import { systemContext } from '../../src/shared/context.js';
 import { isDomainError } from '../../src/shared/errors.js';
 import { runCli } from '../helpers/cli.js';
@@ -256,6 +257,24 @@ describe.each(dialects())('SCIM bearer tokens on %s', (dialect) => {
     expect(JSON.parse(used.at(-2)!.request_parameters!)).toEqual({ id: tokenId });
     const dump = JSON.stringify(await db().selectFrom('audit_events').selectAll().execute());
     for (const secret of [token, other.token]) expect(dump).not.toContain(secret.slice('atrium_scim_'.length));
+  });
+
+  it('answers token guessing from one address with 429 past its budget, audits it once, and still lets a valid token in', async () => {
+    const { token } = await createWithCli();
+    const seqBefore = (await db().selectFrom('audit_events').select('seq').orderBy('seq', 'desc').limit(1).executeTakeFirst())?.seq ?? 0;
+    const get = (bearer: string) => fetch(`${server.url}/scim/v2/Users?count=1`, { headers: { authorization: `Bearer ${bearer}` } });
+    const statuses: number[] = [];
+    for (let i = 0; i < AUDITED_REFUSALS_PER_MINUTE + 5; i++) {
+      const res = await get(`atrium_scim_${i.toString(16).padStart(64, '0')}`);
+      statuses.push(res.status);
+      if (res.status === 429) expect((await res.json()) as { detail: string }).toMatchObject({ detail: expect.stringMatching(/Too many refused SCIM bearer tokens/) });
+      else await res.body?.cancel();
+    }
+    expect(statuses).toEqual([...Array<number>(AUDITED_REFUSALS_PER_MINUTE).fill(401), ...Array<number>(5).fill(429)]);
+    // The IdP behind the same address is not held back.
+    expect((await get(token)).status).toBe(200);
+    const used = await db().selectFrom('audit_events').select('error_code').where('event_name', '=', 'AuthenticateBearerToken').where('seq', '>', seqBefore).orderBy('seq').execute();
+    expect(used.map((e) => e.error_code ?? 'accepted')).toEqual([...Array<string>(AUDITED_REFUSALS_PER_MINUTE).fill('scim.token_invalid'), 'scim.refusals_throttled', 'accepted']);
   });
 
   it('never leaves three active tokens when creates race, in one process or across CLI processes', async () => {
