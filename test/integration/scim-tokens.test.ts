@@ -37,7 +37,8 @@ async function adminCall(server: TestServer, method: string, path: string, opts:
 describe.each(dialects())('SCIM bearer tokens on %s', (dialect) => {
   let server: TestServer;
   let storage: string[];
-  const scimCtx = systemContext('identitystore-scim.amazonaws.com', 'us-east-1', 'scim-test', 'okta-scim');
+  // Its own address: the refusals it provokes must not spend the budget of the HTTP test's 127.0.0.1.
+  const scimCtx = { ...systemContext('identitystore-scim.amazonaws.com', 'us-east-1', 'scim-test', 'okta-scim'), sourceIp: '192.0.2.10' };
   const cli = (args: string[], env: Record<string, string> = {}) => runCli(['scim', 'token', ...args, ...storage], env);
   const db = () => server.reg.database.db;
   const events = (eventName: string) => db().selectFrom('audit_events').selectAll().where('event_name', '=', eventName).orderBy('seq').execute();
