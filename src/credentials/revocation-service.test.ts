@@ -36,7 +36,16 @@ describe('RevocationService', () => {
     const clock = fixedClock(1_000_000);
     const marks = memoryMarks();
     const audit: AuditStore = { appendEvent: () => Promise.resolve(), appendEvents: () => Promise.resolve() };
-    const stores = { revocation: marks.store, audit, directory: { listMembershipsOfGroup: () => Promise.resolve([]) }, access: { listAssignmentsOfPrincipals: () => Promise.resolve([]) } };
+    const stores = {
+      revocation: marks.store,
+      audit,
+      directory: {
+        ancestorGroupIds: () => Promise.resolve([]),
+        userIdsBelow: () => Promise.resolve([]),
+        groupIdsOfUsers: () => Promise.resolve(new Map<string, string[]>()),
+      },
+      access: { listAssignmentsOfPrincipals: () => Promise.resolve([]), listAssignments: () => Promise.resolve([]) },
+    };
     const service = new RevocationService({
       tx: { transaction: (fn) => fn(stores) },
       read: stores,

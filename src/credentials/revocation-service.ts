@@ -10,7 +10,28 @@ import type { RevocationStore } from './revocation-store.js';
 
 export type RevocationStores = { revocation: RevocationStore; audit: AuditStore };
 /** Who holds a role through a group: read from the directory's and access module's stores. */
-type GrantStores = { directory: Pick<DirectoryStore, 'listMembershipsOfGroup'>; access: Pick<AccessStore, 'listAssignmentsOfPrincipals'> };
+type GrantStores = {
+  directory: Pick<DirectoryStore, 'ancestorGroupIds' | 'userIdsBelow' | 'groupIdsOfUsers'>;
+  access: Pick<AccessStore, 'listAssignmentsOfPrincipals' | 'listAssignments'>;
+};
+
+/**
+ * Users who leave a group: those named, every user below the member groups named (they leave with
+ * their group), or, when the group itself is deleted, every user below it.
+ */
+export interface GroupDeparture {
+  identityStoreId: string;
+  groupId: string;
+  userIds?: readonly string[];
+  memberGroupIds?: readonly string[];
+  everyone?: boolean;
+}
+
+/** A role in an account: what a role revocation names, with the user. */
+interface Role {
+  accountId: string;
+  permissionSetArn: string;
+}
 
 /** What a revocation applies to. */
 export type RevocationSubject =
@@ -102,23 +123,52 @@ export class RevocationService {
     this.revokedLocally += 1;
   }
 
-  /** Members leave a group (one of them, or all when the group goes): revoke the roles it granted them. */
-  async revokeGroupGrants(cause: RequestContext, g: { identityStoreId: string; groupId: string; userId?: string }, reason: string): Promise<void> {
-    const roles = await this.rolesOfGroup(g.groupId);
-    if (roles.length === 0) return;
-    const users = g.userId ? [g.userId] : await this.membersOfGroup(g.identityStoreId, g.groupId);
-    await this.revokeFollowing(cause, users.flatMap((userId) => roles.map((role): RevocationSubject => ({ kind: 'role', userId, ...role }))), reason);
+  /**
+   * Users leave a group, in bulk: `change` removes their memberships (or the group) and, in the same
+   * transaction, each leaver loses at once the roles the change took from them. Those are the roles
+   * assigned to the group or to any group it is in, less what the leaver still holds after the
+   * change: directly, or through another path of groups. Who leaves is read before the change (a
+   * deleted group's members go with it), what they keep after it. Call it inside the change's transaction.
+   */
+  async revokeGroupGrants<T>(cause: RequestContext, departure: GroupDeparture, reason: string, change: () => Promise<T>): Promise<T> {
+    const { identityStoreId, groupId } = departure;
+    const directory = this.deps.read.directory;
+    const roles = await this.rolesOfGroups([groupId, ...(await directory.ancestorGroupIds(identityStoreId, groupId))]);
+    if (roles.length === 0) return change();
+    const leavers = new Set(departure.userIds);
+    const groupsLeaving = [...(departure.memberGroupIds ?? []), ...(departure.everyone ? [groupId] : [])];
+    if (groupsLeaving.length > 0) for (const userId of await directory.userIdsBelow(identityStoreId, groupsLeaving)) leavers.add(userId);
+    const result = await change();
+    await this.revokeLostRoles(cause, identityStoreId, [...leavers], roles, reason);
+    return result;
   }
 
-  /** An assignment was deleted: revoke the role for its user, or for every member of its group. */
+  /**
+   * An assignment was deleted: revoke the role for its user, or for every user below its group,
+   * except for those who still hold it another way. Call it after the deletion, in its transaction.
+   */
   async revokeAssignment(
     cause: RequestContext,
     a: { identityStoreId: string; principalType: 'USER' | 'GROUP'; principalId: string; accountId: string; permissionSetArn: string },
     reason: string,
   ): Promise<void> {
-    const users = a.principalType === 'USER' ? [a.principalId] : await this.membersOfGroup(a.identityStoreId, a.principalId);
-    const role = { accountId: a.accountId, permissionSetArn: a.permissionSetArn };
-    await this.revokeFollowing(cause, users.map((userId): RevocationSubject => ({ kind: 'role', userId, ...role })), reason);
+    const users = a.principalType === 'USER' ? [a.principalId] : await this.deps.read.directory.userIdsBelow(a.identityStoreId, [a.principalId]);
+    await this.revokeLostRoles(cause, a.identityStoreId, users, [{ accountId: a.accountId, permissionSetArn: a.permissionSetArn }], reason);
+  }
+
+  /** Revoke each of `roles` for each of `users` who no longer holds it: one mark per lost role, one audit event. */
+  private async revokeLostRoles(cause: RequestContext, identityStoreId: string, users: readonly string[], roles: readonly Role[], reason: string): Promise<void> {
+    if (users.length === 0 || roles.length === 0) return;
+    const groupsOf = await this.deps.read.directory.groupIdsOfUsers(identityStoreId, users);
+    const subjects: RevocationSubject[] = [];
+    for (const role of roles) {
+      const holders = await this.holdersOf(role);
+      for (const userId of users) {
+        const kept = holders.users.has(userId) || (groupsOf.get(userId) ?? []).some((g) => holders.groups.has(g));
+        if (!kept) subjects.push({ kind: 'role', userId, ...role });
+      }
+    }
+    await this.revokeFollowing(cause, subjects, reason);
   }
 
   private async write(s: RevocationStores, subjects: RevocationSubject[], now: number): Promise<void> {
@@ -163,22 +213,25 @@ export class RevocationService {
     this.seenLocally = Math.max(this.seenLocally, covers);
   }
 
-  private async membersOfGroup(identityStoreId: string, groupId: string): Promise<string[]> {
-    const users: string[] = [];
-    for (let after: string | undefined; ; ) {
-      const page = await this.deps.read.directory.listMembershipsOfGroup(identityStoreId, groupId, { after, limit: PAGE });
-      users.push(...page.map((m) => m.userId));
-      if (page.length < PAGE) return users;
-      after = page.at(-1)!.userId;
+  /** The principals assigned the role: users directly, and groups (whose users below hold it). */
+  private async holdersOf(role: Role): Promise<{ users: Set<string>; groups: Set<string> }> {
+    const holders = { users: new Set<string>(), groups: new Set<string>() };
+    for (let after: [string, string] | undefined; ; ) {
+      const page = await this.deps.read.access.listAssignments(role.accountId, role.permissionSetArn, { after, limit: PAGE });
+      for (const a of page) (a.principalType === 'USER' ? holders.users : holders.groups).add(a.principalId);
+      if (page.length < PAGE) return holders;
+      const last = page.at(-1)!;
+      after = [last.principalType, last.principalId];
     }
   }
 
-  private async rolesOfGroup(groupId: string): Promise<{ accountId: string; permissionSetArn: string }[]> {
-    const roles: { accountId: string; permissionSetArn: string }[] = [];
+  /** The distinct roles assigned to any of these groups. */
+  private async rolesOfGroups(groupIds: string[]): Promise<Role[]> {
+    const roles = new Map<string, Role>();
     for (let after: [string, string, string, string] | undefined; ; ) {
-      const page = await this.deps.read.access.listAssignmentsOfPrincipals([{ type: 'GROUP', ids: [groupId] }], undefined, { after, limit: PAGE });
-      roles.push(...page.map((a) => ({ accountId: a.accountId, permissionSetArn: a.permissionSetArn })));
-      if (page.length < PAGE) return roles;
+      const page = await this.deps.read.access.listAssignmentsOfPrincipals([{ type: 'GROUP', ids: groupIds }], undefined, { after, limit: PAGE });
+      for (const a of page) roles.set(`${a.accountId}\n${a.permissionSetArn}`, { accountId: a.accountId, permissionSetArn: a.permissionSetArn });
+      if (page.length < PAGE) return [...roles.values()];
       const last = page.at(-1)!;
       after = [last.accountId, last.permissionSetArn, last.principalType, last.principalId];
     }

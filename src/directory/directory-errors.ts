@@ -9,16 +9,21 @@ export const userNotFound = (userId: string) =>
 export const groupNotFound = (groupId: string) =>
   notFound('directory.group_not_found', `Group ${groupId} does not exist.`, { resourceType: 'GROUP', resourceId: groupId });
 export const someUserNotFound = () => notFound('directory.user_not_found', 'A user of the request does not exist.', { resourceType: 'USER' });
-/** Members that are not users of the identity store: the request is refused before anything is written. */
-export const unknownMembers = (userIds: readonly string[], groupIds: readonly string[]) =>
+export const someGroupNotFound = () => notFound('directory.group_not_found', 'A group of the request does not exist.', { resourceType: 'GROUP' });
+const listed = (ids: readonly string[]) => `${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ` (and ${ids.length - 5} more)` : ''}`;
+/** Members that are neither users nor groups of the identity store: the request is refused before anything is written. */
+export const unknownMembers = (ids: readonly string[]) =>
+  invalidArgument('directory.unknown_members', `No user or group ${listed(ids)} exists in the identity store.`);
+/** A member named as a user that is a group, or as a group that is a user. */
+export const memberTypeMismatch = (id: string, declared: PrincipalType) =>
+  invalidArgument('directory.member_type_mismatch', `${id} is not a ${declared === 'USER' ? 'user' : 'group'} of the identity store.`);
+/** A group made a member of itself, or of a group inside it: access is worked out on a tree-like membership. */
+export const groupCycle = (groupId: string, memberGroupIds: readonly string[]) =>
   invalidArgument(
-    'directory.unknown_members',
-    [
-      userIds.length === 0 ? '' : `No user ${userIds.slice(0, 5).join(', ')}${userIds.length > 5 ? ` (and ${userIds.length - 5} more)` : ''} exists in the identity store.`,
-      groupIds.length === 0 ? '' : `${groupIds.slice(0, 5).join(', ')} ${groupIds.length === 1 ? 'is a group' : 'are groups'}: a group cannot be a member of a group yet.`,
-    ]
-      .filter((m) => m !== '')
-      .join(' '),
+    'directory.group_cycle',
+    memberGroupIds.includes(groupId)
+      ? `Group ${groupId} cannot be a member of itself.`
+      : `Group ${listed(memberGroupIds)} cannot be a member of group ${groupId}: ${groupId} is already inside it, so the membership would make a cycle.`,
   );
 export const principalNotFound = (type: PrincipalType, id: string) => (type === 'USER' ? userNotFound(id) : groupNotFound(id));
 export const membershipNotFound = (membershipId: string) =>

@@ -23,7 +23,9 @@ import {
 } from './attributes.js';
 import {
   concurrentModification,
+  groupCycle,
   groupNotFound,
+  memberTypeMismatch,
   membershipNotFound,
   principalNotFound,
   unknownMembers,
@@ -34,6 +36,7 @@ import type {
   DirectoryStore,
   ExternalId,
   GroupMember,
+  GroupNestingRecord,
   GroupRecord,
   KeysetQuery,
   MembershipRecord,
@@ -64,21 +67,30 @@ export interface UserReplacement {
   externalIds: ExternalId[];
 }
 
+/**
+ * What a member id is said to be, when the caller says (SCIM's `type`); an id without one is looked
+ * up among users and groups. Principal ids are unique across both.
+ */
+export type MemberTypes = ReadonlyMap<string, PrincipalType>;
+
 export interface NewGroup {
   profile: Record<string, unknown>;
   externalIds?: ExternalId[];
-  /** Users who are members from the start (SCIM's POST /Groups), in the same transaction. */
+  /** Users and groups that are members from the start (SCIM's POST /Groups), in the same transaction. */
   memberIds?: readonly string[];
+  memberTypes?: MemberTypes;
 }
 
 /** A group's whole state as SCIM's PUT and PATCH set it, and the member changes they make. */
 export interface GroupReplacement {
   profile: Record<string, unknown>;
   externalIds: ExternalId[];
-  /** Users to make members; one who already is stays as they are. */
+  /** Users and groups to make members; one who already is stays as they are. */
   addMembers: readonly string[];
-  /** Users to remove; one who is not a member is no change. */
+  /** Users and groups to remove; one that is not a member is no change. */
   removeMembers: readonly string[];
+  /** What the request says members are; a member of another type refuses the call. */
+  memberTypes?: MemberTypes;
 }
 
 export interface ListQuery {
@@ -144,7 +156,7 @@ export class DirectoryService {
   constructor(
     private readonly deps: ServiceDeps<DirectoryStores> & {
       instance: InstanceService;
-      /** A deleted user, or a member who leaves a group (or whose group is deleted), loses the credentials already issued. */
+      /** A deleted user, or users who leave a group (or whose group is deleted), lose the credentials already issued. */
       revocation: Pick<RevocationService, 'revokeFollowing' | 'revokeGroupGrants'>;
       /** A disabled user's portal sessions end. */
       sessions: UserSessions;
@@ -374,7 +386,7 @@ export class DirectoryService {
           version: 1,
         };
         await s.directory.insertGroup(group);
-        await this.addMembers(s, ctx, group, input.memberIds ?? []);
+        await this.addMembers(s, ctx, group, input.memberIds ?? [], input.memberTypes);
         return group.groupId;
       },
     );
@@ -406,9 +418,11 @@ export class DirectoryService {
         if (!current) throw groupNotFound(groupId);
         if (current.version !== opts.expectedVersion) throw versionMismatch(groupId);
       }
-      // Its members leave it, so they lose what it granted (read before the memberships go).
-      await this.deps.revocation.revokeGroupGrants(ctx, { identityStoreId, groupId }, 'DeleteGroup');
-      if (!(await s.directory.deleteGroup(identityStoreId, groupId))) throw groupNotFound(groupId);
+      // Every user below it leaves it, and loses what it and the groups above it granted, unless they
+      // hold the same role another way. Its memberships in other groups and of other groups go with it.
+      await this.deps.revocation.revokeGroupGrants(ctx, { identityStoreId, groupId, everyone: true }, 'DeleteGroup', async () => {
+        if (!(await s.directory.deleteGroup(identityStoreId, groupId))) throw groupNotFound(groupId);
+      });
     });
   }
 
@@ -416,10 +430,11 @@ export class DirectoryService {
    * The whole group at once (SCIM's PUT and PATCH), members included, in one transaction that holds
    * the group's row: `replace` computes the group and its member changes from the current group and
    * the memberships named by `readMembers` (every one, or those of these users), so concurrent
-   * changes to one group apply one after the other. Any number of members per call; a user who does
-   * not exist refuses the whole call. Every membership created or deleted is audited as
-   * CreateGroupMembership or DeleteGroupMembership, as through the identitystore API, and a removed
-   * member loses the roles the group granted, as DeleteGroupMembership does.
+   * changes to one group apply one after the other. Any number of members per call, users or groups;
+   * a member that does not exist, or a group that would make a cycle, refuses the whole call. Every
+   * membership created or deleted is audited as CreateGroupMembership or DeleteGroupMembership, as
+   * through the identitystore API, and every user who leaves (a removed user, or every user below a
+   * removed group) loses at once the roles they no longer hold, in one bulk revocation.
    */
   replaceGroup(
     ctx: RequestContext,
@@ -445,7 +460,7 @@ export class DirectoryService {
           opts.readMembers === 'all'
             ? await this.readAllMembers(s.directory, identityStoreId, groupId)
             : await s.directory.findMembersOfGroup(identityStoreId, groupId, opts.readMembers);
-        const members = new Map(known.map((m) => [m.userId, m]));
+        const members = new Map(known.map((m) => [m.memberId, m]));
         const next = replace(current, members);
         if (opts.readMembers !== 'all') {
           // A member change outside what was read could not be told apart from no change.
@@ -461,9 +476,23 @@ export class DirectoryService {
         };
         if (!(await s.directory.updateGroup(group))) throw concurrentModification();
         if (!sameExternalIds(current.externalIds, group.externalIds)) await s.directory.replaceExternalIds(identityStoreId, 'GROUP', groupId, group.externalIds);
+        for (const [id, type] of next.memberTypes ?? []) {
+          const member = members.get(id);
+          if (member !== undefined && member.type !== type) throw memberTypeMismatch(id, type);
+        }
         const removed = [...new Set(next.removeMembers)].flatMap((id) => members.get(id) ?? []);
-        await this.removeMembers(s, ctx, group, removed);
-        const added = await this.addMembers(s, ctx, group, next.addMembers.filter((id) => !members.has(id)));
+        let added = 0;
+        // Additions run inside the removal, so that what a leaver keeps is read after both: a user
+        // moved from one member group to another in one request keeps the roles both grant.
+        await this.removeMembers(s, ctx, group, removed, async () => {
+          added = await this.addMembers(
+            s,
+            ctx,
+            group,
+            next.addMembers.filter((id) => !members.has(id)),
+            next.memberTypes,
+          );
+        });
         return { group, added, removed: removed.length };
       },
     );
@@ -475,49 +504,82 @@ export class DirectoryService {
     return this.readAllMembers(this.read, identityStoreId, groupId);
   }
 
+  /** Users first, then groups, each read in large pages. */
   private async readAllMembers(store: DirectoryStore, identityStoreId: string, groupId: string): Promise<GroupMember[]> {
     const members: GroupMember[] = [];
-    for (let after: string | undefined; ; ) {
-      const page = await store.listMembersOfGroup(identityStoreId, groupId, { after, limit: MEMBER_PAGE });
-      members.push(...page);
-      if (page.length < MEMBER_PAGE) return members;
-      after = page.at(-1)!.userId;
+    for (const list of [store.listMembersOfGroup.bind(store), store.listGroupMembersOfGroup.bind(store)]) {
+      for (let after: string | undefined; ; ) {
+        const page = await list(identityStoreId, groupId, { after, limit: MEMBER_PAGE });
+        members.push(...page);
+        if (page.length < MEMBER_PAGE) break;
+        after = page.at(-1)!.memberId;
+      }
     }
+    return members;
   }
 
-  /** New memberships of `group` for these users (none a member yet), each audited; returns how many. */
-  private async addMembers(s: DirectoryStores, ctx: RequestContext, group: GroupRecord, userIds: readonly string[]): Promise<number> {
+  /**
+   * New memberships of `group` for these users and groups (none a member yet), each audited; returns
+   * how many. Ids are told apart by looking them up; one that is neither, or not what `types` says,
+   * refuses the call. A group is added under the identity store's nesting lock, after checking that
+   * it does not contain `group` already (a cycle), so that concurrent additions cannot close one.
+   */
+  private async addMembers(s: DirectoryStores, ctx: RequestContext, group: GroupRecord, memberIds: readonly string[], types?: MemberTypes): Promise<number> {
     const { identityStoreId, groupId } = group;
-    const wanted = [...new Set(userIds)];
+    const wanted = [...new Set(memberIds)];
     if (wanted.length === 0) return 0;
-    const found = new Set(await s.directory.findExistingUserIds(identityStoreId, wanted));
-    const missing = wanted.filter((id) => !found.has(id));
-    if (missing.length > 0) {
-      const groups = new Set<string>();
-      for (const id of missing.slice(0, 20)) if (await s.directory.principalExists(identityStoreId, 'GROUP', id)) groups.add(id);
-      throw unknownMembers(
-        missing.filter((id) => !groups.has(id)),
-        [...groups],
-      );
+    const users = new Set(await s.directory.findExistingUserIds(identityStoreId, wanted));
+    const notUsers = wanted.filter((id) => !users.has(id));
+    const groups = new Set(notUsers.length === 0 ? [] : await s.directory.findExistingGroupIds(identityStoreId, notUsers));
+    const missing = notUsers.filter((id) => !groups.has(id));
+    if (missing.length > 0) throw unknownMembers(missing);
+    for (const [id, type] of types ?? []) {
+      if ((type === 'USER' && groups.has(id)) || (type === 'GROUP' && users.has(id))) throw memberTypeMismatch(id, type);
     }
     const created = this.stamp(ctx);
-    const memberships = wanted.map((userId): MembershipRecord => ({ identityStoreId, membershipId: newPrincipalId(this.deps.ids, identityStoreId), groupId, userId, created }));
+    const newId = () => newPrincipalId(this.deps.ids, identityStoreId);
+    const memberships = [...users].map((userId): MembershipRecord => ({ identityStoreId, membershipId: newId(), groupId, userId, created }));
+    const nestings = [...groups].map((memberGroupId): GroupNestingRecord => ({ identityStoreId, membershipId: newId(), groupId, memberGroupId, created }));
+    if (nestings.length > 0) {
+      await s.directory.lockGroupNesting(identityStoreId);
+      const cycle = await s.directory.selfOrAncestorsAmong(identityStoreId, groupId, [...groups]);
+      if (cycle.length > 0) throw groupCycle(groupId, cycle.sort());
+    }
     await s.directory.insertMemberships(memberships);
-    await this.appendEvents(
-      s,
-      memberships.map((m) =>
-        buildEvent(ctx, this.deps, 'CreateGroupMembership', { identityStoreId, groupId, memberId: { userId: m.userId } }, { responseElements: { identityStoreId, membershipId: m.membershipId } }),
-      ),
-    );
-    return memberships.length;
+    await s.directory.insertGroupNestings(nestings);
+    const event = (memberId: object, membershipId: string) =>
+      buildEvent(ctx, this.deps, 'CreateGroupMembership', { identityStoreId, groupId, memberId }, { responseElements: { identityStoreId, membershipId } });
+    await this.appendEvents(s, [
+      ...memberships.map((m) => event({ userId: m.userId }, m.membershipId)),
+      ...nestings.map((n) => event({ groupId: n.memberGroupId }, n.membershipId)),
+    ]);
+    return memberships.length + nestings.length;
   }
 
-  /** These memberships of `group` end, each audited; the users lose what the group granted them. */
-  private async removeMembers(s: DirectoryStores, ctx: RequestContext, group: GroupRecord, members: readonly GroupMember[]): Promise<void> {
-    if (members.length === 0) return;
+  /**
+   * These memberships of `group` end, each audited. Every user who leaves (a removed user, and every
+   * user below a removed group) loses at once what they no longer hold: one bulk revocation, after
+   * `andThen` (the request's additions) has run too.
+   */
+  private async removeMembers(
+    s: DirectoryStores,
+    ctx: RequestContext,
+    group: GroupRecord,
+    members: readonly GroupMember[],
+    andThen: () => Promise<void>,
+  ): Promise<void> {
+    if (members.length === 0) return andThen();
     const { identityStoreId, groupId } = group;
-    if ((await s.directory.deleteMemberships(identityStoreId, members.map((m) => m.membershipId))) !== members.length) throw concurrentModification();
-    for (const m of members) await this.deps.revocation.revokeGroupGrants(ctx, { identityStoreId, groupId, userId: m.userId }, 'DeleteGroupMembership');
+    const users = members.filter((m) => m.type === 'USER');
+    const groups = members.filter((m) => m.type === 'GROUP');
+    const departure = { identityStoreId, groupId, userIds: users.map((m) => m.memberId), memberGroupIds: groups.map((m) => m.memberId) };
+    await this.deps.revocation.revokeGroupGrants(ctx, departure, 'DeleteGroupMembership', async () => {
+      const deleted =
+        (await s.directory.deleteMemberships(identityStoreId, users.map((m) => m.membershipId))) +
+        (await s.directory.deleteGroupNestings(identityStoreId, groups.map((m) => m.membershipId)));
+      if (deleted !== members.length) throw concurrentModification();
+      await andThen();
+    });
     await this.appendEvents(
       s,
       members.map((m) => buildEvent(ctx, this.deps, 'DeleteGroupMembership', { identityStoreId, membershipId: m.membershipId }, {})),
@@ -579,8 +641,11 @@ export class DirectoryService {
     await audited(this.deps, ctx, { eventName: 'DeleteGroupMembership', requestParameters: { identityStoreId, membershipId } }, async (s) => {
       await this.requireStore(identityStoreId);
       const membership = await s.directory.findMembership(identityStoreId, membershipId);
-      if (!membership || !(await s.directory.deleteMembership(identityStoreId, membershipId))) throw membershipNotFound(membershipId);
-      await this.deps.revocation.revokeGroupGrants(ctx, { identityStoreId, groupId: membership.groupId, userId: membership.userId }, 'DeleteGroupMembership');
+      if (!membership) throw membershipNotFound(membershipId);
+      const departure = { identityStoreId, groupId: membership.groupId, userIds: [membership.userId] };
+      await this.deps.revocation.revokeGroupGrants(ctx, departure, 'DeleteGroupMembership', async () => {
+        if (!(await s.directory.deleteMembership(identityStoreId, membershipId))) throw membershipNotFound(membershipId);
+      });
     });
   }
 
@@ -616,6 +681,7 @@ export class DirectoryService {
     return membershipId;
   }
 
+  /** Direct membership only, as AWS answers (its groups hold no groups). */
   async isMemberInGroups(identityStoreId: string, userId: string, groupIds: readonly string[]): Promise<MembershipCheck[]> {
     await this.requireStore(identityStoreId);
     const found = new Set(await this.read.groupsContaining(identityStoreId, userId, [...new Set(groupIds)]));
@@ -640,7 +706,7 @@ export class DirectoryService {
     return this.read.principalExists(identityStoreId, type, id);
   }
 
-  /** The groups a user belongs to (access/ resolves assignments made to groups). */
+  /** The groups a user belongs to, flattened: theirs and every group those are in (access/ resolves assignments made to groups). */
   listGroupIdsForUser(identityStoreId: string, userId: string): Promise<string[]> {
     return this.read.groupIdsOfUser(identityStoreId, userId);
   }

@@ -112,14 +112,29 @@ export interface MembershipRecord {
   created: Stamp;
 }
 
-/** A member of a group as SCIM lists it: the user, the membership, and the user's display name. */
+export type PrincipalType = 'USER' | 'GROUP';
+
+/** A group that is a member of another group (a nested group). identitystore never shows it. */
+export interface GroupNestingRecord {
+  identityStoreId: string;
+  membershipId: string;
+  /** The group that contains. */
+  groupId: string;
+  /** The group contained. */
+  memberGroupId: string;
+  created: Stamp;
+}
+
+/**
+ * A direct member of a group as SCIM lists it: a user or a group, the membership, and the member's
+ * display name.
+ */
 export interface GroupMember {
-  userId: string;
+  type: PrincipalType;
+  memberId: string;
   membershipId: string;
   displayName?: string;
 }
-
-export type PrincipalType = 'USER' | 'GROUP';
 
 /** Keyset position: rows after `after` (exclusive), at most `limit`. */
 export interface KeysetQuery {
@@ -169,18 +184,41 @@ export interface DirectoryStore {
   listMembershipsOfGroup(identityStoreId: string, groupId: string, q: KeysetQuery): Promise<MembershipRecord[]>;
   /** A user's memberships ordered by group id. */
   listMembershipsOfUser(identityStoreId: string, userId: string, q: KeysetQuery): Promise<MembershipRecord[]>;
-  /** Which of `groupIds` the user is a member of. */
+  /** Which of `groupIds` the user is a direct member of (identitystore's IsMemberInGroups). */
   groupsContaining(identityStoreId: string, userId: string, groupIds: string[]): Promise<string[]>;
+  /** The flattened groups of a user: those they are a member of and every group those are in, in one query. */
   groupIdsOfUser(identityStoreId: string, userId: string): Promise<string[]>;
+  /** groupIdsOfUser for many users at once: user id → their flattened groups (none: absent). */
+  groupIdsOfUsers(identityStoreId: string, userIds: readonly string[]): Promise<Map<string, string[]>>;
 
-  /** A group's members ordered by user id, with their display names: one query per page. */
+  /** A group's user members ordered by user id, with their display names: one query per page. */
   listMembersOfGroup(identityStoreId: string, groupId: string, q: KeysetQuery): Promise<GroupMember[]>;
-  /** Which of `userIds` are members of the group. */
-  findMembersOfGroup(identityStoreId: string, groupId: string, userIds: readonly string[]): Promise<GroupMember[]>;
+  /** A group's group members ordered by group id, with their display names: one query per page. */
+  listGroupMembersOfGroup(identityStoreId: string, groupId: string, q: KeysetQuery): Promise<GroupMember[]>;
+  /** Which of `memberIds` (users or groups) are direct members of the group. */
+  findMembersOfGroup(identityStoreId: string, groupId: string, memberIds: readonly string[]): Promise<GroupMember[]>;
   /** Which of `userIds` are users of the identity store. */
   findExistingUserIds(identityStoreId: string, userIds: readonly string[]): Promise<string[]>;
+  /** Which of `groupIds` are groups of the identity store. */
+  findExistingGroupIds(identityStoreId: string, groupIds: readonly string[]): Promise<string[]>;
   /** Many memberships of one group at once; errors as insertMembership's. */
   insertMemberships(memberships: readonly MembershipRecord[]): Promise<void>;
   /** Deletes these memberships; returns how many there were. */
   deleteMemberships(identityStoreId: string, membershipIds: readonly string[]): Promise<number>;
+
+  /**
+   * Held until the transaction ends by whoever adds groups to groups in the identity store, so that
+   * two concurrent additions cannot close a cycle each check alone (PostgreSQL; SQLite has one writer).
+   */
+  lockGroupNesting(identityStoreId: string): Promise<void>;
+  /** Which of `candidateIds` are the group itself or a group it is in, directly or not: adding one as a member would close a cycle. */
+  selfOrAncestorsAmong(identityStoreId: string, groupId: string, candidateIds: readonly string[]): Promise<string[]>;
+  /** Every group the group is in, directly or not (not the group itself). */
+  ancestorGroupIds(identityStoreId: string, groupId: string): Promise<string[]>;
+  /** Every user below these groups: their members and the members of every group inside them. */
+  userIdsBelow(identityStoreId: string, groupIds: readonly string[]): Promise<string[]>;
+  /** Many groups made members of one group at once; throws the directory's already_exists error for a duplicate. */
+  insertGroupNestings(nestings: readonly GroupNestingRecord[]): Promise<void>;
+  /** Deletes these group memberships of groups; returns how many there were. */
+  deleteGroupNestings(identityStoreId: string, membershipIds: readonly string[]): Promise<number>;
 }

@@ -7,6 +7,7 @@ export {
   type GroupReplacement,
   type ListQuery,
   type MembershipCheck,
+  type MemberTypes,
   type NewGroup,
   type NewUser,
   type UserReplacement,

@@ -559,6 +559,37 @@ describe.each(dialects())('identitystore on %s', (dialect) => {
       expect(forMember.GroupMemberships).toEqual([]);
       expect(await server.reg.directory.principalExists(storeId, 'GROUP', groupId)).toBe(false);
     });
+
+    it('keeps AWS shape beside nested groups (set through SCIM): direct user memberships only', async () => {
+      const userId = await createUser();
+      const [parent, child] = [await createGroup(), await createGroup()];
+      await client.send(new CreateGroupMembershipCommand({ IdentityStoreId: storeId, GroupId: child, MemberId: { UserId: userId } }));
+      // Nested as SCIM nests it: through the directory, which identitystore shares.
+      await server.reg.directory.replaceGroup(
+        systemContext('scim', 'us-east-1', randomUUID()),
+        storeId,
+        parent,
+        (current) => ({ profile: { ...current.profile }, externalIds: current.externalIds, addMembers: [child], removeMembers: [] }),
+        { readMembers: [child] },
+      );
+      expect(await server.reg.directory.listGroupIdsForUser(storeId, userId)).toEqual([parent, child].sort());
+
+      // A group id is not a UserId, and the nested group is no membership of the parent.
+      expect(await failure(client.send(new CreateGroupMembershipCommand({ IdentityStoreId: storeId, GroupId: parent, MemberId: { UserId: child } })))).toMatchObject({
+        name: 'ResourceNotFoundException',
+        ResourceType: 'USER',
+      });
+      expect((await client.send(new ListGroupMembershipsCommand({ IdentityStoreId: storeId, GroupId: parent }))).GroupMemberships).toEqual([]);
+      const forMember = await client.send(new ListGroupMembershipsForMemberCommand({ IdentityStoreId: storeId, MemberId: { UserId: userId } }));
+      expect(forMember.GroupMemberships!.map((m) => m.GroupId)).toEqual([child]);
+      const checked = await client.send(new IsMemberInGroupsCommand({ IdentityStoreId: storeId, MemberId: { UserId: userId }, GroupIds: [parent, child] }));
+      expect(checked.Results!.map((r) => r.MembershipExists)).toEqual([false, true]);
+
+      // DeleteGroup of the nested group takes it out of its parent.
+      await client.send(new DeleteGroupCommand({ IdentityStoreId: storeId, GroupId: child }));
+      expect(await server.reg.directory.listGroupIdsForUser(storeId, userId)).toEqual([]);
+      expect(await server.reg.directory.listAllGroupMembers(storeId, parent)).toEqual([]);
+    });
   });
 });
 

@@ -282,7 +282,7 @@ describe.each(dialects())('SCIM /Groups on %s', (dialect) => {
     expectError(await patch(group.id, [{ op: 'add', path: 'members', value: [{ value: users[0] }] }]), 404);
   });
 
-  it('refuses unknown members, nested groups and taken names, and writes nothing', async () => {
+  it('refuses unknown members, members of the wrong type and taken names, and writes nothing', async () => {
     const [user] = await seedUsers(1);
     const other = await createGroup(newGroup([], `taken-${suffix()}`));
     const missing = `${storeId.slice(2)}-00000000-0000-4000-8000-000000000000`;
@@ -299,10 +299,11 @@ describe.each(dialects())('SCIM /Groups on %s', (dialect) => {
     ]);
     expectError(unknown, 400, 'invalidValue');
     expect(unknown.json.detail).toContain(missing);
-    const nested = await patch(group.id, [{ op: 'add', path: 'members', value: [{ value: other.id }] }]);
-    expectError(nested, 400, 'invalidValue');
-    expect(nested.json.detail).toMatch(/group cannot be a member/);
-    expectError(await patch(group.id, [{ op: 'add', path: 'members', value: [{ value: other.id, type: 'Group' }] }]), 400, 'invalidValue');
+    // A group said to be a user, or a user said to be a group (nesting itself is in scim-nested-groups.test.ts).
+    const mistyped = await patch(group.id, [{ op: 'add', path: 'members', value: [{ value: other.id, type: 'User' }] }]);
+    expectError(mistyped, 400, 'invalidValue');
+    expect(mistyped.json.detail).toBe(`${other.id} is not a user of the identity store.`);
+    expectError(await patch(group.id, [{ op: 'add', path: 'members', value: [{ value: user!, type: 'Group' }] }]), 400, 'invalidValue');
     expectError(await scim('PUT', `/Groups/${group.id}`, { body: { schemas: [GROUP], displayName: name, members: [{ value: missing }] } }), 400, 'invalidValue');
     expect((await scim('GET', `/Groups/${group.id}`)).json).toEqual(before);
 

@@ -4,14 +4,15 @@
 // Entra ID: `{"op":"Add","path":"members","value":[{"value":"<id>"},…]}`, and removal either as
 // `{"op":"Remove","path":"members[value eq \"<id>\"]"}` or with the ids in `value`. Okta: `replace`
 // of displayName (path-less, with the group's id in the value) and member add and remove. No cap on
-// members per request. Only the members an operation names are read, unless one needs them all
-// (`replace` of members, `remove` of all members, or a value filter other than `value eq "…"`).
+// members per request; a member is a user or a group (`type` "Group", or looked up). Only the
+// members an operation names are read, unless one needs them all (`replace` of members, `remove` of
+// all members, or a value filter other than `value eq "…"`).
 
-import type { GroupMember } from '../../directory/index.js';
+import type { GroupMember, PrincipalType } from '../../directory/index.js';
 import { ScimError } from './errors.js';
 import type { AttributePath, Filter } from './filter.js';
 import { assertFilterComparable, matches, type AttributeCharacteristics } from './filter-match.js';
-import { displayNameOf, externalIdOf, memberIdsOf, scimMemberOf } from './group-mapping.js';
+import { displayNameOf, externalIdOf, memberRefsOf, scimMemberOf, type MemberRef } from './group-mapping.js';
 import type { PatchOperation } from './patch.js';
 import { parsePath, type PatchPath } from './path.js';
 import { GROUP_SCHEMA, groupAttribute } from './schemas.js';
@@ -20,16 +21,17 @@ import { GROUP_SCHEMA, groupAttribute } from './schemas.js';
 export type GroupChange =
   | { kind: 'displayName'; value: string }
   | { kind: 'externalId'; value: string | undefined }
-  | { kind: 'addMembers'; userIds: string[] }
-  | { kind: 'removeMembers'; userIds: string[] }
+  | { kind: 'addMembers'; members: MemberRef[] }
+  | { kind: 'removeMembers'; memberIds: string[] }
   | { kind: 'removeMembersWhere'; filter: Filter }
-  | { kind: 'setMembers'; userIds: string[] };
+  | { kind: 'setMembers'; members: MemberRef[] };
 
-/** The group as PATCH sees it: what SCIM can change. */
+/** The group as PATCH sees it: what SCIM can change, and the types the request gave the members it added. */
 export interface GroupState {
   displayName: string;
   externalId: string | undefined;
   memberIds: Set<string>;
+  memberTypes?: Map<string, PrincipalType>;
 }
 
 const lower = (s: string) => s.toLowerCase();
@@ -69,13 +71,15 @@ function changesOfPath(op: PatchOperation['op'], path: PatchPath, value: unknown
     if (op !== 'remove') throw invalidPath(`"${text}": a member is added with "path": "members", not through a value filter.`);
     // Refused before any member is read, even when there is none to match.
     assertFilterComparable(filter, memberCharacteristics);
-    const userId = namedMember(filter);
-    return [userId === undefined ? { kind: 'removeMembersWhere', filter } : { kind: 'removeMembers', userIds: [userId] }];
+    const memberId = namedMember(filter);
+    return [memberId === undefined ? { kind: 'removeMembersWhere', filter } : { kind: 'removeMembers', memberIds: [memberId] }];
   }
-  if (op === 'add') return [{ kind: 'addMembers', userIds: memberIdsOf(value) }];
-  if (op === 'replace') return [{ kind: 'setMembers', userIds: memberIdsOf(value) }];
+  if (op === 'add') return [{ kind: 'addMembers', members: memberRefsOf(value) }];
+  if (op === 'replace') return [{ kind: 'setMembers', members: memberRefsOf(value) }];
   // Entra ID also removes with the ids in "value"; without one, every member goes (RFC 7644 §3.5.2.2).
-  return [value === undefined || value === null ? { kind: 'setMembers', userIds: [] } : { kind: 'removeMembers', userIds: memberIdsOf(value) }];
+  return [
+    value === undefined || value === null ? { kind: 'setMembers', members: [] } : { kind: 'removeMembers', memberIds: memberRefsOf(value).map((m) => m.id) },
+  ];
 }
 
 /** The request's operations as group changes; throws ScimError 400 before anything is read. */
@@ -98,14 +102,21 @@ export function membersToRead(changes: readonly GroupChange[]): 'all' | string[]
   const named = new Set<string>();
   for (const change of changes) {
     if (change.kind === 'setMembers' || change.kind === 'removeMembersWhere') return 'all';
-    if (change.kind === 'addMembers' || change.kind === 'removeMembers') for (const id of change.userIds) named.add(id);
+    if (change.kind === 'addMembers') for (const m of change.members) named.add(m.id);
+    if (change.kind === 'removeMembers') for (const id of change.memberIds) named.add(id);
   }
   return [...named];
 }
 
 /** The group after the changes, in order; `members` are the current members the changes read. */
 export function applyGroupChanges(state: GroupState, changes: readonly GroupChange[], members: ReadonlyMap<string, GroupMember>, baseUrl: string): GroupState {
-  const next: GroupState = { ...state, memberIds: new Set(state.memberIds) };
+  const next: GroupState = { ...state, memberIds: new Set(state.memberIds), memberTypes: new Map(state.memberTypes) };
+  const add = (refs: readonly MemberRef[]) => {
+    for (const m of refs) {
+      next.memberIds.add(m.id);
+      if (m.type !== undefined) next.memberTypes!.set(m.id, m.type);
+    }
+  };
   for (const change of changes) {
     switch (change.kind) {
       case 'displayName':
@@ -115,18 +126,21 @@ export function applyGroupChanges(state: GroupState, changes: readonly GroupChan
         next.externalId = change.value;
         break;
       case 'addMembers':
-        for (const id of change.userIds) next.memberIds.add(id);
+        add(change.members);
         break;
       case 'removeMembers':
-        for (const id of change.userIds) next.memberIds.delete(id);
+        for (const id of change.memberIds) next.memberIds.delete(id);
         break;
       case 'setMembers':
-        next.memberIds = new Set(change.userIds);
+        next.memberIds = new Set();
+        add(change.members);
         break;
       case 'removeMembersWhere':
         for (const id of [...next.memberIds]) {
-          // A member added earlier in this request has no display name yet; it is matched without one.
-          const member = scimMemberOf(members.get(id) ?? { userId: id, membershipId: '' }, baseUrl);
+          // A member added earlier in this request has no display name yet, and a type only if the
+          // request gave one; it is matched with what is known.
+          const known = members.get(id);
+          const member = known ? scimMemberOf(known, baseUrl) : addedMemberOf(id, next.memberTypes!.get(id));
           if (matches(change.filter, member, memberCharacteristics)) next.memberIds.delete(id);
         }
         break;
@@ -134,3 +148,6 @@ export function applyGroupChanges(state: GroupState, changes: readonly GroupChan
   }
   return next;
 }
+
+/** A member this request added, as a value filter sees it before the directory has looked it up. */
+const addedMemberOf = (id: string, type: PrincipalType | undefined) => ({ value: id, ...(type === undefined ? {} : { type: type === 'GROUP' ? 'Group' : 'User' }) });

@@ -1,10 +1,11 @@
-// /Groups (RFC 7644 §3.3–3.6): create, read, replace, patch, delete and list, each one domain call
-// on the directory, so a SCIM group and its members are what identitystore's ListGroupMemberships sees.
+// /Groups (RFC 7644 §3.3–3.6): create, read, replace, patch, delete, list and .search, each one domain
+// call on the directory, so a SCIM group's user members are what identitystore's ListGroupMemberships sees.
 //
 // Unlike AWS, every member is returned, read in large pages, and is left unread when the client
-// excludes `members` (Entra ID does). PUT and PATCH change the group and any number of members in
-// one transaction. Listing: `displayName eq`, `externalId eq` and `id eq` use indexed look-ups;
-// any other filter, and sortBy, is evaluated in memory over every group, read a page at a time.
+// excludes `members` (Entra ID does). Members are users and groups (nested groups: access follows
+// the flattened membership). PUT and PATCH change the group and any number of members in one
+// transaction. Listing: `displayName eq`, `externalId eq` and `id eq` use indexed look-ups; any
+// other filter, and sortBy, is evaluated in memory over every group, read a page at a time.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -13,12 +14,12 @@ import { isDomainError } from '../../shared/errors.js';
 import { ScimError } from './errors.js';
 import { parseFilter, type Filter } from './filter.js';
 import { assertFilterComparable, matches } from './filter-match.js';
-import { canonicalGroup, groupLocation, groupReplacementOf, scimExternalIdOf, toScimGroup } from './group-mapping.js';
+import { canonicalGroup, groupLocation, groupReplacementOf, memberTypesOf, scimExternalIdOf, toScimGroup } from './group-mapping.js';
 import { applyGroupChanges, groupChangesOf, membersToRead, type GroupChange } from './group-patch.js';
 import { listResponse, refusingAsDomainError, sendScim, type ScimRouteDeps } from './http.js';
 import { parsePatchRequest } from './patch.js';
 import { project, selectorsOf } from './projection.js';
-import { DEFAULT_COUNT, GROUP_SCHEMA, MAX_RESULTS, groupCharacteristics } from './schemas.js';
+import { DEFAULT_COUNT, GROUP_SCHEMA, MAX_RESULTS, SEARCH_REQUEST_SCHEMA, groupCharacteristics } from './schemas.js';
 import { sortOrderOf, sortResources } from './sort.js';
 import { SCIM_EXTERNAL_ID_ISSUER, etagOf, type ScimObject } from './user-mapping.js';
 
@@ -47,6 +48,34 @@ function groupQueryOf(query: unknown): GroupQuery {
   if (parsed.success) return parsed.data;
   const name = String(parsed.error.issues[0]?.path[0] ?? 'query');
   throw new ScimError(400, 'invalidValue', `"${name}" must be given once${name === 'startIndex' || name === 'count' ? ', as an integer' : ''}.`);
+}
+
+const SEARCH_PARAMETERS = ['attributes', 'excludedAttributes', 'filter', 'sortBy', 'sortOrder', 'startIndex', 'count'];
+
+/** A SearchRequest body (RFC 7644 §3.4.3) as the query of GET /Groups; throws ScimError 400. */
+function searchQueryOf(body: unknown): Record<string, string> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ScimError(400, 'invalidSyntax', 'The request body must be a JSON object.');
+  const request = body as Record<string, unknown>;
+  const schemas = request.schemas;
+  if (!Array.isArray(schemas) || !schemas.some((x) => typeof x === 'string' && x.toLowerCase() === SEARCH_REQUEST_SCHEMA.toLowerCase())) {
+    throw new ScimError(400, 'invalidSyntax', `"schemas" must be ["${SEARCH_REQUEST_SCHEMA}"].`);
+  }
+  const query: Record<string, string> = {};
+  for (const [key, value] of Object.entries(request)) {
+    if (key === 'schemas' || value === undefined || value === null) continue;
+    if (!SEARCH_PARAMETERS.includes(key)) throw new ScimError(400, 'invalidSyntax', `"${key}" is not a SearchRequest parameter.`);
+    if (key === 'attributes' || key === 'excludedAttributes') {
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new ScimError(400, 'invalidValue', `"${key}" must be a list of attribute names.`);
+      query[key] = value.join(',');
+    } else if (key === 'startIndex' || key === 'count') {
+      if (typeof value !== 'number' || !Number.isInteger(value)) throw new ScimError(400, 'invalidValue', `"${key}" must be an integer.`);
+      query[key] = String(value);
+    } else {
+      if (typeof value !== 'string') throw new ScimError(400, 'invalidValue', `"${key}" must be a string.`);
+      query[key] = value;
+    }
+  }
+  return query;
 }
 
 /** If-Match as a version: undefined for none or `*`; a tag this server never issued matches no version. */
@@ -120,7 +149,8 @@ export function groupRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
     const groupId = await directory.createGroup(deps.contextOf(request), identityStoreId, {
       profile: { displayName: group.displayName },
       externalIds: group.externalId === undefined ? [] : [{ issuer: SCIM_EXTERNAL_ID_ISSUER, id: group.externalId }],
-      memberIds: group.memberIds,
+      memberIds: group.members.map((m) => m.id),
+      memberTypes: memberTypesOf(group.members),
     });
     const created = await directory.describeGroup(identityStoreId, groupId);
     return respond(reply.header('location', groupLocation(deps.baseUrl(), groupId)), 201, identityStoreId, created, projection);
@@ -147,7 +177,7 @@ export function groupRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
       groupIdOf(request),
       (current, known) =>
         refusingAsDomainError(() => {
-          const state = { displayName: current.profile.displayName, externalId: scimExternalIdOf(current), memberIds: new Set(known.keys()) };
+          const state = { displayName: current.profile.displayName, externalId: scimExternalIdOf(current), memberIds: new Set(known.keys()), memberTypes: new Map() };
           return groupReplacementOf(current, applyGroupChanges(state, changes, known, deps.baseUrl()), known);
         }),
       { expectedVersion: ifMatchVersion(request.headers['if-match']), readMembers: membersToRead(changes) },
@@ -161,7 +191,7 @@ export function groupRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
     const changes: GroupChange[] = [
       { kind: 'displayName', value: group.displayName! },
       ...(group.externalId === undefined ? [] : [{ kind: 'externalId' as const, value: group.externalId }]),
-      { kind: 'setMembers', userIds: group.memberIds },
+      { kind: 'setMembers', members: group.members },
     ];
     return changeGroup(request, reply, changes);
   });
@@ -173,15 +203,19 @@ export function groupRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
     return reply.code(204).send();
   });
 
-  app.get('/Groups', async (request, reply) => {
-    const query = groupQueryOf(request.query);
+  app.get('/Groups', async (request, reply) => list(reply, request.query));
+  // RFC 7644 §3.4.3: the same query in a body, for filters too long or too private for a URL.
+  app.post('/Groups/.search', async (request, reply) => list(reply, searchQueryOf(request.body)));
+
+  async function list(reply: FastifyReply, rawQuery: unknown) {
+    const query = groupQueryOf(rawQuery);
     const startIndex = Math.max(1, query.startIndex ?? 1);
     const count = Math.min(MAX_RESULTS, Math.max(0, query.count ?? DEFAULT_COUNT));
     const projection = projectionOf(query);
     const identityStoreId = await storeId();
     const { total, page } = await listGroups(identityStoreId, query, startIndex - 1, count, projection.withMembers);
     return sendScim(reply, 200, listResponse(page.map(projection.apply), total, startIndex));
-  });
+  }
 
   /** The page of matching groups as SCIM resources, and how many match in all. */
   async function listGroups(identityStoreId: string, query: GroupQuery, offset: number, count: number, withMembers: boolean) {

@@ -1,5 +1,5 @@
-// Tables owned by the directory domain module: users, groups, memberships and external ids.
-// Personal data lives in text columns (ready to be sealed); *_key columns are hashed lookup keys.
+// Tables owned by the directory domain module: users, groups, memberships (users, and groups in
+// groups) and external ids. Personal data lives in text columns; *_key columns are hashed lookup keys.
 
 export interface DirectoryUsersTable {
   identity_store_id: string;
@@ -45,6 +45,18 @@ export interface DirectoryMembershipsTable {
   created_by: string;
 }
 
+/** A group that is a member of another group: one edge of the nesting, never a cycle. */
+export interface DirectoryGroupMembersTable {
+  identity_store_id: string;
+  membership_id: string;
+  /** The group that contains. */
+  group_id: string;
+  /** The group contained. */
+  member_group_id: string;
+  created_at: number;
+  created_by: string;
+}
+
 export interface DirectoryExternalIdsTable {
   identity_store_id: string;
   /** USER or GROUP */
@@ -58,5 +70,6 @@ export interface DirectoryTables {
   directory_users: DirectoryUsersTable;
   directory_groups: DirectoryGroupsTable;
   directory_memberships: DirectoryMembershipsTable;
+  directory_group_members: DirectoryGroupMembersTable;
   directory_external_ids: DirectoryExternalIdsTable;
 }

@@ -1,5 +1,5 @@
-// SQL implementation of the directory module's store port: users, groups, memberships, external ids.
-// Conflicts are detected by unique and foreign keys, so two writers can never both succeed.
+// SQL implementation of the directory module's store port: users, groups, memberships (of users, and
+// of groups in groups), external ids. Conflicts are detected by unique and foreign keys; nesting is walked with WITH RECURSIVE.
 
 import { createHash } from 'node:crypto';
 import { sql, type Selectable } from 'kysely';
@@ -10,6 +10,7 @@ import {
   type DirectoryStore,
   type ExternalId,
   type GroupMember,
+  type GroupNestingRecord,
   type GroupRecord,
   type KeysetQuery,
   type MembershipRecord,
@@ -99,10 +100,36 @@ const membershipRow = (m: MembershipRecord) => ({
 });
 
 const toMember = (r: { user_id: string; membership_id: string; display_name: string | null }): GroupMember => ({
-  userId: r.user_id,
+  type: 'USER',
+  memberId: r.user_id,
   membershipId: r.membership_id,
   ...(r.display_name === null ? {} : { displayName: r.display_name }),
 });
+
+const toGroupMember = (r: { member_group_id: string; membership_id: string; display_name: string }): GroupMember => ({
+  type: 'GROUP',
+  memberId: r.member_group_id,
+  membershipId: r.membership_id,
+  displayName: r.display_name,
+});
+
+const nestingRow = (n: GroupNestingRecord) => ({
+  identity_store_id: n.identityStoreId,
+  membership_id: n.membershipId,
+  group_id: n.groupId,
+  member_group_id: n.memberGroupId,
+  created_at: n.created.at,
+  created_by: n.created.by,
+});
+
+/**
+ * PostgreSQL advisory-lock class of "groups are being nested in this identity store" (the key is a
+ * hash of the identity store id): one number no other lock in Atrium uses.
+ */
+const NESTING_LOCK_CLASS = 0x4e47; // "NG"
+
+/** An IN list of bound parameters. */
+const inList = (ids: readonly string[]) => sql.join(ids.map((id) => sql`${id}`));
 
 /** Run a write; a unique violation becomes the given domain error. */
 async function unique<T>(write: Promise<T>, conflict: () => Error): Promise<T> {
@@ -279,7 +306,9 @@ export class SqlDirectoryStore implements DirectoryStore {
 
   async lockGroup(identityStoreId: string, groupId: string): Promise<GroupRecord | undefined> {
     const q = this.db.selectFrom('directory_groups').selectAll().where('identity_store_id', '=', identityStoreId).where('group_id', '=', groupId);
-    const row = await (this.dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
+    // NO KEY UPDATE, not UPDATE: a concurrent nesting that references this group (a FOR KEY SHARE by
+    // its foreign key) must not wait on it, or it could deadlock with the nesting lock we take next.
+    const row = await (this.dialect === 'postgres' ? q.forNoKeyUpdate() : q).executeTakeFirst();
     if (!row) return undefined;
     return toGroup(row, (await this.externalIdsOf(identityStoreId, [groupId])).get(groupId) ?? []);
   }
@@ -446,12 +475,29 @@ export class SqlDirectoryStore implements DirectoryStore {
     return (await query.orderBy('m.user_id').limit(q.limit).execute()).map(toMember);
   }
 
-  async findMembersOfGroup(identityStoreId: string, groupId: string, userIds: readonly string[]): Promise<GroupMember[]> {
+  async listGroupMembersOfGroup(identityStoreId: string, groupId: string, q: KeysetQuery): Promise<GroupMember[]> {
+    let query = this.groupMembersQuery(identityStoreId, groupId);
+    if (q.after !== undefined) query = query.where('n.member_group_id', '>', q.after);
+    return (await query.orderBy('n.member_group_id').limit(q.limit).execute()).map(toGroupMember);
+  }
+
+  async findMembersOfGroup(identityStoreId: string, groupId: string, memberIds: readonly string[]): Promise<GroupMember[]> {
     const found: GroupMember[] = [];
-    for (const chunk of chunksOf([...new Set(userIds)])) {
+    for (const chunk of chunksOf([...new Set(memberIds)])) {
       found.push(...(await this.membersQuery(identityStoreId, groupId).where('m.user_id', 'in', chunk).execute()).map(toMember));
+      found.push(...(await this.groupMembersQuery(identityStoreId, groupId).where('n.member_group_id', 'in', chunk).execute()).map(toGroupMember));
     }
     return found;
+  }
+
+  /** A group's member groups joined to them for their display names. */
+  private groupMembersQuery(identityStoreId: string, groupId: string) {
+    return this.db
+      .selectFrom('directory_group_members as n')
+      .innerJoin('directory_groups as g', (j) => j.onRef('g.identity_store_id', '=', 'n.identity_store_id').onRef('g.group_id', '=', 'n.member_group_id'))
+      .select(['n.member_group_id', 'n.membership_id', 'g.display_name'])
+      .where('n.identity_store_id', '=', identityStoreId)
+      .where('n.group_id', '=', groupId);
   }
 
   /** Memberships joined to their users for the display name, read from the profile's JSON by the database. */
@@ -484,14 +530,114 @@ export class SqlDirectoryStore implements DirectoryStore {
     return deleted;
   }
 
+  async findExistingGroupIds(identityStoreId: string, groupIds: readonly string[]): Promise<string[]> {
+    const found: string[] = [];
+    for (const chunk of chunksOf([...new Set(groupIds)])) {
+      const rows = await this.db.selectFrom('directory_groups').select('group_id').where('identity_store_id', '=', identityStoreId).where('group_id', 'in', chunk).execute();
+      found.push(...rows.map((r) => r.group_id));
+    }
+    return found;
+  }
+
+  // ---- groups in groups ----
+
+  /**
+   * One statement on the hot path (GetRoleCredentials, ListAccounts): the user's groups, then the
+   * groups those are in, up the index on (member group, group). UNION, not UNION ALL: it stops on a
+   * repeat, and a ladder of diamonds (groups in two groups each in the same two…) cannot make the
+   * walk exponential. Sorted here, not by the database: a few ids, and no sorter to set up.
+   */
   async groupIdsOfUser(identityStoreId: string, userId: string): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom('directory_memberships')
-      .select('group_id')
-      .where('identity_store_id', '=', identityStoreId)
-      .where('user_id', '=', userId)
-      .orderBy('group_id')
-      .execute();
+    const { rows } = await sql<{ group_id: string }>`
+      with recursive up(group_id) as (
+        select group_id from directory_memberships where identity_store_id = ${identityStoreId} and user_id = ${userId}
+        union
+        select e.group_id from directory_group_members e join up on e.member_group_id = up.group_id where e.identity_store_id = ${identityStoreId}
+      )
+      select group_id from up`.execute(this.db);
+    return rows.map((r) => r.group_id).sort();
+  }
+
+  async groupIdsOfUsers(identityStoreId: string, userIds: readonly string[]): Promise<Map<string, string[]>> {
+    const byUser = new Map<string, string[]>();
+    for (const chunk of chunksOf([...new Set(userIds)])) {
+      const { rows } = await sql<{ user_id: string; group_id: string }>`
+        with recursive up(user_id, group_id) as (
+          select user_id, group_id from directory_memberships where identity_store_id = ${identityStoreId} and user_id in (${inList(chunk)})
+          union
+          select up.user_id, e.group_id from directory_group_members e join up on e.member_group_id = up.group_id where e.identity_store_id = ${identityStoreId}
+        )
+        select user_id, group_id from up`.execute(this.db);
+      for (const r of rows) byUser.set(r.user_id, [...(byUser.get(r.user_id) ?? []), r.group_id]);
+    }
+    return byUser;
+  }
+
+  async lockGroupNesting(identityStoreId: string): Promise<void> {
+    if (this.dialect !== 'postgres') return;
+    await sql`select pg_advisory_xact_lock(${NESTING_LOCK_CLASS}::integer, hashtext(${identityStoreId}))`.execute(this.db);
+  }
+
+  /** The group and every group above it, walked from directory_groups so the anchor's type is the column's. */
+  private selfAndAncestors(identityStoreId: string, groupId: string) {
+    return sql`
+      with recursive up(group_id) as (
+        select group_id from directory_groups where identity_store_id = ${identityStoreId} and group_id = ${groupId}
+        union
+        select e.group_id from directory_group_members e join up on e.member_group_id = up.group_id where e.identity_store_id = ${identityStoreId}
+      )`;
+  }
+
+  async selfOrAncestorsAmong(identityStoreId: string, groupId: string, candidateIds: readonly string[]): Promise<string[]> {
+    const found: string[] = [];
+    for (const chunk of chunksOf([...new Set(candidateIds)])) {
+      const { rows } = await sql<{ group_id: string }>`${this.selfAndAncestors(identityStoreId, groupId)}
+        select group_id from up where group_id in (${inList(chunk)})`.execute(this.db);
+      found.push(...rows.map((r) => r.group_id));
+    }
+    return found;
+  }
+
+  async ancestorGroupIds(identityStoreId: string, groupId: string): Promise<string[]> {
+    const { rows } = await sql<{ group_id: string }>`${this.selfAndAncestors(identityStoreId, groupId)}
+      select group_id from up where group_id <> ${groupId} order by group_id`.execute(this.db);
     return rows.map((r) => r.group_id);
+  }
+
+  async userIdsBelow(identityStoreId: string, groupIds: readonly string[]): Promise<string[]> {
+    const users = new Set<string>();
+    for (const chunk of chunksOf([...new Set(groupIds)])) {
+      const { rows } = await sql<{ user_id: string }>`
+        with recursive down(group_id) as (
+          select group_id from directory_groups where identity_store_id = ${identityStoreId} and group_id in (${inList(chunk)})
+          union
+          select e.member_group_id from directory_group_members e join down on e.group_id = down.group_id where e.identity_store_id = ${identityStoreId}
+        )
+        select distinct m.user_id from directory_memberships m join down on m.group_id = down.group_id where m.identity_store_id = ${identityStoreId}`.execute(this.db);
+      for (const r of rows) users.add(r.user_id);
+    }
+    return [...users].sort();
+  }
+
+  async insertGroupNestings(nestings: readonly GroupNestingRecord[]): Promise<void> {
+    for (const chunk of chunksOf(nestings)) {
+      try {
+        await this.db.insertInto('directory_group_members').values(chunk.map(nestingRow)).execute();
+      } catch (err) {
+        if (isUniqueViolation(err)) throw directoryErrors.membershipExists();
+        // A group deleted by a concurrent request since it was looked up.
+        if (isForeignKeyViolation(err)) throw directoryErrors.someGroupNotFound();
+        throw err;
+      }
+    }
+  }
+
+  async deleteGroupNestings(identityStoreId: string, membershipIds: readonly string[]): Promise<number> {
+    let deleted = 0;
+    for (const chunk of chunksOf(membershipIds)) {
+      const result = await this.db.deleteFrom('directory_group_members').where('identity_store_id', '=', identityStoreId).where('membership_id', 'in', chunk).executeTakeFirst();
+      deleted += Number(result.numDeletedRows);
+    }
+    return deleted;
   }
 }
