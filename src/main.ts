@@ -1,5 +1,5 @@
 // The `atrium` command line: init, serve, user password|disable|enable, sessions list|revoke,
-// settings show|set, scim token create|list|delete and saml idp import|show. Every command takes
+// settings show|set, identity-source show|set, scim token create|list|delete and saml idp import|show. Every command takes
 // the same storage options; ATRIUM_* variables mirror the flags.
 
 import { randomUUID } from 'node:crypto';
@@ -12,9 +12,10 @@ import { PORTAL_SOURCE, SIGNIN_SOURCE } from './auth/index.js';
 import type { NameIdMatch } from './federation/index.js';
 import { SAML_LOGIN_PATH, SAML_METADATA_PATH, spIdentityOf } from './protocols/saml/index.js';
 import { readIdpMetadata } from './protocols/saml/samlify.js';
+import { fetchIdpMetadata } from './protocols/saml/metadata-url.js';
 import { createRegistry, type Registry } from './registry.js';
 import type { UserStatus } from './directory/index.js';
-import type { InstanceSettings } from './instance/index.js';
+import type { IdentitySourceType, InstanceSettings } from './instance/index.js';
 import { DEFAULT_SCIM_TOKEN_DAYS, isValidExpiryDays, MAX_SCIM_TOKEN_DAYS, SCIM_ADMIN_SOURCE, SCIM_PATH } from './provisioning/index.js';
 import { systemContext, type RequestContext } from './shared/context.js';
 
@@ -120,7 +121,13 @@ storageOptions(user.command('password'))
   .action(async (opts: StorageFlags & { userName: string; oneTime?: boolean; passwordStdin?: boolean; json?: boolean }) => {
     if (Boolean(opts.oneTime) === Boolean(opts.passwordStdin)) throw new ConfigError('give exactly one of --one-time and --password-stdin');
     const password = opts.passwordStdin ? await readStdin() : undefined;
-    const result = await withRegistry(opts, (reg, ctx) => reg.auth.setPassword(ctx, opts.userName, { password, oneTime: Boolean(opts.oneTime) }));
+    const result = await withRegistry(opts, async (reg, ctx) => {
+      // Kept for a switch back to INTERNAL, but useless until then: said so rather than refused.
+      if ((await reg.instance.identitySource()) === 'EXTERNAL_IDP') {
+        process.stderr.write('atrium: warning: the identity source is EXTERNAL_IDP, so users sign in at the identity provider; this password works only after `atrium identity-source set --type internal`\n');
+      }
+      return reg.auth.setPassword(ctx, opts.userName, { password, oneTime: Boolean(opts.oneTime) });
+    });
     // A password the administrator typed is not printed back.
     const shown = opts.oneTime ? result : { userName: result.userName, oneTime: false };
     process.stdout.write(opts.json ? JSON.stringify(shown) + '\n' : Object.entries(shown).map(([k, v]) => `${k}: ${String(v)}`).join('\n') + '\n');
@@ -191,6 +198,31 @@ storageOptions(settings.command('set'))
     process.stdout.write(JSON.stringify(next) + '\n');
   });
 
+const IDENTITY_SOURCE_FLAGS: Record<string, IdentitySourceType> = { internal: 'INTERNAL', 'external-idp': 'EXTERNAL_IDP' };
+const identitySource = program
+  .command('identity-source')
+  .description('where users sign in: the internal directory (passwords, the default) or the external SAML identity provider');
+storageOptions(identitySource.command('show'))
+  .description('print the identity source and the configured identity provider')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { json?: boolean }) => {
+    const shown = await withRegistry(opts, async (reg) => ({ identitySource: await reg.instance.identitySource(), idpEntityId: (await reg.federation.getIdp())?.entityId ?? null }));
+    process.stdout.write(opts.json ? JSON.stringify(shown) + '\n' : Object.entries(shown).map(([k, v]) => `${k}: ${v ?? '(none)'}`).join('\n') + '\n');
+  });
+storageOptions(identitySource.command('set'))
+  .description(
+    'switch the identity source; users, groups, assignments and passwords are kept. external-idp needs an imported IdP (atrium saml idp import): ' +
+      'the sign-in page then sends users to it and password sign-in is refused. internal: passwords again, and the IdP stays a second way in. ' +
+      'Every running process applies the switch within 5 s; portal sessions already open stay until they end',
+  )
+  .addOption(new Option('--type <type>', 'the identity source').choices(Object.keys(IDENTITY_SOURCE_FLAGS)).makeOptionMandatory())
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { type: string; json?: boolean }) => {
+    const changed = await withRegistry(opts, (reg, ctx) => reg.instance.setIdentitySource(ctx, IDENTITY_SOURCE_FLAGS[opts.type]!));
+    const shown = { identitySource: changed.type, previousIdentitySource: changed.previous };
+    process.stdout.write(opts.json ? JSON.stringify(shown) + '\n' : Object.entries(shown).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n');
+  });
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const scimToken = program.command('scim').description('SCIM 2.0 provisioning').command('token').description('the bearer tokens an identity provider uses for SCIM (at most 2 active)');
 storageOptions(scimToken.command('create'))
@@ -225,24 +257,69 @@ storageOptions(scimToken.command('delete'))
   });
 
 const samlIdp = program.command('saml').description('SAML 2.0 sign-in through an external identity provider').command('idp').description("the identity provider users sign in through (one per instance)");
+type SamlIdpImportFlags = StorageFlags & {
+  metadataFile?: string;
+  metadataUrl?: string;
+  allowHttp?: boolean;
+  nameIdMatch?: NameIdMatch;
+  attribute?: string[];
+  clearAttributes?: boolean;
+  idpInitiated?: boolean;
+  jit?: boolean;
+  json?: boolean;
+};
 storageOptions(samlIdp.command('import'))
-  .description("import the IdP's SAML 2.0 metadata from a file (replaces any earlier one) and set how its NameID finds a user")
-  .requiredOption('--metadata-file <file>', "the IdP's metadata XML (EntityDescriptor with an IDPSSODescriptor)")
-  .addOption(new Option('--name-id-match <attribute>', "the user attribute the NameID must equal").choices(['userName', 'email']).default('userName'))
+  .description("import the IdP's SAML 2.0 metadata from a file or URL (replaces any earlier one) and set how its NameID finds a user")
+  .option('--metadata-file <file>', "the IdP's metadata XML (EntityDescriptor with an IDPSSODescriptor)")
+  .option('--metadata-url <url>', "fetch the IdP's metadata from this https URL (at most 1 MiB, 10 s, 3 redirects)")
+  .option('--allow-http', 'with --metadata-url, allow plain http to a host that is not loopback (unsafe: anyone on the path can swap the IdP key)')
+  .addOption(new Option('--name-id-match <attribute>', 'the user attribute the NameID must equal (default: the one set before, else userName)').choices(['userName', 'email']))
+  .option('--attribute <key=name...>', 'map the assertion attribute NAME to the principal attribute KEY (aws:PrincipalTag/KEY); replaces the earlier mapping. AccessControl:<Key> attributes are always mapped')
+  .option('--clear-attributes', 'remove the attribute mapping')
+  .option('--idp-initiated', 'accept sign-ins started at the IdP (unsolicited responses); the default')
+  .option('--no-idp-initiated', 'accept only responses to sign-ins started at Atrium, bound to the browser (login-CSRF safe)')
+  .option('--jit', 'create an unknown user at their first sign-in, from the assertion (NameID as userName; givenName, sn, displayName, mail)')
+  .option('--no-jit', 'refuse unknown users: they come from SCIM (the default)')
   .option('--json', 'print one JSON object')
-  .action(async (opts: StorageFlags & { metadataFile: string; nameIdMatch: NameIdMatch; json?: boolean }) => {
-    let metadataXml: string;
-    try {
-      metadataXml = readFileSync(opts.metadataFile, 'utf8');
-    } catch {
-      throw new ConfigError(`cannot read --metadata-file ${opts.metadataFile}`);
+  .action(async (opts: SamlIdpImportFlags) => {
+    if (Boolean(opts.metadataFile) === Boolean(opts.metadataUrl)) throw new ConfigError('give exactly one of --metadata-file and --metadata-url');
+    if (opts.attribute && opts.clearAttributes) throw new ConfigError('give --attribute or --clear-attributes, not both');
+    let attributeMapping: Record<string, string> | undefined = opts.clearAttributes ? {} : undefined;
+    for (const pair of opts.attribute ?? []) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0 || eq === pair.length - 1) throw new ConfigError(`--attribute ${pair}: expected KEY=AssertionAttributeName`);
+      (attributeMapping ??= {})[pair.slice(0, eq)] = pair.slice(eq + 1);
     }
+    let metadataXml: string;
+    if (opts.metadataFile) {
+      try {
+        metadataXml = readFileSync(opts.metadataFile, 'utf8');
+      } catch {
+        throw new ConfigError(`cannot read --metadata-file ${opts.metadataFile}`);
+      }
+    } else {
+      metadataXml = await fetchIdpMetadata(opts.metadataUrl!, { allowHttp: opts.allowHttp });
+    }
+    const options = {
+      ...(opts.idpInitiated === undefined ? {} : { allowIdpInitiated: opts.idpInitiated }),
+      ...(opts.jit === undefined ? {} : { jitProvisioning: opts.jit }),
+      ...(attributeMapping ? { attributeMapping } : {}),
+    };
     const shown = await withRegistry(opts, async (reg, ctx) => {
       const { entityId, ssoUrl } = readIdpMetadata(metadataXml);
-      const saved = await reg.federation.importIdp({ ...ctx, eventSource: SIGNIN_SOURCE }, { entityId, metadataXml, nameIdMatch: opts.nameIdMatch });
-      return { idpEntityId: saved.entityId, idpSignInUrl: ssoUrl, nameIdMatch: saved.nameIdMatch, ...samlEndpoints(reg) };
+      const nameIdMatch = opts.nameIdMatch ?? (await reg.federation.getIdp())?.nameIdMatch ?? 'userName';
+      const saved = await reg.federation.importIdp({ ...ctx, eventSource: SIGNIN_SOURCE }, { entityId, metadataXml, nameIdMatch, options });
+      return {
+        idpEntityId: saved.entityId,
+        idpSignInUrl: ssoUrl,
+        nameIdMatch: saved.nameIdMatch,
+        idpInitiated: saved.options.allowIdpInitiated,
+        jit: saved.options.jitProvisioning,
+        attributeMapping: saved.options.attributeMapping,
+        ...samlEndpoints(reg),
+      };
     });
-    process.stdout.write(opts.json ? JSON.stringify(shown) + '\n' : Object.entries(shown).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n');
+    process.stdout.write(opts.json ? JSON.stringify(shown) + '\n' : Object.entries(shown).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join('\n') + '\n');
   });
 storageOptions(samlIdp.command('show'))
   .description('print the configured IdP and the URLs to give it: our SP metadata, entity id and ACS URL')
@@ -250,9 +327,19 @@ storageOptions(samlIdp.command('show'))
   .action(async (opts: StorageFlags & { json?: boolean }) => {
     const shown = await withRegistry(opts, async (reg) => {
       const idp = await reg.federation.getIdp();
-      return { idpEntityId: idp?.entityId ?? null, nameIdMatch: idp?.nameIdMatch ?? null, updatedAt: idp ? iso(idp.updatedAt) : null, ...samlEndpoints(reg) };
+      return {
+        idpEntityId: idp?.entityId ?? null,
+        nameIdMatch: idp?.nameIdMatch ?? null,
+        idpInitiated: idp?.options.allowIdpInitiated ?? null,
+        jit: idp?.options.jitProvisioning ?? null,
+        attributeMapping: idp?.options.attributeMapping ?? null,
+        updatedAt: idp ? iso(idp.updatedAt) : null,
+        ...samlEndpoints(reg),
+      };
     });
-    process.stdout.write(opts.json ? JSON.stringify(shown) + '\n' : Object.entries(shown).map(([k, v]) => `${k}: ${v ?? '(none)'}`).join('\n') + '\n');
+    process.stdout.write(
+      opts.json ? JSON.stringify(shown) + '\n' : Object.entries(shown).map(([k, v]) => `${k}: ${v === null ? '(none)' : typeof v === 'object' ? JSON.stringify(v) : v}`).join('\n') + '\n',
+    );
   });
 
 function samlEndpoints(reg: Registry) {

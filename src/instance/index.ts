@@ -1,3 +1,13 @@
 // instance/: the identity center instance and its settings.
 export { InstanceService } from './instance-service.js';
-export { DEFAULT_SETTINGS, type InstanceRecord, type InstanceSettings, type InstanceStore, type PasswordPolicy } from './instance-store.js';
+export {
+  DEFAULT_SETTINGS,
+  IDENTITY_SOURCE_TYPES,
+  type IdentityProviderLookup,
+  type IdentitySourceType,
+  type InstanceRecord,
+  type InstanceSettings,
+  type InstanceStore,
+  type PasswordPolicy,
+  type SettingsChange,
+} from './instance-store.js';

@@ -3,15 +3,24 @@
 
 import { audited, type AuditDeps, type AuditStore } from '../audit/index.js';
 import type { RequestContext } from '../shared/context.js';
-import { notFound } from '../shared/errors.js';
+import { failedPrecondition, invalidArgument, notFound } from '../shared/errors.js';
 import { newIdentityStoreId, newInstanceId } from '../shared/ids.js';
 import { checkSettings, settingsWithDefaults } from './instance-settings.js';
-import { DEFAULT_SETTINGS, type InstanceRecord, type InstanceSettings, type InstanceStore } from './instance-store.js';
+import {
+  DEFAULT_SETTINGS,
+  IDENTITY_SOURCE_TYPES,
+  type IdentityProviderLookup,
+  type IdentitySourceType,
+  type InstanceRecord,
+  type InstanceSettings,
+  type InstanceStore,
+  type SettingsChange,
+} from './instance-store.js';
 
 /** How long a process trusts its copy of the instance: settings changed elsewhere apply within this time. */
 const CACHE_MS = 5_000;
 
-type Stores = { instance: InstanceStore; audit: AuditStore };
+type Stores = { instance: InstanceStore; audit: AuditStore; saml: IdentityProviderLookup };
 
 export class InstanceService {
   private cached?: { record: InstanceRecord; at: number };
@@ -33,14 +42,19 @@ export class InstanceService {
   }
 
   /** Change settings (portal session duration, password policy); every process applies them within 5 s. */
-  async updateSettings(ctx: RequestContext, change: Partial<InstanceSettings>): Promise<InstanceSettings> {
+  async updateSettings(ctx: RequestContext, change: SettingsChange): Promise<InstanceSettings> {
     const settings = await audited(
       this.deps,
       ctx,
       { eventName: 'UpdateInstanceSettings', requestParameters: change, responseElements: (s: InstanceSettings) => s },
       async (s) => {
-        const instance = await this.get();
-        const next = settingsWithDefaults({ ...instance.settings, ...change, passwordPolicy: { ...instance.settings.passwordPolicy, ...change.passwordPolicy } });
+        const instance = await this.current(s);
+        // Named fields only: the identity source is never changed here, whatever the caller passed.
+        const next = settingsWithDefaults({
+          ...instance.settings,
+          ...(change.sessionDurationMinutes === undefined ? {} : { sessionDurationMinutes: change.sessionDurationMinutes }),
+          passwordPolicy: { ...instance.settings.passwordPolicy, ...change.passwordPolicy },
+        });
         checkSettings(next);
         await s.instance.updateInstanceSettings(instance.instanceArn, next);
         return next;
@@ -48,6 +62,48 @@ export class InstanceService {
     );
     this.cached = undefined;
     return settings;
+  }
+
+  /** Where users sign in now (as this process last read it: at most 5 s old). */
+  async identitySource(): Promise<IdentitySourceType> {
+    return (await this.get()).settings.identitySource;
+  }
+
+  /**
+   * Switch where users sign in. Users, groups, assignments and passwords all stay (AWS deletes them;
+   * we keep them so that switching back is safe). EXTERNAL_IDP needs a configured SAML IdP.
+   */
+  async setIdentitySource(ctx: RequestContext, type: IdentitySourceType): Promise<{ type: IdentitySourceType; previous: IdentitySourceType }> {
+    const result = await audited(
+      this.deps,
+      ctx,
+      { eventName: 'UpdateIdentitySource', requestParameters: { identitySource: type }, responseElements: (r: { type: IdentitySourceType; previous: IdentitySourceType }) => r },
+      async (s) => {
+        if (!IDENTITY_SOURCE_TYPES.includes(type)) throw invalidArgument('instance.invalid_identity_source', `The identity source must be ${IDENTITY_SOURCE_TYPES.join(' or ')}.`);
+        const instance = await this.current(s);
+        // Read in the same transaction as the write: no switch to an IdP that was just removed.
+        if (type === 'EXTERNAL_IDP' && !(await s.saml.findIdp())) {
+          throw failedPrecondition(
+            'instance.no_identity_provider',
+            'No SAML identity provider is configured: import one (atrium saml idp import) before switching the identity source to EXTERNAL_IDP.',
+          );
+        }
+        const next = { ...instance.settings, identitySource: type };
+        checkSettings(next);
+        await s.instance.updateInstanceSettings(instance.instanceArn, next);
+        return { type, previous: instance.settings.identitySource };
+      },
+    );
+    this.cached = undefined;
+    return result;
+  }
+
+  /** The instance as the transaction sees it: a write never builds on this process's cached copy. */
+  private async current(s: Stores): Promise<InstanceRecord> {
+    // Held until the write: two concurrent changes of settings cannot lose one another.
+    const found = await s.instance.findInstance({ forUpdate: true });
+    if (!found) throw notFound('instance.not_found', 'No instance exists; run atrium init.', { resourceType: 'INSTANCE' });
+    return { ...found, settings: settingsWithDefaults(found.settings) };
   }
 
   async get(): Promise<InstanceRecord> {

@@ -2,7 +2,7 @@
 // must stay within.
 
 import { invalidArgument } from '../shared/errors.js';
-import { DEFAULT_SETTINGS, type InstanceSettings } from './instance-store.js';
+import { DEFAULT_SETTINGS, IDENTITY_SOURCE_TYPES, type InstanceSettings } from './instance-store.js';
 
 const MIN_SESSION_MINUTES = 15;
 const MAX_SESSION_MINUTES = 90 * 24 * 60;
@@ -29,4 +29,5 @@ export function checkSettings(s: InstanceSettings): void {
     throw invalidArgument('instance.invalid_setting', 'passwordPolicy needs 8 <= minLength <= maxLength <= 128.');
   }
   if (!isInt(p.historySize, 0, 24)) throw invalidArgument('instance.invalid_setting', 'passwordPolicy.historySize must be from 0 to 24.');
+  if (!IDENTITY_SOURCE_TYPES.includes(s.identitySource)) throw invalidArgument('instance.invalid_setting', `identitySource must be ${IDENTITY_SOURCE_TYPES.join(' or ')}.`);
 }

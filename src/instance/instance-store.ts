@@ -12,12 +12,25 @@ export interface InstanceRecord {
   settings: InstanceSettings;
 }
 
+/**
+ * Where users sign in, in AWS's terms: the Identity Center directory (`INTERNAL`, passwords) or an
+ * external identity provider (`EXTERNAL_IDP`, SAML). Users, groups and assignments stay either way.
+ */
+export type IdentitySourceType = 'INTERNAL' | 'EXTERNAL_IDP';
+export const IDENTITY_SOURCE_TYPES: readonly IdentitySourceType[] = ['INTERNAL', 'EXTERNAL_IDP'];
+
 export interface InstanceSettings {
   /** Portal session duration in minutes (15 min – 90 days); used by sign-in. */
   sessionDurationMinutes: number;
   /** Rules a new password must meet; the defaults are AWS's. */
   passwordPolicy: PasswordPolicy;
+  /** Changed only through InstanceService.setIdentitySource, which checks an IdP is configured. */
+  identitySource: IdentitySourceType;
 }
+
+/** Settings `updateSettings` changes; the identity source has its own command and precondition. */
+/** What updateSettings changes: any of the fields, the password policy's one by one. */
+export type SettingsChange = { sessionDurationMinutes?: number; passwordPolicy?: Partial<PasswordPolicy> };
 
 export interface PasswordPolicy {
   minLength: number;
@@ -43,11 +56,17 @@ export const DEFAULT_PASSWORD_POLICY: PasswordPolicy = {
   rejectCommon: true,
 };
 
-export const DEFAULT_SETTINGS: InstanceSettings = { sessionDurationMinutes: 8 * 60, passwordPolicy: DEFAULT_PASSWORD_POLICY };
+export const DEFAULT_SETTINGS: InstanceSettings = { sessionDurationMinutes: 8 * 60, passwordPolicy: DEFAULT_PASSWORD_POLICY, identitySource: 'INTERNAL' };
 
 export interface InstanceStore {
-  findInstance(): Promise<InstanceRecord | undefined>;
+  /** `forUpdate`: hold the row until the transaction ends (PostgreSQL; SQLite has one writer). */
+  findInstance(opts?: { forUpdate?: boolean }): Promise<InstanceRecord | undefined>;
   insertInstance(instance: InstanceRecord): Promise<void>;
   updateInstanceName(instanceArn: string, name: string | null): Promise<void>;
   updateInstanceSettings(instanceArn: string, settings: InstanceSettings): Promise<void>;
+}
+
+/** What the instance needs of the SAML configuration: whether an identity provider is there to switch to. */
+export interface IdentityProviderLookup {
+  findIdp(): Promise<{ entityId: string } | undefined>;
 }

@@ -42,7 +42,7 @@ export interface Stores {
 
 export function storesFor(db: Kysely<Database>, dialect: Dialect): Stores {
   return {
-    instance: new SqlInstanceStore(db),
+    instance: new SqlInstanceStore(db, dialect),
     dataKeys: new SqlDataKeyStore(db),
     credentials: new SqlCredentialStore(db),
     audit: new SqlAuditStore(db),

@@ -1,8 +1,10 @@
 // Real peers that nobody on this project wrote: Debian's AWS CLI v2 and boto3. Old botocore ignores
 // AWS_ENDPOINT_URL, so we redirect it the way botocore allows: endpoint rule sets in AWS_DATA_PATH.
 
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -110,4 +112,186 @@ export function run(cmd: string, args: string[], env: PeerEnv, input?: string): 
     });
     if (input !== undefined) child.stdin?.end(input);
   });
+}
+
+// ---- SimpleSAMLphp as a real SAML IdP, and a browser made of fetch for the pages between ----
+
+export const PHP = '/usr/bin/php';
+const SIMPLESAMLPHP_WWW = '/usr/share/simplesamlphp/www';
+const SIMPLESAMLPHP_FIXTURE = path.resolve(import.meta.dirname, '../peers/simplesamlphp');
+/** SimpleSAMLphp and the PHP extensions it needs (php-xml's dom, php-mbstring). */
+export const hasSimpleSamlPhp = () => {
+  if (!existsSync(PHP) || !existsSync(SIMPLESAMLPHP_WWW)) return false;
+  try {
+    execFileSync(PHP, ['-r', 'exit(extension_loaded("dom") && extension_loaded("mbstring") && extension_loaded("openssl") ? 0 : 1);'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export interface SimpleSamlPhp {
+  /** Its base URL: the IdP's metadata is at /saml2/idp/metadata.php, its entity id too. */
+  url: string;
+  metadataUrl: string;
+  /** Give it our SP's metadata (saml20-sp-remote reads this file on every request). */
+  trustSp(spMetadataXml: string): void;
+  /** Its log (warnings and errors), to explain a failure. */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** A free loopback port: listen on 0, note the port, close. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Debian's SimpleSAMLphp 1.19 under `php -S`, as an IdP with an exampleauth:UserPass source holding
+ * `users` (user name → password; the uid, and so the NameID, is the user name). Its key is made here.
+ */
+export async function startSimpleSamlPhp(users: Record<string, string>): Promise<SimpleSamlPhp> {
+  const state = mkdtempSync(path.join(tmpdir(), 'atrium-simplesamlphp-'));
+  mkdirSync(path.join(state, 'tmp'));
+  mkdirSync(path.join(state, 'sessions'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=simplesamlphp-test-idp', '-keyout', path.join(state, 'idp.key'), '-out', path.join(state, 'idp.crt')], {
+    stdio: 'ignore',
+  });
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const sources = Object.fromEntries(Object.entries(users).map(([name, password]) => [`${name}:${password}`, { uid: [name], mail: [`${name}@example.com`] }]));
+  const child = spawn(PHP, ['-d', `session.save_path=${path.join(state, 'sessions')}`, '-d', 'display_errors=stderr', '-S', `127.0.0.1:${port}`, '-t', SIMPLESAMLPHP_WWW], {
+    cwd: state,
+    env: {
+      PATH: '/usr/bin:/bin',
+      SIMPLESAMLPHP_CONFIG_DIR: path.join(SIMPLESAMLPHP_FIXTURE, 'config'),
+      ATRIUM_SSP_STATE: state,
+      ATRIUM_SSP_SECRET: randomBytes(16).toString('hex'),
+      ATRIUM_SSP_USERS: JSON.stringify(sources),
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
+  const metadataUrl = `${url}/saml2/idp/metadata.php`;
+  for (let i = 0; ; i++) {
+    const ok = await fetch(metadataUrl).then((r) => r.status === 200, () => false);
+    if (ok) break;
+    if (i > 100 || child.exitCode !== null) throw new Error(`SimpleSAMLphp did not start: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    metadataUrl,
+    trustSp: (xml) => writeFileSync(path.join(state, 'sp-metadata.xml'), xml),
+    log: () => {
+      const file = path.join(state, 'simplesamlphp.log');
+      return (existsSync(file) ? readFileSync(file, 'utf8') : '') + stderr.split('\n').filter((l) => !/Accepted|Closing|\[\d{3}\]:/.test(l)).join('\n');
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+      rmSync(state, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface WebResponse {
+  url: string;
+  status: number;
+  /** The Location header made absolute, if any. */
+  location?: string;
+  text: string;
+}
+
+export interface HtmlForm {
+  action: string;
+  method: string;
+  fields: Record<string, string>;
+}
+
+const decodeEntities = (s: string) =>
+  s.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (_m, e: string) =>
+    e[0] === '#' ? String.fromCodePoint(e[1]!.toLowerCase() === 'x' ? parseInt(e.slice(2), 16) : Number(e.slice(1))) : ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" } as Record<string, string>)[e.toLowerCase()]!,
+  );
+const attributeOf = (tag: string, name: string) => {
+  const m = new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)')`, 'i').exec(tag);
+  return m ? decodeEntities(m[1] ?? m[2] ?? '') : undefined;
+};
+
+/** The forms of a page: action (absolute), method, and the inputs' names and values. */
+export function formsOf(html: string, pageUrl: string): HtmlForm[] {
+  return [...html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)].map((m) => {
+    const fields: Record<string, string> = {};
+    for (const input of m[2]!.matchAll(/<input\b[^>]*>/gi)) {
+      const name = attributeOf(input[0], 'name');
+      if (name && !['submit', 'button'].includes((attributeOf(input[0], 'type') ?? '').toLowerCase())) fields[name] = attributeOf(input[0], 'value') ?? '';
+    }
+    return { action: new URL(attributeOf(m[1]!, 'action') ?? pageUrl, pageUrl).toString(), method: (attributeOf(m[1]!, 'method') ?? 'get').toLowerCase(), fields };
+  });
+}
+
+/**
+ * A browser made of fetch, for server-rendered pages on several origins (Atrium and an IdP): cookies
+ * kept per host, as browsers do (ports share them), and redirects followed only when asked.
+ */
+export class WebClient {
+  private readonly jars = new Map<string, Map<string, string>>();
+  /** Every URL visited, in order. */
+  readonly visited: string[] = [];
+
+  cookies(url: string): Map<string, string> {
+    const host = new URL(url).hostname;
+    let jar = this.jars.get(host);
+    if (!jar) this.jars.set(host, (jar = new Map<string, string>()));
+    return jar;
+  }
+
+  async request(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<WebResponse> {
+    const jar = this.cookies(url);
+    const headers: Record<string, string> = {};
+    if (jar.size) headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    if (init.form) headers['content-type'] = 'application/x-www-form-urlencoded';
+    this.visited.push(url);
+    const res = await fetch(url, { method: init.method ?? (init.form ? 'POST' : 'GET'), headers, body: init.form ? new URLSearchParams(init.form).toString() : undefined, redirect: 'manual' });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const eq = pair!.indexOf('=');
+      const [name, value] = [pair!.slice(0, eq).trim(), pair!.slice(eq + 1)];
+      if (/max-age=0|expires=thu, 01 jan 1970/i.test(c) || value === '' || value === 'deleted') jar.delete(name);
+      else jar.set(name, value);
+    }
+    const location = res.headers.get('location');
+    return { url, status: res.status, location: location ? new URL(location, url).toString() : undefined, text: await res.text() };
+  }
+
+  /** Request `url`, then follow redirects (as GETs) until a page answers; at most 15 hops. */
+  async follow(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<WebResponse> {
+    let res = await this.request(url, init);
+    for (let hops = 0; res.status >= 300 && res.status < 400 && res.location; hops++) {
+      if (hops >= 15) throw new Error(`too many redirects from ${url}`);
+      res = await this.request(res.location);
+    }
+    return res;
+  }
+
+  /** Submit a page's form (the first, or the one whose action matches), with `values` over its own fields. */
+  submit(page: WebResponse, values: Record<string, string> = {}, action?: RegExp): Promise<WebResponse> {
+    const form = formsOf(page.text, page.url).find((f) => !action || action.test(f.action));
+    if (!form) throw new Error(`no form${action ? ` with action ${String(action)}` : ''} on ${page.url} (${page.status}): ${page.text.slice(0, 500)}`);
+    const fields = { ...form.fields, ...values };
+    if (form.method === 'post') return this.follow(form.action, { form: fields });
+    const target = new URL(form.action);
+    for (const [k, v] of Object.entries(fields)) target.searchParams.set(k, v);
+    return this.follow(target.toString());
+  }
 }

@@ -14,12 +14,15 @@ import { systemContext } from '../../src/shared/context.js';
 import { isDomainError } from '../../src/shared/errors.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { dialects, freshPostgresDatabase } from '../helpers/server.js';
-import { CLOCK_SKEW_MS, REQUEST_TTL_MS, type AssertionFacts } from '../../src/federation/index.js';
+import { CLOCK_SKEW_MS, REQUEST_TTL_MS, type AssertionFacts, type BrowserFacts } from '../../src/federation/index.js';
 
 const T0 = Date.UTC(2026, 5, 1, 12);
 const IDP = 'https://idp.example/metadata';
 const SP = { entityId: 'https://atrium.example/saml/metadata', acsUrl: 'https://atrium.example/saml/acs' };
 const ctx = systemContext('signin.amazonaws.com', 'us-east-1', 'test');
+/** The binding cookie of the browser that starts every sign-in here. */
+const BROWSER = { binding: 'browser-binding-cookie-value-0123456789abcdefg' };
+const ACCESS_CONTROL = 'https://aws.amazon.com/SAML/Attributes/AccessControl:';
 
 describe.each(dialects())('FederationService on %s', (dialect) => {
   const clock = fixedClock(T0);
@@ -48,7 +51,7 @@ describe.each(dialects())('FederationService on %s', (dialect) => {
   /** A request of ours, and facts of a good assertion answering it. */
   async function goodFacts(reg = a): Promise<AssertionFacts> {
     const requestId = `_req-${dialect}-${++n}`;
-    await reg.federation.rememberRequest(requestId, '/start');
+    await reg.federation.rememberRequest(requestId, '/start', BROWSER.binding);
     return {
       issuer: IDP,
       assertionId: `_assertion-${dialect}-${n}`,
@@ -64,9 +67,9 @@ describe.each(dialects())('FederationService on %s', (dialect) => {
     };
   }
 
-  async function refusal(facts: AssertionFacts, reg = a): Promise<string> {
+  async function refusal(facts: AssertionFacts, reg = a, browser: BrowserFacts = BROWSER): Promise<string> {
     try {
-      await reg.federation.signIn(ctx, SP, facts);
+      await reg.federation.signIn(ctx, SP, facts, browser);
     } catch (err) {
       if (isDomainError(err)) return err.code;
       throw err;
@@ -76,7 +79,7 @@ describe.each(dialects())('FederationService on %s', (dialect) => {
 
   it('accepts a good assertion once, and its replay on another process is refused', async () => {
     const facts = await goodFacts();
-    const result = await a.federation.signIn(ctx, SP, facts);
+    const result = await a.federation.signIn(ctx, SP, facts, BROWSER);
     expect(result.session.userName).toBe('alice');
     expect(result.returnTo).toBe('/start');
     expect(await refusal(facts, b)).toBe('saml.replayed');
@@ -99,7 +102,56 @@ describe.each(dialects())('FederationService on %s', (dialect) => {
     expect(await refusal({ ...(await goodFacts()), responseDestination: 'https://evil.example/acs' })).toBe('saml.destination_mismatch');
     expect(await refusal({ ...(await goodFacts()), issuer: 'https://other-idp.example' })).toBe('saml.issuer_mismatch');
     expect(await refusal({ ...(await goodFacts()), responseInResponseTo: '_other' })).toBe('saml.in_response_to_mismatch');
-    expect(await refusal({ ...(await goodFacts()), inResponseTo: undefined })).toBe('saml.unsolicited');
+    // The response names a request, its assertion none: not an IdP-initiated sign-in, a mismatch.
+    expect(await refusal({ ...(await goodFacts()), inResponseTo: undefined })).toBe('saml.in_response_to_mismatch');
+  });
+
+  it('binds a solicited response to the browser that started the sign-in (login CSRF)', async () => {
+    const facts = await goodFacts();
+    expect(await refusal(facts, a, { binding: 'another-browser' })).toBe('saml.browser_mismatch');
+    // Used up by the refused attempt: the right browser cannot reuse it either.
+    expect(await refusal(facts)).toBe('saml.replayed');
+    expect(await refusal({ ...(await goodFacts()), assertionId: '_no-cookie' }, a, {})).toBe('saml.browser_mismatch');
+  });
+
+  it('accepts an IdP-initiated response once, to its RelayState path, unless the IdP config turns it off', async () => {
+    const unsolicited = { ...(await goodFacts()), inResponseTo: undefined, responseInResponseTo: undefined, assertionId: `_unsolicited-${dialect}` };
+    const result = await a.federation.signIn(ctx, SP, unsolicited, { unsolicitedReturnTo: '/start#/accounts' });
+    expect(result.returnTo).toBe('/start#/accounts');
+    expect(result.session.userName).toBe('alice');
+    expect(await refusal(unsolicited, b, {})).toBe('saml.replayed');
+    const idp = (await a.federation.getIdp())!;
+    expect(idp.options.allowIdpInitiated).toBe(true);
+    await a.federation.importIdp(ctx, { ...idp, options: { allowIdpInitiated: false } });
+    try {
+      expect(await refusal({ ...unsolicited, assertionId: '_unsolicited-off' }, a, {})).toBe('saml.unsolicited');
+    } finally {
+      await a.federation.importIdp(ctx, { ...idp, options: { allowIdpInitiated: true } });
+    }
+  });
+
+  it("keeps the assertion's attributes for access control with the session: AWS's AccessControl:<Key>, and the configured mapping", async () => {
+    const idp = (await a.federation.getIdp())!;
+    await a.federation.importIdp(ctx, { ...idp, options: { attributeMapping: { CostCenter: 'urn:oid:2.5.4.11', Team: 'team' } } });
+    try {
+      const facts = {
+        ...(await goodFacts()),
+        attributes: { [`${ACCESS_CONTROL}Department`]: ['Finance'], [`${ACCESS_CONTROL}Team`]: ['Blue'], 'urn:oid:2.5.4.11': ['1234'], team: ['Red'], unmapped: ['x'] },
+      };
+      const result = await a.federation.signIn(ctx, SP, facts, BROWSER);
+      // AccessControl wins over the mapping, as in IAM Identity Center.
+      const expected = { CostCenter: '1234', Department: 'Finance', Team: 'Blue' };
+      expect(result.principalAttributes).toEqual(expected);
+      expect(await b.federation.principalAttributes(result.session.sessionId)).toEqual(expected);
+      expect(await refusal({ ...(await goodFacts()), attributes: { [`${ACCESS_CONTROL}Team`]: ['Blue', 'Red'] } })).toBe('saml.invalid_attribute');
+      expect(await refusal({ ...(await goodFacts()), attributes: { [`${ACCESS_CONTROL}Bad<Key>`]: ['x'] } })).toBe('saml.invalid_attribute');
+      expect(await refusal({ ...(await goodFacts()), attributes: { [`${ACCESS_CONTROL}Long`]: ['x'.repeat(257)] } })).toBe('saml.invalid_attribute');
+      const plain = await a.federation.signIn(ctx, SP, await goodFacts(), BROWSER);
+      expect(await a.federation.principalAttributes(plain.session.sessionId)).toEqual({});
+      await expect(a.federation.importIdp(ctx, { ...idp, options: { attributeMapping: { 'bad key!': 'x' } } })).rejects.toThrow(/not a valid key/);
+    } finally {
+      await a.federation.importIdp(ctx, { ...idp, options: { attributeMapping: {} } });
+    }
   });
 
   it('allows two minutes of clock skew and no more', async () => {
@@ -117,6 +169,34 @@ describe.each(dialects())('FederationService on %s', (dialect) => {
     clock.advance(REQUEST_TTL_MS + 1);
     const late = { ...facts, notBefore: clock.now(), notOnOrAfter: clock.now() + 60_000, subjectNotOnOrAfter: clock.now() + 60_000 };
     expect(await refusal(late)).toBe('saml.unknown_request');
+  });
+
+  it('creates an unknown user just in time only when configured, from the standard attributes', async () => {
+    const newcomer = `carol-${dialect}`;
+    const attributes = { 'urn:oid:2.5.4.42': ['Carol'], 'urn:oid:2.5.4.4': ['Jones'], mail: ['carol@example.com'] };
+    expect(await refusal({ ...(await goodFacts()), nameId: newcomer, attributes })).toBe('saml.unknown_user');
+    const init = await a.instance.get();
+    expect(await a.directory.findUserByName(init.identityStoreId, newcomer)).toBeUndefined();
+    const idp = (await a.federation.getIdp())!;
+    await a.federation.importIdp(ctx, { ...idp, options: { jitProvisioning: true } });
+    try {
+      const first = await a.federation.signIn(ctx, SP, { ...(await goodFacts()), nameId: newcomer, attributes }, BROWSER);
+      expect(first.session.userName).toBe(newcomer);
+      const made = await a.directory.describeUser(init.identityStoreId, first.session.userId);
+      expect(made.profile).toMatchObject({ userName: newcomer, displayName: 'Carol Jones', name: { givenName: 'Carol', familyName: 'Jones' }, emails: [{ value: 'carol@example.com', primary: true }] });
+      // The second sign-in finds the same user; a name the directory refuses is a clear refusal.
+      const second = await a.federation.signIn(ctx, SP, { ...(await goodFacts()), nameId: newcomer }, BROWSER);
+      expect(second.session.userId).toBe(first.session.userId);
+      expect(await refusal({ ...(await goodFacts()), nameId: 'Administrator' })).toBe('saml.jit_refused');
+      // Both creations on the record: the user made, and the name refused.
+      const created = (await a.database.db.selectFrom('audit_events').selectAll().where('event_name', '=', 'CreateUser').orderBy('seq').execute()).slice(-2);
+      expect(created.map((e) => [e.event_source, e.error_code])).toEqual([
+        ['signin.amazonaws.com', null],
+        ['signin.amazonaws.com', 'directory.invalid_attribute'],
+      ]);
+    } finally {
+      await a.federation.importIdp(ctx, { ...idp, options: { jitProvisioning: false } });
+    }
   });
 
   it('audits every refusal with its code', async () => {

@@ -5,7 +5,7 @@
       make the IdP's key and certificate (and a second, untrusted pair) in WORKDIR; print its metadata
   saml-pysaml2-idp.py respond WORKDIR REDIRECT_URL NAME_ID [--unsigned] [--untrusted-key]
           [--other-audience] [--lifetime-minutes N] [--in-response-to ID] [--sign response|assertion]
-          [--refuse]
+          [--refuse] [--unsolicited]
       read Atrium's AuthnRequest from the HTTP-Redirect URL it sent the browser to; print a signed
       Response for NAME_ID, base64 (the SAMLResponse form field); the options forge it
 """
@@ -96,7 +96,7 @@ def respond(args):
     signed = not args.unsigned
     response = idp.create_authn_response(
         identity={"mail": [args.name_id]},
-        in_response_to=args.in_response_to or request.id,
+        in_response_to=None if args.unsolicited else (args.in_response_to or request.id),
         destination=acs,
         sp_entity_id=OTHER_SP if args.other_audience else request.issuer.text,
         name_id=NameID(format=NAMEID_FORMAT_UNSPECIFIED, text=args.name_id),
@@ -126,6 +126,7 @@ def main():
     p.add_argument("--other-audience", action="store_true", help="an assertion for another SP, still posted to us")
     p.add_argument("--lifetime-minutes", type=int, default=15)
     p.add_argument("--in-response-to")
+    p.add_argument("--unsolicited", action="store_true", help="an IdP-initiated Response: it answers no request")
     p.set_defaults(run=respond)
     args = parser.parse_args()
     args.run(args)

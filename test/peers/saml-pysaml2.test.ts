@@ -1,6 +1,7 @@
 // Sign-in through a real SAML 2.0 IdP nobody on this project wrote: Debian's python3-pysaml2, in a
 // script, signing with its own key (xmlsec1). SP-initiated: our AuthnRequest by redirect, its
-// signed Response posted to our ACS, a portal session. Then each forged or wrong response, refused.
+// signed Response posted to our ACS, a portal session; IdP-initiated too. Then each forged or wrong
+// response, refused (test/integration/saml-attacks.test.ts has the full forgery suite).
 
 import { CreateUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,8 @@ describe.skipIf(!hasPysaml2).each(dialects())('pysaml2 as the IdP, Atrium as the
   let server: TestServer;
   let workdir: string;
   const ctx = systemContext('sso.amazonaws.com', 'us-east-1', 'test');
+  /** The binding cookie of the last sign-in started: the browser posts the IdP's answer with it. */
+  let binding: string | undefined;
 
   async function createUser(userName: string, email: string): Promise<void> {
     const client = new IdentitystoreClient(sdkOptions(server));
@@ -46,6 +49,8 @@ describe.skipIf(!hasPysaml2).each(dialects())('pysaml2 as the IdP, Atrium as the
     expect(res.status).toBe(303);
     const location = res.headers.get('location')!;
     expect(location.startsWith('https://idp.pysaml2.test/sso/redirect?')).toBe(true);
+    binding = res.headers.getSetCookie().find((c) => c.startsWith('atrium_saml_binding='))?.split(';')[0];
+    expect(binding).toBeDefined();
     return location;
   }
 
@@ -58,12 +63,12 @@ describe.skipIf(!hasPysaml2).each(dialects())('pysaml2 as the IdP, Atrium as the
   }
 
   /** The browser's auto-submitted form to our ACS. */
-  async function postToAcs(samlResponse: string) {
+  async function postToAcs(samlResponse: string, extra: Record<string, string> = {}, bindingCookie = binding) {
     const res = await fetch(`${server.url}/saml/acs`, {
       method: 'POST',
       redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ SAMLResponse: samlResponse }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(bindingCookie ? { cookie: bindingCookie } : {}) },
+      body: new URLSearchParams({ SAMLResponse: samlResponse, ...extra }).toString(),
     });
     const cookie = res.headers.getSetCookie().find((c) => c.startsWith('atrium_session='));
     return { status: res.status, location: res.headers.get('location'), cookie: cookie?.split(';')[0], text: await res.text() };
@@ -166,6 +171,21 @@ describe.skipIf(!hasPysaml2).each(dialects())('pysaml2 as the IdP, Atrium as the
     await expectRefused((await idpRespond(await startSignIn(), 'alice', '--refuse')).SAMLResponse, 'saml.idp_refused', /did not sign you in/);
   }, 60_000);
 
+  it('signs alice in when the sign-in starts at the IdP (unsolicited), to the RelayState path, once', async () => {
+    const answer = await idpRespond(await startSignIn(), 'alice', '--unsolicited');
+    const res = await postToAcs(answer.SAMLResponse, { RelayState: '/start#/accounts' }, undefined);
+    expect(res.status, res.text).toBe(303);
+    expect(res.location).toBe('/start#/accounts');
+    expect(await server.reg.auth.resolveSession(res.cookie!.split('=')[1])).toMatchObject({ userName: 'alice' });
+    await expectRefused(answer.SAMLResponse, 'saml.replayed', /used already/);
+  }, 60_000);
+
+  it("refuses a response posted from another browser than the one that started the sign-in (login CSRF)", async () => {
+    const answer = await idpRespond(await startSignIn(), 'alice');
+    binding = undefined;
+    await expectRefused(answer.SAMLResponse, 'saml.browser_mismatch', /another browser/);
+  }, 60_000);
+
   it('refuses a replayed response: the same one posted twice', async () => {
     const answer = await idpRespond(await startSignIn(), 'alice');
     expect((await postToAcs(answer.SAMLResponse)).status).toBe(303);
@@ -205,7 +225,7 @@ describe.skipIf(!hasPysaml2).each(dialects())('pysaml2 as the IdP, Atrium as the
     await expectRefused(forged, 'saml.comment_refused', /comments/);
   }, 60_000);
 
-  it('refuses a second, unsigned assertion wrapped beside the signed one (XSW3-style; XSW1–8 come next)', async () => {
+  it('refuses a second, unsigned assertion wrapped beside the signed one (XSW3; all eight in saml-attacks.test.ts)', async () => {
     const answer = await idpRespond(await startSignIn(), 'mallory');
     const forged = rewrite(answer.SAMLResponse, (xml) => {
       const signed = /<(\w+:)?Assertion\b[\s\S]*?<\/\1Assertion>/.exec(xml)![0];

@@ -19,6 +19,8 @@ const COMMENT_NODE = 8;
 const PROCESSING_INSTRUCTION_NODE = 7;
 const TEXT_NODE = 3;
 const ELEMENT_NODE = 1;
+/** More attributes than any IdP sends are not read at all. */
+const MAX_ATTRIBUTES = 500;
 
 /** A parse that never resolves anything: errors and warnings make the message malformed. */
 function parseStrict(xml: string) {
@@ -118,6 +120,7 @@ function factsOf(assertion: Element, response: Element): AssertionFacts {
   const bearer = subject && childrenOf(subject, ASSERTION_NS, 'SubjectConfirmation').find((c) => c.getAttribute('Method') === BEARER);
   const confirmation = childOf(bearer, ASSERTION_NS, 'SubjectConfirmationData');
   const conditions = childOf(assertion, ASSERTION_NS, 'Conditions');
+  const authn = childOf(assertion, ASSERTION_NS, 'AuthnStatement');
   const audienceRestrictions = (conditions ? childrenOf(conditions, ASSERTION_NS, 'AudienceRestriction') : []).map((r) =>
     childrenOf(r, ASSERTION_NS, 'Audience').map((a) => textOf(a) ?? ''),
   );
@@ -132,8 +135,29 @@ function factsOf(assertion: Element, response: Element): AssertionFacts {
     subjectNotOnOrAfter: timeOf(confirmation, 'NotOnOrAfter'),
     notBefore: timeOf(conditions, 'NotBefore'),
     notOnOrAfter: timeOf(conditions, 'NotOnOrAfter'),
+    sessionNotOnOrAfter: timeOf(authn, 'SessionNotOnOrAfter'),
+    attributes: attributesOf(assertion),
     responseDestination: attributeOf(response, 'Destination'),
     responseInResponseTo: attributeOf(response, 'InResponseTo'),
   };
 }
 
+
+/**
+ * The AttributeStatement's attributes, by Name: the text of each AttributeValue. A value holding
+ * elements (a complex type) is left out, since nothing here could read it as one string.
+ */
+function attributesOf(assertion: Element): Record<string, string[]> {
+  const result: Record<string, string[]> = {};
+  for (const statement of childrenOf(assertion, ASSERTION_NS, 'AttributeStatement')) {
+    for (const attribute of childrenOf(statement, ASSERTION_NS, 'Attribute')) {
+      const name = attribute.getAttribute('Name');
+      if (!name || (!Object.hasOwn(result, name) && Object.keys(result).length >= MAX_ATTRIBUTES)) continue;
+      const values = childrenOf(attribute, ASSERTION_NS, 'AttributeValue')
+        .filter((v) => kids(v).every((n) => n.nodeType === TEXT_NODE))
+        .map((v) => kids(v).map((n) => n.nodeValue ?? '').join(''));
+      (result[name] ??= []).push(...values);
+    }
+  }
+  return result;
+}

@@ -14,8 +14,12 @@ samlify.setSchemaValidator({ validate: validateSamlXml });
 export const POST_BINDING = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST';
 const REDIRECT_BINDING = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect';
 const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
-/** samlify's own time check; ours (federation/, on the injected clock) uses the same skew. */
-const CLOCK_DRIFTS: [number, number] = [-120_000, 120_000];
+/**
+ * samlify's own time check, on the system clock, is turned off (a century either way): federation/
+ * checks every time on the injected clock, with two minutes of skew, and tells "expired" from
+ * "not valid yet", which samlify's single error cannot.
+ */
+const CLOCK_DRIFTS: [number, number] = [-100 * 365 * 86_400_000, 100 * 365 * 86_400_000];
 
 /**
  * Our SP. AuthnRequests are signed when the IdP asks for it (samlify refuses a mismatch between the
@@ -76,8 +80,9 @@ export function refusalOf(err: unknown): DomainError {
   const name = err instanceof Error ? err.message : String(err);
   if (/VALIDATE_XML|INVALID_XML|ERR_UNDEFINED_STATUS/.test(name)) return samlRefused('malformed', 'The response is not a valid SAML 2.0 message.');
   if (/ERR_FAILED_STATUS/.test(name)) return samlRefused('idp_refused', 'The identity provider did not sign you in.');
-  if (/WRAPPING/.test(name)) return samlRefused('wrapping', 'The response has a suspicious structure (signature wrapping).');
-  if (/SIGNATURE|CERTIFICATE|NO_SELECTED/.test(name)) return samlRefused('signature_invalid', "The response's signature does not verify with the identity provider's certificate.");
+  if (/WRAPPING|multiple elements with the same value/i.test(name)) return samlRefused('wrapping', 'The response has a suspicious structure (signature wrapping).');
+  // samlify's names, and xml-crypto's sentences ("invalid signature", "signature algorithm … is not supported").
+  if (/SIGNATURE|CERTIFICATE|NO_SELECTED|digest|reference/i.test(name)) return samlRefused('signature_invalid', "The response's signature does not verify with the identity provider's certificate.");
   if (/UNMATCH_ISSUER/.test(name)) return samlRefused('issuer_mismatch', 'The assertion was issued by another identity provider.');
   if (/SUBJECT_UNCONFIRMED|EXPIRED_SESSION/.test(name)) return samlRefused('expired', 'The assertion has expired or is not valid yet.');
   return samlRefused('invalid_response', 'The response could not be accepted.');

@@ -1,14 +1,20 @@
 // The administrators' API, SigV4-signed (service `sso`) with an Atrium access key: any user's portal
-// sessions, and the SCIM bearer tokens. Errors have the AWS JSON shape.
+// sessions, the SCIM bearer tokens, the identity source and the SAML identity provider. Errors have
+// the AWS JSON shape.
 
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { SessionRecord } from '../../auth/index.js';
+import { SIGNIN_SOURCE, type SessionRecord } from '../../auth/index.js';
 import { publicUrlOf } from '../../config/config.js';
+import { IDENTITY_SOURCE_TYPES } from '../../instance/index.js';
+import type { SamlIdpConfig } from '../../federation/index.js';
 import { SCIM_ADMIN_SOURCE, SCIM_PATH, type ScimTokenInfo } from '../../provisioning/index.js';
+import { SAML_METADATA_PATH, spIdentityOf } from '../saml/index.js';
+import { fetchIdpMetadata } from '../saml/metadata-url.js';
+import { readIdpMetadata } from '../saml/samlify.js';
 import type { RequestContext } from '../../shared/context.js';
-import { invalidArgument } from '../../shared/errors.js';
+import { invalidArgument, isDomainError } from '../../shared/errors.js';
 import { sendAwsError, validationMessage } from '../aws/aws-json.js';
 import { toAwsError } from '../aws/errors.js';
 import { epochSeconds } from '../aws/operation.js';
@@ -35,6 +41,20 @@ const tokenView = (t: ScimTokenInfo) => ({
 });
 
 const createTokenInput = z.object({ ExpiresInDays: z.number().optional() }).strict();
+
+/** PUT /api/admin/saml/idp: the IdP's metadata inline or by URL (https), and the SAML options. */
+const putSamlIdpInput = z
+  .object({
+    MetadataXml: z.string().min(1).optional(),
+    MetadataUrl: z.string().min(1).max(2048).optional(),
+    NameIdMatch: z.enum(['userName', 'email']).optional(),
+    IdpInitiated: z.boolean().optional(),
+    JitProvisioning: z.boolean().optional(),
+    AttributeMapping: z.record(z.string(), z.string()).optional(),
+  })
+  .strict()
+  .refine((v) => (v.MetadataXml === undefined) !== (v.MetadataUrl === undefined), { message: 'give exactly one of MetadataXml and MetadataUrl' });
+const identitySourceInput = z.object({ IdentitySource: z.enum(IDENTITY_SOURCE_TYPES) }).strict();
 
 /** The body as JSON; an empty body is an empty object. */
 function jsonOf(body: Buffer): unknown {
@@ -117,9 +137,82 @@ function adminRoutes(app: FastifyInstance, { reg, context }: WebDeps): void {
       return { TokenId: issued.tokenId, Token: issued.token, ExpiresAt: epochSeconds(issued.expiresAt), Endpoint: scimEndpoint() };
     }),
   );
+  const samlIdpView = (idp: SamlIdpConfig | undefined) => {
+    const publicUrl = publicUrlOf(reg.config, (app.server.address() as AddressInfo | null)?.port ?? reg.config.port);
+    const { entityId, acsUrl } = spIdentityOf(publicUrl);
+    const sp = { SpEntityId: entityId, SpAcsUrl: acsUrl, SpMetadataUrl: publicUrl + SAML_METADATA_PATH };
+    if (!idp) return { IdentityProvider: null, ...sp };
+    return {
+      IdentityProvider: {
+        EntityId: idp.entityId,
+        NameIdMatch: idp.nameIdMatch,
+        IdpInitiated: idp.options.allowIdpInitiated,
+        JitProvisioning: idp.options.jitProvisioning,
+        AttributeMapping: idp.options.attributeMapping,
+        UpdatedAt: epochSeconds(idp.updatedAt),
+      },
+      ...sp,
+    };
+  };
+  app.get(
+    '/api/admin/saml/idp',
+    signed(async () => samlIdpView(await reg.federation.getIdp())),
+  );
+  app.put(
+    '/api/admin/saml/idp',
+    signed(async (_request, signer, body) => {
+      const ctx = { ...signer, eventSource: SIGNIN_SOURCE };
+      const json = jsonOf(body);
+      const input = putSamlIdpInput.safeParse(json);
+      if (!input.success) {
+        const message = validationMessage(input.error);
+        await reg.audit.recordRefusal(ctx, 'UpdateSamlIdentityProvider', { MetadataUrl: (json as { MetadataUrl?: unknown })?.MetadataUrl }, 'ValidationException', message);
+        throw invalidArgument('admin.validation', message);
+      }
+      const v = input.data;
+      let metadataXml: string;
+      let entityId: string;
+      try {
+        // Plain http only to a loopback address: the API offers no --allow-http.
+        metadataXml = v.MetadataXml ?? (await fetchIdpMetadata(v.MetadataUrl!));
+        ({ entityId } = readIdpMetadata(metadataXml));
+      } catch (err) {
+        if (isDomainError(err)) await reg.audit.recordRefusal(ctx, 'UpdateSamlIdentityProvider', { MetadataUrl: v.MetadataUrl }, err.code, err.message);
+        throw err;
+      }
+      const earlier = await reg.federation.getIdp();
+      const options = {
+        ...(v.IdpInitiated === undefined ? {} : { allowIdpInitiated: v.IdpInitiated }),
+        ...(v.JitProvisioning === undefined ? {} : { jitProvisioning: v.JitProvisioning }),
+        ...(v.AttributeMapping ? { attributeMapping: v.AttributeMapping } : {}),
+      };
+      const saved = await reg.federation.importIdp(ctx, { entityId, metadataXml, nameIdMatch: v.NameIdMatch ?? earlier?.nameIdMatch ?? 'userName', options });
+      return samlIdpView(saved);
+    }),
+  );
   app.get(
     '/api/admin/scim/tokens',
     signed(async () => ({ Tokens: (await reg.scimTokens.listTokens()).map(tokenView) })),
+  );
+  // The identity source: where users sign in (INTERNAL passwords, or the external SAML IdP).
+  const identitySourceView = async () => {
+    const idp = await reg.federation.getIdp();
+    return { IdentitySource: await reg.instance.identitySource(), ...(idp ? { IdentityProviderEntityId: idp.entityId } : {}) };
+  };
+  app.get('/api/admin/identity-source', signed(identitySourceView));
+  app.put(
+    '/api/admin/identity-source',
+    signed(async (_request, ctx, body) => {
+      const json = jsonOf(body);
+      const input = identitySourceInput.safeParse(json);
+      if (!input.success) {
+        const message = validationMessage(input.error);
+        await reg.audit.recordRefusal(ctx, 'UpdateIdentitySource', json, 'ValidationException', message);
+        throw invalidArgument('admin.validation', message);
+      }
+      const { previous } = await reg.instance.setIdentitySource(ctx, input.data.IdentitySource);
+      return { ...(await identitySourceView()), PreviousIdentitySource: previous };
+    }),
   );
   app.delete(
     '/api/admin/scim/tokens/:tokenId',

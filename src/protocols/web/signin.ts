@@ -1,7 +1,9 @@
 // The sign-in pages: username, then password (as AWS), a forced change of a one-time password,
 // and sign-out. Every POST carries a CSRF token bound to the pre-session cookie or the session.
+// With the identity source EXTERNAL_IDP, the sign-in page hands over to the IdP and passwords are refused.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HIDDEN } from '../../audit/index.js';
 import type { SessionRecord } from '../../auth/index.js';
 import { isDomainError } from '../../shared/errors.js';
 import { csrfMatches, csrfTokenOf, newCookieValue, PRESESSION_COOKIE, readCookie, SESSION_COOKIE } from './cookies.js';
@@ -11,6 +13,10 @@ import { escape, form, notice, page } from './pages.js';
 const DEFAULT_RETURN_TO = '/start';
 const PRESESSION_SECONDS = 60 * 60;
 const FAILED = 'The username or password is not correct.';
+const PASSWORDS_MANAGED = 'Your password is managed by your identity provider: change it there.';
+const PASSWORDS_OFF = 'Sign-in with a password is turned off here: you sign in with your identity provider.';
+/** Where SP-initiated SAML sign-in starts (protocols/saml/ imports this module, so the path is not imported back). */
+const IDP_SIGN_IN = '/saml/login';
 const ORIGIN = 'http://atrium.invalid';
 
 /** A same-origin relative path to go to after sign-in; anything else (another origin, `//host`, `\`) is refused. */
@@ -30,9 +36,15 @@ export function formOf(request: FastifyRequest): URLSearchParams {
 const html = (reply: FastifyReply, status: number, title: string, body: string) => reply.status(status).type('text/html; charset=utf-8').send(page(title, body));
 
 const changeLocation = (returnTo: string) => `/login/change-password?return_to=${encodeURIComponent(returnTo)}`;
+const idpLocation = (returnTo: string) => `${IDP_SIGN_IN}?return_to=${encodeURIComponent(returnTo)}`;
+const idpLink = (returnTo: string) => `<p><a href="${escape(idpLocation(returnTo))}">Sign in with your identity provider</a></p>`;
 
 export function registerSignIn(app: FastifyInstance, { reg, jar, context }: WebDeps): void {
   const forbidden = (reply: FastifyReply) => html(reply, 403, 'Sign in', notice('Your sign-in page expired. Start again.'));
+  const externalIdp = async () => (await reg.instance.identitySource()) === 'EXTERNAL_IDP';
+  /** Under EXTERNAL_IDP every password step gets this one answer, whoever the user is: nothing is looked up. */
+  const passwordsOff = (reply: FastifyReply, returnTo: string) =>
+    html(reply, 403, 'Sign in', `<p class="error" role="alert">${escape(PASSWORDS_OFF)}</p>${idpLink(returnTo)}`);
 
   /** The pre-session cookie's value, made (and set) if the browser has none yet. */
   const presession = (request: FastifyRequest, reply: FastifyReply) => {
@@ -68,9 +80,14 @@ export function registerSignIn(app: FastifyInstance, { reg, jar, context }: WebD
   app.get('/login', async (request, reply) => {
     const returnTo = safeReturnTo((request.query as Record<string, unknown>).return_to);
     if (await reg.auth.resolveSession(readCookie(request, SESSION_COOKIE))) return reply.redirect(returnTo, 303);
-    // With an identity provider configured, users may sign in there instead.
-    const idpLink = (await reg.federation.getIdp()) ? `<p><a href="/saml/login?return_to=${escape(encodeURIComponent(returnTo))}">Sign in with your identity provider</a></p>` : '';
-    return html(reply, 200, 'Sign in', usernameForm(csrfTokenOf(presession(request, reply)), returnTo) + idpLink);
+    const idp = await reg.federation.getIdp();
+    if (await externalIdp()) {
+      // The IdP is the only way in: straight there, with the way back (the device page's code included).
+      if (idp) return reply.redirect(idpLocation(returnTo), 303);
+      return html(reply, 503, 'Sign in', '<p class="error" role="alert">Sign-in goes through an external identity provider, but none is configured. Ask your administrator.</p>');
+    }
+    // Under INTERNAL an imported IdP is a second way in, so that it can be tried before switching.
+    return html(reply, 200, 'Sign in', usernameForm(csrfTokenOf(presession(request, reply)), returnTo) + (idp ? idpLink(returnTo) : ''));
   });
 
   app.post('/login', async (request, reply) => {
@@ -78,6 +95,7 @@ export function registerSignIn(app: FastifyInstance, { reg, jar, context }: WebD
     const fields = checkedForm(request, cookie);
     if (!fields) return forbidden(reply);
     const returnTo = safeReturnTo(fields.get('return_to'));
+    if (await externalIdp()) return passwordsOff(reply, returnTo);
     const userName = (fields.get('username') ?? '').trim();
     if (!userName || userName.length > 128) return html(reply, 400, 'Sign in', usernameForm(csrfTokenOf(cookie!), returnTo));
     await reg.auth.challenge(await context(request));
@@ -89,6 +107,11 @@ export function registerSignIn(app: FastifyInstance, { reg, jar, context }: WebD
     const fields = checkedForm(request, cookie);
     if (!fields) return forbidden(reply);
     const returnTo = safeReturnTo(fields.get('return_to'));
+    if (await externalIdp()) {
+      // On the record like any refused sign-in, without the name typed: the answer must not depend on it.
+      await reg.audit.recordRefusal(await context(request), 'CredentialVerification', { userName: HIDDEN }, 'auth.password_sign_in_disabled', PASSWORDS_OFF);
+      return passwordsOff(reply, returnTo);
+    }
     const userName = (fields.get('username') ?? '').trim().slice(0, 128);
     const result = await reg.auth.signIn(await context(request), userName, (fields.get('password') ?? '').slice(0, 1024));
     if (result.kind === 'throttled') {
@@ -119,6 +142,7 @@ export function registerSignIn(app: FastifyInstance, { reg, jar, context }: WebD
     const cookie = readCookie(request, SESSION_COOKIE);
     const session = await reg.auth.findSession(cookie);
     if (!session) return reply.redirect(`/login?return_to=${encodeURIComponent(changeLocation(returnTo))}`, 303);
+    if (await externalIdp()) return html(reply, 403, 'Change password', `<p class="error" role="alert">${escape(PASSWORDS_MANAGED)}</p>`);
     return html(reply, 200, 'Change password', changeForm(session, cookie!, returnTo));
   });
 
@@ -127,6 +151,7 @@ export function registerSignIn(app: FastifyInstance, { reg, jar, context }: WebD
     const fields = checkedForm(request, cookie);
     const session = fields && (await reg.auth.findSession(cookie));
     if (!fields || !session) return forbidden(reply);
+    if (await externalIdp()) return html(reply, 403, 'Change password', `<p class="error" role="alert">${escape(PASSWORDS_MANAGED)}</p>`);
     const returnTo = safeReturnTo(fields.get('return_to'));
     const newPassword = fields.get('new_password') ?? '';
     if (newPassword !== fields.get('confirm_password')) return html(reply, 400, 'Change password', changeForm(session, cookie!, returnTo, 'The passwords do not match.'));

@@ -1,5 +1,5 @@
 // Tables owned by federation/ (the SAML service provider): the IdP configuration, this instance's SP
-// key, the AuthnRequests we issued and the assertion ids already used.
+// key, the AuthnRequests we issued, the assertion ids already used, and SAML sessions' attributes.
 
 export interface SamlIdpTable {
   /** Always 'default' for now: one IdP per instance. */
@@ -8,6 +8,8 @@ export interface SamlIdpTable {
   metadata_xml: string;
   /** 'userName' or 'email'. */
   name_id_match: string;
+  /** JSON: { allowIdpInitiated, attributeMapping } (0012). */
+  options_json: string;
   updated_at: number;
 }
 
@@ -22,6 +24,8 @@ export interface SamlSpKeysTable {
 export interface SamlRequestsTable {
   request_id: string;
   return_to: string;
+  /** SHA-256 (hex) of the binding cookie of the browser that started the sign-in (0012). */
+  browser_binding: string;
   created_at: number;
   expires_at: number;
 }
@@ -31,9 +35,17 @@ export interface SamlAssertionsTable {
   expires_at: number;
 }
 
+export interface SamlSessionAttributesTable {
+  session_id: string;
+  /** JSON object: principal tag key → value. */
+  attributes_json: string;
+  expires_at: number;
+}
+
 export interface SamlTables {
   saml_idp: SamlIdpTable;
   saml_sp_keys: SamlSpKeysTable;
   saml_requests: SamlRequestsTable;
   saml_assertions: SamlAssertionsTable;
+  saml_session_attributes: SamlSessionAttributesTable;
 }

@@ -10,9 +10,13 @@ import type { Tag, TagStore } from '../../shared/tags.js';
 import type { Db, Dialect } from '../database.js';
 
 export class SqlInstanceStore implements InstanceStore {
-  constructor(private readonly db: Db) {}
-  async findInstance(): Promise<InstanceRecord | undefined> {
-    const r = await this.db.selectFrom('instances').selectAll().limit(1).executeTakeFirst();
+  constructor(
+    private readonly db: Db,
+    private readonly dialect: Dialect,
+  ) {}
+  async findInstance(opts: { forUpdate?: boolean } = {}): Promise<InstanceRecord | undefined> {
+    const q = this.db.selectFrom('instances').selectAll().limit(1);
+    const r = await (opts.forUpdate && this.dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
     if (!r) return undefined;
     return {
       instanceArn: r.instance_arn,
