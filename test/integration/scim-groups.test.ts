@@ -122,6 +122,7 @@ describe.each(dialects())('SCIM /Groups on %s', (dialect) => {
     expect(attributes.map((a) => a.name as string)).toEqual(['displayName', 'members']);
     expect(attributes[1]).toMatchObject({ type: 'complex', multiValued: true });
     expect((attributes[1]!.subAttributes as Json[]).map((a) => a.name as string)).toEqual(['value', '$ref', 'type', 'display']);
+    expect((attributes[1]!.subAttributes as Json[]).find((a) => a.name === 'type')).toMatchObject({ canonicalValues: ['User', 'Group'] });
     const type = await scim('GET', '/ResourceTypes/Group');
     expect(type.json).toMatchObject({ id: 'Group', endpoint: '/Groups', schema: GROUP, meta: { location: `${server.url}/scim/v2/ResourceTypes/Group` } });
     expect(resourcesOf(await scim('GET', '/ResourceTypes')).map((t) => t.id)).toEqual(['User', 'Group']);

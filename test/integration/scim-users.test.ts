@@ -226,7 +226,9 @@ describe.each(dialects())('SCIM /Users on %s', (dialect) => {
     expect((nameDef.subAttributes as Json[]).filter((a) => a.required).map((a) => a.name as string)).toEqual(['familyName', 'givenName']);
     const emails = attributes.find((a) => a.name === 'emails')!;
     expect(emails).toMatchObject({ type: 'complex', multiValued: true });
-    expect((emails.subAttributes as Json[]).map((a) => a.name as string)).toEqual(['value', 'type', 'primary']);
+    expect((emails.subAttributes as Json[]).map((a) => a.name as string)).toEqual(['value', 'display', 'type', 'primary']);
+    // Okta echoes display; it is accepted and never returned, and the schema says so.
+    expect((emails.subAttributes as Json[]).find((a) => a.name === 'display')).toMatchObject({ mutability: 'readOnly', returned: 'never' });
     expect(user.json.meta).toEqual({ resourceType: 'Schema', location: `${server.url}/scim/v2/Schemas/${USER}` });
     const enterprise = await scim('GET', `/Schemas/${ENTERPRISE}`);
     expect((enterprise.json.attributes as Json[]).map((a) => a.name as string)).toEqual(['employeeNumber', 'costCenter', 'organization', 'division', 'department', 'manager']);

@@ -37,13 +37,18 @@ export const listResponse = (resources: unknown[], totalResults = resources.leng
   Resources: resources,
 });
 
-/** A domain refusal as SCIM words it (RFC 7644 §3.12); anything unknown is a 500 without details. */
-export function scimErrorOf(err: unknown): ScimError {
+/**
+ * A domain refusal as SCIM words it (RFC 7644 §3.12); anything unknown is a 500 without details.
+ * `bodyLimit` names a route's own limit on its body, for the 413 (/Bulk's maxPayloadSize).
+ */
+export function scimErrorOf(err: unknown, bodyLimit?: { bytes: number; name: string }): ScimError {
   if (err instanceof ScimError) return err;
   if (err instanceof ScimRefusal) return err.scim;
   if (isDomainError(err)) return domainScimError(err);
   const e = err as { code?: unknown; statusCode?: unknown };
-  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new ScimError(413, undefined, 'The request body exceeds 1 MiB.');
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new ScimError(413, undefined, bodyLimit ? `The request body exceeds the ${bodyLimit.name} (${bodyLimit.bytes} bytes).` : 'The request body exceeds 1 MiB.');
+  }
   if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new ScimError(415, undefined, 'The Content-Type must be application/scim+json or application/json.');
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return new ScimError(400, 'invalidSyntax', 'The request could not be read.');
   return new ScimError(500, undefined, 'An internal error occurred.');

@@ -1,20 +1,26 @@
 // SCIM 2.0 at /scim/v2 (RFC 7643, RFC 7644): one encapsulated plugin with its own body parser,
-// bearer-token check and error handler, the discovery endpoints, /Users (users.ts) and /Groups
-// (groups.ts).
+// bearer-token check and error handler, the discovery endpoints, /Users (users.ts), /Groups
+// (groups.ts) and /Bulk (bulk.ts).
 //
 // Every request needs a SCIM bearer token (`atrium scim token create`), checked and audited by the
 // provisioning module. Every error is an RFC 7644 §3.12 body; bad input never gives a 500.
+//
+// A /Bulk operation runs as an in-process request to its single-resource route, on behalf of the
+// Bulk's already-authenticated caller. It is recognised by the identity of its raw request object,
+// which only this module creates: nothing a client sends (no header, no address) can pass for one.
 
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { inject } from 'light-my-request';
 import { publicUrlOf } from '../../config/config.js';
 import { SCIM_PATH } from '../../provisioning/index.js';
 import type { Registry } from '../../registry.js';
 import type { RequestContext } from '../../shared/context.js';
+import { bulkRoutes, type DispatchOperation } from './bulk.js';
 import { ScimError } from './errors.js';
 import { groupRoutes } from './groups.js';
 import { listResponse, MAX_BODY_BYTES, parseScimJson, SCIM_EVENT_SOURCE, scimErrorOf, sendScim, type ScimRouteDeps } from './http.js';
-import { SCHEMAS, resourceTypes, schemaResource, serviceProviderConfig } from './schemas.js';
+import { BULK_MAX_PAYLOAD_BYTES, SCHEMAS, resourceTypes, schemaResource, serviceProviderConfig } from './schemas.js';
 import { userRoutes } from './users.js';
 import { anonymousContext } from '../request-context.js';
 
@@ -22,8 +28,15 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
 export function registerScim(app: FastifyInstance, reg: Registry): void {
   // The port is known only once the server listens (tests listen on port 0).
-  const port = () => (app.server.address() as AddressInfo | null)?.port ?? reg.config.port;
-  const baseUrl = () => publicUrlOf(reg.config, port()) + SCIM_PATH;
+  // Kept once the server listens: asking the socket on every request costs a few percent of a write.
+  let listening: string | undefined;
+  const baseUrl = () => {
+    if (listening !== undefined) return listening;
+    const port = (app.server.address() as AddressInfo | null)?.port;
+    const url = publicUrlOf(reg.config, port ?? reg.config.port) + SCIM_PATH;
+    if (port !== undefined) listening = url;
+    return url;
+  };
   // Not awaited, like the other protocols: the plugin loads with the app.
   void app.register(
     (scope, _opts, done) => {
@@ -43,8 +56,24 @@ function scimScope(scope: FastifyInstance, reg: Registry, baseUrl: () => string)
   };
   const deps: ScimRouteDeps = { reg, baseUrl, contextOf };
 
+  // The raw requests of /Bulk operations in flight, each with the context of the Bulk that made it
+  // and its body, already parsed and checked as part of the Bulk's: it is not serialised again.
+  const operations = new WeakMap<object, { ctx: RequestContext; body: unknown }>();
+  const dispatch: DispatchOperation = async (ctx, op) => {
+    const res = await inject(
+      (req, res) => {
+        operations.set(req, { ctx, body: op.body });
+        scope.routing(req, res);
+      },
+      { method: op.method, url: SCIM_PATH + op.url, headers: op.headers, ...(op.body === undefined ? {} : { payload: '{}' }) },
+    );
+    return { status: res.statusCode, headers: res.headers, body: res.payload };
+  };
+
   scope.removeAllContentTypeParsers();
-  scope.addContentTypeParser(['application/scim+json', 'application/json'], { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_request, body, done) => {
+  scope.addContentTypeParser(['application/scim+json', 'application/json'], { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (request, body, done) => {
+    const operation = operations.get(request.raw);
+    if (operation !== undefined) return done(null, operation.body);
     try {
       done(null, parseScimJson(body as string));
     } catch (err) {
@@ -53,7 +82,8 @@ function scimScope(scope: FastifyInstance, reg: Registry, baseUrl: () => string)
   });
 
   scope.setErrorHandler((err, request, reply) => {
-    const scim = scimErrorOf(err);
+    const bulk = request.routeOptions.url === `${SCIM_PATH}/Bulk`;
+    const scim = scimErrorOf(err, bulk ? { bytes: BULK_MAX_PAYLOAD_BYTES, name: 'maxPayloadSize' } : undefined);
     if (scim.status >= 500) request.log.error({ err }, 'unhandled error in the SCIM API');
     if (scim.status === 401) reply.header('www-authenticate', 'Bearer realm="atrium-scim"');
     return sendScim(reply, scim.status, scim.toBody());
@@ -62,6 +92,11 @@ function scimScope(scope: FastifyInstance, reg: Registry, baseUrl: () => string)
 
   // Before the body is read: an unauthenticated request gets no further than its headers.
   scope.addHook('onRequest', async (request) => {
+    const operation = operations.get(request.raw);
+    if (operation !== undefined) {
+      contexts.set(request, operation.ctx);
+      return;
+    }
     const ctx: RequestContext = anonymousContext(request, reg.config.region, SCIM_EVENT_SOURCE);
     const bearer = BEARER.exec(request.headers.authorization ?? '')?.[1];
     if (bearer === undefined) throw new ScimError(401, undefined, 'A SCIM bearer token is required: "Authorization: Bearer <token>".');
@@ -86,4 +121,5 @@ function scimScope(scope: FastifyInstance, reg: Registry, baseUrl: () => string)
   });
   userRoutes(scope, deps);
   groupRoutes(scope, deps);
+  bulkRoutes(scope, deps, dispatch);
 }

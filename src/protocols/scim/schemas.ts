@@ -11,6 +11,8 @@ export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 export const SEARCH_REQUEST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
+export const BULK_REQUEST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
+export const BULK_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:BulkResponse';
 export const SERVICE_PROVIDER_CONFIG_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
 export const RESOURCE_TYPE_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';
 export const SCHEMA_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Schema';
@@ -18,6 +20,9 @@ export const SCHEMA_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Schema';
 /** The most resources one list response holds, and the page size when `count` is absent. */
 export const MAX_RESULTS = 1000;
 export const DEFAULT_COUNT = 100;
+/** RFC 7644 §3.7.4: the most operations one /Bulk request holds, and its largest body in bytes. */
+export const BULK_MAX_OPERATIONS = 1000;
+export const BULK_MAX_PAYLOAD_BYTES = 2 * 1024 * 1024;
 
 export type Mutability = 'readOnly' | 'readWrite' | 'immutable' | 'writeOnly';
 export type Returned = 'always' | 'never' | 'default' | 'request';
@@ -60,8 +65,10 @@ const complex = (name: string, description: string, subAttributes: AttributeDefi
   attribute(name, 'complex', description, { subAttributes, ...opts });
 const primary = attribute('primary', 'boolean', 'Whether this is the primary value; at most one is.');
 const typed = (canonicalValues: string[]) => text('type', 'A label for the value\'s function.', { canonicalValues });
+/** RFC 7643's `display` of a multi-valued attribute: accepted (Okta echoes it) and not kept. */
+const ignoredDisplay = text('display', 'A label for display. Accepted and ignored; never returned.', { mutability: 'readOnly', returned: 'never' });
 const multiValued = (name: string, description: string, canonicalValues: string[]) =>
-  complex(name, description, [text('value', `The ${name} value.`), typed(canonicalValues), primary], { multiValued: true });
+  complex(name, description, [text('value', `The ${name} value.`), ignoredDisplay, typed(canonicalValues), primary], { multiValued: true });
 
 /** RFC 7643 §4.1, limited to what the directory stores (see docs/ARCHITECTURE.md, Provisioning). */
 export const USER_ATTRIBUTES: AttributeDefinition[] = [
@@ -102,6 +109,7 @@ export const USER_ATTRIBUTES: AttributeDefinition[] = [
       text('postalCode', 'The postal code.'),
       text('country', 'The country, as an ISO 3166-1 alpha-2 code.'),
       typed(['work', 'home', 'other']),
+      ignoredDisplay,
       primary,
     ],
     { multiValued: true },
@@ -140,7 +148,7 @@ export const GROUP_ATTRIBUTES: AttributeDefinition[] = [
     [
       text('value', 'The id of the member\'s User resource.', { caseExact: true, mutability: 'immutable' }),
       attribute('$ref', 'reference', 'The URI of the member\'s User resource.', { referenceTypes: ['User'], mutability: 'immutable' }),
-      text('type', 'The type of the member: "User" (groups as members are not supported yet).', { canonicalValues: ['User'], mutability: 'immutable' }),
+      text('type', 'The type of the member: "User", or "Group" for a nested group.', { canonicalValues: ['User', 'Group'], mutability: 'immutable' }),
       text('display', 'The member\'s displayName. Ignored when sent.', { mutability: 'readOnly' }),
     ],
     { multiValued: true },
@@ -252,7 +260,7 @@ export function serviceProviderConfig(baseUrl: string) {
     schemas: [SERVICE_PROVIDER_CONFIG_SCHEMA],
     documentationUri: 'https://datatracker.ietf.org/doc/html/rfc7644',
     patch: { supported: true },
-    bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
+    bulk: { supported: true, maxOperations: BULK_MAX_OPERATIONS, maxPayloadSize: BULK_MAX_PAYLOAD_BYTES },
     filter: { supported: true, maxResults: MAX_RESULTS },
     changePassword: { supported: false },
     sort: { supported: true },

@@ -76,10 +76,11 @@ function canonicalAttribute(def: AttributeDefinition, value: unknown, path: stri
 /**
  * `display` of an email, phone number or address (RFC 7643 §2.4's sub-attribute of every
  * multi-valued attribute): Okta sends back what a GET showed it, and the directory, like AWS's,
- * has nowhere to keep it (photos aside). It is ignored, as `manager.displayName` is.
+ * has nowhere to keep it (photos aside). It is ignored, as `manager.displayName` is; the schema
+ * publishes it as never returned.
  */
 export const isUnkeptDisplay = (key: string, subAttributes: readonly AttributeDefinition[] = []) =>
-  lower(key) === 'display' && !subAttributes.some((d) => d.name === 'display');
+  lower(key) === 'display' && !subAttributes.some((d) => d.name === 'display' && d.returned !== 'never');
 
 /**
  * Entra ID's `manager` (and any other enterprise attribute named without its URN, which the core
