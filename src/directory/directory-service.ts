@@ -194,16 +194,22 @@ export class DirectoryService {
   // ---- users ----
 
   async createUser(ctx: RequestContext, identityStoreId: string, input: NewUser): Promise<string> {
+    return (await this.createUserRecord(ctx, identityStoreId, input)).userId;
+  }
+
+  /** createUser, answering with the user as stored (with the extensions named), so no read follows. */
+  createUserRecord(ctx: RequestContext, identityStoreId: string, input: NewUser, extensionNames: readonly string[] = []): Promise<UserRecord> {
     return audited(
       this.deps,
       ctx,
       {
         eventName: 'CreateUser',
         requestParameters: { identityStoreId, ...hidden(input.profile), ...(input.extensions ? { extensions: HIDDEN } : {}) },
-        responseElements: (userId) => ({ identityStoreId, userId }),
+        responseElements: (user: UserRecord) => ({ identityStoreId, userId: user.userId }),
       },
       async (s) => {
         await this.requireStore(identityStoreId);
+        checkExtensionNames(extensionNames);
         const stamp = this.stamp(ctx);
         const user: UserRecord = {
           identityStoreId,
@@ -217,7 +223,7 @@ export class DirectoryService {
           version: 1,
         };
         await s.directory.insertUser(user);
-        return user.userId;
+        return withExtensions(user, extensionNames);
       },
     );
   }

@@ -114,6 +114,19 @@ export class ScimTokenService {
    * one audit event: a refusal in one short transaction, an acceptance with the token's last use.
    */
   async authenticate(ctx: RequestContext, bearer: string): Promise<AuthenticatedScimToken> {
+    const { token, recorded } = await this.beginUse(ctx, bearer);
+    await recorded;
+    return token;
+  }
+
+  /**
+   * `authenticate`, without waiting for an accepted use to be recorded: a refusal is recorded and
+   * thrown before this returns; an accepted token is returned at once, with `recorded`, which settles
+   * once its use (the audit event and the last-used mark) is durable, or rejects if the token was
+   * deleted in between. The caller serves the request meanwhile and must await `recorded` before it
+   * answers, so that no answer leaves without its use on the record.
+   */
+  async beginUse(ctx: RequestContext, bearer: string): Promise<{ token: AuthenticatedScimToken; recorded: Promise<void> }> {
     const now = this.deps.clock.now();
     // The lookup is by the hash of a 256-bit secret, so its timing says nothing useful about the secret.
     const found = TOKEN_SHAPE.test(bearer) ? await this.deps.read.scimTokens.findTokenByHash(hashOf(bearer)) : undefined;
@@ -131,11 +144,13 @@ export class ScimTokenService {
     }
     const principal = scimTokenPrincipal(found.tokenId);
     const action = { eventName: 'AuthenticateBearerToken', requestParameters: { id: found.tokenId } };
-    return audited(this.deps, { ...ctx, principal }, action, async (s) => {
+    const recorded = audited(this.deps, { ...ctx, principal }, action, async (s) => {
       // Deleted or expired since the lookup: refused, and this transaction writes nothing.
       if (!(await s.scimTokens.touchToken(found.tokenId, now))) throw invalidToken();
-      return { ...this.info({ ...found, lastUsedAt: now }, now), principal };
     });
+    // Observed here so that a rejection before the caller awaits it is not reported as unhandled.
+    recorded.catch(() => undefined);
+    return { token: { ...this.info({ ...found, lastUsedAt: now }, now), principal }, recorded };
   }
 
   /** Counts a refusal from `address`: whether it is over this minute's budget, and the first one over. */

@@ -47,24 +47,33 @@ describe.each(dialects())('precompiled statements on %s', (dialect) => {
     ];
     for (const c of cases) {
       const expected = await opened.db.selectFrom('tags').select('tag_value').where('resource_arn', '=', c.arn).where('tag_key', '=', c.key).orderBy('tag_value').execute();
-      expect(await tagsOf(opened.db, c)).toEqual(expected);
+      expect((await tagsOf(opened.db, c)).rows).toEqual(expected);
     }
-    expect(await tagsOf(opened.db, { arn: 'arn:b', key: 'team' })).toEqual([{ tag_value: "o'brien; drop table tags" }]);
+    expect((await tagsOf(opened.db, { arn: 'arn:b', key: 'team' })).rows).toEqual([{ tag_value: "o'brien; drop table tags" }]);
     expect(builds).toBe(1);
   });
 
   it('runs on the transaction it is given, seeing its uncommitted writes', async () => {
     await opened.db.transaction().execute(async (trx) => {
       await trx.insertInto('tags').values({ resource_arn: 'arn:tx', tag_key: 'k', tag_value: 'inside' }).execute();
-      expect(await tagsOf(trx, { arn: 'arn:tx', key: 'k' })).toEqual([{ tag_value: 'inside' }]);
+      expect((await tagsOf(trx, { arn: 'arn:tx', key: 'k' })).rows).toEqual([{ tag_value: 'inside' }]);
     });
     // Through the transactor too, on the database view its stores use: the current transaction.
     const tx = new SqlTransactor(opened.db, opened.dialect);
     const seen = await tx.transaction(async (s) => {
       await s.tags.putTags('arn:unit', [{ Key: 'k', Value: 'unit' }]);
-      return tagsOf(contextualDb(opened.db), { arn: 'arn:unit', key: 'k' });
+      return (await tagsOf(contextualDb(opened.db), { arn: 'arn:unit', key: 'k' })).rows;
     });
     expect(seen).toEqual([{ tag_value: 'unit' }]);
+  });
+
+  it('tells how many rows a write changed', async () => {
+    const retag = precompiled<Database, { arn: string; value: string }, never>((db, arg) =>
+      db.updateTable('tags').set({ tag_value: arg('value') }).where('resource_arn', '=', arg('arn')),
+    );
+    expect((await retag(opened.db, { arn: 'arn:a', value: 'blue' })).numAffectedRows).toBe(2n);
+    expect((await retag(opened.db, { arn: 'arn:none', value: 'blue' })).numAffectedRows).toBe(0n);
+    expect((await tagsOf(opened.db, { arn: 'arn:a', key: 'team' })).rows).toEqual([{ tag_value: 'blue' }]);
   });
 
   it('refuses to run without a value for an argument', async () => {

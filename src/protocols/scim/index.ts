@@ -49,6 +49,8 @@ export function registerScim(app: FastifyInstance, reg: Registry): void {
 
 function scimScope(scope: FastifyInstance, reg: Registry, baseUrl: () => string): void {
   const contexts = new WeakMap<FastifyRequest, RequestContext>();
+  /** Each authenticated request's use of its token, being recorded while the request is served. */
+  const uses = new WeakMap<FastifyRequest, Promise<void>>();
   const contextOf = (request: FastifyRequest) => {
     const ctx = contexts.get(request);
     if (!ctx) throw new Error('no SCIM context: the authentication hook did not run');
@@ -100,8 +102,23 @@ function scimScope(scope: FastifyInstance, reg: Registry, baseUrl: () => string)
     const ctx: RequestContext = anonymousContext(request, reg.config.region, SCIM_EVENT_SOURCE);
     const bearer = BEARER.exec(request.headers.authorization ?? '')?.[1];
     if (bearer === undefined) throw new ScimError(401, undefined, 'A SCIM bearer token is required: "Authorization: Bearer <token>".');
-    const token = await reg.scimTokens.authenticate(ctx, bearer);
+    // The request is served while its token's use is being recorded; onSend waits for the record.
+    const { token, recorded } = await reg.scimTokens.beginUse(ctx, bearer);
+    uses.set(request, recorded);
     contexts.set(request, { ...ctx, principal: token.principal });
+  });
+  // No answer leaves before the token's use is on the record.
+  scope.addHook('onSend', async (request, _reply, payload) => {
+    const recorded = uses.get(request);
+    if (recorded === undefined) return payload;
+    try {
+      await recorded;
+    } catch (err) {
+      // The token was deleted while the request ran: what the request did is audited under the
+      // token by its own event; the refusal to touch the token is audited by beginUse.
+      request.log.warn({ err }, 'the SCIM bearer token changed while its request ran');
+    }
+    return payload;
   });
 
   scope.get('/ServiceProviderConfig', async (_request, reply) => sendScim(reply, 200, serviceProviderConfig(deps.baseUrl())));

@@ -152,9 +152,8 @@ export function userRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
   app.post('/Users', async (request, reply) => {
     const { user, active } = newUserOf(canonicalUser(request.body));
     const identityStoreId = await storeId();
-    const userId = await directory.createUser(deps.contextOf(request), identityStoreId, { ...user, status: active ? 'ENABLED' : 'DISABLED' });
-    const created = await directory.describeUser(identityStoreId, userId, ENTERPRISE);
-    return sendUser(reply.header('location', userLocation(deps.baseUrl(), userId)), 201, created);
+    const created = await directory.createUserRecord(deps.contextOf(request), identityStoreId, { ...user, status: active ? 'ENABLED' : 'DISABLED' }, ENTERPRISE);
+    return sendUser(reply.header('location', userLocation(deps.baseUrl(), created.userId)), 201, created);
   });
 
   app.get('/Users/:id', async (request, reply) => {

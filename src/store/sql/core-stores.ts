@@ -7,7 +7,9 @@ import type { AccessKeyRecord, CredentialStore } from '../../credentials/index.j
 import type { InstanceRecord, InstanceStore } from '../../instance/index.js';
 import type { JobRecord, JobStore } from '../../shared/jobs.js';
 import type { Tag, TagStore } from '../../shared/tags.js';
-import type { Db, Dialect } from '../database.js';
+import type { Database, Db, Dialect } from '../database.js';
+import { precompiled } from '../precompiled.js';
+import type { AuditEventsTable } from '../schema/core.js';
 
 export class SqlInstanceStore implements InstanceStore {
   constructor(
@@ -121,6 +123,48 @@ export class SqlCredentialStore implements CredentialStore {
   }
 }
 
+type AuditRow = Omit<AuditEventsTable, 'seq'>;
+
+const auditRow = (e: AuditEvent): AuditRow => ({
+  event_id: e.eventId,
+  event_time: e.eventTime,
+  event_source: e.eventSource,
+  event_name: e.eventName,
+  aws_region: e.awsRegion,
+  source_ip: e.sourceIPAddress,
+  user_agent: e.userAgent,
+  user_identity: JSON.stringify(e.userIdentity),
+  request_parameters: e.requestParameters == null ? null : JSON.stringify(e.requestParameters),
+  response_elements: e.responseElements == null ? null : JSON.stringify(e.responseElements),
+  error_code: e.errorCode ?? null,
+  error_message: e.errorMessage ?? null,
+  request_id: e.requestID,
+  read_only: e.readOnly ? 1 : 0,
+  event_type: e.eventType,
+});
+
+const AUDIT_COLUMNS: readonly (keyof AuditRow)[] = [
+  'event_id',
+  'event_time',
+  'event_source',
+  'event_name',
+  'aws_region',
+  'source_ip',
+  'user_agent',
+  'user_identity',
+  'request_parameters',
+  'response_elements',
+  'error_code',
+  'error_message',
+  'request_id',
+  'read_only',
+  'event_type',
+];
+
+const insertAuditEvent = precompiled<Database, AuditRow, never>((db, arg) =>
+  db.insertInto('audit_events').values(Object.fromEntries(AUDIT_COLUMNS.map((c) => [c, arg(c)])) as unknown as AuditRow),
+);
+
 export class SqlAuditStore implements AuditStore {
   constructor(private readonly db: Db) {}
   appendEvent(e: AuditEvent): Promise<void> {
@@ -128,30 +172,11 @@ export class SqlAuditStore implements AuditStore {
   }
 
   async appendEvents(events: readonly AuditEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    await this.db
-      .insertInto('audit_events')
-      .values(
-        events.map((e) => ({
-          event_id: e.eventId,
-          event_time: e.eventTime,
-          event_source: e.eventSource,
-          event_name: e.eventName,
-          aws_region: e.awsRegion,
-          source_ip: e.sourceIPAddress,
-          user_agent: e.userAgent,
-          user_identity: JSON.stringify(e.userIdentity),
-          request_parameters: e.requestParameters == null ? null : JSON.stringify(e.requestParameters),
-          response_elements: e.responseElements == null ? null : JSON.stringify(e.responseElements),
-          error_code: e.errorCode ?? null,
-          error_message: e.errorMessage ?? null,
-          request_id: e.requestID,
-          read_only: e.readOnly ? 1 : 0,
-          event_type: e.eventType,
-        })),
-      )
-      .execute();
+    // One precompiled statement per event: every write appends one, and building the insert
+    // through the query builder costs more than SQLite takes to run it.
+    for (const e of events) await insertAuditEvent(this.db, auditRow(e));
   }
+
 }
 
 export class SqlJobStore implements JobStore {

@@ -71,7 +71,7 @@ export class SqlOidcStore implements OidcStore {
 
   async find<P>(model: OidcModel, id: string): Promise<OidcRecord<P> | undefined> {
     // Every bearer-authenticated call reads its token here: the one statement worth precompiling.
-    const [r] = await findModel(this.db, { model, id });
+    const [r] = (await findModel(this.db, { model, id })).rows;
     return r && toRecord<P>(r);
   }
 

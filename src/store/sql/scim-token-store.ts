@@ -2,7 +2,8 @@
 // constraint: concurrent creators on PostgreSQL wait for each other's slot instead of counting.
 
 import type { ScimTokenRecord, ScimTokenStore } from '../../provisioning/scim-token-store.js';
-import type { Db } from '../database.js';
+import type { Database, Db } from '../database.js';
+import { precompiled } from '../precompiled.js';
 import type { ScimTokensTable } from '../schema/scim.js';
 
 const optionalNumber = (v: number | string | null) => (v === null ? null : Number(v));
@@ -13,6 +14,12 @@ const toRecord = (r: ScimTokensTable): ScimTokenRecord => ({
   expiresAt: Number(r.expires_at),
   lastUsedAt: optionalNumber(r.last_used_at),
 });
+
+// Every SCIM request runs these two: precompiled, as the query builder costs more than they do.
+const findByHash = precompiled<Database, { hash: string }, ScimTokensTable>((db, arg) => db.selectFrom('scim_tokens').selectAll().where('token_hash', '=', arg('hash')));
+const touch = precompiled<Database, { id: string; at: number }, never>((db, arg) =>
+  db.updateTable('scim_tokens').set({ last_used_at: arg('at') }).where('token_id', '=', arg('id')).where('expires_at', '>', arg('at')),
+);
 
 export class SqlScimTokenStore implements ScimTokenStore {
   constructor(private readonly db: Db) {}
@@ -36,7 +43,7 @@ export class SqlScimTokenStore implements ScimTokenStore {
   }
 
   async findTokenByHash(tokenHash: string): Promise<ScimTokenRecord | undefined> {
-    const r = await this.db.selectFrom('scim_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    const [r] = (await findByHash(this.db, { hash: tokenHash })).rows;
     return r && toRecord(r);
   }
 
@@ -50,7 +57,6 @@ export class SqlScimTokenStore implements ScimTokenStore {
   }
 
   async touchToken(tokenId: string, at: number): Promise<boolean> {
-    const r = await this.db.updateTable('scim_tokens').set({ last_used_at: at }).where('token_id', '=', tokenId).where('expires_at', '>', at).executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    return ((await touch(this.db, { id: tokenId, at })).numAffectedRows ?? 0n) > 0n;
   }
 }
