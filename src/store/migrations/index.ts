@@ -14,6 +14,7 @@ import * as m0007 from './0007-auth.js';
 import * as m0008 from './0008-oidc.js';
 import * as m0009 from './0009-scim-tokens.js';
 import * as m0010 from './0010-saml.js';
+import * as m0013 from './0013-audit-chain.js';
 
 type Step = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> };
 const STEPS: Record<string, Step> = {
@@ -27,6 +28,7 @@ const STEPS: Record<string, Step> = {
   '0008-oidc': m0008,
   '0009-scim-tokens': m0009,
   '0010-saml': m0010,
+  '0013-audit-chain': m0013,
 };
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
