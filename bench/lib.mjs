@@ -62,11 +62,16 @@ export function rssMiB(pid) {
   return m ? Math.round(Number(m[1]) / 1024) : undefined;
 }
 
-const SERVICES = { AWSIdentityStore: 'identitystore', SWBExternalService: 'sso', AWSOrganizationsV20161128: 'organizations' };
+const SERVICES = {
+  AWSIdentityStore: 'identitystore',
+  SWBExternalService: 'sso',
+  AWSOrganizationsV20161128: 'organizations',
+  'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101': 'cloudtrail',
+};
 
 /** Headers for a SigV4-signed awsJson1_1 call. */
 export function signedHeaders(port, creds, target, body) {
-  const service = SERVICES[target.split('.')[0]];
+  const service = SERVICES[target.slice(0, target.lastIndexOf('.'))];
   const amzDate = new Date().toISOString().replace(/[-:]|\.\d+/g, '');
   const headers = { host: `127.0.0.1:${port}`, 'content-type': 'application/x-amz-json-1.1', 'x-amz-date': amzDate, 'x-amz-target': target };
   const auth = { accessKeyId: creds.accessKeyId, date: amzDate.slice(0, 8), region: 'us-east-1', service, signedHeaders: ['content-type', 'host', 'x-amz-date', 'x-amz-target'], amzDate };

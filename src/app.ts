@@ -3,6 +3,7 @@
 
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { awsJsonRoutes, sendAwsError } from './protocols/aws/aws-json.js';
+import { cloudTrailApi } from './protocols/aws/cloudtrail.js';
 import { identityStoreApi } from './protocols/aws/identitystore.js';
 import { organizationsApi } from './protocols/aws/organizations.js';
 import { ssoAdminApi } from './protocols/aws/sso-admin.js';
@@ -56,7 +57,7 @@ export async function buildApp(reg: Registry): Promise<FastifyInstance> {
     credentials: reg.credentials,
     audit: reg.audit,
     newRequestId: reg.newRequestId,
-    services: [identityStoreApi(reg), ssoAdminApi(reg), organizationsApi(reg)],
+    services: [identityStoreApi(reg), ssoAdminApi(reg), organizationsApi(reg), cloudTrailApi(reg)],
     query: stsQueryHandler(reg),
   });
   await registerOidc(app, reg);

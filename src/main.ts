@@ -1,11 +1,17 @@
 // The `atrium` command line: init, serve, user password|disable|enable, sessions list|revoke,
-// settings show|set, identity-source show|set, scim token create|list|delete and saml idp import|show. Every command takes
+// settings show|set, identity-source show|set, scim token create|list|delete, saml idp import|show
+// and audit verify|public-key|seal|lookup|export. Every command takes
 // the same storage options; ATRIUM_* variables mirror the flags.
 
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { Command, Option } from 'commander';
 import { buildApp } from './app.js';
+import { verifyExport, type AuditFilter, type TrailVerifyResult } from './audit/index.js';
+import type { FileVerifyResult } from './audit/export-verify.js';
+import { ed25519PublicKey } from './crypto/index.js';
+import { eventOf } from './protocols/aws/cloudtrail.js';
 import { ConfigError, configWarnings, loadConfig, publicUrlOf, type Config } from './config/config.js';
 import { initialize } from './init.js';
 import { PORTAL_SOURCE, SIGNIN_SOURCE } from './auth/index.js';
@@ -340,6 +346,128 @@ storageOptions(samlIdp.command('show'))
     process.stdout.write(
       opts.json ? JSON.stringify(shown) + '\n' : Object.entries(shown).map(([k, v]) => `${k}: ${v === null ? '(none)' : typeof v === 'object' ? JSON.stringify(v) : v}`).join('\n') + '\n',
     );
+  });
+
+const audit = program.command('audit').description('the tamper-evident audit log: verify, look up, export');
+
+/** --start/--end: ISO 8601, or epoch seconds. */
+function timeFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = /^\d+(\.\d+)?$/.test(value) ? Math.round(Number(value) * 1000) : Date.parse(value);
+  if (!Number.isFinite(ms)) throw new ConfigError(`${name} must be an ISO 8601 time (2026-01-31T12:00:00Z) or epoch seconds`);
+  return ms;
+}
+
+function describeVerify(r: TrailVerifyResult | FileVerifyResult): string {
+  const out = [
+    r.ok ? 'OK: the audit chain verifies' : 'FAILED: the audit chain does not verify',
+    `  events checked:  ${r.events}${r.firstPosition === null ? '' : ` (positions ${r.firstPosition}..${r.lastPosition ?? r.firstPosition})`}`,
+    `  digests checked: ${r.digests}`,
+  ];
+  if (r.unsignedTail > 0) out.push(`  unsigned tail:   ${r.unsignedTail} event(s) after the last signed digest`);
+  if ('notYetChained' in r && r.notYetChained > 0) out.push(`  not yet chained: ${r.notYetChained} event(s) the sealer has not reached`);
+  if (r.problem) {
+    out.push(`  first bad event: position ${r.problem.position ?? '(not in the chain)'}, eventID ${r.problem.eventId ?? '(unknown)'}${'line' in r && r.line ? `, line ${r.line}` : ''}`);
+    out.push(`  reason:          ${r.problem.reason}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+storageOptions(audit.command('verify'))
+  .description('check the hash chain and signed digests: of the database, or offline of an exported file given the public key; exits 1 naming the first bad event')
+  .option('--file <file>', 'an export from `atrium audit export` to check offline, without the database')
+  .option('--public-key <file>', 'with --file: the PEM public key from `atrium audit public-key`')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { file?: string; publicKey?: string; json?: boolean }) => {
+    let result: TrailVerifyResult | FileVerifyResult;
+    if (opts.file !== undefined) {
+      if (opts.publicKey === undefined) throw new ConfigError('--file needs --public-key (the PEM from `atrium audit public-key`)');
+      let key;
+      try {
+        key = ed25519PublicKey(readFileSync(opts.publicKey, 'utf8'));
+      } catch (err) {
+        throw new ConfigError(`cannot use --public-key ${opts.publicKey}: ${(err as Error).message}`);
+      }
+      if (!existsSync(opts.file)) throw new ConfigError(`cannot read --file ${opts.file}`);
+      result = await verifyExport(opts.file, key);
+    } else {
+      if (opts.publicKey !== undefined) throw new ConfigError('--public-key goes with --file');
+      result = await withRegistry(opts, (reg) => reg.auditTrail.verifyDatabase());
+    }
+    process.stdout.write(opts.json ? JSON.stringify(result) + '\n' : describeVerify(result));
+    if (!result.ok) process.exitCode = 1;
+  });
+
+storageOptions(audit.command('public-key'))
+  .description('print the PEM public key that checks the audit digests (give it to `audit verify --file`)')
+  .action(async (opts: StorageFlags) => {
+    const key = await withRegistry(opts, (reg) => reg.auditTrail.publicKey());
+    process.stdout.write(key.pem.endsWith('\n') ? key.pem : key.pem + '\n');
+  });
+
+storageOptions(audit.command('seal'))
+  .description('append new events to the chain and sign a digest of its head now (serve does this every auditSealMs; while it runs, it holds the sealer lease and this chains nothing)')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { json?: boolean }) => {
+    const chained = await withRegistry(opts, (reg) => reg.auditTrail.sealOnce({ forceDigest: true }));
+    process.stdout.write(opts.json ? JSON.stringify({ chained }) + '\n' : `chained ${chained} event(s)\n`);
+  });
+
+const lookupFlags: [string, string, keyof AuditFilter][] = [
+  ['--event-id <id>', 'this eventID', 'eventId'],
+  ['--event-name <name>', 'e.g. CreateUser', 'eventName'],
+  ['--user-name <name>', "the caller's user name", 'userName'],
+  ['--resource-type <type>', 'e.g. AWS::IdentityStore::User', 'resourceType'],
+  ['--resource-name <name>', 'the id or name of the resource', 'resourceName'],
+  ['--event-source <source>', 'e.g. identitystore.amazonaws.com', 'eventSource'],
+  ['--access-key-id <id>', 'the access key that signed the call', 'accessKeyId'],
+];
+const lookupCommand = storageOptions(audit.command('lookup'))
+  .description('look up audit events, newest first; every filter given must match')
+  .addOption(new Option('--read-only <bool>', 'only read-only (true) or only changing (false) events').choices(['true', 'false']))
+  .option('--start <time>', 'events at or after this time (ISO 8601 or epoch seconds)')
+  .option('--end <time>', 'events at or before this time')
+  .option('--max-results <n>', 'events per page, 1 to 50; default 50')
+  .option('--next-token <token>', 'the token printed after the previous page')
+  .option('--json', 'print one JSON object: {Events, NextToken}, as LookupEvents returns them');
+for (const [flag, help] of lookupFlags) lookupCommand.option(flag, help);
+lookupCommand.action(async (opts: StorageFlags & Record<string, string | boolean | undefined>) => {
+  const filter: AuditFilter = {};
+  for (const [, , field] of lookupFlags) {
+    const value = opts[field];
+    if (typeof value === 'string') (filter as Record<string, string>)[field] = value;
+  }
+  if (opts.readOnly !== undefined) filter.readOnly = opts.readOnly === 'true';
+  filter.startTime = timeFlag('--start', opts.start as string | undefined);
+  filter.endTime = timeFlag('--end', opts.end as string | undefined);
+  const max = opts.maxResults === undefined ? undefined : Number(opts.maxResults);
+  if (max !== undefined && !(Number.isInteger(max) && max >= 1 && max <= 50)) throw new ConfigError('--max-results must be a whole number from 1 to 50');
+  const page = await withRegistry(opts, (reg) => reg.auditTrail.lookup(filter, { maxResults: max, nextToken: opts.nextToken as string | undefined }));
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ Events: page.items.map(eventOf), ...(page.nextToken ? { NextToken: page.nextToken } : {}) }) + '\n');
+    return;
+  }
+  for (const e of page.items) {
+    process.stdout.write([iso(e.eventTime), e.eventSource, e.eventName, e.userIdentity.userName ?? '-', e.errorCode ?? 'ok', e.eventId].join('\t') + '\n');
+  }
+  if (page.nextToken) process.stdout.write(`next token: ${page.nextToken}\n`);
+});
+
+storageOptions(audit.command('export'))
+  .description('write the chain for a time range as JSON Lines to stdout, widened to the signed digests either side so that `audit verify --file` checks it offline')
+  .requiredOption('--start <time>', 'from this time (ISO 8601 or epoch seconds)')
+  .option('--end <time>', 'to this time; default now')
+  .action(async (opts: StorageFlags & { start: string; end?: string }) => {
+    const start = timeFlag('--start', opts.start)!;
+    const end = timeFlag('--end', opts.end) ?? Date.now();
+    if (start > end) throw new ConfigError('--start must not be after --end');
+    await withRegistry(opts, async (reg) => {
+      // Chain and sign what is there, so that the newest events are covered (a no-op while serve holds the lease).
+      await reg.auditTrail.sealOnce({ forceDigest: true });
+      for await (const line of reg.auditTrail.exportLines(start, end)) {
+        if (!process.stdout.write(JSON.stringify(line) + '\n')) await once(process.stdout, 'drain');
+      }
+    });
   });
 
 function samlEndpoints(reg: Registry) {

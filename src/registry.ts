@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { AccessService } from './access/index.js';
-import { AuditService } from './audit/index.js';
+import { AuditService, AuditTrail, DEFAULT_TRAIL_OPTIONS } from './audit/index.js';
 import { AuthService } from './auth/index.js';
 import { keyFileOf, sqliteFileOf, type Config } from './config/config.js';
 import { CredentialService, RevocationService, TemporaryCredentialService } from './credentials/index.js';
@@ -33,6 +33,8 @@ export interface Registry {
   envelope: Envelope;
   jobs: JobWorker;
   audit: AuditService;
+  /** The hash chain over the audit log: sealer, verify, export, LookupEvents, retention. */
+  auditTrail: AuditTrail;
   instance: InstanceService;
   credentials: CredentialService;
   revocation: RevocationService;
@@ -52,7 +54,7 @@ export interface RegistryOptions {
   ids?: IdGenerator;
   log?: Logger;
   keyProvider?: KeyProvider;
-  /** Start the background job worker (serve does; one-shot CLI commands do not). */
+  /** Start the background job worker and the audit sealer (serve does; one-shot CLI commands do not). */
   startJobs?: boolean;
 }
 
@@ -90,6 +92,16 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
   const base = { tx, read, clock, ids, wakeJobs: () => jobs.wake() };
 
   const audit = new AuditService(base);
+  const auditTrail = new AuditTrail(
+    { tx, read, clock, ids, envelope, log },
+    {
+      ...DEFAULT_TRAIL_OPTIONS,
+      sealIntervalMs: config.auditSealMs,
+      digestEvery: config.auditDigestEvery,
+      digestIntervalMs: config.auditDigestSeconds * 1000,
+      retentionDays: config.auditRetentionDays,
+    },
+  );
   const instance = new InstanceService(base);
   const credentials = new CredentialService({ ...base, envelope });
   const revocation = new RevocationService(base);
@@ -117,6 +129,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
   if (opts.startJobs) {
     jobs.start();
     revocation.start();
+    auditTrail.start();
   }
 
   return {
@@ -130,6 +143,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     envelope,
     jobs,
     audit,
+    auditTrail,
     instance,
     credentials,
     revocation,
@@ -143,6 +157,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     newRequestId: () => randomUUID(),
     async close() {
       revocation.stop();
+      await auditTrail.stop();
       await jobs.stop();
       await database.close();
     },

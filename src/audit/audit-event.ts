@@ -42,3 +42,37 @@ export function withoutSecrets(value: unknown, depth = 0): unknown {
       .map(([k, v]) => [k, SECRET_KEYS.test(k) && !NOT_SECRET.test(k) ? HIDDEN : withoutSecrets(v, depth + 1)]),
   );
 }
+
+/** Which parameter names a resource, most specific first, and the CloudTrail ResourceType it gets. */
+const RESOURCE_KEYS: readonly [string, string][] = [
+  ['userId', 'AWS::IdentityStore::User'],
+  ['groupId', 'AWS::IdentityStore::Group'],
+  ['membershipId', 'AWS::IdentityStore::GroupMembership'],
+  ['permissionSetArn', 'AWS::SSO::PermissionSet'],
+  ['targetId', 'AWS::Organizations::Account'],
+  ['accountId', 'AWS::Organizations::Account'],
+  ['organizationalUnitId', 'AWS::Organizations::OrganizationalUnit'],
+  ['resourceArn', 'AWS::Resource'],
+  ['resourceId', 'AWS::Resource'],
+  ['accessKeyId', 'AWS::IAM::AccessKey'],
+  ['tokenId', 'Atrium::ScimToken'],
+  ['clientId', 'AWS::SSOOIDC::Client'],
+  ['userName', 'AWS::IdentityStore::User'],
+  ['entityId', 'Atrium::SamlIdentityProvider'],
+  ['instanceArn', 'AWS::SSO::Instance'],
+  ['identityStoreId', 'AWS::IdentityStore::IdentityStore'],
+];
+
+/** The one resource an event is about, for LookupEvents' ResourceType and ResourceName: read from its parameters, then its result. */
+export function resourceOf(e: Pick<AuditEvent, 'requestParameters' | 'responseElements'>): { type: string; name: string } | undefined {
+  const sources = [e.requestParameters, e.responseElements].filter(
+    (v): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v),
+  );
+  for (const [key, type] of RESOURCE_KEYS) {
+    for (const fields of sources) {
+      const value = fields[key] ?? fields[key[0]!.toUpperCase() + key.slice(1)];
+      if (typeof value === 'string' && value !== '' && value !== HIDDEN) return { type, name: value.slice(0, 512) };
+    }
+  }
+  return undefined;
+}

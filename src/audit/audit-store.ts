@@ -1,9 +1,79 @@
-// The port the audit module needs from the store: append-only.
+// The ports the audit module needs from the store: the append-only event log (written by every
+// change), and the chain, digests and lookups (used by the sealer, verify, export and LookupEvents).
 
 import type { AuditEvent } from './audit-event.js';
+import type { AuditDigest } from './chain.js';
 
 export interface AuditStore {
   appendEvent(event: AuditEvent): Promise<void>;
   /** Several events in one statement (a sign-in writes two). */
   appendEvents(events: readonly AuditEvent[]): Promise<void>;
+}
+
+export interface StoredAuditEvent extends AuditEvent {
+  seq: number;
+}
+
+export interface ChainRow {
+  position: number;
+  eventSeq: number;
+  eventId: string;
+  prevHash: string;
+  hash: string;
+}
+
+export interface SigningKeyRecord {
+  keyId: string;
+  publicKeyPem: string;
+  sealedPrivateKey: string;
+  createdAt: number;
+}
+
+/** LookupEvents' filters: every one given must match (AND). */
+export interface AuditFilter {
+  eventId?: string;
+  eventName?: string;
+  readOnly?: boolean;
+  userName?: string;
+  resourceType?: string;
+  resourceName?: string;
+  eventSource?: string;
+  accessKeyId?: string;
+  startTime?: number;
+  endTime?: number;
+}
+
+export interface AuditChainStore {
+  /** Take or renew the sealer's lease; the watermark when held, undefined when another process holds it. */
+  takeSealerLease(owner: string, now: number, until: number): Promise<number | undefined>;
+  releaseSealerLease(owner: string): Promise<void>;
+  /** Move the watermark, only while `owner` still holds the lease (false: it lost it, roll back). */
+  advanceWatermark(owner: string, now: number, watermark: number): Promise<boolean>;
+  chainHead(): Promise<{ position: number; hash: string } | undefined>;
+  eventsAfter(seq: number, limit: number): Promise<StoredAuditEvent[]>;
+  /** Events that committed into a seq gap the sealer had passed, and are not chained yet. */
+  eventsInGaps(limit: number): Promise<StoredAuditEvent[]>;
+  insertChain(rows: readonly ChainRow[], sealedAt: number): Promise<void>;
+  recordGap(fromSeq: number, toSeq: number, now: number): Promise<void>;
+  dropGapsNoticedBefore(time: number): Promise<void>;
+  lastDigest(): Promise<AuditDigest | undefined>;
+  insertDigest(d: AuditDigest): Promise<void>;
+  /** Digests with from <= position <= to. */
+  digestsBetween(from: number, to: number): Promise<AuditDigest[]>;
+  findSigningKey(): Promise<SigningKeyRecord | undefined>;
+  /** False when another process made the key first. */
+  insertSigningKey(k: SigningKeyRecord): Promise<boolean>;
+  /** Chain rows from `fromPosition` in position order, each with its event when it still exists. */
+  chainFrom(fromPosition: number, limit: number): Promise<{ row: ChainRow; event: StoredAuditEvent | undefined }[]>;
+  /** Events below the watermark that are neither chained nor in a gap: inserted behind the sealer's back. */
+  unchainedBelow(watermark: number, limit: number): Promise<StoredAuditEvent[]>;
+  sealerState(): Promise<{ watermark: number; lockedBy: string | null; lockedUntil: number }>;
+  /** The first chain position whose event is at or after `time`. */
+  firstPositionAtOrAfter(time: number): Promise<number | undefined>;
+  lookup(filter: AuditFilter, after: { time: number; seq: number } | undefined, limit: number): Promise<StoredAuditEvent[]>;
+  /** The newest digest whose position's event is older than `time`. */
+  newestDigestBefore(time: number): Promise<number | undefined>;
+  oldestPosition(): Promise<number | undefined>;
+  /** Delete chained events and their chain rows up to `position`, and digests before it; digests at or after stay. */
+  pruneThrough(position: number): Promise<number>;
 }

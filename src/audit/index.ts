@@ -1,5 +1,9 @@
-// audit/: the append-only event log. This scope: the event shape and the write path.
+// audit/: the append-only event log (written with every change), the hash chain and signed digests
+// over it (the sealer), verify, export, LookupEvents and retention.
 export { audited, buildEvent, type AuditDeps, type AuditedAction } from './audited.js';
 export { AuditService } from './audit-service.js';
-export { HIDDEN, withoutSecrets, type AuditEvent } from './audit-event.js';
-export type { AuditStore } from './audit-store.js';
+export { HIDDEN, resourceOf, withoutSecrets, type AuditEvent } from './audit-event.js';
+export type { AuditChainStore, AuditFilter, AuditStore, ChainRow, SigningKeyRecord, StoredAuditEvent } from './audit-store.js';
+export * from './chain.js';
+export { AuditTrail, DEFAULT_TRAIL_OPTIONS, type AuditTrailOptions, type ExportLine, type TrailVerifyResult } from './audit-trail.js';
+export { verifyExport } from './export-verify.js';

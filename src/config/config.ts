@@ -24,6 +24,14 @@ export const configSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** How often an idle job worker looks for work that other processes queued. */
     jobPollMs: z.coerce.number().int().min(10).max(60_000).default(250),
+    /** How often `serve` appends new audit events to the hash chain. */
+    auditSealMs: z.coerce.number().int().min(10).max(60_000).default(1000),
+    /** Sign a digest of the chain head once this many events are chained past the last one… */
+    auditDigestEvery: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+    /** …or once this many seconds have passed, if anything new is chained. */
+    auditDigestSeconds: z.coerce.number().int().min(1).max(86_400).default(60),
+    /** Audit events older than this many days are pruned; 0 keeps them forever. */
+    auditRetentionDays: z.coerce.number().int().min(0).max(36_500).default(0),
   })
   .strict();
 
@@ -40,6 +48,10 @@ const ENV: Record<string, keyof Config> = {
   ATRIUM_KEY_FILE: 'keyFile',
   ATRIUM_LOG_LEVEL: 'logLevel',
   ATRIUM_JOB_POLL_MS: 'jobPollMs',
+  ATRIUM_AUDIT_SEAL_MS: 'auditSealMs',
+  ATRIUM_AUDIT_DIGEST_EVERY: 'auditDigestEvery',
+  ATRIUM_AUDIT_DIGEST_SECONDS: 'auditDigestSeconds',
+  ATRIUM_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
 };
 
 export class ConfigError extends Error {}
@@ -75,6 +87,7 @@ export const sqliteFileOf = (c: Config) => path.join(c.dataDir, 'atrium.db');
 /** Settings that are legal but unsafe: said loudly at start-up. */
 export function configWarnings(c: Config): string[] {
   const w: string[] = [];
+  if (process.env.ATRIUM_BENCH_AUDIT_OFF === '1') w.push('ATRIUM_BENCH_AUDIT_OFF=1: NOTHING IS AUDITED (a benchmark switch; unset it)');
   if (c.host !== '127.0.0.1' && c.host !== 'localhost' && c.host !== '::1' && !(c.publicUrl ?? '').startsWith('https:')) {
     w.push(`listening on ${c.host} without an https publicUrl: put Atrium behind TLS before users reach it`);
   }

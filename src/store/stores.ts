@@ -22,6 +22,7 @@ import { SqlOidcStore } from './sql/oidc-store.js';
 import { SqlRevocationStore } from './sql/revocation-store.js';
 import { SqlScimTokenStore } from './sql/scim-token-store.js';
 import { SqlSamlStore } from './sql/saml-store.js';
+import { SqlAuditChainStore } from './sql/audit-chain-store.js';
 
 export interface Stores {
   instance: SqlInstanceStore;
@@ -38,6 +39,7 @@ export interface Stores {
   oidc: SqlOidcStore;
   scimTokens: SqlScimTokenStore;
   saml: SqlSamlStore;
+  auditChain: SqlAuditChainStore;
 }
 
 export function storesFor(db: Kysely<Database>, dialect: Dialect): Stores {
@@ -56,6 +58,7 @@ export function storesFor(db: Kysely<Database>, dialect: Dialect): Stores {
     oidc: new SqlOidcStore(db, dialect),
     scimTokens: new SqlScimTokenStore(db),
     saml: new SqlSamlStore(db),
+    auditChain: new SqlAuditChainStore(db),
   };
 }
 

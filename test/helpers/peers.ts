@@ -13,7 +13,7 @@ import { chromium, type Browser as ChromiumBrowser } from 'playwright-core';
 export const AWS_CLI = '/usr/bin/aws';
 export const PYTHON = '/usr/bin/python3';
 const BOTOCORE_DATA = ['/usr/lib/python3/dist-packages/awscli/botocore/data', '/usr/lib/python3/dist-packages/botocore/data'];
-const SERVICES = ['sso-oidc', 'sso', 'sts', 'sso-admin', 'identitystore', 'organizations'];
+const SERVICES = ['sso-oidc', 'sso', 'sts', 'sso-admin', 'identitystore', 'organizations', 'cloudtrail'];
 
 /** Whether a peer is here. Outside CI a missing one is skipped loudly; under CI=true it is a failure. */
 export function peerAvailable(name: string, probe: () => boolean): boolean {

@@ -79,7 +79,7 @@ export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
     if (target === undefined && deps.query && (request.headers['content-type'] ?? '').toLowerCase().startsWith(FORM_TYPE)) {
       return deps.query(request, reply);
     }
-    const m = typeof target === 'string' ? /^([A-Za-z0-9]+)\.([A-Za-z0-9]+)$/.exec(target) : null;
+    const m = typeof target === 'string' ? /^([A-Za-z0-9_.]{1,128})\.([A-Za-z0-9]{1,128})$/.exec(target) : null;
     const [, prefix, operationName] = m ?? [];
     const service = prefix ? byPrefix.get(prefix) : undefined;
     const operation = service && operationName && Object.hasOwn(service.operations, operationName) ? service.operations[operationName] : undefined;

@@ -16,6 +16,7 @@ import * as m0009 from './0009-scim-tokens.js';
 import * as m0010 from './0010-saml.js';
 import * as m0011 from './0011-nested-groups.js';
 import * as m0012 from './0012-saml-sessions.js';
+import * as m0013 from './0013-audit-chain.js';
 
 type Step = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> };
 const STEPS: Record<string, Step> = {
@@ -31,6 +32,7 @@ const STEPS: Record<string, Step> = {
   '0010-saml': m0010,
   '0011-nested-groups': m0011,
   '0012-saml-sessions': m0012,
+  '0013-audit-chain': m0013,
 };
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {

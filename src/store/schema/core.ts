@@ -58,6 +58,11 @@ export interface AuditEventsTable {
   request_id: string;
   read_only: number;
   event_type: string;
+  /** Lookup columns (0013): userIdentity.userName, userIdentity.accessKeyId and the event's main resource. */
+  user_name: string | null;
+  access_key_id: string | null;
+  resource_type: string | null;
+  resource_name: string | null;
 }
 
 export interface JobsTable {

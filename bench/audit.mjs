@@ -1,0 +1,189 @@
+// `node bench/audit.mjs` (after `npm run build`): the audit log's performance targets.
+//   - CreateUser throughput with auditing on, against the same run with it off
+//     (ATRIUM_BENCH_AUDIT_OFF=1, a switch for this bench only): target cost <= 15 %.
+//     Runs alternate off/on/off/on… so that a noisy neighbour hits both alike.
+//   - LookupEvents with filters over BENCH_AUDIT_EVENTS events (default 1,000,000): p50/p99 over
+//     HTTP with SigV4, one call at a time: target p99 <= 50 ms. SQLite, and PostgreSQL when
+//     BENCH_DATABASE_URL is set (a database the bench may fill).
+//   - The sealer's throughput chaining those events (events/s), for the record.
+// Env: BENCH_DURATION (seconds per throughput run, 10), BENCH_ROUNDS (off/on pairs, 2),
+//      BENCH_AUDIT_EVENTS (1000000), BENCH_LOOKUPS (1000), BENCH_DATABASE_URL.
+// Prints one JSON object (also written to .bench-results/audit-<time>.json).
+
+import autocannon from 'autocannon';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { BIN, ROOT, call, machine, percentile, runJson, signedHeaders, startAndWait, stop } from './lib.mjs';
+import { loadConfig } from '../dist/config/config.js';
+import { createRegistry } from '../dist/registry.js';
+import { createLogger } from '../dist/shared/logger.js';
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
+const LOOKUPS = Number(process.env.BENCH_LOOKUPS ?? 1000);
+const log = (...a) => console.error('[bench:audit]', ...a);
+const results = { machine: machine(), when: new Date().toISOString() };
+let nextPort = 19000 + Math.floor(Math.random() * 1000);
+
+function cannon(opts) {
+  return new Promise((resolve, reject) => {
+    const inst = autocannon({ connections: 16, pipelining: 1, ...opts }, (err, res) => (err ? reject(err) : resolve(res)));
+    inst.on('error', reject);
+  });
+}
+
+// ---- 1. CreateUser with auditing on and off, alternating ----
+async function createUserRun(auditOff) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'atrium-bench-audit-'));
+  const env = auditOff ? { ATRIUM_BENCH_AUDIT_OFF: '1' } : {};
+  const init = runJson(['init', '--data-dir', dataDir, '--json'], env);
+  const creds = { accessKeyId: init.adminAccessKeyId, secretAccessKey: init.adminSecretAccessKey };
+  const port = nextPort++;
+  const server = await startAndWait([BIN, 'serve', '--data-dir', dataDir, '--port', String(port)], port, '/healthz', env);
+  let n = 0;
+  const request = () => {
+    n += 1;
+    const body = JSON.stringify({ IdentityStoreId: init.identityStoreId, UserName: `u-${n}`, DisplayName: `U ${n}`, Name: { GivenName: 'U', FamilyName: `${n}` } });
+    return { method: 'POST', path: '/', headers: signedHeaders(port, creds, 'AWSIdentityStore.CreateUser', body), body };
+  };
+  // A short warm-up, unmeasured.
+  await cannon({ url: `http://127.0.0.1:${port}`, duration: 2, requests: [{ setupRequest: request }] });
+  const run = await cannon({ url: `http://127.0.0.1:${port}`, duration: DURATION, requests: [{ setupRequest: request }] });
+  await stop(server.child);
+  rmSync(dataDir, { recursive: true, force: true });
+  return { reqPerSec: Math.round(run.requests.average), non2xx: run.non2xx, errors: run.errors };
+}
+
+const off = [];
+const on = [];
+for (let i = 0; i < ROUNDS; i++) {
+  off.push(await createUserRun(true));
+  on.push(await createUserRun(false));
+  log(`round ${i + 1}: off ${off.at(-1).reqPerSec} req/s, on ${on.at(-1).reqPerSec} req/s`);
+}
+const mean = (runs) => runs.reduce((a, r) => a + r.reqPerSec, 0) / runs.length;
+results.createUser = {
+  auditOffReqPerSec: Math.round(mean(off)),
+  auditOnReqPerSec: Math.round(mean(on)),
+  auditCost: +(1 - mean(on) / mean(off)).toFixed(3),
+  runs: { off, on },
+  target: 'auditCost <= 0.15',
+};
+
+// ---- 2. LookupEvents over a large log ----
+const NAMES = ['CreateUser', 'UpdateUser', 'DeleteUser', 'CreateGroup', 'UpdateGroup', 'DeleteGroup', 'CreateGroupMembership', 'DeleteGroupMembership',
+  'CreatePermissionSet', 'UpdatePermissionSet', 'CreateAccountAssignment', 'DeleteAccountAssignment', 'CredentialChallenge', 'CredentialVerification',
+  'UserAuthentication', 'GetRoleCredentials', 'Logout', 'UpdatePassword', 'CreateToken', 'TagResource'];
+const SOURCES = ['identitystore.amazonaws.com', 'sso.amazonaws.com', 'signin.amazonaws.com', 'organizations.amazonaws.com', 'scim.atrium.local'];
+const USERS = 1000;
+const RESOURCES = 100_000;
+const SPAN_MS = 90 * 86_400_000;
+const pick = (a) => a[Math.floor(Math.random() * a.length)];
+
+async function lookupBench(label, databaseUrl) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'atrium-bench-lookup-'));
+  const storage = ['--data-dir', dataDir, ...(databaseUrl ? ['--database-url', databaseUrl] : [])];
+  const init = runJson(['init', ...storage, '--json']);
+  const creds = { accessKeyId: init.adminAccessKeyId, secretAccessKey: init.adminSecretAccessKey };
+  const config = loadConfig({ dataDir, databaseUrl, logLevel: 'silent' }, {});
+  const reg = await createRegistry(config, { log: createLogger('silent') });
+  const now = Date.now();
+  const t0 = performance.now();
+  const BATCH = 500;
+  for (let done = 0; done < EVENTS; done += BATCH) {
+    const batch = [];
+    for (let i = 0; i < Math.min(BATCH, EVENTS - done); i++) {
+      const user = `user-${Math.floor(Math.random() * USERS)}`;
+      const userId = `res-${Math.floor(Math.random() * RESOURCES)}`;
+      batch.push({
+        eventId: randomUUID(),
+        eventTime: now - SPAN_MS + Math.floor(((done + i) / EVENTS) * SPAN_MS),
+        eventSource: pick(SOURCES),
+        eventName: pick(NAMES),
+        awsRegion: 'us-east-1',
+        sourceIPAddress: '10.0.0.1',
+        userAgent: 'bench',
+        userIdentity: { type: 'IAMUser', principalId: user, userName: user, accessKeyId: `AKIA${String(Math.floor(Math.random() * USERS)).padStart(16, '0')}` },
+        requestParameters: { identityStoreId: init.identityStoreId, userId },
+        responseElements: null,
+        requestID: randomUUID(),
+        readOnly: false,
+        eventType: 'AwsApiCall',
+      });
+    }
+    await reg.tx.transaction((s) => s.audit.appendEvents(batch));
+    if ((done / BATCH) % 200 === 0) log(`${label}: ${done} events written`);
+  }
+  const writeSeconds = (performance.now() - t0) / 1000;
+  const s0 = performance.now();
+  const chained = await reg.auditTrail.sealOnce({ forceDigest: true });
+  const sealSeconds = (performance.now() - s0) / 1000;
+  await reg.close();
+  log(`${label}: wrote ${EVENTS} in ${writeSeconds.toFixed(0)} s, sealed ${chained} in ${sealSeconds.toFixed(0)} s`);
+
+  const port = nextPort++;
+  const server = await startAndWait([BIN, 'serve', ...storage, '--port', String(port)], port);
+  const target = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents';
+  const attr = (AttributeKey, AttributeValue) => ({ AttributeKey, AttributeValue });
+  const queries = [
+    ['none', () => ({})],
+    ['eventName', () => ({ LookupAttributes: [attr('EventName', pick(NAMES))] })],
+    ['username', () => ({ LookupAttributes: [attr('Username', `user-${Math.floor(Math.random() * USERS)}`)] })],
+    ['resourceName', () => ({ LookupAttributes: [attr('ResourceName', `res-${Math.floor(Math.random() * RESOURCES)}`)] })],
+    ['eventSource', () => ({ LookupAttributes: [attr('EventSource', pick(SOURCES))] })],
+    ['eventName+username', () => ({ LookupAttributes: [attr('EventName', pick(NAMES)), attr('Username', `user-${Math.floor(Math.random() * USERS)}`)] })],
+    ['timeRange', () => {
+      const start = now - SPAN_MS + Math.random() * SPAN_MS;
+      return { StartTime: start / 1000, EndTime: (start + 3_600_000) / 1000 };
+    }],
+    ['eventName+timeRange', () => {
+      const start = now - SPAN_MS + Math.random() * SPAN_MS;
+      return { LookupAttributes: [attr('EventName', pick(NAMES))], StartTime: start / 1000, EndTime: (start + 86_400_000) / 1000 };
+    }],
+  ];
+  // Warm-up, unmeasured.
+  for (let i = 0; i < 50; i++) await call(port, creds, target, queries[i % queries.length][1]());
+  const all = [];
+  const byKind = {};
+  for (let i = 0; i < LOOKUPS; i++) {
+    const [kind, make] = queries[i % queries.length];
+    const input = make();
+    const t = performance.now();
+    const out = await call(port, creds, target, input);
+    // The second page too, now and then: NextToken is part of the path.
+    if (out.NextToken && i % 10 === 0) await call(port, creds, target, { ...input, NextToken: out.NextToken });
+    const ms = performance.now() - t;
+    all.push(ms);
+    (byKind[kind] ??= []).push(ms);
+  }
+  await stop(server.child);
+  rmSync(dataDir, { recursive: true, force: true });
+  const summary = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return { p50Ms: +percentile(s, 50).toFixed(2), p99Ms: +percentile(s, 99).toFixed(2), maxMs: +s[s.length - 1].toFixed(2) };
+  };
+  return {
+    events: EVENTS,
+    lookups: LOOKUPS,
+    ...summary(all),
+    byFilter: Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, summary(v)])),
+    writeEventsPerSec: Math.round(EVENTS / writeSeconds),
+    sealerEventsPerSec: Math.round(chained / sealSeconds),
+    target: 'p99Ms <= 50',
+  };
+}
+
+results.lookupEvents = { sqlite: await lookupBench('sqlite') };
+log('sqlite lookups', JSON.stringify(results.lookupEvents.sqlite));
+if (process.env.BENCH_DATABASE_URL) {
+  results.lookupEvents.postgres = await lookupBench('postgres', process.env.BENCH_DATABASE_URL);
+  log('postgres lookups', JSON.stringify(results.lookupEvents.postgres));
+}
+
+const out = JSON.stringify(results, null, 2);
+process.stdout.write(out + '\n');
+mkdirSync(path.join(ROOT, '.bench-results'), { recursive: true });
+writeFileSync(path.join(ROOT, '.bench-results', `audit-${results.when.replace(/[:.]/g, '-')}.json`), out);

@@ -1,0 +1,365 @@
+// The tamper-evident trail over the audit log. Writers only insert events, in their own
+// transactions, and never wait for one another; the sealer (one process at a time, under a lease)
+// appends committed events to the hash chain in batches and signs a digest of the chain head every
+// N events or T seconds. Verify, export, LookupEvents and retention live here too.
+
+import type { KeyObject } from 'node:crypto';
+import { createEd25519KeyPair, ed25519PrivateKey, ed25519PublicKey, keyFingerprint, signEd25519 } from '../crypto/index.js';
+import type { Clock } from '../shared/clock.js';
+import { invalidArgument } from '../shared/errors.js';
+import type { IdGenerator } from '../shared/ids.js';
+import { decodeToken, encodeToken, type Page } from '../shared/pagination.js';
+import type { Transactor } from '../shared/transactor.js';
+import type { AuditChainStore, AuditFilter, ChainRow, StoredAuditEvent } from './audit-store.js';
+import {
+  chainHash,
+  cloudTrailRecord,
+  digestMessage,
+  GENESIS,
+  verifyChain,
+  type AuditDigest,
+  type ChainLink,
+  type CloudTrailRecord,
+  type VerifyResult,
+} from './chain.js';
+
+export interface AuditTrailOptions {
+  /** Sign a digest once this many events are chained past the last one. */
+  digestEvery: number;
+  /** …or once this long has passed since the last one, if anything new is chained. */
+  digestIntervalMs: number;
+  /** How often the sealer looks for new events. */
+  sealIntervalMs: number;
+  /** How long a missing seq may hold the chain back (a PostgreSQL transaction still in flight). */
+  gapGraceMs: number;
+  /** How long a passed gap is watched for a late event. */
+  gapWatchMs: number;
+  leaseMs: number;
+  /** Events older than this many days are pruned (0 keeps everything). */
+  retentionDays: number;
+}
+
+export const DEFAULT_TRAIL_OPTIONS: AuditTrailOptions = {
+  digestEvery: 1000,
+  digestIntervalMs: 60_000,
+  sealIntervalMs: 1000,
+  gapGraceMs: 2000,
+  gapWatchMs: 3_600_000,
+  leaseMs: 30_000,
+  retentionDays: 0,
+};
+
+export interface Sealer {
+  seal(plaintext: string, aad: string): Promise<string>;
+  open(sealed: string, aad: string): Promise<Buffer>;
+}
+
+export interface TrailLogger {
+  error(obj: object, msg: string): void;
+}
+
+const BATCH = 1000;
+const SIGNING_KEY_ID = 'audit-1';
+const aadOf = (keyId: string) => `audit-signing-key:${keyId}`;
+const DAY = 86_400_000;
+
+/** One line of an export (JSON Lines). */
+export type ExportLine =
+  | { type: 'event'; position: number; prevHash: string; hash: string; event: CloudTrailRecord }
+  | ({ type: 'digest' } & AuditDigest);
+
+/** The result of verifying the database: the chain, then events that should be in it and are not. */
+export type TrailVerifyResult = VerifyResult & { notYetChained: number };
+
+export class AuditTrail {
+  private readonly owner: string;
+  private readonly gapSince = new Map<number, number>();
+  private signer?: Promise<{ keyId: string; privateKey: KeyObject; publicKey: KeyObject; publicKeyPem: string }>;
+  private timer?: NodeJS.Timeout;
+  private busy?: Promise<unknown>;
+  private stopped = true;
+  private sealing: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly deps: {
+      tx: Transactor<{ auditChain: AuditChainStore }>;
+      read: { auditChain: AuditChainStore };
+      clock: Clock;
+      ids: IdGenerator;
+      envelope: Sealer;
+      log: TrailLogger;
+    },
+    private readonly opts: AuditTrailOptions = DEFAULT_TRAIL_OPTIONS,
+  ) {
+    this.owner = `sealer-${deps.ids.uuid().slice(0, 12)}`;
+  }
+
+  // ---- the sealer ----
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.busy?.catch(() => undefined);
+    await this.deps.read.auditChain.releaseSealerLease(this.owner).catch(() => undefined);
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.busy = this.sealOnce()
+        .catch((err: unknown) => this.deps.log.error({ err: err instanceof Error ? err.message : String(err) }, 'audit sealer failed'))
+        .finally(() => {
+          if (!this.stopped) this.schedule(this.opts.sealIntervalMs);
+        });
+    }, ms);
+    this.timer.unref?.();
+  }
+
+  /**
+   * Chain every committed event not chained yet, sign a digest when one is due, and prune what
+   * retention allows. Returns how many events it chained; 0 when another process holds the lease.
+   */
+  sealOnce(opts: { forceDigest?: boolean } = {}): Promise<number> {
+    // One pass at a time in this process: the timer and a caller share the lease.
+    const run = this.sealing.then(() => this.sealPass(opts));
+    this.sealing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async sealPass(opts: { forceDigest?: boolean }): Promise<number> {
+    const store = this.deps.read.auditChain;
+    if ((await store.takeSealerLease(this.owner, this.deps.clock.now(), this.deps.clock.now() + this.opts.leaseMs)) === undefined) return 0;
+    const signer = await this.signingKey();
+    let total = 0;
+    for (;;) {
+      const n = await this.sealBatch(signer);
+      total += n;
+      if (n < BATCH) break;
+    }
+    await this.digestIfDue(signer, opts.forceDigest ?? false);
+    await this.prune();
+    return total;
+  }
+
+  private async sealBatch(signer: { keyId: string; privateKey: KeyObject }): Promise<number> {
+    const store = this.deps.read.auditChain;
+    const now = this.deps.clock.now();
+    const watermark = await store.takeSealerLease(this.owner, now, now + this.opts.leaseMs);
+    if (watermark === undefined) return 0;
+    await store.dropGapsNoticedBefore(now - this.opts.gapWatchMs);
+    const late = await store.eventsInGaps(BATCH);
+    const fresh = await store.eventsAfter(watermark, BATCH);
+    const take: StoredAuditEvent[] = [];
+    const gaps: [number, number][] = [];
+    let expected = watermark + 1;
+    let newWatermark = watermark;
+    for (const e of fresh) {
+      if (e.seq > expected) {
+        // A missing seq is a rolled-back transaction, or one still in flight: wait a little for it,
+        // then go on and chain it at the end if it ever commits.
+        const since = this.gapSince.get(expected) ?? now;
+        this.gapSince.set(expected, since);
+        if (now - since < this.opts.gapGraceMs) break;
+        this.gapSince.delete(expected);
+        gaps.push([expected, e.seq - 1]);
+      }
+      take.push(e);
+      newWatermark = e.seq;
+      expected = e.seq + 1;
+    }
+    const toChain = [...late, ...take];
+    if (toChain.length === 0) return 0;
+    await this.deps.tx.transaction(async (s) => {
+      const head = await s.auditChain.chainHead();
+      let digestedAt = (await s.auditChain.lastDigest())?.position ?? 0;
+      let position = head?.position ?? 0;
+      let prev = head?.hash ?? GENESIS;
+      const rows: ChainRow[] = [];
+      const digests: AuditDigest[] = [];
+      for (const e of toChain) {
+        position++;
+        const hash = chainHash(prev, cloudTrailRecord(e));
+        rows.push({ position, eventSeq: e.seq, eventId: e.eventId, prevHash: prev, hash });
+        prev = hash;
+        // A digest every N positions: a rewrite of the chain is caught within N events.
+        if (position - digestedAt >= this.opts.digestEvery) {
+          digests.push(this.digest(signer, position, hash, now));
+          digestedAt = position;
+        }
+      }
+      await s.auditChain.insertChain(rows, now);
+      for (const d of digests) await s.auditChain.insertDigest(d);
+      for (const [from, to] of gaps) await s.auditChain.recordGap(from, to, now);
+      if (!(await s.auditChain.advanceWatermark(this.owner, now, newWatermark))) throw new Error('the audit sealer lost its lease');
+    });
+    return take.length + late.length;
+  }
+
+  private async digestIfDue(signer: { keyId: string; privateKey: KeyObject }, force: boolean): Promise<void> {
+    const now = this.deps.clock.now();
+    await this.deps.tx.transaction(async (s) => {
+      const head = await s.auditChain.chainHead();
+      const last = await s.auditChain.lastDigest();
+      if (!head || head.position === (last?.position ?? 0)) return;
+      if (!force && last && now - last.createdAt < this.opts.digestIntervalMs && head.position - last.position < this.opts.digestEvery) return;
+      await s.auditChain.insertDigest(this.digest(signer, head.position, head.hash, now));
+    });
+  }
+
+  private digest(signer: { keyId: string; privateKey: KeyObject }, position: number, hash: string, createdAt: number): AuditDigest {
+    const unsigned = { position, hash, createdAt, keyId: signer.keyId };
+    return { ...unsigned, signature: signEd25519(signer.privateKey, digestMessage(unsigned)) };
+  }
+
+  /** Delete events past retention, through the newest signed digest they reach, so the rest still verifies from there. */
+  async prune(): Promise<number> {
+    if (this.opts.retentionDays <= 0) return 0;
+    const cutoff = this.deps.clock.now() - this.opts.retentionDays * DAY;
+    const store = this.deps.read.auditChain;
+    const through = await store.newestDigestBefore(cutoff);
+    if (through === undefined) return 0;
+    let pruned = 0;
+    for (;;) {
+      const oldest = await store.oldestPosition();
+      if (oldest === undefined || oldest > through) break;
+      const step = Math.min(through, oldest + 9_999);
+      pruned += await this.deps.tx.transaction((s) => s.auditChain.pruneThrough(step));
+    }
+    return pruned;
+  }
+
+  // ---- the signing key ----
+
+  /** The audit key: made once (by whichever process gets there first), its private half sealed. */
+  signingKey(): Promise<{ keyId: string; privateKey: KeyObject; publicKey: KeyObject; publicKeyPem: string }> {
+    this.signer ??= this.loadSigningKey().catch((err: unknown) => {
+      this.signer = undefined;
+      throw err;
+    });
+    return this.signer;
+  }
+
+  private async loadSigningKey(): Promise<{ keyId: string; privateKey: KeyObject; publicKey: KeyObject; publicKeyPem: string }> {
+    const existing = await this.deps.read.auditChain.findSigningKey();
+    if (existing) {
+      const privateKey = ed25519PrivateKey((await this.deps.envelope.open(existing.sealedPrivateKey, aadOf(existing.keyId))).toString('utf8'));
+      return { keyId: existing.keyId, privateKey, publicKey: ed25519PublicKey(existing.publicKeyPem), publicKeyPem: existing.publicKeyPem };
+    }
+    const pair = createEd25519KeyPair();
+    const sealedPrivateKey = await this.deps.envelope.seal(pair.privateKeyPem, aadOf(SIGNING_KEY_ID));
+    const now = this.deps.clock.now();
+    const inserted = await this.deps.tx.transaction((s) =>
+      s.auditChain.insertSigningKey({ keyId: SIGNING_KEY_ID, publicKeyPem: pair.publicKeyPem, sealedPrivateKey, createdAt: now }),
+    );
+    if (!inserted) return this.loadSigningKey();
+    return { keyId: SIGNING_KEY_ID, privateKey: ed25519PrivateKey(pair.privateKeyPem), publicKey: ed25519PublicKey(pair.publicKeyPem), publicKeyPem: pair.publicKeyPem };
+  }
+
+  /** The PEM public key that checks every digest, and its fingerprint. */
+  async publicKey(): Promise<{ pem: string; fingerprint: string }> {
+    const k = await this.signingKey();
+    return { pem: k.publicKeyPem, fingerprint: keyFingerprint(k.publicKey) };
+  }
+
+  // ---- verify and export ----
+
+  private async *links(fromPosition: number): AsyncGenerator<{ link: ChainLink; time: number | undefined }> {
+    let from = fromPosition;
+    for (;;) {
+      const page = await this.deps.read.auditChain.chainFrom(from, BATCH);
+      for (const { row, event } of page) {
+        yield {
+          link: { position: row.position, eventId: row.eventId, prevHash: row.prevHash, hash: row.hash, record: event && cloudTrailRecord(event) },
+          time: event?.eventTime,
+        };
+      }
+      if (page.length < BATCH) return;
+      from = page[page.length - 1]!.row.position + 1;
+    }
+  }
+
+  /** Check the whole chain in the database against its signed digests; then look for events slipped in behind the sealer. */
+  async verifyDatabase(): Promise<TrailVerifyResult> {
+    const store = this.deps.read.auditChain;
+    const key = (await this.signingKey()).publicKey;
+    const digests = new Map((await store.digestsBetween(0, Number.MAX_SAFE_INTEGER)).map((d) => [d.position, d]));
+    const links = this.links(0);
+    const result = await verifyChain((async function* () {
+      for await (const l of links) yield l.link;
+    })(), digests, key);
+    const { watermark } = await store.sealerState();
+    const notYetChained = (await store.eventsAfter(watermark, BATCH)).length;
+    if (!result.ok) return { ...result, notYetChained };
+    const [slipped] = await store.unchainedBelow(watermark, 1);
+    if (slipped) {
+      return {
+        ...result,
+        notYetChained,
+        ok: false,
+        problem: { position: null, eventId: slipped.eventId, reason: `event seq ${slipped.seq} is in the log but not in the chain, behind the sealer: it was inserted` },
+      };
+    }
+    return { ...result, notYetChained };
+  }
+
+  /**
+   * The chain as JSON Lines for events from `start` to `end`, widened to the signed digests on
+   * either side so that the file verifies on its own, given the public key.
+   */
+  async *exportLines(start: number, end: number): AsyncGenerator<ExportLine> {
+    const store = this.deps.read.auditChain;
+    const first = await store.firstPositionAtOrAfter(start);
+    if (first === undefined) return;
+    const [anchor] = (await store.digestsBetween(0, first - 1)).slice(-1);
+    const from = anchor ? anchor.position + 1 : 1;
+    if (anchor) yield { type: 'digest', ...anchor };
+    const digests = new Map((await store.digestsBetween(from, Number.MAX_SAFE_INTEGER)).map((d) => [d.position, d]));
+    let pastEnd = false;
+    for await (const { link, time } of this.links(from)) {
+      if (time !== undefined && time > end) pastEnd = true;
+      // A deleted event leaves its position out of the file, so that verify names it.
+      if (link.record) yield { type: 'event', position: link.position, prevHash: link.prevHash, hash: link.hash, event: link.record };
+      const digest = digests.get(link.position);
+      if (digest) {
+        yield { type: 'digest', ...digest };
+        if (pastEnd) return;
+      }
+    }
+  }
+
+  // ---- LookupEvents ----
+
+  async lookup(filter: AuditFilter, opts: { maxResults?: number; nextToken?: string }): Promise<Page<StoredAuditEvent>> {
+    if (filter.startTime !== undefined && filter.endTime !== undefined && filter.startTime > filter.endTime) {
+      throw invalidArgument('audit.invalid_time_range', 'StartTime must not be after EndTime.');
+    }
+    const limit = opts.maxResults ?? 50;
+    const fingerprint = filterFingerprint(filter);
+    let after: { time: number; seq: number } | undefined;
+    if (opts.nextToken !== undefined) {
+      const p = decodeToken(opts.nextToken)!;
+      if (p.f !== fingerprint || typeof p.t !== 'number' || typeof p.s !== 'number') {
+        throw invalidArgument('pagination.invalid_token', 'The NextToken is not valid for these parameters.');
+      }
+      after = { time: p.t, seq: p.s };
+    }
+    const rows = await this.deps.read.auditChain.lookup(filter, after, limit + 1);
+    if (rows.length <= limit) return { items: rows };
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1]!;
+    return { items, nextToken: encodeToken({ t: last.eventTime, s: last.seq, f: fingerprint }) };
+  }
+}
+
+/** A short digest of the filters, so that a token is refused with other parameters, as AWS does. */
+function filterFingerprint(f: AuditFilter): string {
+  const text = JSON.stringify(Object.entries(f).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1)));
+  let h = 0;
+  for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
+  return (h >>> 0).toString(36);
+}

@@ -1,0 +1,170 @@
+// The hash chain and its verification, pure: the same code checks the database and an exported file.
+// Chain entry n holds hash_n = SHA-256(hash_{n-1} "\n" canonical(event_n)); entry 1 follows GENESIS.
+// A digest is the chain head at a position, signed with the audit Ed25519 key; it is what makes a
+// rewrite of the whole tail, or a pruned prefix, verifiable.
+
+import { createHash, type KeyObject } from 'node:crypto';
+import { verifyEd25519 } from '../crypto/index.js';
+import type { AuditEvent } from './audit-event.js';
+
+export const GENESIS = '0'.repeat(64);
+export const EVENT_VERSION = '1.08';
+
+/** The CloudTrail record of an event: what LookupEvents returns as CloudTrailEvent, what export writes, what the chain hashes. */
+export interface CloudTrailRecord {
+  eventVersion: string;
+  eventTime: string;
+  eventSource: string;
+  eventName: string;
+  awsRegion: string;
+  sourceIPAddress: string;
+  userAgent: string;
+  userIdentity: AuditEvent['userIdentity'];
+  requestParameters: unknown;
+  responseElements: unknown;
+  errorCode?: string;
+  errorMessage?: string;
+  requestID: string;
+  eventID: string;
+  readOnly: boolean;
+  eventType: string;
+  recipientAccountId?: string;
+}
+
+export function cloudTrailRecord(e: AuditEvent): CloudTrailRecord {
+  return {
+    eventVersion: EVENT_VERSION,
+    eventTime: new Date(e.eventTime).toISOString(),
+    eventSource: e.eventSource,
+    eventName: e.eventName,
+    awsRegion: e.awsRegion,
+    sourceIPAddress: e.sourceIPAddress,
+    userAgent: e.userAgent,
+    userIdentity: e.userIdentity,
+    requestParameters: e.requestParameters ?? null,
+    responseElements: e.responseElements ?? null,
+    ...(e.errorCode ? { errorCode: e.errorCode, errorMessage: e.errorMessage ?? '' } : {}),
+    requestID: e.requestID,
+    eventID: e.eventId,
+    readOnly: e.readOnly,
+    eventType: e.eventType,
+    ...(e.userIdentity.accountId ? { recipientAccountId: e.userIdentity.accountId } : {}),
+  };
+}
+
+/** JSON with object keys sorted at every level and no whitespace: one text per value. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+export const chainHash = (prevHash: string, record: CloudTrailRecord): string =>
+  createHash('sha256').update(prevHash).update('\n').update(canonicalJson(record)).digest('hex');
+
+export interface AuditDigest {
+  position: number;
+  hash: string;
+  createdAt: number;
+  keyId: string;
+  /** base64 Ed25519 signature over digestMessage(). */
+  signature: string;
+}
+
+/** The text a digest's signature covers. */
+export const digestMessage = (d: Pick<AuditDigest, 'position' | 'hash' | 'createdAt' | 'keyId'>): string =>
+  `atrium-audit-digest/1\nposition=${d.position}\nhash=${d.hash}\ncreatedAt=${d.createdAt}\nkeyId=${d.keyId}`;
+
+/** One link as verification sees it; `record` is undefined when the event it names is gone. */
+export interface ChainLink {
+  position: number;
+  eventId: string;
+  prevHash: string;
+  hash: string;
+  record: CloudTrailRecord | undefined;
+}
+
+export interface VerifyProblem {
+  /** null when the bad event is not in the chain at all. */
+  position: number | null;
+  eventId: string | null;
+  reason: string;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  /** Links checked. */
+  events: number;
+  firstPosition: number | null;
+  lastPosition: number | null;
+  /** Digests whose signature and hash were checked. */
+  digests: number;
+  /** Positions after the last signed digest: chained, but a rewrite of them from there on would go unseen. */
+  unsignedTail: number;
+  problem?: VerifyProblem;
+}
+
+const looksLikeHash = (h: unknown): h is string => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h);
+
+/**
+ * Walk the links in chain order and stop at the first bad one. `digests` by position; `key` checks
+ * their signatures. A chain that does not start at position 1 must start right after a signed digest.
+ */
+export async function verifyChain(links: AsyncIterable<ChainLink>, digests: ReadonlyMap<number, AuditDigest>, key: KeyObject): Promise<VerifyResult> {
+  const result: VerifyResult = { ok: true, events: 0, firstPosition: null, lastPosition: null, digests: 0, unsignedTail: 0 };
+  const fail = (position: number, eventId: string | null, reason: string): VerifyResult => ({ ...result, ok: false, problem: { position, eventId, reason } });
+  const checkDigest = (d: AuditDigest, hash: string): string | undefined => {
+    if (!verifyEd25519(key, digestMessage(d), d.signature)) return `the digest at position ${d.position} has a bad signature (not made by this key, or edited)`;
+    if (d.hash !== hash) return `the chain does not match the signed digest at position ${d.position}: an event at or before it was changed and the chain recomputed`;
+    return undefined;
+  };
+  let prev: { position: number; hash: string; eventId: string } | undefined;
+  let beforePrev: { hash: string } | undefined;
+  let lastSigned = 0;
+  for await (const link of links) {
+    if (!prev) {
+      result.firstPosition = link.position;
+      if (link.position === 1) {
+        if (link.prevHash !== GENESIS) return fail(link.position, link.eventId, 'the first event does not follow the genesis hash');
+      } else {
+        const anchor = digests.get(link.position - 1);
+        if (!anchor) return fail(link.position, link.eventId, `the chain starts at position ${link.position}, but no signed digest vouches for position ${link.position - 1}`);
+        const bad = checkDigest(anchor, link.prevHash);
+        if (bad) return fail(link.position, link.eventId, bad);
+        result.digests++;
+        lastSigned = anchor.position;
+      }
+    } else {
+      if (link.position !== prev.position + 1) {
+        return link.position > prev.position + 1
+          ? fail(prev.position + 1, null, `position ${prev.position + 1} is missing (the next one is ${link.position}): an event was deleted`)
+          : fail(link.position, link.eventId, `position ${link.position} comes after ${prev.position}: events were reordered or inserted`);
+      }
+      if (link.prevHash !== prev.hash) {
+        // It follows the event two back: the one in between was slipped in.
+        if (beforePrev && link.prevHash === beforePrev.hash) return fail(prev.position, prev.eventId, 'this event was inserted: the event after it follows the one before it');
+        return fail(link.position, link.eventId, 'its previous hash does not match the event before it: an event before it was deleted, or events were reordered');
+      }
+    }
+    if (!looksLikeHash(link.hash) || !looksLikeHash(link.prevHash)) return fail(link.position, link.eventId, 'its hash is malformed');
+    if (!link.record) return fail(link.position, link.eventId, 'the event is missing: it was deleted');
+    if (link.record.eventID !== link.eventId) return fail(link.position, link.eventId, `the chain names event ${link.eventId} here, but the event is ${link.record.eventID}: events were reordered or replaced`);
+    if (chainHash(link.prevHash, link.record) !== link.hash) return fail(link.position, link.eventId, 'the event does not match its hash: it was edited');
+    const digest = digests.get(link.position);
+    if (digest) {
+      const bad = checkDigest(digest, link.hash);
+      if (bad) return fail(link.position, link.eventId, bad);
+      result.digests++;
+      lastSigned = link.position;
+    }
+    beforePrev = prev;
+    prev = { position: link.position, hash: link.hash, eventId: link.eventId };
+    result.events++;
+    result.lastPosition = link.position;
+  }
+  if (prev) result.unsignedTail = prev.position - Math.max(lastSigned, (result.firstPosition ?? 1) - 1);
+  return result;
+}

@@ -1,0 +1,51 @@
+// Tables owned by audit/ beyond the event log itself (0013): the hash chain, the signed digests,
+// the signing key, the sealer's lease and the seq gaps it passed.
+
+export interface AuditChainTable {
+  position: number;
+  event_seq: number;
+  event_id: string;
+  /** hex SHA-256 */
+  prev_hash: string;
+  /** hex SHA-256 over prev_hash and the event's canonical serialisation */
+  hash: string;
+  sealed_at: number;
+}
+
+export interface AuditDigestsTable {
+  position: number;
+  hash: string;
+  created_at: number;
+  key_id: string;
+  /** base64 Ed25519 signature */
+  signature: string;
+}
+
+export interface AuditSigningKeysTable {
+  key_id: string;
+  public_key_pem: string;
+  /** The PKCS#8 PEM private key, sealed by the envelope with `audit-signing-key:<key_id>` as AAD. */
+  sealed_private_key: string;
+  created_at: number;
+}
+
+export interface AuditSealerTable {
+  id: number;
+  locked_by: string | null;
+  locked_until: number;
+  watermark: number;
+}
+
+export interface AuditGapsTable {
+  from_seq: number;
+  to_seq: number;
+  noticed_at: number;
+}
+
+export interface AuditTables {
+  audit_chain: AuditChainTable;
+  audit_digests: AuditDigestsTable;
+  audit_signing_keys: AuditSigningKeysTable;
+  audit_sealer: AuditSealerTable;
+  audit_gaps: AuditGapsTable;
+}

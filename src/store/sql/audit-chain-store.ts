@@ -1,0 +1,258 @@
+// The audit chain's store: the sealer's lease and progress, chain rows, digests, the signing key,
+// LookupEvents' queries and pruning. Writers never touch these tables: only the sealer appends.
+
+import { sql, type SelectQueryBuilder } from 'kysely';
+import type { AuditChainStore, AuditDigest, AuditFilter, ChainRow, SigningKeyRecord, StoredAuditEvent } from '../../audit/index.js';
+import type { AuditEventsTable } from '../schema/core.js';
+import type { Database, Db } from '../database.js';
+
+type EventRow = Omit<AuditEventsTable, 'seq'> & { seq: number };
+
+export function storedEventOf(r: EventRow): StoredAuditEvent {
+  return {
+    seq: r.seq,
+    eventId: r.event_id,
+    eventTime: r.event_time,
+    eventSource: r.event_source,
+    eventName: r.event_name,
+    awsRegion: r.aws_region,
+    sourceIPAddress: r.source_ip,
+    userAgent: r.user_agent,
+    userIdentity: JSON.parse(r.user_identity) as StoredAuditEvent['userIdentity'],
+    requestParameters: r.request_parameters === null ? null : (JSON.parse(r.request_parameters) as unknown),
+    responseElements: r.response_elements === null ? null : (JSON.parse(r.response_elements) as unknown),
+    ...(r.error_code !== null ? { errorCode: r.error_code, errorMessage: r.error_message ?? '' } : {}),
+    requestID: r.request_id,
+    readOnly: r.read_only === 1,
+    eventType: r.event_type as StoredAuditEvent['eventType'],
+  };
+}
+
+const digestOf = (r: { position: number; hash: string; created_at: number; key_id: string; signature: string }): AuditDigest => ({
+  position: Number(r.position),
+  hash: r.hash,
+  createdAt: Number(r.created_at),
+  keyId: r.key_id,
+  signature: r.signature,
+});
+
+const EVENT_COLUMNS = [
+  'e.seq',
+  'e.event_id',
+  'e.event_time',
+  'e.event_source',
+  'e.event_name',
+  'e.aws_region',
+  'e.source_ip',
+  'e.user_agent',
+  'e.user_identity',
+  'e.request_parameters',
+  'e.response_elements',
+  'e.error_code',
+  'e.error_message',
+  'e.request_id',
+  'e.read_only',
+  'e.event_type',
+  'e.user_name',
+  'e.access_key_id',
+  'e.resource_type',
+  'e.resource_name',
+] as const;
+
+/** LookupEvents' filters, most selective first, with their columns. */
+const LOOKUP_COLUMNS = [
+  ['eventId', 'event_id'],
+  ['resourceName', 'resource_name'],
+  ['accessKeyId', 'access_key_id'],
+  ['userName', 'user_name'],
+  ['eventName', 'event_name'],
+  ['eventSource', 'event_source'],
+  ['resourceType', 'resource_type'],
+  ['readOnly', 'read_only'],
+] as const satisfies readonly (readonly [keyof AuditFilter, keyof AuditEventsTable])[];
+
+export class SqlAuditChainStore implements AuditChainStore {
+  constructor(private readonly db: Db) {}
+
+  private events(): SelectQueryBuilder<Database & { e: AuditEventsTable }, 'e', EventRow> {
+    return this.db.selectFrom('audit_events as e').select(EVENT_COLUMNS);
+  }
+
+  async takeSealerLease(owner: string, now: number, until: number): Promise<number | undefined> {
+    const r = await this.db
+      .updateTable('audit_sealer')
+      .set({ locked_by: owner, locked_until: until })
+      .where('id', '=', 1)
+      .where((eb) => eb.or([eb('locked_by', '=', owner), eb('locked_by', 'is', null), eb('locked_until', '<', now)]))
+      .returning('watermark')
+      .executeTakeFirst();
+    return r ? Number(r.watermark) : undefined;
+  }
+  async releaseSealerLease(owner: string): Promise<void> {
+    await this.db.updateTable('audit_sealer').set({ locked_by: null, locked_until: 0 }).where('id', '=', 1).where('locked_by', '=', owner).execute();
+  }
+  async advanceWatermark(owner: string, now: number, watermark: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('audit_sealer')
+      .set({ watermark })
+      .where('id', '=', 1)
+      .where('locked_by', '=', owner)
+      .where('locked_until', '>=', now)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+  async sealerState(): Promise<{ watermark: number; lockedBy: string | null; lockedUntil: number }> {
+    const r = await this.db.selectFrom('audit_sealer').selectAll().where('id', '=', 1).executeTakeFirstOrThrow();
+    return { watermark: Number(r.watermark), lockedBy: r.locked_by, lockedUntil: Number(r.locked_until) };
+  }
+  async chainHead(): Promise<{ position: number; hash: string } | undefined> {
+    const r = await this.db.selectFrom('audit_chain').select(['position', 'hash']).orderBy('position', 'desc').limit(1).executeTakeFirst();
+    if (r) return { position: Number(r.position), hash: r.hash };
+    // Everything chained was pruned: the newest digest still names the head.
+    const d = await this.lastDigest();
+    return d && { position: d.position, hash: d.hash };
+  }
+  async eventsAfter(seq: number, limit: number): Promise<StoredAuditEvent[]> {
+    const rows = await this.events().where('e.seq', '>', seq).orderBy('e.seq').limit(limit).execute();
+    return rows.map(storedEventOf);
+  }
+  async eventsInGaps(limit: number): Promise<StoredAuditEvent[]> {
+    // Gaps are few and events many: walk the gaps, each a range of the primary key.
+    const gaps = await this.db.selectFrom('audit_gaps').select(['from_seq', 'to_seq']).orderBy('from_seq').execute();
+    const found: StoredAuditEvent[] = [];
+    for (const g of gaps) {
+      if (found.length >= limit) break;
+      const rows = await this.events()
+        .where('e.seq', '>=', Number(g.from_seq))
+        .where('e.seq', '<=', Number(g.to_seq))
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('audit_chain as c').select('c.position').whereRef('c.event_seq', '=', 'e.seq'))))
+        .orderBy('e.seq')
+        .limit(limit - found.length)
+        .execute();
+      found.push(...rows.map(storedEventOf));
+    }
+    return found;
+  }
+  async insertChain(rows: readonly ChainRow[], sealedAt: number): Promise<void> {
+    for (let i = 0; i < rows.length; i += 500) {
+      await this.db
+        .insertInto('audit_chain')
+        .values(rows.slice(i, i + 500).map((r) => ({ position: r.position, event_seq: r.eventSeq, event_id: r.eventId, prev_hash: r.prevHash, hash: r.hash, sealed_at: sealedAt })))
+        .execute();
+    }
+  }
+  async recordGap(fromSeq: number, toSeq: number, now: number): Promise<void> {
+    await this.db.insertInto('audit_gaps').values({ from_seq: fromSeq, to_seq: toSeq, noticed_at: now }).onConflict((oc) => oc.column('from_seq').doNothing()).execute();
+  }
+  async dropGapsNoticedBefore(time: number): Promise<void> {
+    await this.db.deleteFrom('audit_gaps').where('noticed_at', '<', time).execute();
+  }
+  async lastDigest(): Promise<AuditDigest | undefined> {
+    const r = await this.db.selectFrom('audit_digests').selectAll().orderBy('position', 'desc').limit(1).executeTakeFirst();
+    return r && digestOf(r);
+  }
+  async insertDigest(d: AuditDigest): Promise<void> {
+    await this.db.insertInto('audit_digests').values({ position: d.position, hash: d.hash, created_at: d.createdAt, key_id: d.keyId, signature: d.signature }).execute();
+  }
+  async digestsBetween(from: number, to: number): Promise<AuditDigest[]> {
+    const rows = await this.db.selectFrom('audit_digests').selectAll().where('position', '>=', from).where('position', '<=', to).orderBy('position').execute();
+    return rows.map(digestOf);
+  }
+  async findSigningKey(): Promise<SigningKeyRecord | undefined> {
+    const r = await this.db.selectFrom('audit_signing_keys').selectAll().orderBy('created_at').orderBy('key_id').limit(1).executeTakeFirst();
+    return r && { keyId: r.key_id, publicKeyPem: r.public_key_pem, sealedPrivateKey: r.sealed_private_key, createdAt: Number(r.created_at) };
+  }
+  async insertSigningKey(k: SigningKeyRecord): Promise<boolean> {
+    const r = await this.db
+      .insertInto('audit_signing_keys')
+      .values({ key_id: k.keyId, public_key_pem: k.publicKeyPem, sealed_private_key: k.sealedPrivateKey, created_at: k.createdAt })
+      .onConflict((oc) => oc.column('key_id').doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0;
+  }
+  async chainFrom(fromPosition: number, limit: number): Promise<{ row: ChainRow; event: StoredAuditEvent | undefined }[]> {
+    const rows = await this.db
+      .selectFrom('audit_chain as c')
+      .leftJoin('audit_events as e', 'e.seq', 'c.event_seq')
+      .select(['c.position', 'c.event_seq', 'c.event_id as chain_event_id', 'c.prev_hash', 'c.hash'])
+      .select(EVENT_COLUMNS)
+      .where('c.position', '>=', fromPosition)
+      .orderBy('c.position')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      row: { position: Number(r.position), eventSeq: Number(r.event_seq), eventId: r.chain_event_id, prevHash: r.prev_hash, hash: r.hash },
+      event: r.seq === null ? undefined : storedEventOf(r as unknown as EventRow),
+    }));
+  }
+  async unchainedBelow(watermark: number, limit: number): Promise<StoredAuditEvent[]> {
+    const rows = await this.events()
+      .where('e.seq', '<=', watermark)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('audit_chain as c').select('c.position').whereRef('c.event_seq', '=', 'e.seq'))))
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('audit_gaps as g')
+              .select('g.from_seq')
+              .where((g) => g.and([g('g.from_seq', '<=', g.ref('e.seq')), g('g.to_seq', '>=', g.ref('e.seq'))])),
+          ),
+        ),
+      )
+      .orderBy('e.seq')
+      .limit(limit)
+      .execute();
+    return rows.map(storedEventOf);
+  }
+  async firstPositionAtOrAfter(time: number): Promise<number | undefined> {
+    const r = await this.db
+      .selectFrom('audit_chain as c')
+      .innerJoin('audit_events as e', 'e.seq', 'c.event_seq')
+      .select((eb) => eb.fn.min('c.position').as('p'))
+      .where('e.event_time', '>=', time)
+      .executeTakeFirst();
+    return r?.p == null ? undefined : Number(r.p);
+  }
+  async lookup(f: AuditFilter, after: { time: number; seq: number } | undefined, limit: number): Promise<StoredAuditEvent[]> {
+    // The planner gets one index: that of the most selective filter given, walked newest first.
+    // The other filters are checked on the rows it yields (`col || ''` keeps their indexes out of
+    // the plan, in both dialects), so that a coarse filter such as EventName never drives the scan.
+    const filters = LOOKUP_COLUMNS.filter(([field]) => f[field] !== undefined);
+    let q = this.events();
+    filters.forEach(([field, column], i) => {
+      if (field === 'readOnly') {
+        const value = f.readOnly ? 1 : 0;
+        q = i === 0 ? q.where('e.read_only', '=', value) : q.where(sql<number>`${sql.ref('e.read_only')} + 0`, '=', value);
+      } else {
+        const value = f[field] as string;
+        q = i === 0 ? q.where(`e.${column}`, '=', value) : q.where(sql<string>`${sql.ref(`e.${column}`)} || ''`, '=', value);
+      }
+    });
+    if (f.startTime !== undefined) q = q.where('e.event_time', '>=', f.startTime);
+    if (f.endTime !== undefined) q = q.where('e.event_time', '<=', f.endTime);
+    if (after) q = q.where((eb) => eb.or([eb('e.event_time', '<', after.time), eb.and([eb('e.event_time', '=', after.time), eb('e.seq', '<', after.seq)])]));
+    const rows = await q.orderBy('e.event_time', 'desc').orderBy('e.seq', 'desc').limit(limit).execute();
+    return rows.map(storedEventOf);
+  }
+  async newestDigestBefore(time: number): Promise<number | undefined> {
+    const r = await this.db
+      .selectFrom('audit_digests as d')
+      .innerJoin('audit_chain as c', 'c.position', 'd.position')
+      .innerJoin('audit_events as e', 'e.seq', 'c.event_seq')
+      .select((eb) => eb.fn.max('d.position').as('p'))
+      .where('e.event_time', '<', time)
+      .executeTakeFirst();
+    return r?.p == null ? undefined : Number(r.p);
+  }
+  async oldestPosition(): Promise<number | undefined> {
+    const r = await this.db.selectFrom('audit_chain').select('position').orderBy('position').limit(1).executeTakeFirst();
+    return r === undefined ? undefined : Number(r.position);
+  }
+  async pruneThrough(position: number): Promise<number> {
+    const seqs = this.db.selectFrom('audit_chain').select('event_seq').where('position', '<=', position);
+    const r = await this.db.deleteFrom('audit_events').where('seq', 'in', seqs).executeTakeFirst();
+    await this.db.deleteFrom('audit_chain').where('position', '<=', position).execute();
+    return Number(r.numDeletedRows);
+  }
+}
+

@@ -1,0 +1,321 @@
+// The audit log is tamper-evident: committed events are chained by the sealer and signed digests
+// vouch for the chain. Any edited, deleted, inserted or reordered event, in the database or in an
+// exported file, makes verify fail at that event. Old events are pruned and the rest still verifies.
+
+import { writeFileSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CreateUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditTrail, DEFAULT_TRAIL_OPTIONS, chainHash, cloudTrailRecord, verifyExport, type ExportLine, type StoredAuditEvent } from '../../src/audit/index.js';
+import { ed25519PublicKey } from '../../src/crypto/index.js';
+import { createLogger } from '../../src/shared/logger.js';
+import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
+
+describe.each(dialects())('audit chain on %s', (dialect) => {
+  let server: TestServer;
+  let dir: string;
+  beforeAll(async () => {
+    // The test seals by hand; a digest every 5 events.
+    server = await startServer(dialect, { auditSealMs: 60_000, auditDigestEvery: 5 });
+    dir = mkdtempSync(path.join(tmpdir(), 'atrium-audit-'));
+    const client = new IdentitystoreClient(sdkOptions(server));
+    for (let i = 0; i < 12; i++) {
+      await client.send(new CreateUserCommand({ IdentityStoreId: server.init.identityStoreId, UserName: `chain-${i}`, DisplayName: `C ${i}`, Name: { GivenName: 'C', FamilyName: `${i}` } }));
+    }
+    await server.reg.auditTrail.sealOnce({ forceDigest: true });
+  }, 60_000);
+  afterAll(async () => {
+    await server?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const db = () => server.reg.database.db;
+  const trail = () => server.reg.auditTrail;
+  const chainRow = (position: number) => db().selectFrom('audit_chain').selectAll().where('position', '=', position).executeTakeFirstOrThrow();
+  const eventRow = (seq: number) => db().selectFrom('audit_events').selectAll().where('seq', '=', seq).executeTakeFirstOrThrow();
+
+  it('chains every committed event, signs digests, and verifies', async () => {
+    const events = await db().selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const chained = await db().selectFrom('audit_chain').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(Number(chained.n)).toBe(Number(events.n));
+    expect(Number(chained.n)).toBeGreaterThanOrEqual(12);
+    const result = await trail().verifyDatabase();
+    expect(result).toMatchObject({ ok: true, firstPosition: 1, unsignedTail: 0, notYetChained: 0 });
+    expect(result.events).toBe(Number(chained.n));
+    expect(result.digests).toBeGreaterThanOrEqual(3);
+  });
+
+  it('chains new events on the next pass, after the ones before', async () => {
+    const before = (await db().selectFrom('audit_chain').select((eb) => eb.fn.max('position').as('p')).executeTakeFirstOrThrow()).p;
+    await new IdentitystoreClient(sdkOptions(server)).send(
+      new CreateUserCommand({ IdentityStoreId: server.init.identityStoreId, UserName: 'late-comer', DisplayName: 'L', Name: { GivenName: 'L', FamilyName: 'C' } }),
+    );
+    expect((await trail().verifyDatabase()).notYetChained).toBe(1);
+    expect(await trail().sealOnce({ forceDigest: true })).toBe(1);
+    const last = await chainRow(Number(before) + 1);
+    expect((await eventRow(last.event_seq)).event_name).toBe('CreateUser');
+    expect(await trail().verifyDatabase()).toMatchObject({ ok: true, notYetChained: 0, unsignedTail: 0 });
+  });
+
+  it('names an edited event', async () => {
+    const link = await chainRow(7);
+    const original = await eventRow(link.event_seq);
+    await db().updateTable('audit_events').set({ source_ip: '10.6.6.6' }).where('seq', '=', link.event_seq).execute();
+    try {
+      const r = await trail().verifyDatabase();
+      expect(r.ok).toBe(false);
+      expect(r.problem).toMatchObject({ position: 7, eventId: original.event_id });
+      expect(r.problem!.reason).toMatch(/edited/);
+    } finally {
+      await db().updateTable('audit_events').set({ source_ip: original.source_ip }).where('seq', '=', link.event_seq).execute();
+    }
+    expect((await trail().verifyDatabase()).ok).toBe(true);
+  });
+
+  it('names a deleted event, whether its chain link is left or removed too', async () => {
+    const link = await chainRow(7);
+    const original = await eventRow(link.event_seq);
+    await db().deleteFrom('audit_events').where('seq', '=', link.event_seq).execute();
+    try {
+      const r = await trail().verifyDatabase();
+      expect(r.problem).toMatchObject({ position: 7, eventId: original.event_id });
+      expect(r.problem!.reason).toMatch(/deleted/);
+      await db().deleteFrom('audit_chain').where('position', '=', 7).execute();
+      const r2 = await trail().verifyDatabase();
+      expect(r2.ok).toBe(false);
+      expect(r2.problem).toMatchObject({ position: 7 });
+      expect(r2.problem!.reason).toMatch(/position 7 is missing/);
+    } finally {
+      await db().insertInto('audit_events').values(original).onConflict((oc) => oc.doNothing()).execute();
+      await db().insertInto('audit_chain').values(link).onConflict((oc) => oc.doNothing()).execute();
+    }
+    expect((await trail().verifyDatabase()).ok).toBe(true);
+  });
+
+  it('names an event inserted into the chain, even with a correct hash', async () => {
+    const before = await chainRow(6);
+    const template = await eventRow(before.event_seq);
+    const links = await db().selectFrom('audit_chain').selectAll().where('position', '>=', 7).orderBy('position').execute();
+    // Make room at position 7 (two steps: a primary key cannot shift in place on PostgreSQL).
+    await db().updateTable('audit_chain').set((eb) => ({ position: eb('position', '*', -1) })).where('position', '>=', 7).execute();
+    await db().updateTable('audit_chain').set((eb) => ({ position: eb(eb('position', '*', -1), '+', 1) })).where('position', '<=', -7).execute();
+    const { seq: _seq, ...fields } = template;
+    const forged = { ...fields, event_id: 'forged-0000', event_name: 'DeleteUser' };
+    const inserted = await db().insertInto('audit_events').values(forged).returning('seq').executeTakeFirstOrThrow();
+    const forgedEvent = (await trail().lookup({ eventId: 'forged-0000' }, {})).items[0] as StoredAuditEvent;
+    await db()
+      .insertInto('audit_chain')
+      .values({ position: 7, event_seq: inserted.seq, event_id: 'forged-0000', prev_hash: before.hash, hash: chainHash(before.hash, cloudTrailRecord(forgedEvent)), sealed_at: Date.now() })
+      .execute();
+    try {
+      const r = await trail().verifyDatabase();
+      expect(r.ok).toBe(false);
+      expect(r.problem).toMatchObject({ position: 7, eventId: 'forged-0000' });
+      // Found by the chain's continuity, or by a signed digest that lands on it.
+      expect(r.problem!.reason).toMatch(/inserted|signed digest/);
+    } finally {
+      await db().deleteFrom('audit_chain').where('position', '>=', 7).execute();
+      await db().deleteFrom('audit_events').where('seq', '=', inserted.seq).execute();
+      await db().insertInto('audit_chain').values(links).execute();
+    }
+    expect((await trail().verifyDatabase()).ok).toBe(true);
+  });
+
+  it('names an event slipped into the log behind the sealer', async () => {
+    const { watermark } = await db().selectFrom('audit_sealer').select('watermark').executeTakeFirstOrThrow();
+    const template = await eventRow((await chainRow(3)).event_seq);
+    // A seq the sealer has passed and no gap covers: only a hand-made row can be there.
+    const holes = await db().selectFrom('audit_events').select('seq').orderBy('seq').execute();
+    const taken = new Set(holes.map((h) => Number(h.seq)));
+    const gaps = await db().selectFrom('audit_gaps').selectAll().execute();
+    let seq = 0;
+    for (let s = Number(watermark); s > 0 && !seq; s--) if (!taken.has(s) && !gaps.some((g) => s >= Number(g.from_seq) && s <= Number(g.to_seq))) seq = s;
+    if (!seq) {
+      // No hole below the watermark (SQLite numbers without gaps): make one by moving the watermark.
+      seq = Number(watermark) + 1000;
+      await db().updateTable('audit_sealer').set({ watermark: seq + 1 }).execute();
+    }
+    await db().insertInto('audit_events').values({ ...template, seq, event_id: 'slipped-0001' }).execute();
+    try {
+      const r = await trail().verifyDatabase();
+      expect(r.ok).toBe(false);
+      expect(r.problem).toMatchObject({ position: null, eventId: 'slipped-0001' });
+    } finally {
+      await db().deleteFrom('audit_events').where('event_id', '=', 'slipped-0001').execute();
+      await db().updateTable('audit_sealer').set({ watermark }).execute();
+    }
+    expect((await trail().verifyDatabase()).ok).toBe(true);
+  });
+
+  it('names the first of two reordered events', async () => {
+    const a = await chainRow(8);
+    const b = await chainRow(9);
+    // Swap the two events' places in the log.
+    await db().updateTable('audit_events').set({ seq: -1 }).where('seq', '=', a.event_seq).execute();
+    await db().updateTable('audit_events').set({ seq: a.event_seq }).where('seq', '=', b.event_seq).execute();
+    await db().updateTable('audit_events').set({ seq: b.event_seq }).where('seq', '=', -1).execute();
+    try {
+      const r = await trail().verifyDatabase();
+      expect(r.ok).toBe(false);
+      expect(r.problem).toMatchObject({ position: 8, eventId: a.event_id });
+      expect(r.problem!.reason).toMatch(/reordered/);
+    } finally {
+      await db().updateTable('audit_events').set({ seq: -1 }).where('seq', '=', a.event_seq).execute();
+      await db().updateTable('audit_events').set({ seq: a.event_seq }).where('seq', '=', b.event_seq).execute();
+      await db().updateTable('audit_events').set({ seq: b.event_seq }).where('seq', '=', -1).execute();
+    }
+    expect((await trail().verifyDatabase()).ok).toBe(true);
+  });
+
+  it('catches a rewritten chain at the next signed digest, and a forged digest', async () => {
+    // The strongest attacker without the key: edit event 7 and recompute every hash after it.
+    const links = await db().selectFrom('audit_chain').selectAll().where('position', '>=', 7).orderBy('position').execute();
+    const original = await eventRow(links[0]!.event_seq);
+    let forgedDigest: { position: number; hash: string } | undefined;
+    await db().updateTable('audit_events').set({ user_agent: 'rewritten' }).where('seq', '=', original.seq).execute();
+    let prev = links[0]!.prev_hash;
+    for (const l of links) {
+      const [event] = (await trail().lookup({ eventId: l.event_id }, {})).items;
+      const hash = chainHash(prev, cloudTrailRecord(event!));
+      await db().updateTable('audit_chain').set({ prev_hash: prev, hash }).where('position', '=', l.position).execute();
+      prev = hash;
+    }
+    try {
+      const r = await trail().verifyDatabase();
+      expect(r.ok).toBe(false);
+      const firstDigest = await db().selectFrom('audit_digests').select('position').where('position', '>=', 7).orderBy('position').limit(1).executeTakeFirstOrThrow();
+      expect(r.problem!.position).toBe(Number(firstDigest.position));
+      expect(r.problem!.reason).toMatch(/signed digest/);
+      // Re-signing needs the private key; a digest made up to match is refused.
+      forgedDigest = await db().selectFrom('audit_digests').selectAll().where('position', '=', firstDigest.position).executeTakeFirstOrThrow();
+      await db().updateTable('audit_digests').set({ hash: prev }).where('position', '=', firstDigest.position).execute();
+      expect((await trail().verifyDatabase()).problem!.reason).toMatch(/bad signature/);
+    } finally {
+      await db().updateTable('audit_events').set({ user_agent: original.user_agent }).where('seq', '=', original.seq).execute();
+      for (const l of links) await db().updateTable('audit_chain').set({ prev_hash: l.prev_hash, hash: l.hash }).where('position', '=', l.position).execute();
+      if (forgedDigest) await db().updateTable('audit_digests').set({ hash: forgedDigest.hash }).where('position', '=', forgedDigest.position).execute();
+    }
+    expect((await trail().verifyDatabase()).ok).toBe(true);
+  });
+
+  describe('an exported file, offline', () => {
+    let file: string;
+    let lines: string[];
+    let keyPem: string;
+
+    beforeAll(async () => {
+      file = path.join(dir, 'export.jsonl');
+      const out: string[] = [];
+      for await (const line of trail().exportLines(0, Date.now() + 60_000)) out.push(JSON.stringify(line));
+      writeFileSync(file, out.join('\n') + '\n');
+      lines = out;
+      keyPem = (await trail().publicKey()).pem;
+    });
+
+    const write = (name: string, content: string[]) => {
+      const f = path.join(dir, name);
+      writeFileSync(f, content.join('\n') + '\n');
+      return f;
+    };
+    const eventLine = (position: number) => lines.findIndex((l) => (JSON.parse(l) as ExportLine).type === 'event' && (JSON.parse(l) as { position: number }).position === position);
+    const eventIdAt = (position: number) => (JSON.parse(lines[eventLine(position)]!) as { event: { eventID: string } }).event.eventID;
+
+    it('verifies as exported, with only the public key', async () => {
+      expect(readFileSync(file, 'utf8')).not.toContain('PRIVATE KEY');
+      const r = await verifyExport(file, ed25519PublicKey(keyPem));
+      expect(r).toMatchObject({ ok: true, firstPosition: 1 });
+      expect(r.events).toBeGreaterThanOrEqual(13);
+    });
+
+    it('names an edited event', async () => {
+      const copy = [...lines];
+      const i = eventLine(5);
+      const parsed = JSON.parse(copy[i]!) as { event: { requestParameters: Record<string, unknown> } };
+      parsed.event.requestParameters = { ...parsed.event.requestParameters, userName: 'mallory' };
+      copy[i] = JSON.stringify(parsed);
+      const r = await verifyExport(write('edited.jsonl', copy), ed25519PublicKey(keyPem));
+      expect(r.problem).toMatchObject({ position: 5, eventId: eventIdAt(5) });
+      expect(r.problem!.reason).toMatch(/edited/);
+      expect(r.line).toBe(i + 1);
+    });
+
+    it('names a deleted event', async () => {
+      const copy = lines.filter((_, i) => i !== eventLine(5));
+      const r = await verifyExport(write('deleted.jsonl', copy), ed25519PublicKey(keyPem));
+      expect(r.problem).toMatchObject({ position: 5 });
+      expect(r.problem!.reason).toMatch(/missing/);
+    });
+
+    it('names an inserted event', async () => {
+      const copy = [...lines];
+      const at = eventLine(5);
+      const forged = JSON.parse(copy[at]!) as { event: { eventID: string } };
+      forged.event.eventID = 'forged-in-file';
+      copy.splice(at, 0, JSON.stringify(forged));
+      const r = await verifyExport(write('inserted.jsonl', copy), ed25519PublicKey(keyPem));
+      expect(r.ok).toBe(false);
+      expect(r.problem).toMatchObject({ position: 5, eventId: 'forged-in-file' });
+    });
+
+    it('names the first of two reordered events', async () => {
+      const copy = [...lines];
+      const [i, j] = [eventLine(5), eventLine(6)];
+      [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+      const r = await verifyExport(write('reordered.jsonl', copy), ed25519PublicKey(keyPem));
+      expect(r.problem).toMatchObject({ position: 5 });
+      // Renumbered to hide the swap, the hashes still give it away.
+      const renumbered = [...lines];
+      const a = JSON.parse(renumbered[i]!) as { position: number };
+      const b = JSON.parse(renumbered[j]!) as { position: number };
+      renumbered[i] = JSON.stringify({ ...b, position: 5 });
+      renumbered[j] = JSON.stringify({ ...a, position: 6 });
+      const r2 = await verifyExport(write('renumbered.jsonl', renumbered), ed25519PublicKey(keyPem));
+      expect(r2.problem).toMatchObject({ position: 5, eventId: eventIdAt(6) });
+    });
+
+    it('refuses another key, and a line that is not JSON', async () => {
+      const { publicKey } = await import('node:crypto').then((c) => c.generateKeyPairSync('ed25519'));
+      const other = await verifyExport(file, publicKey);
+      expect(other.ok).toBe(false);
+      expect(other.problem!.reason).toMatch(/bad signature/);
+      const r = await verifyExport(write('garbage.jsonl', [...lines.slice(0, 3), '{not json', ...lines.slice(3)]), ed25519PublicKey(keyPem));
+      expect(r).toMatchObject({ ok: false, line: 4 });
+    });
+  });
+
+  it('prunes past retention and still verifies from the oldest kept position', async () => {
+    const fresh = await startServer(dialect, { auditSealMs: 60_000, auditDigestEvery: 4 });
+    try {
+      const client = new IdentitystoreClient(sdkOptions(fresh));
+      for (let i = 0; i < 10; i++) {
+        await client.send(new CreateUserCommand({ IdentityStoreId: fresh.init.identityStoreId, UserName: `old-${i}`, DisplayName: 'O', Name: { GivenName: 'O', FamilyName: 'L' } }));
+      }
+      await fresh.reg.auditTrail.sealOnce({ forceDigest: true });
+      const total = (await fresh.reg.auditTrail.verifyDatabase()).events;
+      // Two days later, with one day of retention.
+      const later = { now: () => Date.now() + 2 * 86_400_000 };
+      const pruner = new AuditTrail(
+        { tx: fresh.reg.tx, read: fresh.reg.read, clock: later, ids: fresh.reg.ids, envelope: fresh.reg.envelope, log: createLogger('silent') },
+        { ...DEFAULT_TRAIL_OPTIONS, retentionDays: 1 },
+      );
+      const pruned = await pruner.prune();
+      const lastDigest = await fresh.reg.database.db.selectFrom('audit_digests').select((eb) => eb.fn.max('position').as('p')).executeTakeFirstOrThrow();
+      expect(pruned).toBe(Number(lastDigest.p));
+      const r = await fresh.reg.auditTrail.verifyDatabase();
+      expect(r.ok).toBe(true);
+      expect(r.events).toBe(total - pruned);
+      // The digests are all kept.
+      expect(Number((await fresh.reg.database.db.selectFrom('audit_digests').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n)).toBeGreaterThanOrEqual(3);
+      // New events still chain on after what was pruned.
+      await client.send(new CreateUserCommand({ IdentityStoreId: fresh.init.identityStoreId, UserName: 'after-prune', DisplayName: 'A', Name: { GivenName: 'A', FamilyName: 'P' } }));
+      await fresh.reg.auditTrail.sealOnce({ forceDigest: true });
+      expect(await fresh.reg.auditTrail.verifyDatabase()).toMatchObject({ ok: true, unsignedTail: 0 });
+      // A pruned prefix plus a deleted anchor digest is caught.
+      await fresh.reg.database.db.deleteFrom('audit_digests').where('position', '=', Number(lastDigest.p)).execute();
+      expect((await fresh.reg.auditTrail.verifyDatabase()).problem!.reason).toMatch(/no signed digest vouches/);
+    } finally {
+      await fresh.close();
+    }
+  }, 60_000);
+});
