@@ -153,6 +153,9 @@ const USER_COLUMNS: readonly (keyof UserRow)[] = [
 const insertUserRow = precompiled<Database, UserRow, never>((db, arg) =>
   db.insertInto('directory_users').values(Object.fromEntries(USER_COLUMNS.map((c) => [c, arg(c)])) as unknown as UserRow),
 );
+const directGroupsOf = precompiled<Database, { store: string; user: string }, { group_id: string }>((db, arg) =>
+  db.selectFrom('directory_memberships').select('group_id').where('identity_store_id', '=', arg('store')).where('user_id', '=', arg('user')),
+);
 type ExternalIdRow = Insertable<DirectoryExternalIdsTable>;
 const insertExternalIdRow = precompiled<Database, ExternalIdRow, never>((db, arg) =>
   db.insertInto('directory_external_ids').values({
@@ -575,12 +578,25 @@ export class SqlDirectoryStore implements DirectoryStore {
   // ---- groups in groups ----
 
   /**
-   * One statement on the hot path (GetRoleCredentials, ListAccounts): the user's groups, then the
-   * groups those are in, up the index on (member group, group). UNION, not UNION ALL: it stops on a
-   * repeat, and a ladder of diamonds (groups in two groups each in the same two…) cannot make the
-   * walk exponential. Sorted here, not by the database: a few ids, and no sorter to set up.
+   * On the hot path (GetRoleCredentials, ListAccounts): the user's groups, then, only if one of them
+   * is itself in a group, the groups those are in, walked up the index on (member group, group) in
+   * one recursive statement. UNION, not UNION ALL: it stops on a repeat, and a ladder of diamonds
+   * (groups in two groups each in the same two…) cannot make the walk exponential. Sorted here, not
+   * by the database: a few ids, and no sorter to set up.
    */
   async groupIdsOfUser(identityStoreId: string, userId: string): Promise<string[]> {
+    // Most groups are in no group: the recursive walk (about 35 µs on SQLite, against 4 for a plain
+    // read) runs only when one of the user's own groups is itself a member of another.
+    const direct = (await directGroupsOf(this.db, { store: identityStoreId, user: userId })).rows.map((r) => r.group_id);
+    if (direct.length === 0) return [];
+    const nested = await this.db
+      .selectFrom('directory_group_members')
+      .select('group_id')
+      .where('identity_store_id', '=', identityStoreId)
+      .where('member_group_id', 'in', direct)
+      .limit(1)
+      .execute();
+    if (nested.length === 0) return direct.sort();
     const { rows } = await sql<{ group_id: string }>`
       with recursive up(group_id) as (
         select group_id from directory_memberships where identity_store_id = ${identityStoreId} and user_id = ${userId}
