@@ -16,10 +16,10 @@ import { parseFilter, type Filter } from './filter.js';
 import { assertFilterComparable, matches } from './filter-match.js';
 import { canonicalGroup, groupLocation, groupReplacementOf, memberTypesOf, scimExternalIdOf, toScimGroup } from './group-mapping.js';
 import { applyGroupChanges, groupChangesOf, membersToRead, type GroupChange } from './group-patch.js';
-import { listResponse, refusingAsDomainError, sendScim, type ScimRouteDeps } from './http.js';
+import { listResponse, refusingAsDomainError, searchQueryOf, sendScim, type ScimRouteDeps } from './http.js';
 import { parsePatchRequest } from './patch.js';
 import { project, selectorsOf } from './projection.js';
-import { DEFAULT_COUNT, GROUP_SCHEMA, MAX_RESULTS, SEARCH_REQUEST_SCHEMA, groupCharacteristics } from './schemas.js';
+import { DEFAULT_COUNT, GROUP_SCHEMA, MAX_RESULTS, groupCharacteristics } from './schemas.js';
 import { sortOrderOf, sortResources } from './sort.js';
 import { SCIM_EXTERNAL_ID_ISSUER, etagOf, type ScimObject } from './user-mapping.js';
 
@@ -48,34 +48,6 @@ function groupQueryOf(query: unknown): GroupQuery {
   if (parsed.success) return parsed.data;
   const name = String(parsed.error.issues[0]?.path[0] ?? 'query');
   throw new ScimError(400, 'invalidValue', `"${name}" must be given once${name === 'startIndex' || name === 'count' ? ', as an integer' : ''}.`);
-}
-
-const SEARCH_PARAMETERS = ['attributes', 'excludedAttributes', 'filter', 'sortBy', 'sortOrder', 'startIndex', 'count'];
-
-/** A SearchRequest body (RFC 7644 §3.4.3) as the query of GET /Groups; throws ScimError 400. */
-function searchQueryOf(body: unknown): Record<string, string> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ScimError(400, 'invalidSyntax', 'The request body must be a JSON object.');
-  const request = body as Record<string, unknown>;
-  const schemas = request.schemas;
-  if (!Array.isArray(schemas) || !schemas.some((x) => typeof x === 'string' && x.toLowerCase() === SEARCH_REQUEST_SCHEMA.toLowerCase())) {
-    throw new ScimError(400, 'invalidSyntax', `"schemas" must be ["${SEARCH_REQUEST_SCHEMA}"].`);
-  }
-  const query: Record<string, string> = {};
-  for (const [key, value] of Object.entries(request)) {
-    if (key === 'schemas' || value === undefined || value === null) continue;
-    if (!SEARCH_PARAMETERS.includes(key)) throw new ScimError(400, 'invalidSyntax', `"${key}" is not a SearchRequest parameter.`);
-    if (key === 'attributes' || key === 'excludedAttributes') {
-      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new ScimError(400, 'invalidValue', `"${key}" must be a list of attribute names.`);
-      query[key] = value.join(',');
-    } else if (key === 'startIndex' || key === 'count') {
-      if (typeof value !== 'number' || !Number.isInteger(value)) throw new ScimError(400, 'invalidValue', `"${key}" must be an integer.`);
-      query[key] = String(value);
-    } else {
-      if (typeof value !== 'string') throw new ScimError(400, 'invalidValue', `"${key}" must be a string.`);
-      query[key] = value;
-    }
-  }
-  return query;
 }
 
 /** If-Match as a version: undefined for none or `*`; a tag this server never issued matches no version. */

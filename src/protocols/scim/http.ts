@@ -7,7 +7,7 @@ import type { RequestContext } from '../../shared/context.js';
 import { DomainError, isDomainError } from '../../shared/errors.js';
 import { inspectJson } from '../aws/aws-json.js';
 import { ScimError } from './errors.js';
-import { LIST_RESPONSE_SCHEMA } from './schemas.js';
+import { LIST_RESPONSE_SCHEMA, SEARCH_REQUEST_SCHEMA } from './schemas.js';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 /** The event source of SCIM requests in the audit log. */
@@ -111,4 +111,32 @@ export function refusingAsDomainError<T>(compute: () => T): T {
   } catch (err) {
     throw err instanceof ScimError ? new ScimRefusal(err) : err;
   }
+}
+
+const SEARCH_PARAMETERS = ['attributes', 'excludedAttributes', 'filter', 'sortBy', 'sortOrder', 'startIndex', 'count'];
+
+/** A SearchRequest body (RFC 7644 §3.4.3) as the query parameters of a GET list; throws ScimError 400. */
+export function searchQueryOf(body: unknown): Record<string, string> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ScimError(400, 'invalidSyntax', 'The request body must be a JSON object.');
+  const request = body as Record<string, unknown>;
+  const schemas = request.schemas;
+  if (!Array.isArray(schemas) || !schemas.some((x) => typeof x === 'string' && x.toLowerCase() === SEARCH_REQUEST_SCHEMA.toLowerCase())) {
+    throw new ScimError(400, 'invalidSyntax', `"schemas" must be ["${SEARCH_REQUEST_SCHEMA}"].`);
+  }
+  const query: Record<string, string> = {};
+  for (const [key, value] of Object.entries(request)) {
+    if (key === 'schemas' || value === undefined || value === null) continue;
+    if (!SEARCH_PARAMETERS.includes(key)) throw new ScimError(400, 'invalidSyntax', `"${key}" is not a SearchRequest parameter.`);
+    if (key === 'attributes' || key === 'excludedAttributes') {
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new ScimError(400, 'invalidValue', `"${key}" must be a list of attribute names.`);
+      query[key] = value.join(',');
+    } else if (key === 'startIndex' || key === 'count') {
+      if (typeof value !== 'number' || !Number.isInteger(value)) throw new ScimError(400, 'invalidValue', `"${key}" must be an integer.`);
+      query[key] = String(value);
+    } else {
+      if (typeof value !== 'string') throw new ScimError(400, 'invalidValue', `"${key}" must be a string.`);
+      query[key] = value;
+    }
+  }
+  return query;
 }

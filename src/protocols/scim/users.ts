@@ -11,10 +11,10 @@ import { isDomainError } from '../../shared/errors.js';
 import { ScimError } from './errors.js';
 import { parseFilter, type Filter } from './filter.js';
 import { assertFilterComparable, matches } from './filter-match.js';
-import { listResponse, refusingAsDomainError, sendScim, type ScimRouteDeps } from './http.js';
+import { listResponse, refusingAsDomainError, searchQueryOf, sendScim, type ScimRouteDeps } from './http.js';
 import { applyPatch, parsePatchRequest } from './patch.js';
 import { project, selectorsOf } from './projection.js';
-import { DEFAULT_COUNT, MAX_RESULTS, SEARCH_REQUEST_SCHEMA, USER_SCHEMA, userCharacteristics } from './schemas.js';
+import { DEFAULT_COUNT, MAX_RESULTS, USER_SCHEMA, userCharacteristics } from './schemas.js';
 import { sortOrderOf, sortResources } from './sort.js';
 import {
   SCIM_EXTERNAL_ID_ISSUER,
@@ -91,33 +91,6 @@ function listParamsOf(query: Record<string, unknown>): ListParams {
   };
 }
 
-/** A SearchRequest body as the query parameters of GET /Users; throws ScimError 400. */
-function searchQueryOf(body: unknown): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ScimError(400, 'invalidSyntax', 'The request body must be a JSON object.');
-  const request = body as Record<string, unknown>;
-  const schemas = request.schemas;
-  if (!Array.isArray(schemas) || !schemas.some((x) => typeof x === 'string' && x.toLowerCase() === SEARCH_REQUEST_SCHEMA.toLowerCase())) {
-    throw new ScimError(400, 'invalidSyntax', `"schemas" must be ["${SEARCH_REQUEST_SCHEMA}"].`);
-  }
-  const query: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(request)) {
-    if (key === 'schemas' || value === undefined || value === null) continue;
-    if (!SEARCH_PARAMETERS.includes(key)) throw new ScimError(400, 'invalidSyntax', `"${key}" is not a SearchRequest parameter.`);
-    if (key === 'attributes' || key === 'excludedAttributes') {
-      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new ScimError(400, 'invalidValue', `"${key}" must be a list of attribute names.`);
-      query[key] = value.join(',');
-    } else if (key === 'startIndex' || key === 'count') {
-      if (typeof value !== 'number' || !Number.isInteger(value)) throw new ScimError(400, 'invalidValue', `"${key}" must be an integer.`);
-      query[key] = String(value);
-    } else {
-      if (typeof value !== 'string') throw new ScimError(400, 'invalidValue', `"${key}" must be a string.`);
-      query[key] = value;
-    }
-  }
-  return query;
-}
-
-const SEARCH_PARAMETERS = ['attributes', 'excludedAttributes', 'filter', 'sortBy', 'sortOrder', 'startIndex', 'count'];
 
 /** The string an `attr eq "…"` on a core attribute compares with, for the indexed look-ups. */
 function indexedEquality(filter: Filter): { attribute: 'username' | 'id' | 'externalid'; value: string } | undefined {
