@@ -3,6 +3,9 @@
 
 import { expect } from 'vitest';
 
+/** What the portal's credentials route answers with. */
+export type PortalCreds = { accessKeyId?: string; secretAccessKey?: string; sessionToken?: string };
+
 /** A browser: keeps cookies, never follows redirects by itself. */
 export class Browser {
   readonly cookies = new Map<string, string>();
@@ -40,5 +43,17 @@ export class Browser {
     expect(step1.status).toBe(200);
     expect(step1.text).toContain('name="password"');
     return this.request('/login/password', { form: { csrf: Browser.csrfOf(step1.text), return_to: returnTo, username: userName, password } });
+  }
+
+  /** Role credentials from the access portal app, with this browser's portal session and CSRF token. */
+  async portalCredentials(accountId: string, roleName: string): Promise<{ status: number; creds: PortalCreds }> {
+    const session = await this.request('/api/portal/session');
+    const csrf = session.status === 200 ? (JSON.parse(session.text) as { csrfToken: string }).csrfToken : 'none';
+    const res = await fetch(`${this.base}/api/portal/credentials`, {
+      method: 'POST',
+      headers: { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': 'application/json', 'x-csrf-token': csrf },
+      body: JSON.stringify({ accountId, roleName }),
+    });
+    return { status: res.status, creds: (await res.json()) as PortalCreds };
   }
 }

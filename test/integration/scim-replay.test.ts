@@ -132,16 +132,7 @@ describe.each(dialects())('SCIM sequences of Entra ID and Okta, replayed on %s',
         );
       const ssoCredentials = (accessToken: string) =>
         portal.send(new GetRoleCredentialsCommand({ accessToken, accountId: account!.accountId, roleName: role!.name })).then((r) => r.roleCredentials!);
-      async function portalCredentials(b: Browser): Promise<{ status: number; creds: Creds }> {
-        const session = await b.request('/api/portal/session');
-        const csrf = session.status === 200 ? (JSON.parse(session.text) as { csrfToken: string }).csrfToken : 'none';
-        const res = await fetch(`${server.url}/api/portal/credentials`, {
-          method: 'POST',
-          headers: { cookie: [...b.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': 'application/json', 'x-csrf-token': csrf },
-          body: JSON.stringify({ accountId: account!.accountId, roleName: role!.name }),
-        });
-        return { status: res.status, creds: (await res.json()) as Creds };
-      }
+      const portalCredentials = (b: Browser) => b.portalCredentials(account!.accountId, role!.name);
 
       async function send(step: RequestStep) {
         const request = substitute(step.request, vars);

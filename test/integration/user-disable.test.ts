@@ -74,16 +74,7 @@ describe.each(dialects())('disabling users on %s', (dialect) => {
   const sessionWorks = async (b: Browser) => (await b.request('/api/portal/session')).status === 200;
 
   /** Role credentials from the access portal app, with the browser's session. */
-  async function portalCredentials(b: Browser): Promise<{ status: number; creds: Creds }> {
-    const session = await b.request('/api/portal/session');
-    const csrf = session.status === 200 ? (JSON.parse(session.text) as { csrfToken: string }).csrfToken : 'none';
-    const res = await fetch(`${server.url}/api/portal/credentials`, {
-      method: 'POST',
-      headers: { cookie: [...b.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': 'application/json', 'x-csrf-token': csrf },
-      body: JSON.stringify({ accountId: account.accountId, roleName: role.name }),
-    });
-    return { status: res.status, creds: (await res.json()) as Creds };
-  }
+  const portalCredentials = (b: Browser) => b.portalCredentials(account.accountId, role.name);
 
   it('sets UserStatus with UpdateUser (any case of the path), shows it in DescribeUser and ListUsers, and refuses any other value', async () => {
     const user = await f.newUser();
