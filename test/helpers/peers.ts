@@ -295,3 +295,44 @@ export class WebClient {
     return this.follow(target.toString());
   }
 }
+
+/** A running `aws sso login --no-browser`: the code and link it printed, and how it ended. */
+export interface SsoLogin {
+  userCode: string;
+  verificationUrl: string;
+  /** Waits up to 30 s for the CLI to exit (killing it after that, code -1); its whole output. */
+  finish: () => Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+/**
+ * Starts Debian's `aws sso login --profile PROFILE --no-browser`. The CLI prints the code and then
+ * polls, so its output is read as it comes, not at exit.
+ */
+export async function startSsoLogin(env: PeerEnv, profile = 'dev'): Promise<SsoLogin> {
+  const child = spawn(AWS_CLI, ['sso', 'login', '--profile', profile, '--no-browser'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+  const [userCode, verificationUrl] = await new Promise<[string, string]>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no user code printed; stdout: ${stdout} stderr: ${stderr}`)), 30_000);
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      const code = /\b([B-Z]{4}-[B-Z]{4})\b/.exec(stdout);
+      const url = /(http\S+\/device\?user_code=\S+)/.exec(stdout);
+      if (code && url) {
+        clearTimeout(timer);
+        resolve([code[1]!, url[1]!]);
+      }
+    });
+  });
+  return {
+    userCode,
+    verificationUrl,
+    finish: async () => {
+      const code = await Promise.race([exited, new Promise<number>((resolve) => setTimeout(() => resolve(-1), 30_000))]);
+      if (code === -1) child.kill();
+      return { code, stdout, stderr };
+    },
+  };
+}

@@ -14,7 +14,9 @@ import {
 } from '@aws-sdk/client-sso-admin';
 import { CreateTokenCommand, RegisterClientCommand, SSOOIDCClient, StartDeviceAuthorizationCommand } from '@aws-sdk/client-sso-oidc';
 import { DEVICE_CODE_GRANT, oidcServiceOf } from '../../src/protocols/oidc/index.js';
+import type { UserRecord } from '../../src/directory/index.js';
 import { systemContext } from '../../src/shared/context.js';
+import { newPrincipalId } from '../../src/shared/ids.js';
 import { sdkOptions, type TestServer } from './server.js';
 
 /** The error a call fails with, as the SDK reports it; 'ok' if it succeeds. */
@@ -117,4 +119,27 @@ export function portalFixture(server: TestServer) {
       return { clientId: client.clientId!, clientSecret: client.clientSecret!, accessToken: token.accessToken!, refreshToken: token.refreshToken! };
     },
   };
+}
+
+/**
+ * `n` users straight into the directory's store in one transaction (setup, not the subject), named
+ * `<prefix>-<i>` and displayed as `Member <prefix> <i>`; their ids, sorted.
+ */
+export async function seedUsers(server: TestServer, n: number, prefix = `m-${suffix()}`): Promise<string[]> {
+  const at = Date.now();
+  const storeId = server.init.identityStoreId;
+  const users: UserRecord[] = Array.from({ length: n }, (_, i) => ({
+    identityStoreId: storeId,
+    userId: newPrincipalId(server.reg.ids, storeId),
+    profile: { userName: `${prefix}-${i}`, displayName: `Member ${prefix} ${i}`, name: { givenName: 'M', familyName: String(i) } },
+    status: 'ENABLED',
+    externalIds: [],
+    created: { at, by: 'test' },
+    updated: { at, by: 'test' },
+    version: 1,
+  }));
+  await server.reg.tx.transaction(async (s) => {
+    for (const u of users) await s.directory.insertUser(u);
+  });
+  return users.map((u) => u.userId).sort();
 }

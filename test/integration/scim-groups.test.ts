@@ -12,13 +12,11 @@ import {
 } from '@aws-sdk/client-identitystore';
 import { GetRoleCredentialsCommand, SSOClient } from '@aws-sdk/client-sso';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UserRecord } from '../../src/directory/index.js';
 import { SCIM_ERROR_SCHEMA as ERROR } from '../../src/protocols/scim/errors.js';
 import { GROUP_SCHEMA as GROUP, LIST_RESPONSE_SCHEMA as LIST, PATCH_OP_SCHEMA as PATCH_OP } from '../../src/protocols/scim/schemas.js';
 import { SCIM_ADMIN_SOURCE } from '../../src/provisioning/index.js';
 import { systemContext } from '../../src/shared/context.js';
-import { newPrincipalId } from '../../src/shared/ids.js';
-import { portalFixture, suffix } from '../helpers/portal-fixture.js';
+import { portalFixture, seedUsers as seedStoreUsers, suffix } from '../helpers/portal-fixture.js';
 import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -54,24 +52,7 @@ describe.each(dialects())('SCIM /Groups on %s', (dialect) => {
     expect(r.json.scimType).toBe(scimType);
   }
 
-  /** Users straight into the directory's store in one transaction: setup, not the subject. */
-  async function seedUsers(n: number, prefix = `m-${suffix()}`): Promise<string[]> {
-    const at = Date.now();
-    const users: UserRecord[] = Array.from({ length: n }, (_, i) => ({
-      identityStoreId: storeId,
-      userId: newPrincipalId(server.reg.ids, storeId),
-      profile: { userName: `${prefix}-${i}`, displayName: `Member ${prefix} ${i}`, name: { givenName: 'M', familyName: String(i) } },
-      status: 'ENABLED',
-      externalIds: [],
-      created: { at, by: 'test' },
-      updated: { at, by: 'test' },
-      version: 1,
-    }));
-    await server.reg.tx.transaction(async (s) => {
-      for (const u of users) await s.directory.insertUser(u);
-    });
-    return users.map((u) => u.userId).sort();
-  }
+  const seedUsers = (n: number, prefix?: string) => seedStoreUsers(server, n, prefix);
 
   const createGroup = async (body: Json): Promise<ScimGroup> => {
     const r = await scim('POST', '/Groups', { body });

@@ -7,13 +7,11 @@ import { IdentitystoreClient, IsMemberInGroupsCommand, ListGroupMembershipsComma
 import { GetRoleCredentialsCommand, ListAccountsCommand, SSOClient, type RoleCredentials } from '@aws-sdk/client-sso';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UserRecord } from '../../src/directory/index.js';
 import { SCIM_ERROR_SCHEMA as ERROR } from '../../src/protocols/scim/errors.js';
 import { GROUP_SCHEMA as GROUP, LIST_RESPONSE_SCHEMA as LIST, PATCH_OP_SCHEMA as PATCH_OP, SEARCH_REQUEST_SCHEMA as SEARCH } from '../../src/protocols/scim/schemas.js';
 import { SCIM_ADMIN_SOURCE } from '../../src/provisioning/index.js';
 import { systemContext } from '../../src/shared/context.js';
-import { newPrincipalId } from '../../src/shared/ids.js';
-import { outcome, portalFixture, suffix, type PortalUser } from '../helpers/portal-fixture.js';
+import { outcome, portalFixture, seedUsers as seedStoreUsers, suffix, type PortalUser } from '../helpers/portal-fixture.js';
 import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -76,25 +74,7 @@ describe.each(dialects())('SCIM nested groups on %s', (dialect) => {
       (e) => e.request_parameters ?? '',
     );
 
-  /** Users straight into the directory's store in one transaction: setup, not the subject. */
-  async function seedUsers(n: number): Promise<string[]> {
-    const at = Date.now();
-    const prefix = `nm-${suffix()}`;
-    const users: UserRecord[] = Array.from({ length: n }, (_, i) => ({
-      identityStoreId: storeId,
-      userId: newPrincipalId(server.reg.ids, storeId),
-      profile: { userName: `${prefix}-${i}`, displayName: `${prefix} ${i}`, name: { givenName: 'N', familyName: String(i) } },
-      status: 'ENABLED',
-      externalIds: [],
-      created: { at, by: 'test' },
-      updated: { at, by: 'test' },
-      version: 1,
-    }));
-    await server.reg.tx.transaction(async (s) => {
-      for (const u of users) await s.directory.insertUser(u);
-    });
-    return users.map((u) => u.userId).sort();
-  }
+  const seedUsers = (n: number) => seedStoreUsers(server, n, `nm-${suffix()}`);
 
   beforeAll(async () => {
     server = await startServer(dialect);

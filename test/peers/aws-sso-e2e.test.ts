@@ -4,13 +4,12 @@
 // an expired cached token through refresh_token, and cached credentials that fail once the
 // assignment is deleted.
 
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oidcServiceOf } from '../../src/protocols/oidc/index.js';
 import { systemContext } from '../../src/shared/context.js';
-import { AWS_CLI, hasAwsCli, hasChromium, launchChromium, peerAvailable, peerEnv, run, writeSsoProfile, type PeerEnv } from '../helpers/peers.js';
+import { AWS_CLI, hasAwsCli, hasChromium, launchChromium, peerAvailable, peerEnv, run, startSsoLogin, writeSsoProfile, type PeerEnv } from '../helpers/peers.js';
 import { dialects, startServer, type TestServer } from '../helpers/server.js';
 import { portalFixture, type PortalUser } from '../helpers/portal-fixture.js';
 
@@ -59,24 +58,7 @@ describe.runIf(peerAvailable('awscli', hasAwsCli) && peerAvailable('chromium', h
 
   // `--access-token=…` in one argument: a token may begin with '-', which would read as an option.
   it('logs in, then get-caller-identity prints the assumed role and list-accounts shows the account', async () => {
-    // The CLI prints the code and then polls, so its output is read as it comes, not at exit.
-    const child = spawn(AWS_CLI, ['sso', 'login', '--profile', 'dev', '--no-browser'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
-    const [userCode, verificationUrl] = await new Promise<[string, string]>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no user code printed; stdout: ${stdout} stderr: ${stderr}`)), 30_000);
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString();
-        const code = /\b([B-Z]{4}-[B-Z]{4})\b/.exec(stdout);
-        const url = /(http\S+\/device\?user_code=\S+)/.exec(stdout);
-        if (code && url) {
-          clearTimeout(timer);
-          resolve([code[1]!, url[1]!]);
-        }
-      });
-    });
+    const { userCode, verificationUrl, finish } = await startSsoLogin(env);
     // A person opens the printed link, signs in and confirms the code.
     const browser = await launchChromium();
     try {
@@ -95,8 +77,7 @@ describe.runIf(peerAvailable('awscli', hasAwsCli) && peerAvailable('chromium', h
     } finally {
       await browser.close();
     }
-    const code = await Promise.race([exited, new Promise<number>((resolve) => setTimeout(() => resolve(-1), 30_000))]);
-    if (code === -1) child.kill();
+    const { code, stderr } = await finish();
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
 
     const me = await aws('sts', 'get-caller-identity', '--profile', 'dev');

@@ -1,7 +1,6 @@
 // Debian's AWS CLI v2, unchanged, logs in with `aws sso login --no-browser` (approved in-process); then
 // the JS SDK's own SSO token provider refreshes the CLI's expired cached token through refresh_token.
 
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CreateUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
@@ -9,7 +8,7 @@ import { CreateTokenCommand, SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oidcServiceOf } from '../../src/protocols/oidc/index.js';
 import { systemContext } from '../../src/shared/context.js';
-import { AWS_CLI, hasAwsCli, peerAvailable, peerEnv, run, writeSsoProfile, type PeerEnv } from '../helpers/peers.js';
+import { hasAwsCli, peerAvailable, peerEnv, run, startSsoLogin, writeSsoProfile, type PeerEnv } from '../helpers/peers.js';
 import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
 
 describe.runIf(peerAvailable('awscli', hasAwsCli)).each(dialects())('aws sso login on %s', (dialect) => {
@@ -32,29 +31,12 @@ describe.runIf(peerAvailable('awscli', hasAwsCli)).each(dialects())('aws sso log
   });
 
   it('logs in through the device code the CLI prints, and caches the token', async () => {
-    // The CLI prints the code and then polls, so its output is read as it comes, not at exit.
-    const child = spawn(AWS_CLI, ['sso', 'login', '--profile', 'dev', '--no-browser'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
-    const userCode = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no user code printed; stdout: ${stdout} stderr: ${stderr}`)), 30_000);
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString();
-        const m = /\b([B-Z]{4}-[B-Z]{4})\b/.exec(stdout);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-    });
-    expect(stdout).toContain(`${server.url}/device`);
+    const { userCode, verificationUrl, finish } = await startSsoLogin(env);
+    expect(verificationUrl).toContain(`${server.url}/device`);
     const ctx = systemContext('sso.amazonaws.com', 'us-east-1', server.reg.newRequestId(), 'device-page');
     await oidcServiceOf(server.reg).approveDevice(ctx, userCode, user, 'approve');
 
-    const code = await Promise.race([exited, new Promise<number>((resolve) => setTimeout(() => resolve(-1), 30_000))]);
-    if (code === -1) child.kill();
+    const { code, stdout, stderr } = await finish();
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(stdout).toContain(`Successfully logged into Start URL: ${server.init.startUrl}`);
 

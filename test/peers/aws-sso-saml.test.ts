@@ -2,7 +2,6 @@
 // device page sends them through the IdP and back to the code they approve. Debian's AWS CLI v2 with
 // SimpleSAMLphp, then get-caller-identity with the SSO profile; the JS SDK's device flow with pysaml2.
 
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,6 +22,7 @@ import {
   PYTHON,
   run,
   startSimpleSamlPhp,
+  startSsoLogin,
   WebClient,
   writeSsoProfile,
   type PeerEnv,
@@ -99,23 +99,8 @@ describe.runIf(peerAvailable('awscli', hasAwsCli) && peerAvailable('simplesamlph
   const aws = (...args: string[]) => run(AWS_CLI, [...args, '--output', 'json'], env);
 
   it('logs in: the printed link leads through the IdP to the code, and get-caller-identity works with the profile', async () => {
-    const child = spawn(AWS_CLI, ['sso', 'login', '--profile', 'dev', '--no-browser'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
-    const [userCode, verificationUrl] = await new Promise<[string, string]>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no user code printed; stdout: ${stdout} stderr: ${stderr}`)), 30_000);
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString();
-        const code = /\b([B-Z]{4}-[B-Z]{4})\b/.exec(stdout);
-        const url = /(http\S+\/device\?user_code=\S+)/.exec(stdout);
-        if (code && url) {
-          clearTimeout(timer);
-          resolve([code[1]!, url[1]!]);
-        }
-      });
-    });
+    const { userCode, verificationUrl, finish } = await startSsoLogin(env);
+    let ended: Awaited<ReturnType<typeof finish>> | undefined;
     try {
       // A person opens the link: not signed in, so to the IdP's login form, by way of our sign-in page.
       const client = new WebClient();
@@ -130,11 +115,10 @@ describe.runIf(peerAvailable('awscli', hasAwsCli) && peerAvailable('simplesamlph
       const devicePage = await client.submit(posting, {}, /\/saml\/acs$/);
       await approve(client, devicePage, userCode, 'cli-saml-user');
     } finally {
-      const code = await Promise.race([exited, new Promise<number>((resolve) => setTimeout(() => resolve(-1), 30_000))]);
-      if (code === -1) child.kill();
-      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+      ended = await finish();
+      expect({ code: ended.code, stderr: ended.stderr }).toEqual({ code: 0, stderr: '' });
     }
-    expect(stdout).toContain(`Successfully logged into Start URL: ${world.server.init.startUrl}`);
+    expect(ended?.stdout).toContain(`Successfully logged into Start URL: ${world.server.init.startUrl}`);
 
     const me = await aws('sts', 'get-caller-identity', '--profile', 'dev');
     expect(me.code, me.stderr).toBe(0);
