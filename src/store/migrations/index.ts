@@ -17,6 +17,9 @@ import * as m0010 from './0010-saml.js';
 import * as m0011 from './0011-nested-groups.js';
 import * as m0012 from './0012-saml-sessions.js';
 import * as m0013 from './0013-audit-chain.js';
+import * as m0014 from './0014-mfa.js';
+import * as m0015 from './0015-policy-store.js';
+import * as m0016 from './0016-audit-sinks.js';
 
 type Step = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> };
 const STEPS: Record<string, Step> = {
@@ -33,6 +36,9 @@ const STEPS: Record<string, Step> = {
   '0011-nested-groups': m0011,
   '0012-saml-sessions': m0012,
   '0013-audit-chain': m0013,
+  '0014-mfa': m0014,
+  '0015-policy-store': m0015,
+  '0016-audit-sinks': m0016,
 };
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {

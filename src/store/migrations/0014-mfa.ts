@@ -1,0 +1,9 @@
+// 0014-mfa: MFA devices (TOTP, WebAuthn), MFA settings, sign-in lock-outs (issue 5).
+
+import type { Kysely } from 'kysely';
+import type { MigrationContext } from './context.js';
+
+export async function up(_db: Kysely<unknown>, _ctx: MigrationContext): Promise<void> {
+  // Reserved; filled in by the change that needs it.
+  await Promise.resolve();
+}
