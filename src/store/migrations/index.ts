@@ -20,6 +20,8 @@ import * as m0013 from './0013-audit-chain.js';
 import * as m0014 from './0014-mfa.js';
 import * as m0015 from './0015-policy-store.js';
 import * as m0016 from './0016-audit-sinks.js';
+import * as m0017 from './0017-audit-lookup.js';
+import * as m0018 from './0018-console.js';
 
 type Step = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> };
 const STEPS: Record<string, Step> = {
@@ -39,6 +41,8 @@ const STEPS: Record<string, Step> = {
   '0014-mfa': m0014,
   '0015-policy-store': m0015,
   '0016-audit-sinks': m0016,
+  '0017-audit-lookup': m0017,
+  '0018-console': m0018,
 };
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
