@@ -69,7 +69,7 @@ storageOptions(program.command('serve'))
   .option('--host <host>', 'address to listen on (env ATRIUM_HOST), default 127.0.0.1')
   .action(async (opts: StorageFlags & { port?: string; host?: string }) => {
     const config = configFrom({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, keyFile: opts.keyFile, port: opts.port, host: opts.host });
-    const reg = await createRegistry(config, { startJobs: true });
+    const reg = await createRegistry(config, { startJobs: true, sealerThread: config.auditSealerThread });
     for (const w of configWarnings(config)) reg.log.warn(`UNSAFE SETTING: ${w}`);
     // Ready means initialised: /healthz answers only once the instance exists.
     const init = await initialize(reg, { via: 'atrium-serve' });

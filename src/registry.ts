@@ -20,6 +20,7 @@ import { createLogger, type Logger } from './shared/logger.js';
 import { openDatabase, type OpenedDatabase } from './store/database.js';
 import { migrateToLatest } from './store/migrations/index.js';
 import { SqlTransactor, contextualDb, storesFor, type Stores } from './store/stores.js';
+import { startSealerThread, type SealerThread } from './sealer-thread.js';
 
 export interface Registry {
   config: Config;
@@ -56,6 +57,8 @@ export interface RegistryOptions {
   keyProvider?: KeyProvider;
   /** Start the background job worker and the audit sealer (serve does; one-shot CLI commands do not). */
   startJobs?: boolean;
+  /** With startJobs: seal the audit log on a worker thread of its own (serve does, unless configured off). */
+  sealerThread?: boolean;
 }
 
 export async function createRegistry(config: Config, opts: RegistryOptions = {}): Promise<Registry> {
@@ -126,10 +129,13 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     await database.close();
     throw err;
   }
+  let sealerThread: SealerThread | undefined;
   if (opts.startJobs) {
     jobs.start();
     revocation.start();
-    auditTrail.start();
+    // A key provider handed in (tests, an HSM session) cannot cross to another thread.
+    if (opts.sealerThread && !opts.keyProvider) sealerThread = startSealerThread(config, log);
+    else auditTrail.start();
   }
 
   return {
@@ -157,6 +163,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     newRequestId: () => randomUUID(),
     async close() {
       revocation.stop();
+      await sealerThread?.stop();
       await auditTrail.stop();
       await jobs.stop();
       await database.close();

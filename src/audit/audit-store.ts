@@ -54,6 +54,8 @@ export interface AuditChainStore {
   /** Events that committed into a seq gap the sealer had passed, and are not chained yet. */
   eventsInGaps(limit: number): Promise<StoredAuditEvent[]>;
   insertChain(rows: readonly ChainRow[], sealedAt: number): Promise<void>;
+  /** Write LookupEvents' keys of these (just chained) events; the sealer does, so that writers never pay for them. */
+  indexEvents(seqs: readonly number[]): Promise<void>;
   recordGap(fromSeq: number, toSeq: number, now: number): Promise<void>;
   dropGapsNoticedBefore(time: number): Promise<void>;
   lastDigest(): Promise<AuditDigest | undefined>;

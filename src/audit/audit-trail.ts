@@ -174,25 +174,28 @@ export class AuditTrail {
     }
     const toChain = [...late, ...take];
     if (toChain.length === 0) return 0;
-    await this.deps.tx.transaction(async (s) => {
-      const head = await s.auditChain.chainHead();
-      let digestedAt = (await s.auditChain.lastDigest())?.position ?? 0;
-      let position = head?.position ?? 0;
-      let prev = head?.hash ?? GENESIS;
-      const rows: ChainRow[] = [];
-      const digests: AuditDigest[] = [];
-      for (const e of toChain) {
-        position++;
-        const hash = chainHash(prev, cloudTrailRecord(e));
-        rows.push({ position, eventSeq: e.seq, eventId: e.eventId, prevHash: prev, hash });
-        prev = hash;
-        // A digest every N positions: a rewrite of the chain is caught within N events.
-        if (position - digestedAt >= this.opts.digestEvery) {
-          digests.push(this.digest(signer, position, hash, now));
-          digestedAt = position;
-        }
+    // Hashing happens before the write transaction, so the write lock is held only for the inserts:
+    // on SQLite every writer waits while it is. The lease keeps the head where it was read.
+    const head = await store.chainHead();
+    let digestedAt = (await store.lastDigest())?.position ?? 0;
+    let position = head?.position ?? 0;
+    let prev = head?.hash ?? GENESIS;
+    const rows: ChainRow[] = [];
+    const digests: AuditDigest[] = [];
+    for (const e of toChain) {
+      position++;
+      const hash = chainHash(prev, cloudTrailRecord(e));
+      rows.push({ position, eventSeq: e.seq, eventId: e.eventId, prevHash: prev, hash });
+      prev = hash;
+      // A digest every N positions: a rewrite of the chain is caught within N events.
+      if (position - digestedAt >= this.opts.digestEvery) {
+        digests.push(this.digest(signer, position, hash, now));
+        digestedAt = position;
       }
+    }
+    await this.deps.tx.transaction(async (s) => {
       await s.auditChain.insertChain(rows, now);
+      await s.auditChain.indexEvents(toChain.map((e) => e.seq));
       for (const d of digests) await s.auditChain.insertDigest(d);
       for (const [from, to] of gaps) await s.auditChain.recordGap(from, to, now);
       if (!(await s.auditChain.advanceWatermark(this.owner, now, newWatermark))) throw new Error('the audit sealer lost its lease');

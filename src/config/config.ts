@@ -26,6 +26,8 @@ export const configSchema = z
     jobPollMs: z.coerce.number().int().min(10).max(60_000).default(250),
     /** How often `serve` appends new audit events to the hash chain. */
     auditSealMs: z.coerce.number().int().min(10).max(60_000).default(1000),
+    /** Seal on a worker thread of its own, off the thread that serves requests. */
+    auditSealerThread: z.union([z.boolean(), z.stringbool()]).default(true),
     /** Sign a digest of the chain head once this many events are chained past the last one… */
     auditDigestEvery: z.coerce.number().int().min(1).max(1_000_000).default(1000),
     /** …or once this many seconds have passed, if anything new is chained. */
@@ -49,6 +51,7 @@ const ENV: Record<string, keyof Config> = {
   ATRIUM_LOG_LEVEL: 'logLevel',
   ATRIUM_JOB_POLL_MS: 'jobPollMs',
   ATRIUM_AUDIT_SEAL_MS: 'auditSealMs',
+  ATRIUM_AUDIT_SEALER_THREAD: 'auditSealerThread',
   ATRIUM_AUDIT_DIGEST_EVERY: 'auditDigestEvery',
   ATRIUM_AUDIT_DIGEST_SECONDS: 'auditDigestSeconds',
   ATRIUM_AUDIT_RETENTION_DAYS: 'auditRetentionDays',

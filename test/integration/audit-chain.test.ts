@@ -58,6 +58,29 @@ describe.each(dialects())('audit chain on %s', (dialect) => {
     expect(await trail().verifyDatabase()).toMatchObject({ ok: true, notYetChained: 0, unsignedTail: 0 });
   });
 
+  it('finds an event by its keys before the sealer reaches it, and after, once each', async () => {
+    const created = await new IdentitystoreClient(sdkOptions(server)).send(
+      new CreateUserCommand({ IdentityStoreId: server.init.identityStoreId, UserName: `lookup-${dialect}`, DisplayName: 'L', Name: { GivenName: 'L', FamilyName: 'K' } }),
+    );
+    const byResource = () => trail().lookup({ resourceName: created.UserId!, eventName: 'CreateUser' }, {});
+    // Not chained yet: found by the scan past the watermark, and not in the lookup keys.
+    expect((await trail().verifyDatabase()).notYetChained).toBe(1);
+    const before = (await byResource()).items;
+    expect(before.map((e) => e.eventName)).toEqual(['CreateUser']);
+    const keys = () => db().selectFrom('audit_lookup').select(['kind', 'value']).where('value', '=', created.UserId!).execute();
+    expect(await keys()).toEqual([]);
+    await trail().sealOnce({ forceDigest: true });
+    expect(await keys()).toEqual([{ kind: 'resource', value: created.UserId! }]);
+    // Chained: found through its keys, once, with every other filter still applied.
+    const [event] = (await byResource()).items;
+    expect(event).toEqual(before[0]);
+    expect((await trail().lookup({ resourceName: created.UserId!, eventName: 'DeleteUser' }, {})).items).toEqual([]);
+    expect((await trail().lookup({ resourceName: created.UserId!, readOnly: true }, {})).items).toEqual([]);
+    const named = await trail().lookup({ eventName: 'CreateUser', eventSource: 'identitystore.amazonaws.com' }, { maxResults: 100 });
+    expect(named.items.filter((e) => e.seq === event!.seq)).toHaveLength(1);
+    expect(named.items.map((e) => e.eventTime)).toEqual([...named.items.map((e) => e.eventTime)].sort((a, b) => b - a));
+  });
+
   it('names an edited event', async () => {
     const link = await chainRow(7);
     const original = await eventRow(link.event_seq);
@@ -305,6 +328,16 @@ describe.each(dialects())('audit chain on %s', (dialect) => {
       const r = await fresh.reg.auditTrail.verifyDatabase();
       expect(r.ok).toBe(true);
       expect(r.events).toBe(total - pruned);
+      // The pruned events' lookup keys went with them; the kept events' keys stay.
+      const orphans = await fresh.reg.database.db
+        .selectFrom('audit_lookup as l')
+        .leftJoin('audit_events as e', 'e.seq', 'l.event_seq')
+        .select('l.event_seq')
+        .where('e.seq', 'is', null)
+        .execute();
+      expect(orphans).toEqual([]);
+      const kept = await fresh.reg.database.db.selectFrom('audit_lookup').select((eb) => eb.fn.countAll<number>().as('n')).where('kind', '=', 'name').executeTakeFirstOrThrow();
+      expect(Number(kept.n)).toBe(total - pruned);
       // The digests are all kept.
       expect(Number((await fresh.reg.database.db.selectFrom('audit_digests').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n)).toBeGreaterThanOrEqual(3);
       // New events still chain on after what was pruned.

@@ -51,6 +51,11 @@ describe.each(dialects())('atrium audit on %s', (dialect) => {
     expect(text.stdout).toMatch(/^OK: the audit chain verifies/);
     await serve.stop();
     serve = undefined;
+    // serve sealed on a thread of its own, which let go of the sealer lease as serve stopped: an
+    // operator's seal right after chains what was written since, without waiting out the lease.
+    expect((await runCli(['user', 'password', ...args, '--user-name', 'op-0', '--one-time', '--json'])).code).toBe(0);
+    const sealed = await runCli(['audit', 'seal', ...args, '--json']);
+    expect(JSON.parse(sealed.stdout)).toEqual({ chained: 1 });
   }, 60_000);
 
   it('exports a file that verifies offline with the public key alone, and names an edited event', async () => {

@@ -42,7 +42,17 @@ export interface AuditGapsTable {
   noticed_at: number;
 }
 
+/** LookupEvents' keys (0017): one row per key of a chained event, written by the sealer. */
+export interface AuditLookupTable {
+  kind: AuditLookupKind;
+  value: string;
+  event_time: number;
+  event_seq: number;
+}
+export type AuditLookupKind = 'name' | 'user' | 'key' | 'resource' | 'source';
+
 export interface AuditTables {
+  audit_lookup: AuditLookupTable;
   audit_chain: AuditChainTable;
   audit_digests: AuditDigestsTable;
   audit_signing_keys: AuditSigningKeysTable;

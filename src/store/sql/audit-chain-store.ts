@@ -3,6 +3,7 @@
 
 import { sql, type SelectQueryBuilder } from 'kysely';
 import type { AuditChainStore, AuditDigest, AuditFilter, ChainRow, SigningKeyRecord, StoredAuditEvent } from '../../audit/index.js';
+import type { AuditLookupKind } from '../schema/audit.js';
 import type { AuditEventsTable } from '../schema/core.js';
 import type { Database, Db } from '../database.js';
 
@@ -59,17 +60,30 @@ const EVENT_COLUMNS = [
   'e.resource_name',
 ] as const;
 
-/** LookupEvents' filters, most selective first, with their columns. */
-const LOOKUP_COLUMNS = [
+/**
+ * LookupEvents' keyed filters, most selective first: each has its audit_lookup kind (0017) and the
+ * audit_events column it is copied from. EventId has the log's unique index; ReadOnly and
+ * ResourceType are too coarse to key on and are checked on the rows.
+ */
+const KEYED = [
+  ['resourceName', 'resource', 'resource_name'],
+  ['accessKeyId', 'key', 'access_key_id'],
+  ['userName', 'user', 'user_name'],
+  ['eventName', 'name', 'event_name'],
+  ['eventSource', 'source', 'event_source'],
+] as const satisfies readonly (readonly [keyof AuditFilter, AuditLookupKind, keyof AuditEventsTable])[];
+
+/** Filters checked on the event rows themselves. */
+const ROW_FILTERS = [
   ['eventId', 'event_id'],
-  ['resourceName', 'resource_name'],
-  ['accessKeyId', 'access_key_id'],
-  ['userName', 'user_name'],
-  ['eventName', 'event_name'],
-  ['eventSource', 'event_source'],
+  ...KEYED.map(([field, , column]) => [field, column] as const),
   ['resourceType', 'resource_type'],
-  ['readOnly', 'read_only'],
 ] as const satisfies readonly (readonly [keyof AuditFilter, keyof AuditEventsTable])[];
+
+type EventQuery = SelectQueryBuilder<Database & { e: AuditEventsTable }, 'e', EventRow>;
+
+/** Newest first: (time, seq) descending. */
+const newestFirst = (a: StoredAuditEvent, b: StoredAuditEvent) => b.eventTime - a.eventTime || b.seq - a.seq;
 
 export class SqlAuditChainStore implements AuditChainStore {
   constructor(private readonly db: Db) {}
@@ -213,26 +227,78 @@ export class SqlAuditChainStore implements AuditChainStore {
       .executeTakeFirst();
     return r?.p == null ? undefined : Number(r.p);
   }
-  async lookup(f: AuditFilter, after: { time: number; seq: number } | undefined, limit: number): Promise<StoredAuditEvent[]> {
-    // The planner gets one index: that of the most selective filter given, walked newest first.
-    // The other filters are checked on the rows it yields (`col || ''` keeps their indexes out of
-    // the plan, in both dialects), so that a coarse filter such as EventName never drives the scan.
-    const filters = LOOKUP_COLUMNS.filter(([field]) => f[field] !== undefined);
-    let q = this.events();
-    filters.forEach(([field, column], i) => {
-      if (field === 'readOnly') {
-        const value = f.readOnly ? 1 : 0;
-        q = i === 0 ? q.where('e.read_only', '=', value) : q.where(sql<number>`${sql.ref('e.read_only')} + 0`, '=', value);
-      } else {
-        const value = f[field] as string;
-        q = i === 0 ? q.where(`e.${column}`, '=', value) : q.where(sql<string>`${sql.ref(`e.${column}`)} || ''`, '=', value);
+  async indexEvents(seqs: readonly number[]): Promise<void> {
+    // Copied from the log's own columns, in the database: the keys pruning deletes are these.
+    for (let i = 0; i < seqs.length; i += 500) {
+      const batch = seqs.slice(i, i + 500);
+      for (const [, kind, column] of KEYED) {
+        await this.db
+          .insertInto('audit_lookup')
+          .columns(['kind', 'value', 'event_time', 'event_seq'])
+          .expression(
+            this.db
+              .selectFrom('audit_events as e')
+              .select([sql.lit(kind).as('kind'), sql<string>`${sql.ref(`e.${column}`)}`.as('value'), 'e.event_time', 'e.seq'])
+              .where('e.seq', 'in', batch)
+              .where(`e.${column}`, 'is not', null),
+          )
+          .execute();
       }
-    });
+    }
+  }
+  async lookup(f: AuditFilter, after: { time: number; seq: number } | undefined, limit: number): Promise<StoredAuditEvent[]> {
+    const keyed = f.eventId === undefined ? KEYED.find(([field]) => f[field] !== undefined) : undefined;
+    if (!keyed) {
+      // By event id (its unique index), or by time alone, on the log itself.
+      const rows = await this.rowFilters(this.events(), f, after).orderBy('e.event_time', 'desc').orderBy('e.seq', 'desc').limit(limit).execute();
+      return rows.map(storedEventOf);
+    }
+    // Keyed: chained events through audit_lookup's (kind, value, time, seq), newest first, then the
+    // tail the sealer has not reached, scanned along the primary key past its watermark. Read the
+    // watermark first: an event chained in between is found twice, and kept once.
+    const [field, kind] = keyed;
+    const { watermark } = await this.sealerState();
+    let chained = this.rowFilters(
+      this.db
+        .selectFrom('audit_lookup as l')
+        .innerJoin('audit_events as e', 'e.seq', 'l.event_seq')
+        .select(EVENT_COLUMNS)
+        .where('l.kind', '=', kind)
+        .where('l.value', '=', f[field] as string),
+      // The time range and the cursor go on the key's own columns, which its index orders.
+      { ...f, [field]: undefined, startTime: undefined, endTime: undefined },
+      undefined,
+    );
+    const time = sql.ref('l.event_time');
+    const seq = sql.ref('l.event_seq');
+    if (f.startTime !== undefined) chained = chained.where(time, '>=', f.startTime);
+    if (f.endTime !== undefined) chained = chained.where(time, '<=', f.endTime);
+    if (after) chained = chained.where((eb) => eb.or([eb(time, '<', after.time), eb.and([eb(time, '=', after.time), eb(seq, '<', after.seq)])]));
+    const sealed = await chained.orderBy(time, 'desc').orderBy(seq, 'desc').limit(limit).execute();
+    // `+ 0` keeps the (time, seq) index out of the tail's plan: the seq range is the small side.
+    const tail = await this.rowFilters(this.events().where('e.seq', '>', watermark), f, after)
+      .orderBy(sql`${sql.ref('e.event_time')} + 0`, 'desc')
+      .orderBy('e.seq', 'desc')
+      .limit(limit)
+      .execute();
+    const seen = new Set<number>();
+    return [...sealed, ...tail]
+      .map(storedEventOf)
+      .filter((e) => !seen.has(e.seq) && seen.add(e.seq))
+      .sort(newestFirst)
+      .slice(0, limit);
+  }
+  /** The filters, the time range and the page cursor, on the event rows. */
+  private rowFilters(q: EventQuery, f: AuditFilter, after: { time: number; seq: number } | undefined): EventQuery {
+    for (const [field, column] of ROW_FILTERS) {
+      const value = f[field];
+      if (value !== undefined) q = q.where(`e.${column}`, '=', value);
+    }
+    if (f.readOnly !== undefined) q = q.where('e.read_only', '=', f.readOnly ? 1 : 0);
     if (f.startTime !== undefined) q = q.where('e.event_time', '>=', f.startTime);
     if (f.endTime !== undefined) q = q.where('e.event_time', '<=', f.endTime);
     if (after) q = q.where((eb) => eb.or([eb('e.event_time', '<', after.time), eb.and([eb('e.event_time', '=', after.time), eb('e.seq', '<', after.seq)])]));
-    const rows = await q.orderBy('e.event_time', 'desc').orderBy('e.seq', 'desc').limit(limit).execute();
-    return rows.map(storedEventOf);
+    return q;
   }
   async newestDigestBefore(time: number): Promise<number | undefined> {
     const r = await this.db
@@ -250,6 +316,14 @@ export class SqlAuditChainStore implements AuditChainStore {
   }
   async pruneThrough(position: number): Promise<number> {
     const seqs = this.db.selectFrom('audit_chain').select('event_seq').where('position', '<=', position);
+    // Each key by its whole primary key, from the columns it was copied from (indexEvents).
+    for (const [, kind, column] of KEYED) {
+      await sql`
+        delete from audit_lookup
+        where kind = ${kind} and (value, event_time, event_seq) in (
+          select e.${sql.ref(column)}, e.event_time, e.seq from audit_events e
+          where e.seq in (${seqs}) and e.${sql.ref(column)} is not null)`.execute(this.db);
+    }
     const r = await this.db.deleteFrom('audit_events').where('seq', 'in', seqs).executeTakeFirst();
     await this.db.deleteFrom('audit_chain').where('position', '<=', position).execute();
     return Number(r.numDeletedRows);
