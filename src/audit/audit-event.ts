@@ -28,18 +28,26 @@ const NOT_SECRET = /^(nexttoken|credentialtype)$/i;
 const MAX_STRING = 1024;
 const MAX_DEPTH = 8;
 const MAX_ITEMS = 100;
+/**
+ * What the domain records of a result is built by our own code, bounded by the request it answers:
+ * a list there is kept whole (a group operation's memberships), up to this many items.
+ */
+export const MAX_RESULT_ITEMS = 100_000;
 export const HIDDEN = 'HIDDEN_DUE_TO_SECURITY_REASONS';
 
-/** A bounded deep copy with every secret-looking field replaced, so an event can never carry one. */
-export function withoutSecrets(value: unknown, depth = 0): unknown {
+/**
+ * A bounded deep copy with every secret-looking field replaced, so an event can never carry one.
+ * Lists are cut at `maxListItems` (100 for what a caller sent).
+ */
+export function withoutSecrets(value: unknown, depth = 0, maxListItems = MAX_ITEMS): unknown {
   if (typeof value === 'string') return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}…(${value.length} chars)` : value;
   if (value === null || typeof value !== 'object') return value;
   if (depth >= MAX_DEPTH) return '…(nested too deep)';
-  if (Array.isArray(value)) return value.slice(0, MAX_ITEMS).map((v) => withoutSecrets(v, depth + 1));
+  if (Array.isArray(value)) return value.slice(0, maxListItems).map((v) => withoutSecrets(v, depth + 1, maxListItems));
   return Object.fromEntries(
     Object.entries(value as Record<string, unknown>)
       .slice(0, MAX_ITEMS)
-      .map(([k, v]) => [k, SECRET_KEYS.test(k) && !NOT_SECRET.test(k) ? HIDDEN : withoutSecrets(v, depth + 1)]),
+      .map(([k, v]) => [k, SECRET_KEYS.test(k) && !NOT_SECRET.test(k) ? HIDDEN : withoutSecrets(v, depth + 1, maxListItems)]),
   );
 }
 

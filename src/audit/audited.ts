@@ -6,7 +6,7 @@ import type { RequestContext } from '../shared/context.js';
 import { isDomainError } from '../shared/errors.js';
 import type { IdGenerator } from '../shared/ids.js';
 import type { Transactor } from '../shared/transactor.js';
-import { withoutSecrets, type AuditEvent } from './audit-event.js';
+import { MAX_RESULT_ITEMS, withoutSecrets, type AuditEvent } from './audit-event.js';
 import type { AuditStore } from './audit-store.js';
 
 export interface AuditDeps<S extends { audit: AuditStore }> {
@@ -40,7 +40,7 @@ export function buildEvent(
     userAgent: ctx.userAgent,
     userIdentity: ctx.principal,
     requestParameters: withoutSecrets(requestParameters) ?? null,
-    responseElements: outcome.responseElements === undefined ? null : withoutSecrets(outcome.responseElements),
+    responseElements: outcome.responseElements === undefined ? null : withoutSecrets(outcome.responseElements, 0, MAX_RESULT_ITEMS),
     ...(outcome.errorCode ? { errorCode: outcome.errorCode, errorMessage: outcome.errorMessage } : {}),
     requestID: ctx.requestId,
     readOnly,

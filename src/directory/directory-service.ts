@@ -1,7 +1,7 @@
 // Users, groups and memberships of the identity store, with AWS identitystore's rules.
 // One domain for every surface: the identitystore API, SCIM and the portal all come through here.
 
-import { audited, buildEvent, HIDDEN, type AuditEvent, type AuditStore } from '../audit/index.js';
+import { audited, HIDDEN, type AuditStore } from '../audit/index.js';
 import type { RevocationService } from '../credentials/index.js';
 import type { InstanceService } from '../instance/index.js';
 import type { RequestContext } from '../shared/context.js';
@@ -124,7 +124,12 @@ const DEFAULT_PAGE_SIZE = 100;
 /** Members read per query when a whole group is read: a 10,000-member group in one. */
 const MEMBER_PAGE = 10_000;
 /** Audit events appended per statement. */
-const EVENT_BATCH = 500;
+/** A membership a group operation created or deleted, as its audit event lists it. */
+type MembershipChange = { membershipId: string; memberId: { userId: string } | { groupId: string } };
+const membershipChange = (m: GroupMember): MembershipChange => ({
+  membershipId: m.membershipId,
+  memberId: m.type === 'USER' ? { userId: m.memberId } : { groupId: m.memberId },
+});
 /** UpdateUser and the CLI set the status explicitly: DISABLED revokes again even on a disabled user. */
 const EXPLICIT_STATUS = { revokeWhenAlreadyDisabled: true };
 /**
@@ -378,7 +383,16 @@ export class DirectoryService {
     return audited(
       this.deps,
       ctx,
-      { eventName: 'CreateGroup', requestParameters: { identityStoreId, ...hidden(input.profile) }, responseElements: (groupId) => ({ identityStoreId, groupId }) },
+      {
+        eventName: 'CreateGroup',
+        requestParameters: { identityStoreId, ...hidden(input.profile) },
+        // SCIM may create a group with its members: they are on this one event, not one event each.
+        responseElements: ({ groupId, added }: { groupId: string; added: MembershipChange[] }) => ({
+          identityStoreId,
+          groupId,
+          ...(added.length > 0 ? { membersAdded: added } : {}),
+        }),
+      },
       async (s) => {
         await this.requireStore(identityStoreId);
         const stamp = this.stamp(ctx);
@@ -392,10 +406,10 @@ export class DirectoryService {
           version: 1,
         };
         await s.directory.insertGroup(group);
-        await this.addMembers(s, ctx, group, input.memberIds ?? [], input.memberTypes);
-        return group.groupId;
+        const added = await this.addMembers(s, ctx, group, input.memberIds ?? [], input.memberTypes);
+        return { groupId: group.groupId, added };
       },
-    );
+    ).then((r) => r.groupId);
   }
 
   async describeGroup(identityStoreId: string, groupId: string): Promise<GroupRecord> {
@@ -437,10 +451,11 @@ export class DirectoryService {
    * the group's row: `replace` computes the group and its member changes from the current group and
    * the memberships named by `readMembers` (every one, or those of these users), so concurrent
    * changes to one group apply one after the other. Any number of members per call, users or groups;
-   * a member that does not exist, or a group that would make a cycle, refuses the whole call. Every
-   * membership created or deleted is audited as CreateGroupMembership or DeleteGroupMembership, as
-   * through the identitystore API, and every user who leaves (a removed user, or every user below a
-   * removed group) loses at once the roles they no longer hold, in one bulk revocation.
+   * a member that does not exist, or a group that would make a cycle, refuses the whole call. The
+   * call is one UpdateGroup event, which lists every membership it created and deleted (an IdP's
+   * PATCH of 1,000 members is one operation, not 1,000), and every user who leaves (a removed user,
+   * or every user below a removed group) loses at once the roles they no longer hold, in one bulk
+   * revocation.
    */
   replaceGroup(
     ctx: RequestContext,
@@ -455,7 +470,12 @@ export class DirectoryService {
       {
         eventName: 'UpdateGroup',
         requestParameters: { identityStoreId, groupId, replacement: HIDDEN },
-        responseElements: (r) => ({ identityStoreId, groupId, membersAdded: r.added, membersRemoved: r.removed }),
+        responseElements: (r: { added: MembershipChange[]; removed: MembershipChange[] }) => ({
+          identityStoreId,
+          groupId,
+          membersAdded: r.added,
+          membersRemoved: r.removed,
+        }),
       },
       async (s) => {
         await this.requireStore(identityStoreId);
@@ -487,7 +507,7 @@ export class DirectoryService {
           if (member !== undefined && member.type !== type) throw memberTypeMismatch(id, type);
         }
         const removed = [...new Set(next.removeMembers)].flatMap((id) => members.get(id) ?? []);
-        let added = 0;
+        let added: MembershipChange[] = [];
         // Additions run inside the removal, so that what a leaver keeps is read after both: a user
         // moved from one member group to another in one request keeps the roles both grant.
         await this.removeMembers(s, ctx, group, removed, async () => {
@@ -499,9 +519,9 @@ export class DirectoryService {
             next.memberTypes,
           );
         });
-        return { group, added, removed: removed.length };
+        return { group, added, removed: removed.map(membershipChange) };
       },
-    );
+    ).then((r) => ({ group: r.group, added: r.added.length, removed: r.removed.length }));
   }
 
   /** Every member of the group with their display names, read in large pages (SCIM's GET /Groups). */
@@ -525,15 +545,15 @@ export class DirectoryService {
   }
 
   /**
-   * New memberships of `group` for these users and groups (none a member yet), each audited; returns
-   * how many. Ids are told apart by looking them up; one that is neither, or not what `types` says,
+   * New memberships of `group` for these users and groups (none a member yet); returns them, for the
+   * caller's one audit event. Ids are told apart by looking them up; one that is neither, or not what `types` says,
    * refuses the call. A group is added under the identity store's nesting lock, after checking that
    * it does not contain `group` already (a cycle), so that concurrent additions cannot close one.
    */
-  private async addMembers(s: DirectoryStores, ctx: RequestContext, group: GroupRecord, memberIds: readonly string[], types?: MemberTypes): Promise<number> {
+  private async addMembers(s: DirectoryStores, ctx: RequestContext, group: GroupRecord, memberIds: readonly string[], types?: MemberTypes): Promise<MembershipChange[]> {
     const { identityStoreId, groupId } = group;
     const wanted = [...new Set(memberIds)];
-    if (wanted.length === 0) return 0;
+    if (wanted.length === 0) return [];
     const users = new Set(await s.directory.findExistingUserIds(identityStoreId, wanted));
     const notUsers = wanted.filter((id) => !users.has(id));
     const groups = new Set(notUsers.length === 0 ? [] : await s.directory.findExistingGroupIds(identityStoreId, notUsers));
@@ -553,17 +573,14 @@ export class DirectoryService {
     }
     await s.directory.insertMemberships(memberships);
     await s.directory.insertGroupNestings(nestings);
-    const event = (memberId: object, membershipId: string) =>
-      buildEvent(ctx, this.deps, 'CreateGroupMembership', { identityStoreId, groupId, memberId }, { responseElements: { identityStoreId, membershipId } });
-    await this.appendEvents(s, [
-      ...memberships.map((m) => event({ userId: m.userId }, m.membershipId)),
-      ...nestings.map((n) => event({ groupId: n.memberGroupId }, n.membershipId)),
-    ]);
-    return memberships.length + nestings.length;
+    return [
+      ...memberships.map((m) => ({ membershipId: m.membershipId, memberId: { userId: m.userId } })),
+      ...nestings.map((n) => ({ membershipId: n.membershipId, memberId: { groupId: n.memberGroupId } })),
+    ];
   }
 
   /**
-   * These memberships of `group` end, each audited. Every user who leaves (a removed user, and every
+   * These memberships of `group` end (the caller's audit event lists them). Every user who leaves (a removed user, and every
    * user below a removed group) loses at once what they no longer hold: one bulk revocation, after
    * `andThen` (the request's additions) has run too.
    */
@@ -586,14 +603,6 @@ export class DirectoryService {
       if (deleted !== members.length) throw concurrentModification();
       await andThen();
     });
-    await this.appendEvents(
-      s,
-      members.map((m) => buildEvent(ctx, this.deps, 'DeleteGroupMembership', { identityStoreId, membershipId: m.membershipId }, {})),
-    );
-  }
-
-  private async appendEvents(s: DirectoryStores, events: readonly AuditEvent[]): Promise<void> {
-    for (let i = 0; i < events.length; i += EVENT_BATCH) await s.audit.appendEvents(events.slice(i, i + EVENT_BATCH));
   }
 
   async listGroups(identityStoreId: string, q: ListQuery & { filter?: AttributeFilter }): Promise<Page<GroupRecord>> {
