@@ -156,6 +156,13 @@ const insertUserRow = precompiled<Database, UserRow, never>((db, arg) =>
 const directGroupsOf = precompiled<Database, { store: string; user: string }, { group_id: string }>((db, arg) =>
   db.selectFrom('directory_memberships').select('group_id').where('identity_store_id', '=', arg('store')).where('user_id', '=', arg('user')),
 );
+/** A user's id, name and status, by id or by user name: every sign-in and every portal call reads one. */
+const userSummaryById = precompiled<Database, { store: string; id: string }, { user_id: string; user_name: string; status: string }>((db, arg) =>
+  db.selectFrom('directory_users').select(['user_id', 'user_name', 'status']).where('identity_store_id', '=', arg('store')).where('user_id', '=', arg('id')),
+);
+const userSummaryByName = precompiled<Database, { store: string; key: string }, { user_id: string; user_name: string; status: string }>((db, arg) =>
+  db.selectFrom('directory_users').select(['user_id', 'user_name', 'status']).where('identity_store_id', '=', arg('store')).where('user_name_key', '=', arg('key')),
+);
 type ExternalIdRow = Insertable<DirectoryExternalIdsTable>;
 const insertExternalIdRow = precompiled<Database, ExternalIdRow, never>((db, arg) =>
   db.insertInto('directory_external_ids').values({
@@ -302,8 +309,11 @@ export class SqlDirectoryStore implements DirectoryStore {
   }
 
   async findUserSummary(identityStoreId: string, by: { userId: string } | { userName: string }): Promise<UserSummary | undefined> {
-    const query = this.db.selectFrom('directory_users').select(['user_id', 'user_name', 'status']).where('identity_store_id', '=', identityStoreId);
-    const row = await ('userId' in by ? query.where('user_id', '=', by.userId) : query.where('user_name_key', '=', lookupKey(by.userName))).executeTakeFirst();
+    const [row] = (
+      'userId' in by
+        ? await userSummaryById(this.db, { store: identityStoreId, id: by.userId })
+        : await userSummaryByName(this.db, { store: identityStoreId, key: lookupKey(by.userName) })
+    ).rows;
     return row && { identityStoreId, userId: row.user_id, userName: row.user_name, status: row.status as UserStatus };
   }
 
