@@ -57,6 +57,18 @@ export function cpuSecondsOf(pid, tid) {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** A process and its children (`serve --workers`: the primary and its workers), from /proc. */
+export function processTree(pid) {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  return [pid, ...(children === '' ? [] : children.split(/\s+/).map(Number))];
+}
+
+/** CPU seconds of a process and its children, and of their main threads (each process's event loop). */
+export function treeCpuSeconds(pid) {
+  const tree = processTree(pid);
+  return { all: tree.reduce((t, p) => t + cpuSecondsOf(p), 0), main: tree.reduce((t, p) => t + cpuSecondsOf(p, p), 0) };
+}
+
 export function rssMiB(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Math.round(Number(m[1]) / 1024) : undefined;

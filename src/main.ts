@@ -5,6 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import cluster from 'node:cluster';
 import { once } from 'node:events';
 import { Command, Option } from 'commander';
 import { buildApp } from './app.js';
@@ -67,37 +68,99 @@ storageOptions(program.command('serve'))
   .description('serve every API on one port')
   .option('--port <port>', 'port to listen on (env ATRIUM_PORT), default 8080; 0 picks a free one')
   .option('--host <host>', 'address to listen on (env ATRIUM_HOST), default 127.0.0.1')
-  .action(async (opts: StorageFlags & { port?: string; host?: string }) => {
-    const config = configFrom({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, keyFile: opts.keyFile, port: opts.port, host: opts.host });
-    const reg = await createRegistry(config, { startJobs: true, sealerThread: config.auditSealerThread });
+  .option('--workers <n>', 'processes sharing the port, each with its own event loop (env ATRIUM_WORKERS), default 1; about one per core')
+  .action(async (opts: StorageFlags & { port?: string; host?: string; workers?: string }) => {
+    const config = configFrom({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, keyFile: opts.keyFile, port: opts.port, host: opts.host, workers: opts.workers });
+    if (cluster.isWorker) return serveInWorker(config);
+    // Migrate and initialise once, here; then serve here, or in workers that share the port.
+    const reg = await createRegistry(config, config.workers > 1 ? {} : { startJobs: true, sealerThread: config.auditSealerThread });
     for (const w of configWarnings(config)) reg.log.warn(`UNSAFE SETTING: ${w}`);
     // Ready means initialised: /healthz answers only once the instance exists.
     const init = await initialize(reg, { via: 'atrium-serve' });
+    const location = reg.database.location;
+    if (config.workers > 1) {
+      await reg.close();
+      const port = await startWorkers(config);
+      printBanner(config, port, location, init);
+      return;
+    }
     const app = await buildApp(reg);
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    const endpoint = publicUrlOf(config, port);
-    const out = [`Atrium is serving on ${endpoint} (database: ${reg.database.location})`, `  endpoint:          ${endpoint}`, `  region:            ${init.region}`, `  instance:          ${init.instanceArn}`, `  identity store:    ${init.identityStoreId}`, `  start URL:         ${endpoint}/start`];
-    if (init.adminSecretAccessKey) {
-      out.push(
-        '',
-        'Bootstrap administrator credentials (shown once; `atrium init --rotate-admin-key` issues new ones):',
-        `  AWS_ACCESS_KEY_ID=${init.adminAccessKeyId}`,
-        `  AWS_SECRET_ACCESS_KEY=${init.adminSecretAccessKey}`,
-        `  AWS_REGION=${init.region}`,
-        `  AWS_ENDPOINT_URL=${endpoint}`,
-      );
-    }
-    process.stdout.write(out.join('\n') + '\n');
-    const shutdown = async () => {
+    printBanner(config, typeof address === 'object' && address ? address.port : config.port, location, init);
+    onStop(async () => {
       await app.close();
       await reg.close();
-      process.exit(0);
-    };
-    process.once('SIGINT', () => void shutdown());
-    process.once('SIGTERM', () => void shutdown());
+    });
   });
+
+function printBanner(config: Config, port: number, location: string, init: Awaited<ReturnType<typeof initialize>>): void {
+  const endpoint = publicUrlOf(config, port);
+  const workers = config.workers > 1 ? `, ${config.workers} worker processes` : '';
+  const out = [`Atrium is serving on ${endpoint} (database: ${location}${workers})`, `  endpoint:          ${endpoint}`, `  region:            ${init.region}`, `  instance:          ${init.instanceArn}`, `  identity store:    ${init.identityStoreId}`, `  start URL:         ${endpoint}/start`];
+  if (init.adminSecretAccessKey) {
+    out.push(
+      '',
+      'Bootstrap administrator credentials (shown once; `atrium init --rotate-admin-key` issues new ones):',
+      `  AWS_ACCESS_KEY_ID=${init.adminAccessKeyId}`,
+      `  AWS_SECRET_ACCESS_KEY=${init.adminSecretAccessKey}`,
+      `  AWS_REGION=${init.region}`,
+      `  AWS_ENDPOINT_URL=${endpoint}`,
+    );
+  }
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+function onStop(stop: () => Promise<void>): void {
+  const shutdown = async () => {
+    await stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown());
+}
+
+/**
+ * `--workers N`: N processes serve the one port (node:cluster hands each new connection to one of
+ * them), each with its own registry on the same database. Background work is already safe with
+ * several processes: jobs are claimed, the audit sealer holds a lease, revocations are polled. A
+ * worker that dies is started again; the port is the first worker's, once it listens.
+ */
+async function startWorkers(config: Config): Promise<number> {
+  let stopping = false;
+  const fork = () => cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    process.stderr.write(`atrium: worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`);
+    setTimeout(fork, 1000).unref();
+  });
+  const listening = once(cluster, 'listening') as Promise<[unknown, { port: number }]>;
+  for (let i = 0; i < config.workers; i++) fork();
+  const [, address] = await listening;
+  onStop(async () => {
+    stopping = true;
+    await Promise.all(
+      Object.values(cluster.workers ?? {}).map(async (w) => {
+        if (!w || w.isDead()) return;
+        const exited = once(w, 'exit');
+        w.process.kill('SIGTERM');
+        await exited;
+      }),
+    );
+  });
+  return address.port;
+}
+
+/** One of `--workers`: serves until the primary stops it; the primary printed the banner. */
+async function serveInWorker(config: Config): Promise<void> {
+  const reg = await createRegistry(config, { startJobs: true, sealerThread: config.auditSealerThread });
+  const app = await buildApp(reg);
+  await app.listen({ port: config.port, host: config.host });
+  onStop(async () => {
+    await app.close();
+    await reg.close();
+  });
+}
 
 /** Run `fn` with a registry on the given storage, closed afterwards; the CLI acts as Atrium itself. */
 async function withRegistry<T>(flags: StorageFlags, fn: (reg: Registry, ctx: RequestContext) => Promise<T>): Promise<T> {

@@ -13,6 +13,8 @@ export const configSchema = z
     databaseUrl: z.string().optional(),
     host: z.string().min(1).default('127.0.0.1'),
     port: z.coerce.number().int().min(0).max(65535).default(8080),
+    /** `serve` processes sharing the port (node:cluster), each with its own event loop; 1 serves in this process. */
+    workers: z.coerce.number().int().min(1).max(64).default(1),
     region: z
       .string()
       .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must look like us-east-1')
@@ -45,6 +47,7 @@ const ENV: Record<string, keyof Config> = {
   ATRIUM_DATABASE_URL: 'databaseUrl',
   ATRIUM_HOST: 'host',
   ATRIUM_PORT: 'port',
+  ATRIUM_WORKERS: 'workers',
   ATRIUM_REGION: 'region',
   ATRIUM_PUBLIC_URL: 'publicUrl',
   ATRIUM_KEY_FILE: 'keyFile',
