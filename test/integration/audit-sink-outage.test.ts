@@ -221,4 +221,36 @@ describe.each(dialects())('audit sinks through an outage on %s', (dialect: Diale
     await webhook.down();
     await syslog.down();
   }, 60_000 + OUTAGE_MS * 2);
+
+  it('share a sink between two processes: one delivers at a time, and nothing is lost when it stops', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'atrium-sinks-'));
+    dirs.push(dataDir);
+    const databaseUrl = dialect === 'postgres' ? await freshPostgresDatabase() : undefined;
+    const webhook = new WebhookReceiver();
+    await webhook.up();
+    const extra = {
+      auditSinks: [{ type: 'webhook', name: 'siem', url: `http://127.0.0.1:${webhook.port}/`, batchSize: 3 }],
+      auditSinkPollMs: 20,
+    };
+    const a = await startAtrium(dataDir, databaseUrl, extra);
+    const init = await initialize(a.reg, {});
+    const b = await startAtrium(dataDir, databaseUrl, extra);
+    const credentials = { accessKeyId: init.adminAccessKeyId, secretAccessKey: init.adminSecretAccessKey! };
+    const create = (server: Running, name: string) =>
+      new IdentitystoreClient({ endpoint: server.url, region: 'us-east-1', credentials, maxAttempts: 1 }).send(
+        new CreateUserCommand({ IdentityStoreId: init.identityStoreId, UserName: name, DisplayName: 'M', Name: { GivenName: 'M', FamilyName: 'P' } }),
+      );
+    await Promise.all(Array.from({ length: 20 }, (_, i) => create(i % 2 ? a : b, `mp-${i}`)));
+    const chainOrder = async () => (await b.reg.database.db.selectFrom('audit_chain').select('event_id').orderBy('position').execute()).map((r) => r.event_id);
+    await expect.poll(async () => firstArrivals(webhook.records).length === (await chainOrder()).length && webhook.records.length >= 23, { timeout: 15_000 }).toBe(true);
+    // The process holding the lease stops; the other takes over once the lease is let go.
+    await a.close();
+    await Promise.all(Array.from({ length: 5 }, (_, i) => create(b, `mp-after-${i}`)));
+    await expect.poll(async () => firstArrivals(webhook.records).length === (await chainOrder()).length && webhook.records.length >= 28, { timeout: 15_000 }).toBe(true);
+    expect(firstArrivals(webhook.records)).toEqual(await chainOrder());
+    // One deliverer at a time, each batch sent once: no event arrived twice.
+    expect(webhook.records.length).toBe(firstArrivals(webhook.records).length);
+    await b.close();
+    await webhook.down();
+  }, 60_000);
 });
