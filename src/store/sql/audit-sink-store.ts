@@ -11,29 +11,6 @@ import { storedEventOf } from './audit-chain-store.js';
 
 type SinkDb = Kysely<Database & AuditSinkTables>;
 
-const EVENT_COLUMNS = [
-  'e.seq',
-  'e.event_id',
-  'e.event_time',
-  'e.event_source',
-  'e.event_name',
-  'e.aws_region',
-  'e.source_ip',
-  'e.user_agent',
-  'e.user_identity',
-  'e.request_parameters',
-  'e.response_elements',
-  'e.error_code',
-  'e.error_message',
-  'e.request_id',
-  'e.read_only',
-  'e.event_type',
-  'e.user_name',
-  'e.access_key_id',
-  'e.resource_type',
-  'e.resource_name',
-] as const;
-
 const alertOf = (r: { id: number; rule: string; severity: string; position: number; subject: string; event_ids: string; fired_at: number }): FiredAlert => ({
   id: Number(r.id),
   rule: r.rule,
@@ -104,8 +81,8 @@ export class SqlAuditSinkStore implements AuditSinkStore, AlertStore {
     const rows = await this.db
       .selectFrom('audit_chain as c')
       .innerJoin('audit_events as e', 'e.seq', 'c.event_seq')
+      .selectAll('e')
       .select('c.position')
-      .select(EVENT_COLUMNS)
       .where('c.position', '>', position)
       .orderBy('c.position')
       .limit(limit)
