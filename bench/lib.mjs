@@ -103,3 +103,23 @@ export async function call(port, creds, target, input) {
 export function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
+
+/** An autocannon run as a promise (16 connections unless told). */
+export async function cannon(opts) {
+  const { default: autocannon } = await import('autocannon');
+  return new Promise((resolve, reject) => {
+    const inst = autocannon({ connections: 16, pipelining: 1, ...opts }, (err, res) => (err ? reject(err) : resolve(res)));
+    inst.on('error', reject);
+  });
+}
+
+/** An autocannon `setupRequest` that signs a new identitystore CreateUser (`<prefix>-<n>`) each time; `count()` says how many it made. */
+export function createUserRequests(port, creds, identityStoreId, prefix = 'u') {
+  let n = 0;
+  const setupRequest = () => {
+    n += 1;
+    const body = JSON.stringify({ IdentityStoreId: identityStoreId, UserName: `${prefix}-${n}`, DisplayName: `U ${n}`, Name: { GivenName: 'U', FamilyName: `${n}` } });
+    return { method: 'POST', path: '/', headers: signedHeaders(port, creds, 'AWSIdentityStore.CreateUser', body), body };
+  };
+  return { setupRequest, count: () => n };
+}

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { AccessService } from './access/index.js';
 import { AuditService, AuditTrail, DEFAULT_TRAIL_OPTIONS } from './audit/index.js';
+import { AuditStreams } from './audit/sinks/index.js';
 import { AuthService } from './auth/index.js';
 import { keyFileOf, sqliteFileOf, type Config } from './config/config.js';
 import { CredentialService, RevocationService, TemporaryCredentialService } from './credentials/index.js';
@@ -19,6 +20,7 @@ import { JobWorker } from './shared/jobs.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { openDatabase, type OpenedDatabase } from './store/database.js';
 import { migrateToLatest } from './store/migrations/index.js';
+import { SqlAuditSinkStore } from './store/sql/audit-sink-store.js';
 import { SqlTransactor, contextualDb, storesFor, type Stores } from './store/stores.js';
 import { startSealerThread, type SealerThread } from './sealer-thread.js';
 
@@ -36,6 +38,8 @@ export interface Registry {
   audit: AuditService;
   /** The hash chain over the audit log: sealer, verify, export, LookupEvents, retention. */
   auditTrail: AuditTrail;
+  /** The configured audit sinks and alert rules, each following the sealed chain. */
+  auditStreams: AuditStreams;
   instance: InstanceService;
   credentials: CredentialService;
   revocation: RevocationService;
@@ -105,6 +109,14 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
       retentionDays: config.auditRetentionDays,
     },
   );
+  // The sinks' store is bound to the current transaction through contextualDb, like the read stores.
+  const sinkStore = new SqlAuditSinkStore(contextualDb(database.db));
+  const sinkStores = { auditSinks: sinkStore, alerts: sinkStore };
+  const auditStreams = new AuditStreams(
+    { tx: { transaction: (fn) => tx.transaction(() => fn(sinkStores)) }, read: sinkStores, clock, ids, log },
+    { sinks: config.auditSinks, alerts: config.auditAlerts },
+    { pollMs: config.auditSinkPollMs, leaseMs: 30_000, retryBaseMs: config.auditSinkRetryMs, retryMaxMs: config.auditSinkRetryMaxMs },
+  );
   const instance = new InstanceService(base);
   const credentials = new CredentialService({ ...base, envelope });
   const revocation = new RevocationService(base);
@@ -136,6 +148,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     // A key provider handed in (tests, an HSM session) cannot cross to another thread.
     if (opts.sealerThread && !opts.keyProvider) sealerThread = startSealerThread(config, log);
     else auditTrail.start();
+    auditStreams.start();
   }
 
   return {
@@ -150,6 +163,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     jobs,
     audit,
     auditTrail,
+    auditStreams,
     instance,
     credentials,
     revocation,
@@ -164,6 +178,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     async close() {
       revocation.stop();
       await sealerThread?.stop();
+      await auditStreams.stop();
       await auditTrail.stop();
       await jobs.stop();
       await database.close();

@@ -5,6 +5,80 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
+/** An environment variable holds JSON for a structured setting (ATRIUM_AUDIT_SINKS, ATRIUM_AUDIT_ALERTS). */
+const jsonIfString = (v: unknown): unknown => {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    return v;
+  }
+};
+
+const webhookTarget = {
+  url: z.string().url().refine((u) => /^https?:/.test(u), 'must be an http or https URL'),
+  /** Extra request headers, such as Authorization; never logged. */
+  headers: z.record(z.string(), z.string()).default({}),
+  timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+};
+const sinkName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (at most 64)').refine((n) => n !== 'alerts', '"alerts" is the alert rules\' own cursor');
+const batchSize = z.number().int().min(1).max(10_000).default(100);
+
+/** Audit sinks: each streams the sealed chain, in order, from its own durable cursor. */
+export const auditSinkSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('webhook'), name: sinkName, batchSize, ...webhookTarget }).strict(),
+  z
+    .object({
+      type: z.literal('syslog'),
+      name: sinkName,
+      batchSize,
+      host: z.string().min(1),
+      port: z.number().int().min(1).max(65535),
+      /** RFC 5424 facility; 13 is "log audit". */
+      facility: z.number().int().min(0).max(23).default(13),
+      hostname: z.string().min(1).optional(),
+      appName: z.string().min(1).max(48).default('atrium'),
+      timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+    })
+    .strict(),
+  z.object({ type: z.literal('file'), name: sinkName, batchSize, path: z.string().min(1) }).strict(),
+]);
+
+const severity = z.enum(['low', 'medium', 'high', 'critical']).default('high');
+const ruleName = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'letters, digits, _ . - (at most 128)');
+
+/** Alert rules, evaluated over the sealed chain in order; fired alerts go to one webhook. */
+export const auditAlertsSchema = z
+  .object({
+    webhook: z.object(webhookTarget).strict(),
+    rules: z
+      .array(
+        z.discriminatedUnion('type', [
+          z
+            .object({
+              type: z.literal('assignment-outside-automation'),
+              name: ruleName,
+              severity,
+              /** ARNs or access key ids of the automation allowed to create account assignments. */
+              automationPrincipals: z.array(z.string().min(1)).min(1),
+            })
+            .strict(),
+          z
+            .object({
+              type: z.literal('failed-sign-ins'),
+              name: ruleName,
+              severity,
+              threshold: z.number().int().min(1).max(10_000).default(5),
+              windowMinutes: z.number().int().min(1).max(10_080).default(15),
+            })
+            .strict(),
+        ]),
+      )
+      .min(1)
+      .refine((rules) => new Set(rules.map((r) => r.name)).size === rules.length, 'rule names must be unique'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     /** Where the embedded SQLite file and the local master key live. */
@@ -36,6 +110,18 @@ export const configSchema = z
     auditDigestSeconds: z.coerce.number().int().min(1).max(86_400).default(60),
     /** Audit events older than this many days are pruned; 0 keeps them forever. */
     auditRetentionDays: z.coerce.number().int().min(0).max(36_500).default(0),
+    /** Where the sealed audit trail is streamed: webhooks, syslog over TCP, JSON Lines files. */
+    auditSinks: z.preprocess(
+      jsonIfString,
+      z.array(auditSinkSchema).refine((sinks) => new Set(sinks.map((s) => s.name)).size === sinks.length, 'sink names must be unique'),
+    ).default([]),
+    /** How often an idle sink (and the alert evaluator) looks for newly sealed events. */
+    auditSinkPollMs: z.coerce.number().int().min(10).max(60_000).default(1000),
+    /** A failed delivery is retried after this long, doubling each time… */
+    auditSinkRetryMs: z.coerce.number().int().min(10).max(3_600_000).default(1000),
+    /** …up to this. */
+    auditSinkRetryMaxMs: z.coerce.number().int().min(10).max(86_400_000).default(300_000),
+    auditAlerts: z.preprocess(jsonIfString, auditAlertsSchema.optional()),
   })
   .strict();
 
@@ -58,6 +144,11 @@ const ENV: Record<string, keyof Config> = {
   ATRIUM_AUDIT_DIGEST_EVERY: 'auditDigestEvery',
   ATRIUM_AUDIT_DIGEST_SECONDS: 'auditDigestSeconds',
   ATRIUM_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
+  ATRIUM_AUDIT_SINKS: 'auditSinks',
+  ATRIUM_AUDIT_SINK_POLL_MS: 'auditSinkPollMs',
+  ATRIUM_AUDIT_SINK_RETRY_MS: 'auditSinkRetryMs',
+  ATRIUM_AUDIT_SINK_RETRY_MAX_MS: 'auditSinkRetryMaxMs',
+  ATRIUM_AUDIT_ALERTS: 'auditAlerts',
 };
 
 export class ConfigError extends Error {}
@@ -96,6 +187,12 @@ export function configWarnings(c: Config): string[] {
   if (process.env.ATRIUM_BENCH_AUDIT_OFF === '1') w.push('ATRIUM_BENCH_AUDIT_OFF=1: NOTHING IS AUDITED (a benchmark switch; unset it)');
   if (c.host !== '127.0.0.1' && c.host !== 'localhost' && c.host !== '::1' && !(c.publicUrl ?? '').startsWith('https:')) {
     w.push(`listening on ${c.host} without an https publicUrl: put Atrium behind TLS before users reach it`);
+  }
+  for (const target of [...c.auditSinks.filter((s) => s.type === 'webhook'), ...(c.auditAlerts ? [c.auditAlerts.webhook] : [])]) {
+    const u = new URL(target.url);
+    if (u.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)) {
+      w.push(`audit webhook ${u.origin} is plain http: audit events and alerts cross the network unencrypted`);
+    }
   }
   if (c.databaseUrl && !c.keyFile) {
     w.push('PostgreSQL with the key file under dataDir: every process needs the same key file (set ATRIUM_KEY_FILE)');

@@ -1,0 +1,151 @@
+// Follows the sealed chain from a durable cursor, for one consumer (a sink, or the alert rules):
+// one process at a time holds the consumer's lease, hands each batch to the consumer in chain
+// order, and moves the cursor only once the batch is taken. A failure waits with exponential back-off.
+
+import type { Clock } from '../../shared/clock.js';
+import type { IdGenerator } from '../../shared/ids.js';
+import type { Transactor } from '../../shared/transactor.js';
+import type { AuditSinkStore, SealedEvent } from './sink-store.js';
+
+export interface FollowerOptions {
+  /** How often an idle follower looks for newly sealed events. */
+  pollMs: number;
+  batchSize: number;
+  leaseMs: number;
+  /** The first retry waits this long, and each later one twice as long as the one before… */
+  retryBaseMs: number;
+  /** …up to this. */
+  retryMaxMs: number;
+}
+
+export const DEFAULT_FOLLOWER_OPTIONS: FollowerOptions = { pollMs: 1000, batchSize: 100, leaseMs: 30_000, retryBaseMs: 1000, retryMaxMs: 300_000 };
+
+export interface FollowerLogger {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** What a consumer does with a batch; it may advance the cursor itself, in its own transaction. */
+export interface ChainConsumer {
+  readonly name: string;
+  /**
+   * Take the batch. `advance` moves the cursor past it inside the caller's transaction (false: the
+   * lease is lost). A consumer that does not call it has its cursor moved once it returns.
+   */
+  consume(batch: readonly SealedEvent[], advance: (stores: { auditSinks: AuditSinkStore }) => Promise<boolean>): Promise<void>;
+  /** Work to do after the cursor moved, under the same lease (the alert webhook). */
+  afterwards?(): Promise<void>;
+  close?(): Promise<void>;
+}
+
+export interface FollowerDeps {
+  tx: Transactor<{ auditSinks: AuditSinkStore }>;
+  read: { auditSinks: AuditSinkStore };
+  clock: Clock;
+  ids: IdGenerator;
+  log: FollowerLogger;
+}
+
+/** The wait after `failures` consecutive failures: base·2^(n-1), capped, with up to 20% jitter so that processes do not retry in step. */
+export function backoffMs(failures: number, opts: Pick<FollowerOptions, 'retryBaseMs' | 'retryMaxMs'>, random = Math.random): number {
+  const raw = Math.min(opts.retryMaxMs, opts.retryBaseMs * 2 ** Math.min(30, Math.max(0, failures - 1)));
+  return Math.round(raw * (1 - 0.2 * random()));
+}
+
+export class ChainFollower {
+  private readonly owner: string;
+  private timer?: NodeJS.Timeout;
+  private busy?: Promise<unknown>;
+  private stopped = true;
+  private ensured = false;
+  private running: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly deps: FollowerDeps,
+    private readonly consumer: ChainConsumer,
+    private readonly opts: FollowerOptions = DEFAULT_FOLLOWER_OPTIONS,
+  ) {
+    this.owner = `${consumer.name.slice(0, 40)}-${deps.ids.uuid().slice(0, 12)}`;
+  }
+
+  get name(): string {
+    return this.consumer.name;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.busy?.catch(() => undefined);
+    await this.deps.read.auditSinks.releaseLease(this.consumer.name, this.owner).catch(() => undefined);
+    await this.consumer.close?.().catch(() => undefined);
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.busy = this.runOnce()
+        .catch((err: unknown) => this.deps.log.error({ sink: this.consumer.name, err: messageOf(err) }, 'audit sink failed'))
+        .finally(() => {
+          if (!this.stopped) this.schedule(this.opts.pollMs);
+        });
+    }, ms);
+    this.timer.unref?.();
+  }
+
+  /**
+   * Deliver every sealed event past the cursor, batch by batch, unless another process holds the
+   * lease or a retry is not due yet. Returns how many events were delivered.
+   */
+  runOnce(): Promise<number> {
+    const run = this.running.then(() => this.pass());
+    this.running = run.catch(() => undefined);
+    return run;
+  }
+
+  private async pass(): Promise<number> {
+    const store = this.deps.read.auditSinks;
+    const name = this.consumer.name;
+    if (!this.ensured) {
+      await store.ensureCursor(name, this.deps.clock.now());
+      this.ensured = true;
+    }
+    let delivered = 0;
+    for (;;) {
+      const now = this.deps.clock.now();
+      const cursor = await store.takeLease(name, this.owner, now, now + this.opts.leaseMs);
+      if (!cursor || cursor.retryAt > now) return delivered;
+      const batch = await store.sealedAfter(cursor.position, this.opts.batchSize);
+      const last = batch[batch.length - 1];
+      try {
+        if (last) {
+          let advanced: boolean | undefined;
+          await this.consumer.consume(batch, async (s) => (advanced = await s.auditSinks.advance(name, this.owner, this.deps.clock.now(), last.position)));
+          advanced ??= await store.advance(name, this.owner, this.deps.clock.now(), last.position);
+          // Lost the lease mid-batch: another process carries on from the cursor.
+          if (!advanced) return delivered;
+          delivered += batch.length;
+        }
+        if (batch.length < this.opts.batchSize) {
+          await this.consumer.afterwards?.();
+          return delivered;
+        }
+      } catch (err) {
+        const failures = cursor.failures + 1;
+        const wait = backoffMs(failures, this.opts);
+        await store.recordFailure(name, this.owner, this.deps.clock.now(), failures, this.deps.clock.now() + wait, messageOf(err));
+        this.deps.log.warn({ sink: name, failures, retryInMs: wait, err: messageOf(err) }, 'audit sink delivery failed; will retry');
+        return delivered;
+      }
+    }
+  }
+}
+
+/** An error's message, never its cause's details (a URL's credentials, a header). */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

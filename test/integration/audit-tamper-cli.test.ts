@@ -1,0 +1,148 @@
+// Tampering as an operator meets it: someone with write access to the database edits, deletes,
+// inserts or reorders audit rows with the stock shell (`sqlite3` on the SQLite file, `psql` on
+// PostgreSQL), and `atrium audit verify` (the built CLI) exits 1 naming the first bad event by
+// position and eventID. The same attacks through Kysely, and on exported files, are in
+// audit-chain.test.ts; this adds the path with no Atrium code on the attacker's side, and the CLI's answer.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CreateUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startServe } from '../helpers/cli.js';
+import { dialects, freshPostgresDatabase } from '../helpers/server.js';
+
+/** The attacker's shell for each database; a dialect whose shell is not installed is skipped. */
+const SHELL = { sqlite: ['sqlite3', '-version'], postgres: ['psql', '--version'] } as const;
+const HAVE_SHELL = (d: keyof typeof SHELL) => spawnSync(SHELL[d][0], [SHELL[d][1]]).status === 0;
+
+interface VerifyJson {
+  ok: boolean;
+  events: number;
+  notYetChained: number;
+  unsignedTail: number;
+  problem?: { position: number | null; eventId: string | null; reason: string };
+}
+
+/** A database to attack: its storage flags, and the attacker's shell on it. */
+interface Target {
+  flags: string[];
+  sql(statements: string): string;
+}
+
+describe.each(dialects().filter(HAVE_SHELL))('atrium audit verify on a %s database tampered with by its shell', (dialect) => {
+  const dirs: string[] = [];
+  let pristine: { dir: string; databaseUrl?: string };
+  const tempDir = () => {
+    const d = mkdtempSync(path.join(tmpdir(), 'atrium-tamper-'));
+    dirs.push(d);
+    return d;
+  };
+
+  /** A copy of the sealed database (and its key file), so that each attack starts from a good chain. */
+  async function copy(): Promise<Target> {
+    const dir = tempDir();
+    cpSync(pristine.dir, dir, { recursive: true });
+    if (dialect === 'sqlite') {
+      return { flags: ['--data-dir', dir], sql: (s) => execFileSync('sqlite3', [path.join(dir, 'atrium.db'), s], { encoding: 'utf8' }).trim() };
+    }
+    const source = new URL(pristine.databaseUrl!);
+    const name = `${source.pathname.slice(1)}_${Math.random().toString(36).slice(2, 8)}`;
+    const admin = new pg.Client({ connectionString: process.env.ATRIUM_TEST_DATABASE_URL });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE ${name} TEMPLATE ${source.pathname.slice(1)}`);
+    } finally {
+      await admin.end();
+    }
+    const url = new URL(source);
+    url.pathname = `/${name}`;
+    return {
+      flags: ['--data-dir', dir, '--database-url', url.toString()],
+      sql: (s) => execFileSync('psql', [url.toString(), '-v', 'ON_ERROR_STOP=1', '-qAt', '-c', s], { encoding: 'utf8' }).trim(),
+    };
+  }
+
+  const verify = async (flags: string[]) => {
+    const [json, text] = await Promise.all([runCli(['audit', 'verify', ...flags, '--json']), runCli(['audit', 'verify', ...flags])]);
+    return { code: json.code, json: JSON.parse(json.stdout) as VerifyJson, text: text.stdout, textCode: text.code };
+  };
+  const eventIdAt = (t: Target, position: number) => t.sql(`select event_id from audit_chain where position = ${position}`);
+  const expectNamed = (r: Awaited<ReturnType<typeof verify>>, position: number, eventId: string, reason: RegExp) => {
+    expect(r.code).toBe(1);
+    expect(r.textCode).toBe(1);
+    expect(r.json.problem).toMatchObject({ position, eventId });
+    expect(r.json.problem!.reason).toMatch(reason);
+    expect(r.text).toContain(`first bad event: position ${position}, eventID ${eventId}`);
+  };
+
+  beforeAll(async () => {
+    pristine = { dir: tempDir(), ...(dialect === 'postgres' ? { databaseUrl: await freshPostgresDatabase() } : {}) };
+    const flags = ['--data-dir', pristine.dir, ...(pristine.databaseUrl ? ['--database-url', pristine.databaseUrl] : [])];
+    const serve = await startServe(flags, { ATRIUM_AUDIT_SEAL_MS: '50', ATRIUM_AUDIT_DIGEST_EVERY: '4', ATRIUM_AUDIT_DIGEST_SECONDS: '1' });
+    try {
+      const credentials = { accessKeyId: /AWS_ACCESS_KEY_ID=(\S+)/.exec(serve.banner)![1]!, secretAccessKey: /AWS_SECRET_ACCESS_KEY=(\S+)/.exec(serve.banner)![1]! };
+      const IdentityStoreId = /identity store:\s+(\S+)/.exec(serve.banner)![1]!;
+      const ids = new IdentitystoreClient({ endpoint: serve.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+      for (let i = 0; i < 6; i++) await ids.send(new CreateUserCommand({ IdentityStoreId, UserName: `t-${i}`, DisplayName: 'T', Name: { GivenName: 'T', FamilyName: 'P' } }));
+      // serve seals by itself; wait until all of it is chained, signed and verifies.
+      for (const until = Date.now() + 30_000; Date.now() < until; ) {
+        const j = JSON.parse((await runCli(['audit', 'verify', ...flags, '--json'])).stdout) as VerifyJson;
+        if (j.ok && j.notYetChained === 0 && j.unsignedTail === 0 && j.events >= 9) break;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    } finally {
+      await serve.stop();
+    }
+    const good = await verify(flags);
+    expect(good.code).toBe(0);
+    expect(good.json.events).toBeGreaterThanOrEqual(9);
+  }, 60_000);
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('names an edited event', async () => {
+    const t = await copy();
+    const id = eventIdAt(t, 6);
+    t.sql(`update audit_events set source_ip = '203.0.113.66' where seq = (select event_seq from audit_chain where position = 6)`);
+    expectNamed(await verify(t.flags), 6, id, /edited/);
+  }, 30_000);
+
+  it('names a deleted event', async () => {
+    const t = await copy();
+    const id = eventIdAt(t, 6);
+    t.sql(`delete from audit_events where seq = (select event_seq from audit_chain where position = 6)`);
+    expectNamed(await verify(t.flags), 6, id, /deleted/);
+  }, 30_000);
+
+  it('names an inserted event', async () => {
+    const t = await copy();
+    // Make room at position 6 and put a copy of event 5 there, under a new eventID, linked to 5.
+    t.sql(
+      [
+        'update audit_chain set position = -position where position >= 6',
+        'update audit_chain set position = 1 - position where position < 0',
+        `insert into audit_events (event_id, event_time, event_source, event_name, aws_region, source_ip, user_agent, user_identity, request_parameters, response_elements, error_code, error_message, request_id, read_only, event_type, user_name, access_key_id, resource_type, resource_name)
+           select 'forged-by-shell', event_time, event_source, 'DeleteUser', aws_region, source_ip, user_agent, user_identity, request_parameters, response_elements, error_code, error_message, request_id, read_only, event_type, user_name, access_key_id, resource_type, resource_name
+           from audit_events where seq = (select event_seq from audit_chain where position = 5)`,
+        `insert into audit_chain (position, event_seq, event_id, prev_hash, hash, sealed_at)
+           select 6, (select seq from audit_events where event_id = 'forged-by-shell'), 'forged-by-shell', hash, hash, sealed_at from audit_chain where position = 5`,
+      ].join(';\n'),
+    );
+    const r = await verify(t.flags);
+    expect(r.code).toBe(1);
+    expect(r.json.problem).toMatchObject({ position: 6, eventId: 'forged-by-shell' });
+    expect(r.text).toContain('first bad event: position 6, eventID forged-by-shell');
+  }, 30_000);
+
+  it('names the first of two reordered events', async () => {
+    const t = await copy();
+    const id = eventIdAt(t, 6);
+    const [a, b] = [6, 7].map((p) => t.sql(`select event_seq from audit_chain where position = ${p}`));
+    t.sql(`update audit_events set seq = -1 where seq = ${a}; update audit_events set seq = ${a} where seq = ${b}; update audit_events set seq = ${b} where seq = -1`);
+    expectNamed(await verify(t.flags), 6, id, /reordered/);
+  }, 30_000);
+});
