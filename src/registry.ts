@@ -113,7 +113,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
   const sinkStore = new SqlAuditSinkStore(contextualDb(database.db));
   const sinkStores = { auditSinks: sinkStore, alerts: sinkStore };
   const auditStreams = new AuditStreams(
-    { tx: { transaction: (fn) => tx.transaction(() => fn(sinkStores)) }, read: sinkStores, clock, ids, log },
+    { tx: { transaction: (fn) => tx.transaction(() => fn(sinkStores)), afterCommit: (fn) => tx.afterCommit(fn) }, read: sinkStores, clock, ids, log },
     { sinks: config.auditSinks, alerts: config.auditAlerts },
     { pollMs: config.auditSinkPollMs, leaseMs: 30_000, retryBaseMs: config.auditSinkRetryMs, retryMaxMs: config.auditSinkRetryMaxMs },
   );

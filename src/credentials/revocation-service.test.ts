@@ -47,7 +47,7 @@ describe('RevocationService', () => {
       access: { listAssignmentsOfPrincipals: () => Promise.resolve([]), listAssignments: () => Promise.resolve([]) },
     };
     const service = new RevocationService({
-      tx: { transaction: (fn) => fn(stores) },
+      tx: { transaction: (fn) => fn(stores), afterCommit: (fn) => fn() },
       read: stores,
       clock,
       ids: cryptoIds,

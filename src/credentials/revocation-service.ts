@@ -102,8 +102,10 @@ export class RevocationService {
    */
   async revoke(ctx: RequestContext, subject: RevocationSubject, reason: string): Promise<void> {
     const now = this.deps.clock.now();
-    await audited(this.deps, ctx, { eventName: 'RevokeCredentials', requestParameters: { subjects: [subject], reason } }, (s) => this.write(s, [subject], now));
-    this.revokedLocally += 1;
+    await audited(this.deps, ctx, { eventName: 'RevokeCredentials', requestParameters: { subjects: [subject], reason } }, async (s) => {
+      await this.write(s, [subject], now);
+      this.deps.tx.afterCommit(() => (this.revokedLocally += 1));
+    });
   }
 
   /**
@@ -119,8 +121,11 @@ export class RevocationService {
     await this.deps.tx.transaction(async (s) => {
       await this.write(s, subjects, now);
       await s.audit.appendEvent({ ...buildEvent(ctx, this.deps, 'RevokeCredentials', params, {}), eventType: 'AwsServiceEvent' });
+      // Called inside the change's transaction, the marks are not readable until it commits: a
+      // refresh in between must not count them as seen, or this process would go on accepting
+      // the credentials until its next background refresh.
+      this.deps.tx.afterCommit(() => (this.revokedLocally += 1));
     });
-    this.revokedLocally += 1;
   }
 
   /**

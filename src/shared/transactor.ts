@@ -3,4 +3,9 @@
 
 export interface Transactor<S> {
   transaction<T>(fn: (stores: S) => Promise<T>): Promise<T>;
+  /**
+   * Run `fn` once the unit of work this call runs in has committed (at once outside one); never
+   * if it rolls back. A transaction started inside another joins it, so its own end is not a commit.
+   */
+  afterCommit(fn: () => void): void;
 }

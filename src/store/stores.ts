@@ -62,8 +62,8 @@ export function storesFor(db: Kysely<Database>, dialect: Dialect): Stores {
   };
 }
 
-/** The transaction the current async call chain runs in, if any. */
-const currentTransaction = new AsyncLocalStorage<Kysely<Database>>();
+/** The transaction the current async call chain runs in, if any, and what waits for its commit. */
+const currentTransaction = new AsyncLocalStorage<{ trx: Kysely<Database>; afterCommit: (() => void)[] }>();
 
 /**
  * A Db that runs on the current transaction when there is one. Read stores are built on it, so a
@@ -73,7 +73,7 @@ const currentTransaction = new AsyncLocalStorage<Kysely<Database>>();
 export function contextualDb(db: Db): Db {
   return new Proxy(db, {
     get(target, prop) {
-      const active = currentTransaction.getStore() ?? target;
+      const active = currentTransaction.getStore()?.trx ?? target;
       const value: unknown = Reflect.get(active, prop, active);
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(active) : value;
     },
@@ -88,11 +88,20 @@ export class SqlTransactor implements Transactor<Stores> {
   ) {
     if (dialect === 'sqlite') this.group = new GroupCommitter(db, controlRunnerOf(db), deferredSyncOf(db));
   }
-  transaction<T>(fn: (stores: Stores) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (stores: Stores) => Promise<T>): Promise<T> {
     // A transaction started inside another joins it: one unit of work, one commit.
     const outer = currentTransaction.getStore();
-    if (outer) return fn(storesFor(outer, this.dialect));
-    const unit = (trx: Kysely<Database>) => currentTransaction.run(trx, () => fn(storesFor(trx, this.dialect)));
-    return this.group ? this.group.run(unit) : this.db.transaction().execute(unit);
+    if (outer) return fn(storesFor(outer.trx, this.dialect));
+    const afterCommit: (() => void)[] = [];
+    const unit = (trx: Kysely<Database>) => currentTransaction.run({ trx, afterCommit }, () => fn(storesFor(trx, this.dialect)));
+    const result = await (this.group ? this.group.run(unit) : this.db.transaction().execute(unit));
+    for (const f of afterCommit) f();
+    return result;
+  }
+
+  afterCommit(fn: () => void): void {
+    const current = currentTransaction.getStore();
+    if (current) current.afterCommit.push(fn);
+    else fn();
   }
 }
