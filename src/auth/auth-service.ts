@@ -171,7 +171,8 @@ export class AuthService {
       await this.deps.grants.endGrantsOfSessions(deleted);
       return deleted;
     });
-    for (const sessionId of ended) await this.deps.revocation.revoke(ctx, { kind: 'session', sessionId }, eventName);
+    // The credentials issued under them die too: a service event naming this request, not a second call.
+    await this.deps.revocation.revokeFollowing(ctx, ended.map((sessionId) => ({ kind: 'session' as const, sessionId })), eventName);
     return ended;
   }
 

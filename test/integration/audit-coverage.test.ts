@@ -337,10 +337,6 @@ describe.each(dialects())('audit coverage on %s', (dialect) => {
       },
     },
     'PATCH /scim/v2/Groups/:id': {
-      notYetOneEvent: {
-        reason: 'a PATCH that adds members writes one CreateGroupMembership event per member besides its UpdateGroup (being changed in the directory)',
-        currently: ['CreateGroupMembership', 'CreateGroupMembership', 'UpdateGroup'],
-      },
       async run() {
         const members = [state.scimUserId, state.userId].map((value) => ({ value }));
         await scim('PATCH', `/Groups/${state.scimGroupId}`, { schemas: [PATCH_SCHEMA], Operations: [{ op: 'add', path: 'members', value: members }] });
@@ -393,10 +389,6 @@ describe.each(dialects())('audit coverage on %s', (dialect) => {
       },
     },
     'DELETE /api/admin/sessions/:sessionId': {
-      notYetOneEvent: {
-        reason: 'revoking a session writes RevokeSession, then RevokeCredentials as an API call of the same caller and request, in a transaction of its own',
-        currently: ['RevokeSession', 'RevokeCredentials'],
-      },
       async run() {
         await signIn();
         const [session] = (await admin('GET', '/api/admin/sessions', undefined, { userName: 'cov-user' })).Sessions as { SessionId: string }[];
@@ -405,10 +397,6 @@ describe.each(dialects())('audit coverage on %s', (dialect) => {
       },
     },
     'DELETE /api/admin/sessions': {
-      notYetOneEvent: {
-        reason: "revoking a user's sessions writes RevokeSession, then one RevokeCredentials per session ended, each in a transaction of its own",
-        currently: ['RevokeSession', 'RevokeCredentials'],
-      },
       async run() {
         await signIn();
         await admin('DELETE', '/api/admin/sessions', undefined, { userName: 'cov-user' });

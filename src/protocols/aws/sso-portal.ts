@@ -183,7 +183,7 @@ function portalRoutes(app: FastifyInstance, reg: Registry): void {
     noQuery,
     async (_q, token, ctx) => {
       await oidc.revokeGrant(ctx, token.grantId, 'Logout');
-      await reg.revocation.revoke(ctx, { kind: 'session', sessionId: credentialSessionOf(token) }, 'Logout');
+      await reg.revocation.revokeFollowing(ctx, [{ kind: 'session', sessionId: credentialSessionOf(token) }], 'Logout');
       return {};
     },
     true,
