@@ -194,6 +194,18 @@ export class SqlAccessStore implements AccessStore {
   }
 
   async deleteAssignment(a: AccountAssignmentRecord): Promise<boolean> {
+    if (this.dialect === 'postgres') {
+      // Two deletions of the last two assignments, in two processes at once, would each still see
+      // the other's row and leave the role behind (write skew). The provision row serialises them:
+      // the second waits here, and its read below sees the first's deletion.
+      await this.db
+        .selectFrom('permission_set_provisions')
+        .select('account_id')
+        .where('account_id', '=', a.accountId)
+        .where('permission_set_arn', '=', a.permissionSetArn)
+        .forUpdate()
+        .execute();
+    }
     await this.db
       .deleteFrom('account_assignments')
       .where('account_id', '=', a.accountId)
