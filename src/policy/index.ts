@@ -1,5 +1,16 @@
-// policy/: the IAM policy language (parse and validate into an immutable AST) and the catalogue
-// of AWS managed policies.
+// policy/: the IAM policy language (parse and validate into an immutable AST, compile, evaluate)
+// and the catalogue of AWS managed policies.
 export { findManagedPolicy, type ManagedPolicy } from './managed-policy-catalogue.js';
 export { parsePolicy, type PolicyParseResult } from './parse-policy.js';
 export type { Condition, Effect, PatternList, PolicyDocument, PolicyVersion, Statement } from './policy-document.js';
+export {
+  compilePolicy,
+  evaluate,
+  PolicySet,
+  type AuthorizationRequest,
+  type CompiledPolicy,
+  type ContextValue,
+  type DecidingStatement,
+  type Decision,
+  type PolicySource,
+} from './evaluate.js';
