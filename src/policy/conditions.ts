@@ -131,6 +131,22 @@ function parseIp(text: string): { bits: bigint; width: 32 | 128 } | undefined {
   return { bits, width: 128 };
 }
 
+/** One-entry memo: a request usually meets several CIDRs or dates with the same value. */
+function memoOne<T>(parse: (text: string) => T): (text: string) => T {
+  let lastText: string | undefined;
+  let last: T;
+  return (text) => {
+    if (text !== lastText) {
+      last = parse(text);
+      lastText = text;
+    }
+    return last;
+  };
+}
+
+const parseRequestIp = memoOne(parseIp);
+const parseRequestDate = memoOne(parseDate);
+
 function cidrTest(value: string): ValueTest {
   const [addr, prefixText] = value.split('/', 2);
   const net = parseIp(addr ?? '');
@@ -140,7 +156,7 @@ function cidrTest(value: string): ValueTest {
   const shift = BigInt(net.width - prefix);
   const want = net.bits >> shift;
   return (requestValue) => {
-    const ip = parseIp(requestValue);
+    const ip = parseRequestIp(requestValue);
     return ip !== undefined && ip.width === net.width && ip.bits >> shift === want;
   };
 }
@@ -198,17 +214,8 @@ function valueTest(family: Family, compare: Compare, parts: readonly PatternPart
   }
   if (family === 'arn') return arnTest(parts, lookup);
   // The other families take the value literally (no wildcards), after variable substitution.
-  let text = '';
-  for (const p of parts) {
-    if (p.kind === 'text') text += p.text;
-    else if (p.kind === 'star') text += '*';
-    else if (p.kind === 'any') text += '?';
-    else {
-      const v = lookup(p.key) ?? p.fallback;
-      if (v === undefined) return () => false;
-      text += v;
-    }
-  }
+  const text = literalOf(parts, lookup);
+  if (text === undefined) return () => false;
   switch (family) {
     case 'string':
     case 'binary':
@@ -227,7 +234,7 @@ function valueTest(family: Family, compare: Compare, parts: readonly PatternPart
     }
     case 'date': {
       const want = parseDate(text);
-      return (v) => compareNumbers(compare, parseDate(v), want);
+      return (v) => compareNumbers(compare, parseRequestDate(v), want);
     }
     case 'ip':
       return cidrTest(text);
@@ -250,10 +257,43 @@ function compileValues(values: readonly string[], family: Family, compare: Compa
     const test: ValueTest = tests.length === 1 ? (tests[0] as ValueTest) : (v) => tests.some((t) => t(v));
     return () => test;
   }
+  if (family === 'string' || family === 'stringIgnoreCase') {
+    // The common ABAC shape (`aws:ResourceTag/x` equals `${aws:PrincipalTag/x}`): resolve and compare, no closures.
+    const fold = family === 'stringIgnoreCase';
+    return (lookup) => {
+      const wanted: string[] = [];
+      for (const p of parsed) {
+        const text = literalOf(p, lookup);
+        if (text !== undefined) wanted.push(fold ? text.toLowerCase() : text);
+      }
+      return (v) => wanted.includes(fold ? v.toLowerCase() : v);
+    };
+  }
   return (lookup) => {
     const tests = parsed.map((p) => valueTest(family, compare, p, lookup));
     return (v) => tests.some((t) => t(v));
   };
+}
+
+/** The value with its variables substituted; undefined when one has no value and no default. */
+function literalOf(parts: readonly PatternPart[], lookup: VariableLookup): string | undefined {
+  if (parts.length === 1) {
+    const only = parts[0] as PatternPart;
+    if (only.kind === 'text') return only.text;
+    if (only.kind === 'var') return lookup(only.key) ?? only.fallback;
+  }
+  let text = '';
+  for (const p of parts) {
+    if (p.kind === 'text') text += p.text;
+    else if (p.kind === 'star') text += '*';
+    else if (p.kind === 'any') text += '?';
+    else {
+      const v = lookup(p.key) ?? p.fallback;
+      if (v === undefined) return undefined;
+      text += v;
+    }
+  }
+  return text;
 }
 
 /**

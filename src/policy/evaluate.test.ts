@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, evaluate, PolicySet, type AuthorizationRequest } from './evaluate.js';
+import { PolicyCache } from './policy-cache.js';
 import { parsePolicy } from './parse-policy.js';
 import { compilePattern } from './wildcard.js';
 
@@ -163,5 +164,22 @@ describe('policy size and depth limits', () => {
     expect(parsePolicy(big)).toMatchObject({ ok: false, errors: [expect.stringMatching(/at most 1048576 are allowed/)] });
     const long = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: `arn:aws:s3:::${'*a'.repeat(1100)}` }] });
     expect(parsePolicy(long)).toMatchObject({ ok: false, errors: [expect.stringMatching(/longer than 2048 characters/)] });
+  });
+});
+
+describe('AWS managed policies evaluate from the bundled documents', () => {
+  it('ReadOnlyAccess reads but does not write; AdministratorAccess does both; an unknown ARN has no document', async () => {
+    const cache = new PolicyCache();
+    const readOnly = new PolicySet([(await cache.managed('arn:aws:iam::aws:policy/ReadOnlyAccess'))!]);
+    const admin = new PolicySet([(await cache.managed('arn:aws:iam::aws:policy/AdministratorAccess'))!]);
+    expect(evaluate(readOnly, { action: 's3:GetObject', resource: 'arn:aws:s3:::b/k' }).allowed).toBe(true);
+    expect(evaluate(readOnly, { action: 'identitystore:ListUsers', resource: '*' }).allowed).toBe(true);
+    expect(evaluate(readOnly, { action: 's3:PutObject', resource: 'arn:aws:s3:::b/k' }).allowed).toBe(false);
+    expect(evaluate(readOnly, { action: 'identitystore:CreateUser', resource: '*' }).allowed).toBe(false);
+    expect(evaluate(admin, { action: 'identitystore:CreateUser', resource: '*' })).toMatchObject({
+      decision: 'Allow',
+      statement: { policyId: 'arn:aws:iam::aws:policy/AdministratorAccess', index: 0 },
+    });
+    expect(await cache.managed('arn:aws:iam::aws:policy/NoSuchPolicy')).toBeUndefined();
   });
 });

@@ -43,10 +43,48 @@ export type Decision =
       readonly reason: 'no_allow' | 'boundary';
     };
 
+/**
+ * A statement's Action (or NotAction) list, indexed: exact names in a set, wildcard patterns by
+ * service, and the few whose service itself has a wildcard. ReadOnlyAccess lists ~3,000 actions;
+ * a request looks at a handful of them.
+ */
+interface ActionMatcher {
+  readonly exact: ReadonlySet<string>;
+  readonly byService: ReadonlyMap<string, readonly CompiledPattern[]>;
+  readonly anyService: readonly CompiledPattern[];
+}
+
+function compileActions(patterns: readonly string[]): ActionMatcher {
+  const exact = new Set<string>();
+  const byService = new Map<string, CompiledPattern[]>();
+  const anyService: CompiledPattern[] = [];
+  for (const pattern of patterns) {
+    const lower = pattern.toLowerCase();
+    // Actions ignore case and take no policy variables.
+    if (!/[*?]/.test(lower)) exact.add(lower);
+    else {
+      const compiled = compilePattern(lower, { variables: false, foldCase: true });
+      const service = serviceOf(lower);
+      if (service === undefined) anyService.push(compiled);
+      else byService.set(service, [...(byService.get(service) ?? []), compiled]);
+    }
+  }
+  return { exact, byService, anyService };
+}
+
+/** `action` is lower-cased already. */
+function actionMatches(m: ActionMatcher, action: string, service: string): boolean {
+  if (m.exact.has(action)) return true;
+  const own = m.byService.get(service);
+  if (own) for (const p of own) if (p.matches(action)) return true;
+  for (const p of m.anyService) if (p.matches(action)) return true;
+  return false;
+}
+
 interface CompiledStatement {
   readonly deciding: DecidingStatement;
   readonly actionNegated: boolean;
-  readonly actions: readonly CompiledPattern[];
+  readonly actions: ActionMatcher;
   /** Lower-cased services this statement's Action names exactly; undefined when any service may match. */
   readonly services: ReadonlySet<string> | undefined;
   readonly resourceNegated: boolean;
@@ -73,8 +111,7 @@ function compileStatement(st: Statement, index: number, source: PolicySource, va
   return {
     deciding: { ...source, ...(st.sid ? { sid: st.sid } : {}), index, effect: st.effect },
     actionNegated: st.action.negated,
-    // Actions ignore case and take no policy variables.
-    actions: st.action.patterns.map((p) => compilePattern(p, { variables: false, foldCase: true })),
+    actions: compileActions(st.action.patterns),
     services: actionServices && actionServices.every((s) => s !== undefined) ? new Set(actionServices) : undefined,
     resourceNegated: st.resource.negated,
     resources: st.resource.patterns.map((p) => compilePattern(p, { variables })),
@@ -119,12 +156,22 @@ export class PolicySet {
 const MAX_VALUES_PER_KEY = 256;
 const MAX_VALUE_CHARS = 8192;
 
+function oneString(v: unknown): string | undefined {
+  if (typeof v === 'string') return v.length > MAX_VALUE_CHARS ? v.slice(0, MAX_VALUE_CHARS) : v;
+  return typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+}
+
 function toStrings(value: unknown): string[] | undefined {
-  const one = (v: unknown): string | undefined =>
-    typeof v === 'string' ? v.slice(0, MAX_VALUE_CHARS) : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
-  if (Array.isArray(value)) return value.slice(0, MAX_VALUES_PER_KEY).flatMap((v) => one(v) ?? []);
-  const s = one(value);
-  return s === undefined ? undefined : [s];
+  if (!Array.isArray(value)) {
+    const s = oneString(value);
+    return s === undefined ? undefined : [s];
+  }
+  const out: string[] = [];
+  for (let i = 0; i < value.length && i < MAX_VALUES_PER_KEY; i++) {
+    const s = oneString(value[i]);
+    if (s !== undefined) out.push(s);
+  }
+  return out;
 }
 
 /** The request's context with lower-cased keys; values that are not strings, numbers or booleans are dropped. */
@@ -146,15 +193,8 @@ const lookupIn =
     return values?.length === 1 ? values[0] : undefined;
   };
 
-function statementMatches(st: CompiledStatement, action: string, resource: string, ctx: ContextValues, lookup: VariableLookup): boolean {
-  let actionHit = false;
-  for (const a of st.actions) {
-    if (a.matches(action)) {
-      actionHit = true;
-      break;
-    }
-  }
-  if (actionHit === st.actionNegated) return false;
+function statementMatches(st: CompiledStatement, action: string, service: string, resource: string, ctx: ContextValues, lookup: VariableLookup): boolean {
+  if (actionMatches(st.actions, action, service) === st.actionNegated) return false;
   if (!st.resourceAll) {
     let resourceHit = false;
     for (const r of st.resources) {
@@ -169,8 +209,16 @@ function statementMatches(st: CompiledStatement, action: string, resource: strin
   return true;
 }
 
-function firstMatch(statements: readonly CompiledStatement[], effect: Effect, action: string, resource: string, ctx: ContextValues, lookup: VariableLookup) {
-  for (const st of statements) if (st.deciding.effect === effect && statementMatches(st, action, resource, ctx, lookup)) return st;
+interface Prepared {
+  action: string;
+  service: string;
+  resource: string;
+  ctx: ContextValues;
+  lookup: VariableLookup;
+}
+
+function firstMatch(statements: readonly CompiledStatement[], effect: Effect, r: Prepared) {
+  for (const st of statements) if (st.deciding.effect === effect && statementMatches(st, r.action, r.service, r.resource, r.ctx, r.lookup)) return st;
   return undefined;
 }
 
@@ -182,14 +230,15 @@ export function evaluate(set: PolicySet, request: AuthorizationRequest): Decisio
   const action = typeof request.action === 'string' ? request.action.toLowerCase() : '';
   const resource = typeof request.resource === 'string' ? request.resource : '';
   const ctx = prepareContext(request.context);
-  const lookup = lookupIn(ctx);
   const colon = action.indexOf(':');
-  const { identity, boundary } = set.candidates(colon < 0 ? action : action.slice(0, colon));
-  const deny = firstMatch(identity, 'Deny', action, resource, ctx, lookup) ?? firstMatch(boundary, 'Deny', action, resource, ctx, lookup);
+  const service = colon < 0 ? action : action.slice(0, colon);
+  const r: Prepared = { action, service, resource, ctx, lookup: lookupIn(ctx) };
+  const { identity, boundary } = set.candidates(service);
+  const deny = firstMatch(identity, 'Deny', r) ?? firstMatch(boundary, 'Deny', r);
   if (deny) return { decision: 'ExplicitDeny', allowed: false, statement: deny.deciding };
-  const allow = firstMatch(identity, 'Allow', action, resource, ctx, lookup);
+  const allow = firstMatch(identity, 'Allow', r);
   if (!allow) return { decision: 'ImplicitDeny', allowed: false, reason: 'no_allow' };
-  if (set.boundary && !firstMatch(boundary, 'Allow', action, resource, ctx, lookup)) {
+  if (set.boundary && !firstMatch(boundary, 'Allow', r)) {
     return { decision: 'ImplicitDeny', allowed: false, reason: 'boundary' };
   }
   return { decision: 'Allow', allowed: true, statement: allow.deciding };

@@ -14,3 +14,5 @@ export {
   type Decision,
   type PolicySource,
 } from './evaluate.js';
+export { managedPolicyDocument } from './managed-policy-catalogue.js';
+export { PolicyCache } from './policy-cache.js';
