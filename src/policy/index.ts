@@ -16,3 +16,4 @@ export {
 } from './evaluate.js';
 export { managedPolicyDocument } from './managed-policy-catalogue.js';
 export { PolicyCache } from './policy-cache.js';
+export { describeErrors, validatePolicy, type FindingType, type PolicyFinding } from './validate-policy.js';
