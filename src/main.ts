@@ -1,6 +1,6 @@
 // The `atrium` command line: init, serve, user password|disable|enable, sessions list|revoke,
 // settings show|set, identity-source show|set, scim token create|list|delete, saml idp import|show
-// and audit verify|public-key|seal|lookup|export. Every command takes
+// audit verify|public-key|seal|lookup|export and policy simulate. Every command takes
 // the same storage options; ATRIUM_* variables mirror the flags.
 
 import { randomUUID } from 'node:crypto';
@@ -468,6 +468,34 @@ storageOptions(audit.command('export'))
         if (!process.stdout.write(JSON.stringify(line) + '\n')) await once(process.stdout, 'drain');
       }
     });
+  });
+
+const policyCommand = program.command('policy').description('the IAM policy engine: simulate and validate');
+storageOptions(policyCommand.command('simulate'))
+  .description('can the user, in the account, do the action on the resource? Without --action: what the user can do there (permission sets, and the assignments and groups they come through)')
+  .requiredOption('--user-name <name>', 'the user')
+  .requiredOption('--account-id <id>', 'the 12-digit account')
+  .option('--action <service:Action>', 'the action, e.g. s3:GetObject')
+  .option('--resource <arn>', 'the resource ARN', '*')
+  .option('--context <json>', 'extra condition keys as a JSON object, e.g. {"aws:SourceIp":"10.0.0.1"}')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { userName: string; accountId: string; action?: string; resource: string; context?: string; json?: boolean }) => {
+    let context: Record<string, string> | undefined;
+    try {
+      context = opts.context === undefined ? undefined : (JSON.parse(opts.context) as Record<string, string>);
+    } catch {
+      throw new ConfigError('--context must be a JSON object');
+    }
+    if (!opts.action) {
+      const held = await withRegistry(opts, (reg) => reg.policy.effectiveAccess(opts.userName, opts.accountId));
+      const lines = held.map((p) => `${p.name}\t${p.permissionSetArn}\t${p.via.map((v) => (v.principalType === 'USER' ? 'direct' : `group ${v.groupName ?? v.principalId}`)).join(', ')}`);
+      process.stdout.write(opts.json ? JSON.stringify({ permissionSets: held }) + '\n' : lines.join('\n') + (lines.length ? '\n' : ''));
+      return;
+    }
+    const r = await withRegistry(opts, (reg) => reg.policy.simulate({ userName: opts.userName, accountId: opts.accountId, action: opts.action!, resource: opts.resource, ...(context ? { context } : {}) }));
+    const by = r.statement ? ` by ${r.statement.policyId}${r.statement.sid ? ` (${r.statement.sid})` : ''} statement ${r.statement.index}` : '';
+    process.stdout.write(opts.json ? JSON.stringify(r) + '\n' : `${r.decision}${by}${r.permissionSetName ? ` in permission set ${r.permissionSetName}` : ''}\n`);
+    if (!r.allowed) process.exitCode = 3;
   });
 
 function samlEndpoints(reg: Registry) {

@@ -12,6 +12,7 @@ import { DirectoryService, type UserSessions } from './directory/index.js';
 import { FederationService } from './federation/index.js';
 import { InstanceService } from './instance/index.js';
 import { OrganizationService } from './organization/index.js';
+import { PolicyService } from './policy/index.js';
 import { ScimTokenService } from './provisioning/index.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { cryptoIds, type IdGenerator } from './shared/ids.js';
@@ -43,6 +44,8 @@ export interface Registry {
   directory: DirectoryService;
   organization: OrganizationService;
   access: AccessService;
+  /** The IAM policy engine: effective policies, simulation, authorization. */
+  policy: PolicyService;
   scimTokens: ScimTokenService;
   federation: FederationService;
   newRequestId: () => string;
@@ -112,6 +115,16 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
   const organization = new OrganizationService(base);
   // The assignment-deletion job revokes the role's credentials.
   const access = new AccessService({ ...base, instance, principals: directory, accounts: organization, revoker: revocation });
+  const policy = new PolicyService({
+    clock,
+    permissionSets: read.access,
+    principals: {
+      identityStoreId: async () => (await instance.get()).identityStoreId,
+      findUserByName: (storeId, userName) => directory.findUserByName(storeId, userName),
+      listGroupIdsForUser: (storeId, userId) => directory.listGroupIdsForUser(storeId, userId),
+      groupName: async (storeId, groupId) => (await directory.describeGroup(storeId, groupId).catch(() => undefined))?.profile.displayName,
+    },
+  });
   const grants = { endGrantsOfSessions: (ids: readonly string[]) => tx.transaction(async (s) => void (await s.oidc.revokeBySessions(ids))) };
   const auth = new AuthService({ ...base, instance, directory, revocation, grants });
   const scimTokens = new ScimTokenService(base);
@@ -152,6 +165,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     directory,
     organization,
     access,
+    policy,
     scimTokens,
     federation,
     newRequestId: () => randomUUID(),

@@ -17,3 +17,13 @@ export {
 export { managedPolicyDocument } from './managed-policy-catalogue.js';
 export { PolicyCache } from './policy-cache.js';
 export { describeErrors, validatePolicy, type FindingType, type PolicyFinding } from './validate-policy.js';
+export {
+  PolicyService,
+  sessionContextKeys,
+  type EffectivePermissionSet,
+  type PermissionSetSource,
+  type PolicyDeps,
+  type PrincipalSource,
+  type SessionContext,
+  type SimulationResult,
+} from './policy-service.js';
