@@ -64,9 +64,12 @@ export interface SessionContext {
 
 const MAX_ATTACHED = 100;
 const MAX_ASSIGNMENTS = 1000;
+/** How long an authorizing process keeps a permission set's policies: a change applies everywhere within this. */
+const SESSION_POLICY_TTL_MS = 1000;
 
 export class PolicyService {
   private readonly cache = new PolicyCache();
+  private readonly sessionPolicies = new Map<string, { at: number; policies: Promise<EffectivePolicies | undefined> }>();
 
   constructor(private readonly deps: PolicyDeps) {}
 
@@ -162,12 +165,21 @@ export class PolicyService {
 
   /**
    * The in-process check for a verified role session: may it do `action` on `resource`? The
-   * permission set is read per call (one indexed read) and compiled once per version.
+   * permission set's policies are read at most once a second per process and compiled once per version.
    */
   async authorizeSession(session: SessionContext & { permissionSetArn: string }, request: AuthorizationRequest): Promise<Decision & { permissionSetArn: string }> {
-    const ps = await this.deps.permissionSets.findPermissionSet(session.permissionSetArn);
-    if (!ps) return { decision: 'ImplicitDeny', allowed: false, reason: 'no_allow', permissionSetArn: session.permissionSetArn };
-    const { set } = await this.policiesOf(ps);
+    const now = this.deps.clock.now();
+    let hit = this.sessionPolicies.get(session.permissionSetArn);
+    if (!hit || now - hit.at >= SESSION_POLICY_TTL_MS) {
+      const policies = this.deps.permissionSets.findPermissionSet(session.permissionSetArn).then((ps) => (ps ? this.policiesOf(ps) : undefined));
+      hit = { at: now, policies };
+      if (this.sessionPolicies.size >= 10_000) this.sessionPolicies.clear();
+      this.sessionPolicies.set(session.permissionSetArn, hit);
+      policies.catch(() => this.sessionPolicies.delete(session.permissionSetArn));
+    }
+    const effective = await hit.policies;
+    if (!effective) return { decision: 'ImplicitDeny', allowed: false, reason: 'no_allow', permissionSetArn: session.permissionSetArn };
+    const { set } = effective;
     const context = { ...sessionContextKeys(session, this.deps.clock.now()), ...request.context };
     return { ...evaluate(set, { ...request, context }), permissionSetArn: session.permissionSetArn };
   }
