@@ -58,6 +58,7 @@ export async function buildApp(reg: Registry): Promise<FastifyInstance> {
     credentials: reg.credentials,
     audit: reg.audit,
     newRequestId: reg.newRequestId,
+    authorize: (principal, action) => reg.policy.requireAllowed(principal, action),
     services: [identityStoreApi(reg), ssoAdminApi(reg), organizationsApi(reg), cloudTrailApi(reg)],
     query: stsQueryHandler(reg),
   });

@@ -1,6 +1,6 @@
 // The `atrium` command line: init, serve, user password|disable|enable, sessions list|revoke,
 // settings show|set, identity-source show|set, scim token create|list|delete, saml idp import|show
-// audit verify|public-key|seal|lookup|export and policy simulate. Every command takes
+// audit verify|public-key|seal|lookup|export, policy simulate and access-key create. Every command takes
 // the same storage options; ATRIUM_* variables mirror the flags.
 
 import { randomUUID } from 'node:crypto';
@@ -24,6 +24,7 @@ import type { UserStatus } from './directory/index.js';
 import type { IdentitySourceType, InstanceSettings } from './instance/index.js';
 import { DEFAULT_SCIM_TOKEN_DAYS, isValidExpiryDays, MAX_SCIM_TOKEN_DAYS, SCIM_ADMIN_SOURCE, SCIM_PATH } from './provisioning/index.js';
 import { systemContext, type RequestContext } from './shared/context.js';
+import { findManagedPolicy, POLICY_KEY_PURPOSE } from './policy/index.js';
 
 const program = new Command()
   .name('atrium')
@@ -496,6 +497,27 @@ storageOptions(policyCommand.command('simulate'))
     const by = r.statement ? ` by ${r.statement.policyId}${r.statement.sid ? ` (${r.statement.sid})` : ''} statement ${r.statement.index}` : '';
     process.stdout.write(opts.json ? JSON.stringify(r) + '\n' : `${r.decision}${by}${r.permissionSetName ? ` in permission set ${r.permissionSetName}` : ''}\n`);
     if (!r.allowed) process.exitCode = 3;
+  });
+
+const accessKey = program.command('access-key').description("Atrium's own access keys for the admin APIs, each holding an AWS managed policy");
+storageOptions(accessKey.command('create'))
+  .description('create an access key that holds one AWS managed policy (e.g. ReadOnlyAccess: it can list but not create); the secret is shown once')
+  .requiredOption('--policy <name>', 'the AWS managed policy name, e.g. ReadOnlyAccess')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { policy: string; json?: boolean }) => {
+    const purpose = `${POLICY_KEY_PURPOSE}${opts.policy}`;
+    // The purpose column holds 32 characters.
+    if (purpose.length > 32 || !(await findManagedPolicy(`arn:aws:iam::aws:policy/${opts.policy}`))) throw new ConfigError(`${opts.policy} is not an AWS managed policy (at most ${32 - POLICY_KEY_PURPOSE.length} characters)`);
+    const issued = await withRegistry(opts, async (reg, ctx) => {
+      const { ownerAccountId } = await reg.instance.get();
+      const userName = `atrium-${opts.policy}`;
+      const owner = { principalType: 'IAMUser', principalId: `AIDA${randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase()}`, principalArn: `arn:aws:iam::${ownerAccountId}:user/${userName}`, accountId: ownerAccountId, userName };
+      return reg.credentials.createAccessKey(ctx, owner, purpose);
+    });
+    const policyArn = `arn:aws:iam::aws:policy/${opts.policy}`;
+    process.stdout.write(
+      opts.json ? JSON.stringify({ ...issued, policyArn }) + '\n' : `AWS_ACCESS_KEY_ID=${issued.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${issued.secretAccessKey}\n# holds ${policyArn}\n`,
+    );
   });
 
 function samlEndpoints(reg: Registry) {

@@ -117,6 +117,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
   const access = new AccessService({ ...base, instance, principals: directory, accounts: organization, revoker: revocation });
   const policy = new PolicyService({
     clock,
+    accessKeys: { purposeOf: async (accessKeyId) => (await read.credentials.findAccessKey(accessKeyId))?.purpose },
     permissionSets: read.access,
     principals: {
       identityStoreId: async () => (await instance.get()).identityStoreId,

@@ -27,3 +27,4 @@ export {
   type SessionContext,
   type SimulationResult,
 } from './policy-service.js';
+export { ADMINISTRATOR_ACCESS, POLICY_KEY_PURPOSE, policiesOfKeyPurpose, type AccessKeySource } from './policy-service.js';

@@ -2,7 +2,7 @@
 // simulation ("can U in A do X on R?", "what can U do in A?") and authorization of signed requests.
 
 import type { AccountAssignmentRecord, AttachedPolicy, PermissionSetRecord, PrincipalSet, Slice } from '../access/index.js';
-import { invalidArgument, notFound } from '../shared/errors.js';
+import { DomainError, invalidArgument, notFound } from '../shared/errors.js';
 import { evaluate, PolicySet, type AuthorizationRequest, type CompiledPolicy, type ContextValue, type Decision } from './evaluate.js';
 import { PolicyCache } from './policy-cache.js';
 
@@ -21,11 +21,34 @@ export interface PrincipalSource {
   groupName(identityStoreId: string, groupId: string): Promise<string | undefined>;
 }
 
+/** What the engine reads about Atrium's own access keys (satisfied by credentials/). */
+export interface AccessKeySource {
+  /** The key's purpose (`bootstrap`, `policy:<ManagedPolicyName>` …), or undefined for no such key. */
+  purposeOf(accessKeyId: string): Promise<string | undefined>;
+}
+
 export interface PolicyDeps {
   permissionSets: PermissionSetSource;
   principals: PrincipalSource;
+  accessKeys: AccessKeySource;
   clock: { now(): number };
 }
+
+export const ADMINISTRATOR_ACCESS = 'arn:aws:iam::aws:policy/AdministratorAccess';
+/** The purpose of an access key that holds one AWS managed policy: `policy:ReadOnlyAccess`. */
+export const POLICY_KEY_PURPOSE = 'policy:';
+
+/**
+ * The AWS managed policies an Atrium access key holds: the bootstrap key is the administrator;
+ * `atrium access-key create --policy P` makes keys that hold P; any other key holds nothing.
+ */
+export function policiesOfKeyPurpose(purpose: string | undefined): string[] {
+  if (purpose === 'bootstrap') return [ADMINISTRATOR_ACCESS];
+  if (purpose?.startsWith(POLICY_KEY_PURPOSE)) return [`arn:aws:iam::aws:policy/${purpose.slice(POLICY_KEY_PURPOSE.length)}`];
+  return [];
+}
+
+const KEY_POLICY_TTL_MS = 2000;
 
 /** A permission set's policies, compiled; `unresolved` names references that grant nothing yet. */
 export interface EffectivePolicies {
@@ -70,6 +93,7 @@ const SESSION_POLICY_TTL_MS = 1000;
 export class PolicyService {
   private readonly cache = new PolicyCache();
   private readonly sessionPolicies = new Map<string, { at: number; policies: Promise<EffectivePolicies | undefined> }>();
+  private readonly keyPolicies = new Map<string, { at: number; arns: Promise<string[]> }>();
 
   constructor(private readonly deps: PolicyDeps) {}
 
@@ -182,6 +206,37 @@ export class PolicyService {
     const { set } = effective;
     const context = { ...sessionContextKeys(session, this.deps.clock.now()), ...request.context };
     return { ...evaluate(set, { ...request, context }), permissionSetArn: session.permissionSetArn };
+  }
+
+  /** The managed policies an access key holds, read at most every 2 s per process (as the key itself is). */
+  async policiesOfAccessKey(accessKeyId: string): Promise<string[]> {
+    const now = this.deps.clock.now();
+    let hit = this.keyPolicies.get(accessKeyId);
+    if (!hit || now - hit.at >= KEY_POLICY_TTL_MS) {
+      hit = { at: now, arns: this.deps.accessKeys.purposeOf(accessKeyId).then(policiesOfKeyPurpose) };
+      if (this.keyPolicies.size >= 10_000) this.keyPolicies.clear();
+      this.keyPolicies.set(accessKeyId, hit);
+      hit.arns.catch(() => this.keyPolicies.delete(accessKeyId));
+    }
+    return hit.arns;
+  }
+
+  /** The decision for a request signed with an Atrium access key, by the policies the key holds. */
+  async authorizeAccessKey(principal: { accessKeyId?: string; principalId: string; userName?: string }, request: AuthorizationRequest): Promise<Decision & { policyArns: string[] }> {
+    const arns = principal.accessKeyId ? await this.policiesOfAccessKey(principal.accessKeyId) : [];
+    const context = { 'aws:username': principal.userName ?? '', 'aws:userid': principal.principalId, 'aws:PrincipalType': 'User' };
+    return { ...(await this.authorizeWithManaged(arns, request, context)), policyArns: arns };
+  }
+
+  /**
+   * Atrium's own admin APIs: refuse, as IAM words it, an operation the signer's key does not allow.
+   * `action` is `identitystore:CreateUser`, `sso:ListPermissionSets` …; the resource is `*`.
+   */
+  async requireAllowed(principal: { accessKeyId?: string; principalId: string; arn?: string; userName?: string }, action: string): Promise<void> {
+    const d = await this.authorizeAccessKey(principal, { action, resource: '*' });
+    if (d.allowed) return;
+    const why = d.decision === 'ExplicitDeny' ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${action} action`;
+    throw new DomainError('permission_denied', 'policy.access_denied', `User: ${principal.arn ?? principal.principalId} is not authorized to perform: ${action} on resource: * ${why}`);
   }
 
   /** The in-process check against named AWS managed policies (admin access keys hold one). */

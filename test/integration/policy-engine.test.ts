@@ -152,11 +152,11 @@ describe.each(dialects())('policy engine on %s', (dialect) => {
       expect((await authorize(creds, 's3:PutObject', 'arn:aws:s3:::team-bucket/other/object')).json).toMatchObject({ Decision: 'ImplicitDeny', Reason: 'no_allow' });
     });
 
-    it('authorizes an access key as AdministratorAccess', async () => {
+    it('authorizes an access key by the policy it holds (the bootstrap key: AdministratorAccess)', async () => {
       expect((await authorize(server.credentials, 'organizations:CreateAccount', '*')).json).toMatchObject({
         Decision: 'Allow',
         Statement: { PolicyId: 'arn:aws:iam::aws:policy/AdministratorAccess' },
-        PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess',
+        PolicyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'],
       });
     });
 

@@ -11,8 +11,6 @@ import { sendAwsError, validationMessage } from '../aws/aws-json.js';
 import { toAwsError } from '../aws/errors.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
-/** AWS managed policy an Atrium access key (the bootstrap key) holds until keys carry their own. */
-export const ACCESS_KEY_POLICY = 'arn:aws:iam::aws:policy/AdministratorAccess';
 
 const contextValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number(), z.boolean()])).max(256)]);
 const context = z.record(z.string().max(256), contextValue).refine((c) => Object.keys(c).length <= 64, { message: 'at most 64 context keys' });
@@ -122,11 +120,11 @@ function policyRoutes(app: FastifyInstance, reg: Registry): void {
             { userId: session.userId, userName: principal.userName ?? '', accountId: principal.accountId, principalId: principal.principalId, permissionSetArn: session.permissionSetArn, ...(session.tags ? { tags: session.tags } : {}) },
             { ...request_, context: { ...baseContext, ...request_.context } },
           )
-        : await reg.policy.authorizeWithManaged([ACCESS_KEY_POLICY], request_, { ...baseContext, 'aws:username': principal.userName ?? '', 'aws:userid': principal.principalId });
+        : await reg.policy.authorizeAccessKey(principal, { ...request_, context: { ...baseContext, ...request_.context } });
       return {
         ...decisionView(decision),
         Principal: { Arn: principal.arn, AccountId: principal.accountId, AccessKeyId: principal.accessKeyId },
-        ...('permissionSetArn' in decision ? { PermissionSetArn: decision.permissionSetArn } : { PolicyArn: ACCESS_KEY_POLICY }),
+        ...('permissionSetArn' in decision ? { PermissionSetArn: decision.permissionSetArn } : { PolicyArns: decision.policyArns }),
       };
     }),
   );
