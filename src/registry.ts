@@ -12,7 +12,7 @@ import { DirectoryService, type UserSessions } from './directory/index.js';
 import { FederationService } from './federation/index.js';
 import { InstanceService } from './instance/index.js';
 import { OrganizationService } from './organization/index.js';
-import { PolicyService } from './policy/index.js';
+import { PolicyService, sessionTagsFor } from './policy/index.js';
 import { ScimTokenService } from './provisioning/index.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { cryptoIds, type IdGenerator } from './shared/ids.js';
@@ -108,7 +108,20 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
   const instance = new InstanceService(base);
   const credentials = new CredentialService({ ...base, envelope });
   const revocation = new RevocationService(base);
-  const temporaryCredentials = new TemporaryCredentialService({ ...base, envelope, credentials, revocation });
+  const temporaryCredentials = new TemporaryCredentialService({
+    ...base,
+    envelope,
+    credentials,
+    revocation,
+    // ABAC: the access control attributes, resolved against the user's attributes at issue time.
+    sessionTagsOf: async (userId) => {
+      const attributes = await read.access.findAccessControlAttributes();
+      if (!attributes?.length) return undefined;
+      const { identityStoreId } = await instance.get();
+      const user = await directory.describeUser(identityStoreId, userId, ['aws:identitystore:enterprise']);
+      return sessionTagsFor(attributes, { profile: user.profile as unknown as Record<string, unknown>, ...(user.extensions ? { extensions: user.extensions } : {}) });
+    },
+  });
   // auth/ needs the directory, so the directory reaches auth's sessions through a forward reference.
   const sessions: UserSessions = { endSessionsOfUser: (...a) => auth.endSessionsOfUser(...a) };
   const directory = new DirectoryService({ ...base, instance, revocation, sessions });

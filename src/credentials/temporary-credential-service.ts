@@ -90,7 +90,13 @@ export class TemporaryCredentialService {
   private readonly opened = new Map<string, Opened>();
 
   constructor(
-    private readonly deps: ServiceDeps<Stores> & { envelope: Envelope; credentials: CredentialService; revocation: RevocationService },
+    private readonly deps: ServiceDeps<Stores> & {
+      envelope: Envelope;
+      credentials: CredentialService;
+      revocation: RevocationService;
+      /** ABAC: the session tags of a user's role sessions (from the access control attributes), if any. */
+      sessionTagsOf?: (userId: string) => Promise<Record<string, string> | undefined>;
+    },
   ) {}
 
   /**
@@ -115,6 +121,7 @@ export class TemporaryCredentialService {
     }
     if (!ROLE_NAME.test(r.roleName)) throw invalidArgument('credentials.invalid_role_name', 'The role name is not an AWSReservedSSO role name.');
     const keys = await this.requireKeys();
+    const sessionTags = r.sessionTags ?? (await this.deps.sessionTagsOf?.(r.userId));
     const accessKeyId = newAccessKeyId(this.deps.ids, 'ASIA');
     const issuedAt = this.deps.clock.now();
     const claims: TokenClaims = {
@@ -127,7 +134,7 @@ export class TemporaryCredentialService {
       r: r.roleName,
       i: issuedAt,
       e: issuedAt + r.durationSeconds * 1000,
-      ...(r.sessionTags ? { t: r.sessionTags } : {}),
+      ...(sessionTags && Object.keys(sessionTags).length ? { t: sessionTags } : {}),
     };
     const credentials: RoleCredentials = {
       accessKeyId,

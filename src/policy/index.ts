@@ -28,3 +28,4 @@ export {
   type SimulationResult,
 } from './policy-service.js';
 export { ADMINISTRATOR_ACCESS, POLICY_KEY_PURPOSE, policiesOfKeyPurpose, type AccessKeySource } from './policy-service.js';
+export { resolveAttributePath, sessionTagsFor, type AbacUser } from './session-tags.js';

@@ -204,7 +204,7 @@ export class PolicyService {
     const effective = await hit.policies;
     if (!effective) return { decision: 'ImplicitDeny', allowed: false, reason: 'no_allow', permissionSetArn: session.permissionSetArn };
     const { set } = effective;
-    const context = { ...sessionContextKeys(session, this.deps.clock.now()), ...request.context };
+    const context = trustedContext(request.context, sessionContextKeys(session, this.deps.clock.now()));
     return { ...evaluate(set, { ...request, context }), permissionSetArn: session.permissionSetArn };
   }
 
@@ -224,8 +224,9 @@ export class PolicyService {
   /** The decision for a request signed with an Atrium access key, by the policies the key holds. */
   async authorizeAccessKey(principal: { accessKeyId?: string; principalId: string; userName?: string }, request: AuthorizationRequest): Promise<Decision & { policyArns: string[] }> {
     const arns = principal.accessKeyId ? await this.policiesOfAccessKey(principal.accessKeyId) : [];
-    const context = { 'aws:username': principal.userName ?? '', 'aws:userid': principal.principalId, 'aws:PrincipalType': 'User' };
-    return { ...(await this.authorizeWithManaged(arns, request, context)), policyArns: arns };
+    const principalKeys = { 'aws:username': principal.userName ?? '', 'aws:userid': principal.principalId, 'aws:PrincipalType': 'User', 'aws:CurrentTime': new Date(this.deps.clock.now()).toISOString() };
+    const { context: _ignored, ...bare } = request;
+    return { ...(await this.authorizeWithManaged(arns, bare, trustedContext(request.context, principalKeys))), policyArns: arns };
   }
 
   /**
@@ -249,6 +250,20 @@ export class PolicyService {
 
 function checkAccountId(accountId: string): void {
   if (!/^\d{12}$/.test(accountId)) throw invalidArgument('policy.invalid_account_id', 'The account id must be 12 digits.');
+}
+
+/**
+ * The caller's context keys, without any that describe the principal or the time: those come from
+ * the verified session alone, so a gateway cannot claim another user's tags.
+ */
+function trustedContext(given: AuthorizationRequest['context'], principalKeys: Record<string, ContextValue>): Record<string, ContextValue> {
+  const out: Record<string, ContextValue> = {};
+  for (const [key, value] of Object.entries(given ?? {})) {
+    const k = key.toLowerCase();
+    if (value === undefined || k.startsWith('aws:principal') || ['aws:username', 'aws:userid', 'aws:currenttime', 'aws:epochtime'].includes(k)) continue;
+    out[key] = value;
+  }
+  return { ...out, ...principalKeys };
 }
 
 /** The global condition keys of a role session: who, where, when, and the session's principal tags. */
