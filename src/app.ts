@@ -14,6 +14,7 @@ import { registerPortalUi } from './protocols/portal-ui/index.js';
 import { registerSaml } from './protocols/saml/index.js';
 import { registerScim } from './protocols/scim/index.js';
 import { registerWeb } from './protocols/web/index.js';
+import { registerPolicyApi } from './protocols/web/policy-api.js';
 import type { Registry } from './registry.js';
 import { ping } from './store/sql/core-stores.js';
 
@@ -57,6 +58,7 @@ export async function buildApp(reg: Registry): Promise<FastifyInstance> {
     credentials: reg.credentials,
     audit: reg.audit,
     newRequestId: reg.newRequestId,
+    authorize: (principal, action) => reg.policy.requireAllowed(principal, action),
     services: [identityStoreApi(reg), ssoAdminApi(reg), organizationsApi(reg), cloudTrailApi(reg)],
     query: stsQueryHandler(reg),
   });
@@ -65,6 +67,7 @@ export async function buildApp(reg: Registry): Promise<FastifyInstance> {
   registerScim(app, reg);
   registerSaml(app, reg);
   await registerWeb(app, reg);
+  registerPolicyApi(app, reg);
   await registerPortalUi(app, reg);
 
   return app;

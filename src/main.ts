@@ -1,6 +1,6 @@
 // The `atrium` command line: init, serve, user password|disable|enable, sessions list|revoke,
 // settings show|set, identity-source show|set, scim token create|list|delete, saml idp import|show
-// and audit verify|public-key|seal|lookup|export. Every command takes
+// audit verify|public-key|seal|lookup|export, policy simulate and access-key create. Every command takes
 // the same storage options; ATRIUM_* variables mirror the flags.
 
 import { randomUUID } from 'node:crypto';
@@ -25,6 +25,7 @@ import type { UserStatus } from './directory/index.js';
 import type { IdentitySourceType, InstanceSettings } from './instance/index.js';
 import { DEFAULT_SCIM_TOKEN_DAYS, isValidExpiryDays, MAX_SCIM_TOKEN_DAYS, SCIM_ADMIN_SOURCE, SCIM_PATH } from './provisioning/index.js';
 import { systemContext, type RequestContext } from './shared/context.js';
+import { findManagedPolicy, POLICY_KEY_PURPOSE } from './policy/index.js';
 
 const program = new Command()
   .name('atrium')
@@ -531,6 +532,55 @@ storageOptions(audit.command('export'))
         if (!process.stdout.write(JSON.stringify(line) + '\n')) await once(process.stdout, 'drain');
       }
     });
+  });
+
+const policyCommand = program.command('policy').description('the IAM policy engine: simulate and validate');
+storageOptions(policyCommand.command('simulate'))
+  .description('can the user, in the account, do the action on the resource? Without --action: what the user can do there (permission sets, and the assignments and groups they come through)')
+  .requiredOption('--user-name <name>', 'the user')
+  .requiredOption('--account-id <id>', 'the 12-digit account')
+  .option('--action <service:Action>', 'the action, e.g. s3:GetObject')
+  .option('--resource <arn>', 'the resource ARN', '*')
+  .option('--context <json>', 'extra condition keys as a JSON object, e.g. {"aws:SourceIp":"10.0.0.1"}')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { userName: string; accountId: string; action?: string; resource: string; context?: string; json?: boolean }) => {
+    let context: Record<string, string> | undefined;
+    try {
+      context = opts.context === undefined ? undefined : (JSON.parse(opts.context) as Record<string, string>);
+    } catch {
+      throw new ConfigError('--context must be a JSON object');
+    }
+    if (!opts.action) {
+      const held = await withRegistry(opts, (reg) => reg.policy.effectiveAccess(opts.userName, opts.accountId));
+      const lines = held.map((p) => `${p.name}\t${p.permissionSetArn}\t${p.via.map((v) => (v.principalType === 'USER' ? 'direct' : `group ${v.groupName ?? v.principalId}`)).join(', ')}`);
+      process.stdout.write(opts.json ? JSON.stringify({ permissionSets: held }) + '\n' : lines.join('\n') + (lines.length ? '\n' : ''));
+      return;
+    }
+    const r = await withRegistry(opts, (reg) => reg.policy.simulate({ userName: opts.userName, accountId: opts.accountId, action: opts.action!, resource: opts.resource, ...(context ? { context } : {}) }));
+    const by = r.statement ? ` by ${r.statement.policyId}${r.statement.sid ? ` (${r.statement.sid})` : ''} statement ${r.statement.index}` : '';
+    process.stdout.write(opts.json ? JSON.stringify(r) + '\n' : `${r.decision}${by}${r.permissionSetName ? ` in permission set ${r.permissionSetName}` : ''}\n`);
+    if (!r.allowed) process.exitCode = 3;
+  });
+
+const accessKey = program.command('access-key').description("Atrium's own access keys for the admin APIs, each holding an AWS managed policy");
+storageOptions(accessKey.command('create'))
+  .description('create an access key that holds one AWS managed policy (e.g. ReadOnlyAccess: it can list but not create); the secret is shown once')
+  .requiredOption('--policy <name>', 'the AWS managed policy name, e.g. ReadOnlyAccess')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { policy: string; json?: boolean }) => {
+    const purpose = `${POLICY_KEY_PURPOSE}${opts.policy}`;
+    // The purpose column holds 32 characters.
+    if (purpose.length > 32 || !(await findManagedPolicy(`arn:aws:iam::aws:policy/${opts.policy}`))) throw new ConfigError(`${opts.policy} is not an AWS managed policy (at most ${32 - POLICY_KEY_PURPOSE.length} characters)`);
+    const issued = await withRegistry(opts, async (reg, ctx) => {
+      const { ownerAccountId } = await reg.instance.get();
+      const userName = `atrium-${opts.policy}`;
+      const owner = { principalType: 'IAMUser', principalId: `AIDA${randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase()}`, principalArn: `arn:aws:iam::${ownerAccountId}:user/${userName}`, accountId: ownerAccountId, userName };
+      return reg.credentials.createAccessKey(ctx, owner, purpose);
+    });
+    const policyArn = `arn:aws:iam::aws:policy/${opts.policy}`;
+    process.stdout.write(
+      opts.json ? JSON.stringify({ ...issued, policyArn }) + '\n' : `AWS_ACCESS_KEY_ID=${issued.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${issued.secretAccessKey}\n# holds ${policyArn}\n`,
+    );
   });
 
 function samlEndpoints(reg: Registry) {

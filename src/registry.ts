@@ -13,6 +13,7 @@ import { DirectoryService, type UserSessions } from './directory/index.js';
 import { FederationService } from './federation/index.js';
 import { InstanceService } from './instance/index.js';
 import { OrganizationService } from './organization/index.js';
+import { PolicyService, sessionTagsFor } from './policy/index.js';
 import { ScimTokenService } from './provisioning/index.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { cryptoIds, type IdGenerator } from './shared/ids.js';
@@ -48,6 +49,8 @@ export interface Registry {
   directory: DirectoryService;
   organization: OrganizationService;
   access: AccessService;
+  /** The IAM policy engine: effective policies, simulation, authorization. */
+  policy: PolicyService;
   scimTokens: ScimTokenService;
   federation: FederationService;
   newRequestId: () => string;
@@ -120,13 +123,37 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
   const instance = new InstanceService(base);
   const credentials = new CredentialService({ ...base, envelope });
   const revocation = new RevocationService(base);
-  const temporaryCredentials = new TemporaryCredentialService({ ...base, envelope, credentials, revocation });
+  const temporaryCredentials = new TemporaryCredentialService({
+    ...base,
+    envelope,
+    credentials,
+    revocation,
+    // ABAC: the access control attributes, resolved against the user's attributes at issue time.
+    sessionTagsOf: async (userId) => {
+      const attributes = await read.access.findAccessControlAttributes();
+      if (!attributes?.length) return undefined;
+      const { identityStoreId } = await instance.get();
+      const user = await directory.describeUser(identityStoreId, userId, ['aws:identitystore:enterprise']);
+      return sessionTagsFor(attributes, { profile: user.profile as unknown as Record<string, unknown>, ...(user.extensions ? { extensions: user.extensions } : {}) });
+    },
+  });
   // auth/ needs the directory, so the directory reaches auth's sessions through a forward reference.
   const sessions: UserSessions = { endSessionsOfUser: (...a) => auth.endSessionsOfUser(...a) };
   const directory = new DirectoryService({ ...base, instance, revocation, sessions });
   const organization = new OrganizationService(base);
   // The assignment-deletion job revokes the role's credentials.
   const access = new AccessService({ ...base, instance, principals: directory, accounts: organization, revoker: revocation });
+  const policy = new PolicyService({
+    clock,
+    accessKeys: { purposeOf: async (accessKeyId) => (await read.credentials.findAccessKey(accessKeyId))?.purpose },
+    permissionSets: read.access,
+    principals: {
+      identityStoreId: async () => (await instance.get()).identityStoreId,
+      findUserByName: (storeId, userName) => directory.findUserByName(storeId, userName),
+      listGroupIdsForUser: (storeId, userId) => directory.listGroupIdsForUser(storeId, userId),
+      groupName: async (storeId, groupId) => (await directory.describeGroup(storeId, groupId).catch(() => undefined))?.profile.displayName,
+    },
+  });
   const grants = { endGrantsOfSessions: (ids: readonly string[]) => tx.transaction(async (s) => void (await s.oidc.revokeBySessions(ids))) };
   const auth = new AuthService({ ...base, instance, directory, revocation, grants });
   const scimTokens = new ScimTokenService(base);
@@ -172,6 +199,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     directory,
     organization,
     access,
+    policy,
     scimTokens,
     federation,
     newRequestId: () => randomUUID(),

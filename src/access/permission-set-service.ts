@@ -2,7 +2,7 @@
 // customer-managed policies (at most 20 together), a permissions boundary and tags.
 
 import { audited } from '../audit/index.js';
-import { findManagedPolicy, parsePolicy } from '../policy/index.js';
+import { describeErrors, findManagedPolicy, validatePolicy } from '../policy/index.js';
 import type { RequestContext } from '../shared/context.js';
 import { invalidArgument, notFound, quotaExceeded } from '../shared/errors.js';
 import { newPermissionSetId } from '../shared/ids.js';
@@ -117,7 +117,7 @@ export class PermissionSetService {
   // ---- inline policy ----
 
   async putInlinePolicy(ctx: RequestContext, input: PermissionSetTarget & { inlinePolicy: string }): Promise<void> {
-    await this.changeSettings(ctx, 'PutInlinePolicyToPermissionSet', input, () => ({ inlinePolicy: checkInlinePolicy(input.inlinePolicy) }));
+    await this.changeSettings(ctx, 'PutInlinePolicyToPermissionSet', input, async () => ({ inlinePolicy: await checkInlinePolicy(input.inlinePolicy) }));
   }
 
   /** The inline policy, or '' when there is none (as AWS answers). */
@@ -284,16 +284,13 @@ async function requireManagedPolicy(arn: string) {
   return policy;
 }
 
-function checkInlinePolicy(text: string): string {
+/** Validated like Access Analyzer's ValidatePolicy: an ERROR finding refuses the write; warnings do not. */
+async function checkInlinePolicy(text: string): Promise<string> {
   if (text.length > MAX_INLINE_POLICY_CHARS) {
     throw invalidArgument('access.inline_policy_too_long', `The inline policy has ${text.length} characters; at most ${MAX_INLINE_POLICY_CHARS} are allowed.`);
   }
-  const parsed = parsePolicy(text);
-  if (!parsed.ok) {
-    const shown = parsed.errors.slice(0, 5).join(' ');
-    const more = parsed.errors.length > 5 ? ` (and ${parsed.errors.length - 5} more)` : '';
-    throw invalidArgument('access.invalid_inline_policy', `The inline policy is not a valid IAM policy: ${shown}${more}`);
-  }
+  const errors = describeErrors(await validatePolicy(text));
+  if (errors !== undefined) throw invalidArgument('access.invalid_inline_policy', `The inline policy is not a valid IAM policy: ${errors}`);
   return text;
 }
 

@@ -10,4 +10,5 @@ export {
   type CallerPrincipal,
   type RoleCredentialRequest,
   type RoleCredentials,
+  type RoleSession,
 } from './temporary-credential-service.js';

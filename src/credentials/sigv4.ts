@@ -13,6 +13,11 @@ export interface SignedRequest {
   /** Lower-case header names. Repeated headers joined with ','. */
   headers: Record<string, string | undefined>;
   body: Buffer;
+  /**
+   * The body's SHA-256 in hex, when the verifier never holds the body: a gateway calling
+   * POST /authorize hashes what it received. Otherwise the body is hashed here.
+   */
+  bodySha256?: string;
 }
 
 export interface ParsedAuthorization {
@@ -123,7 +128,7 @@ export function canonicalRequest(req: SignedRequest, signedHeaders: string[]): s
   const headers = signedHeaders
     .map((h) => `${h}:${(headerValue(req.headers, h) ?? '').trim().replace(/\s+/g, ' ')}\n`)
     .join('');
-  return [req.method.toUpperCase(), canonicalPath(req.path), canonicalQuery(req.query), headers, signedHeaders.join(';'), sha256hex(req.body)].join('\n');
+  return [req.method.toUpperCase(), canonicalPath(req.path), canonicalQuery(req.query), headers, signedHeaders.join(';'), req.bodySha256 ?? sha256hex(req.body)].join('\n');
 }
 
 /**

@@ -49,6 +49,13 @@ interface TokenClaims {
   t?: Record<string, string>;
 }
 
+/** A role session's context, for the policy engine: whose session, which permission set, its session tags. */
+export interface RoleSession {
+  userId: string;
+  permissionSetArn: string;
+  tags?: Record<string, string>;
+}
+
 export type CallerPrincipal = Principal & { region: string; arn: string; accountId: string };
 
 /** The service key row: 32 bytes that seal tokens, then 32 that derive secrets. */
@@ -83,7 +90,13 @@ export class TemporaryCredentialService {
   private readonly opened = new Map<string, Opened>();
 
   constructor(
-    private readonly deps: ServiceDeps<Stores> & { envelope: Envelope; credentials: CredentialService; revocation: RevocationService },
+    private readonly deps: ServiceDeps<Stores> & {
+      envelope: Envelope;
+      credentials: CredentialService;
+      revocation: RevocationService;
+      /** ABAC: the session tags of a user's role sessions (from the access control attributes), if any. */
+      sessionTagsOf?: (userId: string) => Promise<Record<string, string> | undefined>;
+    },
   ) {}
 
   /**
@@ -108,6 +121,7 @@ export class TemporaryCredentialService {
     }
     if (!ROLE_NAME.test(r.roleName)) throw invalidArgument('credentials.invalid_role_name', 'The role name is not an AWSReservedSSO role name.');
     const keys = await this.requireKeys();
+    const sessionTags = r.sessionTags ?? (await this.deps.sessionTagsOf?.(r.userId));
     const accessKeyId = newAccessKeyId(this.deps.ids, 'ASIA');
     const issuedAt = this.deps.clock.now();
     const claims: TokenClaims = {
@@ -120,7 +134,7 @@ export class TemporaryCredentialService {
       r: r.roleName,
       i: issuedAt,
       e: issuedAt + r.durationSeconds * 1000,
-      ...(r.sessionTags ? { t: r.sessionTags } : {}),
+      ...(sessionTags && Object.keys(sessionTags).length ? { t: sessionTags } : {}),
     };
     const credentials: RoleCredentials = {
       accessKeyId,
@@ -145,13 +159,18 @@ export class TemporaryCredentialService {
    * access key; returns who signed it.
    */
   async authenticate(req: SignedRequest, services: readonly string[]): Promise<CallerPrincipal> {
+    return (await this.authenticateSession(req, services)).principal;
+  }
+
+  /** As authenticate, with the role session's context (none for an access key) for the policy engine. */
+  async authenticateSession(req: SignedRequest, services: readonly string[]): Promise<{ principal: CallerPrincipal; session?: RoleSession }> {
     const now = this.deps.clock.now();
     const auth = parseAuthorization(req, services, now);
     const token = req.headers['x-amz-security-token'];
     if (!auth.accessKeyId.startsWith('ASIA')) {
       if (token !== undefined) throw invalidToken();
       const p = await this.deps.credentials.authenticate(req, services);
-      return { ...p, arn: p.arn ?? '', accountId: p.accountId ?? '' };
+      return { principal: { ...p, arn: p.arn ?? '', accountId: p.accountId ?? '' } };
     }
     const o = typeof token === 'string' ? await this.openCached(token, auth.accessKeyId) : undefined;
     if (!o) throw invalidToken();
@@ -161,7 +180,7 @@ export class TemporaryCredentialService {
     // ExpiredToken would send a user looking at clocks and caches instead of at their access.
     if (await this.deps.revocation.isRevoked({ userId: c.u, sessionId: c.s, accountId: c.a, permissionSetArn: c.p, issuedAt: c.i })) throw invalidToken();
     verifySignature(req, auth, o.secret);
-    return { ...o.principal, region: auth.region };
+    return { principal: { ...o.principal, region: auth.region }, session: { userId: c.u, permissionSetArn: c.p, ...(c.t ? { tags: c.t } : {}) } };
   }
 
   /** The token opened for `accessKeyId`, from memory when it was opened before. */

@@ -33,3 +33,18 @@ export async function findManagedPolicy(arn: string): Promise<ManagedPolicy | un
   loading ??= load();
   return (await loading).get(arn);
 }
+
+let documents: Promise<Readonly<Record<string, unknown>>> | undefined;
+
+async function loadDocuments(): Promise<Readonly<Record<string, unknown>>> {
+  const { MANAGED_POLICY_DOCUMENTS } = await import('./managed-policy-documents.js');
+  const { brotliDecompressSync } = await import('node:zlib');
+  return JSON.parse(brotliDecompressSync(Buffer.from(MANAGED_POLICY_DOCUMENTS, 'base64')).toString('utf8')) as Record<string, unknown>;
+}
+
+/** The default version's document (JSON text) of the AWS managed policy with this ARN. */
+export async function managedPolicyDocument(arn: string): Promise<string | undefined> {
+  documents ??= loadDocuments();
+  const doc = (await documents)[arn];
+  return doc === undefined ? undefined : JSON.stringify(doc);
+}

@@ -55,7 +55,33 @@ function shown(v: unknown): string {
 /** Every problem found, in document order. */
 type Problems = string[];
 
+/** Far above any real policy (AWS's largest managed policy is ~100 KB); bounds parse and compile time. */
+export const MAX_POLICY_CHARS = 1_048_576;
+/** A policy nests 5 levels (document, Statement list, statement, Condition, operator, values). */
+const MAX_DEPTH = 8;
+/** An ARN is at most 2,048 characters; every pattern and condition value is held to that. */
+const MAX_VALUE_CHARS = 2048;
+
+/** The deepest nesting of objects and lists, read without recursion (a deep document must not overflow the stack). */
+function depthOf(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) max = Math.max(max, ++depth);
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
+
 export function parsePolicy(text: string): PolicyParseResult {
+  if (text.length > MAX_POLICY_CHARS) return { ok: false, errors: [`The policy has ${text.length} characters; at most ${MAX_POLICY_CHARS} are allowed.`] };
+  if (depthOf(text) > MAX_DEPTH) return { ok: false, errors: [`The policy nests deeper than ${MAX_DEPTH} levels.`] };
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -137,7 +163,11 @@ function readPatterns(json: Record<string, unknown>, where: string, name: string
   }
   let ok = true;
   for (const v of values) {
-    if (typeof v !== 'string' || !shape.test(v)) {
+    // A policy variable may hold spaces (`${aws:PrincipalTag/team, 'company-wide'}`): check the shape around it.
+    if (typeof v === 'string' && v.length > MAX_VALUE_CHARS) {
+      p.push(`${where}.${field}: ${shown(v)} is longer than ${MAX_VALUE_CHARS} characters.`);
+      ok = false;
+    } else if (typeof v !== 'string' || !shape.test(v.replace(/\$\{[^}]{1,256}\}/g, 'x'))) {
       p.push(`${where}.${field}: ${shown(v)} ${shapeText}.`);
       ok = false;
     }
@@ -164,8 +194,8 @@ function readConditions(json: unknown, where: string, p: Problems): Condition[] 
     }
     for (const [key, raw] of Object.entries(block)) {
       const values = Array.isArray(raw) ? raw : [raw];
-      if (key === '' || values.length === 0 || !values.every((v) => ['string', 'number', 'boolean'].includes(typeof v))) {
-        p.push(`${where}.${clip(operator)}.${clip(key)} must be a string, number or boolean, or a non-empty list of them.`);
+      if (key === '' || key.length > 256 || values.length === 0 || !values.every((v) => ['string', 'number', 'boolean'].includes(typeof v) && String(v).length <= MAX_VALUE_CHARS)) {
+        p.push(`${where}.${clip(operator)}.${clip(key)} must be a string, number or boolean (at most ${MAX_VALUE_CHARS} characters), or a non-empty list of them.`);
         ok = false;
         continue;
       }

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodError } from 'zod';
 import type { AuditService } from '../../audit/index.js';
 import type { CredentialService } from '../../credentials/index.js';
-import type { RequestContext } from '../../shared/context.js';
+import type { Principal, RequestContext } from '../../shared/context.js';
 import { DomainError } from '../../shared/errors.js';
 import { toAwsError, type AwsError } from './errors.js';
 import type { AwsJsonService } from './operation.js';
@@ -63,6 +63,8 @@ export interface AwsJsonDeps {
   /** The awsQuery handler (STS), for form posts without X-Amz-Target. */
   query?: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
   newRequestId: () => string;
+  /** Refuses (permission_denied) a verified signer whose policies do not allow `service:Operation`. */
+  authorize?: (principal: Principal, action: string) => Promise<void>;
 }
 
 export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
@@ -97,6 +99,7 @@ export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
         { method: request.method, path, query, headers: request.headers as Record<string, string | undefined>, body },
         service.signingNames,
       );
+      await deps.authorize?.(principal, `${service.signingNames[0]}:${operationName}`);
       let parsedJson: unknown;
       try {
         parsedJson = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));

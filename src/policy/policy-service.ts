@@ -1,0 +1,283 @@
+// The policy engine applied to Atrium's principals: the effective policies of a permission set,
+// simulation ("can U in A do X on R?", "what can U do in A?") and authorization of signed requests.
+
+import type { AccountAssignmentRecord, AttachedPolicy, PermissionSetRecord, PrincipalSet, Slice } from '../access/index.js';
+import { DomainError, invalidArgument, notFound } from '../shared/errors.js';
+import { evaluate, PolicySet, type AuthorizationRequest, type CompiledPolicy, type ContextValue, type Decision } from './evaluate.js';
+import { PolicyCache } from './policy-cache.js';
+
+/** What the engine reads from access/ (satisfied by the access store). */
+export interface PermissionSetSource {
+  findPermissionSet(permissionSetArn: string): Promise<PermissionSetRecord | undefined>;
+  listPolicies(permissionSetArn: string, kind: AttachedPolicy['kind'], slice: Slice<[string]>): Promise<AttachedPolicy[]>;
+  listAssignmentsOfPrincipals(principals: PrincipalSet, accountId: string | undefined, slice: Slice<[string, string, string, string]>): Promise<AccountAssignmentRecord[]>;
+}
+
+/** What the engine reads from directory/ and instance/. */
+export interface PrincipalSource {
+  identityStoreId(): Promise<string>;
+  findUserByName(identityStoreId: string, userName: string): Promise<{ userId: string; userName: string; status: string } | undefined>;
+  listGroupIdsForUser(identityStoreId: string, userId: string): Promise<string[]>;
+  groupName(identityStoreId: string, groupId: string): Promise<string | undefined>;
+}
+
+/** What the engine reads about Atrium's own access keys (satisfied by credentials/). */
+export interface AccessKeySource {
+  /** The key's purpose (`bootstrap`, `policy:<ManagedPolicyName>` …), or undefined for no such key. */
+  purposeOf(accessKeyId: string): Promise<string | undefined>;
+}
+
+export interface PolicyDeps {
+  permissionSets: PermissionSetSource;
+  principals: PrincipalSource;
+  accessKeys: AccessKeySource;
+  clock: { now(): number };
+}
+
+export const ADMINISTRATOR_ACCESS = 'arn:aws:iam::aws:policy/AdministratorAccess';
+/** The purpose of an access key that holds one AWS managed policy: `policy:ReadOnlyAccess`. */
+export const POLICY_KEY_PURPOSE = 'policy:';
+
+/**
+ * The AWS managed policies an Atrium access key holds: the bootstrap key is the administrator;
+ * `atrium access-key create --policy P` makes keys that hold P; any other key holds nothing.
+ */
+export function policiesOfKeyPurpose(purpose: string | undefined): string[] {
+  if (purpose === 'bootstrap') return [ADMINISTRATOR_ACCESS];
+  if (purpose?.startsWith(POLICY_KEY_PURPOSE)) return [`arn:aws:iam::aws:policy/${purpose.slice(POLICY_KEY_PURPOSE.length)}`];
+  return [];
+}
+
+const KEY_POLICY_TTL_MS = 2000;
+
+/** A permission set's policies, compiled; `unresolved` names references that grant nothing yet. */
+export interface EffectivePolicies {
+  readonly set: PolicySet;
+  readonly unresolved: readonly string[];
+}
+
+export interface EffectivePermissionSet {
+  permissionSetArn: string;
+  name: string;
+  /** How the user holds it: their own assignment and/or their groups'. */
+  via: { principalType: 'USER' | 'GROUP'; principalId: string; groupName?: string }[];
+  unresolvedPolicies: string[];
+}
+
+export interface SimulationResult {
+  decision: Decision['decision'];
+  allowed: boolean;
+  /** The permission set whose role would be allowed (or, when none is, the one that explicitly denied). */
+  permissionSetArn?: string;
+  permissionSetName?: string;
+  statement?: { policyId: string; sid?: string; index: number; effect: string };
+  /** Each permission set the user holds in the account, with its own decision. */
+  permissionSets: (EffectivePermissionSet & { decision: Decision['decision']; statement?: SimulationResult['statement'] })[];
+}
+
+/** The role session's context keys, as IAM fills them for an Identity Center role. */
+export interface SessionContext {
+  userId: string;
+  userName: string;
+  accountId: string;
+  /** The signer's principal id (`AROA…:userName` for a role session); aws:userid. */
+  principalId?: string;
+  tags?: Readonly<Record<string, string>>;
+}
+
+const MAX_ATTACHED = 100;
+const MAX_ASSIGNMENTS = 1000;
+/** How long an authorizing process keeps a permission set's policies: a change applies everywhere within this. */
+const SESSION_POLICY_TTL_MS = 1000;
+
+export class PolicyService {
+  private readonly cache = new PolicyCache();
+  private readonly sessionPolicies = new Map<string, { at: number; policies: Promise<EffectivePolicies | undefined> }>();
+  private readonly keyPolicies = new Map<string, { at: number; arns: Promise<string[]> }>();
+
+  constructor(private readonly deps: PolicyDeps) {}
+
+  /** The compiled identity policies and boundary of one version of a permission set. */
+  async policiesOf(ps: PermissionSetRecord): Promise<EffectivePolicies> {
+    const key = `${ps.permissionSetArn}#v${ps.version}`;
+    const origin = ps.permissionSetArn;
+    const unresolved: string[] = [];
+    const identity: CompiledPolicy[] = [];
+    const [managed, customer] = await Promise.all([
+      this.deps.permissionSets.listPolicies(ps.permissionSetArn, 'AWS', { limit: MAX_ATTACHED }),
+      this.deps.permissionSets.listPolicies(ps.permissionSetArn, 'CUSTOMER', { limit: MAX_ATTACHED }),
+    ]);
+    for (const m of managed) {
+      const compiled = await this.cache.managed(m.ref, origin);
+      if (compiled) identity.push(compiled);
+      else unresolved.push(m.ref);
+    }
+    // The per-account customer-managed policy store is not there yet: a reference grants nothing.
+    for (const c of customer) unresolved.push(`customer-managed:${c.ref}`);
+    if (ps.inlinePolicy) {
+      const inline = this.cache.compile(`${key}#inline`, ps.inlinePolicy, { policyId: 'inline', origin });
+      if (inline) identity.push(inline);
+    }
+    let boundary: CompiledPolicy[] | undefined;
+    const b = ps.permissionsBoundary;
+    if (b) {
+      // An unresolved boundary allows nothing: failing closed is the only safe reading.
+      boundary = [];
+      if ('managedPolicyArn' in b) {
+        const compiled = await this.cache.managed(b.managedPolicyArn, `${origin} (boundary)`);
+        if (compiled) boundary.push(compiled);
+        else unresolved.push(`boundary:${b.managedPolicyArn}`);
+      } else unresolved.push(`boundary:customer-managed:${b.customerManagedPolicy.path}${b.customerManagedPolicy.name}`);
+    }
+    return { set: new PolicySet(identity, boundary), unresolved };
+  }
+
+  /** "What can U do in A?": the permission sets the user holds there, and the assignments and groups they come through. */
+  async effectiveAccess(userName: string, accountId: string): Promise<EffectivePermissionSet[]> {
+    checkAccountId(accountId);
+    const storeId = await this.deps.principals.identityStoreId();
+    const user = await this.deps.principals.findUserByName(storeId, userName);
+    if (!user) throw notFound('policy.user_not_found', `User ${userName} does not exist.`, { resourceType: 'USER', resourceId: userName });
+    if (user.status !== 'ENABLED') return [];
+    const groupIds = await this.deps.principals.listGroupIdsForUser(storeId, user.userId);
+    const principals: PrincipalSet = [
+      { type: 'USER', ids: [user.userId] },
+      { type: 'GROUP', ids: groupIds },
+    ];
+    const assignments = await this.deps.permissionSets.listAssignmentsOfPrincipals(principals, accountId, { limit: MAX_ASSIGNMENTS });
+    const byArn = new Map<string, AccountAssignmentRecord[]>();
+    for (const a of assignments) byArn.set(a.permissionSetArn, [...(byArn.get(a.permissionSetArn) ?? []), a]);
+    const out: EffectivePermissionSet[] = [];
+    for (const [arn, held] of byArn) {
+      const ps = await this.deps.permissionSets.findPermissionSet(arn);
+      if (!ps) continue;
+      const via = await Promise.all(
+        held.map(async (a) => {
+          if (a.principalType === 'USER') return { principalType: 'USER' as const, principalId: a.principalId };
+          const groupName = await this.deps.principals.groupName(storeId, a.principalId);
+          return { principalType: 'GROUP' as const, principalId: a.principalId, ...(groupName ? { groupName } : {}) };
+        }),
+      );
+      out.push({ permissionSetArn: arn, name: ps.name, via, unresolvedPolicies: [...(await this.policiesOf(ps)).unresolved] });
+    }
+    return out;
+  }
+
+  /** "Can U, in A, do X on R?": each permission set the user holds there is a role they may take. */
+  async simulate(input: { userName: string; accountId: string; action: string; resource: string; context?: Record<string, ContextValue> }): Promise<SimulationResult> {
+    const storeId = await this.deps.principals.identityStoreId();
+    const held = await this.effectiveAccess(input.userName, input.accountId);
+    const user = await this.deps.principals.findUserByName(storeId, input.userName);
+    const results: SimulationResult['permissionSets'] = [];
+    for (const eps of held) {
+      const ps = await this.deps.permissionSets.findPermissionSet(eps.permissionSetArn);
+      if (!ps) continue;
+      const { set } = await this.policiesOf(ps);
+      const context = { ...sessionContextKeys({ userId: user?.userId ?? '', userName: input.userName, accountId: input.accountId }, this.deps.clock.now()), ...input.context };
+      const d = evaluate(set, { action: input.action, resource: input.resource, context });
+      results.push({ ...eps, decision: d.decision, ...('statement' in d ? { statement: d.statement } : {}) });
+    }
+    const pick = results.find((r) => r.decision === 'Allow') ?? results.find((r) => r.decision === 'ExplicitDeny');
+    return {
+      decision: pick?.decision ?? 'ImplicitDeny',
+      allowed: pick?.decision === 'Allow',
+      ...(pick ? { permissionSetArn: pick.permissionSetArn, permissionSetName: pick.name } : {}),
+      ...(pick?.statement ? { statement: pick.statement } : {}),
+      permissionSets: results,
+    };
+  }
+
+  /**
+   * The in-process check for a verified role session: may it do `action` on `resource`? The
+   * permission set's policies are read at most once a second per process and compiled once per version.
+   */
+  async authorizeSession(session: SessionContext & { permissionSetArn: string }, request: AuthorizationRequest): Promise<Decision & { permissionSetArn: string }> {
+    const now = this.deps.clock.now();
+    let hit = this.sessionPolicies.get(session.permissionSetArn);
+    if (!hit || now - hit.at >= SESSION_POLICY_TTL_MS) {
+      const policies = this.deps.permissionSets.findPermissionSet(session.permissionSetArn).then((ps) => (ps ? this.policiesOf(ps) : undefined));
+      hit = { at: now, policies };
+      if (this.sessionPolicies.size >= 10_000) this.sessionPolicies.clear();
+      this.sessionPolicies.set(session.permissionSetArn, hit);
+      policies.catch(() => this.sessionPolicies.delete(session.permissionSetArn));
+    }
+    const effective = await hit.policies;
+    if (!effective) return { decision: 'ImplicitDeny', allowed: false, reason: 'no_allow', permissionSetArn: session.permissionSetArn };
+    const { set } = effective;
+    const context = trustedContext(request.context, sessionContextKeys(session, this.deps.clock.now()));
+    return { ...evaluate(set, { ...request, context }), permissionSetArn: session.permissionSetArn };
+  }
+
+  /** The managed policies an access key holds, read at most every 2 s per process (as the key itself is). */
+  async policiesOfAccessKey(accessKeyId: string): Promise<string[]> {
+    const now = this.deps.clock.now();
+    let hit = this.keyPolicies.get(accessKeyId);
+    if (!hit || now - hit.at >= KEY_POLICY_TTL_MS) {
+      hit = { at: now, arns: this.deps.accessKeys.purposeOf(accessKeyId).then(policiesOfKeyPurpose) };
+      if (this.keyPolicies.size >= 10_000) this.keyPolicies.clear();
+      this.keyPolicies.set(accessKeyId, hit);
+      hit.arns.catch(() => this.keyPolicies.delete(accessKeyId));
+    }
+    return hit.arns;
+  }
+
+  /** The decision for a request signed with an Atrium access key, by the policies the key holds. */
+  async authorizeAccessKey(principal: { accessKeyId?: string; principalId: string; userName?: string }, request: AuthorizationRequest): Promise<Decision & { policyArns: string[] }> {
+    const arns = principal.accessKeyId ? await this.policiesOfAccessKey(principal.accessKeyId) : [];
+    const principalKeys = { 'aws:username': principal.userName ?? '', 'aws:userid': principal.principalId, 'aws:PrincipalType': 'User', 'aws:CurrentTime': new Date(this.deps.clock.now()).toISOString() };
+    const { context: _ignored, ...bare } = request;
+    return { ...(await this.authorizeWithManaged(arns, bare, trustedContext(request.context, principalKeys))), policyArns: arns };
+  }
+
+  /**
+   * Atrium's own admin APIs: refuse, as IAM words it, an operation the signer's key does not allow.
+   * `action` is `identitystore:CreateUser`, `sso:ListPermissionSets` …; the resource is `*`.
+   */
+  async requireAllowed(principal: { accessKeyId?: string; principalId: string; arn?: string; userName?: string }, action: string): Promise<void> {
+    const d = await this.authorizeAccessKey(principal, { action, resource: '*' });
+    if (d.allowed) return;
+    const why = d.decision === 'ExplicitDeny' ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${action} action`;
+    throw new DomainError('permission_denied', 'policy.access_denied', `User: ${principal.arn ?? principal.principalId} is not authorized to perform: ${action} on resource: * ${why}`);
+  }
+
+  /** The in-process check against named AWS managed policies (admin access keys hold one). */
+  async authorizeWithManaged(policyArns: readonly string[], request: AuthorizationRequest, context: Record<string, ContextValue> = {}): Promise<Decision> {
+    const compiled = await Promise.all(policyArns.map((arn) => this.cache.managed(arn)));
+    const set = new PolicySet(compiled.filter((p): p is CompiledPolicy => p !== undefined));
+    return evaluate(set, { ...request, context: { 'aws:CurrentTime': new Date(this.deps.clock.now()).toISOString(), ...context, ...request.context } });
+  }
+}
+
+function checkAccountId(accountId: string): void {
+  if (!/^\d{12}$/.test(accountId)) throw invalidArgument('policy.invalid_account_id', 'The account id must be 12 digits.');
+}
+
+/**
+ * The caller's context keys, without any that describe the principal or the time: those come from
+ * the verified session alone, so a gateway cannot claim another user's tags.
+ */
+function trustedContext(given: AuthorizationRequest['context'], principalKeys: Record<string, ContextValue>): Record<string, ContextValue> {
+  const out: Record<string, ContextValue> = {};
+  for (const [key, value] of Object.entries(given ?? {})) {
+    const k = key.toLowerCase();
+    if (value === undefined || k.startsWith('aws:principal') || ['aws:username', 'aws:userid', 'aws:currenttime', 'aws:epochtime'].includes(k)) continue;
+    out[key] = value;
+  }
+  return { ...out, ...principalKeys };
+}
+
+/** The global condition keys of a role session: who, where, when, and the session's principal tags. */
+export function sessionContextKeys(s: SessionContext, now: number): Record<string, ContextValue> {
+  const keys: Record<string, ContextValue> = {
+    'aws:username': s.userName,
+    'aws:userid': s.principalId ?? s.userId,
+    'aws:PrincipalAccount': s.accountId,
+    'aws:PrincipalType': 'AssumedRole',
+    'aws:CurrentTime': new Date(now).toISOString(),
+    'aws:EpochTime': String(Math.floor(now / 1000)),
+  };
+  for (const [k, v] of Object.entries(s.tags ?? {})) keys[`aws:PrincipalTag/${k}`] = v;
+  const tagKeys = Object.keys(s.tags ?? {});
+  if (tagKeys.length) keys['aws:PrincipalTagKeys'] = tagKeys;
+  return keys;
+}

@@ -1,0 +1,165 @@
+// The policy engine over HTTP: POST /authorize for gateways (a SigV4-signed request plus the action
+// and resource it maps to → allow or deny, with the deciding statement), and the administrators'
+// simulate / effective-access / validate routes, signed with an Atrium access key (service `sso`).
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Registry } from '../../registry.js';
+import { invalidArgument } from '../../shared/errors.js';
+import { validatePolicy, type Decision } from '../../policy/index.js';
+import { sendAwsError, validationMessage } from '../aws/aws-json.js';
+import { toAwsError } from '../aws/errors.js';
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+const contextValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number(), z.boolean()])).max(256)]);
+const context = z.record(z.string().max(256), contextValue).refine((c) => Object.keys(c).length <= 64, { message: 'at most 64 context keys' });
+const action = z.string().regex(/^[A-Za-z0-9-]+:[A-Za-z0-9*?_-]+$/, 'must be service:Action').max(256);
+const resource = z.string().min(1).max(2048);
+
+const authorizeInput = z
+  .object({
+    Method: z.string().regex(/^[A-Z]{1,16}$/),
+    Path: z.string().startsWith('/').max(8192),
+    Query: z.string().max(8192).optional(),
+    /** Lower- or mixed-case names; repeated headers joined by ','. */
+    Headers: z.record(z.string().max(256), z.string().max(8192)),
+    /** Hex SHA-256 of the body the gateway received; or the body itself, base64. */
+    BodySha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    Body: z.string().max(48 * 1024).optional(),
+    Action: action,
+    Resource: resource,
+    Context: context.optional(),
+  })
+  .strict()
+  .refine((v) => v.BodySha256 === undefined || v.Body === undefined, { message: 'give at most one of BodySha256 and Body' });
+
+const simulateInput = z
+  .object({ UserName: z.string().min(1).max(128), AccountId: z.string(), Action: action.optional(), Resource: resource.optional(), Context: context.optional() })
+  .strict();
+const validateInput = z.object({ PolicyDocument: z.string().min(1) }).strict();
+
+function parse<T>(schema: z.ZodType<T>, body: Buffer): T {
+  let json: unknown;
+  try {
+    json = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+  } catch {
+    throw invalidArgument('policy.invalid_json', 'The request body is not valid JSON.');
+  }
+  const r = schema.safeParse(json);
+  if (!r.success) throw invalidArgument('policy.invalid_request', validationMessage(r.error));
+  return r.data;
+}
+
+const decisionView = (d: Decision) => ({
+  Decision: d.decision,
+  Allowed: d.allowed,
+  ...('statement' in d
+    ? { Statement: { PolicyId: d.statement.policyId, ...(d.statement.sid ? { Sid: d.statement.sid } : {}), Index: d.statement.index, Effect: d.statement.effect } }
+    : { Reason: d.reason }),
+});
+
+/** The service in a SigV4 Authorization header's credential scope; the signature is checked for it. */
+const scopedService = (authorization: string | undefined) => /Credential=[^/,\s]+\/\d{8}\/[^/,\s]+\/([a-z0-9-]{1,64})\/aws4_request/.exec(authorization ?? '')?.[1];
+
+export function registerPolicyApi(app: FastifyInstance, reg: Registry): void {
+  void app.register((scope, _opts, done) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, next) => next(null, body));
+    scope.setErrorHandler((err: { statusCode?: number }, request, reply) => {
+      reply.header('x-amzn-requestid', request.id);
+      if (err.statusCode === 413) return sendAwsError(reply, { status: 413, type: 'RequestEntityTooLargeException', message: `The request body exceeds ${MAX_BODY_BYTES} bytes.` }, 'application/json');
+      if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+        return sendAwsError(reply, { status: err.statusCode, type: 'SerializationException', message: 'The request could not be read.' }, 'application/json');
+      }
+      request.log.error({ err }, 'unhandled error in the policy API');
+      return sendAwsError(reply, toAwsError(err), 'application/json');
+    });
+    policyRoutes(scope, reg);
+    done();
+  });
+}
+
+function policyRoutes(app: FastifyInstance, reg: Registry): void {
+  const body = (request: FastifyRequest) => (Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
+  const answer = (handle: (request: FastifyRequest) => Promise<unknown>) => async (request: FastifyRequest, reply: FastifyReply) => {
+    try {
+      return reply.send(await handle(request));
+    } catch (err) {
+      return sendAwsError(reply.header('x-amzn-requestid', request.id), toAwsError(err), 'application/json');
+    }
+  };
+  /** Administrators' routes: signed with an Atrium access key, like the rest of the admin API. */
+  const signed = (handle: (request: FastifyRequest) => Promise<unknown>) =>
+    answer(async (request) => {
+      const [path, query = ''] = request.raw.url!.split('?', 2) as [string, string?];
+      await reg.credentials.authenticate({ method: request.method, path, query, headers: request.headers as Record<string, string | undefined>, body: body(request) }, ['sso']);
+      return handle(request);
+    });
+
+  app.post(
+    '/authorize',
+    answer(async (request) => {
+      const input = parse(authorizeInput, body(request));
+      const headers = Object.fromEntries(Object.entries(input.Headers).map(([k, v]) => [k.toLowerCase(), v]));
+      const service = scopedService(headers.authorization);
+      if (!service) throw invalidArgument('policy.unsigned_request', 'Headers must carry a SigV4 Authorization header.');
+      const signedRequest = {
+        method: input.Method,
+        path: input.Path,
+        query: input.Query ?? '',
+        headers,
+        body: Buffer.from(input.Body ?? '', 'base64'),
+        ...(input.BodySha256 ? { bodySha256: input.BodySha256 } : {}),
+      };
+      const { principal, session } = await reg.temporaryCredentials.authenticateSession(signedRequest, [service]);
+      const request_ = { action: input.Action, resource: input.Resource, ...(input.Context ? { context: input.Context } : {}) };
+      const baseContext = { 'aws:SourceIp': headers['x-forwarded-for']?.split(',')[0]?.trim() ?? '', 'aws:RequestedRegion': principal.region };
+      const decision = session
+        ? await reg.policy.authorizeSession(
+            { userId: session.userId, userName: principal.userName ?? '', accountId: principal.accountId, principalId: principal.principalId, permissionSetArn: session.permissionSetArn, ...(session.tags ? { tags: session.tags } : {}) },
+            { ...request_, context: { ...baseContext, ...request_.context } },
+          )
+        : await reg.policy.authorizeAccessKey(principal, { ...request_, context: { ...baseContext, ...request_.context } });
+      return {
+        ...decisionView(decision),
+        Principal: { Arn: principal.arn, AccountId: principal.accountId, AccessKeyId: principal.accessKeyId },
+        ...('permissionSetArn' in decision ? { PermissionSetArn: decision.permissionSetArn } : { PolicyArns: decision.policyArns }),
+      };
+    }),
+  );
+
+  app.post(
+    '/api/admin/policy/simulate',
+    signed(async (request) => {
+      const input = parse(simulateInput, body(request));
+      if (!input.Action) {
+        const held = await reg.policy.effectiveAccess(input.UserName, input.AccountId);
+        return {
+          PermissionSets: held.map((p) => ({
+            PermissionSetArn: p.permissionSetArn,
+            Name: p.name,
+            Via: p.via.map((v) => ({ PrincipalType: v.principalType, PrincipalId: v.principalId, ...(v.groupName ? { GroupName: v.groupName } : {}) })),
+            UnresolvedPolicies: p.unresolvedPolicies,
+          })),
+        };
+      }
+      const r = await reg.policy.simulate({ userName: input.UserName, accountId: input.AccountId, action: input.Action, resource: input.Resource ?? '*', ...(input.Context ? { context: input.Context } : {}) });
+      return {
+        Decision: r.decision,
+        Allowed: r.allowed,
+        ...(r.permissionSetArn ? { PermissionSetArn: r.permissionSetArn, PermissionSetName: r.permissionSetName } : {}),
+        ...(r.statement ? { Statement: { PolicyId: r.statement.policyId, ...(r.statement.sid ? { Sid: r.statement.sid } : {}), Index: r.statement.index, Effect: r.statement.effect } } : {}),
+        PermissionSets: r.permissionSets.map((p) => ({ PermissionSetArn: p.permissionSetArn, Name: p.name, Decision: p.decision })),
+      };
+    }),
+  );
+
+  app.post(
+    '/api/admin/policy/validate',
+    signed(async (request) => {
+      const findings = await validatePolicy(parse(validateInput, body(request)).PolicyDocument);
+      return { Findings: findings.map((f) => ({ FindingType: f.findingType, IssueCode: f.issueCode, Message: f.message, Location: f.location })) };
+    }),
+  );
+}

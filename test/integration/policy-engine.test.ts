@@ -1,0 +1,182 @@
+// The policy engine as administrators and gateways use it, on both databases: simulation over the
+// admin API and `atrium policy simulate` (decision, deciding statement, permission set, and the
+// assignments and groups it came through), and POST /authorize with requests signed by the AWS
+// SDK's own SigV4 signer (role credentials and access keys; tampered signatures refused).
+
+import { AttachManagedPolicyToPermissionSetCommand, PutInlinePolicyToPermissionSetCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import { Hash } from '@smithy/core/serde';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemContext } from '../../src/shared/context.js';
+import { runCli } from '../helpers/cli.js';
+import { portalFixture, suffix, type PortalUser } from '../helpers/portal-fixture.js';
+import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
+
+type Creds = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+
+/** Signs a request as the AWS SDK does, for any service. */
+async function signRequest(creds: Creds, service: string, method: string, url: URL, body: string) {
+  const signer = new SignatureV4({ service, region: 'us-east-1', credentials: creds, sha256: Hash.bind(null, 'sha256') });
+  const headers: Record<string, string> = { host: url.host, 'content-type': 'application/json' };
+  const signed = await signer.sign({ method, protocol: url.protocol, hostname: url.hostname, port: Number(url.port) || undefined, path: url.pathname, headers, body });
+  return signed.headers;
+}
+
+describe.each(dialects())('policy engine on %s', (dialect) => {
+  let server: TestServer;
+  let f: ReturnType<typeof portalFixture>;
+  let accountId: string;
+  let user: PortalUser;
+  let groupName: string;
+  let reader: { name: string; arn: string };
+  let writer: { name: string; arn: string };
+
+  const adminPost = async (path: string, input: unknown, creds: Creds = server.credentials) => {
+    const url = new URL(server.url + path);
+    const body = JSON.stringify(input);
+    const res = await fetch(url, { method: 'POST', headers: await signRequest(creds, 'sso', 'POST', url, body), body });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  };
+
+  beforeAll(async () => {
+    server = await startServer(dialect);
+    f = portalFixture(server);
+    const sso = new SSOAdminClient(sdkOptions(server));
+    accountId = (await f.newAccount()).accountId;
+    user = await f.newUser();
+    const group = await f.newGroup(user);
+    groupName = (await server.reg.directory.describeGroup(server.init.identityStoreId, group.groupId)).profile.displayName;
+    reader = await f.newPermissionSet(`Reader${suffix()}`);
+    writer = await f.newPermissionSet(`Writer${suffix()}`);
+    const InstanceArn = server.init.instanceArn;
+    await sso.send(new AttachManagedPolicyToPermissionSetCommand({ InstanceArn, PermissionSetArn: reader.arn, ManagedPolicyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' }));
+    await sso.send(
+      new PutInlinePolicyToPermissionSetCommand({
+        InstanceArn,
+        PermissionSetArn: writer.arn,
+        InlinePolicy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Sid: 'OwnFolder', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: 'arn:aws:s3:::team-bucket/${aws:username}/*' },
+            { Sid: 'KeepArchive', Effect: 'Deny', Action: 's3:DeleteObject', Resource: 'arn:aws:s3:::team-bucket/*/archive/*' },
+          ],
+        }),
+      }),
+    );
+    await f.assignment('create', accountId, reader.arn, 'GROUP', group.groupId);
+    await f.assignment('create', accountId, writer.arn, 'USER', user.userId);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('simulates: the decision, the deciding statement and the permission set it came from', async () => {
+    const simulate = (Action: string, Resource: string) => adminPost('/api/admin/policy/simulate', { UserName: user.userName, AccountId: accountId, Action, Resource });
+    const read = await simulate('s3:GetObject', 'arn:aws:s3:::team-bucket/x');
+    expect(read).toMatchObject({ status: 200, json: { Decision: 'Allow', PermissionSetName: reader.name, Statement: { PolicyId: 'arn:aws:iam::aws:policy/ReadOnlyAccess' } } });
+    const put = await simulate('s3:PutObject', `arn:aws:s3:::team-bucket/${user.userName}/report.csv`);
+    expect(put.json).toMatchObject({ Decision: 'Allow', PermissionSetArn: writer.arn, Statement: { PolicyId: 'inline', Sid: 'OwnFolder', Index: 0, Effect: 'Allow' } });
+    expect((await simulate('s3:PutObject', 'arn:aws:s3:::team-bucket/someone-else/report.csv')).json).toMatchObject({ Decision: 'ImplicitDeny', Allowed: false });
+    const del = await simulate('s3:DeleteObject', `arn:aws:s3:::team-bucket/${user.userName}/archive/2020.csv`);
+    expect(del.json).toMatchObject({ Decision: 'ExplicitDeny', PermissionSetName: writer.name, Statement: { Sid: 'KeepArchive' } });
+    expect((await simulate('iam:CreateUser', '*')).json).toMatchObject({ Decision: 'ImplicitDeny' });
+  });
+
+  it('lists what a user can do in an account, and through which assignments and groups', async () => {
+    const r = await adminPost('/api/admin/policy/simulate', { UserName: user.userName, AccountId: accountId });
+    const sets = (r.json.PermissionSets as { Name: string; Via: object[] }[]).sort((a, b) => a.Name.localeCompare(b.Name));
+    expect(sets).toEqual([
+      { PermissionSetArn: reader.arn, Name: reader.name, Via: [{ PrincipalType: 'GROUP', PrincipalId: expect.any(String), GroupName: groupName }], UnresolvedPolicies: [] },
+      { PermissionSetArn: writer.arn, Name: writer.name, Via: [{ PrincipalType: 'USER', PrincipalId: user.userId }], UnresolvedPolicies: [] },
+    ]);
+    expect((await adminPost('/api/admin/policy/simulate', { UserName: 'nobody-here', AccountId: accountId })).json).toMatchObject({ __type: 'ResourceNotFoundException' });
+    expect((await adminPost('/api/admin/policy/simulate', { UserName: user.userName, AccountId: '12' })).status).toBe(400);
+  });
+
+  it('answers the same through `atrium policy simulate`', async () => {
+    const storage = ['--data-dir', server.dataDir, ...(server.reg.config.databaseUrl ? ['--database-url', server.reg.config.databaseUrl] : [])];
+    const allowed = await runCli(['policy', 'simulate', '--user-name', user.userName, '--account-id', accountId, '--action', 's3:PutObject', '--resource', `arn:aws:s3:::team-bucket/${user.userName}/a`, ...storage]);
+    expect(allowed).toMatchObject({ code: 0, stdout: `Allow by inline (OwnFolder) statement 0 in permission set ${writer.name}\n` });
+    const denied = await runCli(['policy', 'simulate', '--user-name', user.userName, '--account-id', accountId, '--action', 'iam:CreateUser', '--json', ...storage]);
+    expect(denied.code).toBe(3);
+    expect(JSON.parse(denied.stdout)).toMatchObject({ decision: 'ImplicitDeny', allowed: false });
+    const held = await runCli(['policy', 'simulate', '--user-name', user.userName, '--account-id', accountId, ...storage]);
+    expect(held.stdout.split('\n').filter(Boolean).sort()).toEqual(
+      [`${reader.name}\t${reader.arn}\tgroup ${groupName}`, `${writer.name}\t${writer.arn}\tdirect`].sort(),
+    );
+  });
+
+  it('validates a policy through the admin API', async () => {
+    const r = await adminPost('/api/admin/policy/validate', { PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: { Effect: 'Allow', Action: 'iam:PassRole', Resource: '*' } }) });
+    expect(r.json).toEqual({ Findings: [{ FindingType: 'WARNING', IssueCode: 'PASS_ROLE_WITH_STAR_IN_RESOURCE', Message: expect.stringContaining('iam:PassRole'), Location: 'Statement' }] });
+  });
+
+  describe('POST /authorize', () => {
+    const ctx = () => systemContext('sso.amazonaws.com', 'us-east-1', server.reg.newRequestId(), 'test');
+    const roleCredentials = () =>
+      server.reg.temporaryCredentials.issueRoleCredentials(ctx(), {
+        ...user,
+        accountId,
+        permissionSetArn: writer.arn,
+        roleName: `AWSReservedSSO_${writer.name}_0123456789abcdef`,
+        sessionId: `session-${suffix()}`,
+        durationSeconds: 3600,
+      });
+
+    /** What a gateway sends: the client's signed request as it received it, and what it maps to. */
+    async function authorize(creds: Creds, Action: string, Resource: string, tamper?: (h: Record<string, string>) => void) {
+      const target = new URL('https://gateway.example.test/team-bucket/object');
+      const body = '{"payload":true}';
+      const headers = await signRequest(creds, 's3', 'PUT', target, body);
+      tamper?.(headers);
+      const input = { Method: 'PUT', Path: target.pathname, Headers: headers, BodySha256: createHash('sha256').update(body).digest('hex'), Action, Resource };
+      const res = await fetch(`${server.url}/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) });
+      return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+    }
+
+    it('allows or denies a role session by its permission set, naming the statement', async () => {
+      const creds = await roleCredentials();
+      const own = `arn:aws:s3:::team-bucket/${user.userName}/object`;
+      expect(await authorize(creds, 's3:PutObject', own)).toEqual({
+        status: 200,
+        json: {
+          Decision: 'Allow',
+          Allowed: true,
+          Statement: { PolicyId: 'inline', Sid: 'OwnFolder', Index: 0, Effect: 'Allow' },
+          Principal: { Arn: `arn:aws:sts::${accountId}:assumed-role/AWSReservedSSO_${writer.name}_0123456789abcdef/${user.userName}`, AccountId: accountId, AccessKeyId: creds.accessKeyId },
+          PermissionSetArn: writer.arn,
+        },
+      });
+      expect((await authorize(creds, 's3:DeleteObject', `arn:aws:s3:::team-bucket/${user.userName}/archive/x`)).json).toMatchObject({ Decision: 'ExplicitDeny', Statement: { Sid: 'KeepArchive' } });
+      expect((await authorize(creds, 's3:PutObject', 'arn:aws:s3:::team-bucket/other/object')).json).toMatchObject({ Decision: 'ImplicitDeny', Reason: 'no_allow' });
+    });
+
+    it('authorizes an access key by the policy it holds (the bootstrap key: AdministratorAccess)', async () => {
+      expect((await authorize(server.credentials, 'organizations:CreateAccount', '*')).json).toMatchObject({
+        Decision: 'Allow',
+        Statement: { PolicyId: 'arn:aws:iam::aws:policy/AdministratorAccess' },
+        PolicyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'],
+      });
+    });
+
+    it('refuses a tampered signature, a wrong body hash or a malformed request, never with a 500', async () => {
+      const creds = await roleCredentials();
+      const own = `arn:aws:s3:::team-bucket/${user.userName}/object`;
+      const flipped = await authorize(creds, 's3:PutObject', own, (h) => {
+        h.authorization = h.authorization!.replace(/Signature=(.)/, (_m, c: string) => `Signature=${c === 'a' ? 'b' : 'a'}`);
+      });
+      expect(flipped.status).toBe(403);
+      const wrongBody = await fetch(`${server.url}/authorize`, {
+        method: 'POST',
+        body: JSON.stringify({ Method: 'PUT', Path: '/team-bucket/object', Headers: await signRequest(creds, 's3', 'PUT', new URL('https://gateway.example.test/team-bucket/object'), 'x'), BodySha256: 'a'.repeat(64), Action: 's3:PutObject', Resource: own }),
+      });
+      expect(wrongBody.status).toBe(403);
+      for (const bad of ['not json', '{}', JSON.stringify({ Method: 'PUT', Path: '/', Headers: {}, Action: 's3:PutObject', Resource: '*' }), JSON.stringify({ Method: 'PUT', Path: '/', Headers: {}, Action: 'nope', Resource: '*' })]) {
+        const res = await fetch(`${server.url}/authorize`, { method: 'POST', body: bad });
+        expect(res.status, bad).toBe(400);
+        expect(((await res.json()) as { __type: string }).__type).toBe('ValidationException');
+      }
+    });
+  });
+});
