@@ -18,6 +18,8 @@ export interface SessionRecord {
   userId: string;
   userName: string;
   mustChangePassword: boolean;
+  /** When the session passed a second factor (or a remembered browser stood for one); null if never. */
+  mfaAt: number | null;
   sourceIp: string;
   userAgent: string;
   createdAt: number;
