@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import type { MfaDeviceView, MfaUser, PortalSession, RelyingParty, SignedIn, SignInResult } from '../../auth/index.js';
@@ -51,7 +52,9 @@ document.querySelectorAll('[data-webauthn]').forEach(function (button) {
 
 let browserBundle: string | undefined;
 function browserBundleSource(): string {
-  browserBundle ??= readFileSync(createRequire(import.meta.url).resolve('@simplewebauthn/browser/dist/bundle/index.umd.min.js'), 'utf8');
+  // The package exports only its modules; its UMD bundle sits beside them.
+  const main = createRequire(import.meta.url).resolve('@simplewebauthn/browser');
+  browserBundle ??= readFileSync(path.join(path.dirname(main), '..', 'dist', 'bundle', 'index.umd.min.js'), 'utf8');
   return browserBundle;
 }
 
