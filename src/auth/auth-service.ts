@@ -50,6 +50,8 @@ const tokenHashOf = (token: string) => createHash('sha256').update(token).digest
 const userKey = (userName: string) => `user:${userName.toLowerCase()}`;
 const ipKey = (ip: string) => `ip:${ip}`;
 const sessionNotFound = () => notFound('auth.session_not_found', 'The session does not exist or has ended.', { resourceType: 'SESSION' });
+const EXPIRED = 'This sign-in expired: start again.';
+const REPLAYED = 'This code or challenge was used already: try again.';
 /** How long a sign-in may wait between its password and its second factor. */
 const MFA_FLOW_MS = 10 * 60_000;
 
@@ -282,6 +284,7 @@ export class AuthService {
     };
     await this.deps.tx.transaction(async (s) => {
       await clearUser(s);
+      await s.mfa.deleteExpiredChallenges(now);
       await s.mfa.insertFlow(flow);
       await s.audit.appendEvent(
         buildEvent(signInCtx, this.deps, 'CredentialVerification', { userName: user.userName }, { responseElements: { credentialType: 'PASSWORD', nextStep: flow.state === 'CHALLENGE' ? 'MFA' : 'MFA_REGISTRATION' } }),
@@ -303,7 +306,7 @@ export class AuthService {
    */
   async completeSecondFactor(ctx: RequestContext, flowToken: string | undefined, rp: RelyingParty, proof: SecondFactorProof): Promise<SignInResult | SignedIn> {
     const flow = await this.findMfaFlow(flowToken);
-    if (!flow || flow.state !== 'CHALLENGE') return { kind: 'failed', message: 'This sign-in expired: start again.' };
+    if (!flow || flow.state !== 'CHALLENGE') return { kind: 'failed', message: EXPIRED };
     const principal: Principal = { type: 'IdentityCenterUser', principalId: flow.userId, userName: flow.userName };
     const signInCtx = { ...ctx, eventSource: SIGNIN_SOURCE, principal };
     const throttled = await this.throttled(ctx, [ipKey(ctx.sourceIp), userKey(flow.userName)], this.deps.clock.now());
@@ -313,31 +316,37 @@ export class AuthService {
       await this.recordFailure(signInCtx, flow.userName, { userName: flow.userName, credentialType: proof.type }, { errorCode: result.code, errorMessage: result.message });
       return { kind: 'failed', message: result.message };
     }
-    return this.finishFlow(signInCtx, flow, result.type);
+    const finished = await this.finishFlow(signInCtx, flow, result.type, result.commit);
+    if (finished.kind === 'failed' && finished.message === REPLAYED) {
+      await this.recordFailure(signInCtx, flow.userName, { userName: flow.userName, credentialType: proof.type }, { errorCode: 'mfa.code_reused', errorMessage: REPLAYED });
+    }
+    return finished;
   }
 
   /** A flow in state REGISTER whose user just registered a device (which proved itself): the sign-in completes. */
   async completeWithNewDevice(ctx: RequestContext, flowToken: string | undefined, credentialType: string): Promise<SignInResult | SignedIn> {
     const flow = await this.findMfaFlow(flowToken);
-    if (!flow) return { kind: 'failed', message: 'This sign-in expired: start again.' };
+    if (!flow) return { kind: 'failed', message: EXPIRED };
     const principal: Principal = { type: 'IdentityCenterUser', principalId: flow.userId, userName: flow.userName };
     return this.finishFlow({ ...ctx, eventSource: SIGNIN_SOURCE, principal }, flow, credentialType);
   }
 
-  private async finishFlow(signInCtx: RequestContext, flow: MfaFlowRecord, credentialType: string): Promise<SignInResult | SignedIn> {
+  private async finishFlow(signInCtx: RequestContext, flow: MfaFlowRecord, credentialType: string, commit?: (s: AuthStores) => Promise<boolean>): Promise<SignInResult | SignedIn> {
     const instance = await this.deps.instance.get();
     const user = await this.deps.directory.findUserByName(instance.identityStoreId, flow.userName);
-    if (!user || user.userId !== flow.userId || user.status !== 'ENABLED') return { kind: 'failed', message: 'This sign-in expired: start again.' };
-    let won = true;
+    if (!user || user.userId !== flow.userId || user.status !== 'ENABLED') return { kind: 'failed', message: EXPIRED };
+    let lost: string | undefined;
     const opened = await this.openSession(signInCtx, instance, user, { mustChangePassword: flow.mustChangePassword, credentialType, mfaAt: this.deps.clock.now() }, async (s) => {
       // One flow, one session: a second request with the same flow finds it gone.
-      won = await s.mfa.deleteFlow(flow.flowId);
-      if (!won) throw sessionNotFound();
+      if (!(await s.mfa.deleteFlow(flow.flowId))) lost = EXPIRED;
+      // The proof's write joins the session's commit; a racer that used the same code first wins.
+      else if (commit && !(await commit(s))) lost = REPLAYED;
+      if (lost) throw sessionNotFound();
     }).catch((err: unknown) => {
-      if (!won) return undefined;
+      if (lost) return undefined;
       throw err;
     });
-    if (!opened) return { kind: 'failed', message: 'This sign-in expired: start again.' };
+    if (!opened) return { kind: 'failed', message: lost ?? EXPIRED };
     const rememberToken = instance.settings.mfa.mode === 'CONTEXT_AWARE' ? await this.deps.mfa.rememberToken(user.userId, signInCtx.sourceIp) : undefined;
     return { ...opened, rememberToken };
   }
@@ -355,12 +364,20 @@ export class AuthService {
     };
     if (!instance.settings.mfa.passkeySignIn) return fail('auth.passkey_sign_in_disabled', 'Sign-in with a passkey alone is turned off.');
     const result = await this.deps.mfa.verifyWebauthn(undefined, rp, challengeId, response);
-    if (!result.ok || !result.device) return fail(result.ok ? 'mfa.unknown_credential' : result.code, result.ok ? 'This passkey is not registered here.' : result.message);
+    if (!result.ok) return fail(result.code, result.message);
     const user = await this.deps.directory.describeUser(instance.identityStoreId, result.device.userId).catch(() => undefined);
     if (!user || user.status !== 'ENABLED') return fail('auth.failed', 'Authentication failed.');
     const summary: UserSummary = { identityStoreId: user.identityStoreId, userId: user.userId, userName: user.profile.userName, status: user.status };
     const principal: Principal = { type: 'IdentityCenterUser', principalId: user.userId, userName: summary.userName };
-    const opened = await this.openSession({ ...ctx, eventSource: SIGNIN_SOURCE, principal }, instance, summary, { mustChangePassword: false, credentialType: 'PASSKEY', mfaAt: now });
+    let replayed = false;
+    const opened = await this.openSession({ ...ctx, eventSource: SIGNIN_SOURCE, principal }, instance, summary, { mustChangePassword: false, credentialType: 'PASSKEY', mfaAt: now }, async (s) => {
+      replayed = !(await result.commit(s));
+      if (replayed) throw sessionNotFound();
+    }).catch((err: unknown) => {
+      if (replayed) return undefined;
+      throw err;
+    });
+    if (!opened) return fail('mfa.challenge_expired', REPLAYED);
     const rememberToken = instance.settings.mfa.mode === 'CONTEXT_AWARE' ? await this.deps.mfa.rememberToken(user.userId, ctx.sourceIp) : undefined;
     return { ...opened, rememberToken };
   }

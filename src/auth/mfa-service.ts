@@ -1,7 +1,7 @@
 // MFA devices and their proofs: TOTP authenticator apps (RFC 6238 through otpauth, seeds sealed by
 // the envelope) and WebAuthn security keys and passkeys (@simplewebauthn/server), at most 8 per user.
 
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import {
   generateAuthenticationOptions,
   generateRegistrationOptions,
@@ -58,17 +58,34 @@ export type SecondFactorProof =
   | { type: 'TOTP'; code: string }
   | { type: 'WEBAUTHN'; challengeId: string; response: unknown };
 
-/** Why a proof was refused: the page says so, and the audit log records the code. */
-export type ProofResult = { ok: true; deviceId: string; type: MfaDeviceType } | { ok: false; code: string; message: string };
+/**
+ * A checked proof, or why it was refused (the page says so; the audit log records the code). An
+ * accepted proof still has to `commit` (the TOTP step, or the WebAuthn challenge and counter) in
+ * the caller's transaction, the one that opens the session: the second factor adds statements to
+ * the sign-in's commit, not a commit of its own. `commit` answers false when a racing request used
+ * the same code or challenge first; the caller then rolls back and refuses.
+ */
+export type ProofResult =
+  | { ok: true; deviceId: string; type: MfaDeviceType; device: MfaDeviceRecord; commit: (s: MfaStores) => Promise<boolean> }
+  | { ok: false; code: string; message: string };
 
 const secretOf = (bytes: Buffer) => new Secret({ buffer: Uint8Array.from(bytes).buffer });
+
+/** A sign-in challenge's claims: purpose, user (none for a passkey alone), the WebAuthn challenge, expiry. */
+interface ChallengeClaims {
+  p: 'webauthn_authenticate' | 'passkey';
+  u: string | null;
+  c: string;
+  e: number;
+}
 
 const TOTP_PERIOD = 30;
 const TOTP_DIGITS = 6;
 const ENROL_MS = 10 * 60_000;
 const CHALLENGE_MS = 5 * 60_000;
 const ISSUER = 'Atrium';
-const REMEMBER_KEY = 'remember-browser';
+/** One HMAC key per instance, sealed in the database: it signs remembered browsers and sign-in challenges. */
+const MAC_KEY = 'mfa-mac';
 
 const deviceAad = (deviceId: string) => `mfa-device:${deviceId}`;
 const challengeAad = (challengeId: string) => `mfa-challenge:${challengeId}`;
@@ -102,7 +119,7 @@ export function networkOf(ip: string): string {
 const totpOf = (secret: Secret, label = 'user') => new TOTP({ issuer: ISSUER, label, algorithm: 'SHA1', digits: TOTP_DIGITS, period: TOTP_PERIOD, secret });
 
 export class MfaService {
-  private rememberKey?: Promise<Buffer>;
+  private macKey?: Promise<Buffer>;
 
   constructor(private readonly deps: ServiceDeps<MfaStores> & { envelope: SecretSealer; instance: InstanceService; directory: DirectoryService }) {}
 
@@ -218,7 +235,7 @@ export class MfaService {
     return delta === null ? undefined : Math.floor(now / 1000 / TOTP_PERIOD) + delta;
   }
 
-  /** Check a TOTP code against the user's authenticator apps; a code already used is refused. */
+  /** Check a TOTP code against the user's authenticator apps; a code of a step already used is refused. */
   async verifyTotp(user: Pick<MfaUser, 'identityStoreId' | 'userId'>, code: string): Promise<ProofResult> {
     const devices = (await this.usableDevices(user)).filter((d) => d.type === 'TOTP');
     if (devices.length === 0) return refused('mfa.no_device', 'You have no authenticator app registered.');
@@ -227,10 +244,8 @@ export class MfaService {
       const secret = await this.deps.envelope.open(d.secret!, deviceAad(d.deviceId));
       const step = this.totpStep(secretOf(secret), code, now);
       if (step === undefined) continue;
-      if (!(await this.deps.tx.transaction((s) => s.mfa.advanceTotpStep(d.deviceId, step, now)))) {
-        return refused('mfa.code_reused', 'This code was used already: wait for the next one.');
-      }
-      return { ok: true, deviceId: d.deviceId, type: 'TOTP' };
+      if (d.lastStep !== null && step <= d.lastStep) return refused('mfa.code_reused', 'This code was used already: wait for the next one.');
+      return { ok: true, deviceId: d.deviceId, type: 'TOTP', device: d, commit: (s) => s.mfa.advanceTotpStep(d.deviceId, step, now) };
     }
     return refused('mfa.wrong_code', 'The code is not correct.');
   }
@@ -311,44 +326,53 @@ export class MfaService {
       allowCredentials: devices.map((d) => ({ id: d.credentialId!, transports: d.transports })),
       userVerification: 'preferred',
     });
-    const challengeId = await this.challenge(user ? 'webauthn_authenticate' : 'passkey', user, () => Promise.resolve(options.challenge), CHALLENGE_MS);
-    return { challengeId, options };
+    // A signed, self-contained challenge: issuing one writes nothing. It is used up once, in the
+    // commit that opens the session (or when it is refused).
+    const claims: ChallengeClaims = { p: user ? 'webauthn_authenticate' : 'passkey', u: user?.userId ?? null, c: options.challenge, e: this.deps.clock.now() + CHALLENGE_MS };
+    return { challengeId: await this.signToken('challenge', claims), options };
   }
 
   /**
    * Check an assertion. With `user`, it must be one of that user's keys; without, it is a passkey
    * sign-in and the credential names the user (`discoverable` devices only).
    */
-  async verifyWebauthn(user: Pick<MfaUser, 'identityStoreId' | 'userId'> | undefined, rp: RelyingParty, challengeId: string, response: unknown): Promise<ProofResult & { device?: MfaDeviceRecord }> {
+  async verifyWebauthn(user: Pick<MfaUser, 'identityStoreId' | 'userId'> | undefined, rp: RelyingParty, challengeId: string, response: unknown): Promise<ProofResult> {
     const now = this.deps.clock.now();
-    const challenge = await this.deps.tx.transaction((s) => s.mfa.consumeChallenge(String(challengeId).slice(0, 64), user ? 'webauthn_authenticate' : 'passkey', now));
-    if (!challenge || (user && challenge.userId !== user.userId)) return refused('mfa.challenge_expired', 'This challenge expired or was used already: try again.');
+    const claims = await this.openToken<ChallengeClaims>('challenge', challengeId);
+    const expired = refused('mfa.challenge_expired', 'This challenge expired or was used already: try again.');
+    if (!claims || claims.p !== (user ? 'webauthn_authenticate' : 'passkey') || claims.u !== (user?.userId ?? null) || claims.e <= now) return expired;
+    const used = createHash('sha256').update(challengeId).digest('hex');
+    if (await this.read.isChallengeUsed(used)) return expired;
+    const useUp = (s: MfaStores) => s.mfa.useChallenge(used, now, claims.e);
+    // One try per challenge: a refused answer uses it up too.
+    const refuse = async (code: string, message: string) => {
+      await this.deps.tx.transaction(useUp);
+      return refused(code, message);
+    };
     const credentialId = typeof response === 'object' && response !== null && typeof (response as { id?: unknown }).id === 'string' ? (response as { id: string }).id.slice(0, 1400) : '';
     const device = credentialId ? await this.read.findDeviceByCredentialId(credentialId) : undefined;
     const settings = await this.settings();
     if (!device || !settings.allowedDeviceTypes.includes('WEBAUTHN') || (user ? device.userId !== user.userId : !device.discoverable)) {
-      return refused('mfa.unknown_credential', 'This security key is not registered here.');
+      return refuse('mfa.unknown_credential', 'This security key is not registered here.');
     }
     let newCounter: number;
     try {
       const verified = await verifyAuthenticationResponse({
         response: response as AuthenticationResponseJSON,
-        expectedChallenge: challenge.payload,
+        expectedChallenge: claims.c,
         expectedOrigin: rp.origin,
         expectedRPID: rp.rpId,
         credential: { id: device.credentialId!, publicKey: Buffer.from(device.publicKey!, 'base64url'), counter: device.signCount, transports: device.transports },
         // A passkey alone is both factors: it must verify the user (PIN or biometrics).
         requireUserVerification: !user,
       });
-      if (!verified.verified) return refused('mfa.invalid_webauthn_response', 'The security key could not be verified.');
+      if (!verified.verified) return refuse('mfa.invalid_webauthn_response', 'The security key could not be verified.');
       newCounter = verified.authenticationInfo.newCounter;
     } catch (err) {
-      return refused('mfa.invalid_webauthn_response', `The security key's answer was refused: ${webauthnReason(err)}`);
+      return refuse('mfa.invalid_webauthn_response', `The security key's answer was refused: ${webauthnReason(err)}`);
     }
-    if (!(await this.deps.tx.transaction((s) => s.mfa.recordAssertion(device.deviceId, newCounter, now)))) {
-      return refused('mfa.counter_replayed', 'The security key repeated a signature counter: it may be cloned.');
-    }
-    return { ok: true, deviceId: device.deviceId, type: 'WEBAUTHN', device };
+    const commit = async (s: MfaStores) => (await useUp(s)) && (await s.mfa.recordAssertion(device.deviceId, newCounter, now));
+    return { ok: true, deviceId: device.deviceId, type: 'WEBAUTHN', device, commit };
   }
 
   // ---- managing devices ----
@@ -386,44 +410,54 @@ export class MfaService {
   // ---- remembered browsers (context-aware MFA) ----
 
   private key(): Promise<Buffer> {
-    this.rememberKey ??= (async () => {
+    this.macKey ??= (async () => {
       const load = async () => {
-        const sealed = await this.read.findKey(REMEMBER_KEY);
-        return sealed ? this.deps.envelope.open(sealed, keyAad(REMEMBER_KEY)) : undefined;
+        const sealed = await this.read.findKey(MAC_KEY);
+        return sealed ? this.deps.envelope.open(sealed, keyAad(MAC_KEY)) : undefined;
       };
       const found = await load();
       if (found) return found;
-      const sealed = await this.deps.envelope.seal(randomBytes(32), keyAad(REMEMBER_KEY));
-      await this.deps.tx.transaction((s) => s.mfa.insertKeyIfAbsent(REMEMBER_KEY, sealed, this.deps.clock.now()));
+      const sealed = await this.deps.envelope.seal(randomBytes(32), keyAad(MAC_KEY));
+      await this.deps.tx.transaction((s) => s.mfa.insertKeyIfAbsent(MAC_KEY, sealed, this.deps.clock.now()));
       // Processes race at first use: every one reads back the winner.
       return (await load())!;
     })().catch((err: unknown) => {
-      this.rememberKey = undefined;
+      this.macKey = undefined;
       throw err;
     });
-    return this.rememberKey;
+    return this.macKey;
+  }
+
+  /** `body.mac`, the MAC over the body under `purpose` (domain separation between token kinds). */
+  private async signToken(purpose: string, claims: unknown): Promise<string> {
+    const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
+    return `${body}.${createHmac('sha256', await this.key()).update(`${purpose}:${body}`).digest('base64url')}`;
+  }
+
+  /** The claims of a token this instance signed for `purpose`, or undefined. */
+  private async openToken<T>(purpose: string, token: unknown): Promise<T | undefined> {
+    if (typeof token !== 'string' || token.length > 2048) return undefined;
+    const [body, mac, extra] = token.split('.');
+    if (!body || !mac || extra !== undefined) return undefined;
+    const expected = createHmac('sha256', await this.key()).update(`${purpose}:${body}`).digest();
+    const given = Buffer.from(mac, 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    try {
+      return JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as T;
+    } catch {
+      return undefined;
+    }
   }
 
   /** A signed token that says "this browser passed MFA for this user, from this network, at this time". */
   async rememberToken(userId: string, sourceIp: string): Promise<string> {
-    const body = Buffer.from(JSON.stringify({ u: userId, n: networkOf(sourceIp), t: this.deps.clock.now() })).toString('base64url');
-    return `${body}.${createHmac('sha256', await this.key()).update(body).digest('base64url')}`;
+    return this.signToken('remember', { u: userId, n: networkOf(sourceIp), t: this.deps.clock.now() });
   }
 
   /** True if the token is ours, for this user and network, and younger than the settings' days. */
   async isRemembered(token: string | undefined, userId: string, sourceIp: string, rememberDays: number): Promise<boolean> {
-    if (!token || token.length > 1024) return false;
-    const [body, mac] = token.split('.');
-    if (!body || !mac) return false;
-    const expected = createHmac('sha256', await this.key()).update(body).digest();
-    const given = Buffer.from(mac, 'base64url');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
-    try {
-      const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { u: string; n: string; t: number };
-      return claims.u === userId && claims.n === networkOf(sourceIp) && this.deps.clock.now() - claims.t < rememberDays * 86_400_000;
-    } catch {
-      return false;
-    }
+    const claims = await this.openToken<{ u: string; n: string; t: number }>('remember', token);
+    return !!claims && claims.u === userId && claims.n === networkOf(sourceIp) && this.deps.clock.now() - claims.t < rememberDays * 86_400_000;
   }
 }
 

@@ -28,7 +28,8 @@ export interface MfaDeviceRecord {
   lastUsedAt: number | null;
 }
 
-export type MfaChallengePurpose = 'totp_enrol' | 'webauthn_register' | 'webauthn_authenticate' | 'passkey';
+/** `used`: a signed sign-in challenge that was answered (kept until it expires, to refuse replays). */
+export type MfaChallengePurpose = 'totp_enrol' | 'webauthn_register' | 'used';
 
 export interface MfaChallengeRecord {
   challengeId: string;
@@ -71,8 +72,13 @@ export interface MfaStore {
   recordAssertion(deviceId: string, signCount: number, now: number): Promise<boolean>;
 
   insertChallenge(c: MfaChallengeRecord): Promise<void>;
+  /** Whether a signed sign-in challenge (by its hash) was used already. */
+  isChallengeUsed(challengeHash: string): Promise<boolean>;
+  /** Record a signed challenge as used, once: false when it already was (a replay). */
+  useChallenge(challengeHash: string, now: number, expiresAt: number): Promise<boolean>;
   /** Take a live challenge once: a second consumer finds nothing. */
   consumeChallenge(challengeId: string, purpose: MfaChallengePurpose, now: number): Promise<MfaChallengeRecord | undefined>;
+  /** Drop expired challenges and sign-in flows, so their rows do not pile up. */
   deleteExpiredChallenges(now: number): Promise<void>;
 
   insertFlow(f: MfaFlowRecord): Promise<void>;

@@ -183,6 +183,11 @@ describe.runIf(peerAvailable('chromium', hasChromium)).each(dialects())('WebAuth
     const replayed = await post('/login/passkey', posted);
     expect(replayed).toEqual({ status: 401, message: expect.stringContaining('expired or was used already') });
 
+    // A challenge this server never signed.
+    const forged = await freshChallenge();
+    const [body] = forged.challengeId.split('.');
+    expect(await post('/login/passkey', { challengeId: `${body}.${'A'.repeat(43)}`, response: posted!.response })).toEqual({ status: 401, message: expect.stringContaining('expired or was used already') });
+
     // Another origin, on a fresh challenge.
     const fresh = await freshChallenge();
     const wrongOrigin = await post('/login/passkey', { challengeId: fresh.challengeId, response: withClientData('https://evil.example', fresh.options.challenge) });

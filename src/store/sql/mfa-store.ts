@@ -3,7 +3,7 @@
 import type { MfaChallengePurpose, MfaChallengeRecord, MfaDeviceRecord, MfaFlowRecord, MfaFlowState, MfaStore } from '../../auth/index.js';
 import type { MfaDeviceType } from '../../instance/index.js';
 import type { Db } from '../database.js';
-import type { MfaDevicesTable } from '../schema/mfa.js';
+import type { MfaChallengesTable, MfaDevicesTable } from '../schema/mfa.js';
 
 const toDevice = (r: MfaDevicesTable): MfaDeviceRecord => ({
   deviceId: r.device_id,
@@ -21,6 +21,16 @@ const toDevice = (r: MfaDevicesTable): MfaDeviceRecord => ({
   discoverable: r.discoverable === 1,
   createdAt: Number(r.created_at),
   lastUsedAt: r.last_used_at === null ? null : Number(r.last_used_at),
+});
+
+const toChallenge = (r: MfaChallengesTable): MfaChallengeRecord => ({
+  challengeId: r.challenge_id,
+  purpose: r.purpose as MfaChallengePurpose,
+  identityStoreId: r.identity_store_id,
+  userId: r.user_id,
+  payload: r.payload,
+  createdAt: Number(r.created_at),
+  expiresAt: Number(r.expires_at),
 });
 
 export class SqlMfaStore implements MfaStore {
@@ -125,6 +135,20 @@ export class SqlMfaStore implements MfaStore {
       .execute();
   }
 
+  async isChallengeUsed(challengeHash: string): Promise<boolean> {
+    return (await this.db.selectFrom('mfa_challenges').select('challenge_id').where('challenge_id', '=', challengeHash).executeTakeFirst()) !== undefined;
+  }
+
+  async useChallenge(challengeHash: string, now: number, expiresAt: number): Promise<boolean> {
+    // The primary key makes the second use a no-op, on every process.
+    const r = await this.db
+      .insertInto('mfa_challenges')
+      .values({ challenge_id: challengeHash, purpose: 'used', identity_store_id: null, user_id: null, payload: '', created_at: now, expires_at: expiresAt })
+      .onConflict((oc) => oc.column('challenge_id').doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
+  }
+
   async consumeChallenge(challengeId: string, purpose: MfaChallengePurpose, now: number): Promise<MfaChallengeRecord | undefined> {
     const r = await this.db
       .deleteFrom('mfa_challenges')
@@ -133,16 +157,7 @@ export class SqlMfaStore implements MfaStore {
       .where('expires_at', '>', now)
       .returningAll()
       .executeTakeFirst();
-    if (!r) return undefined;
-    return {
-      challengeId: r.challenge_id,
-      purpose: r.purpose as MfaChallengePurpose,
-      identityStoreId: r.identity_store_id,
-      userId: r.user_id,
-      payload: r.payload,
-      createdAt: Number(r.created_at),
-      expiresAt: Number(r.expires_at),
-    };
+    return r && toChallenge(r);
   }
 
   async deleteExpiredChallenges(now: number): Promise<void> {
