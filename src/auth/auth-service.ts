@@ -29,6 +29,8 @@ export const PORTAL_SOURCE = 'sso.amazonaws.com';
 /** What other modules learn from a portal session cookie. */
 export interface PortalSession {
   sessionId: string;
+  /** When the session passed a second factor; null if it never did. */
+  mfaAt: number | null;
   userId: string;
   userName: string;
   expiresAt: number;
@@ -351,6 +353,45 @@ export class AuthService {
     return { ...opened, rememberToken };
   }
 
+  /**
+   * Whether a page that acts for the user (the device approval of `aws sso login`) must first ask
+   * this session for a second factor: MFA is on, the session never passed one (it was opened before
+   * MFA was turned on), and the user signs in here (an external IdP does its own MFA).
+   */
+  async stepUpNeeded(session: PortalSession): Promise<'none' | 'challenge' | 'register'> {
+    const instance = await this.deps.instance.get();
+    if (instance.settings.mfa.mode === 'DISABLED' || session.mfaAt !== null || instance.settings.identitySource !== 'INTERNAL') return 'none';
+    if ((await this.deps.mfa.usableDevices({ identityStoreId: instance.identityStoreId, userId: session.userId })).length > 0) return 'challenge';
+    return instance.settings.mfa.noDevice === 'ALLOW' ? 'none' : 'register';
+  }
+
+  /** A signed-in session proves a second factor (step-up): the session remembers it. */
+  async stepUp(ctx: RequestContext, session: PortalSession, rp: RelyingParty, proof: SecondFactorProof): Promise<{ kind: 'ok' } | Extract<SignInResult, { kind: 'failed' | 'throttled' }>> {
+    const instance = await this.deps.instance.get();
+    const userCtx = this.userContext(ctx, session, SIGNIN_SOURCE);
+    const throttled = await this.throttled(ctx, [ipKey(ctx.sourceIp), userKey(session.userName)], this.deps.clock.now());
+    if (throttled) return throttled;
+    const user = { identityStoreId: instance.identityStoreId, userId: session.userId };
+    const result = proof.type === 'TOTP' ? await this.deps.mfa.verifyTotp(user, proof.code) : await this.deps.mfa.verifyWebauthn(user, rp, proof.challengeId, proof.response);
+    const fail = async (code: string, message: string) => {
+      await this.recordFailure(userCtx, session.userName, { userName: session.userName, credentialType: proof.type }, { errorCode: code, errorMessage: message });
+      return { kind: 'failed' as const, message };
+    };
+    if (!result.ok) return fail(result.code, result.message);
+    const accepted = await this.deps.tx.transaction(async (s) => {
+      if (!(await result.commit(s))) return false;
+      await s.auth.markMfa(session.sessionId, this.deps.clock.now());
+      await s.audit.appendEvent(buildEvent(userCtx, this.deps, 'CredentialVerification', { userName: session.userName }, { responseElements: { credentialType: result.type, stepUp: true } }));
+      return true;
+    });
+    return accepted ? { kind: 'ok' } : fail('mfa.code_reused', REPLAYED);
+  }
+
+  /** A signed-in user who registered a device (which proved itself) has passed a second factor. */
+  async markSessionMfa(session: PortalSession): Promise<void> {
+    await this.deps.tx.transaction((s) => s.auth.markMfa(session.sessionId, this.deps.clock.now()));
+  }
+
   /** Sign in with a passkey alone: the discoverable credential names the user, no name is typed. */
   async signInWithPasskey(ctx: RequestContext, rp: RelyingParty, challengeId: string, response: unknown): Promise<SignInResult | SignedIn> {
     const instance = await this.deps.instance.get();
@@ -439,7 +480,7 @@ export class AuthService {
   async resolveSession(cookieValue: string | undefined): Promise<PortalSession | undefined> {
     const s = await this.findSession(cookieValue);
     if (!s || s.mustChangePassword) return undefined;
-    return { sessionId: s.sessionId, userId: s.userId, userName: s.userName, expiresAt: s.expiresAt };
+    return { sessionId: s.sessionId, userId: s.userId, userName: s.userName, expiresAt: s.expiresAt, mfaAt: s.mfaAt };
   }
 
   /** Change the session user's password. A forced change (one-time password) needs no current password. */

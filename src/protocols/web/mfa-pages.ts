@@ -12,6 +12,7 @@ import { isDomainError } from '../../shared/errors.js';
 import { csrfMatches, csrfTokenOf, MFA_FLOW_COOKIE, readCookie, REMEMBER_COOKIE, SESSION_COOKIE } from './cookies.js';
 import type { WebDeps } from './index.js';
 import { escape, page } from './pages.js';
+import { STEP_UP_PATH } from './signed-in.js';
 import { formOf, safeReturnTo } from './signin.js';
 
 const BROWSER_BUNDLE_PATH = '/assets/simplewebauthn-browser.js';
@@ -19,6 +20,7 @@ const SCRIPT_PATH = '/assets/mfa.js';
 /** Pages with WebAuthn run our two scripts and show the QR code as a data: image; nothing else. */
 const MFA_CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; img-src data:; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
 const EXPIRED = 'This sign-in expired: start again.';
+const DEVICES_PATH = '/mfa/devices';
 
 /** The browser side: every [data-webauthn] button fetches options, calls the authenticator, posts the answer, then follows `location`. */
 const MFA_SCRIPT = `'use strict';
@@ -148,18 +150,18 @@ export function registerMfaPages(app: FastifyInstance, deps: WebDeps): void {
 
   // ---- the challenge ----
 
-  const challengePage = async (reply: FastifyReply, flow: { user: MfaUser }, csrf: string, returnTo: string, status = 200, error?: string) => {
+  const challengePage = async (reply: FastifyReply, flow: { user: MfaUser }, csrf: string, returnTo: string, status = 200, error?: string, base = '/login/mfa') => {
     const devices = await reg.mfa.usableDevices(flow.user);
     const back = `?return_to=${encodeURIComponent(returnTo)}`;
     let body = `<p>Signing in as <strong>${escape(flow.user.userName)}</strong>. Confirm it is you with your MFA device.</p>${errorLine(error)}`;
     if (devices.some((d) => d.type === 'TOTP')) {
       body +=
-        `<form method="post" action="/login/mfa"><input type="hidden" name="csrf" value="${escape(csrf)}"><input type="hidden" name="return_to" value="${escape(returnTo)}">` +
+        `<form method="post" action="${base}"><input type="hidden" name="csrf" value="${escape(csrf)}"><input type="hidden" name="return_to" value="${escape(returnTo)}">` +
         '<label for="code">Code from your authenticator app</label><input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required>' +
         '<button type="submit">Verify</button></form>';
     }
     if (devices.some((d) => d.type === 'WEBAUTHN')) {
-      body += webauthnButton('authenticate', 'Use your security key or passkey', { id: 'webauthn-authenticate', csrf, optionsUrl: '/login/mfa/webauthn/options', finishUrl: `/login/mfa/webauthn${back}` }) + scripts;
+      body += webauthnButton('authenticate', 'Use your security key or passkey', { id: 'webauthn-authenticate', csrf, optionsUrl: `${base}/webauthn/options`, finishUrl: `${base}/webauthn${back}` }) + scripts;
     }
     return html(reply, status, 'Multi-factor authentication', body);
   };
@@ -285,6 +287,60 @@ export function registerMfaPages(app: FastifyInstance, deps: WebDeps): void {
     return answer(reply, result, returnTo, true, () => Promise.resolve());
   });
 
+  // ---- step-up: a signed-in session that never passed a second factor proves one ----
+
+  /** The session of the request, its cookie and its user, or undefined once the browser is sent to sign in. */
+  const sessionOf = async (request: FastifyRequest) => {
+    const cookie = readCookie(request, SESSION_COOKIE);
+    const session = await reg.auth.resolveSession(cookie);
+    if (!session || !cookie) return undefined;
+    const instance = await reg.instance.get();
+    return { session, cookie, csrf: csrfTokenOf(cookie), user: { identityStoreId: instance.identityStoreId, userId: session.userId, userName: session.userName } };
+  };
+  const stepUpPage = async (reply: FastifyReply, current: NonNullable<Awaited<ReturnType<typeof sessionOf>>>, returnTo: string, status = 200, error?: string) => {
+    const needed = await reg.auth.stepUpNeeded(current.session);
+    if (needed === 'none') return reply.redirect(returnTo, 303);
+    if (needed === 'register') {
+      return html(reply, 403, 'Multi-factor authentication', `${errorLine('Your administrator requires multi-factor authentication for this. Register an MFA device first.')}<p><a href="${DEVICES_PATH}">Register an MFA device</a></p>`);
+    }
+    return challengePage(reply, current, current.csrf, returnTo, status, error, STEP_UP_PATH);
+  };
+
+  app.get(STEP_UP_PATH, async (request, reply) => {
+    const returnTo = safeReturnTo((request.query as Record<string, unknown>).return_to);
+    const current = await sessionOf(request);
+    if (!current) return restart(reply, returnTo);
+    return stepUpPage(reply, current, returnTo);
+  });
+
+  app.post(STEP_UP_PATH, async (request, reply) => {
+    const fields = formOf(request);
+    const returnTo = safeReturnTo(fields.get('return_to'));
+    const current = await sessionOf(request);
+    if (!current || !csrfMatches(current.cookie, fields.get('csrf'))) return restart(reply, returnTo);
+    const result = await reg.auth.stepUp(await context(request), current.session, relyingPartyOf(deps, request), { type: 'TOTP', code: (fields.get('code') ?? '').slice(0, 16) });
+    if (result.kind === 'ok') return reply.redirect(returnTo, 303);
+    if (result.kind === 'throttled') reply.header('retry-after', String(result.retryAfterSeconds));
+    return stepUpPage(reply, current, returnTo, result.kind === 'throttled' ? 429 : 401, result.kind === 'throttled' ? 'Too many failed attempts. Wait a while before you try again.' : result.message);
+  });
+
+  app.post(`${STEP_UP_PATH}/webauthn/options`, async (request, reply) => {
+    const current = await sessionOf(request);
+    if (!current || !csrfMatches(current.cookie, request.headers['x-csrf-token'])) return jsonDenied(reply, 403, 'You are not signed in.');
+    return reply.send(await reg.mfa.beginWebauthnAuthentication(current.user, relyingPartyOf(deps, request)));
+  });
+
+  app.post(`${STEP_UP_PATH}/webauthn`, async (request, reply) => {
+    const returnTo = safeReturnTo((request.query as Record<string, unknown>).return_to);
+    const current = await sessionOf(request);
+    if (!current || !csrfMatches(current.cookie, request.headers['x-csrf-token'])) return jsonDenied(reply, 403, 'You are not signed in.');
+    const body = jsonBody(request);
+    const result = await reg.auth.stepUp(await context(request), current.session, relyingPartyOf(deps, request), { type: 'WEBAUTHN', challengeId: text(body.challengeId), response: body.response });
+    if (result.kind === 'ok') return reply.send({ location: returnTo });
+    if (result.kind === 'throttled') reply.header('retry-after', String(result.retryAfterSeconds));
+    return reply.status(result.kind === 'throttled' ? 429 : 401).send({ message: result.kind === 'throttled' ? 'Too many failed attempts. Wait a while before you try again.' : result.message });
+  });
+
   registerDevicePages(app, deps);
 }
 
@@ -299,8 +355,6 @@ export function passkeySignInButton(csrf: string, returnTo: string): string {
 export { MFA_CSP };
 
 // ---- the user's own devices ----
-
-const DEVICES_PATH = '/mfa/devices';
 
 function registerDevicePages(app: FastifyInstance, deps: WebDeps): void {
   const { reg, context } = deps;
@@ -338,13 +392,17 @@ function registerDevicePages(app: FastifyInstance, deps: WebDeps): void {
   };
 
   /** Run a change for the signed-in user; a refusal is shown on the device page. */
-  const change = async (request: FastifyRequest, reply: FastifyReply, act: (ctx: Awaited<ReturnType<typeof context>>, user: MfaUser, fields: URLSearchParams) => Promise<unknown>) => {
+  const change = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    act: (ctx: Awaited<ReturnType<typeof context>>, user: MfaUser, fields: URLSearchParams, session: PortalSession) => Promise<unknown>,
+  ) => {
     const auth = await signedInUser(request, reply);
     if (!auth) return reply;
     const fields = formOf(request);
     if (!csrfMatches(auth.cookie, fields.get('csrf'))) return devicesPage(reply, auth.user, auth.cookie, 403, 'This page expired. Open it again.');
     try {
-      await act(reg.auth.userContext(await context(request), auth.session), auth.user, fields);
+      await act(reg.auth.userContext(await context(request), auth.session), auth.user, fields, auth.session);
     } catch (err) {
       if (isDomainError(err) && err.kind !== 'internal') return devicesPage(reply, auth.user, auth.cookie, 400, err.message);
       throw err;
@@ -373,8 +431,12 @@ function registerDevicePages(app: FastifyInstance, deps: WebDeps): void {
       throw err;
     }
   });
+  // A device registered (with its first code or signature) is a second factor this session passed.
   app.post(`${DEVICES_PATH}/totp`, (request, reply) =>
-    change(request, reply, (ctx, user, fields) => reg.mfa.confirmTotpEnrolment(ctx, user, { enrolmentId: fields.get('enrolment_id') ?? '', name: fields.get('name') ?? '', code: fields.get('code') ?? '' })),
+    change(request, reply, async (ctx, user, fields, session) => {
+      await reg.mfa.confirmTotpEnrolment(ctx, user, { enrolmentId: fields.get('enrolment_id') ?? '', name: fields.get('name') ?? '', code: fields.get('code') ?? '' });
+      await reg.auth.markSessionMfa(session);
+    }),
   );
 
   const jsonAuth = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -402,6 +464,7 @@ function registerDevicePages(app: FastifyInstance, deps: WebDeps): void {
     try {
       const ctx = reg.auth.userContext(await context(request), auth.session);
       const device = await reg.mfa.finishWebauthnRegistration(ctx, auth.user, relyingPartyOf(deps, request), { challengeId: text(body.challengeId), name: text(body.name), response: body.response });
+      await reg.auth.markSessionMfa(auth.session);
       return reply.send({ location: DEVICES_PATH, device });
     } catch (err) {
       if (isDomainError(err) && err.kind !== 'internal') return reply.status(400).send({ message: err.message });

@@ -92,6 +92,10 @@ export class SqlAuthStore implements AuthStore {
     await this.db.updateTable('auth_sessions').set({ must_change_password: 0 }).where('session_id', '=', sessionId).execute();
   }
 
+  async markMfa(sessionId: string, at: number): Promise<void> {
+    await this.db.updateTable('auth_sessions').set({ mfa_at: at }).where('session_id', '=', sessionId).execute();
+  }
+
   async deleteSessions(sessionIds: readonly string[]): Promise<string[]> {
     if (sessionIds.length === 0) return [];
     const rows = await this.db.deleteFrom('auth_sessions').where('session_id', 'in', sessionIds).returning('session_id').execute();
