@@ -2,13 +2,11 @@
 // second factor after the password, a passkey registered in the portal and used alone to sign in,
 // `aws sso login`'s device approval behind MFA, and forged or replayed answers refused (never a 500).
 
-import { CreateUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemContext } from '../../src/shared/context.js';
-import { setMfaSettings } from '../helpers/mfa.js';
+import { createUserWithPassword, setMfaSettings } from '../helpers/mfa.js';
 import { AWS_CLI, hasAwsCli, hasChromium, launchChromium, peerAvailable, peerEnv, startSsoLogin, writeSsoProfile } from '../helpers/peers.js';
-import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
+import { dialects, startServer, type TestServer } from '../helpers/server.js';
 
 const PASSWORD = 'WebAuthn#e2e-9Zq';
 const DEVICES = '/mfa/devices';
@@ -37,14 +35,8 @@ describe.runIf(peerAvailable('chromium', hasChromium)).each(dialects())('WebAuth
   let browser: Browser;
   /** localhost, not 127.0.0.1: a WebAuthn relying party id must be a domain, and localhost is a secure context. */
   let base: string;
-  const ctx = systemContext('sso.amazonaws.com', 'us-east-1', 'test');
 
-  async function userWithPassword(userName: string) {
-    const client = new IdentitystoreClient(sdkOptions(server));
-    const r = await client.send(new CreateUserCommand({ IdentityStoreId: server.init.identityStoreId, UserName: userName, DisplayName: userName, Name: { GivenName: 'W', FamilyName: 'A' } }));
-    await server.reg.auth.setPassword(ctx, userName, { password: PASSWORD, oneTime: false });
-    return r.UserId!;
-  }
+  const userWithPassword = (userName: string) => createUserWithPassword(server, userName, PASSWORD);
 
   const signInWithPassword = async (page: Page, userName: string, returnTo = DEVICES) => {
     await page.goto(`${base}/login?return_to=${encodeURIComponent(returnTo)}`);

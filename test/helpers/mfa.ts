@@ -4,9 +4,11 @@
 import { execFileSync } from 'node:child_process';
 import { Hash } from '@smithy/core/serde';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { CreateUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { expect } from 'vitest';
+import { systemContext } from '../../src/shared/context.js';
 import { Browser } from './browser.js';
-import type { TestServer } from './server.js';
+import { sdkOptions, type TestServer } from './server.js';
 
 /** The admin API, signed by the AWS SDK's own SigV4 signer over the exact body sent. */
 export async function adminCall(server: TestServer, method: string, urlPath: string, body?: unknown) {
@@ -17,6 +19,14 @@ export async function adminCall(server: TestServer, method: string, urlPath: str
   const signed = await signer.sign({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: urlPath, headers, body: text });
   const res = await fetch(server.url + urlPath, { method, headers: signed.headers, body: text });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+/** A directory user (created through the real identitystore API) with a password; returns the user id. */
+export async function createUserWithPassword(server: TestServer, userName: string, password: string): Promise<string> {
+  const client = new IdentitystoreClient(sdkOptions(server));
+  const r = await client.send(new CreateUserCommand({ IdentityStoreId: server.init.identityStoreId, UserName: userName, DisplayName: userName, Name: { GivenName: 'Test', FamilyName: 'User' } }));
+  await server.reg.auth.setPassword(systemContext('sso.amazonaws.com', 'us-east-1', 'test'), userName, { password, oneTime: false });
+  return r.UserId!;
 }
 
 /** Change the MFA settings through the admin API, as an administrator would. */

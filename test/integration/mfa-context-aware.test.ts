@@ -3,26 +3,18 @@
 // or another network is asked again. MFA "never" and "blocked" are covered too. Both databases.
 
 import { existsSync } from 'node:fs';
-import { CreateUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemContext } from '../../src/shared/context.js';
 import { Browser } from '../helpers/browser.js';
-import { adminCall, OATHTOOL, registerTotpAtSignIn, setMfaSettings } from '../helpers/mfa.js';
-import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
+import { createUserWithPassword, adminCall, OATHTOOL, registerTotpAtSignIn, setMfaSettings } from '../helpers/mfa.js';
+import { dialects, startServer, type TestServer } from '../helpers/server.js';
 
 const PASSWORD = 'Context#Aware-5Rt';
 const REMEMBER = 'atrium_mfa_device';
 
 describe.skipIf(!existsSync(OATHTOOL)).each(dialects())('context-aware MFA on %s', (dialect) => {
   let server: TestServer;
-  const ctx = systemContext('sso.amazonaws.com', 'us-east-1', 'test');
 
-  async function userWithPassword(userName: string) {
-    const client = new IdentitystoreClient(sdkOptions(server));
-    const r = await client.send(new CreateUserCommand({ IdentityStoreId: server.init.identityStoreId, UserName: userName, DisplayName: userName, Name: { GivenName: 'C', FamilyName: 'A' } }));
-    await server.reg.auth.setPassword(ctx, userName, { password: PASSWORD, oneTime: false });
-    return r.UserId!;
-  }
+  const userWithPassword = (userName: string) => createUserWithPassword(server, userName, PASSWORD);
   const signOut = async (b: Browser) => {
     const session = JSON.parse((await b.request('/api/portal/session')).text) as { csrfToken: string };
     expect((await b.request('/logout', { form: { csrf: session.csrfToken } })).status).toBe(303);

@@ -4,11 +4,9 @@
 // answer tells whether the user exists, and failures and lock-outs are audited. Both databases.
 
 import { request as httpRequest } from 'node:http';
-import { CreateUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemContext } from '../../src/shared/context.js';
-import { adminCall } from '../helpers/mfa.js';
-import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
+import { createUserWithPassword, adminCall } from '../helpers/mfa.js';
+import { dialects, startServer, type TestServer } from '../helpers/server.js';
 
 const PASSWORD = 'Guard#Lock-8Wm';
 
@@ -54,14 +52,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.each(dialects())('sign-in protection on %s', (dialect) => {
   let server: TestServer;
-  const ctx = systemContext('sso.amazonaws.com', 'us-east-1', 'test');
   const events = (eventName: string) => server.reg.database.db.selectFrom('audit_events').selectAll().where('event_name', '=', eventName).orderBy('seq').execute();
 
-  async function userWithPassword(userName: string) {
-    const client = new IdentitystoreClient(sdkOptions(server));
-    await client.send(new CreateUserCommand({ IdentityStoreId: server.init.identityStoreId, UserName: userName, DisplayName: userName, Name: { GivenName: 'G', FamilyName: 'L' } }));
-    await server.reg.auth.setPassword(ctx, userName, { password: PASSWORD, oneTime: false });
-  }
+  const userWithPassword = (userName: string) => createUserWithPassword(server, userName, PASSWORD);
 
   /** 100 wrong passwords, waiting out each back-off as a patient attacker would; returns the answers. */
   async function bruteForce(next: (i: number) => { ip: string; userName: string }): Promise<Answer[]> {

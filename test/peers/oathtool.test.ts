@@ -4,12 +4,10 @@
 // device is refused, and an administrator lists, deletes and resets devices. Both databases.
 
 import { existsSync } from 'node:fs';
-import { CreateUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemContext } from '../../src/shared/context.js';
 import { Browser } from '../helpers/browser.js';
-import { adminCall, answerTotp, OATHTOOL, oathtool, registerTotpAtSignIn, setMfaSettings, totpEnrolmentOf } from '../helpers/mfa.js';
-import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
+import { createUserWithPassword, adminCall, answerTotp, OATHTOOL, oathtool, registerTotpAtSignIn, setMfaSettings, totpEnrolmentOf } from '../helpers/mfa.js';
+import { dialects, startServer, type TestServer } from '../helpers/server.js';
 
 const PASSWORD = 'Totp#Peer-42xQ';
 const hasOathtool = existsSync(OATHTOOL);
@@ -17,13 +15,8 @@ if (!hasOathtool && process.env.CI === 'true') throw new Error(`${OATHTOOL} is m
 
 describe.skipIf(!hasOathtool).each(dialects())('TOTP with oathtool on %s', (dialect) => {
   let server: TestServer;
-  const ctx = systemContext('sso.amazonaws.com', 'us-east-1', 'test');
 
-  async function userWithPassword(userName: string) {
-    const client = new IdentitystoreClient(sdkOptions(server));
-    await client.send(new CreateUserCommand({ IdentityStoreId: server.init.identityStoreId, UserName: userName, DisplayName: userName, Name: { GivenName: 'T', FamilyName: 'P' } }));
-    await server.reg.auth.setPassword(ctx, userName, { password: PASSWORD, oneTime: false });
-  }
+  const userWithPassword = (userName: string) => createUserWithPassword(server, userName, PASSWORD);
   const events = (eventName: string) => server.reg.database.db.selectFrom('audit_events').selectAll().where('event_name', '=', eventName).orderBy('seq').execute();
 
   beforeAll(async () => {
