@@ -1,6 +1,7 @@
 // The `atrium` command line: init, serve, user password|disable|enable, sessions list|revoke,
-// settings show|set, identity-source show|set, scim token create|list|delete, saml idp import|show
-// audit verify|public-key|seal|lookup|export, policy simulate and access-key create. Every command takes
+// settings show|set, mfa list|delete|reset, identity-source show|set, scim token create|list|delete,
+// saml idp import|show, audit verify|public-key|seal|lookup|export, policy simulate and access-key
+// create. Every command takes
 // the same storage options; ATRIUM_* variables mirror the flags.
 
 import { randomUUID } from 'node:crypto';
@@ -22,7 +23,7 @@ import { readIdpMetadata } from './protocols/saml/samlify.js';
 import { fetchIdpMetadata } from './protocols/saml/metadata-url.js';
 import { createRegistry, type Registry } from './registry.js';
 import type { UserStatus } from './directory/index.js';
-import type { IdentitySourceType, InstanceSettings } from './instance/index.js';
+import type { IdentitySourceType, SettingsChange } from './instance/index.js';
 import { DEFAULT_SCIM_TOKEN_DAYS, isValidExpiryDays, MAX_SCIM_TOKEN_DAYS, SCIM_ADMIN_SOURCE, SCIM_PATH } from './provisioning/index.js';
 import { systemContext, type RequestContext } from './shared/context.js';
 import { findManagedPolicy, POLICY_KEY_PURPOSE } from './policy/index.js';
@@ -242,30 +243,73 @@ storageOptions(sessions.command('revoke'))
     process.stdout.write(opts.json ? JSON.stringify({ revokedSessionIds: ended }) + '\n' : `revoked ${ended.length} session(s)\n`);
   });
 
-const settings = program.command('settings').description('instance settings: portal session duration and password policy');
+const settings = program.command('settings').description('instance settings: portal session duration, password policy, MFA and sign-in protection');
 storageOptions(settings.command('show'))
   .description('print the instance settings as JSON')
   .action(async (opts: StorageFlags) => {
     const shown = await withRegistry(opts, async (reg) => (await reg.instance.get()).settings);
     process.stdout.write(JSON.stringify(shown) + '\n');
   });
+/** A JSON object flag, or a clear error naming it. */
+function jsonFlag<T>(flag: string, value: string): T {
+  try {
+    const parsed = JSON.parse(value) as unknown;
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as T;
+  } catch {
+    // Reported below.
+  }
+  throw new ConfigError(`${flag} must be a JSON object`);
+}
 storageOptions(settings.command('set'))
   .description('change instance settings; every running process applies them within 5 s')
   .option('--session-duration-minutes <n>', 'portal session duration, 15 to 129600 (90 days); default 480 (8 h)')
   .option('--password-policy <json>', 'password policy fields to change, e.g. {"minLength":12,"historySize":5}')
-  .action(async (opts: StorageFlags & { sessionDurationMinutes?: string; passwordPolicy?: string }) => {
-    const change: Partial<InstanceSettings> = {};
+  .option(
+    '--mfa <json>',
+    'MFA fields to change: mode (ALWAYS_ON | CONTEXT_AWARE | DISABLED), allowedDeviceTypes ([TOTP, WEBAUTHN]), noDevice (REGISTER | BLOCK | ALLOW), ' +
+      'rememberDays (context-aware, 1-365), webauthnAttestation (NONE | REQUIRED), passkeySignIn (true | false); e.g. {"mode":"ALWAYS_ON"}',
+  )
+  .option(
+    '--sign-in-protection <json>',
+    'throttling fields to change: userFreeFailures, ipFreeFailures, backoffBaseSeconds, backoffMaxSeconds, userLockoutFailures, ipLockoutFailures, lockoutMinutes, failureWindowMinutes',
+  )
+  .action(async (opts: StorageFlags & { sessionDurationMinutes?: string; passwordPolicy?: string; mfa?: string; signInProtection?: string }) => {
+    const change: SettingsChange = {};
     if (opts.sessionDurationMinutes !== undefined) change.sessionDurationMinutes = Number(opts.sessionDurationMinutes);
-    if (opts.passwordPolicy !== undefined) {
-      try {
-        change.passwordPolicy = JSON.parse(opts.passwordPolicy) as InstanceSettings['passwordPolicy'];
-      } catch {
-        throw new ConfigError('--password-policy must be a JSON object');
-      }
-    }
-    if (Object.keys(change).length === 0) throw new ConfigError('give --session-duration-minutes and/or --password-policy');
+    if (opts.passwordPolicy !== undefined) change.passwordPolicy = jsonFlag('--password-policy', opts.passwordPolicy);
+    if (opts.mfa !== undefined) change.mfa = jsonFlag('--mfa', opts.mfa);
+    if (opts.signInProtection !== undefined) change.signInProtection = jsonFlag('--sign-in-protection', opts.signInProtection);
+    if (Object.keys(change).length === 0) throw new ConfigError('give --session-duration-minutes, --password-policy, --mfa and/or --sign-in-protection');
     const next = await withRegistry(opts, (reg, ctx) => reg.instance.updateSettings(ctx, change));
     process.stdout.write(JSON.stringify(next) + '\n');
+  });
+
+const mfa = program.command('mfa').description("users' MFA devices (authenticator apps, security keys, passkeys); the settings are under `atrium settings`");
+storageOptions(mfa.command('list'))
+  .description("list a user's MFA devices (never a secret)")
+  .requiredOption('--user-name <name>', 'the user')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { userName: string; json?: boolean }) => {
+    const devices = await withRegistry(opts, async (reg) => reg.mfa.listDevices(await reg.mfa.userByName(opts.userName)));
+    const rows = devices.map((d) => ({ deviceId: d.deviceId, name: d.name, type: d.type, passkey: d.passkey, createdAt: iso(d.createdAt), lastUsedAt: iso(d.lastUsedAt) }));
+    process.stdout.write(opts.json ? JSON.stringify({ devices: rows }) + '\n' : rows.map((r) => Object.values(r).map((v) => v ?? '-').join('\t')).join('\n') + (rows.length ? '\n' : ''));
+  });
+storageOptions(mfa.command('delete'))
+  .description("delete one of a user's MFA devices")
+  .requiredOption('--user-name <name>', 'the user')
+  .requiredOption('--device-id <id>', 'the device, from `atrium mfa list`')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { userName: string; deviceId: string; json?: boolean }) => {
+    await withRegistry(opts, async (reg, ctx) => reg.mfa.deleteDevice({ ...ctx, eventSource: SIGNIN_SOURCE }, await reg.mfa.userByName(opts.userName), opts.deviceId));
+    process.stdout.write(opts.json ? JSON.stringify({ deletedDeviceId: opts.deviceId }) + '\n' : `deleted ${opts.deviceId}\n`);
+  });
+storageOptions(mfa.command('reset'))
+  .description("the recovery path for a lost device: delete every MFA device of a user; they register a new one at their next sign-in (if the settings say REGISTER)")
+  .requiredOption('--user-name <name>', 'the user')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { userName: string; json?: boolean }) => {
+    const deleted = await withRegistry(opts, (reg, ctx) => reg.mfa.resetUser({ ...ctx, eventSource: SIGNIN_SOURCE }, opts.userName));
+    process.stdout.write(opts.json ? JSON.stringify({ deletedDeviceIds: deleted }) + '\n' : `deleted ${deleted.length} device(s)\n`);
   });
 
 const IDENTITY_SOURCE_FLAGS: Record<string, IdentitySourceType> = { internal: 'INTERNAL', 'external-idp': 'EXTERNAL_IDP' };

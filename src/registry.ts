@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { AccessService } from './access/index.js';
 import { AuditService, AuditTrail, DEFAULT_TRAIL_OPTIONS } from './audit/index.js';
 import { AuditStreams } from './audit/sinks/index.js';
-import { AuthService } from './auth/index.js';
+import { AuthService, MfaService } from './auth/index.js';
 import { keyFileOf, sqliteFileOf, type Config } from './config/config.js';
 import { CredentialService, RevocationService, TemporaryCredentialService } from './credentials/index.js';
 import { Envelope, LocalKeyProvider, type KeyProvider } from './crypto/index.js';
@@ -46,6 +46,8 @@ export interface Registry {
   revocation: RevocationService;
   temporaryCredentials: TemporaryCredentialService;
   auth: AuthService;
+  /** MFA devices (TOTP, WebAuthn) and their proofs. */
+  mfa: MfaService;
   directory: DirectoryService;
   organization: OrganizationService;
   access: AccessService;
@@ -155,7 +157,8 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     },
   });
   const grants = { endGrantsOfSessions: (ids: readonly string[]) => tx.transaction(async (s) => void (await s.oidc.revokeBySessions(ids))) };
-  const auth = new AuthService({ ...base, instance, directory, revocation, grants });
+  const mfa = new MfaService({ ...base, envelope, instance, directory });
+  const auth = new AuthService({ ...base, instance, directory, revocation, grants, mfa });
   const scimTokens = new ScimTokenService(base);
   const federation = new FederationService({ ...base, envelope, instance, directory, auth });
   organization.registerJobs(jobs);
@@ -196,6 +199,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     revocation,
     temporaryCredentials,
     auth,
+    mfa,
     directory,
     organization,
     access,

@@ -5,16 +5,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import { audited, buildEvent, HIDDEN, type AuditedAction, type AuditStore } from '../audit/index.js';
 import type { RevocationService } from '../credentials/index.js';
 import type { DirectoryService, UserSummary } from '../directory/index.js';
-import type { InstanceRecord, InstanceService } from '../instance/index.js';
+import type { InstanceRecord, InstanceService, SignInProtection } from '../instance/index.js';
 import type { Principal, RequestContext } from '../shared/context.js';
 import { invalidArgument, isDomainError, notFound } from '../shared/errors.js';
 import { hex } from '../shared/ids.js';
 import type { ServiceDeps } from '../shared/service-deps.js';
 import type { AuthStore, SessionRecord } from './auth-store.js';
+import type { MfaService, MfaUser, RelyingParty, SecondFactorProof } from './mfa-service.js';
+import type { MfaFlowRecord, MfaFlowState, MfaStore } from './mfa-store.js';
 import { hashPassword, matchesAny, verifyPassword } from './password-hash.js';
 import { checkPassword, generatePassword } from './password-policy.js';
 
-export type AuthStores = { auth: AuthStore; audit: AuditStore };
+export type AuthStores = { auth: AuthStore; audit: AuditStore; mfa: MfaStore };
 
 /** The OAuth grants a portal session approved (device codes, consents): they end with it. */
 export interface SessionGrants {
@@ -27,6 +29,8 @@ export const PORTAL_SOURCE = 'sso.amazonaws.com';
 /** What other modules learn from a portal session cookie. */
 export interface PortalSession {
   sessionId: string;
+  /** When the session passed a second factor; null if it never did. */
+  mfaAt: number | null;
   userId: string;
   userName: string;
   expiresAt: number;
@@ -34,25 +38,33 @@ export interface PortalSession {
 
 export type SignInResult =
   | { kind: 'ok'; token: string; session: SessionRecord }
-  | { kind: 'failed' }
-  | { kind: 'throttled'; retryAfterSeconds: number };
+  | { kind: 'failed'; message?: string }
+  | { kind: 'throttled'; retryAfterSeconds: number }
+  /** The password was right; a second factor is next (CHALLENGE), or a device must be registered first (REGISTER). */
+  | { kind: 'mfa'; flowToken: string; state: MfaFlowState; expiresAt: number }
+  /** The password was right, MFA is required and the user has no device: the settings block them. */
+  | { kind: 'mfa_blocked' };
 
-/** Failures allowed before back-off starts; an address may be shared by a whole office. */
-const USER_FREE_FAILURES = 5;
-const IP_FREE_FAILURES = 100;
-/** The first lock-out; each further failure doubles it, up to the cap. */
-const BASE_LOCK_MS = 30_000;
-const MAX_LOCK_MS = 15 * 60_000;
-/** Failures older than this no longer count. */
-const FAILURE_WINDOW_MS = 15 * 60_000;
+/** A finished sign-in, and the token that lets this browser skip MFA next time (context-aware mode). */
+export type SignedIn = Extract<SignInResult, { kind: 'ok' }> & { rememberToken?: string };
 
 const tokenHashOf = (token: string) => createHash('sha256').update(token).digest('hex');
 const userKey = (userName: string) => `user:${userName.toLowerCase()}`;
 const ipKey = (ip: string) => `ip:${ip}`;
 const sessionNotFound = () => notFound('auth.session_not_found', 'The session does not exist or has ended.', { resourceType: 'SESSION' });
+const EXPIRED = 'This sign-in expired: start again.';
+const REPLAYED = 'This code or challenge was used already: try again.';
+/** How long a sign-in may wait between its password and its second factor. */
+const MFA_FLOW_MS = 10 * 60_000;
 
-function lockMsAfter(failures: number, freeFailures: number): number {
-  return failures < freeFailures ? 0 : Math.min(MAX_LOCK_MS, BASE_LOCK_MS * 2 ** (failures - freeFailures));
+/**
+ * How long a key is locked after its n-th failure: nothing while failures are free, then a back-off
+ * that doubles with each failure, then the lock-out once the lock-out threshold is reached.
+ */
+export function lockMsAfter(failures: number, free: number, lockout: number, p: SignInProtection): number {
+  if (failures >= lockout) return p.lockoutMinutes * 60_000;
+  if (failures < free) return 0;
+  return Math.min(p.backoffMaxSeconds, p.backoffBaseSeconds * 2 ** Math.min(30, failures - free)) * 1000;
 }
 
 export class AuthService {
@@ -60,7 +72,7 @@ export class AuthService {
   private dummyHash?: Promise<string>;
 
   constructor(
-    private readonly deps: ServiceDeps<AuthStores> & { instance: InstanceService; directory: DirectoryService; revocation: RevocationService; grants: SessionGrants },
+    private readonly deps: ServiceDeps<AuthStores> & { instance: InstanceService; directory: DirectoryService; revocation: RevocationService; grants: SessionGrants; mfa: MfaService },
   ) {}
 
   private get read(): AuthStore {
@@ -187,13 +199,46 @@ export class AuthService {
     );
   }
 
-  async signIn(ctx: RequestContext, userName: string, password: string): Promise<SignInResult> {
+  /** Refuse while any of `keys` is locked (on the record, without the name typed); undefined when free. */
+  private async throttled(ctx: RequestContext, keys: string[], now: number): Promise<Extract<SignInResult, { kind: 'throttled' }> | undefined> {
+    const states = await this.read.throttleStates(keys);
+    const lockedUntil = Math.max(0, ...[...states.values()].map((s) => s.lockedUntil));
+    if (lockedUntil <= now) return undefined;
+    await this.deps.tx.transaction((s) =>
+      s.audit.appendEvent(buildEvent({ ...ctx, eventSource: SIGNIN_SOURCE }, this.deps, 'CredentialVerification', { userName: HIDDEN }, { errorCode: 'auth.throttled', errorMessage: 'Too many failed attempts.' })),
+    );
+    return { kind: 'throttled', retryAfterSeconds: Math.ceil((lockedUntil - now) / 1000) };
+  }
+
+  /** Count a failure against the address and the user name, lock them as the settings say, and record it. */
+  private async recordFailure(signInCtx: RequestContext, userName: string, requestParameters: unknown, failure: { errorCode: string; errorMessage: string }): Promise<void> {
+    const p = (await this.deps.instance.get()).settings.signInProtection;
+    const now = this.deps.clock.now();
+    // A passkey sign-in names no user: only its address counts.
+    const limits: [string, number, number][] = [[ipKey(signInCtx.sourceIp), p.ipFreeFailures, p.ipLockoutFailures]];
+    if (userName) limits.push([userKey(userName), p.userFreeFailures, p.userLockoutFailures]);
+    await this.deps.tx.transaction(async (s) => {
+      const events = [buildEvent(signInCtx, this.deps, 'CredentialVerification', requestParameters, failure)];
+      for (const [key, free, lockout] of limits) {
+        const failures = await s.auth.recordFailure(key, now, now - p.failureWindowMinutes * 60_000);
+        const lock = lockMsAfter(failures, free, lockout, p);
+        if (lock > 0) await s.auth.lockUntil(key, now + lock);
+        if (failures === lockout) {
+          // The key (an address, or a user name that may not exist: hidden like it) is locked out.
+          const target = key.startsWith('ip:') ? { sourceIp: signInCtx.sourceIp } : { userName: signInCtx.principal.userName };
+          events.push(buildEvent(signInCtx, this.deps, 'SignInLockout', target, { responseElements: { failures, lockedUntil: now + lock } }));
+        }
+      }
+      await s.audit.appendEvents(events);
+    });
+  }
+
+  async signIn(ctx: RequestContext, userName: string, password: string, opts: { rememberToken?: string } = {}): Promise<SignInResult> {
     const instance = await this.deps.instance.get();
     const now = this.deps.clock.now();
     const keys = [ipKey(ctx.sourceIp), userKey(userName)];
-    const states = await this.read.throttleStates(keys);
-    const lockedUntil = Math.max(0, ...[...states.values()].map((s) => s.lockedUntil));
-    if (lockedUntil > now) return { kind: 'throttled', retryAfterSeconds: Math.ceil((lockedUntil - now) / 1000) };
+    const throttled = await this.throttled(ctx, keys, now);
+    if (throttled) return throttled;
 
     // The fewest reads before the hash: a sign-in should cost its hash and little else.
     const user = await this.deps.directory.findUserByName(instance.identityStoreId, userName);
@@ -207,22 +252,176 @@ export class AuthService {
     if (!user || !stored || !matches || user.status !== 'ENABLED') {
       // The page says the same for every failure; only the audit log tells a disabled user apart.
       const failure = user && stored && matches ? { errorCode: 'auth.user_disabled', errorMessage: 'The user is disabled.' } : { errorCode: 'auth.failed', errorMessage: 'Authentication failed.' };
-      await this.deps.tx.transaction(async (s) => {
-        for (const [key, free] of [[keys[0]!, IP_FREE_FAILURES], [keys[1]!, USER_FREE_FAILURES]] as const) {
-          const failures = await s.auth.recordFailure(key, now, now - FAILURE_WINDOW_MS);
-          const lock = lockMsAfter(failures, free);
-          if (lock > 0) await s.auth.lockUntil(key, now + lock);
-        }
-        await s.audit.appendEvent(
-          buildEvent(signInCtx, this.deps, 'CredentialVerification', { userName: principal.userName }, failure),
-        );
-      });
+      await this.recordFailure(signInCtx, userName, { userName: principal.userName }, failure);
       return { kind: 'failed' };
     }
 
-    return this.openSession(signInCtx, instance, user, { mustChangePassword: stored.oneTime, credentialType: 'PASSWORD' }, async (s) => {
-      if (states.has(keys[1]!)) await s.auth.clearThrottle(keys[1]!);
+    const clearUser = async (s: AuthStores) => void (await s.auth.clearThrottle(keys[1]!));
+    const mfa = instance.settings.mfa;
+    const remembered = mfa.mode === 'CONTEXT_AWARE' && (await this.deps.mfa.isRemembered(opts.rememberToken, user.userId, ctx.sourceIp, mfa.rememberDays));
+    if (mfa.mode === 'DISABLED' || remembered) {
+      return this.openSession(signInCtx, instance, user, { mustChangePassword: stored.oneTime, credentialType: 'PASSWORD', mfaAt: remembered ? now : null }, clearUser);
+    }
+    const devices = await this.deps.mfa.usableDevices(user);
+    if (devices.length === 0 && mfa.noDevice === 'ALLOW') {
+      return this.openSession(signInCtx, instance, user, { mustChangePassword: stored.oneTime, credentialType: 'PASSWORD', mfaAt: null }, clearUser);
+    }
+    if (devices.length === 0 && mfa.noDevice === 'BLOCK') {
+      await this.deps.tx.transaction((s) =>
+        s.audit.appendEvent(buildEvent(signInCtx, this.deps, 'CredentialVerification', { userName: user.userName }, { errorCode: 'auth.mfa_device_required', errorMessage: 'MFA is required and the user has no device.' })),
+      );
+      return { kind: 'mfa_blocked' };
+    }
+    // The password step passed: a flow waits for the second factor (or for a device to be registered).
+    const flowToken = randomBytes(32).toString('base64url');
+    const flow: MfaFlowRecord = {
+      flowId: hex(this.deps.ids, 32),
+      tokenHash: tokenHashOf(flowToken),
+      identityStoreId: user.identityStoreId,
+      userId: user.userId,
+      userName: user.userName,
+      mustChangePassword: stored.oneTime,
+      state: devices.length > 0 ? 'CHALLENGE' : 'REGISTER',
+      createdAt: now,
+      expiresAt: now + MFA_FLOW_MS,
+    };
+    await this.deps.tx.transaction(async (s) => {
+      await clearUser(s);
+      await s.mfa.deleteExpiredChallenges(now);
+      await s.mfa.insertFlow(flow);
+      await s.audit.appendEvent(
+        buildEvent(signInCtx, this.deps, 'CredentialVerification', { userName: user.userName }, { responseElements: { credentialType: 'PASSWORD', nextStep: flow.state === 'CHALLENGE' ? 'MFA' : 'MFA_REGISTRATION' } }),
+      );
     });
+    return { kind: 'mfa', flowToken, state: flow.state, expiresAt: flow.expiresAt };
+  }
+
+  /** The sign-in of a flow cookie that waits for its second factor, or undefined. */
+  async findMfaFlow(flowToken: string | undefined): Promise<(MfaFlowRecord & { user: MfaUser }) | undefined> {
+    if (!flowToken || flowToken.length > 100) return undefined;
+    const flow = await this.deps.read.mfa.findFlowByToken(tokenHashOf(flowToken), this.deps.clock.now());
+    return flow && { ...flow, user: { identityStoreId: flow.identityStoreId, userId: flow.userId, userName: flow.userName } };
+  }
+
+  /**
+   * The second step of a sign-in: a TOTP code or a WebAuthn assertion of one of the user's devices.
+   * A wrong one counts against the user and the address like a wrong password.
+   */
+  async completeSecondFactor(ctx: RequestContext, flowToken: string | undefined, rp: RelyingParty, proof: SecondFactorProof): Promise<SignInResult | SignedIn> {
+    const flow = await this.findMfaFlow(flowToken);
+    if (!flow || flow.state !== 'CHALLENGE') return { kind: 'failed', message: EXPIRED };
+    const principal: Principal = { type: 'IdentityCenterUser', principalId: flow.userId, userName: flow.userName };
+    const signInCtx = { ...ctx, eventSource: SIGNIN_SOURCE, principal };
+    const throttled = await this.throttled(ctx, [ipKey(ctx.sourceIp), userKey(flow.userName)], this.deps.clock.now());
+    if (throttled) return throttled;
+    const result = proof.type === 'TOTP' ? await this.deps.mfa.verifyTotp(flow.user, proof.code) : await this.deps.mfa.verifyWebauthn(flow.user, rp, proof.challengeId, proof.response);
+    if (!result.ok) {
+      await this.recordFailure(signInCtx, flow.userName, { userName: flow.userName, credentialType: proof.type }, { errorCode: result.code, errorMessage: result.message });
+      return { kind: 'failed', message: result.message };
+    }
+    const finished = await this.finishFlow(signInCtx, flow, result.type, result.commit);
+    if (finished.kind === 'failed' && finished.message === REPLAYED) {
+      await this.recordFailure(signInCtx, flow.userName, { userName: flow.userName, credentialType: proof.type }, { errorCode: 'mfa.code_reused', errorMessage: REPLAYED });
+    }
+    return finished;
+  }
+
+  /** A flow in state REGISTER whose user just registered a device (which proved itself): the sign-in completes. */
+  async completeWithNewDevice(ctx: RequestContext, flowToken: string | undefined, credentialType: string): Promise<SignInResult | SignedIn> {
+    const flow = await this.findMfaFlow(flowToken);
+    if (!flow) return { kind: 'failed', message: EXPIRED };
+    const principal: Principal = { type: 'IdentityCenterUser', principalId: flow.userId, userName: flow.userName };
+    return this.finishFlow({ ...ctx, eventSource: SIGNIN_SOURCE, principal }, flow, credentialType);
+  }
+
+  private async finishFlow(signInCtx: RequestContext, flow: MfaFlowRecord, credentialType: string, commit?: (s: AuthStores) => Promise<boolean>): Promise<SignInResult | SignedIn> {
+    const instance = await this.deps.instance.get();
+    const user = await this.deps.directory.findUserByName(instance.identityStoreId, flow.userName);
+    if (!user || user.userId !== flow.userId || user.status !== 'ENABLED') return { kind: 'failed', message: EXPIRED };
+    let lost: string | undefined;
+    const opened = await this.openSession(signInCtx, instance, user, { mustChangePassword: flow.mustChangePassword, credentialType, mfaAt: this.deps.clock.now() }, async (s) => {
+      // One flow, one session: a second request with the same flow finds it gone.
+      if (!(await s.mfa.deleteFlow(flow.flowId))) lost = EXPIRED;
+      // The proof's write joins the session's commit; a racer that used the same code first wins.
+      else if (commit && !(await commit(s))) lost = REPLAYED;
+      if (lost) throw sessionNotFound();
+    }).catch((err: unknown) => {
+      if (lost) return undefined;
+      throw err;
+    });
+    if (!opened) return { kind: 'failed', message: lost ?? EXPIRED };
+    const rememberToken = instance.settings.mfa.mode === 'CONTEXT_AWARE' ? await this.deps.mfa.rememberToken(user.userId, signInCtx.sourceIp) : undefined;
+    return { ...opened, rememberToken };
+  }
+
+  /**
+   * Whether a page that acts for the user (the device approval of `aws sso login`) must first ask
+   * this session for a second factor: MFA is on, the session never passed one (it was opened before
+   * MFA was turned on), and the user signs in here (an external IdP does its own MFA).
+   */
+  async stepUpNeeded(session: PortalSession): Promise<'none' | 'challenge' | 'register'> {
+    const instance = await this.deps.instance.get();
+    if (instance.settings.mfa.mode === 'DISABLED' || session.mfaAt !== null || instance.settings.identitySource !== 'INTERNAL') return 'none';
+    if ((await this.deps.mfa.usableDevices({ identityStoreId: instance.identityStoreId, userId: session.userId })).length > 0) return 'challenge';
+    return instance.settings.mfa.noDevice === 'ALLOW' ? 'none' : 'register';
+  }
+
+  /** A signed-in session proves a second factor (step-up): the session remembers it. */
+  async stepUp(ctx: RequestContext, session: PortalSession, rp: RelyingParty, proof: SecondFactorProof): Promise<{ kind: 'ok' } | Extract<SignInResult, { kind: 'failed' | 'throttled' }>> {
+    const instance = await this.deps.instance.get();
+    const userCtx = this.userContext(ctx, session, SIGNIN_SOURCE);
+    const throttled = await this.throttled(ctx, [ipKey(ctx.sourceIp), userKey(session.userName)], this.deps.clock.now());
+    if (throttled) return throttled;
+    const user = { identityStoreId: instance.identityStoreId, userId: session.userId };
+    const result = proof.type === 'TOTP' ? await this.deps.mfa.verifyTotp(user, proof.code) : await this.deps.mfa.verifyWebauthn(user, rp, proof.challengeId, proof.response);
+    const fail = async (code: string, message: string) => {
+      await this.recordFailure(userCtx, session.userName, { userName: session.userName, credentialType: proof.type }, { errorCode: code, errorMessage: message });
+      return { kind: 'failed' as const, message };
+    };
+    if (!result.ok) return fail(result.code, result.message);
+    const accepted = await this.deps.tx.transaction(async (s) => {
+      if (!(await result.commit(s))) return false;
+      await s.auth.markMfa(session.sessionId, this.deps.clock.now());
+      await s.audit.appendEvent(buildEvent(userCtx, this.deps, 'CredentialVerification', { userName: session.userName }, { responseElements: { credentialType: result.type, stepUp: true } }));
+      return true;
+    });
+    return accepted ? { kind: 'ok' } : fail('mfa.code_reused', REPLAYED);
+  }
+
+  /** A signed-in user who registered a device (which proved itself) has passed a second factor. */
+  async markSessionMfa(session: PortalSession): Promise<void> {
+    await this.deps.tx.transaction((s) => s.auth.markMfa(session.sessionId, this.deps.clock.now()));
+  }
+
+  /** Sign in with a passkey alone: the discoverable credential names the user, no name is typed. */
+  async signInWithPasskey(ctx: RequestContext, rp: RelyingParty, challengeId: string, response: unknown): Promise<SignInResult | SignedIn> {
+    const instance = await this.deps.instance.get();
+    const now = this.deps.clock.now();
+    const throttled = await this.throttled(ctx, [ipKey(ctx.sourceIp)], now);
+    if (throttled) return throttled;
+    const anonymous = { ...ctx, eventSource: SIGNIN_SOURCE, principal: { type: 'Unknown', principalId: 'unknown', userName: HIDDEN } };
+    const fail = async (code: string, message: string) => {
+      await this.recordFailure(anonymous, '', { credentialType: 'PASSKEY' }, { errorCode: code, errorMessage: message });
+      return { kind: 'failed' as const, message };
+    };
+    if (!instance.settings.mfa.passkeySignIn) return fail('auth.passkey_sign_in_disabled', 'Sign-in with a passkey alone is turned off.');
+    const result = await this.deps.mfa.verifyWebauthn(undefined, rp, challengeId, response);
+    if (!result.ok) return fail(result.code, result.message);
+    const user = await this.deps.directory.describeUser(instance.identityStoreId, result.device.userId).catch(() => undefined);
+    if (!user || user.status !== 'ENABLED') return fail('auth.failed', 'Authentication failed.');
+    const summary: UserSummary = { identityStoreId: user.identityStoreId, userId: user.userId, userName: user.profile.userName, status: user.status };
+    const principal: Principal = { type: 'IdentityCenterUser', principalId: user.userId, userName: summary.userName };
+    let replayed = false;
+    const opened = await this.openSession({ ...ctx, eventSource: SIGNIN_SOURCE, principal }, instance, summary, { mustChangePassword: false, credentialType: 'PASSKEY', mfaAt: now }, async (s) => {
+      replayed = !(await result.commit(s));
+      if (replayed) throw sessionNotFound();
+    }).catch((err: unknown) => {
+      if (replayed) return undefined;
+      throw err;
+    });
+    if (!opened) return fail('mfa.challenge_expired', REPLAYED);
+    const rememberToken = instance.settings.mfa.mode === 'CONTEXT_AWARE' ? await this.deps.mfa.rememberToken(user.userId, ctx.sourceIp) : undefined;
+    return { ...opened, rememberToken };
   }
 
   /**
@@ -232,14 +431,14 @@ export class AuthService {
   async signInFederated(ctx: RequestContext, user: UserSummary, credentialType: string): Promise<Extract<SignInResult, { kind: 'ok' }>> {
     const instance = await this.deps.instance.get();
     const principal: Principal = { type: 'IdentityCenterUser', principalId: user.userId, userName: user.userName };
-    return this.openSession({ ...ctx, eventSource: SIGNIN_SOURCE, principal }, instance, user, { mustChangePassword: false, credentialType });
+    return this.openSession({ ...ctx, eventSource: SIGNIN_SOURCE, principal }, instance, user, { mustChangePassword: false, credentialType, mfaAt: null });
   }
 
   private async openSession(
     signInCtx: RequestContext,
     instance: InstanceRecord,
     user: UserSummary,
-    opts: { mustChangePassword: boolean; credentialType: string },
+    opts: { mustChangePassword: boolean; credentialType: string; mfaAt: number | null },
     before?: (s: AuthStores) => Promise<void>,
   ): Promise<Extract<SignInResult, { kind: 'ok' }>> {
     const now = this.deps.clock.now();
@@ -251,6 +450,7 @@ export class AuthService {
       userId: user.userId,
       userName: user.userName,
       mustChangePassword: opts.mustChangePassword,
+      mfaAt: opts.mfaAt,
       sourceIp: signInCtx.sourceIp,
       userAgent: signInCtx.userAgent.slice(0, 512),
       createdAt: now,
@@ -281,7 +481,7 @@ export class AuthService {
   async resolveSession(cookieValue: string | undefined): Promise<PortalSession | undefined> {
     const s = await this.findSession(cookieValue);
     if (!s || s.mustChangePassword) return undefined;
-    return { sessionId: s.sessionId, userId: s.userId, userName: s.userName, expiresAt: s.expiresAt };
+    return { sessionId: s.sessionId, userId: s.userId, userName: s.userName, expiresAt: s.expiresAt, mfaAt: s.mfaAt };
   }
 
   /** Change the session user's password. A forced change (one-time password) needs no current password. */

@@ -18,6 +18,8 @@ export interface SessionRecord {
   userId: string;
   userName: string;
   mustChangePassword: boolean;
+  /** When the session passed a second factor (or a remembered browser stood for one); null if never. */
+  mfaAt: number | null;
   sourceIp: string;
   userAgent: string;
   createdAt: number;
@@ -41,6 +43,8 @@ export interface AuthStore {
   /** Live sessions, newest first; of one user when `userId` is given. */
   listSessions(q: { identityStoreId: string; userId?: string; now: number }): Promise<SessionRecord[]>;
   markPasswordChanged(sessionId: string): Promise<void>;
+  /** Record that the session passed a second factor now. */
+  markMfa(sessionId: string, at: number): Promise<void>;
   /** Delete sessions by id; returns the ids that existed. */
   deleteSessions(sessionIds: readonly string[]): Promise<string[]>;
   /** Drop the user's expired sessions, so their rows do not pile up. */

@@ -54,6 +54,8 @@ export class InstanceService {
           ...instance.settings,
           ...(change.sessionDurationMinutes === undefined ? {} : { sessionDurationMinutes: change.sessionDurationMinutes }),
           passwordPolicy: { ...instance.settings.passwordPolicy, ...change.passwordPolicy },
+          mfa: { ...instance.settings.mfa, ...change.mfa },
+          signInProtection: { ...instance.settings.signInProtection, ...change.signInProtection },
         });
         checkSettings(next);
         await s.instance.updateInstanceSettings(instance.instanceArn, next);

@@ -6,8 +6,23 @@ describe('instance settings', () => {
   it('reads an instance stored before the identity source existed as INTERNAL, keeping what it had', () => {
     const stored = { sessionDurationMinutes: 60, passwordPolicy: { ...DEFAULT_SETTINGS.passwordPolicy, minLength: 12 } };
     const settings = settingsWithDefaults(stored);
-    expect(settings).toEqual({ ...stored, identitySource: 'INTERNAL' });
+    expect(settings).toEqual({ ...stored, identitySource: 'INTERNAL', mfa: DEFAULT_SETTINGS.mfa, signInProtection: DEFAULT_SETTINGS.signInProtection });
     expect(() => checkSettings(settings)).not.toThrow();
+  });
+
+  it('reads an instance stored before MFA existed with MFA off, and refuses MFA settings out of bounds, naming them', () => {
+    const settings = settingsWithDefaults({ sessionDurationMinutes: 60, mfa: { mode: 'ALWAYS_ON' } } as Partial<InstanceSettings>);
+    expect(settings.mfa).toEqual({ ...DEFAULT_SETTINGS.mfa, mode: 'ALWAYS_ON' });
+    expect(settingsWithDefaults({}).mfa.mode).toBe('DISABLED');
+    const bad: [Partial<InstanceSettings['mfa']> | Partial<InstanceSettings['signInProtection']>, RegExp][] = [
+      [{ mode: 'SOMETIMES' } as never, /mfa.mode must be one of ALWAYS_ON, CONTEXT_AWARE, DISABLED/],
+      [{ allowedDeviceTypes: [] }, /mfa.allowedDeviceTypes/],
+      [{ allowedDeviceTypes: ['SMS'] } as never, /mfa.allowedDeviceTypes/],
+      [{ rememberDays: 0 }, /mfa.rememberDays/],
+    ];
+    for (const [mfa, message] of bad) expect(() => checkSettings({ ...DEFAULT_SETTINGS, mfa: { ...DEFAULT_SETTINGS.mfa, ...mfa } })).toThrow(message);
+    expect(() => checkSettings({ ...DEFAULT_SETTINGS, signInProtection: { ...DEFAULT_SETTINGS.signInProtection, lockoutMinutes: 0 } })).toThrow(/signInProtection.lockoutMinutes/);
+    expect(() => checkSettings({ ...DEFAULT_SETTINGS, signInProtection: { ...DEFAULT_SETTINGS.signInProtection, backoffBaseSeconds: 60, backoffMaxSeconds: 30 } })).toThrow(/backoffMaxSeconds/);
   });
 
   it('refuses an identity source edited by hand to something else, naming the setting', () => {

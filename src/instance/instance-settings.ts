@@ -2,7 +2,7 @@
 // must stay within.
 
 import { invalidArgument } from '../shared/errors.js';
-import { DEFAULT_SETTINGS, IDENTITY_SOURCE_TYPES, type InstanceSettings } from './instance-store.js';
+import { DEFAULT_SETTINGS, IDENTITY_SOURCE_TYPES, MFA_DEVICE_TYPES, MFA_MODES, MFA_NO_DEVICE_ACTIONS, type InstanceSettings } from './instance-store.js';
 
 const MIN_SESSION_MINUTES = 15;
 const MAX_SESSION_MINUTES = 90 * 24 * 60;
@@ -13,6 +13,8 @@ export function settingsWithDefaults(stored: Partial<InstanceSettings>): Instanc
     ...DEFAULT_SETTINGS,
     ...stored,
     passwordPolicy: { ...DEFAULT_SETTINGS.passwordPolicy, ...stored.passwordPolicy },
+    mfa: { ...DEFAULT_SETTINGS.mfa, ...stored.mfa },
+    signInProtection: { ...DEFAULT_SETTINGS.signInProtection, ...stored.signInProtection },
   };
 }
 
@@ -29,5 +31,33 @@ export function checkSettings(s: InstanceSettings): void {
     throw invalidArgument('instance.invalid_setting', 'passwordPolicy needs 8 <= minLength <= maxLength <= 128.');
   }
   if (!isInt(p.historySize, 0, 24)) throw invalidArgument('instance.invalid_setting', 'passwordPolicy.historySize must be from 0 to 24.');
+  checkMfaSettings(s);
   if (!IDENTITY_SOURCE_TYPES.includes(s.identitySource)) throw invalidArgument('instance.invalid_setting', `identitySource must be ${IDENTITY_SOURCE_TYPES.join(' or ')}.`);
+}
+
+const bad = (message: string) => invalidArgument('instance.invalid_setting', message);
+
+function checkMfaSettings(s: InstanceSettings): void {
+  const m = s.mfa;
+  if (!MFA_MODES.includes(m.mode)) throw bad(`mfa.mode must be one of ${MFA_MODES.join(', ')}.`);
+  if (!Array.isArray(m.allowedDeviceTypes) || m.allowedDeviceTypes.length === 0 || m.allowedDeviceTypes.some((t) => !MFA_DEVICE_TYPES.includes(t))) {
+    throw bad(`mfa.allowedDeviceTypes must be a non-empty list of ${MFA_DEVICE_TYPES.join(', ')}.`);
+  }
+  if (!MFA_NO_DEVICE_ACTIONS.includes(m.noDevice)) throw bad(`mfa.noDevice must be one of ${MFA_NO_DEVICE_ACTIONS.join(', ')}.`);
+  if (!isInt(m.rememberDays, 1, 365)) throw bad('mfa.rememberDays must be a whole number from 1 to 365.');
+  if (m.webauthnAttestation !== 'NONE' && m.webauthnAttestation !== 'REQUIRED') throw bad('mfa.webauthnAttestation must be NONE or REQUIRED.');
+  if (typeof m.passkeySignIn !== 'boolean') throw bad('mfa.passkeySignIn must be true or false.');
+  const p = s.signInProtection;
+  const bounds: [keyof typeof p, number, number][] = [
+    ['userFreeFailures', 1, 1000],
+    ['ipFreeFailures', 1, 100_000],
+    ['backoffBaseSeconds', 1, 3600],
+    ['backoffMaxSeconds', 1, 86_400],
+    ['userLockoutFailures', 1, 10_000],
+    ['ipLockoutFailures', 1, 1_000_000],
+    ['lockoutMinutes', 1, 7 * 24 * 60],
+    ['failureWindowMinutes', 1, 7 * 24 * 60],
+  ];
+  for (const [name, lo, hi] of bounds) if (!isInt(p[name], lo, hi)) throw bad(`signInProtection.${name} must be a whole number from ${lo} to ${hi}.`);
+  if (p.backoffMaxSeconds < p.backoffBaseSeconds) throw bad('signInProtection.backoffMaxSeconds must be at least backoffBaseSeconds.');
 }

@@ -23,6 +23,7 @@ import { SqlRevocationStore } from './sql/revocation-store.js';
 import { SqlScimTokenStore } from './sql/scim-token-store.js';
 import { SqlSamlStore } from './sql/saml-store.js';
 import { SqlAuditChainStore } from './sql/audit-chain-store.js';
+import { SqlMfaStore } from './sql/mfa-store.js';
 
 export interface Stores {
   instance: SqlInstanceStore;
@@ -40,6 +41,7 @@ export interface Stores {
   scimTokens: SqlScimTokenStore;
   saml: SqlSamlStore;
   auditChain: SqlAuditChainStore;
+  mfa: SqlMfaStore;
 }
 
 export function storesFor(db: Kysely<Database>, dialect: Dialect): Stores {
@@ -59,6 +61,7 @@ export function storesFor(db: Kysely<Database>, dialect: Dialect): Stores {
     scimTokens: new SqlScimTokenStore(db),
     saml: new SqlSamlStore(db),
     auditChain: new SqlAuditChainStore(db),
+    mfa: new SqlMfaStore(db),
   };
 }
 

@@ -10,6 +10,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { AccountList } from './account-list.js';
 import { fetchAccounts, fetchConfiguration, fetchSession, messageOf, type Account, type Configuration, type Session } from './api.js';
 import { CredentialsModal } from './credentials-modal.js';
+import { MFA_DEVICES_ITEM } from './mfa/devices-link.js';
 import { SessionList } from './session-list.js';
 import { strings } from './strings.js';
 
@@ -69,8 +70,8 @@ export function App() {
                   text: session.userName,
                   description: strings.signedInAs(session.userName),
                   iconName: 'user-profile',
-                  items: [{ id: 'sign-out', text: strings.signOut }],
-                  onItemClick: () => signOutForm.current?.submit(),
+                  items: [MFA_DEVICES_ITEM, { id: 'sign-out', text: strings.signOut }],
+                  onItemClick: ({ detail }) => void (detail.id === 'sign-out' && signOutForm.current?.submit()),
                 },
               ]
             : []

@@ -1,5 +1,6 @@
 // The administrators' API, SigV4-signed (service `sso`) with an Atrium access key: any user's portal
-// sessions, the SCIM bearer tokens, the identity source and the SAML identity provider. Errors have
+// sessions, the SCIM bearer tokens, the identity source, the SAML identity provider, and (mfa-api.ts)
+// MFA settings and users' MFA devices. Errors have
 // the AWS JSON shape.
 
 import type { AddressInfo } from 'node:net';
@@ -19,6 +20,7 @@ import { sendAwsError, validationMessage } from '../aws/aws-json.js';
 import { toAwsError } from '../aws/errors.js';
 import { epochSeconds } from '../aws/operation.js';
 import type { WebDeps } from './index.js';
+import { registerMfaAdminRoutes } from './mfa-api.js';
 
 /** No admin request needs more; the signature covers every byte, so the body is kept raw. */
 const MAX_ADMIN_BODY_BYTES = 64 * 1024;
@@ -57,7 +59,7 @@ const putSamlIdpInput = z
 const identitySourceInput = z.object({ IdentitySource: z.enum(IDENTITY_SOURCE_TYPES) }).strict();
 
 /** The body as JSON; an empty body is an empty object. */
-function jsonOf(body: Buffer): unknown {
+export function jsonOf(body: Buffer): unknown {
   if (body.length === 0) return {};
   try {
     return JSON.parse(body.toString('utf8'));
@@ -87,9 +89,9 @@ export function registerAdminApi(app: FastifyInstance, deps: WebDeps): void {
   });
 }
 
-function adminRoutes(app: FastifyInstance, { reg, context }: WebDeps): void {
-  /** Verify the signature, then run `handle` with the signer's context; any refusal is AWS-shaped. */
-  const signed = (handle: (request: FastifyRequest, ctx: RequestContext, body: Buffer) => Promise<unknown>) => async (request: FastifyRequest, reply: FastifyReply) => {
+/** A route handler that verifies the SigV4 signature, then runs `handle` with the signer's context; any refusal is AWS-shaped. */
+export function signedBy({ reg, context }: WebDeps) {
+  return (handle: (request: FastifyRequest, ctx: RequestContext, body: Buffer) => Promise<unknown>) => async (request: FastifyRequest, reply: FastifyReply) => {
     try {
       const [path, query = ''] = request.raw.url!.split('?', 2) as [string, string?];
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
@@ -100,6 +102,12 @@ function adminRoutes(app: FastifyInstance, { reg, context }: WebDeps): void {
       return sendAwsError(reply.header('x-amzn-requestid', request.id), toAwsError(err), 'application/json');
     }
   };
+}
+
+function adminRoutes(app: FastifyInstance, deps: WebDeps): void {
+  const { reg } = deps;
+  const signed = signedBy(deps);
+  registerMfaAdminRoutes(app, deps);
   const userNameOf = (request: FastifyRequest) => (request.query as { userName?: string }).userName;
 
   app.get(

@@ -7,6 +7,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const SESSION_COOKIE = 'atrium_session';
 export const PRESESSION_COOKIE = 'atrium_presession';
+/** A sign-in that passed its password and waits for its second factor. */
+export const MFA_FLOW_COOKIE = 'atrium_mfa';
+/** Context-aware MFA: a signed token saying this browser passed MFA (user, network, time). */
+export const REMEMBER_COOKIE = 'atrium_mfa_device';
 
 export function readCookie(request: FastifyRequest, name: string): string | undefined {
   const header = request.headers.cookie;

@@ -23,7 +23,7 @@ const enterCodeForm = (error?: string) =>
 export function registerDevicePage(app: FastifyInstance, { reg, context }: WebDeps): void {
   app.get('/device', async (request, reply) => {
     const code = cleanCode((request.query as Record<string, unknown>).user_code);
-    const auth = await signedIn(reg, request, reply, code ? `/device?user_code=${code}` : '/device');
+    const auth = await signedIn(reg, request, reply, code ? `/device?user_code=${code}` : '/device', { mfa: true });
     if (!auth) return reply;
     if (!code) return html(reply, 200, 'Authorize a device', enterCodeForm());
     const pending = await oidcServiceOf(reg).describeDevice(code);
@@ -44,7 +44,7 @@ export function registerDevicePage(app: FastifyInstance, { reg, context }: WebDe
   app.post('/device', async (request, reply) => {
     const fields = formOf(request);
     const code = cleanCode(fields.get('user_code'));
-    const auth = await signedIn(reg, request, reply, code ? `/device?user_code=${code}` : '/device');
+    const auth = await signedIn(reg, request, reply, code ? `/device?user_code=${code}` : '/device', { mfa: true });
     if (!auth) return reply;
     if (!csrfMatches(auth.cookie, fields.get('csrf'))) return html(reply, 403, 'Authorize request', '<p class="error" role="alert">This page expired. Open the link again.</p>');
     const decision = fields.get('decision');

@@ -9,6 +9,7 @@ import type { RequestContext } from '../../shared/context.js';
 import { registerAdminApi } from './admin-api.js';
 import { registerConsentPage } from './consent.js';
 import { registerDevicePage } from './device.js';
+import { registerMfaPages } from './mfa-pages.js';
 import { cookieJar, type CookieJar } from './cookies.js';
 import { registerPortalApi } from './portal-api.js';
 import { registerSignIn } from './signin.js';
@@ -47,6 +48,7 @@ export function registerWeb(app: FastifyInstance, reg: Registry): Promise<void> 
       return reply.status(status).type('text/plain').send(status === 500 ? 'An internal error occurred.' : 'The request could not be read.');
     });
     registerSignIn(web, deps);
+    registerMfaPages(web, deps);
     const portalDeps = { ...deps, context: (request: FastifyRequest) => deps.context(request, PORTAL_SOURCE) };
     registerPortalApi(web, portalDeps);
     registerAdminApi(web, portalDeps);

@@ -6,13 +6,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HIDDEN } from '../../audit/index.js';
 import type { SessionRecord } from '../../auth/index.js';
 import { isDomainError } from '../../shared/errors.js';
-import { csrfMatches, csrfTokenOf, newCookieValue, PRESESSION_COOKIE, readCookie, SESSION_COOKIE } from './cookies.js';
+import { csrfMatches, csrfTokenOf, MFA_FLOW_COOKIE, newCookieValue, PRESESSION_COOKIE, readCookie, REMEMBER_COOKIE, SESSION_COOKIE } from './cookies.js';
+import { MFA_CSP, passkeySignInButton } from './mfa-pages.js';
 import type { WebDeps } from './index.js';
 import { escape, form, notice, page } from './pages.js';
 
 const DEFAULT_RETURN_TO = '/start';
 const PRESESSION_SECONDS = 60 * 60;
 const FAILED = 'The username or password is not correct.';
+const MFA_BLOCKED = 'Your administrator requires multi-factor authentication, and you have no MFA device. Ask your administrator to help you register one.';
 const PASSWORDS_MANAGED = 'Your password is managed by your identity provider: change it there.';
 const PASSWORDS_OFF = 'Sign-in with a password is turned off here: you sign in with your identity provider.';
 /** Where SP-initiated SAML sign-in starts (protocols/saml/ imports this module, so the path is not imported back). */
@@ -87,7 +89,10 @@ export function registerSignIn(app: FastifyInstance, { reg, jar, context }: WebD
       return html(reply, 503, 'Sign in', '<p class="error" role="alert">Sign-in goes through an external identity provider, but none is configured. Ask your administrator.</p>');
     }
     // Under INTERNAL an imported IdP is a second way in, so that it can be tried before switching.
-    return html(reply, 200, 'Sign in', usernameForm(csrfTokenOf(presession(request, reply)), returnTo) + (idp ? idpLink(returnTo) : ''));
+    const csrf = csrfTokenOf(presession(request, reply));
+    const passkey = (await reg.mfa.settings()).passkeySignIn;
+    if (passkey) reply.header('content-security-policy', MFA_CSP);
+    return html(reply, 200, 'Sign in', usernameForm(csrf, returnTo) + (passkey ? passkeySignInButton(csrf, returnTo) : '') + (idp ? idpLink(returnTo) : ''));
   });
 
   app.post('/login', async (request, reply) => {
@@ -113,12 +118,17 @@ export function registerSignIn(app: FastifyInstance, { reg, jar, context }: WebD
       return passwordsOff(reply, returnTo);
     }
     const userName = (fields.get('username') ?? '').trim().slice(0, 128);
-    const result = await reg.auth.signIn(await context(request), userName, (fields.get('password') ?? '').slice(0, 1024));
+    const result = await reg.auth.signIn(await context(request), userName, (fields.get('password') ?? '').slice(0, 1024), { rememberToken: readCookie(request, REMEMBER_COOKIE) });
     if (result.kind === 'throttled') {
       reply.header('retry-after', String(result.retryAfterSeconds));
       return html(reply, 429, 'Sign in', passwordForm(csrfTokenOf(cookie!), returnTo, userName, 'Too many failed attempts. Wait a while before you try again.'));
     }
     if (result.kind === 'failed') return html(reply, 401, 'Sign in', passwordForm(csrfTokenOf(cookie!), returnTo, userName, FAILED));
+    if (result.kind === 'mfa_blocked') return html(reply, 403, 'Sign in', notice(MFA_BLOCKED));
+    if (result.kind === 'mfa') {
+      jar.set(reply, MFA_FLOW_COOKIE, result.flowToken, Math.floor((result.expiresAt - Date.now()) / 1000));
+      return reply.redirect(`/login/mfa${result.state === 'REGISTER' ? '/register' : ''}?return_to=${encodeURIComponent(returnTo)}`, 303);
+    }
     jar.set(reply, SESSION_COOKIE, result.token, Math.floor((result.session.expiresAt - result.session.createdAt) / 1000));
     return reply.redirect(result.session.mustChangePassword ? changeLocation(returnTo) : returnTo, 303);
   });

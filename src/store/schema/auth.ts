@@ -22,6 +22,8 @@ export interface AuthSessionsTable {
   user_name: string;
   /** 1 while a one-time password still has to be changed: the session is not usable yet. */
   must_change_password: number;
+  /** When the session passed a second factor (0014-mfa). */
+  mfa_at: number | null;
   source_ip: string;
   user_agent: string;
   created_at: number;

@@ -12,6 +12,7 @@ const toSession = (r: AuthSessionsTable): SessionRecord => ({
   userId: r.user_id,
   userName: r.user_name,
   mustChangePassword: r.must_change_password === 1,
+  mfaAt: r.mfa_at === null ? null : Number(r.mfa_at),
   sourceIp: r.source_ip,
   userAgent: r.user_agent,
   createdAt: Number(r.created_at),
@@ -61,6 +62,7 @@ export class SqlAuthStore implements AuthStore {
         user_id: s.userId,
         user_name: s.userName,
         must_change_password: s.mustChangePassword ? 1 : 0,
+        mfa_at: s.mfaAt,
         source_ip: s.sourceIp,
         user_agent: s.userAgent,
         created_at: s.createdAt,
@@ -88,6 +90,10 @@ export class SqlAuthStore implements AuthStore {
 
   async markPasswordChanged(sessionId: string): Promise<void> {
     await this.db.updateTable('auth_sessions').set({ must_change_password: 0 }).where('session_id', '=', sessionId).execute();
+  }
+
+  async markMfa(sessionId: string, at: number): Promise<void> {
+    await this.db.updateTable('auth_sessions').set({ mfa_at: at }).where('session_id', '=', sessionId).execute();
   }
 
   async deleteSessions(sessionIds: readonly string[]): Promise<string[]> {

@@ -1,0 +1,122 @@
+// The administrators' MFA API, SigV4-signed like the rest of /api/admin: the MFA settings and the
+// sign-in protection settings of the instance, and a user's MFA devices (list, delete, reset).
+
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { SIGNIN_SOURCE, type MfaDeviceView } from '../../auth/index.js';
+import { MFA_DEVICE_TYPES, MFA_MODES, MFA_NO_DEVICE_ACTIONS, type InstanceSettings } from '../../instance/index.js';
+import { invalidArgument } from '../../shared/errors.js';
+import { validationMessage } from '../aws/aws-json.js';
+import { epochSeconds } from '../aws/operation.js';
+import { jsonOf, signedBy } from './admin-api.js';
+import type { WebDeps } from './index.js';
+
+const mfaSettingsInput = z
+  .object({
+    Mode: z.enum(MFA_MODES).optional(),
+    AllowedDeviceTypes: z.array(z.enum(MFA_DEVICE_TYPES)).min(1).optional(),
+    NoDevice: z.enum(MFA_NO_DEVICE_ACTIONS).optional(),
+    RememberDays: z.number().int().optional(),
+    WebAuthnAttestation: z.enum(['NONE', 'REQUIRED']).optional(),
+    PasskeySignIn: z.boolean().optional(),
+  })
+  .strict();
+
+const protectionInput = z
+  .object({
+    UserFreeFailures: z.number().int().optional(),
+    IpFreeFailures: z.number().int().optional(),
+    BackoffBaseSeconds: z.number().int().optional(),
+    BackoffMaxSeconds: z.number().int().optional(),
+    UserLockoutFailures: z.number().int().optional(),
+    IpLockoutFailures: z.number().int().optional(),
+    LockoutMinutes: z.number().int().optional(),
+    FailureWindowMinutes: z.number().int().optional(),
+  })
+  .strict();
+
+const settingsView = (s: InstanceSettings) => ({
+  Mode: s.mfa.mode,
+  AllowedDeviceTypes: s.mfa.allowedDeviceTypes,
+  NoDevice: s.mfa.noDevice,
+  RememberDays: s.mfa.rememberDays,
+  WebAuthnAttestation: s.mfa.webauthnAttestation,
+  PasskeySignIn: s.mfa.passkeySignIn,
+});
+
+const protectionView = (s: InstanceSettings) => Object.fromEntries(Object.entries(s.signInProtection).map(([k, v]) => [k[0]!.toUpperCase() + k.slice(1), v]));
+
+const deviceView = (d: MfaDeviceView) => ({
+  DeviceId: d.deviceId,
+  Name: d.name,
+  Type: d.type,
+  Passkey: d.passkey,
+  CreatedAt: epochSeconds(d.createdAt),
+  ...(d.lastUsedAt === null ? {} : { LastUsedAt: epochSeconds(d.lastUsedAt) }),
+});
+
+/** PascalCase wire fields to the settings' camelCase ones, dropping the absent. */
+const camel = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined).map(([k, v]) => [k[0]!.toLowerCase() + k.slice(1), v]));
+
+export function registerMfaAdminRoutes(app: FastifyInstance, deps: WebDeps): void {
+  const { reg } = deps;
+  const signed = signedBy(deps);
+  const userNameOf = (request: FastifyRequest) => {
+    const userName = (request.params as { userName?: string }).userName ?? '';
+    if (!userName || userName.length > 128) throw invalidArgument('admin.validation', 'Give the user name.');
+    return userName;
+  };
+
+  /** Parse a body with `schema`; a refusal is on the record under `eventName`. */
+  const parsed = async <T>(schema: z.ZodType<T>, body: Buffer, ctx: Parameters<Parameters<typeof signed>[0]>[1], eventName: string): Promise<T> => {
+    const json = jsonOf(body);
+    const input = schema.safeParse(json);
+    if (!input.success) {
+      const message = validationMessage(input.error);
+      await reg.audit.recordRefusal(ctx, eventName, json, 'ValidationException', message);
+      throw invalidArgument('admin.validation', message);
+    }
+    return input.data;
+  };
+
+  app.get(
+    '/api/admin/mfa/settings',
+    signed(async () => settingsView((await reg.instance.get()).settings)),
+  );
+  app.put(
+    '/api/admin/mfa/settings',
+    signed(async (_request, signer, body) => {
+      const ctx = { ...signer, eventSource: SIGNIN_SOURCE };
+      const input = await parsed(mfaSettingsInput, body, ctx, 'UpdateInstanceSettings');
+      return settingsView(await reg.instance.updateSettings(ctx, { mfa: camel(input) }));
+    }),
+  );
+  app.get(
+    '/api/admin/sign-in-protection',
+    signed(async () => protectionView((await reg.instance.get()).settings)),
+  );
+  app.put(
+    '/api/admin/sign-in-protection',
+    signed(async (_request, signer, body) => {
+      const ctx = { ...signer, eventSource: SIGNIN_SOURCE };
+      const input = await parsed(protectionInput, body, ctx, 'UpdateInstanceSettings');
+      return protectionView(await reg.instance.updateSettings(ctx, { signInProtection: camel(input) }));
+    }),
+  );
+  app.get(
+    '/api/admin/users/:userName/mfa-devices',
+    signed(async (request) => ({ Devices: (await reg.mfa.listDevices(await reg.mfa.userByName(userNameOf(request)))).map(deviceView) })),
+  );
+  app.delete(
+    '/api/admin/users/:userName/mfa-devices/:deviceId',
+    signed(async (request, signer) => {
+      const user = await reg.mfa.userByName(userNameOf(request));
+      await reg.mfa.deleteDevice({ ...signer, eventSource: SIGNIN_SOURCE }, user, (request.params as { deviceId: string }).deviceId);
+      return {};
+    }),
+  );
+  app.delete(
+    '/api/admin/users/:userName/mfa-devices',
+    signed(async (request, signer) => ({ DeletedDeviceIds: await reg.mfa.resetUser({ ...signer, eventSource: SIGNIN_SOURCE }, userNameOf(request)) })),
+  );
+}

@@ -1,0 +1,146 @@
+// Sign-in protection over real HTTP, from many source addresses (127.0.0.x): 100 wrong passwords
+// from one address, and 100 spread across addresses for one user, are throttled with exponential
+// back-off and then locked out as configured; the right password during the lock-out fails, no
+// answer tells whether the user exists, and failures and lock-outs are audited. Both databases.
+
+import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUserWithPassword, adminCall } from '../helpers/mfa.js';
+import { dialects, startServer, type TestServer } from '../helpers/server.js';
+
+const PASSWORD = 'Guard#Lock-8Wm';
+
+interface Answer {
+  status: number;
+  retryAfter: number;
+  body: string;
+}
+
+/** One HTTP exchange from `localAddress`, with the cookies given. */
+function exchange(url: string, opts: { localAddress: string; method?: string; cookie?: string; form?: Record<string, string> }): Promise<Answer & { setCookie: string[] }> {
+  const body = opts.form ? new URLSearchParams(opts.form).toString() : undefined;
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      {
+        method: opts.method ?? (body ? 'POST' : 'GET'),
+        localAddress: opts.localAddress,
+        headers: { ...(opts.cookie ? { cookie: opts.cookie } : {}), ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, retryAfter: Number(res.headers['retry-after'] ?? 0), body: text, setCookie: res.headers['set-cookie'] ?? [] }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** A password attempt as a browser at `ip` makes it: the sign-in page (its cookie and CSRF token), then the password step. */
+async function attempt(server: TestServer, ip: string, userName: string, password: string): Promise<Answer> {
+  const login = await exchange(`${server.url}/login`, { localAddress: ip });
+  const cookie = login.setCookie.map((c) => c.split(';')[0]!).join('; ');
+  const csrf = /name="csrf" value="([^"]+)"/.exec(login.body)![1]!;
+  const r = await exchange(`${server.url}/login/password`, { localAddress: ip, cookie, form: { csrf, return_to: '/start', username: userName, password } });
+  // The CSRF token and the name typed differ by request; everything else must not.
+  return { status: r.status, retryAfter: r.retryAfter, body: r.body.replaceAll(csrf, 'CSRF').replaceAll(userName, 'USER') };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.each(dialects())('sign-in protection on %s', (dialect) => {
+  let server: TestServer;
+  const events = (eventName: string) => server.reg.database.db.selectFrom('audit_events').selectAll().where('event_name', '=', eventName).orderBy('seq').execute();
+
+  const userWithPassword = (userName: string) => createUserWithPassword(server, userName, PASSWORD);
+
+  /** 100 wrong passwords, waiting out each back-off as a patient attacker would; returns the answers. */
+  async function bruteForce(next: (i: number) => { ip: string; userName: string }): Promise<Answer[]> {
+    const answers: Answer[] = [];
+    for (let i = 0; i < 100; i++) {
+      const { ip, userName } = next(i);
+      const a = await attempt(server, ip, userName, `Wrong#${i}-password`);
+      answers.push(a);
+      // Back-off is seconds here; the lock-out is minutes, and no one waits for it.
+      if (a.status === 429 && a.retryAfter <= 2) await sleep(a.retryAfter * 1000 + 50);
+    }
+    return answers;
+  }
+
+  beforeAll(async () => {
+    server = await startServer(dialect);
+    const r = await adminCall(server, 'PUT', '/api/admin/sign-in-protection', {
+      UserFreeFailures: 3,
+      UserLockoutFailures: 6,
+      IpFreeFailures: 10,
+      IpLockoutFailures: 13,
+      BackoffBaseSeconds: 1,
+      BackoffMaxSeconds: 2,
+      LockoutMinutes: 10,
+    });
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+    expect(r.json).toMatchObject({ UserFreeFailures: 3, LockoutMinutes: 10, FailureWindowMinutes: 15 });
+    expect((await adminCall(server, 'PUT', '/api/admin/sign-in-protection', { LockoutMinutes: 0 })).status).toBe(400);
+    expect((await adminCall(server, 'PUT', '/api/admin/sign-in-protection', { Lockout: 1 })).status).toBe(400);
+  });
+  afterAll(() => server?.close());
+
+  it('throttles 100 wrong passwords from one address, then locks it out; the right password from there fails, elsewhere it works', async () => {
+    await userWithPassword('olga');
+    const ip = '127.0.0.2';
+    // Many user names from one address, real and not: only the address's own count stops them.
+    const answers = await bruteForce((i) => ({ ip, userName: i === 1 ? 'olga' : `ghost-${i}` }));
+    const failed = answers.filter((a) => a.status === 401).length;
+    expect(failed).toBeLessThanOrEqual(13);
+    expect(answers.slice(-50).every((a) => a.status === 429)).toBe(true);
+    // Locked out for the configured 10 minutes, not a back-off of seconds.
+    expect(answers.at(-1)!.retryAfter).toBeGreaterThan(500);
+    expect(answers.at(-1)!.retryAfter).toBeLessThanOrEqual(600);
+
+    const right = await attempt(server, ip, 'olga', PASSWORD);
+    expect(right.status).toBe(429);
+    // Another address is not locked: the right password works there (olga's own count is below her lock-out).
+    expect((await attempt(server, '127.0.0.3', 'olga', PASSWORD)).status).toBe(303);
+
+    const lockouts = await events('SignInLockout');
+    expect(lockouts.some((e) => String(e.request_parameters).includes(ip))).toBe(true);
+    expect((await events('CredentialVerification')).filter((e) => e.error_code === 'auth.throttled').length).toBeGreaterThan(50);
+  });
+
+  it('throttles 100 wrong passwords for one user spread across addresses, then locks the user out', async () => {
+    await userWithPassword('victor');
+    const answers = await bruteForce((i) => ({ ip: `127.0.1.${i + 1}`, userName: 'victor' }));
+    expect(answers.filter((a) => a.status === 401).length).toBe(6);
+    expect(answers.slice(-50).every((a) => a.status === 429 && a.retryAfter > 500)).toBe(true);
+    // The right password, from an address never seen, fails during the lock-out.
+    expect((await attempt(server, '127.0.2.1', 'victor', PASSWORD)).status).toBe(429);
+    // Someone else signs in from the addresses the attack used.
+    await userWithPassword('wendy');
+    expect((await attempt(server, '127.0.1.1', 'wendy', PASSWORD)).status).toBe(303);
+  });
+
+  it('answers an unknown user exactly as a real one, through back-off and lock-out, in about the same time', async () => {
+    await userWithPassword('uma');
+    const timed = async (ip: string, userName: string) => {
+      const start = process.hrtime.bigint();
+      const a = await attempt(server, ip, userName, 'Wrong#pass-1');
+      return { a, ms: Number(process.hrtime.bigint() - start) / 1e6 };
+    };
+    const real: { a: Answer; ms: number }[] = [];
+    const ghost: { a: Answer; ms: number }[] = [];
+    for (let i = 0; i < 6; i++) {
+      real.push(await timed(`127.0.3.${i + 1}`, 'uma'));
+      ghost.push(await timed(`127.0.4.${i + 1}`, 'nobody-here'));
+    }
+    // Same statuses in the same order (401s, then 429s), and the same bodies.
+    expect(ghost.map((g) => g.a.status)).toEqual(real.map((r) => r.a.status));
+    for (let i = 0; i < real.length; i++) expect(ghost[i]!.a.body).toBe(real[i]!.a.body);
+    // The unknown user is checked against a dummy hash: the median times are close.
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    const [r401, g401] = [real.filter((r) => r.a.status === 401).map((r) => r.ms), ghost.filter((g) => g.a.status === 401).map((g) => g.ms)];
+    expect(median(g401) / median(r401)).toBeGreaterThan(0.5);
+    expect(median(g401) / median(r401)).toBeLessThan(2);
+  });
+});
