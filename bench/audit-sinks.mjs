@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BIN, ROOT, cannon, createUserRequests, machine, runJson, startAndWait, stop } from './lib.mjs';
+import { BIN, ROOT, cannon, cpuSecondsOf, createUserRequests, machine, runJson, startAndWait, stop } from './lib.mjs';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -70,8 +70,13 @@ async function createUserRun(withSinks) {
   const server = await startAndWait([BIN, 'serve', '--data-dir', dataDir, '--port', String(port)], port, '/healthz', env);
   const users = createUserRequests(port, creds, init.identityStoreId);
   await cannon({ url: `http://127.0.0.1:${port}`, duration: 2, requests: [users] });
+  const made = users.count();
+  const cpu0 = cpuSecondsOf(server.child.pid);
   const run = await cannon({ url: `http://127.0.0.1:${port}`, duration: DURATION, requests: [users] });
-  const out = { reqPerSec: Math.round(run.requests.average), non2xx: run.non2xx, errors: run.errors };
+  // The server's own CPU per request: steadier than req/s on a shared machine. With sinks, it
+  // includes their delivery of what was sealed meanwhile (the rest is in catchUpMs).
+  const cpuMsPerRequest = +(((cpuSecondsOf(server.child.pid) - cpu0) * 1000) / (users.count() - made)).toFixed(3);
+  const out = { reqPerSec: Math.round(run.requests.average), cpuMsPerRequest, non2xx: run.non2xx, errors: run.errors };
   if (rx) {
     // Every CreateUser (plus init's events) must reach both receivers; time the catch-up.
     const total = users.count() + 3;
@@ -92,13 +97,16 @@ const sinks = [];
 for (let i = 0; i < ROUNDS; i++) {
   none.push(await createUserRun(false));
   sinks.push(await createUserRun(true));
-  log(`round ${i + 1}: no sinks ${none.at(-1).reqPerSec} req/s, three sinks ${sinks.at(-1).reqPerSec} req/s, caught up in ${sinks.at(-1).catchUpMs} ms`);
+  log(`round ${i + 1}: no sinks ${none.at(-1).reqPerSec} req/s (${none.at(-1).cpuMsPerRequest} CPU ms/req), three sinks ${sinks.at(-1).reqPerSec} req/s (${sinks.at(-1).cpuMsPerRequest} CPU ms/req), caught up in ${sinks.at(-1).catchUpMs} ms`);
 }
-const mean = (runs) => runs.reduce((a, r) => a + r.reqPerSec, 0) / runs.length;
+const mean = (runs, key = 'reqPerSec') => runs.reduce((a, r) => a + r[key], 0) / runs.length;
 results.createUser = {
   noSinksReqPerSec: Math.round(mean(none)),
   threeSinksReqPerSec: Math.round(mean(sinks)),
   sinkCost: +(1 - mean(sinks) / mean(none)).toFixed(3),
+  noSinksCpuMsPerRequest: +mean(none, 'cpuMsPerRequest').toFixed(3),
+  threeSinksCpuMsPerRequest: +mean(sinks, 'cpuMsPerRequest').toFixed(3),
+  sinkCpuCost: +(mean(sinks, 'cpuMsPerRequest') / mean(none, 'cpuMsPerRequest') - 1).toFixed(3),
   runs: { none, sinks },
 };
 

@@ -456,7 +456,7 @@ storageOptions(samlIdp.command('show'))
     );
   });
 
-const audit = program.command('audit').description('the tamper-evident audit log: verify, look up, export');
+const audit = program.command('audit').description('the tamper-evident audit log: verify, look up, export, and the state of its sinks');
 
 /** --start/--end: ISO 8601, or epoch seconds. */
 function timeFlag(name: string, value: string | undefined): number | undefined {
@@ -504,6 +504,19 @@ storageOptions(audit.command('verify'))
     }
     process.stdout.write(opts.json ? JSON.stringify(result) + '\n' : describeVerify(result));
     if (!result.ok) process.exitCode = 1;
+  });
+
+storageOptions(audit.command('sinks'))
+  .description('show each configured audit sink, and the alert rules: the chain position delivered, how many sealed events are still to send, and the last failure')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { json?: boolean }) => {
+    const sinks = await withRegistry(opts, (reg) => reg.auditStreams.status());
+    if (opts.json) return void process.stdout.write(JSON.stringify({ sinks }) + '\n');
+    if (sinks.length === 0) return void process.stdout.write('no audit sinks or alert rules are configured (auditSinks, auditAlerts)\n');
+    for (const s of sinks) {
+      const state = s.failures > 0 ? `FAILING (${s.failures} in a row; next try ${new Date(s.retryAt ?? 0).toISOString()}): ${s.lastError ?? ''}` : 'ok';
+      process.stdout.write(`${s.name}: delivered through position ${s.position}, ${s.behind} behind; ${state}\n`);
+    }
   });
 
 storageOptions(audit.command('public-key'))

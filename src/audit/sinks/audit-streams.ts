@@ -25,8 +25,22 @@ export interface AuditStreamsDeps {
   log: FollowerLogger;
 }
 
+/** Where a sink (or the alert rules) stands: what `atrium audit sinks` shows. */
+export interface StreamStatus {
+  name: string;
+  /** The last chain position delivered (0: none yet). */
+  position: number;
+  /** Sealed events not delivered yet. */
+  behind: number;
+  /** Consecutive failed deliveries, the last one's error, and when the next try is due (ms). */
+  failures: number;
+  lastError: string | null;
+  retryAt: number | null;
+}
+
 export class AuditStreams {
   readonly followers: readonly ChainFollower[];
+  private readonly read: AuditStreamsDeps['read'];
 
   constructor(deps: AuditStreamsDeps, spec: { sinks: readonly SinkSpec[]; alerts?: AlertsSpec | undefined }, opts: Omit<FollowerOptions, 'batchSize'>) {
     const followers = spec.sinks.map((s) => new ChainFollower(deps, sinkConsumer(s), { ...opts, batchSize: s.batchSize }));
@@ -35,6 +49,18 @@ export class AuditStreams {
       followers.push(new ChainFollower(deps, evaluator, { ...opts, batchSize: 500 }));
     }
     this.followers = followers;
+    this.read = deps.read;
+  }
+
+  async status(): Promise<StreamStatus[]> {
+    const head = await this.read.auditSinks.headPosition();
+    return Promise.all(
+      this.followers.map(async (f) => {
+        const c = await this.read.auditSinks.cursor(f.name);
+        const position = c?.position ?? 0;
+        return { name: f.name, position, behind: Math.max(0, head - position), failures: c?.failures ?? 0, lastError: c?.lastError ?? null, retryAt: c && c.failures > 0 ? c.retryAt : null };
+      }),
+    );
   }
 
   start(): void {

@@ -1,6 +1,6 @@
 // audit/sinks and audit/alerts: streaming the sealed chain to webhooks, syslog and files from
 // durable cursors, and the alert rules evaluated over it.
-export { AuditStreams, type AlertsSpec, type AuditStreamsDeps } from './audit-streams.js';
+export { AuditStreams, type AlertsSpec, type AuditStreamsDeps, type StreamStatus } from './audit-streams.js';
 export { ChainFollower, DEFAULT_FOLLOWER_OPTIONS, backoffMs, type ChainConsumer, type FollowerOptions } from './chain-follower.js';
 export type { AuditSinkStore, SealedEvent, SinkCursor } from './sink-store.js';
 export { octetCounted, postJson, sinkConsumer, syslogMessage, type SinkSpec, type WebhookTarget } from './transports.js';

@@ -31,4 +31,6 @@ export interface AuditSinkStore {
   /** Sealed events after `position`, in chain order. */
   sealedAfter(position: number, limit: number): Promise<SealedEvent[]>;
   cursor(name: string): Promise<(SinkCursor & { lastError: string | null }) | undefined>;
+  /** The newest chain position (0 for an empty chain). */
+  headPosition(): Promise<number>;
 }

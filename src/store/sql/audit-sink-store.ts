@@ -94,6 +94,11 @@ export class SqlAuditSinkStore implements AuditSinkStore, AlertStore {
     return r && { position: Number(r.position), failures: Number(r.failures), retryAt: Number(r.retry_at), lastError: r.last_error };
   }
 
+  async headPosition(): Promise<number> {
+    const r = await this.db.selectFrom('audit_chain').select((eb) => eb.fn.max('position').as('p')).executeTakeFirst();
+    return r?.p == null ? 0 : Number(r.p);
+  }
+
   // ---- alerts ----
 
   async addToWindow(rule: string, position: number, subject: string, eventId: string, eventTime: number): Promise<void> {
