@@ -177,15 +177,15 @@ export class AuthService {
 
   private async endSessions(ctx: RequestContext, eventName: string, requestParameters: unknown, select: () => Promise<string[]>): Promise<string[]> {
     const action = { eventName, requestParameters, responseElements: (r: string[]) => ({ sessionIds: r }) };
-    // The grants join this transaction: a session and the CLI tokens it approved end together.
-    const ended = await this.auditedAfter(ctx, action, select, async (s, ids) => {
+    // The grants and the revocation of the credentials issued under the sessions join this
+    // transaction: a session, the CLI tokens it approved and their credentials end together, or
+    // none does. The revocation is a service event naming this request, not a second call.
+    return this.auditedAfter(ctx, action, select, async (s, ids) => {
       const deleted = await s.auth.deleteSessions(ids);
       await this.deps.grants.endGrantsOfSessions(deleted);
+      await this.deps.revocation.revokeFollowing(ctx, deleted.map((sessionId) => ({ kind: 'session' as const, sessionId })), eventName);
       return deleted;
     });
-    // The credentials issued under them die too: a service event naming this request, not a second call.
-    await this.deps.revocation.revokeFollowing(ctx, ended.map((sessionId) => ({ kind: 'session' as const, sessionId })), eventName);
-    return ended;
   }
 
   // ---- sign-in ----

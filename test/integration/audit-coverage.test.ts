@@ -5,6 +5,7 @@
 
 import { Hash } from '@smithy/core/serde';
 import { SignatureV4 } from '@smithy/signature-v4';
+import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { identityStoreApi } from '../../src/protocols/aws/identitystore.js';
@@ -391,6 +392,32 @@ describe.each(dialects())('audit coverage on %s', (dialect) => {
         return { eventName: 'UpdateIdentitySource', mentions: ['INTERNAL'] };
       },
     },
+    'PUT /api/admin/mfa/settings': {
+      async run() {
+        await admin('PUT', '/api/admin/mfa/settings', { Mode: 'DISABLED' });
+        return { eventName: 'UpdateInstanceSettings', mentions: ['mfa', 'DISABLED'] };
+      },
+    },
+    'PUT /api/admin/sign-in-protection': {
+      async run() {
+        await admin('PUT', '/api/admin/sign-in-protection', { LockoutMinutes: 15 });
+        return { eventName: 'UpdateInstanceSettings', mentions: ['signInProtection', 'lockoutMinutes'] };
+      },
+    },
+    'DELETE /api/admin/users/:userName/mfa-devices/:deviceId': {
+      async run() {
+        const deviceId = await enrolTotp();
+        await admin('DELETE', `/api/admin/users/cov-user/mfa-devices/${deviceId}`);
+        return { eventName: 'DeleteMfaDevice', mentions: ['cov-user', deviceId] };
+      },
+    },
+    'DELETE /api/admin/users/:userName/mfa-devices': {
+      async run() {
+        const deviceId = await enrolTotp();
+        await admin('DELETE', '/api/admin/users/cov-user/mfa-devices');
+        return { eventName: 'ResetUserMfa', mentions: ['cov-user'], results: [deviceId] };
+      },
+    },
     'DELETE /api/admin/sessions/:sessionId': {
       async run() {
         await signIn();
@@ -423,6 +450,16 @@ describe.each(dialects())('audit coverage on %s', (dialect) => {
   };
 
   /** A portal session for cov-user (its setup events fall before the case's window). */
+  /** A TOTP device for cov-user, enrolled in process (the user's own act, not the admin's). */
+  async function enrolTotp(): Promise<string> {
+    const mfa = server.reg.mfa;
+    const user = await mfa.userByName('cov-user');
+    const { enrolmentId, secret } = await mfa.beginTotpEnrolment(user);
+    const code = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate();
+    const device = await mfa.confirmTotpEnrolment(systemContext('signin.amazonaws.com', 'us-east-1', `enrol-${Math.random()}`), user, { enrolmentId, name: `key-${Math.random().toString(36).slice(2, 8)}`, code });
+    return device.deviceId;
+  }
+
   async function signIn(): Promise<void> {
     await server.reg.auth.setPassword(systemContext('sso.amazonaws.com', 'us-east-1', 'cov'), 'cov-user', { password: STRONG, oneTime: false }).catch(() => undefined);
     expect((await new Browser(server.url).signIn('cov-user', STRONG)).status).toBe(303);
