@@ -43,6 +43,10 @@ describe('audit sinks and alerts in the configuration', () => {
     expect(refused({ ATRIUM_AUDIT_SINKS: '[{"type":"file","name":"alerts","path":"/x"}]' })).toMatch(/alert rules' own cursor/);
     expect(refused({ ATRIUM_AUDIT_SINKS: '[{"type":"kafka","name":"k"}]' })).toMatch(/auditSinks/);
     expect(refused({ ATRIUM_AUDIT_SINKS: 'not json' })).toMatch(/auditSinks/);
+    // A password in the URL would surface in every delivery error: refused, and not echoed back.
+    const withPassword = refused({ ATRIUM_AUDIT_SINKS: '[{"type":"webhook","name":"a","url":"https://siem:hunter2@siem.example/in"}]' });
+    expect(withPassword).toMatch(/auditSinks\.0\.url: must not carry a user name or password/);
+    expect(withPassword).not.toContain('hunter2');
     expect(refused({ ATRIUM_AUDIT_ALERTS: '{"webhook":{"url":"https://a.example/"},"rules":[{"type":"assignment-outside-automation","name":"r","automationPrincipals":[]}]}' })).toMatch(/automationPrincipals/);
   });
 

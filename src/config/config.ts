@@ -16,7 +16,12 @@ const jsonIfString = (v: unknown): unknown => {
 };
 
 const webhookTarget = {
-  url: z.string().url().refine((u) => /^https?:/.test(u), 'must be an http or https URL'),
+  url: z
+    .string()
+    .url()
+    .refine((u) => /^https?:/.test(u), 'must be an http or https URL')
+    // A password in the URL would end up in error messages, logs and `atrium audit sinks`; give it in headers.
+    .refine((u) => !URL.canParse(u) || (new URL(u).username === '' && new URL(u).password === ''), 'must not carry a user name or password; put credentials in headers'),
   /** Extra request headers, such as Authorization; never logged. */
   headers: z.record(z.string(), z.string()).default({}),
   timeoutMs: z.number().int().min(100).max(120_000).default(10_000),

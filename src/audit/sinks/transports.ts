@@ -28,10 +28,13 @@ export async function postJson(target: WebhookTarget, body: unknown): Promise<vo
     headers: { ...target.headers, 'content-type': 'application/json', 'user-agent': 'atrium-audit' },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(target.timeoutMs),
+    // A redirect would carry the headers (an API key) to wherever the receiver points; refuse it.
+    redirect: 'error',
   }).catch((err: unknown) => {
     // fetch's own message is only "fetch failed"; the cause says why (ECONNREFUSED, a timeout).
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new Error(`webhook unreachable: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    // The URL never goes into the message (config refuses credentials in it; its path may hold a secret).
+    throw new Error(`webhook unreachable: ${cause?.code ?? 'fetch failed'}`);
   });
   await res.arrayBuffer().catch(() => undefined);
   if (res.status < 200 || res.status > 299) throw new Error(`webhook answered HTTP ${res.status}`);

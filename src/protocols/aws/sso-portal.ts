@@ -182,8 +182,10 @@ function portalRoutes(app: FastifyInstance, reg: Registry): void {
     'Logout',
     noQuery,
     async (_q, token, ctx) => {
-      await oidc.revokeGrant(ctx, token.grantId, 'Logout');
-      await reg.revocation.revokeFollowing(ctx, [{ kind: 'session', sessionId: credentialSessionOf(token) }], 'Logout');
+      // The tokens and the credentials issued under them end together, or neither does.
+      await oidc.revokeGrant(ctx, token.grantId, 'Logout', () =>
+        reg.revocation.revokeFollowing(ctx, [{ kind: 'session', sessionId: credentialSessionOf(token) }], 'Logout'),
+      );
       return {};
     },
     true,

@@ -470,8 +470,13 @@ export class OidcService {
   }
 
   /** End a grant: its access and refresh tokens stop working at once. */
-  async revokeGrant(ctx: RequestContext, grantId: string, eventName = 'RevokeGrant'): Promise<number> {
-    return audited(this.deps, ctx, { eventName, requestParameters: { grantId }, responseElements: (n) => ({ revoked: n }) }, (s) => s.oidc.revokeByGrantId(grantId));
+  /** End a grant's tokens; `alsoInside` runs in the same transaction (Logout revokes the credentials too). */
+  async revokeGrant(ctx: RequestContext, grantId: string, eventName = 'RevokeGrant', alsoInside?: () => Promise<void>): Promise<number> {
+    return audited(this.deps, ctx, { eventName, requestParameters: { grantId }, responseElements: (n) => ({ revoked: n }) }, async (s) => {
+      const revoked = await s.oidc.revokeByGrantId(grantId);
+      await alsoInside?.();
+      return revoked;
+    });
   }
 
   /** For the verification page: the pending request behind a user code, if it is still open. */
