@@ -53,7 +53,7 @@ const userKey = (userName: string) => `user:${userName.toLowerCase()}`;
 const ipKey = (ip: string) => `ip:${ip}`;
 const sessionNotFound = () => notFound('auth.session_not_found', 'The session does not exist or has ended.', { resourceType: 'SESSION' });
 const EXPIRED = 'This sign-in expired: start again.';
-const REPLAYED = 'This code or challenge was used already: try again.';
+const REPLAYED = 'This code or challenge expired or was used already: try again.';
 /** How long a sign-in may wait between its password and its second factor. */
 const MFA_FLOW_MS = 10 * 60_000;
 

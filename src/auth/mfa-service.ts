@@ -341,14 +341,11 @@ export class MfaService {
     const claims = await this.openToken<ChallengeClaims>('challenge', challengeId);
     const expired = refused('mfa.challenge_expired', 'This challenge expired or was used already: try again.');
     if (!claims || claims.p !== (user ? 'webauthn_authenticate' : 'passkey') || claims.u !== (user?.userId ?? null) || claims.e <= now) return expired;
+    // A replay is caught when it is used up, in the commit: no read for it here.
     const used = createHash('sha256').update(challengeId).digest('hex');
-    if (await this.read.isChallengeUsed(used)) return expired;
     const useUp = (s: MfaStores) => s.mfa.useChallenge(used, now, claims.e);
-    // One try per challenge: a refused answer uses it up too.
-    const refuse = async (code: string, message: string) => {
-      await this.deps.tx.transaction(useUp);
-      return refused(code, message);
-    };
+    // One try per challenge: a refused answer uses it up too, and one already used says so.
+    const refuse = async (code: string, message: string) => ((await this.deps.tx.transaction(useUp)) ? refused(code, message) : expired);
     const credentialId = typeof response === 'object' && response !== null && typeof (response as { id?: unknown }).id === 'string' ? (response as { id: string }).id.slice(0, 1400) : '';
     const device = credentialId ? await this.read.findDeviceByCredentialId(credentialId) : undefined;
     const settings = await this.settings();

@@ -72,8 +72,6 @@ export interface MfaStore {
   recordAssertion(deviceId: string, signCount: number, now: number): Promise<boolean>;
 
   insertChallenge(c: MfaChallengeRecord): Promise<void>;
-  /** Whether a signed sign-in challenge (by its hash) was used already. */
-  isChallengeUsed(challengeHash: string): Promise<boolean>;
   /** Record a signed challenge as used, once: false when it already was (a replay). */
   useChallenge(challengeHash: string, now: number, expiresAt: number): Promise<boolean>;
   /** Take a live challenge once: a second consumer finds nothing. */

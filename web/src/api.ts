@@ -51,7 +51,7 @@ export class ApiError extends Error {
   }
 }
 
-async function call<T>(path: string, init?: RequestInit): Promise<T> {
+export async function call<T>(path: string, init?: RequestInit): Promise<T> {
   const response = await fetch(path, { credentials: 'same-origin', ...init });
   if (response.status === 401) window.location.assign(SIGN_IN);
   const body = (await response.json().catch(() => ({}))) as { message?: string };

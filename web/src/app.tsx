@@ -1,4 +1,4 @@
-// The access portal: who is signed in, their accounts and roles, their sessions, and sign-out.
+// The access portal: who is signed in, their accounts and roles, their sessions, their MFA devices, and sign-out.
 
 import Alert from '@cloudscape-design/components/alert';
 import Button from '@cloudscape-design/components/button';
@@ -10,7 +10,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { AccountList } from './account-list.js';
 import { fetchAccounts, fetchConfiguration, fetchSession, messageOf, type Account, type Configuration, type Session } from './api.js';
 import { CredentialsModal } from './credentials-modal.js';
-import { MFA_DEVICES_ITEM } from './mfa/devices-link.js';
+import { MfaDeviceList } from './mfa/device-list.js';
 import { SessionList } from './session-list.js';
 import { strings } from './strings.js';
 
@@ -18,9 +18,12 @@ import { strings } from './strings.js';
 const SIGN_OUT = '/logout';
 
 /** Each view has its own path under /start (the server answers the app there), so a link or a reload keeps it. */
-const VIEWS = { accounts: '/start', sessions: '/start/sessions' } as const;
+const VIEWS = { accounts: '/start', sessions: '/start/sessions', mfa: '/start/mfa' } as const;
 type View = keyof typeof VIEWS;
-const viewAt = (pathname: string): View => (pathname.replace(/\/+$/, '') === VIEWS.sessions ? 'sessions' : 'accounts');
+const viewAt = (pathname: string): View => {
+  const path = pathname.replace(/\/+$/, '');
+  return path === VIEWS.sessions ? 'sessions' : path === VIEWS.mfa ? 'mfa' : 'accounts';
+};
 
 /** The view of the address bar, following the browser's back and forward buttons. */
 function useView(): [View, (view: View) => void] {
@@ -70,8 +73,8 @@ export function App() {
                   text: session.userName,
                   description: strings.signedInAs(session.userName),
                   iconName: 'user-profile',
-                  items: [MFA_DEVICES_ITEM, { id: 'sign-out', text: strings.signOut }],
-                  onItemClick: ({ detail }) => void (detail.id === 'sign-out' && signOutForm.current?.submit()),
+                  items: [{ id: 'sign-out', text: strings.signOut }],
+                  onItemClick: () => signOutForm.current?.submit(),
                 },
               ]
             : []
@@ -100,6 +103,7 @@ export function App() {
                 },
                 // Mounted on each visit, so the list is fresh.
                 { id: 'sessions', label: strings.views.sessions, href: VIEWS.sessions, content: <SessionList csrfToken={loaded.session.csrfToken} /> },
+                { id: 'mfa', label: 'MFA devices', href: VIEWS.mfa, content: <MfaDeviceList csrfToken={loaded.session.csrfToken} /> },
               ]}
             />
           )}

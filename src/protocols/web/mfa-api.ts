@@ -79,30 +79,20 @@ export function registerMfaAdminRoutes(app: FastifyInstance, deps: WebDeps): voi
     return input.data;
   };
 
-  app.get(
-    '/api/admin/mfa/settings',
-    signed(async () => settingsView((await reg.instance.get()).settings)),
-  );
-  app.put(
-    '/api/admin/mfa/settings',
-    signed(async (_request, signer, body) => {
-      const ctx = { ...signer, eventSource: SIGNIN_SOURCE };
-      const input = await parsed(mfaSettingsInput, body, ctx, 'UpdateInstanceSettings');
-      return settingsView(await reg.instance.updateSettings(ctx, { mfa: camel(input) }));
-    }),
-  );
-  app.get(
-    '/api/admin/sign-in-protection',
-    signed(async () => protectionView((await reg.instance.get()).settings)),
-  );
-  app.put(
-    '/api/admin/sign-in-protection',
-    signed(async (_request, signer, body) => {
-      const ctx = { ...signer, eventSource: SIGNIN_SOURCE };
-      const input = await parsed(protectionInput, body, ctx, 'UpdateInstanceSettings');
-      return protectionView(await reg.instance.updateSettings(ctx, { signInProtection: camel(input) }));
-    }),
-  );
+  /** GET and PUT of one group of instance settings: PascalCase on the wire, only the fields given change. */
+  const settingsRoutes = (path: string, schema: z.ZodType<Record<string, unknown>>, group: 'mfa' | 'signInProtection', view: (s: InstanceSettings) => unknown) => {
+    app.get(path, signed(async () => view((await reg.instance.get()).settings)));
+    app.put(
+      path,
+      signed(async (_request, signer, body) => {
+        const ctx = { ...signer, eventSource: SIGNIN_SOURCE };
+        const input = await parsed(schema, body, ctx, 'UpdateInstanceSettings');
+        return view(await reg.instance.updateSettings(ctx, { [group]: camel(input) }));
+      }),
+    );
+  };
+  settingsRoutes('/api/admin/mfa/settings', mfaSettingsInput, 'mfa', settingsView);
+  settingsRoutes('/api/admin/sign-in-protection', protectionInput, 'signInProtection', protectionView);
   app.get(
     '/api/admin/users/:userName/mfa-devices',
     signed(async (request) => ({ Devices: (await reg.mfa.listDevices(await reg.mfa.userByName(userNameOf(request)))).map(deviceView) })),

@@ -447,6 +447,29 @@ function registerDevicePages(app: FastifyInstance, deps: WebDeps): void {
     const instance = await reg.instance.get();
     return { session, user: { identityStoreId: instance.identityStoreId, userId: session.userId, userName: session.userName } };
   };
+  // The portal app's JSON view of the same devices: list, rename, remove (registering runs on the page above).
+  const jsonView = (d: MfaDeviceView) => ({ ...d, createdAt: Math.floor(d.createdAt / 1000), lastUsedAt: d.lastUsedAt === null ? null : Math.floor(d.lastUsedAt / 1000) });
+  const jsonChange = async (request: FastifyRequest, reply: FastifyReply, act: (ctx: Awaited<ReturnType<typeof context>>, user: MfaUser, deviceId: string) => Promise<unknown>) => {
+    const auth = await jsonAuth(request, reply);
+    if (!auth) return reply;
+    try {
+      await act(reg.auth.userContext(await context(request), auth.session), auth.user, (request.params as { deviceId: string }).deviceId);
+    } catch (err) {
+      if (isDomainError(err) && err.kind !== 'internal') return reply.status(err.kind === 'not_found' ? 404 : 400).send({ message: err.message });
+      throw err;
+    }
+    return reply.send({ devices: (await reg.mfa.listDevices(auth.user)).map(jsonView) });
+  };
+  app.get('/api/portal/mfa/devices', async (request, reply) => {
+    const cookie = readCookie(request, SESSION_COOKIE);
+    const session = await reg.auth.resolveSession(cookie);
+    if (!session) return reply.status(401).send({ message: 'You are not signed in.' });
+    const instance = await reg.instance.get();
+    return reply.send({ devices: (await reg.mfa.listDevices({ identityStoreId: instance.identityStoreId, userId: session.userId })).map(jsonView) });
+  });
+  app.patch('/api/portal/mfa/devices/:deviceId', (request, reply) => jsonChange(request, reply, (ctx, user, deviceId) => reg.mfa.renameDevice(ctx, user, deviceId, text(jsonBody(request).name))));
+  app.delete('/api/portal/mfa/devices/:deviceId', (request, reply) => jsonChange(request, reply, (ctx, user, deviceId) => reg.mfa.deleteDevice(ctx, user, deviceId)));
+
   app.post(`${DEVICES_PATH}/webauthn/options`, async (request, reply) => {
     const auth = await jsonAuth(request, reply);
     if (!auth) return reply;

@@ -135,10 +135,6 @@ export class SqlMfaStore implements MfaStore {
       .execute();
   }
 
-  async isChallengeUsed(challengeHash: string): Promise<boolean> {
-    return (await this.db.selectFrom('mfa_challenges').select('challenge_id').where('challenge_id', '=', challengeHash).executeTakeFirst()) !== undefined;
-  }
-
   async useChallenge(challengeHash: string, now: number, expiresAt: number): Promise<boolean> {
     // The primary key makes the second use a no-op, on every process.
     const r = await this.db
