@@ -12,7 +12,7 @@ import { DirectoryService, type UserSessions } from './directory/index.js';
 import { FederationService } from './federation/index.js';
 import { InstanceService } from './instance/index.js';
 import { OrganizationService } from './organization/index.js';
-import { PolicyService, sessionTagsFor } from './policy/index.js';
+import { CustomerPolicyService, PolicyService, sessionTagsFor } from './policy/index.js';
 import { ScimTokenService } from './provisioning/index.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { cryptoIds, type IdGenerator } from './shared/ids.js';
@@ -46,6 +46,8 @@ export interface Registry {
   access: AccessService;
   /** The IAM policy engine: effective policies, simulation, authorization. */
   policy: PolicyService;
+  /** Customer-managed policies per account (the IAM subset). */
+  customerPolicies: CustomerPolicyService;
   scimTokens: ScimTokenService;
   federation: FederationService;
   newRequestId: () => string;
@@ -128,7 +130,9 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
   const organization = new OrganizationService(base);
   // The assignment-deletion job revokes the role's credentials.
   const access = new AccessService({ ...base, instance, principals: directory, accounts: organization, revoker: revocation });
+  const customerPolicies = new CustomerPolicyService(base);
   const policy = new PolicyService({
+    customerPolicies,
     clock,
     accessKeys: { purposeOf: async (accessKeyId) => (await read.credentials.findAccessKey(accessKeyId))?.purpose },
     permissionSets: read.access,
@@ -180,6 +184,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     organization,
     access,
     policy,
+    customerPolicies,
     scimTokens,
     federation,
     newRequestId: () => randomUUID(),
