@@ -129,8 +129,15 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
   const directory = new DirectoryService({ ...base, instance, revocation, sessions });
   const organization = new OrganizationService(base);
   // The assignment-deletion job revokes the role's credentials.
-  const access = new AccessService({ ...base, instance, principals: directory, accounts: organization, revoker: revocation });
   const customerPolicies = new CustomerPolicyService(base);
+  const access = new AccessService({
+    ...base,
+    instance,
+    principals: directory,
+    accounts: organization,
+    revoker: revocation,
+    customerPolicies: { policyExists: async (accountId, ref) => (await customerPolicies.resolve(accountId, ref)) !== undefined },
+  });
   const policy = new PolicyService({
     customerPolicies,
     clock,

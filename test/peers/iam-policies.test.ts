@@ -2,12 +2,17 @@
 // create, version, get, list and delete, IAM's errors, and a permission set whose
 // customer-managed reference resolves (or not) in the account where it is used.
 
-import { AttachCustomerManagedPolicyReferenceToPermissionSetCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import {
+  AttachCustomerManagedPolicyReferenceToPermissionSetCommand,
+  CreateAccountAssignmentCommand,
+  DescribeAccountAssignmentCreationStatusCommand,
+  SSOAdminClient,
+} from '@aws-sdk/client-sso-admin';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AWS_CLI, hasAwsCli, hasBoto3, peerAvailable, peerEnv, PYTHON, run } from '../helpers/peers.js';
-import { portalFixture, suffix } from '../helpers/portal-fixture.js';
+import { portalFixture, suffix, until } from '../helpers/portal-fixture.js';
 import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
 
 /** The parts of the CLI's JSON output the test reads. */
@@ -89,25 +94,39 @@ except iam.exceptions.NoSuchEntityException:
     expect(out).toEqual({ names: [`Boto0${tag}`, `Boto1${tag}`, `Boto2${tag}`], doc: JSON.parse(DOC('s3:GetObject')), deleted: true });
   });
 
-  it('resolves a permission set\'s customer-managed reference in the account it is used in', async () => {
+  it('fails provisioning where a customer-managed reference does not resolve, and grants it where it does', async () => {
     const f = portalFixture(server);
+    const sso = new SSOAdminClient(sdkOptions(server));
+    const InstanceArn = server.init.instanceArn;
     const user = await f.newUser();
     const ps = await f.newPermissionSet(`Cmp${suffix()}`);
     const name = `Readers${suffix()}`;
-    await new SSOAdminClient(sdkOptions(server)).send(
-      new AttachCustomerManagedPolicyReferenceToPermissionSetCommand({ InstanceArn: server.init.instanceArn, PermissionSetArn: ps.arn, CustomerManagedPolicyReference: { Name: name, Path: '/' } }),
-    );
+    await sso.send(new AttachCustomerManagedPolicyReferenceToPermissionSetCommand({ InstanceArn, PermissionSetArn: ps.arn, CustomerManagedPolicyReference: { Name: name, Path: '/' } }));
     const management = server.init.managementAccountId;
     const other = (await f.newAccount()).accountId;
-    await f.assignment('create', management, ps.arn, 'USER', user.userId);
-    await f.assignment('create', other, ps.arn, 'USER', user.userId);
+    /** Create the assignment and wait for its final status and reason. */
+    const assign = async (accountId: string) => {
+      const { AccountAssignmentCreationStatus: s } = await sso.send(
+        new CreateAccountAssignmentCommand({ InstanceArn, TargetId: accountId, TargetType: 'AWS_ACCOUNT', PermissionSetArn: ps.arn, PrincipalType: 'USER', PrincipalId: user.userId }),
+      );
+      const done = await until(
+        () => sso.send(new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn, AccountAssignmentCreationRequestId: s!.RequestId! })),
+        (r) => r.AccountAssignmentCreationStatus!.Status !== 'IN_PROGRESS',
+      );
+      return { status: done.AccountAssignmentCreationStatus!.Status, reason: done.AccountAssignmentCreationStatus!.FailureReason };
+    };
     const simulate = (accountId: string) => server.reg.policy.simulate({ userName: user.userName, accountId, action: 's3:GetObject', resource: 'arn:aws:s3:::reports/q3.csv' });
-    // Not created yet: nothing is granted, and the reference is reported as unresolved.
-    expect(await simulate(management)).toMatchObject({ decision: 'ImplicitDeny', permissionSets: [{ unresolvedPolicies: [`customer-managed:/${name}`] }] });
+
+    // Not created yet in the account: provisioning fails, and says which policy is missing.
+    expect(await assign(management)).toEqual({ status: 'FAILED', reason: `Received a 404 status error: Not supported policy arn:aws:iam::${management}:policy/${name}.` });
+    expect(await simulate(management)).toMatchObject({ decision: 'ImplicitDeny', permissionSets: [] });
+
+    // Created in the management account (the admin key's): provisioning there succeeds and the policy grants.
     expect((await aws('create-policy', '--policy-name', name, '--policy-document', DOC('s3:GetObject'))).code).toBe(0);
-    // Policies are per account: created in the management account (the admin key's), not in the other.
-    await expect.poll(async () => (await simulate(management)).decision, { timeout: 5000 }).toBe('Allow');
-    expect(await simulate(management)).toMatchObject({ statement: { policyId: `arn:aws:iam::${management}:policy/${name}`, sid: 'Read' } });
-    expect(await simulate(other)).toMatchObject({ decision: 'ImplicitDeny', permissionSets: [{ unresolvedPolicies: [`customer-managed:/${name}`] }] });
+    expect(await assign(management)).toEqual({ status: 'SUCCEEDED', reason: undefined });
+    expect(await simulate(management)).toMatchObject({ decision: 'Allow', statement: { policyId: `arn:aws:iam::${management}:policy/${name}`, sid: 'Read' } });
+    // Policies are per account: the other account still has none.
+    expect((await assign(other)).status).toBe('FAILED');
+    expect(await simulate(other)).toMatchObject({ decision: 'ImplicitDeny', permissionSets: [] });
   });
 });
