@@ -27,7 +27,7 @@ export {
   type SessionContext,
   type SimulationResult,
 } from './policy-service.js';
-export { ADMINISTRATOR_ACCESS, POLICY_KEY_PURPOSE, policiesOfKeyPurpose, type AccessKeySource } from './policy-service.js';
+export { ADMINISTRATOR_ACCESS, adminActionOf, POLICY_KEY_PURPOSE, policiesOfKeyPurpose, type AccessKeySource } from './policy-service.js';
 export { resolveAttributePath, sessionTagsFor, type AbacUser } from './session-tags.js';
 export { CustomerPolicyService, policyArnOf, type CustomerPolicyDeps } from './customer-policy-service.js';
 export type { CustomerPolicyRecord, CustomerPolicyStore, CustomerPolicyVersionRecord } from './customer-policy-store.js';

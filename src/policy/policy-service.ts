@@ -305,3 +305,20 @@ export function sessionContextKeys(s: SessionContext, now: number): Record<strin
   if (tagKeys.length) keys['aws:PrincipalTagKeys'] = tagKeys;
   return keys;
 }
+
+/**
+ * The IAM action an Atrium admin route (`/api/admin/…`) stands for, in the `sso` namespace:
+ * `sso:GetAtriumSessions`, `sso:DeleteAtriumScimTokens`, `sso:PutAtriumIdentitySource` … Reads
+ * (GET, and the read-only POSTs `readOnly` names) are `Get…`, which ReadOnlyAccess allows.
+ */
+export function adminActionOf(method: string, routePattern: string, readOnly = false): string {
+  const area = routePattern
+    .replace(/^\/api\/admin\//, '')
+    .split('/')
+    .filter((part) => part && !part.startsWith(':'))
+    .flatMap((part) => part.split('-'))
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('');
+  const verb = method === 'GET' || readOnly ? 'Get' : method === 'DELETE' ? 'Delete' : method === 'PUT' ? 'Put' : 'Create';
+  return `sso:${verb}Atrium${area}`;
+}
