@@ -108,11 +108,11 @@ export class CustomerPolicyService {
    * The default version's document of the policy `path + name` in the account, for evaluation;
    * undefined when the reference does not resolve there.
    */
-  async resolve(accountId: string, reference: { path: string; name: string }): Promise<{ policyArn: string; versionId: string; document: string } | undefined> {
+  async resolve(accountId: string, reference: { path: string; name: string }): Promise<{ policyArn: string; policyId: string; versionId: string; document: string } | undefined> {
     const policy = await this.deps.read.customerPolicies.findPolicyByName(accountId, reference.name);
     if (!policy || policy.path !== reference.path) return undefined;
     const version = await this.deps.read.customerPolicies.findVersion(policy.policyArn, policy.defaultVersionId);
-    return version && { policyArn: policy.policyArn, versionId: version.versionId, document: version.document };
+    return version && { policyArn: policy.policyArn, policyId: policy.policyId, versionId: version.versionId, document: version.document };
   }
 
   /** A policy of this account (another account's ARN is as missing as an unknown one). */

@@ -29,7 +29,8 @@ export interface AccessKeySource {
 
 /** Customer-managed policies of an account (satisfied by CustomerPolicyService). */
 export interface CustomerPolicySource {
-  resolve(accountId: string, reference: { path: string; name: string }): Promise<{ policyArn: string; versionId: string; document: string } | undefined>;
+  /** `policyId` is unique per creation: a policy deleted and made again under the same ARN is another policy. */
+  resolve(accountId: string, reference: { path: string; name: string }): Promise<{ policyArn: string; policyId: string; versionId: string; document: string } | undefined>;
 }
 
 export interface PolicyDeps {
@@ -152,7 +153,7 @@ export class PolicyService {
   /** A customer-managed policy's default version in the account, compiled once per version. */
   private async customerManaged(accountId: string, ref: { path: string; name: string }, origin: string): Promise<CompiledPolicy | undefined> {
     const found = await this.deps.customerPolicies.resolve(accountId, ref);
-    return found && this.cache.compile(`${found.policyArn}#${found.versionId}#${origin}`, found.document, { policyId: found.policyArn, origin });
+    return found && this.cache.compile(`${found.policyId}#${found.versionId}#${origin}`, found.document, { policyId: found.policyArn, origin });
   }
 
   /** "What can U do in A?": the permission sets the user holds there, and the assignments and groups they come through. */

@@ -128,5 +128,12 @@ except iam.exceptions.NoSuchEntityException:
     // Policies are per account: the other account still has none.
     expect((await assign(other)).status).toBe('FAILED');
     expect(await simulate(other)).toMatchObject({ decision: 'ImplicitDeny', permissionSets: [] });
+
+    // Deleted and made again under the same ARN with another document: the new document applies.
+    expect((await aws('delete-policy', '--policy-arn', `arn:aws:iam::${management}:policy/${name}`)).code).toBe(0);
+    expect(await simulate(management)).toMatchObject({ decision: 'ImplicitDeny', permissionSets: [{ unresolvedPolicies: [`customer-managed:/${name}`] }] });
+    expect((await aws('create-policy', '--policy-name', name, '--policy-document', DOC('s3:PutObject'))).code).toBe(0);
+    expect((await simulate(management)).decision).toBe('ImplicitDeny');
+    expect((await server.reg.policy.simulate({ userName: user.userName, accountId: management, action: 's3:PutObject', resource: 'arn:aws:s3:::reports/q3.csv' })).decision).toBe('Allow');
   });
 });
