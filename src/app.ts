@@ -1,7 +1,7 @@
 // buildApp(registry): the Fastify instance with every surface, without listen(). Tests use
 // inject() or listen on port 0.
 
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { awsJsonRoutes, sendAwsError } from './protocols/aws/aws-json.js';
 import { cloudTrailApi } from './protocols/aws/cloudtrail.js';
 import { identityStoreApi } from './protocols/aws/identitystore.js';
@@ -15,8 +15,16 @@ import { registerSaml } from './protocols/saml/index.js';
 import { registerScim } from './protocols/scim/index.js';
 import { registerWeb } from './protocols/web/index.js';
 import { registerPolicyApi } from './protocols/web/policy-api.js';
+import { iamQueryHandler, signingServiceOf } from './protocols/aws/iam.js';
 import type { Registry } from './registry.js';
 import { ping } from './store/sql/core-stores.js';
+
+/** Form posts to POST /: IAM when signed for `iam`, STS otherwise. */
+function awsQueryHandler(reg: Registry) {
+  const iam = iamQueryHandler(reg);
+  const sts = stsQueryHandler(reg);
+  return (request: FastifyRequest, reply: FastifyReply) => (signingServiceOf(request) === 'iam' ? iam(request, reply) : sts(request, reply));
+}
 
 export async function buildApp(reg: Registry): Promise<FastifyInstance> {
   const app = Fastify({
@@ -60,7 +68,7 @@ export async function buildApp(reg: Registry): Promise<FastifyInstance> {
     newRequestId: reg.newRequestId,
     authorize: (principal, action) => reg.policy.requireAllowed(principal, action),
     services: [identityStoreApi(reg), ssoAdminApi(reg), organizationsApi(reg), cloudTrailApi(reg)],
-    query: stsQueryHandler(reg),
+    query: awsQueryHandler(reg),
   });
   await registerOidc(app, reg);
   registerSsoPortal(app, reg);

@@ -591,7 +591,7 @@ storageOptions(audit.command('export'))
     });
   });
 
-const policyCommand = program.command('policy').description('the IAM policy engine: simulate and validate');
+const policyCommand = program.command('policy').description('the IAM policy engine: simulate a user\'s access');
 storageOptions(policyCommand.command('simulate'))
   .description('can the user, in the account, do the action on the resource? Without --action: what the user can do there (permission sets, and the assignments and groups they come through)')
   .requiredOption('--user-name <name>', 'the user')

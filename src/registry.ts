@@ -13,7 +13,7 @@ import { DirectoryService, type UserSessions } from './directory/index.js';
 import { FederationService } from './federation/index.js';
 import { InstanceService } from './instance/index.js';
 import { OrganizationService } from './organization/index.js';
-import { PolicyService, sessionTagsFor } from './policy/index.js';
+import { CustomerPolicyService, PolicyService, sessionTagsFor } from './policy/index.js';
 import { ScimTokenService } from './provisioning/index.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { cryptoIds, type IdGenerator } from './shared/ids.js';
@@ -53,6 +53,8 @@ export interface Registry {
   access: AccessService;
   /** The IAM policy engine: effective policies, simulation, authorization. */
   policy: PolicyService;
+  /** Customer-managed policies per account (the IAM subset). */
+  customerPolicies: CustomerPolicyService;
   scimTokens: ScimTokenService;
   federation: FederationService;
   newRequestId: () => string;
@@ -144,8 +146,17 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
   const directory = new DirectoryService({ ...base, instance, revocation, sessions });
   const organization = new OrganizationService(base);
   // The assignment-deletion job revokes the role's credentials.
-  const access = new AccessService({ ...base, instance, principals: directory, accounts: organization, revoker: revocation });
+  const customerPolicies = new CustomerPolicyService(base);
+  const access = new AccessService({
+    ...base,
+    instance,
+    principals: directory,
+    accounts: organization,
+    revoker: revocation,
+    customerPolicies: { policyExists: async (accountId, ref) => (await customerPolicies.resolve(accountId, ref)) !== undefined },
+  });
   const policy = new PolicyService({
+    customerPolicies,
     clock,
     accessKeys: { purposeOf: async (accessKeyId) => (await read.credentials.findAccessKey(accessKeyId))?.purpose },
     permissionSets: read.access,
@@ -204,6 +215,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     organization,
     access,
     policy,
+    customerPolicies,
     scimTokens,
     federation,
     newRequestId: () => randomUUID(),

@@ -35,7 +35,14 @@ export interface AssignmentRevoker {
   ): Promise<void>;
 }
 
+/** Whether an account has a customer-managed policy; satisfied by policy/. */
+export interface CustomerPolicyDirectory {
+  policyExists(accountId: string, reference: { path: string; name: string }): Promise<boolean>;
+}
+
 export type AccessDeps = ServiceDeps<AccessStores> & {
+  /** Provisioning fails, as on AWS, where a customer-managed reference does not resolve. */
+  customerPolicies?: CustomerPolicyDirectory;
   instance: InstanceService;
   principals: PrincipalDirectory;
   accounts: AccountDirectory;

@@ -247,9 +247,28 @@ export class AssignmentService {
         await this.record(s, ctx, kind, requestId, 'FAILED', `Permission set ${request.permissionSetArn} no longer exists.`);
         return;
       }
+      const unresolved = kind === 'DELETE_ASSIGNMENT' ? undefined : await this.unresolvedPolicy(s, request, ps.permissionSetArn, ps.permissionsBoundary);
+      if (unresolved) {
+        await this.record(s, ctx, kind, requestId, 'FAILED', `Received a 404 status error: Not supported policy ${unresolved}.`);
+        return;
+      }
       await fulfil(s, request, ps, now);
       await this.record(s, ctx, kind, requestId, 'SUCCEEDED', null);
     });
+  }
+
+  /** The ARN of the first customer-managed policy (or boundary) the target account lacks, if any. */
+  private async unresolvedPolicy(s: AccessStores, request: AccessRequestRecord, permissionSetArn: string, boundary: PermissionSetRecord['permissionsBoundary']): Promise<string | undefined> {
+    const directory = this.deps.customerPolicies;
+    if (!directory) return undefined;
+    const refs = (await s.access.listPolicies(permissionSetArn, 'CUSTOMER', { limit: 100 })).map((p) => ({ path: p.path, name: p.name }));
+    if (boundary && 'customerManagedPolicy' in boundary) refs.push(boundary.customerManagedPolicy);
+    if (refs.length === 0) return undefined;
+    const accounts = request.targetId !== null ? [request.targetId] : await s.access.listProvisionedAccounts(permissionSetArn, undefined, { limit: 1000 });
+    for (const accountId of accounts) {
+      for (const ref of refs) if (!(await directory.policyExists(accountId, ref))) return `arn:aws:iam::${accountId}:policy${ref.path}${ref.name}`;
+    }
+    return undefined;
   }
 
   private async finish(kind: RequestKind, requestId: string, status: 'FAILED', reason: string): Promise<void> {

@@ -48,3 +48,9 @@ export async function managedPolicyDocument(arn: string): Promise<string | undef
   const doc = (await documents)[arn];
   return doc === undefined ? undefined : JSON.stringify(doc);
 }
+
+/** Every AWS managed policy, ordered by ARN (for IAM ListPolicies with Scope AWS or All). */
+export async function listManagedPolicies(): Promise<readonly ManagedPolicy[]> {
+  loading ??= load();
+  return [...(await loading).values()].sort((a, b) => (a.arn < b.arn ? -1 : a.arn > b.arn ? 1 : 0));
+}

@@ -27,8 +27,15 @@ export interface AccessKeySource {
   purposeOf(accessKeyId: string): Promise<string | undefined>;
 }
 
+/** Customer-managed policies of an account (satisfied by CustomerPolicyService). */
+export interface CustomerPolicySource {
+  /** `policyId` is unique per creation: a policy deleted and made again under the same ARN is another policy. */
+  resolve(accountId: string, reference: { path: string; name: string }): Promise<{ policyArn: string; policyId: string; versionId: string; document: string } | undefined>;
+}
+
 export interface PolicyDeps {
   permissionSets: PermissionSetSource;
+  customerPolicies: CustomerPolicySource;
   principals: PrincipalSource;
   accessKeys: AccessKeySource;
   clock: { now(): number };
@@ -97,8 +104,11 @@ export class PolicyService {
 
   constructor(private readonly deps: PolicyDeps) {}
 
-  /** The compiled identity policies and boundary of one version of a permission set. */
-  async policiesOf(ps: PermissionSetRecord): Promise<EffectivePolicies> {
+  /**
+   * The compiled identity policies and boundary of one version of a permission set, as provisioned
+   * in `accountId`: customer-managed references resolve to that account's policies.
+   */
+  async policiesOf(ps: PermissionSetRecord, accountId?: string): Promise<EffectivePolicies> {
     const key = `${ps.permissionSetArn}#v${ps.version}`;
     const origin = ps.permissionSetArn;
     const unresolved: string[] = [];
@@ -112,8 +122,11 @@ export class PolicyService {
       if (compiled) identity.push(compiled);
       else unresolved.push(m.ref);
     }
-    // The per-account customer-managed policy store is not there yet: a reference grants nothing.
-    for (const c of customer) unresolved.push(`customer-managed:${c.ref}`);
+    for (const c of customer) {
+      const compiled = accountId === undefined ? undefined : await this.customerManaged(accountId, { path: c.path, name: c.name }, origin);
+      if (compiled) identity.push(compiled);
+      else unresolved.push(`customer-managed:${c.ref}`);
+    }
     if (ps.inlinePolicy) {
       const inline = this.cache.compile(`${key}#inline`, ps.inlinePolicy, { policyId: 'inline', origin });
       if (inline) identity.push(inline);
@@ -127,9 +140,20 @@ export class PolicyService {
         const compiled = await this.cache.managed(b.managedPolicyArn, `${origin} (boundary)`);
         if (compiled) boundary.push(compiled);
         else unresolved.push(`boundary:${b.managedPolicyArn}`);
-      } else unresolved.push(`boundary:customer-managed:${b.customerManagedPolicy.path}${b.customerManagedPolicy.name}`);
+      } else {
+        const ref = b.customerManagedPolicy;
+        const compiled = accountId === undefined ? undefined : await this.customerManaged(accountId, ref, `${origin} (boundary)`);
+        if (compiled) boundary.push(compiled);
+        else unresolved.push(`boundary:customer-managed:${ref.path}${ref.name}`);
+      }
     }
     return { set: new PolicySet(identity, boundary), unresolved };
+  }
+
+  /** A customer-managed policy's default version in the account, compiled once per version. */
+  private async customerManaged(accountId: string, ref: { path: string; name: string }, origin: string): Promise<CompiledPolicy | undefined> {
+    const found = await this.deps.customerPolicies.resolve(accountId, ref);
+    return found && this.cache.compile(`${found.policyId}#${found.versionId}#${origin}`, found.document, { policyId: found.policyArn, origin });
   }
 
   /** "What can U do in A?": the permission sets the user holds there, and the assignments and groups they come through. */
@@ -158,7 +182,7 @@ export class PolicyService {
           return { principalType: 'GROUP' as const, principalId: a.principalId, ...(groupName ? { groupName } : {}) };
         }),
       );
-      out.push({ permissionSetArn: arn, name: ps.name, via, unresolvedPolicies: [...(await this.policiesOf(ps)).unresolved] });
+      out.push({ permissionSetArn: arn, name: ps.name, via, unresolvedPolicies: [...(await this.policiesOf(ps, accountId)).unresolved] });
     }
     return out;
   }
@@ -172,7 +196,7 @@ export class PolicyService {
     for (const eps of held) {
       const ps = await this.deps.permissionSets.findPermissionSet(eps.permissionSetArn);
       if (!ps) continue;
-      const { set } = await this.policiesOf(ps);
+      const { set } = await this.policiesOf(ps, input.accountId);
       const context = { ...sessionContextKeys({ userId: user?.userId ?? '', userName: input.userName, accountId: input.accountId }, this.deps.clock.now()), ...input.context };
       const d = evaluate(set, { action: input.action, resource: input.resource, context });
       results.push({ ...eps, decision: d.decision, ...('statement' in d ? { statement: d.statement } : {}) });
@@ -193,13 +217,14 @@ export class PolicyService {
    */
   async authorizeSession(session: SessionContext & { permissionSetArn: string }, request: AuthorizationRequest): Promise<Decision & { permissionSetArn: string }> {
     const now = this.deps.clock.now();
-    let hit = this.sessionPolicies.get(session.permissionSetArn);
+    const cacheKey = `${session.permissionSetArn}#${session.accountId}`;
+    let hit = this.sessionPolicies.get(cacheKey);
     if (!hit || now - hit.at >= SESSION_POLICY_TTL_MS) {
-      const policies = this.deps.permissionSets.findPermissionSet(session.permissionSetArn).then((ps) => (ps ? this.policiesOf(ps) : undefined));
+      const policies = this.deps.permissionSets.findPermissionSet(session.permissionSetArn).then((ps) => (ps ? this.policiesOf(ps, session.accountId) : undefined));
       hit = { at: now, policies };
       if (this.sessionPolicies.size >= 10_000) this.sessionPolicies.clear();
-      this.sessionPolicies.set(session.permissionSetArn, hit);
-      policies.catch(() => this.sessionPolicies.delete(session.permissionSetArn));
+      this.sessionPolicies.set(cacheKey, hit);
+      policies.catch(() => this.sessionPolicies.delete(cacheKey));
     }
     const effective = await hit.policies;
     if (!effective) return { decision: 'ImplicitDeny', allowed: false, reason: 'no_allow', permissionSetArn: session.permissionSetArn };
@@ -280,4 +305,21 @@ export function sessionContextKeys(s: SessionContext, now: number): Record<strin
   const tagKeys = Object.keys(s.tags ?? {});
   if (tagKeys.length) keys['aws:PrincipalTagKeys'] = tagKeys;
   return keys;
+}
+
+/**
+ * The IAM action an Atrium admin route (`/api/admin/…`) stands for, in the `sso` namespace:
+ * `sso:GetAtriumSessions`, `sso:DeleteAtriumScimTokens`, `sso:PutAtriumIdentitySource` … Reads
+ * (GET, and the read-only POSTs `readOnly` names) are `Get…`, which ReadOnlyAccess allows.
+ */
+export function adminActionOf(method: string, routePattern: string, readOnly = false): string {
+  const area = routePattern
+    .replace(/^\/api\/admin\//, '')
+    .split('/')
+    .filter((part) => part && !part.startsWith(':'))
+    .flatMap((part) => part.split('-'))
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('');
+  const verb = method === 'GET' || readOnly ? 'Get' : method === 'DELETE' ? 'Delete' : method === 'PUT' ? 'Put' : 'Create';
+  return `sso:${verb}Atrium${area}`;
 }

@@ -17,9 +17,10 @@ import type { ScimTables } from './schema/scim.js';
 import type { SamlTables } from './schema/saml.js';
 import type { AuditTables } from './schema/audit.js';
 import type { MfaTables } from './schema/mfa.js';
+import type { PolicyTables } from './schema/policy.js';
 import type { DeferredSync, RunControl } from './group-commit.js';
 
-export interface Database extends CoreTables, DirectoryTables, OrganizationTables, AccessTables, RevocationTables, AuthTables, OidcTables, ScimTables, SamlTables, AuditTables, MfaTables {}
+export interface Database extends CoreTables, DirectoryTables, OrganizationTables, AccessTables, RevocationTables, AuthTables, OidcTables, ScimTables, SamlTables, AuditTables, MfaTables, PolicyTables {}
 
 export type Dialect = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;

@@ -24,6 +24,7 @@ import { SqlScimTokenStore } from './sql/scim-token-store.js';
 import { SqlSamlStore } from './sql/saml-store.js';
 import { SqlAuditChainStore } from './sql/audit-chain-store.js';
 import { SqlMfaStore } from './sql/mfa-store.js';
+import { SqlCustomerPolicyStore } from './sql/policy-store.js';
 
 export interface Stores {
   instance: SqlInstanceStore;
@@ -42,6 +43,7 @@ export interface Stores {
   saml: SqlSamlStore;
   auditChain: SqlAuditChainStore;
   mfa: SqlMfaStore;
+  customerPolicies: SqlCustomerPolicyStore;
 }
 
 export function storesFor(db: Kysely<Database>, dialect: Dialect): Stores {
@@ -62,6 +64,7 @@ export function storesFor(db: Kysely<Database>, dialect: Dialect): Stores {
     saml: new SqlSamlStore(db),
     auditChain: new SqlAuditChainStore(db),
     mfa: new SqlMfaStore(db),
+    customerPolicies: new SqlCustomerPolicyStore(db),
   };
 }
 

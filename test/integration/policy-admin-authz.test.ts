@@ -1,10 +1,13 @@
 // Atrium's own admin APIs are authorized by the policy engine: the bootstrap key holds
 // AdministratorAccess; a key made by `atrium access-key create --policy ReadOnlyAccess` lists but
-// cannot create, in identitystore, sso-admin and organizations, as the real SDK sees it.
+// cannot create, in identitystore, sso-admin and organizations (as the real SDK sees it) and in the
+// admin web API.
 
 import { CreateUserCommand, IdentitystoreClient, ListUsersCommand } from '@aws-sdk/client-identitystore';
 import { CreateAccountCommand, ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { CreatePermissionSetCommand, ListPermissionSetsCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import { Hash } from '@smithy/core/serde';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { outcome } from '../helpers/portal-fixture.js';
@@ -56,6 +59,26 @@ describe.each(dialects())('admin APIs authorized by policy on %s', (dialect) => 
     expect(await outcome(reader.createPermissionSet())).toBe('AccessDeniedException 403');
     expect(await outcome(reader.createAccount())).toMatch(/^AccessDenied(Exception)? 403$/);
     await expect(reader.createUser()).rejects.toThrow(/is not authorized to perform: identitystore:CreateUser on resource: \* because no identity-based policy allows/);
+  });
+
+  it('authorizes the admin web API too: a ReadOnlyAccess key reads but cannot mint a SCIM token', async () => {
+    const made = await runCli(['access-key', 'create', '--policy', 'ReadOnlyAccess', '--json', ...storage]);
+    const key = JSON.parse(made.stdout) as { accessKeyId: string; secretAccessKey: string };
+    const call = async (creds: { accessKeyId: string; secretAccessKey: string }, method: string, path: string, body?: string) => {
+      const url = new URL(server.url + path);
+      const signer = new SignatureV4({ service: 'sso', region: 'us-east-1', credentials: creds, sha256: Hash.bind(null, 'sha256') });
+      const headers: Record<string, string> = { host: url.host, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+      const signed = await signer.sign({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, headers, body });
+      const res = await fetch(url, { method, headers: signed.headers, body });
+      return { status: res.status, json: (await res.json()) as { __type?: string; message?: string } };
+    };
+    expect((await call(key, 'GET', '/api/admin/scim/tokens')).status).toBe(200);
+    expect(await call(key, 'POST', '/api/admin/scim/tokens', '{}')).toMatchObject({
+      status: 403,
+      json: { __type: 'AccessDeniedException', message: expect.stringContaining('sso:CreateAtriumScimTokens') },
+    });
+    expect((await call(key, 'POST', '/api/admin/policy/simulate', JSON.stringify({ UserName: 'nobody', AccountId: server.init.managementAccountId }))).status).toBe(404);
+    expect((await call(server.credentials, 'POST', '/api/admin/scim/tokens', '{}')).status).toBe(200);
   });
 
   it('refuses an unknown managed policy name for a new key', async () => {

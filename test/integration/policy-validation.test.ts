@@ -28,6 +28,9 @@ describe.each(dialects())('policy validation on write on %s', (dialect) => {
       [policy({ Effect: 'Allow', Action: 'nosuch:Get', Resource: '*' }), /service nosuch .* does not exist/],
       [policy({ Effect: 'Allow', Action: 's3:GetObject', Resource: '*', Condition: { StringEquals: { 'aws:Nope': 'x' } } }), /condition key aws:Nope does not exist/],
       [policy({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:ec2:us-east-1:12:instance/*' }), /malformed account 12/],
+      // Too deep or with a hostile wildcard: refused at once with a clear message, never a 500 or a hang.
+      [`{"Version":"2012-10-17","Statement":${'['.repeat(3000)}${']'.repeat(3000)}}`, /nests deeper than 8 levels/],
+      [policy({ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${'*a'.repeat(1100)}` }), /longer than 2048 characters/],
     ] as const;
     for (const [InlinePolicy, message] of refused) {
       await expect(client.send(new PutInlinePolicyToPermissionSetCommand({ ...target, InlinePolicy }))).rejects.toMatchObject({

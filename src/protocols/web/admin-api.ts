@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { SIGNIN_SOURCE, type SessionRecord } from '../../auth/index.js';
+import { adminActionOf } from '../../policy/index.js';
 import { publicUrlOf } from '../../config/config.js';
 import { IDENTITY_SOURCE_TYPES } from '../../instance/index.js';
 import type { SamlIdpConfig } from '../../federation/index.js';
@@ -96,6 +97,7 @@ export function signedBy({ reg, context }: WebDeps) {
       const [path, query = ''] = request.raw.url!.split('?', 2) as [string, string?];
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const { region, ...principal } = await reg.credentials.authenticate({ method: request.method, path, query, headers: request.headers as Record<string, string | undefined>, body }, ['sso']);
+      await reg.policy.requireAllowed(principal, adminActionOf(request.method, request.routeOptions.url ?? path));
       const result = await handle(request, { ...(await context(request)), region, principal }, body);
       return reply.send(result);
     } catch (err) {

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Registry } from '../../registry.js';
 import { invalidArgument } from '../../shared/errors.js';
-import { validatePolicy, type Decision } from '../../policy/index.js';
+import { adminActionOf, validatePolicy, type Decision } from '../../policy/index.js';
 import { sendAwsError, validationMessage } from '../aws/aws-json.js';
 import { toAwsError } from '../aws/errors.js';
 
@@ -93,7 +93,9 @@ function policyRoutes(app: FastifyInstance, reg: Registry): void {
   const signed = (handle: (request: FastifyRequest) => Promise<unknown>) =>
     answer(async (request) => {
       const [path, query = ''] = request.raw.url!.split('?', 2) as [string, string?];
-      await reg.credentials.authenticate({ method: request.method, path, query, headers: request.headers as Record<string, string | undefined>, body: body(request) }, ['sso']);
+      const principal = await reg.credentials.authenticate({ method: request.method, path, query, headers: request.headers as Record<string, string | undefined>, body: body(request) }, ['sso']);
+      // Simulating and validating change nothing: reads, which ReadOnlyAccess allows.
+      await reg.policy.requireAllowed(principal, adminActionOf(request.method, request.routeOptions.url ?? path, true));
       return handle(request);
     });
 

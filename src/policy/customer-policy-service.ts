@@ -1,0 +1,124 @@
+// Customer-managed policies per account, the IAM subset: CreatePolicy, CreatePolicyVersion,
+// GetPolicy, GetPolicyVersion, ListPolicies, DeletePolicy. Every document is validated on write.
+
+import { audited, type AuditDeps, type AuditStore } from '../audit/index.js';
+import type { RequestContext } from '../shared/context.js';
+import { alreadyExists, DomainError, failedPrecondition, invalidArgument, notFound } from '../shared/errors.js';
+import type { CustomerPolicyRecord, CustomerPolicyStore, CustomerPolicyVersionRecord } from './customer-policy-store.js';
+import { describeErrors, validatePolicy } from './validate-policy.js';
+
+type Stores = { customerPolicies: CustomerPolicyStore; audit: AuditStore };
+
+export type CustomerPolicyDeps = AuditDeps<Stores> & { read: Stores };
+
+/** IAM's quotas: 6,144 characters per managed policy document (whitespace excluded), 5 versions. */
+const MAX_DOCUMENT_CHARS = 6144;
+const MAX_VERSIONS = 5;
+const NAME = /^[\w+=,.@-]{1,128}$/;
+const PATH = /^\/([\x21-\x7e]{0,510}\/)?$/;
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+export const policyArnOf = (accountId: string, path: string, name: string) => `arn:aws:iam::${accountId}:policy${path}${name}`;
+
+const noSuchPolicy = (arn: string) => notFound('policy.no_such_entity', `Policy ${arn} does not exist or is not attachable.`, { resourceType: 'POLICY', resourceId: arn });
+
+/** IAM counts a document's length without whitespace; a malformed one names its first errors. */
+async function checkDocument(document: string): Promise<void> {
+  if (document.replace(/\s/g, '').length > MAX_DOCUMENT_CHARS) {
+    throw new DomainError('invalid_argument', 'policy.document_too_large', `Cannot exceed quota for PolicySize: ${MAX_DOCUMENT_CHARS}`);
+  }
+  const errors = describeErrors(await validatePolicy(document));
+  if (errors !== undefined) throw new DomainError('invalid_argument', 'policy.malformed_document', `The policy is not valid: ${errors}`);
+}
+
+export class CustomerPolicyService {
+  constructor(private readonly deps: CustomerPolicyDeps) {}
+
+  async createPolicy(ctx: RequestContext, accountId: string, input: { policyName: string; path?: string; policyDocument: string; description?: string }): Promise<CustomerPolicyRecord> {
+    const path = input.path ?? '/';
+    if (!NAME.test(input.policyName)) throw invalidArgument('policy.invalid_name', 'PolicyName must be 1-128 of letters, digits and +=,.@_-.');
+    if (!PATH.test(path)) throw invalidArgument('policy.invalid_path', 'Path must begin and end with / and hold printable ASCII.');
+    if (input.description !== undefined && input.description.length > 1000) throw invalidArgument('policy.invalid_description', 'Description has at most 1000 characters.');
+    await checkDocument(input.policyDocument);
+    const now = this.deps.clock.now();
+    const policyArn = policyArnOf(accountId, path, input.policyName);
+    const record: CustomerPolicyRecord = {
+      policyArn,
+      accountId,
+      policyName: input.policyName,
+      path,
+      policyId: `ANPA${[...this.deps.ids.bytes(17)].map((b) => BASE32[b % 32]).join('')}`,
+      description: input.description ?? null,
+      defaultVersionId: 'v1',
+      nextVersion: 2,
+      createdAt: now,
+      updatedAt: now,
+    };
+    return audited(this.deps, ctx, { eventName: 'CreatePolicy', requestParameters: { ...input, policyDocument: undefined }, responseElements: () => ({ policy: { arn: policyArn } }) }, async (s) => {
+      if (!(await s.customerPolicies.insertPolicy(record, { policyArn, versionId: 'v1', document: input.policyDocument, createdAt: now }))) {
+        throw alreadyExists('policy.entity_already_exists', `A policy called ${input.policyName} already exists. Duplicate names are not allowed.`);
+      }
+      return record;
+    });
+  }
+
+  async createPolicyVersion(ctx: RequestContext, accountId: string, input: { policyArn: string; policyDocument: string; setAsDefault: boolean }): Promise<CustomerPolicyVersionRecord & { isDefault: boolean }> {
+    await checkDocument(input.policyDocument);
+    return audited(this.deps, ctx, { eventName: 'CreatePolicyVersion', requestParameters: { policyArn: input.policyArn, setAsDefault: input.setAsDefault } }, async (s) => {
+      const policy = await this.require(s, accountId, input.policyArn);
+      if ((await s.customerPolicies.listVersions(input.policyArn)).length >= MAX_VERSIONS) {
+        throw new DomainError('quota_exceeded', 'policy.limit_exceeded', `A managed policy can have up to ${MAX_VERSIONS} versions. Before you create a new version, you must delete an existing version.`);
+      }
+      const now = this.deps.clock.now();
+      const version = { policyArn: input.policyArn, versionId: `v${policy.nextVersion}`, document: input.policyDocument, createdAt: now };
+      if (!(await s.customerPolicies.insertVersion(version, policy.nextVersion, input.setAsDefault, now))) {
+        throw failedPrecondition('policy.concurrent_modification', 'The policy changed while the version was being created; try again.', { reason: 'CONCURRENT_MODIFICATION' });
+      }
+      return { ...version, isDefault: input.setAsDefault };
+    });
+  }
+
+  async getPolicy(accountId: string, policyArn: string): Promise<CustomerPolicyRecord> {
+    return this.require(this.deps.read, accountId, policyArn);
+  }
+
+  async getPolicyVersion(accountId: string, policyArn: string, versionId: string): Promise<CustomerPolicyVersionRecord & { isDefault: boolean }> {
+    const policy = await this.require(this.deps.read, accountId, policyArn);
+    const version = await this.deps.read.customerPolicies.findVersion(policyArn, versionId);
+    if (!version) throw notFound('policy.no_such_entity', `Policy ${policyArn} version ${versionId} does not exist or is not attachable.`, { resourceType: 'POLICY_VERSION', resourceId: versionId });
+    return { ...version, isDefault: version.versionId === policy.defaultVersionId };
+  }
+
+  listPolicies(accountId: string, pathPrefix: string, afterName: string | undefined, limit: number): Promise<CustomerPolicyRecord[]> {
+    return this.deps.read.customerPolicies.listPolicies(accountId, pathPrefix, afterName, limit);
+  }
+
+  async deletePolicy(ctx: RequestContext, accountId: string, policyArn: string): Promise<void> {
+    await audited(this.deps, ctx, { eventName: 'DeletePolicy', requestParameters: { policyArn } }, async (s) => {
+      await this.require(s, accountId, policyArn);
+      // IAM: the non-default versions go first.
+      if ((await s.customerPolicies.listVersions(policyArn)).length > 1) {
+        throw failedPrecondition('policy.delete_conflict', 'This policy has more than one version. Before you delete a policy, you must delete the policy\'s versions. The default version is deleted with the policy.');
+      }
+      await s.customerPolicies.deletePolicy(policyArn);
+    });
+  }
+
+  /**
+   * The default version's document of the policy `path + name` in the account, for evaluation;
+   * undefined when the reference does not resolve there.
+   */
+  async resolve(accountId: string, reference: { path: string; name: string }): Promise<{ policyArn: string; policyId: string; versionId: string; document: string } | undefined> {
+    const policy = await this.deps.read.customerPolicies.findPolicyByName(accountId, reference.name);
+    if (!policy || policy.path !== reference.path) return undefined;
+    const version = await this.deps.read.customerPolicies.findVersion(policy.policyArn, policy.defaultVersionId);
+    return version && { policyArn: policy.policyArn, policyId: policy.policyId, versionId: version.versionId, document: version.document };
+  }
+
+  /** A policy of this account (another account's ARN is as missing as an unknown one). */
+  private async require(s: Pick<Stores, 'customerPolicies'>, accountId: string, policyArn: string): Promise<CustomerPolicyRecord> {
+    const policy = await s.customerPolicies.findPolicy(policyArn);
+    if (!policy || policy.accountId !== accountId) throw noSuchPolicy(policyArn);
+    return policy;
+  }
+}
