@@ -116,7 +116,9 @@ function policyRoutes(app: FastifyInstance, reg: Registry): void {
       };
       const { principal, session } = await reg.temporaryCredentials.authenticateSession(signedRequest, [service]);
       const request_ = { action: input.Action, resource: input.Resource, ...(input.Context ? { context: input.Context } : {}) };
-      const baseContext = { 'aws:SourceIp': headers['x-forwarded-for']?.split(',')[0]?.trim() ?? '', 'aws:RequestedRegion': principal.region };
+      // aws:SourceIp is the gateway's to give, in Context: the relayed headers (X-Forwarded-For) are
+      // the client's own, and would let it claim any address.
+      const baseContext = { 'aws:RequestedRegion': principal.region };
       const decision = session
         ? await reg.policy.authorizeSession(
             { userId: session.userId, userName: principal.userName ?? '', accountId: principal.accountId, principalId: principal.principalId, permissionSetArn: session.permissionSetArn, ...(session.tags ? { tags: session.tags } : {}) },
