@@ -10,7 +10,7 @@ import { CredentialService, RevocationService, TemporaryCredentialService } from
 import { Envelope, LocalKeyProvider, type KeyProvider } from './crypto/index.js';
 import { DirectoryService, type UserSessions } from './directory/index.js';
 import { FederationService } from './federation/index.js';
-import { InstanceService } from './instance/index.js';
+import { ConsoleAdminService, InstanceService } from './instance/index.js';
 import { OrganizationService } from './organization/index.js';
 import { ScimTokenService } from './provisioning/index.js';
 import { systemClock, type Clock } from './shared/clock.js';
@@ -36,6 +36,8 @@ export interface Registry {
   /** The hash chain over the audit log: sealer, verify, export, LookupEvents, retention. */
   auditTrail: AuditTrail;
   instance: InstanceService;
+  /** Who may use the admin console, and with which policy. */
+  consoleAdmins: ConsoleAdminService;
   credentials: CredentialService;
   revocation: RevocationService;
   temporaryCredentials: TemporaryCredentialService;
@@ -116,6 +118,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
   const auth = new AuthService({ ...base, instance, directory, revocation, grants });
   const scimTokens = new ScimTokenService(base);
   const federation = new FederationService({ ...base, envelope, instance, directory, auth });
+  const consoleAdmins = new ConsoleAdminService({ ...base, instance, users: directory });
   organization.registerJobs(jobs);
   access.registerJobs(jobs);
   try {
@@ -145,6 +148,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     audit,
     auditTrail,
     instance,
+    consoleAdmins,
     credentials,
     revocation,
     temporaryCredentials,

@@ -16,9 +16,10 @@ import type { OidcTables } from './schema/oidc.js';
 import type { ScimTables } from './schema/scim.js';
 import type { SamlTables } from './schema/saml.js';
 import type { AuditTables } from './schema/audit.js';
+import type { ConsoleTables } from './schema/console.js';
 import type { DeferredSync, RunControl } from './group-commit.js';
 
-export interface Database extends CoreTables, DirectoryTables, OrganizationTables, AccessTables, RevocationTables, AuthTables, OidcTables, ScimTables, SamlTables, AuditTables {}
+export interface Database extends CoreTables, DirectoryTables, OrganizationTables, AccessTables, RevocationTables, AuthTables, OidcTables, ScimTables, SamlTables, AuditTables, ConsoleTables {}
 
 export type Dialect = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;

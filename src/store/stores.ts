@@ -23,6 +23,7 @@ import { SqlRevocationStore } from './sql/revocation-store.js';
 import { SqlScimTokenStore } from './sql/scim-token-store.js';
 import { SqlSamlStore } from './sql/saml-store.js';
 import { SqlAuditChainStore } from './sql/audit-chain-store.js';
+import { SqlConsoleAdminStore } from './sql/console-admin-store.js';
 
 export interface Stores {
   instance: SqlInstanceStore;
@@ -40,6 +41,7 @@ export interface Stores {
   scimTokens: SqlScimTokenStore;
   saml: SqlSamlStore;
   auditChain: SqlAuditChainStore;
+  consoleAdmins: SqlConsoleAdminStore;
 }
 
 export function storesFor(db: Kysely<Database>, dialect: Dialect): Stores {
@@ -59,6 +61,7 @@ export function storesFor(db: Kysely<Database>, dialect: Dialect): Stores {
     scimTokens: new SqlScimTokenStore(db),
     saml: new SqlSamlStore(db),
     auditChain: new SqlAuditChainStore(db),
+    consoleAdmins: new SqlConsoleAdminStore(db),
   };
 }
 

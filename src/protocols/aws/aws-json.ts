@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodError } from 'zod';
 import type { AuditService } from '../../audit/index.js';
 import type { CredentialService } from '../../credentials/index.js';
-import type { RequestContext } from '../../shared/context.js';
+import type { Principal, RequestContext } from '../../shared/context.js';
 import { DomainError } from '../../shared/errors.js';
 import { toAwsError, type AwsError } from './errors.js';
 import type { AwsJsonService } from './operation.js';
@@ -63,6 +63,8 @@ export interface AwsJsonDeps {
   /** The awsQuery handler (STS), for form posts without X-Amz-Target. */
   query?: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
   newRequestId: () => string;
+  /** The admin console's session-cookie path, tried before SigV4 (src/protocols/portal-ui/console-auth.ts). */
+  console?: (request: FastifyRequest, operation: { name: string; readOnly: boolean }) => Promise<(Principal & { region: string }) | undefined>;
 }
 
 export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
@@ -93,10 +95,9 @@ export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
     }
     try {
       const [path, query = ''] = request.raw.url!.split('?', 2) as [string, string?];
-      const principal = await deps.credentials.authenticate(
-        { method: request.method, path, query, headers: request.headers as Record<string, string | undefined>, body },
-        service.signingNames,
-      );
+      const principal =
+        (await deps.console?.(request, { name: operationName, readOnly: operation.readOnly })) ??
+        (await deps.credentials.authenticate({ method: request.method, path, query, headers: request.headers as Record<string, string | undefined>, body }, service.signingNames));
       let parsedJson: unknown;
       try {
         parsedJson = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
