@@ -3,31 +3,17 @@
 // the user's sessions across two browsers.
 
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { hasChromium, launchChromium, peerAvailable } from '../helpers/peers.js';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WEB_ROOT } from '../../src/protocols/portal-ui/static-app.js';
 import { systemContext } from '../../src/shared/context.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { portalFixture, until } from '../helpers/portal-fixture.js';
+import { ARTIFACTS, ensureAppBuilt } from '../helpers/web-build.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const NEW_PASSWORD = 'Portal#e2e-7Kq!';
-
-const newestMtime = (dir: string): number =>
-  Math.max(...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((name) => statSync(path.join(dir, name)).mtimeMs));
-
-/** `npx vitest run` does not build first (npm test does): build the app when web/ is newer than the build. */
-async function ensureAppBuilt(): Promise<void> {
-  const index = path.join(WEB_ROOT, 'index.html');
-  const sources = Math.max(newestMtime(path.join(ROOT, 'web')), statSync(path.join(ROOT, 'vite.config.ts')).mtimeMs);
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  await build({ configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
-}
 
 describe.runIf(peerAvailable('chromium', hasChromium))('access portal in Chromium', () => {
   let server: TestServer;

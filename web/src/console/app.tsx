@@ -53,6 +53,7 @@ export function ConsoleApp() {
   const [loaded, setLoaded] = useState<Loaded>({ state: 'loading' });
   const signOut = useRef<HTMLFormElement>(null);
   const [csrf, setCsrf] = useState('');
+  const [navigationOpen, setNavigationOpen] = useState(true);
 
   useEffect(() => {
     (async () => {
@@ -96,6 +97,9 @@ export function ConsoleApp() {
       <AppLayout
         headerSelector="#top-nav"
         toolsHide
+        navigationOpen={navigationOpen}
+        onNavigationChange={({ detail }) => setNavigationOpen(detail.open)}
+        ariaLabels={{ navigation: 'Side navigation', navigationClose: 'Close side navigation', navigationToggle: 'Open side navigation', notifications: 'Notifications' }}
         navigation={
           <SideNavigation
             header={{ href: '/console', text: 'IAM Identity Center' }}

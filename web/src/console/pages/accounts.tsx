@@ -143,6 +143,7 @@ function Dialog({ header, busy, submitText, onSubmit, onCancel, children, error 
   return (
     <Modal
       visible
+      closeAriaLabel="Close"
       header={header}
       onDismiss={onCancel}
       footer={

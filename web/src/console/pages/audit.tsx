@@ -102,7 +102,7 @@ export default function Audit() {
           id: 'record',
           header: 'Record',
           cell: (e) => (
-            <ExpandableSection headerText="View event" headerAriaLabel={`View the ${e.EventName} event record`}>
+            <ExpandableSection headerText="View event" headerAriaLabel={`View event ${e.EventName} at ${when(e.EventTime)}`}>
               <pre className="code-block">{JSON.stringify(JSON.parse(e.CloudTrailEvent), null, 2)}</pre>
             </ExpandableSection>
           ),

@@ -97,6 +97,7 @@ function CreateGroup({ onDone }: { onDone: (groupId?: string) => void }) {
   return (
     <Modal
       visible
+      closeAriaLabel="Close"
       header="Create group"
       onDismiss={() => onDone()}
       footer={

@@ -225,7 +225,7 @@ function ScimTokens() {
     <SpaceBetween size="l">
       {error && <Alert type="error">{error}</Alert>}
       {issued && (
-        <Alert type="success" header="Access token created" dismissible onDismiss={() => setIssued(undefined)}>
+        <Alert type="success" header="Access token created" dismissible i18nStrings={{ dismissAriaLabel: "Dismiss" }} onDismiss={() => setIssued(undefined)}>
           <SpaceBetween size="xs">
             <Box>Copy it into your identity provider now: it is shown only once.</Box>
             <CopyToClipboard variant="inline" textToCopy={issued.Token} copyButtonAriaLabel="Copy the access token" copySuccessText="Token copied" copyErrorText="Could not copy" />

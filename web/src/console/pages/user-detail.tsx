@@ -93,7 +93,7 @@ export default function UserDetail({ id }: { id: string }) {
       <SpaceBetween size="l">
         {actionError && <Alert type="error">{actionError}</Alert>}
         {password && (
-          <Modal visible header="One-time password" onDismiss={() => setPassword(undefined)} footer={<Button onClick={() => setPassword(undefined)}>Close</Button>}>
+          <Modal visible closeAriaLabel="Close" header="One-time password" onDismiss={() => setPassword(undefined)} footer={<Button onClick={() => setPassword(undefined)}>Close</Button>}>
             <SpaceBetween size="s">
               <Box>
                 Give this password to {u.UserName}: it is shown only now, and they choose their own at their next sign-in.

@@ -144,6 +144,7 @@ function CreateUser({ onDone }: { onDone: (userId?: string) => void }) {
   return (
     <Modal
       visible
+      closeAriaLabel="Close"
       header="Add user"
       onDismiss={() => onDone()}
       footer={
