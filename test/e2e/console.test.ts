@@ -145,7 +145,7 @@ describe.runIf(peerAvailable('chromium', hasChromium))('admin console in Chromiu
     await sweep('03-users');
   });
 
-  it('gives a user a one-time password, and shows their groups, assignments and sessions', async () => {
+  it('gives a user a one-time password, disables and enables them, and shows their groups, assignments and sessions', async () => {
     await page.getByRole('link', { name: 'dana.devops' }).click();
     await page.getByRole('heading', { name: 'dana.devops', exact: true }).waitFor();
     await page.getByRole('button', { name: 'Generate one-time password' }).click();
@@ -154,6 +154,13 @@ describe.runIf(peerAvailable('chromium', hasChromium))('admin console in Chromiu
     world.devopsPassword = (await shown.innerText()).trim();
     await sweep('04-one-time-password');
     await dialog().getByRole('button', { name: 'Close' }).last().click();
+    // Disable, then enable again (as identitystore UpdateUser with UserStatus).
+    await page.getByRole('button', { name: 'Disable user' }).click();
+    await page.getByRole('button', { name: 'Enable user' }).waitFor();
+    await page.getByText('Disabled', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Enable user' }).click();
+    await page.getByRole('button', { name: 'Disable user' }).waitFor();
+    await page.getByText('Enabled', { exact: true }).waitFor();
     await page.getByRole('heading', { name: 'Active sessions' }).waitFor();
     await page.getByText('No active sessions.').waitFor();
     await sweep('05-user-detail');

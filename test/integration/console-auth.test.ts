@@ -106,8 +106,14 @@ describe.each(dialects())('console authentication on %s', (dialect) => {
     expect(refused.json.__type).toBe('ValidationException');
     expect(String(refused.json.message)).toMatch(/session/i);
     expect((await c.admin('GET', '/api/admin/settings')).json.SessionDurationMinutes).toBe(600);
+    const newcomer = await portalFixture(server).newUser();
+    const otp = await c.admin('POST', `/api/admin/users/${encodeURIComponent(newcomer.userName)}/password`);
+    expect(otp.status).toBe(200);
+    expect(otp.json).toMatchObject({ UserName: newcomer.userName, OneTime: true, Password: expect.any(String) });
+    const signIn = await new Browser(server.url).signIn(newcomer.userName, otp.json.Password as string);
+    expect(signIn.headers.get('location')).toContain('/login/change-password');
     const overview = await c.admin('GET', '/api/admin/overview');
-    expect(overview.json).toMatchObject({ IdentityStoreId: IdentityStoreId(), Region: 'us-east-1', IdentitySource: 'INTERNAL', UserCount: 3 });
+    expect(overview.json).toMatchObject({ IdentityStoreId: IdentityStoreId(), Region: 'us-east-1', IdentitySource: 'INTERNAL', UserCount: 4 });
   });
 
   it('lets a ReadOnlyAccess administrator list but not create, on both APIs', async () => {

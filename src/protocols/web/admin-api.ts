@@ -74,7 +74,6 @@ const settingsInput = z
       .optional(),
   })
   .strict();
-const userStatusInput = z.object({ UserStatus: z.enum(['ENABLED', 'DISABLED']) }).strict();
 
 const settingsView = (s: InstanceSettings) => ({
   SessionDurationMinutes: s.sessionDurationMinutes,
@@ -210,17 +209,6 @@ function adminRoutes(app: FastifyInstance, { reg, context }: WebDeps): void {
     signed(async (request, ctx) => {
       const result = await reg.auth.setPassword(ctx, userNameParam(request), { oneTime: true });
       return { UserName: result.userName, Password: result.password, OneTime: true };
-    }),
-  );
-  // Disable or enable a user; audited as the identitystore UpdateUser it is.
-  app.put(
-    '/api/admin/users/:userName/status',
-    signed(async (request, signer, body) => {
-      const ctx = { ...signer, eventSource: 'identitystore.amazonaws.com' };
-      const input = await inputOf(ctx, 'UpdateUser', userStatusInput, body);
-      const { identityStoreId } = await reg.instance.get();
-      const user = await reg.directory.setUserStatus(ctx, identityStoreId, userNameParam(request), input.UserStatus);
-      return { UserId: user.userId, UserName: user.profile.userName, UserStatus: user.status };
     }),
   );
 

@@ -10,18 +10,40 @@ import { lazy, Suspense, useEffect, useMemo, useRef, useState, type ComponentTyp
 import { admin, messageOf, portal, setCsrfToken, type Instance } from './api.js';
 import { ConsoleContext, usePath, type ConsoleState } from './shell.js';
 
-const Dashboard = lazy(() => import('./pages/dashboard.js'));
-const Users = lazy(() => import('./pages/users.js'));
-const UserDetail = lazy(() => import('./pages/user-detail.js'));
-const Groups = lazy(() => import('./pages/groups.js'));
-const GroupDetail = lazy(() => import('./pages/group-detail.js'));
-const Accounts = lazy(() => import('./pages/accounts.js'));
-const AssignWizard = lazy(() => import('./pages/assign.js'));
-const PermissionSets = lazy(() => import('./pages/permission-sets.js'));
-const PermissionSetCreate = lazy(() => import('./pages/permission-set-create.js'));
-const PermissionSetDetail = lazy(() => import('./pages/permission-set-detail.js'));
-const Settings = lazy(() => import('./pages/settings.js'));
-const Audit = lazy(() => import('./pages/audit.js'));
+/** Each page is its own chunk: the first load carries only the frame and the page it opens on. */
+const PAGES = {
+  dashboard: () => import('./pages/dashboard.js'),
+  users: () => import('./pages/users.js'),
+  userDetail: () => import('./pages/user-detail.js'),
+  groups: () => import('./pages/groups.js'),
+  groupDetail: () => import('./pages/group-detail.js'),
+  accounts: () => import('./pages/accounts.js'),
+  assign: () => import('./pages/assign.js'),
+  permissionSets: () => import('./pages/permission-sets.js'),
+  permissionSetCreate: () => import('./pages/permission-set-create.js'),
+  permissionSetDetail: () => import('./pages/permission-set-detail.js'),
+  settings: () => import('./pages/settings.js'),
+  audit: () => import('./pages/audit.js'),
+};
+const Dashboard = lazy(PAGES.dashboard);
+const Users = lazy(PAGES.users);
+const UserDetail = lazy(PAGES.userDetail);
+const Groups = lazy(PAGES.groups);
+const GroupDetail = lazy(PAGES.groupDetail);
+const Accounts = lazy(PAGES.accounts);
+const AssignWizard = lazy(PAGES.assign);
+const PermissionSets = lazy(PAGES.permissionSets);
+const PermissionSetCreate = lazy(PAGES.permissionSetCreate);
+const PermissionSetDetail = lazy(PAGES.permissionSetDetail);
+const Settings = lazy(PAGES.settings);
+const Audit = lazy(PAGES.audit);
+
+/** Once the first page is up, fetch the others while the browser is idle: a click then shows its page at once. */
+function prefetchPages() {
+  const fetchAll = () => void Promise.all(Object.values(PAGES).map((load) => load().catch(() => undefined)));
+  if ('requestIdleCallback' in window) window.requestIdleCallback(fetchAll);
+  else setTimeout(fetchAll, 200);
+}
 
 /** The page of a path under /console, and the id it names. */
 function route(path: string): { page: ComponentType<{ id: string }>; id: string; nav: string } {
@@ -63,6 +85,7 @@ export function ConsoleApp() {
       const [instance, grants] = await Promise.all([admin<Instance>('GET', '/overview'), admin<{ Grants: { UserName: string; Policy: string }[] }>('GET', '/console/grants')]);
       const policy = grants.Grants.find((g) => g.UserName === session.userName)?.Policy ?? 'ReadOnlyAccess';
       setLoaded({ state: 'ready', instance, userName: session.userName, policy });
+      prefetchPages();
     })().catch((err: unknown) => setLoaded({ state: 'failed', message: messageOf(err) }));
   }, []);
 

@@ -55,7 +55,15 @@ export default function UserDetail({ id }: { id: string }) {
       setBusy(false);
     }
   };
-  const setStatus = () => act(async () => void (await admin('PUT', `/users/${encodeURIComponent(u.UserName)}/status`, { UserStatus: disabled ? 'ENABLED' : 'DISABLED' }), reload()));
+  const setStatus = () =>
+    act(async () => {
+      await aws('identitystore', 'UpdateUser', {
+        IdentityStoreId: instance.IdentityStoreId,
+        UserId: u.UserId,
+        Operations: [{ AttributePath: 'UserStatus', AttributeValue: disabled ? 'ENABLED' : 'DISABLED' }],
+      });
+      reload();
+    });
   const resetPassword = () => act(async () => setPassword((await admin<{ Password: string }>('POST', `/users/${encodeURIComponent(u.UserName)}/password`)).Password));
   const remove = () =>
     act(async () => {
