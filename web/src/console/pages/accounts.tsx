@@ -4,19 +4,17 @@
 import Alert from '@cloudscape-design/components/alert';
 import Box from '@cloudscape-design/components/box';
 import Button from '@cloudscape-design/components/button';
-import Form from '@cloudscape-design/components/form';
 import FormField from '@cloudscape-design/components/form-field';
 import Header from '@cloudscape-design/components/header';
 import Icon from '@cloudscape-design/components/icon';
 import Input from '@cloudscape-design/components/input';
-import Modal from '@cloudscape-design/components/modal';
 import Select from '@cloudscape-design/components/select';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Table from '@cloudscape-design/components/table';
 import { useState } from 'react';
 import { allPages, aws, messageOf, type Account } from '../api.js';
-import { Failed, fieldErrors, useLoad } from '../parts.js';
+import { Dialog, Failed, fieldErrors, useLoad } from '../parts.js';
 import { useConsole } from '../shell.js';
 
 interface Node {
@@ -130,41 +128,6 @@ export default function Accounts() {
 }
 
 const parentOption = (p: Node) => ({ value: p.id, label: `${'\u2003'.repeat(p.depth)}${p.name}`, description: p.id });
-
-function Dialog({ header, busy, submitText, onSubmit, onCancel, children, error }: {
-  header: string;
-  busy: boolean;
-  submitText: string;
-  onSubmit: () => void;
-  onCancel: () => void;
-  children: React.ReactNode;
-  error?: string;
-}) {
-  return (
-    <Modal
-      visible
-      closeAriaLabel="Close"
-      header={header}
-      onDismiss={onCancel}
-      footer={
-        <SpaceBetween direction="horizontal" size="xs">
-          <Button variant="link" onClick={onCancel}>
-            Cancel
-          </Button>
-          <Button variant="primary" loading={busy} onClick={onSubmit}>
-            {submitText}
-          </Button>
-        </SpaceBetween>
-      }
-    >
-      <form onSubmit={(e) => (e.preventDefault(), onSubmit())}>
-        <Form errorText={error}>
-          <SpaceBetween size="m">{children}</SpaceBetween>
-        </Form>
-      </form>
-    </Modal>
-  );
-}
 
 function CreateAccount({ parents, onDone }: { parents: Node[]; onDone: (changed: boolean) => void }) {
   const [name, setName] = useState('');

@@ -1,7 +1,6 @@
 // Dashboard: the instance, its region and start URL, the identity source, and how many users,
 // groups, accounts and permission sets it holds.
 
-import Box from '@cloudscape-design/components/box';
 import ColumnLayout from '@cloudscape-design/components/column-layout';
 import Container from '@cloudscape-design/components/container';
 import ContentLayout from '@cloudscape-design/components/content-layout';
@@ -10,23 +9,21 @@ import Link from '@cloudscape-design/components/link';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Spinner from '@cloudscape-design/components/spinner';
 import { admin, allPages, aws, type Instance } from '../api.js';
-import { Failed, useLoad } from '../parts.js';
-import { followLink, useConsole } from '../shell.js';
+import { ConsoleLink, Failed, KeyValue, useLoad } from '../parts.js';
+import { useConsole } from '../shell.js';
 
 /** Counted by paging the same list APIs as every other surface; past this, "N+" is shown. */
 const COUNT_LIMIT = 5000;
 
-function Value({ label, children }: { label: string; children: React.ReactNode }) {
-  return (
-    <div>
-      <Box variant="awsui-key-label">{label}</Box>
-      <div>{children}</div>
-    </div>
-  );
-}
+const GLANCE = [
+  ['Users', '/users', 'users'],
+  ['Groups', '/groups', 'groups'],
+  ['AWS accounts', '/accounts', 'accounts'],
+  ['Permission sets', '/permission-sets', 'permissionSets'],
+] as const;
 
 export default function Dashboard() {
-  const { instance, navigate } = useConsole();
+  const { instance } = useConsole();
   const [counts] = useLoad(async () => {
     const count = async (list: (token?: string) => Promise<{ items: unknown[]; nextToken?: string }>) => {
       const n = (await allPages(list, COUNT_LIMIT)).length;
@@ -55,44 +52,31 @@ export default function Dashboard() {
       <SpaceBetween size="l">
         <Container header={<Header variant="h2">Settings summary</Header>}>
           <ColumnLayout columns={2} variant="text-grid">
-            <Value label="Instance ARN">{instance.InstanceArn}</Value>
-            <Value label="Region">{instance.Region}</Value>
-            <Value label="AWS access portal URL">
+            <KeyValue label="Instance ARN">{instance.InstanceArn}</KeyValue>
+            <KeyValue label="Region">{instance.Region}</KeyValue>
+            <KeyValue label="AWS access portal URL">
               <Link href={instance.StartUrl} external>
                 {instance.StartUrl}
               </Link>
-            </Value>
-            <Value label="Identity source">
-              <Link href="/console/settings" onFollow={followLink(navigate, '/settings')}>
+            </KeyValue>
+            <KeyValue label="Identity source">
+              <ConsoleLink to="/settings">
                 {instance.IdentitySource === 'INTERNAL' ? 'Identity Center directory' : 'External identity provider'}
-              </Link>
-            </Value>
-            <Value label="Identity store ID">{instance.IdentityStoreId}</Value>
+              </ConsoleLink>
+            </KeyValue>
+            <KeyValue label="Identity store ID">{instance.IdentityStoreId}</KeyValue>
           </ColumnLayout>
         </Container>
         {counts.state === 'failed' && <Failed message={counts.message} />}
         <Container header={<Header variant="h2">At a glance</Header>}>
           <ColumnLayout columns={4} variant="text-grid">
-            <Value label="Users">
-              <Link href="/console/users" fontSize="display-l" onFollow={followLink(navigate, '/users')}>
-                {count('users')}
-              </Link>
-            </Value>
-            <Value label="Groups">
-              <Link href="/console/groups" fontSize="display-l" onFollow={followLink(navigate, '/groups')}>
-                {count('groups')}
-              </Link>
-            </Value>
-            <Value label="AWS accounts">
-              <Link href="/console/accounts" fontSize="display-l" onFollow={followLink(navigate, '/accounts')}>
-                {count('accounts')}
-              </Link>
-            </Value>
-            <Value label="Permission sets">
-              <Link href="/console/permission-sets" fontSize="display-l" onFollow={followLink(navigate, '/permission-sets')}>
-                {count('permissionSets')}
-              </Link>
-            </Value>
+            {GLANCE.map(([label, to, key]) => (
+              <KeyValue key={key} label={label}>
+                <ConsoleLink to={to} fontSize="display-l">
+                  {count(key)}
+                </ConsoleLink>
+              </KeyValue>
+            ))}
           </ColumnLayout>
         </Container>
       </SpaceBetween>

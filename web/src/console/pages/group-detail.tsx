@@ -11,15 +11,14 @@ import Form from '@cloudscape-design/components/form';
 import FormField from '@cloudscape-design/components/form-field';
 import Header from '@cloudscape-design/components/header';
 import Input from '@cloudscape-design/components/input';
-import Link from '@cloudscape-design/components/link';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Spinner from '@cloudscape-design/components/spinner';
 import Table from '@cloudscape-design/components/table';
 import { useState } from 'react';
 import { aws, messageOf, type Group } from '../api.js';
 import { forgetName, namedAssignments, userName } from '../names.js';
-import { Failed, fieldErrors, useLoad } from '../parts.js';
-import { followLink, useConsole } from '../shell.js';
+import { ConsoleLink, EditActions, Failed, fieldErrors, KeyValue, RowAction, useLoad } from '../parts.js';
+import { useConsole } from '../shell.js';
 
 interface Member {
   MembershipId: string;
@@ -92,14 +91,8 @@ export default function GroupDetail({ id }: { id: string }) {
             <EditGroup group={g} onDone={(changed) => (setEditing(false), changed && (forgetName(id), reload()))} />
           ) : (
             <ColumnLayout columns={2} variant="text-grid">
-              <div>
-                <Box variant="awsui-key-label">Group name</Box>
-                <div>{g.DisplayName}</div>
-              </div>
-              <div>
-                <Box variant="awsui-key-label">Description</Box>
-                <div>{g.Description ?? '-'}</div>
-              </div>
+              <KeyValue label="Group name">{g.DisplayName}</KeyValue>
+              <KeyValue label="Description">{g.Description ?? '-'}</KeyValue>
             </ColumnLayout>
           )}
         </Container>
@@ -127,22 +120,13 @@ export default function GroupDetail({ id }: { id: string }) {
               id: 'user',
               header: 'Username',
               cell: (m) => (
-                <Link href={`/console/users/${m.userId}`} onFollow={followLink(navigate, `/users/${m.userId}`)}>
-                  {m.userName}
-                </Link>
+                <ConsoleLink to={`/users/${m.userId}`}>{m.userName}</ConsoleLink>
               ),
             },
             {
               id: 'remove',
               header: 'Actions',
-              cell: (m) =>
-                canWrite ? (
-                  <Button variant="inline-link" ariaLabel={`Remove ${m.userName} from the group`} onClick={() => void removeMember(m.MembershipId)}>
-                    Remove
-                  </Button>
-                ) : (
-                  '-'
-                ),
+              cell: (m) => <RowAction label="Remove" ariaLabel={`Remove ${m.userName} from the group`} onClick={() => void removeMember(m.MembershipId)} />,
             },
           ]}
           empty={members.state === 'failed' ? members.message : 'No users in this group.'}
@@ -185,14 +169,7 @@ function EditGroup({ group, onDone }: { group: Group; onDone: (changed: boolean)
   return (
     <form onSubmit={(e) => (e.preventDefault(), void save())}>
       <Form
-        actions={
-          <SpaceBetween direction="horizontal" size="xs">
-            <Button formAction="none" variant="link" onClick={() => onDone(false)}>
-              Cancel
-            </Button>
-            <Button variant="primary">Save changes</Button>
-          </SpaceBetween>
-        }
+        actions={<EditActions onCancel={() => onDone(false)} />}
       >
         <SpaceBetween size="m">
           <FormField label="Group name" errorText={errors.DisplayName}>

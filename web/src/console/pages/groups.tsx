@@ -1,19 +1,16 @@
 // Groups: the list (filtered by exact name on the server) and "Create group".
 
 import Button from '@cloudscape-design/components/button';
-import Form from '@cloudscape-design/components/form';
 import FormField from '@cloudscape-design/components/form-field';
 import Header from '@cloudscape-design/components/header';
 import Input from '@cloudscape-design/components/input';
-import Link from '@cloudscape-design/components/link';
-import Modal from '@cloudscape-design/components/modal';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table from '@cloudscape-design/components/table';
 import TextFilter from '@cloudscape-design/components/text-filter';
 import { useState } from 'react';
 import { allPages, aws, type Group } from '../api.js';
-import { Failed, fieldErrors, useLoad } from '../parts.js';
-import { followLink, useConsole } from '../shell.js';
+import { ConsoleLink, Dialog, Failed, fieldErrors, useLoad } from '../parts.js';
+import { useConsole } from '../shell.js';
 
 export default function Groups() {
   const { instance, canWrite, navigate } = useConsole();
@@ -61,9 +58,7 @@ export default function Groups() {
             id: 'name',
             header: 'Group name',
             cell: (g) => (
-              <Link href={`/console/groups/${g.GroupId}`} onFollow={followLink(navigate, `/groups/${g.GroupId}`)}>
-                {g.DisplayName ?? g.GroupId}
-              </Link>
+              <ConsoleLink to={`/groups/${g.GroupId}`}>{g.DisplayName ?? g.GroupId}</ConsoleLink>
             ),
           },
           { id: 'description', header: 'Description', cell: (g) => g.Description ?? '-' },
@@ -95,34 +90,13 @@ function CreateGroup({ onDone }: { onDone: (groupId?: string) => void }) {
     }
   };
   return (
-    <Modal
-      visible
-      closeAriaLabel="Close"
-      header="Create group"
-      onDismiss={() => onDone()}
-      footer={
-        <SpaceBetween direction="horizontal" size="xs">
-          <Button variant="link" onClick={() => onDone()}>
-            Cancel
-          </Button>
-          <Button variant="primary" loading={busy} onClick={() => void submit()}>
-            Create group
-          </Button>
-        </SpaceBetween>
-      }
-    >
-      <form onSubmit={(e) => (e.preventDefault(), void submit())}>
-        <Form>
-          <SpaceBetween size="m">
-            <FormField label="Group name" errorText={errors.DisplayName}>
-              <Input value={name} onChange={({ detail }) => setName(detail.value)} ariaLabel="Group name" />
-            </FormField>
-            <FormField label="Description - optional" errorText={errors.Description}>
-              <Input value={description} onChange={({ detail }) => setDescription(detail.value)} ariaLabel="Description" />
-            </FormField>
-          </SpaceBetween>
-        </Form>
-      </form>
-    </Modal>
+    <Dialog header="Create group" busy={busy} submitText="Create group" onSubmit={() => void submit()} onCancel={() => onDone()}>
+      <FormField label="Group name" errorText={errors.DisplayName}>
+        <Input value={name} onChange={({ detail }) => setName(detail.value)} ariaLabel="Group name" />
+      </FormField>
+      <FormField label="Description - optional" errorText={errors.Description}>
+        <Input value={description} onChange={({ detail }) => setDescription(detail.value)} ariaLabel="Description" />
+      </FormField>
+    </Dialog>
   );
 }

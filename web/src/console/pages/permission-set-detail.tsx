@@ -23,7 +23,7 @@ import { useState } from 'react';
 import { AwsError, aws, messageOf, type PermissionSet } from '../api.js';
 import { accountName } from '../names.js';
 import { DURATIONS } from '../permission-set-shapes.js';
-import { Failed, fieldErrors, useLoad } from '../parts.js';
+import { EditActions, Failed, fieldErrors, KeyValue, RowAction, useLoad } from '../parts.js';
 import { useConsole } from '../shell.js';
 
 interface Boundary {
@@ -59,9 +59,9 @@ export default function PermissionSetDetail({ id }: { id: string }) {
             <EditDetails ps={p} target={target} onDone={(changed) => (setEditing(false), changed && reload())} />
           ) : (
             <ColumnLayout columns={3} variant="text-grid">
-              <Value label="Description">{p.Description ?? '-'}</Value>
-              <Value label="Session duration">{p.SessionDuration ?? '-'}</Value>
-              <Value label="Relay state">{p.RelayState ?? '-'}</Value>
+              <KeyValue label="Description">{p.Description ?? '-'}</KeyValue>
+              <KeyValue label="Session duration">{p.SessionDuration ?? '-'}</KeyValue>
+              <KeyValue label="Relay state">{p.RelayState ?? '-'}</KeyValue>
             </ColumnLayout>
           )}
         </Container>
@@ -73,15 +73,6 @@ export default function PermissionSetDetail({ id }: { id: string }) {
       </SpaceBetween>
     </ContentLayout>
   );
-
-  function Value({ label, children }: { label: string; children: React.ReactNode }) {
-    return (
-      <div>
-        <Box variant="awsui-key-label">{label}</Box>
-        <div>{children}</div>
-      </div>
-    );
-  }
 
   type Target = typeof target;
 
@@ -125,14 +116,7 @@ export default function PermissionSetDetail({ id }: { id: string }) {
           {
             id: 'detach',
             header: 'Actions',
-            cell: (m) =>
-              canWrite ? (
-                <Button variant="inline-link" ariaLabel={`Detach ${m.Name}`} onClick={() => void change('DetachManagedPolicyFromPermissionSet', m.Arn)}>
-                  Detach
-                </Button>
-              ) : (
-                '-'
-              ),
+            cell: (m) => <RowAction label="Detach" ariaLabel={`Detach ${m.Name}`} onClick={() => void change('DetachManagedPolicyFromPermissionSet', m.Arn)} />,
           },
         ]}
         empty={list.state === 'failed' ? list.message : 'No AWS managed policies.'}
@@ -186,14 +170,7 @@ export default function PermissionSetDetail({ id }: { id: string }) {
           {
             id: 'detach',
             header: 'Actions',
-            cell: (r) =>
-              canWrite ? (
-                <Button variant="inline-link" ariaLabel={`Detach ${r.Name}`} onClick={() => void change('DetachCustomerManagedPolicyReferenceFromPermissionSet', r)}>
-                  Detach
-                </Button>
-              ) : (
-                '-'
-              ),
+            cell: (r) => <RowAction label="Detach" ariaLabel={`Detach ${r.Name}`} onClick={() => void change('DetachCustomerManagedPolicyReferenceFromPermissionSet', r)} />,
           },
         ]}
         empty={list.state === 'failed' ? list.message : 'No customer managed policies.'}
@@ -380,14 +357,7 @@ function EditDetails({ ps, target, onDone }: { ps: PermissionSet; target: { Inst
   return (
     <form onSubmit={(e) => (e.preventDefault(), void save())}>
       <Form
-        actions={
-          <SpaceBetween direction="horizontal" size="xs">
-            <Button formAction="none" variant="link" onClick={() => onDone(false)}>
-              Cancel
-            </Button>
-            <Button variant="primary">Save changes</Button>
-          </SpaceBetween>
-        }
+        actions={<EditActions onCancel={() => onDone(false)} />}
       >
         <SpaceBetween size="m">
           <FormField label="Description" errorText={errors.Description}>

@@ -20,7 +20,7 @@ import Table from '@cloudscape-design/components/table';
 import Tabs from '@cloudscape-design/components/tabs';
 import { useState } from 'react';
 import { admin, messageOf, when } from '../api.js';
-import { Failed, fieldErrors, useLoad } from '../parts.js';
+import { Failed, fieldErrors, KeyValue, RowAction, useLoad } from '../parts.js';
 import { useConsole } from '../shell.js';
 
 interface PasswordPolicy {
@@ -94,22 +94,13 @@ function IdentitySource() {
       </Container>
       <Container header={<Header variant="h2">SAML 2.0</Header>}>
         <ColumnLayout columns={2} variant="text-grid">
-          <Value label="Identity provider">{saml.IdentityProvider?.EntityId ?? 'None imported (atrium saml idp import)'}</Value>
-          <Value label="Service provider entity ID">{saml.SpEntityId}</Value>
-          <Value label="Assertion consumer service URL">{saml.SpAcsUrl}</Value>
-          <Value label="Service provider metadata">{saml.SpMetadataUrl}</Value>
+          <KeyValue label="Identity provider">{saml.IdentityProvider?.EntityId ?? 'None imported (atrium saml idp import)'}</KeyValue>
+          <KeyValue label="Service provider entity ID">{saml.SpEntityId}</KeyValue>
+          <KeyValue label="Assertion consumer service URL">{saml.SpAcsUrl}</KeyValue>
+          <KeyValue label="Service provider metadata">{saml.SpMetadataUrl}</KeyValue>
         </ColumnLayout>
       </Container>
     </SpaceBetween>
-  );
-}
-
-function Value({ label, children }: { label: string; children: React.ReactNode }) {
-  return (
-    <div>
-      <Box variant="awsui-key-label">{label}</Box>
-      <div>{children}</div>
-    </div>
   );
 }
 
@@ -251,14 +242,7 @@ function ScimTokens() {
           {
             id: 'delete',
             header: 'Actions',
-            cell: (t) =>
-              canWrite ? (
-                <Button variant="inline-link" ariaLabel={`Delete the token ${t.TokenId}`} onClick={() => void act(async () => void (await admin('DELETE', `/scim/tokens/${encodeURIComponent(t.TokenId)}`)))}>
-                  Delete
-                </Button>
-              ) : (
-                '-'
-              ),
+            cell: (t) => <RowAction label="Delete" ariaLabel={`Delete the token ${t.TokenId}`} onClick={() => void act(async () => void (await admin('DELETE', `/scim/tokens/${encodeURIComponent(t.TokenId)}`)))} />,
           },
         ]}
         empty={tokens.state === 'failed' ? tokens.message : 'No access tokens.'}

@@ -12,7 +12,6 @@ import Form from '@cloudscape-design/components/form';
 import FormField from '@cloudscape-design/components/form-field';
 import Header from '@cloudscape-design/components/header';
 import Input from '@cloudscape-design/components/input';
-import Link from '@cloudscape-design/components/link';
 import Modal from '@cloudscape-design/components/modal';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Spinner from '@cloudscape-design/components/spinner';
@@ -21,8 +20,8 @@ import Table from '@cloudscape-design/components/table';
 import { useState } from 'react';
 import { admin, aws, messageOf, when, type User } from '../api.js';
 import { groupName, namedAssignments } from '../names.js';
-import { Failed, fieldErrors, useLoad } from '../parts.js';
-import { followLink, useConsole } from '../shell.js';
+import { ConsoleLink, EditActions, Failed, fieldErrors, KeyValue, RowAction, useLoad } from '../parts.js';
+import { useConsole } from '../shell.js';
 
 type Described = User & { UserStatus?: string };
 interface Session {
@@ -127,12 +126,12 @@ export default function UserDetail({ id }: { id: string }) {
             />
           ) : (
             <ColumnLayout columns={3} variant="text-grid">
-              <Field label="Username">{u.UserName}</Field>
-              <Field label="Display name">{u.DisplayName ?? '-'}</Field>
-              <Field label="Status">{disabled ? <StatusIndicator type="stopped">Disabled</StatusIndicator> : <StatusIndicator>Enabled</StatusIndicator>}</Field>
-              <Field label="First name">{u.Name?.GivenName ?? '-'}</Field>
-              <Field label="Last name">{u.Name?.FamilyName ?? '-'}</Field>
-              <Field label="Email">{u.Emails?.[0]?.Value ?? '-'}</Field>
+              <KeyValue label="Username">{u.UserName}</KeyValue>
+              <KeyValue label="Display name">{u.DisplayName ?? '-'}</KeyValue>
+              <KeyValue label="Status">{disabled ? <StatusIndicator type="stopped">Disabled</StatusIndicator> : <StatusIndicator>Enabled</StatusIndicator>}</KeyValue>
+              <KeyValue label="First name">{u.Name?.GivenName ?? '-'}</KeyValue>
+              <KeyValue label="Last name">{u.Name?.FamilyName ?? '-'}</KeyValue>
+              <KeyValue label="Email">{u.Emails?.[0]?.Value ?? '-'}</KeyValue>
             </ColumnLayout>
           )}
         </Container>
@@ -142,15 +141,6 @@ export default function UserDetail({ id }: { id: string }) {
       </SpaceBetween>
     </ContentLayout>
   );
-
-  function Field({ label, children }: { label: string; children: React.ReactNode }) {
-    return (
-      <div>
-        <Box variant="awsui-key-label">{label}</Box>
-        <div>{children}</div>
-      </div>
-    );
-  }
 
   function Memberships({ userId }: { userId: string }) {
     const [groups] = useLoad(async () => {
@@ -172,9 +162,7 @@ export default function UserDetail({ id }: { id: string }) {
             id: 'group',
             header: 'Group',
             cell: (g) => (
-              <Link href={`/console/groups/${g.GroupId}`} onFollow={followLink(navigate, `/groups/${g.GroupId}`)}>
-                {g.name}
-              </Link>
+              <ConsoleLink to={`/groups/${g.GroupId}`}>{g.name}</ConsoleLink>
             ),
           },
         ]}
@@ -232,14 +220,7 @@ export default function UserDetail({ id }: { id: string }) {
             {
               id: 'revoke',
               header: 'Actions',
-              cell: (s) =>
-                canWrite ? (
-                  <Button variant="inline-link" ariaLabel={`Revoke the session started ${when(s.CreatedAt)}`} onClick={() => void revoke(s.SessionId)}>
-                    Revoke
-                  </Button>
-                ) : (
-                  '-'
-                ),
+              cell: (s) => <RowAction label="Revoke" ariaLabel={`Revoke the session started ${when(s.CreatedAt)}`} onClick={() => void revoke(s.SessionId)} />,
             },
           ]}
           empty={sessions.state === 'failed' ? sessions.message : 'No active sessions.'}
@@ -287,16 +268,7 @@ function EditUser({ user, onDone }: { user: User; onDone: (changed: boolean) => 
   return (
     <form onSubmit={(e) => (e.preventDefault(), void save())}>
       <Form
-        actions={
-          <SpaceBetween direction="horizontal" size="xs">
-            <Button formAction="none" variant="link" onClick={() => onDone(false)}>
-              Cancel
-            </Button>
-            <Button variant="primary" loading={busy}>
-              Save changes
-            </Button>
-          </SpaceBetween>
-        }
+        actions={<EditActions onCancel={() => onDone(false)} busy={busy} />}
       >
         <SpaceBetween size="m">
           {field('DisplayName', 'Display name')}

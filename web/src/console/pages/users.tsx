@@ -1,21 +1,18 @@
 // Users: a list filtered (by exact user name) and paged on the server, and "Add user".
 
 import Button from '@cloudscape-design/components/button';
-import Form from '@cloudscape-design/components/form';
 import FormField from '@cloudscape-design/components/form-field';
 import Header from '@cloudscape-design/components/header';
 import Input from '@cloudscape-design/components/input';
-import Link from '@cloudscape-design/components/link';
-import Modal from '@cloudscape-design/components/modal';
 import Pagination from '@cloudscape-design/components/pagination';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Table from '@cloudscape-design/components/table';
 import TextFilter from '@cloudscape-design/components/text-filter';
 import { useState } from 'react';
-import { aws, type User } from '../api.js';
-import { Failed, fieldErrors, useLoad } from '../parts.js';
-import { followLink, useConsole } from '../shell.js';
+import { aws, messageOf, type User } from '../api.js';
+import { ConsoleLink, Dialog, Failed, fieldErrors, useLoad } from '../parts.js';
+import { useConsole } from '../shell.js';
 
 const PAGE_SIZE = 50;
 type Listed = User & { UserStatus?: string };
@@ -82,9 +79,7 @@ export default function Users() {
             id: 'name',
             header: 'Username',
             cell: (u) => (
-              <Link href={`/console/users/${u.UserId}`} onFollow={followLink(navigate, `/users/${u.UserId}`)}>
-                {u.UserName}
-              </Link>
+              <ConsoleLink to={`/users/${u.UserId}`}>{u.UserName}</ConsoleLink>
             ),
           },
           { id: 'display', header: 'Display name', cell: (u) => u.DisplayName ?? '-' },
@@ -142,33 +137,12 @@ function CreateUser({ onDone }: { onDone: (userId?: string) => void }) {
     </FormField>
   );
   return (
-    <Modal
-      visible
-      closeAriaLabel="Close"
-      header="Add user"
-      onDismiss={() => onDone()}
-      footer={
-        <SpaceBetween direction="horizontal" size="xs">
-          <Button variant="link" onClick={() => onDone()}>
-            Cancel
-          </Button>
-          <Button variant="primary" loading={busy} onClick={() => void submit()}>
-            Add user
-          </Button>
-        </SpaceBetween>
-      }
-    >
-      <form onSubmit={(e) => (e.preventDefault(), void submit())}>
-        <Form errorText={error && !Object.keys(errors).length ? String((error as Error).message) : undefined}>
-          <SpaceBetween size="m">
-            {field('UserName', 'Username')}
-            {field('GivenName', 'First name')}
-            {field('FamilyName', 'Last name')}
-            {field('DisplayName', 'Display name')}
-            {field('Email', 'Email address', 'email')}
-          </SpaceBetween>
-        </Form>
-      </form>
-    </Modal>
+    <Dialog header="Add user" busy={busy} submitText="Add user" onSubmit={() => void submit()} onCancel={() => onDone()} error={error && !Object.keys(errors).length ? messageOf(error) : undefined}>
+      {field('UserName', 'Username')}
+      {field('GivenName', 'First name')}
+      {field('FamilyName', 'Last name')}
+      {field('DisplayName', 'Display name')}
+      {field('Email', 'Email address', 'email')}
+    </Dialog>
   );
 }
