@@ -248,7 +248,7 @@ describe.runIf(peerAvailable('chromium', hasChromium))('admin console in Chromiu
     await sweep('13-permission-sets');
   });
 
-  it('assigns PowerUserAccess to DevOps and ReadOnlyAccess to Security on the account, showing each provisioning status', async () => {
+  it('assigns PowerUserAccess to DevOps and ReadOnlyAccess to Security on the account, showing each provisioning status, and re-provisions', async () => {
     for (const [group, set] of [
       ['DevOps', 'PowerUserAccess'],
       ['Security', 'ReadOnlyAccess'],
@@ -272,9 +272,15 @@ describe.runIf(peerAvailable('chromium', hasChromium))('admin console in Chromiu
     await nav('Groups');
     await page.getByRole('link', { name: 'DevOps', exact: true }).click();
     await page.getByRole('cell', { name: 'PowerUserAccess' }).waitFor();
+    // The permission set knows the account it is provisioned to, and provisions it again on demand.
+    await nav('Permission sets');
+    await page.getByRole('link', { name: 'PowerUserAccess' }).click();
+    await page.getByRole('cell', { name: world.accountId }).waitFor();
+    await page.getByRole('button', { name: 'Update in all accounts' }).click();
+    await page.getByText('Provisioned to every account').waitFor({ timeout: 30_000 });
   });
 
-  it('sets the portal session duration, refusing an out-of-range one with the server message at the field', async () => {
+  it('sets the portal session duration (refusing an out-of-range one with the server message at the field), and shows the identity source, SCIM tokens, access control attributes and administrators', async () => {
     await nav('Settings');
     await page.getByRole('tab', { name: 'Authentication' }).click();
     const duration = input('Session duration (minutes)');
@@ -296,9 +302,16 @@ describe.runIf(peerAvailable('chromium', hasChromium))('admin console in Chromiu
     await page.getByRole('button', { name: 'Generate token' }).click();
     await page.getByText('Access token created').waitFor();
     await sweep('20-settings-scim');
+    await page.getByRole('tab', { name: 'Attributes for access control' }).click();
+    await page.getByRole('button', { name: 'Add attribute' }).click();
+    await input('Key of attribute 1').fill('Department');
+    await input('Source of attribute 1').fill('${path:enterprise.department}');
+    await page.getByRole('button', { name: 'Enable with these attributes' }).click();
+    await page.getByRole('button', { name: 'Save attributes' }).waitFor();
+    await sweep('21-settings-abac');
     await page.getByRole('tab', { name: 'Console administrators' }).click();
     await page.getByRole('cell', { name: reader.userName }).waitFor();
-    await sweep('21-settings-administrators');
+    await sweep('21-settings-administrators-list');
   });
 
   it('finds the changes in the event history, made by the administrator', async () => {

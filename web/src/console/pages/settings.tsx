@@ -2,6 +2,7 @@
 // SCIM provisioning tokens, and who may use this console.
 
 import Alert from '@cloudscape-design/components/alert';
+import AttributeEditor from '@cloudscape-design/components/attribute-editor';
 import Box from '@cloudscape-design/components/box';
 import Button from '@cloudscape-design/components/button';
 import Checkbox from '@cloudscape-design/components/checkbox';
@@ -19,7 +20,7 @@ import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Table from '@cloudscape-design/components/table';
 import Tabs from '@cloudscape-design/components/tabs';
 import { useState } from 'react';
-import { admin, messageOf, when } from '../api.js';
+import { admin, aws, AwsError, messageOf, when } from '../api.js';
 import { Failed, fieldErrors, KeyValue, RowAction, useLoad } from '../parts.js';
 import { useConsole } from '../shell.js';
 
@@ -44,10 +45,12 @@ export default function SettingsPage() {
     <SpaceBetween size="l">
       <Header variant="h1">Settings</Header>
       <Tabs
+        i18nStrings={{ scrollLeftAriaLabel: 'Scroll the tabs left', scrollRightAriaLabel: 'Scroll the tabs right' }}
         tabs={[
           { id: 'identity-source', label: 'Identity source', content: <IdentitySource /> },
           { id: 'authentication', label: 'Authentication', content: <Authentication /> },
           { id: 'provisioning', label: 'Automatic provisioning', content: <ScimTokens /> },
+          { id: 'abac', label: 'Attributes for access control', content: <AccessControlAttributes /> },
           { id: 'administrators', label: 'Console administrators', content: <Administrators /> },
         ]}
       />
@@ -266,5 +269,96 @@ function Administrators() {
       ]}
       empty={grants.state === 'failed' ? grants.message : 'No administrators.'}
     />
+  );
+}
+
+interface Attribute {
+  Key: string;
+  Value: { Source: string[] };
+}
+
+/** Attribute-based access control: session tags taken from user attributes (sso-admin's configuration). */
+function AccessControlAttributes() {
+  const { instance, canWrite } = useConsole();
+  const [config, reload] = useLoad(async () => {
+    try {
+      const r = await aws<{ InstanceAccessControlAttributeConfiguration: { AccessControlAttributes: Attribute[] } }>('ssoAdmin', 'DescribeInstanceAccessControlAttributeConfiguration', {
+        InstanceArn: instance.InstanceArn,
+      });
+      return r.InstanceAccessControlAttributeConfiguration.AccessControlAttributes;
+    } catch (err) {
+      if (err instanceof AwsError && err.status === 404) return undefined;
+      throw err;
+    }
+  });
+  const [rows, setRows] = useState<{ key: string; source: string }[]>();
+  const [error, setError] = useState<string>();
+  if (config.state === 'loading') return <Spinner />;
+  if (config.state === 'failed') return <Failed message={config.message} />;
+  const enabled = config.value !== undefined;
+  const items = rows ?? (config.value ?? []).map((a) => ({ key: a.Key, source: a.Value.Source[0] ?? '' }));
+  const save = async (disable: boolean) => {
+    setError(undefined);
+    try {
+      if (disable) await aws('ssoAdmin', 'DeleteInstanceAccessControlAttributeConfiguration', { InstanceArn: instance.InstanceArn });
+      else
+        await aws('ssoAdmin', enabled ? 'UpdateInstanceAccessControlAttributeConfiguration' : 'CreateInstanceAccessControlAttributeConfiguration', {
+          InstanceArn: instance.InstanceArn,
+          InstanceAccessControlAttributeConfiguration: { AccessControlAttributes: items.map((r) => ({ Key: r.key, Value: { Source: [r.source] } })) },
+        });
+      setRows(undefined);
+      reload();
+    } catch (err) {
+      setError(messageOf(err));
+    }
+  };
+  return (
+    <Container
+      header={
+        <Header variant="h2" description="Each attribute becomes a session tag on the roles users take, from the source you name, e.g. ${path:enterprise.department}.">
+          Attributes for access control {enabled ? <StatusIndicator>Enabled</StatusIndicator> : <StatusIndicator type="stopped">Disabled</StatusIndicator>}
+        </Header>
+      }
+    >
+      <form onSubmit={(e) => (e.preventDefault(), void save(false))}>
+        <Form
+          errorText={error}
+          actions={
+            canWrite && (
+              <SpaceBetween direction="horizontal" size="xs">
+                {enabled && (
+                  <Button formAction="none" onClick={() => void save(true)}>
+                    Disable
+                  </Button>
+                )}
+                <Button variant="primary">{enabled ? 'Save attributes' : 'Enable with these attributes'}</Button>
+              </SpaceBetween>
+            )
+          }
+        >
+          <AttributeEditor
+            items={items}
+            addButtonText="Add attribute"
+            removeButtonText="Remove"
+            disableAddButton={!canWrite}
+            onAddButtonClick={() => setRows([...items, { key: '', source: '' }])}
+            onRemoveButtonClick={({ detail }) => setRows(items.filter((_, i) => i !== detail.itemIndex))}
+            empty="No attributes."
+            definition={[
+              {
+                label: 'Key',
+                control: (item, i) => <Input value={item.key} readOnly={!canWrite} ariaLabel={`Key of attribute ${i + 1}`} onChange={({ detail }) => setRows(items.map((r, j) => (j === i ? { ...r, key: detail.value } : r)))} />,
+              },
+              {
+                label: 'Value (source)',
+                control: (item, i) => (
+                  <Input value={item.source} readOnly={!canWrite} ariaLabel={`Source of attribute ${i + 1}`} onChange={({ detail }) => setRows(items.map((r, j) => (j === i ? { ...r, source: detail.value } : r)))} />
+                ),
+              },
+            ]}
+          />
+        </Form>
+      </form>
+    </Container>
   );
 }
