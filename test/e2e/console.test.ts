@@ -145,7 +145,7 @@ describe.runIf(peerAvailable('chromium', hasChromium))('admin console in Chromiu
     await sweep('03-users');
   });
 
-  it('gives a user a one-time password, disables and enables them, and shows their groups, assignments and sessions', async () => {
+  it('gives a user a one-time password, disables and enables them, edits their attributes, and shows their groups, assignments and sessions', async () => {
     await page.getByRole('link', { name: 'dana.devops' }).click();
     await page.getByRole('heading', { name: 'dana.devops', exact: true }).waitFor();
     await page.getByRole('button', { name: 'Generate one-time password' }).click();
@@ -161,6 +161,13 @@ describe.runIf(peerAvailable('chromium', hasChromium))('admin console in Chromiu
     await page.getByRole('button', { name: 'Enable user' }).click();
     await page.getByRole('button', { name: 'Disable user' }).waitFor();
     await page.getByText('Enabled', { exact: true }).waitFor();
+    // Edit attributes: one UpdateUser.
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await input('Display name').fill('Dana Ops (DevOps)');
+    await input('Email address').fill('dana@devops.example.com');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('dana@devops.example.com').waitFor();
+    await page.getByText('Dana Ops (DevOps)').waitFor();
     await page.getByRole('heading', { name: 'Active sessions' }).waitFor();
     await page.getByText('No active sessions.').waitFor();
     await sweep('05-user-detail');
