@@ -131,3 +131,17 @@ export function Dialog({ header, busy, submitText, onSubmit, onCancel, children,
     </Modal>
   );
 }
+
+/** A one-line form above a table (fields, then its button): add a member, attach a policy. */
+export function InlineForm({ onSubmit, submitText, children }: { onSubmit: () => void; submitText: string; children: ReactNode }) {
+  return (
+    <form onSubmit={(e) => (e.preventDefault(), onSubmit())}>
+      <SpaceBetween direction="horizontal" size="xs">
+        {children}
+        <Box padding={{ top: 'l' }}>
+          <Button>{submitText}</Button>
+        </Box>
+      </SpaceBetween>
+    </form>
+  );
+}

@@ -2,7 +2,6 @@
 // account assignments.
 
 import Alert from '@cloudscape-design/components/alert';
-import Box from '@cloudscape-design/components/box';
 import Button from '@cloudscape-design/components/button';
 import ColumnLayout from '@cloudscape-design/components/column-layout';
 import Container from '@cloudscape-design/components/container';
@@ -17,7 +16,7 @@ import Table from '@cloudscape-design/components/table';
 import { useState } from 'react';
 import { aws, messageOf, type Group } from '../api.js';
 import { forgetName, namedAssignments, userName } from '../names.js';
-import { ConsoleLink, EditActions, Failed, fieldErrors, KeyValue, RowAction, useLoad } from '../parts.js';
+import { ConsoleLink, EditActions, Failed, fieldErrors, InlineForm, KeyValue, RowAction, useLoad } from '../parts.js';
 import { useConsole } from '../shell.js';
 
 interface Member {
@@ -103,16 +102,11 @@ export default function GroupDetail({ id }: { id: string }) {
           items={members.state === 'ready' ? members.value : []}
           filter={
             canWrite && (
-              <form onSubmit={(e) => (e.preventDefault(), void addMember())}>
-                <SpaceBetween direction="horizontal" size="xs">
-                  <FormField label="Add a user by username" errorText={memberError}>
-                    <Input value={newMember} onChange={({ detail }) => setNewMember(detail.value)} ariaLabel="Username to add" />
-                  </FormField>
-                  <Box padding={{ top: 'l' }}>
-                    <Button>Add user</Button>
-                  </Box>
-                </SpaceBetween>
-              </form>
+              <InlineForm onSubmit={() => void addMember()} submitText="Add user">
+                <FormField label="Add a user by username" errorText={memberError}>
+                  <Input value={newMember} onChange={({ detail }) => setNewMember(detail.value)} ariaLabel="Username to add" />
+                </FormField>
+              </InlineForm>
             )
           }
           columnDefinitions={[

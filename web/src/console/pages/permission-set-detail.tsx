@@ -23,7 +23,7 @@ import { useState } from 'react';
 import { AwsError, aws, messageOf, type PermissionSet } from '../api.js';
 import { accountName } from '../names.js';
 import { DURATIONS } from '../permission-set-shapes.js';
-import { EditActions, Failed, fieldErrors, KeyValue, RowAction, useLoad } from '../parts.js';
+import { EditActions, Failed, fieldErrors, InlineForm, KeyValue, RowAction, useLoad } from '../parts.js';
 import { useConsole } from '../shell.js';
 
 interface Boundary {
@@ -98,16 +98,11 @@ export default function PermissionSetDetail({ id }: { id: string }) {
         items={list.state === 'ready' ? list.value : []}
         filter={
           canWrite && (
-            <form onSubmit={(e) => (e.preventDefault(), void change('AttachManagedPolicyToPermissionSet', arn))}>
-              <SpaceBetween direction="horizontal" size="xs">
-                <FormField label="Attach a policy by ARN" errorText={err}>
-                  <Input value={arn} onChange={({ detail }) => setArn(detail.value)} placeholder="arn:aws:iam::aws:policy/..." ariaLabel="Managed policy ARN" />
-                </FormField>
-                <Box padding={{ top: 'l' }}>
-                  <Button>Attach</Button>
-                </Box>
-              </SpaceBetween>
-            </form>
+            <InlineForm onSubmit={() => void change('AttachManagedPolicyToPermissionSet', arn)} submitText="Attach">
+              <FormField label="Attach a policy by ARN" errorText={err}>
+                <Input value={arn} onChange={({ detail }) => setArn(detail.value)} placeholder="arn:aws:iam::aws:policy/..." ariaLabel="Managed policy ARN" />
+              </FormField>
+            </InlineForm>
           )
         }
         columnDefinitions={[
@@ -149,19 +144,14 @@ export default function PermissionSetDetail({ id }: { id: string }) {
         items={list.state === 'ready' ? list.value : []}
         filter={
           canWrite && (
-            <form onSubmit={(e) => (e.preventDefault(), void change('AttachCustomerManagedPolicyReferenceToPermissionSet', { Name: name, Path: path }))}>
-              <SpaceBetween direction="horizontal" size="xs">
-                <FormField label="Policy name" errorText={err}>
-                  <Input value={name} onChange={({ detail }) => setName(detail.value)} ariaLabel="Customer managed policy name" />
-                </FormField>
-                <FormField label="Path">
-                  <Input value={path} onChange={({ detail }) => setPath(detail.value)} ariaLabel="Customer managed policy path" />
-                </FormField>
-                <Box padding={{ top: 'l' }}>
-                  <Button>Attach</Button>
-                </Box>
-              </SpaceBetween>
-            </form>
+            <InlineForm onSubmit={() => void change('AttachCustomerManagedPolicyReferenceToPermissionSet', { Name: name, Path: path })} submitText="Attach">
+              <FormField label="Policy name" errorText={err}>
+                <Input value={name} onChange={({ detail }) => setName(detail.value)} ariaLabel="Customer managed policy name" />
+              </FormField>
+              <FormField label="Path">
+                <Input value={path} onChange={({ detail }) => setPath(detail.value)} ariaLabel="Customer managed policy path" />
+              </FormField>
+            </InlineForm>
           )
         }
         columnDefinitions={[
