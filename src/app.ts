@@ -10,6 +10,7 @@ import { ssoAdminApi } from './protocols/aws/sso-admin.js';
 import { registerSsoPortal } from './protocols/aws/sso-portal.js';
 import { stsQueryHandler } from './protocols/aws/sts.js';
 import { registerOidc } from './protocols/oidc/index.js';
+import { consoleAuthenticator } from './protocols/portal-ui/console-auth.js';
 import { registerPortalUi } from './protocols/portal-ui/index.js';
 import { registerSaml } from './protocols/saml/index.js';
 import { registerScim } from './protocols/scim/index.js';
@@ -69,6 +70,7 @@ export async function buildApp(reg: Registry): Promise<FastifyInstance> {
     authorize: (principal, action) => reg.policy.requireAllowed(principal, action),
     services: [identityStoreApi(reg), ssoAdminApi(reg), organizationsApi(reg), cloudTrailApi(reg)],
     query: awsQueryHandler(reg),
+    console: consoleAuthenticator(reg),
   });
   await registerOidc(app, reg);
   registerSsoPortal(app, reg);

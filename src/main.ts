@@ -1,7 +1,7 @@
 // The `atrium` command line: init, serve, user password|disable|enable, sessions list|revoke,
 // settings show|set, mfa list|delete|reset, identity-source show|set, scim token create|list|delete,
-// saml idp import|show, audit verify|public-key|seal|lookup|export, policy simulate and access-key
-// create. Every command takes
+// saml idp import|show, admin grant|revoke|list, audit verify|public-key|seal|lookup|export, policy
+// simulate and access-key create. Every command takes
 // the same storage options; ATRIUM_* variables mirror the flags.
 
 import { randomUUID } from 'node:crypto';
@@ -23,7 +23,7 @@ import { readIdpMetadata } from './protocols/saml/samlify.js';
 import { fetchIdpMetadata } from './protocols/saml/metadata-url.js';
 import { createRegistry, type Registry } from './registry.js';
 import type { UserStatus } from './directory/index.js';
-import type { IdentitySourceType, SettingsChange } from './instance/index.js';
+import { CONSOLE_POLICIES, isConsolePolicy, type IdentitySourceType, type SettingsChange } from './instance/index.js';
 import { DEFAULT_SCIM_TOKEN_DAYS, isValidExpiryDays, MAX_SCIM_TOKEN_DAYS, SCIM_ADMIN_SOURCE, SCIM_PATH } from './provisioning/index.js';
 import { systemContext, type RequestContext } from './shared/context.js';
 import { findManagedPolicy, POLICY_KEY_PURPOSE } from './policy/index.js';
@@ -338,6 +338,35 @@ storageOptions(identitySource.command('set'))
   });
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const admin = program.command('admin').description('who may use the admin console (/console): AdministratorAccess, or ReadOnlyAccess (read-only operations only)');
+storageOptions(admin.command('grant'))
+  .description('grant a directory user console access with a named policy (or change their policy); this is how the first administrator is made')
+  .requiredOption('--user-name <name>', 'the user\'s UserName')
+  .requiredOption('--policy <name>', `${CONSOLE_POLICIES.join(' or ')}`)
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { userName: string; policy: string; json?: boolean }) => {
+    if (!isConsolePolicy(opts.policy)) throw new ConfigError(`--policy must be ${CONSOLE_POLICIES.join(' or ')}`);
+    const g = await withRegistry(opts, (reg, ctx) => reg.consoleAdmins.grant(ctx, opts.userName, opts.policy));
+    const shown = { userName: g.userName, userId: g.userId, policy: g.policy };
+    process.stdout.write(opts.json ? JSON.stringify(shown) + '\n' : Object.entries(shown).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n');
+  });
+storageOptions(admin.command('revoke'))
+  .description("take a user's console access away: their next console request is refused")
+  .requiredOption('--user-name <name>', 'the user\'s UserName')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { userName: string; json?: boolean }) => {
+    await withRegistry(opts, (reg, ctx) => reg.consoleAdmins.revoke(ctx, opts.userName));
+    process.stdout.write(opts.json ? JSON.stringify({ revokedUserName: opts.userName }) + '\n' : `revoked console access of ${opts.userName}\n`);
+  });
+storageOptions(admin.command('list'))
+  .description('list the users with console access and their policies')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { json?: boolean }) => {
+    const list = await withRegistry(opts, (reg) => reg.consoleAdmins.listGrants());
+    const rows = list.map((g) => ({ userName: g.userName, userId: g.userId, policy: g.policy, grantedAt: iso(g.grantedAt), grantedBy: g.grantedBy }));
+    process.stdout.write(opts.json ? JSON.stringify({ grants: rows }) + '\n' : rows.map((r) => Object.values(r).join('\t')).join('\n') + (rows.length ? '\n' : ''));
+  });
+
 const scimToken = program.command('scim').description('SCIM 2.0 provisioning').command('token').description('the bearer tokens an identity provider uses for SCIM (at most 2 active)');
 storageOptions(scimToken.command('create'))
   .description('issue a SCIM bearer token (shown once; only its hash is kept) and print it with the SCIM endpoint')

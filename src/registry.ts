@@ -11,7 +11,7 @@ import { CredentialService, RevocationService, TemporaryCredentialService } from
 import { Envelope, LocalKeyProvider, type KeyProvider } from './crypto/index.js';
 import { DirectoryService, type UserSessions } from './directory/index.js';
 import { FederationService } from './federation/index.js';
-import { InstanceService } from './instance/index.js';
+import { ConsoleAdminService, InstanceService } from './instance/index.js';
 import { OrganizationService } from './organization/index.js';
 import { CustomerPolicyService, PolicyService, sessionTagsFor } from './policy/index.js';
 import { ScimTokenService } from './provisioning/index.js';
@@ -42,6 +42,8 @@ export interface Registry {
   /** The configured audit sinks and alert rules, each following the sealed chain. */
   auditStreams: AuditStreams;
   instance: InstanceService;
+  /** Who may use the admin console, and with which policy. */
+  consoleAdmins: ConsoleAdminService;
   credentials: CredentialService;
   revocation: RevocationService;
   temporaryCredentials: TemporaryCredentialService;
@@ -172,6 +174,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
   const auth = new AuthService({ ...base, instance, directory, revocation, grants, mfa });
   const scimTokens = new ScimTokenService(base);
   const federation = new FederationService({ ...base, envelope, instance, directory, auth });
+  const consoleAdmins = new ConsoleAdminService({ ...base, instance, users: directory });
   organization.registerJobs(jobs);
   access.registerJobs(jobs);
   try {
@@ -206,6 +209,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     auditTrail,
     auditStreams,
     instance,
+    consoleAdmins,
     credentials,
     revocation,
     temporaryCredentials,

@@ -19,3 +19,14 @@ export {
   type PasswordPolicy,
   type SettingsChange,
 } from './instance-store.js';
+export {
+  CONSOLE_POLICIES,
+  CONSOLE_SOURCE,
+  ConsoleAdminService,
+  consoleAllows,
+  consolePrincipal,
+  isConsolePolicy,
+  type ConsoleAdminStore,
+  type ConsoleGrant,
+  type ConsolePolicy,
+} from './console-admins.js';

@@ -25,6 +25,7 @@ import { SqlSamlStore } from './sql/saml-store.js';
 import { SqlAuditChainStore } from './sql/audit-chain-store.js';
 import { SqlMfaStore } from './sql/mfa-store.js';
 import { SqlCustomerPolicyStore } from './sql/policy-store.js';
+import { SqlConsoleAdminStore } from './sql/console-admin-store.js';
 
 export interface Stores {
   instance: SqlInstanceStore;
@@ -44,6 +45,7 @@ export interface Stores {
   auditChain: SqlAuditChainStore;
   mfa: SqlMfaStore;
   customerPolicies: SqlCustomerPolicyStore;
+  consoleAdmins: SqlConsoleAdminStore;
 }
 
 export function storesFor(db: Kysely<Database>, dialect: Dialect): Stores {
@@ -65,6 +67,7 @@ export function storesFor(db: Kysely<Database>, dialect: Dialect): Stores {
     auditChain: new SqlAuditChainStore(db),
     mfa: new SqlMfaStore(db),
     customerPolicies: new SqlCustomerPolicyStore(db),
+    consoleAdmins: new SqlConsoleAdminStore(db),
   };
 }
 

@@ -11,10 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../src/shared/context.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { portalFixture, until } from '../helpers/portal-fixture.js';
-import { ensureAppBuilt } from '../helpers/portal-build.js';
+import { ARTIFACTS, ensureAppBuilt } from '../helpers/web-build.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const NEW_PASSWORD = 'Portal#e2e-7Kq!';
 
 describe.runIf(peerAvailable('chromium', hasChromium))('access portal in Chromium', () => {

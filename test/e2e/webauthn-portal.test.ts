@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUserWithPassword, OATHTOOL, oathtool } from '../helpers/mfa.js';
-import { ensureAppBuilt } from '../helpers/portal-build.js';
+import { ensureAppBuilt } from '../helpers/web-build.js';
 import { hasChromium, launchChromium, peerAvailable } from '../helpers/peers.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 

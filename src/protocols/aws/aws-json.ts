@@ -65,6 +65,8 @@ export interface AwsJsonDeps {
   newRequestId: () => string;
   /** Refuses (permission_denied) a verified signer whose policies do not allow `service:Operation`. */
   authorize?: (principal: Principal, action: string) => Promise<void>;
+  /** The admin console's session-cookie path, tried before SigV4 (src/protocols/portal-ui/console-auth.ts). */
+  console?: (request: FastifyRequest, operation: { name: string; readOnly: boolean }) => Promise<(Principal & { region: string }) | undefined>;
 }
 
 export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
@@ -95,11 +97,13 @@ export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
     }
     try {
       const [path, query = ''] = request.raw.url!.split('?', 2) as [string, string?];
-      const principal = await deps.credentials.authenticate(
-        { method: request.method, path, query, headers: request.headers as Record<string, string | undefined>, body },
-        service.signingNames,
-      );
-      await deps.authorize?.(principal, `${service.signingNames[0]}:${operationName}`);
+      const viaConsole = await deps.console?.(request, { name: operationName, readOnly: operation.readOnly });
+      const principal =
+        viaConsole ??
+        (await deps.credentials.authenticate({ method: request.method, path, query, headers: request.headers as Record<string, string | undefined>, body }, service.signingNames));
+      // A console administrator's grant was checked by the console path (consoleAllows); a key's
+      // policies are checked here.
+      if (!viaConsole) await deps.authorize?.(principal, `${service.signingNames[0]}:${operationName}`);
       let parsedJson: unknown;
       try {
         parsedJson = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));

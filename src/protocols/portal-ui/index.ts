@@ -1,5 +1,7 @@
 // The access portal's React app (web/, built by Vite into dist/web) and the JSON routes it reads.
 // /start and every path under it answer the app's page to a signed-in user; others go to sign-in.
+// /console and every path under it answer the admin console's page to a signed-in administrator
+// (a user with a console grant); another signed-in user gets a 403 page.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from '../../registry.js';
@@ -26,14 +28,35 @@ export function registerPortalUi(app: FastifyInstance, reg: Registry): Promise<v
   const start = async (request: FastifyRequest, reply: FastifyReply, rel: string) => {
     build ??= loadBuild();
     if (!build) return reply.status(503).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send('The access portal is not built: run npm run build.');
-    const asset = rel === 'index.html' ? undefined : build.get(rel);
+    const asset = rel === 'index.html' || rel === 'console.html' ? undefined : build.get(rel);
     if (asset) return sendFile(request, reply, asset, asset.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
     if (rel.startsWith('assets/')) return reply.status(404).type('text/plain; charset=utf-8').send('Not found.');
     if (!(await reg.auth.resolveSession(readCookie(request, SESSION_COOKIE)))) {
       return reply.header('cache-control', 'no-store').redirect(`/login?return_to=${encodeURIComponent(request.url)}`, 303);
     }
+    return sendPage(request, reply, build.get('index.html')!);
+  };
+
+  const sendPage = (request: FastifyRequest, reply: FastifyReply, page: StaticFile) => {
     reply.header('content-security-policy', PAGE_CSP).header('x-frame-options', 'DENY').header('referrer-policy', 'no-referrer');
-    return sendFile(request, reply, build.get('index.html')!, 'no-store');
+    return sendFile(request, reply, page, 'no-store');
+  };
+
+  // The console's page: its scripts are assets of the same build, under /start/assets.
+  const consolePage = async (request: FastifyRequest, reply: FastifyReply) => {
+    const session = await reg.auth.resolveSession(readCookie(request, SESSION_COOKIE));
+    if (!session) return reply.header('cache-control', 'no-store').redirect(`/login?return_to=${encodeURIComponent(request.url)}`, 303);
+    if (!(await reg.consoleAdmins.grantOf(session.userId))) {
+      return reply
+        .status(403)
+        .header('cache-control', 'no-store')
+        .type('text/plain; charset=utf-8')
+        .send(`${session.userName} is not an administrator of this instance. An administrator grants console access with: atrium admin grant --user-name ${session.userName} --policy AdministratorAccess`);
+    }
+    build ??= loadBuild();
+    const page = build?.get('console.html');
+    if (!page) return reply.status(503).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send('The admin console is not built: run npm run build.');
+    return sendPage(request, reply, page);
   };
 
   // Not awaited, as the other surfaces: the plugin loads with the app's routes, after app.ts's error handler is set.
@@ -45,6 +68,8 @@ export function registerPortalUi(app: FastifyInstance, reg: Registry): Promise<v
     });
     scope.get('/start', (request, reply) => start(request, reply, ''));
     scope.get('/start/*', (request, reply) => start(request, reply, (request.params as { '*': string })['*']));
+    scope.get('/console', consolePage);
+    scope.get('/console/*', consolePage);
     registerPortalRoutes(scope, reg);
     done();
   });

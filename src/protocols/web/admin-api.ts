@@ -9,11 +9,12 @@ import { z } from 'zod';
 import { SIGNIN_SOURCE, type SessionRecord } from '../../auth/index.js';
 import { adminActionOf } from '../../policy/index.js';
 import { publicUrlOf } from '../../config/config.js';
-import { IDENTITY_SOURCE_TYPES } from '../../instance/index.js';
+import { IDENTITY_SOURCE_TYPES, type InstanceSettings, type PasswordPolicy } from '../../instance/index.js';
 import type { SamlIdpConfig } from '../../federation/index.js';
 import { SCIM_ADMIN_SOURCE, SCIM_PATH, type ScimTokenInfo } from '../../provisioning/index.js';
 import { SAML_METADATA_PATH, spIdentityOf } from '../saml/index.js';
 import { fetchIdpMetadata } from '../saml/metadata-url.js';
+import { consoleAuthenticator } from '../portal-ui/console-auth.js';
 import { readIdpMetadata } from '../saml/samlify.js';
 import type { RequestContext } from '../../shared/context.js';
 import { invalidArgument, isDomainError } from '../../shared/errors.js';
@@ -58,6 +59,54 @@ const putSamlIdpInput = z
   .strict()
   .refine((v) => (v.MetadataXml === undefined) !== (v.MetadataUrl === undefined), { message: 'give exactly one of MetadataXml and MetadataUrl' });
 const identitySourceInput = z.object({ IdentitySource: z.enum(IDENTITY_SOURCE_TYPES) }).strict();
+const settingsInput = z
+  .object({
+    SessionDurationMinutes: z.number().int().optional(),
+    PasswordPolicy: z
+      .object({
+        MinLength: z.number().int().optional(),
+        MaxLength: z.number().int().optional(),
+        RequireUppercase: z.boolean().optional(),
+        RequireLowercase: z.boolean().optional(),
+        RequireDigit: z.boolean().optional(),
+        RequireSymbol: z.boolean().optional(),
+        HistorySize: z.number().int().optional(),
+        RejectCommon: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const settingsView = (s: InstanceSettings) => ({
+  SessionDurationMinutes: s.sessionDurationMinutes,
+  PasswordPolicy: {
+    MinLength: s.passwordPolicy.minLength,
+    MaxLength: s.passwordPolicy.maxLength,
+    RequireUppercase: s.passwordPolicy.requireUppercase,
+    RequireLowercase: s.passwordPolicy.requireLowercase,
+    RequireDigit: s.passwordPolicy.requireDigit,
+    RequireSymbol: s.passwordPolicy.requireSymbol,
+    HistorySize: s.passwordPolicy.historySize,
+    RejectCommon: s.passwordPolicy.rejectCommon,
+  },
+  IdentitySource: s.identitySource,
+});
+
+/** The wire's PascalCase password policy fields, as the domain names them. */
+function passwordPolicyChange(p: NonNullable<z.infer<typeof settingsInput>['PasswordPolicy']>): Partial<PasswordPolicy> {
+  const names: Record<string, keyof PasswordPolicy> = {
+    MinLength: 'minLength',
+    MaxLength: 'maxLength',
+    RequireUppercase: 'requireUppercase',
+    RequireLowercase: 'requireLowercase',
+    RequireDigit: 'requireDigit',
+    RequireSymbol: 'requireSymbol',
+    HistorySize: 'historySize',
+    RejectCommon: 'rejectCommon',
+  };
+  return Object.fromEntries(Object.entries(p).map(([k, v]) => [names[k], v])) as Partial<PasswordPolicy>;
+}
 
 /** The body as JSON; an empty body is an empty object. */
 export function jsonOf(body: Buffer): unknown {
@@ -90,14 +139,23 @@ export function registerAdminApi(app: FastifyInstance, deps: WebDeps): void {
   });
 }
 
-/** A route handler that verifies the SigV4 signature, then runs `handle` with the signer's context; any refusal is AWS-shaped. */
+/**
+ * A route handler that authenticates the caller (the admin console's session, or a SigV4
+ * signature), authorizes the route, then runs `handle` with the caller's context; any refusal is
+ * AWS-shaped.
+ */
 export function signedBy({ reg, context }: WebDeps) {
+  const viaConsole = consoleAuthenticator(reg);
   return (handle: (request: FastifyRequest, ctx: RequestContext, body: Buffer) => Promise<unknown>) => async (request: FastifyRequest, reply: FastifyReply) => {
     try {
       const [path, query = ''] = request.raw.url!.split('?', 2) as [string, string?];
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const { region, ...principal } = await reg.credentials.authenticate({ method: request.method, path, query, headers: request.headers as Record<string, string | undefined>, body }, ['sso']);
-      await reg.policy.requireAllowed(principal, adminActionOf(request.method, request.routeOptions.url ?? path));
+      const route = request.routeOptions.url ?? path;
+      const fromConsole = await viaConsole(request, { name: `${request.method} ${route}`, readOnly: request.method === 'GET' });
+      const { region, ...principal } =
+        fromConsole ?? (await reg.credentials.authenticate({ method: request.method, path, query, headers: request.headers as Record<string, string | undefined>, body }, ['sso']));
+      // A console administrator's grant is checked by the console path; a key's policies here.
+      if (!fromConsole) await reg.policy.requireAllowed(principal, adminActionOf(request.method, route));
       const result = await handle(request, { ...(await context(request)), region, principal }, body);
       return reply.send(result);
     } catch (err) {
@@ -111,6 +169,63 @@ function adminRoutes(app: FastifyInstance, deps: WebDeps): void {
   const signed = signedBy(deps);
   registerMfaAdminRoutes(app, deps);
   const userNameOf = (request: FastifyRequest) => (request.query as { userName?: string }).userName;
+  /** The body checked against `schema`; a refusal is on the audit record under `eventName` too. */
+  const inputOf = async <S extends z.ZodType>(ctx: RequestContext, eventName: string, schema: S, body: Buffer): Promise<z.infer<S>> => {
+    const json = jsonOf(body);
+    const input = schema.safeParse(json);
+    if (input.success) return input.data;
+    const message = validationMessage(input.error);
+    // A refused change is on the record too, even when it never reached the domain.
+    await reg.audit.recordRefusal(ctx, eventName, json, 'ValidationException', message);
+    throw invalidArgument('admin.validation', message);
+  };
+  const userNameParam = (request: FastifyRequest) => (request.params as { userName: string }).userName;
+  const publicUrl = () => publicUrlOf(reg.config, (app.server.address() as AddressInfo | null)?.port ?? reg.config.port);
+
+  // The instance at a glance, for the console's dashboard.
+  app.get(
+    '/api/admin/overview',
+    signed(async () => {
+      const instance = await reg.instance.get();
+      const { total } = await reg.directory.listUsersAt(instance.identityStoreId, { offset: 0, limit: 0 });
+      return {
+        InstanceArn: instance.instanceArn,
+        IdentityStoreId: instance.identityStoreId,
+        Region: instance.region,
+        StartUrl: `${publicUrl()}/start`,
+        IdentitySource: instance.settings.identitySource,
+        UserCount: total,
+      };
+    }),
+  );
+  // Who may use the console (granted from the CLI: atrium admin grant).
+  app.get(
+    '/api/admin/console/grants',
+    signed(async () => ({
+      Grants: (await reg.consoleAdmins.listGrants()).map((g) => ({ UserId: g.userId, UserName: g.userName, Policy: g.policy, GrantedAt: epochSeconds(g.grantedAt), GrantedBy: g.grantedBy })),
+    })),
+  );
+  // Portal session duration and password policy (the identity source has its own route).
+  app.get('/api/admin/settings', signed(async () => settingsView((await reg.instance.get()).settings)));
+  app.put(
+    '/api/admin/settings',
+    signed(async (_request, ctx, body) => {
+      const input = await inputOf(ctx, 'UpdateInstanceSettings', settingsInput, body);
+      const next = await reg.instance.updateSettings(ctx, {
+        ...(input.SessionDurationMinutes === undefined ? {} : { sessionDurationMinutes: input.SessionDurationMinutes }),
+        ...(input.PasswordPolicy ? { passwordPolicy: passwordPolicyChange(input.PasswordPolicy) } : {}),
+      });
+      return settingsView(next);
+    }),
+  );
+  // A one-time password for a user, shown once; they choose their own at first sign-in.
+  app.post(
+    '/api/admin/users/:userName/password',
+    signed(async (request, ctx) => {
+      const result = await reg.auth.setPassword(ctx, userNameParam(request), { oneTime: true });
+      return { UserName: result.userName, Password: result.password, OneTime: true };
+    }),
+  );
 
   app.get(
     '/api/admin/sessions',

@@ -1,0 +1,397 @@
+// The admin console in a real browser (Debian's Chromium through playwright-core). Seed 003's basic
+// configuration, end to end through the console alone: an administrator creates users and the
+// groups DevOps, Finance and Security, creates an account, assigns PowerUserAccess to DevOps and
+// ReadOnlyAccess to Security on it, and sets the portal session duration; then a DevOps user signs
+// in to the portal and sees the account with the PowerUserAccess role. Bad input shows the server's
+// message at the field and saves nothing; a ReadOnlyAccess administrator can list but not create;
+// every page passes an axe-core sweep (no serious or critical violations) and is screenshotted
+// into test-artifacts/.
+
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { systemContext } from '../../src/shared/context.js';
+import { hasChromium, launchChromium, peerAvailable } from '../helpers/peers.js';
+import { portalFixture } from '../helpers/portal-fixture.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { ARTIFACTS, ensureAppBuilt, ROOT } from '../helpers/web-build.js';
+
+const ADMIN_PASSWORD = 'Console#Admin-7Kq!';
+const DEVOPS_PASSWORD = 'DevOps#Portal-9Zx!';
+const AXE = readFileSync(path.join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
+const ACCOUNT = 'Production';
+
+type Violation = { id: string; impact: string | null; help: string; nodes: { target: string[] }[] };
+
+describe.runIf(peerAvailable('chromium', hasChromium))('admin console in Chromium', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let base: string;
+  let admin: { userName: string };
+  let reader: { userName: string };
+  const world = {} as { devopsPassword: string; accountId: string };
+  const browserErrors: string[] = [];
+  const swept: string[] = [];
+
+  /** Screenshot the page, and fail on any serious or critical axe-core violation. */
+  const sweep = async (name: string, on = page) => {
+    await on.waitForLoadState('networkidle');
+    await on.screenshot({ path: path.join(ARTIFACTS, `console-${name}.png`), fullPage: true, animations: 'disabled' });
+    if (!(await on.evaluate('typeof axe !== "undefined"'))) await on.evaluate(AXE);
+    const violations = await on.evaluate<Violation[]>('axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations)');
+    const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(serious.map((v) => `${name}: ${v.id} (${v.impact}) ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+    swept.push(name);
+  };
+  const watchForErrors = (watched: Page) => {
+    watched.on('pageerror', (err) => void browserErrors.push(err.message));
+    watched.on('console', (message) => void (message.type() === 'error' && !/status of 4\d\d/.test(message.text()) && browserErrors.push(message.text())));
+  };
+  const signIn = async (on: Page, userName: string, password: string, at = '/console') => {
+    await on.goto(`${base}${at}`);
+    expect(new URL(on.url()).pathname).toBe('/login');
+    await on.fill('#username', userName);
+    await on.click('button[type=submit]');
+    await on.fill('#password', password);
+    await on.click('button[type=submit]');
+  };
+  const nav = async (text: string) => {
+    // A narrow content area may fold the side navigation away; open it as a person would.
+    const open = page.getByRole('button', { name: 'Open side navigation' });
+    if (await open.isVisible()) await open.click();
+    await page.getByRole('navigation').getByRole('link', { name: text, exact: true }).click();
+  };
+  const input = (name: string, on: Page | ReturnType<Page['getByRole']> = page) => on.getByRole('textbox', { name, exact: true }).or(on.getByRole('spinbutton', { name, exact: true }));
+  const dialog = () => page.getByRole('dialog');
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await ensureAppBuilt();
+    server = await startServer('sqlite', { auditSealMs: 200 });
+    base = server.url.replace('127.0.0.1', 'localhost');
+    // The first administrators: directory users granted console access (as `atrium admin grant` does).
+    const f = portalFixture(server);
+    [admin, reader] = await Promise.all([f.newUser(), f.newUser()]);
+    const ctx = systemContext('sso.amazonaws.com', 'us-east-1', 'console-e2e');
+    for (const u of [admin, reader]) await server.reg.auth.setPassword(ctx, u.userName, { password: ADMIN_PASSWORD, oneTime: false });
+    await server.reg.consoleAdmins.grant(ctx, admin.userName, 'AdministratorAccess');
+    await server.reg.consoleAdmins.grant(ctx, reader.userName, 'ReadOnlyAccess');
+
+    browser = await launchChromium();
+    context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    page = await context.newPage();
+    watchForErrors(page);
+  }, 180_000);
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') await page?.screenshot({ path: path.join(ARTIFACTS, `console-failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}.png`), fullPage: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('signs the administrator in and shows the dashboard: instance, region, start URL, identity source, counts', async () => {
+    await signIn(page, admin.userName, ADMIN_PASSWORD);
+    await page.waitForURL(`${base}/console`);
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await page.getByText(server.init.instanceArn).waitFor();
+    await page.getByRole('link', { name: server.init.startUrl }).waitFor();
+    await page.getByText('Identity Center directory').waitFor();
+    await page.getByRole('link', { name: '2', exact: true }).waitFor(); // two users so far
+    await sweep('01-dashboard');
+  });
+
+  it('creates the users, refusing a bad user name with the server message at the field', async () => {
+    await nav('Users');
+    await page.getByRole('heading', { name: 'Users' }).first().waitFor();
+    for (const [userName, given, family] of [
+      ['dana.devops', 'Dana', 'Ops'],
+      ['fred.finance', 'Fred', 'Numbers'],
+      ['sara.security', 'Sara', 'Shield'],
+    ]) {
+      await page.getByRole('button', { name: 'Add user' }).click();
+      await input('Username', dialog()).fill(userName!);
+      await input('First name', dialog()).fill(given!);
+      await input('Last name', dialog()).fill(family!);
+      await input('Email address', dialog()).fill(`${userName}@example.com`);
+      if (userName === 'dana.devops') await sweep('02-add-user');
+      await dialog().getByRole('button', { name: 'Add user' }).click();
+      await page.getByRole('heading', { name: userName, exact: true }).waitFor();
+      await nav('Users');
+    }
+
+    await page.getByRole('button', { name: 'Add user' }).click();
+    await input('Username', dialog()).fill('bad name with spaces');
+    await input('First name', dialog()).fill('Bad');
+    await input('Last name', dialog()).fill('Name');
+    await dialog().getByRole('button', { name: 'Add user' }).click();
+    const error = dialog().getByText(/validation error/);
+    await error.waitFor();
+    expect(await error.innerText()).toContain('UserName');
+    await dialog().getByRole('button', { name: 'Cancel' }).click();
+
+    // Filtered on the server: exactly the one user named.
+    await page.getByRole('searchbox', { name: 'Find a user by exact user name' }).fill('fred.finance');
+    await page.getByRole('link', { name: 'dana.devops' }).waitFor({ state: 'detached' });
+    await page.getByRole('link', { name: 'fred.finance' }).waitFor();
+    await page.getByRole('searchbox', { name: 'Find a user by exact user name' }).fill('');
+    await page.getByRole('link', { name: 'dana.devops' }).waitFor();
+    await expect(page.getByRole('link', { name: 'bad name with spaces' }).count()).resolves.toBe(0);
+    await sweep('03-users');
+  });
+
+  it('gives a user a one-time password, disables and enables them, edits their attributes, and shows their groups, assignments and sessions', async () => {
+    await page.getByRole('link', { name: 'dana.devops' }).click();
+    await page.getByRole('heading', { name: 'dana.devops', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Generate one-time password' }).click();
+    const shown = dialog().getByText(/^\S{12,}$/);
+    await shown.waitFor();
+    world.devopsPassword = (await shown.innerText()).trim();
+    await sweep('04-one-time-password');
+    await dialog().getByRole('button', { name: 'Close' }).last().click();
+    // Disable, then enable again (as identitystore UpdateUser with UserStatus).
+    await page.getByRole('button', { name: 'Disable user' }).click();
+    await page.getByRole('button', { name: 'Enable user' }).waitFor();
+    await page.getByText('Disabled', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Enable user' }).click();
+    await page.getByRole('button', { name: 'Disable user' }).waitFor();
+    await page.getByText('Enabled', { exact: true }).waitFor();
+    // Edit attributes: one UpdateUser.
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await input('Display name').fill('Dana Ops (DevOps)');
+    await input('Email address').fill('dana@devops.example.com');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('dana@devops.example.com').waitFor();
+    await page.getByText('Dana Ops (DevOps)').waitFor();
+    await page.getByRole('heading', { name: 'Active sessions' }).waitFor();
+    await page.getByText('No active sessions.').waitFor();
+    await sweep('05-user-detail');
+  });
+
+  it('creates the groups DevOps, Finance and Security and adds their members', async () => {
+    for (const [group, member] of [
+      ['DevOps', 'dana.devops'],
+      ['Finance', 'fred.finance'],
+      ['Security', 'sara.security'],
+    ]) {
+      await nav('Groups');
+      await page.getByRole('button', { name: 'Create group' }).click();
+      await input('Group name', dialog()).fill(group!);
+      await dialog().getByRole('button', { name: 'Create group' }).click();
+      await page.getByRole('heading', { name: group, exact: true }).waitFor();
+      await input('Username to add').fill(member!);
+      await page.getByRole('button', { name: 'Add user' }).click();
+      await page.getByRole('link', { name: member }).waitFor();
+      if (group === 'DevOps') {
+        // An unknown user is refused with the server's message at the field.
+        await input('Username to add').fill('nobody-here');
+        await page.getByRole('button', { name: 'Add user' }).click();
+        await page.getByText('No user matches the alternate identifier.').waitFor();
+        await sweep('06-group-detail');
+      }
+    }
+    await nav('Groups');
+    for (const group of ['DevOps', 'Finance', 'Security']) await page.getByRole('link', { name: group, exact: true }).waitFor();
+    await sweep('07-groups');
+  });
+
+  it('creates an account in the organization tree, and an OU to move it into', async () => {
+    await nav('AWS accounts');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await input('Account name', dialog()).fill(ACCOUNT);
+    await input("Email address of the account's owner", dialog()).fill('production@example.com');
+    await sweep('08-create-account');
+    await dialog().getByRole('button', { name: 'Create account' }).click();
+    await dialog().waitFor({ state: 'detached', timeout: 30_000 });
+    const row = page.getByRole('row').filter({ hasText: ACCOUNT });
+    await row.waitFor();
+    world.accountId = /\d{12}/.exec(await row.innerText())![0];
+
+    await page.getByRole('button', { name: 'Create organizational unit' }).click();
+    await input('Organizational unit name', dialog()).fill('Workloads');
+    await dialog().getByRole('button', { name: 'Create organizational unit' }).click();
+    await page.getByRole('row').filter({ hasText: 'Workloads' }).waitFor();
+    await page.getByRole('checkbox', { name: `Select ${ACCOUNT}` }).check();
+    await page.getByRole('button', { name: 'Move account' }).click();
+    await dialog().getByRole('button', { name: 'Move account' }).click();
+    await dialog().waitFor({ state: 'detached' });
+    // Now under the OU: indented one level deeper than before.
+    await page.locator('span[style*="padding-left: 48px"]').filter({ hasText: ACCOUNT }).waitFor();
+    await sweep('09-accounts');
+  });
+
+  it('creates the PowerUserAccess and ReadOnlyAccess permission sets from the predefined ones, and refuses bad input saving nothing', async () => {
+    for (const name of ['PowerUserAccess', 'ReadOnlyAccess']) {
+      await nav('Permission sets');
+      await page.getByRole('button', { name: 'Create permission set' }).click();
+      await page.getByRole('radio', { name: new RegExp(`^${name}`) }).check();
+      if (name === 'PowerUserAccess') await sweep('10-create-permission-set');
+      await page.getByRole('button', { name: 'Create', exact: true }).click();
+      await page.getByRole('heading', { name, exact: true }).waitFor();
+      await page.getByRole('cell', { name: `arn:aws:iam::aws:policy/${name}` }).waitFor();
+    }
+    await sweep('11-permission-set-detail');
+
+    // A name the API refuses, then an inline policy it refuses: the message shows at the field, and no set is left behind.
+    await nav('Permission sets');
+    await page.getByRole('button', { name: 'Create permission set' }).click();
+    await input('Permission set name').fill('bad name!');
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await page.getByText(/validation error/).first().waitFor();
+    await page.getByRole('radio', { name: /^Custom permission set/ }).check();
+    await input('Permission set name').fill('HalfSaved');
+    await page.getByRole('textbox', { name: 'Inline policy' }).fill('{"Version": "2012-10-17", "Statement": [ not json');
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await page.getByText(/polic/i).and(page.locator('[id*="error"], [class*="error"]')).first().waitFor();
+    await sweep('12-permission-set-error');
+    await nav('Permission sets');
+    await page.getByRole('link', { name: 'PowerUserAccess' }).waitFor();
+    await expect(page.getByRole('link', { name: 'HalfSaved' }).count()).resolves.toBe(0);
+    await sweep('13-permission-sets');
+  });
+
+  it('assigns PowerUserAccess to DevOps and ReadOnlyAccess to Security on the account, showing each provisioning status, and re-provisions', async () => {
+    for (const [group, set] of [
+      ['DevOps', 'PowerUserAccess'],
+      ['Security', 'ReadOnlyAccess'],
+    ]) {
+      await nav('AWS accounts');
+      await page.getByRole('checkbox', { name: `Select ${ACCOUNT}` }).check();
+      await page.getByRole('button', { name: 'Assign users or groups' }).click();
+      await page.getByRole('checkbox', { name: `Select ${group}` }).check();
+      if (group === 'DevOps') await sweep('14-assign-principals');
+      await page.getByRole('button', { name: 'Next' }).click();
+      await page.getByRole('checkbox', { name: `Select ${set}` }).check();
+      await page.getByRole('button', { name: 'Next' }).click();
+      await page.getByText(`${group} (group)`).waitFor();
+      if (group === 'DevOps') await sweep('15-assign-review');
+      await page.getByRole('button', { name: 'Submit', exact: true }).last().click();
+      await page.getByRole('heading', { name: 'Assignment status' }).waitFor();
+      await page.getByText('Succeeded').waitFor({ timeout: 30_000 });
+      if (group === 'DevOps') await sweep('16-assign-status');
+    }
+    // The group's page lists what it was given.
+    await nav('Groups');
+    await page.getByRole('link', { name: 'DevOps', exact: true }).click();
+    await page.getByRole('cell', { name: 'PowerUserAccess' }).waitFor();
+    // The permission set knows the account it is provisioned to, and provisions it again on demand.
+    await nav('Permission sets');
+    await page.getByRole('link', { name: 'PowerUserAccess' }).click();
+    await page.getByRole('cell', { name: world.accountId }).waitFor();
+    await page.getByRole('button', { name: 'Update in all accounts' }).click();
+    await page.getByText('Provisioned to every account').waitFor({ timeout: 30_000 });
+  });
+
+  it('sets the portal session duration (refusing an out-of-range one with the server message at the field), and shows the identity source, SCIM tokens, access control attributes and administrators', async () => {
+    await nav('Settings');
+    await page.getByRole('tab', { name: 'Authentication' }).click();
+    const duration = input('Session duration (minutes)');
+    await duration.fill('5');
+    await page.getByRole('button', { name: 'Save authentication settings' }).click();
+    await page.getByText(/sessionDurationMinutes/i).first().waitFor();
+    expect((await server.reg.instance.get()).settings.sessionDurationMinutes).toBe(480);
+    await sweep('17-settings-error');
+    await duration.fill('720');
+    await page.getByRole('button', { name: 'Save authentication settings' }).click();
+    await page.getByText(/^Saved/).waitFor();
+    const stored = await server.reg.read.instance.findInstance();
+    expect(stored?.settings.sessionDurationMinutes).toBe(720);
+    await sweep('18-settings-authentication');
+    await page.getByRole('tab', { name: 'Identity source' }).click();
+    await page.getByText('Service provider entity ID').waitFor();
+    await sweep('19-settings-identity-source');
+    await page.getByRole('tab', { name: 'Automatic provisioning' }).click();
+    await page.getByRole('button', { name: 'Generate token' }).click();
+    await page.getByText('Access token created').waitFor();
+    await sweep('20-settings-scim');
+    await page.getByRole('tab', { name: 'Attributes for access control' }).click();
+    await page.getByRole('button', { name: 'Add attribute' }).click();
+    await input('Key of attribute 1').fill('Department');
+    await input('Source of attribute 1').fill('${path:enterprise.department}');
+    await page.getByRole('button', { name: 'Enable with these attributes' }).click();
+    await page.getByRole('button', { name: 'Save attributes' }).waitFor();
+    await sweep('21-settings-abac');
+    await page.getByRole('tab', { name: 'Console administrators' }).click();
+    await page.getByRole('cell', { name: reader.userName }).waitFor();
+    await sweep('21-settings-administrators-list');
+  });
+
+  it('finds the changes in the event history, made by the administrator', async () => {
+    await nav('Audit: event history');
+    await page.getByRole('button', { name: 'Lookup attribute' }).click();
+    await page.getByRole('option', { name: 'EventName' }).click();
+    await input('Lookup value').fill('CreateGroup');
+    await expect
+      .poll(
+        async () => {
+          await page.getByRole('button', { name: 'Search' }).click();
+          await page.waitForLoadState('networkidle');
+          return page.getByRole('row').filter({ hasText: admin.userName }).count();
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(3);
+    await sweep('22-audit');
+  });
+
+  it('lets the DevOps user sign in to the portal and see the account with the PowerUserAccess role', async () => {
+    const devops = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const portal = await devops.newPage();
+      await signIn(portal, 'dana.devops', world.devopsPassword, '/start');
+      await portal.waitForURL(/\/login\/change-password/);
+      await portal.fill('#new_password', DEVOPS_PASSWORD);
+      await portal.fill('#confirm_password', DEVOPS_PASSWORD);
+      await portal.click('button[type=submit]');
+      await portal.waitForURL(`${base}/start`);
+      await portal.getByText(ACCOUNT, { exact: true }).click();
+      await portal.getByText('PowerUserAccess', { exact: true }).waitFor();
+      await expect(portal.getByText('ReadOnlyAccess', { exact: true }).count()).resolves.toBe(0);
+      await portal.screenshot({ path: path.join(ARTIFACTS, 'console-23-devops-portal.png'), fullPage: true });
+      // Not an administrator: the console refuses them.
+      const refused = await portal.goto(`${base}/console`);
+      expect(refused?.status()).toBe(403);
+    } finally {
+      await devops.close();
+    }
+  });
+
+  it('lets a ReadOnlyAccess administrator list but not create', async () => {
+    const readOnly = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    try {
+      const p = await readOnly.newPage();
+      await signIn(p, reader.userName, ADMIN_PASSWORD);
+      await p.waitForURL(`${base}/console`);
+      await p.getByRole('navigation').getByRole('link', { name: 'Users', exact: true }).click();
+      await p.getByRole('link', { name: 'dana.devops' }).waitFor();
+      await expect(p.getByRole('button', { name: 'Add user' }).count()).resolves.toBe(0);
+      await p.getByRole('navigation').getByRole('link', { name: 'Groups', exact: true }).click();
+      await p.getByRole('link', { name: 'Security', exact: true }).waitFor();
+      await expect(p.getByRole('button', { name: 'Create group' }).count()).resolves.toBe(0);
+      await sweep('24-read-only-groups', p);
+      // The server refuses a change from this session whatever the page offers.
+      const status = await p.evaluate(async () => {
+        const session = (await (await fetch('/api/portal/session')).json()) as { csrfToken: string };
+        const r = await fetch('/', {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSIdentityStore.CreateGroup', 'x-csrf-token': session.csrfToken },
+          body: JSON.stringify({ IdentityStoreId: 'd-0000000000', DisplayName: 'ReaderMade' }),
+        });
+        return `${r.status} ${r.headers.get('x-amzn-errortype')}`;
+      });
+      expect(status).toBe('403 AccessDeniedException');
+    } finally {
+      await readOnly.close();
+    }
+  });
+
+  it('swept every page, with no script errors', () => {
+    expect(swept.length).toBeGreaterThanOrEqual(20);
+    expect(browserErrors).toEqual([]);
+  });
+});

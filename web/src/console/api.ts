@@ -1,0 +1,113 @@
+// The console's only way to the server: the same JSON APIs every other surface uses (identitystore,
+// sso-admin, organizations, CloudTrail and the admin API), with the portal session cookie and its
+// CSRF token instead of a SigV4 signature. The console has no logic of its own.
+
+export const SIGN_IN = '/login?return_to=/console';
+
+/** An AWS-shaped refusal: its exception name and the server's message, shown next to the field. */
+export class AwsError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let csrfToken: string | undefined;
+export const setCsrfToken = (token: string) => void (csrfToken = token);
+
+async function answer<T>(response: Response): Promise<T> {
+  const body = (await response.json().catch(() => ({}))) as { __type?: string; message?: string };
+  if (response.status === 401) window.location.assign(SIGN_IN);
+  if (!response.ok) throw new AwsError(response.status, body.__type ?? 'Error', body.message ?? response.statusText);
+  return body as T;
+}
+
+const SERVICES = {
+  identitystore: 'AWSIdentityStore',
+  ssoAdmin: 'SWBExternalService',
+  organizations: 'AWSOrganizationsV20161128',
+  cloudtrail: 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101',
+} as const;
+export type Service = keyof typeof SERVICES;
+
+/** One awsJson call, e.g. aws('identitystore', 'ListUsers', {...}). */
+export async function aws<T = Record<string, unknown>>(service: Service, operation: string, input: object): Promise<T> {
+  const response = await fetch('/', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${SERVICES[service]}.${operation}`, 'x-csrf-token': csrfToken ?? '' },
+    body: JSON.stringify(input),
+  });
+  return answer<T>(response);
+}
+
+/** One admin API call (/api/admin/...). */
+export async function admin<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`/api/admin${path}`, {
+    method,
+    credentials: 'same-origin',
+    headers: { 'x-csrf-token': csrfToken ?? '', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return answer<T>(response);
+}
+
+/** The signed-in user's portal session (for its CSRF token) and the start URL. */
+export async function portal<T>(path: string): Promise<T> {
+  return answer<T>(await fetch(`/api/portal${path}`, { credentials: 'same-origin' }));
+}
+
+/** Every page of a paged list, up to `limit` items. */
+export async function allPages<T>(fetchPage: (nextToken?: string) => Promise<{ items: T[]; nextToken?: string }>, limit = 10_000): Promise<T[]> {
+  const items: T[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await fetchPage(nextToken);
+    items.push(...page.items);
+    nextToken = page.nextToken;
+  } while (nextToken && items.length < limit);
+  return items;
+}
+
+export const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+export const when = (epochSeconds: number | undefined) => (epochSeconds === undefined ? '-' : new Date(epochSeconds * 1000).toLocaleString());
+
+// The shapes the pages read.
+export interface User {
+  UserId: string;
+  UserName: string;
+  DisplayName?: string;
+  Name?: { GivenName?: string; FamilyName?: string };
+  Emails?: { Value?: string; Primary?: boolean }[];
+  Title?: string;
+}
+export interface Group {
+  GroupId: string;
+  DisplayName?: string;
+  Description?: string;
+}
+export interface Account {
+  Id: string;
+  Name: string;
+  Email: string;
+  Status: string;
+}
+export interface PermissionSet {
+  PermissionSetArn: string;
+  Name: string;
+  Description?: string;
+  SessionDuration?: string;
+  RelayState?: string;
+  CreatedDate?: number;
+}
+export interface Instance {
+  InstanceArn: string;
+  IdentityStoreId: string;
+  Region: string;
+  StartUrl: string;
+  IdentitySource: string;
+  UserCount: number;
+}

@@ -1,0 +1,85 @@
+// Dashboard: the instance, its region and start URL, the identity source, and how many users,
+// groups, accounts and permission sets it holds.
+
+import ColumnLayout from '@cloudscape-design/components/column-layout';
+import Container from '@cloudscape-design/components/container';
+import ContentLayout from '@cloudscape-design/components/content-layout';
+import Header from '@cloudscape-design/components/header';
+import Link from '@cloudscape-design/components/link';
+import SpaceBetween from '@cloudscape-design/components/space-between';
+import Spinner from '@cloudscape-design/components/spinner';
+import { admin, allPages, aws, type Instance } from '../api.js';
+import { ConsoleLink, Failed, KeyValue, useLoad } from '../parts.js';
+import { useConsole } from '../shell.js';
+
+/** Counted by paging the same list APIs as every other surface; past this, "N+" is shown. */
+const COUNT_LIMIT = 5000;
+
+const GLANCE = [
+  ['Users', '/users', 'users'],
+  ['Groups', '/groups', 'groups'],
+  ['AWS accounts', '/accounts', 'accounts'],
+  ['Permission sets', '/permission-sets', 'permissionSets'],
+] as const;
+
+export default function Dashboard() {
+  const { instance } = useConsole();
+  const [counts] = useLoad(async () => {
+    const count = async (list: (token?: string) => Promise<{ items: unknown[]; nextToken?: string }>) => {
+      const n = (await allPages(list, COUNT_LIMIT)).length;
+      return n >= COUNT_LIMIT ? `${COUNT_LIMIT}+` : String(n);
+    };
+    const [overview, groups, accounts, permissionSets] = await Promise.all([
+      admin<Instance>('GET', '/overview'),
+      count(async (NextToken) => {
+        const r = await aws<{ Groups: unknown[]; NextToken?: string }>('identitystore', 'ListGroups', { IdentityStoreId: instance.IdentityStoreId, MaxResults: 100, NextToken });
+        return { items: r.Groups, nextToken: r.NextToken };
+      }),
+      count(async (NextToken) => {
+        const r = await aws<{ Accounts: unknown[]; NextToken?: string }>('organizations', 'ListAccounts', { MaxResults: 20, NextToken });
+        return { items: r.Accounts, nextToken: r.NextToken };
+      }),
+      count(async (NextToken) => {
+        const r = await aws<{ PermissionSets: unknown[]; NextToken?: string }>('ssoAdmin', 'ListPermissionSets', { InstanceArn: instance.InstanceArn, MaxResults: 100, NextToken });
+        return { items: r.PermissionSets, nextToken: r.NextToken };
+      }),
+    ]);
+    return { users: String(overview.UserCount), groups, accounts, permissionSets };
+  });
+  const count = (key: 'users' | 'groups' | 'accounts' | 'permissionSets') => (counts.state === 'ready' ? counts.value[key] : counts.state === 'loading' ? <Spinner /> : '-');
+  return (
+    <ContentLayout header={<Header variant="h1">Dashboard</Header>}>
+      <SpaceBetween size="l">
+        <Container header={<Header variant="h2">Settings summary</Header>}>
+          <ColumnLayout columns={2} variant="text-grid">
+            <KeyValue label="Instance ARN">{instance.InstanceArn}</KeyValue>
+            <KeyValue label="Region">{instance.Region}</KeyValue>
+            <KeyValue label="AWS access portal URL">
+              <Link href={instance.StartUrl} external>
+                {instance.StartUrl}
+              </Link>
+            </KeyValue>
+            <KeyValue label="Identity source">
+              <ConsoleLink to="/settings">
+                {instance.IdentitySource === 'INTERNAL' ? 'Identity Center directory' : 'External identity provider'}
+              </ConsoleLink>
+            </KeyValue>
+            <KeyValue label="Identity store ID">{instance.IdentityStoreId}</KeyValue>
+          </ColumnLayout>
+        </Container>
+        {counts.state === 'failed' && <Failed message={counts.message} />}
+        <Container header={<Header variant="h2">At a glance</Header>}>
+          <ColumnLayout columns={4} variant="text-grid">
+            {GLANCE.map(([label, to, key]) => (
+              <KeyValue key={key} label={label}>
+                <ConsoleLink to={to} fontSize="display-l">
+                  {count(key)}
+                </ConsoleLink>
+              </KeyValue>
+            ))}
+          </ColumnLayout>
+        </Container>
+      </SpaceBetween>
+    </ContentLayout>
+  );
+}

@@ -1,0 +1,102 @@
+// Groups: the list (filtered by exact name on the server) and "Create group".
+
+import Button from '@cloudscape-design/components/button';
+import FormField from '@cloudscape-design/components/form-field';
+import Header from '@cloudscape-design/components/header';
+import Input from '@cloudscape-design/components/input';
+import SpaceBetween from '@cloudscape-design/components/space-between';
+import Table from '@cloudscape-design/components/table';
+import TextFilter from '@cloudscape-design/components/text-filter';
+import { useState } from 'react';
+import { allPages, aws, type Group } from '../api.js';
+import { ConsoleLink, Dialog, Failed, fieldErrors, useLoad } from '../parts.js';
+import { useConsole } from '../shell.js';
+
+export default function Groups() {
+  const { instance, canWrite, navigate } = useConsole();
+  const [filter, setFilter] = useState('');
+  const [applied, setApplied] = useState('');
+  const [creating, setCreating] = useState(false);
+  const [groups] = useLoad(
+    () =>
+      allPages(async (NextToken) => {
+        const r = await aws<{ Groups: Group[]; NextToken?: string }>('identitystore', 'ListGroups', {
+          IdentityStoreId: instance.IdentityStoreId,
+          MaxResults: 100,
+          NextToken,
+          ...(applied ? { Filters: [{ AttributePath: 'DisplayName', AttributeValue: applied }] } : {}),
+        });
+        return { items: r.Groups, nextToken: r.NextToken };
+      }, 1000),
+    [applied],
+  );
+  return (
+    <SpaceBetween size="l">
+      {groups.state === 'failed' && <Failed message={groups.message} />}
+      <Table<Group>
+        variant="full-page"
+        loading={groups.state === 'loading'}
+        loadingText="Loading groups"
+        items={groups.state === 'ready' ? groups.value : []}
+        trackBy="GroupId"
+        header={
+          <Header variant="awsui-h1-sticky" actions={canWrite && <Button variant="primary" onClick={() => setCreating(true)}>Create group</Button>}>
+            Groups
+          </Header>
+        }
+        filter={
+          <TextFilter
+            filteringText={filter}
+            filteringPlaceholder="Find a group by exact name"
+            filteringAriaLabel="Find a group by exact name"
+            onChange={({ detail }) => setFilter(detail.filteringText)}
+            onDelayedChange={({ detail }) => setApplied(detail.filteringText.trim())}
+          />
+        }
+        columnDefinitions={[
+          {
+            id: 'name',
+            header: 'Group name',
+            cell: (g) => (
+              <ConsoleLink to={`/groups/${g.GroupId}`}>{g.DisplayName ?? g.GroupId}</ConsoleLink>
+            ),
+          },
+          { id: 'description', header: 'Description', cell: (g) => g.Description ?? '-' },
+        ]}
+        empty={applied ? `No group is named ${applied}.` : 'No groups yet.'}
+      />
+      {creating && <CreateGroup onDone={(groupId) => (setCreating(false), groupId && navigate(`/groups/${groupId}`))} />}
+    </SpaceBetween>
+  );
+}
+
+function CreateGroup({ onDone }: { onDone: (groupId?: string) => void }) {
+  const { instance } = useConsole();
+  const [name, setName] = useState('');
+  const [description, setDescription] = useState('');
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const errors = fieldErrors(error, ['DisplayName', 'Description']);
+  const submit = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const r = await aws<{ GroupId: string }>('identitystore', 'CreateGroup', { IdentityStoreId: instance.IdentityStoreId, DisplayName: name, ...(description ? { Description: description } : {}) });
+      onDone(r.GroupId);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog header="Create group" busy={busy} submitText="Create group" onSubmit={() => void submit()} onCancel={() => onDone()}>
+      <FormField label="Group name" errorText={errors.DisplayName}>
+        <Input value={name} onChange={({ detail }) => setName(detail.value)} ariaLabel="Group name" />
+      </FormField>
+      <FormField label="Description - optional" errorText={errors.Description}>
+        <Input value={description} onChange={({ detail }) => setDescription(detail.value)} ariaLabel="Description" />
+      </FormField>
+    </Dialog>
+  );
+}

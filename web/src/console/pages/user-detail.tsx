@@ -1,0 +1,282 @@
+// One user: attributes (edit), disable and enable, a one-time password, their portal sessions
+// (revoke), group memberships and account assignments.
+
+import Alert from '@cloudscape-design/components/alert';
+import Box from '@cloudscape-design/components/box';
+import Button from '@cloudscape-design/components/button';
+import ColumnLayout from '@cloudscape-design/components/column-layout';
+import Container from '@cloudscape-design/components/container';
+import ContentLayout from '@cloudscape-design/components/content-layout';
+import CopyToClipboard from '@cloudscape-design/components/copy-to-clipboard';
+import Form from '@cloudscape-design/components/form';
+import FormField from '@cloudscape-design/components/form-field';
+import Header from '@cloudscape-design/components/header';
+import Input from '@cloudscape-design/components/input';
+import Modal from '@cloudscape-design/components/modal';
+import SpaceBetween from '@cloudscape-design/components/space-between';
+import Spinner from '@cloudscape-design/components/spinner';
+import StatusIndicator from '@cloudscape-design/components/status-indicator';
+import Table from '@cloudscape-design/components/table';
+import { useState } from 'react';
+import { admin, aws, messageOf, when, type User } from '../api.js';
+import { groupName, namedAssignments } from '../names.js';
+import { ConsoleLink, EditActions, Failed, fieldErrors, KeyValue, RowAction, useLoad } from '../parts.js';
+import { useConsole } from '../shell.js';
+
+type Described = User & { UserStatus?: string };
+interface Session {
+  SessionId: string;
+  CreatedAt: number;
+  ExpiresAt: number;
+  SourceIp: string;
+}
+
+export default function UserDetail({ id }: { id: string }) {
+  const { instance, canWrite, navigate } = useConsole();
+  const [user, reload] = useLoad(() => aws<Described>('identitystore', 'DescribeUser', { IdentityStoreId: instance.IdentityStoreId, UserId: id }), [id]);
+  const [editing, setEditing] = useState(false);
+  const [password, setPassword] = useState<string>();
+  const [actionError, setActionError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+
+  if (user.state === 'loading') return <Spinner size="large" />;
+  if (user.state === 'failed') return <Failed message={user.message} />;
+  const u = user.value;
+  const disabled = u.UserStatus === 'DISABLED';
+  const act = async (action: () => Promise<void>) => {
+    setBusy(true);
+    setActionError(undefined);
+    try {
+      await action();
+    } catch (err) {
+      setActionError(messageOf(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const setStatus = () =>
+    act(async () => {
+      await aws('identitystore', 'UpdateUser', {
+        IdentityStoreId: instance.IdentityStoreId,
+        UserId: u.UserId,
+        Operations: [{ AttributePath: 'UserStatus', AttributeValue: disabled ? 'ENABLED' : 'DISABLED' }],
+      });
+      reload();
+    });
+  const resetPassword = () => act(async () => setPassword((await admin<{ Password: string }>('POST', `/users/${encodeURIComponent(u.UserName)}/password`)).Password));
+  const remove = () =>
+    act(async () => {
+      if (!window.confirm(`Delete ${u.UserName}? Their sessions and credentials end.`)) return;
+      await aws('identitystore', 'DeleteUser', { IdentityStoreId: instance.IdentityStoreId, UserId: u.UserId });
+      navigate('/users');
+    });
+
+  return (
+    <ContentLayout
+      header={
+        <Header
+          variant="h1"
+          description={u.UserId}
+          actions={
+            canWrite && (
+              <SpaceBetween direction="horizontal" size="xs">
+                <Button onClick={() => void resetPassword()} disabled={busy}>
+                  Generate one-time password
+                </Button>
+                <Button onClick={() => void setStatus()} disabled={busy}>
+                  {disabled ? 'Enable user' : 'Disable user'}
+                </Button>
+                <Button onClick={() => void remove()} disabled={busy}>
+                  Delete user
+                </Button>
+              </SpaceBetween>
+            )
+          }
+        >
+          {u.UserName}
+        </Header>
+      }
+    >
+      <SpaceBetween size="l">
+        {actionError && <Alert type="error">{actionError}</Alert>}
+        {password && (
+          <Modal visible closeAriaLabel="Close" header="One-time password" onDismiss={() => setPassword(undefined)} footer={<Button onClick={() => setPassword(undefined)}>Close</Button>}>
+            <SpaceBetween size="s">
+              <Box>
+                Give this password to {u.UserName}: it is shown only now, and they choose their own at their next sign-in.
+              </Box>
+              <CopyToClipboard variant="inline" textToCopy={password} copyButtonAriaLabel="Copy the password" copySuccessText="Password copied" copyErrorText="Could not copy" />
+            </SpaceBetween>
+          </Modal>
+        )}
+        <Container
+          header={
+            <Header variant="h2" actions={canWrite && !editing && <Button onClick={() => setEditing(true)}>Edit</Button>}>
+              General information
+            </Header>
+          }
+        >
+          {editing ? (
+            <EditUser
+              user={u}
+              onDone={(changed) => {
+                setEditing(false);
+                if (changed) reload();
+              }}
+            />
+          ) : (
+            <ColumnLayout columns={3} variant="text-grid">
+              <KeyValue label="Username">{u.UserName}</KeyValue>
+              <KeyValue label="Display name">{u.DisplayName ?? '-'}</KeyValue>
+              <KeyValue label="Status">{disabled ? <StatusIndicator type="stopped">Disabled</StatusIndicator> : <StatusIndicator>Enabled</StatusIndicator>}</KeyValue>
+              <KeyValue label="First name">{u.Name?.GivenName ?? '-'}</KeyValue>
+              <KeyValue label="Last name">{u.Name?.FamilyName ?? '-'}</KeyValue>
+              <KeyValue label="Email">{u.Emails?.[0]?.Value ?? '-'}</KeyValue>
+            </ColumnLayout>
+          )}
+        </Container>
+        <Memberships userId={u.UserId} />
+        <Assignments userId={u.UserId} />
+        <Sessions userName={u.UserName} />
+      </SpaceBetween>
+    </ContentLayout>
+  );
+
+  function Memberships({ userId }: { userId: string }) {
+    const [groups] = useLoad(async () => {
+      const r = await aws<{ GroupMemberships: { GroupId: string; MembershipId: string }[] }>('identitystore', 'ListGroupMembershipsForMember', {
+        IdentityStoreId: instance.IdentityStoreId,
+        MemberId: { UserId: userId },
+        MaxResults: 100,
+      });
+      return Promise.all(r.GroupMemberships.map(async (m) => ({ ...m, name: await groupName(instance.IdentityStoreId, m.GroupId) })));
+    });
+    return (
+      <Table
+        header={<Header variant="h2">Groups</Header>}
+        loading={groups.state === 'loading'}
+        loadingText="Loading groups"
+        items={groups.state === 'ready' ? groups.value : []}
+        columnDefinitions={[
+          {
+            id: 'group',
+            header: 'Group',
+            cell: (g) => (
+              <ConsoleLink to={`/groups/${g.GroupId}`}>{g.name}</ConsoleLink>
+            ),
+          },
+        ]}
+        empty={groups.state === 'failed' ? groups.message : 'Not a member of any group.'}
+      />
+    );
+  }
+
+  function Assignments({ userId }: { userId: string }) {
+    const [list] = useLoad(() => namedAssignments(instance.InstanceArn, 'USER', userId));
+    return (
+      <Table
+        header={<Header variant="h2" description="Assigned to this user directly; those through groups are on each group's page.">AWS account assignments</Header>}
+        loading={list.state === 'loading'}
+        loadingText="Loading assignments"
+        items={list.state === 'ready' ? list.value : []}
+        columnDefinitions={[
+          { id: 'account', header: 'AWS account', cell: (a) => `${a.accountName} (${a.AccountId})` },
+          { id: 'ps', header: 'Permission set', cell: (a) => a.permissionSetName },
+        ]}
+        empty={list.state === 'failed' ? list.message : 'No assignments.'}
+      />
+    );
+  }
+
+  function Sessions({ userName }: { userName: string }) {
+    const [sessions, reloadSessions] = useLoad(async () => (await admin<{ Sessions: Session[] }>('GET', `/sessions?userName=${encodeURIComponent(userName)}`)).Sessions);
+    const [error, setError] = useState<string>();
+    const revoke = async (sessionId?: string) => {
+      setError(undefined);
+      try {
+        await admin('DELETE', sessionId ? `/sessions/${encodeURIComponent(sessionId)}` : `/sessions?userName=${encodeURIComponent(userName)}`);
+        reloadSessions();
+      } catch (err) {
+        setError(messageOf(err));
+      }
+    };
+    const items = sessions.state === 'ready' ? sessions.value : [];
+    return (
+      <SpaceBetween size="s">
+        {error && <Alert type="error">{error}</Alert>}
+        <Table
+          header={
+            <Header variant="h2" counter={`(${items.length})`} actions={canWrite && items.length > 0 && <Button onClick={() => void revoke()}>Revoke all sessions</Button>}>
+              Active sessions
+            </Header>
+          }
+          loading={sessions.state === 'loading'}
+          loadingText="Loading sessions"
+          items={items}
+          columnDefinitions={[
+            { id: 'created', header: 'Started', cell: (s) => when(s.CreatedAt) },
+            { id: 'expires', header: 'Expires', cell: (s) => when(s.ExpiresAt) },
+            { id: 'ip', header: 'Source IP', cell: (s) => s.SourceIp },
+            {
+              id: 'revoke',
+              header: 'Actions',
+              cell: (s) => <RowAction label="Revoke" ariaLabel={`Revoke the session started ${when(s.CreatedAt)}`} onClick={() => void revoke(s.SessionId)} />,
+            },
+          ]}
+          empty={sessions.state === 'failed' ? sessions.message : 'No active sessions.'}
+        />
+      </SpaceBetween>
+    );
+  }
+}
+
+const EDIT_FIELDS = ['DisplayName', 'GivenName', 'FamilyName', 'Email'] as const;
+
+function EditUser({ user, onDone }: { user: User; onDone: (changed: boolean) => void }) {
+  const { instance } = useConsole();
+  const [v, setV] = useState({ DisplayName: user.DisplayName ?? '', GivenName: user.Name?.GivenName ?? '', FamilyName: user.Name?.FamilyName ?? '', Email: user.Emails?.[0]?.Value ?? '' });
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const errors = fieldErrors(error, EDIT_FIELDS);
+  const save = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      // One UpdateUser: every attribute changes, or none does.
+      await aws('identitystore', 'UpdateUser', {
+        IdentityStoreId: instance.IdentityStoreId,
+        UserId: user.UserId,
+        Operations: [
+          { AttributePath: 'displayName', AttributeValue: v.DisplayName },
+          { AttributePath: 'name.givenName', AttributeValue: v.GivenName },
+          { AttributePath: 'name.familyName', AttributeValue: v.FamilyName },
+          v.Email ? { AttributePath: 'emails', AttributeValue: [{ value: v.Email, type: 'work', primary: true }] } : { AttributePath: 'emails' },
+        ],
+      });
+      onDone(true);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const field = (name: (typeof EDIT_FIELDS)[number], label: string) => (
+    <FormField label={label} errorText={errors[name]}>
+      <Input value={v[name]} onChange={({ detail }) => setV({ ...v, [name]: detail.value })} ariaLabel={label} />
+    </FormField>
+  );
+  return (
+    <form onSubmit={(e) => (e.preventDefault(), void save())}>
+      <Form
+        actions={<EditActions onCancel={() => onDone(false)} busy={busy} />}
+      >
+        <SpaceBetween size="m">
+          {field('DisplayName', 'Display name')}
+          {field('GivenName', 'First name')}
+          {field('FamilyName', 'Last name')}
+          {field('Email', 'Email address')}
+        </SpaceBetween>
+      </Form>
+    </form>
+  );
+}

@@ -1,0 +1,148 @@
+// Users: a list filtered (by exact user name) and paged on the server, and "Add user".
+
+import Button from '@cloudscape-design/components/button';
+import FormField from '@cloudscape-design/components/form-field';
+import Header from '@cloudscape-design/components/header';
+import Input from '@cloudscape-design/components/input';
+import Pagination from '@cloudscape-design/components/pagination';
+import SpaceBetween from '@cloudscape-design/components/space-between';
+import StatusIndicator from '@cloudscape-design/components/status-indicator';
+import Table from '@cloudscape-design/components/table';
+import TextFilter from '@cloudscape-design/components/text-filter';
+import { useState } from 'react';
+import { aws, messageOf, type User } from '../api.js';
+import { ConsoleLink, Dialog, Failed, fieldErrors, useLoad } from '../parts.js';
+import { useConsole } from '../shell.js';
+
+const PAGE_SIZE = 50;
+type Listed = User & { UserStatus?: string };
+
+export default function Users() {
+  const { instance, canWrite, navigate } = useConsole();
+  const [filter, setFilter] = useState('');
+  const [applied, setApplied] = useState('');
+  // The NextToken of each page seen so far: page n (1-based) starts at tokens[n - 1].
+  const [tokens, setTokens] = useState<(string | undefined)[]>([undefined]);
+  const [pageIndex, setPageIndex] = useState(1);
+  const [creating, setCreating] = useState(false);
+
+  const [page, reload] = useLoad(async () => {
+    const r = await aws<{ Users: Listed[]; NextToken?: string }>('identitystore', 'ListUsers', {
+      IdentityStoreId: instance.IdentityStoreId,
+      MaxResults: PAGE_SIZE,
+      NextToken: tokens[pageIndex - 1],
+      ...(applied ? { Filters: [{ AttributePath: 'UserName', AttributeValue: applied }] } : {}),
+    });
+    if (r.NextToken && tokens.length === pageIndex) setTokens([...tokens, r.NextToken]);
+    return r.Users;
+  }, [applied, pageIndex]);
+
+  const users = page.state === 'ready' ? page.value : [];
+  return (
+    <SpaceBetween size="l">
+      {page.state === 'failed' && <Failed message={page.message} />}
+      <Table<Listed>
+        variant="full-page"
+        loading={page.state === 'loading'}
+        loadingText="Loading users"
+        items={users}
+        trackBy="UserId"
+        header={
+          <Header variant="awsui-h1-sticky" actions={canWrite && <Button variant="primary" onClick={() => setCreating(true)}>Add user</Button>}>
+            Users
+          </Header>
+        }
+        filter={
+          <TextFilter
+            filteringText={filter}
+            filteringPlaceholder="Find a user by exact user name"
+            filteringAriaLabel="Find a user by exact user name"
+            onChange={({ detail }) => setFilter(detail.filteringText)}
+            onDelayedChange={({ detail }) => {
+              setApplied(detail.filteringText.trim());
+              setTokens([undefined]);
+              setPageIndex(1);
+            }}
+          />
+        }
+        pagination={
+          <Pagination
+            currentPageIndex={pageIndex}
+            pagesCount={tokens.length}
+            openEnd={tokens.length > pageIndex || (page.state === 'ready' && tokens.length === pageIndex && users.length === PAGE_SIZE)}
+            onChange={({ detail }) => setPageIndex(Math.min(detail.currentPageIndex, tokens.length))}
+            ariaLabels={{ nextPageLabel: 'Next page', previousPageLabel: 'Previous page', pageLabel: (n) => `Page ${n}` }}
+          />
+        }
+        columnDefinitions={[
+          {
+            id: 'name',
+            header: 'Username',
+            cell: (u) => (
+              <ConsoleLink to={`/users/${u.UserId}`}>{u.UserName}</ConsoleLink>
+            ),
+          },
+          { id: 'display', header: 'Display name', cell: (u) => u.DisplayName ?? '-' },
+          { id: 'email', header: 'Email', cell: (u) => u.Emails?.[0]?.Value ?? '-' },
+          {
+            id: 'status',
+            header: 'Status',
+            cell: (u) => (u.UserStatus === 'DISABLED' ? <StatusIndicator type="stopped">Disabled</StatusIndicator> : <StatusIndicator>Enabled</StatusIndicator>),
+          },
+        ]}
+        empty={applied ? `No user is named ${applied}.` : 'No users yet.'}
+      />
+      {creating && (
+        <CreateUser
+          onDone={(userId) => {
+            setCreating(false);
+            if (userId) navigate(`/users/${userId}`);
+            else reload();
+          }}
+        />
+      )}
+    </SpaceBetween>
+  );
+}
+
+const FIELDS = ['UserName', 'DisplayName', 'GivenName', 'FamilyName', 'Email'] as const;
+
+function CreateUser({ onDone }: { onDone: (userId?: string) => void }) {
+  const { instance } = useConsole();
+  const [v, setV] = useState<Record<(typeof FIELDS)[number], string>>({ UserName: '', DisplayName: '', GivenName: '', FamilyName: '', Email: '' });
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const errors = fieldErrors(error, FIELDS);
+  const submit = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const r = await aws<{ UserId: string }>('identitystore', 'CreateUser', {
+        IdentityStoreId: instance.IdentityStoreId,
+        UserName: v.UserName,
+        DisplayName: v.DisplayName || `${v.GivenName} ${v.FamilyName}`.trim() || v.UserName,
+        ...(v.GivenName || v.FamilyName ? { Name: { ...(v.GivenName ? { GivenName: v.GivenName } : {}), ...(v.FamilyName ? { FamilyName: v.FamilyName } : {}) } } : {}),
+        ...(v.Email ? { Emails: [{ Value: v.Email, Type: 'work', Primary: true }] } : {}),
+      });
+      onDone(r.UserId);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const field = (name: (typeof FIELDS)[number], label: string, type: 'text' | 'email' = 'text') => (
+    <FormField key={name} label={label} errorText={errors[name]}>
+      <Input value={v[name]} type={type} onChange={({ detail }) => setV({ ...v, [name]: detail.value })} ariaLabel={label} />
+    </FormField>
+  );
+  return (
+    <Dialog header="Add user" busy={busy} submitText="Add user" onSubmit={() => void submit()} onCancel={() => onDone()} error={error && !Object.keys(errors).length ? messageOf(error) : undefined}>
+      {field('UserName', 'Username')}
+      {field('GivenName', 'First name')}
+      {field('FamilyName', 'Last name')}
+      {field('DisplayName', 'Display name')}
+      {field('Email', 'Email address', 'email')}
+    </Dialog>
+  );
+}
