@@ -392,6 +392,18 @@ describe.each(dialects())('audit coverage on %s', (dialect) => {
         return { eventName: 'UpdateIdentitySource', mentions: ['INTERNAL'] };
       },
     },
+    'PUT /api/admin/settings': {
+      async run() {
+        await admin('PUT', '/api/admin/settings', { SessionDurationMinutes: 600 });
+        return { eventName: 'UpdateInstanceSettings', mentions: ['sessionDurationMinutes', '600'] };
+      },
+    },
+    'POST /api/admin/users/:userName/password': {
+      async run() {
+        await admin('POST', '/api/admin/users/cov-user/password');
+        return { eventName: 'ResetPassword', mentions: ['cov-user'] };
+      },
+    },
     'PUT /api/admin/mfa/settings': {
       async run() {
         await admin('PUT', '/api/admin/mfa/settings', { Mode: 'DISABLED' });
