@@ -51,11 +51,21 @@ export type SignedIn = Extract<SignInResult, { kind: 'ok' }> & { rememberToken?:
 const tokenHashOf = (token: string) => createHash('sha256').update(token).digest('hex');
 const userKey = (userName: string) => `user:${userName.toLowerCase()}`;
 const ipKey = (ip: string) => `ip:${ip}`;
+/** The wrong second-factor answers of one sign-in flow. */
+const flowKey = (flowId: string) => `flow:${flowId}`;
 const sessionNotFound = () => notFound('auth.session_not_found', 'The session does not exist or has ended.', { resourceType: 'SESSION' });
 const EXPIRED = 'This sign-in expired: start again.';
 const REPLAYED = 'This code or challenge expired or was used already: try again.';
 /** How long a sign-in may wait between its password and its second factor. */
 const MFA_FLOW_MS = 10 * 60_000;
+export const PASSKEYS_OFF = 'Sign-in with a passkey is turned off here: you sign in with your identity provider.';
+const TOO_MANY = 'Too many wrong answers: sign in again.';
+/** Wrong second-factor answers a sign-in flow takes before it ends: the user's free failures, or 5. */
+const flowAttemptsOf = (p: SignInProtection) => (p.userFreeFailures > 0 ? p.userFreeFailures : 5);
+/** Rolls back the counting of an attempt made while a key was locked. */
+class Locked extends Error {}
+type AuditEvent = ReturnType<typeof buildEvent>;
+type Limit = [key: string, free: number, lockout: number];
 
 /**
  * How long a key is locked after its n-th failure: nothing while failures are free, then a back-off
@@ -210,27 +220,96 @@ export class AuthService {
     return { kind: 'throttled', retryAfterSeconds: Math.ceil((lockedUntil - now) / 1000) };
   }
 
+  /** The throttle keys of an attempt: the address, and the user name (a passkey sign-in names none). */
+  private limitsOf(p: SignInProtection, sourceIp: string, userName: string): Limit[] {
+    const limits: Limit[] = [[ipKey(sourceIp), p.ipFreeFailures, p.ipLockoutFailures]];
+    if (userName) limits.push([userKey(userName), p.userFreeFailures, p.userLockoutFailures]);
+    return limits;
+  }
+
+  /**
+   * Count one failure against each key and lock them as the settings say; returns the lock-out
+   * events. `beforeLock` runs once the counts are taken (their rows held), before any lock is set.
+   */
+  private async countFailures(s: AuthStores, signInCtx: RequestContext, p: SignInProtection, limits: Limit[], now: number, beforeLock?: () => Promise<void>): Promise<AuditEvent[]> {
+    const counts: number[] = [];
+    for (const [key] of limits) counts.push(await s.auth.recordFailure(key, now, now - p.failureWindowMinutes * 60_000));
+    await beforeLock?.();
+    const events: AuditEvent[] = [];
+    for (const [i, [key, free, lockout]] of limits.entries()) {
+      const failures = counts[i]!;
+      const lock = lockMsAfter(failures, free, lockout, p);
+      if (lock > 0) await s.auth.lockUntil(key, now + lock);
+      if (failures === lockout) {
+        // The key (an address, or a user name that may not exist: hidden like it) is locked out.
+        const target = key.startsWith('ip:') ? { sourceIp: signInCtx.sourceIp } : { userName: signInCtx.principal.userName };
+        events.push(buildEvent(signInCtx, this.deps, 'SignInLockout', target, { responseElements: { failures, lockedUntil: now + lock } }));
+      }
+    }
+    return events;
+  }
+
   /** Count a failure against the address and the user name, lock them as the settings say, and record it. */
   private async recordFailure(signInCtx: RequestContext, userName: string, requestParameters: unknown, failure: { errorCode: string; errorMessage: string }): Promise<void> {
     const p = (await this.deps.instance.get()).settings.signInProtection;
     const now = this.deps.clock.now();
-    // A passkey sign-in names no user: only its address counts.
-    const limits: [string, number, number][] = [[ipKey(signInCtx.sourceIp), p.ipFreeFailures, p.ipLockoutFailures]];
-    if (userName) limits.push([userKey(userName), p.userFreeFailures, p.userLockoutFailures]);
     await this.deps.tx.transaction(async (s) => {
-      const events = [buildEvent(signInCtx, this.deps, 'CredentialVerification', requestParameters, failure)];
-      for (const [key, free, lockout] of limits) {
-        const failures = await s.auth.recordFailure(key, now, now - p.failureWindowMinutes * 60_000);
-        const lock = lockMsAfter(failures, free, lockout, p);
-        if (lock > 0) await s.auth.lockUntil(key, now + lock);
-        if (failures === lockout) {
-          // The key (an address, or a user name that may not exist: hidden like it) is locked out.
-          const target = key.startsWith('ip:') ? { sourceIp: signInCtx.sourceIp } : { userName: signInCtx.principal.userName };
-          events.push(buildEvent(signInCtx, this.deps, 'SignInLockout', target, { responseElements: { failures, lockedUntil: now + lock } }));
-        }
-      }
-      await s.audit.appendEvents(events);
+      const lockouts = await this.countFailures(s, signInCtx, p, this.limitsOf(p, signInCtx.sourceIp, userName), now);
+      await s.audit.appendEvents([buildEvent(signInCtx, this.deps, 'CredentialVerification', requestParameters, failure), ...lockouts]);
     });
+  }
+
+  /**
+   * Count a second-factor attempt against the address and the user (and its sign-in flow) BEFORE it
+   * is checked, in one commit: parallel guesses each take their own number under the rows' locks, and
+   * one that finds a key already locked is rolled back and refused. A right answer is forgiven after
+   * (`forgive`), a wrong one only recorded (`secondFactorFailed`).
+   */
+  private async countAttempt(signInCtx: RequestContext, userName: string, flow?: MfaFlowRecord): Promise<Extract<SignInResult, { kind: 'throttled' }> | { kind: 'counted'; flowAttempts: number }> {
+    const p = (await this.deps.instance.get()).settings.signInProtection;
+    const now = this.deps.clock.now();
+    const limits = this.limitsOf(p, signInCtx.sourceIp, userName);
+    let lockedUntil = 0;
+    let flowAttempts = 0;
+    try {
+      await this.deps.tx.transaction(async (s) => {
+        const lockouts = await this.countFailures(s, signInCtx, p, limits, now, async () => {
+          const states = await s.auth.throttleStates(limits.map(([key]) => key));
+          lockedUntil = Math.max(0, ...[...states.values()].map((st) => st.lockedUntil));
+          if (lockedUntil > now) throw new Locked();
+        });
+        if (flow) flowAttempts = await s.auth.recordFailure(flowKey(flow.flowId), now, flow.createdAt - 1);
+        if (lockouts.length > 0) await s.audit.appendEvents(lockouts);
+      });
+    } catch (err) {
+      if (!(err instanceof Locked)) throw err;
+      const ctx = { ...signInCtx, principal: { type: 'Unknown', principalId: 'unknown', userName: HIDDEN } };
+      await this.deps.tx.transaction((s) =>
+        s.audit.appendEvent(buildEvent(ctx, this.deps, 'CredentialVerification', { userName: HIDDEN }, { errorCode: 'auth.throttled', errorMessage: 'Too many failed attempts.' })),
+      );
+      return { kind: 'throttled', retryAfterSeconds: Math.ceil((lockedUntil - now) / 1000) };
+    }
+    return { kind: 'counted', flowAttempts };
+  }
+
+  /** A counted second-factor attempt proved right: take it back (unlocking a key it alone locked). */
+  private async forgive(s: AuthStores, sourceIp: string, userName: string): Promise<void> {
+    const p = (await this.deps.instance.get()).settings.signInProtection;
+    for (const [key, free, lockout] of this.limitsOf(p, sourceIp, userName)) {
+      if (lockMsAfter(await s.auth.forgiveFailure(key), free, lockout, p) === 0) await s.auth.lockUntil(key, 0);
+    }
+  }
+
+  /** A counted second-factor attempt was wrong: record it, and end the sign-in flow when `endFlow` is given. */
+  private async secondFactorFailed(signInCtx: RequestContext, requestParameters: unknown, failure: { errorCode: string; errorMessage: string }, endFlow?: MfaFlowRecord): Promise<{ kind: 'failed'; message: string }> {
+    await this.deps.tx.transaction(async (s) => {
+      if (endFlow) {
+        await s.mfa.deleteFlow(endFlow.flowId);
+        await s.auth.clearThrottle(flowKey(endFlow.flowId));
+      }
+      await s.audit.appendEvent(buildEvent(signInCtx, this.deps, 'CredentialVerification', requestParameters, failure));
+    });
+    return { kind: 'failed', message: endFlow ? `${failure.errorMessage} ${TOO_MANY}` : failure.errorMessage };
   }
 
   async signIn(ctx: RequestContext, userName: string, password: string, opts: { rememberToken?: string } = {}): Promise<SignInResult> {
@@ -258,7 +337,7 @@ export class AuthService {
 
     const clearUser = async (s: AuthStores) => void (await s.auth.clearThrottle(keys[1]!));
     const mfa = instance.settings.mfa;
-    const remembered = mfa.mode === 'CONTEXT_AWARE' && (await this.deps.mfa.isRemembered(opts.rememberToken, user.userId, ctx.sourceIp, mfa.rememberDays));
+    const remembered = mfa.mode === 'CONTEXT_AWARE' && (await this.deps.mfa.isRemembered(opts.rememberToken, user, ctx.sourceIp, mfa.rememberDays));
     if (mfa.mode === 'DISABLED' || remembered) {
       return this.openSession(signInCtx, instance, user, { mustChangePassword: stored.oneTime, credentialType: 'PASSWORD', mfaAt: remembered ? now : null }, clearUser);
     }
@@ -285,8 +364,9 @@ export class AuthService {
       createdAt: now,
       expiresAt: now + MFA_FLOW_MS,
     };
+    // The user's failure count is NOT cleared here: only a session opened clears it, so that wrong
+    // second factors keep counting across password attempts.
     await this.deps.tx.transaction(async (s) => {
-      await clearUser(s);
       await s.mfa.deleteExpiredChallenges(now);
       await s.mfa.insertFlow(flow);
       await s.audit.appendEvent(
@@ -312,17 +392,17 @@ export class AuthService {
     if (!flow || flow.state !== 'CHALLENGE') return { kind: 'failed', message: EXPIRED };
     const principal: Principal = { type: 'IdentityCenterUser', principalId: flow.userId, userName: flow.userName };
     const signInCtx = { ...ctx, eventSource: SIGNIN_SOURCE, principal };
-    const throttled = await this.throttled(ctx, [ipKey(ctx.sourceIp), userKey(flow.userName)], this.deps.clock.now());
-    if (throttled) return throttled;
+    const counted = await this.countAttempt(signInCtx, flow.userName, flow);
+    if (counted.kind === 'throttled') return counted;
+    const params = { userName: flow.userName, credentialType: proof.type };
+    const limit = flowAttemptsOf((await this.deps.instance.get()).settings.signInProtection);
+    // Parallel answers past the flow's limit are not even checked.
+    if (counted.flowAttempts > limit) return this.secondFactorFailed(signInCtx, params, { errorCode: 'mfa.too_many_attempts', errorMessage: 'Too many wrong answers.' }, flow);
+    const lastTry = counted.flowAttempts >= limit ? flow : undefined;
     const result = proof.type === 'TOTP' ? await this.deps.mfa.verifyTotp(flow.user, proof.code) : await this.deps.mfa.verifyWebauthn(flow.user, rp, proof.challengeId, proof.response);
-    if (!result.ok) {
-      await this.recordFailure(signInCtx, flow.userName, { userName: flow.userName, credentialType: proof.type }, { errorCode: result.code, errorMessage: result.message });
-      return { kind: 'failed', message: result.message };
-    }
-    const finished = await this.finishFlow(signInCtx, flow, result.type, result.commit);
-    if (finished.kind === 'failed' && finished.message === REPLAYED) {
-      await this.recordFailure(signInCtx, flow.userName, { userName: flow.userName, credentialType: proof.type }, { errorCode: 'mfa.code_reused', errorMessage: REPLAYED });
-    }
+    if (!result.ok) return this.secondFactorFailed(signInCtx, params, { errorCode: result.code, errorMessage: result.message }, lastTry);
+    const finished = await this.finishFlow(signInCtx, flow, result.type, result.commit, true);
+    if (finished.kind === 'failed' && finished.message === REPLAYED) return this.secondFactorFailed(signInCtx, params, { errorCode: 'mfa.code_reused', errorMessage: REPLAYED }, lastTry);
     return finished;
   }
 
@@ -334,7 +414,8 @@ export class AuthService {
     return this.finishFlow({ ...ctx, eventSource: SIGNIN_SOURCE, principal }, flow, credentialType);
   }
 
-  private async finishFlow(signInCtx: RequestContext, flow: MfaFlowRecord, credentialType: string, commit?: (s: AuthStores) => Promise<boolean>): Promise<SignInResult | SignedIn> {
+  /** Open the session of a flow whose second factor passed; `counted`: the answer was counted as an attempt (taken back now). */
+  private async finishFlow(signInCtx: RequestContext, flow: MfaFlowRecord, credentialType: string, commit?: (s: AuthStores) => Promise<boolean>, counted = false): Promise<SignInResult | SignedIn> {
     const instance = await this.deps.instance.get();
     const user = await this.deps.directory.findUserByName(instance.identityStoreId, flow.userName);
     if (!user || user.userId !== flow.userId || user.status !== 'ENABLED') return { kind: 'failed', message: EXPIRED };
@@ -345,12 +426,16 @@ export class AuthService {
       // The proof's write joins the session's commit; a racer that used the same code first wins.
       else if (commit && !(await commit(s))) lost = REPLAYED;
       if (lost) throw sessionNotFound();
+      // A session opens: the user's failures (password and second factor) are forgiven, here only.
+      if (counted) await this.forgive(s, signInCtx.sourceIp, flow.userName);
+      await s.auth.clearThrottle(userKey(flow.userName));
+      await s.auth.clearThrottle(flowKey(flow.flowId));
     }).catch((err: unknown) => {
       if (lost) return undefined;
       throw err;
     });
     if (!opened) return { kind: 'failed', message: lost ?? EXPIRED };
-    const rememberToken = instance.settings.mfa.mode === 'CONTEXT_AWARE' ? await this.deps.mfa.rememberToken(user.userId, signInCtx.sourceIp) : undefined;
+    const rememberToken = instance.settings.mfa.mode === 'CONTEXT_AWARE' ? await this.deps.mfa.rememberToken(user, signInCtx.sourceIp) : undefined;
     return { ...opened, rememberToken };
   }
 
@@ -370,17 +455,15 @@ export class AuthService {
   async stepUp(ctx: RequestContext, session: PortalSession, rp: RelyingParty, proof: SecondFactorProof): Promise<{ kind: 'ok' } | Extract<SignInResult, { kind: 'failed' | 'throttled' }>> {
     const instance = await this.deps.instance.get();
     const userCtx = this.userContext(ctx, session, SIGNIN_SOURCE);
-    const throttled = await this.throttled(ctx, [ipKey(ctx.sourceIp), userKey(session.userName)], this.deps.clock.now());
-    if (throttled) return throttled;
+    const counted = await this.countAttempt(userCtx, session.userName);
+    if (counted.kind === 'throttled') return counted;
     const user = { identityStoreId: instance.identityStoreId, userId: session.userId };
     const result = proof.type === 'TOTP' ? await this.deps.mfa.verifyTotp(user, proof.code) : await this.deps.mfa.verifyWebauthn(user, rp, proof.challengeId, proof.response);
-    const fail = async (code: string, message: string) => {
-      await this.recordFailure(userCtx, session.userName, { userName: session.userName, credentialType: proof.type }, { errorCode: code, errorMessage: message });
-      return { kind: 'failed' as const, message };
-    };
+    const fail = (code: string, message: string) => this.secondFactorFailed(userCtx, { userName: session.userName, credentialType: proof.type }, { errorCode: code, errorMessage: message });
     if (!result.ok) return fail(result.code, result.message);
     const accepted = await this.deps.tx.transaction(async (s) => {
       if (!(await result.commit(s))) return false;
+      await this.forgive(s, userCtx.sourceIp, session.userName);
       await s.auth.markMfa(session.sessionId, this.deps.clock.now());
       await s.audit.appendEvent(buildEvent(userCtx, this.deps, 'CredentialVerification', { userName: session.userName }, { responseElements: { credentialType: result.type, stepUp: true } }));
       return true;
@@ -388,9 +471,32 @@ export class AuthService {
     return accepted ? { kind: 'ok' } : fail('mfa.code_reused', REPLAYED);
   }
 
-  /** A signed-in user who registered a device (which proved itself) has passed a second factor. */
-  async markSessionMfa(session: PortalSession): Promise<void> {
-    await this.deps.tx.transaction((s) => s.auth.markMfa(session.sessionId, this.deps.clock.now()));
+  /**
+   * Whether this session may add, rename or remove MFA devices now: not while the user has usable
+   * devices and the MFA settings ask this session for one of them first (step-up). A session that
+   * never passed MFA must not replace or delete the devices that protect the user.
+   */
+  async mayChangeDevices(session: PortalSession): Promise<boolean> {
+    return (await this.stepUpNeeded(session)) !== 'challenge';
+  }
+
+  /**
+   * A signed-in user registered `deviceId` (which proved itself with its first code or signature).
+   * When it is their FIRST device, the session has passed a second factor with it: marked, with an
+   * audit event, in one transaction. A further device proves nothing about this session.
+   */
+  async markSessionMfa(ctx: RequestContext, session: PortalSession, deviceId: string): Promise<boolean> {
+    const instance = await this.deps.instance.get();
+    const userCtx = this.userContext(ctx, session, SIGNIN_SOURCE);
+    return this.deps.tx.transaction(async (s) => {
+      const devices = await s.mfa.listDevices(instance.identityStoreId, session.userId);
+      if (devices.length !== 1 || devices[0]!.deviceId !== deviceId) return false;
+      await s.auth.markMfa(session.sessionId, this.deps.clock.now());
+      await s.audit.appendEvent(
+        buildEvent(userCtx, this.deps, 'CredentialVerification', { userName: session.userName }, { responseElements: { credentialType: devices[0]!.type, firstDevice: true, sessionId: session.sessionId } }),
+      );
+      return true;
+    });
   }
 
   /** Sign in with a passkey alone: the discoverable credential names the user, no name is typed. */
@@ -405,6 +511,13 @@ export class AuthService {
       return { kind: 'failed' as const, message };
     };
     if (!instance.settings.mfa.passkeySignIn) return fail('auth.passkey_sign_in_disabled', 'Sign-in with a passkey alone is turned off.');
+    // Under EXTERNAL_IDP only the IdP signs users in: a passkey is refused like a password.
+    if (instance.settings.identitySource !== 'INTERNAL') {
+      await this.deps.tx.transaction((s) =>
+        s.audit.appendEvent(buildEvent(anonymous, this.deps, 'CredentialVerification', { credentialType: 'PASSKEY' }, { errorCode: 'auth.passkey_sign_in_disabled', errorMessage: PASSKEYS_OFF })),
+      );
+      return { kind: 'failed', message: PASSKEYS_OFF };
+    }
     const result = await this.deps.mfa.verifyWebauthn(undefined, rp, challengeId, response);
     if (!result.ok) return fail(result.code, result.message);
     const user = await this.deps.directory.describeUser(instance.identityStoreId, result.device.userId).catch(() => undefined);
@@ -420,7 +533,7 @@ export class AuthService {
       throw err;
     });
     if (!opened) return fail('mfa.challenge_expired', REPLAYED);
-    const rememberToken = instance.settings.mfa.mode === 'CONTEXT_AWARE' ? await this.deps.mfa.rememberToken(user.userId, ctx.sourceIp) : undefined;
+    const rememberToken = instance.settings.mfa.mode === 'CONTEXT_AWARE' ? await this.deps.mfa.rememberToken(user, ctx.sourceIp) : undefined;
     return { ...opened, rememberToken };
   }
 

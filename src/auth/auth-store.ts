@@ -55,5 +55,7 @@ export interface AuthStore {
   /** Count one failure (restarting the count when the last one is older than `windowStart`); returns the new count. */
   recordFailure(key: string, now: number, windowStart: number): Promise<number>;
   lockUntil(key: string, until: number): Promise<void>;
+  /** Take back one counted attempt (a second factor counted before it was checked, that proved right); returns the count left. */
+  forgiveFailure(key: string): Promise<number>;
   clearThrottle(key: string): Promise<void>;
 }

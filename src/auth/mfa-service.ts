@@ -446,15 +446,23 @@ export class MfaService {
     }
   }
 
-  /** A signed token that says "this browser passed MFA for this user, from this network, at this time". */
-  async rememberToken(userId: string, sourceIp: string): Promise<string> {
-    return this.signToken('remember', { u: userId, n: networkOf(sourceIp), t: this.deps.clock.now() });
+  /**
+   * A signed token that says "this browser passed MFA for this user, from this network, at this time,
+   * while the user had these devices": deleting any of them (or resetting the user's MFA) ends it.
+   */
+  async rememberToken(user: Pick<MfaUser, 'identityStoreId' | 'userId'>, sourceIp: string): Promise<string> {
+    const devices = (await this.read.listDevices(user.identityStoreId, user.userId)).map((d) => d.deviceId);
+    return this.signToken('remember', { u: user.userId, n: networkOf(sourceIp), t: this.deps.clock.now(), d: devices });
   }
 
-  /** True if the token is ours, for this user and network, and younger than the settings' days. */
-  async isRemembered(token: string | undefined, userId: string, sourceIp: string, rememberDays: number): Promise<boolean> {
-    const claims = await this.openToken<{ u: string; n: string; t: number }>('remember', token);
-    return !!claims && claims.u === userId && claims.n === networkOf(sourceIp) && this.deps.clock.now() - claims.t < rememberDays * 86_400_000;
+  /** True if the token is ours, for this user and network, younger than the settings' days, and every device it names still exists. */
+  async isRemembered(token: string | undefined, user: Pick<MfaUser, 'identityStoreId' | 'userId'>, sourceIp: string, rememberDays: number): Promise<boolean> {
+    const claims = await this.openToken<{ u: string; n: string; t: number; d?: unknown }>('remember', token);
+    if (!claims || claims.u !== user.userId || claims.n !== networkOf(sourceIp) || !(this.deps.clock.now() - claims.t < rememberDays * 86_400_000)) return false;
+    // A token from before device lists were signed into it counts for nothing.
+    if (!Array.isArray(claims.d)) return false;
+    const current = new Set((await this.read.listDevices(user.identityStoreId, user.userId)).map((d) => d.deviceId));
+    return claims.d.every((id) => typeof id === 'string' && current.has(id));
   }
 }
 

@@ -1,9 +1,11 @@
 // WebAuthn end to end in Debian's Chromium with a CDP virtual authenticator: a security key as the
 // second factor after the password, a passkey registered in the portal and used alone to sign in,
-// `aws sso login`'s device approval behind MFA, and forged or replayed answers refused (never a 500).
+// `aws sso login`'s device approval behind MFA, forged or replayed answers refused (never a 500), and
+// a passkey refused like a password once an external IdP signs users in.
 
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemContext } from '../../src/shared/context.js';
 import { createUserWithPassword, setMfaSettings } from '../helpers/mfa.js';
 import { AWS_CLI, hasAwsCli, hasChromium, launchChromium, peerAvailable, peerEnv, startSsoLogin, writeSsoProfile } from '../helpers/peers.js';
 import { dialects, startServer, type TestServer } from '../helpers/server.js';
@@ -203,6 +205,52 @@ describe.runIf(peerAvailable('chromium', hasChromium)).each(dialects())('WebAuth
     }
     const notJson = await post('/login/passkey', 'not json');
     expect(notJson.status).toBeLessThan(500);
+    await context.close();
+  });
+
+  it('refuses a genuine passkey answer once the identity source is an external IdP, exactly like a password', async () => {
+    await setMfaSettings(server, { Mode: 'ALWAYS_ON', NoDevice: 'ALLOW', AllowedDeviceTypes: ['WEBAUTHN'], PasskeySignIn: true });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await addAuthenticator(context, page, 'platform');
+    await userWithPassword('ivy');
+    await signInWithPassword(page, 'ivy');
+    await page.waitForURL(`${base}${DEVICES}`);
+    await page.fill('#key_name', 'Ivy passkey');
+    await page.click('#add-passkey');
+    await expect.poll(() => page.textContent('#devices')).toContain('Ivy passkey');
+
+    // A genuine, unused passkey answer, held back on its way to the server.
+    await context.clearCookies();
+    await page.goto(`${base}/login`);
+    const csrf = (await page.getAttribute('#passkey-sign-in', 'data-csrf'))!;
+    let posted: unknown;
+    await page.route(
+      (url) => url.pathname === '/login/passkey',
+      async (route) => {
+        posted = route.request().postDataJSON();
+        await route.abort();
+      },
+    );
+    await page.click('#passkey-sign-in');
+    await expect.poll(() => posted).toBeDefined();
+
+    // The administrator moves sign-in to an external IdP; the answer arrives after.
+    const ctx = systemContext('sso.amazonaws.com', 'us-east-1', 'test');
+    const metadataXml = '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example.test/metadata"/>';
+    await server.reg.federation.importIdp(ctx, { entityId: 'https://idp.example.test/metadata', metadataXml, nameIdMatch: 'userName' });
+    await server.reg.instance.setIdentitySource(ctx, 'EXTERNAL_IDP');
+    try {
+      const answer = await page.request.post(`${base}/login/passkey?return_to=%2Fstart`, { data: posted, headers: { 'x-csrf-token': csrf } });
+      expect(answer.status()).toBe(403);
+      expect(((await answer.json()) as { message: string }).message).toContain('identity provider');
+      expect(await sessionUser(page)).toBeUndefined();
+      expect((await page.request.post(`${base}/login/passkey/options`, { data: {}, headers: { 'x-csrf-token': csrf } })).status()).toBe(403);
+      const refusals = await server.reg.database.db.selectFrom('audit_events').select('error_code').where('error_code', '=', 'auth.passkey_sign_in_disabled').execute();
+      expect(refusals.length).toBeGreaterThan(0);
+    } finally {
+      await server.reg.instance.setIdentitySource(ctx, 'INTERNAL');
+    }
     await context.close();
   });
 

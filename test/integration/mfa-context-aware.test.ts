@@ -62,13 +62,32 @@ describe.skipIf(!existsSync(OATHTOOL)).each(dialects())('context-aware MFA on %s
 
     // Another network: the token is bound to the /24 (or /64) it was issued from.
     const token = laptop.cookies.get(REMEMBER)!;
-    expect(await server.reg.mfa.isRemembered(token, userId, '127.0.0.9', 7)).toBe(true);
-    expect(await server.reg.mfa.isRemembered(token, userId, '10.1.2.3', 7)).toBe(false);
+    expect(await server.reg.mfa.isRemembered(token, { identityStoreId: server.init.identityStoreId, userId }, '127.0.0.9', 7)).toBe(true);
+    expect(await server.reg.mfa.isRemembered(token, { identityStoreId: server.init.identityStoreId, userId }, '10.1.2.3', 7)).toBe(false);
 
     // Always-on ignores the remembered browser.
     await setMfaSettings(server, { Mode: 'ALWAYS_ON' });
     await signOut(laptop);
     expect((await laptop.signIn('cara', PASSWORD)).headers.get('location')).toBe('/login/mfa?return_to=%2Fstart');
+  });
+
+  it("forgets a remembered browser once the user's MFA is reset (a lost phone)", async () => {
+    await setMfaSettings(server, { Mode: 'CONTEXT_AWARE', NoDevice: 'REGISTER', AllowedDeviceTypes: ['TOTP'], RememberDays: 7 });
+    await userWithPassword('fred');
+    const lost = new Browser(server.url);
+    await lost.signIn('fred', PASSWORD);
+    expect((await registerTotpAtSignIn(lost)).response.status).toBe(303);
+    await signOut(lost);
+    expect((await lost.signIn('fred', PASSWORD)).headers.get('location')).toBe('/start');
+    await signOut(lost);
+
+    // Fred reports the phone (and the laptop with its cookie) lost; the administrator resets his MFA.
+    const reset = await adminCall(server, 'DELETE', '/api/admin/users/fred/mfa-devices');
+    expect(reset.status, JSON.stringify(reset.json)).toBe(200);
+    // Whoever holds the laptop has the password too: the cookie no longer skips MFA.
+    const thief = await lost.signIn('fred', PASSWORD);
+    expect(thief.headers.get('location')).toBe('/login/mfa/register?return_to=%2Fstart');
+    expect(lost.cookies.has('atrium_session')).toBe(false);
   });
 
   it('never asks when MFA is off, and blocks a user without a device when the settings say so', async () => {

@@ -1,6 +1,7 @@
 // Context-aware MFA's remembered browser against a pinned clock, on both databases: the signed token
 // holds for `rememberDays` from the network it was issued on, and not a moment longer; a TOTP code
-// is accepted one step either side of the clock and refused two steps away.
+// is accepted one step either side of the clock and refused two steps away. Deleting a device, or
+// resetting the user's MFA, ends every remembered browser.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,17 +37,17 @@ describe.each(dialects())('remembered browsers and TOTP drift with a pinned cloc
   });
 
   it('remembers a browser for rememberDays on its network only', async () => {
-    const token = await reg.mfa.rememberToken(user.userId, '203.0.113.7');
-    expect(await reg.mfa.isRemembered(token, user.userId, '203.0.113.200', 30)).toBe(true);
-    expect(await reg.mfa.isRemembered(token, user.userId, '198.51.100.7', 30)).toBe(false);
-    expect(await reg.mfa.isRemembered(token, 'someone-else', '203.0.113.7', 30)).toBe(false);
+    const token = await reg.mfa.rememberToken(user, '203.0.113.7');
+    expect(await reg.mfa.isRemembered(token, user, '203.0.113.200', 30)).toBe(true);
+    expect(await reg.mfa.isRemembered(token, user, '198.51.100.7', 30)).toBe(false);
+    expect(await reg.mfa.isRemembered(token, { ...user, userId: 'someone-else' }, '203.0.113.7', 30)).toBe(false);
     clock.advance(29 * 86_400_000);
-    expect(await reg.mfa.isRemembered(token, user.userId, '203.0.113.7', 30)).toBe(true);
+    expect(await reg.mfa.isRemembered(token, user, '203.0.113.7', 30)).toBe(true);
     clock.advance(86_400_000);
-    expect(await reg.mfa.isRemembered(token, user.userId, '203.0.113.7', 30)).toBe(false);
-    const v6 = await reg.mfa.rememberToken(user.userId, '2001:db8:1:2:aaaa::1');
-    expect(await reg.mfa.isRemembered(v6, user.userId, '2001:db8:1:2:bbbb::9', 30)).toBe(true);
-    expect(await reg.mfa.isRemembered(v6, user.userId, '2001:db8:1:3::1', 30)).toBe(false);
+    expect(await reg.mfa.isRemembered(token, user, '203.0.113.7', 30)).toBe(false);
+    const v6 = await reg.mfa.rememberToken(user, '2001:db8:1:2:aaaa::1');
+    expect(await reg.mfa.isRemembered(v6, user, '2001:db8:1:2:bbbb::9', 30)).toBe(true);
+    expect(await reg.mfa.isRemembered(v6, user, '2001:db8:1:3::1', 30)).toBe(false);
   });
 
   it('accepts a code one step either side of the clock, refuses two steps away, and refuses a used step', async () => {
@@ -66,5 +67,28 @@ describe.each(dialects())('remembered browsers and TOTP drift with a pinned cloc
     expect(ahead.ok).toBe(true);
     if (ahead.ok) expect(await reg.tx.transaction((s) => ahead.commit(s))).toBe(true);
     expect(await reg.mfa.verifyTotp(user, at(0))).toMatchObject({ ok: false, code: 'mfa.code_reused' });
+  });
+
+  it('forgets a remembered browser once a device it was remembered with is deleted, or the user MFA is reset', async () => {
+    // A thief with the browser's cookie: the owner deletes the device they used there.
+    const [phone] = await reg.mfa.listDevices(user);
+    const stolen = await reg.mfa.rememberToken(user, '203.0.113.7');
+    expect(await reg.mfa.isRemembered(stolen, user, '203.0.113.7', 30)).toBe(true);
+    await reg.mfa.deleteDevice(ctx, user, phone!.deviceId);
+    expect(await reg.mfa.isRemembered(stolen, user, '203.0.113.7', 30)).toBe(false);
+
+    // A new device and a new remembered browser; then an administrator resets the user's MFA.
+    const enrolment = await reg.mfa.beginTotpEnrolment(user);
+    const totp = new TOTP({ secret: Secret.fromBase32(enrolment.secret), digits: 6, period: 30, algorithm: 'SHA1' });
+    await reg.mfa.confirmTotpEnrolment(ctx, user, { enrolmentId: enrolment.enrolmentId, name: 'New phone', code: totp.generate({ timestamp: clock.now() }) });
+    const fresh = await reg.mfa.rememberToken(user, '203.0.113.7');
+    expect(await reg.mfa.isRemembered(fresh, user, '203.0.113.7', 30)).toBe(true);
+    // Adding a device does not end it; the reset does.
+    const other = await reg.mfa.beginTotpEnrolment(user);
+    const otherTotp = new TOTP({ secret: Secret.fromBase32(other.secret), digits: 6, period: 30, algorithm: 'SHA1' });
+    await reg.mfa.confirmTotpEnrolment(ctx, user, { enrolmentId: other.enrolmentId, name: 'Tablet', code: otherTotp.generate({ timestamp: clock.now() }) });
+    expect(await reg.mfa.isRemembered(fresh, user, '203.0.113.7', 30)).toBe(true);
+    await reg.mfa.resetUser(ctx, 'tim');
+    expect(await reg.mfa.isRemembered(fresh, user, '203.0.113.7', 30)).toBe(false);
   });
 });

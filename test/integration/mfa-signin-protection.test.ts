@@ -1,11 +1,15 @@
 // Sign-in protection over real HTTP, from many source addresses (127.0.0.x): 100 wrong passwords
 // from one address, and 100 spread across addresses for one user, are throttled with exponential
 // back-off and then locked out as configured; the right password during the lock-out fails, no
-// answer tells whether the user exists, and failures and lock-outs are audited. Both databases.
+// answer tells whether the user exists, and failures and lock-outs are audited. Wrong MFA codes keep
+// counting across password re-entries, and parallel guesses on one sign-in are checked no more
+// often than the free failures allow (then that sign-in ends). Both databases.
 
+import { existsSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUserWithPassword, adminCall } from '../helpers/mfa.js';
+import { Browser } from '../helpers/browser.js';
+import { createUserWithPassword, adminCall, OATHTOOL, oathtool, registerTotpAtSignIn, setMfaSettings } from '../helpers/mfa.js';
 import { dialects, startServer, type TestServer } from '../helpers/server.js';
 
 const PASSWORD = 'Guard#Lock-8Wm';
@@ -17,7 +21,7 @@ interface Answer {
 }
 
 /** One HTTP exchange from `localAddress`, with the cookies given. */
-function exchange(url: string, opts: { localAddress: string; method?: string; cookie?: string; form?: Record<string, string> }): Promise<Answer & { setCookie: string[] }> {
+function exchange(url: string, opts: { localAddress: string; method?: string; cookie?: string; form?: Record<string, string> }): Promise<Answer & { setCookie: string[]; location: string }> {
   const body = opts.form ? new URLSearchParams(opts.form).toString() : undefined;
   return new Promise((resolve, reject) => {
     const req = httpRequest(
@@ -30,7 +34,7 @@ function exchange(url: string, opts: { localAddress: string; method?: string; co
       (res) => {
         let text = '';
         res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode!, retryAfter: Number(res.headers['retry-after'] ?? 0), body: text, setCookie: res.headers['set-cookie'] ?? [] }));
+        res.on('end', () => resolve({ status: res.statusCode!, retryAfter: Number(res.headers['retry-after'] ?? 0), body: text, setCookie: res.headers['set-cookie'] ?? [], location: res.headers.location ?? '' }));
       },
     );
     req.on('error', reject);
@@ -49,6 +53,26 @@ async function attempt(server: TestServer, ip: string, userName: string, passwor
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const cookiesOf = (setCookie: string[]) => setCookie.map((c) => c.split(';')[0]!);
+const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+
+/** The password step at `ip` with the right password: its answer, and the cookies of the MFA step that follows. */
+async function passwordStep(server: TestServer, ip: string, userName: string) {
+  const login = await exchange(`${server.url}/login`, { localAddress: ip });
+  const cookies = cookiesOf(login.setCookie);
+  const r = await exchange(`${server.url}/login/password`, { localAddress: ip, cookie: cookies.join('; '), form: { csrf: csrfOf(login.body), return_to: '/start', username: userName, password: PASSWORD } });
+  return { ...r, cookie: [...cookies, ...cookiesOf(r.setCookie)].join('; ') };
+}
+
+/** The MFA challenge page of a sign-in, then a code posted to it from `ip`. */
+async function mfaAnswer(server: TestServer, ip: string, cookie: string, code: string) {
+  const page = await exchange(`${server.url}/login/mfa?return_to=%2Fstart`, { localAddress: ip, cookie });
+  if (page.status !== 200) return page;
+  return exchange(`${server.url}/login/mfa`, { localAddress: ip, cookie, form: { csrf: csrfOf(page.body), return_to: '/start', code } });
+}
+
+/** A code of the right shape that the app shows only an hour from now: wrong now. */
+const wrongCode = (secret: string) => oathtool(secret, Date.now() + 3_600_000);
 
 describe.each(dialects())('sign-in protection on %s', (dialect) => {
   let server: TestServer;
@@ -144,5 +168,67 @@ describe.each(dialects())('sign-in protection on %s', (dialect) => {
     const [r401, g401] = [real.filter((r) => r.a.status === 401).map((r) => r.ms), ghost.filter((g) => g.a.status === 401).map((g) => g.ms)];
     expect(median(g401) / median(r401)).toBeGreaterThan(0.5);
     expect(median(g401) / median(r401)).toBeLessThan(2);
+  });
+
+  describe.skipIf(!existsSync(OATHTOOL))('second factor', () => {
+    /** A user with an authenticator app registered at sign-in; returns its secret. */
+    async function userWithTotp(userName: string): Promise<string> {
+      await userWithPassword(userName);
+      const b = new Browser(server.url);
+      await b.signIn(userName, PASSWORD);
+      const { secret, response } = await registerTotpAtSignIn(b);
+      expect(response.status).toBe(303);
+      return secret;
+    }
+
+    beforeAll(async () => {
+      expect((await adminCall(server, 'PUT', '/api/admin/sign-in-protection', { BackoffBaseSeconds: 1, BackoffMaxSeconds: 2 })).status).toBe(200);
+      await setMfaSettings(server, { Mode: 'ALWAYS_ON', NoDevice: 'REGISTER', AllowedDeviceTypes: ['TOTP'] });
+    });
+
+    it('keeps counting wrong MFA codes when the attacker re-enters the right password, then locks the user out', async () => {
+      const secret = await userWithTotp('gina');
+      const answers: Answer[] = [];
+      // The attacker knows the password and guesses codes, from a new address each time.
+      for (let i = 0; i < 20; i++) {
+        const ip = `127.0.7.${i + 1}`;
+        const step = await passwordStep(server, ip, 'gina');
+        const a = step.status === 303 && step.location.startsWith('/login/mfa?') ? await mfaAnswer(server, ip, step.cookie, wrongCode(secret)) : step;
+        answers.push(a);
+        if (a.status === 429 && a.retryAfter <= 2) await sleep(a.retryAfter * 1000 + 50);
+      }
+      // UserFreeFailures 3, UserLockoutFailures 6: six codes checked at most, then locked out for minutes.
+      expect(answers.filter((a) => a.status === 401).length).toBeLessThanOrEqual(6);
+      expect(answers.slice(-5).every((a) => a.status === 429 && a.retryAfter > 500)).toBe(true);
+      // The right password from a fresh address is refused during the lock-out.
+      expect((await passwordStep(server, '127.0.7.200', 'gina')).status).toBe(429);
+      expect((await events('SignInLockout')).some((e) => String(e.request_parameters).includes('gina'))).toBe(true);
+    });
+
+    it('checks parallel MFA guesses on one sign-in no more often than the free failures, then ends that sign-in', async () => {
+      const secret = await userWithTotp('hugo');
+      const step = await passwordStep(server, '127.0.8.1', 'hugo');
+      expect(step.location).toBe('/login/mfa?return_to=%2Fstart');
+      const page = await exchange(`${server.url}/login/mfa?return_to=%2Fstart`, { localAddress: '127.0.8.1', cookie: step.cookie });
+      const csrf = csrfOf(page.body);
+      // Twenty wrong codes at once, from twenty addresses, on the same sign-in.
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          exchange(`${server.url}/login/mfa`, { localAddress: `127.0.8.${i + 2}`, cookie: step.cookie, form: { csrf, return_to: '/start', code: wrongCode(secret) } }),
+        ),
+      );
+      // Only three were checked: the others found the user locked (429) or the sign-in over.
+      expect(answers.filter((a) => a.body.includes('The code is not correct')).length).toBeLessThanOrEqual(3);
+      const checked = await server.reg.database.db.selectFrom('audit_events').select('error_code').where('event_name', '=', 'CredentialVerification').where('user_name', '=', 'hugo').where('error_code', '=', 'mfa.wrong_code').execute();
+      expect(checked.length).toBeLessThanOrEqual(3);
+      expect(answers.filter((a) => a.status === 429).length).toBeGreaterThan(0);
+      expect(answers.every((a) => [401, 429, 303].includes(a.status))).toBe(true);
+      // That sign-in is over: after the back-off, even the right code leads back to the password.
+      await sleep(2100);
+      const right = await exchange(`${server.url}/login/mfa`, { localAddress: '127.0.8.1', cookie: step.cookie, form: { csrf, return_to: '/start', code: oathtool(secret) } });
+      expect(right.status).toBe(303);
+      expect(right.location).toBe('/login?return_to=%2Fstart');
+      expect(right.setCookie.some((c) => c.startsWith('atrium_session='))).toBe(false);
+    });
   });
 });

@@ -12,12 +12,15 @@ import type { Page } from '../../shared/pagination.js';
 import { validationMessage } from '../aws/aws-json.js';
 import { epochSeconds } from '../aws/operation.js';
 import { csrfMatches, readCookie, SESSION_COOKIE } from '../web/cookies.js';
+import { STEP_UP_PATH } from '../web/signed-in.js';
 import { anonymousContext } from '../request-context.js';
 
 const credentialsBody = z.strictObject({
   accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id'),
   roleName: z.string().min(1).max(32),
 });
+
+const MFA_REQUIRED = 'Your administrator requires multi-factor authentication for this: confirm it is you with your MFA device first.';
 
 /** Statuses of the refusals a credentials request may meet; anything else is an internal error. */
 const STATUS_OF: Partial<Record<string, number>> = { permission_denied: 403, invalid_argument: 400 };
@@ -86,6 +89,12 @@ export function registerPortalRoutes(app: FastifyInstance, reg: Registry): void 
       return sendJson(reply, 400, { message });
     }
     const { accountId, roleName } = body.data;
+    // Credentials act for the user like a device approval: a session that never passed a second
+    // factor the MFA settings require proves one first.
+    if ((await reg.auth.stepUpNeeded(session)) !== 'none') {
+      await reg.audit.recordRefusal(ctx, 'GetRoleCredentials', { accountId, roleName }, 'auth.mfa_required', MFA_REQUIRED);
+      return sendJson(reply, 403, { message: MFA_REQUIRED, stepUp: `${STEP_UP_PATH}?return_to=%2Fstart` });
+    }
     try {
       const role = await reg.access.portal.roleFor(session.userId, accountId, roleName);
       const c = await reg.temporaryCredentials.issueRoleCredentials(ctx, { userId: session.userId, userName: session.userName, sessionId: session.sessionId, accountId, ...role });

@@ -1,6 +1,7 @@
 // The consent page of the authorization code flow (newer AWS CLIs, any OIDC client): oidc-provider
 // sends the browser here; the signed-in user sees which client asks and allows or denies it; the
-// browser then goes back to the provider, which redirects to the client with a code.
+// browser then goes back to the provider, which redirects to the client with a code. A session that
+// never passed a second factor the MFA settings require proves one first (step-up), as on /device.
 
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isDomainError } from '../../shared/errors.js';
@@ -21,7 +22,7 @@ export function registerConsentPage(app: FastifyInstance, { reg, context }: WebD
   app.get<{ Params: { uid: string } }>('/consent/:uid', async (request, reply) => {
     const { uid } = request.params;
     if (!UID.test(uid)) return expired(reply);
-    const auth = await signedIn(reg, request, reply, `/consent/${uid}`);
+    const auth = await signedIn(reg, request, reply, `/consent/${uid}`, { mfa: true });
     if (!auth) return reply;
     const pending = await oidcServiceOf(reg).describeInteraction(request.raw, reply.raw);
     if (!pending || pending.uid !== uid) return expired(reply);
@@ -44,7 +45,7 @@ export function registerConsentPage(app: FastifyInstance, { reg, context }: WebD
     const { uid } = request.params;
     if (!UID.test(uid)) return expired(reply);
     const fields = formOf(request);
-    const auth = await signedIn(reg, request, reply, `/consent/${uid}`);
+    const auth = await signedIn(reg, request, reply, `/consent/${uid}`, { mfa: true });
     if (!auth) return reply;
     if (!csrfMatches(auth.cookie, fields.get('csrf'))) return html(reply, 403, 'Allow access?', '<p class="error" role="alert">This page expired. Start again from your application.</p>');
     const decision = fields.get('decision');

@@ -7,7 +7,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
-import type { MfaDeviceView, MfaUser, PortalSession, RelyingParty, SignedIn, SignInResult } from '../../auth/index.js';
+import { PASSKEYS_OFF, type MfaDeviceView, type MfaUser, type PortalSession, type RelyingParty, type SignedIn, type SignInResult } from '../../auth/index.js';
+import { HIDDEN } from '../../audit/index.js';
 import { isDomainError } from '../../shared/errors.js';
 import { csrfMatches, csrfTokenOf, MFA_FLOW_COOKIE, readCookie, REMEMBER_COOKIE, SESSION_COOKIE } from './cookies.js';
 import type { WebDeps } from './index.js';
@@ -129,13 +130,13 @@ export function registerMfaPages(app: FastifyInstance, deps: WebDeps): void {
   };
 
   /** Answer a second-factor attempt: a session, or the reason it failed. */
-  const answer = (reply: FastifyReply, result: SignInResult | SignedIn, returnTo: string, json: boolean, again: (error: string) => Promise<unknown>) => {
+  const answer = (reply: FastifyReply, result: SignInResult | SignedIn, returnTo: string, json: boolean, again: (error: string, status: number) => Promise<unknown>) => {
     if (result.kind === 'ok') return finish(reply, result, returnTo, json);
     if (result.kind === 'throttled') reply.header('retry-after', String(result.retryAfterSeconds));
     const message = result.kind === 'throttled' ? 'Too many failed attempts. Wait a while before you try again.' : result.kind === 'failed' ? (result.message ?? EXPIRED) : EXPIRED;
     const status = result.kind === 'throttled' ? 429 : 401;
     if (json) return reply.status(status).send({ message });
-    return again(message).then(() => reply.status(status));
+    return again(message, status);
   };
 
   /** The waiting flow of this browser and its CSRF check, or undefined. */
@@ -180,7 +181,7 @@ export function registerMfaPages(app: FastifyInstance, deps: WebDeps): void {
     const current = await flowOf(request, fields.get('csrf'));
     if (!current) return restart(reply, returnTo);
     const result = await reg.auth.completeSecondFactor(await context(request), current.token, relyingPartyOf(deps, request), { type: 'TOTP', code: (fields.get('code') ?? '').slice(0, 16) });
-    return answer(reply, result, returnTo, false, (error) => challengePage(reply, current.flow, current.csrf, returnTo, 401, error));
+    return answer(reply, result, returnTo, false, (error, status) => challengePage(reply, current.flow, current.csrf, returnTo, status, error));
   });
 
   app.post('/login/mfa/webauthn/options', async (request, reply) => {
@@ -242,7 +243,7 @@ export function registerMfaPages(app: FastifyInstance, deps: WebDeps): void {
       throw err;
     }
     const result = await reg.auth.completeWithNewDevice(await context(request), current.token, 'TOTP');
-    return answer(reply, result, returnTo, false, (error) => Promise.resolve(html(reply, 401, 'Sign in', errorLine(error))));
+    return answer(reply, result, returnTo, false, (error, status) => Promise.resolve(html(reply, status, 'Sign in', errorLine(error))));
   });
 
   app.post('/login/mfa/register/webauthn/options', async (request, reply) => {
@@ -276,12 +277,18 @@ export function registerMfaPages(app: FastifyInstance, deps: WebDeps): void {
   app.post('/login/passkey/options', async (request, reply) => {
     if (!csrfMatches(readCookie(request, 'atrium_presession'), request.headers['x-csrf-token'])) return jsonDenied(reply, 403, 'Your sign-in page expired. Start again.');
     if (!(await reg.mfa.settings()).passkeySignIn) return jsonDenied(reply, 403, 'Sign-in with a passkey alone is turned off.');
+    if ((await reg.instance.identitySource()) === 'EXTERNAL_IDP') return jsonDenied(reply, 403, PASSKEYS_OFF);
     return reply.send(await reg.mfa.beginWebauthnAuthentication(undefined, relyingPartyOf(deps, request)));
   });
 
   app.post('/login/passkey', async (request, reply) => {
     const returnTo = safeReturnTo((request.query as Record<string, unknown>).return_to);
     if (!csrfMatches(readCookie(request, 'atrium_presession'), request.headers['x-csrf-token'])) return jsonDenied(reply, 403, 'Your sign-in page expired. Start again.');
+    if ((await reg.instance.identitySource()) === 'EXTERNAL_IDP') {
+      // Refused like a password under EXTERNAL_IDP: on the record, and nothing looked up.
+      await reg.audit.recordRefusal(await context(request), 'CredentialVerification', { userName: HIDDEN, credentialType: 'PASSKEY' }, 'auth.passkey_sign_in_disabled', PASSKEYS_OFF);
+      return jsonDenied(reply, 403, PASSKEYS_OFF);
+    }
     const body = jsonBody(request);
     const result = await reg.auth.signInWithPasskey(await context(request), relyingPartyOf(deps, request), text(body.challengeId), body.response);
     return answer(reply, result, returnTo, true, () => Promise.resolve());
@@ -368,6 +375,8 @@ function registerDevicePages(app: FastifyInstance, deps: WebDeps): void {
     const instance = await reg.instance.get();
     return { session, cookie, user: { identityStoreId: instance.identityStoreId, userId: session.userId, userName: session.userName } };
   };
+  const STEP_UP_FIRST = `${STEP_UP_PATH}?return_to=${encodeURIComponent(DEVICES_PATH)}`;
+  const STEP_UP_MESSAGE = 'Confirm it is you with one of your MFA devices first.';
 
   const row = (d: MfaDeviceView, csrf: string) =>
     `<li data-device-id="${escape(d.deviceId)}"><strong>${escape(d.name)}</strong> (${d.type === 'TOTP' ? 'authenticator app' : d.passkey ? 'passkey' : 'security key'})` +
@@ -375,11 +384,14 @@ function registerDevicePages(app: FastifyInstance, deps: WebDeps): void {
     `<input id="name-${escape(d.deviceId)}" name="name" type="text" required maxlength="64" value="${escape(d.name)}"><button type="submit">Rename</button></form>` +
     `<form method="post" action="${DEVICES_PATH}/${escape(d.deviceId)}/delete"><input type="hidden" name="csrf" value="${csrf}"><button type="submit">Remove</button></form></li>`;
 
-  const devicesPage = async (reply: FastifyReply, user: MfaUser, cookie: string, status = 200, error?: string) => {
+  const devicesPage = async (reply: FastifyReply, user: MfaUser, cookie: string, status = 200, error?: string, session?: PortalSession) => {
     const csrf = csrfTokenOf(cookie);
     const settings = await reg.mfa.settings();
     const devices = await reg.mfa.listDevices(user);
     let body = errorLine(error) + (devices.length ? `<ul id="devices">${devices.map((d) => row(d, csrf)).join('')}</ul>` : '<p id="devices">You have no MFA device.</p>');
+    if (session && !(await reg.auth.mayChangeDevices(session))) {
+      body += `<p id="step-up-first">To add, rename or remove a device, <a href="${escape(STEP_UP_FIRST)}">confirm it is you with one of your MFA devices</a> first.</p>`;
+    }
     if (settings.allowedDeviceTypes.includes('TOTP')) body += `<p><a id="add-totp" href="${DEVICES_PATH}/totp">Add an authenticator app</a></p>`;
     if (settings.allowedDeviceTypes.includes('WEBAUTHN')) {
       body +=
@@ -401,6 +413,8 @@ function registerDevicePages(app: FastifyInstance, deps: WebDeps): void {
     if (!auth) return reply;
     const fields = formOf(request);
     if (!csrfMatches(auth.cookie, fields.get('csrf'))) return devicesPage(reply, auth.user, auth.cookie, 403, 'This page expired. Open it again.');
+    // A session that never passed MFA does not touch the devices that protect the user.
+    if (!(await reg.auth.mayChangeDevices(auth.session))) return reply.redirect(STEP_UP_FIRST, 303);
     try {
       await act(reg.auth.userContext(await context(request), auth.session), auth.user, fields, auth.session);
     } catch (err) {
@@ -413,7 +427,7 @@ function registerDevicePages(app: FastifyInstance, deps: WebDeps): void {
   app.get(DEVICES_PATH, async (request, reply) => {
     const auth = await signedInUser(request, reply);
     if (!auth) return reply;
-    return devicesPage(reply, auth.user, auth.cookie);
+    return devicesPage(reply, auth.user, auth.cookie, 200, undefined, auth.session);
   });
   app.post(`${DEVICES_PATH}/:deviceId/rename`, (request, reply) =>
     change(request, reply, (ctx, user, fields) => reg.mfa.renameDevice(ctx, user, (request.params as { deviceId: string }).deviceId, fields.get('name') ?? '')),
@@ -423,6 +437,7 @@ function registerDevicePages(app: FastifyInstance, deps: WebDeps): void {
   app.get(`${DEVICES_PATH}/totp`, async (request, reply) => {
     const auth = await signedInUser(request, reply);
     if (!auth) return reply;
+    if (!(await reg.auth.mayChangeDevices(auth.session))) return reply.redirect(STEP_UP_FIRST, 303);
     try {
       const block = await totpEnrolmentBlock(await reg.mfa.beginTotpEnrolment(auth.user), `${DEVICES_PATH}/totp`, csrfTokenOf(auth.cookie), DEVICES_PATH);
       return html(reply, 200, 'Add an authenticator app', block);
@@ -431,11 +446,11 @@ function registerDevicePages(app: FastifyInstance, deps: WebDeps): void {
       throw err;
     }
   });
-  // A device registered (with its first code or signature) is a second factor this session passed.
+  // A FIRST device registered (with its first code or signature) is a second factor this session passed.
   app.post(`${DEVICES_PATH}/totp`, (request, reply) =>
     change(request, reply, async (ctx, user, fields, session) => {
-      await reg.mfa.confirmTotpEnrolment(ctx, user, { enrolmentId: fields.get('enrolment_id') ?? '', name: fields.get('name') ?? '', code: fields.get('code') ?? '' });
-      await reg.auth.markSessionMfa(session);
+      const device = await reg.mfa.confirmTotpEnrolment(ctx, user, { enrolmentId: fields.get('enrolment_id') ?? '', name: fields.get('name') ?? '', code: fields.get('code') ?? '' });
+      await reg.auth.markSessionMfa(ctx, session, device.deviceId);
     }),
   );
 
@@ -444,6 +459,8 @@ function registerDevicePages(app: FastifyInstance, deps: WebDeps): void {
     const session = await reg.auth.resolveSession(cookie);
     if (!session) return void reply.status(401).send({ message: 'You are not signed in.' });
     if (!csrfMatches(cookie, request.headers['x-csrf-token'])) return void reply.status(403).send({ message: 'The CSRF token is missing or wrong.' });
+    // Every JSON change (register, rename, remove) needs a session that passed MFA when the user has devices.
+    if (!(await reg.auth.mayChangeDevices(session))) return void reply.status(403).send({ message: STEP_UP_MESSAGE, stepUp: STEP_UP_FIRST });
     const instance = await reg.instance.get();
     return { session, user: { identityStoreId: instance.identityStoreId, userId: session.userId, userName: session.userName } };
   };
@@ -487,7 +504,7 @@ function registerDevicePages(app: FastifyInstance, deps: WebDeps): void {
     try {
       const ctx = reg.auth.userContext(await context(request), auth.session);
       const device = await reg.mfa.finishWebauthnRegistration(ctx, auth.user, relyingPartyOf(deps, request), { challengeId: text(body.challengeId), name: text(body.name), response: body.response });
-      await reg.auth.markSessionMfa(auth.session);
+      await reg.auth.markSessionMfa(ctx, auth.session, device.deviceId);
       return reply.send({ location: DEVICES_PATH, device });
     } catch (err) {
       if (isDomainError(err) && err.kind !== 'internal') return reply.status(400).send({ message: err.message });

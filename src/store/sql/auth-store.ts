@@ -136,6 +136,16 @@ export class SqlAuthStore implements AuthStore {
     await this.db.updateTable('auth_throttle').set({ locked_until: until }).where('throttle_key', '=', key).execute();
   }
 
+  async forgiveFailure(key: string): Promise<number> {
+    const r = await this.db
+      .updateTable('auth_throttle')
+      .set({ failures: sql<number>`case when failures > 0 then failures - 1 else 0 end` })
+      .where('throttle_key', '=', key)
+      .returning('failures')
+      .executeTakeFirst();
+    return r ? Number(r.failures) : 0;
+  }
+
   async clearThrottle(key: string): Promise<void> {
     await this.db.deleteFrom('auth_throttle').where('throttle_key', '=', key).execute();
   }
