@@ -2,14 +2,17 @@
 // configuration, end to end through the console alone: an administrator creates users and the
 // groups DevOps, Finance and Security, creates an account, assigns PowerUserAccess to DevOps and
 // ReadOnlyAccess to Security on it, and sets the portal session duration; then a DevOps user signs
-// in to the portal and sees the account with the PowerUserAccess role. Bad input shows the server's
-// message at the field and saves nothing; a ReadOnlyAccess administrator can list but not create;
-// every page passes an axe-core sweep (no serious or critical violations) and is screenshotted
+// in to the portal and sees the account with the PowerUserAccess role. The administrator sets MFA
+// to always on and the dashboard shows it; a user's TOTP devices are listed on their page and
+// removed there. Bad input shows the server's message at the field and saves nothing; a
+// ReadOnlyAccess administrator can list but not create, and sees the MFA settings but cannot save
+// them; every page passes an axe-core sweep (no serious or critical violations) and is screenshotted
 // into test-artifacts/.
 
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { Secret, TOTP } from 'otpauth';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../src/shared/context.js';
 import { hasChromium, launchChromium, peerAvailable } from '../helpers/peers.js';
@@ -66,6 +69,11 @@ describe.runIf(peerAvailable('chromium', hasChromium))('admin console in Chromiu
   };
   const input = (name: string, on: Page | ReturnType<Page['getByRole']> = page) => on.getByRole('textbox', { name, exact: true }).or(on.getByRole('spinbutton', { name, exact: true }));
   const dialog = () => page.getByRole('dialog');
+  /** What a field's description and error say (the elements its aria-describedby names). */
+  const describedAt = async (field: Locator, on = page) => {
+    const ids = ((await field.getAttribute('aria-describedby')) ?? '').split(' ').filter(Boolean);
+    return (await Promise.all(ids.map((id) => on.locator(`[id="${id}"]`).innerText()))).join(' ');
+  };
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -385,13 +393,103 @@ describe.runIf(peerAvailable('chromium', hasChromium))('admin console in Chromiu
         return `${r.status} ${r.headers.get('x-amzn-errortype')}`;
       });
       expect(status).toBe('403 AccessDeniedException');
+
+      // The MFA settings and sign-in protection are shown with nothing to save, and the server
+      // refuses a save from this session.
+      await p.getByRole('navigation').getByRole('link', { name: 'Settings', exact: true }).click();
+      await p.getByRole('tab', { name: 'Authentication' }).click();
+      await p.getByRole('heading', { name: 'Multi-factor authentication' }).waitFor();
+      await p.getByRole('heading', { name: 'Sign-in protection' }).waitFor();
+      expect(await p.getByRole('radio', { name: /^Disabled/ }).isChecked()).toBe(true);
+      expect(await input('Failures per user name before back-off', p).inputValue()).toBe('5');
+      await expect(p.getByRole('button', { name: /^Save/ }).count()).resolves.toBe(0);
+      await sweep('25-read-only-mfa-settings', p);
+      const put = await p.evaluate(async () => {
+        const session = (await (await fetch('/api/portal/session')).json()) as { csrfToken: string };
+        const r = await fetch('/api/admin/mfa/settings', {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken },
+          body: JSON.stringify({ Mode: 'ALWAYS_ON' }),
+        });
+        return `${r.status} ${r.headers.get('x-amzn-errortype')}`;
+      });
+      expect(put).toBe('403 AccessDeniedException');
+      expect((await server.reg.read.instance.findInstance())?.settings.mfa.mode).toBe('DISABLED');
     } finally {
       await readOnly.close();
     }
   });
 
+  it('sets MFA to always on and sign-in protection (refusing bad values with the server message at the field), and shows the mode on the dashboard', async () => {
+    await nav('Settings');
+    await page.getByRole('tab', { name: 'Authentication' }).click();
+    await page.getByRole('heading', { name: 'Multi-factor authentication' }).waitFor();
+    await page.getByRole('radio', { name: /^Always on/ }).check();
+    const remember = input('Remember a browser for (days)');
+    await remember.fill('0');
+    await page.getByRole('button', { name: 'Save MFA settings' }).click();
+    await expect.poll(() => describedAt(remember)).toContain('mfa.rememberDays must be a whole number from 1 to 365.');
+    expect((await server.reg.read.instance.findInstance())?.settings.mfa).toMatchObject({ mode: 'DISABLED', rememberDays: 30 });
+    await sweep('26-mfa-settings-error');
+    await remember.fill('14');
+    await page.getByRole('button', { name: 'Save MFA settings' }).click();
+    await page.getByText(/^Saved/).waitFor();
+    expect((await server.reg.read.instance.findInstance())?.settings.mfa).toMatchObject({ mode: 'ALWAYS_ON', rememberDays: 14, allowedDeviceTypes: ['TOTP', 'WEBAUTHN'] });
+    await sweep('27-mfa-settings');
+
+    const lockout = input('Lock-out (minutes)');
+    await lockout.fill('0');
+    await input('Failures per user name before back-off').fill('7');
+    await page.getByRole('button', { name: 'Save sign-in protection' }).click();
+    await expect.poll(() => describedAt(lockout)).toContain('signInProtection.lockoutMinutes must be a whole number');
+    expect((await server.reg.read.instance.findInstance())?.settings.signInProtection).toMatchObject({ lockoutMinutes: 15, userFreeFailures: 5 });
+    await sweep('28-sign-in-protection-error');
+    await lockout.fill('30');
+    await page.getByRole('button', { name: 'Save sign-in protection' }).click();
+    await expect.poll(async () => (await server.reg.read.instance.findInstance())?.settings.signInProtection).toMatchObject({ lockoutMinutes: 30, userFreeFailures: 7 });
+
+    await nav('Dashboard');
+    await page.getByRole('link', { name: 'Always on', exact: true }).waitFor();
+    await sweep('29-dashboard-mfa');
+  });
+
+  it("lists a user's MFA devices on their page, and deletes one and resets the rest, each after a confirmation", async () => {
+    const ctx = systemContext('sso.amazonaws.com', 'us-east-1', 'console-e2e');
+    const dana = await server.reg.mfa.userByName('dana.devops');
+    const enrol = async (name: string) => {
+      const e = await server.reg.mfa.beginTotpEnrolment(dana);
+      const code = new TOTP({ secret: Secret.fromBase32(e.secret), digits: 6, period: 30, algorithm: 'SHA1' }).generate();
+      await server.reg.mfa.confirmTotpEnrolment(ctx, dana, { enrolmentId: e.enrolmentId, name, code });
+    };
+    const openDana = async () => {
+      await nav('Users');
+      await page.getByRole('link', { name: 'dana.devops' }).click();
+      await page.getByRole('heading', { name: 'MFA devices' }).waitFor();
+    };
+    await enrol('Dana phone');
+    await openDana();
+    await page.getByRole('row').filter({ hasText: 'Dana phone' }).filter({ hasText: 'Authenticator app' }).waitFor();
+    await sweep('30-user-mfa-devices');
+    await page.getByRole('button', { name: 'Delete the MFA device Dana phone' }).click();
+    await dialog().getByText('Delete the MFA device "Dana phone" of dana.devops?', { exact: false }).waitFor();
+    await sweep('31-delete-mfa-device');
+    await dialog().getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.getByText('No MFA devices.').waitFor();
+    expect(await server.reg.mfa.listDevices(dana)).toEqual([]);
+
+    await enrol('Backup app');
+    await enrol('Tablet app');
+    await openDana();
+    await page.getByRole('cell', { name: 'Tablet app', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Reset MFA' }).click();
+    await dialog().getByText('Delete every MFA device of dana.devops?', { exact: false }).waitFor();
+    await dialog().getByRole('button', { name: 'Reset MFA' }).click();
+    await page.getByText('No MFA devices.').waitFor();
+    expect(await server.reg.mfa.listDevices(dana)).toEqual([]);
+  });
+
   it('swept every page, with no script errors', () => {
-    expect(swept.length).toBeGreaterThanOrEqual(20);
+    expect(swept.length).toBeGreaterThanOrEqual(30);
     expect(browserErrors).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
-// Dashboard: the instance, its region and start URL, the identity source, and how many users,
-// groups, accounts and permission sets it holds.
+// Dashboard: the instance, its region and start URL, the identity source, the MFA mode, and how
+// many users, groups, accounts and permission sets it holds.
 
 import ColumnLayout from '@cloudscape-design/components/column-layout';
 import Container from '@cloudscape-design/components/container';
@@ -9,6 +9,7 @@ import Link from '@cloudscape-design/components/link';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Spinner from '@cloudscape-design/components/spinner';
 import { admin, allPages, aws, type Instance } from '../api.js';
+import { mfaModeLabel, type MfaSettings } from '../mfa.js';
 import { ConsoleLink, Failed, KeyValue, useLoad } from '../parts.js';
 import { useConsole } from '../shell.js';
 
@@ -46,6 +47,7 @@ export default function Dashboard() {
     ]);
     return { users: String(overview.UserCount), groups, accounts, permissionSets };
   });
+  const [mfa] = useLoad(() => admin<MfaSettings>('GET', '/mfa/settings'));
   const count = (key: 'users' | 'groups' | 'accounts' | 'permissionSets') => (counts.state === 'ready' ? counts.value[key] : counts.state === 'loading' ? <Spinner /> : '-');
   return (
     <ContentLayout header={<Header variant="h1">Dashboard</Header>}>
@@ -63,6 +65,9 @@ export default function Dashboard() {
               <ConsoleLink to="/settings">
                 {instance.IdentitySource === 'INTERNAL' ? 'Identity Center directory' : 'External identity provider'}
               </ConsoleLink>
+            </KeyValue>
+            <KeyValue label="Multi-factor authentication">
+              {mfa.state === 'ready' ? <ConsoleLink to="/settings">{mfaModeLabel(mfa.value.Mode)}</ConsoleLink> : mfa.state === 'loading' ? <Spinner /> : mfa.message}
             </KeyValue>
             <KeyValue label="Identity store ID">{instance.IdentityStoreId}</KeyValue>
           </ColumnLayout>

@@ -1,5 +1,5 @@
-// Settings: the identity source, authentication (portal session duration and password policy),
-// SCIM provisioning tokens, and who may use this console.
+// Settings: the identity source, authentication (portal session duration, password policy, MFA
+// and sign-in protection), SCIM provisioning tokens, and who may use this console.
 
 import Alert from '@cloudscape-design/components/alert';
 import AttributeEditor from '@cloudscape-design/components/attribute-editor';
@@ -23,6 +23,7 @@ import { useState } from 'react';
 import { admin, aws, AwsError, messageOf, when } from '../api.js';
 import { Failed, fieldErrors, KeyValue, RowAction, useLoad } from '../parts.js';
 import { useConsole } from '../shell.js';
+import { MfaSettingsForm, SignInProtectionForm } from './settings-mfa.js';
 
 interface PasswordPolicy {
   MinLength: number;
@@ -48,7 +49,17 @@ export default function SettingsPage() {
         i18nStrings={{ scrollLeftAriaLabel: 'Scroll the tabs left', scrollRightAriaLabel: 'Scroll the tabs right' }}
         tabs={[
           { id: 'identity-source', label: 'Identity source', content: <IdentitySource /> },
-          { id: 'authentication', label: 'Authentication', content: <Authentication /> },
+          {
+            id: 'authentication',
+            label: 'Authentication',
+            content: (
+              <SpaceBetween size="l">
+                <Authentication />
+                <MfaSettingsForm />
+                <SignInProtectionForm />
+              </SpaceBetween>
+            ),
+          },
           { id: 'provisioning', label: 'Automatic provisioning', content: <ScimTokens /> },
           { id: 'abac', label: 'Attributes for access control', content: <AccessControlAttributes /> },
           { id: 'administrators', label: 'Console administrators', content: <Administrators /> },

@@ -1,5 +1,5 @@
-// One user: attributes (edit), disable and enable, a one-time password, their portal sessions
-// (revoke), group memberships and account assignments.
+// One user: attributes (edit), disable and enable, a one-time password, their MFA devices (delete
+// one, or reset MFA), their portal sessions (revoke), group memberships and account assignments.
 
 import Alert from '@cloudscape-design/components/alert';
 import Box from '@cloudscape-design/components/box';
@@ -20,7 +20,8 @@ import Table from '@cloudscape-design/components/table';
 import { useState } from 'react';
 import { admin, aws, messageOf, when, type User } from '../api.js';
 import { groupName, namedAssignments } from '../names.js';
-import { ConsoleLink, EditActions, Failed, fieldErrors, KeyValue, RowAction, useLoad } from '../parts.js';
+import { deviceTypeLabel, type MfaDevice } from '../mfa.js';
+import { ConsoleLink, Dialog, EditActions, Failed, fieldErrors, KeyValue, RowAction, useLoad } from '../parts.js';
 import { useConsole } from '../shell.js';
 
 type Described = User & { UserStatus?: string };
@@ -137,6 +138,7 @@ export default function UserDetail({ id }: { id: string }) {
         </Container>
         <Memberships userId={u.UserId} />
         <Assignments userId={u.UserId} />
+        <MfaDevices userName={u.UserName} />
         <Sessions userName={u.UserName} />
       </SpaceBetween>
     </ContentLayout>
@@ -228,6 +230,75 @@ export default function UserDetail({ id }: { id: string }) {
       </SpaceBetween>
     );
   }
+}
+
+/** A user's MFA devices: delete one, or reset MFA (all of them), each after a confirmation. Its own
+ * component, so that a confirmation stays open when the page around it renders again. */
+function MfaDevices({ userName }: { userName: string }) {
+  const { canWrite } = useConsole();
+  const devicesPath = `/users/${encodeURIComponent(userName)}/mfa-devices`;
+  const [devices, reloadDevices] = useLoad(async () => (await admin<{ Devices: MfaDevice[] }>('GET', devicesPath)).Devices);
+  // The device to delete, or 'all' to reset MFA, while its confirmation is open.
+  const [confirming, setConfirming] = useState<MfaDevice | 'all'>();
+  const [error, setError] = useState<string>();
+  const [removing, setRemoving] = useState(false);
+  const remove = async () => {
+    setRemoving(true);
+    setError(undefined);
+    try {
+      await admin('DELETE', confirming === 'all' ? devicesPath : `${devicesPath}/${encodeURIComponent(confirming!.DeviceId)}`);
+      setConfirming(undefined);
+      reloadDevices();
+    } catch (err) {
+      setError(messageOf(err));
+    } finally {
+      setRemoving(false);
+    }
+  };
+  const items = devices.state === 'ready' ? devices.value : [];
+  return (
+    <>
+      {confirming && (
+        <Dialog
+          header={confirming === 'all' ? 'Reset MFA' : 'Delete MFA device'}
+          submitText={confirming === 'all' ? 'Reset MFA' : 'Delete'}
+          busy={removing}
+          error={error}
+          onSubmit={() => void remove()}
+          onCancel={() => (setConfirming(undefined), setError(undefined))}
+        >
+          <Box>
+            {confirming === 'all'
+              ? `Delete every MFA device of ${userName}? When MFA is required, they register a new one at their next sign-in.`
+              : `Delete the MFA device "${confirming.Name}" of ${userName}? It no longer signs them in.`}
+          </Box>
+        </Dialog>
+      )}
+      <Table
+        header={
+          <Header
+            variant="h2"
+            counter={`(${items.length})`}
+            description="Authenticator apps and security keys this user signs in with."
+            actions={canWrite && items.length > 0 && <Button onClick={() => setConfirming('all')}>Reset MFA</Button>}
+          >
+            MFA devices
+          </Header>
+        }
+        loading={devices.state === 'loading'}
+        loadingText="Loading MFA devices"
+        items={items}
+        columnDefinitions={[
+          { id: 'name', header: 'Name', cell: (d) => d.Name },
+          { id: 'type', header: 'Type', cell: (d) => `${deviceTypeLabel(d.Type)}${d.Passkey ? ' (passkey)' : ''}` },
+          { id: 'created', header: 'Registered', cell: (d) => when(d.CreatedAt) },
+          { id: 'used', header: 'Last used', cell: (d) => when(d.LastUsedAt) },
+          { id: 'delete', header: 'Actions', cell: (d) => <RowAction label="Delete" ariaLabel={`Delete the MFA device ${d.Name}`} onClick={() => setConfirming(d)} /> },
+        ]}
+        empty={devices.state === 'failed' ? devices.message : 'No MFA devices.'}
+      />
+    </>
+  );
 }
 
 const EDIT_FIELDS = ['DisplayName', 'GivenName', 'FamilyName', 'Email'] as const;
