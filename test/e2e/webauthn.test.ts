@@ -52,6 +52,21 @@ describe.runIf(peerAvailable('chromium', hasChromium)).each(dialects())('WebAuth
     return r.status() === 200 ? ((await r.json()) as { userName: string }).userName : undefined;
   };
 
+  /** A new user who signed in with the password (passkey sign-in on) and registered a passkey; their browser. */
+  const userWithPasskey = async (userName: string, keyName: string) => {
+    await setMfaSettings(server, { Mode: 'ALWAYS_ON', NoDevice: 'ALLOW', AllowedDeviceTypes: ['WEBAUTHN'], PasskeySignIn: true });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await addAuthenticator(context, page, 'platform');
+    await userWithPassword(userName);
+    await signInWithPassword(page, userName);
+    await page.waitForURL(`${base}${DEVICES}`);
+    await page.fill('#key_name', keyName);
+    await page.click('#add-passkey');
+    await expect.poll(() => page.textContent('#devices')).toContain(keyName);
+    return { context, page };
+  };
+
   beforeAll(async () => {
     server = await startServer(dialect);
     base = server.url.replace('127.0.0.1', 'localhost');
@@ -130,16 +145,7 @@ describe.runIf(peerAvailable('chromium', hasChromium)).each(dialects())('WebAuth
   });
 
   it('refuses replayed, forged and malformed WebAuthn answers with a clear error, never a 500', async () => {
-    await setMfaSettings(server, { Mode: 'ALWAYS_ON', NoDevice: 'ALLOW', AllowedDeviceTypes: ['WEBAUTHN'], PasskeySignIn: true });
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await addAuthenticator(context, page, 'platform');
-    await userWithPassword('rex');
-    await signInWithPassword(page, 'rex');
-    await page.waitForURL(`${base}${DEVICES}`);
-    await page.fill('#key_name', 'Key');
-    await page.click('#add-passkey');
-    await expect.poll(() => page.textContent('#devices')).toContain('Key');
+    const { context, page } = await userWithPasskey('rex', 'Key');
 
     // Record a genuine passkey assertion as the page posts it.
     await context.clearCookies();
@@ -209,16 +215,7 @@ describe.runIf(peerAvailable('chromium', hasChromium)).each(dialects())('WebAuth
   });
 
   it('refuses a genuine passkey answer once the identity source is an external IdP, exactly like a password', async () => {
-    await setMfaSettings(server, { Mode: 'ALWAYS_ON', NoDevice: 'ALLOW', AllowedDeviceTypes: ['WEBAUTHN'], PasskeySignIn: true });
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await addAuthenticator(context, page, 'platform');
-    await userWithPassword('ivy');
-    await signInWithPassword(page, 'ivy');
-    await page.waitForURL(`${base}${DEVICES}`);
-    await page.fill('#key_name', 'Ivy passkey');
-    await page.click('#add-passkey');
-    await expect.poll(() => page.textContent('#devices')).toContain('Ivy passkey');
+    const { context, page } = await userWithPasskey('ivy', 'Ivy passkey');
 
     // A genuine, unused passkey answer, held back on its way to the server.
     await context.clearCookies();
