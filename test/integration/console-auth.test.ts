@@ -3,8 +3,9 @@
 // ReadOnlyAccess grant reads but changes nothing; a non-administrator, a missing or wrong CSRF
 // header, a cross-site request and an ended session are all refused in the AWS error shape. The
 // grants themselves come from the CLI (`atrium admin grant|revoke|list`), which is how the first
-// administrator is made.
+// administrator is made. The console's MFA pieces go through the admin API's MFA routes the same way.
 
+import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../src/shared/context.js';
 import { Browser } from '../helpers/browser.js';
@@ -128,6 +129,50 @@ describe.each(dialects())('console authentication on %s', (dialect) => {
     expect(await c.admin('PUT', '/api/admin/settings', { SessionDurationMinutes: 60 })).toMatchObject({ status: 403, json: { __type: 'AccessDeniedException' } });
     const groups = await c.call('AWSIdentityStore.ListGroups', { IdentityStoreId: IdentityStoreId(), Filters: [{ AttributePath: 'DisplayName', AttributeValue: 'reader-made' }] });
     expect(groups.json.Groups).toEqual([]);
+  });
+
+  it("reaches the MFA settings and a user's MFA devices with the session: ReadOnlyAccess reads only, an administrator changes them as themselves", async () => {
+    const ctx = systemContext('sso.amazonaws.com', 'us-east-1', 'console-auth-test');
+    const owner = await server.reg.mfa.userByName(nobody.userName);
+    const enrol = async (name: string) => {
+      const e = await server.reg.mfa.beginTotpEnrolment(owner);
+      const code = new TOTP({ secret: Secret.fromBase32(e.secret), digits: 6, period: 30, algorithm: 'SHA1' }).generate();
+      return server.reg.mfa.confirmTotpEnrolment(ctx, owner, { enrolmentId: e.enrolmentId, name, code });
+    };
+    const phone = await enrol('Phone');
+    const devices = `/api/admin/users/${encodeURIComponent(nobody.userName)}/mfa-devices`;
+
+    const r = await consoleClient(server, reader);
+    expect(await r.admin('GET', '/api/admin/mfa/settings')).toMatchObject({ status: 200, json: { Mode: 'DISABLED', RememberDays: 30 } });
+    expect(await r.admin('GET', '/api/admin/sign-in-protection')).toMatchObject({ status: 200, json: { LockoutMinutes: 15 } });
+    expect(await r.admin('GET', devices)).toMatchObject({ status: 200, json: { Devices: [{ DeviceId: phone.deviceId, Name: 'Phone', Type: 'TOTP' }] } });
+    const denied = { status: 403, json: { __type: 'AccessDeniedException' } };
+    expect(await r.admin('PUT', '/api/admin/mfa/settings', { Mode: 'ALWAYS_ON' })).toMatchObject(denied);
+    expect(await r.admin('PUT', '/api/admin/sign-in-protection', { LockoutMinutes: 30 })).toMatchObject(denied);
+    expect(await r.admin('DELETE', `${devices}/${phone.deviceId}`)).toMatchObject(denied);
+    expect(await r.admin('DELETE', devices)).toMatchObject(denied);
+    expect(await server.reg.mfa.listDevices(owner)).toHaveLength(1);
+
+    const [last] = await server.reg.database.db.selectFrom('audit_events').select('seq').orderBy('seq', 'desc').limit(1).execute();
+    const a = await consoleClient(server, root);
+    const refused = await a.admin('PUT', '/api/admin/mfa/settings', { Mode: 'CONTEXT_AWARE', RememberDays: 0 });
+    expect(refused).toMatchObject({ status: 400, json: { __type: 'ValidationException' } });
+    expect(String(refused.json.message)).toContain('rememberDays');
+    expect(await a.admin('PUT', '/api/admin/mfa/settings', { RememberDays: 7, PasskeySignIn: true })).toMatchObject({ status: 200, json: { Mode: 'DISABLED', RememberDays: 7, PasskeySignIn: true } });
+    expect(await a.admin('PUT', '/api/admin/sign-in-protection', { LockoutMinutes: 30 })).toMatchObject({ status: 200, json: { LockoutMinutes: 30 } });
+    expect(await a.admin('DELETE', `${devices}/${phone.deviceId}`)).toMatchObject({ status: 200 });
+    await enrol('Tablet');
+    expect(await a.admin('DELETE', devices)).toMatchObject({ status: 200, json: { DeletedDeviceIds: [expect.any(String)] } });
+    expect(await server.reg.mfa.listDevices(owner)).toEqual([]);
+    const events = await server.reg.database.db
+      .selectFrom('audit_events')
+      .select(['event_name', 'user_identity'])
+      .where('event_name', 'in', ['DeleteMfaDevice', 'ResetUserMfa', 'UpdateInstanceSettings'])
+      .where('error_code', 'is', null)
+      .where('seq', '>', last!.seq)
+      .execute();
+    expect(events.map((e) => e.event_name).sort()).toEqual(['DeleteMfaDevice', 'ResetUserMfa', 'UpdateInstanceSettings', 'UpdateInstanceSettings']);
+    for (const e of events) expect(JSON.parse(e.user_identity)).toMatchObject({ principalId: root.userId, userName: root.userName });
   });
 
   it('refuses a non-administrator, a missing or wrong CSRF header, a cross-site request and an ended session, AWS-shaped', async () => {
