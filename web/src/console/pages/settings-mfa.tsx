@@ -86,14 +86,18 @@ export function MfaSettingsForm() {
     void save({ ...draft, ...(rememberDays === undefined ? {} : { RememberDays: Number(rememberDays) }) }).then((ok) => ok && setRememberDays(undefined));
   };
   const allow = (type: MfaSettings['AllowedDeviceTypes'][number], on: boolean) =>
-    setDraft({ ...draft, AllowedDeviceTypes: on ? [...v.AllowedDeviceTypes.filter((t) => t !== type), type] : v.AllowedDeviceTypes.filter((t) => t !== type) });
+    setDraft({ ...draft, AllowedDeviceTypes: MFA_DEVICE_TYPES.map((t) => t.value).filter((t) => (t === type ? on : v.AllowedDeviceTypes.includes(t))) });
+  /** One of the settings that take one of a few values, as radio buttons. */
+  const choice = <K extends 'Mode' | 'NoDevice' | 'WebAuthnAttestation'>(key: K, label: string, items: readonly { value: MfaSettings[K]; label: string; description?: string }[]) => (
+    <FormField label={label} errorText={errors[key]}>
+      <RadioGroup value={v[key]} ariaLabel={label} readOnly={!canWrite} onChange={({ detail }) => setDraft({ ...draft, [key]: detail.value })} items={items.map((i) => ({ ...i }))} />
+    </FormField>
+  );
   return (
     <SettingsForm onSubmit={submit} submitText="Save MFA settings" saved={saved} busy={busy} error={error && Object.keys(errors).length === 0 ? messageOf(error) : undefined}>
       <Container header={<Header variant="h2" description="When users sign in with a second factor, and which devices they may use.">Multi-factor authentication</Header>}>
         <SpaceBetween size="l">
-          <FormField label="MFA mode" errorText={errors.Mode}>
-            <RadioGroup value={v.Mode} ariaLabel="MFA mode" readOnly={!canWrite} onChange={({ detail }) => setDraft({ ...draft, Mode: detail.value as MfaSettings['Mode'] })} items={MFA_MODES.map((m) => ({ ...m }))} />
-          </FormField>
+          {choice('Mode', 'MFA mode', MFA_MODES)}
           <FormField label="Allowed MFA device types" description="A device of a type no longer allowed stops counting." errorText={errors.AllowedDeviceTypes}>
             <SpaceBetween size="xxs">
               {MFA_DEVICE_TYPES.map((t) => (
@@ -103,34 +107,18 @@ export function MfaSettingsForm() {
               ))}
             </SpaceBetween>
           </FormField>
-          <FormField label="A user without an MFA device" errorText={errors.NoDevice}>
-            <RadioGroup
-              value={v.NoDevice}
-              ariaLabel="A user without an MFA device"
-              readOnly={!canWrite}
-              onChange={({ detail }) => setDraft({ ...draft, NoDevice: detail.value as MfaSettings['NoDevice'] })}
-              items={[
-                { value: 'REGISTER', label: 'Registers a device at sign-in' },
-                { value: 'BLOCK', label: 'Is refused sign-in' },
-                { value: 'ALLOW', label: 'Signs in with the password alone' },
-              ]}
-            />
-          </FormField>
+          {choice('NoDevice', 'A user without an MFA device', [
+            { value: 'REGISTER', label: 'Registers a device at sign-in' },
+            { value: 'BLOCK', label: 'Is refused sign-in' },
+            { value: 'ALLOW', label: 'Signs in with the password alone' },
+          ])}
           <FormField label="Remember a browser for (days)" description="Context-aware mode: 1 to 365 days." errorText={errors.RememberDays}>
             <Input type="number" value={rememberDays ?? String(v.RememberDays)} readOnly={!canWrite} onChange={({ detail }) => setRememberDays(detail.value)} ariaLabel="Remember a browser for (days)" />
           </FormField>
-          <FormField label="WebAuthn attestation" errorText={errors.WebAuthnAttestation}>
-            <RadioGroup
-              value={v.WebAuthnAttestation}
-              ariaLabel="WebAuthn attestation"
-              readOnly={!canWrite}
-              onChange={({ detail }) => setDraft({ ...draft, WebAuthnAttestation: detail.value as MfaSettings['WebAuthnAttestation'] })}
-              items={[
-                { value: 'NONE', label: 'Not required' },
-                { value: 'REQUIRED', label: 'Required', description: 'A security key must give an attestation statement; one that gives none is refused.' },
-              ]}
-            />
-          </FormField>
+          {choice('WebAuthnAttestation', 'WebAuthn attestation', [
+            { value: 'NONE', label: 'Not required' },
+            { value: 'REQUIRED', label: 'Required', description: 'A security key must give an attestation statement; one that gives none is refused.' },
+          ])}
           <FormField errorText={errors.PasskeySignIn}>
             <Checkbox checked={v.PasskeySignIn} readOnly={!canWrite} onChange={({ detail }) => setDraft({ ...draft, PasskeySignIn: detail.checked })} description="The sign-in page offers a passkey: no user name or password.">
               Offer sign-in with a passkey
