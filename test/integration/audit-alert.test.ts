@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { CreateUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { CreateAccountAssignmentCommand, CreatePermissionSetCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { POLICY_KEY_PURPOSE } from '../../src/policy/index.js';
 import { systemContext } from '../../src/shared/context.js';
 import { Browser } from '../helpers/browser.js';
 import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
@@ -72,7 +73,8 @@ describe.each(dialects())('audit alerts on %s', (dialect) => {
     const automationKey = await server.reg.credentials.createAccessKey(
       ctx,
       { principalType: 'IAMUser', principalId: 'AIDATERRAFORM0000001', principalArn: AUTOMATION_ARN, accountId: '123456789012', userName: 'terraform' },
-      'automation',
+      // Automation holds AdministratorAccess, as a Terraform key would; only its ARN differs.
+      `${POLICY_KEY_PURPOSE}AdministratorAccess`,
     );
     const automation = new SSOAdminClient(sdkOptions(server, { accessKeyId: automationKey.accessKeyId, secretAccessKey: automationKey.secretAccessKey }));
     const person = new SSOAdminClient(sdkOptions(server));
