@@ -176,8 +176,12 @@ async function lookupBench(label, databaseUrl) {
   };
 }
 
-results.lookupEvents = { sqlite: await lookupBench('sqlite') };
-log('sqlite lookups', JSON.stringify(results.lookupEvents.sqlite));
+results.lookupEvents = {};
+// BENCH_SKIP_SQLITE_LOOKUPS=1 measures PostgreSQL's look-ups alone (with BENCH_DATABASE_URL).
+if (process.env.BENCH_SKIP_SQLITE_LOOKUPS !== '1') {
+  results.lookupEvents.sqlite = await lookupBench('sqlite');
+  log('sqlite lookups', JSON.stringify(results.lookupEvents.sqlite));
+}
 if (process.env.BENCH_DATABASE_URL) {
   results.lookupEvents.postgres = await lookupBench('postgres', process.env.BENCH_DATABASE_URL);
   log('postgres lookups', JSON.stringify(results.lookupEvents.postgres));
