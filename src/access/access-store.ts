@@ -103,7 +103,7 @@ export interface AccessStore {
 
   /** Idempotent. */
   insertAssignment(a: AccountAssignmentRecord, now: number): Promise<void>;
-  /** Idempotent; true when the permission set has no assignment left in that account. */
+  /** Idempotent; true when the permission set has no assignment left in that account. Callers hold the permission set's lock (lockPermissionSet), which keeps two deletions from each seeing the other's row. */
   deleteAssignment(a: AccountAssignmentRecord): Promise<boolean>;
   listAssignments(accountId: string, permissionSetArn: string, slice: Slice<[string, string]>): Promise<AccountAssignmentRecord[]>;
   /** Assignments of any of these principals, ordered by (account, permission set, principal type, principal id). */
@@ -135,6 +135,8 @@ export interface AccessStore {
   /** Only a request still IN_PROGRESS changes: a finished one keeps its outcome. */
   finishRequest(requestId: string, status: Exclude<RequestStatus, 'IN_PROGRESS'>, failureReason: string | null, now: number): Promise<void>;
   listRequests(kind: RequestKind, status: RequestStatus | undefined, slice: Slice<[number, string]>): Promise<AccessRequestRecord[]>;
+  /** Assignment requests for the same assignment, still IN_PROGRESS and made before this one, oldest first. */
+  listEarlierPendingAssignmentRequests(r: AccessRequestRecord): Promise<AccessRequestRecord[]>;
 
   findAccessControlAttributes(): Promise<AccessControlAttribute[] | undefined>;
   /** Refused with already_exists when a configuration exists. */

@@ -59,28 +59,30 @@ export class AssignmentService {
     private readonly permissionSets: PermissionSetService,
   ) {}
 
+  /** What each kind of request does once checked, under its permission set's lock. */
+  private readonly fulfilments: Record<RequestKind, Fulfil> = {
+    CREATE_ASSIGNMENT: async (s, r, ps, now) => {
+      await s.access.insertAssignment(assignmentOf(r), now);
+      await s.access.ensureProvisioned(r.targetId as string, ps.permissionSetArn, this.roleName(ps), ps.version, now);
+    },
+    DELETE_ASSIGNMENT: async (s, r, ps) => {
+      const assignment = assignmentOf(r);
+      // The account's role goes with the permission set's last assignment there, as on AWS.
+      if (await s.access.deleteAssignment(assignment)) await s.access.deprovision(assignment.accountId, ps.permissionSetArn);
+      const { identityStoreId } = await this.deps.instance.get();
+      await this.deps.revoker.revokeAssignment(await this.jobContext(), { identityStoreId, ...assignment }, 'DeleteAccountAssignment');
+    },
+    PROVISION: async (s, r, ps, now) => {
+      if (r.targetId === null) await s.access.reprovisionAll(ps.permissionSetArn, ps.version, now);
+      else await s.access.provision(r.targetId, ps.permissionSetArn, this.roleName(ps), ps.version, now);
+    },
+  };
+
   registerJobs(worker: JobWorker): void {
-    const fulfilments: Record<RequestKind, Fulfil> = {
-      CREATE_ASSIGNMENT: async (s, r, ps, now) => {
-        await s.access.insertAssignment(assignmentOf(r), now);
-        await s.access.ensureProvisioned(r.targetId as string, ps.permissionSetArn, this.roleName(ps), ps.version, now);
-      },
-      DELETE_ASSIGNMENT: async (s, r, ps) => {
-        const assignment = assignmentOf(r);
-        // The account's role goes with the permission set's last assignment there, as on AWS.
-        if (await s.access.deleteAssignment(assignment)) await s.access.deprovision(assignment.accountId, ps.permissionSetArn);
-        const { identityStoreId } = await this.deps.instance.get();
-        await this.deps.revoker.revokeAssignment(await this.jobContext(), { identityStoreId, ...assignment }, 'DeleteAccountAssignment');
-      },
-      PROVISION: async (s, r, ps, now) => {
-        if (r.targetId === null) await s.access.reprovisionAll(ps.permissionSetArn, ps.version, now);
-        else await s.access.provision(r.targetId, ps.permissionSetArn, this.roleName(ps), ps.version, now);
-      },
-    };
-    for (const [kind, fulfil] of Object.entries(fulfilments) as [RequestKind, Fulfil][]) {
+    for (const kind of Object.keys(this.fulfilments) as RequestKind[]) {
       worker.register(
         JOB_OF[kind],
-        (payload) => this.fulfil(kind, (payload as JobPayload).requestId, fulfil),
+        (payload) => this.fulfil(kind, (payload as JobPayload).requestId),
         // The cause stays in the job's record; the client sees only that the request failed.
         (payload) => this.finish(kind, (payload as JobPayload).requestId, 'FAILED', 'The request could not be completed. Try again.'),
       );
@@ -236,25 +238,40 @@ export class AssignmentService {
   }
 
   /** Idempotent: a job that runs again after a crash finds its request finished and stops. */
-  private async fulfil(kind: RequestKind, requestId: string, fulfil: Fulfil): Promise<void> {
+  private async fulfil(kind: RequestKind, requestId: string): Promise<void> {
     const ctx = await this.jobContext();
     await this.deps.tx.transaction(async (s) => {
+      const queued = await s.access.findRequest(kind, requestId);
+      if (queued?.status !== 'IN_PROGRESS') return;
+      const ps = await s.access.lockPermissionSet(queued.permissionSetArn);
+      // Read again under the lock: another job may have settled this request while we waited.
       const request = await s.access.findRequest(kind, requestId);
       if (request?.status !== 'IN_PROGRESS') return;
       const now = this.deps.clock.now();
-      const ps = await s.access.lockPermissionSet(request.permissionSetArn);
       if (!ps) {
         await this.record(s, ctx, kind, requestId, 'FAILED', `Permission set ${request.permissionSetArn} no longer exists.`);
         return;
       }
-      const unresolved = kind === 'DELETE_ASSIGNMENT' ? undefined : await this.unresolvedPolicy(s, request, ps.permissionSetArn, ps.permissionsBoundary);
-      if (unresolved) {
-        await this.record(s, ctx, kind, requestId, 'FAILED', `Received a 404 status error: Not supported policy ${unresolved}.`);
-        return;
+      // Jobs may run out of order (another process, a retry); requests for one assignment take
+      // effect in the order they were made, so a deletion never overtakes the creation before it.
+      // The permission set's lock, held from here, keeps the list true until commit.
+      if (kind !== 'PROVISION') {
+        for (const earlier of await s.access.listEarlierPendingAssignmentRequests(request)) await this.settle(s, ctx, earlier, ps, now);
       }
-      await fulfil(s, request, ps, now);
-      await this.record(s, ctx, kind, requestId, 'SUCCEEDED', null);
+      await this.settle(s, ctx, request, ps, now);
     });
+  }
+
+  /** Carry out a checked request under its permission set's lock, and record the outcome. */
+  private async settle(s: AccessStores, ctx: RequestContext, request: AccessRequestRecord, ps: PermissionSetRecord, now: number): Promise<void> {
+    const { kind, requestId } = request;
+    const unresolved = kind === 'DELETE_ASSIGNMENT' ? undefined : await this.unresolvedPolicy(s, request, ps.permissionSetArn, ps.permissionsBoundary);
+    if (unresolved) {
+      await this.record(s, ctx, kind, requestId, 'FAILED', `Received a 404 status error: Not supported policy ${unresolved}.`);
+      return;
+    }
+    await this.fulfilments[kind](s, request, ps, now);
+    await this.record(s, ctx, kind, requestId, 'SUCCEEDED', null);
   }
 
   /** The ARN of the first customer-managed policy (or boundary) the target account lacks, if any. */

@@ -298,6 +298,33 @@ describe.each(dialects())('sso-admin account assignments on %s', (dialect) => {
     expect(conflicts.map((r) => r.error_code)).toEqual(['access.permission_set_in_use', null]);
   });
 
+  it('carries out a creation and a deletion of one assignment in the order they were asked, even when the deletion job runs first', async () => {
+    const ps = await newPermissionSet();
+    const user = await newUser();
+    await server.reg.jobs.stop();
+    try {
+      const { AccountAssignmentCreationStatus: created } = await sso.send(new CreateAccountAssignmentCommand(assignment(ps, user)));
+      const { AccountAssignmentDeletionStatus: deleted } = await sso.send(new DeleteAccountAssignmentCommand(assignment(ps, user)));
+      // The creation's job is held back, as a retry after a failed attempt or a slow process would hold it.
+      const jobs = server.reg.read.jobs;
+      const now = Date.now();
+      for (const job of await jobs.claimJobs('test-holder', now, now + 60_000, 100)) {
+        const held = job.kind === 'access.create_account_assignment' && (job.payload as { requestId: string }).requestId === created!.RequestId;
+        await jobs.retryJob(job.id, now, held ? now + 3_600_000 : now, 'held by the test');
+      }
+      await server.reg.jobs.drain();
+      const creation = await sso.send(new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn, AccountAssignmentCreationRequestId: created!.RequestId! }));
+      const deletion = await sso.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn, AccountAssignmentDeletionRequestId: deleted!.RequestId! }));
+      expect(creation.AccountAssignmentCreationStatus?.Status).toBe('SUCCEEDED');
+      expect(deletion.AccountAssignmentDeletionStatus?.Status).toBe('SUCCEEDED');
+      // The user asked last for no assignment, and has none; the role went with it.
+      expect(await assignmentsOf(ps)).toEqual([]);
+      expect(await provisionedTo(account)).not.toContain(ps);
+    } finally {
+      server.reg.jobs.start();
+    }
+  });
+
   it('tracks whether accounts have the latest version of a permission set until it is provisioned again', async () => {
     const ps = await newPermissionSet();
     const second = await newAccount();

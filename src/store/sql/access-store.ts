@@ -194,18 +194,6 @@ export class SqlAccessStore implements AccessStore {
   }
 
   async deleteAssignment(a: AccountAssignmentRecord): Promise<boolean> {
-    if (this.dialect === 'postgres') {
-      // Two deletions of the last two assignments, in two processes at once, would each still see
-      // the other's row and leave the role behind (write skew). The provision row serialises them:
-      // the second waits here, and its read below sees the first's deletion.
-      await this.db
-        .selectFrom('permission_set_provisions')
-        .select('account_id')
-        .where('account_id', '=', a.accountId)
-        .where('permission_set_arn', '=', a.permissionSetArn)
-        .forUpdate()
-        .execute();
-    }
     await this.db
       .deleteFrom('account_assignments')
       .where('account_id', '=', a.accountId)
@@ -414,6 +402,25 @@ export class SqlAccessStore implements AccessStore {
     const after = slice.after;
     if (after) q = q.where((eb) => eb(eb.refTuple('created_at', 'request_id'), '>', eb.tuple(after[0], after[1])));
     return (await q.execute()).map(toRequest);
+  }
+
+  async listEarlierPendingAssignmentRequests(r: AccessRequestRecord): Promise<AccessRequestRecord[]> {
+    if (r.targetId === null || r.principalType === null || r.principalId === null) return [];
+    const rows = await this.db
+      .selectFrom('access_requests')
+      .selectAll()
+      .where('kind', 'in', ['CREATE_ASSIGNMENT', 'DELETE_ASSIGNMENT'])
+      .where('status', '=', 'IN_PROGRESS')
+      .where((eb) => eb(eb.refTuple('created_at', 'request_id'), '<', eb.tuple(r.createdAt, r.requestId)))
+      .where('permission_set_arn', '=', r.permissionSetArn)
+      .where('target_id', '=', r.targetId)
+      .where('principal_type', '=', r.principalType)
+      .where('principal_id', '=', r.principalId)
+      .orderBy('created_at')
+      .orderBy('request_id')
+      .limit(100)
+      .execute();
+    return rows.map(toRequest);
   }
 
   async findAccessControlAttributes(): Promise<AccessControlAttribute[] | undefined> {
