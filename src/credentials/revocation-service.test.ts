@@ -59,7 +59,7 @@ describe('RevocationService', () => {
     let release!: () => void;
     marks.holdReads(new Promise<void>((r) => (release = r)));
     const inFlight = service.refresh(); // a background read, blind to what follows
-    await service.revoke(systemContext('sso.amazonaws.com', 'us-east-1', 'r1'), { kind: 'user', userId: 'u1' }, 'left the company');
+    await service.revokeFollowing(systemContext('sso.amazonaws.com', 'us-east-1', 'r1'), [{ kind: 'user', userId: 'u1' }], 'left the company');
     const check = service.isRevoked(issued);
     release();
     await inFlight;

@@ -1,7 +1,7 @@
 // Real revocation: "not valid before T" marks per subject (a user, a portal session, a user's role
 // in an account), kept in memory by every process and checked on every verification.
 
-import { audited, buildEvent, type AuditStore } from '../audit/index.js';
+import { buildEvent, type AuditStore } from '../audit/index.js';
 import type { AccessStore } from '../access/index.js';
 import type { DirectoryStore } from '../directory/index.js';
 import type { RequestContext } from '../shared/context.js';
@@ -96,21 +96,10 @@ export class RevocationService {
   }
 
   /**
-   * Everything issued for `subject` up to now stops working, within REVOCATION_REFRESH_MS on every
-   * process. In the caller's transaction when there is one. Marks are kept REVOCATION_RETENTION_MS,
-   * longer than any temporary credential lives.
-   */
-  async revoke(ctx: RequestContext, subject: RevocationSubject, reason: string): Promise<void> {
-    const now = this.deps.clock.now();
-    await audited(this.deps, ctx, { eventName: 'RevokeCredentials', requestParameters: { subjects: [subject], reason } }, async (s) => {
-      await this.write(s, [subject], now);
-      this.deps.tx.afterCommit(() => (this.revokedLocally += 1));
-    });
-  }
-
-  /**
-   * Revocations that follow from another change (a user deleted, a membership or an assignment
-   * removed), in that change's transaction. They are recorded as a service event of their own that
+   * Everything issued for `subjects` up to now stops working, within REVOCATION_REFRESH_MS on every
+   * process; marks are kept REVOCATION_RETENTION_MS, longer than any temporary credential lives.
+   * Revocations follow from another change (a user deleted, a membership or an assignment
+   * removed, a session ended), in that change's transaction. They are recorded as a service event of their own that
    * names the request that caused them.
    */
   async revokeFollowing(cause: RequestContext, subjects: RevocationSubject[], reason: string): Promise<void> {

@@ -73,7 +73,7 @@ describe.runIf(dialects().includes('postgres'))('revocation across two processes
     const creds = await issue('user-a');
     const untouched = await issue('user-b');
     expect(await onB(creds)).toBe('ok');
-    await a.reg.revocation.revoke(ctx(), { kind: 'user', userId: 'user-a' }, 'test');
+    await a.reg.revocation.revokeFollowing(ctx(), [{ kind: 'user', userId: 'user-a' }], 'test');
     expect(await refusedOnBWithin(creds, 5_000)).toBeLessThan(5_000);
     expect(await onB(untouched)).toBe('ok');
   });
@@ -88,13 +88,13 @@ describe.runIf(dialects().includes('postgres'))('revocation across two processes
     const insertedYet = new Promise<void>((r) => (inserted = r));
     // The slow revocation takes its seq first, then holds its transaction open.
     const slow = a.reg.tx.transaction(async () => {
-      await a.reg.revocation.revoke(ctx(), subject('user-slow'), 'test');
+      await a.reg.revocation.revokeFollowing(ctx(), [subject('user-slow')], 'test');
       inserted();
       await held;
     });
     await insertedYet;
     try {
-      await a.reg.revocation.revoke(ctx(), subject('user-fast'), 'test');
+      await a.reg.revocation.revokeFollowing(ctx(), [subject('user-fast')], 'test');
       await refusedOnBWithin(late, 5_000);
       expect(await onB(early)).toBe('ok');
     } finally {

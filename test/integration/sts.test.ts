@@ -130,17 +130,17 @@ describe.each(dialects())('STS GetCallerIdentity with temporary credentials on %
     const byRole = await issue(user, otherRole);
     for (const c of [bySession, sameRoleOtherSession, byRole]) expect(await outcome(whoAmI(c))).toBe('ok');
 
-    await server.reg.revocation.revoke(ctx(), { kind: 'session', sessionId: 'session-to-end' }, 'test');
+    await server.reg.revocation.revokeFollowing(ctx(), [{ kind: 'session', sessionId: 'session-to-end' }], 'test');
     expect(await outcome(whoAmI(bySession))).toBe('InvalidClientTokenId 403');
     expect(await outcome(whoAmI(sameRoleOtherSession))).toBe('ok');
 
-    await server.reg.revocation.revoke(ctx(), { kind: 'role', userId: user.userId, accountId: account, permissionSetArn: otherRole.permissionSetArn }, 'test');
+    await server.reg.revocation.revokeFollowing(ctx(), [{ kind: 'role', userId: user.userId, accountId: account, permissionSetArn: otherRole.permissionSetArn }], 'test');
     expect(await outcome(whoAmI(byRole))).toBe('InvalidClientTokenId 403');
     expect(await outcome(whoAmI(sameRoleOtherSession))).toBe('ok');
     // Credentials issued after a revocation work.
     expect(await outcome(whoAmI(await issue(user, otherRole)))).toBe('ok');
 
-    await server.reg.revocation.revoke(ctx(), { kind: 'user', userId: user.userId }, 'test');
+    await server.reg.revocation.revokeFollowing(ctx(), [{ kind: 'user', userId: user.userId }], 'test');
     expect(await outcome(whoAmI(sameRoleOtherSession))).toBe('InvalidClientTokenId 403');
 
     const events = await server.reg.database.db
@@ -216,7 +216,7 @@ describe.each(dialects())('STS GetCallerIdentity with temporary credentials on %
     const ok = await run(AWS_CLI, ['sts', 'get-caller-identity', '--output', 'json'], env);
     expect(ok.stderr).toBe('');
     expect((JSON.parse(ok.stdout) as { Arn: string }).Arn).toBe(`arn:aws:sts::${account}:assumed-role/${role.roleName}/${user.userName}`);
-    await server.reg.revocation.revoke(ctx(), { kind: 'user', userId: user.userId }, 'test');
+    await server.reg.revocation.revokeFollowing(ctx(), [{ kind: 'user', userId: user.userId }], 'test');
     const refused = await run(AWS_CLI, ['sts', 'get-caller-identity'], env);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('InvalidClientTokenId');
