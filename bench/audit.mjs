@@ -19,6 +19,7 @@ import { BIN, ROOT, call, cpuSecondsOf, machine, percentile, runJson, signedHead
 import { loadConfig } from '../dist/config/config.js';
 import { createRegistry } from '../dist/registry.js';
 import { createLogger } from '../dist/shared/logger.js';
+import { cryptoIds, timeOrderedUuid } from '../dist/shared/ids.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -104,9 +105,10 @@ async function lookupBench(label, databaseUrl) {
     for (let i = 0; i < Math.min(BATCH, EVENTS - done); i++) {
       const user = `user-${Math.floor(Math.random() * USERS)}`;
       const userId = `res-${Math.floor(Math.random() * RESOURCES)}`;
+      const eventTime = now - SPAN_MS + Math.floor(((done + i) / EVENTS) * SPAN_MS);
       batch.push({
-        eventId: randomUUID(),
-        eventTime: now - SPAN_MS + Math.floor(((done + i) / EVENTS) * SPAN_MS),
+        eventId: timeOrderedUuid(cryptoIds, eventTime),
+        eventTime,
         eventSource: pick(SOURCES),
         eventName: pick(NAMES),
         awsRegion: 'us-east-1',

@@ -4,7 +4,7 @@
 import type { Clock } from '../shared/clock.js';
 import type { RequestContext } from '../shared/context.js';
 import { isDomainError } from '../shared/errors.js';
-import type { IdGenerator } from '../shared/ids.js';
+import { timeOrderedUuid, type IdGenerator } from '../shared/ids.js';
 import type { Transactor } from '../shared/transactor.js';
 import { MAX_RESULT_ITEMS, withoutSecrets, type AuditEvent } from './audit-event.js';
 import type { AuditStore } from './audit-store.js';
@@ -30,9 +30,10 @@ export function buildEvent(
   outcome: { responseElements?: unknown; errorCode?: string; errorMessage?: string },
   readOnly = false,
 ): AuditEvent {
+  const eventTime = deps.clock.now();
   return {
-    eventId: deps.ids.uuid(),
-    eventTime: deps.clock.now(),
+    eventId: timeOrderedUuid(deps.ids, eventTime),
+    eventTime,
     eventSource: ctx.eventSource,
     eventName,
     awsRegion: ctx.region,

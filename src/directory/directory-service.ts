@@ -218,7 +218,7 @@ export class DirectoryService {
         const stamp = this.stamp(ctx);
         const user: UserRecord = {
           identityStoreId,
-          userId: newPrincipalId(this.deps.ids, identityStoreId),
+          userId: newPrincipalId(this.deps.ids, identityStoreId, this.deps.clock.now()),
           profile: checkUserProfile(input.profile),
           extensions: input.extensions && checkUserExtensions(input.extensions),
           status: input.status ?? 'ENABLED',
@@ -398,7 +398,7 @@ export class DirectoryService {
         const stamp = this.stamp(ctx);
         const group: GroupRecord = {
           identityStoreId,
-          groupId: newPrincipalId(this.deps.ids, identityStoreId),
+          groupId: newPrincipalId(this.deps.ids, identityStoreId, this.deps.clock.now()),
           profile: checkGroupProfile(input.profile),
           externalIds: checkExternalIds(input.externalIds ?? []),
           created: stamp,
@@ -563,7 +563,7 @@ export class DirectoryService {
       if ((type === 'USER' && groups.has(id)) || (type === 'GROUP' && users.has(id))) throw memberTypeMismatch(id, type);
     }
     const created = this.stamp(ctx);
-    const newId = () => newPrincipalId(this.deps.ids, identityStoreId);
+    const newId = () => newPrincipalId(this.deps.ids, identityStoreId, this.deps.clock.now());
     const memberships = [...users].map((userId): MembershipRecord => ({ identityStoreId, membershipId: newId(), groupId, userId, created }));
     const nestings = [...groups].map((memberGroupId): GroupNestingRecord => ({ identityStoreId, membershipId: newId(), groupId, memberGroupId, created }));
     if (nestings.length > 0) {
@@ -638,7 +638,7 @@ export class DirectoryService {
       },
       async (s) => {
         await this.requireStore(identityStoreId);
-        const membershipId = newPrincipalId(this.deps.ids, identityStoreId);
+        const membershipId = newPrincipalId(this.deps.ids, identityStoreId, this.deps.clock.now());
         await s.directory.insertMembership({ identityStoreId, membershipId, groupId, userId, created: this.stamp(ctx) });
         return membershipId;
       },

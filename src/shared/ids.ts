@@ -66,8 +66,23 @@ export function newAccountId(ids: IdGenerator): string {
   const first = (digits[0] ?? 1) % 9 + 1;
   return String(first) + digits.slice(1, 12).join('').padEnd(11, '7');
 }
-/** Identity-store principal ids look like `<10 hex of the store>-<uuid>`, as on AWS. */
-export const newPrincipalId = (ids: IdGenerator, identityStoreId: string) => `${identityStoreId.slice(2)}-${ids.uuid()}`;
+/**
+ * A UUID of version 7 (RFC 9562 §5.7): 48 bits of Unix milliseconds, then 74 random bits. It has
+ * the shape of any UUID, and ids made one after another sort one after another, so an index on
+ * them grows at its right edge: an insert dirties the index's last page, not a random one, which
+ * is what makes a database write cheap at millions of rows.
+ */
+export function timeOrderedUuid(ids: IdGenerator, nowMs: number): string {
+  const b = ids.bytes(16);
+  b.writeUIntBE(Math.max(0, Math.min(nowMs, 2 ** 48 - 1)), 0, 6);
+  b[6] = (b[6]! & 0x0f) | 0x70;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** Identity-store principal ids look like `<10 hex of the store>-<uuid>`, as on AWS; the uuid is time-ordered. */
+export const newPrincipalId = (ids: IdGenerator, identityStoreId: string, nowMs: number) => `${identityStoreId.slice(2)}-${timeOrderedUuid(ids, nowMs)}`;
 export const newAccessKeyId = (ids: IdGenerator, prefix: 'AKIA' | 'ASIA') => prefix + fromAlphabet(ids, BASE32, 16);
 export const newSecretAccessKey = (ids: IdGenerator) =>
   ids.bytes(30).toString('base64').replace(/[^A-Za-z0-9]/g, 'A').slice(0, 40);

@@ -130,7 +130,7 @@ export async function seedUsers(server: TestServer, n: number, prefix = `m-${suf
   const storeId = server.init.identityStoreId;
   const users: UserRecord[] = Array.from({ length: n }, (_, i) => ({
     identityStoreId: storeId,
-    userId: newPrincipalId(server.reg.ids, storeId),
+    userId: newPrincipalId(server.reg.ids, storeId, at),
     profile: { userName: `${prefix}-${i}`, displayName: `Member ${prefix} ${i}`, name: { givenName: 'M', familyName: String(i) } },
     status: 'ENABLED',
     externalIds: [],
