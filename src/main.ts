@@ -126,20 +126,15 @@ function onStop(stop: () => Promise<void>): void {
  * `--workers N`: N processes serve the one port (node:cluster hands each new connection to one of
  * them), each with its own registry on the same database. Background work is already safe with
  * several processes: jobs are claimed, the audit sealer holds a lease, revocations are polled. A
- * worker that dies is started again; the port is the first worker's, once it listens.
+ * worker that dies is started again; the port is the first worker's, once it listens. A worker that
+ * dies before any has listened (the port is taken, the database unreachable) fails the start: the
+ * others are stopped and serve exits with the worker's error, instead of forking forever.
  */
 async function startWorkers(config: Config): Promise<number> {
   let stopping = false;
+  let listened = false;
   const fork = () => cluster.fork();
-  cluster.on('exit', (worker, code, signal) => {
-    if (stopping) return;
-    process.stderr.write(`atrium: worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`);
-    setTimeout(fork, 1000).unref();
-  });
-  const listening = once(cluster, 'listening') as Promise<[unknown, { port: number }]>;
-  for (let i = 0; i < config.workers; i++) fork();
-  const [, address] = await listening;
-  onStop(async () => {
+  const stopAll = async () => {
     stopping = true;
     await Promise.all(
       Object.values(cluster.workers ?? {}).map(async (w) => {
@@ -149,8 +144,29 @@ async function startWorkers(config: Config): Promise<number> {
         await exited;
       }),
     );
+  };
+  const failedToStart = new Promise<never>((_, reject) => {
+    cluster.on('exit', (worker, code, signal) => {
+      if (stopping) return;
+      if (!listened) {
+        reject(new Error(`a worker exited (${signal ?? code}) before serving; its error is above`));
+        return;
+      }
+      process.stderr.write(`atrium: worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`);
+      setTimeout(fork, 1000).unref();
+    });
   });
-  return address.port;
+  const listening = once(cluster, 'listening') as Promise<[unknown, { port: number }]>;
+  for (let i = 0; i < config.workers; i++) fork();
+  try {
+    const [, address] = await Promise.race([listening, failedToStart]);
+    listened = true;
+    onStop(stopAll);
+    return address.port;
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
 }
 
 /** One of `--workers`: serves until the primary stops it; the primary printed the banner. */

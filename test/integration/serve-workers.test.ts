@@ -2,11 +2,12 @@
 // server: what one process writes the next request reads, whichever process serves it; a worker
 // that dies is replaced; stopping serve stops every worker; the audit chain stays whole.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateUserCommand, IdentitystoreClient, ListUsersCommand } from '@aws-sdk/client-identitystore';
-import { Agent } from 'node:http';
+import { Agent, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, startServe, type ServeProcess } from '../helpers/cli.js';
 import { dialects, freshPostgresDatabase } from '../helpers/server.js';
@@ -84,4 +85,36 @@ describe.each(dialects())('atrium serve --workers on %s', (dialect) => {
     serve = undefined;
     await expect.poll(() => all.filter(alive).length, { timeout: 10_000 }).toBe(0);
   }, 120_000);
+});
+
+describe('atrium serve --workers on a port that is taken', () => {
+  it('fails the start with the reason, and leaves no worker behind, instead of forking forever', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    const dir = mkdtempSync(path.join(tmpdir(), 'atrium-workers-taken-'));
+    try {
+      const started = Date.now();
+      const r = await runCli(['serve', '--data-dir', dir, '--port', String(port), '--workers', '2'], { ATRIUM_LOG_LEVEL: 'warn' });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/EADDRINUSE/);
+      expect(r.stderr).toMatch(/a worker exited \(1\) before serving/);
+      expect(r.stdout).not.toMatch(/serving on/);
+      expect(Date.now() - started).toBeLessThan(30_000);
+      // No worker outlives the primary: no process left runs on this data directory.
+      const running = readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d))
+        .filter((d) => {
+          try {
+            return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(dir);
+          } catch {
+            return false;
+          }
+        });
+      expect(running).toEqual([]);
+    } finally {
+      taken.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
