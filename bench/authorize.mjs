@@ -17,7 +17,7 @@ import { signatureFor } from '../dist/credentials/sigv4.js';
 import { createRegistry } from '../dist/registry.js';
 import { systemContext } from '../dist/shared/context.js';
 import { createLogger } from '../dist/shared/logger.js';
-import { BIN, ROOT, machine, runJson, startAndWait, stop } from './lib.mjs';
+import { BIN, ROOT, machine, runJson, startAndWait, stop, treeCpuSeconds } from './lib.mjs';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = 16;
@@ -98,7 +98,10 @@ const probe = await fetch(`http://127.0.0.1:${port}/authorize`, { method: 'POST'
 const probeJson = await probe.json();
 if (probe.status !== 200 || probeJson.Decision !== 'Allow') throw new Error(`authorize failed: ${probe.status} ${JSON.stringify(probeJson)}`);
 
+const cpu0 = treeCpuSeconds(server.child.pid);
 const run = await cannon({ url: `http://127.0.0.1:${port}/authorize`, method: 'POST', headers, body });
+const cpu1 = treeCpuSeconds(server.child.pid);
+const served = run.requests.total;
 results.authorize = {
   decisionsPerSec: Math.round(run.requests.average),
   p99Ms: run.latency.p99,
@@ -106,9 +109,12 @@ results.authorize = {
   errors: run.errors,
   ratioToBaseline: +(run.requests.average / results.baselineReqPerSec).toFixed(3),
   decision: probeJson,
+  // CPU per decision is steadier than throughput on a shared machine (see bench/portal.mjs).
+  serverCpuMsPerRequest: +(((cpu1.all - cpu0.all) * 1000) / served).toFixed(3),
+  mainThreadCpuMsPerRequest: +(((cpu1.main - cpu0.main) * 1000) / served).toFixed(3),
   target: 5000,
 };
-log('authorize', results.authorize.decisionsPerSec, 'decisions/s');
+log('authorize', results.authorize.decisionsPerSec, 'decisions/s; server CPU', results.authorize.serverCpuMsPerRequest, 'ms/request, main thread', results.authorize.mainThreadCpuMsPerRequest);
 await stop(server.child);
 rmSync(dataDir, { recursive: true, force: true });
 

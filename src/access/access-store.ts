@@ -117,8 +117,11 @@ export interface AccessStore {
   listAccountIdsOfPrincipals(principals: PrincipalSet, slice: Slice<[string]>): Promise<string[]>;
   /** The names of the permission sets these principals are assigned in the account, in order. */
   listPermissionSetNamesOfPrincipals(principals: PrincipalSet, accountId: string, slice: Slice<[string]>): Promise<string[]>;
-  /** The provisioned role of the named permission set in the account, if these principals are assigned it there. */
-  findRoleOfPrincipals(principals: PrincipalSet, accountId: string, permissionSetName: string): Promise<PortalRoleRecord | undefined>;
+  /**
+   * The provisioned role of the named permission set in the account, if the user exists, is
+   * enabled, and is assigned it there directly or through any of their groups (nested too).
+   */
+  findRoleOfUser(identityStoreId: string, userId: string, accountId: string, permissionSetName: string): Promise<PortalRoleRecord | undefined>;
 
   /** Provision this version unless already provisioned (at whatever version). */
   ensureProvisioned(accountId: string, permissionSetArn: string, roleName: string, version: number, now: number): Promise<void>;

@@ -41,7 +41,8 @@ export class PortalAccess {
    * a deleted assignment, a left group, or a deleted or disabled user refuses at once.
    */
   async roleFor(userId: string, accountId: string, roleName: string): Promise<PortalRole> {
-    const found = await this.deps.read.access.findRoleOfPrincipals(await this.principalsOf(userId), accountId, roleName);
+    const { identityStoreId } = await this.deps.instance.get();
+    const found = await this.deps.read.access.findRoleOfUser(identityStoreId, userId, accountId, roleName);
     const seconds = found && durationSeconds(found.sessionDuration);
     if (!found || seconds === undefined) throw noAccess();
     return { permissionSetArn: found.permissionSetArn, roleName: found.roleName, durationSeconds: Math.floor(seconds) };

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { DomainError } from '../shared/errors.js';
-import { parseAuthorization, signatureFor, verifySignature, type SignedRequest } from './sigv4.js';
+import { parseAuthorization, signatureFor, verifySignature, type OwnSigningKeys, type SignedRequest } from './sigv4.js';
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
 const SIGNED_AT = Date.UTC(2015, 7, 30, 12, 36, 0);
@@ -87,5 +87,23 @@ describe('SigV4 verification', () => {
     expect(codeOf(() => parseAuthorization(withHeaders('x-amz-date;host'), ['service'], SIGNED_AT))).toBe('auth.incomplete');
     const junkRegion = { ...req, headers: { ...req.headers, authorization: req.headers.authorization!.replace('/us-east-1/', `/${'x'.repeat(500)}/`) } };
     expect(codeOf(() => parseAuthorization(junkRegion, ['service'], SIGNED_AT))).toBe('auth.bad_scope');
+  });
+
+  it("keeps a holder's signing keys only once they verified, and still refuses a wrong signature or secret", () => {
+    const req = vanilla('GET', '5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31');
+    const auth = parseAuthorization(req, ['service'], SIGNED_AT);
+    const own: OwnSigningKeys = new Map();
+    const forged = { ...auth, signature: '0'.repeat(64) };
+    expect(codeOf(() => verifySignature(req, forged, SECRET, own))).toBe('auth.signature_mismatch');
+    expect(own.size).toBe(0);
+    expect(codeOf(() => verifySignature(req, auth, SECRET, own))).toBe('accepted');
+    expect([...own.keys()]).toEqual(['20150830/us-east-1/service']);
+    // With the key kept: the same request verifies, a forged signature still fails.
+    expect(codeOf(() => verifySignature(req, auth, SECRET, own))).toBe('accepted');
+    expect(codeOf(() => verifySignature(req, forged, SECRET, own))).toBe('auth.signature_mismatch');
+    // Another scope derives its own key: a signature for another region does not pass.
+    const otherRegion = { ...auth, region: 'eu-west-1' };
+    expect(codeOf(() => verifySignature(req, otherRegion, SECRET, own))).toBe('auth.signature_mismatch');
+    expect(own.size).toBe(1);
   });
 });

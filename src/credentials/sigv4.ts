@@ -138,16 +138,25 @@ export function canonicalRequest(req: SignedRequest, signedHeaders: string[]): s
 const signingKeys = new Map<string, Buffer>();
 const MAX_SIGNING_KEYS = 1_000;
 
-function signingKeyOf(secret: string, auth: ParsedAuthorization): { cacheKey: string; key: Buffer } {
-  const cacheKey = `${sha256hex(secret)}/${auth.date}/${auth.region}/${auth.service}`;
-  let key = signingKeys.get(cacheKey);
-  if (!key) {
-    const kDate = createHmac('sha256', 'AWS4' + secret).update(auth.date).digest();
-    const kRegion = createHmac('sha256', kDate).update(auth.region).digest();
-    const kService = createHmac('sha256', kRegion).update(auth.service).digest();
-    key = createHmac('sha256', kService).update('aws4_request').digest();
-  }
-  return { cacheKey, key };
+/**
+ * The signing keys of one secret, by `date/region/service`, kept by whoever holds that secret (an
+ * opened session token): the shared cache's key costs a SHA-256 of the secret on every request.
+ */
+export type OwnSigningKeys = Map<string, Buffer>;
+/** A holder signs for a few days, regions and services at a time. */
+const MAX_OWN_SIGNING_KEYS = 8;
+
+function deriveSigningKey(secret: string, auth: ParsedAuthorization): Buffer {
+  const kDate = createHmac('sha256', 'AWS4' + secret).update(auth.date).digest();
+  const kRegion = createHmac('sha256', kDate).update(auth.region).digest();
+  const kService = createHmac('sha256', kRegion).update(auth.service).digest();
+  return createHmac('sha256', kService).update('aws4_request').digest();
+}
+
+function signingKeyOf(secret: string, auth: ParsedAuthorization, own?: OwnSigningKeys): { cache: Map<string, Buffer>; cacheKey: string; max: number; key: Buffer } {
+  const scope = `${auth.date}/${auth.region}/${auth.service}`;
+  const [cache, cacheKey, max] = own ? [own, scope, MAX_OWN_SIGNING_KEYS] : [signingKeys, `${sha256hex(secret)}/${scope}`, MAX_SIGNING_KEYS];
+  return { cache, cacheKey, max, key: cache.get(cacheKey) ?? deriveSigningKey(secret, auth) };
 }
 
 function sign(req: SignedRequest, auth: ParsedAuthorization, key: Buffer): string {
@@ -160,14 +169,15 @@ export function signatureFor(req: SignedRequest, auth: ParsedAuthorization, secr
   return sign(req, auth, signingKeyOf(secret, auth).key);
 }
 
-export function verifySignature(req: SignedRequest, auth: ParsedAuthorization, secret: string): void {
-  const { cacheKey, key } = signingKeyOf(secret, auth);
+/** Throws unless `auth.signature` is the request's signature with `secret`; `own` keeps the secret's signing keys. */
+export function verifySignature(req: SignedRequest, auth: ParsedAuthorization, secret: string, own?: OwnSigningKeys): void {
+  const { cache, cacheKey, max, key } = signingKeyOf(secret, auth, own);
   const expected = Buffer.from(sign(req, auth, key), 'hex');
   const given = Buffer.from(auth.signature, 'hex');
   const ok = expected.length === given.length && timingSafeEqual(expected, given);
-  if (ok && !signingKeys.has(cacheKey)) {
-    if (signingKeys.size >= MAX_SIGNING_KEYS) signingKeys.clear();
-    signingKeys.set(cacheKey, key);
+  if (ok && !cache.has(cacheKey)) {
+    if (cache.size >= max) cache.clear();
+    cache.set(cacheKey, key);
   }
   if (!ok) {
     throw authError(

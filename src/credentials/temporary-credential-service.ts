@@ -12,7 +12,7 @@ import type { ServiceDeps } from '../shared/service-deps.js';
 import type { CredentialService } from './credential-service.js';
 import type { RevocationService } from './revocation-service.js';
 import type { RevocationStore } from './revocation-store.js';
-import { parseAuthorization, verifySignature, type SignedRequest } from './sigv4.js';
+import { parseAuthorization, verifySignature, type OwnSigningKeys, type SignedRequest } from './sigv4.js';
 
 export interface RoleCredentialRequest {
   userId: string;
@@ -82,6 +82,8 @@ const MAX_OPENED = 10_000;
 interface Opened {
   claims: TokenClaims;
   secret: string;
+  /** The secret's signing keys that verified a request, so that later requests skip deriving them. */
+  signingKeys: OwnSigningKeys;
   principal: Omit<CallerPrincipal, 'region'>;
 }
 
@@ -179,7 +181,7 @@ export class TemporaryCredentialService {
     // Revoked credentials are refused as invalid, not expired: they will never work again, and
     // ExpiredToken would send a user looking at clocks and caches instead of at their access.
     if (await this.deps.revocation.isRevoked({ userId: c.u, sessionId: c.s, accountId: c.a, permissionSetArn: c.p, issuedAt: c.i })) throw invalidToken();
-    verifySignature(req, auth, o.secret);
+    verifySignature(req, auth, o.secret, o.signingKeys);
     return { principal: { ...o.principal, region: auth.region }, session: { userId: c.u, permissionSetArn: c.p, ...(c.t ? { tags: c.t } : {}) } };
   }
 
@@ -193,6 +195,7 @@ export class TemporaryCredentialService {
     const opened: Opened = {
       claims: c,
       secret: secretOf(keys.secret, accessKeyId),
+      signingKeys: new Map(),
       principal: {
         type: 'AssumedRole',
         principalId: `${roleIdOf(c.a, c.r)}:${c.n}`,

@@ -9,43 +9,26 @@ import { invalidArgument } from '../../shared/errors.js';
 import { adminActionOf, validatePolicy, type Decision } from '../../policy/index.js';
 import { sendAwsError, validationMessage } from '../aws/aws-json.js';
 import { toAwsError } from '../aws/errors.js';
+import { useLazyRequestLoggers } from '../lazy-request-log.js';
+import { authorizeAction, authorizeContext, authorizeInput, authorizeResource, plainlyValidAuthorizeInput } from './authorize-input.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
-const contextValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number(), z.boolean()])).max(256)]);
-const context = z.record(z.string().max(256), contextValue).refine((c) => Object.keys(c).length <= 64, { message: 'at most 64 context keys' });
-const action = z.string().regex(/^[A-Za-z0-9-]+:[A-Za-z0-9*?_-]+$/, 'must be service:Action').max(256);
-const resource = z.string().min(1).max(2048);
-
-const authorizeInput = z
-  .object({
-    Method: z.string().regex(/^[A-Z]{1,16}$/),
-    Path: z.string().startsWith('/').max(8192),
-    Query: z.string().max(8192).optional(),
-    /** Lower- or mixed-case names; repeated headers joined by ','. */
-    Headers: z.record(z.string().max(256), z.string().max(8192)),
-    /** Hex SHA-256 of the body the gateway received; or the body itself, base64. */
-    BodySha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
-    Body: z.string().max(48 * 1024).optional(),
-    Action: action,
-    Resource: resource,
-    Context: context.optional(),
-  })
-  .strict()
-  .refine((v) => v.BodySha256 === undefined || v.Body === undefined, { message: 'give at most one of BodySha256 and Body' });
-
 const simulateInput = z
-  .object({ UserName: z.string().min(1).max(128), AccountId: z.string(), Action: action.optional(), Resource: resource.optional(), Context: context.optional() })
+  .object({ UserName: z.string().min(1).max(128), AccountId: z.string(), Action: authorizeAction.optional(), Resource: authorizeResource.optional(), Context: authorizeContext.optional() })
   .strict();
 const validateInput = z.object({ PolicyDocument: z.string().min(1) }).strict();
 
-function parse<T>(schema: z.ZodType<T>, body: Buffer): T {
+/** The body, checked by `schema`; `plainlyValid` may vouch for a body first, sparing the schema's walk. */
+function parse<T>(schema: z.ZodType<T>, body: Buffer, plainlyValid?: (json: unknown) => T | undefined): T {
   let json: unknown;
   try {
     json = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
   } catch {
     throw invalidArgument('policy.invalid_json', 'The request body is not valid JSON.');
   }
+  const vouched = plainlyValid?.(json);
+  if (vouched !== undefined) return vouched;
   const r = schema.safeParse(json);
   if (!r.success) throw invalidArgument('policy.invalid_request', validationMessage(r.error));
   return r.data;
@@ -64,6 +47,7 @@ const scopedService = (authorization: string | undefined) => /Credential=[^/,\s]
 
 export function registerPolicyApi(app: FastifyInstance, reg: Registry): void {
   void app.register((scope, _opts, done) => {
+    useLazyRequestLoggers(scope);
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, next) => next(null, body));
     scope.setErrorHandler((err: { statusCode?: number }, request, reply) => {
@@ -102,7 +86,7 @@ function policyRoutes(app: FastifyInstance, reg: Registry): void {
   app.post(
     '/authorize',
     answer(async (request) => {
-      const input = parse(authorizeInput, body(request));
+      const input = parse(authorizeInput, body(request), plainlyValidAuthorizeInput);
       const headers = Object.fromEntries(Object.entries(input.Headers).map(([k, v]) => [k.toLowerCase(), v]));
       const service = scopedService(headers.authorization);
       if (!service) throw invalidArgument('policy.unsigned_request', 'Headers must carry a SigV4 Authorization header.');

@@ -21,6 +21,37 @@ import type {
 import { alreadyExists, failedPrecondition } from '../../shared/errors.js';
 import { isForeignKeyViolation, isUniqueViolation, type Database, type Db, type Dialect } from '../database.js';
 import type { AccessRequestsTable, PermissionSetsTable } from '../schema/access.js';
+import { precompiled } from '../precompiled.js';
+
+/**
+ * Every GetRoleCredentials runs this one read: the provisioned role of the permission set named
+ * `name` in the account, if the user exists, is enabled, and is assigned it there directly or
+ * through any of their groups, however nested. Run as one precompiled statement: the user, their
+ * groups, the assignment and the provisioning were four reads through the query builder.
+ */
+const roleOfUser = precompiled<Database, { store: string; user: string; account: string; name: string }, { permission_set_arn: string; session_duration: string; role_name: string }>(
+  (db, arg) => ({
+    compile: () =>
+      sql<{ permission_set_arn: string; session_duration: string; role_name: string }>`
+        with recursive up(group_id) as (
+          select m.group_id from directory_memberships m where m.identity_store_id = ${arg('store')} and m.user_id = ${arg('user')}
+          union
+          select e.group_id from directory_group_members e join up on e.member_group_id = up.group_id where e.identity_store_id = ${arg('store')}
+        )
+        select s.permission_set_arn, s.session_duration, p.role_name
+        from directory_users u
+        join permission_sets s on s.name = ${arg('name')}
+        join permission_set_provisions p on p.permission_set_arn = s.permission_set_arn and p.account_id = ${arg('account')}
+        where u.identity_store_id = ${arg('store')} and u.user_id = ${arg('user')} and u.status = 'ENABLED'
+          and exists (
+            select 1 from account_assignments a
+            where a.account_id = ${arg('account')} and a.permission_set_arn = s.permission_set_arn
+              and ((a.principal_type = 'USER' and a.principal_id = ${arg('user')}) or (a.principal_type = 'GROUP' and a.principal_id in (select group_id from up)))
+          )`.compile(db),
+  }),
+);
+/** Read at every issue of role credentials (ABAC session tags). */
+const accessControlAttributes = precompiled<Database, Record<string, never>, { attributes: string }>((db) => db.selectFrom('access_control_attributes').select('attributes'));
 
 const toPermissionSet = (r: Selectable<PermissionSetsTable>): PermissionSetRecord => ({
   permissionSetArn: r.permission_set_arn,
@@ -275,22 +306,14 @@ export class SqlAccessStore implements AccessStore {
     return (await q.execute()).map((r) => r.name);
   }
 
-  async findRoleOfPrincipals(principals: PrincipalSet, accountId: string, permissionSetName: string): Promise<PortalRoleRecord | undefined> {
-    const wanted = principals.filter((p) => p.ids.length > 0);
-    if (wanted.length === 0) return undefined;
-    const held = sql.join(
-      wanted.map((p) => sql`(a.principal_type = ${p.type} and a.principal_id in (${sql.join(p.ids)}))`),
-      sql` or `,
-    );
-    // Every GetRoleCredentials runs this: a template builds in a fifth of the query builder's time.
-    const { rows } = await sql<{ permission_set_arn: string; session_duration: string; role_name: string }>`
-      select s.permission_set_arn, s.session_duration, p.role_name
-      from permission_sets s
-      join permission_set_provisions p on p.permission_set_arn = s.permission_set_arn and p.account_id = ${accountId}
-      where s.name = ${permissionSetName}
-        and exists (select 1 from account_assignments a where a.account_id = ${accountId} and a.permission_set_arn = s.permission_set_arn and (${held}))`.execute(this.db);
-    const r = rows[0];
+  async findRoleOfUser(identityStoreId: string, userId: string, accountId: string, permissionSetName: string): Promise<PortalRoleRecord | undefined> {
+    const [r] = (await roleOfUser(this.db, { store: identityStoreId, user: userId, account: accountId, name: permissionSetName })).rows;
     return r && { permissionSetArn: r.permission_set_arn, roleName: r.role_name, sessionDuration: r.session_duration };
+  }
+
+  async findAccessControlAttributes(): Promise<AccessControlAttribute[] | undefined> {
+    const [r] = (await accessControlAttributes(this.db, {})).rows;
+    return r && (JSON.parse(r.attributes) as AccessControlAttribute[]);
   }
 
   async ensureProvisioned(accountId: string, permissionSetArn: string, roleName: string, version: number, now: number): Promise<void> {
@@ -421,11 +444,6 @@ export class SqlAccessStore implements AccessStore {
       .limit(100)
       .execute();
     return rows.map(toRequest);
-  }
-
-  async findAccessControlAttributes(): Promise<AccessControlAttribute[] | undefined> {
-    const r = await this.db.selectFrom('access_control_attributes').select('attributes').executeTakeFirst();
-    return r && (JSON.parse(r.attributes) as AccessControlAttribute[]);
   }
 
   async insertAccessControlAttributes(attributes: AccessControlAttribute[], now: number): Promise<void> {
