@@ -19,6 +19,7 @@ import { registerPolicyApi } from './protocols/web/policy-api.js';
 import { iamQueryHandler, signingServiceOf } from './protocols/aws/iam.js';
 import type { Registry } from './registry.js';
 import { ping } from './store/sql/core-stores.js';
+import { useLazyRequestLoggers } from './protocols/lazy-request-log.js';
 
 /** Form posts to POST /: IAM when signed for `iam`, STS otherwise. */
 function awsQueryHandler(reg: Registry) {
@@ -36,6 +37,8 @@ export async function buildApp(reg: Registry): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     trustProxy: false,
   });
+  // Every route's request logger is made on the first line it logs: most requests log none.
+  useLazyRequestLoggers(app);
 
   // Errors raised before a route runs (too large, unparseable, unsupported media type) still get
   // an AWS-shaped body; nothing here reveals internals.

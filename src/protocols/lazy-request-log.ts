@@ -1,5 +1,5 @@
-// Fastify gives every request a child logger bound to its request id. Most requests of the hot
-// routes log nothing (request logging is off), yet making a pino child costs several microseconds:
+// Fastify gives every request a child logger bound to its request id. Most requests log nothing
+// (request logging is off), yet making a pino child costs several microseconds:
 // here the child is made on the first line a request logs, with the same bindings and options, so
 // what is logged does not change.
 
@@ -43,7 +43,7 @@ for (const method of ['info', 'error', 'debug', 'fatal', 'warn', 'trace', 'silen
   });
 }
 
-/** Make the request loggers of this plugin scope's routes on first use. */
+/** Make the request loggers of this instance's routes (and its plugins', which inherit it) on first use. */
 export function useLazyRequestLoggers(scope: FastifyInstance): void {
   const factory: Factory = (logger, bindings, options) => new LazyChildLogger(logger, bindings, options as Record<string, unknown>) as unknown as FastifyBaseLogger;
   scope.setChildLoggerFactory(factory);

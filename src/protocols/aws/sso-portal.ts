@@ -9,7 +9,6 @@ import { isDomainError } from '../../shared/errors.js';
 import { oidcServiceOf, type ResolvedAccessToken } from '../oidc/index.js';
 import { validationMessage } from './aws-json.js';
 import { anonymousContext } from '../request-context.js';
-import { useLazyRequestLoggers } from '../lazy-request-log.js';
 
 const EVENT_SOURCE = 'sso.amazonaws.com';
 const TOKEN_HEADER = 'x-amz-sso_bearer_token';
@@ -110,7 +109,6 @@ export function registerSsoPortal(app: FastifyInstance, reg: Registry): void {
 }
 
 function portalRoutes(app: FastifyInstance, reg: Registry): void {
-  useLazyRequestLoggers(app);
   // No portal operation has a body; whatever a client sends is ignored rather than parsed.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (_req, _body, done) => done(null, undefined));

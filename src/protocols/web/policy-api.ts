@@ -9,7 +9,6 @@ import { invalidArgument } from '../../shared/errors.js';
 import { adminActionOf, validatePolicy, type Decision } from '../../policy/index.js';
 import { sendAwsError, validationMessage } from '../aws/aws-json.js';
 import { toAwsError } from '../aws/errors.js';
-import { useLazyRequestLoggers } from '../lazy-request-log.js';
 import { authorizeAction, authorizeContext, authorizeInput, authorizeResource, plainlyValidAuthorizeInput } from './authorize-input.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -47,7 +46,6 @@ const scopedService = (authorization: string | undefined) => /Credential=[^/,\s]
 
 export function registerPolicyApi(app: FastifyInstance, reg: Registry): void {
   void app.register((scope, _opts, done) => {
-    useLazyRequestLoggers(scope);
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, next) => next(null, body));
     scope.setErrorHandler((err: { statusCode?: number }, request, reply) => {
