@@ -48,10 +48,19 @@ export function routesUnder(tree: string, prefixes: string[]): string[] {
   return allRoutes(tree).filter((r) => !r.startsWith('HEAD ') && prefixes.some((p) => r.slice(r.indexOf(' ') + 1).startsWith(p)));
 }
 
-/** A request signed by the AWS SDK's own SigV4 signer with the test server's admin key; the body of its answer. */
-export async function signedFetch(server: TestServer, service: string, method: string, path: string, headers: Record<string, string>, body?: string, query: Record<string, string> = {}): Promise<string> {
+/** A request signed by the AWS SDK's own SigV4 signer (with the test server's admin key unless told); the body of its answer, or an error. */
+export async function signedFetch(
+  server: TestServer,
+  service: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+  query: Record<string, string> = {},
+  credentials = server.credentials,
+): Promise<string> {
   const url = new URL(server.url);
-  const signer = new SignatureV4({ service, region: 'us-east-1', credentials: server.credentials, sha256: Hash.bind(null, 'sha256') });
+  const signer = new SignatureV4({ service, region: 'us-east-1', credentials, sha256: Hash.bind(null, 'sha256') });
   const signed = await signer.sign({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path, query, headers: { host: url.host, ...headers }, body });
   const qs = new URLSearchParams(query).toString();
   const res = await fetch(`${server.url}${path}${qs ? `?${qs}` : ''}`, { method, headers: signed.headers, body });

@@ -14,6 +14,7 @@ import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operations as iamOperations } from '../../src/protocols/aws/iam.js';
 import { DEVICE_CODE_GRANT, AUTHORIZATION_CODE_GRANT, oidcServiceOf } from '../../src/protocols/oidc/index.js';
+import { POLICY_KEY_PURPOSE } from '../../src/policy/index.js';
 import { systemContext } from '../../src/shared/context.js';
 import { Browser } from '../helpers/browser.js';
 import { adminCall, totpEnrolmentOf } from '../helpers/mfa.js';
@@ -548,6 +549,33 @@ describe.each(dialects())('audit coverage of the user and client surfaces on %s'
       expect(identityOf(main)).toMatchObject(expected.who);
       for (const value of expected.mentions ?? []) expect(main.request_parameters ?? '').toContain(value);
       for (const value of expected.results ?? []) expect(main.response_elements ?? '').toContain(value);
+    });
+  });
+
+  /**
+   * The expected-failure list: a change the caller's policy refuses leaves no event yet, on any
+   * surface (the check runs before the adapter builds the request's context; CloudTrail records
+   * such calls with errorCode AccessDenied). Each case asserts today's outcome, so it fails, and
+   * must leave this list, the day the refusal is recorded.
+   */
+  describe('KNOWN GAP: a change refused by the policy engine leaves no event yet', () => {
+    let readOnly: { accessKeyId: string; secretAccessKey: string };
+    beforeAll(async () => {
+      const owner = { principalType: 'IAMUser', principalId: 'AIDACOVREADONLY00001', principalArn: 'arn:aws:iam::000000000000:user/cov-reader', accountId: server.init.managementAccountId, userName: 'cov-reader' };
+      readOnly = await server.reg.credentials.createAccessKey(setup(), owner, `${POLICY_KEY_PURPOSE}ReadOnlyAccess`);
+      secrets.add(readOnly.secretAccessKey);
+    });
+    const refused: Record<string, () => Promise<string>> = {
+      'identitystore CreateUser (awsJson)': () =>
+        signedFetch(server, 'identitystore', 'POST', '/', { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSIdentityStore.CreateUser' }, JSON.stringify({ IdentityStoreId: server.init.identityStoreId, UserName: 'denied', DisplayName: 'D', Name: { GivenName: 'D', FamilyName: 'D' } }), {}, readOnly),
+      'iam CreatePolicy (awsQuery)': () =>
+        signedFetch(server, 'iam', 'POST', '/', { 'content-type': 'application/x-www-form-urlencoded' }, new URLSearchParams({ Action: 'CreatePolicy', Version: IAM_VERSION, PolicyName: 'Denied', PolicyDocument: document }).toString(), {}, readOnly),
+      'POST /api/admin/scim/tokens (admin API)': () => signedFetch(server, 'sso', 'POST', '/api/admin/scim/tokens', { 'content-type': 'application/json' }, JSON.stringify({ ExpiresInDays: 7 }), {}, readOnly),
+    };
+    it.each(Object.keys(refused))('%s: refused as AccessDenied, with no event', async (name) => {
+      const before = await lastSeq(server);
+      await expect(refused[name]!()).rejects.toThrow(/403.*(AccessDenied|not authorized)/s);
+      expect((await eventsAfter(server, before)).map((r) => r.event_name)).toEqual([]);
     });
   });
 
