@@ -9,6 +9,7 @@ import type { Clock } from '../shared/clock.js';
 import { invalidArgument } from '../shared/errors.js';
 import type { IdGenerator } from '../shared/ids.js';
 import { decodeToken, encodeToken, type Page } from '../shared/pagination.js';
+import { Poller } from '../shared/poller.js';
 import type { Transactor } from '../shared/transactor.js';
 import type { AuditChainStore, AuditFilter, ChainRow, StoredAuditEvent } from './audit-store.js';
 import {
@@ -75,10 +76,8 @@ export class AuditTrail {
   private readonly owner: string;
   private readonly gapSince = new Map<number, number>();
   private signer?: Promise<{ keyId: string; privateKey: KeyObject; publicKey: KeyObject; publicKeyPem: string }>;
-  private timer?: NodeJS.Timeout;
-  private busy?: Promise<unknown>;
-  private stopped = true;
-  private sealing: Promise<unknown> = Promise.resolve();
+  /** One pass at a time in this process: the timer and a caller share the lease. */
+  private readonly sealer: Poller<number>;
 
   constructor(
     private readonly deps: {
@@ -92,32 +91,21 @@ export class AuditTrail {
     private readonly opts: AuditTrailOptions = DEFAULT_TRAIL_OPTIONS,
   ) {
     this.owner = `sealer-${deps.ids.uuid().slice(0, 12)}`;
+    this.sealer = new Poller(() => this.sealPass({}), {
+      intervalMs: this.opts.sealIntervalMs,
+      onError: (err) => this.deps.log.error({ err: err instanceof Error ? err.message : String(err) }, 'audit sealer failed'),
+    });
   }
 
   // ---- the sealer ----
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.sealer.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.busy?.catch(() => undefined);
+    await this.sealer.stop();
     await this.deps.read.auditChain.releaseSealerLease(this.owner).catch(() => undefined);
-  }
-
-  private schedule(ms: number): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.busy = this.sealOnce()
-        .catch((err: unknown) => this.deps.log.error({ err: err instanceof Error ? err.message : String(err) }, 'audit sealer failed'))
-        .finally(() => {
-          if (!this.stopped) this.schedule(this.opts.sealIntervalMs);
-        });
-    }, ms);
-    this.timer.unref?.();
   }
 
   /**
@@ -125,10 +113,7 @@ export class AuditTrail {
    * retention allows. Returns how many events it chained; 0 when another process holds the lease.
    */
   sealOnce(opts: { forceDigest?: boolean } = {}): Promise<number> {
-    // One pass at a time in this process: the timer and a caller share the lease.
-    const run = this.sealing.then(() => this.sealPass(opts));
-    this.sealing = run.catch(() => undefined);
-    return run;
+    return this.sealer.exclusive(() => this.sealPass(opts));
   }
 
   private async sealPass(opts: { forceDigest?: boolean }): Promise<number> {

@@ -40,13 +40,18 @@ export class CredentialService {
       purpose,
       createdAt: this.deps.clock.now(),
     };
+    // The keys a rotation deletes are named in the event: the deletion is part of the change.
+    const replaced: string[] = [];
     await audited(
       this.deps,
       ctx,
-      { eventName: 'CreateAccessKey', requestParameters: { userName: owner.userName, purpose }, responseElements: () => ({ accessKeyId }) },
+      { eventName: 'CreateAccessKey', requestParameters: { userName: owner.userName, purpose }, responseElements: () => ({ accessKeyId, ...(replacePurpose ? { deletedAccessKeyIds: replaced } : {}) }) },
       async (s) => {
         if (replacePurpose) {
-          for (const old of await s.credentials.listAccessKeysByPurpose(purpose)) await s.credentials.deleteAccessKey(old.accessKeyId);
+          for (const old of await s.credentials.listAccessKeysByPurpose(purpose)) {
+            await s.credentials.deleteAccessKey(old.accessKeyId);
+            replaced.push(old.accessKeyId);
+          }
         }
         await s.credentials.insertAccessKey(record);
       },

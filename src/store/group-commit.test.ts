@@ -1,6 +1,7 @@
 // Group commit on a real SQLite file: units that share a COMMIT still succeed or fail alone, and
 // a caller hears "done" only when its write is durable and visible to another connection.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import SqliteDatabase from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,14 @@ async function setup() {
 const tag = (i: number) => ({ Key: `k${i}`, Value: `v${i}` });
 
 describe('SQLite group commit', () => {
+  it("runs each unit in its own caller's async context, not that of whoever opened the batch", async () => {
+    const { tx } = await setup();
+    const caller = new AsyncLocalStorage<string>();
+    // Thirty callers in one turn: one batch, opened by the first.
+    const seen = await Promise.all(Array.from({ length: 30 }, (_, i) => caller.run(`caller-${i}`, () => tx.transaction(() => Promise.resolve(caller.getStore())))));
+    expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => `caller-${i}`));
+  });
+
   it('keeps each unit atomic and independent inside a shared commit', async () => {
     const { tx, file } = await setup();
     const outcomes = await Promise.allSettled(

@@ -3,20 +3,17 @@
 // itself (the AWS services' operation tables where readOnly is false, and the SCIM and admin routes
 // the built app serves with POST, PUT, PATCH or DELETE), so a new operation without a case here fails.
 
-import { Hash } from '@smithy/core/serde';
-import { SignatureV4 } from '@smithy/signature-v4';
 import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.js';
 import { identityStoreApi } from '../../src/protocols/aws/identitystore.js';
 import type { AwsJsonService } from '../../src/protocols/aws/operation.js';
 import { organizationsApi } from '../../src/protocols/aws/organizations.js';
 import { ssoAdminApi } from '../../src/protocols/aws/sso-admin.js';
 import { cloudTrailApi } from '../../src/protocols/aws/cloudtrail.js';
-import { createSpKeyPair } from '../../src/federation/sp-certificate.js';
 import { systemContext } from '../../src/shared/context.js';
 import { Browser } from '../helpers/browser.js';
 import { dialects, startServer, type TestServer } from '../helpers/server.js';
+import { expectNoSecretInAnyEvent, idpMetadata, mutatingRoutes, routeTree, signedFetch } from './audit-coverage-helpers.js';
 
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
@@ -51,45 +48,24 @@ interface Case {
   notYetOneEvent?: { reason: string; currently: string[] };
 }
 
-/** The routes the app serves, from Fastify's own route tree: `METHOD /path` for every method but GET and HEAD. */
-function mutatingRoutes(tree: string, prefix: string): string[] {
-  const stack: string[] = [];
-  const out: string[] = [];
-  for (const line of tree.split('\n')) {
-    const m = /^([│ ]*)[├└]── (\S+) \(([^)]+)\)$/.exec(line.replace(/\u00a0/g, ' '));
-    if (!m) continue;
-    const depth = m[1]!.length / 4;
-    stack.length = depth;
-    stack.push(m[2]!);
-    const url = stack.join('');
-    if (!url.startsWith(prefix)) continue;
-    for (const method of m[3]!.split(', ')) if (!['GET', 'HEAD'].includes(method)) out.push(`${method} ${url}`);
-  }
-  return out;
-}
-
 describe.each(dialects())('audit coverage on %s', (dialect) => {
   let server: TestServer;
   let services: AwsJsonService[];
   let scimToken: string;
   const state: Record<string, string> = {};
+  /** Every secret the test handled: none may reach an event. */
+  const secrets = new Set<string>();
 
-  const signer = (service: string) => new SignatureV4({ service, region: 'us-east-1', credentials: server.credentials, sha256: Hash.bind(null, 'sha256') });
-  async function signedFetch(service: string, method: string, path: string, headers: Record<string, string>, body?: string, query: Record<string, string> = {}): Promise<Json> {
-    const url = new URL(server.url);
-    const signed = await signer(service).sign({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path, query, headers: { host: url.host, ...headers }, body });
-    const qs = new URLSearchParams(query).toString();
-    const res = await fetch(`${server.url}${path}${qs ? `?${qs}` : ''}`, { method, headers: signed.headers, body });
-    const text = await res.text();
-    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  async function signed(service: string, method: string, path: string, headers: Record<string, string>, body?: string, query: Record<string, string> = {}): Promise<Json> {
+    const text = await signedFetch(server, service, method, path, headers, body, query);
     return (text ? JSON.parse(text) : {}) as Json;
   }
   const serviceOf = (prefix: string) => services.find((s) => s.targetPrefix === prefix)!;
   /** An awsJson call, signed by the AWS SDK's own SigV4 signer, exactly as the SDK clients send it. */
   const aws = (prefix: string, operation: string, input: Json) =>
-    signedFetch(serviceOf(prefix).signingNames[0]!, 'POST', '/', { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${prefix}.${operation}` }, JSON.stringify(input));
+    signed(serviceOf(prefix).signingNames[0]!, 'POST', '/', { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${prefix}.${operation}` }, JSON.stringify(input));
   const admin = (method: string, path: string, body?: Json, query?: Record<string, string>) =>
-    signedFetch('sso', method, path, body ? { 'content-type': 'application/json' } : {}, body && JSON.stringify(body), query);
+    signed('sso', method, path, body ? { 'content-type': 'application/json' } : {}, body && JSON.stringify(body), query);
   async function scim(method: string, path: string, body?: Json): Promise<Json> {
     const res = await fetch(`${server.url}/scim/v2${path}`, {
       method,
@@ -370,7 +346,9 @@ describe.each(dialects())('audit coverage on %s', (dialect) => {
     // ---- the admin API ----
     'POST /api/admin/scim/tokens': {
       async run() {
-        state.tokenId = (await admin('POST', '/api/admin/scim/tokens', { ExpiresInDays: 7 })).TokenId as string;
+        const issued = await admin('POST', '/api/admin/scim/tokens', { ExpiresInDays: 7 });
+        state.tokenId = issued.TokenId as string;
+        secrets.add(issued.Token as string);
         return { eventName: 'CreateBearerToken', mentions: ['7'] };
       },
     },
@@ -400,7 +378,8 @@ describe.each(dialects())('audit coverage on %s', (dialect) => {
     },
     'POST /api/admin/users/:userName/password': {
       async run() {
-        await admin('POST', '/api/admin/users/cov-user/password');
+        const { Password } = await admin('POST', '/api/admin/users/cov-user/password');
+        secrets.add(Password as string);
         return { eventName: 'ResetPassword', mentions: ['cov-user'] };
       },
     },
@@ -467,6 +446,7 @@ describe.each(dialects())('audit coverage on %s', (dialect) => {
     const mfa = server.reg.mfa;
     const user = await mfa.userByName('cov-user');
     const { enrolmentId, secret } = await mfa.beginTotpEnrolment(user);
+    secrets.add(secret);
     const code = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate();
     const device = await mfa.confirmTotpEnrolment(systemContext('signin.amazonaws.com', 'us-east-1', `enrol-${Math.random()}`), user, { enrolmentId, name: `key-${Math.random().toString(36).slice(2, 8)}`, code });
     return device.deviceId;
@@ -477,30 +457,16 @@ describe.each(dialects())('audit coverage on %s', (dialect) => {
     expect((await new Browser(server.url).signIn('cov-user', STRONG)).status).toBe(303);
   }
 
-  async function idpMetadata(): Promise<string> {
-    const { certificatePem } = await createSpKeyPair('cov-idp', Date.now(), 2);
-    const der = certificatePem.replace(/-----[^-]+-----|\s/g, '');
-    return (
-      '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="https://idp.cov.test/metadata">' +
-      '<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">' +
-      `<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${der}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>` +
-      '<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.cov.test/sso"/>' +
-      '</md:IDPSSODescriptor></md:EntityDescriptor>'
-    );
-  }
-
   beforeAll(async () => {
     server = await startServer(dialect);
     services = [identityStoreApi(server.reg), ssoAdminApi(server.reg), organizationsApi(server.reg), cloudTrailApi(server.reg)];
     scimToken = (await server.reg.scimTokens.createToken(systemContext('sso-directory.amazonaws.com', 'us-east-1', 'cov'))).token;
+    secrets.add(scimToken).add(server.credentials.secretAccessKey).add(STRONG);
   });
   afterAll(() => server?.close());
 
   it('has a case for every mutating operation the code declares, and none for one it does not', async () => {
-    const app = await buildApp(server.reg);
-    await app.ready();
-    const tree = app.printRoutes({ commonPrefix: false });
-    await app.close();
+    const tree = await routeTree(server);
     const declared = [
       ...services.flatMap((s) => Object.entries(s.operations).filter(([, o]) => !o.readOnly).map(([name]) => `${s.targetPrefix}.${name}`)),
       ...mutatingRoutes(tree, '/scim/v2/').filter((r) => !r.endsWith('/.search')),
@@ -539,5 +505,9 @@ describe.each(dialects())('audit coverage on %s', (dialect) => {
       // Who: for SCIM the token, for everything else the signing key's IAM user.
       expect(JSON.parse(event!.user_identity)).toMatchObject(scimCall ? { type: 'ScimBearerToken' } : { type: 'IAMUser', accessKeyId: server.credentials.accessKeyId, userName: 'atrium-admin' });
     });
+  });
+
+  it('put no secret (passwords, tokens, secret keys, TOTP seeds) into any event', async () => {
+    expect(await expectNoSecretInAnyEvent(server, secrets)).toBeGreaterThanOrEqual(6);
   });
 });

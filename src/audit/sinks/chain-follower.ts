@@ -4,6 +4,7 @@
 
 import type { Clock } from '../../shared/clock.js';
 import type { IdGenerator } from '../../shared/ids.js';
+import { Poller } from '../../shared/poller.js';
 import type { Transactor } from '../../shared/transactor.js';
 import type { AuditSinkStore, SealedEvent, SinkCursor } from './sink-store.js';
 
@@ -54,11 +55,9 @@ export function backoffMs(failures: number, opts: Pick<FollowerOptions, 'retryBa
 
 export class ChainFollower {
   private readonly owner: string;
-  private timer?: NodeJS.Timeout;
-  private busy?: Promise<unknown>;
-  private stopped = true;
   private ensured = false;
-  private running: Promise<unknown> = Promise.resolve();
+  /** One pass at a time in this process: the timer and a caller share the lease. */
+  private readonly poller: Poller<number>;
 
   constructor(
     private readonly deps: FollowerDeps,
@@ -66,6 +65,10 @@ export class ChainFollower {
     private readonly opts: FollowerOptions = DEFAULT_FOLLOWER_OPTIONS,
   ) {
     this.owner = `${consumer.name.slice(0, 40)}-${deps.ids.uuid().slice(0, 12)}`;
+    this.poller = new Poller(() => this.pass(), {
+      intervalMs: this.opts.pollMs,
+      onError: (err) => this.deps.log.error({ sink: this.consumer.name, err: messageOf(err) }, 'audit sink failed'),
+    });
   }
 
   get name(): string {
@@ -73,28 +76,13 @@ export class ChainFollower {
   }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.poller.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.busy?.catch(() => undefined);
+    await this.poller.stop();
     await this.deps.read.auditSinks.releaseLease(this.consumer.name, this.owner).catch(() => undefined);
     await this.consumer.close?.().catch(() => undefined);
-  }
-
-  private schedule(ms: number): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.busy = this.runOnce()
-        .catch((err: unknown) => this.deps.log.error({ sink: this.consumer.name, err: messageOf(err) }, 'audit sink failed'))
-        .finally(() => {
-          if (!this.stopped) this.schedule(this.opts.pollMs);
-        });
-    }, ms);
-    this.timer.unref?.();
   }
 
   /**
@@ -102,9 +90,7 @@ export class ChainFollower {
    * lease or a retry is not due yet. Returns how many events were delivered.
    */
   runOnce(): Promise<number> {
-    const run = this.running.then(() => this.pass());
-    this.running = run.catch(() => undefined);
-    return run;
+    return this.poller.runOnce();
   }
 
   private async pass(): Promise<number> {

@@ -76,7 +76,7 @@ function required(form: URLSearchParams, name: string): string {
 
 type Operation = (form: URLSearchParams, account: string, ctx: RequestContext) => Promise<string>;
 
-function operations(reg: Registry): Record<string, Operation> {
+export function operations(reg: Registry): Record<string, Operation> {
   const cmp = reg.customerPolicies;
   return {
     CreatePolicy: async (form, account, ctx) => {

@@ -23,8 +23,13 @@ export interface AdapterDeps {
   clock: Clock;
   ids: IdGenerator;
   envelope: Envelope;
-  /** Who is asking, for the audit events the adapter writes (token issue, family revocation). */
+  /** Who is asking, for the audit events the adapter writes (token issue, device authorization, family revocation). */
   context: () => RequestContext;
+  /**
+   * True when the provider serves the request itself (its endpoints under /oidc), so no service of
+   * ours records the change around it: the adapter then records a new device authorization.
+   */
+  providerServes: () => boolean;
   /** oidc-provider's invalid_grant error, which the provider turns into its answer. */
   invalidGrant: (message: string) => Error;
 }
@@ -69,7 +74,15 @@ class StoreAdapter implements Adapter {
     await this.deps.tx.transaction(async (s) => {
       await s.oidc.upsert(record);
       if (this.name === 'AccessToken') await s.audit.appendEvent(this.tokenEvent(payload, expiresIn));
+      // A code not answered yet is a new one (an answer saves it with the account or the refusal).
+      if (this.name === 'DeviceCode' && !payload.accountId && !payload.error && this.deps.providerServes()) await s.audit.appendEvent(this.deviceEvent(payload, expiresIn));
     });
+  }
+
+  /** A device authorization started at the provider's own endpoint, as sso-oidc's StartDeviceAuthorization records one. */
+  private deviceEvent(p: AdapterPayload, expiresIn: number | undefined) {
+    const scope = typeof p.params?.scope === 'string' ? p.params.scope.split(' ') : undefined;
+    return buildEvent(this.deps.context(), this.deps, 'StartDeviceAuthorization', { clientId: p.clientId, scope }, { responseElements: { userCode: p.userCode, expiresIn } });
   }
 
   /** Every access token issued, by any grant, is one CreateToken event in the same transaction. */

@@ -236,6 +236,8 @@ export class OidcService {
       ids,
       envelope,
       context: () => this.scope.getStore()?.ctx ?? this.systemCtx(),
+      // dispatch() is the one caller that leaves the provider's refusals (and changes) to it.
+      providerServes: () => this.scope.getStore()?.refusalsAudited === false,
       invalidGrant: (message) => new errors.InvalidGrant(message),
     });
     const provider = await createProvider({
