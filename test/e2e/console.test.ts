@@ -273,9 +273,9 @@ describe.runIf(peerAvailable('chromium', hasChromium))('admin console in Chromiu
       await page.getByRole('button', { name: 'Assign users or groups' }).click();
       await page.getByRole('checkbox', { name: `Select ${group}` }).check();
       if (group === 'DevOps') await sweep('14-assign-principals');
-      await page.getByRole('button', { name: 'Next' }).click();
+      await page.getByRole('button', { name: 'Next', exact: true }).click();
       await page.getByRole('checkbox', { name: `Select ${set}` }).check();
-      await page.getByRole('button', { name: 'Next' }).click();
+      await page.getByRole('button', { name: 'Next', exact: true }).click();
       await page.getByText(`${group} (group)`).waitFor();
       if (group === 'DevOps') await sweep('15-assign-review');
       await page.getByRole('button', { name: 'Submit', exact: true }).last().click();

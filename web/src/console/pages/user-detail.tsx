@@ -21,6 +21,7 @@ import { useState } from 'react';
 import { admin, aws, messageOf, when, type User } from '../api.js';
 import { groupName, namedAssignments } from '../names.js';
 import { deviceTypeLabel, type MfaDevice } from '../mfa.js';
+import { useServerPages } from '../paging.js';
 import { ConsoleLink, Dialog, EditActions, Failed, fieldErrors, KeyValue, RowAction, useLoad } from '../parts.js';
 import { useConsole } from '../shell.js';
 
@@ -145,20 +146,22 @@ export default function UserDetail({ id }: { id: string }) {
   );
 
   function Memberships({ userId }: { userId: string }) {
-    const [groups] = useLoad(async () => {
-      const r = await aws<{ GroupMemberships: { GroupId: string; MembershipId: string }[] }>('identitystore', 'ListGroupMembershipsForMember', {
+    const { page: groups, items, pagination } = useServerPages(async (NextToken, MaxResults) => {
+      const r = await aws<{ GroupMemberships: { GroupId: string; MembershipId: string }[]; NextToken?: string }>('identitystore', 'ListGroupMembershipsForMember', {
         IdentityStoreId: instance.IdentityStoreId,
         MemberId: { UserId: userId },
-        MaxResults: 100,
+        MaxResults,
+        NextToken,
       });
-      return Promise.all(r.GroupMemberships.map(async (m) => ({ ...m, name: await groupName(instance.IdentityStoreId, m.GroupId) })));
-    });
+      return { items: await Promise.all(r.GroupMemberships.map(async (m) => ({ ...m, name: await groupName(instance.IdentityStoreId, m.GroupId) }))), nextToken: r.NextToken };
+    }, [userId]);
     return (
       <Table
         header={<Header variant="h2">Groups</Header>}
         loading={groups.state === 'loading'}
         loadingText="Loading groups"
-        items={groups.state === 'ready' ? groups.value : []}
+        items={items}
+        pagination={pagination}
         columnDefinitions={[
           {
             id: 'group',
