@@ -4,7 +4,8 @@
 // all. The administrator pages to the 150th member and removes them, finds a member by user name,
 // pages through all 120 of a user's groups, pages the groups list past 100, sees the dashboard count
 // every user and group, and in the "Assign users or groups" wizard finds user #1,050 by name, picks
-// another user on another page, and assigns both (the picks are kept across pages and searches).
+// another user on another page, and assigns both (the picks are kept across pages and searches);
+// a permission set provisioned to 110 accounts lists every one of them.
 // Every page passes an axe-core sweep and is screenshotted into test-artifacts/.
 
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import {
   IdentitystoreClient,
   paginateListGroupMemberships,
 } from '@aws-sdk/client-identitystore';
-import { ListAccountAssignmentsForPrincipalCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import { ListAccountAssignmentsForPrincipalCommand, ListPermissionSetsCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../src/shared/context.js';
@@ -30,6 +31,7 @@ const AXE = readFileSync(path.join(ROOT, 'node_modules/axe-core/axe.min.js'), 'u
 const USERS = 1100;
 const MEMBERS = 150;
 const GROUPS_OF_ONE_USER = 120;
+const ACCOUNTS = 110;
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 const userName = (n: number) => `p-user-${pad(n, 4)}`;
 const groupName = (n: number) => `p-group-${pad(n, 3)}`;
@@ -69,18 +71,19 @@ for (const dialect of dialects()) {
       const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
       expect(serious.map((v) => `${name}: ${v.id} (${v.impact}) ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
     };
+    type Scope = Page | Locator;
     /** The table's page shown now (its pagination's current page number). */
-    const currentPage = async () => Number((await page.locator('button[aria-current="true"]').first().innerText()).trim());
+    const currentPage = async (scope: Scope) => Number((await scope.locator('button[aria-current="true"]').first().innerText()).trim());
     /** Wait until the table has shown the page it is on (not "Loading ..."). */
     const loaded = (loadingText: string) => expect.poll(() => page.getByText(loadingText, { exact: true }).count()).toBe(0);
-    /** Move to the next page of the table and wait for its rows. */
-    const nextPage = async (loadingText: string) => {
-      const n = await currentPage();
-      await page.getByRole('button', { name: 'Next page' }).click();
-      await page.locator('button[aria-current="true"]', { hasText: String(n + 1) }).waitFor();
+    /** Move to the next page of the table (the only one in `scope`) and wait for its rows. */
+    const nextPage = async (loadingText: string, scope: Scope = page) => {
+      const n = await currentPage(scope);
+      await scope.getByRole('button', { name: 'Next page' }).click();
+      await scope.locator('button[aria-current="true"]', { hasText: String(n + 1) }).waitFor();
       await loaded(loadingText);
     };
-    const lastPage = async () => (await page.getByRole('button', { name: 'Next page' }).isDisabled());
+    const lastPage = async (scope: Scope = page) => await scope.getByRole('button', { name: 'Next page' }).isDisabled();
     /** Page forward until `target` shows. */
     const pageUntil = async (target: Locator, loadingText: string) => {
       await loaded(loadingText);
@@ -250,6 +253,34 @@ for (const dialect of dialects()) {
       );
       expect(assigned.AccountAssignments?.map((a) => a.AccountId)).toEqual([world.accountId]);
     });
+
+    it('pages through all 110 accounts a permission set is provisioned to', async () => {
+      const f = portalFixture(server);
+      const accounts = await inParallel(ACCOUNTS - 1, 8, async () => (await f.newAccount()).accountId);
+      const sso = new SSOAdminClient(sdkOptions(server));
+      const arn = (await sso.send(new ListPermissionSetsCommand({ InstanceArn: server.init.instanceArn }))).PermissionSets!.find((a) => a)!;
+      await inParallel(accounts.length, 8, (i) => f.assignment('create', accounts[i]!, arn, 'USER', world.userIds[0]!));
+      await page.goto(`${base}/console/permission-sets/${arn.split('/').slice(-2).join('/')}`);
+      await page.getByRole('heading', { name: world.permissionSet, exact: true }).waitFor();
+      await loaded('Loading accounts');
+      const table = page
+        .locator('div')
+        .filter({ has: page.getByRole('heading', { name: 'AWS accounts provisioned to' }) })
+        .filter({ has: page.getByRole('button', { name: 'Next page' }) })
+        .filter({ has: page.getByRole('table') })
+        .last();
+      const seen = new Set<string>();
+      const collect = async () => {
+        for (const id of await table.getByText(/^\d{12}$/).all()) seen.add((await id.innerText()).trim());
+      };
+      await collect();
+      while (!(await lastPage(table))) {
+        await nextPage('Loading accounts', table);
+        await collect();
+      }
+      expect([...seen].sort()).toEqual([world.accountId, ...accounts].sort());
+      await sweep('08-permission-set-accounts-last-page');
+    }, 300_000);
 
     it('had no script errors', () => {
       expect(browserErrors).toEqual([]);
