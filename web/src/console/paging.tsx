@@ -4,7 +4,7 @@
 import Pagination from '@cloudscape-design/components/pagination';
 import TextFilter from '@cloudscape-design/components/text-filter';
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
-import { messageOf } from './api.js';
+import { aws, messageOf } from './api.js';
 import type { Async } from './parts.js';
 
 /** One page of a paged API, as the console reads it. */
@@ -88,4 +88,18 @@ export function NameFilter({ label, onApply }: { label: string; onApply: (text: 
       onDelayedChange={({ detail }) => onApply(detail.filteringText.trim())}
     />
   );
+}
+
+const DIRECTORY_LISTS = { Users: ['ListUsers', 'UserName'], Groups: ['ListGroups', 'DisplayName'] } as const;
+
+/** One page of identitystore ListUsers or ListGroups; only the one named `name` exactly (UserName, DisplayName) when given. */
+export async function directoryPage<T>(kind: keyof typeof DIRECTORY_LISTS, IdentityStoreId: string, name: string, NextToken: string | undefined, MaxResults: number): Promise<Page<T>> {
+  const [operation, AttributePath] = DIRECTORY_LISTS[kind];
+  const r = await aws<Partial<Record<typeof kind, T[]>> & { NextToken?: string }>('identitystore', operation, {
+    IdentityStoreId,
+    MaxResults,
+    NextToken,
+    ...(name ? { Filters: [{ AttributePath, AttributeValue: name }] } : {}),
+  });
+  return { items: r[kind] ?? [], nextToken: r.NextToken };
 }

@@ -14,7 +14,7 @@ import Wizard from '@cloudscape-design/components/wizard';
 import { useState } from 'react';
 import { aws, messageOf, type Group, type PermissionSet, type User } from '../api.js';
 import { accountName } from '../names.js';
-import { NameFilter, useServerPages, type Page } from '../paging.js';
+import { directoryPage, NameFilter, useServerPages, type Page } from '../paging.js';
 import { Failed, useLoad } from '../parts.js';
 import { useConsole } from '../shell.js';
 
@@ -172,13 +172,12 @@ function PrincipalPicker({ type, selected, setSelected }: { type: Principal['typ
   const noun = NOUN[type];
   const [applied, setApplied] = useState('');
   const { page, items, pagination } = useServerPages(async (NextToken, MaxResults): Promise<Page<Principal>> => {
-    const input = { IdentityStoreId: instance.IdentityStoreId, MaxResults, NextToken };
     if (type === 'USER') {
-      const r = await aws<{ Users: User[]; NextToken?: string }>('identitystore', 'ListUsers', { ...input, ...(applied ? { Filters: [{ AttributePath: 'UserName', AttributeValue: applied }] } : {}) });
-      return { items: r.Users.map((u) => ({ type, id: u.UserId, name: u.UserName })), nextToken: r.NextToken };
+      const r = await directoryPage<User>('Users', instance.IdentityStoreId, applied, NextToken, MaxResults);
+      return { ...r, items: r.items.map((u) => ({ type, id: u.UserId, name: u.UserName })) };
     }
-    const r = await aws<{ Groups: Group[]; NextToken?: string }>('identitystore', 'ListGroups', { ...input, ...(applied ? { Filters: [{ AttributePath: 'DisplayName', AttributeValue: applied }] } : {}) });
-    return { items: r.Groups.map((g) => ({ type, id: g.GroupId, name: g.DisplayName ?? g.GroupId })), nextToken: r.NextToken };
+    const r = await directoryPage<Group>('Groups', instance.IdentityStoreId, applied, NextToken, MaxResults);
+    return { ...r, items: r.items.map((g) => ({ type, id: g.GroupId, name: g.DisplayName ?? g.GroupId })) };
   }, [type, applied]);
   const label = type === 'USER' ? 'Find a user by exact user name' : 'Find a group by exact name';
   return (

@@ -8,7 +8,7 @@ import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table from '@cloudscape-design/components/table';
 import { useState } from 'react';
 import { aws, type Group } from '../api.js';
-import { NameFilter, useServerPages } from '../paging.js';
+import { directoryPage, NameFilter, useServerPages } from '../paging.js';
 import { ConsoleLink, Dialog, Failed, fieldErrors } from '../parts.js';
 import { useConsole } from '../shell.js';
 
@@ -16,15 +16,7 @@ export default function Groups() {
   const { instance, canWrite, navigate } = useConsole();
   const [applied, setApplied] = useState('');
   const [creating, setCreating] = useState(false);
-  const { page: groups, items, pagination } = useServerPages(async (NextToken, MaxResults) => {
-    const r = await aws<{ Groups: Group[]; NextToken?: string }>('identitystore', 'ListGroups', {
-      IdentityStoreId: instance.IdentityStoreId,
-      MaxResults,
-      NextToken,
-      ...(applied ? { Filters: [{ AttributePath: 'DisplayName', AttributeValue: applied }] } : {}),
-    });
-    return { items: r.Groups, nextToken: r.NextToken };
-  }, [applied]);
+  const { page: groups, items, pagination } = useServerPages((NextToken, MaxResults) => directoryPage<Group>('Groups', instance.IdentityStoreId, applied, NextToken, MaxResults), [applied]);
   return (
     <SpaceBetween size="l">
       {groups.state === 'failed' && <Failed message={groups.message} />}

@@ -9,7 +9,7 @@ import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Table from '@cloudscape-design/components/table';
 import { useState } from 'react';
 import { aws, messageOf, type User } from '../api.js';
-import { NameFilter, useServerPages } from '../paging.js';
+import { directoryPage, NameFilter, useServerPages } from '../paging.js';
 import { ConsoleLink, Dialog, Failed, fieldErrors } from '../parts.js';
 import { useConsole } from '../shell.js';
 
@@ -19,15 +19,7 @@ export default function Users() {
   const { instance, canWrite, navigate } = useConsole();
   const [applied, setApplied] = useState('');
   const [creating, setCreating] = useState(false);
-  const { page, items: users, reload, pagination } = useServerPages(async (NextToken, MaxResults) => {
-    const r = await aws<{ Users: Listed[]; NextToken?: string }>('identitystore', 'ListUsers', {
-      IdentityStoreId: instance.IdentityStoreId,
-      MaxResults,
-      NextToken,
-      ...(applied ? { Filters: [{ AttributePath: 'UserName', AttributeValue: applied }] } : {}),
-    });
-    return { items: r.Users, nextToken: r.NextToken };
-  }, [applied]);
+  const { page, items: users, reload, pagination } = useServerPages((NextToken, MaxResults) => directoryPage<Listed>('Users', instance.IdentityStoreId, applied, NextToken, MaxResults), [applied]);
 
   return (
     <SpaceBetween size="l">
