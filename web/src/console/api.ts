@@ -60,15 +60,16 @@ export async function portal<T>(path: string): Promise<T> {
   return answer<T>(await fetch(`/api/portal${path}`, { credentials: 'same-origin' }));
 }
 
-/** Every page of a paged list, up to `limit` items. */
-export async function allPages<T>(fetchPage: (nextToken?: string) => Promise<{ items: T[]; nextToken?: string }>, limit = 10_000): Promise<T[]> {
+/** Every page of a paged list, however many (for counting, or a tree's levels); `onPage` hears the count so far. */
+export async function allPages<T>(fetchPage: (nextToken?: string) => Promise<{ items: T[]; nextToken?: string }>, onPage?: (soFar: number) => void): Promise<T[]> {
   const items: T[] = [];
   let nextToken: string | undefined;
   do {
     const page = await fetchPage(nextToken);
     items.push(...page.items);
     nextToken = page.nextToken;
-  } while (nextToken && items.length < limit);
+    onPage?.(items.length);
+  } while (nextToken);
   return items;
 }
 

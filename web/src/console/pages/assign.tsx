@@ -1,5 +1,6 @@
 // "Assign users or groups" to the accounts selected on the AWS accounts page: pick principals,
-// then permission sets, review, submit; each assignment's provisioning status shows as it completes.
+// then permission sets (each list paged and found by exact name on the server; picks are kept
+// across pages), review, submit; each assignment's provisioning status shows as it completes.
 
 import Alert from '@cloudscape-design/components/alert';
 import Button from '@cloudscape-design/components/button';
@@ -11,8 +12,9 @@ import Table from '@cloudscape-design/components/table';
 import Tabs from '@cloudscape-design/components/tabs';
 import Wizard from '@cloudscape-design/components/wizard';
 import { useState } from 'react';
-import { allPages, aws, messageOf, type Group, type PermissionSet, type User } from '../api.js';
+import { aws, messageOf, type Group, type PermissionSet, type User } from '../api.js';
 import { accountName } from '../names.js';
+import { directoryPage, NameFilter, useServerPages, type Page } from '../paging.js';
 import { Failed, useLoad } from '../parts.js';
 import { useConsole } from '../shell.js';
 
@@ -36,32 +38,7 @@ const STATUS = { IN_PROGRESS: 'in-progress', SUCCEEDED: 'success', FAILED: 'erro
 export default function AssignWizard() {
   const { instance, navigate } = useConsole();
   const accountIds = (new URLSearchParams(window.location.search).get('accounts') ?? '').split(',').filter((a) => /^\d{12}$/.test(a));
-  const [data] = useLoad(async () => {
-    const [users, groups, permissionSets, accounts] = await Promise.all([
-      allPages(async (NextToken) => {
-        const r = await aws<{ Users: User[]; NextToken?: string }>('identitystore', 'ListUsers', { IdentityStoreId: instance.IdentityStoreId, MaxResults: 100, NextToken });
-        return { items: r.Users, nextToken: r.NextToken };
-      }, 1000),
-      allPages(async (NextToken) => {
-        const r = await aws<{ Groups: Group[]; NextToken?: string }>('identitystore', 'ListGroups', { IdentityStoreId: instance.IdentityStoreId, MaxResults: 100, NextToken });
-        return { items: r.Groups, nextToken: r.NextToken };
-      }, 1000),
-      allPages(async (NextToken) => {
-        const r = await aws<{ PermissionSets: string[]; NextToken?: string }>('ssoAdmin', 'ListPermissionSets', { InstanceArn: instance.InstanceArn, MaxResults: 100, NextToken });
-        return { items: r.PermissionSets, nextToken: r.NextToken };
-      }),
-      Promise.all(accountIds.map(async (id) => ({ id, name: await accountName(id) }))),
-    ]);
-    const described = await Promise.all(
-      permissionSets.map(async (arn) => (await aws<{ PermissionSet: PermissionSet }>('ssoAdmin', 'DescribePermissionSet', { InstanceArn: instance.InstanceArn, PermissionSetArn: arn })).PermissionSet),
-    );
-    return {
-      users: users.map((u): Principal => ({ type: 'USER', id: u.UserId, name: u.UserName })),
-      groups: groups.map((g): Principal => ({ type: 'GROUP', id: g.GroupId, name: g.DisplayName ?? g.GroupId })),
-      permissionSets: described.sort((a, b) => a.Name.localeCompare(b.Name)),
-      accounts,
-    };
-  });
+  const [data] = useLoad(() => Promise.all(accountIds.map(async (id) => ({ id, name: await accountName(id) }))));
   const [step, setStep] = useState(0);
   const [users, setUsers] = useState<Principal[]>([]);
   const [groups, setGroups] = useState<Principal[]>([]);
@@ -71,9 +48,8 @@ export default function AssignWizard() {
 
   if (data.state === 'failed') return <Failed message={data.message} />;
   if (accountIds.length === 0) return <Alert type="warning">Select one or more accounts on the AWS accounts page first.</Alert>;
-  const loaded = data.state === 'ready' ? data.value : undefined;
   const principals = [...groups, ...users];
-  const accounts = loaded?.accounts ?? accountIds.map((id) => ({ id, name: id }));
+  const accounts = data.state === 'ready' ? data.value : accountIds.map((id) => ({ id, name: id }));
 
   const submit = async () => {
     const planned: Row[] = accounts.flatMap((a) =>
@@ -129,21 +105,6 @@ export default function AssignWizard() {
     );
   }
 
-  const principalTable = (items: Principal[], selected: Principal[], setSelected: (p: Principal[]) => void, noun: string) => (
-    <Table
-      items={items}
-      loading={!loaded}
-      loadingText={`Loading ${noun}s`}
-      trackBy="id"
-      selectionType="multi"
-      selectedItems={selected}
-      onSelectionChange={({ detail }) => setSelected(detail.selectedItems)}
-      ariaLabels={{ selectionGroupLabel: `${noun}s to assign`, itemSelectionLabel: (_s, p) => `Select ${p.name}`, allItemsSelectionLabel: () => `Select every ${noun}` }}
-      columnDefinitions={[{ id: 'name', header: noun === 'user' ? 'Username' : 'Group name', cell: (p) => p.name }]}
-      empty={`No ${noun}s.`}
-    />
-  );
-
   return (
     <Wizard
       activeStepIndex={step}
@@ -172,8 +133,8 @@ export default function AssignWizard() {
           content: (
             <Tabs
               tabs={[
-                { id: 'groups', label: `Groups (${groups.length} selected)`, content: principalTable(loaded?.groups ?? [], groups, setGroups, 'group') },
-                { id: 'users', label: `Users (${users.length} selected)`, content: principalTable(loaded?.users ?? [], users, setUsers, 'user') },
+                { id: 'groups', label: `Groups (${groups.length} selected)`, content: <PrincipalPicker type="GROUP" selected={groups} setSelected={setGroups} /> },
+                { id: 'users', label: `Users (${users.length} selected)`, content: <PrincipalPicker type="USER" selected={users} setSelected={setUsers} /> },
               ]}
             />
           ),
@@ -182,22 +143,7 @@ export default function AssignWizard() {
           title: 'Select permission sets',
           errorText: stepError,
           content: (
-            <Table
-              items={loaded?.permissionSets ?? []}
-              loading={!loaded}
-              loadingText="Loading permission sets"
-              trackBy="PermissionSetArn"
-              selectionType="multi"
-              selectedItems={sets}
-              onSelectionChange={({ detail }) => setSets(detail.selectedItems)}
-              ariaLabels={{ selectionGroupLabel: 'Permission sets to assign', itemSelectionLabel: (_s, ps) => `Select ${ps.Name}`, allItemsSelectionLabel: () => 'Select every permission set' }}
-              columnDefinitions={[
-                { id: 'name', header: 'Permission set', cell: (ps) => ps.Name },
-                { id: 'description', header: 'Description', cell: (ps) => ps.Description ?? '-' },
-                { id: 'duration', header: 'Session duration', cell: (ps) => ps.SessionDuration ?? '-' },
-              ]}
-              empty="No permission sets: create one first."
-            />
+            <PermissionSetPicker selected={sets} setSelected={setSets} />
           ),
         },
         {
@@ -211,6 +157,74 @@ export default function AssignWizard() {
           ),
         },
       ]}
+    />
+  );
+}
+
+const NOUN = { USER: 'user', GROUP: 'group' } as const;
+
+/**
+ * Users or groups to pick from, a page at a time from the server and found by exact name; what is
+ * picked stays picked across pages and searches.
+ */
+function PrincipalPicker({ type, selected, setSelected }: { type: Principal['type']; selected: Principal[]; setSelected: (p: Principal[]) => void }) {
+  const { instance } = useConsole();
+  const noun = NOUN[type];
+  const [applied, setApplied] = useState('');
+  const { page, items, pagination } = useServerPages(async (NextToken, MaxResults): Promise<Page<Principal>> => {
+    if (type === 'USER') {
+      const r = await directoryPage<User>('Users', instance.IdentityStoreId, applied, NextToken, MaxResults);
+      return { ...r, items: r.items.map((u) => ({ type, id: u.UserId, name: u.UserName })) };
+    }
+    const r = await directoryPage<Group>('Groups', instance.IdentityStoreId, applied, NextToken, MaxResults);
+    return { ...r, items: r.items.map((g) => ({ type, id: g.GroupId, name: g.DisplayName ?? g.GroupId })) };
+  }, [type, applied]);
+  const label = type === 'USER' ? 'Find a user by exact user name' : 'Find a group by exact name';
+  return (
+    <Table
+      items={items}
+      loading={page.state === 'loading'}
+      loadingText={`Loading ${noun}s`}
+      trackBy="id"
+      selectionType="multi"
+      selectedItems={selected}
+      onSelectionChange={({ detail }) => setSelected(detail.selectedItems)}
+      ariaLabels={{ selectionGroupLabel: `${noun}s to assign`, itemSelectionLabel: (_s, p) => `Select ${p.name}`, allItemsSelectionLabel: () => `Select every ${noun} on this page` }}
+      filter={<NameFilter label={label} onApply={setApplied} />}
+      pagination={pagination}
+      columnDefinitions={[{ id: 'name', header: type === 'USER' ? 'Username' : 'Group name', cell: (p) => p.name }]}
+      empty={page.state === 'failed' ? page.message : applied ? `No ${noun} is named ${applied}.` : `No ${noun}s.`}
+    />
+  );
+}
+
+/** The permission sets to assign, a page at a time (each described for its name). */
+function PermissionSetPicker({ selected, setSelected }: { selected: PermissionSet[]; setSelected: (p: PermissionSet[]) => void }) {
+  const { instance } = useConsole();
+  const { page, items, pagination } = useServerPages(async (NextToken, MaxResults) => {
+    const r = await aws<{ PermissionSets: string[]; NextToken?: string }>('ssoAdmin', 'ListPermissionSets', { InstanceArn: instance.InstanceArn, MaxResults, NextToken });
+    const described = await Promise.all(
+      r.PermissionSets.map(async (arn) => (await aws<{ PermissionSet: PermissionSet }>('ssoAdmin', 'DescribePermissionSet', { InstanceArn: instance.InstanceArn, PermissionSetArn: arn })).PermissionSet),
+    );
+    return { items: described, nextToken: r.NextToken };
+  }, []);
+  return (
+    <Table
+      items={items}
+      loading={page.state === 'loading'}
+      loadingText="Loading permission sets"
+      trackBy="PermissionSetArn"
+      selectionType="multi"
+      selectedItems={selected}
+      onSelectionChange={({ detail }) => setSelected(detail.selectedItems)}
+      ariaLabels={{ selectionGroupLabel: 'Permission sets to assign', itemSelectionLabel: (_s, ps) => `Select ${ps.Name}`, allItemsSelectionLabel: () => 'Select every permission set on this page' }}
+      pagination={pagination}
+      columnDefinitions={[
+        { id: 'name', header: 'Permission set', cell: (ps) => ps.Name },
+        { id: 'description', header: 'Description', cell: (ps) => ps.Description ?? '-' },
+        { id: 'duration', header: 'Session duration', cell: (ps) => ps.SessionDuration ?? '-' },
+      ]}
+      empty={page.state === 'failed' ? page.message : 'No permission sets: create one first.'}
     />
   );
 }

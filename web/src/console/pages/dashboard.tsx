@@ -8,13 +8,11 @@ import Header from '@cloudscape-design/components/header';
 import Link from '@cloudscape-design/components/link';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Spinner from '@cloudscape-design/components/spinner';
+import { useState } from 'react';
 import { admin, allPages, aws, type Instance } from '../api.js';
 import { mfaModeLabel, type MfaSettings } from '../mfa.js';
 import { ConsoleLink, Failed, KeyValue, useLoad } from '../parts.js';
 import { useConsole } from '../shell.js';
-
-/** Counted by paging the same list APIs as every other surface; past this, "N+" is shown. */
-const COUNT_LIMIT = 5000;
 
 const GLANCE = [
   ['Users', '/users', 'users'],
@@ -22,33 +20,36 @@ const GLANCE = [
   ['AWS accounts', '/accounts', 'accounts'],
   ['Permission sets', '/permission-sets', 'permissionSets'],
 ] as const;
+type Key = (typeof GLANCE)[number][2];
 
 export default function Dashboard() {
   const { instance } = useConsole();
+  // Groups, accounts and permission sets are counted by paging the same list APIs as every other
+  // surface, every page (the count so far shows meanwhile); users are counted by the server.
+  const [soFar, setSoFar] = useState<Partial<Record<Key, number>>>({});
   const [counts] = useLoad(async () => {
-    const count = async (list: (token?: string) => Promise<{ items: unknown[]; nextToken?: string }>) => {
-      const n = (await allPages(list, COUNT_LIMIT)).length;
-      return n >= COUNT_LIMIT ? `${COUNT_LIMIT}+` : String(n);
-    };
+    const count = async (key: Key, list: (token?: string) => Promise<{ items: unknown[]; nextToken?: string }>) =>
+      (await allPages(list, (n) => setSoFar((s) => ({ ...s, [key]: n })))).length.toLocaleString('en-US');
     const [overview, groups, accounts, permissionSets] = await Promise.all([
       admin<Instance>('GET', '/overview'),
-      count(async (NextToken) => {
+      count('groups', async (NextToken) => {
         const r = await aws<{ Groups: unknown[]; NextToken?: string }>('identitystore', 'ListGroups', { IdentityStoreId: instance.IdentityStoreId, MaxResults: 100, NextToken });
         return { items: r.Groups, nextToken: r.NextToken };
       }),
-      count(async (NextToken) => {
+      count('accounts', async (NextToken) => {
         const r = await aws<{ Accounts: unknown[]; NextToken?: string }>('organizations', 'ListAccounts', { MaxResults: 20, NextToken });
         return { items: r.Accounts, nextToken: r.NextToken };
       }),
-      count(async (NextToken) => {
+      count('permissionSets', async (NextToken) => {
         const r = await aws<{ PermissionSets: unknown[]; NextToken?: string }>('ssoAdmin', 'ListPermissionSets', { InstanceArn: instance.InstanceArn, MaxResults: 100, NextToken });
         return { items: r.PermissionSets, nextToken: r.NextToken };
       }),
     ]);
-    return { users: String(overview.UserCount), groups, accounts, permissionSets };
+    return { users: overview.UserCount.toLocaleString('en-US'), groups, accounts, permissionSets };
   });
   const [mfa] = useLoad(() => admin<MfaSettings>('GET', '/mfa/settings'));
-  const count = (key: 'users' | 'groups' | 'accounts' | 'permissionSets') => (counts.state === 'ready' ? counts.value[key] : counts.state === 'loading' ? <Spinner /> : '-');
+  const count = (key: Key) =>
+    counts.state === 'ready' ? counts.value[key] : counts.state === 'failed' ? '-' : soFar[key] === undefined ? <Spinner /> : <>{soFar[key].toLocaleString('en-US')}+ <Spinner /></>;
   return (
     <ContentLayout header={<Header variant="h1">Dashboard</Header>}>
       <SpaceBetween size="l">

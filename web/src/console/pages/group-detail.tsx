@@ -1,5 +1,5 @@
 // One group: edit its name and description, delete it, add and remove members, and its
-// account assignments.
+// account assignments. Members are paged on the server, and found by exact user name.
 
 import Alert from '@cloudscape-design/components/alert';
 import Button from '@cloudscape-design/components/button';
@@ -14,8 +14,9 @@ import SpaceBetween from '@cloudscape-design/components/space-between';
 import Spinner from '@cloudscape-design/components/spinner';
 import Table from '@cloudscape-design/components/table';
 import { useState } from 'react';
-import { aws, messageOf, type Group } from '../api.js';
+import { AwsError, aws, messageOf, type Group } from '../api.js';
 import { forgetName, namedAssignments, userName } from '../names.js';
+import { NameFilter, useServerPages } from '../paging.js';
 import { ConsoleLink, EditActions, Failed, fieldErrors, InlineForm, KeyValue, RowAction, useLoad } from '../parts.js';
 import { useConsole } from '../shell.js';
 
@@ -24,14 +25,32 @@ interface Member {
   MemberId: { UserId?: string };
 }
 
+/** The membership of the user named `name` in the group, if they are a member. */
+async function memberNamed(IdentityStoreId: string, GroupId: string, name: string) {
+  try {
+    const { UserId } = await aws<{ UserId: string }>('identitystore', 'GetUserId', { IdentityStoreId, AlternateIdentifier: { UniqueAttribute: { AttributePath: 'userName', AttributeValue: name } } });
+    const { MembershipId } = await aws<{ MembershipId: string }>('identitystore', 'GetGroupMembershipId', { IdentityStoreId, GroupId, MemberId: { UserId } });
+    return [{ MembershipId, userId: UserId, userName: name }];
+  } catch (err) {
+    if (err instanceof AwsError && err.type === 'ResourceNotFoundException') return [];
+    throw err;
+  }
+}
+
 export default function GroupDetail({ id }: { id: string }) {
   const { instance, canWrite, navigate } = useConsole();
   const IdentityStoreId = instance.IdentityStoreId;
   const [group, reload] = useLoad(() => aws<Group>('identitystore', 'DescribeGroup', { IdentityStoreId, GroupId: id }), [id]);
-  const [members, reloadMembers] = useLoad(async () => {
-    const r = await aws<{ GroupMemberships: Member[] }>('identitystore', 'ListGroupMemberships', { IdentityStoreId, GroupId: id, MaxResults: 100 });
-    return Promise.all(r.GroupMemberships.filter((m) => m.MemberId.UserId).map(async (m) => ({ ...m, userId: m.MemberId.UserId!, userName: await userName(IdentityStoreId, m.MemberId.UserId!) })));
-  }, [id]);
+  const [findMember, setFindMember] = useState('');
+  const { page: members, items: memberItems, reload: reloadMembers, pagination: memberPages } = useServerPages(
+    async (NextToken, MaxResults) => {
+      if (findMember) return { items: await memberNamed(IdentityStoreId, id, findMember) };
+      const r = await aws<{ GroupMemberships: Member[]; NextToken?: string }>('identitystore', 'ListGroupMemberships', { IdentityStoreId, GroupId: id, MaxResults, NextToken });
+      const users = r.GroupMemberships.filter((m) => m.MemberId.UserId);
+      return { items: await Promise.all(users.map(async (m) => ({ MembershipId: m.MembershipId, userId: m.MemberId.UserId!, userName: await userName(IdentityStoreId, m.MemberId.UserId!) }))), nextToken: r.NextToken };
+    },
+    [id, findMember],
+  );
   const [assignments] = useLoad(() => namedAssignments(instance.InstanceArn, 'GROUP', id), [id]);
   const [editing, setEditing] = useState(false);
   const [newMember, setNewMember] = useState('');
@@ -96,18 +115,22 @@ export default function GroupDetail({ id }: { id: string }) {
           )}
         </Container>
         <Table
-          header={<Header variant="h2" counter={members.state === 'ready' ? `(${members.value.length})` : undefined}>Users in this group</Header>}
+          header={<Header variant="h2">Users in this group</Header>}
           loading={members.state === 'loading'}
           loadingText="Loading members"
-          items={members.state === 'ready' ? members.value : []}
+          items={memberItems}
+          pagination={memberPages}
           filter={
-            canWrite && (
-              <InlineForm onSubmit={() => void addMember()} submitText="Add user">
-                <FormField label="Add a user by username" errorText={memberError}>
-                  <Input value={newMember} onChange={({ detail }) => setNewMember(detail.value)} ariaLabel="Username to add" />
-                </FormField>
-              </InlineForm>
-            )
+            <SpaceBetween size="s">
+              {canWrite && (
+                <InlineForm onSubmit={() => void addMember()} submitText="Add user">
+                  <FormField label="Add a user by username" errorText={memberError}>
+                    <Input value={newMember} onChange={({ detail }) => setNewMember(detail.value)} ariaLabel="Username to add" />
+                  </FormField>
+                </InlineForm>
+              )}
+              <NameFilter label="Find a member by exact user name" onApply={setFindMember} />
+            </SpaceBetween>
           }
           columnDefinitions={[
             {
@@ -123,7 +146,7 @@ export default function GroupDetail({ id }: { id: string }) {
               cell: (m) => <RowAction label="Remove" ariaLabel={`Remove ${m.userName} from the group`} onClick={() => void removeMember(m.MembershipId)} />,
             },
           ]}
-          empty={members.state === 'failed' ? members.message : 'No users in this group.'}
+          empty={members.state === 'failed' ? members.message : findMember ? `${findMember} is not a member.` : 'No users in this group.'}
         />
         <Table
           header={<Header variant="h2">AWS account assignments</Header>}

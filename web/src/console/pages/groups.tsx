@@ -1,4 +1,4 @@
-// Groups: the list (filtered by exact name on the server) and "Create group".
+// Groups: the list (paged, and filtered by exact name, on the server) and "Create group".
 
 import Button from '@cloudscape-design/components/button';
 import FormField from '@cloudscape-design/components/form-field';
@@ -6,30 +6,17 @@ import Header from '@cloudscape-design/components/header';
 import Input from '@cloudscape-design/components/input';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table from '@cloudscape-design/components/table';
-import TextFilter from '@cloudscape-design/components/text-filter';
 import { useState } from 'react';
-import { allPages, aws, type Group } from '../api.js';
-import { ConsoleLink, Dialog, Failed, fieldErrors, useLoad } from '../parts.js';
+import { aws, type Group } from '../api.js';
+import { directoryPage, NameFilter, useServerPages } from '../paging.js';
+import { ConsoleLink, Dialog, Failed, fieldErrors } from '../parts.js';
 import { useConsole } from '../shell.js';
 
 export default function Groups() {
   const { instance, canWrite, navigate } = useConsole();
-  const [filter, setFilter] = useState('');
   const [applied, setApplied] = useState('');
   const [creating, setCreating] = useState(false);
-  const [groups] = useLoad(
-    () =>
-      allPages(async (NextToken) => {
-        const r = await aws<{ Groups: Group[]; NextToken?: string }>('identitystore', 'ListGroups', {
-          IdentityStoreId: instance.IdentityStoreId,
-          MaxResults: 100,
-          NextToken,
-          ...(applied ? { Filters: [{ AttributePath: 'DisplayName', AttributeValue: applied }] } : {}),
-        });
-        return { items: r.Groups, nextToken: r.NextToken };
-      }, 1000),
-    [applied],
-  );
+  const { page: groups, items, pagination } = useServerPages((NextToken, MaxResults) => directoryPage<Group>('Groups', instance.IdentityStoreId, applied, NextToken, MaxResults), [applied]);
   return (
     <SpaceBetween size="l">
       {groups.state === 'failed' && <Failed message={groups.message} />}
@@ -37,7 +24,7 @@ export default function Groups() {
         variant="full-page"
         loading={groups.state === 'loading'}
         loadingText="Loading groups"
-        items={groups.state === 'ready' ? groups.value : []}
+        items={items}
         trackBy="GroupId"
         header={
           <Header variant="awsui-h1-sticky" actions={canWrite && <Button variant="primary" onClick={() => setCreating(true)}>Create group</Button>}>
@@ -45,14 +32,9 @@ export default function Groups() {
           </Header>
         }
         filter={
-          <TextFilter
-            filteringText={filter}
-            filteringPlaceholder="Find a group by exact name"
-            filteringAriaLabel="Find a group by exact name"
-            onChange={({ detail }) => setFilter(detail.filteringText)}
-            onDelayedChange={({ detail }) => setApplied(detail.filteringText.trim())}
-          />
+          <NameFilter label="Find a group by exact name" onApply={setApplied} />
         }
+        pagination={pagination}
         columnDefinitions={[
           {
             id: 'name',

@@ -23,6 +23,7 @@ import { useState } from 'react';
 import { AwsError, aws, messageOf, type PermissionSet } from '../api.js';
 import { accountName } from '../names.js';
 import { DURATIONS } from '../permission-set-shapes.js';
+import { useServerPages } from '../paging.js';
 import { EditActions, Failed, fieldErrors, InlineForm, KeyValue, RowAction, useLoad } from '../parts.js';
 import { useConsole } from '../shell.js';
 
@@ -77,7 +78,10 @@ export default function PermissionSetDetail({ id }: { id: string }) {
   type Target = typeof target;
 
   function ManagedPolicies({ target }: { target: Target }) {
-    const [list, reloadList] = useLoad(async () => (await aws<{ AttachedManagedPolicies: { Name: string; Arn: string }[] }>('ssoAdmin', 'ListManagedPoliciesInPermissionSet', { ...target, MaxResults: 100 })).AttachedManagedPolicies);
+    const { page: list, items, reload: reloadList, pagination } = useServerPages(async (NextToken, MaxResults) => {
+      const r = await aws<{ AttachedManagedPolicies: { Name: string; Arn: string }[]; NextToken?: string }>('ssoAdmin', 'ListManagedPoliciesInPermissionSet', { ...target, MaxResults, NextToken });
+      return { items: r.AttachedManagedPolicies, nextToken: r.NextToken };
+    }, [target.PermissionSetArn]);
     const [arn, setArn] = useState('');
     const [err, setErr] = useState<string>();
     const change = async (op: string, ManagedPolicyArn: string) => {
@@ -95,7 +99,8 @@ export default function PermissionSetDetail({ id }: { id: string }) {
         header={<Header variant="h2">AWS managed policies</Header>}
         loading={list.state === 'loading'}
         loadingText="Loading policies"
-        items={list.state === 'ready' ? list.value : []}
+        items={items}
+        pagination={pagination}
         filter={
           canWrite && (
             <InlineForm onSubmit={() => void change('AttachManagedPolicyToPermissionSet', arn)} submitText="Attach">
@@ -120,9 +125,10 @@ export default function PermissionSetDetail({ id }: { id: string }) {
   }
 
   function CustomerPolicies({ target }: { target: Target }) {
-    const [list, reloadList] = useLoad(
-      async () => (await aws<{ CustomerManagedPolicyReferences: { Name: string; Path?: string }[] }>('ssoAdmin', 'ListCustomerManagedPolicyReferencesInPermissionSet', { ...target, MaxResults: 100 })).CustomerManagedPolicyReferences,
-    );
+    const { page: list, items, reload: reloadList, pagination } = useServerPages(async (NextToken, MaxResults) => {
+      const r = await aws<{ CustomerManagedPolicyReferences: { Name: string; Path?: string }[]; NextToken?: string }>('ssoAdmin', 'ListCustomerManagedPolicyReferencesInPermissionSet', { ...target, MaxResults, NextToken });
+      return { items: r.CustomerManagedPolicyReferences, nextToken: r.NextToken };
+    }, [target.PermissionSetArn]);
     const [name, setName] = useState('');
     const [path, setPath] = useState('/');
     const [err, setErr] = useState<string>();
@@ -141,7 +147,8 @@ export default function PermissionSetDetail({ id }: { id: string }) {
         header={<Header variant="h2" description="Policies of the same name and path must exist in each account the set is provisioned to.">Customer managed policies</Header>}
         loading={list.state === 'loading'}
         loadingText="Loading policies"
-        items={list.state === 'ready' ? list.value : []}
+        items={items}
+        pagination={pagination}
         filter={
           canWrite && (
             <InlineForm onSubmit={() => void change('AttachCustomerManagedPolicyReferenceToPermissionSet', { Name: name, Path: path })} submitText="Attach">
@@ -275,10 +282,10 @@ export default function PermissionSetDetail({ id }: { id: string }) {
   }
 
   function Provisioned({ target }: { target: Target }) {
-    const [accounts, reloadAccounts] = useLoad(async () => {
-      const r = await aws<{ AccountIds: string[] }>('ssoAdmin', 'ListAccountsForProvisionedPermissionSet', { ...target, MaxResults: 100 });
-      return Promise.all(r.AccountIds.map(async (id) => ({ id, name: await accountName(id) })));
-    });
+    const { page: accounts, items, reload: reloadAccounts, pagination } = useServerPages(async (NextToken, MaxResults) => {
+      const r = await aws<{ AccountIds: string[]; NextToken?: string }>('ssoAdmin', 'ListAccountsForProvisionedPermissionSet', { ...target, MaxResults, NextToken });
+      return { items: await Promise.all(r.AccountIds.map(async (id) => ({ id, name: await accountName(id) }))), nextToken: r.NextToken };
+    }, [target.PermissionSetArn]);
     const [status, setStatus] = useState<{ type: 'in-progress' | 'success' | 'error'; text: string }>();
     const reprovision = async () => {
       setStatus({ type: 'in-progress', text: 'Provisioning' });
@@ -298,13 +305,12 @@ export default function PermissionSetDetail({ id }: { id: string }) {
         setStatus({ type: 'error', text: messageOf(e) });
       }
     };
-    const items = accounts.state === 'ready' ? accounts.value : [];
     return (
       <Table
+        pagination={pagination}
         header={
           <Header
             variant="h2"
-            counter={`(${items.length})`}
             actions={
               <SpaceBetween direction="horizontal" size="xs" alignItems="center">
                 {status && <StatusIndicator type={status.type}>{status.text}</StatusIndicator>}

@@ -21,6 +21,7 @@ import { useState } from 'react';
 import { admin, aws, messageOf, when, type User } from '../api.js';
 import { groupName, namedAssignments } from '../names.js';
 import { deviceTypeLabel, type MfaDevice } from '../mfa.js';
+import { useServerPages } from '../paging.js';
 import { ConsoleLink, Dialog, EditActions, Failed, fieldErrors, KeyValue, RowAction, useLoad } from '../parts.js';
 import { useConsole } from '../shell.js';
 
@@ -143,35 +144,6 @@ export default function UserDetail({ id }: { id: string }) {
       </SpaceBetween>
     </ContentLayout>
   );
-
-  function Memberships({ userId }: { userId: string }) {
-    const [groups] = useLoad(async () => {
-      const r = await aws<{ GroupMemberships: { GroupId: string; MembershipId: string }[] }>('identitystore', 'ListGroupMembershipsForMember', {
-        IdentityStoreId: instance.IdentityStoreId,
-        MemberId: { UserId: userId },
-        MaxResults: 100,
-      });
-      return Promise.all(r.GroupMemberships.map(async (m) => ({ ...m, name: await groupName(instance.IdentityStoreId, m.GroupId) })));
-    });
-    return (
-      <Table
-        header={<Header variant="h2">Groups</Header>}
-        loading={groups.state === 'loading'}
-        loadingText="Loading groups"
-        items={groups.state === 'ready' ? groups.value : []}
-        columnDefinitions={[
-          {
-            id: 'group',
-            header: 'Group',
-            cell: (g) => (
-              <ConsoleLink to={`/groups/${g.GroupId}`}>{g.name}</ConsoleLink>
-            ),
-          },
-        ]}
-        empty={groups.state === 'failed' ? groups.message : 'Not a member of any group.'}
-      />
-    );
-  }
 
   function Assignments({ userId }: { userId: string }) {
     const [list] = useLoad(() => namedAssignments(instance.InstanceArn, 'USER', userId));
@@ -349,5 +321,38 @@ function EditUser({ user, onDone }: { user: User; onDone: (changed: boolean) => 
         </SpaceBetween>
       </Form>
     </form>
+  );
+}
+
+/** The groups a user is in, paged on the server (a component of its own, so its page survives the user page re-rendering). */
+function Memberships({ userId }: { userId: string }) {
+  const { instance } = useConsole();
+  const { page: groups, items, pagination } = useServerPages(async (NextToken, MaxResults) => {
+    const r = await aws<{ GroupMemberships: { GroupId: string; MembershipId: string }[]; NextToken?: string }>('identitystore', 'ListGroupMembershipsForMember', {
+      IdentityStoreId: instance.IdentityStoreId,
+      MemberId: { UserId: userId },
+      MaxResults,
+      NextToken,
+    });
+    return { items: await Promise.all(r.GroupMemberships.map(async (m) => ({ ...m, name: await groupName(instance.IdentityStoreId, m.GroupId) }))), nextToken: r.NextToken };
+  }, [userId]);
+  return (
+    <Table
+      header={<Header variant="h2">Groups</Header>}
+      loading={groups.state === 'loading'}
+      loadingText="Loading groups"
+      items={items}
+      pagination={pagination}
+      columnDefinitions={[
+        {
+          id: 'group',
+          header: 'Group',
+          cell: (g) => (
+            <ConsoleLink to={`/groups/${g.GroupId}`}>{g.name}</ConsoleLink>
+          ),
+        },
+      ]}
+      empty={groups.state === 'failed' ? groups.message : 'Not a member of any group.'}
+    />
   );
 }

@@ -4,40 +4,23 @@ import Button from '@cloudscape-design/components/button';
 import FormField from '@cloudscape-design/components/form-field';
 import Header from '@cloudscape-design/components/header';
 import Input from '@cloudscape-design/components/input';
-import Pagination from '@cloudscape-design/components/pagination';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Table from '@cloudscape-design/components/table';
-import TextFilter from '@cloudscape-design/components/text-filter';
 import { useState } from 'react';
 import { aws, messageOf, type User } from '../api.js';
-import { ConsoleLink, Dialog, Failed, fieldErrors, useLoad } from '../parts.js';
+import { directoryPage, NameFilter, useServerPages } from '../paging.js';
+import { ConsoleLink, Dialog, Failed, fieldErrors } from '../parts.js';
 import { useConsole } from '../shell.js';
 
-const PAGE_SIZE = 50;
 type Listed = User & { UserStatus?: string };
 
 export default function Users() {
   const { instance, canWrite, navigate } = useConsole();
-  const [filter, setFilter] = useState('');
   const [applied, setApplied] = useState('');
-  // The NextToken of each page seen so far: page n (1-based) starts at tokens[n - 1].
-  const [tokens, setTokens] = useState<(string | undefined)[]>([undefined]);
-  const [pageIndex, setPageIndex] = useState(1);
   const [creating, setCreating] = useState(false);
+  const { page, items: users, reload, pagination } = useServerPages((NextToken, MaxResults) => directoryPage<Listed>('Users', instance.IdentityStoreId, applied, NextToken, MaxResults), [applied]);
 
-  const [page, reload] = useLoad(async () => {
-    const r = await aws<{ Users: Listed[]; NextToken?: string }>('identitystore', 'ListUsers', {
-      IdentityStoreId: instance.IdentityStoreId,
-      MaxResults: PAGE_SIZE,
-      NextToken: tokens[pageIndex - 1],
-      ...(applied ? { Filters: [{ AttributePath: 'UserName', AttributeValue: applied }] } : {}),
-    });
-    if (r.NextToken && tokens.length === pageIndex) setTokens([...tokens, r.NextToken]);
-    return r.Users;
-  }, [applied, pageIndex]);
-
-  const users = page.state === 'ready' ? page.value : [];
   return (
     <SpaceBetween size="l">
       {page.state === 'failed' && <Failed message={page.message} />}
@@ -53,27 +36,9 @@ export default function Users() {
           </Header>
         }
         filter={
-          <TextFilter
-            filteringText={filter}
-            filteringPlaceholder="Find a user by exact user name"
-            filteringAriaLabel="Find a user by exact user name"
-            onChange={({ detail }) => setFilter(detail.filteringText)}
-            onDelayedChange={({ detail }) => {
-              setApplied(detail.filteringText.trim());
-              setTokens([undefined]);
-              setPageIndex(1);
-            }}
-          />
+          <NameFilter label="Find a user by exact user name" onApply={setApplied} />
         }
-        pagination={
-          <Pagination
-            currentPageIndex={pageIndex}
-            pagesCount={tokens.length}
-            openEnd={tokens.length > pageIndex || (page.state === 'ready' && tokens.length === pageIndex && users.length === PAGE_SIZE)}
-            onChange={({ detail }) => setPageIndex(Math.min(detail.currentPageIndex, tokens.length))}
-            ariaLabels={{ nextPageLabel: 'Next page', previousPageLabel: 'Previous page', pageLabel: (n) => `Page ${n}` }}
-          />
-        }
+        pagination={pagination}
         columnDefinitions={[
           {
             id: 'name',
