@@ -90,6 +90,7 @@ export interface AccessStore {
   /** As findPermissionSet, holding the row until the transaction ends, so that jobs on one permission set run one at a time. */
   lockPermissionSet(permissionSetArn: string): Promise<PermissionSetRecord | undefined>;
   listPermissionSetArns(slice: Slice<[string]>): Promise<string[]>;
+  countPermissionSets(): Promise<number>;
   /** Apply the change and bump the version; false if there is no such permission set. */
   updatePermissionSet(permissionSetArn: string, change: PermissionSetChange): Promise<boolean>;
   /** Refused with failed_precondition while assignments use it. */

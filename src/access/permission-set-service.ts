@@ -93,6 +93,11 @@ export class PermissionSetService {
     return this.require(target);
   }
 
+  async count(instanceArn: string): Promise<number> {
+    await this.deps.instance.requireArn(instanceArn);
+    return this.deps.read.access.countPermissionSets();
+  }
+
   async list(instanceArn: string, page: PageRequest): Promise<Page<string>> {
     await this.deps.instance.requireArn(instanceArn);
     return pageThrough(page, ['string'], (slice) => this.deps.read.access.listPermissionSetArns(slice), (arn) => [arn]);

@@ -605,6 +605,12 @@ export class DirectoryService {
     });
   }
 
+  /** How many groups the store holds, counted by the database (the console's dashboard). */
+  async countGroups(identityStoreId: string): Promise<number> {
+    await this.requireStore(identityStoreId);
+    return this.read.countGroups(identityStoreId);
+  }
+
   async listGroups(identityStoreId: string, q: ListQuery & { filter?: AttributeFilter }): Promise<Page<GroupRecord>> {
     await this.requireStore(identityStoreId);
     const displayName = filterValue(q.filter, 'DisplayName');

@@ -155,6 +155,7 @@ export interface DirectoryStore {
   /** Ordered by user id, skipping `offset` users: SCIM pages by position (startIndex). */
   listUsersAt(identityStoreId: string, q: { offset: number; limit: number }): Promise<UserRecord[]>;
   countUsers(identityStoreId: string): Promise<number>;
+  countGroups(identityStoreId: string): Promise<number>;
   /** Replaces the resource's external ids; throws the directory's already_exists error when one is taken. */
   replaceExternalIds(identityStoreId: string, type: PrincipalType, resourceId: string, externalIds: ExternalId[]): Promise<void>;
   findUserIdByUserName(identityStoreId: string, userName: string): Promise<string | undefined>;

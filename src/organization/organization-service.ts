@@ -291,6 +291,12 @@ export class OrganizationService {
     return this.withAccountArn(org, account);
   }
 
+  /** How many accounts the organization has, whatever their status (as ListAccounts lists them). */
+  async countAccounts(): Promise<number> {
+    await this.describeOrganization();
+    return this.deps.read.organization.countAccounts();
+  }
+
   /** Every account, or (with parentId) those directly under a root or OU. */
   async listAccounts(page: PageRequest, parentId?: string): Promise<Page<Account>> {
     const org = parentId === undefined ? await this.describeOrganization() : await this.requireListParent(parentId);

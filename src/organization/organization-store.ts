@@ -68,6 +68,7 @@ export interface OrganizationStore {
   findAccountByEmail(email: string): Promise<AccountRecord | undefined>;
   /** Every account, or those directly under `parentId`, ordered by id. */
   listAccounts(range: ListRange & { parentId?: string }): Promise<AccountRecord[]>;
+  countAccounts(): Promise<number>;
   /** Move only if the account is still under `fromParentId`; false otherwise. */
   moveAccount(accountId: string, fromParentId: string, toParentId: string): Promise<boolean>;
 

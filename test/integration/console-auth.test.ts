@@ -115,6 +115,12 @@ describe.each(dialects())('console authentication on %s', (dialect) => {
     expect(signIn.headers.get('location')).toContain('/login/change-password');
     const overview = await c.admin('GET', '/api/admin/overview');
     expect(overview.json).toMatchObject({ IdentityStoreId: IdentityStoreId(), Region: 'us-east-1', IdentitySource: 'INTERNAL', UserCount: 4 });
+    // The dashboard's other counts come from the database too, and agree with the lists.
+    const groups = (await c.call('AWSIdentityStore.ListGroups', { IdentityStoreId: IdentityStoreId(), MaxResults: 100 })).json.Groups as unknown[];
+    const accounts = (await c.call('AWSOrganizationsV20161128.ListAccounts', { MaxResults: 20 })).json.Accounts as unknown[];
+    const sets = (await c.call('SWBExternalService.ListPermissionSets', { InstanceArn: server.init.instanceArn, MaxResults: 100 })).json.PermissionSets as unknown[];
+    expect(groups.length).toBeGreaterThan(0);
+    expect(overview.json).toMatchObject({ GroupCount: groups.length, AccountCount: accounts.length, PermissionSetCount: sets.length });
   });
 
   it('lets a ReadOnlyAccess administrator list but not create, on both APIs', async () => {

@@ -187,7 +187,12 @@ function adminRoutes(app: FastifyInstance, deps: WebDeps): void {
     '/api/admin/overview',
     signed(async () => {
       const instance = await reg.instance.get();
-      const { total } = await reg.directory.listUsersAt(instance.identityStoreId, { offset: 0, limit: 0 });
+      const [{ total }, groups, accounts, permissionSets] = await Promise.all([
+        reg.directory.listUsersAt(instance.identityStoreId, { offset: 0, limit: 0 }),
+        reg.directory.countGroups(instance.identityStoreId),
+        reg.organization.countAccounts(),
+        reg.access.permissionSets.count(instance.instanceArn),
+      ]);
       return {
         InstanceArn: instance.instanceArn,
         IdentityStoreId: instance.identityStoreId,
@@ -195,6 +200,9 @@ function adminRoutes(app: FastifyInstance, deps: WebDeps): void {
         StartUrl: `${publicUrl()}/start`,
         IdentitySource: instance.settings.identitySource,
         UserCount: total,
+        GroupCount: groups,
+        AccountCount: accounts,
+        PermissionSetCount: permissionSets,
       };
     }),
   );

@@ -130,6 +130,11 @@ export class SqlAccessStore implements AccessStore {
     return r && toPermissionSet(r);
   }
 
+  async countPermissionSets(): Promise<number> {
+    const row = await this.db.selectFrom('permission_sets').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   async listPermissionSetArns(slice: Slice<[string]>): Promise<string[]> {
     let q = this.db.selectFrom('permission_sets').select('permission_set_arn').orderBy('permission_set_arn').limit(slice.limit);
     if (slice.after) q = q.where('permission_set_arn', '>', slice.after[0]);

@@ -284,6 +284,15 @@ export class SqlDirectoryStore implements DirectoryStore {
     return rows.map((r) => toUser(r, externalIds.get(r.user_id) ?? []));
   }
 
+  async countGroups(identityStoreId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('directory_groups')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('identity_store_id', '=', identityStoreId)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   async countUsers(identityStoreId: string): Promise<number> {
     const row = await this.db
       .selectFrom('directory_users')

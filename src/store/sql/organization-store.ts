@@ -122,6 +122,11 @@ export class SqlOrganizationStore implements OrganizationStore {
     return r && toAccount(r);
   }
 
+  async countAccounts(): Promise<number> {
+    const row = await this.db.selectFrom('org_accounts').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   async listAccounts(range: ListRange & { parentId?: string }): Promise<AccountRecord[]> {
     let q = this.db.selectFrom('org_accounts').selectAll();
     if (range.parentId !== undefined) q = q.where('parent_id', '=', range.parentId);

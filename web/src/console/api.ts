@@ -111,4 +111,7 @@ export interface Instance {
   StartUrl: string;
   IdentitySource: string;
   UserCount: number;
+  GroupCount: number;
+  AccountCount: number;
+  PermissionSetCount: number;
 }

@@ -8,8 +8,7 @@ import Header from '@cloudscape-design/components/header';
 import Link from '@cloudscape-design/components/link';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Spinner from '@cloudscape-design/components/spinner';
-import { useState } from 'react';
-import { admin, allPages, aws, type Instance } from '../api.js';
+import { admin, type Instance } from '../api.js';
 import { mfaModeLabel, type MfaSettings } from '../mfa.js';
 import { ConsoleLink, Failed, KeyValue, useLoad } from '../parts.js';
 import { useConsole } from '../shell.js';
@@ -24,32 +23,14 @@ type Key = (typeof GLANCE)[number][2];
 
 export default function Dashboard() {
   const { instance } = useConsole();
-  // Groups, accounts and permission sets are counted by paging the same list APIs as every other
-  // surface, every page (the count so far shows meanwhile); users are counted by the server.
-  const [soFar, setSoFar] = useState<Partial<Record<Key, number>>>({});
+  // Counted by the server, in the database: the dashboard costs one request however many there are.
   const [counts] = useLoad(async () => {
-    const count = async (key: Key, list: (token?: string) => Promise<{ items: unknown[]; nextToken?: string }>) =>
-      (await allPages(list, (n) => setSoFar((s) => ({ ...s, [key]: n })))).length.toLocaleString('en-US');
-    const [overview, groups, accounts, permissionSets] = await Promise.all([
-      admin<Instance>('GET', '/overview'),
-      count('groups', async (NextToken) => {
-        const r = await aws<{ Groups: unknown[]; NextToken?: string }>('identitystore', 'ListGroups', { IdentityStoreId: instance.IdentityStoreId, MaxResults: 100, NextToken });
-        return { items: r.Groups, nextToken: r.NextToken };
-      }),
-      count('accounts', async (NextToken) => {
-        const r = await aws<{ Accounts: unknown[]; NextToken?: string }>('organizations', 'ListAccounts', { MaxResults: 20, NextToken });
-        return { items: r.Accounts, nextToken: r.NextToken };
-      }),
-      count('permissionSets', async (NextToken) => {
-        const r = await aws<{ PermissionSets: unknown[]; NextToken?: string }>('ssoAdmin', 'ListPermissionSets', { InstanceArn: instance.InstanceArn, MaxResults: 100, NextToken });
-        return { items: r.PermissionSets, nextToken: r.NextToken };
-      }),
-    ]);
-    return { users: overview.UserCount.toLocaleString('en-US'), groups, accounts, permissionSets };
+    const overview = await admin<Instance>('GET', '/overview');
+    const n = (x: number) => x.toLocaleString('en-US');
+    return { users: n(overview.UserCount), groups: n(overview.GroupCount), accounts: n(overview.AccountCount), permissionSets: n(overview.PermissionSetCount) };
   });
   const [mfa] = useLoad(() => admin<MfaSettings>('GET', '/mfa/settings'));
-  const count = (key: Key) =>
-    counts.state === 'ready' ? counts.value[key] : counts.state === 'failed' ? '-' : soFar[key] === undefined ? <Spinner /> : <>{soFar[key].toLocaleString('en-US')}+ <Spinner /></>;
+  const count = (key: Key) => (counts.state === 'ready' ? counts.value[key] : counts.state === 'failed' ? '-' : <Spinner />);
   return (
     <ContentLayout header={<Header variant="h1">Dashboard</Header>}>
       <SpaceBetween size="l">
