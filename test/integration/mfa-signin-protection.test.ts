@@ -181,6 +181,17 @@ describe.each(dialects())('sign-in protection on %s', (dialect) => {
       return secret;
     }
 
+    /** An MFA answer that checked the code: it says the code is wrong. */
+    const wasChecked = (a: Answer) => a.body.includes('The code is not correct');
+    /**
+     * An MFA answer that tells nothing of the code: the user or address is locked (429), the flow's
+     * answers are used up (401 without a verdict), or the sign-in is over (back to the password, no session).
+     */
+    const toldNothing = (a: Answer & { setCookie: string[]; location: string }) =>
+      a.status === 429 ||
+      (a.status === 401 && a.body.includes('Too many wrong answers') && !wasChecked(a)) ||
+      (a.status === 303 && a.location.startsWith('/login?') && !a.setCookie.some((c) => c.startsWith('atrium_session=')));
+
     beforeAll(async () => {
       expect((await adminCall(server, 'PUT', '/api/admin/sign-in-protection', { BackoffBaseSeconds: 1, BackoffMaxSeconds: 2 })).status).toBe(200);
       await setMfaSettings(server, { Mode: 'ALWAYS_ON', NoDevice: 'REGISTER', AllowedDeviceTypes: ['TOTP'] });
@@ -218,17 +229,37 @@ describe.each(dialects())('sign-in protection on %s', (dialect) => {
         ),
       );
       // Only three were checked: the others found the user locked (429) or the sign-in over.
-      expect(answers.filter((a) => a.body.includes('The code is not correct')).length).toBeLessThanOrEqual(3);
+      expect(answers.filter(wasChecked).length).toBeLessThanOrEqual(3);
       const checked = await server.reg.database.db.selectFrom('audit_events').select('error_code').where('event_name', '=', 'CredentialVerification').where('user_name', '=', 'hugo').where('error_code', '=', 'mfa.wrong_code').execute();
       expect(checked.length).toBeLessThanOrEqual(3);
-      expect(answers.filter((a) => a.status === 429).length).toBeGreaterThan(0);
-      expect(answers.every((a) => [401, 429, 303].includes(a.status))).toBe(true);
+      expect(answers.filter((a) => !wasChecked(a) && !toldNothing(a))).toEqual([]);
       // That sign-in is over: after the back-off, even the right code leads back to the password.
       await sleep(2100);
       const right = await exchange(`${server.url}/login/mfa`, { localAddress: '127.0.8.1', cookie: step.cookie, form: { csrf, return_to: '/start', code: oathtool(secret) } });
       expect(right.status).toBe(303);
       expect(right.location).toBe('/login?return_to=%2Fstart');
       expect(right.setCookie.some((c) => c.startsWith('atrium_session='))).toBe(false);
+    });
+
+    it('counts a right code sent among parallel wrong ones like any other: no more answers are checked than the free failures', async () => {
+      const secret = await userWithTotp('ivan');
+      const step = await passwordStep(server, '127.0.9.1', 'ivan');
+      expect(step.location).toBe('/login/mfa?return_to=%2Fstart');
+      const page = await exchange(`${server.url}/login/mfa?return_to=%2Fstart`, { localAddress: '127.0.9.1', cookie: step.cookie });
+      const csrf = csrfOf(page.body);
+      // Nineteen wrong codes and, sent last, the right one (the next time step's, never used): all at once.
+      const codes = [...Array.from({ length: 19 }, () => wrongCode(secret)), oathtool(secret, Date.now() + 30_000)];
+      const answers = await Promise.all(
+        codes.map((code, i) => exchange(`${server.url}/login/mfa`, { localAddress: `127.0.9.${i + 2}`, cookie: step.cookie, form: { csrf, return_to: '/start', code } })),
+      );
+      expect(answers.every((a) => [401, 429, 303].includes(a.status))).toBe(true);
+      const signedIn = answers.filter((a) => a.setCookie.some((c) => c.startsWith('atrium_session=')));
+      const wrong = await server.reg.database.db.selectFrom('audit_events').select('error_code').where('event_name', '=', 'CredentialVerification').where('user_name', '=', 'ivan').where('error_code', '=', 'mfa.wrong_code').execute();
+      // UserFreeFailures 3: three answers checked at most, the right one included if it was one of them.
+      expect(wrong.length + signedIn.length).toBeLessThanOrEqual(3);
+      expect(answers.filter(wasChecked).length).toBe(wrong.length);
+      expect(signedIn.length).toBeLessThanOrEqual(1);
+      expect(answers.filter((a) => !wasChecked(a) && !signedIn.includes(a) && !toldNothing(a))).toEqual([]);
     });
   });
 });
