@@ -224,11 +224,11 @@ export class AuthService {
     );
   }
 
-  /** Refuse while any of `keys` is locked (on the record, without the name typed); undefined when free. */
-  private async throttled(ctx: RequestContext, keys: string[], now: number): Promise<Extract<SignInResult, { kind: 'throttled' }> | undefined> {
+  /** Refuse while any of `keys` is locked (on the record, without the name typed); when free, the keys that have failures on record. */
+  private async throttled(ctx: RequestContext, keys: string[], now: number): Promise<Extract<SignInResult, { kind: 'throttled' }> | { kind: 'free'; recorded: ReadonlySet<string> }> {
     const states = await this.read.throttleStates(keys);
     const lockedUntil = Math.max(0, ...[...states.values()].map((s) => s.lockedUntil));
-    if (lockedUntil <= now) return undefined;
+    if (lockedUntil <= now) return { kind: 'free', recorded: new Set(states.keys()) };
     await this.deps.tx.transaction((s) =>
       s.audit.appendEvent(buildEvent({ ...ctx, eventSource: SIGNIN_SOURCE }, this.deps, 'CredentialVerification', { userName: HIDDEN }, { errorCode: 'auth.throttled', errorMessage: 'Too many failed attempts.' })),
     );
@@ -367,8 +367,8 @@ export class AuthService {
     const instance = await this.deps.instance.get();
     const now = this.deps.clock.now();
     const keys = [ipKey(ctx.sourceIp), userKey(userName)];
-    const throttled = await this.throttled(ctx, keys, now);
-    if (throttled) return throttled;
+    const throttle = await this.throttled(ctx, keys, now);
+    if (throttle.kind === 'throttled') return throttle;
 
     // The fewest reads before the hash: a sign-in should cost its hash and little else.
     const user = await this.deps.directory.findUserByName(instance.identityStoreId, userName);
@@ -386,7 +386,8 @@ export class AuthService {
       return { kind: 'failed' };
     }
 
-    const clearUser = async (s: AuthStores) => void (await s.auth.clearThrottle(keys[1]!));
+    // A session opens: the user's failures are forgiven (no statement when none was on record).
+    const clearUser = throttle.recorded.has(keys[1]!) ? async (s: AuthStores) => void (await s.auth.clearThrottle(keys[1]!)) : undefined;
     const mfa = instance.settings.mfa;
     const remembered = mfa.mode === 'CONTEXT_AWARE' && (await this.deps.mfa.isRemembered(opts.rememberToken, user, ctx.sourceIp, mfa.rememberDays));
     if (mfa.mode === 'DISABLED' || remembered) {
@@ -556,8 +557,8 @@ export class AuthService {
   async signInWithPasskey(ctx: RequestContext, rp: RelyingParty, challengeId: string, response: unknown): Promise<SignInResult | SignedIn> {
     const instance = await this.deps.instance.get();
     const now = this.deps.clock.now();
-    const throttled = await this.throttled(ctx, [ipKey(ctx.sourceIp)], now);
-    if (throttled) return throttled;
+    const throttle = await this.throttled(ctx, [ipKey(ctx.sourceIp)], now);
+    if (throttle.kind === 'throttled') return throttle;
     const anonymous = { ...ctx, eventSource: SIGNIN_SOURCE, principal: { type: 'Unknown', principalId: 'unknown', userName: HIDDEN } };
     const fail = async (failure: Failure | ((s: AuthStores) => Promise<Failure>)) => {
       const recorded = await this.recordFailure(anonymous, '', { credentialType: 'PASSKEY' }, failure);
