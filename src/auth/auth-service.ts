@@ -447,9 +447,11 @@ export class AuthService {
     const principal: Principal = { type: 'IdentityCenterUser', principalId: flow.userId, userName: flow.userName };
     const signInCtx = { ...ctx, eventSource: SIGNIN_SOURCE, principal };
     const instance = await this.deps.instance.get();
-    // Checked now, answered only once counted: its verdict leaves with the attempt's commit.
+    // Checked now, answered only once counted: its verdict leaves with the attempt's commit. The same
+    // work is done whatever the verdict (the user read, a session made ready), so that the time of an
+    // answer the throttle refuses does not tell whether it was right.
     const result = await this.checkProof(flow.user, rp, proof);
-    const user = result.ok ? await this.flowUser(instance, flow) : undefined;
+    const user = await this.flowUser(instance, flow);
     const pending = user && this.newSession(signInCtx, instance, user, { mustChangePassword: flow.mustChangePassword, mfaAt: this.deps.clock.now() });
     const answered = await this.answerSecondFactor(signInCtx, flow.userName, flow, { userName: flow.userName, credentialType: proof.type }, result, async (s, accepted) => {
       if (!pending) return flowGone;

@@ -236,11 +236,23 @@ export class MfaService {
     });
   }
 
-  /** The time step a code belongs to, within one step of drift either way, or undefined. */
+  /**
+   * The time step a code belongs to, within one step of drift either way, or undefined. Every step
+   * is computed and compared in constant time, whichever matches: a sign-in checks its code before
+   * the throttle answers, and the time of a refused answer must not tell whether it was right.
+   */
   private totpStep(secret: Secret, code: unknown, now: number): number | undefined {
-    if (typeof code !== 'string' || !/^\d{6}$/.test(code.trim())) return undefined;
-    const delta = totpOf(secret).validate({ token: code.trim(), timestamp: now, window: 1 });
-    return delta === null ? undefined : Math.floor(now / 1000 / TOTP_PERIOD) + delta;
+    const token = typeof code === 'string' ? code.trim() : '';
+    const wellFormed = /^\d{6}$/.test(token);
+    const given = Buffer.from(wellFormed ? token : '------');
+    const totp = totpOf(secret);
+    const current = Math.floor(now / 1000 / TOTP_PERIOD);
+    let step: number | undefined;
+    for (const delta of [-1, 0, 1]) {
+      const matches = timingSafeEqual(Buffer.from(totp.generate({ timestamp: now + delta * TOTP_PERIOD * 1000 })), given);
+      if (matches && step === undefined) step = current + delta;
+    }
+    return wellFormed ? step : undefined;
   }
 
   /** Check a TOTP code against the user's authenticator apps; a code of a step already used is refused. */
@@ -248,14 +260,17 @@ export class MfaService {
     const devices = (await this.usableDevices(user)).filter((d) => d.type === 'TOTP');
     if (devices.length === 0) return refused('mfa.no_device', 'You have no authenticator app registered.');
     const now = this.deps.clock.now();
+    // Every device is tried, whichever matches (the first that does counts): the time does not tell.
+    let match: { d: MfaDeviceRecord; step: number } | undefined;
     for (const d of devices) {
       const secret = await this.deps.envelope.open(d.secret!, deviceAad(d.deviceId));
       const step = this.totpStep(secretOf(secret), code, now);
-      if (step === undefined) continue;
-      if (d.lastStep !== null && step <= d.lastStep) return refused('mfa.code_reused', 'This code was used already: wait for the next one.');
-      return { ok: true, deviceId: d.deviceId, type: 'TOTP', device: d, commit: (s) => s.mfa.advanceTotpStep(d.deviceId, step, now) };
+      if (step !== undefined && !match) match = { d, step };
     }
-    return refused('mfa.wrong_code', 'The code is not correct.');
+    if (!match) return refused('mfa.wrong_code', 'The code is not correct.');
+    const { d, step } = match;
+    if (d.lastStep !== null && step <= d.lastStep) return refused('mfa.code_reused', 'This code was used already: wait for the next one.');
+    return { ok: true, deviceId: d.deviceId, type: 'TOTP', device: d, commit: (s) => s.mfa.advanceTotpStep(d.deviceId, step, now) };
   }
 
   // ---- WebAuthn ----
