@@ -11,7 +11,7 @@ import { invalidArgument, isDomainError, notFound } from '../shared/errors.js';
 import { hex } from '../shared/ids.js';
 import type { ServiceDeps } from '../shared/service-deps.js';
 import type { AuthStore, SessionRecord } from './auth-store.js';
-import type { MfaService, MfaUser, RelyingParty, SecondFactorProof } from './mfa-service.js';
+import { CHALLENGE_EXPIRED, type MfaService, type MfaUser, type ProofResult, type RelyingParty, type SecondFactorProof } from './mfa-service.js';
 import type { MfaFlowRecord, MfaFlowState, MfaStore } from './mfa-store.js';
 import { hashPassword, matchesAny, verifyPassword } from './password-hash.js';
 import { checkPassword, generatePassword } from './password-policy.js';
@@ -45,6 +45,9 @@ export type SignInResult =
   /** The password was right, MFA is required and the user has no device: the settings block them. */
   | { kind: 'mfa_blocked' };
 
+/** A sign-in that passed its password and waits for its second factor. */
+export type WaitingFlow = MfaFlowRecord & { user: MfaUser };
+
 /** A finished sign-in, and the token that lets this browser skip MFA next time (context-aware mode). */
 export type SignedIn = Extract<SignInResult, { kind: 'ok' }> & { rememberToken?: string };
 
@@ -66,6 +69,18 @@ const flowAttemptsOf = (p: SignInProtection) => (p.userFreeFailures > 0 ? p.user
 class Locked extends Error {}
 type AuditEvent = ReturnType<typeof buildEvent>;
 type Limit = [key: string, free: number, lockout: number];
+type Failure = { errorCode: string; errorMessage: string };
+type AcceptedProof = Extract<ProofResult, { ok: true }>;
+/** Why a second factor was refused: `endFlow` ends its sign-in flow; `quiet` answers without an audit event (the flow ended elsewhere). */
+class Refusal {
+  constructor(
+    readonly errorCode: string,
+    readonly errorMessage: string,
+    readonly opts: { endFlow?: boolean; quiet?: boolean } = {},
+  ) {}
+}
+const challengeExpired = new Refusal(CHALLENGE_EXPIRED.code, CHALLENGE_EXPIRED.message);
+const flowGone = new Refusal('mfa.flow_expired', EXPIRED, { quiet: true });
 
 /**
  * How long a key is locked after its n-th failure: nothing while failures are free, then a back-off
@@ -209,11 +224,11 @@ export class AuthService {
     );
   }
 
-  /** Refuse while any of `keys` is locked (on the record, without the name typed); undefined when free. */
-  private async throttled(ctx: RequestContext, keys: string[], now: number): Promise<Extract<SignInResult, { kind: 'throttled' }> | undefined> {
+  /** Refuse while any of `keys` is locked (on the record, without the name typed); when free, the keys that have failures on record. */
+  private async throttled(ctx: RequestContext, keys: string[], now: number): Promise<Extract<SignInResult, { kind: 'throttled' }> | { kind: 'free'; recorded: ReadonlySet<string> }> {
     const states = await this.read.throttleStates(keys);
     const lockedUntil = Math.max(0, ...[...states.values()].map((s) => s.lockedUntil));
-    if (lockedUntil <= now) return undefined;
+    if (lockedUntil <= now) return { kind: 'free', recorded: new Set(states.keys()) };
     await this.deps.tx.transaction((s) =>
       s.audit.appendEvent(buildEvent({ ...ctx, eventSource: SIGNIN_SOURCE }, this.deps, 'CredentialVerification', { userName: HIDDEN }, { errorCode: 'auth.throttled', errorMessage: 'Too many failed attempts.' })),
     );
@@ -227,14 +242,20 @@ export class AuthService {
     return limits;
   }
 
-  /**
-   * Count one failure against each key and lock them as the settings say; returns the lock-out
-   * events. `beforeLock` runs once the counts are taken (their rows held), before any lock is set.
-   */
-  private async countFailures(s: AuthStores, signInCtx: RequestContext, p: SignInProtection, limits: Limit[], now: number, beforeLock?: () => Promise<void>): Promise<AuditEvent[]> {
+  /** Count one failure against each key (their rows held until the commit); the counts, and the latest lock the keys were under before. */
+  private async count(s: AuthStores, p: SignInProtection, limits: Limit[], now: number): Promise<{ counts: number[]; lockedUntil: number }> {
     const counts: number[] = [];
-    for (const [key] of limits) counts.push(await s.auth.recordFailure(key, now, now - p.failureWindowMinutes * 60_000));
-    await beforeLock?.();
+    let lockedUntil = 0;
+    for (const [key] of limits) {
+      const state = await s.auth.recordFailure(key, now, now - p.failureWindowMinutes * 60_000);
+      counts.push(state.failures);
+      lockedUntil = Math.max(lockedUntil, state.lockedUntil);
+    }
+    return { counts, lockedUntil };
+  }
+
+  /** Lock the counted keys as the settings say; returns the lock-out events. */
+  private async lock(s: AuthStores, signInCtx: RequestContext, p: SignInProtection, limits: Limit[], counts: number[], now: number): Promise<AuditEvent[]> {
     const events: AuditEvent[] = [];
     for (const [i, [key, free, lockout]] of limits.entries()) {
       const failures = counts[i]!;
@@ -249,37 +270,83 @@ export class AuthService {
     return events;
   }
 
-  /** Count a failure against the address and the user name, lock them as the settings say, and record it. */
-  private async recordFailure(signInCtx: RequestContext, userName: string, requestParameters: unknown, failure: { errorCode: string; errorMessage: string }): Promise<void> {
+  /**
+   * Count a failure against the address and the user name, lock them as the settings say, and record
+   * it; `failure` may be decided in the same commit (a WebAuthn challenge used up). Returns it.
+   */
+  private async recordFailure(signInCtx: RequestContext, userName: string, requestParameters: unknown, failure: Failure | ((s: AuthStores) => Promise<Failure>)): Promise<Failure> {
     const p = (await this.deps.instance.get()).settings.signInProtection;
     const now = this.deps.clock.now();
-    await this.deps.tx.transaction(async (s) => {
-      const lockouts = await this.countFailures(s, signInCtx, p, this.limitsOf(p, signInCtx.sourceIp, userName), now);
-      await s.audit.appendEvents([buildEvent(signInCtx, this.deps, 'CredentialVerification', requestParameters, failure), ...lockouts]);
+    return this.deps.tx.transaction(async (s) => {
+      const limits = this.limitsOf(p, signInCtx.sourceIp, userName);
+      const lockouts = await this.lock(s, signInCtx, p, limits, (await this.count(s, p, limits, now)).counts, now);
+      const recorded = typeof failure === 'function' ? await failure(s) : failure;
+      await s.audit.appendEvents([buildEvent(signInCtx, this.deps, 'CredentialVerification', requestParameters, recorded), ...lockouts]);
+      return recorded;
     });
   }
 
   /**
-   * Count a second-factor attempt against the address and the user (and its sign-in flow) BEFORE it
-   * is checked, in one commit: parallel guesses each take their own number under the rows' locks, and
-   * one that finds a key already locked is rolled back and refused. A right answer is forgiven after
-   * (`forgive`), a wrong one only recorded (`secondFactorFailed`).
+   * Answer a second factor whose proof was checked (`result`), in ONE commit with what it opens.
+   * The attempt is counted first against the address and the user (and its sign-in flow), holding
+   * their throttle rows (the upserts lock them on PostgreSQL; SQLite has one writer), and only then is
+   * the proof's verdict used: parallel answers each take their own number, one that finds a key
+   * already locked is rolled back and refused, one past its flow's limit is refused unread, and no
+   * answer leaves before its count is committed. A right answer is taken back and `accept` runs in
+   * the same commit (a session opens, or a session is marked); it may still refuse (a replayed code).
+   * A refused answer stays counted, locks the keys as the settings say and is recorded; the flow's
+   * last allowed answer, if wrong, ends the flow.
    */
-  private async countAttempt(signInCtx: RequestContext, userName: string, flow?: MfaFlowRecord): Promise<Extract<SignInResult, { kind: 'throttled' }> | { kind: 'counted'; flowAttempts: number }> {
+  private async answerSecondFactor<T>(
+    signInCtx: RequestContext,
+    userName: string,
+    flow: MfaFlowRecord | undefined,
+    requestParameters: unknown,
+    result: ProofResult,
+    accept: (s: AuthStores, proof: AcceptedProof) => Promise<T | Refusal>,
+  ): Promise<T | { kind: 'failed'; message: string } | Extract<SignInResult, { kind: 'throttled' }>> {
     const p = (await this.deps.instance.get()).settings.signInProtection;
     const now = this.deps.clock.now();
     const limits = this.limitsOf(p, signInCtx.sourceIp, userName);
+    const flowLimit = flowAttemptsOf(p);
     let lockedUntil = 0;
-    let flowAttempts = 0;
     try {
-      await this.deps.tx.transaction(async (s) => {
-        const lockouts = await this.countFailures(s, signInCtx, p, limits, now, async () => {
-          const states = await s.auth.throttleStates(limits.map(([key]) => key));
-          lockedUntil = Math.max(0, ...[...states.values()].map((st) => st.lockedUntil));
-          if (lockedUntil > now) throw new Locked();
-        });
-        if (flow) flowAttempts = await s.auth.recordFailure(flowKey(flow.flowId), now, flow.createdAt - 1);
-        if (lockouts.length > 0) await s.audit.appendEvents(lockouts);
+      return await this.deps.tx.transaction(async (s) => {
+        const counted = await this.count(s, p, limits, now);
+        if (counted.lockedUntil > now) {
+          lockedUntil = counted.lockedUntil;
+          throw new Locked();
+        }
+        // The flow's answers are counted from its start.
+        const flowAttempts = flow ? (await s.auth.recordFailure(flowKey(flow.flowId), now, flow.createdAt - 1)).failures : 0;
+        let refusal: Refusal;
+        if (flowAttempts > flowLimit) refusal = new Refusal('mfa.too_many_attempts', 'Too many wrong answers.', { endFlow: true });
+        else if (!result.ok) refusal = result.useUp && !(await result.useUp(s)) ? challengeExpired : new Refusal(result.code, result.message);
+        else {
+          const accepted = await accept(s, result);
+          if (!(accepted instanceof Refusal)) {
+            // The right answer is forgiven; a session opening forgives the user's failures and ends the flow's.
+            if (flow) {
+              await s.auth.forgiveFailure(limits[0]![0]);
+              await s.auth.clearThrottle(userKey(userName));
+              await s.auth.clearThrottle(flowKey(flow.flowId));
+            } else for (const [key] of limits) await s.auth.forgiveFailure(key);
+            return accepted;
+          }
+          refusal = accepted;
+        }
+        const lockouts = await this.lock(s, signInCtx, p, limits, counted.counts, now);
+        if (refusal.opts.quiet) {
+          if (lockouts.length > 0) await s.audit.appendEvents(lockouts);
+          return { kind: 'failed' as const, message: refusal.errorMessage };
+        }
+        const endFlow = flow && (refusal.opts.endFlow === true || flowAttempts >= flowLimit);
+        if (endFlow) {
+          await s.mfa.deleteFlow(flow.flowId);
+          await s.auth.clearThrottle(flowKey(flow.flowId));
+        }
+        await s.audit.appendEvents([buildEvent(signInCtx, this.deps, 'CredentialVerification', requestParameters, { errorCode: refusal.errorCode, errorMessage: refusal.errorMessage }), ...lockouts]);
+        return { kind: 'failed' as const, message: endFlow ? `${refusal.errorMessage} ${TOO_MANY}` : refusal.errorMessage };
       });
     } catch (err) {
       if (!(err instanceof Locked)) throw err;
@@ -289,35 +356,19 @@ export class AuthService {
       );
       return { kind: 'throttled', retryAfterSeconds: Math.ceil((lockedUntil - now) / 1000) };
     }
-    return { kind: 'counted', flowAttempts };
   }
 
-  /** A counted second-factor attempt proved right: take it back (unlocking a key it alone locked). */
-  private async forgive(s: AuthStores, sourceIp: string, userName: string): Promise<void> {
-    const p = (await this.deps.instance.get()).settings.signInProtection;
-    for (const [key, free, lockout] of this.limitsOf(p, sourceIp, userName)) {
-      if (lockMsAfter(await s.auth.forgiveFailure(key), free, lockout, p) === 0) await s.auth.lockUntil(key, 0);
-    }
-  }
-
-  /** A counted second-factor attempt was wrong: record it, and end the sign-in flow when `endFlow` is given. */
-  private async secondFactorFailed(signInCtx: RequestContext, requestParameters: unknown, failure: { errorCode: string; errorMessage: string }, endFlow?: MfaFlowRecord): Promise<{ kind: 'failed'; message: string }> {
-    await this.deps.tx.transaction(async (s) => {
-      if (endFlow) {
-        await s.mfa.deleteFlow(endFlow.flowId);
-        await s.auth.clearThrottle(flowKey(endFlow.flowId));
-      }
-      await s.audit.appendEvent(buildEvent(signInCtx, this.deps, 'CredentialVerification', requestParameters, failure));
-    });
-    return { kind: 'failed', message: endFlow ? `${failure.errorMessage} ${TOO_MANY}` : failure.errorMessage };
+  /** Check a second factor's proof: reads and crypto, nothing written (its writes join the answer's commit). */
+  private checkProof(user: Pick<MfaUser, 'identityStoreId' | 'userId'>, rp: RelyingParty, proof: SecondFactorProof): Promise<ProofResult> {
+    return proof.type === 'TOTP' ? this.deps.mfa.verifyTotp(user, proof.code) : this.deps.mfa.verifyWebauthn(user, rp, proof.challengeId, proof.response);
   }
 
   async signIn(ctx: RequestContext, userName: string, password: string, opts: { rememberToken?: string } = {}): Promise<SignInResult> {
     const instance = await this.deps.instance.get();
     const now = this.deps.clock.now();
     const keys = [ipKey(ctx.sourceIp), userKey(userName)];
-    const throttled = await this.throttled(ctx, keys, now);
-    if (throttled) return throttled;
+    const throttle = await this.throttled(ctx, keys, now);
+    if (throttle.kind === 'throttled') return throttle;
 
     // The fewest reads before the hash: a sign-in should cost its hash and little else.
     const user = await this.deps.directory.findUserByName(instance.identityStoreId, userName);
@@ -335,7 +386,8 @@ export class AuthService {
       return { kind: 'failed' };
     }
 
-    const clearUser = async (s: AuthStores) => void (await s.auth.clearThrottle(keys[1]!));
+    // A session opens: the user's failures are forgiven (no statement when none was on record).
+    const clearUser = throttle.recorded.has(keys[1]!) ? async (s: AuthStores) => void (await s.auth.clearThrottle(keys[1]!)) : undefined;
     const mfa = instance.settings.mfa;
     const remembered = mfa.mode === 'CONTEXT_AWARE' && (await this.deps.mfa.isRemembered(opts.rememberToken, user, ctx.sourceIp, mfa.rememberDays));
     if (mfa.mode === 'DISABLED' || remembered) {
@@ -377,7 +429,7 @@ export class AuthService {
   }
 
   /** The sign-in of a flow cookie that waits for its second factor, or undefined. */
-  async findMfaFlow(flowToken: string | undefined): Promise<(MfaFlowRecord & { user: MfaUser }) | undefined> {
+  async findMfaFlow(flowToken: string | undefined): Promise<WaitingFlow | undefined> {
     if (!flowToken || flowToken.length > 100) return undefined;
     const flow = await this.deps.read.mfa.findFlowByToken(tokenHashOf(flowToken), this.deps.clock.now());
     return flow && { ...flow, user: { identityStoreId: flow.identityStoreId, userId: flow.userId, userName: flow.userName } };
@@ -385,25 +437,44 @@ export class AuthService {
 
   /**
    * The second step of a sign-in: a TOTP code or a WebAuthn assertion of one of the user's devices.
-   * A wrong one counts against the user and the address like a wrong password.
+   * A wrong one counts against the user and the address like a wrong password. The attempt, the
+   * proof's write and the session are one commit (see `answerSecondFactor`). `flow`: the flow
+   * cookie's value, or its flow as `findMfaFlow` just read it (the commit checks it still waits).
    */
-  async completeSecondFactor(ctx: RequestContext, flowToken: string | undefined, rp: RelyingParty, proof: SecondFactorProof): Promise<SignInResult | SignedIn> {
-    const flow = await this.findMfaFlow(flowToken);
+  async completeSecondFactor(ctx: RequestContext, flowOrToken: string | undefined | WaitingFlow, rp: RelyingParty, proof: SecondFactorProof): Promise<SignInResult | SignedIn> {
+    const flow = typeof flowOrToken === 'object' ? flowOrToken : await this.findMfaFlow(flowOrToken);
     if (!flow || flow.state !== 'CHALLENGE') return { kind: 'failed', message: EXPIRED };
     const principal: Principal = { type: 'IdentityCenterUser', principalId: flow.userId, userName: flow.userName };
     const signInCtx = { ...ctx, eventSource: SIGNIN_SOURCE, principal };
-    const counted = await this.countAttempt(signInCtx, flow.userName, flow);
-    if (counted.kind === 'throttled') return counted;
-    const params = { userName: flow.userName, credentialType: proof.type };
-    const limit = flowAttemptsOf((await this.deps.instance.get()).settings.signInProtection);
-    // Parallel answers past the flow's limit are not even checked.
-    if (counted.flowAttempts > limit) return this.secondFactorFailed(signInCtx, params, { errorCode: 'mfa.too_many_attempts', errorMessage: 'Too many wrong answers.' }, flow);
-    const lastTry = counted.flowAttempts >= limit ? flow : undefined;
-    const result = proof.type === 'TOTP' ? await this.deps.mfa.verifyTotp(flow.user, proof.code) : await this.deps.mfa.verifyWebauthn(flow.user, rp, proof.challengeId, proof.response);
-    if (!result.ok) return this.secondFactorFailed(signInCtx, params, { errorCode: result.code, errorMessage: result.message }, lastTry);
-    const finished = await this.finishFlow(signInCtx, flow, result.type, result.commit, true);
-    if (finished.kind === 'failed' && finished.message === REPLAYED) return this.secondFactorFailed(signInCtx, params, { errorCode: 'mfa.code_reused', errorMessage: REPLAYED }, lastTry);
-    return finished;
+    const instance = await this.deps.instance.get();
+    // Checked now, answered only once counted: its verdict leaves with the attempt's commit. The same
+    // work is done whatever the verdict (the user read, a session made ready), so that the time of an
+    // answer the throttle refuses does not tell whether it was right.
+    const result = await this.checkProof(flow.user, rp, proof);
+    const user = await this.flowUser(instance, flow);
+    const pending = user && this.newSession(signInCtx, instance, user, { mustChangePassword: flow.mustChangePassword, mfaAt: this.deps.clock.now() });
+    const answered = await this.answerSecondFactor(signInCtx, flow.userName, flow, { userName: flow.userName, credentialType: proof.type }, result, async (s, accepted) => {
+      if (!pending) return flowGone;
+      // The proof's write joins the session's commit; a racer that used the same code first wins.
+      if (!(await accepted.commit(s))) return new Refusal('mfa.code_reused', REPLAYED);
+      // One flow, one session: a second request with the same flow finds it gone.
+      if (!(await s.mfa.deleteFlow(flow.flowId))) return flowGone;
+      await this.writeSession(s, signInCtx, pending.session, accepted.type);
+      return { kind: 'ok' as const, ...pending };
+    });
+    if (answered.kind !== 'ok') return answered;
+    return { ...answered, rememberToken: await this.rememberTokenOf(instance, answered.session, signInCtx.sourceIp) };
+  }
+
+  /** The flow's user as the directory has them now, if still enabled: the session is theirs. */
+  private async flowUser(instance: InstanceRecord, flow: MfaFlowRecord): Promise<UserSummary | undefined> {
+    const user = await this.deps.directory.findUserByName(instance.identityStoreId, flow.userName);
+    return user && user.userId === flow.userId && user.status === 'ENABLED' ? user : undefined;
+  }
+
+  /** Context-aware MFA: the token that lets this browser skip MFA next time. */
+  private async rememberTokenOf(instance: InstanceRecord, user: Pick<MfaUser, 'identityStoreId' | 'userId'>, sourceIp: string): Promise<string | undefined> {
+    return instance.settings.mfa.mode === 'CONTEXT_AWARE' ? this.deps.mfa.rememberToken(user, sourceIp) : undefined;
   }
 
   /** A flow in state REGISTER whose user just registered a device (which proved itself): the sign-in completes. */
@@ -411,32 +482,24 @@ export class AuthService {
     const flow = await this.findMfaFlow(flowToken);
     if (!flow) return { kind: 'failed', message: EXPIRED };
     const principal: Principal = { type: 'IdentityCenterUser', principalId: flow.userId, userName: flow.userName };
-    return this.finishFlow({ ...ctx, eventSource: SIGNIN_SOURCE, principal }, flow, credentialType);
-  }
-
-  /** Open the session of a flow whose second factor passed; `counted`: the answer was counted as an attempt (taken back now). */
-  private async finishFlow(signInCtx: RequestContext, flow: MfaFlowRecord, credentialType: string, commit?: (s: AuthStores) => Promise<boolean>, counted = false): Promise<SignInResult | SignedIn> {
+    const signInCtx = { ...ctx, eventSource: SIGNIN_SOURCE, principal };
     const instance = await this.deps.instance.get();
-    const user = await this.deps.directory.findUserByName(instance.identityStoreId, flow.userName);
-    if (!user || user.userId !== flow.userId || user.status !== 'ENABLED') return { kind: 'failed', message: EXPIRED };
-    let lost: string | undefined;
+    const user = await this.flowUser(instance, flow);
+    if (!user) return { kind: 'failed', message: EXPIRED };
+    let lost = false;
     const opened = await this.openSession(signInCtx, instance, user, { mustChangePassword: flow.mustChangePassword, credentialType, mfaAt: this.deps.clock.now() }, async (s) => {
       // One flow, one session: a second request with the same flow finds it gone.
-      if (!(await s.mfa.deleteFlow(flow.flowId))) lost = EXPIRED;
-      // The proof's write joins the session's commit; a racer that used the same code first wins.
-      else if (commit && !(await commit(s))) lost = REPLAYED;
+      lost = !(await s.mfa.deleteFlow(flow.flowId));
       if (lost) throw sessionNotFound();
       // A session opens: the user's failures (password and second factor) are forgiven, here only.
-      if (counted) await this.forgive(s, signInCtx.sourceIp, flow.userName);
       await s.auth.clearThrottle(userKey(flow.userName));
       await s.auth.clearThrottle(flowKey(flow.flowId));
     }).catch((err: unknown) => {
       if (lost) return undefined;
       throw err;
     });
-    if (!opened) return { kind: 'failed', message: lost ?? EXPIRED };
-    const rememberToken = instance.settings.mfa.mode === 'CONTEXT_AWARE' ? await this.deps.mfa.rememberToken(user, signInCtx.sourceIp) : undefined;
-    return { ...opened, rememberToken };
+    if (!opened) return { kind: 'failed', message: EXPIRED };
+    return { ...opened, rememberToken: await this.rememberTokenOf(instance, user, signInCtx.sourceIp) };
   }
 
   /**
@@ -451,24 +514,17 @@ export class AuthService {
     return instance.settings.mfa.noDevice === 'ALLOW' ? 'none' : 'register';
   }
 
-  /** A signed-in session proves a second factor (step-up): the session remembers it. */
+  /** A signed-in session proves a second factor (step-up): the session remembers it. Counted and answered as a sign-in's. */
   async stepUp(ctx: RequestContext, session: PortalSession, rp: RelyingParty, proof: SecondFactorProof): Promise<{ kind: 'ok' } | Extract<SignInResult, { kind: 'failed' | 'throttled' }>> {
     const instance = await this.deps.instance.get();
     const userCtx = this.userContext(ctx, session, SIGNIN_SOURCE);
-    const counted = await this.countAttempt(userCtx, session.userName);
-    if (counted.kind === 'throttled') return counted;
-    const user = { identityStoreId: instance.identityStoreId, userId: session.userId };
-    const result = proof.type === 'TOTP' ? await this.deps.mfa.verifyTotp(user, proof.code) : await this.deps.mfa.verifyWebauthn(user, rp, proof.challengeId, proof.response);
-    const fail = (code: string, message: string) => this.secondFactorFailed(userCtx, { userName: session.userName, credentialType: proof.type }, { errorCode: code, errorMessage: message });
-    if (!result.ok) return fail(result.code, result.message);
-    const accepted = await this.deps.tx.transaction(async (s) => {
-      if (!(await result.commit(s))) return false;
-      await this.forgive(s, userCtx.sourceIp, session.userName);
+    const result = await this.checkProof({ identityStoreId: instance.identityStoreId, userId: session.userId }, rp, proof);
+    return this.answerSecondFactor(userCtx, session.userName, undefined, { userName: session.userName, credentialType: proof.type }, result, async (s, accepted) => {
+      if (!(await accepted.commit(s))) return new Refusal('mfa.code_reused', REPLAYED);
       await s.auth.markMfa(session.sessionId, this.deps.clock.now());
-      await s.audit.appendEvent(buildEvent(userCtx, this.deps, 'CredentialVerification', { userName: session.userName }, { responseElements: { credentialType: result.type, stepUp: true } }));
-      return true;
+      await s.audit.appendEvent(buildEvent(userCtx, this.deps, 'CredentialVerification', { userName: session.userName }, { responseElements: { credentialType: accepted.type, stepUp: true } }));
+      return { kind: 'ok' as const };
     });
-    return accepted ? { kind: 'ok' } : fail('mfa.code_reused', REPLAYED);
   }
 
   /**
@@ -503,14 +559,14 @@ export class AuthService {
   async signInWithPasskey(ctx: RequestContext, rp: RelyingParty, challengeId: string, response: unknown): Promise<SignInResult | SignedIn> {
     const instance = await this.deps.instance.get();
     const now = this.deps.clock.now();
-    const throttled = await this.throttled(ctx, [ipKey(ctx.sourceIp)], now);
-    if (throttled) return throttled;
+    const throttle = await this.throttled(ctx, [ipKey(ctx.sourceIp)], now);
+    if (throttle.kind === 'throttled') return throttle;
     const anonymous = { ...ctx, eventSource: SIGNIN_SOURCE, principal: { type: 'Unknown', principalId: 'unknown', userName: HIDDEN } };
-    const fail = async (code: string, message: string) => {
-      await this.recordFailure(anonymous, '', { credentialType: 'PASSKEY' }, { errorCode: code, errorMessage: message });
-      return { kind: 'failed' as const, message };
+    const fail = async (failure: Failure | ((s: AuthStores) => Promise<Failure>)) => {
+      const recorded = await this.recordFailure(anonymous, '', { credentialType: 'PASSKEY' }, failure);
+      return { kind: 'failed' as const, message: recorded.errorMessage };
     };
-    if (!instance.settings.mfa.passkeySignIn) return fail('auth.passkey_sign_in_disabled', 'Sign-in with a passkey alone is turned off.');
+    if (!instance.settings.mfa.passkeySignIn) return fail({ errorCode: 'auth.passkey_sign_in_disabled', errorMessage: 'Sign-in with a passkey alone is turned off.' });
     // Under EXTERNAL_IDP only the IdP signs users in: a passkey is refused like a password.
     if (instance.settings.identitySource !== 'INTERNAL') {
       await this.deps.tx.transaction((s) =>
@@ -519,9 +575,14 @@ export class AuthService {
       return { kind: 'failed', message: PASSKEYS_OFF };
     }
     const result = await this.deps.mfa.verifyWebauthn(undefined, rp, challengeId, response);
-    if (!result.ok) return fail(result.code, result.message);
+    if (!result.ok) {
+      const refused = { errorCode: result.code, errorMessage: result.message };
+      // The refused answer uses its challenge up in the failure's commit.
+      const { useUp } = result;
+      return fail(useUp ? async (s) => ((await useUp(s)) ? refused : { errorCode: CHALLENGE_EXPIRED.code, errorMessage: CHALLENGE_EXPIRED.message }) : refused);
+    }
     const user = await this.deps.directory.describeUser(instance.identityStoreId, result.device.userId).catch(() => undefined);
-    if (!user || user.status !== 'ENABLED') return fail('auth.failed', 'Authentication failed.');
+    if (!user || user.status !== 'ENABLED') return fail({ errorCode: 'auth.failed', errorMessage: 'Authentication failed.' });
     const summary: UserSummary = { identityStoreId: user.identityStoreId, userId: user.userId, userName: user.profile.userName, status: user.status };
     const principal: Principal = { type: 'IdentityCenterUser', principalId: user.userId, userName: summary.userName };
     let replayed = false;
@@ -532,9 +593,8 @@ export class AuthService {
       if (replayed) return undefined;
       throw err;
     });
-    if (!opened) return fail('mfa.challenge_expired', REPLAYED);
-    const rememberToken = instance.settings.mfa.mode === 'CONTEXT_AWARE' ? await this.deps.mfa.rememberToken(user, ctx.sourceIp) : undefined;
-    return { ...opened, rememberToken };
+    if (!opened) return fail({ errorCode: 'mfa.challenge_expired', errorMessage: REPLAYED });
+    return { ...opened, rememberToken: await this.rememberTokenOf(instance, user, ctx.sourceIp) };
   }
 
   /**
@@ -554,6 +614,16 @@ export class AuthService {
     opts: { mustChangePassword: boolean; credentialType: string; mfaAt: number | null },
     before?: (s: AuthStores) => Promise<void>,
   ): Promise<Extract<SignInResult, { kind: 'ok' }>> {
+    const pending = this.newSession(signInCtx, instance, user, opts);
+    await this.deps.tx.transaction(async (s) => {
+      await before?.(s);
+      await this.writeSession(s, signInCtx, pending.session, opts.credentialType);
+    });
+    return { kind: 'ok', ...pending };
+  }
+
+  /** A new portal session of `user` and its cookie value, not yet written. */
+  private newSession(signInCtx: RequestContext, instance: InstanceRecord, user: UserSummary, opts: { mustChangePassword: boolean; mfaAt: number | null }): { token: string; session: SessionRecord } {
     const now = this.deps.clock.now();
     const token = randomBytes(32).toString('base64url');
     const session: SessionRecord = {
@@ -569,17 +639,18 @@ export class AuthService {
       createdAt: now,
       expiresAt: now + instance.settings.sessionDurationMinutes * 60_000,
     };
-    await this.deps.tx.transaction(async (s) => {
-      await before?.(s);
-      await s.auth.deleteExpiredSessions(user.identityStoreId, user.userId, now);
-      await s.auth.insertSession(session);
-      const responseElements = { sessionId: session.sessionId, mustChangePassword: session.mustChangePassword };
-      await s.audit.appendEvents([
-        buildEvent(signInCtx, this.deps, 'CredentialVerification', { userName: session.userName }, { responseElements: { credentialType: opts.credentialType } }),
-        buildEvent(signInCtx, this.deps, 'UserAuthentication', { userName: session.userName }, { responseElements }),
-      ]);
-    });
-    return { kind: 'ok', token, session };
+    return { token, session };
+  }
+
+  /** Write a new session, and its sign-in's audit events, in the caller's transaction. */
+  private async writeSession(s: AuthStores, signInCtx: RequestContext, session: SessionRecord, credentialType: string): Promise<void> {
+    await s.auth.deleteExpiredSessions(session.identityStoreId, session.userId, session.createdAt);
+    await s.auth.insertSession(session);
+    const responseElements = { sessionId: session.sessionId, mustChangePassword: session.mustChangePassword };
+    await s.audit.appendEvents([
+      buildEvent(signInCtx, this.deps, 'CredentialVerification', { userName: session.userName }, { responseElements: { credentialType } }),
+      buildEvent(signInCtx, this.deps, 'UserAuthentication', { userName: session.userName }, { responseElements }),
+    ]);
   }
 
   // ---- sessions ----

@@ -52,10 +52,13 @@ export interface AuthStore {
 
   /** Throttle state for each key that has one. */
   throttleStates(keys: readonly string[]): Promise<Map<string, ThrottleState>>;
-  /** Count one failure (restarting the count when the last one is older than `windowStart`); returns the new count. */
-  recordFailure(key: string, now: number, windowStart: number): Promise<number>;
+  /**
+   * Count one failure (restarting the count when the last one is older than `windowStart`), holding
+   * the key's row until the commit; returns the new count and the lock the key was under before.
+   */
+  recordFailure(key: string, now: number, windowStart: number): Promise<ThrottleState>;
   lockUntil(key: string, until: number): Promise<void>;
   /** Take back one counted attempt (a second factor counted before it was checked, that proved right); returns the count left. */
-  forgiveFailure(key: string): Promise<number>;
+  forgiveFailure(key: string): Promise<void>;
   clearThrottle(key: string): Promise<void>;
 }

@@ -21,6 +21,7 @@ import { failedPrecondition, invalidArgument, isDomainError, notFound, quotaExce
 import { hex } from '../shared/ids.js';
 import type { ServiceDeps } from '../shared/service-deps.js';
 import { MAX_DEVICES_PER_USER, type MfaChallengePurpose, type MfaDeviceRecord, type MfaStore } from './mfa-store.js';
+import { fastAssertion } from './webauthn-assertion.js';
 
 export type MfaStores = { mfa: MfaStore; audit: AuditStore };
 
@@ -67,7 +68,14 @@ export type SecondFactorProof =
  */
 export type ProofResult =
   | { ok: true; deviceId: string; type: MfaDeviceType; device: MfaDeviceRecord; commit: (s: MfaStores) => Promise<boolean> }
-  | { ok: false; code: string; message: string };
+  /**
+   * `useUp` (WebAuthn): a refused answer uses its challenge up, in the caller's commit that records
+   * the refusal; false when it was used already, and the answer is then CHALLENGE_EXPIRED.
+   */
+  | { ok: false; code: string; message: string; useUp?: (s: MfaStores) => Promise<boolean> };
+
+/** The refusal of a WebAuthn challenge that expired or was used already. */
+export const CHALLENGE_EXPIRED = { code: 'mfa.challenge_expired', message: 'This challenge expired or was used already: try again.' };
 
 const secretOf = (bytes: Buffer) => new Secret({ buffer: Uint8Array.from(bytes).buffer });
 
@@ -228,11 +236,23 @@ export class MfaService {
     });
   }
 
-  /** The time step a code belongs to, within one step of drift either way, or undefined. */
+  /**
+   * The time step a code belongs to, within one step of drift either way, or undefined. Every step
+   * is computed and compared in constant time, whichever matches: a sign-in checks its code before
+   * the throttle answers, and the time of a refused answer must not tell whether it was right.
+   */
   private totpStep(secret: Secret, code: unknown, now: number): number | undefined {
-    if (typeof code !== 'string' || !/^\d{6}$/.test(code.trim())) return undefined;
-    const delta = totpOf(secret).validate({ token: code.trim(), timestamp: now, window: 1 });
-    return delta === null ? undefined : Math.floor(now / 1000 / TOTP_PERIOD) + delta;
+    const token = typeof code === 'string' ? code.trim() : '';
+    const wellFormed = /^\d{6}$/.test(token);
+    const given = Buffer.from(wellFormed ? token : '------');
+    const totp = totpOf(secret);
+    const current = Math.floor(now / 1000 / TOTP_PERIOD);
+    let step: number | undefined;
+    for (const delta of [-1, 0, 1]) {
+      const matches = timingSafeEqual(Buffer.from(totp.generate({ timestamp: now + delta * TOTP_PERIOD * 1000 })), given);
+      if (matches && step === undefined) step = current + delta;
+    }
+    return wellFormed ? step : undefined;
   }
 
   /** Check a TOTP code against the user's authenticator apps; a code of a step already used is refused. */
@@ -240,14 +260,17 @@ export class MfaService {
     const devices = (await this.usableDevices(user)).filter((d) => d.type === 'TOTP');
     if (devices.length === 0) return refused('mfa.no_device', 'You have no authenticator app registered.');
     const now = this.deps.clock.now();
+    // Every device is tried, whichever matches (the first that does counts): the time does not tell.
+    let match: { d: MfaDeviceRecord; step: number } | undefined;
     for (const d of devices) {
       const secret = await this.deps.envelope.open(d.secret!, deviceAad(d.deviceId));
       const step = this.totpStep(secretOf(secret), code, now);
-      if (step === undefined) continue;
-      if (d.lastStep !== null && step <= d.lastStep) return refused('mfa.code_reused', 'This code was used already: wait for the next one.');
-      return { ok: true, deviceId: d.deviceId, type: 'TOTP', device: d, commit: (s) => s.mfa.advanceTotpStep(d.deviceId, step, now) };
+      if (step !== undefined && !match) match = { d, step };
     }
-    return refused('mfa.wrong_code', 'The code is not correct.');
+    if (!match) return refused('mfa.wrong_code', 'The code is not correct.');
+    const { d, step } = match;
+    if (d.lastStep !== null && step <= d.lastStep) return refused('mfa.code_reused', 'This code was used already: wait for the next one.');
+    return { ok: true, deviceId: d.deviceId, type: 'TOTP', device: d, commit: (s) => s.mfa.advanceTotpStep(d.deviceId, step, now) };
   }
 
   // ---- WebAuthn ----
@@ -339,19 +362,24 @@ export class MfaService {
   async verifyWebauthn(user: Pick<MfaUser, 'identityStoreId' | 'userId'> | undefined, rp: RelyingParty, challengeId: string, response: unknown): Promise<ProofResult> {
     const now = this.deps.clock.now();
     const claims = await this.openToken<ChallengeClaims>('challenge', challengeId);
-    const expired = refused('mfa.challenge_expired', 'This challenge expired or was used already: try again.');
+    const expired = refused(CHALLENGE_EXPIRED.code, CHALLENGE_EXPIRED.message);
     if (!claims || claims.p !== (user ? 'webauthn_authenticate' : 'passkey') || claims.u !== (user?.userId ?? null) || claims.e <= now) return expired;
     // A replay is caught when it is used up, in the commit: no read for it here.
     const used = createHash('sha256').update(challengeId).digest('hex');
     const useUp = (s: MfaStores) => s.mfa.useChallenge(used, now, claims.e);
-    // One try per challenge: a refused answer uses it up too, and one already used says so.
-    const refuse = async (code: string, message: string) => ((await this.deps.tx.transaction(useUp)) ? refused(code, message) : expired);
+    // One try per challenge: a refused answer uses it up too (in the caller's commit of the refusal).
+    const refuse = (code: string, message: string): ProofResult => ({ ok: false, code, message, useUp });
     const credentialId = typeof response === 'object' && response !== null && typeof (response as { id?: unknown }).id === 'string' ? (response as { id: string }).id.slice(0, 1400) : '';
     const device = credentialId ? await this.read.findDeviceByCredentialId(credentialId) : undefined;
     const settings = await this.settings();
     if (!device || !settings.allowedDeviceTypes.includes('WEBAUTHN') || (user ? device.userId !== user.userId : !device.discoverable)) {
       return refuse('mfa.unknown_credential', 'This security key is not registered here.');
     }
+    const publicKey = Buffer.from(device.publicKey!, 'base64url');
+    // A user (a security key as second factor) need not verify; a passkey alone is both factors: it must (PIN or biometrics).
+    const requireUserVerification = !user;
+    const fast = fastAssertion({ response, expectedChallenge: claims.c, expectedOrigin: rp.origin, expectedRPID: rp.rpId, publicKey, counter: device.signCount, requireUserVerification });
+    if (fast) return this.accepted(device, fast.newCounter, useUp, now);
     let newCounter: number;
     try {
       const verified = await verifyAuthenticationResponse({
@@ -359,15 +387,19 @@ export class MfaService {
         expectedChallenge: claims.c,
         expectedOrigin: rp.origin,
         expectedRPID: rp.rpId,
-        credential: { id: device.credentialId!, publicKey: Buffer.from(device.publicKey!, 'base64url'), counter: device.signCount, transports: device.transports },
-        // A passkey alone is both factors: it must verify the user (PIN or biometrics).
-        requireUserVerification: !user,
+        credential: { id: device.credentialId!, publicKey, counter: device.signCount, transports: device.transports },
+        requireUserVerification,
       });
       if (!verified.verified) return refuse('mfa.invalid_webauthn_response', 'The security key could not be verified.');
       newCounter = verified.authenticationInfo.newCounter;
     } catch (err) {
       return refuse('mfa.invalid_webauthn_response', `The security key's answer was refused: ${webauthnReason(err)}`);
     }
+    return this.accepted(device, newCounter, useUp, now);
+  }
+
+  /** A verified assertion: its commit uses the challenge up and moves the counter. */
+  private accepted(device: MfaDeviceRecord, newCounter: number, useUp: (s: MfaStores) => Promise<boolean>, now: number): ProofResult {
     const commit = async (s: MfaStores) => (await useUp(s)) && (await s.mfa.recordAssertion(device.deviceId, newCounter, now));
     return { ok: true, deviceId: device.deviceId, type: 'WEBAUTHN', device, commit };
   }

@@ -181,6 +181,17 @@ describe.each(dialects())('sign-in protection on %s', (dialect) => {
       return secret;
     }
 
+    /** An MFA answer that checked the code: it says the code is wrong. */
+    const wasChecked = (a: Answer) => a.body.includes('The code is not correct');
+    /**
+     * An MFA answer that tells nothing of the code: the user or address is locked (429), the flow's
+     * answers are used up (401 without a verdict), or the sign-in is over (back to the password, no session).
+     */
+    const toldNothing = (a: Answer & { setCookie: string[]; location: string }) =>
+      a.status === 429 ||
+      (a.status === 401 && a.body.includes('Too many wrong answers') && !wasChecked(a)) ||
+      (a.status === 303 && a.location.startsWith('/login?') && !a.setCookie.some((c) => c.startsWith('atrium_session=')));
+
     beforeAll(async () => {
       expect((await adminCall(server, 'PUT', '/api/admin/sign-in-protection', { BackoffBaseSeconds: 1, BackoffMaxSeconds: 2 })).status).toBe(200);
       await setMfaSettings(server, { Mode: 'ALWAYS_ON', NoDevice: 'REGISTER', AllowedDeviceTypes: ['TOTP'] });
@@ -205,30 +216,46 @@ describe.each(dialects())('sign-in protection on %s', (dialect) => {
       expect((await events('SignInLockout')).some((e) => String(e.request_parameters).includes('gina'))).toBe(true);
     });
 
-    it('checks parallel MFA guesses on one sign-in no more often than the free failures, then ends that sign-in', async () => {
-      const secret = await userWithTotp('hugo');
-      const step = await passwordStep(server, '127.0.8.1', 'hugo');
+    /** A user with an authenticator app past their password at 127.0.`net`.1, then `codes` answered at once from as many addresses. */
+    async function answersAtOnce(userName: string, net: number, codes: (secret: string) => string[]) {
+      const secret = await userWithTotp(userName);
+      const step = await passwordStep(server, `127.0.${net}.1`, userName);
       expect(step.location).toBe('/login/mfa?return_to=%2Fstart');
-      const page = await exchange(`${server.url}/login/mfa?return_to=%2Fstart`, { localAddress: '127.0.8.1', cookie: step.cookie });
+      const page = await exchange(`${server.url}/login/mfa?return_to=%2Fstart`, { localAddress: `127.0.${net}.1`, cookie: step.cookie });
       const csrf = csrfOf(page.body);
-      // Twenty wrong codes at once, from twenty addresses, on the same sign-in.
       const answers = await Promise.all(
-        Array.from({ length: 20 }, (_, i) =>
-          exchange(`${server.url}/login/mfa`, { localAddress: `127.0.8.${i + 2}`, cookie: step.cookie, form: { csrf, return_to: '/start', code: wrongCode(secret) } }),
-        ),
+        codes(secret).map((code, i) => exchange(`${server.url}/login/mfa`, { localAddress: `127.0.${net}.${i + 2}`, cookie: step.cookie, form: { csrf, return_to: '/start', code } })),
       );
+      return { secret, cookie: step.cookie, csrf, answers };
+    }
+
+    it('checks parallel MFA guesses on one sign-in no more often than the free failures, then ends that sign-in', async () => {
+      // Twenty wrong codes at once, from twenty addresses, on the same sign-in.
+      const { secret, cookie, csrf, answers } = await answersAtOnce('hugo', 8, (secret) => Array.from({ length: 20 }, () => wrongCode(secret)));
       // Only three were checked: the others found the user locked (429) or the sign-in over.
-      expect(answers.filter((a) => a.body.includes('The code is not correct')).length).toBeLessThanOrEqual(3);
+      expect(answers.filter(wasChecked).length).toBeLessThanOrEqual(3);
       const checked = await server.reg.database.db.selectFrom('audit_events').select('error_code').where('event_name', '=', 'CredentialVerification').where('user_name', '=', 'hugo').where('error_code', '=', 'mfa.wrong_code').execute();
       expect(checked.length).toBeLessThanOrEqual(3);
-      expect(answers.filter((a) => a.status === 429).length).toBeGreaterThan(0);
-      expect(answers.every((a) => [401, 429, 303].includes(a.status))).toBe(true);
+      expect(answers.filter((a) => !wasChecked(a) && !toldNothing(a))).toEqual([]);
       // That sign-in is over: after the back-off, even the right code leads back to the password.
       await sleep(2100);
-      const right = await exchange(`${server.url}/login/mfa`, { localAddress: '127.0.8.1', cookie: step.cookie, form: { csrf, return_to: '/start', code: oathtool(secret) } });
+      const right = await exchange(`${server.url}/login/mfa`, { localAddress: '127.0.8.1', cookie, form: { csrf, return_to: '/start', code: oathtool(secret) } });
       expect(right.status).toBe(303);
       expect(right.location).toBe('/login?return_to=%2Fstart');
       expect(right.setCookie.some((c) => c.startsWith('atrium_session='))).toBe(false);
+    });
+
+    it('counts a right code sent among parallel wrong ones like any other: no more answers are checked than the free failures', async () => {
+      // Nineteen wrong codes and, sent last, the right one (the next time step's, never used): all at once.
+      const { answers } = await answersAtOnce('ivan', 9, (secret) => [...Array.from({ length: 19 }, () => wrongCode(secret)), oathtool(secret, Date.now() + 30_000)]);
+      expect(answers.every((a) => [401, 429, 303].includes(a.status))).toBe(true);
+      const signedIn = answers.filter((a) => a.setCookie.some((c) => c.startsWith('atrium_session=')));
+      const wrong = await server.reg.database.db.selectFrom('audit_events').select('error_code').where('event_name', '=', 'CredentialVerification').where('user_name', '=', 'ivan').where('error_code', '=', 'mfa.wrong_code').execute();
+      // UserFreeFailures 3: three answers checked at most, the right one included if it was one of them.
+      expect(wrong.length + signedIn.length).toBeLessThanOrEqual(3);
+      expect(answers.filter(wasChecked).length).toBe(wrong.length);
+      expect(signedIn.length).toBeLessThanOrEqual(1);
+      expect(answers.filter((a) => !wasChecked(a) && !signedIn.includes(a) && !toldNothing(a))).toEqual([]);
     });
   });
 });

@@ -180,7 +180,7 @@ export function registerMfaPages(app: FastifyInstance, deps: WebDeps): void {
     const returnTo = safeReturnTo(fields.get('return_to'));
     const current = await flowOf(request, fields.get('csrf'));
     if (!current) return restart(reply, returnTo);
-    const result = await reg.auth.completeSecondFactor(await context(request), current.token, relyingPartyOf(deps, request), { type: 'TOTP', code: (fields.get('code') ?? '').slice(0, 16) });
+    const result = await reg.auth.completeSecondFactor(await context(request), current.flow, relyingPartyOf(deps, request), { type: 'TOTP', code: (fields.get('code') ?? '').slice(0, 16) });
     return answer(reply, result, returnTo, false, (error, status) => challengePage(reply, current.flow, current.csrf, returnTo, status, error));
   });
 
@@ -195,7 +195,7 @@ export function registerMfaPages(app: FastifyInstance, deps: WebDeps): void {
     const current = await flowOf(request, request.headers['x-csrf-token']);
     if (!current) return jsonDenied(reply, 403, EXPIRED);
     const body = jsonBody(request);
-    const result = await reg.auth.completeSecondFactor(await context(request), current.token, relyingPartyOf(deps, request), {
+    const result = await reg.auth.completeSecondFactor(await context(request), current.flow, relyingPartyOf(deps, request), {
       type: 'WEBAUTHN',
       challengeId: text(body.challengeId),
       response: body.response,

@@ -1,9 +1,10 @@
 // SQL implementation of the auth module's store port (passwords, portal sessions, throttle).
 
-import { sql } from 'kysely';
+import { sql, type Insertable } from 'kysely';
 import type { AuthStore, PasswordRecord, SessionRecord, ThrottleState } from '../../auth/index.js';
-import type { Db, Dialect } from '../database.js';
-import type { AuthSessionsTable } from '../schema/auth.js';
+import type { Database, Db, Dialect } from '../database.js';
+import { precompiled } from '../precompiled.js';
+import type { AuthPasswordsTable, AuthSessionsTable } from '../schema/auth.js';
 
 const toSession = (r: AuthSessionsTable): SessionRecord => ({
   sessionId: r.session_id,
@@ -19,6 +20,62 @@ const toSession = (r: AuthSessionsTable): SessionRecord => ({
   expiresAt: Number(r.expires_at),
 });
 
+// Every sign-in runs these (and every portal request reads its session): precompiled, as building
+// and compiling them through the query builder costs more than the database takes to run them.
+const passwordOf = precompiled<Database, { store: string; user: string }, AuthPasswordsTable>((db, arg) =>
+  db.selectFrom('auth_passwords').selectAll().where('identity_store_id', '=', arg('store')).where('user_id', '=', arg('user')),
+);
+const insertSessionRow = precompiled<Database, Insertable<AuthSessionsTable>, never>((db, arg) =>
+  db.insertInto('auth_sessions').values({
+    session_id: arg('session_id'),
+    token_hash: arg('token_hash'),
+    identity_store_id: arg('identity_store_id'),
+    user_id: arg('user_id'),
+    user_name: arg('user_name'),
+    must_change_password: arg('must_change_password'),
+    mfa_at: arg('mfa_at'),
+    source_ip: arg('source_ip'),
+    user_agent: arg('user_agent'),
+    created_at: arg('created_at'),
+    expires_at: arg('expires_at'),
+  }),
+);
+const sessionByToken = precompiled<Database, { hash: string; now: number }, AuthSessionsTable>((db, arg) =>
+  db.selectFrom('auth_sessions').selectAll().where('token_hash', '=', arg('hash')).where('expires_at', '>', arg('now')),
+);
+const deleteExpiredOfUser = precompiled<Database, { store: string; user: string; now: number }, never>((db, arg) =>
+  db.deleteFrom('auth_sessions').where('identity_store_id', '=', arg('store')).where('user_id', '=', arg('user')).where('expires_at', '<=', arg('now')),
+);
+type ThrottleRow = { throttle_key: string; failures: number; locked_until: number };
+/** The throttle rows of up to two keys (a sign-in's address and user name): one key is given twice. */
+const throttleOfTwo = precompiled<Database, { a: string; b: string }, ThrottleRow>((db, arg) =>
+  db.selectFrom('auth_throttle').select(['throttle_key', 'failures', 'locked_until']).where('throttle_key', 'in', [arg('a'), arg('b')]),
+);
+// One atomic upsert, so that concurrent failures on many processes all count; on PostgreSQL it
+// holds the key's row until the commit. `locked_until` is returned as it was: the upsert keeps it.
+const countFailure = precompiled<Database, { key: string; now: number; windowStart: number }, { failures: number; locked_until: number }>((db, arg) =>
+  db
+    .insertInto('auth_throttle')
+    .values({ throttle_key: arg('key'), failures: 1, last_failure_at: arg('now'), locked_until: 0 })
+    .onConflict((oc) =>
+      oc.column('throttle_key').doUpdateSet({
+        failures: sql<number>`case when auth_throttle.last_failure_at < ${arg('windowStart')} then 1 else auth_throttle.failures + 1 end`,
+        last_failure_at: arg('now'),
+      }),
+    )
+    .returning(['failures', 'locked_until']),
+);
+const setLock = precompiled<Database, { key: string; until: number }, never>((db, arg) =>
+  db.updateTable('auth_throttle').set({ locked_until: arg('until') }).where('throttle_key', '=', arg('key')),
+);
+const forgiveOne = precompiled<Database, { key: string }, never>((db, arg) =>
+  db
+    .updateTable('auth_throttle')
+    .set({ failures: sql<number>`case when failures > 0 then failures - 1 else 0 end` })
+    .where('throttle_key', '=', arg('key')),
+);
+const deleteThrottle = precompiled<Database, { key: string }, never>((db, arg) => db.deleteFrom('auth_throttle').where('throttle_key', '=', arg('key')));
+
 export class SqlAuthStore implements AuthStore {
   constructor(
     private readonly db: Db,
@@ -26,12 +83,7 @@ export class SqlAuthStore implements AuthStore {
   ) {}
 
   async findPassword(identityStoreId: string, userId: string): Promise<PasswordRecord | undefined> {
-    const r = await this.db
-      .selectFrom('auth_passwords')
-      .selectAll()
-      .where('identity_store_id', '=', identityStoreId)
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
+    const [r] = (await passwordOf(this.db, { store: identityStoreId, user: userId })).rows;
     if (!r) return undefined;
     return {
       identityStoreId: r.identity_store_id,
@@ -53,26 +105,23 @@ export class SqlAuthStore implements AuthStore {
   }
 
   async insertSession(s: SessionRecord): Promise<void> {
-    await this.db
-      .insertInto('auth_sessions')
-      .values({
-        session_id: s.sessionId,
-        token_hash: s.tokenHash,
-        identity_store_id: s.identityStoreId,
-        user_id: s.userId,
-        user_name: s.userName,
-        must_change_password: s.mustChangePassword ? 1 : 0,
-        mfa_at: s.mfaAt,
-        source_ip: s.sourceIp,
-        user_agent: s.userAgent,
-        created_at: s.createdAt,
-        expires_at: s.expiresAt,
-      })
-      .execute();
+    await insertSessionRow(this.db, {
+      session_id: s.sessionId,
+      token_hash: s.tokenHash,
+      identity_store_id: s.identityStoreId,
+      user_id: s.userId,
+      user_name: s.userName,
+      must_change_password: s.mustChangePassword ? 1 : 0,
+      mfa_at: s.mfaAt,
+      source_ip: s.sourceIp,
+      user_agent: s.userAgent,
+      created_at: s.createdAt,
+      expires_at: s.expiresAt,
+    });
   }
 
   async findSessionByToken(tokenHash: string, now: number): Promise<SessionRecord | undefined> {
-    const r = await this.db.selectFrom('auth_sessions').selectAll().where('token_hash', '=', tokenHash).where('expires_at', '>', now).executeTakeFirst();
+    const [r] = (await sessionByToken(this.db, { hash: tokenHash, now })).rows;
     return r && toSession(r);
   }
 
@@ -103,50 +152,29 @@ export class SqlAuthStore implements AuthStore {
   }
 
   async deleteExpiredSessions(identityStoreId: string, userId: string, now: number): Promise<void> {
-    await this.db
-      .deleteFrom('auth_sessions')
-      .where('identity_store_id', '=', identityStoreId)
-      .where('user_id', '=', userId)
-      .where('expires_at', '<=', now)
-      .execute();
+    await deleteExpiredOfUser(this.db, { store: identityStoreId, user: userId, now });
   }
 
   async throttleStates(keys: readonly string[]): Promise<Map<string, ThrottleState>> {
-    const rows = await this.db.selectFrom('auth_throttle').selectAll().where('throttle_key', 'in', keys).execute();
+    const rows =
+      keys.length === 0 ? [] : keys.length <= 2 ? (await throttleOfTwo(this.db, { a: keys[0]!, b: keys.at(-1)! })).rows : await this.db.selectFrom('auth_throttle').selectAll().where('throttle_key', 'in', keys).execute();
     return new Map(rows.map((r) => [r.throttle_key, { failures: r.failures, lockedUntil: Number(r.locked_until) }]));
   }
 
-  async recordFailure(key: string, now: number, windowStart: number): Promise<number> {
-    // One atomic upsert, so that concurrent failures on many processes all count.
-    const r = await this.db
-      .insertInto('auth_throttle')
-      .values({ throttle_key: key, failures: 1, last_failure_at: now, locked_until: 0 })
-      .onConflict((oc) =>
-        oc.column('throttle_key').doUpdateSet({
-          failures: sql<number>`case when auth_throttle.last_failure_at < ${windowStart} then 1 else auth_throttle.failures + 1 end`,
-          last_failure_at: now,
-        }),
-      )
-      .returning('failures')
-      .executeTakeFirstOrThrow();
-    return Number(r.failures);
+  async recordFailure(key: string, now: number, windowStart: number): Promise<ThrottleState> {
+    const [r] = (await countFailure(this.db, { key, now, windowStart })).rows;
+    return { failures: Number(r!.failures), lockedUntil: Number(r!.locked_until) };
   }
 
   async lockUntil(key: string, until: number): Promise<void> {
-    await this.db.updateTable('auth_throttle').set({ locked_until: until }).where('throttle_key', '=', key).execute();
+    await setLock(this.db, { key, until });
   }
 
-  async forgiveFailure(key: string): Promise<number> {
-    const r = await this.db
-      .updateTable('auth_throttle')
-      .set({ failures: sql<number>`case when failures > 0 then failures - 1 else 0 end` })
-      .where('throttle_key', '=', key)
-      .returning('failures')
-      .executeTakeFirst();
-    return r ? Number(r.failures) : 0;
+  async forgiveFailure(key: string): Promise<void> {
+    await forgiveOne(this.db, { key });
   }
 
   async clearThrottle(key: string): Promise<void> {
-    await this.db.deleteFrom('auth_throttle').where('throttle_key', '=', key).execute();
+    await deleteThrottle(this.db, { key });
   }
 }

@@ -2,8 +2,9 @@
 
 import type { MfaChallengePurpose, MfaChallengeRecord, MfaDeviceRecord, MfaFlowRecord, MfaFlowState, MfaStore } from '../../auth/index.js';
 import type { MfaDeviceType } from '../../instance/index.js';
-import type { Db } from '../database.js';
-import type { MfaChallengesTable, MfaDevicesTable } from '../schema/mfa.js';
+import type { Database, Db } from '../database.js';
+import { precompiled } from '../precompiled.js';
+import type { MfaChallengesTable, MfaDevicesTable, MfaSigninFlowsTable } from '../schema/mfa.js';
 
 const toDevice = (r: MfaDevicesTable): MfaDeviceRecord => ({
   deviceId: r.device_id,
@@ -33,12 +34,42 @@ const toChallenge = (r: MfaChallengesTable): MfaChallengeRecord => ({
   expiresAt: Number(r.expires_at),
 });
 
+// The second factor of every sign-in runs these: precompiled, as building and compiling them
+// through the query builder costs more than the database takes to run them.
+const devicesOf = precompiled<Database, { store: string; user: string }, MfaDevicesTable>((db, arg) =>
+  db.selectFrom('mfa_devices').selectAll().where('identity_store_id', '=', arg('store')).where('user_id', '=', arg('user')).orderBy('created_at').orderBy('device_id'),
+);
+const deviceByCredential = precompiled<Database, { id: string }, MfaDevicesTable>((db, arg) => db.selectFrom('mfa_devices').selectAll().where('credential_id', '=', arg('id')));
+const advanceStep = precompiled<Database, { id: string; step: number; now: number }, never>((db, arg) =>
+  db
+    .updateTable('mfa_devices')
+    .set({ last_step: arg('step'), last_used_at: arg('now') })
+    .where('device_id', '=', arg('id'))
+    .where((eb) => eb.or([eb('last_step', 'is', null), eb('last_step', '<', arg('step'))])),
+);
+/** Authenticators without a counter always send 0; one with a counter must move it forward. */
+const assertionWith = (op: '=' | '<') =>
+  precompiled<Database, { id: string; count: number; now: number }, never>((db, arg) =>
+    db.updateTable('mfa_devices').set({ sign_count: arg('count'), last_used_at: arg('now') }).where('device_id', '=', arg('id')).where('sign_count', op, arg('count')),
+  );
+const assertionWithoutCounter = assertionWith('=');
+const assertionWithCounter = assertionWith('<');
+const markUsed = precompiled<Database, { id: string; now: number; expiresAt: number }, never>((db, arg) =>
+  db
+    .insertInto('mfa_challenges')
+    .values({ challenge_id: arg('id'), purpose: 'used', identity_store_id: null, user_id: null, payload: '', created_at: arg('now'), expires_at: arg('expiresAt') })
+    .onConflict((oc) => oc.column('challenge_id').doNothing()),
+);
+const flowByToken = precompiled<Database, { hash: string; now: number }, MfaSigninFlowsTable>((db, arg) =>
+  db.selectFrom('mfa_signin_flows').selectAll().where('token_hash', '=', arg('hash')).where('expires_at', '>', arg('now')),
+);
+const deleteFlowRow = precompiled<Database, { id: string }, never>((db, arg) => db.deleteFrom('mfa_signin_flows').where('flow_id', '=', arg('id')));
+
 export class SqlMfaStore implements MfaStore {
   constructor(private readonly db: Db) {}
 
   async listDevices(identityStoreId: string, userId: string): Promise<MfaDeviceRecord[]> {
-    const rows = await this.db.selectFrom('mfa_devices').selectAll().where('identity_store_id', '=', identityStoreId).where('user_id', '=', userId).orderBy('created_at').orderBy('device_id').execute();
-    return rows.map(toDevice);
+    return (await devicesOf(this.db, { store: identityStoreId, user: userId })).rows.map(toDevice);
   }
 
   async findDevice(deviceId: string): Promise<MfaDeviceRecord | undefined> {
@@ -47,7 +78,7 @@ export class SqlMfaStore implements MfaStore {
   }
 
   async findDeviceByCredentialId(credentialId: string): Promise<MfaDeviceRecord | undefined> {
-    const r = await this.db.selectFrom('mfa_devices').selectAll().where('credential_id', '=', credentialId).executeTakeFirst();
+    const [r] = (await deviceByCredential(this.db, { id: credentialId })).rows;
     return r && toDevice(r);
   }
 
@@ -100,24 +131,12 @@ export class SqlMfaStore implements MfaStore {
   }
 
   async advanceTotpStep(deviceId: string, step: number, now: number): Promise<boolean> {
-    const r = await this.db
-      .updateTable('mfa_devices')
-      .set({ last_step: step, last_used_at: now })
-      .where('device_id', '=', deviceId)
-      .where((eb) => eb.or([eb('last_step', 'is', null), eb('last_step', '<', step)]))
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+    return (await advanceStep(this.db, { id: deviceId, step, now })).numAffectedRows === 1n;
   }
 
   async recordAssertion(deviceId: string, signCount: number, now: number): Promise<boolean> {
-    const r = await this.db
-      .updateTable('mfa_devices')
-      .set({ sign_count: signCount, last_used_at: now })
-      .where('device_id', '=', deviceId)
-      // Authenticators without a counter always send 0; one with a counter must move it forward.
-      .where('sign_count', signCount === 0 ? '=' : '<', signCount)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+    const update = signCount === 0 ? assertionWithoutCounter : assertionWithCounter;
+    return (await update(this.db, { id: deviceId, count: signCount, now })).numAffectedRows === 1n;
   }
 
   async insertChallenge(c: MfaChallengeRecord): Promise<void> {
@@ -137,12 +156,7 @@ export class SqlMfaStore implements MfaStore {
 
   async useChallenge(challengeHash: string, now: number, expiresAt: number): Promise<boolean> {
     // The primary key makes the second use a no-op, on every process.
-    const r = await this.db
-      .insertInto('mfa_challenges')
-      .values({ challenge_id: challengeHash, purpose: 'used', identity_store_id: null, user_id: null, payload: '', created_at: now, expires_at: expiresAt })
-      .onConflict((oc) => oc.column('challenge_id').doNothing())
-      .executeTakeFirst();
-    return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
+    return (await markUsed(this.db, { id: challengeHash, now, expiresAt })).numAffectedRows === 1n;
   }
 
   async consumeChallenge(challengeId: string, purpose: MfaChallengePurpose, now: number): Promise<MfaChallengeRecord | undefined> {
@@ -179,7 +193,7 @@ export class SqlMfaStore implements MfaStore {
   }
 
   async findFlowByToken(tokenHash: string, now: number): Promise<MfaFlowRecord | undefined> {
-    const r = await this.db.selectFrom('mfa_signin_flows').selectAll().where('token_hash', '=', tokenHash).where('expires_at', '>', now).executeTakeFirst();
+    const [r] = (await flowByToken(this.db, { hash: tokenHash, now })).rows;
     if (!r) return undefined;
     return {
       flowId: r.flow_id,
@@ -199,8 +213,7 @@ export class SqlMfaStore implements MfaStore {
   }
 
   async deleteFlow(flowId: string): Promise<boolean> {
-    const r = await this.db.deleteFrom('mfa_signin_flows').where('flow_id', '=', flowId).executeTakeFirst();
-    return Number(r.numDeletedRows) === 1;
+    return (await deleteFlowRow(this.db, { id: flowId })).numAffectedRows === 1n;
   }
 
   async findKey(name: string): Promise<string | undefined> {
