@@ -117,6 +117,47 @@ describe.runIf(peerAvailable('chromium', hasChromium)).each(dialects())('WebAuth
     await context.close();
   });
 
+  it('with attestation REQUIRED, takes a key that attests and refuses one whose answer carries no attestation', async () => {
+    const set = await setMfaSettings(server, { Mode: 'ALWAYS_ON', NoDevice: 'REGISTER', AllowedDeviceTypes: ['WEBAUTHN'], PasskeySignIn: false, WebAuthnAttestation: 'REQUIRED' });
+    try {
+      expect(set).toMatchObject({ WebAuthnAttestation: 'REQUIRED' });
+      // An attacker's browser that strips the attestation (it asks the key for none) is refused.
+      await userWithPassword('stripper');
+      const stripping = await browser.newContext();
+      await stripping.addInitScript(() => {
+        const create = navigator.credentials.create.bind(navigator.credentials);
+        navigator.credentials.create = (options?: CredentialCreationOptions) =>
+          create(options?.publicKey ? { ...options, publicKey: { ...options.publicKey, attestation: 'none' } } : options);
+      });
+      const strippingPage = await stripping.newPage();
+      await addAuthenticator(stripping, strippingPage, 'security-key');
+      await signInWithPassword(strippingPage, 'stripper');
+      await strippingPage.waitForURL(/\/login\/mfa\/register/);
+      await strippingPage.fill('#key_name', 'Stripped');
+      await strippingPage.click('#webauthn-register');
+      await expect.poll(() => strippingPage.textContent('body')).toMatch(/require an attested security key/);
+      expect(strippingPage.url()).toMatch(/\/login\/mfa\/register/);
+      expect(await sessionUser(strippingPage)).toBeUndefined();
+      await stripping.close();
+
+      // Chromium's virtual key attests when asked (packed), and is registered.
+      await userWithPassword('attested');
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await addAuthenticator(context, page, 'security-key');
+      await signInWithPassword(page, 'attested');
+      await page.waitForURL(/\/login\/mfa\/register/);
+      await page.fill('#key_name', 'Attested key');
+      await page.click('#webauthn-register');
+      await page.waitForURL(`${base}${DEVICES}`);
+      expect(await page.textContent('#devices')).toContain('Attested key');
+      expect(await sessionUser(page)).toBe('attested');
+      await context.close();
+    } finally {
+      await setMfaSettings(server, { WebAuthnAttestation: 'NONE' });
+    }
+  });
+
   it('registers a passkey in the portal, signs out, and signs in with the passkey alone (no user name typed)', async () => {
     await setMfaSettings(server, { Mode: 'ALWAYS_ON', NoDevice: 'ALLOW', AllowedDeviceTypes: ['TOTP', 'WEBAUTHN'], PasskeySignIn: true });
     await userWithPassword('pat');

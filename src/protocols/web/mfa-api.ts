@@ -56,7 +56,10 @@ const deviceView = (d: MfaDeviceView) => ({
 });
 
 /** PascalCase wire fields to the settings' camelCase ones, dropping the absent. */
-const camel = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined).map(([k, v]) => [k[0]!.toLowerCase() + k.slice(1), v]));
+/** The wire's names whose stored name is not just the first letter lowered. */
+const STORED_NAME: Record<string, string> = { WebAuthnAttestation: 'webauthnAttestation' };
+const camel = (o: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined).map(([k, v]) => [STORED_NAME[k] ?? k[0]!.toLowerCase() + k.slice(1), v]));
 
 export function registerMfaAdminRoutes(app: FastifyInstance, deps: WebDeps): void {
   const { reg } = deps;
