@@ -66,7 +66,12 @@ const TOO_MANY = 'Too many wrong answers: sign in again.';
 /** Wrong second-factor answers a sign-in flow takes before it ends: the user's free failures, or 5. */
 const flowAttemptsOf = (p: SignInProtection) => (p.userFreeFailures > 0 ? p.userFreeFailures : 5);
 /** Rolls back the counting of an attempt made while a key was locked. */
-class Locked extends Error {}
+/** Refused: a throttle key was locked before this attempt was counted (until then, in ms). */
+class Locked extends Error {
+  constructor(readonly until = 0) {
+    super('locked');
+  }
+}
 type AuditEvent = ReturnType<typeof buildEvent>;
 type Limit = [key: string, free: number, lockout: number];
 type Failure = { errorCode: string; errorMessage: string };
@@ -274,12 +279,21 @@ export class AuthService {
    * Count a failure against the address and the user name, lock them as the settings say, and record
    * it; `failure` may be decided in the same commit (a WebAuthn challenge used up). Returns it.
    */
-  private async recordFailure(signInCtx: RequestContext, userName: string, requestParameters: unknown, failure: Failure | ((s: AuthStores) => Promise<Failure>)): Promise<Failure> {
+  private async recordFailure(
+    signInCtx: RequestContext,
+    userName: string,
+    requestParameters: unknown,
+    failure: Failure | ((s: AuthStores) => Promise<Failure>),
+    opts: { refuseIfLocked?: boolean } = {},
+  ): Promise<Failure> {
     const p = (await this.deps.instance.get()).settings.signInProtection;
     const now = this.deps.clock.now();
     return this.deps.tx.transaction(async (s) => {
       const limits = this.limitsOf(p, signInCtx.sourceIp, userName);
-      const lockouts = await this.lock(s, signInCtx, p, limits, (await this.count(s, p, limits, now)).counts, now);
+      const counted = await this.count(s, p, limits, now);
+      // Locked by a parallel attempt since this one was let in: its verdict is not told (rolled back).
+      if (opts.refuseIfLocked && counted.lockedUntil > now) throw new Locked(counted.lockedUntil);
+      const lockouts = await this.lock(s, signInCtx, p, limits, counted.counts, now);
       const recorded = typeof failure === 'function' ? await failure(s) : failure;
       await s.audit.appendEvents([buildEvent(signInCtx, this.deps, 'CredentialVerification', requestParameters, recorded), ...lockouts]);
       return recorded;
@@ -350,12 +364,17 @@ export class AuthService {
       });
     } catch (err) {
       if (!(err instanceof Locked)) throw err;
-      const ctx = { ...signInCtx, principal: { type: 'Unknown', principalId: 'unknown', userName: HIDDEN } };
-      await this.deps.tx.transaction((s) =>
-        s.audit.appendEvent(buildEvent(ctx, this.deps, 'CredentialVerification', { userName: HIDDEN }, { errorCode: 'auth.throttled', errorMessage: 'Too many failed attempts.' })),
-      );
-      return { kind: 'throttled', retryAfterSeconds: Math.ceil((lockedUntil - now) / 1000) };
+      return this.lockedOut(signInCtx, lockedUntil, now);
     }
+  }
+
+  /** The answer to an attempt refused by a lock: recorded without the name typed. */
+  private async lockedOut(signInCtx: RequestContext, lockedUntil: number, now: number): Promise<Extract<SignInResult, { kind: 'throttled' }>> {
+    const ctx = { ...signInCtx, principal: { type: 'Unknown', principalId: 'unknown', userName: HIDDEN } };
+    await this.deps.tx.transaction((s) =>
+      s.audit.appendEvent(buildEvent(ctx, this.deps, 'CredentialVerification', { userName: HIDDEN }, { errorCode: 'auth.throttled', errorMessage: 'Too many failed attempts.' })),
+    );
+    return { kind: 'throttled', retryAfterSeconds: Math.ceil((lockedUntil - now) / 1000) };
   }
 
   /** Check a second factor's proof: reads and crypto, nothing written (its writes join the answer's commit). */
@@ -378,18 +397,49 @@ export class AuthService {
       ? { type: 'IdentityCenterUser', principalId: user.userId, userName: user.userName }
       : { type: 'Unknown', principalId: 'unknown', userName: HIDDEN };
     const signInCtx = { ...ctx, eventSource: SIGNIN_SOURCE, principal };
+    try {
+      return await this.passwordVerdict(signInCtx, instance, userName, keys, throttle.recorded, { user, stored, matches }, opts, now);
+    } catch (err) {
+      if (!(err instanceof Locked)) throw err;
+      return this.lockedOut(signInCtx, err.until, now);
+    }
+  }
 
+  /**
+   * The password step's outcome, told only in a commit that first checks the attempt's throttle keys
+   * again: parallel guesses all pass the check before the hash, and those decided after a lock was
+   * set are answered as throttled (Locked), whether the password was right or wrong.
+   */
+  private async passwordVerdict(
+    signInCtx: RequestContext,
+    instance: InstanceRecord,
+    userName: string,
+    keys: string[],
+    recorded: ReadonlySet<string>,
+    checked: { user: UserSummary | undefined; stored: { hash: string; oneTime: boolean } | undefined; matches: boolean },
+    opts: { rememberToken?: string },
+    now: number,
+  ): Promise<SignInResult> {
+    const { user, stored, matches } = checked;
+    const stillFree = async (s: AuthStores) => {
+      const states = await s.auth.throttleStates(keys);
+      const until = Math.max(0, ...[...states.values()].map((x) => x.lockedUntil));
+      if (until > this.deps.clock.now()) throw new Locked(until);
+    };
     if (!user || !stored || !matches || user.status !== 'ENABLED') {
       // The page says the same for every failure; only the audit log tells a disabled user apart.
       const failure = user && stored && matches ? { errorCode: 'auth.user_disabled', errorMessage: 'The user is disabled.' } : { errorCode: 'auth.failed', errorMessage: 'Authentication failed.' };
-      await this.recordFailure(signInCtx, userName, { userName: principal.userName }, failure);
+      await this.recordFailure(signInCtx, userName, { userName: signInCtx.principal.userName }, failure, { refuseIfLocked: true });
       return { kind: 'failed' };
     }
 
     // A session opens: the user's failures are forgiven (no statement when none was on record).
-    const clearUser = throttle.recorded.has(keys[1]!) ? async (s: AuthStores) => void (await s.auth.clearThrottle(keys[1]!)) : undefined;
+    const clearUser = async (s: AuthStores) => {
+      await stillFree(s);
+      if (recorded.has(keys[1]!)) await s.auth.clearThrottle(keys[1]!);
+    };
     const mfa = instance.settings.mfa;
-    const remembered = mfa.mode === 'CONTEXT_AWARE' && (await this.deps.mfa.isRemembered(opts.rememberToken, user, ctx.sourceIp, mfa.rememberDays));
+    const remembered = mfa.mode === 'CONTEXT_AWARE' && (await this.deps.mfa.isRemembered(opts.rememberToken, user, signInCtx.sourceIp, mfa.rememberDays));
     if (mfa.mode === 'DISABLED' || remembered) {
       return this.openSession(signInCtx, instance, user, { mustChangePassword: stored.oneTime, credentialType: 'PASSWORD', mfaAt: remembered ? now : null }, clearUser);
     }
@@ -398,9 +448,10 @@ export class AuthService {
       return this.openSession(signInCtx, instance, user, { mustChangePassword: stored.oneTime, credentialType: 'PASSWORD', mfaAt: null }, clearUser);
     }
     if (devices.length === 0 && mfa.noDevice === 'BLOCK') {
-      await this.deps.tx.transaction((s) =>
-        s.audit.appendEvent(buildEvent(signInCtx, this.deps, 'CredentialVerification', { userName: user.userName }, { errorCode: 'auth.mfa_device_required', errorMessage: 'MFA is required and the user has no device.' })),
-      );
+      await this.deps.tx.transaction(async (s) => {
+        await stillFree(s);
+        await s.audit.appendEvent(buildEvent(signInCtx, this.deps, 'CredentialVerification', { userName: user.userName }, { errorCode: 'auth.mfa_device_required', errorMessage: 'MFA is required and the user has no device.' }));
+      });
       return { kind: 'mfa_blocked' };
     }
     // The password step passed: a flow waits for the second factor (or for a device to be registered).
@@ -419,6 +470,7 @@ export class AuthService {
     // The user's failure count is NOT cleared here: only a session opened clears it, so that wrong
     // second factors keep counting across password attempts.
     await this.deps.tx.transaction(async (s) => {
+      await stillFree(s);
       await s.mfa.deleteExpiredChallenges(now);
       await s.mfa.insertFlow(flow);
       await s.audit.appendEvent(

@@ -145,6 +145,20 @@ describe.each(dialects())('sign-in protection on %s', (dialect) => {
     expect((await attempt(server, '127.0.1.1', 'wendy', PASSWORD)).status).toBe(303);
   });
 
+  it('tells no more verdicts on parallel password guesses than the free failures allow, a right password among them included', async () => {
+    await userWithPassword('petra');
+    // Nineteen wrong passwords and the right one, all at once from twenty addresses: every one passes
+    // the check before its hash, so only the check in the commit that would tell its verdict stops them.
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => attempt(server, `127.0.4.${i + 1}`, 'petra', i === 19 ? PASSWORD : `Wrong#${i}-petra`)));
+    const wrongTold = answers.filter((a) => a.status === 401).length;
+    const rightTold = answers.filter((a) => a.status === 303).length;
+    // 3 free failures, and the fourth sets the first back-off: no failure after it is told.
+    expect(wrongTold).toBeGreaterThanOrEqual(1);
+    expect(wrongTold).toBeLessThanOrEqual(4);
+    expect(rightTold).toBeLessThanOrEqual(1);
+    expect(answers.filter((a) => a.status === 429).length).toBe(20 - wrongTold - rightTold);
+  });
+
   it('answers an unknown user exactly as a real one, failures and back-off alike, in about the same time', async () => {
     await userWithPassword('uma');
     // A back-off longer than the test, so that a slow machine cannot see it lapse for one of the two.
