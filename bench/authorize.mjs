@@ -5,7 +5,8 @@
 // trivial-route baseline from the same run (target ≥ 5,000 decisions/s on 2 cores).
 // The signed request is replayed, so the load generator spends no CPU on signing; the server still
 // verifies the signature, checks revocation and evaluates on every request.
-// Env: BENCH_DURATION (seconds per run, 10). Prints one JSON object (also in .bench-results/).
+// Env: BENCH_DURATION (seconds per run, 10), BENCH_WORKERS (`serve --workers`, 1; with more, the
+// CPU figures add up every process). Prints one JSON object (also in .bench-results/).
 
 import autocannon from 'autocannon';
 import { createHash } from 'node:crypto';
@@ -20,6 +21,7 @@ import { createLogger } from '../dist/shared/logger.js';
 import { BIN, ROOT, machine, runJson, startAndWait, stop, treeCpuSeconds } from './lib.mjs';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
 const CONNECTIONS = 16;
 const log = (...a) => console.error('[bench:authorize]', ...a);
 
@@ -69,7 +71,7 @@ log('baseline', results.baselineReqPerSec, 'req/s');
 const dataDir = mkdtempSync(path.join(tmpdir(), 'atrium-bench-authorize-'));
 const init = runJson(['init', '--data-dir', dataDir, '--json']);
 const port = basePort + 1;
-const server = await startAndWait([BIN, 'serve', '--data-dir', dataDir, '--port', String(port)], port);
+const server = await startAndWait([BIN, 'serve', '--data-dir', dataDir, '--port', String(port), '--workers', String(WORKERS)], port);
 
 // The permission set and the role credentials, made in another process on the same database and key file.
 const reg = await createRegistry(loadConfig({ dataDir, logLevel: 'silent' }, {}), { log: createLogger('silent') });
@@ -112,6 +114,7 @@ results.authorize = {
   // CPU per decision is steadier than throughput on a shared machine (see bench/portal.mjs).
   serverCpuMsPerRequest: +(((cpu1.all - cpu0.all) * 1000) / served).toFixed(3),
   mainThreadCpuMsPerRequest: +(((cpu1.main - cpu0.main) * 1000) / served).toFixed(3),
+  workers: WORKERS,
   target: 5000,
 };
 log('authorize', results.authorize.decisionsPerSec, 'decisions/s; server CPU', results.authorize.serverCpuMsPerRequest, 'ms/request, main thread', results.authorize.mainThreadCpuMsPerRequest);
