@@ -1,5 +1,6 @@
 // Customer-managed policies per account, the IAM subset: CreatePolicy, CreatePolicyVersion,
-// GetPolicy, GetPolicyVersion, ListPolicies, DeletePolicy. Every document is validated on write.
+// GetPolicy, GetPolicyVersion, ListPolicies, ListPolicyVersions, SetDefaultPolicyVersion,
+// DeletePolicyVersion, DeletePolicy. Every document is validated on write.
 
 import { audited, type AuditDeps, type AuditStore } from '../audit/index.js';
 import type { RequestContext } from '../shared/context.js';
@@ -17,8 +18,17 @@ const MAX_VERSIONS = 5;
 const NAME = /^[\w+=,.@-]{1,128}$/;
 const PATH = /^\/([\x21-\x7e]{0,510}\/)?$/;
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+/** IAM's pattern for a policy version id. */
+const VERSION_ID = /^v[1-9][0-9]{0,8}(\.[A-Za-z0-9-]*)?$/;
 
 export const policyArnOf = (accountId: string, path: string, name: string) => `arn:aws:iam::${accountId}:policy${path}${name}`;
+
+const noSuchVersion = (arn: string, versionId: string) =>
+  notFound('policy.no_such_entity', `Policy ${arn} version ${versionId} does not exist or is not attachable.`, { resourceType: 'POLICY_VERSION', resourceId: versionId });
+
+function checkVersionId(versionId: string): void {
+  if (!VERSION_ID.test(versionId)) throw invalidArgument('policy.invalid_version_id', `Value '${versionId}' at 'versionId' failed to satisfy constraint: Member must satisfy regular expression pattern: v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?`);
+}
 
 const noSuchPolicy = (arn: string) => notFound('policy.no_such_entity', `Policy ${arn} does not exist or is not attachable.`, { resourceType: 'POLICY', resourceId: arn });
 
@@ -85,8 +95,36 @@ export class CustomerPolicyService {
   async getPolicyVersion(accountId: string, policyArn: string, versionId: string): Promise<CustomerPolicyVersionRecord & { isDefault: boolean }> {
     const policy = await this.require(this.deps.read, accountId, policyArn);
     const version = await this.deps.read.customerPolicies.findVersion(policyArn, versionId);
-    if (!version) throw notFound('policy.no_such_entity', `Policy ${policyArn} version ${versionId} does not exist or is not attachable.`, { resourceType: 'POLICY_VERSION', resourceId: versionId });
+    if (!version) throw noSuchVersion(policyArn, versionId);
     return { ...version, isDefault: version.versionId === policy.defaultVersionId };
+  }
+
+  /** Every version of a policy (at most five), oldest first, without their documents. */
+  async listPolicyVersions(accountId: string, policyArn: string): Promise<{ versionId: string; createdAt: number; isDefault: boolean }[]> {
+    const policy = await this.require(this.deps.read, accountId, policyArn);
+    const versions = await this.deps.read.customerPolicies.listVersions(policyArn);
+    return versions.map((v) => ({ versionId: v.versionId, createdAt: v.createdAt, isDefault: v.versionId === policy.defaultVersionId }));
+  }
+
+  /** The version that applies from now on, wherever the policy is referenced. */
+  async setDefaultPolicyVersion(ctx: RequestContext, accountId: string, input: { policyArn: string; versionId: string }): Promise<void> {
+    checkVersionId(input.versionId);
+    await audited(this.deps, ctx, { eventName: 'SetDefaultPolicyVersion', requestParameters: input }, async (s) => {
+      await this.lock(s, accountId, input.policyArn);
+      if (!(await s.customerPolicies.findVersion(input.policyArn, input.versionId))) throw noSuchVersion(input.policyArn, input.versionId);
+      await s.customerPolicies.setDefaultVersion(input.policyArn, input.versionId);
+    });
+  }
+
+  /** Deletes a version that is not the default (IAM: make another the default first). */
+  async deletePolicyVersion(ctx: RequestContext, accountId: string, input: { policyArn: string; versionId: string }): Promise<void> {
+    checkVersionId(input.versionId);
+    await audited(this.deps, ctx, { eventName: 'DeletePolicyVersion', requestParameters: input }, async (s) => {
+      const policy = await this.lock(s, accountId, input.policyArn);
+      if (!(await s.customerPolicies.findVersion(input.policyArn, input.versionId))) throw noSuchVersion(input.policyArn, input.versionId);
+      if (policy.defaultVersionId === input.versionId) throw failedPrecondition('policy.delete_conflict', 'Cannot delete the default version of a policy.');
+      await s.customerPolicies.deleteVersion(input.policyArn, input.versionId);
+    });
   }
 
   listPolicies(accountId: string, pathPrefix: string, afterName: string | undefined, limit: number): Promise<CustomerPolicyRecord[]> {
@@ -113,6 +151,13 @@ export class CustomerPolicyService {
     if (!policy || policy.path !== reference.path) return undefined;
     const version = await this.deps.read.customerPolicies.findVersion(policy.policyArn, policy.defaultVersionId);
     return version && { policyArn: policy.policyArn, policyId: policy.policyId, versionId: version.versionId, document: version.document };
+  }
+
+  /** A policy of this account, its row held until the transaction ends: version changes of one policy run one at a time. */
+  private async lock(s: Pick<Stores, 'customerPolicies'>, accountId: string, policyArn: string): Promise<CustomerPolicyRecord> {
+    const policy = await s.customerPolicies.lockPolicy(policyArn, this.deps.clock.now());
+    if (!policy || policy.accountId !== accountId) throw noSuchPolicy(policyArn);
+    return policy;
   }
 
   /** A policy of this account (another account's ARN is as missing as an unknown one). */

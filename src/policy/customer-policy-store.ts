@@ -33,4 +33,11 @@ export interface CustomerPolicyStore {
   /** Adds a version and bumps next_version, only if next_version is still `expectedNext`; false otherwise. */
   insertVersion(v: CustomerPolicyVersionRecord, expectedNext: number, setAsDefault: boolean, now: number): Promise<boolean>;
   deletePolicy(policyArn: string): Promise<void>;
+  /**
+   * Takes the policy's row for the rest of the transaction (its updated_at becomes `now`), so
+   * that version changes of one policy happen one after another; undefined when it does not exist.
+   */
+  lockPolicy(policyArn: string, now: number): Promise<CustomerPolicyRecord | undefined>;
+  setDefaultVersion(policyArn: string, versionId: string): Promise<void>;
+  deleteVersion(policyArn: string, versionId: string): Promise<void>;
 }

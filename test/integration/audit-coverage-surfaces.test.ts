@@ -470,9 +470,22 @@ describe.each(dialects())('audit coverage of the user and client surfaces on %s'
     'iam GetPolicy': { noEvent: 'reads', run: async () => void (await iam('GetPolicy', { PolicyArn: state.policyArn! })) },
     'iam GetPolicyVersion': { noEvent: 'reads', run: async () => void (await iam('GetPolicyVersion', { PolicyArn: state.policyArn!, VersionId: 'v2' })) },
     'iam ListPolicies': { noEvent: 'reads', run: async () => void (await iam('ListPolicies', { Scope: 'Local' })) },
+    'iam ListPolicyVersions': { noEvent: 'reads', run: async () => void (await iam('ListPolicyVersions', { PolicyArn: state.policyArn! })) },
+    'iam SetDefaultPolicyVersion': {
+      async run() {
+        await iam('SetDefaultPolicyVersion', { PolicyArn: state.policyArn!, VersionId: 'v1' });
+        return { events: ['SetDefaultPolicyVersion'], who: { type: 'IAMUser', accessKeyId: server.credentials.accessKeyId }, mentions: [state.policyArn!, 'v1'] };
+      },
+    },
+    'iam DeletePolicyVersion': {
+      async run() {
+        await iam('DeletePolicyVersion', { PolicyArn: state.policyArn!, VersionId: 'v2' });
+        return { events: ['DeletePolicyVersion'], who: { type: 'IAMUser', accessKeyId: server.credentials.accessKeyId }, mentions: [state.policyArn!, 'v2'] };
+      },
+    },
     'iam DeletePolicy': {
       async setup() {
-        // IAM refuses to delete a policy with more than one version, and has no DeletePolicyVersion yet.
+        // A policy of one version: IAM refuses to delete a policy whose other versions remain.
         const xml = await iam('CreatePolicy', { PolicyName: 'CovPolicyToDelete', PolicyDocument: document });
         state.policyArn = /<Arn>([^<]+)<\/Arn>/.exec(xml)![1]!;
       },

@@ -1,5 +1,5 @@
 // Customer-managed policies through the real AWS CLI v2 and boto3 (Debian's), on both databases:
-// create, version, get, list and delete, IAM's errors, and a permission set whose
+// create, version, get, list and delete, the version limit, switching and deleting versions, IAM's errors, and a permission set whose
 // customer-managed reference resolves (or not) in the account where it is used.
 
 import {
@@ -20,6 +20,7 @@ interface IamOutput {
   Policy?: Record<string, unknown>;
   PolicyVersion?: Record<string, unknown>;
   Policies?: { Arn: string; PolicyName: string }[];
+  Versions?: { VersionId: string; IsDefaultVersion: boolean }[];
 }
 
 const DOC = (action: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Read', Effect: 'Allow', Action: action, Resource: 'arn:aws:s3:::reports/*' }] });
@@ -66,6 +67,61 @@ describe.runIf(peerAvailable('awscli', hasAwsCli) && peerAvailable('python3-boto
 
     expect((await aws('delete-policy', '--policy-arn', arn)).stderr).toMatch(/DeleteConflict/);
     expect((await aws('get-policy', '--policy-arn', `arn:aws:iam::${account}:policy/Nope`)).stderr).toMatch(/NoSuchEntity/);
+  });
+
+  it('lists, switches and deletes versions, so a policy at its five-version limit takes a new one and can be deleted', async () => {
+    const name = `Versions${suffix()}`;
+    const arn = `arn:aws:iam::${server.init.managementAccountId}:policy/${name}`;
+    expect((await aws('create-policy', '--policy-name', name, '--policy-document', DOC('s3:GetObject'))).code).toBe(0);
+    // boto3 fills the policy to IAM's limit of five versions and tries a sixth, then gets IAM's errors.
+    const script = `
+import boto3, json, sys
+iam = boto3.client('iam', endpoint_url=sys.argv[1], region_name='us-east-1')
+arn, doc = sys.argv[2], sys.argv[3]
+for i in range(4):
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=doc)
+errors = {}
+def code(name, f, **kw):
+    try:
+        f(**kw)
+    except iam.exceptions.ClientError as e:
+        errors[name] = e.response['Error']['Code'] + ': ' + e.response['Error']['Message']
+code('sixth', iam.create_policy_version, PolicyArn=arn, PolicyDocument=doc)
+code('default', iam.delete_policy_version, PolicyArn=arn, VersionId='v1')
+code('unknown', iam.delete_policy_version, PolicyArn=arn, VersionId='v9')
+code('malformed', iam.delete_policy_version, PolicyArn=arn, VersionId='one')
+code('foreign', iam.set_default_policy_version, PolicyArn=arn.replace(sys.argv[4], '210987654321'), VersionId='v1')
+print(json.dumps(errors))
+`;
+    const file = path.join(server.dataDir, `versions-${suffix()}.py`);
+    writeFileSync(file, script);
+    const filled = await run(PYTHON, [file, server.url, arn, DOC('s3:ListBucket'), server.init.managementAccountId], env);
+    expect(filled.stderr).toBe('');
+    expect(JSON.parse(filled.stdout)).toEqual({
+      sixth: expect.stringMatching(/^LimitExceeded: .*delete an existing version/),
+      default: 'DeleteConflict: Cannot delete the default version of a policy.',
+      unknown: expect.stringMatching(/^NoSuchEntity: .*version v9 does not exist/),
+      malformed: expect.stringMatching(/^ValidationError: /),
+      foreign: expect.stringMatching(/^NoSuchEntity: /),
+    });
+
+    const listed = async () => (await aws('list-policy-versions', '--policy-arn', arn)).json!.Versions!.map((v) => `${v.VersionId}${v.IsDefaultVersion ? '*' : ''}`);
+    expect(await listed()).toEqual(['v5', 'v4', 'v3', 'v2', 'v1*']);
+    // A version that is not the default can go, and then the sixth version fits.
+    expect((await aws('delete-policy-version', '--policy-arn', arn, '--version-id', 'v2')).code).toBe(0);
+    expect((await aws('create-policy-version', '--policy-arn', arn, '--policy-document', DOC('s3:GetObjectTagging'))).json!.PolicyVersion).toMatchObject({ VersionId: 'v6', IsDefaultVersion: false });
+    expect((await aws('set-default-policy-version', '--policy-arn', arn, '--version-id', 'v6')).code).toBe(0);
+    expect(await listed()).toEqual(['v6*', 'v5', 'v4', 'v3', 'v1']);
+    // A deleted version cannot become the default.
+    expect((await aws('set-default-policy-version', '--policy-arn', arn, '--version-id', 'v2')).stderr).toMatch(/NoSuchEntity/);
+
+    // An AWS managed policy lists its one version.
+    expect((await aws('list-policy-versions', '--policy-arn', 'arn:aws:iam::aws:policy/AdministratorAccess')).json!.Versions).toEqual([expect.objectContaining({ VersionId: 'v1', IsDefaultVersion: true })]);
+
+    // With every version but the default deleted, the policy itself can be.
+    for (const v of ['v1', 'v3', 'v4', 'v5']) expect((await aws('delete-policy-version', '--policy-arn', arn, '--version-id', v)).code).toBe(0);
+    expect((await aws('delete-policy', '--policy-arn', arn)).code).toBe(0);
+    expect((await aws('get-policy', '--policy-arn', arn)).stderr).toMatch(/NoSuchEntity/);
   });
 
   it('works from boto3, with paging', async () => {
@@ -135,5 +191,14 @@ except iam.exceptions.NoSuchEntityException:
     expect((await aws('create-policy', '--policy-name', name, '--policy-document', DOC('s3:PutObject'))).code).toBe(0);
     expect((await simulate(management)).decision).toBe('ImplicitDeny');
     expect((await server.reg.policy.simulate({ userName: user.userName, accountId: management, action: 's3:PutObject', resource: 'arn:aws:s3:::reports/q3.csv' })).decision).toBe('Allow');
+
+    // A new version applies once it is the default, and the old one again once that is switched back.
+    const policyArn = `arn:aws:iam::${management}:policy/${name}`;
+    expect((await aws('create-policy-version', '--policy-arn', policyArn, '--policy-document', DOC('s3:GetObject'))).code).toBe(0);
+    expect((await simulate(management)).decision).toBe('ImplicitDeny');
+    expect((await aws('set-default-policy-version', '--policy-arn', policyArn, '--version-id', 'v2')).code).toBe(0);
+    expect(await simulate(management)).toMatchObject({ decision: 'Allow', statement: { policyId: policyArn, sid: 'Read' } });
+    expect((await aws('set-default-policy-version', '--policy-arn', policyArn, '--version-id', 'v1')).code).toBe(0);
+    expect((await simulate(management)).decision).toBe('ImplicitDeny');
   });
 });

@@ -1,6 +1,7 @@
 // The AWS IAM API subset for customer-managed policies (awsQuery: form POST /, XML replies,
 // signing name `iam`): CreatePolicy, CreatePolicyVersion, GetPolicy, GetPolicyVersion,
-// ListPolicies, DeletePolicy. Policies live in the signer's account; AWS managed policies read too.
+// ListPolicies, ListPolicyVersions, SetDefaultPolicyVersion, DeletePolicyVersion, DeletePolicy.
+// Policies live in the signer's account; AWS managed policies read too.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { findManagedPolicy, listManagedPolicies, managedPolicyDocument, type CustomerPolicyRecord } from '../../policy/index.js';
@@ -30,6 +31,7 @@ function toIamError(err: unknown): IamError {
     'policy.document_too_large': [409, 'LimitExceeded'],
     'policy.delete_conflict': [409, 'DeleteConflict'],
     'policy.concurrent_modification': [409, 'ConcurrentModification'],
+    'policy.invalid_version_id': [400, 'ValidationError'],
   };
   const byKind: Record<string, [number, string]> = {
     not_found: [404, 'NoSuchEntity'],
@@ -134,6 +136,27 @@ export function operations(reg: Registry): Record<string, Operation> {
       const truncated = rows.length > maxItems && last !== undefined;
       const next = truncated ? (last.accountId === 'aws' ? `A:${last.policyArn}` : `L:${last.policyName}`) : undefined;
       return `<IsTruncated>${truncated}</IsTruncated>${el('Marker', next)}<Policies>${page.map((p) => `<member>${policyXml(p)}</member>`).join('')}</Policies>`;
+    },
+    ListPolicyVersions: async (form, account) => {
+      const arn = required(form, 'PolicyArn');
+      let versions: { versionId: string; isDefault: boolean; createdAt: number }[];
+      if (arn.startsWith(AWS_POLICY_PREFIX)) {
+        // The catalogue keeps an AWS managed policy's default version only.
+        const m = await findManagedPolicy(arn);
+        if (!m) throw new DomainError('not_found', 'policy.no_such_entity', `Policy ${arn} does not exist or is not attachable.`);
+        versions = [{ versionId: m.defaultVersion, isDefault: true, createdAt: 0 }];
+      } else versions = await cmp.listPolicyVersions(account, arn);
+      // Newest first, as IAM lists them; a policy has at most five, so one page holds them all.
+      const member = (v: (typeof versions)[number]) => versionXml(v).replace(/^<PolicyVersion>/, '<member>').replace(/<\/PolicyVersion>$/, '</member>');
+      return `<IsTruncated>false</IsTruncated><Versions>${[...versions].reverse().map(member).join('')}</Versions>`;
+    },
+    SetDefaultPolicyVersion: async (form, account, ctx) => {
+      await cmp.setDefaultPolicyVersion(ctx, account, { policyArn: required(form, 'PolicyArn'), versionId: required(form, 'VersionId') });
+      return '';
+    },
+    DeletePolicyVersion: async (form, account, ctx) => {
+      await cmp.deletePolicyVersion(ctx, account, { policyArn: required(form, 'PolicyArn'), versionId: required(form, 'VersionId') });
+      return '';
     },
     DeletePolicy: async (form, account, ctx) => {
       await cmp.deletePolicy(ctx, account, required(form, 'PolicyArn'));

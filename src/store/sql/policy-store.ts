@@ -93,4 +93,17 @@ export class SqlCustomerPolicyStore implements CustomerPolicyStore {
     await this.db.deleteFrom('customer_policy_versions').where('policy_arn', '=', policyArn).execute();
     await this.db.deleteFrom('customer_policies').where('policy_arn', '=', policyArn).execute();
   }
+
+  async lockPolicy(policyArn: string, now: number): Promise<CustomerPolicyRecord | undefined> {
+    const r = await this.db.updateTable('customer_policies').set({ updated_at: now }).where('policy_arn', '=', policyArn).returningAll().executeTakeFirst();
+    return r && toPolicy(r);
+  }
+
+  async setDefaultVersion(policyArn: string, versionId: string): Promise<void> {
+    await this.db.updateTable('customer_policies').set({ default_version_id: versionId }).where('policy_arn', '=', policyArn).execute();
+  }
+
+  async deleteVersion(policyArn: string, versionId: string): Promise<void> {
+    await this.db.deleteFrom('customer_policy_versions').where('policy_arn', '=', policyArn).where('version_id', '=', versionId).execute();
+  }
 }
