@@ -5,7 +5,7 @@ import { audited, type AuditDeps, type AuditStore } from '../audit/index.js';
 import type { RequestContext } from '../shared/context.js';
 import { failedPrecondition, invalidArgument, notFound } from '../shared/errors.js';
 import { newIdentityStoreId, newInstanceId } from '../shared/ids.js';
-import { checkSettings, settingsWithDefaults } from './instance-settings.js';
+import { checkChangeNames, checkSettings, settingsWithDefaults } from './instance-settings.js';
 import {
   DEFAULT_SETTINGS,
   IDENTITY_SOURCE_TYPES,
@@ -48,6 +48,7 @@ export class InstanceService {
       ctx,
       { eventName: 'UpdateInstanceSettings', requestParameters: change, responseElements: (s: InstanceSettings) => s },
       async (s) => {
+        checkChangeNames(change);
         const instance = await this.current(s);
         // Named fields only: the identity source is never changed here, whatever the caller passed.
         const next = settingsWithDefaults({

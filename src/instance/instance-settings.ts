@@ -7,15 +7,33 @@ import { DEFAULT_SETTINGS, IDENTITY_SOURCE_TYPES, MFA_DEVICE_TYPES, MFA_MODES, M
 const MIN_SESSION_MINUTES = 15;
 const MAX_SESSION_MINUTES = 90 * 24 * 60;
 
+type Group = 'passwordPolicy' | 'mfa' | 'signInProtection';
+const GROUPS: Group[] = ['passwordPolicy', 'mfa', 'signInProtection'];
+
+/** The fields of `given` that the group has, so a name an older version stored by mistake is dropped. */
+function known<G extends Group>(group: G, given: Partial<InstanceSettings[G]> | undefined): Partial<InstanceSettings[G]> {
+  const names: object = DEFAULT_SETTINGS[group];
+  return Object.fromEntries(Object.entries(given ?? {}).filter(([k]) => Object.hasOwn(names, k))) as Partial<InstanceSettings[G]>;
+}
+
 /** Stored settings completed with the defaults, so a setting added later needs no migration. */
 export function settingsWithDefaults(stored: Partial<InstanceSettings>): InstanceSettings {
   return {
     ...DEFAULT_SETTINGS,
     ...stored,
-    passwordPolicy: { ...DEFAULT_SETTINGS.passwordPolicy, ...stored.passwordPolicy },
-    mfa: { ...DEFAULT_SETTINGS.mfa, ...stored.mfa },
-    signInProtection: { ...DEFAULT_SETTINGS.signInProtection, ...stored.signInProtection },
+    passwordPolicy: { ...DEFAULT_SETTINGS.passwordPolicy, ...known('passwordPolicy', stored.passwordPolicy) },
+    mfa: { ...DEFAULT_SETTINGS.mfa, ...known('mfa', stored.mfa) },
+    signInProtection: { ...DEFAULT_SETTINGS.signInProtection, ...known('signInProtection', stored.signInProtection) },
   };
+}
+
+/** Refuse a change that names a setting no group has: it would be stored and never take effect. */
+export function checkChangeNames(change: Partial<Record<Group, object | undefined>>): void {
+  for (const group of GROUPS) {
+    const names: object = DEFAULT_SETTINGS[group];
+    const unknown = Object.keys(change[group] ?? {}).find((k) => !Object.hasOwn(names, k));
+    if (unknown !== undefined) throw invalidArgument('instance.invalid_setting', `${group}.${unknown} is not a setting.`);
+  }
 }
 
 const isInt = (n: number, lo: number, hi: number) => Number.isInteger(n) && n >= lo && n <= hi;
