@@ -17,6 +17,7 @@ import { CustomerPolicyService, PolicyService, sessionTagsFor } from './policy/i
 import { ScimTokenService } from './provisioning/index.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { cryptoIds, type IdGenerator } from './shared/ids.js';
+import { Housekeeping } from './shared/housekeeping.js';
 import { JobWorker } from './shared/jobs.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { openDatabase, type OpenedDatabase } from './store/database.js';
@@ -24,6 +25,9 @@ import { migrateToLatest } from './store/migrations/index.js';
 import { SqlAuditSinkStore } from './store/sql/audit-sink-store.js';
 import { SqlTransactor, contextualDb, storesFor, type Stores } from './store/stores.js';
 import { startSealerThread, type SealerThread } from './sealer-thread.js';
+
+/** How often each serving process sweeps; the sweep is idempotent, so several processes may. */
+const HOUSEKEEPING_INTERVAL_MS = 10 * 60_000;
 
 export interface Registry {
   config: Config;
@@ -59,6 +63,8 @@ export interface Registry {
   customerPolicies: CustomerPolicyService;
   scimTokens: ScimTokenService;
   federation: FederationService;
+  /** The background sweep of rows nobody can use any more (stale throttle rows, expired sessions, finished jobs). */
+  housekeeping: Housekeeping;
   newRequestId: () => string;
   close(): Promise<void>;
 }
@@ -185,9 +191,14 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     await database.close();
     throw err;
   }
+  const housekeeping = new Housekeeping(
+    { tx, clock, failureWindowMs: async () => (await instance.get()).settings.signInProtection.failureWindowMinutes * 60_000, log },
+    { intervalMs: HOUSEKEEPING_INTERVAL_MS },
+  );
   let sealerThread: SealerThread | undefined;
   if (opts.startJobs) {
     jobs.start();
+    housekeeping.start();
     revocation.start();
     // A key provider handed in (tests, an HSM session) cannot cross to another thread.
     if (opts.sealerThread && !opts.keyProvider) sealerThread = startSealerThread(config, log);
@@ -222,12 +233,14 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     customerPolicies,
     scimTokens,
     federation,
+    housekeeping,
     newRequestId: () => randomUUID(),
     async close() {
       revocation.stop();
       await sealerThread?.stop();
       await auditStreams.stop();
       await auditTrail.stop();
+      await housekeeping.stop();
       await jobs.stop();
       await database.close();
     },

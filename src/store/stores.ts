@@ -26,6 +26,7 @@ import { SqlAuditChainStore } from './sql/audit-chain-store.js';
 import { SqlMfaStore } from './sql/mfa-store.js';
 import { SqlCustomerPolicyStore } from './sql/policy-store.js';
 import { SqlConsoleAdminStore } from './sql/console-admin-store.js';
+import { SqlHousekeepingStore } from './sql/housekeeping-store.js';
 
 export interface Stores {
   instance: SqlInstanceStore;
@@ -46,6 +47,7 @@ export interface Stores {
   mfa: SqlMfaStore;
   customerPolicies: SqlCustomerPolicyStore;
   consoleAdmins: SqlConsoleAdminStore;
+  housekeeping: SqlHousekeepingStore;
 }
 
 export function storesFor(db: Kysely<Database>, dialect: Dialect): Stores {
@@ -68,6 +70,7 @@ export function storesFor(db: Kysely<Database>, dialect: Dialect): Stores {
     mfa: new SqlMfaStore(db),
     customerPolicies: new SqlCustomerPolicyStore(db),
     consoleAdmins: new SqlConsoleAdminStore(db),
+    housekeeping: new SqlHousekeepingStore(db),
   };
 }
 

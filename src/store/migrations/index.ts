@@ -22,6 +22,7 @@ import * as m0015 from './0015-policy-store.js';
 import * as m0016 from './0016-audit-sinks.js';
 import * as m0017 from './0017-audit-lookup.js';
 import * as m0018 from './0018-console.js';
+import * as m0019 from './0019-housekeeping.js';
 
 type Step = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> };
 const STEPS: Record<string, Step> = {
@@ -43,6 +44,7 @@ const STEPS: Record<string, Step> = {
   '0016-audit-sinks': m0016,
   '0017-audit-lookup': m0017,
   '0018-console': m0018,
+  '0019-housekeeping': m0019,
 };
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {

@@ -1,0 +1,30 @@
+// SQL implementation of housekeeping's store port: bounded deletes of rows nobody can use any more.
+
+import type { HousekeepingStore } from '../../shared/housekeeping.js';
+import type { Db } from '../database.js';
+
+export class SqlHousekeepingStore implements HousekeepingStore {
+  constructor(private readonly db: Db) {}
+
+  async deleteStaleThrottle(windowStart: number, now: number, limit: number): Promise<number> {
+    const stale = this.db.selectFrom('auth_throttle').select('throttle_key').where('last_failure_at', '<', windowStart).where('locked_until', '<=', now).limit(limit);
+    const r = await this.db.deleteFrom('auth_throttle').where('throttle_key', 'in', stale).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async deleteExpiredSessions(now: number, limit: number): Promise<number> {
+    const expired = this.db.selectFrom('auth_sessions').select('session_id').where('expires_at', '<=', now).limit(limit);
+    const r = await this.db.deleteFrom('auth_sessions').where('session_id', 'in', expired).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async deleteFinishedJobs(doneBefore: number, failedBefore: number, limit: number): Promise<number> {
+    const finished = this.db
+      .selectFrom('jobs')
+      .select('id')
+      .where((eb) => eb.or([eb.and([eb('status', '=', 'done'), eb('updated_at', '<', doneBefore)]), eb.and([eb('status', '=', 'failed'), eb('updated_at', '<', failedBefore)])]))
+      .limit(limit);
+    const r = await this.db.deleteFrom('jobs').where('id', 'in', finished).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+}

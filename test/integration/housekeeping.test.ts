@@ -1,0 +1,96 @@
+// The background sweep deletes what nobody can use any more, so tables do not grow without bound
+// (a spray of sign-in guesses from many addresses leaves a throttle row per address), and keeps
+// everything that still matters: a lock in force, a failure count inside its window, a live
+// session, a job that has not finished or finished lately.
+
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SWEEP_BATCH } from '../../src/shared/housekeeping.js';
+import { portalFixture } from '../helpers/portal-fixture.js';
+import { dialects, startServer, type TestServer } from '../helpers/server.js';
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+describe.each(dialects())('housekeeping on %s', (dialect) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer(dialect);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('deletes stale throttle rows (more than one batch of them), expired sessions and old finished jobs, and keeps the rest', async () => {
+    const db = server.reg.database.db;
+    const now = Date.now();
+    const window = (await server.reg.instance.get()).settings.signInProtection.failureWindowMinutes * MINUTE;
+
+    // Throttle: a spray from many addresses long ago, and four keys that must stay.
+    const sprayed = Array.from({ length: SWEEP_BATCH + 500 }, (_, i) => ({ throttle_key: `ip:198.51.${i >> 8}.${i & 255}`, failures: 3, last_failure_at: now - window - MINUTE, locked_until: 0 }));
+    for (let i = 0; i < sprayed.length; i += 200) await db.insertInto('auth_throttle').values(sprayed.slice(i, i + 200)).execute();
+    const kept = [
+      { throttle_key: 'user:locked-for-an-hour', failures: 9, last_failure_at: now - window - MINUTE, locked_until: now + 60 * MINUTE },
+      { throttle_key: 'user:failed-just-now', failures: 2, last_failure_at: now - MINUTE, locked_until: 0 },
+      { throttle_key: 'ip:203.0.113.9', failures: 1, last_failure_at: now - window / 2, locked_until: 0 },
+      { throttle_key: 'user:lock-lapsed-inside-window', failures: 5, last_failure_at: now - window / 2, locked_until: now - MINUTE },
+    ];
+    await db.insertInto('auth_throttle').values(kept).execute();
+
+    // Sessions: one expired, one live, of a real user.
+    const user = await portalFixture(server).newUser();
+    const session = (expiresAt: number) => ({
+      sessionId: randomUUID(),
+      tokenHash: randomUUID().replace(/-/g, ''),
+      identityStoreId: server.init.identityStoreId,
+      userId: user.userId,
+      userName: user.userName,
+      mustChangePassword: false,
+      mfaAt: null,
+      sourceIp: '127.0.0.1',
+      userAgent: 'test',
+      createdAt: now - 2 * DAY,
+      expiresAt,
+    });
+    const expired = session(now - MINUTE);
+    const live = session(now + 60 * MINUTE);
+    await server.reg.read.auth.insertSession(expired);
+    await server.reg.read.auth.insertSession(live);
+
+    // Jobs: finished long ago and lately, failed long ago and lately, and one still queued from long ago.
+    const job = (status: string, age: number) => ({
+      id: randomUUID(),
+      kind: 'housekeeping-test',
+      payload: '{}',
+      status,
+      attempts: 1,
+      run_after: now - age,
+      locked_by: null,
+      locked_until: null,
+      last_error: status === 'failed' ? 'boom' : null,
+      created_at: now - age,
+      updated_at: now - age,
+    });
+    const jobs = { doneOld: job('done', 2 * DAY), doneNew: job('done', MINUTE), failedOld: job('failed', 31 * DAY), failedNew: job('failed', 2 * DAY), queuedOld: job('queued', 40 * DAY) };
+    await db.insertInto('jobs').values(Object.values(jobs)).execute();
+
+    // (The pass that serve runs at start may take part of this; the rows left are what count.)
+    await server.reg.housekeeping.runOnce();
+
+    const throttleLeft = (await db.selectFrom('auth_throttle').select('throttle_key').execute()).map((r) => r.throttle_key);
+    expect(throttleLeft.filter((k) => k.startsWith('ip:198.51.'))).toEqual([]);
+    expect(throttleLeft).toEqual(expect.arrayContaining(kept.map((k) => k.throttle_key)));
+    // The lock still holds: the user stays locked out after the sweep.
+    const states = await server.reg.read.auth.throttleStates(['user:locked-for-an-hour']);
+    expect(states.get('user:locked-for-an-hour')?.lockedUntil).toBe(now + 60 * MINUTE);
+
+    const sessionsLeft = (await db.selectFrom('auth_sessions').select('session_id').where('user_id', '=', user.userId).execute()).map((r) => r.session_id);
+    expect(sessionsLeft).toEqual([live.sessionId]);
+
+    const jobsLeft = new Set((await db.selectFrom('jobs').select('id').where('kind', '=', 'housekeeping-test').execute()).map((r) => r.id));
+    expect([...jobsLeft].sort()).toEqual([jobs.doneNew.id, jobs.failedNew.id, jobs.queuedOld.id].sort());
+
+    // A second sweep finds nothing more of what it just swept.
+    expect(await server.reg.housekeeping.runOnce()).toEqual({ throttleRows: 0, sessions: 0, jobs: 0 });
+  });
+});
