@@ -2,7 +2,7 @@
 // Chromium through playwright-core), on SQLite and PostgreSQL. Seeded through the AWS APIs past the
 // console's old caps: 1,100 users, a group with 150 members, a user in 120 groups and 121 groups in
 // all. The administrator pages to the 150th member and removes them, finds a member by user name,
-// pages through all 120 of a user's groups, pages the groups list past 100, sees the dashboard count
+// pages through all 120 of a user's groups and finds one by name, pages the groups list past 100, sees the dashboard count
 // every user and group, and in the "Assign users or groups" wizard finds user #1,050 by name, picks
 // another user on another page, and assigns both (the picks are kept across pages and searches);
 // a permission set provisioned to 110 accounts lists every one of them.
@@ -198,7 +198,7 @@ for (const dialect of dialects()) {
       await sweep('04-group-member-found');
     });
 
-    it("pages through all 120 of a user's groups on their page", async () => {
+    it("pages through all 120 of a user's groups on their page, and finds one by exact name", async () => {
       await page.goto(`${base}/console/users/${world.userIds[0]}`);
       await page.getByRole('heading', { name: userName(1), exact: true }).waitFor();
       await loaded('Loading groups');
@@ -214,6 +214,14 @@ for (const dialect of dialects()) {
       expect(names.size).toBe(GROUPS_OF_ONE_USER);
       expect(names).toContain(groupName(GROUPS_OF_ONE_USER));
       await sweep('05-user-groups-last-page');
+
+      // Found by exact group name, on the server; a group they are not in finds nothing.
+      const find = page.getByRole('searchbox', { name: 'Find a group by exact name' });
+      await find.fill(groupName(7));
+      await page.getByRole('link', { name: groupName(7), exact: true }).waitFor();
+      await expect.poll(() => page.getByRole('link', { name: /^p-group-\d{3}$/ }).count()).toBe(1);
+      await find.fill('no-such-group');
+      await page.getByText('Not a member of no-such-group.').waitFor();
     });
 
     it('assigns user #1,050 (found by name) and a user picked on another page, keeping both picks across pages', async () => {

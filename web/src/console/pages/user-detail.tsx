@@ -18,10 +18,10 @@ import Spinner from '@cloudscape-design/components/spinner';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Table from '@cloudscape-design/components/table';
 import { useState } from 'react';
-import { admin, aws, messageOf, when, type User } from '../api.js';
+import { admin, aws, AwsError, messageOf, when, type User } from '../api.js';
 import { groupName, namedAssignments } from '../names.js';
 import { deviceTypeLabel, type MfaDevice } from '../mfa.js';
-import { useServerPages } from '../paging.js';
+import { NameFilter, useServerPages } from '../paging.js';
 import { ConsoleLink, Dialog, EditActions, Failed, fieldErrors, KeyValue, RowAction, useLoad } from '../parts.js';
 import { useConsole } from '../shell.js';
 
@@ -324,10 +324,24 @@ function EditUser({ user, onDone }: { user: User; onDone: (changed: boolean) => 
   );
 }
 
-/** The groups a user is in, paged on the server (a component of its own, so its page survives the user page re-rendering). */
+/** The user's membership of the group named `name` exactly: one row, or none. */
+async function groupNamed(IdentityStoreId: string, UserId: string, name: string) {
+  try {
+    const { GroupId } = await aws<{ GroupId: string }>('identitystore', 'GetGroupId', { IdentityStoreId, AlternateIdentifier: { UniqueAttribute: { AttributePath: 'displayName', AttributeValue: name } } });
+    const { MembershipId } = await aws<{ MembershipId: string }>('identitystore', 'GetGroupMembershipId', { IdentityStoreId, GroupId, MemberId: { UserId } });
+    return [{ GroupId, MembershipId, name }];
+  } catch (err) {
+    if (err instanceof AwsError && err.type === 'ResourceNotFoundException') return [];
+    throw err;
+  }
+}
+
+/** The groups a user is in, paged on the server, or the one found by exact name (a component of its own, so its page survives the user page re-rendering). */
 function Memberships({ userId }: { userId: string }) {
   const { instance } = useConsole();
+  const [findGroup, setFindGroup] = useState('');
   const { page: groups, items, pagination } = useServerPages(async (NextToken, MaxResults) => {
+    if (findGroup) return { items: await groupNamed(instance.IdentityStoreId, userId, findGroup) };
     const r = await aws<{ GroupMemberships: { GroupId: string; MembershipId: string }[]; NextToken?: string }>('identitystore', 'ListGroupMembershipsForMember', {
       IdentityStoreId: instance.IdentityStoreId,
       MemberId: { UserId: userId },
@@ -335,10 +349,11 @@ function Memberships({ userId }: { userId: string }) {
       NextToken,
     });
     return { items: await Promise.all(r.GroupMemberships.map(async (m) => ({ ...m, name: await groupName(instance.IdentityStoreId, m.GroupId) }))), nextToken: r.NextToken };
-  }, [userId]);
+  }, [userId, findGroup]);
   return (
     <Table
       header={<Header variant="h2">Groups</Header>}
+      filter={<NameFilter label="Find a group by exact name" onApply={setFindGroup} />}
       loading={groups.state === 'loading'}
       loadingText="Loading groups"
       items={items}
@@ -352,7 +367,7 @@ function Memberships({ userId }: { userId: string }) {
           ),
         },
       ]}
-      empty={groups.state === 'failed' ? groups.message : 'Not a member of any group.'}
+      empty={groups.state === 'failed' ? groups.message : findGroup ? `Not a member of ${findGroup}.` : 'Not a member of any group.'}
     />
   );
 }
