@@ -5,7 +5,8 @@
 // pages through all 120 of a user's groups and finds one by name, pages the groups list past 100, sees the dashboard count
 // every user and group, and in the "Assign users or groups" wizard finds user #1,050 by name, picks
 // another user on another page, and assigns both (the picks are kept across pages and searches);
-// a permission set provisioned to 110 accounts lists every one of them.
+// a permission set provisioned to 110 accounts lists every one of them, and stays on its last page
+// when the permission set is saved.
 // Every page passes an axe-core sweep and is screenshotted into test-artifacts/.
 
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -262,7 +263,7 @@ for (const dialect of dialects()) {
       expect(assigned.AccountAssignments?.map((a) => a.AccountId)).toEqual([world.accountId]);
     });
 
-    it('pages through all 110 accounts a permission set is provisioned to', async () => {
+    it('pages through all 110 accounts a permission set is provisioned to, and stays on that page when the permission set is saved', async () => {
       const f = portalFixture(server);
       const accounts = await inParallel(ACCOUNTS - 1, 8, async () => (await f.newAccount()).accountId);
       const sso = new SSOAdminClient(sdkOptions(server));
@@ -288,6 +289,18 @@ for (const dialect of dialects()) {
       }
       expect([...seen].sort()).toEqual([world.accountId, ...accounts].sort());
       await sweep('08-permission-set-accounts-last-page');
+
+      // Saving the permission set's settings keeps the list on the page it was on.
+      const onLastPage = async () => [...new Set((await table.getByText(/^\d{12}$/).allInnerTexts()).map((t) => t.trim()))].sort();
+      const before = await onLastPage();
+      await page.getByRole('button', { name: 'Edit', exact: true }).click();
+      await page.getByRole('textbox', { name: 'Description' }).fill('Paged past 100 accounts');
+      await page.getByRole('button', { name: 'Save changes', exact: true }).click();
+      await page.getByText('Paged past 100 accounts').waitFor();
+      expect(await lastPage(table)).toBe(true);
+      expect(before).toHaveLength(ACCOUNTS % 50);
+      const after = await onLastPage();
+      expect(after).toEqual(before);
     }, 300_000);
 
     it('had no script errors', () => {
