@@ -257,6 +257,20 @@ describe.runIf(peerAvailable('chromium', hasChromium))('admin console in Chromiu
     }
     await sweep('11-permission-set-detail');
 
+    // On the set's page: a managed policy attached by ARN and detached, then a customer-managed reference by name.
+    const s3 = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
+    await input('Managed policy ARN').fill(s3);
+    await page.getByRole('button', { name: 'Attach', exact: true }).first().click();
+    await page.getByRole('cell', { name: s3 }).waitFor();
+    await expect(input('Managed policy ARN').inputValue()).resolves.toBe('');
+    await page.getByRole('button', { name: 'Detach AmazonS3ReadOnlyAccess' }).click();
+    await page.getByRole('cell', { name: s3 }).waitFor({ state: 'detached' });
+    await input('Customer managed policy name').fill('TeamReaders');
+    await page.getByRole('button', { name: 'Attach', exact: true }).last().click();
+    await page.getByRole('cell', { name: 'TeamReaders', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Detach TeamReaders' }).click();
+    await page.getByRole('cell', { name: 'TeamReaders', exact: true }).waitFor({ state: 'detached' });
+
     // A name the API refuses, then an inline policy it refuses: the message shows at the field, and no set is left behind.
     await nav('Permission sets');
     await page.getByRole('button', { name: 'Create permission set' }).click();

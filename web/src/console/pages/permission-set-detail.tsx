@@ -80,6 +80,21 @@ export default function PermissionSetDetail({ id }: { id: string }) {
 /** The permission set a section of its page shows. */
 type Target = { InstanceArn: string; PermissionSetArn: string };
 
+/** An attach or detach through `op`: when it succeeds `done` runs (clear the input, fetch the list again); when it fails its message shows. */
+function useChange(target: Target, done: () => void) {
+  const [err, setErr] = useState<string>();
+  const change = async (op: string, fields: Record<string, unknown>) => {
+    setErr(undefined);
+    try {
+      await aws('ssoAdmin', op, { ...target, ...fields });
+      done();
+    } catch (e) {
+      setErr(messageOf(e));
+    }
+  };
+  return { err, change };
+}
+
 // The sections are components of their own, at module level, so that a change to the page (an edit,
 // a reload after saving) keeps their state: the page each list is on, and what is being typed.
 function ManagedPolicies({ target }: { target: Target }) {
@@ -89,17 +104,7 @@ function ManagedPolicies({ target }: { target: Target }) {
     return { items: r.AttachedManagedPolicies, nextToken: r.NextToken };
   }, [target.PermissionSetArn]);
   const [arn, setArn] = useState('');
-  const [err, setErr] = useState<string>();
-  const change = async (op: string, ManagedPolicyArn: string) => {
-    setErr(undefined);
-    try {
-      await aws('ssoAdmin', op, { ...target, ManagedPolicyArn });
-      setArn('');
-      reloadList();
-    } catch (e) {
-      setErr(messageOf(e));
-    }
-  };
+  const { err, change } = useChange(target, () => (setArn(''), reloadList()));
   return (
     <Table
       header={<Header variant="h2">AWS managed policies</Header>}
@@ -109,7 +114,7 @@ function ManagedPolicies({ target }: { target: Target }) {
       pagination={pagination}
       filter={
         canWrite && (
-          <InlineForm onSubmit={() => void change('AttachManagedPolicyToPermissionSet', arn)} submitText="Attach">
+          <InlineForm onSubmit={() => void change('AttachManagedPolicyToPermissionSet', { ManagedPolicyArn: arn })} submitText="Attach">
             <FormField label="Attach a policy by ARN" errorText={err}>
               <Input value={arn} onChange={({ detail }) => setArn(detail.value)} placeholder="arn:aws:iam::aws:policy/..." ariaLabel="Managed policy ARN" />
             </FormField>
@@ -122,7 +127,7 @@ function ManagedPolicies({ target }: { target: Target }) {
         {
           id: 'detach',
           header: 'Actions',
-          cell: (m) => <RowAction label="Detach" ariaLabel={`Detach ${m.Name}`} onClick={() => void change('DetachManagedPolicyFromPermissionSet', m.Arn)} />,
+          cell: (m) => <RowAction label="Detach" ariaLabel={`Detach ${m.Name}`} onClick={() => void change('DetachManagedPolicyFromPermissionSet', { ManagedPolicyArn: m.Arn })} />,
         },
       ]}
       empty={list.state === 'failed' ? list.message : 'No AWS managed policies.'}
@@ -138,17 +143,7 @@ function CustomerPolicies({ target }: { target: Target }) {
   }, [target.PermissionSetArn]);
   const [name, setName] = useState('');
   const [path, setPath] = useState('/');
-  const [err, setErr] = useState<string>();
-  const change = async (op: string, ref: { Name: string; Path?: string }) => {
-    setErr(undefined);
-    try {
-      await aws('ssoAdmin', op, { ...target, CustomerManagedPolicyReference: ref });
-      setName('');
-      reloadList();
-    } catch (e) {
-      setErr(messageOf(e));
-    }
-  };
+  const { err, change } = useChange(target, () => (setName(''), reloadList()));
   return (
     <Table
       header={<Header variant="h2" description="Policies of the same name and path must exist in each account the set is provisioned to.">Customer managed policies</Header>}
@@ -158,7 +153,7 @@ function CustomerPolicies({ target }: { target: Target }) {
       pagination={pagination}
       filter={
         canWrite && (
-          <InlineForm onSubmit={() => void change('AttachCustomerManagedPolicyReferenceToPermissionSet', { Name: name, Path: path })} submitText="Attach">
+          <InlineForm onSubmit={() => void change('AttachCustomerManagedPolicyReferenceToPermissionSet', { CustomerManagedPolicyReference: { Name: name, Path: path } })} submitText="Attach">
             <FormField label="Policy name" errorText={err}>
               <Input value={name} onChange={({ detail }) => setName(detail.value)} ariaLabel="Customer managed policy name" />
             </FormField>
@@ -174,7 +169,7 @@ function CustomerPolicies({ target }: { target: Target }) {
         {
           id: 'detach',
           header: 'Actions',
-          cell: (r) => <RowAction label="Detach" ariaLabel={`Detach ${r.Name}`} onClick={() => void change('DetachCustomerManagedPolicyReferenceFromPermissionSet', r)} />,
+          cell: (r) => <RowAction label="Detach" ariaLabel={`Detach ${r.Name}`} onClick={() => void change('DetachCustomerManagedPolicyReferenceFromPermissionSet', { CustomerManagedPolicyReference: r })} />,
         },
       ]}
       empty={list.state === 'failed' ? list.message : 'No customer managed policies.'}
