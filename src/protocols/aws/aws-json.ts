@@ -7,6 +7,7 @@ import type { AuditService } from '../../audit/index.js';
 import type { CredentialService } from '../../credentials/index.js';
 import type { Principal, RequestContext } from '../../shared/context.js';
 import { DomainError } from '../../shared/errors.js';
+import { checkPolicy, jsonParametersOf } from '../policy-refusal.js';
 import { toAwsError, type AwsError } from './errors.js';
 import type { AwsJsonService } from './operation.js';
 
@@ -101,9 +102,25 @@ export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
       const principal =
         viaConsole ??
         (await deps.credentials.authenticate({ method: request.method, path, query, headers: request.headers as Record<string, string | undefined>, body }, service.signingNames));
+      const { region, ...who } = principal;
+      const ctx: RequestContext = {
+        requestId,
+        sourceIp: request.ip,
+        userAgent: request.headers['user-agent'] ?? '',
+        region,
+        eventSource: service.eventSource,
+        principal: who,
+      };
       // A console administrator's grant was checked by the console path (consoleAllows); a key's
-      // policies are checked here.
-      if (!viaConsole) await deps.authorize?.(principal, `${service.signingNames[0]}:${operationName}`);
+      // policies are checked here, and a change they refuse is on the record as AccessDenied.
+      const authorize = deps.authorize;
+      if (!viaConsole && authorize) {
+        await checkPolicy(
+          deps.audit,
+          () => authorize(principal, `${service.signingNames[0]}:${operationName}`),
+          operation.readOnly ? undefined : () => ({ ctx, eventName: operationName, requestParameters: jsonParametersOf(body) }),
+        );
+      }
       let parsedJson: unknown;
       try {
         parsedJson = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
@@ -117,15 +134,6 @@ export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
       if (shape.depth > MAX_JSON_DEPTH) {
         return sendAwsError(reply, { status: 400, type: 'SerializationException', message: `The request body nests deeper than ${MAX_JSON_DEPTH} levels.` });
       }
-      const { region, ...who } = principal;
-      const ctx: RequestContext = {
-        requestId,
-        sourceIp: request.ip,
-        userAgent: request.headers['user-agent'] ?? '',
-        region,
-        eventSource: service.eventSource,
-        principal: who,
-      };
       const input = shape.hasNul ? undefined : operation.input.safeParse(parsedJson);
       if (!input?.success) {
         const message = input ? validationMessage(input.error) : 'Strings must not contain the NUL character.';
