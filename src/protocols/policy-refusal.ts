@@ -16,13 +16,14 @@ export interface RefusedChange {
 }
 
 /**
- * Runs `check`; when it refuses (permission_denied) and the request is a change (`refusal` given),
- * the refusal is recorded, with the message the client then gets, before it is rethrown unchanged.
+ * Runs `check` (and answers what it answers); when it refuses (permission_denied) and the request is
+ * a change (`refusal` given), the refusal is recorded, with the message the client then gets, before
+ * it is rethrown unchanged.
  * A refused read, and any other failure, records nothing here.
  */
-export async function checkPolicy(audit: AuditService, check: () => Promise<void>, refusal: (() => RefusedChange | Promise<RefusedChange>) | undefined): Promise<void> {
+export async function checkPolicy<T>(audit: AuditService, check: () => Promise<T>, refusal: (() => RefusedChange | Promise<RefusedChange>) | undefined): Promise<T> {
   try {
-    await check();
+    return await check();
   } catch (err) {
     if (refusal && isDomainError(err) && err.kind === 'permission_denied') {
       const { ctx, eventName, requestParameters } = await refusal();

@@ -643,6 +643,32 @@ describe.each(dialects())('audit coverage of the user and client surfaces on %s'
       expect(await server.reg.directory.findUserByName(server.init.identityStoreId, 'denied')).toBeUndefined();
     });
 
+    it("a change the console administrator's grant refuses (ReadOnlyAccess, or none) leaves one AccessDenied event by them, on both APIs", async () => {
+      const { user, browser } = await newUser();
+      await server.reg.consoleAdmins.grant(setup(), user.userName, 'ReadOnlyAccess');
+      const csrf = await csrfOf(browser);
+      /** A request of the console page itself: the session cookie, its CSRF token, same-origin. */
+      const fromConsole = async (path: string, headers: Record<string, string>, body: unknown) => {
+        const res = await fetch(server.url + path, {
+          method: 'POST',
+          headers: { cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'x-csrf-token': csrf, origin: server.url, 'sec-fetch-site': 'same-origin', ...headers },
+          body: JSON.stringify(body),
+        });
+        return { status: res.status, json: (await res.json()) as { __type?: string; message?: string } };
+      };
+      const createGroup = () => fromConsole('/', { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSIdentityStore.CreateGroup' }, { IdentityStoreId: server.init.identityStoreId, DisplayName: 'console-denied' });
+      const before = await lastSeq(server);
+      const answers = [await createGroup(), await fromConsole('/api/admin/scim/tokens', { 'content-type': 'application/json' }, { ExpiresInDays: 3 })];
+      await server.reg.consoleAdmins.revoke(setup(), user.userName);
+      answers.push(await createGroup());
+      for (const a of answers) expect(a).toMatchObject({ status: 403, json: { __type: 'AccessDeniedException' } });
+      // The revocation between is the setup's, not the administrator's.
+      const rows = (await eventsAfter(server, before)).filter((r) => r.event_name !== 'RevokeConsoleAccess') as (EventRow & { error_message: string | null })[];
+      expect(rows.map((r) => [r.event_name, r.error_code, r.error_message])).toEqual(answers.map((a, i) => [i === 1 ? 'CreateBearerToken' : 'CreateGroup', 'AccessDenied', a.json.message]));
+      for (const r of rows) expect(identityOf(r)).toMatchObject({ type: 'IdentityCenterUser', principalId: user.userId, userName: user.userName });
+      expect(rows[0]!.request_parameters).toContain('console-denied');
+    });
+
     it('a read the policies refuse leaves no event, as reads leave none', async () => {
       const before = await lastSeq(server);
       const reads = [

@@ -16,7 +16,7 @@ import { SAML_METADATA_PATH, spIdentityOf } from '../saml/index.js';
 import { fetchIdpMetadata } from '../saml/metadata-url.js';
 import { consoleAuthenticator } from '../portal-ui/console-auth.js';
 import { readIdpMetadata } from '../saml/samlify.js';
-import type { RequestContext } from '../../shared/context.js';
+import type { Principal, RequestContext } from '../../shared/context.js';
 import { invalidArgument, isDomainError } from '../../shared/errors.js';
 import { sendAwsError, validationMessage } from '../aws/aws-json.js';
 import { toAwsError } from '../aws/errors.js';
@@ -166,19 +166,20 @@ export function signedBy({ reg, context }: WebDeps) {
       const [path, query = ''] = request.raw.url!.split('?', 2) as [string, string?];
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const route = request.routeOptions.url ?? path;
-      const fromConsole = await viaConsole(request, { name: `${request.method} ${route}`, readOnly: request.method === 'GET' });
-      const { region, ...principal } =
+      const contextOf = async ({ region, ...principal }: Principal & { region: string }): Promise<RequestContext> => ({
+        ...(await context(request)),
+        ...(change?.eventSource ? { eventSource: change.eventSource } : {}),
+        region,
+        principal,
+      });
+      // A change the caller may not make is on the record as AccessDenied, with what it was given.
+      const refused = change && (async (caller: Principal & { region: string }) => ({ ctx: await contextOf(caller), eventName: change.eventName, requestParameters: adminParametersOf(request, body) }));
+      const fromConsole = await viaConsole(request, { name: `${request.method} ${route}`, readOnly: request.method === 'GET', ...(refused ? { refused } : {}) });
+      const caller =
         fromConsole ?? (await reg.credentials.authenticate({ method: request.method, path, query, headers: request.headers as Record<string, string | undefined>, body }, ['sso']));
-      const ctxOf = async (): Promise<RequestContext> => ({ ...(await context(request)), ...(change?.eventSource ? { eventSource: change.eventSource } : {}), region, principal });
       // A console administrator's grant is checked by the console path; a key's policies here.
-      if (!fromConsole) {
-        await checkPolicy(
-          reg.audit,
-          () => reg.policy.requireAllowed(principal, adminActionOf(request.method, route)),
-          change && (async () => ({ ctx: await ctxOf(), eventName: change.eventName, requestParameters: adminParametersOf(request, body) })),
-        );
-      }
-      const result = await handle(request, await ctxOf(), body);
+      if (!fromConsole) await checkPolicy(reg.audit, () => reg.policy.requireAllowed(caller, adminActionOf(request.method, route)), refused && (() => refused(caller)));
+      const result = await handle(request, await contextOf(caller), body);
       return reply.send(result);
     } catch (err) {
       return sendAwsError(reply.header('x-amzn-requestid', request.id), toAwsError(err), 'application/json');
