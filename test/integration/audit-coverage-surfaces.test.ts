@@ -669,6 +669,25 @@ describe.each(dialects())('audit coverage of the user and client surfaces on %s'
       expect(rows[0]!.request_parameters).toContain('console-denied');
     });
 
+    it('an IAM change a role session\'s permission set refuses leaves one AccessDenied event by the assumed role, without its session token', async () => {
+      await adminCall(server, 'PUT', '/api/admin/mfa/settings', { Mode: 'DISABLED' });
+      const { user, browser } = await newUser();
+      // CovReader holds no policy: its sessions may do nothing.
+      await fixture.assignment('create', accountId, permissionSetArn, 'USER', user.userId);
+      const { status, creds } = await browser.portalCredentials(accountId, roleName);
+      expect(status).toBe(200);
+      secrets.add(creds.secretAccessKey!).add(creds.sessionToken!);
+      const session = { accessKeyId: creds.accessKeyId!, secretAccessKey: creds.secretAccessKey!, sessionToken: creds.sessionToken! };
+      const before = await lastSeq(server);
+      const form = new URLSearchParams({ Action: 'DeletePolicy', Version: IAM_VERSION, PolicyArn: `arn:aws:iam::${accountId}:policy/RoleDenied` }).toString();
+      const { status: refused, message } = await refusalOf(() => signedFetch(server, 'iam', 'POST', '/', { 'content-type': 'application/x-www-form-urlencoded' }, form, {}, session));
+      expect(refused).toBe(403);
+      const rows = (await eventsAfter(server, before)) as (EventRow & { error_message: string | null })[];
+      expect(rows.map((r) => [r.event_name, r.error_code, r.error_message])).toEqual([['DeletePolicy', 'AccessDenied', message]]);
+      expect(identityOf(rows[0]!)).toMatchObject({ type: 'AssumedRole', accessKeyId: creds.accessKeyId, accountId });
+      expect(rows[0]!.request_parameters).toContain('RoleDenied');
+    });
+
     it('a read the policies refuse leaves no event, as reads leave none', async () => {
       const before = await lastSeq(server);
       const reads = [
