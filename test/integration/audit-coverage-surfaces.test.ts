@@ -12,7 +12,7 @@ import { CreateTokenCommand, RegisterClientCommand, StartDeviceAuthorizationComm
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { operations as iamOperations } from '../../src/protocols/aws/iam.js';
+import { isIamRead, operations as iamOperations } from '../../src/protocols/aws/iam.js';
 import { DEVICE_CODE_GRANT, AUTHORIZATION_CODE_GRANT, oidcServiceOf } from '../../src/protocols/oidc/index.js';
 import { POLICY_KEY_PURPOSE } from '../../src/policy/index.js';
 import { systemContext } from '../../src/shared/context.js';
@@ -524,6 +524,9 @@ describe.each(dialects())('audit coverage of the user and client surfaces on %s'
       ...Object.keys(discovery).filter((k) => k.endsWith('_endpoint') || k === 'jwks_uri').map((k) => `oidc ${k}`),
     ];
     expect(Object.keys(operations).sort()).toEqual([...new Set(declared)].sort());
+    // A refused IAM call is recorded unless it reads: the reads are exactly the IAM cases that leave no event.
+    const iamReads = Object.keys(iamOperations(server.reg)).filter(isIamRead);
+    expect(iamReads.sort()).toEqual(Object.keys(operations).filter((n) => n.startsWith('iam ') && 'noEvent' in operations[n]!).map((n) => n.slice(4)).sort());
   });
 
   const names = Object.keys(operations);

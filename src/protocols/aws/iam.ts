@@ -75,8 +75,8 @@ function required(form: URLSearchParams, name: string): string {
   return v;
 }
 
-/** The operations that change nothing: a refusal of one of them is not recorded, as reads are not. */
-export const IAM_READ_ONLY: ReadonlySet<string> = new Set(['GetPolicy', 'GetPolicyVersion', 'ListPolicies']);
+/** Whether an IAM action only reads (Get…, List…, as IAM names them): a refused read is not recorded, as reads are not. */
+export const isIamRead = (action: string) => /^(Get|List)[A-Z]/.test(action);
 
 /** A form's parameters as the trail records them: the operation's own, without Action and Version. */
 const formParameters = (form: URLSearchParams) => Object.fromEntries([...form].filter(([k]) => k !== 'Action' && k !== 'Version'));
@@ -181,7 +181,7 @@ export function iamQueryHandler(reg: Registry): (request: FastifyRequest, reply:
         if (!d.allowed) throw new DomainError('permission_denied', 'policy.access_denied', `User: ${principal.arn} is not authorized to perform: iam:${action}`);
       };
       // A change the caller's policies refuse is on the record as AccessDenied, with what it was given.
-      await checkPolicy(reg.audit, authorize, IAM_READ_ONLY.has(action) ? undefined : () => ({ ctx, eventName: action, requestParameters: formParameters(form) }));
+      await checkPolicy(reg.audit, authorize, isIamRead(action) ? undefined : () => ({ ctx, eventName: action, requestParameters: formParameters(form) }));
       const result = await op(form, principal.accountId, ctx);
       return reply
         .header('content-type', 'text/xml')
