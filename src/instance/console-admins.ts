@@ -54,7 +54,7 @@ export function consoleAllows(policy: ConsolePolicy, operation: { readOnly: bool
 }
 
 /** The principal audit events name for a console request: the signed-in administrator. */
-export const consolePrincipal = (grant: Pick<ConsoleGrant, 'userId' | 'userName' | 'policy'>, sessionId: string): Principal => ({
+export const consolePrincipal = (grant: Pick<ConsoleGrant, 'userId' | 'userName'>, sessionId: string): Principal => ({
   type: 'IdentityCenterUser',
   principalId: grant.userId,
   userName: grant.userName,

@@ -12,7 +12,7 @@ import { CreateTokenCommand, RegisterClientCommand, StartDeviceAuthorizationComm
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { operations as iamOperations } from '../../src/protocols/aws/iam.js';
+import { isIamRead, operations as iamOperations } from '../../src/protocols/aws/iam.js';
 import { DEVICE_CODE_GRANT, AUTHORIZATION_CODE_GRANT, oidcServiceOf } from '../../src/protocols/oidc/index.js';
 import { POLICY_KEY_PURPOSE } from '../../src/policy/index.js';
 import { systemContext } from '../../src/shared/context.js';
@@ -20,7 +20,7 @@ import { Browser } from '../helpers/browser.js';
 import { adminCall, totpEnrolmentOf } from '../helpers/mfa.js';
 import { portalFixture, type PortalUser } from '../helpers/portal-fixture.js';
 import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
-import { eventsAfter, expectNoSecretInAnyEvent, identityOf, lastSeq, mutatingRoutes, routeTree, routesUnder, signedFetch } from './audit-coverage-helpers.js';
+import { eventsAfter, expectNoSecretInAnyEvent, identityOf, lastSeq, mutatingRoutes, routeTree, routesUnder, signedFetch, type EventRow } from './audit-coverage-helpers.js';
 
 const PASSWORD = 'Surf#Cov-Pass-8Qm';
 const NEW_PASSWORD = 'Surf#Cov-Next-4Tz';
@@ -537,6 +537,9 @@ describe.each(dialects())('audit coverage of the user and client surfaces on %s'
       ...Object.keys(discovery).filter((k) => k.endsWith('_endpoint') || k === 'jwks_uri').map((k) => `oidc ${k}`),
     ];
     expect(Object.keys(operations).sort()).toEqual([...new Set(declared)].sort());
+    // A refused IAM call is recorded unless it reads: the reads are exactly the IAM cases that leave no event.
+    const iamReads = Object.keys(iamOperations(server.reg)).filter(isIamRead);
+    expect(iamReads.sort()).toEqual(Object.keys(operations).filter((n) => n.startsWith('iam ') && 'noEvent' in operations[n]!).map((n) => n.slice(4)).sort());
   });
 
   const names = Object.keys(operations);
@@ -566,28 +569,164 @@ describe.each(dialects())('audit coverage of the user and client surfaces on %s'
   });
 
   /**
-   * The expected-failure list: a change the caller's policy refuses leaves no event yet, on any
-   * surface (the check runs before the adapter builds the request's context; CloudTrail records
-   * such calls with errorCode AccessDenied). Each case asserts today's outcome, so it fails, and
-   * must leave this list, the day the refusal is recorded.
+   * A change the caller's policies refuse leaves one event, as CloudTrail records such a call:
+   * errorCode AccessDenied with the message the client got, the caller, and what it was given
+   * (secrets hidden). A refused read, and a request that is not signed by a known key, leave none.
    */
-  describe('KNOWN GAP: a change refused by the policy engine leaves no event yet', () => {
+  describe('a change refused by the policy engine', () => {
+    const reader = { principalType: 'IAMUser', principalId: 'AIDACOVREADONLY00001', principalArn: 'arn:aws:iam::000000000000:user/cov-reader', userName: 'cov-reader' };
     let readOnly: { accessKeyId: string; secretAccessKey: string };
+    /** A key whose purpose names no policy: it may do nothing at all. */
+    let powerless: { accessKeyId: string; secretAccessKey: string };
+    /** A value sent in a field named like a secret: the event must hide it. */
+    const planted = `planted-${randomBytes(12).toString('hex')}`;
     beforeAll(async () => {
-      const owner = { principalType: 'IAMUser', principalId: 'AIDACOVREADONLY00001', principalArn: 'arn:aws:iam::000000000000:user/cov-reader', accountId: server.init.managementAccountId, userName: 'cov-reader' };
+      const owner = { ...reader, accountId: server.init.managementAccountId };
       readOnly = await server.reg.credentials.createAccessKey(setup(), owner, `${POLICY_KEY_PURPOSE}ReadOnlyAccess`);
-      secrets.add(readOnly.secretAccessKey);
+      powerless = await server.reg.credentials.createAccessKey(setup(), { ...owner, principalId: 'AIDACOVNOTHING000001', userName: 'cov-nobody' }, 'cov-nothing');
+      secrets.add(readOnly.secretAccessKey).add(powerless.secretAccessKey).add(planted);
     });
-    const refused: Record<string, () => Promise<string>> = {
-      'identitystore CreateUser (awsJson)': () =>
-        signedFetch(server, 'identitystore', 'POST', '/', { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSIdentityStore.CreateUser' }, JSON.stringify({ IdentityStoreId: server.init.identityStoreId, UserName: 'denied', DisplayName: 'D', Name: { GivenName: 'D', FamilyName: 'D' } }), {}, readOnly),
-      'iam CreatePolicy (awsQuery)': () =>
-        signedFetch(server, 'iam', 'POST', '/', { 'content-type': 'application/x-www-form-urlencoded' }, new URLSearchParams({ Action: 'CreatePolicy', Version: IAM_VERSION, PolicyName: 'Denied', PolicyDocument: document }).toString(), {}, readOnly),
-      'POST /api/admin/scim/tokens (admin API)': () => signedFetch(server, 'sso', 'POST', '/api/admin/scim/tokens', { 'content-type': 'application/json' }, JSON.stringify({ ExpiresInDays: 7 }), {}, readOnly),
+    const awsJson = (service: string, target: string, input: Record<string, unknown>) => () =>
+      signedFetch(server, service, 'POST', '/', { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target }, JSON.stringify(input), {}, readOnly);
+    const refused: Record<string, { call: () => Promise<string>; eventName: string; eventSource: string; mentions: () => string[] }> = {
+      'identitystore CreateUser (awsJson)': {
+        call: () => awsJson('identitystore', 'AWSIdentityStore.CreateUser', { IdentityStoreId: server.init.identityStoreId, UserName: 'denied', DisplayName: 'D', Name: { GivenName: 'D', FamilyName: 'D' } })(),
+        eventName: 'CreateUser',
+        eventSource: 'identitystore.amazonaws.com',
+        mentions: () => [server.init.identityStoreId, 'denied'],
+      },
+      'sso-admin CreatePermissionSet (awsJson)': {
+        call: () => awsJson('sso', 'SWBExternalService.CreatePermissionSet', { InstanceArn: server.init.instanceArn, Name: 'DeniedSet' })(),
+        eventName: 'CreatePermissionSet',
+        eventSource: 'sso.amazonaws.com',
+        mentions: () => [server.init.instanceArn, 'DeniedSet'],
+      },
+      'organizations CreateOrganizationalUnit (awsJson)': {
+        call: () => awsJson('organizations', 'AWSOrganizationsV20161128.CreateOrganizationalUnit', { ParentId: 'r-cov0', Name: 'denied-ou' })(),
+        eventName: 'CreateOrganizationalUnit',
+        eventSource: 'organizations.amazonaws.com',
+        mentions: () => ['r-cov0', 'denied-ou'],
+      },
+      'iam CreatePolicy (awsQuery)': {
+        call: () =>
+          signedFetch(server, 'iam', 'POST', '/', { 'content-type': 'application/x-www-form-urlencoded' }, new URLSearchParams({ Action: 'CreatePolicy', Version: IAM_VERSION, PolicyName: 'Denied', PolicyDocument: document }).toString(), {}, readOnly),
+        eventName: 'CreatePolicy',
+        eventSource: 'iam.amazonaws.com',
+        mentions: () => ['Denied', 's3:GetObject'],
+      },
+      'POST /api/admin/scim/tokens (admin API)': {
+        call: () => signedFetch(server, 'sso', 'POST', '/api/admin/scim/tokens', { 'content-type': 'application/json' }, JSON.stringify({ ExpiresInDays: 7, Token: planted }), {}, readOnly),
+        eventName: 'CreateBearerToken',
+        eventSource: 'sso-directory.amazonaws.com',
+        mentions: () => ['ExpiresInDays', 'HIDDEN_DUE_TO_SECURITY_REASONS'],
+      },
+      'POST /api/admin/users/:userName/password (admin API)': {
+        call: () => signedFetch(server, 'sso', 'POST', '/api/admin/users/cov-denied/password', {}, undefined, {}, readOnly),
+        eventName: 'ResetPassword',
+        eventSource: 'sso.amazonaws.com',
+        mentions: () => ['cov-denied'],
+      },
     };
-    it.each(Object.keys(refused))('%s: refused as AccessDenied, with no event', async (name) => {
+    /** The refusal the client got: its status line and message (AWS JSON's `message`, or IAM's XML Message). */
+    async function refusalOf(call: () => Promise<string>): Promise<{ status: number; message: string }> {
+      const err = await call().then(
+        (text) => { throw new Error(`not refused: ${text}`); },
+        (e: unknown) => e as Error,
+      );
+      const [, status, body] = /^\S+ \S+: (\d{3}) (.*)$/s.exec(err.message) ?? [];
+      const message = body?.startsWith('<') ? /<Message>([^<]*)<\/Message>/.exec(body)?.[1] : (JSON.parse(body ?? '{}') as { message?: string }).message;
+      return { status: Number(status), message: message ?? '' };
+    }
+
+    it.each(Object.keys(refused))('%s: refused as before (403, AccessDenied), and leaves one AccessDenied event by the caller with its parameters', async (name) => {
+      const c = refused[name]!;
       const before = await lastSeq(server);
-      await expect(refused[name]!()).rejects.toThrow(/403.*(AccessDenied|not authorized)/s);
+      const { status, message } = await refusalOf(c.call);
+      expect(status).toBe(403);
+      expect(message).toMatch(/is not authorized to perform: \S+:\S+/);
+      const rows = (await eventsAfter(server, before)) as (EventRow & { event_source: string; error_message: string | null; read_only: number })[];
+      expect(rows.map((r) => [r.event_name, r.error_code])).toEqual([[c.eventName, 'AccessDenied']]);
+      const [event] = rows;
+      expect(event!.event_source).toBe(c.eventSource);
+      expect(event!.error_message).toBe(message);
+      expect(Number(event!.read_only)).toBe(0);
+      expect(identityOf(event!)).toEqual({ type: 'IAMUser', principalId: reader.principalId, arn: reader.principalArn, accountId: server.init.managementAccountId, accessKeyId: readOnly.accessKeyId, userName: reader.userName });
+      for (const value of c.mentions()) expect(event!.request_parameters ?? '').toContain(value);
+      expect(event!.request_parameters ?? '').not.toContain(planted);
+    });
+
+    it('the refused changes changed nothing', async () => {
+      expect(await server.reg.directory.findUserByName(server.init.identityStoreId, 'denied')).toBeUndefined();
+    });
+
+    it("a change the console administrator's grant refuses (ReadOnlyAccess, or none) leaves one AccessDenied event by them, on both APIs", async () => {
+      const { user, browser } = await newUser();
+      await server.reg.consoleAdmins.grant(setup(), user.userName, 'ReadOnlyAccess');
+      const csrf = await csrfOf(browser);
+      /** A request of the console page itself: the session cookie, its CSRF token, same-origin. */
+      const fromConsole = async (path: string, headers: Record<string, string>, body: unknown) => {
+        const res = await fetch(server.url + path, {
+          method: 'POST',
+          headers: { cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'x-csrf-token': csrf, origin: server.url, 'sec-fetch-site': 'same-origin', ...headers },
+          body: JSON.stringify(body),
+        });
+        return { status: res.status, json: (await res.json()) as { __type?: string; message?: string } };
+      };
+      const createGroup = () => fromConsole('/', { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSIdentityStore.CreateGroup' }, { IdentityStoreId: server.init.identityStoreId, DisplayName: 'console-denied' });
+      const before = await lastSeq(server);
+      const answers = [await createGroup(), await fromConsole('/api/admin/scim/tokens', { 'content-type': 'application/json' }, { ExpiresInDays: 3 })];
+      await server.reg.consoleAdmins.revoke(setup(), user.userName);
+      answers.push(await createGroup());
+      for (const a of answers) expect(a).toMatchObject({ status: 403, json: { __type: 'AccessDeniedException' } });
+      // The revocation between is the setup's, not the administrator's.
+      const rows = (await eventsAfter(server, before)).filter((r) => r.event_name !== 'RevokeConsoleAccess') as (EventRow & { error_message: string | null })[];
+      expect(rows.map((r) => [r.event_name, r.error_code, r.error_message])).toEqual(answers.map((a, i) => [i === 1 ? 'CreateBearerToken' : 'CreateGroup', 'AccessDenied', a.json.message]));
+      for (const r of rows) expect(identityOf(r)).toMatchObject({ type: 'IdentityCenterUser', principalId: user.userId, userName: user.userName });
+      expect(rows[0]!.request_parameters).toContain('console-denied');
+    });
+
+    it('an IAM change a role session\'s permission set refuses leaves one AccessDenied event by the assumed role, without its session token', async () => {
+      await adminCall(server, 'PUT', '/api/admin/mfa/settings', { Mode: 'DISABLED' });
+      const { user, browser } = await newUser();
+      // CovReader holds no policy: its sessions may do nothing.
+      await fixture.assignment('create', accountId, permissionSetArn, 'USER', user.userId);
+      const { status, creds } = await browser.portalCredentials(accountId, roleName);
+      expect(status).toBe(200);
+      secrets.add(creds.secretAccessKey!).add(creds.sessionToken!);
+      const session = { accessKeyId: creds.accessKeyId!, secretAccessKey: creds.secretAccessKey!, sessionToken: creds.sessionToken! };
+      const before = await lastSeq(server);
+      const form = new URLSearchParams({ Action: 'DeletePolicy', Version: IAM_VERSION, PolicyArn: `arn:aws:iam::${accountId}:policy/RoleDenied` }).toString();
+      const { status: refused, message } = await refusalOf(() => signedFetch(server, 'iam', 'POST', '/', { 'content-type': 'application/x-www-form-urlencoded' }, form, {}, session));
+      expect(refused).toBe(403);
+      const rows = (await eventsAfter(server, before)) as (EventRow & { error_message: string | null })[];
+      expect(rows.map((r) => [r.event_name, r.error_code, r.error_message])).toEqual([['DeletePolicy', 'AccessDenied', message]]);
+      expect(identityOf(rows[0]!)).toMatchObject({ type: 'AssumedRole', accessKeyId: creds.accessKeyId, accountId });
+      expect(rows[0]!.request_parameters).toContain('RoleDenied');
+    });
+
+    it('a read the policies refuse leaves no event, as reads leave none', async () => {
+      const before = await lastSeq(server);
+      const reads = [
+        () => signedFetch(server, 'identitystore', 'POST', '/', { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSIdentityStore.ListUsers' }, JSON.stringify({ IdentityStoreId: server.init.identityStoreId }), {}, powerless),
+        () => signedFetch(server, 'iam', 'POST', '/', { 'content-type': 'application/x-www-form-urlencoded' }, new URLSearchParams({ Action: 'ListPolicies', Version: IAM_VERSION }).toString(), {}, powerless),
+        () => signedFetch(server, 'sso', 'GET', '/api/admin/scim/tokens', {}, undefined, {}, powerless),
+      ];
+      for (const read of reads) expect((await refusalOf(read)).status).toBe(403);
+      expect((await eventsAfter(server, before)).map((r) => r.event_name)).toEqual([]);
+    });
+
+    it('a change signed with an unknown key or a wrong secret is not a policy refusal, and leaves no event', async () => {
+      const before = await lastSeq(server);
+      const body = JSON.stringify({ IdentityStoreId: server.init.identityStoreId, DisplayName: 'anonymous' });
+      const headers = { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSIdentityStore.CreateGroup' };
+      const forged = [
+        { accessKeyId: 'AKIAUNKNOWNKEY000001', secretAccessKey: readOnly.secretAccessKey },
+        { accessKeyId: readOnly.accessKeyId, secretAccessKey: `wrong-${readOnly.secretAccessKey}` },
+      ];
+      for (const credentials of forged) {
+        expect((await refusalOf(() => signedFetch(server, 'identitystore', 'POST', '/', headers, body, {}, credentials))).status).toBe(403);
+        expect((await refusalOf(() => signedFetch(server, 'sso', 'POST', '/api/admin/scim/tokens', { 'content-type': 'application/json' }, '{}', {}, credentials))).status).toBe(403);
+      }
       expect((await eventsAfter(server, before)).map((r) => r.event_name)).toEqual([]);
     });
   });

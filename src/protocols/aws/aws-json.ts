@@ -7,6 +7,8 @@ import type { AuditService } from '../../audit/index.js';
 import type { CredentialService } from '../../credentials/index.js';
 import type { Principal, RequestContext } from '../../shared/context.js';
 import { DomainError } from '../../shared/errors.js';
+import { checkPolicy, jsonParametersOf } from '../policy-refusal.js';
+import type { ConsoleAuthenticator } from '../portal-ui/console-auth.js';
 import { toAwsError, type AwsError } from './errors.js';
 import type { AwsJsonService } from './operation.js';
 
@@ -66,7 +68,7 @@ export interface AwsJsonDeps {
   /** Refuses (permission_denied) a verified signer whose policies do not allow `service:Operation`. */
   authorize?: (principal: Principal, action: string) => Promise<void>;
   /** The admin console's session-cookie path, tried before SigV4 (src/protocols/portal-ui/console-auth.ts). */
-  console?: (request: FastifyRequest, operation: { name: string; readOnly: boolean }) => Promise<(Principal & { region: string }) | undefined>;
+  console?: ConsoleAuthenticator;
 }
 
 export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
@@ -97,13 +99,25 @@ export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
     }
     try {
       const [path, query = ''] = request.raw.url!.split('?', 2) as [string, string?];
-      const viaConsole = await deps.console?.(request, { name: operationName, readOnly: operation.readOnly });
+      const contextOf = ({ region, ...who }: Principal & { region: string }): RequestContext => ({
+        requestId,
+        sourceIp: request.ip,
+        userAgent: request.headers['user-agent'] ?? '',
+        region,
+        eventSource: service.eventSource,
+        principal: who,
+      });
+      // A change the caller may not make is on the record as AccessDenied, with what it was given.
+      const refused = operation.readOnly ? undefined : (caller: Principal & { region: string }) => ({ ctx: contextOf(caller), eventName: operationName, requestParameters: jsonParametersOf(body) });
+      const viaConsole = await deps.console?.(request, { name: operationName, readOnly: operation.readOnly, ...(refused ? { refused } : {}) });
       const principal =
         viaConsole ??
         (await deps.credentials.authenticate({ method: request.method, path, query, headers: request.headers as Record<string, string | undefined>, body }, service.signingNames));
+      const ctx = contextOf(principal);
       // A console administrator's grant was checked by the console path (consoleAllows); a key's
       // policies are checked here.
-      if (!viaConsole) await deps.authorize?.(principal, `${service.signingNames[0]}:${operationName}`);
+      const authorize = deps.authorize;
+      if (!viaConsole && authorize) await checkPolicy(deps.audit, () => authorize(principal, `${service.signingNames[0]}:${operationName}`), refused && (() => refused(principal)));
       let parsedJson: unknown;
       try {
         parsedJson = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
@@ -117,15 +131,6 @@ export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
       if (shape.depth > MAX_JSON_DEPTH) {
         return sendAwsError(reply, { status: 400, type: 'SerializationException', message: `The request body nests deeper than ${MAX_JSON_DEPTH} levels.` });
       }
-      const { region, ...who } = principal;
-      const ctx: RequestContext = {
-        requestId,
-        sourceIp: request.ip,
-        userAgent: request.headers['user-agent'] ?? '',
-        region,
-        eventSource: service.eventSource,
-        principal: who,
-      };
       const input = shape.hasNul ? undefined : operation.input.safeParse(parsedJson);
       if (!input?.success) {
         const message = input ? validationMessage(input.error) : 'Strings must not contain the NUL character.';

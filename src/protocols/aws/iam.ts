@@ -8,6 +8,7 @@ import { findManagedPolicy, listManagedPolicies, managedPolicyDocument, type Cus
 import type { Registry } from '../../registry.js';
 import type { RequestContext } from '../../shared/context.js';
 import { DomainError, invalidArgument, isDomainError } from '../../shared/errors.js';
+import { checkPolicy } from '../policy-refusal.js';
 
 const XMLNS = 'https://iam.amazonaws.com/doc/2010-05-08/';
 const VERSION = '2010-05-08';
@@ -75,6 +76,12 @@ function required(form: URLSearchParams, name: string): string {
   if (v === null || v === '') throw new DomainError('invalid_argument', 'policy.missing_parameter', `1 validation error detected: Value null at '${name.charAt(0).toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must not be null`);
   return v;
 }
+
+/** Whether an IAM action only reads (Get…, List…, as IAM names them): a refused read is not recorded, as reads are not. */
+export const isIamRead = (action: string) => /^(Get|List)[A-Z]/.test(action);
+
+/** A form's parameters as the trail records them: the operation's own, without Action and Version. */
+const formParameters = (form: URLSearchParams) => Object.fromEntries([...form].filter(([k]) => k !== 'Action' && k !== 'Version'));
 
 type Operation = (form: URLSearchParams, account: string, ctx: RequestContext) => Promise<string>;
 
@@ -186,15 +193,18 @@ export function iamQueryHandler(reg: Registry): (request: FastifyRequest, reply:
       if (!op || form.get('Version') !== VERSION) {
         return sendError(reply, { status: 400, code: 'InvalidAction', message: `Could not find operation ${action || '(none)'} for version ${form.get('Version') ?? '(none)'}` }, requestId);
       }
-      if (session) {
+      const { region, ...who } = principal;
+      const ctx: RequestContext = { requestId, sourceIp: request.ip, userAgent: request.headers['user-agent'] ?? '', region, eventSource: 'iam.amazonaws.com', principal: who };
+      const authorize = async () => {
+        if (!session) return reg.policy.requireAllowed(principal, `iam:${action}`);
         const d = await reg.policy.authorizeSession(
           { userId: session.userId, userName: principal.userName ?? '', accountId: principal.accountId, principalId: principal.principalId, permissionSetArn: session.permissionSetArn, ...(session.tags ? { tags: session.tags } : {}) },
           { action: `iam:${action}`, resource: form.get('PolicyArn') ?? '*' },
         );
         if (!d.allowed) throw new DomainError('permission_denied', 'policy.access_denied', `User: ${principal.arn} is not authorized to perform: iam:${action}`);
-      } else await reg.policy.requireAllowed(principal, `iam:${action}`);
-      const { region, ...who } = principal;
-      const ctx: RequestContext = { requestId, sourceIp: request.ip, userAgent: request.headers['user-agent'] ?? '', region, eventSource: 'iam.amazonaws.com', principal: who };
+      };
+      // A change the caller's policies refuse is on the record as AccessDenied, with what it was given.
+      await checkPolicy(reg.audit, authorize, isIamRead(action) ? undefined : () => ({ ctx, eventName: action, requestParameters: formParameters(form) }));
       const result = await op(form, principal.accountId, ctx);
       return reply
         .header('content-type', 'text/xml')

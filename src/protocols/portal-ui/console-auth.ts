@@ -7,12 +7,15 @@ import { consolePrincipal } from '../../instance/index.js';
 import type { Registry } from '../../registry.js';
 import type { Principal } from '../../shared/context.js';
 import { DomainError } from '../../shared/errors.js';
+import { checkPolicy, type RefusedChange } from '../policy-refusal.js';
 import { csrfMatches, readCookie, SESSION_COOKIE } from '../web/cookies.js';
 
 /** The operation a request runs: its name (for the refusal) and whether it only reads. */
 export interface ConsoleOperation {
   name: string;
   readOnly: boolean;
+  /** What the trail records of this change when the administrator's grant refuses it; absent for reads. */
+  refused?: (caller: Principal & { region: string }) => RefusedChange | Promise<RefusedChange>;
 }
 
 /**
@@ -45,7 +48,14 @@ export function consoleAuthenticator(reg: Registry): ConsoleAuthenticator {
     const session = await reg.auth.resolveSession(cookie);
     if (!session) throw refused('console.no_session', 'Your portal session has ended: sign in again.');
     if (!csrfMatches(cookie, request.headers['x-csrf-token'])) throw refused('console.csrf', 'The CSRF token is missing or wrong.');
-    const grant = await reg.consoleAdmins.authorize(session.userId, operation);
-    return { ...consolePrincipal(grant, session.sessionId), region: (await reg.instance.get()).region };
+    const region = (await reg.instance.get()).region;
+    const refusedChange = operation.refused;
+    // A change the grant refuses is on the record (AccessDenied), by the signed-in user.
+    const grant = await checkPolicy(
+      reg.audit,
+      () => reg.consoleAdmins.authorize(session.userId, operation),
+      refusedChange && (() => refusedChange({ ...consolePrincipal(session, session.sessionId), region })),
+    );
+    return { ...consolePrincipal(grant, session.sessionId), region };
   };
 }

@@ -16,10 +16,11 @@ import { SAML_METADATA_PATH, spIdentityOf } from '../saml/index.js';
 import { fetchIdpMetadata } from '../saml/metadata-url.js';
 import { consoleAuthenticator } from '../portal-ui/console-auth.js';
 import { readIdpMetadata } from '../saml/samlify.js';
-import type { RequestContext } from '../../shared/context.js';
+import type { Principal, RequestContext } from '../../shared/context.js';
 import { invalidArgument, isDomainError } from '../../shared/errors.js';
 import { sendAwsError, validationMessage } from '../aws/aws-json.js';
 import { toAwsError } from '../aws/errors.js';
+import { checkPolicy, jsonParametersOf } from '../policy-refusal.js';
 import { epochSeconds } from '../aws/operation.js';
 import type { WebDeps } from './index.js';
 import { registerMfaAdminRoutes } from './mfa-api.js';
@@ -108,6 +109,13 @@ function passwordPolicyChange(p: NonNullable<z.infer<typeof settingsInput>['Pass
   return Object.fromEntries(Object.entries(p).map(([k, v]) => [names[k], v])) as Partial<PasswordPolicy>;
 }
 
+/** What a refused change was given: the route's parameters, the query and the body's JSON fields. */
+function adminParametersOf(request: FastifyRequest, body: Buffer): unknown {
+  const json = jsonParametersOf(body);
+  const fields = json !== null && typeof json === 'object' && !Array.isArray(json) ? json : json === null ? {} : { body: json };
+  return { ...(request.params as object), ...(request.query as object), ...fields };
+}
+
 /** The body as JSON; an empty body is an empty object. */
 export function jsonOf(body: Buffer): unknown {
   if (body.length === 0) return {};
@@ -139,24 +147,39 @@ export function registerAdminApi(app: FastifyInstance, deps: WebDeps): void {
   });
 }
 
+/** The audit event a route's change records: its name, and its source when not the admin API's own (the handler's context carries it too). */
+export interface AdminChange {
+  eventName: string;
+  eventSource?: string;
+}
+
 /**
  * A route handler that authenticates the caller (the admin console's session, or a SigV4
  * signature), authorizes the route, then runs `handle` with the caller's context; any refusal is
- * AWS-shaped.
+ * AWS-shaped. A route that changes something names its event (`change`): a change the caller's
+ * policies refuse is recorded under it, as AccessDenied, with the route's parameters and body.
  */
 export function signedBy({ reg, context }: WebDeps) {
   const viaConsole = consoleAuthenticator(reg);
-  return (handle: (request: FastifyRequest, ctx: RequestContext, body: Buffer) => Promise<unknown>) => async (request: FastifyRequest, reply: FastifyReply) => {
+  return (handle: (request: FastifyRequest, ctx: RequestContext, body: Buffer) => Promise<unknown>, change?: AdminChange) => async (request: FastifyRequest, reply: FastifyReply) => {
     try {
       const [path, query = ''] = request.raw.url!.split('?', 2) as [string, string?];
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const route = request.routeOptions.url ?? path;
-      const fromConsole = await viaConsole(request, { name: `${request.method} ${route}`, readOnly: request.method === 'GET' });
-      const { region, ...principal } =
+      const contextOf = async ({ region, ...principal }: Principal & { region: string }): Promise<RequestContext> => ({
+        ...(await context(request)),
+        ...(change?.eventSource ? { eventSource: change.eventSource } : {}),
+        region,
+        principal,
+      });
+      // A change the caller may not make is on the record as AccessDenied, with what it was given.
+      const refused = change && (async (caller: Principal & { region: string }) => ({ ctx: await contextOf(caller), eventName: change.eventName, requestParameters: adminParametersOf(request, body) }));
+      const fromConsole = await viaConsole(request, { name: `${request.method} ${route}`, readOnly: request.method === 'GET', ...(refused ? { refused } : {}) });
+      const caller =
         fromConsole ?? (await reg.credentials.authenticate({ method: request.method, path, query, headers: request.headers as Record<string, string | undefined>, body }, ['sso']));
       // A console administrator's grant is checked by the console path; a key's policies here.
-      if (!fromConsole) await reg.policy.requireAllowed(principal, adminActionOf(request.method, route));
-      const result = await handle(request, { ...(await context(request)), region, principal }, body);
+      if (!fromConsole) await checkPolicy(reg.audit, () => reg.policy.requireAllowed(caller, adminActionOf(request.method, route)), refused && (() => refused(caller)));
+      const result = await handle(request, await contextOf(caller), body);
       return reply.send(result);
     } catch (err) {
       return sendAwsError(reply.header('x-amzn-requestid', request.id), toAwsError(err), 'application/json');
@@ -224,7 +247,7 @@ function adminRoutes(app: FastifyInstance, deps: WebDeps): void {
         ...(input.PasswordPolicy ? { passwordPolicy: passwordPolicyChange(input.PasswordPolicy) } : {}),
       });
       return settingsView(next);
-    }),
+    }, { eventName: 'UpdateInstanceSettings' }),
   );
   // A one-time password for a user, shown once; they choose their own at first sign-in.
   app.post(
@@ -232,7 +255,7 @@ function adminRoutes(app: FastifyInstance, deps: WebDeps): void {
     signed(async (request, ctx) => {
       const result = await reg.auth.setPassword(ctx, userNameParam(request), { oneTime: true });
       return { UserName: result.userName, Password: result.password, OneTime: true };
-    }),
+    }, { eventName: 'ResetPassword' }),
   );
 
   app.get(
@@ -241,7 +264,7 @@ function adminRoutes(app: FastifyInstance, deps: WebDeps): void {
   );
   app.delete(
     '/api/admin/sessions/:sessionId',
-    signed(async (request, ctx) => ({ RevokedSessionIds: await reg.auth.revokeSessions(ctx, { sessionId: (request.params as { sessionId: string }).sessionId }) })),
+    signed(async (request, ctx) => ({ RevokedSessionIds: await reg.auth.revokeSessions(ctx, { sessionId: (request.params as { sessionId: string }).sessionId }) }), { eventName: 'RevokeSession' }),
   );
   app.delete(
     '/api/admin/sessions',
@@ -249,15 +272,14 @@ function adminRoutes(app: FastifyInstance, deps: WebDeps): void {
       const userName = userNameOf(request);
       if (!userName) throw invalidArgument('auth.missing_user_name', 'Give the userName whose sessions to revoke.');
       return { RevokedSessionIds: await reg.auth.revokeSessions(ctx, { userName }) };
-    }),
+    }, { eventName: 'RevokeSession' }),
   );
 
   // The port is known only once the server listens (tests listen on port 0).
   const scimEndpoint = () => publicUrlOf(reg.config, (app.server.address() as AddressInfo | null)?.port ?? reg.config.port) + SCIM_PATH;
   app.post(
     '/api/admin/scim/tokens',
-    signed(async (_request, signer, body) => {
-      const ctx = { ...signer, eventSource: SCIM_ADMIN_SOURCE };
+    signed(async (_request, ctx, body) => {
       const json = jsonOf(body);
       const input = createTokenInput.safeParse(json);
       if (!input.success) {
@@ -268,7 +290,7 @@ function adminRoutes(app: FastifyInstance, deps: WebDeps): void {
       }
       const issued = await reg.scimTokens.createToken(ctx, { expiresInDays: input.data.ExpiresInDays });
       return { TokenId: issued.tokenId, Token: issued.token, ExpiresAt: epochSeconds(issued.expiresAt), Endpoint: scimEndpoint() };
-    }),
+    }, { eventName: 'CreateBearerToken', eventSource: SCIM_ADMIN_SOURCE }),
   );
   const samlIdpView = (idp: SamlIdpConfig | undefined) => {
     const publicUrl = publicUrlOf(reg.config, (app.server.address() as AddressInfo | null)?.port ?? reg.config.port);
@@ -293,8 +315,7 @@ function adminRoutes(app: FastifyInstance, deps: WebDeps): void {
   );
   app.put(
     '/api/admin/saml/idp',
-    signed(async (_request, signer, body) => {
-      const ctx = { ...signer, eventSource: SIGNIN_SOURCE };
+    signed(async (_request, ctx, body) => {
       const json = jsonOf(body);
       const input = putSamlIdpInput.safeParse(json);
       if (!input.success) {
@@ -321,7 +342,7 @@ function adminRoutes(app: FastifyInstance, deps: WebDeps): void {
       };
       const saved = await reg.federation.importIdp(ctx, { entityId, metadataXml, nameIdMatch: v.NameIdMatch ?? earlier?.nameIdMatch ?? 'userName', options });
       return samlIdpView(saved);
-    }),
+    }, { eventName: 'UpdateSamlIdentityProvider', eventSource: SIGNIN_SOURCE }),
   );
   app.get(
     '/api/admin/scim/tokens',
@@ -345,13 +366,13 @@ function adminRoutes(app: FastifyInstance, deps: WebDeps): void {
       }
       const { previous } = await reg.instance.setIdentitySource(ctx, input.data.IdentitySource);
       return { ...(await identitySourceView()), PreviousIdentitySource: previous };
-    }),
+    }, { eventName: 'UpdateIdentitySource' }),
   );
   app.delete(
     '/api/admin/scim/tokens/:tokenId',
-    signed(async (request, signer) => {
-      await reg.scimTokens.deleteToken({ ...signer, eventSource: SCIM_ADMIN_SOURCE }, (request.params as { tokenId: string }).tokenId);
+    signed(async (request, ctx) => {
+      await reg.scimTokens.deleteToken(ctx, (request.params as { tokenId: string }).tokenId);
       return {};
-    }),
+    }, { eventName: 'DeleteBearerToken', eventSource: SCIM_ADMIN_SOURCE }),
   );
 }

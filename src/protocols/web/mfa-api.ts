@@ -87,11 +87,10 @@ export function registerMfaAdminRoutes(app: FastifyInstance, deps: WebDeps): voi
     app.get(path, signed(async () => view((await reg.instance.get()).settings)));
     app.put(
       path,
-      signed(async (_request, signer, body) => {
-        const ctx = { ...signer, eventSource: SIGNIN_SOURCE };
+      signed(async (_request, ctx, body) => {
         const input = await parsed(schema, body, ctx, 'UpdateInstanceSettings');
         return view(await reg.instance.updateSettings(ctx, { [group]: camel(input) }));
-      }),
+      }, { eventName: 'UpdateInstanceSettings', eventSource: SIGNIN_SOURCE }),
     );
   };
   settingsRoutes('/api/admin/mfa/settings', mfaSettingsInput, 'mfa', settingsView);
@@ -102,14 +101,14 @@ export function registerMfaAdminRoutes(app: FastifyInstance, deps: WebDeps): voi
   );
   app.delete(
     '/api/admin/users/:userName/mfa-devices/:deviceId',
-    signed(async (request, signer) => {
+    signed(async (request, ctx) => {
       const user = await reg.mfa.userByName(userNameOf(request));
-      await reg.mfa.deleteDevice({ ...signer, eventSource: SIGNIN_SOURCE }, user, (request.params as { deviceId: string }).deviceId);
+      await reg.mfa.deleteDevice(ctx, user, (request.params as { deviceId: string }).deviceId);
       return {};
-    }),
+    }, { eventName: 'DeleteMfaDevice', eventSource: SIGNIN_SOURCE }),
   );
   app.delete(
     '/api/admin/users/:userName/mfa-devices',
-    signed(async (request, signer) => ({ DeletedDeviceIds: await reg.mfa.resetUser({ ...signer, eventSource: SIGNIN_SOURCE }, userNameOf(request)) })),
+    signed(async (request, ctx) => ({ DeletedDeviceIds: await reg.mfa.resetUser(ctx, userNameOf(request)) }), { eventName: 'ResetUserMfa', eventSource: SIGNIN_SOURCE }),
   );
 }
