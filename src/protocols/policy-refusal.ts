@@ -1,7 +1,7 @@
 // The policy check every signed surface runs once it knows the caller, and the record of a change
 // it refuses: CloudTrail logs such a call with errorCode AccessDenied, so the trail does too.
 
-import type { AuditService } from '../audit/index.js';
+import { HIDDEN, type AuditService } from '../audit/index.js';
 import type { RequestContext } from '../shared/context.js';
 import { isDomainError } from '../shared/errors.js';
 
@@ -41,4 +41,14 @@ export function jsonParametersOf(body: Buffer): unknown {
   } catch {
     return null;
   }
+}
+
+/**
+ * A copy of what a refused request sent, with the values of `fields` (lower-cased names, at any
+ * depth) hidden: what a refusal records of a person is no more than its change would have.
+ */
+export function withFieldsHidden(value: unknown, fields: ReadonlySet<string>, depth = 0): unknown {
+  if (value === null || typeof value !== 'object' || depth > 16) return value;
+  if (Array.isArray(value)) return value.map((v) => withFieldsHidden(v, fields, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fields.has(k.toLowerCase()) ? HIDDEN : withFieldsHidden(v, fields, depth + 1)]));
 }

@@ -588,12 +588,14 @@ describe.each(dialects())('audit coverage of the user and client surfaces on %s'
     });
     const awsJson = (service: string, target: string, input: Record<string, unknown>) => () =>
       signedFetch(server, service, 'POST', '/', { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target }, JSON.stringify(input), {}, readOnly);
-    const refused: Record<string, { call: () => Promise<string>; eventName: string; eventSource: string; mentions: () => string[] }> = {
+    const refused: Record<string, { call: () => Promise<string>; eventName: string; eventSource: string; mentions: () => string[]; hides?: string[] }> = {
       'identitystore CreateUser (awsJson)': {
         call: () => awsJson('identitystore', 'AWSIdentityStore.CreateUser', { IdentityStoreId: server.init.identityStoreId, UserName: 'denied', DisplayName: 'D', Name: { GivenName: 'D', FamilyName: 'D' } })(),
         eventName: 'CreateUser',
         eventSource: 'identitystore.amazonaws.com',
-        mentions: () => [server.init.identityStoreId, 'denied'],
+        mentions: () => [server.init.identityStoreId, 'HIDDEN_DUE_TO_SECURITY_REASONS'],
+        // The person's names are hidden, as in CreateUser's own event.
+        hides: ['denied', 'GivenName":"D'],
       },
       'sso-admin CreatePermissionSet (awsJson)': {
         call: () => awsJson('sso', 'SWBExternalService.CreatePermissionSet', { InstanceArn: server.init.instanceArn, Name: 'DeniedSet' })(),
@@ -653,6 +655,7 @@ describe.each(dialects())('audit coverage of the user and client surfaces on %s'
       expect(identityOf(event!)).toEqual({ type: 'IAMUser', principalId: reader.principalId, arn: reader.principalArn, accountId: server.init.managementAccountId, accessKeyId: readOnly.accessKeyId, userName: reader.userName });
       for (const value of c.mentions()) expect(event!.request_parameters ?? '').toContain(value);
       expect(event!.request_parameters ?? '').not.toContain(planted);
+      for (const value of c.hides ?? []) expect(event!.request_parameters ?? '').not.toContain(value);
     });
 
     it('the refused changes changed nothing', async () => {
@@ -682,7 +685,9 @@ describe.each(dialects())('audit coverage of the user and client surfaces on %s'
       const rows = (await eventsAfter(server, before)).filter((r) => r.event_name !== 'RevokeConsoleAccess') as (EventRow & { error_message: string | null })[];
       expect(rows.map((r) => [r.event_name, r.error_code, r.error_message])).toEqual(answers.map((a, i) => [i === 1 ? 'CreateBearerToken' : 'CreateGroup', 'AccessDenied', a.json.message]));
       for (const r of rows) expect(identityOf(r)).toMatchObject({ type: 'IdentityCenterUser', principalId: user.userId, userName: user.userName });
-      expect(rows[0]!.request_parameters).toContain('console-denied');
+      // The group's name is hidden, as in CreateGroup's own event.
+      expect(rows[0]!.request_parameters).toContain(server.init.identityStoreId);
+      expect(rows[0]!.request_parameters).not.toContain('console-denied');
     });
 
     it('an IAM change a role session\'s permission set refuses leaves one AccessDenied event by the assumed role, without its session token', async () => {

@@ -208,6 +208,12 @@ describe.each(dialects())('identitystore on %s', (dialect) => {
       if (input.UserName && input.UserName.length <= 128 && input.UserName !== 'administrator') {
         expect(await usersNamed(input.UserName)).toHaveLength(0);
       }
+      // The refusal is on the record, without the person's data (as a CreateUser that succeeds).
+      const [event] = await auditOf(err.$metadata.requestId);
+      expect(event).toMatchObject({ event_name: 'CreateUser', error_code: expect.stringMatching(/ValidationException|invalid/) });
+      if (input.UserName) expect(event!.request_parameters).not.toContain(input.UserName);
+      for (const e of input.Emails ?? []) expect(event!.request_parameters).not.toContain(e.Value!);
+      expect(event!.request_parameters).toContain(storeId);
     });
 
     it('refuses a request with an unknown field', async () => {

@@ -7,7 +7,7 @@ import type { AuditService } from '../../audit/index.js';
 import type { CredentialService } from '../../credentials/index.js';
 import type { Principal, RequestContext } from '../../shared/context.js';
 import { DomainError } from '../../shared/errors.js';
-import { checkPolicy, jsonParametersOf } from '../policy-refusal.js';
+import { checkPolicy, jsonParametersOf, withFieldsHidden } from '../policy-refusal.js';
 import type { ConsoleAuthenticator } from '../portal-ui/console-auth.js';
 import { toAwsError, type AwsError } from './errors.js';
 import type { AwsJsonService } from './operation.js';
@@ -107,8 +107,10 @@ export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
         eventSource: service.eventSource,
         principal: who,
       });
-      // A change the caller may not make is on the record as AccessDenied, with what it was given.
-      const refused = operation.readOnly ? undefined : (caller: Principal & { region: string }) => ({ ctx: contextOf(caller), eventName: operationName, requestParameters: jsonParametersOf(body) });
+      // A refused change is on the record with what it was given, a person's data hidden as in the change's own event.
+      const recorded = (json: unknown) => (service.personalFields ? withFieldsHidden(json, service.personalFields) : json);
+      // A change the caller may not make is on the record as AccessDenied.
+      const refused = operation.readOnly ? undefined : (caller: Principal & { region: string }) => ({ ctx: contextOf(caller), eventName: operationName, requestParameters: recorded(jsonParametersOf(body)) });
       const viaConsole = await deps.console?.(request, { name: operationName, readOnly: operation.readOnly, ...(refused ? { refused } : {}) });
       const principal =
         viaConsole ??
@@ -136,7 +138,7 @@ export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
         const message = input ? validationMessage(input.error) : 'Strings must not contain the NUL character.';
         const refusal = { status: 400, type: service.validationErrorType ?? 'ValidationException', message };
         // A refused change is on the record too, even when it never reached the domain.
-        if (!operation.readOnly) await deps.audit.recordRefusal(ctx, operationName, parsedJson, refusal.type, refusal.message);
+        if (!operation.readOnly) await deps.audit.recordRefusal(ctx, operationName, recorded(parsedJson), refusal.type, refusal.message);
         return sendAwsError(reply, refusal);
       }
       const result = await operation.handle(input.data, ctx);

@@ -156,6 +156,8 @@ export function identityStoreApi(reg: Registry): AwsJsonService {
     targetPrefix: 'AWSIdentityStore',
     signingNames: ['identitystore'],
     eventSource: 'identitystore.amazonaws.com',
+    // Every profile attribute, and AttributeValue wherever a name or address is matched or set.
+    personalFields: new Set(['username', 'displayname', 'name', 'nickname', 'profileurl', 'emails', 'addresses', 'phonenumbers', 'usertype', 'title', 'preferredlanguage', 'locale', 'timezone', 'description', 'attributevalue', 'extensions']),
     operations: {
       // ---- users ----
       CreateUser: op(

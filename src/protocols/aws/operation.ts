@@ -31,6 +31,11 @@ export interface AwsJsonService {
   operations: Record<string, Operation>;
   /** The exception for input that fails the schema; Organizations calls it InvalidInputException. */
   validationErrorType?: string;
+  /**
+   * Fields (names lower-cased, at any depth) that hold a person's data: a refused change's event
+   * hides their values, as the change's own event does (CloudTrail hides them too).
+   */
+  personalFields?: ReadonlySet<string>;
   /** Service-specific exception names (Organizations has its own). */
   errorOverride?: (e: DomainError) => AwsError | undefined;
 }

@@ -81,6 +81,7 @@ export function organizationsApi(reg: Registry): AwsJsonService {
     targetPrefix: 'AWSOrganizationsV20161128',
     signingNames: ['organizations'],
     eventSource: 'organizations.amazonaws.com',
+    personalFields: new Set(['email', 'accountname']),
     validationErrorType: 'InvalidInputException',
     errorOverride: organizationsError,
     operations: {
