@@ -225,7 +225,7 @@ for (const dialect of dialects()) {
       await page.getByText('Not a member of no-such-group.').waitFor();
     });
 
-    it('assigns user #1,050 (found by name) and a user picked on another page, keeping both picks across pages', async () => {
+    it('assigns user #1,050 (found by name) and a user picked on another page, keeping both picks across pages and the page across a step back', async () => {
       await page.goto(`${base}/console/accounts/assign?accounts=${world.accountId}`);
       await page.getByRole('tab', { name: /^Users/ }).click();
       await loaded('Loading users');
@@ -245,6 +245,18 @@ for (const dialect of dialects()) {
       // Back to the search: the first pick is still picked.
       await search.fill(userName(1050));
       expect(await page.getByRole('checkbox', { name: `Select ${userName(1050)}`, exact: true }).isChecked()).toBe(true);
+
+      // A step forward and back again finds the Users tab on the page it was left at, its pick kept.
+      await search.fill('');
+      await page.getByRole('checkbox', { name: `Select ${userName(1050)}`, exact: true }).waitFor({ state: 'detached' });
+      await loaded('Loading users');
+      await nextPage('Loading users');
+      await page.getByRole('checkbox', { name: `Select ${otherName}`, exact: true }).waitFor();
+      await page.getByRole('button', { name: 'Next', exact: true }).click();
+      await page.getByRole('checkbox', { name: `Select ${world.permissionSet}` }).waitFor();
+      await page.getByRole('button', { name: 'Previous', exact: true }).click();
+      expect(await page.getByRole('checkbox', { name: `Select ${otherName}`, exact: true }).isChecked()).toBe(true);
+      expect(await page.getByRole('tab', { name: 'Users (2 selected)' }).getAttribute('aria-selected')).toBe('true');
 
       await page.getByRole('button', { name: 'Next', exact: true }).click();
       await page.getByRole('checkbox', { name: `Select ${world.permissionSet}` }).check();

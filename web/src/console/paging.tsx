@@ -17,7 +17,7 @@ export type FetchPage<T> = (nextToken: string | undefined, maxResults: number) =
 
 export const PAGE_SIZE = 50;
 
-interface Position {
+export interface Position {
   key: string;
   /** The NextToken each page seen so far starts at: page n (1-based) starts at tokens[n - 1]. */
   tokens: (string | undefined)[];
@@ -28,13 +28,32 @@ interface Position {
 const start = (key: string): Position => ({ key, tokens: [undefined], index: 1, end: false });
 
 /**
+ * Where a list was (its page, and the tokens that reach it), kept by a parent while the list is not
+ * shown (a wizard's earlier step, another tab), so that coming back finds it where it was left.
+ */
+export interface PageMemory {
+  current?: Position;
+}
+
+/**
  * The current page of a server-paged list. Changing `deps` (a filter, the parent's id) starts
  * again at page 1; `reload()` fetches the current page again (after a change to one of its rows).
  * `pagination` is the control for the table's `pagination` slot.
  */
-export function useServerPages<T>(fetchPage: FetchPage<T>, deps: unknown[], pageSize = PAGE_SIZE): { page: Async<T[]>; items: T[]; reload: () => void; pagination: ReactNode } {
+export function useServerPages<T>(
+  fetchPage: FetchPage<T>,
+  deps: unknown[],
+  pageSize = PAGE_SIZE,
+  memory?: PageMemory,
+): { page: Async<T[]>; items: T[]; reload: () => void; pagination: ReactNode } {
   const key = JSON.stringify(deps);
-  const [stored, setStored] = useState<Position>(() => start(key));
+  const [stored, setPosition] = useState<Position>(() => (memory?.current?.key === key ? memory.current : start(key)));
+  const setStored = (next: Position | ((p: Position) => Position)) =>
+    setPosition((prev) => {
+      const value = typeof next === 'function' ? next(prev) : next;
+      if (memory) memory.current = value;
+      return value;
+    });
   const at = stored.key === key ? stored : start(key);
   if (stored.key !== key) setStored(at);
   const [tick, setTick] = useState(0);
@@ -76,8 +95,8 @@ export function useServerPages<T>(fetchPage: FetchPage<T>, deps: unknown[], page
 
 
 /** A search box for a paged list that finds by exact name on the server: `onApply` hears the trimmed text once typing pauses. */
-export function NameFilter({ label, onApply }: { label: string; onApply: (text: string) => void }) {
-  const [text, setText] = useState('');
+export function NameFilter({ label, onApply, initial = '' }: { label: string; onApply: (text: string) => void; initial?: string }) {
+  const [text, setText] = useState(initial);
   return (
     <TextFilter
       filteringText={text}

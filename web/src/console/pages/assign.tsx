@@ -11,10 +11,10 @@ import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Table from '@cloudscape-design/components/table';
 import Tabs from '@cloudscape-design/components/tabs';
 import Wizard from '@cloudscape-design/components/wizard';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { aws, messageOf, type Group, type PermissionSet, type User } from '../api.js';
 import { accountName } from '../names.js';
-import { directoryPage, NameFilter, useServerPages, type Page } from '../paging.js';
+import { directoryPage, NameFilter, useServerPages, type Page, type PageMemory } from '../paging.js';
 import { Failed, useLoad } from '../parts.js';
 import { useConsole } from '../shell.js';
 
@@ -43,6 +43,10 @@ export default function AssignWizard() {
   const [users, setUsers] = useState<Principal[]>([]);
   const [groups, setGroups] = useState<Principal[]>([]);
   const [sets, setSets] = useState<PermissionSet[]>([]);
+  // What each list showed (tab, search, page), kept while another step is shown: Previous comes back to it.
+  const [tab, setTab] = useState('groups');
+  const [searches, setSearches] = useState<Record<Principal['type'], string>>({ USER: '', GROUP: '' });
+  const memory = useRef<Record<Principal['type'] | 'SETS', PageMemory>>({ USER: {}, GROUP: {}, SETS: {} }).current;
   const [rows, setRows] = useState<Row[]>();
   const [stepError, setStepError] = useState<string>();
 
@@ -132,9 +136,11 @@ export default function AssignWizard() {
           errorText: stepError,
           content: (
             <Tabs
+              activeTabId={tab}
+              onChange={({ detail }) => setTab(detail.activeTabId)}
               tabs={[
-                { id: 'groups', label: `Groups (${groups.length} selected)`, content: <PrincipalPicker type="GROUP" selected={groups} setSelected={setGroups} /> },
-                { id: 'users', label: `Users (${users.length} selected)`, content: <PrincipalPicker type="USER" selected={users} setSelected={setUsers} /> },
+                { id: 'groups', label: `Groups (${groups.length} selected)`, content: <PrincipalPicker type="GROUP" selected={groups} setSelected={setGroups} search={searches.GROUP} setSearch={(s) => setSearches((all) => ({ ...all, GROUP: s }))} memory={memory.GROUP} /> },
+                { id: 'users', label: `Users (${users.length} selected)`, content: <PrincipalPicker type="USER" selected={users} setSelected={setUsers} search={searches.USER} setSearch={(s) => setSearches((all) => ({ ...all, USER: s }))} memory={memory.USER} /> },
               ]}
             />
           ),
@@ -143,7 +149,7 @@ export default function AssignWizard() {
           title: 'Select permission sets',
           errorText: stepError,
           content: (
-            <PermissionSetPicker selected={sets} setSelected={setSets} />
+            <PermissionSetPicker selected={sets} setSelected={setSets} memory={memory.SETS} />
           ),
         },
         {
@@ -165,12 +171,26 @@ const NOUN = { USER: 'user', GROUP: 'group' } as const;
 
 /**
  * Users or groups to pick from, a page at a time from the server and found by exact name; what is
- * picked stays picked across pages and searches.
+ * picked stays picked across pages and searches. The search and the page are the wizard's, so
+ * they are still there after a step back.
  */
-function PrincipalPicker({ type, selected, setSelected }: { type: Principal['type']; selected: Principal[]; setSelected: (p: Principal[]) => void }) {
+function PrincipalPicker({
+  type,
+  selected,
+  setSelected,
+  search: applied,
+  setSearch: setApplied,
+  memory,
+}: {
+  type: Principal['type'];
+  selected: Principal[];
+  setSelected: (p: Principal[]) => void;
+  search: string;
+  setSearch: (s: string) => void;
+  memory: PageMemory;
+}) {
   const { instance } = useConsole();
   const noun = NOUN[type];
-  const [applied, setApplied] = useState('');
   const { page, items, pagination } = useServerPages(async (NextToken, MaxResults): Promise<Page<Principal>> => {
     if (type === 'USER') {
       const r = await directoryPage<User>('Users', instance.IdentityStoreId, applied, NextToken, MaxResults);
@@ -178,7 +198,7 @@ function PrincipalPicker({ type, selected, setSelected }: { type: Principal['typ
     }
     const r = await directoryPage<Group>('Groups', instance.IdentityStoreId, applied, NextToken, MaxResults);
     return { ...r, items: r.items.map((g) => ({ type, id: g.GroupId, name: g.DisplayName ?? g.GroupId })) };
-  }, [type, applied]);
+  }, [type, applied], undefined, memory);
   const label = type === 'USER' ? 'Find a user by exact user name' : 'Find a group by exact name';
   return (
     <Table
@@ -190,7 +210,7 @@ function PrincipalPicker({ type, selected, setSelected }: { type: Principal['typ
       selectedItems={selected}
       onSelectionChange={({ detail }) => setSelected(detail.selectedItems)}
       ariaLabels={{ selectionGroupLabel: `${noun}s to assign`, itemSelectionLabel: (_s, p) => `Select ${p.name}`, allItemsSelectionLabel: () => `Select every ${noun} on this page` }}
-      filter={<NameFilter label={label} onApply={setApplied} />}
+      filter={<NameFilter label={label} onApply={setApplied} initial={applied} />}
       pagination={pagination}
       columnDefinitions={[{ id: 'name', header: type === 'USER' ? 'Username' : 'Group name', cell: (p) => p.name }]}
       empty={page.state === 'failed' ? page.message : applied ? `No ${noun} is named ${applied}.` : `No ${noun}s.`}
@@ -199,7 +219,7 @@ function PrincipalPicker({ type, selected, setSelected }: { type: Principal['typ
 }
 
 /** The permission sets to assign, a page at a time (each described for its name). */
-function PermissionSetPicker({ selected, setSelected }: { selected: PermissionSet[]; setSelected: (p: PermissionSet[]) => void }) {
+function PermissionSetPicker({ selected, setSelected, memory }: { selected: PermissionSet[]; setSelected: (p: PermissionSet[]) => void; memory: PageMemory }) {
   const { instance } = useConsole();
   const { page, items, pagination } = useServerPages(async (NextToken, MaxResults) => {
     const r = await aws<{ PermissionSets: string[]; NextToken?: string }>('ssoAdmin', 'ListPermissionSets', { InstanceArn: instance.InstanceArn, MaxResults, NextToken });
@@ -207,7 +227,7 @@ function PermissionSetPicker({ selected, setSelected }: { selected: PermissionSe
       r.PermissionSets.map(async (arn) => (await aws<{ PermissionSet: PermissionSet }>('ssoAdmin', 'DescribePermissionSet', { InstanceArn: instance.InstanceArn, PermissionSetArn: arn })).PermissionSet),
     );
     return { items: described, nextToken: r.NextToken };
-  }, []);
+  }, [], undefined, memory);
   return (
     <Table
       items={items}
