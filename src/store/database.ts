@@ -4,7 +4,7 @@
 import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { CoreTables } from './schema/core.js';
 import type { DirectoryTables } from './schema/directory.js';
@@ -150,4 +150,14 @@ export function isUniqueViolation(err: unknown): boolean {
 export function isForeignKeyViolation(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}
+
+/** The tables the console counts whole (the directory's, per identity store). */
+type CountedTable = 'permission_sets' | 'org_accounts' | 'directory_users' | 'directory_groups';
+
+/** How many rows `table` holds, or how many of one identity store's. */
+export async function countRows(db: Db, table: CountedTable, identityStoreId?: string): Promise<number> {
+  const where = identityStoreId === undefined ? sql`` : sql` where identity_store_id = ${identityStoreId}`;
+  const r = await sql<{ n: number | string | bigint }>`select count(*) as n from ${sql.table(table)}${where}`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
 }

@@ -19,7 +19,7 @@ import type {
   Slice,
 } from '../../access/index.js';
 import { alreadyExists, failedPrecondition } from '../../shared/errors.js';
-import { isForeignKeyViolation, isUniqueViolation, type Database, type Db, type Dialect } from '../database.js';
+import { countRows, isForeignKeyViolation, isUniqueViolation, type Database, type Db, type Dialect } from '../database.js';
 import type { AccessRequestsTable, PermissionSetsTable } from '../schema/access.js';
 import { precompiled } from '../precompiled.js';
 
@@ -130,9 +130,8 @@ export class SqlAccessStore implements AccessStore {
     return r && toPermissionSet(r);
   }
 
-  async countPermissionSets(): Promise<number> {
-    const row = await this.db.selectFrom('permission_sets').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
-    return Number(row.n);
+  countPermissionSets(): Promise<number> {
+    return countRows(this.db, 'permission_sets');
   }
 
   async listPermissionSetArns(slice: Slice<[string]>): Promise<string[]> {

@@ -20,7 +20,7 @@ import {
   type UserStatus,
   type UserSummary,
 } from '../../directory/index.js';
-import { isForeignKeyViolation, isUniqueViolation, type Database, type Db, type Dialect } from '../database.js';
+import { countRows, isForeignKeyViolation, isUniqueViolation, type Database, type Db, type Dialect } from '../database.js';
 import { precompiled } from '../precompiled.js';
 import type { DirectoryExternalIdsTable, DirectoryGroupsTable, DirectoryMembershipsTable, DirectoryUsersTable } from '../schema/directory.js';
 
@@ -284,22 +284,12 @@ export class SqlDirectoryStore implements DirectoryStore {
     return rows.map((r) => toUser(r, externalIds.get(r.user_id) ?? []));
   }
 
-  async countGroups(identityStoreId: string): Promise<number> {
-    const row = await this.db
-      .selectFrom('directory_groups')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .where('identity_store_id', '=', identityStoreId)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+  countGroups(identityStoreId: string): Promise<number> {
+    return countRows(this.db, 'directory_groups', identityStoreId);
   }
 
-  async countUsers(identityStoreId: string): Promise<number> {
-    const row = await this.db
-      .selectFrom('directory_users')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .where('identity_store_id', '=', identityStoreId)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+  countUsers(identityStoreId: string): Promise<number> {
+    return countRows(this.db, 'directory_users', identityStoreId);
   }
 
   async replaceExternalIds(identityStoreId: string, type: PrincipalType, resourceId: string, externalIds: ExternalId[]): Promise<void> {

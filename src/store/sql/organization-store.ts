@@ -12,7 +12,7 @@ import type {
   OrganizationStore,
 } from '../../organization/index.js';
 import { alreadyExists } from '../../shared/errors.js';
-import { isUniqueViolation, type Db, type Dialect } from '../database.js';
+import { countRows, isUniqueViolation, type Db, type Dialect } from '../database.js';
 import type { OrgAccountsTable, OrgCreateAccountRequestsTable, OrgUnitsTable } from '../schema/organization.js';
 
 /** Run an insert, turning a unique violation into the domain's already_exists error. */
@@ -122,9 +122,8 @@ export class SqlOrganizationStore implements OrganizationStore {
     return r && toAccount(r);
   }
 
-  async countAccounts(): Promise<number> {
-    const row = await this.db.selectFrom('org_accounts').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
-    return Number(row.n);
+  countAccounts(): Promise<number> {
+    return countRows(this.db, 'org_accounts');
   }
 
   async listAccounts(range: ListRange & { parentId?: string }): Promise<AccountRecord[]> {
