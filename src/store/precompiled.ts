@@ -40,3 +40,36 @@ export function precompiled<DB, A extends Record<string, unknown>, R>(
     return db.executeQuery<R>(CompiledQuery.raw(compiled.sql, parameters));
   };
 }
+
+/**
+ * A multi-row insert, precompiled: rows go in statements of at most `rowsPerStatement`, each shape
+ * (row count) compiled once per dialect, so a batch pays the query builder a handful of times, not
+ * once per statement. `build` gets the rows as slots, for `insertInto(…).values(rows)`.
+ */
+export function precompiledRows<DB, Row extends object>(
+  columns: readonly (keyof Row & string)[],
+  rowsPerStatement: number,
+  build: (db: Kysely<DB>, rows: Row[]) => Compilable<unknown>,
+): (db: Kysely<DB>, rows: readonly Row[]) => Promise<void> {
+  const byCount = new Map<number, (db: Kysely<DB>, args: Record<string, unknown>) => Promise<unknown>>();
+  const statementFor = (count: number) => {
+    let statement = byCount.get(count);
+    if (!statement) {
+      statement = precompiled<DB, Record<string, unknown>, unknown>((db, arg) =>
+        build(db, Array.from({ length: count }, (_, i) => Object.fromEntries(columns.map((c) => [c, arg(`${i}.${c}`)])) as unknown as Row)),
+      );
+      byCount.set(count, statement);
+    }
+    return statement;
+  };
+  return async (db, rows) => {
+    for (let from = 0; from < rows.length; from += rowsPerStatement) {
+      const chunk = rows.slice(from, from + rowsPerStatement);
+      const args: Record<string, unknown> = {};
+      chunk.forEach((row, i) => {
+        for (const c of columns) args[`${i}.${c}`] = (row as Record<string, unknown>)[c];
+      });
+      await statementFor(chunk.length)(db, args);
+    }
+  };
+}
