@@ -8,7 +8,8 @@ import type { AuditEventsTable } from '../schema/core.js';
 import type { Database, Db } from '../database.js';
 import { precompiled, precompiledRows } from '../precompiled.js';
 
-type EventRow = Omit<AuditEventsTable, 'seq'> & { seq: number };
+/** What an event is read back as: LookupEvents' columns (user name, access key, resource) are only filtered on, in SQL. */
+type EventRow = Omit<AuditEventsTable, 'seq' | 'user_name' | 'access_key_id' | 'resource_type' | 'resource_name'> & { seq: number };
 
 export function storedEventOf(r: EventRow): StoredAuditEvent {
   return {
@@ -55,10 +56,6 @@ const EVENT_COLUMNS = [
   'e.request_id',
   'e.read_only',
   'e.event_type',
-  'e.user_name',
-  'e.access_key_id',
-  'e.resource_type',
-  'e.resource_name',
 ] as const;
 
 /**
@@ -106,7 +103,7 @@ const indexRun = KEYED.map(([, kind, column]) =>
 );
 
 /** Seqs as runs of consecutive numbers, [first, last] each, ascending. */
-export function runsOf(seqs: readonly number[]): [number, number][] {
+function runsOf(seqs: readonly number[]): [number, number][] {
   const sorted = [...new Set(seqs)].sort((a, b) => a - b);
   const runs: [number, number][] = [];
   for (const seq of sorted) {
