@@ -92,8 +92,9 @@ export function canonicalJson(value: unknown): string {
   return `${out}}`;
 }
 
+/** One update of the whole text: the same bytes as prevHash, "\n" and the record fed one by one (hex and "\n" are ASCII). */
 export const chainHash = (prevHash: string, record: CloudTrailRecord): string =>
-  createHash('sha256').update(prevHash).update('\n').update(canonicalJson(record)).digest('hex');
+  createHash('sha256').update(`${prevHash}\n${canonicalJson(record)}`).digest('hex');
 
 export interface AuditDigest {
   position: number;
