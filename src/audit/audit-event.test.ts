@@ -30,3 +30,16 @@ describe('withoutSecrets', () => {
     });
   });
 });
+
+describe('withoutSecrets keeps the shape of what it copies', () => {
+  it('keeps a "__proto__" field as a field, and cuts lists and objects at their bounds', () => {
+    const parsed = JSON.parse('{"__proto__":{"password":"p"},"list":[1,2,3]}') as Record<string, unknown>;
+    const copy = withoutSecrets(parsed) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(JSON.stringify(copy)).toBe(`{"__proto__":{"password":"${HIDDEN}"},"list":[1,2,3]}`);
+    const wide = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`k${i}`, i]));
+    expect(Object.keys(withoutSecrets(wide) as object)).toHaveLength(100);
+    expect(withoutSecrets(Array.from({ length: 150 }, (_, i) => i))).toHaveLength(100);
+    expect(withoutSecrets(Array.from({ length: 150 }, (_, i) => i), 0, 1000)).toHaveLength(150);
+  });
+});

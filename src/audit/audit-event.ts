@@ -43,12 +43,24 @@ export function withoutSecrets(value: unknown, depth = 0, maxListItems = MAX_ITE
   if (typeof value === 'string') return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}…(${value.length} chars)` : value;
   if (value === null || typeof value !== 'object') return value;
   if (depth >= MAX_DEPTH) return '…(nested too deep)';
-  if (Array.isArray(value)) return value.slice(0, maxListItems).map((v) => withoutSecrets(v, depth + 1, maxListItems));
-  return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>)
-      .slice(0, MAX_ITEMS)
-      .map(([k, v]) => [k, SECRET_KEYS.test(k) && !NOT_SECRET.test(k) ? HIDDEN : withoutSecrets(v, depth + 1, maxListItems)]),
-  );
+  // Loops rather than entries/map/fromEntries: every audited write runs this (a hole in a list
+  // stays a hole, as map leaves it).
+  if (Array.isArray(value)) {
+    const list: unknown[] = new Array(Math.min(value.length, maxListItems));
+    for (let i = 0; i < list.length; i++) if (i in value) list[i] = withoutSecrets(value[i], depth + 1, maxListItems);
+    return list;
+  }
+  const fields = value as Record<string, unknown>;
+  const copy: Record<string, unknown> = {};
+  let kept = 0;
+  for (const key of Object.keys(fields)) {
+    if (kept++ === MAX_ITEMS) break;
+    const v = SECRET_KEYS.test(key) && !NOT_SECRET.test(key) ? HIDDEN : withoutSecrets(fields[key], depth + 1, maxListItems);
+    // An own "__proto__" stays a field, as fromEntries made it, and never sets the prototype.
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: v, enumerable: true, writable: true, configurable: true });
+    else copy[key] = v;
+  }
+  return copy;
 }
 
 /** Which parameter names a resource, most specific first, and the CloudTrail ResourceType it gets. */
@@ -71,14 +83,17 @@ const RESOURCE_KEYS: readonly [string, string][] = [
   ['identityStoreId', 'AWS::IdentityStore::IdentityStore'],
 ];
 
+/** Each resource key with its PascalCase spelling (AWS's wire names), made once. */
+const RESOURCE_LOOKUPS: readonly [string, string, string][] = RESOURCE_KEYS.map(([key, type]) => [key, key[0]!.toUpperCase() + key.slice(1), type]);
+
 /** The one resource an event is about, for LookupEvents' ResourceType and ResourceName: read from its parameters, then its result. */
 export function resourceOf(e: Pick<AuditEvent, 'requestParameters' | 'responseElements'>): { type: string; name: string } | undefined {
   const sources = [e.requestParameters, e.responseElements].filter(
     (v): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v),
   );
-  for (const [key, type] of RESOURCE_KEYS) {
+  for (const [key, pascalKey, type] of RESOURCE_LOOKUPS) {
     for (const fields of sources) {
-      const value = fields[key] ?? fields[key[0]!.toUpperCase() + key.slice(1)];
+      const value = fields[key] ?? fields[pascalKey];
       if (typeof value === 'string' && value !== '' && value !== HIDDEN) return { type, name: value.slice(0, 512) };
     }
   }

@@ -52,18 +52,49 @@ export function cloudTrailRecord(e: AuditEvent): CloudTrailRecord {
   };
 }
 
-/** JSON with object keys sorted at every level and no whitespace: one text per value. */
+/**
+ * A string as JSON: quoted as it is when nothing in it needs escaping (JSON.stringify escapes only
+ * quotes, backslashes, code units below 0x20 and lone surrogates; every surrogate goes the long way here).
+ */
+// eslint-disable-next-line no-control-regex -- the control characters are what JSON escapes
+const PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+const quoted = (s: string): string => (PLAIN.test(s) ? `"${s}"` : JSON.stringify(s));
+
+/**
+ * JSON with object keys sorted at every level and no whitespace: one text per value. The chain
+ * hashes this text, so it must never change for the same value (chain.test.ts holds it to its first
+ * definition). It is built by concatenation, since the sealer runs it on every event: keys in UTF-16
+ * code-unit order (`sort()`'s default, which is what `<` compares), undefined properties left out,
+ * undefined array items as null, a hole in an array as nothing, every other scalar as
+ * JSON.stringify writes it.
+ */
 export function canonicalJson(value: unknown): string {
+  if (typeof value === 'string') return quoted(value);
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      if (i in value) out += canonicalJson(value[i] === undefined ? null : value[i]);
+    }
+    return `${out}]`;
+  }
+  const fields = value as Record<string, unknown>;
+  let out = '{';
+  let first = true;
+  for (const key of Object.keys(fields).sort()) {
+    const v = fields[key];
+    if (v === undefined) continue;
+    if (!first) out += ',';
+    first = false;
+    out += `${quoted(key)}:${canonicalJson(v)}`;
+  }
+  return `${out}}`;
 }
 
+/** One update of the whole text: the same bytes as prevHash, "\n" and the record fed one by one (hex and "\n" are ASCII). */
 export const chainHash = (prevHash: string, record: CloudTrailRecord): string =>
-  createHash('sha256').update(prevHash).update('\n').update(canonicalJson(record)).digest('hex');
+  createHash('sha256').update(`${prevHash}\n${canonicalJson(record)}`).digest('hex');
 
 export interface AuditDigest {
   position: number;

@@ -40,3 +40,51 @@ export function precompiled<DB, A extends Record<string, unknown>, R>(
     return db.executeQuery<R>(CompiledQuery.raw(compiled.sql, parameters));
   };
 }
+
+/**
+ * A multi-row insert, precompiled: rows go in statements of at most `rowsPerStatement`, each shape
+ * (row count) compiled once per dialect, so a batch pays the query builder a handful of times, not
+ * once per statement. `build` gets the rows as slots, for `insertInto(…).values(rows)`.
+ */
+export function precompiledRows<DB, Row extends object>(
+  columns: readonly (keyof Row & string)[],
+  rowsPerStatement: number,
+  build: (db: Kysely<DB>, rows: Row[]) => Compilable<unknown>,
+): (db: Kysely<DB>, rows: readonly Row[]) => Promise<void> {
+  /** Per dialect and row count: the SQL, and where each parameter comes from (a constant, or a row's column). */
+  type Shape = { sql: string; parameters: readonly ({ row: number; column: string } | { constant: unknown })[] };
+  const shapes = new Map<unknown, Map<number, Shape>>();
+  const shapeOf = (db: Kysely<DB>, count: number): Shape => {
+    const dialectKey = db.getExecutor().adapter.constructor;
+    let byCount = shapes.get(dialectKey);
+    if (!byCount) shapes.set(dialectKey, (byCount = new Map<number, Shape>()));
+    let shape = byCount.get(count);
+    if (!shape) {
+      const slots = Array.from({ length: count }, (_, i) => Object.fromEntries(columns.map((c) => [c, new Slot(`${i}\n${c}`)])) as unknown as Row);
+      const compiled = build(db, slots).compile();
+      shape = {
+        sql: compiled.sql,
+        parameters: compiled.parameters.map((p) => {
+          if (!(p instanceof Slot)) return { constant: p };
+          const [row, column] = p.name.split('\n') as [string, string];
+          return { row: Number(row), column };
+        }),
+      };
+      byCount.set(count, shape);
+    }
+    return shape;
+  };
+  return async (db, rows) => {
+    for (let from = 0; from < rows.length; from += rowsPerStatement) {
+      const chunk = rows.slice(from, from + rowsPerStatement) as readonly Record<string, unknown>[];
+      const shape = shapeOf(db, chunk.length);
+      const parameters = shape.parameters.map((p) => {
+        if (!('row' in p)) return p.constant;
+        const value = chunk[p.row]![p.column];
+        if (value === undefined) throw new Error(`precompiled insert: no value for "${p.column}"`);
+        return value;
+      });
+      await db.executeQuery(CompiledQuery.raw(shape.sql, parameters));
+    }
+  };
+}

@@ -3,11 +3,13 @@
 
 import { sql, type SelectQueryBuilder } from 'kysely';
 import type { AuditChainStore, AuditDigest, AuditFilter, ChainRow, SigningKeyRecord, StoredAuditEvent } from '../../audit/index.js';
-import type { AuditLookupKind } from '../schema/audit.js';
+import type { AuditChainTable, AuditLookupKind } from '../schema/audit.js';
 import type { AuditEventsTable } from '../schema/core.js';
 import type { Database, Db } from '../database.js';
+import { precompiled, precompiledRows } from '../precompiled.js';
 
-type EventRow = Omit<AuditEventsTable, 'seq'> & { seq: number };
+/** What an event is read back as: LookupEvents' columns (user name, access key, resource) are only filtered on, in SQL. */
+type EventRow = Omit<AuditEventsTable, 'seq' | 'user_name' | 'access_key_id' | 'resource_type' | 'resource_name'> & { seq: number };
 
 export function storedEventOf(r: EventRow): StoredAuditEvent {
   return {
@@ -54,10 +56,6 @@ const EVENT_COLUMNS = [
   'e.request_id',
   'e.read_only',
   'e.event_type',
-  'e.user_name',
-  'e.access_key_id',
-  'e.resource_type',
-  'e.resource_name',
 ] as const;
 
 /**
@@ -81,6 +79,40 @@ const ROW_FILTERS = [
 ] as const satisfies readonly (readonly [keyof AuditFilter, keyof AuditEventsTable])[];
 
 type EventQuery = SelectQueryBuilder<Database & { e: AuditEventsTable }, 'e', EventRow>;
+
+/** The sealer's chain rows: 100 a statement (600 parameters), compiled once per row count. */
+const insertChainRows = precompiledRows<Database, AuditChainTable>(['position', 'event_seq', 'event_id', 'prev_hash', 'hash', 'sealed_at'], 100, (db, rows) =>
+  db.insertInto('audit_chain').values(rows),
+);
+
+/** One insert-select per lookup kind, for the events with from <= seq <= to. */
+const indexRun = KEYED.map(([, kind, column]) =>
+  precompiled<Database, { from: number; to: number }, never>((db, arg) =>
+    db
+      .insertInto('audit_lookup')
+      .columns(['kind', 'value', 'event_time', 'event_seq'])
+      .expression(
+        db
+          .selectFrom('audit_events as e')
+          .select([sql.lit(kind).as('kind'), sql<string>`${sql.ref(`e.${column}`)}`.as('value'), 'e.event_time', 'e.seq'])
+          .where('e.seq', '>=', arg('from'))
+          .where('e.seq', '<=', arg('to'))
+          .where(`e.${column}`, 'is not', null),
+      ),
+  ),
+);
+
+/** Seqs as runs of consecutive numbers, [first, last] each, ascending. */
+function runsOf(seqs: readonly number[]): [number, number][] {
+  const sorted = [...new Set(seqs)].sort((a, b) => a - b);
+  const runs: [number, number][] = [];
+  for (const seq of sorted) {
+    const last = runs[runs.length - 1];
+    if (last && seq === last[1] + 1) last[1] = seq;
+    else runs.push([seq, seq]);
+  }
+  return runs;
+}
 
 /** Newest first: (time, seq) descending. */
 const newestFirst = (a: StoredAuditEvent, b: StoredAuditEvent) => b.eventTime - a.eventTime || b.seq - a.seq;
@@ -148,12 +180,10 @@ export class SqlAuditChainStore implements AuditChainStore {
     return found;
   }
   async insertChain(rows: readonly ChainRow[], sealedAt: number): Promise<void> {
-    for (let i = 0; i < rows.length; i += 500) {
-      await this.db
-        .insertInto('audit_chain')
-        .values(rows.slice(i, i + 500).map((r) => ({ position: r.position, event_seq: r.eventSeq, event_id: r.eventId, prev_hash: r.prevHash, hash: r.hash, sealed_at: sealedAt })))
-        .execute();
-    }
+    await insertChainRows(
+      this.db,
+      rows.map((r) => ({ position: r.position, event_seq: r.eventSeq, event_id: r.eventId, prev_hash: r.prevHash, hash: r.hash, sealed_at: sealedAt })),
+    );
   }
   async recordGap(fromSeq: number, toSeq: number, now: number): Promise<void> {
     await this.db.insertInto('audit_gaps').values({ from_seq: fromSeq, to_seq: toSeq, noticed_at: now }).onConflict((oc) => oc.column('from_seq').doNothing()).execute();
@@ -228,22 +258,11 @@ export class SqlAuditChainStore implements AuditChainStore {
     return r?.p == null ? undefined : Number(r.p);
   }
   async indexEvents(seqs: readonly number[]): Promise<void> {
-    // Copied from the log's own columns, in the database: the keys pruning deletes are these.
-    for (let i = 0; i < seqs.length; i += 500) {
-      const batch = seqs.slice(i, i + 500);
-      for (const [, kind, column] of KEYED) {
-        await this.db
-          .insertInto('audit_lookup')
-          .columns(['kind', 'value', 'event_time', 'event_seq'])
-          .expression(
-            this.db
-              .selectFrom('audit_events as e')
-              .select([sql.lit(kind).as('kind'), sql<string>`${sql.ref(`e.${column}`)}`.as('value'), 'e.event_time', 'e.seq'])
-              .where('e.seq', 'in', batch)
-              .where(`e.${column}`, 'is not', null),
-          )
-          .execute();
-      }
+    // Copied from the log's own columns, in the database: the keys pruning deletes are these. A
+    // batch is a run of consecutive seqs (a few runs when late events join it): one precompiled
+    // insert per key kind and run.
+    for (const [from, to] of runsOf(seqs)) {
+      for (const insert of indexRun) await insert(this.db, { from, to });
     }
   }
   async lookup(f: AuditFilter, after: { time: number; seq: number } | undefined, limit: number): Promise<StoredAuditEvent[]> {

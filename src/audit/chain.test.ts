@@ -1,0 +1,92 @@
+// The chain's canonical form must never change: a chain sealed by an earlier release (and every file
+// exported from it) has to verify with this one. The hash below was computed by the release before
+// canonicalJson was rewritten for speed; the reference below is that release's implementation.
+
+import { describe, expect, it } from 'vitest';
+import type { AuditEvent } from './audit-event.js';
+import { canonicalJson, chainHash, cloudTrailRecord, GENESIS } from './chain.js';
+
+/** canonicalJson as it was first written (0.x): the definition the chain's hashes rest on. */
+function referenceCanonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map((v) => referenceCanonicalJson(v === undefined ? null : v)).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${referenceCanonicalJson(v)}`).join(',')}}`;
+}
+
+const event: AuditEvent = {
+  eventId: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+  eventTime: 1763750000123,
+  eventSource: 'identitystore.amazonaws.com',
+  eventName: 'CreateUser',
+  awsRegion: 'us-east-1',
+  sourceIPAddress: '127.0.0.1',
+  userAgent: 'aws-cli/2.15 "quoted" \u00e9\u2028',
+  userIdentity: { type: 'IAMUser', principalId: 'AIDAEXAMPLE', arn: 'arn:aws:iam::123456789012:user/admin', accountId: '123456789012', accessKeyId: 'AKIAEXAMPLE', userName: 'admin' },
+  requestParameters: {
+    identityStoreId: 'd-1234567890',
+    userName: 'zoë',
+    name: { givenName: 'Z', familyName: 'Ö' },
+    emails: [{ value: 'z@example.com', primary: true }, null],
+    '10': 1,
+    '9': 2,
+    Zeta: -0,
+    alpha: 1e21,
+    nested: { b: [1, [2, { d: 'x', c: 'y' }]], a: false },
+  },
+  responseElements: { identityStoreId: 'd-1234567890', userId: '1234-5678' },
+  requestID: 'req-1',
+  readOnly: false,
+  eventType: 'AwsApiCall',
+};
+
+/** A random JSON-ish value: what an event's parameters can hold, and the odd things a caller could pass. */
+function randomValue(rnd: () => number, depth: number): unknown {
+  const pick = Math.floor(rnd() * (depth > 3 ? 7 : 10));
+  const text = () => String.fromCharCode(...Array.from({ length: Math.floor(rnd() * 6) }, () => [0x22, 0x5c, 0x0a, 0x41 + Math.floor(rnd() * 58), 0xe9, 0x2028, 0xd83d, 0x1f][Math.floor(rnd() * 8)]!));
+  switch (pick) {
+    case 0: return null;
+    case 1: return rnd() < 0.5;
+    case 2: return [0, -0, 1.5, -7, 1e21, 2 ** 53, NaN, Infinity][Math.floor(rnd() * 8)];
+    case 3: return text();
+    case 4: return undefined;
+    case 5: return () => 1;
+    case 6: return String(Math.floor(rnd() * 100));
+    case 7: {
+      const a: unknown[] = Array.from({ length: Math.floor(rnd() * 4) }, () => randomValue(rnd, depth + 1));
+      if (rnd() < 0.2) a[a.length + 1] = 'after a hole';
+      return a;
+    }
+    default: {
+      const o: Record<string, unknown> = {};
+      for (let i = Math.floor(rnd() * 6); i > 0; i--) o[rnd() < 0.3 ? String(Math.floor(rnd() * 20)) : text()] = randomValue(rnd, depth + 1);
+      if (rnd() < 0.1) Object.defineProperty(o, '__proto__', { value: { x: 1 }, enumerable: true });
+      return o;
+    }
+  }
+}
+
+describe('the chain canonical form', () => {
+  it('hashes an event exactly as the chain sealed before this release did', () => {
+    expect(chainHash(GENESIS, cloudTrailRecord(event))).toBe('671908f97c82f55be3e444a3cf77b357652ff81a494d3c2ff11687edf383dacb');
+  });
+
+  it('writes the same text as its first definition for any value', () => {
+    let seed = 42;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const holey: unknown[] = [];
+    holey[1] = 1;
+    const odd = [undefined, () => 1, Symbol('s'), new Date(0), holey, [undefined], { a: undefined, b: () => 1 }, { '': 1, ' ': 2, é: 3, e: 4, E: 5 }, Buffer.from('ab')];
+    for (const value of [...odd, ...Array.from({ length: 3000 }, () => randomValue(rnd, 0))]) {
+      expect(canonicalJson(value)).toBe(referenceCanonicalJson(value));
+    }
+  });
+
+  it('quotes every string, and every key, as JSON.stringify does', () => {
+    const strings = [...Array.from({ length: 0x10000 }, (_, c) => String.fromCharCode(c)), 'a\ud83d\ude00b', '\ude00\ud83d', 'tab\there', 'quote"back\\slash', 'line\u2028sep'];
+    expect(strings.map((s) => canonicalJson(s))).toEqual(strings.map((s) => JSON.stringify(s)));
+    expect(strings.map((s) => canonicalJson({ [s]: s }))).toEqual(strings.map((s) => `{${JSON.stringify(s)}:${JSON.stringify(s)}}`));
+  });
+});
