@@ -1,6 +1,7 @@
 // The same-run baseline: a trivial Fastify route on this machine.
 // With BASELINE_ARGON2_HASH set it also serves POST /login/password, which only verifies the form's
 // password against that hash and redirects: the least a password sign-in over HTTP can cost.
+// BASELINE_HASHES_AT_ONCE caps the verifies running at once (the rest wait in turn), as Atrium does.
 import Fastify from 'fastify';
 
 const app = Fastify({ logger: false });
@@ -11,10 +12,24 @@ app.post('/', async () => ({ ok: true }));
 const stored = process.env.BASELINE_ARGON2_HASH;
 if (stored) {
   const { verify } = await import('@node-rs/argon2');
+  const atOnce = Number(process.env.BASELINE_HASHES_AT_ONCE) || Infinity;
+  let running = 0;
+  const waiting = [];
+  const inTurn = async (work) => {
+    if (running < atOnce) running += 1;
+    else await new Promise((resolve) => waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running -= 1;
+    }
+  };
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.post('/login/password', async (request, reply) => {
     const password = new URLSearchParams(request.body.toString('utf8')).get('password') ?? '';
-    return (await verify(stored, password)) ? reply.redirect('/start', 303) : reply.status(401).send('The username or password is not correct.');
+    return (await inTurn(() => verify(stored, password))) ? reply.redirect('/start', 303) : reply.status(401).send('The username or password is not correct.');
   });
 }
 

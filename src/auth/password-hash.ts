@@ -9,8 +9,9 @@ export const ARGON2_OPTIONS = { algorithm: 2, memoryCost: 19 * 1024, timeCost: 2
 /**
  * Hashes running at once: one per core, and always a thread of libuv's pool left free. Four hashes
  * on two cores take turns on each core and fight over the caches for their 19 MiB each: every hash
- * costs more CPU (a third more, measured on 2 cores), and the WAL syncs of group commit (also on
- * the pool) queue behind them. The rest wait here, in arrival order, known users or not alike.
+ * costs more CPU (about a quarter more, measured on 2 cores), and the WAL syncs of group commit
+ * (also on the pool) queue behind them. The rest wait here, in arrival order, known users or not
+ * alike.
  */
 export const HASHES_AT_ONCE = Math.max(1, Math.min(availableParallelism(), (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1));
 
