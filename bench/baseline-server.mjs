@@ -12,20 +12,9 @@ app.post('/', async () => ({ ok: true }));
 const stored = process.env.BASELINE_ARGON2_HASH;
 if (stored) {
   const { verify } = await import('@node-rs/argon2');
-  const atOnce = Number(process.env.BASELINE_HASHES_AT_ONCE) || Infinity;
-  let running = 0;
-  const waiting = [];
-  const inTurn = async (work) => {
-    if (running < atOnce) running += 1;
-    else await new Promise((resolve) => waiting.push(resolve));
-    try {
-      return await work();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else running -= 1;
-    }
-  };
+  // The same turns as Atrium's (from dist/, built before any bench that sets this runs).
+  const atOnce = Number(process.env.BASELINE_HASHES_AT_ONCE);
+  const inTurn = atOnce ? (await import('../dist/auth/password-hash.js')).takingTurns(atOnce) : (work) => work();
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.post('/login/password', async (request, reply) => {
     const password = new URLSearchParams(request.body.toString('utf8')).get('password') ?? '';
