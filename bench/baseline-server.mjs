@@ -1,6 +1,7 @@
 // The same-run baseline: a trivial Fastify route on this machine.
 // With BASELINE_ARGON2_HASH set it also serves POST /login/password, which only verifies the form's
 // password against that hash and redirects: the least a password sign-in over HTTP can cost.
+// BASELINE_HASHES_AT_ONCE caps the verifies running at once (the rest wait in turn), as Atrium does.
 import Fastify from 'fastify';
 
 const app = Fastify({ logger: false });
@@ -11,10 +12,13 @@ app.post('/', async () => ({ ok: true }));
 const stored = process.env.BASELINE_ARGON2_HASH;
 if (stored) {
   const { verify } = await import('@node-rs/argon2');
+  // The same turns as Atrium's (from dist/, built before any bench that sets this runs).
+  const atOnce = Number(process.env.BASELINE_HASHES_AT_ONCE);
+  const inTurn = atOnce ? (await import('../dist/auth/password-hash.js')).takingTurns(atOnce) : (work) => work();
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.post('/login/password', async (request, reply) => {
     const password = new URLSearchParams(request.body.toString('utf8')).get('password') ?? '';
-    return (await verify(stored, password)) ? reply.redirect('/start', 303) : reply.status(401).send('The username or password is not correct.');
+    return (await inTurn(() => verify(stored, password))) ? reply.redirect('/start', 303) : reply.status(401).send('The username or password is not correct.');
   });
 }
 
