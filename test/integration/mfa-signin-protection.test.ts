@@ -168,6 +168,8 @@ describe.each(dialects())('sign-in protection on %s', (dialect) => {
       const a = await attempt(server, ip, userName, 'Wrong#pass-1');
       return { a, ms: Number(process.hrtime.bigint() - start) / 1e6 };
     };
+    // The first unknown name also makes the dummy hash: done here, untimed, for another name and address.
+    await attempt(server, '127.0.5.1', 'nobody-else', 'Wrong#pass-1');
     const real: { a: Answer; ms: number }[] = [];
     const ghost: { a: Answer; ms: number }[] = [];
     for (let i = 0; i < 6; i++) {
@@ -177,11 +179,12 @@ describe.each(dialects())('sign-in protection on %s', (dialect) => {
     // Same statuses in the same order (401s, then 429s), and the same bodies.
     expect(ghost.map((g) => g.a.status)).toEqual(real.map((r) => r.a.status));
     for (let i = 0; i < real.length; i++) expect(ghost[i]!.a.body).toBe(real[i]!.a.body);
-    // The unknown user is checked against a dummy hash: the median times are close.
-    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    // The unknown user is checked against a dummy hash: the quickest times are close (a busy machine
+    // only ever adds time, so the quickest of each is the steadiest; skipping the hash would show as
+    // a fraction of it).
     const [r401, g401] = [real.filter((r) => r.a.status === 401).map((r) => r.ms), ghost.filter((g) => g.a.status === 401).map((g) => g.ms)];
-    expect(median(g401) / median(r401)).toBeGreaterThan(0.5);
-    expect(median(g401) / median(r401)).toBeLessThan(2);
+    expect(Math.min(...g401) / Math.min(...r401)).toBeGreaterThan(0.5);
+    expect(Math.min(...g401) / Math.min(...r401)).toBeLessThan(2);
   });
 
   describe.skipIf(!existsSync(OATHTOOL))('second factor', () => {
