@@ -26,6 +26,12 @@ export const policyArnOf = (accountId: string, path: string, name: string) => `a
 const noSuchVersion = (arn: string, versionId: string) =>
   notFound('policy.no_such_entity', `Policy ${arn} version ${versionId} does not exist or is not attachable.`, { resourceType: 'POLICY_VERSION', resourceId: versionId });
 
+/** The policy if the account owns it: another account's is as missing as an unknown one. */
+function ownPolicy(policy: CustomerPolicyRecord | undefined, accountId: string, policyArn: string): CustomerPolicyRecord {
+  if (!policy || policy.accountId !== accountId) throw noSuchPolicy(policyArn);
+  return policy;
+}
+
 function checkVersionId(versionId: string): void {
   if (!VERSION_ID.test(versionId)) throw invalidArgument('policy.invalid_version_id', `Value '${versionId}' at 'versionId' failed to satisfy constraint: Member must satisfy regular expression pattern: v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?`);
 }
@@ -155,15 +161,11 @@ export class CustomerPolicyService {
 
   /** A policy of this account, its row held until the transaction ends: version changes of one policy run one at a time. */
   private async lock(s: Pick<Stores, 'customerPolicies'>, accountId: string, policyArn: string): Promise<CustomerPolicyRecord> {
-    const policy = await s.customerPolicies.lockPolicy(policyArn, this.deps.clock.now());
-    if (!policy || policy.accountId !== accountId) throw noSuchPolicy(policyArn);
-    return policy;
+    return ownPolicy(await s.customerPolicies.lockPolicy(policyArn, this.deps.clock.now()), accountId, policyArn);
   }
 
   /** A policy of this account (another account's ARN is as missing as an unknown one). */
   private async require(s: Pick<Stores, 'customerPolicies'>, accountId: string, policyArn: string): Promise<CustomerPolicyRecord> {
-    const policy = await s.customerPolicies.findPolicy(policyArn);
-    if (!policy || policy.accountId !== accountId) throw noSuchPolicy(policyArn);
-    return policy;
+    return ownPolicy(await s.customerPolicies.findPolicy(policyArn), accountId, policyArn);
   }
 }

@@ -67,9 +67,10 @@ function managedRecord(m: { arn: string; name: string; path: string; defaultVers
   return { policyArn: m.arn, accountId: 'aws', policyName: m.name, path: m.path, policyId: `ANPA${h.toString(16).toUpperCase().padStart(17, '0')}`, description: null, defaultVersionId: m.defaultVersion, nextVersion: 0, createdAt: 0, updatedAt: 0 };
 }
 
-const versionXml = (v: { versionId: string; isDefault: boolean; createdAt: number; document?: string }) =>
-  `<PolicyVersion>${v.document === undefined ? '' : el('Document', encodeURIComponent(v.document))}<VersionId>${v.versionId}</VersionId>` +
-  `<IsDefaultVersion>${v.isDefault}</IsDefaultVersion><CreateDate>${iso(v.createdAt)}</CreateDate></PolicyVersion>`;
+/** A policy version: the result's `PolicyVersion`, or a list's `member`. */
+const versionXml = (v: { versionId: string; isDefault: boolean; createdAt: number; document?: string }, tag = 'PolicyVersion') =>
+  `<${tag}>${v.document === undefined ? '' : el('Document', encodeURIComponent(v.document))}<VersionId>${v.versionId}</VersionId>` +
+  `<IsDefaultVersion>${v.isDefault}</IsDefaultVersion><CreateDate>${iso(v.createdAt)}</CreateDate></${tag}>`;
 
 function required(form: URLSearchParams, name: string): string {
   const v = form.get(name);
@@ -154,8 +155,7 @@ export function operations(reg: Registry): Record<string, Operation> {
         versions = [{ versionId: m.defaultVersion, isDefault: true, createdAt: 0 }];
       } else versions = await cmp.listPolicyVersions(account, arn);
       // Newest first, as IAM lists them; a policy has at most five, so one page holds them all.
-      const member = (v: (typeof versions)[number]) => versionXml(v).replace(/^<PolicyVersion>/, '<member>').replace(/<\/PolicyVersion>$/, '</member>');
-      return `<IsTruncated>false</IsTruncated><Versions>${[...versions].reverse().map(member).join('')}</Versions>`;
+      return `<IsTruncated>false</IsTruncated><Versions>${[...versions].reverse().map((v) => versionXml(v, 'member')).join('')}</Versions>`;
     },
     SetDefaultPolicyVersion: async (form, account, ctx) => {
       await cmp.setDefaultPolicyVersion(ctx, account, { policyArn: required(form, 'PolicyArn'), versionId: required(form, 'VersionId') });
