@@ -10,7 +10,7 @@
 
 import autocannon from 'autocannon';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../dist/config/config.js';
@@ -18,7 +18,7 @@ import { signatureFor } from '../dist/credentials/sigv4.js';
 import { createRegistry } from '../dist/registry.js';
 import { systemContext } from '../dist/shared/context.js';
 import { createLogger } from '../dist/shared/logger.js';
-import { BIN, ROOT, machine, runJson, startAndWait, stop, treeCpuSeconds } from './lib.mjs';
+import { BIN, ROOT, cpuSecondsOf, machine, processTree, runJson, startAndWait, stop, treeCpuSeconds } from './lib.mjs';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
@@ -58,6 +58,18 @@ function authorizeBody(creds) {
     Resource: 'arn:aws:s3:::team-bucket/bench-user/object',
     Context: { 'aws:SecureTransport': true },
   });
+}
+
+/** CPU seconds of every thread of the server's processes, summed by thread name (the main threads as `main`). */
+function threadCpuSeconds(pid) {
+  const out = {};
+  for (const p of processTree(pid)) {
+    for (const tid of readdirSync(`/proc/${p}/task`).map(Number)) {
+      const name = tid === p ? 'main' : readFileSync(`/proc/${p}/task/${tid}/comm`, 'utf8').trim();
+      out[name] = (out[name] ?? 0) + cpuSecondsOf(p, tid);
+    }
+  }
+  return out;
 }
 
 const results = { machine: machine(), when: new Date().toISOString() };
@@ -101,8 +113,10 @@ const probeJson = await probe.json();
 if (probe.status !== 200 || probeJson.Decision !== 'Allow') throw new Error(`authorize failed: ${probe.status} ${JSON.stringify(probeJson)}`);
 
 const cpu0 = treeCpuSeconds(server.child.pid);
+const threads0 = threadCpuSeconds(server.child.pid);
 const run = await cannon({ url: `http://127.0.0.1:${port}/authorize`, method: 'POST', headers, body });
 const cpu1 = treeCpuSeconds(server.child.pid);
+const threads1 = threadCpuSeconds(server.child.pid);
 const served = run.requests.total;
 results.authorize = {
   decisionsPerSec: Math.round(run.requests.average),
@@ -114,6 +128,12 @@ results.authorize = {
   // CPU per decision is steadier than throughput on a shared machine (see bench/portal.mjs).
   serverCpuMsPerRequest: +(((cpu1.all - cpu0.all) * 1000) / served).toFixed(3),
   mainThreadCpuMsPerRequest: +(((cpu1.main - cpu0.main) * 1000) / served).toFixed(3),
+  // Where the rest goes: V8's helper threads (GC, compilers), libuv's pool, workers.
+  threadCpuMsPerRequest: Object.fromEntries(
+    Object.entries(threads1)
+      .map(([name, s]) => [name, +(((s - (threads0[name] ?? 0)) * 1000) / served).toFixed(3)])
+      .filter(([, ms]) => ms > 0),
+  ),
   workers: WORKERS,
   target: 5000,
 };

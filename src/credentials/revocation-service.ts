@@ -65,6 +65,18 @@ const PAGE = 500;
 const keyOf = (s: RevocationSubject): string =>
   s.kind === 'user' ? `user:${s.userId}` : s.kind === 'session' ? `session:${s.sessionId}` : `role:${s.userId}:${s.accountId}:${s.permissionSetArn}`;
 
+/** The marks that apply to a credential: its user's, its portal session's and its role's. */
+export type RevocationKeys = readonly [string, string, string];
+
+/** The marks a credential issued for `c` is checked against; a verifier may keep them with the credential. */
+export function revocationKeysOf(c: Omit<IssuedFor, 'issuedAt'>): RevocationKeys {
+  return [
+    keyOf({ kind: 'user', userId: c.userId }),
+    keyOf({ kind: 'session', sessionId: c.sessionId }),
+    keyOf({ kind: 'role', userId: c.userId, accountId: c.accountId, permissionSetArn: c.permissionSetArn }),
+  ];
+}
+
 export class RevocationService {
   private readonly notBefore = new Map<string, number>();
   /** (read time, highest seq seen) of recent reads; the oldest within COMMIT_LAG_MS is the next floor. */
@@ -173,16 +185,28 @@ export class RevocationService {
   /**
    * Whether a credential issued for `c` has been revoked since. No database read unless this
    * process just revoked or its background refresh is late. Call it outside any transaction.
+   * `keys` are revocationKeysOf(c), for a caller that keeps them with the credential.
    */
-  async isRevoked(c: IssuedFor): Promise<boolean> {
+  async isRevoked(c: IssuedFor, keys: RevocationKeys = revocationKeysOf(c)): Promise<boolean> {
     const now = this.deps.clock.now();
     while (this.seenLocally < this.revokedLocally) await this.refresh();
     if (now - this.lastRead > 2 * REVOCATION_REFRESH_MS) await this.refresh();
-    return [
-      keyOf({ kind: 'user', userId: c.userId }),
-      keyOf({ kind: 'session', sessionId: c.sessionId }),
-      keyOf({ kind: 'role', userId: c.userId, accountId: c.accountId, permissionSetArn: c.permissionSetArn }),
-    ].some((k) => c.issuedAt <= (this.notBefore.get(k) ?? -Infinity));
+    return this.marked(keys, c.issuedAt);
+  }
+
+  /**
+   * As isRevoked, from the marks in memory when they are fresh enough for it (no revocation by
+   * this process since the last read, which is recent); undefined when isRevoked must read first.
+   */
+  revokedNow(keys: RevocationKeys, issuedAt: number): boolean | undefined {
+    if (this.seenLocally < this.revokedLocally || this.deps.clock.now() - this.lastRead > 2 * REVOCATION_REFRESH_MS) return undefined;
+    return this.marked(keys, issuedAt);
+  }
+
+  private marked(keys: RevocationKeys, issuedAt: number): boolean {
+    if (this.notBefore.size === 0) return false;
+    for (const k of keys) if (issuedAt <= (this.notBefore.get(k) ?? -Infinity)) return true;
+    return false;
   }
 
   /** Read the marks written since the last read (one read at a time). */

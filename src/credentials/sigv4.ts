@@ -1,7 +1,7 @@
 // AWS Signature Version 4 verification, header form. The server hashes the body itself and never
 // trusts x-amz-content-sha256; signatures are compared in constant time.
 
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { DomainError } from '../shared/errors.js';
 
 export interface SignedRequest {
@@ -67,22 +67,25 @@ export function parseAuthorization(req: SignedRequest, expectedServices: readonl
   }
   // Whatever can change the meaning of a request must be signed: the operation travels in
   // X-Amz-Target and the protocol in Content-Type, so an unsigned one could be swapped in transit.
-  const mustSign = ['host', ...Object.keys(req.headers).filter((h) => h.startsWith('x-amz-') || h === 'content-type')];
-  const unsigned = mustSign.filter((h) => !signedHeaders.includes(h));
+  const unsigned = signedHeaders.includes('host') ? [] : ['host'];
+  for (const h of Object.keys(req.headers)) if ((h.startsWith('x-amz-') || h === 'content-type') && !signedHeaders.includes(h)) unsigned.push(h);
   if (unsigned.length > 0) throw authError('auth.incomplete', `These headers must be signed: ${unsigned.join(', ')}.`);
   return { accessKeyId, date, region, service, signedHeaders, signature, amzDate };
 }
 
-const sha256hex = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+const sha256hex = (data: string | Buffer) => hash('sha256', data, 'hex');
 
 /** RFC 3986 encoding, as SigV4 wants it. */
 function uriEncode(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
 }
 
+/** A path of unreserved characters only: encoding it, once or twice, leaves it as it is. */
+const PLAIN_PATH = /^[A-Za-z0-9\-._~/]+$/;
+
 function canonicalPath(raw: string): string {
-  // Every AWS JSON and query call posts to '/': the common case needs no encoding.
-  if (raw === '/') return raw;
+  // Every AWS JSON and query call posts to '/', and most paths need no encoding.
+  if (PLAIN_PATH.test(raw)) return raw;
   // Non-S3 services sign the path with each segment encoded once more than it was sent.
   return raw
     .split('/')
@@ -124,11 +127,18 @@ function headerValue(headers: SignedRequest['headers'], name: string): string | 
   return undefined;
 }
 
+/** Whitespace that a canonical header value would lose or fold: at either end, in a run, or other than a space. */
+const FOLDABLE = /^\s|\s$|\s\s|[^\S ]/;
+
+/** A header value trimmed, with inner runs of whitespace folded to one space. */
+function canonicalValue(value: string): string {
+  return FOLDABLE.test(value) ? value.trim().replace(/\s+/g, ' ') : value;
+}
+
 export function canonicalRequest(req: SignedRequest, signedHeaders: string[]): string {
-  const headers = signedHeaders
-    .map((h) => `${h}:${(headerValue(req.headers, h) ?? '').trim().replace(/\s+/g, ' ')}\n`)
-    .join('');
-  return [req.method.toUpperCase(), canonicalPath(req.path), canonicalQuery(req.query), headers, signedHeaders.join(';'), req.bodySha256 ?? sha256hex(req.body)].join('\n');
+  let headers = '';
+  for (const h of signedHeaders) headers += `${h}:${canonicalValue(headerValue(req.headers, h) ?? '')}\n`;
+  return `${req.method.toUpperCase()}\n${canonicalPath(req.path)}\n${canonicalQuery(req.query)}\n${headers}\n${signedHeaders.join(';')}\n${req.bodySha256 ?? sha256hex(req.body)}`;
 }
 
 /**
@@ -159,20 +169,19 @@ function signingKeyOf(secret: string, auth: ParsedAuthorization, own?: OwnSignin
   return { cache, cacheKey, max, key: cache.get(cacheKey) ?? deriveSigningKey(secret, auth) };
 }
 
-function sign(req: SignedRequest, auth: ParsedAuthorization, key: Buffer): string {
-  const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
-  const stringToSign = ['AWS4-HMAC-SHA256', auth.amzDate, scope, sha256hex(canonicalRequest(req, auth.signedHeaders))].join('\n');
-  return createHmac('sha256', key).update(stringToSign).digest('hex');
+function sign(req: SignedRequest, auth: ParsedAuthorization, key: Buffer): Buffer {
+  const stringToSign = `AWS4-HMAC-SHA256\n${auth.amzDate}\n${auth.date}/${auth.region}/${auth.service}/aws4_request\n${sha256hex(canonicalRequest(req, auth.signedHeaders))}`;
+  return createHmac('sha256', key).update(stringToSign).digest();
 }
 
 export function signatureFor(req: SignedRequest, auth: ParsedAuthorization, secret: string): string {
-  return sign(req, auth, signingKeyOf(secret, auth).key);
+  return sign(req, auth, signingKeyOf(secret, auth).key).toString('hex');
 }
 
 /** Throws unless `auth.signature` is the request's signature with `secret`; `own` keeps the secret's signing keys. */
 export function verifySignature(req: SignedRequest, auth: ParsedAuthorization, secret: string, own?: OwnSigningKeys): void {
   const { cache, cacheKey, max, key } = signingKeyOf(secret, auth, own);
-  const expected = Buffer.from(sign(req, auth, key), 'hex');
+  const expected = sign(req, auth, key);
   const given = Buffer.from(auth.signature, 'hex');
   const ok = expected.length === given.length && timingSafeEqual(expected, given);
   if (ok && !cache.has(cacheKey)) {

@@ -10,7 +10,7 @@ import { DomainError, invalidArgument } from '../shared/errors.js';
 import { newAccessKeyId } from '../shared/ids.js';
 import type { ServiceDeps } from '../shared/service-deps.js';
 import type { CredentialService } from './credential-service.js';
-import type { RevocationService } from './revocation-service.js';
+import { revocationKeysOf, type RevocationKeys, type RevocationService } from './revocation-service.js';
 import type { RevocationStore } from './revocation-store.js';
 import { parseAuthorization, verifySignature, type OwnSigningKeys, type SignedRequest } from './sigv4.js';
 
@@ -85,6 +85,10 @@ interface Opened {
   /** The secret's signing keys that verified a request, so that later requests skip deriving them. */
   signingKeys: OwnSigningKeys;
   principal: Omit<CallerPrincipal, 'region'>;
+  /** The role session, shared by every request made with the token: never changed. */
+  session: Readonly<RoleSession>;
+  /** The revocation marks the credential is checked against. */
+  revocationKeys: RevocationKeys;
 }
 
 export class TemporaryCredentialService {
@@ -174,22 +178,25 @@ export class TemporaryCredentialService {
       const p = await this.deps.credentials.authenticate(req, services);
       return { principal: { ...p, arn: p.arn ?? '', accountId: p.accountId ?? '' } };
     }
-    const o = typeof token === 'string' ? await this.openCached(token, auth.accessKeyId) : undefined;
+    const o = typeof token === 'string' ? this.openCached(this.keys ?? (await this.requireKeys()), token, auth.accessKeyId) : undefined;
     if (!o) throw invalidToken();
     const c = o.claims;
     if (now >= c.e) throw authError('auth.token_expired', 'The security token included in the request is expired');
     // Revoked credentials are refused as invalid, not expired: they will never work again, and
     // ExpiredToken would send a user looking at clocks and caches instead of at their access.
-    if (await this.deps.revocation.isRevoked({ userId: c.u, sessionId: c.s, accountId: c.a, permissionSetArn: c.p, issuedAt: c.i })) throw invalidToken();
+    // The marks in memory answer at once while they are fresh; otherwise they are read first.
+    const revocation = this.deps.revocation;
+    const revoked =
+      revocation.revokedNow(o.revocationKeys, c.i) ?? (await revocation.isRevoked({ userId: c.u, sessionId: c.s, accountId: c.a, permissionSetArn: c.p, issuedAt: c.i }, o.revocationKeys));
+    if (revoked) throw invalidToken();
     verifySignature(req, auth, o.secret, o.signingKeys);
-    return { principal: { ...o.principal, region: auth.region }, session: { userId: c.u, permissionSetArn: c.p, ...(c.t ? { tags: c.t } : {}) } };
+    return { principal: { ...o.principal, region: auth.region }, session: o.session };
   }
 
   /** The token opened for `accessKeyId`, from memory when it was opened before. */
-  private async openCached(token: string, accessKeyId: string): Promise<Opened | undefined> {
+  private openCached(keys: { token: Buffer; secret: Buffer }, token: string, accessKeyId: string): Opened | undefined {
     const hit = this.opened.get(token);
     if (hit) return hit.claims.k === accessKeyId ? hit : undefined;
-    const keys = await this.requireKeys();
     const c = this.open(keys.token, token, accessKeyId);
     if (!c) return undefined;
     const opened: Opened = {
@@ -204,6 +211,8 @@ export class TemporaryCredentialService {
         accessKeyId: c.k,
         userName: c.n,
       },
+      session: Object.freeze({ userId: c.u, permissionSetArn: c.p, ...(c.t ? { tags: Object.freeze({ ...c.t }) } : {}) }),
+      revocationKeys: revocationKeysOf({ userId: c.u, sessionId: c.s, accountId: c.a, permissionSetArn: c.p }),
     };
     if (this.opened.size >= MAX_OPENED) this.opened.clear();
     this.opened.set(token, opened);

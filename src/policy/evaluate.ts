@@ -174,9 +174,11 @@ function toStrings(value: unknown): string[] | undefined {
   return out;
 }
 
-/** The request's context with lower-cased keys; values that are not strings, numbers or booleans are dropped. */
-export function prepareContext(context: AuthorizationRequest['context']): ContextValues {
-  const out = new Map<string, string[]>();
+/**
+ * The request's context with lower-cased keys, added to `out` (a key already there is replaced);
+ * values that are not strings, numbers or booleans are dropped.
+ */
+export function prepareContext(context: AuthorizationRequest['context'], out = new Map<string, readonly string[]>()): Map<string, readonly string[]> {
   if (context === null || typeof context !== 'object') return out;
   for (const key of Object.keys(context)) {
     const values = toStrings((context as Record<string, unknown>)[key]);
@@ -227,9 +229,13 @@ function firstMatch(statements: readonly CompiledStatement[], effect: Effect, r:
  * request does not carry.
  */
 export function evaluate(set: PolicySet, request: AuthorizationRequest): Decision {
-  const action = typeof request.action === 'string' ? request.action.toLowerCase() : '';
-  const resource = typeof request.resource === 'string' ? request.resource : '';
-  const ctx = prepareContext(request.context);
+  return evaluatePrepared(set, request.action, request.resource, prepareContext(request.context));
+}
+
+/** As evaluate, with the context already prepared (prepareContext). */
+export function evaluatePrepared(set: PolicySet, requestAction: string, requestResource: string, ctx: ContextValues): Decision {
+  const action = typeof requestAction === 'string' ? requestAction.toLowerCase() : '';
+  const resource = typeof requestResource === 'string' ? requestResource : '';
   const colon = action.indexOf(':');
   const service = colon < 0 ? action : action.slice(0, colon);
   const r: Prepared = { action, service, resource, ctx, lookup: lookupIn(ctx) };

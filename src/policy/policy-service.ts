@@ -3,7 +3,7 @@
 
 import type { AccountAssignmentRecord, AttachedPolicy, PermissionSetRecord, PrincipalSet, Slice } from '../access/index.js';
 import { DomainError, invalidArgument, notFound } from '../shared/errors.js';
-import { evaluate, PolicySet, type AuthorizationRequest, type CompiledPolicy, type ContextValue, type Decision } from './evaluate.js';
+import { evaluate, evaluatePrepared, PolicySet, prepareContext, type AuthorizationRequest, type CompiledPolicy, type ContextValue, type Decision } from './evaluate.js';
 import { PolicyCache } from './policy-cache.js';
 
 /** What the engine reads from access/ (satisfied by the access store). */
@@ -97,9 +97,16 @@ const MAX_ASSIGNMENTS = 1000;
 /** How long an authorizing process keeps a permission set's policies: a change applies everywhere within this. */
 const SESSION_POLICY_TTL_MS = 1000;
 
+/** A permission set's policies as one process read them at `at`; `settled` once the read is done. */
+interface SessionPolicies {
+  at: number;
+  policies: Promise<EffectivePolicies | undefined>;
+  settled?: { value: EffectivePolicies | undefined };
+}
+
 export class PolicyService {
   private readonly cache = new PolicyCache();
-  private readonly sessionPolicies = new Map<string, { at: number; policies: Promise<EffectivePolicies | undefined> }>();
+  private readonly sessionPolicies = new Map<string, SessionPolicies>();
   private readonly keyPolicies = new Map<string, { at: number; arns: Promise<string[]> }>();
 
   constructor(private readonly deps: PolicyDeps) {}
@@ -221,16 +228,23 @@ export class PolicyService {
     let hit = this.sessionPolicies.get(cacheKey);
     if (!hit || now - hit.at >= SESSION_POLICY_TTL_MS) {
       const policies = this.deps.permissionSets.findPermissionSet(session.permissionSetArn).then((ps) => (ps ? this.policiesOf(ps, session.accountId) : undefined));
-      hit = { at: now, policies };
+      const entry: SessionPolicies = { at: now, policies };
       if (this.sessionPolicies.size >= 10_000) this.sessionPolicies.clear();
-      this.sessionPolicies.set(cacheKey, hit);
-      policies.catch(() => this.sessionPolicies.delete(cacheKey));
+      this.sessionPolicies.set(cacheKey, entry);
+      policies.then(
+        (value) => (entry.settled = { value }),
+        () => this.sessionPolicies.delete(cacheKey),
+      );
+      hit = entry;
     }
-    const effective = await hit.policies;
+    // Read within the last second and at hand: no need to wait a turn for it.
+    const effective = hit.settled ? hit.settled.value : await hit.policies;
     if (!effective) return { decision: 'ImplicitDeny', allowed: false, reason: 'no_allow', permissionSetArn: session.permissionSetArn };
-    const { set } = effective;
-    const context = trustedContext(request.context, sessionContextKeys(session, this.deps.clock.now()));
-    return { ...evaluate(set, { ...request, context }), permissionSetArn: session.permissionSetArn };
+    // The caller's keys, less those of the principal and the time, which come from the session alone.
+    const context = prepareContext(request.context);
+    for (const key of context.keys()) if (isPrincipalOrTimeKey(key)) context.delete(key);
+    prepareContext(sessionContextKeys(session, now), context);
+    return { ...evaluatePrepared(effective.set, request.action, request.resource, context), permissionSetArn: session.permissionSetArn };
   }
 
   /** The managed policies an access key holds, read at most every 2 s per process (as the key itself is). */
@@ -284,12 +298,14 @@ function checkAccountId(accountId: string): void {
 function trustedContext(given: AuthorizationRequest['context'], principalKeys: Record<string, ContextValue>): Record<string, ContextValue> {
   const out: Record<string, ContextValue> = {};
   for (const [key, value] of Object.entries(given ?? {})) {
-    const k = key.toLowerCase();
-    if (value === undefined || k.startsWith('aws:principal') || ['aws:username', 'aws:userid', 'aws:currenttime', 'aws:epochtime'].includes(k)) continue;
+    if (value === undefined || isPrincipalOrTimeKey(key.toLowerCase())) continue;
     out[key] = value;
   }
   return { ...out, ...principalKeys };
 }
+
+/** A context key (lower-cased) that describes the principal or the time: the caller may not give it. */
+const isPrincipalOrTimeKey = (k: string) => k.startsWith('aws:principal') || k === 'aws:username' || k === 'aws:userid' || k === 'aws:currenttime' || k === 'aws:epochtime';
 
 /** The global condition keys of a role session: who, where, when, and the session's principal tags. */
 export function sessionContextKeys(s: SessionContext, now: number): Record<string, ContextValue> {

@@ -44,10 +44,22 @@ const decisionView = (d: Decision) => ({
 /** The service in a SigV4 Authorization header's credential scope; the signature is checked for it. */
 const scopedService = (authorization: string | undefined) => /Credential=[^/,\s]+\/\d{8}\/[^/,\s]+\/([a-z0-9-]{1,64})\/aws4_request/.exec(authorization ?? '')?.[1];
 
+/** Headers by lower-case name; of names that differ only in case, the last one given. */
+function lowerCaseNames(given: Record<string, string>): Record<string, string> {
+  // No prototype: a header named __proto__ is a header like any other.
+  const headers = Object.create(null) as Record<string, string>;
+  for (const name of Object.keys(given)) headers[name.toLowerCase()] = given[name]!;
+  return headers;
+}
+
 export function registerPolicyApi(app: FastifyInstance, reg: Registry): void {
   void app.register((scope, _opts, done) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, next) => next(null, body));
+    const asBuffer = (_req: FastifyRequest, body: Buffer, next: (err: null, body: Buffer) => void) => next(null, body);
+    // Any media type is read as bytes. JSON, which gateways send, is named too: Fastify remembers
+    // which parser a named type takes, but parses the Content-Type of every request that falls to '*'.
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, asBuffer);
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, asBuffer);
     scope.setErrorHandler((err: { statusCode?: number }, request, reply) => {
       reply.header('x-amzn-requestid', request.id);
       if (err.statusCode === 413) return sendAwsError(reply, { status: 413, type: 'RequestEntityTooLargeException', message: `The request body exceeds ${MAX_BODY_BYTES} bytes.` }, 'application/json');
@@ -85,7 +97,7 @@ function policyRoutes(app: FastifyInstance, reg: Registry): void {
     '/authorize',
     answer(async (request) => {
       const input = parse(authorizeInput, body(request), plainlyValidAuthorizeInput);
-      const headers = Object.fromEntries(Object.entries(input.Headers).map(([k, v]) => [k.toLowerCase(), v]));
+      const headers = lowerCaseNames(input.Headers);
       const service = scopedService(headers.authorization);
       if (!service) throw invalidArgument('policy.unsigned_request', 'Headers must carry a SigV4 Authorization header.');
       const signedRequest = {
