@@ -152,6 +152,20 @@ describe.each(dialects())('policy engine on %s', (dialect) => {
       expect((await authorize(creds, 's3:PutObject', 'arn:aws:s3:::team-bucket/other/object')).json).toMatchObject({ Decision: 'ImplicitDeny', Reason: 'no_allow' });
     });
 
+    it('verifies the body itself when the gateway sends it (base64) instead of its hash', async () => {
+      const creds = await roleCredentials();
+      const target = new URL('https://gateway.example.test/team-bucket/object');
+      const body = '{"payload":true}';
+      const Headers = await signRequest(creds, 's3', 'PUT', target, body);
+      const post = async (sent: string) => {
+        const input = { Method: 'PUT', Path: target.pathname, Headers, Body: Buffer.from(sent).toString('base64'), Action: 's3:PutObject', Resource: `arn:aws:s3:::team-bucket/${user.userName}/object` };
+        const res = await fetch(`${server.url}/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) });
+        return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+      };
+      expect(await post(body)).toMatchObject({ status: 200, json: { Decision: 'Allow', Statement: { Sid: 'OwnFolder' } } });
+      expect((await post('{"payload":false}')).status).toBe(403);
+    });
+
     it('authorizes an access key by the policy it holds (the bootstrap key: AdministratorAccess)', async () => {
       expect((await authorize(server.credentials, 'organizations:CreateAccount', '*')).json).toMatchObject({
         Decision: 'Allow',

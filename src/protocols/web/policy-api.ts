@@ -4,6 +4,7 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { CallerPrincipal, SignedRequest } from '../../credentials/index.js';
 import type { Registry } from '../../registry.js';
 import { invalidArgument } from '../../shared/errors.js';
 import { adminActionOf, validatePolicy, type Decision } from '../../policy/index.js';
@@ -33,13 +34,22 @@ function parse<T>(schema: z.ZodType<T>, body: Buffer, plainlyValid?: (json: unkn
   return r.data;
 }
 
-const decisionView = (d: Decision) => ({
-  Decision: d.decision,
-  Allowed: d.allowed,
-  ...('statement' in d
-    ? { Statement: { PolicyId: d.statement.policyId, ...(d.statement.sid ? { Sid: d.statement.sid } : {}), Index: d.statement.index, Effect: d.statement.effect } }
-    : { Reason: d.reason }),
-});
+const statementView = (st: { policyId: string; sid?: string; index: number; effect: string }) =>
+  st.sid ? { PolicyId: st.policyId, Sid: st.sid, Index: st.index, Effect: st.effect } : { PolicyId: st.policyId, Index: st.index, Effect: st.effect };
+
+/** POST /authorize's answer: the decision and its deciding statement (or why none), who asked, and by what policies. */
+function authorizeView(d: Decision & ({ permissionSetArn: string } | { policyArns: string[] }), principal: CallerPrincipal): Record<string, unknown> {
+  const view: Record<string, unknown> = { Decision: d.decision, Allowed: d.allowed };
+  if ('statement' in d) view.Statement = statementView(d.statement);
+  else view.Reason = d.reason;
+  view.Principal = { Arn: principal.arn, AccountId: principal.accountId, AccessKeyId: principal.accessKeyId };
+  if ('permissionSetArn' in d) view.PermissionSetArn = d.permissionSetArn;
+  else view.PolicyArns = d.policyArns;
+  return view;
+}
+
+/** The body of a request whose gateway sent the body's hash instead. */
+const NO_BODY = Buffer.alloc(0);
 
 /** The service in a SigV4 Authorization header's credential scope; the signature is checked for it. */
 const scopedService = (authorization: string | undefined) => /Credential=[^/,\s]+\/\d{8}\/[^/,\s]+\/([a-z0-9-]{1,64})\/aws4_request/.exec(authorization ?? '')?.[1];
@@ -100,30 +110,25 @@ function policyRoutes(app: FastifyInstance, reg: Registry): void {
       const headers = lowerCaseNames(input.Headers);
       const service = scopedService(headers.authorization);
       if (!service) throw invalidArgument('policy.unsigned_request', 'Headers must carry a SigV4 Authorization header.');
-      const signedRequest = {
+      const signedRequest: SignedRequest = {
         method: input.Method,
         path: input.Path,
         query: input.Query ?? '',
         headers,
-        body: Buffer.from(input.Body ?? '', 'base64'),
-        ...(input.BodySha256 ? { bodySha256: input.BodySha256 } : {}),
+        body: input.Body === undefined ? NO_BODY : Buffer.from(input.Body, 'base64'),
+        bodySha256: input.BodySha256,
       };
       const { principal, session } = await reg.temporaryCredentials.authenticateSession(signedRequest, [service]);
-      const request_ = { action: input.Action, resource: input.Resource, ...(input.Context ? { context: input.Context } : {}) };
       // aws:SourceIp is the gateway's to give, in Context: the relayed headers (X-Forwarded-For) are
       // the client's own, and would let it claim any address.
-      const baseContext = { 'aws:RequestedRegion': principal.region };
+      const request_ = { action: input.Action, resource: input.Resource, context: { 'aws:RequestedRegion': principal.region, ...input.Context } };
       const decision = session
         ? await reg.policy.authorizeSession(
-            { userId: session.userId, userName: principal.userName ?? '', accountId: principal.accountId, principalId: principal.principalId, permissionSetArn: session.permissionSetArn, ...(session.tags ? { tags: session.tags } : {}) },
-            { ...request_, context: { ...baseContext, ...request_.context } },
+            { userId: session.userId, userName: principal.userName ?? '', accountId: principal.accountId, principalId: principal.principalId, permissionSetArn: session.permissionSetArn, tags: session.tags },
+            request_,
           )
-        : await reg.policy.authorizeAccessKey(principal, { ...request_, context: { ...baseContext, ...request_.context } });
-      return {
-        ...decisionView(decision),
-        Principal: { Arn: principal.arn, AccountId: principal.accountId, AccessKeyId: principal.accessKeyId },
-        ...('permissionSetArn' in decision ? { PermissionSetArn: decision.permissionSetArn } : { PolicyArns: decision.policyArns }),
-      };
+        : await reg.policy.authorizeAccessKey(principal, request_);
+      return authorizeView(decision, principal);
     }),
   );
 
@@ -147,7 +152,7 @@ function policyRoutes(app: FastifyInstance, reg: Registry): void {
         Decision: r.decision,
         Allowed: r.allowed,
         ...(r.permissionSetArn ? { PermissionSetArn: r.permissionSetArn, PermissionSetName: r.permissionSetName } : {}),
-        ...(r.statement ? { Statement: { PolicyId: r.statement.policyId, ...(r.statement.sid ? { Sid: r.statement.sid } : {}), Index: r.statement.index, Effect: r.statement.effect } } : {}),
+        ...(r.statement ? { Statement: statementView(r.statement) } : {}),
         PermissionSets: r.permissionSets.map((p) => ({ PermissionSetArn: p.permissionSetArn, Name: p.name, Decision: p.decision })),
       };
     }),
