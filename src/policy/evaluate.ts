@@ -161,7 +161,8 @@ function oneString(v: unknown): string | undefined {
   return typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
 }
 
-function toStrings(value: unknown): string[] | undefined {
+/** A context value as the evaluator compares it: its strings (several for a multi-valued key), or undefined for a value of another type. */
+export function contextValues(value: unknown): string[] | undefined {
   if (!Array.isArray(value)) {
     const s = oneString(value);
     return s === undefined ? undefined : [s];
@@ -181,7 +182,7 @@ function toStrings(value: unknown): string[] | undefined {
 export function prepareContext(context: AuthorizationRequest['context'], out = new Map<string, readonly string[]>()): Map<string, readonly string[]> {
   if (context === null || typeof context !== 'object') return out;
   for (const key of Object.keys(context)) {
-    const values = toStrings((context as Record<string, unknown>)[key]);
+    const values = contextValues((context as Record<string, unknown>)[key]);
     if (values !== undefined) out.set(key.toLowerCase(), values);
   }
   return out;

@@ -19,7 +19,7 @@ export { PolicyCache } from './policy-cache.js';
 export { describeErrors, validatePolicy, type FindingType, type PolicyFinding } from './validate-policy.js';
 export {
   PolicyService,
-  sessionContextKeys,
+  sessionContext,
   type EffectivePermissionSet,
   type PermissionSetSource,
   type PolicyDeps,

@@ -3,7 +3,7 @@
 
 import type { AccountAssignmentRecord, AttachedPolicy, PermissionSetRecord, PrincipalSet, Slice } from '../access/index.js';
 import { DomainError, invalidArgument, notFound } from '../shared/errors.js';
-import { evaluate, evaluatePrepared, PolicySet, prepareContext, type AuthorizationRequest, type CompiledPolicy, type ContextValue, type Decision } from './evaluate.js';
+import { contextValues, evaluate, evaluatePrepared, PolicySet, prepareContext, type AuthorizationRequest, type CompiledPolicy, type ContextValue, type Decision } from './evaluate.js';
 import { PolicyCache } from './policy-cache.js';
 
 /** What the engine reads from access/ (satisfied by the access store). */
@@ -204,8 +204,9 @@ export class PolicyService {
       const ps = await this.deps.permissionSets.findPermissionSet(eps.permissionSetArn);
       if (!ps) continue;
       const { set } = await this.policiesOf(ps, input.accountId);
-      const context = { ...sessionContextKeys({ userId: user?.userId ?? '', userName: input.userName, accountId: input.accountId }, this.deps.clock.now()), ...input.context };
-      const d = evaluate(set, { action: input.action, resource: input.resource, context });
+      // The simulated request's own context keys may stand in for the session's.
+      const context = prepareContext(input.context, sessionContext({ userId: user?.userId ?? '', userName: input.userName, accountId: input.accountId }, this.deps.clock.now()));
+      const d = evaluatePrepared(set, input.action, input.resource, context);
       results.push({ ...eps, decision: d.decision, ...('statement' in d ? { statement: d.statement } : {}) });
     }
     const pick = results.find((r) => r.decision === 'Allow') ?? results.find((r) => r.decision === 'ExplicitDeny');
@@ -243,7 +244,7 @@ export class PolicyService {
     // The caller's keys, less those of the principal and the time, which come from the session alone.
     const context = prepareContext(request.context);
     for (const key of context.keys()) if (isPrincipalOrTimeKey(key)) context.delete(key);
-    prepareContext(sessionContextKeys(session, now), context);
+    sessionContext(session, now, context);
     return { ...evaluatePrepared(effective.set, request.action, request.resource, context), permissionSetArn: session.permissionSetArn };
   }
 
@@ -307,20 +308,28 @@ function trustedContext(given: AuthorizationRequest['context'], principalKeys: R
 /** A context key (lower-cased) that describes the principal or the time: the caller may not give it. */
 const isPrincipalOrTimeKey = (k: string) => k.startsWith('aws:principal') || k === 'aws:username' || k === 'aws:userid' || k === 'aws:currenttime' || k === 'aws:epochtime';
 
-/** The global condition keys of a role session: who, where, when, and the session's principal tags. */
-export function sessionContextKeys(s: SessionContext, now: number): Record<string, ContextValue> {
-  const keys: Record<string, ContextValue> = {
-    'aws:username': s.userName,
-    'aws:userid': s.principalId ?? s.userId,
-    'aws:PrincipalAccount': s.accountId,
-    'aws:PrincipalType': 'AssumedRole',
-    'aws:CurrentTime': new Date(now).toISOString(),
-    'aws:EpochTime': String(Math.floor(now / 1000)),
-  };
-  for (const [k, v] of Object.entries(s.tags ?? {})) keys[`aws:PrincipalTag/${k}`] = v;
-  const tagKeys = Object.keys(s.tags ?? {});
-  if (tagKeys.length) keys['aws:PrincipalTagKeys'] = tagKeys;
-  return keys;
+const ASSUMED_ROLE: readonly string[] = Object.freeze(['AssumedRole']);
+
+/**
+ * The global condition keys of a role session (who, where, when, and the session's principal
+ * tags), added to `into` as prepareContext gives keys: lower-cased, each with its values.
+ */
+export function sessionContext(s: SessionContext, now: number, into = new Map<string, readonly string[]>()): Map<string, readonly string[]> {
+  into.set('aws:username', [s.userName]);
+  into.set('aws:userid', [s.principalId ?? s.userId]);
+  into.set('aws:principalaccount', [s.accountId]);
+  into.set('aws:principaltype', ASSUMED_ROLE);
+  into.set('aws:currenttime', [new Date(now).toISOString()]);
+  into.set('aws:epochtime', [String(Math.floor(now / 1000))]);
+  if (s.tags) {
+    const tagKeys = Object.keys(s.tags);
+    for (const k of tagKeys) {
+      const values = contextValues(s.tags[k]);
+      if (values) into.set(`aws:principaltag/${k.toLowerCase()}`, values);
+    }
+    if (tagKeys.length) into.set('aws:principaltagkeys', contextValues(tagKeys)!);
+  }
+  return into;
 }
 
 /**
