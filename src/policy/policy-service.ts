@@ -310,6 +310,24 @@ const isPrincipalOrTimeKey = (k: string) => k.startsWith('aws:principal') || k =
 
 const ASSUMED_ROLE: readonly string[] = Object.freeze(['AssumedRole']);
 
+/** The last second isoTime formatted: its ISO 8601 form up to the milliseconds' dot, and its epoch seconds. */
+let formatted = { second: NaN, prefix: '', epoch: '' };
+
+/**
+ * `now` (epoch ms) as aws:CurrentTime and aws:EpochTime give it: `new Date(now).toISOString()` and
+ * whole seconds. A decision asks for both; a second's own part is formatted once.
+ */
+export function isoTime(now: number): { iso: string; epoch: string } {
+  if (!Number.isInteger(now)) return { iso: new Date(now).toISOString(), epoch: String(Math.floor(now / 1000)) };
+  const second = Math.floor(now / 1000);
+  if (second !== formatted.second) {
+    const iso = new Date(second * 1000).toISOString();
+    formatted = { second, prefix: iso.slice(0, -4), epoch: String(second) };
+  }
+  const ms = now - second * 1000;
+  return { iso: `${formatted.prefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`, epoch: formatted.epoch };
+}
+
 /**
  * The global condition keys of a role session (who, where, when, and the session's principal
  * tags), added to `into` as prepareContext gives keys: lower-cased, each with its values.
@@ -319,8 +337,9 @@ export function sessionContext(s: SessionContext, now: number, into = new Map<st
   into.set('aws:userid', [s.principalId ?? s.userId]);
   into.set('aws:principalaccount', [s.accountId]);
   into.set('aws:principaltype', ASSUMED_ROLE);
-  into.set('aws:currenttime', [new Date(now).toISOString()]);
-  into.set('aws:epochtime', [String(Math.floor(now / 1000))]);
+  const time = isoTime(now);
+  into.set('aws:currenttime', [time.iso]);
+  into.set('aws:epochtime', [time.epoch]);
   if (s.tags) {
     const tagKeys = Object.keys(s.tags);
     for (const k of tagKeys) {

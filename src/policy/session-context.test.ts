@@ -1,0 +1,31 @@
+// A role session's condition keys: who, and when to the millisecond, as a DateLessThan on
+// aws:CurrentTime or a NumericLessThan on aws:EpochTime reads them.
+
+import { describe, expect, it } from 'vitest';
+import { isoTime, sessionContext } from './policy-service.js';
+
+describe('session condition keys', () => {
+  it('gives aws:CurrentTime exactly as toISOString does, across milliseconds, seconds and years', () => {
+    const times = [0, 1, 9, 10, 99, 100, 999, 1000, 1001, -1, -999, -1000, -1001, Date.UTC(2026, 10, 21, 23, 59, 59, 999), Date.UTC(2026, 10, 22), 253402300799999, 253402300800000];
+    for (let t = Date.UTC(2026, 0, 1); t < Date.UTC(2026, 0, 1) + 3_000; t += 7) times.push(t);
+    times.push(1.5, Date.now() + 0.25);
+    for (const t of times) {
+      expect(isoTime(t), String(t)).toEqual({ iso: new Date(t).toISOString(), epoch: String(Math.floor(t / 1000)) });
+    }
+  });
+
+  it('puts the principal, its tags and the time under lower-cased keys', () => {
+    const now = Date.UTC(2026, 10, 21, 12, 0, 0, 42);
+    const keys = sessionContext({ userId: 'u-1', userName: 'ana', accountId: '111122223333', principalId: 'AROAEXAMPLE:ana', tags: { Team: 'red' } }, now);
+    expect(Object.fromEntries(keys)).toEqual({
+      'aws:username': ['ana'],
+      'aws:userid': ['AROAEXAMPLE:ana'],
+      'aws:principalaccount': ['111122223333'],
+      'aws:principaltype': ['AssumedRole'],
+      'aws:currenttime': ['2026-11-21T12:00:00.042Z'],
+      'aws:epochtime': [String(Math.floor(now / 1000))],
+      'aws:principaltag/team': ['red'],
+      'aws:principaltagkeys': ['Team'],
+    });
+  });
+});
