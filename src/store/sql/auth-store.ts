@@ -66,8 +66,8 @@ const insertSessionUnlessLocked = precompiled<Database, Insertable<AuthSessionsT
     .expression(
       db
         .selectNoFrom(SESSION_COLUMNS.map((c) => sql`${arg(c)}`.as(c)))
-        .where(({ not, exists }) =>
-          not(exists(db.selectFrom('auth_throttle').select('throttle_key').where('throttle_key', 'in', [arg('a'), arg('b')]).where('locked_until', '>', arg('now')))),
+        .where((eb) =>
+          eb.not(eb.exists(db.selectFrom('auth_throttle').select('throttle_key').where('throttle_key', 'in', [arg('a'), arg('b')]).where('locked_until', '>', arg('now')))),
         ),
     ),
 );
