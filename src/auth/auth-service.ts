@@ -1,7 +1,7 @@
 // Sign-in: passwords (argon2id, policy, history), the sign-in throttle and portal sessions.
 // Nothing here says whether a user exists: unknown users are verified against a dummy hash.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { hash as digest, randomBytes } from 'node:crypto';
 import { audited, buildEvent, HIDDEN, type AuditedAction, type AuditStore } from '../audit/index.js';
 import type { RevocationService } from '../credentials/index.js';
 import type { DirectoryService, UserSummary } from '../directory/index.js';
@@ -51,7 +51,8 @@ export type WaitingFlow = MfaFlowRecord & { user: MfaUser };
 /** A finished sign-in, and the token that lets this browser skip MFA next time (context-aware mode). */
 export type SignedIn = Extract<SignInResult, { kind: 'ok' }> & { rememberToken?: string };
 
-const tokenHashOf = (token: string) => createHash('sha256').update(token).digest('hex');
+/** SHA-256 (hex) of a cookie value: what the database keeps of it (one-shot: no Hash object made). */
+const tokenHashOf = (token: string) => digest('sha256', token, 'hex');
 const userKey = (userName: string) => `user:${userName.toLowerCase()}`;
 const ipKey = (ip: string) => `ip:${ip}`;
 /** The wrong second-factor answers of one sign-in flow. */
@@ -466,7 +467,7 @@ export class AuthService {
       return { kind: 'mfa_blocked' };
     }
     // The password step passed: a flow waits for the second factor (or for a device to be registered).
-    const flowToken = randomBytes(32).toString('base64url');
+    const flowToken = this.deps.ids.bytes(32).toString('base64url');
     const flow: MfaFlowRecord = {
       flowId: hex(this.deps.ids, 32),
       tokenHash: tokenHashOf(flowToken),
@@ -697,7 +698,8 @@ export class AuthService {
   /** A new portal session of `user` and its cookie value, not yet written. */
   private newSession(signInCtx: RequestContext, instance: InstanceRecord, user: UserSummary, opts: { mustChangePassword: boolean; mfaAt: number | null }): { token: string; session: SessionRecord } {
     const now = this.deps.clock.now();
-    const token = randomBytes(32).toString('base64url');
+    // From the pooled CSPRNG (each byte handed out once), as credentials' secrets are: a call into OpenSSL per sign-in costs more.
+    const token = this.deps.ids.bytes(32).toString('base64url');
     const session: SessionRecord = {
       sessionId: hex(this.deps.ids, 32),
       tokenHash: tokenHashOf(token),
