@@ -1,7 +1,7 @@
 // Sign-in: passwords (argon2id, policy, history), the sign-in throttle and portal sessions.
 // Nothing here says whether a user exists: unknown users are verified against a dummy hash.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { hash as digest, randomBytes } from 'node:crypto';
 import { audited, buildEvent, HIDDEN, type AuditedAction, type AuditStore } from '../audit/index.js';
 import type { RevocationService } from '../credentials/index.js';
 import type { DirectoryService, UserSummary } from '../directory/index.js';
@@ -10,7 +10,7 @@ import type { Principal, RequestContext } from '../shared/context.js';
 import { invalidArgument, isDomainError, notFound } from '../shared/errors.js';
 import { hex } from '../shared/ids.js';
 import type { ServiceDeps } from '../shared/service-deps.js';
-import type { AuthStore, SessionRecord } from './auth-store.js';
+import type { AuthStore, SessionRecord, ThrottleState } from './auth-store.js';
 import { CHALLENGE_EXPIRED, type MfaService, type MfaUser, type ProofResult, type RelyingParty, type SecondFactorProof } from './mfa-service.js';
 import type { MfaFlowRecord, MfaFlowState, MfaStore } from './mfa-store.js';
 import { hashPassword, matchesAny, verifyPassword } from './password-hash.js';
@@ -51,7 +51,8 @@ export type WaitingFlow = MfaFlowRecord & { user: MfaUser };
 /** A finished sign-in, and the token that lets this browser skip MFA next time (context-aware mode). */
 export type SignedIn = Extract<SignInResult, { kind: 'ok' }> & { rememberToken?: string };
 
-const tokenHashOf = (token: string) => createHash('sha256').update(token).digest('hex');
+/** SHA-256 (hex) of a cookie value: what the database keeps of it (one-shot: no Hash object made). */
+const tokenHashOf = (token: string) => digest('sha256', token, 'hex');
 const userKey = (userName: string) => `user:${userName.toLowerCase()}`;
 const ipKey = (ip: string) => `ip:${ip}`;
 /** The wrong second-factor answers of one sign-in flow. */
@@ -73,6 +74,14 @@ class Locked extends Error {
   }
 }
 type AuditEvent = ReturnType<typeof buildEvent>;
+/** A password attempt's throttle keys: its address, and the user name typed. */
+type AttemptKeys = readonly [ip: string, user: string];
+/** The latest lock of some throttle states (0 when none is locked). */
+const latestLock = (states: ReadonlyMap<string, ThrottleState>) => {
+  let until = 0;
+  for (const s of states.values()) until = Math.max(until, s.lockedUntil);
+  return until;
+};
 type Limit = [key: string, free: number, lockout: number];
 type Failure = { errorCode: string; errorMessage: string };
 type AcceptedProof = Extract<ProofResult, { ok: true }>;
@@ -232,8 +241,13 @@ export class AuthService {
   /** Refuse while any of `keys` is locked (on the record, without the name typed); when free, the keys that have failures on record. */
   private async throttled(ctx: RequestContext, keys: string[], now: number): Promise<Extract<SignInResult, { kind: 'throttled' }> | { kind: 'free'; recorded: ReadonlySet<string> }> {
     const states = await this.read.throttleStates(keys);
-    const lockedUntil = Math.max(0, ...[...states.values()].map((s) => s.lockedUntil));
+    const lockedUntil = latestLock(states);
     if (lockedUntil <= now) return { kind: 'free', recorded: new Set(states.keys()) };
+    return this.refusedWhileLocked(ctx, lockedUntil, now);
+  }
+
+  /** An attempt refused before it was checked, a key being locked until `lockedUntil`: on the record, without the name typed. */
+  private async refusedWhileLocked(ctx: RequestContext, lockedUntil: number, now: number): Promise<Extract<SignInResult, { kind: 'throttled' }>> {
     await this.deps.tx.transaction((s) =>
       s.audit.appendEvent(buildEvent({ ...ctx, eventSource: SIGNIN_SOURCE }, this.deps, 'CredentialVerification', { userName: HIDDEN }, { errorCode: 'auth.throttled', errorMessage: 'Too many failed attempts.' })),
     );
@@ -385,20 +399,21 @@ export class AuthService {
   async signIn(ctx: RequestContext, userName: string, password: string, opts: { rememberToken?: string } = {}): Promise<SignInResult> {
     const instance = await this.deps.instance.get();
     const now = this.deps.clock.now();
-    const keys = [ipKey(ctx.sourceIp), userKey(userName)];
-    const throttle = await this.throttled(ctx, keys, now);
-    if (throttle.kind === 'throttled') return throttle;
-
-    // The fewest reads before the hash: a sign-in should cost its hash and little else.
+    const keys: AttemptKeys = [ipKey(ctx.sourceIp), userKey(userName)];
+    // The fewest reads before the hash, known user or not: a sign-in should cost its hash and
+    // little else. The user, then their password and the attempt's throttle rows in one statement.
     const user = await this.deps.directory.findUserByName(instance.identityStoreId, userName);
-    const stored = user && (await this.read.findPassword(user.identityStoreId, user.userId));
+    const state = await this.read.attemptState(keys, instance.identityStoreId, user?.userId);
+    const lockedUntil = latestLock(state.throttle);
+    if (lockedUntil > now) return this.refusedWhileLocked(ctx, lockedUntil, now);
+    const stored = user && state.password;
     const matches = await verifyPassword(stored ? stored.hash : await this.dummy(), password);
     const principal: Principal = user
       ? { type: 'IdentityCenterUser', principalId: user.userId, userName: user.userName }
       : { type: 'Unknown', principalId: 'unknown', userName: HIDDEN };
     const signInCtx = { ...ctx, eventSource: SIGNIN_SOURCE, principal };
     try {
-      return await this.passwordVerdict(signInCtx, instance, userName, keys, throttle.recorded, { user, stored, matches }, opts, now);
+      return await this.passwordVerdict(signInCtx, instance, userName, keys, new Set(state.throttle.keys()), { user, stored, matches }, opts, now);
     } catch (err) {
       if (!(err instanceof Locked)) throw err;
       return this.lockedOut(signInCtx, err.until, now);
@@ -414,7 +429,7 @@ export class AuthService {
     signInCtx: RequestContext,
     instance: InstanceRecord,
     userName: string,
-    keys: string[],
+    keys: AttemptKeys,
     recorded: ReadonlySet<string>,
     checked: { user: UserSummary | undefined; stored: { hash: string; oneTime: boolean } | undefined; matches: boolean },
     opts: { rememberToken?: string },
@@ -422,8 +437,7 @@ export class AuthService {
   ): Promise<SignInResult> {
     const { user, stored, matches } = checked;
     const stillFree = async (s: AuthStores) => {
-      const states = await s.auth.throttleStates(keys);
-      const until = Math.max(0, ...[...states.values()].map((x) => x.lockedUntil));
+      const until = latestLock(await s.auth.throttleStates(keys));
       if (until > this.deps.clock.now()) throw new Locked(until);
     };
     if (!user || !stored || !matches || user.status !== 'ENABLED') {
@@ -433,19 +447,17 @@ export class AuthService {
       return { kind: 'failed' };
     }
 
-    // A session opens: the user's failures are forgiven (no statement when none was on record).
-    const clearUser = async (s: AuthStores) => {
-      await stillFree(s);
-      if (recorded.has(keys[1]!)) await s.auth.clearThrottle(keys[1]!);
-    };
+    // A session opens (only while neither key is locked: checked by its insert), and then the user's
+    // failures are forgiven (no statement when none was on record).
+    const opening = { unlessLocked: keys, after: recorded.has(keys[1]) ? (s: AuthStores) => s.auth.clearThrottle(keys[1]) : undefined };
     const mfa = instance.settings.mfa;
     const remembered = mfa.mode === 'CONTEXT_AWARE' && (await this.deps.mfa.isRemembered(opts.rememberToken, user, signInCtx.sourceIp, mfa.rememberDays));
     if (mfa.mode === 'DISABLED' || remembered) {
-      return this.openSession(signInCtx, instance, user, { mustChangePassword: stored.oneTime, credentialType: 'PASSWORD', mfaAt: remembered ? now : null }, clearUser);
+      return this.openSession(signInCtx, instance, user, { mustChangePassword: stored.oneTime, credentialType: 'PASSWORD', mfaAt: remembered ? now : null, ...opening });
     }
     const devices = await this.deps.mfa.usableDevices(user);
     if (devices.length === 0 && mfa.noDevice === 'ALLOW') {
-      return this.openSession(signInCtx, instance, user, { mustChangePassword: stored.oneTime, credentialType: 'PASSWORD', mfaAt: null }, clearUser);
+      return this.openSession(signInCtx, instance, user, { mustChangePassword: stored.oneTime, credentialType: 'PASSWORD', mfaAt: null, ...opening });
     }
     if (devices.length === 0 && mfa.noDevice === 'BLOCK') {
       await this.deps.tx.transaction(async (s) => {
@@ -455,7 +467,7 @@ export class AuthService {
       return { kind: 'mfa_blocked' };
     }
     // The password step passed: a flow waits for the second factor (or for a device to be registered).
-    const flowToken = randomBytes(32).toString('base64url');
+    const flowToken = this.deps.ids.bytes(32).toString('base64url');
     const flow: MfaFlowRecord = {
       flowId: hex(this.deps.ids, 32),
       tokenHash: tokenHashOf(flowToken),
@@ -663,13 +675,22 @@ export class AuthService {
     signInCtx: RequestContext,
     instance: InstanceRecord,
     user: UserSummary,
-    opts: { mustChangePassword: boolean; credentialType: string; mfaAt: number | null },
+    opts: {
+      mustChangePassword: boolean;
+      credentialType: string;
+      mfaAt: number | null;
+      /** The password step: the session opens only while neither key is locked (else Locked is thrown). */
+      unlessLocked?: AttemptKeys;
+      /** Runs in the session's commit, after it is written. */
+      after?: (s: AuthStores) => Promise<void>;
+    },
     before?: (s: AuthStores) => Promise<void>,
   ): Promise<Extract<SignInResult, { kind: 'ok' }>> {
     const pending = this.newSession(signInCtx, instance, user, opts);
     await this.deps.tx.transaction(async (s) => {
       await before?.(s);
-      await this.writeSession(s, signInCtx, pending.session, opts.credentialType);
+      await this.writeSession(s, signInCtx, pending.session, opts.credentialType, opts.unlessLocked);
+      await opts.after?.(s);
     });
     return { kind: 'ok', ...pending };
   }
@@ -677,7 +698,8 @@ export class AuthService {
   /** A new portal session of `user` and its cookie value, not yet written. */
   private newSession(signInCtx: RequestContext, instance: InstanceRecord, user: UserSummary, opts: { mustChangePassword: boolean; mfaAt: number | null }): { token: string; session: SessionRecord } {
     const now = this.deps.clock.now();
-    const token = randomBytes(32).toString('base64url');
+    // From the pooled CSPRNG (each byte handed out once), as credentials' secrets are: a call into OpenSSL per sign-in costs more.
+    const token = this.deps.ids.bytes(32).toString('base64url');
     const session: SessionRecord = {
       sessionId: hex(this.deps.ids, 32),
       tokenHash: tokenHashOf(token),
@@ -694,10 +716,16 @@ export class AuthService {
     return { token, session };
   }
 
-  /** Write a new session, and its sign-in's audit events, in the caller's transaction. */
-  private async writeSession(s: AuthStores, signInCtx: RequestContext, session: SessionRecord, credentialType: string): Promise<void> {
-    await s.auth.deleteExpiredSessions(session.identityStoreId, session.userId, session.createdAt);
-    await s.auth.insertSession(session);
+  /**
+   * Write a new session, and its sign-in's audit events, in the caller's transaction; with
+   * `unlessLocked`, only while neither key is locked (else Locked, and the caller's commit rolls back).
+   * (Expired sessions are swept by housekeeping: no session is used once expired.)
+   */
+  private async writeSession(s: AuthStores, signInCtx: RequestContext, session: SessionRecord, credentialType: string, unlessLocked?: AttemptKeys): Promise<void> {
+    if (!unlessLocked) await s.auth.insertSession(session);
+    else if (!(await s.auth.insertSessionUnlessLocked(session, unlessLocked, this.deps.clock.now()))) {
+      throw new Locked(latestLock(await s.auth.throttleStates(unlessLocked)));
+    }
     const responseElements = { sessionId: session.sessionId, mustChangePassword: session.mustChangePassword };
     await s.audit.appendEvents([
       buildEvent(signInCtx, this.deps, 'CredentialVerification', { userName: session.userName }, { responseElements: { credentialType } }),

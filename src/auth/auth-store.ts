@@ -31,12 +31,22 @@ export interface ThrottleState {
   lockedUntil: number;
 }
 
+export interface AttemptState {
+  throttle: Map<string, ThrottleState>;
+  password: { hash: string; oneTime: boolean } | undefined;
+}
+
 export interface AuthStore {
   findPassword(identityStoreId: string, userId: string): Promise<PasswordRecord | undefined>;
   /** Insert or replace the user's password row. */
   savePassword(p: PasswordRecord): Promise<void>;
 
   insertSession(s: SessionRecord): Promise<void>;
+  /**
+   * A sign-in's session, inserted only if neither throttle key is locked at `now` (checked in the
+   * same statement); false, and nothing written, if one is.
+   */
+  insertSessionUnlessLocked(s: SessionRecord, keys: readonly [string, string], now: number): Promise<boolean>;
   /** The live session whose cookie hashes to `tokenHash` (one indexed read). */
   findSessionByToken(tokenHash: string, now: number): Promise<SessionRecord | undefined>;
   findSession(sessionId: string, now: number): Promise<SessionRecord | undefined>;
@@ -47,9 +57,9 @@ export interface AuthStore {
   markMfa(sessionId: string, at: number): Promise<void>;
   /** Delete sessions by id; returns the ids that existed. */
   deleteSessions(sessionIds: readonly string[]): Promise<string[]>;
-  /** Drop the user's expired sessions, so their rows do not pile up. */
-  deleteExpiredSessions(identityStoreId: string, userId: string, now: number): Promise<void>;
 
+  /** A password attempt's throttle states (of its two keys) and the user's password hash (none for no user), in one read. */
+  attemptState(keys: readonly [string, string], identityStoreId: string, userId: string | undefined): Promise<AttemptState>;
   /** Throttle state for each key that has one. */
   throttleStates(keys: readonly string[]): Promise<Map<string, ThrottleState>>;
   /**

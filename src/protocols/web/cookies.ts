@@ -2,7 +2,7 @@
 // Secure when the public URL is https; CSRF tokens are bound to the pre-session cookie or to the
 // portal session.
 
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const SESSION_COOKIE = 'atrium_session';
@@ -38,7 +38,7 @@ export function cookieJar(secure: boolean): CookieJar {
 export const newCookieValue = () => randomBytes(32).toString('base64url');
 
 /** The CSRF token of a cookie value: derived, so the page can carry it without the cookie. */
-export const csrfTokenOf = (cookieValue: string) => createHash('sha256').update(`atrium-csrf:${cookieValue}`).digest('base64url');
+export const csrfTokenOf = (cookieValue: string) => hash('sha256', `atrium-csrf:${cookieValue}`, 'base64url');
 
 export function csrfMatches(cookieValue: string | undefined, token: unknown): boolean {
   if (!cookieValue || typeof token !== 'string') return false;

@@ -21,11 +21,18 @@ const PASSWORDS_OFF = 'Sign-in with a password is turned off here: you sign in w
 const IDP_SIGN_IN = '/saml/login';
 const ORIGIN = 'http://atrium.invalid';
 
+/**
+ * A plain path (segments of letters, digits, `-`, `_` and `~`, no dots, query or escapes): the URL
+ * parser would hand it back unchanged, so it is taken as it is (the common case, e.g. `/start`).
+ */
+const PLAIN_PATH = /^(?:\/[\w~-]+)+\/?$/;
+
 /** A same-origin relative path to go to after sign-in; anything else (another origin, `//host`, `\`) is refused. */
 export function safeReturnTo(value: unknown): string {
   if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || /[\\\p{Cc}]/u.test(value) || value.length > 2048) {
     return DEFAULT_RETURN_TO;
   }
+  if (PLAIN_PATH.test(value)) return value;
   const url = new URL(value, ORIGIN);
   return url.origin === ORIGIN ? url.pathname + url.search + url.hash : DEFAULT_RETURN_TO;
 }

@@ -1,10 +1,24 @@
 // SQL implementation of the auth module's store port (passwords, portal sessions, throttle).
 
 import { sql, type Insertable } from 'kysely';
-import type { AuthStore, PasswordRecord, SessionRecord, ThrottleState } from '../../auth/index.js';
+import type { AttemptState, AuthStore, PasswordRecord, SessionRecord, ThrottleState } from '../../auth/index.js';
 import type { Database, Db, Dialect } from '../database.js';
 import { precompiled } from '../precompiled.js';
 import type { AuthPasswordsTable, AuthSessionsTable } from '../schema/auth.js';
+
+const sessionRow = (s: SessionRecord): Insertable<AuthSessionsTable> => ({
+  session_id: s.sessionId,
+  token_hash: s.tokenHash,
+  identity_store_id: s.identityStoreId,
+  user_id: s.userId,
+  user_name: s.userName,
+  must_change_password: s.mustChangePassword ? 1 : 0,
+  mfa_at: s.mfaAt,
+  source_ip: s.sourceIp,
+  user_agent: s.userAgent,
+  created_at: s.createdAt,
+  expires_at: s.expiresAt,
+});
 
 const toSession = (r: AuthSessionsTable): SessionRecord => ({
   sessionId: r.session_id,
@@ -25,31 +39,63 @@ const toSession = (r: AuthSessionsTable): SessionRecord => ({
 const passwordOf = precompiled<Database, { store: string; user: string }, AuthPasswordsTable>((db, arg) =>
   db.selectFrom('auth_passwords').selectAll().where('identity_store_id', '=', arg('store')).where('user_id', '=', arg('user')),
 );
+const SESSION_COLUMNS = [
+  'session_id',
+  'token_hash',
+  'identity_store_id',
+  'user_id',
+  'user_name',
+  'must_change_password',
+  'mfa_at',
+  'source_ip',
+  'user_agent',
+  'created_at',
+  'expires_at',
+] as const satisfies readonly (keyof AuthSessionsTable)[];
 const insertSessionRow = precompiled<Database, Insertable<AuthSessionsTable>, never>((db, arg) =>
-  db.insertInto('auth_sessions').values({
-    session_id: arg('session_id'),
-    token_hash: arg('token_hash'),
-    identity_store_id: arg('identity_store_id'),
-    user_id: arg('user_id'),
-    user_name: arg('user_name'),
-    must_change_password: arg('must_change_password'),
-    mfa_at: arg('mfa_at'),
-    source_ip: arg('source_ip'),
-    user_agent: arg('user_agent'),
-    created_at: arg('created_at'),
-    expires_at: arg('expires_at'),
-  }),
+  db.insertInto('auth_sessions').values(Object.fromEntries(SESSION_COLUMNS.map((c) => [c, arg(c)])) as unknown as Insertable<AuthSessionsTable>),
+);
+/**
+ * A sign-in's session row, written only while neither throttle key is locked at `now`: the check
+ * and the write are one statement (no row is inserted when a key is locked).
+ */
+const insertSessionUnlessLocked = precompiled<Database, Insertable<AuthSessionsTable> & { a: string; b: string; now: number }, never>((db, arg) =>
+  db
+    .insertInto('auth_sessions')
+    .columns(SESSION_COLUMNS)
+    .expression(
+      db
+        .selectNoFrom(SESSION_COLUMNS.map((c) => sql`${arg(c)}`.as(c)))
+        .where((eb) =>
+          eb.not(eb.exists(db.selectFrom('auth_throttle').select('throttle_key').where('throttle_key', 'in', [arg('a'), arg('b')]).where('locked_until', '>', arg('now')))),
+        ),
+    ),
 );
 const sessionByToken = precompiled<Database, { hash: string; now: number }, AuthSessionsTable>((db, arg) =>
   db.selectFrom('auth_sessions').selectAll().where('token_hash', '=', arg('hash')).where('expires_at', '>', arg('now')),
-);
-const deleteExpiredOfUser = precompiled<Database, { store: string; user: string; now: number }, never>((db, arg) =>
-  db.deleteFrom('auth_sessions').where('identity_store_id', '=', arg('store')).where('user_id', '=', arg('user')).where('expires_at', '<=', arg('now')),
 );
 type ThrottleRow = { throttle_key: string; failures: number; locked_until: number };
 /** The throttle rows of up to two keys (a sign-in's address and user name): one key is given twice. */
 const throttleOfTwo = precompiled<Database, { a: string; b: string }, ThrottleRow>((db, arg) =>
   db.selectFrom('auth_throttle').select(['throttle_key', 'failures', 'locked_until']).where('throttle_key', 'in', [arg('a'), arg('b')]),
+);
+/**
+ * A password attempt's one read before its hash: the throttle rows of its two keys, and the user's
+ * password row (a row with a null key), in one statement.
+ */
+const attemptState = precompiled<Database, { a: string; b: string; store: string; user: string }, ThrottleRow & { hash: string | null; one_time: number | null }>(
+  (db, arg) =>
+    db
+      .selectFrom('auth_throttle')
+      .select(['throttle_key', 'failures', 'locked_until', sql<string | null>`null`.as('hash'), sql<number | null>`null`.as('one_time')])
+      .where('throttle_key', 'in', [arg('a'), arg('b')])
+      .unionAll(
+        db
+          .selectFrom('auth_passwords')
+          .select([sql<string>`null`.as('throttle_key'), sql<number>`null`.as('failures'), sql<number>`null`.as('locked_until'), 'hash', 'one_time'])
+          .where('identity_store_id', '=', arg('store'))
+          .where('user_id', '=', arg('user')),
+      ),
 );
 // One atomic upsert, so that concurrent failures on many processes all count; on PostgreSQL it
 // holds the key's row until the commit. `locked_until` is returned as it was: the upsert keeps it.
@@ -105,19 +151,12 @@ export class SqlAuthStore implements AuthStore {
   }
 
   async insertSession(s: SessionRecord): Promise<void> {
-    await insertSessionRow(this.db, {
-      session_id: s.sessionId,
-      token_hash: s.tokenHash,
-      identity_store_id: s.identityStoreId,
-      user_id: s.userId,
-      user_name: s.userName,
-      must_change_password: s.mustChangePassword ? 1 : 0,
-      mfa_at: s.mfaAt,
-      source_ip: s.sourceIp,
-      user_agent: s.userAgent,
-      created_at: s.createdAt,
-      expires_at: s.expiresAt,
-    });
+    await insertSessionRow(this.db, sessionRow(s));
+  }
+
+  async insertSessionUnlessLocked(s: SessionRecord, keys: readonly [string, string], now: number): Promise<boolean> {
+    const { numAffectedRows } = await insertSessionUnlessLocked(this.db, { ...sessionRow(s), a: keys[0], b: keys[1], now });
+    return Number(numAffectedRows ?? 0) > 0;
   }
 
   async findSessionByToken(tokenHash: string, now: number): Promise<SessionRecord | undefined> {
@@ -151,14 +190,21 @@ export class SqlAuthStore implements AuthStore {
     return rows.map((r) => r.session_id);
   }
 
-  async deleteExpiredSessions(identityStoreId: string, userId: string, now: number): Promise<void> {
-    await deleteExpiredOfUser(this.db, { store: identityStoreId, user: userId, now });
-  }
-
   async throttleStates(keys: readonly string[]): Promise<Map<string, ThrottleState>> {
     const rows =
       keys.length === 0 ? [] : keys.length <= 2 ? (await throttleOfTwo(this.db, { a: keys[0]!, b: keys.at(-1)! })).rows : await this.db.selectFrom('auth_throttle').selectAll().where('throttle_key', 'in', keys).execute();
     return new Map(rows.map((r) => [r.throttle_key, { failures: r.failures, lockedUntil: Number(r.locked_until) }]));
+  }
+
+  async attemptState(keys: readonly [string, string], identityStoreId: string, userId: string | undefined): Promise<AttemptState> {
+    const throttle = new Map<string, ThrottleState>();
+    let password: AttemptState['password'];
+    // No user: an id no row has, so that the read is the same statement either way.
+    for (const r of (await attemptState(this.db, { a: keys[0], b: keys[1], store: identityStoreId, user: userId ?? '' })).rows) {
+      if (r.throttle_key !== null) throttle.set(r.throttle_key, { failures: r.failures, lockedUntil: Number(r.locked_until) });
+      else if (r.hash !== null) password = { hash: r.hash, oneTime: r.one_time === 1 };
+    }
+    return { throttle, password };
   }
 
   async recordFailure(key: string, now: number, windowStart: number): Promise<ThrottleState> {
