@@ -125,4 +125,98 @@ describe('SigV4 verification', () => {
       }
     }
   });
+
+  describe("paths and payloads as AWS's signers build them", () => {
+    const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: SECRET };
+    const sha256 = Hash.bind(null, 'sha256');
+    const sha256hex = (s: string) => createHash('sha256').update(s).digest('hex');
+    /** Characters the SDK leaves encoded once where we used to encode twice, runs of '/', and '.' and '..' segments. */
+    const paths = ["/a+b/it's/(x)!/star*", '/a%20b+c/%2B/%27', '/a//b///c/', '//', '/a/./b/.', '/a/b/../c', '/../x', '/a/..', '/.../x.y', '/%C3%BC/ü'];
+
+    /** What a client sends, signed by the SDK's own signer, as our verifier receives it. */
+    async function signed(signer: SignatureV4, path: string, body: string, extra: Record<string, string> = {}): Promise<SignedRequest> {
+      const out = await signer.sign({ method: 'PUT', protocol: 'https:', hostname: 'example.amazonaws.com', path, query: {}, headers: { host: 'example.amazonaws.com', ...extra }, body });
+      const headers = Object.fromEntries(Object.entries(out.headers).map(([k, v]) => [k.toLowerCase(), v]));
+      return { method: 'PUT', path, query: '', headers, body: Buffer.from(body) };
+    }
+    const verify = (req: SignedRequest, service: string) => codeOf(() => verifySignature(req, parseAuthorization(req, [service], Date.now()), SECRET));
+
+    it('verifies any service but S3 with the path normalised and encoded once more, as the SDK signs it', async () => {
+      const signer = new SignatureV4({ service: 'execute-api', region: 'us-east-1', credentials, sha256 });
+      for (const path of paths) {
+        const req = await signed(signer, path, 'x');
+        expect(verify(req, 'execute-api'), path).toBe('accepted');
+        // The path is part of what is signed: another one fails, even one the old double decoding confused with it.
+        expect(verify({ ...req, path: `${path}z` }, 'execute-api'), path).toBe('auth.signature_mismatch');
+      }
+      const plus = await signed(signer, '/a+b', 'x');
+      expect(verify({ ...plus, path: '/a%2Bb' }, 'execute-api')).toBe('auth.signature_mismatch');
+      // '..' takes the segment before it away for these services, as on AWS: the same resource.
+      const dotted = await signed(signer, '/a/b/../c', 'x');
+      expect(verify({ ...dotted, path: '/a/c' }, 'execute-api')).toBe('accepted');
+      expect(verify({ ...dotted, path: '/a/b/c' }, 'execute-api')).toBe('auth.signature_mismatch');
+      // The body is still hashed here: UNSIGNED-PAYLOAD is S3's alone.
+      const unsigned = await signed(signer, '/a', 'x', { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' });
+      expect(verify(unsigned, 'execute-api')).toBe('auth.signature_mismatch');
+    });
+
+    it('verifies S3 with the path as sent and the signed x-amz-content-sha256 as the payload line', async () => {
+      // As @aws-sdk/client-s3 signs: the path not escaped again, the payload's hash in a signed header.
+      const signer = new SignatureV4({ service: 's3', region: 'us-east-1', credentials, sha256, uriEscapePath: false });
+      const body = '{"payload":true}';
+      for (const path of paths) {
+        const req = await signed(signer, path, body, { 'x-amz-content-sha256': sha256hex(body) });
+        expect(verify(req, 's3'), path).toBe('accepted');
+        // A gateway that sends the body's hash, or neither the body nor its hash, passes too.
+        expect(verify({ ...req, body: undefined, bodySha256: sha256hex(body) }, 's3'), path).toBe('accepted');
+        expect(verify({ ...req, body: undefined }, 's3'), path).toBe('accepted');
+        expect(verify({ ...req, path: `${path}z` }, 's3'), path).toBe('auth.signature_mismatch');
+        const unsigned = await signed(signer, path, 'any body', { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' });
+        expect(verify(unsigned, 's3'), path).toBe('accepted');
+        expect(verify({ ...unsigned, body: undefined }, 's3'), path).toBe('accepted');
+      }
+      // S3 normalises nothing: '/b/k/../x' and '/b/x' are different keys.
+      const dotted = await signed(signer, '/bucket/k/../x', body, { 'x-amz-content-sha256': sha256hex(body) });
+      expect(verify({ ...dotted, path: '/bucket/x' }, 's3')).toBe('auth.signature_mismatch');
+      // A client that sends no x-amz-content-sha256 signs its body's hash, which is computed here.
+      const bareSigner = new SignatureV4({ service: 's3', region: 'us-east-1', credentials, sha256, uriEscapePath: false, applyChecksum: false });
+      const bare = await signed(bareSigner, '/bucket/key', body);
+      expect(bare.headers['x-amz-content-sha256']).toBeUndefined();
+      expect(verify(bare, 's3')).toBe('accepted');
+      expect(verify({ ...bare, body: Buffer.from('other') }, 's3')).toBe('auth.signature_mismatch');
+    });
+
+    it('refuses an S3 request whose signed payload hash is not the body it came with, or is no hash', async () => {
+      const signer = new SignatureV4({ service: 's3', region: 'us-east-1', credentials, sha256, uriEscapePath: false });
+      const req = await signed(signer, '/bucket/key', 'signed body', { 'x-amz-content-sha256': sha256hex('signed body') });
+      const refusal = (r: SignedRequest) => {
+        try {
+          verifySignature(r, parseAuthorization(r, ['s3'], Date.now()), SECRET);
+        } catch (err) {
+          return { code: (err as DomainError).code, message: (err as DomainError).message };
+        }
+        return 'accepted';
+      };
+      const mismatch = { code: 'auth.signature_mismatch', message: "The provided 'x-amz-content-sha256' header does not match what was computed." };
+      expect(refusal({ ...req, body: Buffer.from('other body') })).toEqual(mismatch);
+      expect(refusal({ ...req, body: undefined, bodySha256: sha256hex('other body') })).toEqual(mismatch);
+      for (const value of ['STREAMING-AWS4-HMAC-SHA256-PAYLOAD', sha256hex('x').toUpperCase(), 'junk']) {
+        const odd = await signed(signer, '/bucket/key', 'x', { 'x-amz-content-sha256': value });
+        const answer = refusal(odd);
+        expect(answer, value).toMatchObject({ code: 'auth.incomplete' });
+        expect(typeof answer === 'object' && answer.message, value).toMatch(/^x-amz-content-sha256 must be UNSIGNED-PAYLOAD/);
+      }
+      // The header must be signed, as every x-amz- header must.
+      const bareSigner = new SignatureV4({ service: 's3', region: 'us-east-1', credentials, sha256, uriEscapePath: false, applyChecksum: false });
+      const unsignedHeader = { ...(await signed(bareSigner, '/bucket/key', 'x')), body: undefined };
+      unsignedHeader.headers = { ...unsignedHeader.headers, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' };
+      expect(refusal(unsignedHeader)).toMatchObject({ code: 'auth.incomplete' });
+    });
+
+    it('refuses a path no signer could encode (a lone surrogate) as a mismatch, not a crash', async () => {
+      const signer = new SignatureV4({ service: 'execute-api', region: 'us-east-1', credentials, sha256 });
+      const req = await signed(signer, '/a', 'x');
+      expect(verify({ ...req, path: '/a\ud800' }, 'execute-api')).toBe('auth.signature_mismatch');
+    });
+  });
 });

@@ -1,5 +1,8 @@
-// AWS Signature Version 4 verification, header form. The server hashes the body itself and never
-// trusts x-amz-content-sha256; signatures are compared in constant time.
+// AWS Signature Version 4 verification, header form, with the canonical request built as AWS's
+// signers build it: for S3 the path as sent and the signed x-amz-content-sha256 as the payload's
+// hash (checked against the body whenever the body or its hash is known); for every other service
+// the path normalised and encoded once more, and the body hashed here. Signatures are compared in
+// constant time.
 
 import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { DomainError } from '../shared/errors.js';
@@ -12,7 +15,12 @@ export interface SignedRequest {
   query: string;
   /** Lower-case header names. Repeated headers joined with ','. */
   headers: Record<string, string | undefined>;
-  body: Buffer;
+  /**
+   * The body; undefined when the verifier knows neither it nor its hash (a gateway calling
+   * POST /authorize that sent neither): S3 then takes the signed x-amz-content-sha256 at its word,
+   * and every other service signs an empty body.
+   */
+  body: Buffer | undefined;
   /**
    * The body's SHA-256 in hex, when the verifier never holds the body: a gateway calling
    * POST /authorize hashes what it received. Otherwise the body is hashed here.
@@ -33,6 +41,11 @@ export interface ParsedAuthorization {
 export const MAX_SKEW_MS = 15 * 60 * 1000;
 
 const authError = (code: string, message: string) => new DomainError('unauthenticated', code, message);
+const signatureMismatch = () =>
+  authError(
+    'auth.signature_mismatch',
+    'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+  );
 
 /** Parse and check the shape of the Authorization header; no secret needed yet. */
 export function parseAuthorization(req: SignedRequest, expectedServices: readonly string[], now: number): ParsedAuthorization {
@@ -75,23 +88,45 @@ export function parseAuthorization(req: SignedRequest, expectedServices: readonl
 
 const sha256hex = (data: string | Buffer) => hash('sha256', data, 'hex');
 
-/** RFC 3986 encoding, as SigV4 wants it. */
+/**
+ * RFC 3986 encoding, as SigV4 wants it: all but A-Z a-z 0-9 - . _ ~ percent-encoded as UTF-8. A
+ * string no signer could encode (a lone surrogate, which only a posted JSON string can hold) has no
+ * signature that could match.
+ */
 function uriEncode(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+  let encoded: string;
+  try {
+    encoded = encodeURIComponent(s);
+  } catch {
+    throw signatureMismatch();
+  }
+  return encoded.replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
 }
 
-/** A path of unreserved characters only: encoding it, once or twice, leaves it as it is. */
-const PLAIN_PATH = /^[A-Za-z0-9\-._~/]+$/;
+/** S3 signs the path as it was sent, neither normalised nor encoded again; every other service does both. */
+const isS3 = (service: string) => service === 's3';
 
-function canonicalPath(raw: string): string {
-  // Every AWS JSON and query call posts to '/', and most paths need no encoding.
-  if (PLAIN_PATH.test(raw)) return raw;
-  // Non-S3 services sign the path with each segment encoded once more than it was sent.
-  return raw
-    .split('/')
-    .map((seg) => uriEncode(safeDecode(seg)))
-    .map((seg) => uriEncode(seg))
-    .join('/') || '/';
+/** A path of unreserved characters without empty, `.` or `..` segments: normalising and encoding leave it as it is. */
+const PLAIN_PATH = /^(?:\/(?!\.\.?(?:\/|$))[A-Za-z0-9\-._~]+)*\/?$/;
+
+/**
+ * The canonical URI of a path as sent (encoded once by the client), as AWS's signers build it
+ * (`getCanonicalPath` in @smithy/signature-v4, `_normalize_url_path` in botocore): for S3, the
+ * path itself; for any other service, without empty and `.` segments, `..` taking the segment
+ * before it away, a trailing `/` kept, and each segment encoded once more (so `%20` is `%2520`,
+ * and `+` or `'` sent as is are `%2B` and `%27`).
+ */
+function canonicalPath(raw: string, service: string): string {
+  // S3 paths go as they are, and every AWS JSON and query call posts to '/'.
+  if (isS3(service) || PLAIN_PATH.test(raw)) return raw || '/';
+  const segments: string[] = [];
+  for (const segment of raw.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') segments.pop();
+    else segments.push(uriEncode(segment));
+  }
+  const trailing = segments.length > 0 && raw.endsWith('/') ? '/' : '';
+  return `${raw.startsWith('/') ? '/' : ''}${segments.join('/')}${trailing}` || '/';
 }
 
 function safeDecode(s: string): string {
@@ -135,10 +170,36 @@ function canonicalValue(value: string): string {
   return FOLDABLE.test(value) ? value.trim().replace(/\s+/g, ' ') : value;
 }
 
-export function canonicalRequest(req: SignedRequest, signedHeaders: string[]): string {
+const EMPTY_SHA256 = sha256hex('');
+const UNSIGNED_PAYLOADS = new Set(['UNSIGNED-PAYLOAD', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER']);
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * The canonical request's last line. Every service but S3 signs the body's SHA-256, which is
+ * computed here (or given by a gateway that hashed what it received). S3 signs the value of its
+ * x-amz-content-sha256 header (signed, as every x-amz- header must be): `UNSIGNED-PAYLOAD` (or its
+ * trailer form) as it is, or the body's hash, which must then be the hash of the body, when known.
+ */
+function payloadHash(req: SignedRequest, service: string): string {
+  const known = req.bodySha256 ?? (req.body === undefined ? undefined : sha256hex(req.body));
+  const declared = isS3(service) ? headerValue(req.headers, 'x-amz-content-sha256') : undefined;
+  if (declared === undefined) return known ?? EMPTY_SHA256;
+  if (UNSIGNED_PAYLOADS.has(declared)) return declared;
+  if (!SHA256_HEX.test(declared)) {
+    throw authError(
+      'auth.incomplete',
+      "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER or the payload's SHA-256 in lower-case hex; chunk-signed (STREAMING-AWS4-…) uploads cannot be verified here.",
+    );
+  }
+  if (known !== undefined && known !== declared) throw authError('auth.signature_mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
+  return declared;
+}
+
+export function canonicalRequest(req: SignedRequest, auth: Pick<ParsedAuthorization, 'service' | 'signedHeaders'>): string {
+  const { service, signedHeaders } = auth;
   let headers = '';
   for (const h of signedHeaders) headers += `${h}:${canonicalValue(headerValue(req.headers, h) ?? '')}\n`;
-  return `${req.method.toUpperCase()}\n${canonicalPath(req.path)}\n${canonicalQuery(req.query)}\n${headers}\n${signedHeaders.join(';')}\n${req.bodySha256 ?? sha256hex(req.body)}`;
+  return `${req.method.toUpperCase()}\n${canonicalPath(req.path, service)}\n${canonicalQuery(req.query)}\n${headers}\n${signedHeaders.join(';')}\n${payloadHash(req, service)}`;
 }
 
 /**
@@ -170,7 +231,7 @@ function signingKeyOf(secret: string, auth: ParsedAuthorization, own?: OwnSignin
 }
 
 function sign(req: SignedRequest, auth: ParsedAuthorization, key: Buffer): Buffer {
-  const stringToSign = `AWS4-HMAC-SHA256\n${auth.amzDate}\n${auth.date}/${auth.region}/${auth.service}/aws4_request\n${sha256hex(canonicalRequest(req, auth.signedHeaders))}`;
+  const stringToSign = `AWS4-HMAC-SHA256\n${auth.amzDate}\n${auth.date}/${auth.region}/${auth.service}/aws4_request\n${sha256hex(canonicalRequest(req, auth))}`;
   return createHmac('sha256', key).update(stringToSign).digest();
 }
 
@@ -188,10 +249,5 @@ export function verifySignature(req: SignedRequest, auth: ParsedAuthorization, s
     if (cache.size >= max) cache.clear();
     cache.set(cacheKey, key);
   }
-  if (!ok) {
-    throw authError(
-      'auth.signature_mismatch',
-      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
-    );
-  }
+  if (!ok) throw signatureMismatch();
 }

@@ -48,9 +48,6 @@ function authorizeView(d: Decision & ({ permissionSetArn: string } | { policyArn
   return view;
 }
 
-/** The body of a request whose gateway sent the body's hash instead. */
-const NO_BODY = Buffer.alloc(0);
-
 /** The service in a SigV4 Authorization header's credential scope; the signature is checked for it. */
 const scopedService = (authorization: string | undefined) => /Credential=[^/,\s]+\/\d{8}\/[^/,\s]+\/([a-z0-9-]{1,64})\/aws4_request/.exec(authorization ?? '')?.[1];
 
@@ -115,7 +112,8 @@ function policyRoutes(app: FastifyInstance, reg: Registry): void {
         path: input.Path,
         query: input.Query ?? '',
         headers,
-        body: input.Body === undefined ? NO_BODY : Buffer.from(input.Body, 'base64'),
+        // Neither Body nor BodySha256: the body is unknown (S3's signed x-amz-content-sha256 stands).
+        body: input.Body === undefined ? undefined : Buffer.from(input.Body, 'base64'),
         bodySha256: input.BodySha256,
       };
       const { principal, session } = await reg.temporaryCredentials.authenticateSession(signedRequest, [service]);
