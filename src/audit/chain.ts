@@ -96,25 +96,17 @@ export function canonicalJson(value: unknown): string {
  * An event as the log stores it, its JSON columns as text: what the sealer hashes, without building
  * the record. `canonical`: requestParameters and responseElements were written in canonical form.
  */
-export interface StoredEventText {
+export type StoredEventText = Omit<AuditEvent, 'userIdentity' | 'requestParameters' | 'responseElements' | 'errorCode' | 'errorMessage' | 'eventType'> & {
   seq: number;
-  eventId: string;
-  eventTime: number;
-  eventSource: string;
-  eventName: string;
-  awsRegion: string;
-  sourceIPAddress: string;
-  userAgent: string;
+  /** The JSON columns' text. */
   userIdentity: string;
   requestParameters: string | null;
   responseElements: string | null;
   canonical: boolean;
   errorCode: string | null;
   errorMessage: string | null;
-  requestID: string;
-  readOnly: boolean;
   eventType: string;
-}
+};
 
 const canonicalText = (text: string | null, canonical: boolean): string =>
   text === null ? 'null' : canonical ? text : canonicalJson(JSON.parse(text));
