@@ -60,10 +60,13 @@ export function withoutSecrets(value: unknown, depth = 0, maxListItems = MAX_ITE
   // Saved and restored: a getter on what is copied could run another copy in between.
   const outer = inOrderSoFar;
   inOrderSoFar = true;
-  const copy = copyWithoutSecrets(value, depth, maxListItems);
-  if (inOrderSoFar && copy !== null && typeof copy === 'object') CANONICAL_COPIES.add(copy);
-  inOrderSoFar = outer;
-  return copy;
+  try {
+    const copy = copyWithoutSecrets(value, depth, maxListItems);
+    if (inOrderSoFar && copy !== null && typeof copy === 'object') CANONICAL_COPIES.add(copy);
+    return copy;
+  } finally {
+    inOrderSoFar = outer;
+  }
 }
 
 /** While a copy is made: no key so far that JSON.stringify would write out of the copy's order. */
