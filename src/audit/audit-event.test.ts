@@ -2,7 +2,7 @@
 // look like secrets (a page token, the kind of credential used) stay readable.
 
 import { describe, expect, it } from 'vitest';
-import { HIDDEN, withoutSecrets } from './audit-event.js';
+import { HIDDEN, stringifiesCanonically, withoutSecrets } from './audit-event.js';
 
 describe('withoutSecrets', () => {
   it('hides passwords, secrets, tokens and private keys at any depth, and nothing else', () => {
@@ -43,3 +43,25 @@ describe('withoutSecrets keeps the shape of what it copies', () => {
     expect(withoutSecrets(Array.from({ length: 150 }, (_, i) => i), 0, 1000)).toHaveLength(150);
   });
 });
+
+describe('withoutSecrets writes keys in the chain\'s canonical order', () => {
+  it('sorts every object\'s keys, and says when JSON.stringify of the copy is canonical', () => {
+    const copy = withoutSecrets({ userName: 'b', Name: { givenName: 'g', familyName: 'f' }, list: [{ z: 1, a: 2 }], émoji: 1, Zed: 2 });
+    expect(JSON.stringify(copy)).toBe('{"Name":{"familyName":"f","givenName":"g"},"Zed":2,"list":[{"a":2,"z":1}],"userName":"b","émoji":1}');
+    expect(stringifiesCanonically(copy)).toBe(true);
+    // V8 writes index-like keys first whatever the order they were added in; toJSON would be called.
+    expect(stringifiesCanonically(withoutSecrets({ a: { '10': 1, '9': 2 } }))).toBe(false);
+    expect(stringifiesCanonically(withoutSecrets({ toJSON: 'x' }))).toBe(false);
+    // Something built by hand is not known to be canonical; a scalar is.
+    expect(stringifiesCanonically({ b: 1, a: 2 })).toBe(false);
+    expect(stringifiesCanonically('text')).toBe(true);
+    expect(stringifiesCanonically(null)).toBe(true);
+  });
+
+  it('keeps the first 100 keys in the caller\'s order, as before, and sorts those', () => {
+    const wide = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`k${149 - i}`, i]));
+    const kept = Object.keys(withoutSecrets(wide) as object);
+    expect(kept).toEqual(Array.from({ length: 100 }, (_, i) => `k${149 - i}`).sort());
+  });
+});
+

@@ -36,10 +36,66 @@ export const MAX_RESULT_ITEMS = 100_000;
 export const HIDDEN = 'HIDDEN_DUE_TO_SECURITY_REASONS';
 
 /**
+ * Copies whose JSON.stringify text is already the chain's canonical form (keys sorted at every
+ * level), so that the sealer hashes the stored text as it is instead of parsing and writing it again
+ * (`canonicalRecordText`). Only `withoutSecrets` adds to it; a copy it returns is never changed after.
+ */
+const CANONICAL_COPIES = new WeakSet<object>();
+
+/**
+ * True when JSON.stringify(value) is the canonical text of what it writes: a scalar, or a copy made
+ * by `withoutSecrets` that holds no key V8 would put out of insertion order.
+ */
+export function stringifiesCanonically(value: unknown): boolean {
+  return value === null || typeof value !== 'object' || CANONICAL_COPIES.has(value);
+}
+
+/**
  * A bounded deep copy with every secret-looking field replaced, so an event can never carry one.
- * Lists are cut at `maxListItems` (100 for what a caller sent).
+ * Lists are cut at `maxListItems` (100 for what a caller sent). Each object's keys are copied in
+ * sorted order (UTF-16 code units, as the chain's canonical form sorts them), after the cut to
+ * the first 100, so that JSON.stringify of the copy is usually that form already (`stringifiesCanonically`).
  */
 export function withoutSecrets(value: unknown, depth = 0, maxListItems = MAX_ITEMS): unknown {
+  // Saved and restored: a getter on what is copied could run another copy in between.
+  const outer = inOrderSoFar;
+  inOrderSoFar = true;
+  try {
+    const copy = copyWithoutSecrets(value, depth, maxListItems);
+    if (inOrderSoFar && copy !== null && typeof copy === 'object') CANONICAL_COPIES.add(copy);
+    return copy;
+  } finally {
+    inOrderSoFar = outer;
+  }
+}
+
+/** While a copy is made: no key so far that JSON.stringify would write out of the copy's order. */
+let inOrderSoFar = true;
+
+/**
+ * A key that V8 orders before the others whatever the insertion order (an array index starts with
+ * a digit), or one that JSON.stringify would call (toJSON).
+ */
+const outOfOrder = (key: string): boolean => {
+  const c = key.charCodeAt(0);
+  return (c >= 48 && c <= 57) || key === 'toJSON';
+};
+
+/** Sorted in place by UTF-16 code units, as sort() without a comparator: an insertion sort, since objects here have a few keys. */
+function sortKeys(keys: string[]): void {
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    if (keys[j]! < key) continue;
+    while (j >= 0 && keys[j]! > key) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+}
+
+function copyWithoutSecrets(value: unknown, depth: number, maxListItems: number): unknown {
   if (typeof value === 'string') return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}…(${value.length} chars)` : value;
   if (value === null || typeof value !== 'object') return value;
   if (depth >= MAX_DEPTH) return '…(nested too deep)';
@@ -47,15 +103,17 @@ export function withoutSecrets(value: unknown, depth = 0, maxListItems = MAX_ITE
   // stays a hole, as map leaves it).
   if (Array.isArray(value)) {
     const list: unknown[] = new Array(Math.min(value.length, maxListItems));
-    for (let i = 0; i < list.length; i++) if (i in value) list[i] = withoutSecrets(value[i], depth + 1, maxListItems);
+    for (let i = 0; i < list.length; i++) if (i in value) list[i] = copyWithoutSecrets(value[i], depth + 1, maxListItems);
     return list;
   }
   const fields = value as Record<string, unknown>;
   const copy: Record<string, unknown> = {};
-  let kept = 0;
-  for (const key of Object.keys(fields)) {
-    if (kept++ === MAX_ITEMS) break;
-    const v = SECRET_KEYS.test(key) && !NOT_SECRET.test(key) ? HIDDEN : withoutSecrets(fields[key], depth + 1, maxListItems);
+  const keys = Object.keys(fields);
+  if (keys.length > MAX_ITEMS) keys.length = MAX_ITEMS;
+  sortKeys(keys);
+  for (const key of keys) {
+    if (inOrderSoFar && outOfOrder(key)) inOrderSoFar = false;
+    const v = SECRET_KEYS.test(key) && !NOT_SECRET.test(key) ? HIDDEN : copyWithoutSecrets(fields[key], depth + 1, maxListItems);
     // An own "__proto__" stays a field, as fromEntries made it, and never sets the prototype.
     if (key === '__proto__') Object.defineProperty(copy, key, { value: v, enumerable: true, writable: true, configurable: true });
     else copy[key] = v;

@@ -2,7 +2,7 @@
 // change), and the chain, digests and lookups (used by the sealer, verify, export and LookupEvents).
 
 import type { AuditEvent } from './audit-event.js';
-import type { AuditDigest } from './chain.js';
+import type { AuditDigest, StoredEventText } from './chain.js';
 
 export interface AuditStore {
   appendEvent(event: AuditEvent): Promise<void>;
@@ -50,9 +50,10 @@ export interface AuditChainStore {
   /** Move the watermark, only while `owner` still holds the lease (false: it lost it, roll back). */
   advanceWatermark(owner: string, now: number, watermark: number): Promise<boolean>;
   chainHead(): Promise<{ position: number; hash: string } | undefined>;
-  eventsAfter(seq: number, limit: number): Promise<StoredAuditEvent[]>;
+  /** Events after `seq`, in seq order, as stored (what the sealer hashes). */
+  eventsAfter(seq: number, limit: number): Promise<StoredEventText[]>;
   /** Events that committed into a seq gap the sealer had passed, and are not chained yet. */
-  eventsInGaps(limit: number): Promise<StoredAuditEvent[]>;
+  eventsInGaps(limit: number): Promise<StoredEventText[]>;
   insertChain(rows: readonly ChainRow[], sealedAt: number): Promise<void>;
   /** Write LookupEvents' keys of these (just chained) events; the sealer does, so that writers never pay for them. */
   indexEvents(seqs: readonly number[]): Promise<void>;

@@ -13,7 +13,8 @@ import { Poller } from '../shared/poller.js';
 import type { Transactor } from '../shared/transactor.js';
 import type { AuditChainStore, AuditFilter, ChainRow, StoredAuditEvent } from './audit-store.js';
 import {
-  chainHash,
+  canonicalRecordText,
+  chainHashOfText,
   cloudTrailRecord,
   digestMessage,
   GENESIS,
@@ -21,6 +22,7 @@ import {
   type AuditDigest,
   type ChainLink,
   type CloudTrailRecord,
+  type StoredEventText,
   type VerifyResult,
 } from './chain.js';
 
@@ -139,7 +141,7 @@ export class AuditTrail {
     await store.dropGapsNoticedBefore(now - this.opts.gapWatchMs);
     const late = await store.eventsInGaps(BATCH);
     const fresh = await store.eventsAfter(watermark, BATCH);
-    const take: StoredAuditEvent[] = [];
+    const take: StoredEventText[] = [];
     const gaps: [number, number][] = [];
     let expected = watermark + 1;
     let newWatermark = watermark;
@@ -169,7 +171,7 @@ export class AuditTrail {
     const digests: AuditDigest[] = [];
     for (const e of toChain) {
       position++;
-      const hash = chainHash(prev, cloudTrailRecord(e));
+      const hash = chainHashOfText(prev, canonicalRecordText(e));
       rows.push({ position, eventSeq: e.seq, eventId: e.eventId, prevHash: prev, hash });
       prev = hash;
       // A digest every N positions: a rewrite of the chain is caught within N events.

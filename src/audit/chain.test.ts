@@ -3,8 +3,8 @@
 // canonicalJson was rewritten for speed; the reference below is that release's implementation.
 
 import { describe, expect, it } from 'vitest';
-import type { AuditEvent } from './audit-event.js';
-import { canonicalJson, chainHash, cloudTrailRecord, GENESIS } from './chain.js';
+import { stringifiesCanonically, withoutSecrets, type AuditEvent } from './audit-event.js';
+import { canonicalJson, canonicalRecordText, chainHash, chainHashOfText, cloudTrailRecord, GENESIS, type StoredEventText } from './chain.js';
 
 /** canonicalJson as it was first written (0.x): the definition the chain's hashes rest on. */
 function referenceCanonicalJson(value: unknown): string {
@@ -89,4 +89,82 @@ describe('the chain canonical form', () => {
     expect(strings.map((s) => canonicalJson(s))).toEqual(strings.map((s) => JSON.stringify(s)));
     expect(strings.map((s) => canonicalJson({ [s]: s }))).toEqual(strings.map((s) => `{${JSON.stringify(s)}:${JSON.stringify(s)}}`));
   });
+
+  it('hashes a stored event from its columns exactly as from its record, whether or not it was written canonically', () => {
+    // As the log stores an event (store/sql/core-stores.ts), and as it reads one back (storedEventOf).
+    const stored = (e: AuditEvent, canonical = stringifiesCanonically(e.requestParameters) && stringifiesCanonically(e.responseElements)): StoredEventText => ({
+      seq: 1,
+      eventId: e.eventId,
+      eventTime: e.eventTime,
+      eventSource: e.eventSource,
+      eventName: e.eventName,
+      awsRegion: e.awsRegion,
+      sourceIPAddress: e.sourceIPAddress,
+      userAgent: e.userAgent,
+      userIdentity: JSON.stringify(e.userIdentity),
+      requestParameters: e.requestParameters == null ? null : JSON.stringify(e.requestParameters),
+      responseElements: e.responseElements == null ? null : JSON.stringify(e.responseElements),
+      canonical,
+      errorCode: e.errorCode ?? null,
+      errorMessage: e.errorMessage ?? null,
+      requestID: e.requestID,
+      readOnly: e.readOnly,
+      eventType: e.eventType,
+    });
+    const readBack = (s: StoredEventText): AuditEvent => ({
+      eventId: s.eventId,
+      eventTime: s.eventTime,
+      eventSource: s.eventSource,
+      eventName: s.eventName,
+      awsRegion: s.awsRegion,
+      sourceIPAddress: s.sourceIPAddress,
+      userAgent: s.userAgent,
+      userIdentity: JSON.parse(s.userIdentity) as AuditEvent['userIdentity'],
+      requestParameters: s.requestParameters === null ? null : (JSON.parse(s.requestParameters) as unknown),
+      responseElements: s.responseElements === null ? null : (JSON.parse(s.responseElements) as unknown),
+      ...(s.errorCode !== null ? { errorCode: s.errorCode, errorMessage: s.errorMessage ?? '' } : {}),
+      requestID: s.requestID,
+      readOnly: s.readOnly,
+      eventType: s.eventType as AuditEvent['eventType'],
+    });
+    const expectSameHash = (s: StoredEventText) => {
+      const record = cloudTrailRecord(readBack(s));
+      expect(canonicalRecordText(s)).toBe(canonicalJson(record));
+      expect(chainHashOfText(GENESIS, canonicalRecordText(s))).toBe(chainHash(GENESIS, record));
+    };
+
+    // An event written before 0020: its columns as JSON.stringify wrote them, in the caller's order.
+    expect(chainHashOfText(GENESIS, canonicalRecordText(stored(event, false)))).toBe('671908f97c82f55be3e444a3cf77b357652ff81a494d3c2ff11687edf383dacb');
+    // The same event as buildEvent writes it now: copied by withoutSecrets, keys sorted.
+    const copied = { ...event, requestParameters: withoutSecrets(event.requestParameters), responseElements: withoutSecrets(event.responseElements) };
+    expectSameHash(stored(copied));
+    const { '10': _ten, '9': _nine, ...withoutIndexKeys } = event.requestParameters as Record<string, unknown>;
+    const sortedCopy = { ...event, requestParameters: withoutSecrets(withoutIndexKeys), responseElements: withoutSecrets(event.responseElements) };
+    expect(stored(sortedCopy).canonical).toBe(true);
+    expectSameHash(stored(sortedCopy));
+
+    let seed = 7;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    let spliced = 0;
+    for (let i = 0; i < 2000; i++) {
+      const params = { [`k${i % 3}`]: randomValue(rnd, 0), b: randomValue(rnd, 1), a: randomValue(rnd, 0) };
+      const e: AuditEvent = {
+        ...event,
+        eventTime: event.eventTime + i,
+        userAgent: String(randomValue(rnd, 4)),
+        userIdentity: { type: 'IAMUser', principalId: `p-${i}`, ...(i % 3 ? { accountId: String(i) } : {}), ...(i % 5 ? { userName: `u"${i}` } : {}) },
+        requestParameters: withoutSecrets(params),
+        responseElements: i % 4 === 0 ? null : withoutSecrets({ r: randomValue(rnd, 0), list: [randomValue(rnd, 1)] }),
+        ...(i % 6 === 0 ? { errorCode: `E${i}`, errorMessage: i % 12 ? `no "${i}"` : undefined } : {}),
+        readOnly: i % 2 === 0,
+      };
+      const s = stored(e);
+      if (s.canonical) spliced++;
+      expectSameHash(s);
+      // The same columns written as before 0020 (not marked canonical) hash the same.
+      expectSameHash({ ...s, canonical: false });
+    }
+    expect(spliced).toBeGreaterThan(200);
+  });
 });
+

@@ -1,7 +1,7 @@
 // Numbered, forward-only migrations. Each file owns one module's tables; never edit one that
 // has shipped, add the next number instead.
 
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import type { Dialect } from '../database.js';
 import type { MigrationContext } from './context.js';
 import * as m0001 from './0001-core.js';
@@ -23,6 +23,7 @@ import * as m0016 from './0016-audit-sinks.js';
 import * as m0017 from './0017-audit-lookup.js';
 import * as m0018 from './0018-console.js';
 import * as m0019 from './0019-housekeeping.js';
+import * as m0020 from './0020-audit-write-cost.js';
 
 type Step = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> };
 const STEPS: Record<string, Step> = {
@@ -45,9 +46,19 @@ const STEPS: Record<string, Step> = {
   '0017-audit-lookup': m0017,
   '0018-console': m0018,
   '0019-housekeeping': m0019,
+  '0020-audit-write-cost': m0020,
 };
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  await migrate(db, dialect, (m) => m.migrateToLatest());
+}
+
+/** Up to and including the named migration: for tests that build a database as an earlier release left it. */
+export async function migrateTo(db: Kysely<unknown>, dialect: Dialect, name: keyof typeof STEPS): Promise<void> {
+  await migrate(db, dialect, (m) => m.migrateTo(name));
+}
+
+async function migrate(db: Kysely<unknown>, dialect: Dialect, run: (m: Migrator) => Promise<MigrationResultSet>): Promise<void> {
   const ctx: MigrationContext = { dialect };
   const provider: MigrationProvider = {
     getMigrations: () =>
@@ -57,7 +68,7 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Pr
         ),
       ),
   };
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  const { error, results } = await run(new Migrator({ db, provider }));
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`migration ${failed} failed: ${(error as Error).message}`);

@@ -63,6 +63,8 @@ export interface AuditEventsTable {
   access_key_id: string | null;
   resource_type: string | null;
   resource_name: string | null;
+  /** 1: request_parameters and response_elements were written in the chain's canonical form (0020); the sealer hashes them as they are. */
+  canonical_json: number | null;
 }
 
 export interface JobsTable {

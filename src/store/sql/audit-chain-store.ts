@@ -2,14 +2,14 @@
 // LookupEvents' queries and pruning. Writers never touch these tables: only the sealer appends.
 
 import { sql, type SelectQueryBuilder } from 'kysely';
-import type { AuditChainStore, AuditDigest, AuditFilter, ChainRow, SigningKeyRecord, StoredAuditEvent } from '../../audit/index.js';
+import type { AuditChainStore, AuditDigest, AuditFilter, ChainRow, SigningKeyRecord, StoredAuditEvent, StoredEventText } from '../../audit/index.js';
 import type { AuditChainTable, AuditLookupKind } from '../schema/audit.js';
 import type { AuditEventsTable } from '../schema/core.js';
 import type { Database, Db } from '../database.js';
 import { precompiled, precompiledRows } from '../precompiled.js';
 
 /** What an event is read back as: LookupEvents' columns (user name, access key, resource) are only filtered on, in SQL. */
-type EventRow = Omit<AuditEventsTable, 'seq' | 'user_name' | 'access_key_id' | 'resource_type' | 'resource_name'> & { seq: number };
+type EventRow = Omit<AuditEventsTable, 'seq' | 'user_name' | 'access_key_id' | 'resource_type' | 'resource_name' | 'canonical_json'> & { seq: number };
 
 export function storedEventOf(r: EventRow): StoredAuditEvent {
   return {
@@ -28,6 +28,31 @@ export function storedEventOf(r: EventRow): StoredAuditEvent {
     requestID: r.request_id,
     readOnly: r.read_only === 1,
     eventType: r.event_type as StoredAuditEvent['eventType'],
+  };
+}
+
+/** What the sealer reads: the columns as stored, the JSON ones as text, with whether they were written canonically. */
+type EventTextRow = EventRow & { canonical_json: number | null };
+
+function storedTextOf(r: EventTextRow): StoredEventText {
+  return {
+    seq: Number(r.seq),
+    eventId: r.event_id,
+    eventTime: Number(r.event_time),
+    eventSource: r.event_source,
+    eventName: r.event_name,
+    awsRegion: r.aws_region,
+    sourceIPAddress: r.source_ip,
+    userAgent: r.user_agent,
+    userIdentity: r.user_identity,
+    requestParameters: r.request_parameters,
+    responseElements: r.response_elements,
+    canonical: r.canonical_json === 1,
+    errorCode: r.error_code,
+    errorMessage: r.error_message,
+    requestID: r.request_id,
+    readOnly: r.read_only === 1,
+    eventType: r.event_type,
   };
 }
 
@@ -123,6 +148,9 @@ export class SqlAuditChainStore implements AuditChainStore {
   private events(): SelectQueryBuilder<Database & { e: AuditEventsTable }, 'e', EventRow> {
     return this.db.selectFrom('audit_events as e').select(EVENT_COLUMNS);
   }
+  private eventTexts() {
+    return this.db.selectFrom('audit_events as e').select([...EVENT_COLUMNS, 'e.canonical_json']);
+  }
 
   async takeSealerLease(owner: string, now: number, until: number): Promise<number | undefined> {
     const r = await this.db
@@ -158,24 +186,24 @@ export class SqlAuditChainStore implements AuditChainStore {
     const d = await this.lastDigest();
     return d && { position: d.position, hash: d.hash };
   }
-  async eventsAfter(seq: number, limit: number): Promise<StoredAuditEvent[]> {
-    const rows = await this.events().where('e.seq', '>', seq).orderBy('e.seq').limit(limit).execute();
-    return rows.map(storedEventOf);
+  async eventsAfter(seq: number, limit: number): Promise<StoredEventText[]> {
+    const rows = await this.eventTexts().where('e.seq', '>', seq).orderBy('e.seq').limit(limit).execute();
+    return rows.map(storedTextOf);
   }
-  async eventsInGaps(limit: number): Promise<StoredAuditEvent[]> {
+  async eventsInGaps(limit: number): Promise<StoredEventText[]> {
     // Gaps are few and events many: walk the gaps, each a range of the primary key.
     const gaps = await this.db.selectFrom('audit_gaps').select(['from_seq', 'to_seq']).orderBy('from_seq').execute();
-    const found: StoredAuditEvent[] = [];
+    const found: StoredEventText[] = [];
     for (const g of gaps) {
       if (found.length >= limit) break;
-      const rows = await this.events()
+      const rows = await this.eventTexts()
         .where('e.seq', '>=', Number(g.from_seq))
         .where('e.seq', '<=', Number(g.to_seq))
         .where((eb) => eb.not(eb.exists(eb.selectFrom('audit_chain as c').select('c.position').whereRef('c.event_seq', '=', 'e.seq'))))
         .orderBy('e.seq')
         .limit(limit - found.length)
         .execute();
-      found.push(...rows.map(storedEventOf));
+      found.push(...rows.map(storedTextOf));
     }
     return found;
   }

@@ -1,7 +1,7 @@
 // SQL implementations of the core ports: instance, data keys, access keys, audit, jobs, tags.
 
 import { sql } from 'kysely';
-import { resourceOf, type AuditEvent, type AuditStore } from '../../audit/index.js';
+import { resourceOf, stringifiesCanonically, type AuditEvent, type AuditStore } from '../../audit/index.js';
 import type { DataKeyRecord, DataKeyStore } from '../../crypto/index.js';
 import type { AccessKeyRecord, CredentialStore } from '../../credentials/index.js';
 import type { InstanceRecord, InstanceStore } from '../../instance/index.js';
@@ -159,6 +159,7 @@ function auditRow(e: AuditEvent): AuditRow {
     access_key_id: lookupColumn(e.userIdentity.accessKeyId, 128),
     resource_type: lookupColumn(resource?.type, 64),
     resource_name: lookupColumn(resource?.name, 512),
+    canonical_json: stringifiesCanonically(e.requestParameters) && stringifiesCanonically(e.responseElements) ? 1 : 0,
   };
 }
 
@@ -182,6 +183,7 @@ const AUDIT_COLUMNS: readonly (keyof AuditRow)[] = [
   'access_key_id',
   'resource_type',
   'resource_name',
+  'canonical_json',
 ];
 
 const insertAuditEvent = precompiled<Database, AuditRow, never>((db, arg) =>
