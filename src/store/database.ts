@@ -20,6 +20,7 @@ import type { MfaTables } from './schema/mfa.js';
 import type { PolicyTables } from './schema/policy.js';
 import type { ConsoleTables } from './schema/console.js';
 import type { DeferredSync, RunControl } from './group-commit.js';
+import { allowDirectReads } from './precompiled.js';
 
 export interface Database extends CoreTables, DirectoryTables, OrganizationTables, AccessTables, RevocationTables, AuthTables, OidcTables, ScimTables, SamlTables, AuditTables, MfaTables, PolicyTables, ConsoleTables {}
 
@@ -76,6 +77,18 @@ export function openDatabase(opts: { databaseUrl?: string; sqliteFile: string })
   };
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   controlRunners.set(db, (statement) => void database.prepare(statement).run());
+  // precompiledRead's look-ups, run at once when no transaction is open on the connection. Their
+  // statements are their own (one a streamed query holds open cannot be run again until it ends).
+  const reads = new Map<string, SqliteDatabase.Statement>();
+  allowDirectReads(db as unknown as Kysely<never>, (text, parameters) => {
+    if (sqlite.inTransaction) return undefined;
+    let statement = reads.get(text);
+    if (!statement) {
+      if (reads.size >= 200) reads.clear();
+      reads.set(text, (statement = sqlite.prepare(text)));
+    }
+    return statement.all(parameters);
+  });
   const wal = walSync(opts.sqliteFile, (statement) => void database.prepare(statement).run());
   if (process.env.ATRIUM_SQLITE_DEFERRED_SYNC !== '0') deferredSyncs.set(db, wal);
   return {
@@ -122,6 +135,7 @@ function walSync(file: string, run: (statement: string) => void): DeferredSync &
     defer: () => run('pragma synchronous = NORMAL'),
     restore: () => run('pragma synchronous = FULL'),
     flush,
+    inFlight: () => running,
     close: async () => {
       // A sync still on the thread pool keeps its descriptor until it has finished.
       await (next ?? running)?.catch(() => undefined);

@@ -25,18 +25,69 @@ export function precompiled<DB, A extends Record<string, unknown>, R>(
   // Keyed by the dialect's adapter class: one compilation per dialect, whichever connection runs it.
   const byDialect = new Map<unknown, Compiled>();
   return async (db, args) => {
-    const dialectKey = db.getExecutor().adapter.constructor;
-    let compiled = byDialect.get(dialectKey);
-    if (!compiled) {
-      compiled = build(db, (name) => new Slot(name) as never).compile();
-      byDialect.set(dialectKey, compiled);
-    }
-    const parameters = compiled.parameters.map((p) => {
-      if (!(p instanceof Slot)) return p;
-      const value = args[p.name];
-      if (value === undefined) throw new Error(`precompiled statement: no value for "${p.name}"`);
-      return value;
-    });
+    const compiled = compiledFor(byDialect, db, db.getExecutor(), build);
+    return db.executeQuery<R>(CompiledQuery.raw(compiled.sql, parametersOf(compiled, args)));
+  };
+}
+
+/** The statement as compiled for the executor's dialect, compiled at its first use there. */
+function compiledFor<DB, A>(
+  byDialect: Map<unknown, Compiled>,
+  db: Kysely<DB>,
+  executor: { adapter: object },
+  build: (db: Kysely<DB>, arg: <K extends keyof A & string>(name: K) => A[K]) => Compilable<unknown>,
+): Compiled {
+  const dialectKey = executor.adapter.constructor;
+  let compiled = byDialect.get(dialectKey);
+  if (!compiled) {
+    compiled = build(db, (name) => new Slot(name) as never).compile();
+    byDialect.set(dialectKey, compiled);
+  }
+  return compiled;
+}
+
+function parametersOf(compiled: Compiled, args: Record<string, unknown>): unknown[] {
+  return compiled.parameters.map((p) => {
+    if (!(p instanceof Slot)) return p;
+    const value = args[p.name];
+    if (value === undefined) throw new Error(`precompiled statement: no value for "${p.name}"`);
+    return value;
+  });
+}
+
+/**
+ * Runs a read at once on a database's one connection, or answers undefined when it must not: a
+ * transaction is open on that connection (its uncommitted writes are not everyone's to see, and
+ * the read then waits its turn through the query builder, as before).
+ */
+export type DirectReader = (sql: string, parameters: readonly unknown[]) => unknown[] | undefined;
+
+/** Keyed by the root Kysely instance's executor: a transaction's executor is another, and never has one. */
+const directReaders = new WeakMap<object, DirectReader>();
+
+/** For SQLite, whose driver runs statements synchronously: lets precompiledRead skip the query executor. */
+export function allowDirectReads(db: Kysely<never>, reader: DirectReader): void {
+  directReaders.set(db.getExecutor(), reader);
+}
+
+/**
+ * A precompiled read (a select) for the hottest look-ups. On SQLite, outside any transaction, it
+ * runs straight on the connection: the query executor's connection hand-off (a mutex and half a
+ * dozen promises) costs more than SQLite takes to answer such a look-up. The answer is the same:
+ * on SQLite's one connection, a read through the executor also runs alone and sees what is
+ * committed, and when a transaction is open (group commit's batch, or a read made inside one) it
+ * still goes through the executor.
+ */
+export function precompiledRead<DB, A extends Record<string, unknown>, R>(
+  build: (db: Kysely<DB>, arg: <K extends keyof A & string>(name: K) => A[K]) => Compilable<R>,
+): (db: Kysely<DB>, args: A) => Promise<QueryResult<R>> {
+  const byDialect = new Map<unknown, Compiled>();
+  return async (db, args) => {
+    const executor = db.getExecutor();
+    const compiled = compiledFor(byDialect, db, executor, build);
+    const parameters = parametersOf(compiled, args);
+    const rows = directReaders.get(executor)?.(compiled.sql, parameters);
+    if (rows) return { rows: rows as R[] };
     return db.executeQuery<R>(CompiledQuery.raw(compiled.sql, parameters));
   };
 }
