@@ -16,6 +16,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 export class IdleOffStorage<T> {
   private inFlight = 0;
+  private disabling = false;
   private readonly storage = new AsyncLocalStorage<T>();
 
   getStore(): T | undefined {
@@ -28,7 +29,15 @@ export class IdleOffStorage<T> {
     try {
       return await this.storage.run(store, fn);
     } finally {
-      if (--this.inFlight === 0) this.storage.disable();
+      if (--this.inFlight === 0 && !this.disabling) {
+        // Not at once: a group-commit batch runs its units one after another, and switching Node's
+        // hooks off and on between each costs more than leaving them on for the rest of the turn.
+        this.disabling = true;
+        setImmediate(() => {
+          this.disabling = false;
+          if (this.inFlight === 0) this.storage.disable();
+        });
+      }
     }
   }
 }

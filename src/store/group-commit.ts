@@ -10,6 +10,7 @@
 
 import { AsyncResource } from 'node:async_hooks';
 import { sql, type Kysely } from 'kysely';
+import { runDirectlyWhileHeld, type DirectRunner } from './precompiled.js';
 
 interface Unit<C> {
   run(conn: C): Promise<unknown>;
@@ -50,6 +51,8 @@ export class GroupCommitter<DB> {
     private readonly db: Kysely<DB>,
     private readonly runControl?: RunControl,
     private readonly deferredSync?: DeferredSync,
+    /** Runs a precompiled statement on the connection the batch holds, skipping the query executor. */
+    private readonly runStatement?: DirectRunner,
   ) {}
 
   run<T>(fn: (conn: Kysely<DB>) => Promise<T>): Promise<T> {
@@ -79,7 +82,14 @@ export class GroupCommitter<DB> {
         if (syncing) await syncing.catch(() => undefined);
         const batch = this.queue.splice(0, MAX_BATCH);
         try {
-          await this.db.connection().execute((conn) => this.commitBatch(conn, batch));
+          await this.db.connection().execute(async (conn) => {
+            const release = this.runStatement && runDirectlyWhileHeld(conn as unknown as Kysely<never>, this.runStatement);
+            try {
+              await this.commitBatch(conn, batch);
+            } finally {
+              release?.();
+            }
+          });
         } catch (error) {
           // No connection (the database is closing): the batch cannot run, so its callers hear why.
           for (const unit of batch) unit.reject(error);

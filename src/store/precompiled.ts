@@ -25,8 +25,13 @@ export function precompiled<DB, A extends Record<string, unknown>, R>(
   // Keyed by the dialect's adapter class: one compilation per dialect, whichever connection runs it.
   const byDialect = new Map<unknown, Compiled>();
   return async (db, args) => {
-    const compiled = compiledFor(byDialect, db, db.getExecutor(), build);
-    return db.executeQuery<R>(CompiledQuery.raw(compiled.sql, parametersOf(compiled, args)));
+    const executor = db.getExecutor();
+    const compiled = compiledFor(byDialect, db, executor, build);
+    const parameters = parametersOf(compiled, args);
+    // Inside a group-commit batch on SQLite, the batch holds the one connection: run at once.
+    const held = heldConnections.get(executor);
+    if (held) return held(compiled.sql, parameters) as QueryResult<R>;
+    return db.executeQuery<R>(CompiledQuery.raw(compiled.sql, parameters));
   };
 }
 
@@ -56,18 +61,36 @@ function parametersOf(compiled: Compiled, args: Record<string, unknown>): unknow
 }
 
 /**
- * Runs a read at once on a database's one connection, or answers undefined when it must not: a
- * transaction is open on that connection (its uncommitted writes are not everyone's to see, and
- * the read then waits its turn through the query builder, as before).
+ * Runs a statement at once on a database's one connection (SQLite's driver runs statements
+ * synchronously), answering as the driver would through the query executor.
  */
-export type DirectReader = (sql: string, parameters: readonly unknown[]) => unknown[] | undefined;
+export type DirectRunner = (sql: string, parameters: readonly unknown[]) => QueryResult<unknown>;
+
+/**
+ * Runs a read at once, or answers undefined when it must not: a transaction is open on the
+ * connection (its uncommitted writes are not everyone's to see; the read then waits its turn
+ * through the query executor, as before).
+ */
+export type DirectReader = (sql: string, parameters: readonly unknown[]) => QueryResult<unknown> | undefined;
 
 /** Keyed by the root Kysely instance's executor: a transaction's executor is another, and never has one. */
 const directReaders = new WeakMap<object, DirectReader>();
+/** Keyed by the executor of a connection that a group-commit batch holds, while it holds it. */
+const heldConnections = new WeakMap<object, DirectRunner>();
 
-/** For SQLite, whose driver runs statements synchronously: lets precompiledRead skip the query executor. */
+/** For SQLite: lets precompiledRead skip the query executor outside transactions. */
 export function allowDirectReads(db: Kysely<never>, reader: DirectReader): void {
   directReaders.set(db.getExecutor(), reader);
+}
+
+/**
+ * For group commit on SQLite: while its batch holds the connection `conn`, precompiled statements
+ * on it run at once, as nothing else can run on that connection meanwhile. Returns the release.
+ */
+export function runDirectlyWhileHeld(conn: Kysely<never>, runner: DirectRunner): () => void {
+  const executor = conn.getExecutor();
+  heldConnections.set(executor, runner);
+  return () => heldConnections.delete(executor);
 }
 
 /**
@@ -75,8 +98,8 @@ export function allowDirectReads(db: Kysely<never>, reader: DirectReader): void 
  * runs straight on the connection: the query executor's connection hand-off (a mutex and half a
  * dozen promises) costs more than SQLite takes to answer such a look-up. The answer is the same:
  * on SQLite's one connection, a read through the executor also runs alone and sees what is
- * committed, and when a transaction is open (group commit's batch, or a read made inside one) it
- * still goes through the executor.
+ * committed; when a transaction is open it waits its turn through the executor as before, or, made
+ * inside a group-commit batch, runs on the connection the batch holds.
  */
 export function precompiledRead<DB, A extends Record<string, unknown>, R>(
   build: (db: Kysely<DB>, arg: <K extends keyof A & string>(name: K) => A[K]) => Compilable<R>,
@@ -86,8 +109,8 @@ export function precompiledRead<DB, A extends Record<string, unknown>, R>(
     const executor = db.getExecutor();
     const compiled = compiledFor(byDialect, db, executor, build);
     const parameters = parametersOf(compiled, args);
-    const rows = directReaders.get(executor)?.(compiled.sql, parameters);
-    if (rows) return { rows: rows as R[] };
+    const direct = (heldConnections.get(executor) ?? directReaders.get(executor))?.(compiled.sql, parameters);
+    if (direct) return direct as QueryResult<R>;
     return db.executeQuery<R>(CompiledQuery.raw(compiled.sql, parameters));
   };
 }
