@@ -30,10 +30,12 @@ export class IdleOffStorage<T> {
       return await this.storage.run(store, fn);
     } finally {
       if (--this.inFlight === 0 && !this.disabling) {
-        // Not at once: a group-commit batch runs its units one after another, and switching Node's
-        // hooks off and on between each costs more than leaving them on for the rest of the turn.
+        // Not at once: a group-commit batch runs its units one after another within one drain of
+        // the microtask queue, and switching Node's hooks off and on between each costs more than
+        // leaving them on until that drain ends (a setImmediate would leave them on for the whole
+        // next poll phase, where the requests are served).
         this.disabling = true;
-        setImmediate(() => {
+        process.nextTick(() => {
           this.disabling = false;
           if (this.inFlight === 0) this.storage.disable();
         });
