@@ -22,15 +22,27 @@ type Compiled = { sql: string; parameters: readonly unknown[] };
 export function precompiled<DB, A extends Record<string, unknown>, R>(
   build: (db: Kysely<DB>, arg: <K extends keyof A & string>(name: K) => A[K]) => Compilable<R>,
 ): (db: Kysely<DB>, args: A) => Promise<QueryResult<R>> {
+  return runnerOf(build, false);
+}
+
+/**
+ * The statement's runner. Inside a group-commit batch on SQLite, the batch holds the one
+ * connection: it runs at once on it. A read that may (`precompiledRead`) runs at once outside
+ * transactions too; otherwise through the query executor.
+ */
+function runnerOf<DB, A extends Record<string, unknown>, R>(
+  build: (db: Kysely<DB>, arg: <K extends keyof A & string>(name: K) => A[K]) => Compilable<R>,
+  directOutsideTransactions: boolean,
+): (db: Kysely<DB>, args: A) => Promise<QueryResult<R>> {
   // Keyed by the dialect's adapter class: one compilation per dialect, whichever connection runs it.
   const byDialect = new Map<unknown, Compiled>();
   return async (db, args) => {
     const executor = db.getExecutor();
     const compiled = compiledFor(byDialect, db, executor, build);
     const parameters = parametersOf(compiled, args);
-    // Inside a group-commit batch on SQLite, the batch holds the one connection: run at once.
-    const held = heldConnections.get(executor);
-    if (held) return held(compiled.sql, parameters) as QueryResult<R>;
+    const direct = heldConnections.get(executor) ?? (directOutsideTransactions ? directReaders.get(executor) : undefined);
+    const result = direct?.(compiled.sql, parameters);
+    if (result) return result as QueryResult<R>;
     return db.executeQuery<R>(CompiledQuery.raw(compiled.sql, parameters));
   };
 }
@@ -104,15 +116,7 @@ export function runDirectlyWhileHeld(conn: Kysely<never>, runner: DirectRunner):
 export function precompiledRead<DB, A extends Record<string, unknown>, R>(
   build: (db: Kysely<DB>, arg: <K extends keyof A & string>(name: K) => A[K]) => Compilable<R>,
 ): (db: Kysely<DB>, args: A) => Promise<QueryResult<R>> {
-  const byDialect = new Map<unknown, Compiled>();
-  return async (db, args) => {
-    const executor = db.getExecutor();
-    const compiled = compiledFor(byDialect, db, executor, build);
-    const parameters = parametersOf(compiled, args);
-    const direct = (heldConnections.get(executor) ?? directReaders.get(executor))?.(compiled.sql, parameters);
-    if (direct) return direct as QueryResult<R>;
-    return db.executeQuery<R>(CompiledQuery.raw(compiled.sql, parameters));
-  };
+  return runnerOf(build, true);
 }
 
 /**
