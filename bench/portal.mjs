@@ -11,7 +11,7 @@
 
 import autocannon from 'autocannon';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../dist/config/config.js';
 import { createRegistry } from '../dist/registry.js';
@@ -39,7 +39,8 @@ async function postJson(url, body) {
   return json;
 }
 
-const results = { machine: machine(), when: new Date().toISOString() };
+// The host's load average before and after: on a shared machine, figures are only comparable at like load.
+const results = { machine: machine(), when: new Date().toISOString(), loadAverageBefore: loadavg().map((l) => +l.toFixed(2)) };
 
 const basePort = 20000 + Math.floor(Math.random() * 1000);
 const base = await startAndWait([path.join(ROOT, 'bench/baseline-server.mjs')], basePort, '/', { PORT: String(basePort) });
@@ -113,12 +114,13 @@ try {
     target: { reqPerSec: 3000, p99Ms: 15 },
   };
   const g = results.getRoleCredentials;
-  log('GetRoleCredentials', g.reqPerSec, 'req/s, p99', g.p99Ms, 'ms; server CPU', g.serverCpuMsPerRequest, 'ms/request, main thread', g.mainThreadCpuMsPerRequest);
+  log('GetRoleCredentials', g.reqPerSec, 'req/s, p99', g.p99Ms, 'ms; server CPU', g.serverCpuMsPerRequest, 'ms/request, main thread', g.mainThreadCpuMsPerRequest, '; load', loadavg()[0].toFixed(2));
 } finally {
   await stop(server.child);
   rmSync(dataDir, { recursive: true, force: true });
 }
 
+results.loadAverageAfter = loadavg().map((l) => +l.toFixed(2));
 const out = JSON.stringify(results, null, 2);
 mkdirSync(path.join(ROOT, '.bench-results'), { recursive: true });
 writeFileSync(path.join(ROOT, '.bench-results', `portal-${results.when.replace(/[:.]/g, '-')}.json`), out);

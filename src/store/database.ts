@@ -20,6 +20,7 @@ import type { MfaTables } from './schema/mfa.js';
 import type { PolicyTables } from './schema/policy.js';
 import type { ConsoleTables } from './schema/console.js';
 import type { DeferredSync, RunControl } from './group-commit.js';
+import { allowDirectReads, type DirectRunner } from './precompiled.js';
 
 export interface Database extends CoreTables, DirectoryTables, OrganizationTables, AccessTables, RevocationTables, AuthTables, OidcTables, ScimTables, SamlTables, AuditTables, MfaTables, PolicyTables, ConsoleTables {}
 
@@ -76,6 +77,31 @@ export function openDatabase(opts: { databaseUrl?: string; sqliteFile: string })
   };
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   controlRunners.set(db, (statement) => void database.prepare(statement).run());
+  // precompiledRead's look-ups run at once when no transaction is open on the connection, and every
+  // precompiled statement of a group-commit batch runs at once on the connection the batch holds.
+  // Their statements are their own (one a streamed query holds open cannot be run again until it ends).
+  const direct = new Map<string, SqliteDatabase.Statement>();
+  const statementOf = (text: string) => {
+    let statement = direct.get(text);
+    if (!statement) {
+      if (direct.size >= 500) direct.clear();
+      direct.set(text, (statement = sqlite.prepare(text)));
+    }
+    return statement;
+  };
+  // As Kysely's SQLite connection answers (rows for a reader; counts as bigint for a write).
+  const run: DirectRunner = (text, parameters) => {
+    const statement = statementOf(text);
+    if (statement.reader) return { rows: statement.all(parameters) };
+    const { changes, lastInsertRowid } = statement.run(parameters);
+    return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+  };
+  statementRunners.set(db, run);
+  allowDirectReads(db as unknown as Kysely<never>, (text, parameters) => {
+    if (sqlite.inTransaction) return undefined;
+    const statement = statementOf(text);
+    return statement.reader ? { rows: statement.all(parameters) } : undefined;
+  });
   const wal = walSync(opts.sqliteFile, (statement) => void database.prepare(statement).run());
   if (process.env.ATRIUM_SQLITE_DEFERRED_SYNC !== '0') deferredSyncs.set(db, wal);
   return {
@@ -122,6 +148,7 @@ function walSync(file: string, run: (statement: string) => void): DeferredSync &
     defer: () => run('pragma synchronous = NORMAL'),
     restore: () => run('pragma synchronous = FULL'),
     flush,
+    inFlight: () => running,
     close: async () => {
       // A sync still on the thread pool keeps its descriptor until it has finished.
       await (next ?? running)?.catch(() => undefined);
@@ -132,10 +159,14 @@ function walSync(file: string, run: (statement: string) => void): DeferredSync &
 }
 
 const controlRunners = new WeakMap<Db, RunControl>();
+const statementRunners = new WeakMap<Db, DirectRunner>();
 const deferredSyncs = new WeakMap<Db, DeferredSync>();
 
 /** For SQLite, runs group commit's control statements on the handle, not through the query builder. */
 export const controlRunnerOf = (db: Db): RunControl | undefined => controlRunners.get(db);
+
+/** For SQLite, lets group commit run precompiled statements straight on the connection its batch holds. */
+export const statementRunnerOf = (db: Db): DirectRunner | undefined => statementRunners.get(db);
 
 /** For a SQLite file, lets group commit sync the WAL off the event loop. */
 export const deferredSyncOf = (db: Db): DeferredSync | undefined => deferredSyncs.get(db);

@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sql, type Kysely } from 'kysely';
-import { controlRunnerOf, deferredSyncOf, openDatabase, type Database, type OpenedDatabase } from './database.js';
+import { controlRunnerOf, deferredSyncOf, openDatabase, statementRunnerOf, type Database, type OpenedDatabase } from './database.js';
 import { GroupCommitter, type DeferredSync } from './group-commit.js';
 import { migrateToLatest } from './migrations/index.js';
+import { precompiled, precompiledRead } from './precompiled.js';
 import { SqlTransactor } from './stores.js';
 
 let opened: OpenedDatabase | undefined;
@@ -169,6 +170,80 @@ describe('SQLite group commit', () => {
     } finally {
       other.close();
     }
+  });
+});
+
+const insertTag = precompiled<Database, { arn: string }, never>((db, arg) => db.insertInto('tags').values({ resource_arn: arg('arn'), tag_key: 'k', tag_value: 'v' }));
+const countTags = precompiledRead<Database, { arn: string }, { n: number }>((db, arg) =>
+  db.selectFrom('tags').select((eb) => eb.fn.countAll<number>().as('n')).where('resource_arn', '=', arg('arn')),
+);
+
+describe('SQLite group commit: precompiled statements and syncs', () => {
+  it('keeps units atomic when their precompiled statements run straight on the connection the batch holds', async () => {
+    const { file } = await setup();
+    const committer = new GroupCommitter(opened!.db, controlRunnerOf(opened!.db), deferredSyncOf(opened!.db), statementRunnerOf(opened!.db));
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) =>
+        committer.run(async (conn) => {
+          await insertTag(conn, { arn: `pre-${i}` });
+          // Inside the unit, a read sees the unit's own write.
+          const [seen] = (await countTags(conn, { arn: `pre-${i}` })).rows;
+          if (i % 4 === 0) throw new Error(`unit ${i} refused`);
+          return seen?.n;
+        }),
+      ),
+    );
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : 'refused'))).toEqual(Array.from({ length: 12 }, (_, i) => (i % 4 === 0 ? 'refused' : 1)));
+    const other = new SqliteDatabase(file, { readonly: true });
+    try {
+      const rows = other.prepare("select resource_arn from tags where resource_arn like 'pre-%' order by resource_arn").all() as { resource_arn: string }[];
+      expect(rows.map((r) => r.resource_arn).sort()).toEqual(Array.from({ length: 12 }, (_, i) => i).filter((i) => i % 4 !== 0).map((i) => `pre-${i}`).sort());
+    } finally {
+      other.close();
+    }
+    // Outside any transaction, the read sees what is committed.
+    expect((await countTags(opened!.db, { arn: 'pre-1' })).rows).toEqual([{ n: 1 }]);
+    expect((await countTags(opened!.db, { arn: 'pre-0' })).rows).toEqual([{ n: 0 }]);
+  });
+
+  it('holds units that arrive during a WAL sync, and commits them together when it ends', async () => {
+    const { file } = await setup();
+    const real = deferredSyncOf(opened!.db)!;
+    const releases: (() => void)[] = [];
+    let running: Promise<void> | undefined;
+    const held: DeferredSync = {
+      defer: () => real.defer(),
+      restore: () => real.restore(),
+      flush: () => {
+        running = new Promise<void>((resolve) => releases.push(() => void real.flush().then(resolve))).finally(() => (running = undefined));
+        return running;
+      },
+      inFlight: () => running,
+    };
+    const committer = new GroupCommitter(opened!.db, controlRunnerOf(opened!.db), held);
+    const visible = () => {
+      const other = new SqliteDatabase(file, { readonly: true });
+      try {
+        return (other.prepare("select resource_arn from tags where resource_arn like 'held-%'").all() as { resource_arn: string }[]).map((r) => r.resource_arn).sort();
+      } finally {
+        other.close();
+      }
+    };
+    const first = committer.run((conn) => new SqlTransactorProbe(conn).put('held-0'));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(visible()).toEqual(['held-0']);
+    const later = [1, 2, 3].map((i) => committer.run((conn) => new SqlTransactorProbe(conn).put(`held-${i}`)));
+    await new Promise((r) => setTimeout(r, 30));
+    // Not committed while the first sync runs: they would wait for the next one anyway.
+    expect(visible()).toEqual(['held-0']);
+    releases.shift()!();
+    await first;
+    await new Promise((r) => setTimeout(r, 30));
+    expect(visible()).toEqual(['held-0', 'held-1', 'held-2', 'held-3']);
+    // One COMMIT, one sync for the three.
+    expect(releases).toHaveLength(1);
+    releases.shift()!();
+    await Promise.all(later);
   });
 });
 

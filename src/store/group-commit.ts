@@ -4,12 +4,13 @@
 // what lets one process take thousands of audited writes a second.
 //
 // With a DeferredSync, the COMMIT itself does not wait for the disk: the WAL is synced on the
-// thread pool afterwards, while the event loop serves other requests and the next batch, and the
-// batch's callers hear "done" only once that sync has finished. One sync covers every batch
-// committed before it started.
+// thread pool afterwards, while the event loop serves other requests, and the batch's callers hear
+// "done" only once that sync has finished. One sync covers every batch committed before it started;
+// the next batch gathers while it runs, and commits when it ends.
 
 import { AsyncResource } from 'node:async_hooks';
 import { sql, type Kysely } from 'kysely';
+import { runDirectlyWhileHeld, type DirectRunner } from './precompiled.js';
 
 interface Unit<C> {
   run(conn: C): Promise<unknown>;
@@ -35,6 +36,8 @@ export interface DeferredSync {
   restore(): void;
   /** Resolves once everything committed before the call is on disk. */
   flush(): Promise<void>;
+  /** The sync on its way to the disk, if one is. */
+  inFlight?(): Promise<void> | undefined;
 }
 
 /** The most units one COMMIT may carry, so that no caller waits behind an unbounded batch. */
@@ -48,6 +51,8 @@ export class GroupCommitter<DB> {
     private readonly db: Kysely<DB>,
     private readonly runControl?: RunControl,
     private readonly deferredSync?: DeferredSync,
+    /** Runs a precompiled statement on the connection the batch holds, skipping the query executor. */
+    private readonly runStatement?: DirectRunner,
   ) {}
 
   run<T>(fn: (conn: Kysely<DB>) => Promise<T>): Promise<T> {
@@ -69,9 +74,22 @@ export class GroupCommitter<DB> {
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
+        // A unit committed while a sync runs is acknowledged only after the next sync, which cannot
+        // start before this one ends: committing it now would not answer it sooner. Waiting lets the
+        // units that arrive meanwhile share one COMMIT (a COMMIT costs the event loop more than all
+        // the statements of a small unit), and the next sync starts as soon as they are in.
+        const syncing = this.deferredSync?.inFlight?.();
+        if (syncing) await syncing.catch(() => undefined);
         const batch = this.queue.splice(0, MAX_BATCH);
         try {
-          await this.db.connection().execute((conn) => this.commitBatch(conn, batch));
+          await this.db.connection().execute(async (conn) => {
+            const release = this.runStatement && runDirectlyWhileHeld(conn as unknown as Kysely<never>, this.runStatement);
+            try {
+              await this.commitBatch(conn, batch);
+            } finally {
+              release?.();
+            }
+          });
         } catch (error) {
           // No connection (the database is closing): the batch cannot run, so its callers hear why.
           for (const unit of batch) unit.reject(error);

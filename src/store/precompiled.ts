@@ -22,23 +22,101 @@ type Compiled = { sql: string; parameters: readonly unknown[] };
 export function precompiled<DB, A extends Record<string, unknown>, R>(
   build: (db: Kysely<DB>, arg: <K extends keyof A & string>(name: K) => A[K]) => Compilable<R>,
 ): (db: Kysely<DB>, args: A) => Promise<QueryResult<R>> {
+  return runnerOf(build, false);
+}
+
+/**
+ * The statement's runner. Inside a group-commit batch on SQLite, the batch holds the one
+ * connection: it runs at once on it. A read that may (`precompiledRead`) runs at once outside
+ * transactions too; otherwise through the query executor.
+ */
+function runnerOf<DB, A extends Record<string, unknown>, R>(
+  build: (db: Kysely<DB>, arg: <K extends keyof A & string>(name: K) => A[K]) => Compilable<R>,
+  directOutsideTransactions: boolean,
+): (db: Kysely<DB>, args: A) => Promise<QueryResult<R>> {
   // Keyed by the dialect's adapter class: one compilation per dialect, whichever connection runs it.
   const byDialect = new Map<unknown, Compiled>();
   return async (db, args) => {
-    const dialectKey = db.getExecutor().adapter.constructor;
-    let compiled = byDialect.get(dialectKey);
-    if (!compiled) {
-      compiled = build(db, (name) => new Slot(name) as never).compile();
-      byDialect.set(dialectKey, compiled);
-    }
-    const parameters = compiled.parameters.map((p) => {
-      if (!(p instanceof Slot)) return p;
-      const value = args[p.name];
-      if (value === undefined) throw new Error(`precompiled statement: no value for "${p.name}"`);
-      return value;
-    });
+    const executor = db.getExecutor();
+    const compiled = compiledFor(byDialect, db, executor, build);
+    const parameters = parametersOf(compiled, args);
+    const direct = heldConnections.get(executor) ?? (directOutsideTransactions ? directReaders.get(executor) : undefined);
+    const result = direct?.(compiled.sql, parameters);
+    if (result) return result as QueryResult<R>;
     return db.executeQuery<R>(CompiledQuery.raw(compiled.sql, parameters));
   };
+}
+
+/** The statement as compiled for the executor's dialect, compiled at its first use there. */
+function compiledFor<DB, A>(
+  byDialect: Map<unknown, Compiled>,
+  db: Kysely<DB>,
+  executor: { adapter: object },
+  build: (db: Kysely<DB>, arg: <K extends keyof A & string>(name: K) => A[K]) => Compilable<unknown>,
+): Compiled {
+  const dialectKey = executor.adapter.constructor;
+  let compiled = byDialect.get(dialectKey);
+  if (!compiled) {
+    compiled = build(db, (name) => new Slot(name) as never).compile();
+    byDialect.set(dialectKey, compiled);
+  }
+  return compiled;
+}
+
+function parametersOf(compiled: Compiled, args: Record<string, unknown>): unknown[] {
+  return compiled.parameters.map((p) => {
+    if (!(p instanceof Slot)) return p;
+    const value = args[p.name];
+    if (value === undefined) throw new Error(`precompiled statement: no value for "${p.name}"`);
+    return value;
+  });
+}
+
+/**
+ * Runs a statement at once on a database's one connection (SQLite's driver runs statements
+ * synchronously), answering as the driver would through the query executor.
+ */
+export type DirectRunner = (sql: string, parameters: readonly unknown[]) => QueryResult<unknown>;
+
+/**
+ * Runs a read at once, or answers undefined when it must not: a transaction is open on the
+ * connection (its uncommitted writes are not everyone's to see; the read then waits its turn
+ * through the query executor, as before).
+ */
+export type DirectReader = (sql: string, parameters: readonly unknown[]) => QueryResult<unknown> | undefined;
+
+/** Keyed by the root Kysely instance's executor: a transaction's executor is another, and never has one. */
+const directReaders = new WeakMap<object, DirectReader>();
+/** Keyed by the executor of a connection that a group-commit batch holds, while it holds it. */
+const heldConnections = new WeakMap<object, DirectRunner>();
+
+/** For SQLite: lets precompiledRead skip the query executor outside transactions. */
+export function allowDirectReads(db: Kysely<never>, reader: DirectReader): void {
+  directReaders.set(db.getExecutor(), reader);
+}
+
+/**
+ * For group commit on SQLite: while its batch holds the connection `conn`, precompiled statements
+ * on it run at once, as nothing else can run on that connection meanwhile. Returns the release.
+ */
+export function runDirectlyWhileHeld(conn: Kysely<never>, runner: DirectRunner): () => void {
+  const executor = conn.getExecutor();
+  heldConnections.set(executor, runner);
+  return () => heldConnections.delete(executor);
+}
+
+/**
+ * A precompiled read (a select) for the hottest look-ups. On SQLite, outside any transaction, it
+ * runs straight on the connection: the query executor's connection hand-off (a mutex and half a
+ * dozen promises) costs more than SQLite takes to answer such a look-up. The answer is the same:
+ * on SQLite's one connection, a read through the executor also runs alone and sees what is
+ * committed; when a transaction is open it waits its turn through the executor as before, or, made
+ * inside a group-commit batch, runs on the connection the batch holds.
+ */
+export function precompiledRead<DB, A extends Record<string, unknown>, R>(
+  build: (db: Kysely<DB>, arg: <K extends keyof A & string>(name: K) => A[K]) => Compilable<R>,
+): (db: Kysely<DB>, args: A) => Promise<QueryResult<R>> {
+  return runnerOf(build, true);
 }
 
 /**

@@ -1,10 +1,10 @@
 // Every store port, implemented over one Kysely executor; and the transactor that binds them all
 // to one transaction. The registry hands these to the domain services.
 
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Kysely } from 'kysely';
+import { IdleOffStorage } from '../shared/idle-off-storage.js';
 import type { Transactor } from '../shared/transactor.js';
-import { controlRunnerOf, deferredSyncOf, type Database, type Db, type Dialect } from './database.js';
+import { controlRunnerOf, deferredSyncOf, statementRunnerOf, type Database, type Db, type Dialect } from './database.js';
 import { GroupCommitter } from './group-commit.js';
 import {
   SqlAuditStore,
@@ -74,8 +74,12 @@ export function storesFor(db: Kysely<Database>, dialect: Dialect): Stores {
   };
 }
 
-/** The transaction the current async call chain runs in, if any, and what waits for its commit. */
-const currentTransaction = new AsyncLocalStorage<{ trx: Kysely<Database>; afterCommit: (() => void)[] }>();
+/**
+ * The transaction the current async call chain runs in, if any, and what waits for its commit.
+ * Enabled only while a unit of work runs (IdleOffStorage), so that requests that only read, like
+ * GetRoleCredentials' look-ups, do not pay Node's promise hooks whenever nothing is being written.
+ */
+const currentTransaction = new IdleOffStorage<{ trx: Kysely<Database>; afterCommit: (() => void)[] }>();
 
 /**
  * A Db that runs on the current transaction when there is one. Read stores are built on it, so a
@@ -98,7 +102,7 @@ export class SqlTransactor implements Transactor<Stores> {
     private readonly db: Db,
     private readonly dialect: Dialect,
   ) {
-    if (dialect === 'sqlite') this.group = new GroupCommitter(db, controlRunnerOf(db), deferredSyncOf(db));
+    if (dialect === 'sqlite') this.group = new GroupCommitter(db, controlRunnerOf(db), deferredSyncOf(db), statementRunnerOf(db));
   }
   async transaction<T>(fn: (stores: Stores) => Promise<T>): Promise<T> {
     // A transaction started inside another joins it: one unit of work, one commit.

@@ -6,7 +6,6 @@
 // - the device page and the consent page answer the provider's device codes and interactions;
 // - the sso portal API finds access tokens in the provider's storage.
 
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inject } from 'light-my-request';
 import type { Adapter, ClientMetadata, default as Provider } from 'oidc-provider';
@@ -15,6 +14,7 @@ import type { Envelope } from '../../crypto/index.js';
 import type { DirectoryService } from '../../directory/index.js';
 import type { InstanceService } from '../../instance/index.js';
 import type { Clock } from '../../shared/clock.js';
+import { IdleOffStorage } from '../../shared/idle-off-storage.js';
 import { systemContext, type RequestContext } from '../../shared/context.js';
 import { DomainError, failedPrecondition, notFound, type ErrorKind } from '../../shared/errors.js';
 import type { IdGenerator } from '../../shared/ids.js';
@@ -209,9 +209,34 @@ const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
 const form = (fields: Record<string, string | undefined>) =>
   new URLSearchParams(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined)).toString();
 
+/**
+ * oidc-provider's own AsyncLocalStorage (it enters it for every request its Koa app serves, and
+ * never leaves it enabled on purpose): disabled again whenever no provider call of ours is in flight,
+ * so that Node's promise hooks go off for the requests that never reach the provider (the sso portal
+ * API, SigV4 services). Every request its app serves goes through `within` (`post`, `dispatch`);
+ * only its `Provider.ctx` getter and client-id metadata documents (not enabled) read it.
+ */
+let providerStorage: Promise<{ disable(): void } | undefined> | undefined;
+let providerCalls = 0;
+const PROVIDER_ALS = 'oidc-provider/lib/helpers/als.js';
+
+async function enterProvider(): Promise<void> {
+  providerCalls++;
+  providerStorage ??= (import(PROVIDER_ALS) as Promise<{ default?: { disable?: unknown } }>).then(
+    (m) => (typeof m.default?.disable === 'function' ? (m.default as { disable(): void }) : undefined),
+    () => undefined,
+  );
+  await providerStorage;
+}
+
+async function leaveProvider(): Promise<void> {
+  const storage = await providerStorage;
+  if (--providerCalls === 0) storage?.disable();
+}
+
 export class OidcService {
   /** The request a provider call serves: its audit context, and the session length to give grants. */
-  private readonly scope = new AsyncLocalStorage<{ ctx: RequestContext; sessionSeconds: number; refusalsAudited: boolean }>();
+  private readonly scope = new IdleOffStorage<{ ctx: RequestContext; sessionSeconds: number; refusalsAudited: boolean }>();
   private built?: Promise<{ provider: Provider; callback: ReturnType<Provider['callback']>; clients: Adapter }>;
 
   constructor(private readonly deps: OidcDeps) {}
@@ -277,7 +302,12 @@ export class OidcService {
   /** Run `fn` as part of a request: the provider's writes are audited as `ctx`, its grants last a portal session. */
   private async within<T>(ctx: RequestContext, fn: () => Promise<T>, refusalsAudited = true): Promise<T> {
     const { sessionDurationMinutes } = (await this.deps.instance.get()).settings;
-    return this.scope.run({ ctx, sessionSeconds: sessionDurationMinutes * 60, refusalsAudited }, fn);
+    await enterProvider();
+    try {
+      return await this.scope.run({ ctx, sessionSeconds: sessionDurationMinutes * 60, refusalsAudited }, fn);
+    } finally {
+      await leaveProvider();
+    }
   }
 
   /** One in-process request to the provider's endpoint, as a form post: the body never crosses a socket. */

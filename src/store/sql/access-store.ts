@@ -21,7 +21,7 @@ import type {
 import { alreadyExists, failedPrecondition } from '../../shared/errors.js';
 import { countRows, isForeignKeyViolation, isUniqueViolation, type Database, type Db, type Dialect } from '../database.js';
 import type { AccessRequestsTable, PermissionSetsTable } from '../schema/access.js';
-import { precompiled } from '../precompiled.js';
+import { precompiledRead } from '../precompiled.js';
 
 /**
  * Every GetRoleCredentials runs this one read: the provisioned role of the permission set named
@@ -29,7 +29,7 @@ import { precompiled } from '../precompiled.js';
  * through any of their groups, however nested. Run as one precompiled statement: the user, their
  * groups, the assignment and the provisioning were four reads through the query builder.
  */
-const roleOfUser = precompiled<Database, { store: string; user: string; account: string; name: string }, { permission_set_arn: string; session_duration: string; role_name: string }>(
+const roleOfUser = precompiledRead<Database, { store: string; user: string; account: string; name: string }, { permission_set_arn: string; session_duration: string; role_name: string }>(
   (db, arg) => ({
     compile: () =>
       sql<{ permission_set_arn: string; session_duration: string; role_name: string }>`
@@ -51,7 +51,7 @@ const roleOfUser = precompiled<Database, { store: string; user: string; account:
   }),
 );
 /** Read at every issue of role credentials (ABAC session tags). */
-const accessControlAttributes = precompiled<Database, Record<string, never>, { attributes: string }>((db) => db.selectFrom('access_control_attributes').select('attributes'));
+const accessControlAttributes = precompiledRead<Database, Record<string, never>, { attributes: string }>((db) => db.selectFrom('access_control_attributes').select('attributes'));
 
 const toPermissionSet = (r: Selectable<PermissionSetsTable>): PermissionSetRecord => ({
   permissionSetArn: r.permission_set_arn,

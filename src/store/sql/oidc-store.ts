@@ -5,10 +5,10 @@ import { sql } from 'kysely';
 import { alreadyExists } from '../../shared/errors.js';
 import type { OidcModel, OidcRecord, OidcStore } from '../../protocols/oidc/oidc-store.js';
 import { isUniqueViolation, type Database, type Db, type Dialect } from '../database.js';
-import { precompiled } from '../precompiled.js';
+import { precompiledRead } from '../precompiled.js';
 import type { OidcModelsTable } from '../schema/oidc.js';
 
-const findModel = precompiled<Database, { model: string; id: string }, OidcModelsTable>((db, arg) =>
+const findModel = precompiledRead<Database, { model: string; id: string }, OidcModelsTable>((db, arg) =>
   db.selectFrom('oidc_models').selectAll().where('model', '=', arg('model')).where('id', '=', arg('id')),
 );
 
