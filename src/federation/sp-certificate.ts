@@ -29,14 +29,24 @@ export interface SpKeyPair {
   privateKeyPem: string;
 }
 
+/**
+ * A certificate serial from random bytes, as DER writes an INTEGER: positive (the first byte's high
+ * bit clear) and minimal (the first byte never zero; a zero first byte followed by a byte under 0x80
+ * is a non-minimal encoding that strict parsers, such as Python's cryptography under pysaml2,
+ * refuse). One random serial in 256 used to be so.
+ */
+export function positiveSerial(random: Buffer): Buffer {
+  const serial = Buffer.from(random);
+  serial[0] = (serial[0]! & 0x3f) | 0x40;
+  return serial;
+}
+
 /** An RSA-2048 key and a self-signed SHA-256 certificate for `commonName`, valid from `now` for `days`. */
 export async function createSpKeyPair(cn: string, now: number, days: number): Promise<SpKeyPair> {
   // Off the event loop: an RSA key takes long enough to stall every request in flight.
   const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
   const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
-  // A positive serial: the high bit of the first byte is clear.
-  const serial = randomBytes(16);
-  serial[0] = serial[0]! & 0x7f;
+  const serial = positiveSerial(randomBytes(16));
   const name = commonName(cn.slice(0, 64));
   const tbs = sequence(
     der(0xa0, der(0x02, Buffer.from([2]))),
