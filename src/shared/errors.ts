@@ -10,6 +10,8 @@ export type ErrorKind =
   | 'unauthenticated'
   | 'quota_exceeded'
   | 'throttled'
+  /** Nothing is wrong with the request, but it could not be served now (the database stayed locked): retry it. */
+  | 'unavailable'
   | 'internal';
 
 export interface ErrorDetails {
@@ -41,6 +43,9 @@ export const invalidArgument = (code: string, message: string) => new DomainErro
 export const failedPrecondition = (code: string, message: string, details?: ErrorDetails) =>
   new DomainError('failed_precondition', code, message, details);
 export const quotaExceeded = (code: string, message: string) => new DomainError('quota_exceeded', code, message);
+export const unavailable = (code: string, message: string) => new DomainError('unavailable', code, message);
+/** Seconds an `unavailable` answer tells the client to wait before it retries (Retry-After). */
+export const RETRY_UNAVAILABLE_SECONDS = 1;
 
 export function isDomainError(err: unknown): err is DomainError {
   return err instanceof DomainError;

@@ -177,6 +177,17 @@ export function isUniqueViolation(err: unknown): boolean {
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
+/**
+ * The database could not serve the statement now, though nothing is wrong with it: SQLite's write
+ * lock stayed taken past busy_timeout, or PostgreSQL refused a lock, a serialization, a deadlock
+ * victim or a connection. The request may be retried as it is.
+ */
+export function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED') || ['55P03', '40001', '40P01', '53300', '57P03'].includes(code);
+}
+
 /** A foreign-key violation, in either dialect. */
 export function isForeignKeyViolation(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;

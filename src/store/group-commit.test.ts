@@ -245,6 +245,25 @@ describe('SQLite group commit: precompiled statements and syncs', () => {
     releases.shift()!();
     await Promise.all(later);
   });
+
+  it('answers a write that cannot get the lock in time as retryable (unavailable), with nothing written, and serves the retry', async () => {
+    const { tx, file } = await setup();
+    // Another process holds the write lock past this connection's busy timeout (shortened here from 5 s).
+    await sql`pragma busy_timeout = 50`.execute(opened!.db);
+    const other = new SqliteDatabase(file);
+    try {
+      other.exec('begin immediate');
+      const refused = await tx.transaction((s) => s.tags.putTags('busy-0', [tag(0)])).catch((err: unknown) => err);
+      expect(refused).toMatchObject({ name: 'DomainError', kind: 'unavailable', code: 'store.busy' });
+      other.exec('rollback');
+      expect(other.prepare("select count(*) as n from tags where resource_arn = 'busy-0'").get()).toEqual({ n: 0 });
+      // The same write, retried once the lock is free, goes through.
+      await tx.transaction((s) => s.tags.putTags('busy-0', [tag(0)]));
+      expect(other.prepare("select count(*) as n from tags where resource_arn = 'busy-0'").get()).toEqual({ n: 1 });
+    } finally {
+      other.close();
+    }
+  });
 });
 
 /** Writes one tag row on a connection, as a unit of work does. */

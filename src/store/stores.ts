@@ -4,7 +4,8 @@
 import type { Kysely } from 'kysely';
 import { IdleOffStorage } from '../shared/idle-off-storage.js';
 import type { Transactor } from '../shared/transactor.js';
-import { controlRunnerOf, deferredSyncOf, statementRunnerOf, type Database, type Db, type Dialect } from './database.js';
+import { unavailable } from '../shared/errors.js';
+import { controlRunnerOf, deferredSyncOf, isBusy, statementRunnerOf, type Database, type Db, type Dialect } from './database.js';
 import { GroupCommitter } from './group-commit.js';
 import {
   SqlAuditStore,
@@ -110,7 +111,13 @@ export class SqlTransactor implements Transactor<Stores> {
     if (outer) return fn(storesFor(outer.trx, this.dialect));
     const afterCommit: (() => void)[] = [];
     const unit = (trx: Kysely<Database>) => currentTransaction.run({ trx, afterCommit }, () => fn(storesFor(trx, this.dialect)));
-    const result = await (this.group ? this.group.run(unit) : this.db.transaction().execute(unit));
+    let result: T;
+    try {
+      result = await (this.group ? this.group.run(unit) : this.db.transaction().execute(unit));
+    } catch (err) {
+      // Rolled back whole. A busy database is the caller's to retry (a 503 with Retry-After), not a fault.
+      throw isBusy(err) ? unavailable('store.busy', 'The service is busy. Retry the request.') : err;
+    }
     for (const f of afterCommit) f();
     return result;
   }

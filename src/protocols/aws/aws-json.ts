@@ -6,7 +6,7 @@ import type { ZodError } from 'zod';
 import type { AuditService } from '../../audit/index.js';
 import type { CredentialService } from '../../credentials/index.js';
 import type { Principal, RequestContext } from '../../shared/context.js';
-import { DomainError } from '../../shared/errors.js';
+import { DomainError, RETRY_UNAVAILABLE_SECONDS } from '../../shared/errors.js';
 import { checkPolicy, jsonParametersOf, withFieldsHidden } from '../policy-refusal.js';
 import type { ConsoleAuthenticator } from '../portal-ui/console-auth.js';
 import { toAwsError, type AwsError } from './errors.js';
@@ -20,6 +20,7 @@ const JSON_TYPES = ['application/x-amz-json-1.1', 'application/x-amz-json-1.0'];
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 
 export function sendAwsError(reply: FastifyReply, e: AwsError, contentType = 'application/x-amz-json-1.1'): FastifyReply {
+  if (e.status === 503) reply.header('retry-after', String(RETRY_UNAVAILABLE_SECONDS));
   return reply
     .code(e.status)
     .header('x-amzn-errortype', e.type)

@@ -49,6 +49,8 @@ export function toAwsError(err: unknown, override?: (e: DomainError) => AwsError
       return { status: 402, type: 'ServiceQuotaExceededException', message: err.message };
     case 'throttled':
       return { status: 429, type: 'ThrottlingException', message: err.message };
+    case 'unavailable':
+      return { status: 503, type: 'ServiceUnavailableException', message: err.message };
     default:
       return { status: 500, type: 'InternalServerException', message: 'An internal error occurred.' };
   }

@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { findManagedPolicy, listManagedPolicies, managedPolicyDocument, type CustomerPolicyRecord } from '../../policy/index.js';
 import type { Registry } from '../../registry.js';
 import type { RequestContext } from '../../shared/context.js';
-import { DomainError, invalidArgument, isDomainError } from '../../shared/errors.js';
+import { DomainError, invalidArgument, isDomainError, RETRY_UNAVAILABLE_SECONDS } from '../../shared/errors.js';
 import { checkPolicy } from '../policy-refusal.js';
 
 const XMLNS = 'https://iam.amazonaws.com/doc/2010-05-08/';
@@ -41,14 +41,16 @@ function toIamError(err: unknown): IamError {
     quota_exceeded: [409, 'LimitExceeded'],
     failed_precondition: [409, 'ConcurrentModification'],
     permission_denied: [403, 'AccessDenied'],
+    unavailable: [503, 'ServiceUnavailable'],
     unauthenticated: [403, err.code === 'auth.token_expired' ? 'ExpiredToken' : err.code.startsWith('auth.signature') || err.code === 'auth.expired' ? 'SignatureDoesNotMatch' : 'InvalidClientTokenId'],
   };
   const [status, code] = byCode[err.code] ?? byKind[err.kind] ?? [500, 'ServiceFailure'];
-  return { status, code, message: status >= 500 ? 'An internal error occurred.' : err.message };
+  return { status, code, message: status >= 500 && err.kind !== 'unavailable' ? 'An internal error occurred.' : err.message };
 }
 
 function sendError(reply: FastifyReply, e: IamError, requestId: string): FastifyReply {
   const body = `<ErrorResponse xmlns="${XMLNS}"><Error><Type>${e.status >= 500 ? 'Receiver' : 'Sender'}</Type>${el('Code', e.code)}${el('Message', e.message)}</Error>${el('RequestId', requestId)}</ErrorResponse>`;
+  if (e.status === 503) reply.header('retry-after', String(RETRY_UNAVAILABLE_SECONDS));
   return reply.code(e.status).header('content-type', 'text/xml').send(body);
 }
 

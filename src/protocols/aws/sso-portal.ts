@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Registry } from '../../registry.js';
 import type { RequestContext } from '../../shared/context.js';
-import { isDomainError } from '../../shared/errors.js';
+import { isDomainError, RETRY_UNAVAILABLE_SECONDS } from '../../shared/errors.js';
 import { oidcServiceOf, type ResolvedAccessToken } from '../oidc/index.js';
 import { validationMessage } from './aws-json.js';
 import { anonymousContext } from '../request-context.js';
@@ -41,13 +41,16 @@ function portalErrorOf(err: unknown): PortalError {
       return new PortalError(404, 'ResourceNotFoundException', err.message);
     case 'throttled':
       return new PortalError(429, 'TooManyRequestsException', err.message);
+    case 'unavailable':
+      return new PortalError(503, 'ServiceUnavailableException', err.message);
     default:
       return new PortalError(500, 'InternalServerException', 'An internal error occurred.');
   }
 }
 
 const sendError = (reply: FastifyReply, e: PortalError) =>
-  reply.code(e.status).header('x-amzn-errortype', e.type).header('content-type', 'application/json').send(JSON.stringify({ message: e.message }));
+  (e.status === 503 ? reply.header('retry-after', String(RETRY_UNAVAILABLE_SECONDS)) : reply)
+    .code(e.status).header('x-amzn-errortype', e.type).header('content-type', 'application/json').send(JSON.stringify({ message: e.message }));
 
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit account id');
 const page = {

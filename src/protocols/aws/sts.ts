@@ -4,7 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallerPrincipal } from '../../credentials/index.js';
 import type { Registry } from '../../registry.js';
-import { isDomainError } from '../../shared/errors.js';
+import { isDomainError, RETRY_UNAVAILABLE_SECONDS } from '../../shared/errors.js';
 
 const XMLNS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 const VERSION = '2011-06-15';
@@ -35,11 +35,13 @@ function toStsError(err: unknown): StsError {
     const a = AUTH_ERRORS[err.code] ?? { code: 'InvalidClientTokenId', status: 403 };
     return { ...a, message: err.message };
   }
+  if (isDomainError(err) && err.kind === 'unavailable') return { status: 503, code: 'ServiceUnavailable', message: err.message };
   return { status: 500, code: 'InternalFailure', message: 'An internal error occurred.' };
 }
 
 function sendError(reply: FastifyReply, e: StsError, requestId: string): FastifyReply {
   const type = e.status >= 500 ? 'Receiver' : 'Sender';
+  if (e.status === 503) reply.header('retry-after', String(RETRY_UNAVAILABLE_SECONDS));
   return reply
     .code(e.status)
     .header('content-type', 'text/xml')

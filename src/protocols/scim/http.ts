@@ -4,7 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from '../../registry.js';
 import type { RequestContext } from '../../shared/context.js';
-import { DomainError, isDomainError } from '../../shared/errors.js';
+import { DomainError, isDomainError, RETRY_UNAVAILABLE_SECONDS } from '../../shared/errors.js';
 import { inspectJson } from '../aws/aws-json.js';
 import { ScimError } from './errors.js';
 import { LIST_RESPONSE_SCHEMA, SEARCH_REQUEST_SCHEMA } from './schemas.js';
@@ -25,6 +25,7 @@ export interface ScimRouteDeps {
 }
 
 export function sendScim(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  if (status === 503) reply.header('retry-after', String(RETRY_UNAVAILABLE_SECONDS));
   return reply.code(status).header('content-type', SCIM_CONTENT_TYPE).send(JSON.stringify(body));
 }
 
@@ -73,6 +74,8 @@ function domainScimError(err: DomainError): ScimError {
       return new ScimError(400, 'tooMany', err.message);
     case 'throttled':
       return new ScimError(429, undefined, err.message);
+    case 'unavailable':
+      return new ScimError(503, undefined, err.message);
     default:
       return new ScimError(500, undefined, 'An internal error occurred.');
   }

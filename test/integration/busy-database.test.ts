@@ -1,0 +1,79 @@
+// A write that cannot get SQLite's lock in time (another process holds it past busy_timeout) is
+// answered in each protocol's own shape as "retry", a 503 with Retry-After, never as a 500, and
+// nothing of it is written. The real SDK retries such an answer by itself.
+
+import SqliteDatabase from 'better-sqlite3';
+import { CreateUserCommand, IdentitystoreClient, ListUsersCommand } from '@aws-sdk/client-identitystore';
+import { sql } from 'kysely';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemContext } from '../../src/shared/context.js';
+import { sdkOptions, startServer, type TestServer } from '../helpers/server.js';
+
+describe('a busy SQLite database', () => {
+  let server: TestServer;
+  let scimToken: string;
+  let other: SqliteDatabase.Database;
+  beforeAll(async () => {
+    server = await startServer('sqlite');
+    scimToken = (await server.reg.scimTokens.createToken(systemContext('sso-directory.amazonaws.com', 'us-east-1', 'busy'))).token;
+    // Wait 100 ms for the lock, not 5 s, so that the test is quick; the behaviour past it is the same.
+    await sql`pragma busy_timeout = 100`.execute(server.reg.database.db);
+    other = new SqliteDatabase(path.join(server.dataDir, 'atrium.db'));
+  });
+  afterAll(async () => {
+    if (other?.inTransaction) other.exec('rollback');
+    other?.close();
+    await server?.close();
+  });
+
+  const userCount = (name: string) => (other.prepare('select count(*) as n from directory_users where user_name = ?').get(name) as { n: number }).n;
+
+  it('answers identitystore CreateUser with ServiceUnavailableException (503, Retry-After) and writes nothing', async () => {
+    const client = new IdentitystoreClient(sdkOptions(server));
+    other.exec('begin immediate');
+    try {
+      const err = await client.send(new CreateUserCommand({ IdentityStoreId: server.init.identityStoreId, UserName: 'busy-sdk', DisplayName: 'B', Name: { GivenName: 'B', FamilyName: 'S' } })).catch((e: unknown) => e);
+      expect(err).toMatchObject({ name: 'ServiceUnavailableException', $metadata: { httpStatusCode: 503 } });
+      expect((err as { $response?: { headers: Record<string, string> } }).$response?.headers['retry-after']).toBe('1');
+    } finally {
+      other.exec('rollback');
+    }
+    expect(userCount('busy-sdk')).toBe(0);
+  });
+
+  it('is retried by the real SDK, which then succeeds once the lock is free', async () => {
+    const client = new IdentitystoreClient({ ...sdkOptions(server), maxAttempts: 3 });
+    other.exec('begin immediate');
+    // Freed after the first attempt has been refused, before the SDK's retry.
+    const release = setTimeout(() => other.exec('rollback'), 300);
+    try {
+      const out = await client.send(new CreateUserCommand({ IdentityStoreId: server.init.identityStoreId, UserName: 'busy-retried', DisplayName: 'B', Name: { GivenName: 'B', FamilyName: 'R' } }));
+      expect(out.$metadata.attempts).toBeGreaterThan(1);
+      expect(out.UserId).toMatch(/^[0-9a-f]{10}-[0-9a-f-]{36}$/);
+    } finally {
+      clearTimeout(release);
+      if (other.inTransaction) other.exec('rollback');
+    }
+    const listed = await client.send(new ListUsersCommand({ IdentityStoreId: server.init.identityStoreId, Filters: [{ AttributePath: 'UserName', AttributeValue: 'busy-retried' }] }));
+    expect(listed.Users).toHaveLength(1);
+  });
+
+  it('answers SCIM POST /Users with a SCIM error of status 503 and Retry-After, and writes nothing', async () => {
+    other.exec('begin immediate');
+    let res: Response;
+    try {
+      res = await fetch(`${server.url}/scim/v2/Users`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${scimToken}`, 'content-type': 'application/scim+json' },
+        body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'busy-scim', name: { givenName: 'B', familyName: 'S' }, displayName: 'B S' }),
+      });
+    } finally {
+      other.exec('rollback');
+    }
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(await res.json()).toEqual({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '503', detail: 'The service is busy. Retry the request.' });
+    expect(userCount('busy-scim')).toBe(0);
+  });
+});
