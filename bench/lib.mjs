@@ -30,7 +30,7 @@ export function runJson(args, env = {}) {
 /** Start a process and wait until GET url/healthz (or /) answers 200; returns {child, ms}. */
 export async function startAndWait(args, port, healthPath = '/healthz', env = {}) {
   const t0 = performance.now();
-  const child = spawn(process.execPath, args[0] === BIN ? [...SERVE_NODE_FLAGS, ...args] : args, { env: { ...process.env, ATRIUM_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, args[0] === BIN ? [...SERVE_NODE_FLAGS, ...args] : args, { env: { ...process.env, ATRIUM_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', process.env.BENCH_SERVER_STDOUT ? 'inherit' : 'ignore', 'inherit'] });
   for (;;) {
     try {
       const r = await fetch(`http://127.0.0.1:${port}${healthPath}`);

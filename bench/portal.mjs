@@ -22,6 +22,7 @@ import { BIN, ROOT, call, machine, runJson, startAndWait, stop, treeCpuSeconds }
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const CONNECTIONS = 16;
 const log = (...a) => console.error('[bench:portal]', ...a);
 
@@ -94,6 +95,9 @@ try {
   const probeJson = await probe.json();
   if (probe.status !== 200 || !probeJson.roleCredentials?.accessKeyId?.startsWith('ASIA')) throw new Error(`GetRoleCredentials failed: ${probe.status} ${JSON.stringify(probeJson)}`);
 
+  // Warm-up, not measured: a fresh server compiles its hot paths during its first thousands of
+  // requests, on V8's background threads, which take the cores from the measured run otherwise.
+  if (WARMUP > 0) await cannon({ url: target, headers, duration: WARMUP });
   const pid = server.child.pid;
   const cpu0 = treeCpuSeconds(pid);
   const run = await cannon({ url: target, headers });
