@@ -5,8 +5,8 @@
 //     reads the user's assignments live, and issues and audits a credential
 // The user, permission set and assignment are made through the admin API; the device code is
 // approved from another process on the same database, as the verification page would.
-// Env: BENCH_DURATION (seconds per run, 10), BENCH_WORKERS (`serve --workers`, 1; with more, the
-// CPU figures add up every process). Prints one JSON object (also written to
+// Env: BENCH_DURATION (seconds per run, 10), BENCH_WARMUP (seconds of unmeasured load first, 3),
+// BENCH_WORKERS (`serve --workers`, 1; with more, the CPU figures add up every process). Prints one JSON object (also written to
 // .bench-results/portal-<time>.json).
 
 import autocannon from 'autocannon';
