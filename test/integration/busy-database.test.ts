@@ -59,6 +59,27 @@ describe('a busy SQLite database', () => {
     expect(listed.Users).toHaveLength(1);
   });
 
+  it('answers a sign-in (the password step) with 503 "busy" and Retry-After, not a 500', async () => {
+    const login = await fetch(`${server.url}/login`);
+    const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await login.text())![1]!;
+    other.exec('begin immediate');
+    let res: Response;
+    try {
+      res = await fetch(`${server.url}/login/password`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ csrf, return_to: '/start', username: 'nobody-here', password: 'not the password' }).toString(),
+      });
+    } finally {
+      other.exec('rollback');
+    }
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(await res.text()).toBe('Atrium is busy. Try again in a moment.');
+  });
+
   it('answers SCIM POST /Users with a SCIM error of status 503 and Retry-After, and writes nothing', async () => {
     other.exec('begin immediate');
     let res: Response;

@@ -6,6 +6,7 @@ import { PORTAL_SOURCE, SIGNIN_SOURCE } from '../../auth/index.js';
 import { publicUrlOf } from '../../config/config.js';
 import type { Registry } from '../../registry.js';
 import type { RequestContext } from '../../shared/context.js';
+import { isDomainError, RETRY_UNAVAILABLE_SECONDS } from '../../shared/errors.js';
 import { registerAdminApi } from './admin-api.js';
 import { registerConsentPage } from './consent.js';
 import { registerDevicePage } from './device.js';
@@ -43,6 +44,9 @@ export function registerWeb(app: FastifyInstance, reg: Registry): Promise<void> 
       done(null, payload);
     });
     web.setErrorHandler((err: { statusCode?: number }, request, reply) => {
+      if (isDomainError(err) && err.kind === 'unavailable') {
+        return reply.status(503).header('retry-after', String(RETRY_UNAVAILABLE_SECONDS)).type('text/plain').send('Atrium is busy. Try again in a moment.');
+      }
       const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
       if (status === 500) request.log.error({ err }, 'unhandled error');
       return reply.status(status).type('text/plain').send(status === 500 ? 'An internal error occurred.' : 'The request could not be read.');
