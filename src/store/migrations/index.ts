@@ -2,7 +2,7 @@
 // has shipped, add the next number instead.
 
 import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
-import type { Dialect } from '../database.js';
+import { isBusy, type Dialect } from '../database.js';
 import type { MigrationContext } from './context.js';
 import * as m0001 from './0001-core.js';
 import * as m0002 from './0002-directory.js';
@@ -58,6 +58,14 @@ export async function migrateTo(db: Kysely<unknown>, dialect: Dialect, name: key
   await migrate(db, dialect, (m) => m.migrateTo(name));
 }
 
+/**
+ * How long a process waits for another that is migrating the same SQLite file. Its migrations run
+ * in one transaction that holds the write lock (0020 rebuilds the audit tables: minutes at
+ * millions of events); PostgreSQL has Kysely's advisory lock instead.
+ */
+const WAIT_FOR_OTHER_MIGRATION_MS = 15 * 60_000;
+const RETRY_MS = 250;
+
 async function migrate(db: Kysely<unknown>, dialect: Dialect, run: (m: Migrator) => Promise<MigrationResultSet>): Promise<void> {
   const ctx: MigrationContext = { dialect };
   const provider: MigrationProvider = {
@@ -68,8 +76,18 @@ async function migrate(db: Kysely<unknown>, dialect: Dialect, run: (m: Migrator)
         ),
       ),
   };
-  const { error, results } = await run(new Migrator({ db, provider }));
-  if (error) {
+  const deadline = Date.now() + WAIT_FOR_OTHER_MIGRATION_MS;
+  for (;;) {
+    // SQLite has no migration lock between processes: another one migrating the same file holds the
+    // write lock, and this attempt is rolled back whole with SQLITE_BUSY. Try again once it has
+    // finished: only what it did not do is left (nothing, usually).
+    const outcome = await run(new Migrator({ db, provider })).catch((error: unknown) => ({ error, results: undefined }));
+    const { error, results } = outcome;
+    if (!error) return;
+    if (dialect === 'sqlite' && isBusy(error) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, RETRY_MS));
+      continue;
+    }
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`migration ${failed} failed: ${(error as Error).message}`);
   }
