@@ -97,4 +97,39 @@ describe('a busy SQLite database', () => {
     expect(await res.json()).toEqual({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '503', detail: 'The service is busy. Retry the request.' });
     expect(userCount('busy-scim')).toBe(0);
   });
+
+  it("answers the OIDC provider's device authorization with 503 temporarily_unavailable and Retry-After, and keeps no device code", async () => {
+    const reg = await fetch(`${server.url}/client/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ clientName: 'busy-rp', clientType: 'public', scopes: ['openid'] }),
+    });
+    expect(reg.status).toBe(200);
+    const client = (await reg.json()) as { clientId: string; clientSecret: string };
+    const deviceCodes = () => (other.prepare("select count(*) as n from oidc_models where model = 'DeviceCode'").get() as { n: number }).n;
+    const before = deviceCodes();
+    other.exec('begin immediate');
+    let res: Response;
+    try {
+      res = await fetch(`${server.url}/oidc/device/auth`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: new URLSearchParams({ client_id: client.clientId, client_secret: client.clientSecret, scope: 'openid' }).toString(),
+      });
+    } finally {
+      other.exec('rollback');
+    }
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(await res.json()).toEqual({ error: 'temporarily_unavailable', error_description: 'The service is busy. Retry the request.' });
+    expect(deviceCodes()).toBe(before);
+    // Once the lock is free, the same request succeeds.
+    const again = await fetch(`${server.url}/oidc/device/auth`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: client.clientId, client_secret: client.clientSecret, scope: 'openid' }).toString(),
+    });
+    expect(again.status).toBe(200);
+    expect(deviceCodes()).toBe(before + 1);
+  });
 });

@@ -9,6 +9,7 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { buildEvent, type AuditStore } from '../../audit/index.js';
 import type { Envelope } from '../../crypto/index.js';
 import type { Clock } from '../../shared/clock.js';
+import { isDomainError } from '../../shared/errors.js';
 import type { RequestContext } from '../../shared/context.js';
 import type { IdGenerator } from '../../shared/ids.js';
 import type { Transactor } from '../../shared/transactor.js';
@@ -32,6 +33,11 @@ export interface AdapterDeps {
   providerServes: () => boolean;
   /** oidc-provider's invalid_grant error, which the provider turns into its answer. */
   invalidGrant: (message: string) => Error;
+  /**
+   * The error oidc-provider answers as 503 temporarily_unavailable: a write found the database busy
+   * (the store's `unavailable`), which would otherwise be its opaque server_error, a 500.
+   */
+  busy: (message: string) => Error;
 }
 
 /** Models found by a value that is itself a secret (a token, a code, a session cookie): kept hashed. */
@@ -53,6 +59,16 @@ class StoreAdapter implements Adapter {
     private readonly deps: AdapterDeps,
   ) {}
 
+  /** A write, in its own transaction or the caller's; a busy database is the provider's 503. */
+  private async transaction<T>(fn: (s: Stores) => Promise<T>): Promise<T> {
+    try {
+      return await this.deps.tx.transaction(fn);
+    } catch (err) {
+      if (isDomainError(err) && err.kind === 'unavailable') throw this.deps.busy(err.message);
+      throw err;
+    }
+  }
+
   private key(id: string): string {
     return PLAIN_IDS.has(this.name) ? id : digest(id);
   }
@@ -71,7 +87,7 @@ class StoreAdapter implements Adapter {
       consumedAt: null,
       createdAt: now,
     };
-    await this.deps.tx.transaction(async (s) => {
+    await this.transaction(async (s) => {
       await s.oidc.upsert(record);
       if (this.name === 'AccessToken') await s.audit.appendEvent(this.tokenEvent(payload, expiresIn));
       // A code not answered yet is a new one (an answer saves it with the account or the refusal).
@@ -118,7 +134,7 @@ class StoreAdapter implements Adapter {
 
   async consume(id: string): Promise<void> {
     const key = this.key(id);
-    const won = await this.deps.tx.transaction((s) => s.oidc.consume(this.name, key, this.deps.clock.now()));
+    const won = await this.transaction((s) => s.oidc.consume(this.name, key, this.deps.clock.now()));
     if (won) return;
     // Lost a race: the other request got the tokens. A refresh token used twice means a leak, so its
     // family goes (RFC 6819 §5.2.2.3), as oidc-provider does when it sees the reuse itself.
@@ -130,12 +146,12 @@ class StoreAdapter implements Adapter {
   }
 
   async destroy(id: string): Promise<void> {
-    await this.deps.tx.transaction((s) => s.oidc.destroy(this.name, this.key(id)));
+    await this.transaction((s) => s.oidc.destroy(this.name, this.key(id)));
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
     // oidc-provider calls this once per model; the first call removes the whole family.
-    await this.deps.tx.transaction(async (s) => {
+    await this.transaction(async (s) => {
       const revoked = await s.oidc.revokeByGrantId(grantId);
       if (revoked > 0) {
         await s.audit.appendEvent(buildEvent(this.deps.context(), this.deps, 'RevokeGrant', { grantId }, { responseElements: { revoked } }));

@@ -16,7 +16,7 @@ import type { InstanceService } from '../../instance/index.js';
 import type { Clock } from '../../shared/clock.js';
 import { IdleOffStorage } from '../../shared/idle-off-storage.js';
 import { systemContext, type RequestContext } from '../../shared/context.js';
-import { DomainError, failedPrecondition, notFound, type ErrorKind } from '../../shared/errors.js';
+import { DomainError, failedPrecondition, notFound, RETRY_UNAVAILABLE_SECONDS, unavailable, type ErrorKind } from '../../shared/errors.js';
 import type { IdGenerator } from '../../shared/ids.js';
 import type { Transactor } from '../../shared/transactor.js';
 import { adapterFactory } from './adapter.js';
@@ -264,6 +264,8 @@ export class OidcService {
       // dispatch() is the one caller that leaves the provider's refusals (and changes) to it.
       providerServes: () => this.scope.getStore()?.refusalsAudited === false,
       invalidGrant: (message) => new errors.InvalidGrant(message),
+      // RFC 6749's temporarily_unavailable, shown to the client (a 5xx is otherwise hidden as server_error).
+      busy: (message) => Object.assign(new errors.OIDCProviderError(503, 'temporarily_unavailable'), { expose: true, error_description: message }),
     });
     const provider = await createProvider({
       issuer: `${this.deps.publicUrl()}${OIDC_MOUNT}`,
@@ -274,6 +276,11 @@ export class OidcService {
       interactionUrl: (uid) => `/consent/${uid}`,
       keys,
       renderError: this.deps.renderError,
+    });
+    // "Busy, retry" says when, as Atrium's other 503s do.
+    provider.use(async (koa, next) => {
+      await next();
+      if (koa.status === 503) koa.set('Retry-After', String(RETRY_UNAVAILABLE_SECONDS));
     });
     // The provider's own refusals at its token endpoint leave an event, like sso-oidc's do.
     provider.on('grant.error', (koa, err: { error?: string; error_description?: string }) => {
@@ -322,6 +329,7 @@ export class OidcService {
       payload: form(fields),
     });
     const body = res.headers['content-type']?.toString().includes('json') ? (res.json<Record<string, unknown>>() ?? {}) : {};
+    if (res.statusCode === 503) throw unavailable('store.busy', typeof body.error_description === 'string' ? body.error_description : 'The service is busy. Retry the request.');
     if (res.statusCode >= 500) throw new Error(`oidc-provider answered ${res.statusCode} at ${path}`);
     return { status: res.statusCode, body };
   }
