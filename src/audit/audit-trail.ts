@@ -80,6 +80,8 @@ export class AuditTrail {
   private signer?: Promise<{ keyId: string; privateKey: KeyObject; publicKey: KeyObject; publicKeyPem: string }>;
   /** One pass at a time in this process: the timer and a caller share the lease. */
   private readonly sealer: Poller<number>;
+  /** Until when this sealer's lease runs, as it last took it (0: not held). */
+  private leaseUntil = 0;
 
   constructor(
     private readonly deps: {
@@ -107,7 +109,21 @@ export class AuditTrail {
 
   async stop(): Promise<void> {
     await this.sealer.stop();
+    this.leaseUntil = 0;
     await this.deps.read.auditChain.releaseSealerLease(this.owner).catch(() => undefined);
+  }
+
+  /**
+   * Hold the sealer's lease. It is written only when it is not this sealer's or has run past half
+   * its length, so that a pass with nothing to chain writes nothing (on SQLite every write takes
+   * the one write lock, and a bare statement syncs the WAL while it holds it). The transaction that
+   * chains checks it again.
+   */
+  private async holdLease(now: number): Promise<boolean> {
+    if (this.leaseUntil - now >= this.opts.leaseMs / 2) return true;
+    const held = (await this.deps.read.auditChain.takeSealerLease(this.owner, now, now + this.opts.leaseMs)) !== undefined;
+    this.leaseUntil = held ? now + this.opts.leaseMs : 0;
+    return held;
   }
 
   /**
@@ -119,8 +135,7 @@ export class AuditTrail {
   }
 
   private async sealPass(opts: { forceDigest?: boolean }): Promise<number> {
-    const store = this.deps.read.auditChain;
-    if ((await store.takeSealerLease(this.owner, this.deps.clock.now(), this.deps.clock.now() + this.opts.leaseMs)) === undefined) return 0;
+    if (!(await this.holdLease(this.deps.clock.now()))) return 0;
     const signer = await this.signingKey();
     let total = 0;
     for (;;) {
@@ -136,9 +151,8 @@ export class AuditTrail {
   private async sealBatch(signer: { keyId: string; privateKey: KeyObject }): Promise<number> {
     const store = this.deps.read.auditChain;
     const now = this.deps.clock.now();
-    const watermark = await store.takeSealerLease(this.owner, now, now + this.opts.leaseMs);
-    if (watermark === undefined) return 0;
-    await store.dropGapsNoticedBefore(now - this.opts.gapWatchMs);
+    if (!(await this.holdLease(now))) return 0;
+    const { watermark } = await store.sealerState();
     const late = await store.eventsInGaps(BATCH);
     const fresh = await store.eventsAfter(watermark, BATCH);
     const take: StoredEventText[] = [];
@@ -180,24 +194,35 @@ export class AuditTrail {
         digestedAt = position;
       }
     }
-    await this.deps.tx.transaction(async (s) => {
-      await s.auditChain.insertChain(rows, now);
-      await s.auditChain.indexEvents(toChain.map((e) => e.seq));
-      for (const d of digests) await s.auditChain.insertDigest(d);
-      for (const [from, to] of gaps) await s.auditChain.recordGap(from, to, now);
-      if (!(await s.auditChain.advanceWatermark(this.owner, now, newWatermark))) throw new Error('the audit sealer lost its lease');
-    });
+    await this.deps.tx
+      .transaction(async (s) => {
+        // First: on PostgreSQL its row lock puts a rival sealer (one that took an expired lease) after this one.
+        if (!(await s.auditChain.advanceWatermark(this.owner, now, newWatermark))) throw new Error('the audit sealer lost its lease');
+        await s.auditChain.insertChain(rows, now);
+        await s.auditChain.indexEvents(toChain.map((e) => e.seq));
+        for (const d of digests) await s.auditChain.insertDigest(d);
+        for (const [from, to] of gaps) await s.auditChain.recordGap(from, to, now);
+        await s.auditChain.dropGapsNoticedBefore(now - this.opts.gapWatchMs);
+      })
+      .catch((err: unknown) => {
+        this.leaseUntil = 0;
+        throw err;
+      });
     return take.length + late.length;
   }
 
   private async digestIfDue(signer: { keyId: string; privateKey: KeyObject }, force: boolean): Promise<void> {
     const now = this.deps.clock.now();
+    const due = (head: { position: number } | undefined, last: AuditDigest | undefined): head is { position: number; hash: string } => {
+      if (!head || head.position === (last?.position ?? 0)) return false;
+      return force || !last || now - last.createdAt >= this.opts.digestIntervalMs || head.position - last.position >= this.opts.digestEvery;
+    };
+    // Read first: most passes have no digest due, and need no transaction.
+    const store = this.deps.read.auditChain;
+    if (!due(await store.chainHead(), await store.lastDigest())) return;
     await this.deps.tx.transaction(async (s) => {
       const head = await s.auditChain.chainHead();
-      const last = await s.auditChain.lastDigest();
-      if (!head || head.position === (last?.position ?? 0)) return;
-      if (!force && last && now - last.createdAt < this.opts.digestIntervalMs && head.position - last.position < this.opts.digestEvery) return;
-      await s.auditChain.insertDigest(this.digest(signer, head.position, head.hash, now));
+      if (due(head, await s.auditChain.lastDigest())) await s.auditChain.insertDigest(this.digest(signer, head.position, head.hash, now));
     });
   }
 

@@ -12,9 +12,9 @@ import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/s
 describe.each(dialects())('audit sealer on %s', (dialect) => {
   let server: TestServer;
   const trails: AuditTrail[] = [];
-  const newTrail = (opts: Partial<typeof DEFAULT_TRAIL_OPTIONS> = {}) => {
+  const newTrail = (opts: Partial<typeof DEFAULT_TRAIL_OPTIONS> = {}, clock = server.reg.clock) => {
     const r = server.reg;
-    const t = new AuditTrail({ tx: r.tx, read: r.read, clock: r.clock, ids: r.ids, envelope: r.envelope, log: createLogger('silent') }, { ...DEFAULT_TRAIL_OPTIONS, gapGraceMs: 50, ...opts });
+    const t = new AuditTrail({ tx: r.tx, read: r.read, clock, ids: r.ids, envelope: r.envelope, log: createLogger('silent') }, { ...DEFAULT_TRAIL_OPTIONS, gapGraceMs: 50, ...opts });
     trails.push(t);
     return t;
   };
@@ -119,6 +119,32 @@ describe.each(dialects())('audit sealer on %s', (dialect) => {
       .executeTakeFirstOrThrow();
     expect(last.event_name).toBe('LateCommit');
     expect(await sealer!.verifyDatabase()).toMatchObject({ ok: true, notYetChained: 0 });
+  });
+
+  it('writes nothing on a pass with nothing to chain, and renews its lease once half of it has run', async () => {
+    for (const t of trails) await t.stop();
+    let now = Date.now();
+    const sealer = newTrail({ leaseMs: 30_000 }, { now: () => now });
+    const store = server.reg.read.auditChain;
+    // Chain whatever earlier tests left (a seq gap holds the chain back for gapGraceMs).
+    for (let i = 0; i < 10 && (await sealer.verifyDatabase()).notYetChained > 0; i++) {
+      now += 100;
+      await sealer.sealOnce();
+    }
+    await sealer.sealOnce();
+    const before = { state: await store.sealerState(), ...(await counts()) };
+    expect(before.state.lockedUntil).toBeGreaterThan(now);
+    // An idle pass within the first half of the lease: the sealer's row and the chain are as they were.
+    now += 14_000;
+    expect(await sealer.sealOnce()).toBe(0);
+    expect({ state: await store.sealerState(), ...(await counts()) }).toEqual(before);
+    // Another sealer still cannot take over: the lease has not run out.
+    expect(await newTrail({ leaseMs: 30_000 }, { now: () => now }).sealOnce()).toBe(0);
+    // Past half of it, the next pass renews it.
+    now += 2_000;
+    expect(await sealer.sealOnce()).toBe(0);
+    expect(await store.sealerState()).toEqual({ ...before.state, lockedUntil: now + 30_000 });
+    await sealer.stop();
   });
 
   it('chains a batch larger than one insert statement, with every event found by its keys', async () => {
