@@ -97,9 +97,21 @@ export function openDatabase(opts: { databaseUrl?: string; sqliteFile: string })
     return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
   };
   statementRunners.set(db, run);
-  allowDirectReads(db as unknown as Kysely<never>, (text, parameters) => {
+  // The same statements in raw mode (rows as arrays), for precompiledReadValues.
+  const asValues = new Map<string, SqliteDatabase.Statement>();
+  const valuesStatementOf = (text: string) => {
+    let statement = asValues.get(text);
+    if (!statement) {
+      if (asValues.size >= 100) asValues.clear();
+      statement = sqlite.prepare(text);
+      if (statement.reader) statement.raw(true);
+      asValues.set(text, statement);
+    }
+    return statement;
+  };
+  allowDirectReads(db as unknown as Kysely<never>, (text, parameters, values = false) => {
     if (sqlite.inTransaction) return undefined;
-    const statement = statementOf(text);
+    const statement = values ? valuesStatementOf(text) : statementOf(text);
     return statement.reader ? { rows: statement.all(parameters) } : undefined;
   });
   const wal = walSync(opts.sqliteFile, (statement) => void database.prepare(statement).run());

@@ -83,7 +83,7 @@ export type DirectRunner = (sql: string, parameters: readonly unknown[]) => Quer
  * connection (its uncommitted writes are not everyone's to see; the read then waits its turn
  * through the query executor, as before).
  */
-export type DirectReader = (sql: string, parameters: readonly unknown[]) => QueryResult<unknown> | undefined;
+export type DirectReader = (sql: string, parameters: readonly unknown[], asValues?: boolean) => QueryResult<unknown> | undefined;
 
 /** Keyed by the root Kysely instance's executor: a transaction's executor is another, and never has one. */
 const directReaders = new WeakMap<object, DirectReader>();
@@ -117,6 +117,28 @@ export function precompiledRead<DB, A extends Record<string, unknown>, R>(
   build: (db: Kysely<DB>, arg: <K extends keyof A & string>(name: K) => A[K]) => Compilable<R>,
 ): (db: Kysely<DB>, args: A) => Promise<QueryResult<R>> {
   return runnerOf(build, true);
+}
+
+/**
+ * A precompiled read whose rows come back as arrays of their values, in the select's column order.
+ * On SQLite, outside transactions, it runs straight on the connection in the driver's raw mode: no
+ * object per row, which is most of what reading a wide row costs. Otherwise it runs through the
+ * query executor, and each row's values are taken in order (the drivers key a row's object by its
+ * columns, in order; no column name may look like an array index).
+ */
+export function precompiledReadValues<DB, A extends Record<string, unknown>, R>(
+  build: (db: Kysely<DB>, arg: <K extends keyof A & string>(name: K) => A[K]) => Compilable<R>,
+): (db: Kysely<DB>, args: A) => Promise<unknown[][]> {
+  const byDialect = new Map<unknown, Compiled>();
+  return async (db, args) => {
+    const executor = db.getExecutor();
+    const compiled = compiledFor(byDialect, db, executor, build);
+    const parameters = parametersOf(compiled, args);
+    const direct = directReaders.get(executor)?.(compiled.sql, parameters, true);
+    if (direct) return direct.rows as unknown[][];
+    const result = await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(compiled.sql, parameters));
+    return result.rows.map((r) => Object.values(r));
+  };
 }
 
 /**

@@ -6,7 +6,7 @@ import type { AuditChainStore, AuditDigest, AuditFilter, ChainRow, SigningKeyRec
 import type { AuditChainTable, AuditLookupKind } from '../schema/audit.js';
 import type { AuditEventsTable } from '../schema/core.js';
 import type { Database, Db } from '../database.js';
-import { precompiled, precompiledRows } from '../precompiled.js';
+import { precompiled, precompiledReadValues, precompiledRows } from '../precompiled.js';
 
 /** What an event is read back as: LookupEvents' columns (user name, access key, resource) are only filtered on, in SQL. */
 type EventRow = Omit<AuditEventsTable, 'seq' | 'user_name' | 'access_key_id' | 'resource_type' | 'resource_name' | 'canonical_json'> & { seq: number };
@@ -31,28 +31,50 @@ export function storedEventOf(r: EventRow): StoredAuditEvent {
   };
 }
 
-/** What the sealer reads: the columns as stored, the JSON ones as text, with whether they were written canonically. */
-type EventTextRow = EventRow & { canonical_json: number | null };
+/**
+ * What the sealer reads, as a row's values in EVENT_TEXT_COLUMNS' order: the columns as stored, the
+ * JSON ones as text, with whether they were written canonically. (PostgreSQL's bigints come as text.)
+ */
+type EventTextValues = [
+  seq: number | string,
+  eventId: string,
+  eventTime: number | string,
+  eventSource: string,
+  eventName: string,
+  awsRegion: string,
+  sourceIp: string,
+  userAgent: string,
+  userIdentity: string,
+  requestParameters: string | null,
+  responseElements: string | null,
+  errorCode: string | null,
+  errorMessage: string | null,
+  requestId: string,
+  readOnly: number,
+  eventType: string,
+  canonicalJson: number | null,
+];
 
-function storedTextOf(r: EventTextRow): StoredEventText {
+function storedTextOf(v: EventTextValues): StoredEventText {
+  const [seq, eventId, eventTime, eventSource, eventName, awsRegion, sourceIPAddress, userAgent, userIdentity, requestParameters, responseElements, errorCode, errorMessage, requestID, readOnly, eventType, canonical] = v;
   return {
-    seq: Number(r.seq),
-    eventId: r.event_id,
-    eventTime: Number(r.event_time),
-    eventSource: r.event_source,
-    eventName: r.event_name,
-    awsRegion: r.aws_region,
-    sourceIPAddress: r.source_ip,
-    userAgent: r.user_agent,
-    userIdentity: r.user_identity,
-    requestParameters: r.request_parameters,
-    responseElements: r.response_elements,
-    canonical: r.canonical_json === 1,
-    errorCode: r.error_code,
-    errorMessage: r.error_message,
-    requestID: r.request_id,
-    readOnly: r.read_only === 1,
-    eventType: r.event_type,
+    seq: Number(seq),
+    eventId,
+    eventTime: Number(eventTime),
+    eventSource,
+    eventName,
+    awsRegion,
+    sourceIPAddress,
+    userAgent,
+    userIdentity,
+    requestParameters,
+    responseElements,
+    canonical: Number(canonical) === 1,
+    errorCode,
+    errorMessage,
+    requestID,
+    readOnly: Number(readOnly) === 1,
+    eventType,
   };
 }
 
@@ -82,6 +104,14 @@ const EVENT_COLUMNS = [
   'e.read_only',
   'e.event_type',
 ] as const;
+
+/** The sealer's columns: EventTextValues, in this order. */
+const EVENT_TEXT_COLUMNS = [...EVENT_COLUMNS, 'e.canonical_json'] as const;
+
+/** Events past a seq, as the sealer reads them: a batch of wide rows, each as its values. */
+const eventTextsAfter = precompiledReadValues<Database, { after: number; limit: number }, unknown>((db, arg) =>
+  db.selectFrom('audit_events as e').select(EVENT_TEXT_COLUMNS).where('e.seq', '>', arg('after')).orderBy('e.seq').limit(arg('limit')),
+);
 
 /**
  * LookupEvents' keyed filters, most selective first: each has its audit_lookup kind (0017) and the
@@ -149,7 +179,7 @@ export class SqlAuditChainStore implements AuditChainStore {
     return this.db.selectFrom('audit_events as e').select(EVENT_COLUMNS);
   }
   private eventTexts() {
-    return this.db.selectFrom('audit_events as e').select([...EVENT_COLUMNS, 'e.canonical_json']);
+    return this.db.selectFrom('audit_events as e').select(EVENT_TEXT_COLUMNS);
   }
 
   async takeSealerLease(owner: string, now: number, until: number): Promise<number | undefined> {
@@ -187,8 +217,8 @@ export class SqlAuditChainStore implements AuditChainStore {
     return d && { position: d.position, hash: d.hash };
   }
   async eventsAfter(seq: number, limit: number): Promise<StoredEventText[]> {
-    const rows = await this.eventTexts().where('e.seq', '>', seq).orderBy('e.seq').limit(limit).execute();
-    return rows.map(storedTextOf);
+    const rows = await eventTextsAfter(this.db, { after: seq, limit });
+    return rows.map((r) => storedTextOf(r as EventTextValues));
   }
   async eventsInGaps(limit: number): Promise<StoredEventText[]> {
     // Gaps are few and events many: walk the gaps, each a range of the primary key.
@@ -203,7 +233,7 @@ export class SqlAuditChainStore implements AuditChainStore {
         .orderBy('e.seq')
         .limit(limit - found.length)
         .execute();
-      found.push(...rows.map(storedTextOf));
+      found.push(...rows.map((r) => storedTextOf(Object.values(r) as EventTextValues)));
     }
     return found;
   }
