@@ -10,6 +10,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import type { Config } from './config/config.js';
 import { createRegistry } from './registry.js';
 import type { Logger } from './shared/logger.js';
+import { shareWriteGates, writeGateBuffers } from './store/write-gate.js';
 
 const MARK = 'atrium-audit-sealer';
 /** After an unexpected exit, start again after this long. */
@@ -24,7 +25,7 @@ export function startSealerThread(config: Config, log: Logger): SealerThread {
   let stopping = false;
   let restart: NodeJS.Timeout | undefined;
   const spawn = () => {
-    const w = new Worker(new URL(import.meta.url), { workerData: { mark: MARK, config } });
+    const w = new Worker(new URL(import.meta.url), { workerData: { mark: MARK, config, writeGates: writeGateBuffers() } });
     worker = w;
     w.on('error', (err) => log.error({ err: err.message }, 'the audit sealer thread failed'));
     w.on('exit', (code) => {
@@ -53,7 +54,9 @@ export function startSealerThread(config: Config, log: Logger): SealerThread {
   };
 }
 
-async function runInThread(config: Config, port: NonNullable<typeof parentPort>): Promise<void> {
+async function runInThread(config: Config, writeGates: Record<string, SharedArrayBuffer>, port: NonNullable<typeof parentPort>): Promise<void> {
+  // The request thread's batches and this thread's take turns at the SQLite file (write-gate.ts).
+  shareWriteGates(writeGates);
   const reg = await createRegistry(config);
   reg.auditTrail.start();
   port.on('message', (m) => {
@@ -62,7 +65,7 @@ async function runInThread(config: Config, port: NonNullable<typeof parentPort>)
   });
 }
 
-const data = workerData as { mark?: string; config?: Config } | null;
+const data = workerData as { mark?: string; config?: Config; writeGates?: Record<string, SharedArrayBuffer> } | null;
 if (!isMainThread && parentPort && data?.mark === MARK && data.config) {
-  await runInThread(data.config, parentPort);
+  await runInThread(data.config, data.writeGates ?? {}, parentPort);
 }

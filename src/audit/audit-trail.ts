@@ -62,6 +62,9 @@ export interface TrailLogger {
 }
 
 const BATCH = 1000;
+/** Events chained per write transaction, and pruned per transaction: short ones (see sealBatch). */
+const WRITE_CHUNK = 256;
+const PRUNE_CHUNK = 500;
 const SIGNING_KEY_ID = 'audit-1';
 const aadOf = (keyId: string) => `audit-signing-key:${keyId}`;
 const DAY = 86_400_000;
@@ -158,7 +161,6 @@ export class AuditTrail {
     const take: StoredEventText[] = [];
     const gaps: [number, number][] = [];
     let expected = watermark + 1;
-    let newWatermark = watermark;
     for (const e of fresh) {
       if (e.seq > expected) {
         // A missing seq is a rolled-back transaction, or one still in flight: wait a little for it,
@@ -170,12 +172,11 @@ export class AuditTrail {
         gaps.push([expected, e.seq - 1]);
       }
       take.push(e);
-      newWatermark = e.seq;
       expected = e.seq + 1;
     }
     const toChain = [...late, ...take];
     if (toChain.length === 0) return 0;
-    // Hashing happens before the write transaction, so the write lock is held only for the inserts:
+    // Hashing happens before the write transactions, so the write lock is held only for the inserts:
     // on SQLite every writer waits while it is. The lease keeps the head where it was read.
     const head = await store.chainHead();
     let digestedAt = (await store.lastDigest())?.position ?? 0;
@@ -194,20 +195,37 @@ export class AuditTrail {
         digestedAt = position;
       }
     }
-    await this.deps.tx
-      .transaction(async (s) => {
-        // First: on PostgreSQL its row lock puts a rival sealer (one that took an expired lease) after this one.
-        if (!(await s.auditChain.advanceWatermark(this.owner, now, newWatermark))) throw new Error('the audit sealer lost its lease');
-        await s.auditChain.insertChain(rows, now);
-        await s.auditChain.indexEvents(toChain.map((e) => e.seq));
-        for (const d of digests) await s.auditChain.insertDigest(d);
-        for (const [from, to] of gaps) await s.auditChain.recordGap(from, to, now);
-        await s.auditChain.dropGapsNoticedBefore(now - this.opts.gapWatchMs);
-      })
-      .catch((err: unknown) => {
-        this.leaseUntil = 0;
-        throw err;
-      });
+    // Written in short transactions, a few dozen events each: on SQLite each one holds the one write
+    // lock, and a request that wants it meanwhile sleeps in SQLite's busy handler (1 ms, then 2, 5,
+    // 10…), so one long transaction would stall the request thread for as long. Each moves the
+    // watermark past its own events, and records the gaps it passes.
+    let chunkWatermark = watermark;
+    let nextGap = 0;
+    for (let from = 0; from < toChain.length; from += WRITE_CHUNK) {
+      const to = Math.min(from + WRITE_CHUNK, toChain.length);
+      // Late events come first and leave the watermark where it is.
+      for (let i = Math.max(from, late.length); i < to; i++) chunkWatermark = toChain[i]!.seq;
+      const chunkRows = rows.slice(from, to);
+      const [first, last] = [chunkRows[0]!.position, chunkRows[chunkRows.length - 1]!.position];
+      const chunkGaps: [number, number][] = [];
+      while (nextGap < gaps.length && gaps[nextGap]![1] < chunkWatermark) chunkGaps.push(gaps[nextGap++]!);
+      const seqs = toChain.slice(from, to).map((e) => e.seq);
+      const movedTo = chunkWatermark;
+      await this.deps.tx
+        .transaction(async (s) => {
+          // First: on PostgreSQL its row lock puts a rival sealer (one that took an expired lease) after this one.
+          if (!(await s.auditChain.advanceWatermark(this.owner, now, movedTo))) throw new Error('the audit sealer lost its lease');
+          await s.auditChain.insertChain(chunkRows, now);
+          await s.auditChain.indexEvents(seqs);
+          for (const d of digests) if (d.position >= first && d.position <= last) await s.auditChain.insertDigest(d);
+          for (const [gapFrom, gapTo] of chunkGaps) await s.auditChain.recordGap(gapFrom, gapTo, now);
+          if (from === 0) await s.auditChain.dropGapsNoticedBefore(now - this.opts.gapWatchMs);
+        })
+        .catch((err: unknown) => {
+          this.leaseUntil = 0;
+          throw err;
+        });
+    }
     return take.length + late.length;
   }
 
@@ -242,7 +260,7 @@ export class AuditTrail {
     for (;;) {
       const oldest = await store.oldestPosition();
       if (oldest === undefined || oldest > through) break;
-      const step = Math.min(through, oldest + 9_999);
+      const step = Math.min(through, oldest + PRUNE_CHUNK - 1);
       pruned += await this.deps.tx.transaction((s) => s.auditChain.pruneThrough(step));
     }
     return pruned;

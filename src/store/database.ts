@@ -21,6 +21,7 @@ import type { PolicyTables } from './schema/policy.js';
 import type { ConsoleTables } from './schema/console.js';
 import type { DeferredSync, RunControl } from './group-commit.js';
 import { allowDirectReads, type DirectRunner } from './precompiled.js';
+import { writeGateFor, type WriteGate } from './write-gate.js';
 
 export interface Database extends CoreTables, DirectoryTables, OrganizationTables, AccessTables, RevocationTables, AuthTables, OidcTables, ScimTables, SamlTables, AuditTables, MfaTables, PolicyTables, ConsoleTables {}
 
@@ -77,6 +78,8 @@ export function openDatabase(opts: { databaseUrl?: string; sqliteFile: string })
   };
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   controlRunners.set(db, (statement) => void database.prepare(statement).run());
+  // Group commit's batches and the audit sealer thread's take turns through it (write-gate.ts).
+  if (process.env.ATRIUM_SQLITE_WRITE_GATE !== '0') writeGates.set(db, writeGateFor(path.resolve(opts.sqliteFile)));
   // precompiledRead's look-ups run at once when no transaction is open on the connection, and every
   // precompiled statement of a group-commit batch runs at once on the connection the batch holds.
   // Their statements are their own (one a streamed query holds open cannot be run again until it ends).
@@ -173,6 +176,7 @@ function walSync(file: string, run: (statement: string) => void): DeferredSync &
 const controlRunners = new WeakMap<Db, RunControl>();
 const statementRunners = new WeakMap<Db, DirectRunner>();
 const deferredSyncs = new WeakMap<Db, DeferredSync>();
+const writeGates = new WeakMap<Db, WriteGate>();
 
 /** For SQLite, runs group commit's control statements on the handle, not through the query builder. */
 export const controlRunnerOf = (db: Db): RunControl | undefined => controlRunners.get(db);
@@ -182,6 +186,9 @@ export const statementRunnerOf = (db: Db): DirectRunner | undefined => statement
 
 /** For a SQLite file, lets group commit sync the WAL off the event loop. */
 export const deferredSyncOf = (db: Db): DeferredSync | undefined => deferredSyncs.get(db);
+
+/** The in-process write gate of a SQLite file's connection (none on PostgreSQL). */
+export const writeGateOf = (db: Db): WriteGate | undefined => writeGates.get(db);
 
 /** A unique or primary-key violation, in either dialect. */
 export function isUniqueViolation(err: unknown): boolean {

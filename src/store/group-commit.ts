@@ -11,6 +11,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { sql, type Kysely } from 'kysely';
 import { runDirectlyWhileHeld, type DirectRunner } from './precompiled.js';
+import type { WriteGate } from './write-gate.js';
 
 interface Unit<C> {
   run(conn: C): Promise<unknown>;
@@ -53,6 +54,8 @@ export class GroupCommitter<DB> {
     private readonly deferredSync?: DeferredSync,
     /** Runs a precompiled statement on the connection the batch holds, skipping the query executor. */
     private readonly runStatement?: DirectRunner,
+    /** Taken before BEGIN and let go after COMMIT or ROLLBACK: this process's other writing thread waits its turn there, not in SQLite's busy handler. */
+    private readonly gate?: WriteGate,
   ) {}
 
   run<T>(fn: (conn: Kysely<DB>) => Promise<T>): Promise<T> {
@@ -113,6 +116,20 @@ export class GroupCommitter<DB> {
     const settled: { unit: Unit<Kysely<DB>>; ok: boolean; value: unknown }[] = [];
     // A lone unit needs no savepoint: if it fails, rolling back the transaction undoes only it.
     const alone = batch.length === 1;
+    if (this.gate) await this.gate.enter();
+    try {
+      return await this.commitBatchHoldingGate(conn, batch, alone, settled);
+    } finally {
+      this.gate?.leave();
+    }
+  }
+
+  private async commitBatchHoldingGate(
+    conn: Kysely<DB>,
+    batch: Unit<Kysely<DB>>[],
+    alone: boolean,
+    settled: { unit: Unit<Kysely<DB>>; ok: boolean; value: unknown }[],
+  ): Promise<void> {
     this.deferredSync?.defer();
     try {
       await this.control(conn, 'begin immediate');

@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import { IdleOffStorage } from '../shared/idle-off-storage.js';
 import type { Transactor } from '../shared/transactor.js';
 import { unavailable } from '../shared/errors.js';
-import { controlRunnerOf, deferredSyncOf, isBusy, statementRunnerOf, type Database, type Db, type Dialect } from './database.js';
+import { controlRunnerOf, deferredSyncOf, isBusy, statementRunnerOf, writeGateOf, type Database, type Db, type Dialect } from './database.js';
 import { GroupCommitter } from './group-commit.js';
 import {
   SqlAuditStore,
@@ -103,7 +103,7 @@ export class SqlTransactor implements Transactor<Stores> {
     private readonly db: Db,
     private readonly dialect: Dialect,
   ) {
-    if (dialect === 'sqlite') this.group = new GroupCommitter(db, controlRunnerOf(db), deferredSyncOf(db), statementRunnerOf(db));
+    if (dialect === 'sqlite') this.group = new GroupCommitter(db, controlRunnerOf(db), deferredSyncOf(db), statementRunnerOf(db), writeGateOf(db));
   }
   async transaction<T>(fn: (stores: Stores) => Promise<T>): Promise<T> {
     // A transaction started inside another joins it: one unit of work, one commit.
