@@ -51,7 +51,7 @@ export class WriteGate {
 
   /** Resolves once this thread holds the gate. Never blocks the event loop. */
   async enter(): Promise<void> {
-    const started = performance.now();
+    let started = performance.now();
     for (;;) {
       const waiter = Atomics.load(this.cells, WAITER);
       // Another thread is waiting for its turn: let it have it.
@@ -65,6 +65,8 @@ export class WriteGate {
         // Gone, or stuck: take the gate over, and let SQLite's lock decide.
         Atomics.compareExchange(this.cells, WAITER, waiter, FREE);
         Atomics.compareExchange(this.cells, HOLDER, holder, FREE);
+        // A thread that takes it in between is a live one: wait for it as for any other.
+        started = performance.now();
         continue;
       }
       if (mayTake) Atomics.compareExchange(this.cells, WAITER, FREE, this.me);
