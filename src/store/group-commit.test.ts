@@ -146,6 +146,38 @@ describe('SQLite group commit', () => {
     expect(await sql<{ synchronous: number }>`pragma synchronous`.execute(opened!.db).then((r) => r.rows[0]?.synchronous)).toBe(2);
   });
 
+  it("runs a unit's after-commit hook as soon as its COMMIT is done, before the WAL sync it waits for (a held sync stands in for a slow disk)", async () => {
+    const { file } = await setup();
+    const real = deferredSyncOf(opened!.db)!;
+    let release: () => void = () => undefined;
+    const held: DeferredSync = {
+      defer: () => real.defer(),
+      restore: () => real.restore(),
+      flush: () => new Promise<void>((resolve) => (release = () => void real.flush().then(resolve))),
+    };
+    const committer = new GroupCommitter(opened!.db, controlRunnerOf(opened!.db), held);
+    let hooked = false;
+    let done = false;
+    const write = committer.run((conn) => new SqlTransactorProbe(conn).put('hooked'), () => (hooked = true)).then(() => (done = true));
+    // A failing unit in the same batch: its hook never runs.
+    let failedHooked = false;
+    const failing = committer.run(() => Promise.reject(new Error('refused')), () => (failedHooked = true)).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 50));
+    // Readable from another connection: the hook has run, though the caller has not been answered.
+    const other = new SqliteDatabase(file, { readonly: true });
+    try {
+      expect(other.prepare('select count(*) as n from tags where resource_arn = ?').get('hooked')).toEqual({ n: 1 });
+    } finally {
+      other.close();
+    }
+    expect(hooked).toBe(true);
+    expect(done).toBe(false);
+    release();
+    await write;
+    expect(await failing).toMatchObject({ message: 'refused' });
+    expect(failedHooked).toBe(false);
+  });
+
   it('rejects every caller of a batch whose WAL sync failed (a failing sync stands in for a disk error)', async () => {
     await setup();
     const real = deferredSyncOf(opened!.db)!;

@@ -15,6 +15,8 @@ import type { WriteGate } from './write-gate.js';
 
 interface Unit<C> {
   run(conn: C): Promise<unknown>;
+  /** Called as soon as the unit's COMMIT is done, before the WAL sync: its writes are visible from then on. */
+  committed?: () => void;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -58,14 +60,19 @@ export class GroupCommitter<DB> {
     private readonly gate?: WriteGate,
   ) {}
 
-  run<T>(fn: (conn: Kysely<DB>) => Promise<T>): Promise<T> {
+  /**
+   * Run `fn` in the next batch. `onCommitted` runs right after the batch's COMMIT, before the WAL
+   * sync and before the caller is answered: what the unit wrote is readable from that moment, so
+   * in-memory state that must agree with it (the count of local revocations) moves then too.
+   */
+  run<T>(fn: (conn: Kysely<DB>) => Promise<T>, onCommitted?: () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       // A unit runs inside the batch, which another caller may have started: run in its own
       // caller's async context, it sees that caller's AsyncLocalStorage values (who is asking, for
       // the audit events it writes), never those of whoever opened the batch. (A resource and
       // runInAsyncScope cost under 1 µs; AsyncResource.bind costs about 30 µs a call on Node 20.)
       const caller = new AsyncResource('atrium.group-commit-unit');
-      this.queue.push({ run: (conn) => caller.runInAsyncScope(fn, undefined, conn), resolve: (value) => resolve(value as T), reject });
+      this.queue.push({ run: (conn) => caller.runInAsyncScope(fn, undefined, conn), committed: onCommitted, resolve: (value) => resolve(value as T), reject });
       if (!this.scheduled) {
         this.scheduled = true;
         // Wait one turn of the event loop, so that requests read in the same turn join this batch.
@@ -160,6 +167,13 @@ export class GroupCommitter<DB> {
       return;
     }
     this.deferredSync?.restore();
+    for (const s of settled) {
+      try {
+        if (s.ok) s.unit.committed?.();
+      } catch {
+        // A hook that throws is a bug of its own; the batch stays committed and answered.
+      }
+    }
     const settle = () => {
       for (const s of settled) {
         if (s.ok) s.unit.resolve(s.value);

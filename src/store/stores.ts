@@ -111,14 +111,19 @@ export class SqlTransactor implements Transactor<Stores> {
     if (outer) return fn(storesFor(outer.trx, this.dialect));
     const afterCommit: (() => void)[] = [];
     const unit = (trx: Kysely<Database>) => currentTransaction.run({ trx, afterCommit }, () => fn(storesFor(trx, this.dialect)));
+    const committed = () => {
+      for (const f of afterCommit) f();
+    };
     let result: T;
     try {
-      result = await (this.group ? this.group.run(unit) : this.db.transaction().execute(unit));
+      // Group commit runs the hooks right after its COMMIT, before the WAL sync: a reader can see
+      // the writes from then on, so what the hooks keep in memory must not lag behind.
+      result = await (this.group ? this.group.run(unit, committed) : this.db.transaction().execute(unit));
     } catch (err) {
       // Rolled back whole. A busy database is the caller's to retry (a 503 with Retry-After), not a fault.
       throw isBusy(err) ? unavailable('store.busy', 'The service is busy. Retry the request.') : err;
     }
-    for (const f of afterCommit) f();
+    if (!this.group) committed();
     return result;
   }
 
