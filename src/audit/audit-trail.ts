@@ -195,9 +195,9 @@ export class AuditTrail {
         digestedAt = position;
       }
     }
-    // Written in short transactions, a few dozen events each: on SQLite each one holds the one write
-    // lock, and a request that wants it meanwhile sleeps in SQLite's busy handler (1 ms, then 2, 5,
-    // 10…), so one long transaction would stall the request thread for as long. Each moves the
+    // Written in transactions of at most WRITE_CHUNK events: on SQLite each one holds the one write
+    // lock, and a request batch that wants it meanwhile waits (at the write gate in this process, in
+    // SQLite's busy handler in another), so no batch waits behind a whole pass. Each moves the
     // watermark past its own events, and records the gaps it passes.
     let chunkWatermark = watermark;
     let nextGap = 0;

@@ -120,23 +120,18 @@ export class GroupCommitter<DB> {
   }
 
   private async commitBatch(conn: Kysely<DB>, batch: Unit<Kysely<DB>>[]): Promise<void> {
-    const settled: { unit: Unit<Kysely<DB>>; ok: boolean; value: unknown }[] = [];
-    // A lone unit needs no savepoint: if it fails, rolling back the transaction undoes only it.
-    const alone = batch.length === 1;
     if (this.gate) await this.gate.enter();
     try {
-      return await this.commitBatchHoldingGate(conn, batch, alone, settled);
+      await this.commitBatchHoldingGate(conn, batch);
     } finally {
       this.gate?.leave();
     }
   }
 
-  private async commitBatchHoldingGate(
-    conn: Kysely<DB>,
-    batch: Unit<Kysely<DB>>[],
-    alone: boolean,
-    settled: { unit: Unit<Kysely<DB>>; ok: boolean; value: unknown }[],
-  ): Promise<void> {
+  private async commitBatchHoldingGate(conn: Kysely<DB>, batch: Unit<Kysely<DB>>[]): Promise<void> {
+    const settled: { unit: Unit<Kysely<DB>>; ok: boolean; value: unknown }[] = [];
+    // A lone unit needs no savepoint: if it fails, rolling back the transaction undoes only it.
+    const alone = batch.length === 1;
     this.deferredSync?.defer();
     try {
       await this.control(conn, 'begin immediate');
