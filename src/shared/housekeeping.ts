@@ -17,6 +17,11 @@ export interface HousekeepingStore {
   deleteExpiredSessions(now: number, limit: number): Promise<number>;
   /** Jobs done before `doneBefore`, or failed for good before `failedBefore`. */
   deleteFinishedJobs(doneBefore: number, failedBefore: number, limit: number): Promise<number>;
+  /**
+   * Account assignment and provisioning requests that SUCCEEDED or FAILED and were made before
+   * `before` (their Describe…Status and List…Status answers). One still IN_PROGRESS is never deleted.
+   */
+  deleteFinishedAccessRequests(before: number, limit: number): Promise<number>;
 }
 
 /** Rows deleted per statement, each in its own short transaction, so a sweep never holds the writer long. */
@@ -25,11 +30,18 @@ const DAY_MS = 86_400_000;
 /** A finished job is kept a day, a failed one a month, for whoever looks into why. */
 const DONE_JOBS_KEPT_MS = DAY_MS;
 const FAILED_JOBS_KEPT_MS = 30 * DAY_MS;
+/**
+ * A finished assignment or provisioning request's status is kept 90 days, as long as the audit
+ * trail's default look-up history on AWS (CloudTrail's event history): whoever made it can read it
+ * back for as long as they can look the call up.
+ */
+export const ACCESS_REQUESTS_KEPT_MS = 90 * DAY_MS;
 
 export interface HousekeepingReport {
   throttleRows: number;
   sessions: number;
   jobs: number;
+  accessRequests: number;
 }
 
 export class Housekeeping {
@@ -68,6 +80,7 @@ export class Housekeeping {
       throttleRows: await this.inBatches((s) => s.deleteStaleThrottle(windowStart, now, SWEEP_BATCH)),
       sessions: await this.inBatches((s) => s.deleteExpiredSessions(now, SWEEP_BATCH)),
       jobs: await this.inBatches((s) => s.deleteFinishedJobs(now - DONE_JOBS_KEPT_MS, now - FAILED_JOBS_KEPT_MS, SWEEP_BATCH)),
+      accessRequests: await this.inBatches((s) => s.deleteFinishedAccessRequests(now - ACCESS_REQUESTS_KEPT_MS, SWEEP_BATCH)),
     };
   }
 

@@ -1,13 +1,15 @@
 // The background sweep deletes what nobody can use any more, so tables do not grow without bound
 // (a spray of sign-in guesses from many addresses leaves a throttle row per address), and keeps
 // everything that still matters: a lock in force, a failure count inside its window, a live
-// session, a job that has not finished or finished lately.
+// session, a job that has not finished or finished lately, an assignment request still in progress
+// or finished within 90 days.
 
 import { randomUUID } from 'node:crypto';
+import { DescribeAccountAssignmentCreationStatusCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SWEEP_BATCH } from '../../src/shared/housekeeping.js';
 import { portalFixture } from '../helpers/portal-fixture.js';
-import { dialects, startServer, type TestServer } from '../helpers/server.js';
+import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -21,7 +23,7 @@ describe.each(dialects())('housekeeping on %s', (dialect) => {
     await server?.close();
   });
 
-  it('deletes stale throttle rows (more than one batch of them), expired sessions and old finished jobs, and keeps the rest', async () => {
+  it('deletes stale throttle rows (more than one batch of them), expired sessions, old finished jobs and old finished assignment requests, and keeps the rest', async () => {
     const db = server.reg.database.db;
     const now = Date.now();
     const window = (await server.reg.instance.get()).settings.signInProtection.failureWindowMinutes * MINUTE;
@@ -74,6 +76,29 @@ describe.each(dialects())('housekeeping on %s', (dialect) => {
     const jobs = { doneOld: job('done', 2 * DAY), doneNew: job('done', MINUTE), failedOld: job('failed', 31 * DAY), failedNew: job('failed', 2 * DAY), queuedOld: job('queued', 40 * DAY) };
     await db.insertInto('jobs').values(Object.values(jobs)).execute();
 
+    // Assignment and provisioning requests: finished past 90 days (SUCCEEDED and FAILED, of every
+    // kind), finished lately, and one still IN_PROGRESS from long ago.
+    const request = (kind: string, status: string, age: number) => ({
+      request_id: randomUUID(),
+      kind,
+      status,
+      failure_reason: status === 'FAILED' ? 'boom' : null,
+      permission_set_arn: 'arn:aws:sso:::permissionSet/ssoins-housekeeping/ps-housekeeping',
+      target_id: '111122223333',
+      principal_type: 'USER',
+      principal_id: user.userId,
+      created_at: now - age,
+      updated_at: now - age,
+    });
+    const requests = {
+      createdOld: request('CREATE_ASSIGNMENT', 'SUCCEEDED', 91 * DAY),
+      deletedOld: request('DELETE_ASSIGNMENT', 'FAILED', 91 * DAY),
+      provisionedOld: request('PROVISION', 'SUCCEEDED', 200 * DAY),
+      createdNew: request('CREATE_ASSIGNMENT', 'SUCCEEDED', 89 * DAY),
+      pendingOld: request('PROVISION', 'IN_PROGRESS', 200 * DAY),
+    };
+    await db.insertInto('access_requests').values(Object.values(requests)).execute();
+
     // (The pass that serve runs at start may take part of this; the rows left are what count.)
     await server.reg.housekeeping.runOnce();
 
@@ -90,7 +115,15 @@ describe.each(dialects())('housekeeping on %s', (dialect) => {
     const jobsLeft = new Set((await db.selectFrom('jobs').select('id').where('kind', '=', 'housekeeping-test').execute()).map((r) => r.id));
     expect([...jobsLeft].sort()).toEqual([jobs.doneNew.id, jobs.failedNew.id, jobs.queuedOld.id].sort());
 
+    const requestsLeft = (await db.selectFrom('access_requests').select('request_id').where('principal_id', '=', user.userId).execute()).map((r) => r.request_id);
+    expect(requestsLeft.sort()).toEqual([requests.createdNew.request_id, requests.pendingOld.request_id].sort());
+    // What an administrator's SDK then answers for a swept request, and for a kept one.
+    const sso = new SSOAdminClient(sdkOptions(server));
+    const status = (id: string) => sso.send(new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: server.init.instanceArn, AccountAssignmentCreationRequestId: id }));
+    await expect(status(requests.createdOld.request_id)).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    expect((await status(requests.createdNew.request_id)).AccountAssignmentCreationStatus?.Status).toBe('SUCCEEDED');
+
     // A second sweep finds nothing more of what it just swept.
-    expect(await server.reg.housekeeping.runOnce()).toEqual({ throttleRows: 0, sessions: 0, jobs: 0 });
+    expect(await server.reg.housekeeping.runOnce()).toEqual({ throttleRows: 0, sessions: 0, jobs: 0, accessRequests: 0 });
   });
 });

@@ -1,7 +1,12 @@
 // SQL implementation of housekeeping's store port: bounded deletes of rows nobody can use any more.
 
 import type { HousekeepingStore } from '../../shared/housekeeping.js';
+import type { RequestKind, RequestStatus } from '../../access/index.js';
 import type { Db } from '../database.js';
+
+/** Every kind of request (a kind added to RequestKind and not here fails to compile). */
+const REQUEST_KINDS = Object.keys({ CREATE_ASSIGNMENT: 1, DELETE_ASSIGNMENT: 1, PROVISION: 1 } satisfies Record<RequestKind, 1>) as RequestKind[];
+const FINISHED: RequestStatus[] = ['SUCCEEDED', 'FAILED'];
 
 export class SqlHousekeepingStore implements HousekeepingStore {
   constructor(private readonly db: Db) {}
@@ -25,6 +30,19 @@ export class SqlHousekeepingStore implements HousekeepingStore {
       .where((eb) => eb.or([eb.and([eb('status', '=', 'done'), eb('updated_at', '<', doneBefore)]), eb.and([eb('status', '=', 'failed'), eb('updated_at', '<', failedBefore)])]))
       .limit(limit);
     const r = await this.db.deleteFrom('jobs').where('id', 'in', finished).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async deleteFinishedAccessRequests(before: number, limit: number): Promise<number> {
+    // Every (kind, status) pair names a range of the access_requests_kind_status index (0004).
+    const finished = this.db
+      .selectFrom('access_requests')
+      .select('request_id')
+      .where('kind', 'in', REQUEST_KINDS)
+      .where('status', 'in', FINISHED)
+      .where('created_at', '<', before)
+      .limit(limit);
+    const r = await this.db.deleteFrom('access_requests').where('request_id', 'in', finished).executeTakeFirst();
     return Number(r.numDeletedRows);
   }
 }
