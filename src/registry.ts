@@ -24,6 +24,7 @@ import { openDatabase, type OpenedDatabase } from './store/database.js';
 import { migrateToLatest } from './store/migrations/index.js';
 import { SqlAuditSinkStore } from './store/sql/audit-sink-store.js';
 import { SqlTransactor, contextualDb, storesFor, type Stores } from './store/stores.js';
+import { busyReporter } from './store/busy-report.js';
 import { startSealerThread, type SealerThread } from './sealer-thread.js';
 
 /** How often each serving process sweeps; the sweep is idempotent, so several processes may. */
@@ -92,7 +93,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     throw err;
   }
   const read = storesFor(contextualDb(database.db), database.dialect);
-  const tx = new SqlTransactor(database.db, database.dialect);
+  const tx = new SqlTransactor(database.db, database.dialect, busyReporter(log));
   let envelope: Envelope;
   let sealedBefore: boolean;
   try {

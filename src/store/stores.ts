@@ -6,6 +6,7 @@ import { IdleOffStorage } from '../shared/idle-off-storage.js';
 import type { Transactor } from '../shared/transactor.js';
 import { unavailable } from '../shared/errors.js';
 import { controlRunnerOf, deferredSyncOf, isBusy, statementRunnerOf, writeGateOf, type Database, type Db, type Dialect } from './database.js';
+import type { BusyReport } from './busy-report.js';
 import { GroupCommitter } from './group-commit.js';
 import {
   SqlAuditStore,
@@ -102,6 +103,8 @@ export class SqlTransactor implements Transactor<Stores> {
   constructor(
     private readonly db: Db,
     private readonly dialect: Dialect,
+    /** Told of every write refused because the database was busy (busy-report.ts). */
+    private readonly onBusy: BusyReport = () => undefined,
   ) {
     if (dialect === 'sqlite') this.group = new GroupCommitter(db, controlRunnerOf(db), deferredSyncOf(db), statementRunnerOf(db), writeGateOf(db));
   }
@@ -121,7 +124,9 @@ export class SqlTransactor implements Transactor<Stores> {
       result = await (this.group ? this.group.run(unit, committed) : this.db.transaction().execute(unit));
     } catch (err) {
       // Rolled back whole. A busy database is the caller's to retry (a 503 with Retry-After), not a fault.
-      throw isBusy(err) ? unavailable('store.busy', 'The service is busy. Retry the request.') : err;
+      if (!isBusy(err)) throw err;
+      this.onBusy(String((err as { code: unknown }).code));
+      throw unavailable('store.busy', 'The service is busy. Retry the request.');
     }
     if (!this.group) committed();
     return result;

@@ -9,7 +9,7 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { initialize, type InitResult } from '../../src/init.js';
 import { createRegistry, type Registry } from '../../src/registry.js';
-import { createLogger } from '../../src/shared/logger.js';
+import { createLogger, type Logger } from '../../src/shared/logger.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -48,11 +48,11 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(dialect: DialectName, extra: Record<string, unknown> = {}): Promise<TestServer> {
+export async function startServer(dialect: DialectName, extra: Record<string, unknown> = {}, opts: { log?: Logger } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'atrium-test-'));
   const databaseUrl = dialect === 'postgres' ? await freshPostgresDatabase() : undefined;
   const config = loadConfig({ dataDir, databaseUrl, port: 0, logLevel: 'silent', jobPollMs: 50, ...extra }, {});
-  const reg = await createRegistry(config, { startJobs: true, log: createLogger('silent') });
+  const reg = await createRegistry(config, { startJobs: true, log: opts.log ?? createLogger('silent') });
   const app = await buildApp(reg);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();

@@ -6,6 +6,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { CreateUserCommand, IdentitystoreClient, ListUsersCommand } from '@aws-sdk/client-identitystore';
 import { sql } from 'kysely';
 import path from 'node:path';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../src/shared/context.js';
 import { sdkOptions, startServer, type TestServer } from '../helpers/server.js';
@@ -14,8 +15,11 @@ describe('a busy SQLite database', () => {
   let server: TestServer;
   let scimToken: string;
   let other: SqliteDatabase.Database;
+  /** What the server logged, one JSON object a line. */
+  const logged: Record<string, unknown>[] = [];
   beforeAll(async () => {
-    server = await startServer('sqlite');
+    const log = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) });
+    server = await startServer('sqlite', {}, { log });
     scimToken = (await server.reg.scimTokens.createToken(systemContext('sso-directory.amazonaws.com', 'us-east-1', 'busy'))).token;
     // Wait 100 ms for the lock, not 5 s, so that the test is quick; the behaviour past it is the same.
     await sql`pragma busy_timeout = 100`.execute(server.reg.database.db);
@@ -40,6 +44,11 @@ describe('a busy SQLite database', () => {
       other.exec('rollback');
     }
     expect(userCount('busy-sdk')).toBe(0);
+    // Whoever runs the server is told, once, with the count and SQLite's code, and nothing of the request.
+    const warnings = logged.filter((l) => typeof l.msg === 'string' && l.msg.includes('database was busy'));
+    expect(warnings).toEqual([expect.objectContaining({ level: 40, refused: 1, codes: ['SQLITE_BUSY'] })]);
+    expect(JSON.stringify(warnings)).not.toContain(server.credentials.secretAccessKey);
+    expect(JSON.stringify(warnings)).not.toContain('busy-sdk');
   });
 
   it('is retried by the real SDK, which then succeeds once the lock is free', async () => {
