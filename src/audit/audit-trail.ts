@@ -113,18 +113,20 @@ export class AuditTrail {
   async stop(): Promise<void> {
     await this.sealer.stop();
     this.leaseUntil = 0;
-    await this.deps.read.auditChain.releaseSealerLease(this.owner).catch(() => undefined);
+    await this.deps.tx.transaction((s) => s.auditChain.releaseSealerLease(this.owner)).catch(() => undefined);
   }
 
   /**
    * Hold the sealer's lease. It is written only when it is not this sealer's or has run past half
    * its length, so that a pass with nothing to chain writes nothing (on SQLite every write takes
    * the one write lock, and a bare statement syncs the WAL while it holds it). The transaction that
-   * chains checks it again.
+   * chains checks it again. It is written in a transaction, as every write of the sealer's: on
+   * SQLite that takes turns with the request thread at the write gate, where a bare statement would
+   * meet its batches at SQLite's lock and stop their event loop in the busy handler.
    */
   private async holdLease(now: number): Promise<boolean> {
     if (this.leaseUntil - now >= this.opts.leaseMs / 2) return true;
-    const held = (await this.deps.read.auditChain.takeSealerLease(this.owner, now, now + this.opts.leaseMs)) !== undefined;
+    const held = (await this.deps.tx.transaction((s) => s.auditChain.takeSealerLease(this.owner, now, now + this.opts.leaseMs))) !== undefined;
     this.leaseUntil = held ? now + this.opts.leaseMs : 0;
     return held;
   }

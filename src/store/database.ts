@@ -58,7 +58,7 @@ export function openDatabase(opts: { databaseUrl?: string; sqliteFile: string })
   // FULL: a write we acknowledged survives a power cut. Group commit pays one sync per batch, not per write.
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${sqliteBusyTimeoutMs()}`);
   // Checkpoint less often: fewer commits pay for writing the WAL back to the database file.
   sqlite.pragma('wal_autocheckpoint = 10000');
   // Kysely prepares every statement afresh; preparing is a sixth of a small write's cost, so
@@ -128,6 +128,19 @@ export function openDatabase(opts: { databaseUrl?: string; sqliteFile: string })
       await wal.close();
     },
   };
+}
+
+/**
+ * How long a SQLite writer waits for another's write lock before the write is refused as busy (a
+ * 503 "retry"): 5 s, or ATRIUM_SQLITE_BUSY_TIMEOUT_MS (0 refuses at once: a test uses it to show
+ * that the request thread and the sealer's thread never meet at SQLite's lock).
+ */
+function sqliteBusyTimeoutMs(): number {
+  const text = process.env.ATRIUM_SQLITE_BUSY_TIMEOUT_MS;
+  if (text === undefined) return 5000;
+  const ms = Number(text);
+  if (!/^\d{1,6}$/.test(text) || ms > 600_000) throw new Error(`ATRIUM_SQLITE_BUSY_TIMEOUT_MS must be a whole number of milliseconds from 0 to 600000, not ${JSON.stringify(text)}`);
+  return ms;
 }
 
 /**

@@ -1,0 +1,149 @@
+// `atrium serve` seals the audit log on a thread of its own, with its own SQLite connection. Under
+// write load the request thread and that thread must take turns through the in-process write gate
+// (src/store/write-gate.ts), never by meeting SQLite's write lock: a request batch that met it
+// would sleep in SQLite's busy handler with the event loop stopped (up to 200 ms measured before
+// the gate). With busy_timeout 0 every such meeting is a refused write (503) instead of a sleep, so
+// the load below shows it: with the gate, none; without it, some (the control that shows the test
+// can fail). The chain is whole and verifies afterwards. The sealer renews its lease only every 15 s,
+// past a short load: a last case holds a request batch open in process and shows the lease taken at
+// the gate too.
+
+import { CreateUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildEvent } from '../../src/audit/index.js';
+import { loadConfig } from '../../src/config/config.js';
+import { createRegistry } from '../../src/registry.js';
+import { systemContext } from '../../src/shared/context.js';
+import { createLogger } from '../../src/shared/logger.js';
+import { runCli, startServe, type ServeProcess } from '../helpers/cli.js';
+
+const LOAD_MS = 3000;
+const CONNECTIONS = 8;
+
+interface Outcome {
+  created: number;
+  refused: Map<string, number>;
+}
+
+/** CreateUser from CONNECTIONS callers at once, each as soon as its last answer came, until `stop()` says so. */
+async function createUsers(url: string, creds: { accessKeyId: string; secretAccessKey: string }, identityStoreId: string, stop: (o: Outcome) => boolean): Promise<Outcome> {
+  const client = new IdentitystoreClient({ endpoint: url, region: 'us-east-1', credentials: creds, maxAttempts: 1 });
+  const outcome: Outcome = { created: 0, refused: new Map() };
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (!stop(outcome)) {
+        const i = n++;
+        try {
+          await client.send(new CreateUserCommand({ IdentityStoreId: identityStoreId, UserName: `load-${i}`, DisplayName: `L ${i}`, Name: { GivenName: 'L', FamilyName: `${i}` } }));
+          outcome.created++;
+        } catch (err) {
+          const name = (err as { name?: string }).name ?? String(err);
+          outcome.refused.set(name, (outcome.refused.get(name) ?? 0) + 1);
+        }
+      }
+    }),
+  );
+  client.destroy();
+  return outcome;
+}
+
+describe('the audit sealer thread under write load (SQLite, busy_timeout 0)', () => {
+  let serve: ServeProcess | undefined;
+  let dataDir: string | undefined;
+  afterEach(async () => {
+    await serve?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    serve = dataDir = undefined;
+  });
+
+  async function start(env: Record<string, string>) {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'atrium-sealer-load-'));
+    const init = await runCli(['init', '--data-dir', dataDir, '--json']);
+    expect(init.code, init.stderr).toBe(0);
+    const out = JSON.parse(init.stdout) as { adminAccessKeyId: string; adminSecretAccessKey: string; identityStoreId: string };
+    // The sealer chains every 20 ms, so its write transactions overlap the load's all the time.
+    serve = await startServe(['--data-dir', dataDir], { ATRIUM_AUDIT_SEAL_MS: '20', ATRIUM_SQLITE_BUSY_TIMEOUT_MS: '0', ...env });
+    return { creds: { accessKeyId: out.adminAccessKeyId, secretAccessKey: out.adminSecretAccessKey }, identityStoreId: out.identityStoreId };
+  }
+
+  it('refuses no write: the request thread never meets the sealer at SQLite’s lock, and every event is chained and verifies', async () => {
+    const { creds, identityStoreId } = await start({});
+    const t0 = Date.now();
+    const outcome = await createUsers(serve!.url, creds, identityStoreId, () => Date.now() - t0 > LOAD_MS);
+    expect(Object.fromEntries(outcome.refused)).toEqual({});
+    expect(outcome.created).toBeGreaterThan(100);
+
+    // The sealer kept up through it all: every event is chained (within a few seconds of the load's end).
+    const db = new Database(path.join(dataDir!, 'atrium.db'), { readonly: true });
+    try {
+      const behind = db.prepare('select (select count(*) from audit_events) - (select count(*) from audit_chain) as n');
+      const until = Date.now() + 15_000;
+      while ((behind.get() as { n: number }).n > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect((behind.get() as { n: number }).n).toBe(0);
+      const created = db.prepare("select count(*) as n from audit_events where event_name = 'CreateUser' and error_code is null").get() as { n: number };
+      expect(created.n).toBe(outcome.created);
+    } finally {
+      db.close();
+    }
+    await serve!.stop();
+    const verify = await runCli(['audit', 'verify', '--data-dir', dataDir!, '--json']);
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, notYetChained: 0 });
+  }, 60_000);
+
+  it('control: without the gate (ATRIUM_SQLITE_WRITE_GATE=0) the same load meets the sealer’s lock and writes are refused', async () => {
+    const { creds, identityStoreId } = await start({ ATRIUM_SQLITE_WRITE_GATE: '0' });
+    const t0 = Date.now();
+    // Until the first refusal, or 20 s: with a pass every 20 ms they meet within a second or so.
+    const outcome = await createUsers(serve!.url, creds, identityStoreId, (o) => o.refused.size > 0 || Date.now() - t0 > 20_000);
+    expect([...outcome.refused.keys()]).toEqual(['ServiceUnavailableException']);
+  }, 60_000);
+
+  it('takes the sealer’s lease at the write gate too: a request batch in flight makes it wait, not fail', async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'atrium-sealer-lease-'));
+    process.env.ATRIUM_SQLITE_BUSY_TIMEOUT_MS = '0';
+    const config = loadConfig({ dataDir, logLevel: 'silent' }, {});
+    const log = createLogger('silent');
+    // Two connections to one file in one process, as serve's request thread and sealer thread have.
+    const requests = await createRegistry(config, { log });
+    const sealer = await createRegistry(config, { log });
+    delete process.env.ATRIUM_SQLITE_BUSY_TIMEOUT_MS;
+    let release: () => void = () => undefined;
+    let batch: Promise<void> = Promise.resolve();
+    try {
+      const held = new Promise<void>((r) => (release = r));
+      let entered!: () => void;
+      const inBatch = new Promise<void>((r) => (entered = r));
+      const ctx = systemContext('sso.amazonaws.com', 'us-east-1', 'lease-test');
+      batch = requests.tx.transaction(async (s) => {
+        await s.audit.appendEvent(buildEvent(ctx, requests, 'LeaseTest', {}, {}));
+        entered();
+        await held;
+      });
+      await inBatch;
+      // The sealer has no lease yet: its first pass takes it, while the batch holds the write lock.
+      let settled: string | undefined;
+      const sealing = sealer.auditTrail.sealOnce().then(
+        (n) => ((settled = 'sealed'), n),
+        (err: unknown) => ((settled = `failed: ${String(err)}`), -1),
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      expect(settled).toBeUndefined();
+      release();
+      await batch;
+      expect(await sealing).toBeGreaterThanOrEqual(1);
+      const names = await sealer.database.db.selectFrom('audit_chain as c').innerJoin('audit_events as e', 'e.seq', 'c.event_seq').select('e.event_name').execute();
+      expect(names.map((r) => r.event_name)).toContain('LeaseTest');
+    } finally {
+      release();
+      await batch;
+      await sealer.close();
+      await requests.close();
+    }
+  });
+});
