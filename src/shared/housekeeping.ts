@@ -18,8 +18,8 @@ export interface HousekeepingStore {
   /** Jobs done before `doneBefore`, or failed for good before `failedBefore`. */
   deleteFinishedJobs(doneBefore: number, failedBefore: number, limit: number): Promise<number>;
   /**
-   * Account assignment and provisioning requests that SUCCEEDED or FAILED and were made before
-   * `before` (their Describe…Status and List…Status answers). One still IN_PROGRESS is never deleted.
+   * Account assignment and provisioning requests that SUCCEEDED or FAILED before `before` (their
+   * Describe…Status and List…Status answers). One still IN_PROGRESS is never deleted.
    */
   deleteFinishedAccessRequests(before: number, limit: number): Promise<number>;
 }

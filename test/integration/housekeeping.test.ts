@@ -76,9 +76,9 @@ describe.each(dialects())('housekeeping on %s', (dialect) => {
     const jobs = { doneOld: job('done', 2 * DAY), doneNew: job('done', MINUTE), failedOld: job('failed', 31 * DAY), failedNew: job('failed', 2 * DAY), queuedOld: job('queued', 40 * DAY) };
     await db.insertInto('jobs').values(Object.values(jobs)).execute();
 
-    // Assignment and provisioning requests: finished past 90 days (SUCCEEDED and FAILED, of every
-    // kind), finished lately, and one still IN_PROGRESS from long ago.
-    const request = (kind: string, status: string, age: number) => ({
+    // Assignment and provisioning requests: finished more than 90 days ago (SUCCEEDED and FAILED, of
+    // every kind), finished lately, and one still IN_PROGRESS from long ago.
+    const request = (kind: string, status: string, age: number, finishedAge = age) => ({
       request_id: randomUUID(),
       kind,
       status,
@@ -88,13 +88,15 @@ describe.each(dialects())('housekeeping on %s', (dialect) => {
       principal_type: 'USER',
       principal_id: user.userId,
       created_at: now - age,
-      updated_at: now - age,
+      updated_at: now - finishedAge,
     });
     const requests = {
       createdOld: request('CREATE_ASSIGNMENT', 'SUCCEEDED', 91 * DAY),
       deletedOld: request('DELETE_ASSIGNMENT', 'FAILED', 91 * DAY),
       provisionedOld: request('PROVISION', 'SUCCEEDED', 200 * DAY),
       createdNew: request('CREATE_ASSIGNMENT', 'SUCCEEDED', 89 * DAY),
+      // Made long ago, finished only yesterday (a job that waited out an outage): kept.
+      finishedLately: request('DELETE_ASSIGNMENT', 'SUCCEEDED', 120 * DAY, DAY),
       pendingOld: request('PROVISION', 'IN_PROGRESS', 200 * DAY),
     };
     await db.insertInto('access_requests').values(Object.values(requests)).execute();
@@ -116,7 +118,7 @@ describe.each(dialects())('housekeeping on %s', (dialect) => {
     expect([...jobsLeft].sort()).toEqual([jobs.doneNew.id, jobs.failedNew.id, jobs.queuedOld.id].sort());
 
     const requestsLeft = (await db.selectFrom('access_requests').select('request_id').where('principal_id', '=', user.userId).execute()).map((r) => r.request_id);
-    expect(requestsLeft.sort()).toEqual([requests.createdNew.request_id, requests.pendingOld.request_id].sort());
+    expect(requestsLeft.sort()).toEqual([requests.createdNew.request_id, requests.finishedLately.request_id, requests.pendingOld.request_id].sort());
     // What an administrator's SDK then answers for a swept request, and for a kept one.
     const sso = new SSOAdminClient(sdkOptions(server));
     const status = (id: string) => sso.send(new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: server.init.instanceArn, AccountAssignmentCreationRequestId: id }));

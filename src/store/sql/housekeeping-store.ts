@@ -34,13 +34,15 @@ export class SqlHousekeepingStore implements HousekeepingStore {
   }
 
   async deleteFinishedAccessRequests(before: number, limit: number): Promise<number> {
-    // Every (kind, status) pair names a range of the access_requests_kind_status index (0004).
+    // Every (kind, status) pair names a range of the access_requests_kind_status index (0004): made
+    // before `before` (a request finishes after it is made), then finished before it too.
     const finished = this.db
       .selectFrom('access_requests')
       .select('request_id')
       .where('kind', 'in', REQUEST_KINDS)
       .where('status', 'in', FINISHED)
       .where('created_at', '<', before)
+      .where('updated_at', '<', before)
       .limit(limit);
     const r = await this.db.deleteFrom('access_requests').where('request_id', 'in', finished).executeTakeFirst();
     return Number(r.numDeletedRows);
