@@ -2,6 +2,9 @@
 // event loop, a thread that waited goes before the holder's next turn, and a holder that never lets
 // go loses the gate. Two gates on one buffer with different marks stand for two threads.
 
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { WriteGate } from './write-gate.js';
 
@@ -61,5 +64,30 @@ describe('WriteGate', () => {
     requests.leave();
     await p;
     other.leave();
+  });
+
+  it('keeps a thread alive while its only work is a write waiting at the gate (the built code, in a worker thread)', async () => {
+    const held = WriteGate.create();
+    await held.enter();
+    // The worker's event loop has nothing else to do: before, it exited in the middle of the wait.
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+      import(workerData.module).then(async ({ WriteGate }) => {
+        const gate = new WriteGate(workerData.buffer);
+        await gate.enter();
+        parentPort.postMessage('entered');
+        gate.leave();
+      });`,
+      { eval: true, workerData: { module: pathToFileURL(path.resolve(import.meta.dirname, '../../dist/store/write-gate.js')).href, buffer: held.buffer } },
+    );
+    const outcome = new Promise<string>((resolve) => {
+      worker.once('message', (m: string) => resolve(m));
+      worker.once('exit', (code) => resolve(`exited with ${code}`));
+      worker.once('error', (err) => resolve(`failed: ${String(err)}`));
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    held.leave();
+    expect(await outcome).toBe('entered');
+    await worker.terminate();
   });
 });

@@ -51,6 +51,17 @@ export class WriteGate {
 
   /** Resolves once this thread holds the gate. Never blocks the event loop. */
   async enter(): Promise<void> {
+    // Atomics.waitAsync holds nothing open on the event loop: a thread whose only work left is a
+    // write waiting here would exit, the write unmade. A timer keeps it alive while it waits.
+    let keepAlive: NodeJS.Timeout | undefined;
+    try {
+      await this.take(() => (keepAlive ??= setInterval(() => undefined, 60_000)));
+    } finally {
+      if (keepAlive) clearInterval(keepAlive);
+    }
+  }
+
+  private async take(waiting: () => void): Promise<void> {
     let started = performance.now();
     for (;;) {
       const waiter = Atomics.load(this.cells, WAITER);
@@ -74,7 +85,10 @@ export class WriteGate {
       const cell = mayTake ? HOLDER : WAITER;
       const seen = mayTake ? holder : waiter;
       const wait = waitAsync(this.cells, cell, seen, WAIT_MS);
-      if (wait.async) await wait.value;
+      if (wait.async) {
+        waiting();
+        await wait.value;
+      }
     }
   }
 
