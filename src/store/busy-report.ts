@@ -2,7 +2,8 @@
 // PostgreSQL's lock timeout, serialization failure, too many connections…) is answered 503 "retry"
 // (stores.ts): the client retries and nothing is half-written, but whoever runs Atrium needs to
 // know it happens. One warning at once, then at most one per window, counting the refusals since
-// the last line and naming the database's error codes; a quiet spell logs nothing.
+// the last line and naming the database's error codes; a quiet spell logs nothing. Each registry
+// has its own (serve's audit sealer thread has one too, for its background writes).
 
 export const BUSY_REPORT_MS = 10_000;
 
@@ -22,7 +23,7 @@ export function busyReporter(log: BusyLog, everyMs = BUSY_REPORT_MS): BusyReport
     if (refused === 0) return;
     log.warn(
       { refused, codes: [...codes].sort(), windowSeconds: everyMs / 1000 },
-      'writes were refused with 503 (retry) because the database was busy; clients retry them, but if this persists look for a long transaction, another process writing to the SQLite file, or an exhausted PostgreSQL',
+      'writes were refused because the database was busy (a request is answered 503 "retry", background work tries again later); if this persists, look for a long transaction, another process writing to the SQLite file, or an exhausted PostgreSQL',
     );
     refused = 0;
     codes = new Set();
