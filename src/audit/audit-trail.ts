@@ -112,8 +112,10 @@ export class AuditTrail {
 
   async stop(): Promise<void> {
     await this.sealer.stop();
+    // Only a sealer that took the lease has one to give back (every registry has a trail; most never seal).
+    const took = this.leaseUntil > 0;
     this.leaseUntil = 0;
-    await this.deps.tx.transaction((s) => s.auditChain.releaseSealerLease(this.owner)).catch(() => undefined);
+    if (took) await this.deps.tx.transaction((s) => s.auditChain.releaseSealerLease(this.owner)).catch(() => undefined);
   }
 
   /**

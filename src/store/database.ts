@@ -139,7 +139,7 @@ function sqliteBusyTimeoutMs(): number {
   const text = process.env.ATRIUM_SQLITE_BUSY_TIMEOUT_MS;
   if (text === undefined) return 5000;
   const ms = Number(text);
-  if (!/^\d{1,6}$/.test(text) || ms > 600_000) throw new Error(`ATRIUM_SQLITE_BUSY_TIMEOUT_MS must be a whole number of milliseconds from 0 to 600000, not ${JSON.stringify(text)}`);
+  if (!/^\d{1,5}$/.test(text) || ms > 60_000) throw new Error(`ATRIUM_SQLITE_BUSY_TIMEOUT_MS must be a whole number of milliseconds from 0 to 60000, not ${JSON.stringify(text)}`);
   return ms;
 }
 

@@ -5,20 +5,23 @@
 // the gate). With busy_timeout 0 every such meeting is a refused write (503) instead of a sleep, so
 // the load below shows it: with the gate, none; without it, some (the control that shows the test
 // can fail). The chain is whole and verifies afterwards. The sealer renews its lease only every 15 s,
-// past a short load: a last case holds a request batch open in process and shows the lease taken at
-// the gate too.
+// past a short load: a last case holds a request batch open and shows a sealer thread taking the
+// lease at the gate too.
 
 import { CreateUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildEvent } from '../../src/audit/index.js';
 import { loadConfig } from '../../src/config/config.js';
-import { createRegistry } from '../../src/registry.js';
+import { createRegistry, type Registry } from '../../src/registry.js';
 import { systemContext } from '../../src/shared/context.js';
 import { createLogger } from '../../src/shared/logger.js';
+import { writeGateBuffers } from '../../src/store/write-gate.js';
 import { runCli, startServe, type ServeProcess } from '../helpers/cli.js';
 
 const LOAD_MS = 3000;
@@ -104,46 +107,79 @@ describe('the audit sealer thread under write load (SQLite, busy_timeout 0)', ()
     expect([...outcome.refused.keys()]).toEqual(['ServiceUnavailableException']);
   }, 60_000);
 
-  it('takes the sealer’s lease at the write gate too: a request batch in flight makes it wait, not fail', async () => {
+  it('takes the sealer’s lease at the write gate too: a request batch in flight makes the sealer thread wait, not fail', async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'atrium-sealer-lease-'));
-    process.env.ATRIUM_SQLITE_BUSY_TIMEOUT_MS = '0';
     const config = loadConfig({ dataDir, logLevel: 'silent' }, {});
-    const log = createLogger('silent');
-    // Two connections to one file in one process, as serve's request thread and sealer thread have.
-    const requests = await createRegistry(config, { log });
-    const sealer = await createRegistry(config, { log });
-    delete process.env.ATRIUM_SQLITE_BUSY_TIMEOUT_MS;
+    process.env.ATRIUM_SQLITE_BUSY_TIMEOUT_MS = '0';
+    let requests: Registry | undefined;
+    let sealer: Worker | undefined;
     let release: () => void = () => undefined;
     let batch: Promise<void> = Promise.resolve();
     try {
+      // This thread stands for serve's request thread; a worker thread with its own connection and
+      // the same gate (as sealer-thread.ts hands it over) for the sealer's, running the built code.
+      requests = await createRegistry(config, { log: createLogger('silent') });
+      sealer = new Worker(SEALER_IN_A_WORKER, {
+        eval: true,
+        workerData: { dist: pathToFileURL(path.resolve(import.meta.dirname, '../../dist')).href, config, gates: writeGateBuffers() },
+        env: { ...process.env },
+      });
+      const answers: unknown[] = [];
+      sealer.on('message', (m: unknown) => answers.push(m));
+      sealer.on('error', (err) => answers.push({ error: String(err) }));
+      const answered = async (n: number, withinMs: number) => {
+        const until = Date.now() + withinMs;
+        while (answers.length < n && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+        return answers.slice(0, n);
+      };
+      expect(await answered(1, 20_000)).toEqual(['ready']);
+
       const held = new Promise<void>((r) => (release = r));
       let entered!: () => void;
       const inBatch = new Promise<void>((r) => (entered = r));
+      const reg = requests;
       const ctx = systemContext('sso.amazonaws.com', 'us-east-1', 'lease-test');
-      batch = requests.tx.transaction(async (s) => {
-        await s.audit.appendEvent(buildEvent(ctx, requests, 'LeaseTest', {}, {}));
+      batch = reg.tx.transaction(async (s) => {
+        await s.audit.appendEvent(buildEvent(ctx, reg, 'LeaseTest', {}, {}));
         entered();
         await held;
       });
       await inBatch;
-      // The sealer has no lease yet: its first pass takes it, while the batch holds the write lock.
-      let settled: string | undefined;
-      const sealing = sealer.auditTrail.sealOnce().then(
-        (n) => ((settled = 'sealed'), n),
-        (err: unknown) => ((settled = `failed: ${String(err)}`), -1),
-      );
+      // The sealer has no lease yet: its first pass takes it while the batch holds the write lock.
+      sealer.postMessage('seal');
       await new Promise((r) => setTimeout(r, 300));
-      expect(settled).toBeUndefined();
+      expect(answers).toEqual(['ready']);
       release();
       await batch;
-      expect(await sealing).toBeGreaterThanOrEqual(1);
-      const names = await sealer.database.db.selectFrom('audit_chain as c').innerJoin('audit_events as e', 'e.seq', 'c.event_seq').select('e.event_name').execute();
+      expect((await answered(2, 20_000))[1]).toMatchObject({ sealed: expect.any(Number) });
+      const names = await reg.database.db.selectFrom('audit_chain as c').innerJoin('audit_events as e', 'e.seq', 'c.event_seq').select('e.event_name').execute();
       expect(names.map((r) => r.event_name)).toContain('LeaseTest');
     } finally {
+      delete process.env.ATRIUM_SQLITE_BUSY_TIMEOUT_MS;
       release();
-      await batch;
-      await sealer.close();
-      await requests.close();
+      await batch.catch(() => undefined);
+      await sealer?.terminate();
+      await requests?.close();
     }
-  });
+  }, 60_000);
 });
+
+/** The sealer's side: a registry on the built code, with the gates of the thread that started it. */
+const SEALER_IN_A_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+(async () => {
+  const { shareWriteGates } = await import(workerData.dist + '/store/write-gate.js');
+  shareWriteGates(workerData.gates);
+  const { createRegistry } = await import(workerData.dist + '/registry.js');
+  const { createLogger } = await import(workerData.dist + '/shared/logger.js');
+  const reg = await createRegistry(workerData.config, { log: createLogger('silent') });
+  parentPort.postMessage('ready');
+  await new Promise((r) => parentPort.once('message', r));
+  try {
+    parentPort.postMessage({ sealed: await reg.auditTrail.sealOnce() });
+  } catch (err) {
+    parentPort.postMessage({ failed: String(err) });
+  }
+  await reg.close();
+})();
+`;
