@@ -20,7 +20,7 @@ describe('audit sinks and alerts in the configuration', () => {
     });
     expect(c.auditSinks).toEqual([
       { type: 'webhook', name: 'siem', url: 'https://siem.example.com/in', headers: { authorization: 'Bearer x' }, batchSize: 100, timeoutMs: 10_000 },
-      { type: 'syslog', name: 'rsyslog', host: 'logs.example.com', port: 514, facility: 13, appName: 'atrium', batchSize: 100, timeoutMs: 10_000 },
+      { type: 'syslog', name: 'rsyslog', host: 'logs.example.com', port: 514, facility: 13, appName: 'atrium', batchSize: 100, timeoutMs: 10_000, tls: false },
       { type: 'file', name: 'archive', path: '/var/log/atrium/audit.jsonl', batchSize: 100 },
     ]);
     expect(c.auditAlerts?.rules[1]).toEqual({ type: 'failed-sign-ins', name: 'spray', severity: 'high', threshold: 5, windowMinutes: 15 });

@@ -44,8 +44,20 @@ export const auditSinkSchema = z.discriminatedUnion('type', [
       hostname: z.string().min(1).optional(),
       appName: z.string().min(1).max(48).default('atrium'),
       timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+      /**
+       * RFC 5425: syslog over TLS (port 6514 by convention). The receiver's certificate is verified,
+       * against `caFile` (PEM) or the system's CAs, for `serverName` (default: `host`).
+       */
+      tls: z.boolean().default(false),
+      caFile: z.string().min(1).optional(),
+      serverName: z.string().min(1).max(253).optional(),
+      /** A client certificate and its key (PEM files), for a receiver that authenticates its senders. */
+      certFile: z.string().min(1).optional(),
+      keyFile: z.string().min(1).optional(),
     })
-    .strict(),
+    .strict()
+    .refine((s) => s.tls || (s.caFile ?? s.serverName ?? s.certFile ?? s.keyFile) === undefined, { message: 'caFile, serverName, certFile and keyFile need tls: true' })
+    .refine((s) => (s.certFile === undefined) === (s.keyFile === undefined), { message: 'certFile and keyFile go together' }),
   z.object({ type: z.literal('file'), name: sinkName, batchSize, path: z.string().min(1) }).strict(),
 ]);
 
@@ -197,6 +209,11 @@ export function configWarnings(c: Config): string[] {
     const u = new URL(target.url);
     if (u.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)) {
       w.push(`audit webhook ${u.origin} is plain http: audit events and alerts cross the network unencrypted`);
+    }
+  }
+  for (const sink of c.auditSinks) {
+    if (sink.type === 'syslog' && !sink.tls && !['127.0.0.1', 'localhost', '::1'].includes(sink.host)) {
+      w.push(`audit syslog ${sink.host}:${sink.port} is plain TCP: audit events cross the network unencrypted (set "tls": true)`);
     }
   }
   if (c.databaseUrl && !c.keyFile) {

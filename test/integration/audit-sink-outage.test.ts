@@ -18,6 +18,7 @@ import { createRegistry, type Registry } from '../../src/registry.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { runCli } from '../helpers/cli.js';
 import { dialects, freshPostgresDatabase, type DialectName } from '../helpers/server.js';
+import { octetCountedFrames } from '../helpers/syslog.js';
 
 const OUTAGE_MS = Number(process.env.ATRIUM_SINK_OUTAGE_MS ?? 30_000);
 
@@ -67,18 +68,7 @@ class SyslogReceiver {
     this.server = net.createServer((socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
-      let buf = Buffer.alloc(0);
-      socket.on('data', (chunk: Buffer) => {
-        buf = Buffer.concat([buf, chunk]);
-        for (;;) {
-          const space = buf.indexOf(0x20);
-          if (space < 0) return;
-          const len = Number(buf.subarray(0, space).toString('ascii'));
-          if (buf.length < space + 1 + len) return;
-          this.parse(buf.subarray(space + 1, space + 1 + len).toString('utf8'));
-          buf = buf.subarray(space + 1 + len);
-        }
-      });
+      socket.on('data', octetCountedFrames((msg) => this.parse(msg)));
     });
     await new Promise<void>((r) => this.server!.listen(this.port, '127.0.0.1', r));
     this.port = (this.server.address() as net.AddressInfo).port;

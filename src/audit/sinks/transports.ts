@@ -1,10 +1,13 @@
 // The three sinks' wire formats: a webhook (HTTP POST of CloudTrail-shaped JSON batches), syslog
-// (RFC 5424 over TCP, octet-counting framing per RFC 6587) and a JSON Lines file (append + fsync).
+// (RFC 5424 over TCP, octet-counting framing per RFC 6587, or over TLS per RFC 5425, which frames
+// the same way) and a JSON Lines file (append + fsync).
 // Each `send` resolves only once the batch is taken, so the cursor never passes an undelivered event.
 
+import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import net from 'node:net';
+import tls from 'node:tls';
 import { cloudTrailRecord, type CloudTrailRecord } from '../chain.js';
 import type { ChainConsumer } from './chain-follower.js';
 import type { SealedEvent } from './sink-store.js';
@@ -18,7 +21,22 @@ export interface WebhookTarget {
 
 export type SinkSpec =
   | ({ type: 'webhook'; name: string; batchSize: number } & WebhookTarget)
-  | { type: 'syslog'; name: string; batchSize: number; host: string; port: number; facility: number; hostname?: string | undefined; appName: string; timeoutMs: number }
+  | {
+      type: 'syslog';
+      name: string;
+      batchSize: number;
+      host: string;
+      port: number;
+      facility: number;
+      hostname?: string | undefined;
+      appName: string;
+      timeoutMs: number;
+      tls?: boolean | undefined;
+      caFile?: string | undefined;
+      serverName?: string | undefined;
+      certFile?: string | undefined;
+      keyFile?: string | undefined;
+    }
   | { type: 'file'; name: string; batchSize: number; path: string };
 
 /** POST a JSON body; anything but a 2xx is a failure. The body of the answer is read and dropped. */
@@ -77,18 +95,45 @@ export const octetCounted = (msg: string): Buffer => {
  */
 export function syslogSink(spec: Extract<SinkSpec, { type: 'syslog' }>): ChainConsumer {
   const opts = { facility: spec.facility, hostname: spec.hostname ?? osHostname(), appName: spec.appName };
+  const tlsOptions = spec.tls ? syslogTlsOptions(spec) : undefined;
   return {
     name: spec.name,
-    consume: (batch) => sendOverTcp(spec.host, spec.port, spec.timeoutMs, Buffer.concat(batch.map((s) => octetCounted(syslogMessage(cloudTrailRecord(s.event), s.position, opts))))),
+    consume: (batch) =>
+      sendOverTcp(spec.host, spec.port, spec.timeoutMs, Buffer.concat(batch.map((s) => octetCounted(syslogMessage(cloudTrailRecord(s.event), s.position, opts)))), tlsOptions),
   };
 }
 
-function sendOverTcp(host: string, port: number, timeoutMs: number, payload: Buffer): Promise<void> {
+/**
+ * The TLS side of a syslog sink, read once at start-up (a file that cannot be read stops it there).
+ * The receiver's certificate is always verified; TLS 1.2 at least, as RFC 5425 and RFC 9662 ask.
+ */
+function syslogTlsOptions(spec: Extract<SinkSpec, { type: 'syslog' }>): tls.ConnectionOptions {
+  const read = (what: string, file: string | undefined) => {
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new Error(`audit sink ${spec.name}: cannot read its ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+    }
+  };
+  return {
+    minVersion: 'TLSv1.2',
+    ca: read('caFile', spec.caFile),
+    cert: read('certFile', spec.certFile),
+    key: read('keyFile', spec.keyFile),
+    // SNI names a host, never an address (RFC 6066); an address is checked against the certificate's IP names.
+    servername: spec.serverName ?? (net.isIP(spec.host) ? undefined : spec.host),
+    rejectUnauthorized: true,
+  };
+}
+
+function sendOverTcp(host: string, port: number, timeoutMs: number, payload: Buffer, tlsOptions?: tls.ConnectionOptions): Promise<void> {
   return new Promise((resolve, reject) => {
     let failed: Error | undefined;
-    const socket = net.connect({ host, port });
+    const socket = tlsOptions ? tls.connect({ ...tlsOptions, host, port }) : net.connect({ host, port });
     socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`syslog receiver timed out after ${timeoutMs} ms`)));
-    socket.on('connect', () => socket.end(payload));
+    // Over TLS, nothing is written before the receiver's certificate has been verified.
+    socket.on(tlsOptions ? 'secureConnect' : 'connect', () => socket.end(payload));
     socket.on('data', () => undefined); // a receiver may answer; what it says does not matter
     socket.on('error', (err: NodeJS.ErrnoException) => (failed = new Error(`syslog receiver unreachable: ${err.code ?? err.message}`)));
     socket.on('close', (hadError) => (failed || hadError ? reject(failed ?? new Error('syslog connection failed')) : resolve()));
