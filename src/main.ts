@@ -1,6 +1,6 @@
 // The `atrium` command line: init, serve, user password|disable|enable, sessions list|revoke,
 // settings show|set, mfa list|delete|reset, identity-source show|set, scim token create|list|delete,
-// saml idp import|show, admin grant|revoke|list, audit verify|public-key|seal|lookup|export, policy
+// saml idp import|show, saml sp-key show|rotate|retire, admin grant|revoke|list, audit verify|public-key|seal|lookup|export, policy
 // simulate and access-key create. Every command takes
 // the same storage options; ATRIUM_* variables mirror the flags.
 
@@ -17,7 +17,7 @@ import { eventOf } from './protocols/aws/cloudtrail.js';
 import { ConfigError, configWarnings, loadConfig, publicUrlOf, type Config } from './config/config.js';
 import { initialize } from './init.js';
 import { PORTAL_SOURCE, SIGNIN_SOURCE } from './auth/index.js';
-import type { NameIdMatch } from './federation/index.js';
+import type { NameIdMatch, SpKeySummary } from './federation/index.js';
 import { SAML_LOGIN_PATH, SAML_METADATA_PATH, spIdentityOf } from './protocols/saml/index.js';
 import { readIdpMetadata } from './protocols/saml/samlify.js';
 import { fetchIdpMetadata } from './protocols/saml/metadata-url.js';
@@ -415,7 +415,8 @@ storageOptions(scimToken.command('delete'))
     process.stdout.write(opts.json ? JSON.stringify({ deletedTokenId: opts.tokenId }) + '\n' : `deleted ${opts.tokenId}\n`);
   });
 
-const samlIdp = program.command('saml').description('SAML 2.0 sign-in through an external identity provider').command('idp').description("the identity provider users sign in through (one per instance)");
+const saml = program.command('saml').description('SAML 2.0 sign-in through an external identity provider');
+const samlIdp = saml.command('idp').description('the identity provider users sign in through (one per instance)');
 type SamlIdpImportFlags = StorageFlags & {
   metadataFile?: string;
   metadataUrl?: string;
@@ -499,6 +500,35 @@ storageOptions(samlIdp.command('show'))
     process.stdout.write(
       opts.json ? JSON.stringify(shown) + '\n' : Object.entries(shown).map(([k, v]) => `${k}: ${v === null ? '(none)' : typeof v === 'object' ? JSON.stringify(v) : v}`).join('\n') + '\n',
     );
+  });
+
+const samlSpKey = saml.command('sp-key').description("this instance's SAML SP key, which signs its AuthnRequests: show, rotate, retire the earlier ones");
+const printSpKeys = (keys: SpKeySummary[]) => keys.map((k) => `${k.keyId}${k.current ? ' (current)' : ''}: SHA-256 ${k.certificateSha256}, valid until ${k.notAfter}, made ${k.createdAt}`).join('\n');
+storageOptions(samlSpKey.command('show'))
+  .description('list the SP keys (the current one first) by certificate fingerprint, and where our metadata is')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { json?: boolean }) => {
+    const shown = await withRegistry(opts, async (reg) => ({ keys: await reg.federation.spKeys(), spMetadataUrl: samlEndpoints(reg).spMetadataUrl }));
+    process.stdout.write(opts.json ? JSON.stringify(shown) + '\n' : `${shown.keys.length ? printSpKeys(shown.keys) : '(none yet: the first is made at the first SAML request)'}\nspMetadataUrl: ${shown.spMetadataUrl}\n`);
+  });
+storageOptions(samlSpKey.command('rotate'))
+  .description('make a new SP key the current one; our metadata lists the earlier ones after it until `retire`. Give the IdP our metadata again')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { json?: boolean }) => {
+    const shown = await withRegistry(opts, async (reg, ctx) => {
+      const key = await reg.federation.rotateSpKey({ ...ctx, eventSource: SIGNIN_SOURCE }, spIdentityOf(publicUrlOf(reg.config)).entityId);
+      return { ...key, spMetadataUrl: samlEndpoints(reg).spMetadataUrl };
+    });
+    process.stdout.write(
+      opts.json ? JSON.stringify(shown) + '\n' : `${printSpKeys([shown])}\nnext: give the IdP our metadata again (${shown.spMetadataUrl}), then \`atrium saml sp-key retire\`\n`,
+    );
+  });
+storageOptions(samlSpKey.command('retire'))
+  .description('delete every SP key but the current one: our metadata then lists it alone')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: StorageFlags & { json?: boolean }) => {
+    const shown = await withRegistry(opts, (reg, ctx) => reg.federation.retireSpKeys({ ...ctx, eventSource: SIGNIN_SOURCE }));
+    process.stdout.write(opts.json ? JSON.stringify(shown) + '\n' : `retired: ${shown.retiredKeyIds.length ? shown.retiredKeyIds.join(', ') : '(none)'}\ncurrent: ${shown.currentKeyId ?? '(none)'}\n`);
   });
 
 const audit = program.command('audit').description('the tamper-evident audit log: verify, look up, export, and the state of its sinks');

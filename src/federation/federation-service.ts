@@ -2,7 +2,7 @@
 // (bound to the browser that asked), and the checks on a verified assertion (audience, recipient,
 // time, InResponseTo or IdP-initiated, replay, user), and the principal attributes it carries (ABAC).
 
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
 import { audited, buildEvent, HIDDEN, type AuditStore } from '../audit/index.js';
 import { SIGNIN_SOURCE, type AuthService, type SignInResult } from '../auth/index.js';
 import type { Envelope } from '../crypto/index.js';
@@ -20,7 +20,9 @@ export type FederationStores = { saml: SamlStore; audit: AuditStore };
 export const CLOCK_SKEW_MS = 2 * 60_000;
 /** How long an AuthnRequest we issued may be answered. */
 export const REQUEST_TTL_MS = 10 * 60_000;
+/** The first key's id (made on first use); later ones are `sp-` and 8 hex digits. */
 const SP_KEY_ID = 'default';
+const spKeyAad = (keyId: string) => `saml-sp-key:${keyId}`;
 const SP_CERT_DAYS = 3650;
 const NAME_ID_MATCHES: readonly NameIdMatch[] = ['userName', 'email'];
 
@@ -146,13 +148,30 @@ export interface SpIdentity {
 export interface SpKey {
   certificatePem: string;
   privateKeyPem: string;
+  /** Earlier keys' certificates, newest first: still in our metadata until they are retired. */
+  previousCertificatesPem?: string[];
 }
+
+/** An SP key as `atrium saml sp-key` shows it: never its private half. */
+export interface SpKeySummary {
+  keyId: string;
+  current: boolean;
+  /** SHA-256 of the certificate's DER, as colon-separated hex (what IdPs show). */
+  certificateSha256: string;
+  notAfter: string;
+  createdAt: string;
+}
+
+const summaryOf = (k: { keyId: string; certificatePem: string; createdAt: number }, current: boolean): SpKeySummary => {
+  const cert = new X509Certificate(k.certificatePem);
+  return { keyId: k.keyId, current, certificateSha256: cert.fingerprint256, notAfter: new Date(cert.validTo).toISOString(), createdAt: new Date(k.createdAt).toISOString() };
+};
 
 /** A refused SAML sign-in: the code goes to the audit log, the message to the user. */
 export const samlRefused = (code: string, message: string) => new DomainError('unauthenticated', `saml.${code}`, message);
 
 export class FederationService {
-  private spKeyCache?: Promise<SpKey>;
+  private spKeyCache?: { version: string; key: Promise<SpKey> };
 
   constructor(
     private readonly deps: ServiceDeps<FederationStores> & { envelope: Envelope; instance: InstanceService; directory: DirectoryService; auth: AuthService },
@@ -187,25 +206,77 @@ export class FederationService {
 
   /**
    * This instance's SP key and certificate: read, or made and kept sealed on first use. Two processes
-   * starting at once agree: the second insert loses and reads what the first kept.
+   * starting at once agree: the second insert loses and reads what the first kept. Kept in memory
+   * while the keys stay as they are (one cheap read a use tells), so a rotation made by another
+   * process (`atrium saml sp-key rotate`) is used from the next sign-in on.
    */
-  spKey(entityId: string): Promise<SpKey> {
-    this.spKeyCache ??= this.loadSpKey(entityId).catch((err: unknown) => {
-      this.spKeyCache = undefined;
-      throw err;
-    });
-    return this.spKeyCache;
+  async spKey(entityId: string): Promise<SpKey> {
+    const version = await this.deps.read.saml.spKeysVersion();
+    if (this.spKeyCache?.version !== version) {
+      const key = this.loadSpKey(entityId).catch((err: unknown) => {
+        this.spKeyCache = undefined;
+        throw err;
+      });
+      this.spKeyCache = { version, key };
+    }
+    return this.spKeyCache.key;
   }
 
   private async loadSpKey(entityId: string): Promise<SpKey> {
-    const aad = `saml-sp-key:${SP_KEY_ID}`;
-    const existing = await this.deps.read.saml.findSpKey();
-    if (existing) return { certificatePem: existing.certificatePem, privateKeyPem: (await this.deps.envelope.open(existing.sealedPrivateKey, aad)).toString('utf8') };
+    const [current, ...previous] = await this.deps.read.saml.listSpKeys();
+    if (current) {
+      const privateKeyPem = (await this.deps.envelope.open(current.sealedPrivateKey, spKeyAad(current.keyId))).toString('utf8');
+      return { certificatePem: current.certificatePem, privateKeyPem, previousCertificatesPem: previous.map((k) => k.certificatePem) };
+    }
     const now = this.deps.clock.now();
     const pair = await createSpKeyPair(entityId, now, SP_CERT_DAYS);
-    const sealedPrivateKey = await this.deps.envelope.seal(pair.privateKeyPem, aad);
+    const sealedPrivateKey = await this.deps.envelope.seal(pair.privateKeyPem, spKeyAad(SP_KEY_ID));
     const inserted = await this.deps.tx.transaction((s) => s.saml.insertSpKey({ keyId: SP_KEY_ID, certificatePem: pair.certificatePem, sealedPrivateKey, createdAt: now }));
     return inserted ? pair : this.loadSpKey(entityId);
+  }
+
+  /** The SP keys, the current one first. */
+  async spKeys(): Promise<SpKeySummary[]> {
+    return (await this.deps.read.saml.listSpKeys()).map((k, i) => summaryOf(k, i === 0));
+  }
+
+  /**
+   * A new SP key becomes the current one: AuthnRequests are signed with it from now on, and our
+   * metadata lists it first, the earlier ones after it until they are retired, so an IdP that
+   * reads our metadata again trusts both meanwhile. For a key that leaked, or a certificate near
+   * its end.
+   */
+  async rotateSpKey(ctx: RequestContext, entityId: string): Promise<SpKeySummary> {
+    const keyId = `sp-${this.deps.ids.uuid().slice(0, 8)}`;
+    // Made and sealed before the transaction: an RSA key takes long enough to hold the writer up.
+    const now = this.deps.clock.now();
+    const pair = await createSpKeyPair(entityId, now, SP_CERT_DAYS);
+    const sealedPrivateKey = await this.deps.envelope.seal(pair.privateKeyPem, spKeyAad(keyId));
+    const action = {
+      eventName: 'RotateSamlServiceProviderKey',
+      requestParameters: {},
+      responseElements: (r: SpKeySummary) => ({ keyId: r.keyId, certificateSha256: r.certificateSha256, notAfter: r.notAfter }),
+    };
+    const rotated = await audited(this.deps, ctx, action, async (s) => {
+      // Newer than every key there, whatever the clocks of the processes that made them.
+      const newest = (await s.saml.listSpKeys())[0]?.createdAt ?? 0;
+      const createdAt = Math.max(now, newest + 1);
+      await s.saml.insertSpKey({ keyId, certificatePem: pair.certificatePem, sealedPrivateKey, createdAt });
+      return summaryOf({ keyId, certificatePem: pair.certificatePem, createdAt }, true);
+    });
+    this.spKeyCache = undefined;
+    return rotated;
+  }
+
+  /** Delete every SP key but the current one: our metadata then lists it alone. */
+  async retireSpKeys(ctx: RequestContext): Promise<{ currentKeyId: string | null; retiredKeyIds: string[] }> {
+    const action = { eventName: 'RetireSamlServiceProviderKeys', requestParameters: {}, responseElements: (r: { currentKeyId: string | null; retiredKeyIds: string[] }) => r };
+    const retired = await audited(this.deps, ctx, action, async (s) => {
+      const current = (await s.saml.listSpKeys())[0];
+      return { currentKeyId: current?.keyId ?? null, retiredKeyIds: current ? await s.saml.deleteSpKeysExcept(current.keyId) : [] };
+    });
+    this.spKeyCache = undefined;
+    return retired;
   }
 
   // ---- the flow ----

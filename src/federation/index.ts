@@ -17,5 +17,6 @@ export {
   type FederationStores,
   type SpIdentity,
   type SpKey,
+  type SpKeySummary,
 } from './federation-service.js';
 export type { NameIdMatch, SamlIdpConfig, SamlIdpOptions, SamlRequestRecord, SamlSpKeyRecord, SamlStore } from './saml-store.js';

@@ -42,9 +42,14 @@ export interface SamlStore {
   findIdp(): Promise<SamlIdpConfig | undefined>;
   /** Insert or replace the one IdP configuration. */
   saveIdp(config: SamlIdpConfig): Promise<void>;
-  findSpKey(): Promise<SamlSpKeyRecord | undefined>;
-  /** False when a key exists already (another process made it first). */
+  /** This instance's SP keys, the current one (the newest) first. */
+  listSpKeys(): Promise<SamlSpKeyRecord[]>;
+  /** Changes whenever a key is added or deleted: a cheap read that tells a cached key is stale. */
+  spKeysVersion(): Promise<string>;
+  /** False when a key of that id exists already (another process made it first). */
   insertSpKey(key: SamlSpKeyRecord): Promise<boolean>;
+  /** Delete every SP key but `keepKeyId`; the ids deleted. */
+  deleteSpKeysExcept(keepKeyId: string): Promise<string[]>;
   insertRequest(request: SamlRequestRecord): Promise<void>;
   /** Delete the request if it is unexpired at `now`, and return it: only one caller ever gets it. */
   consumeRequest(requestId: string, now: number): Promise<SamlRequestRecord | undefined>;

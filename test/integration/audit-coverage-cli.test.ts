@@ -205,6 +205,21 @@ describe.each(dialects())('audit coverage of the CLI on %s', (dialect) => {
       },
     },
     'saml idp show': { noEvent: 'reads the IdP and the SP endpoints', args: () => ['saml', 'idp', 'show'] },
+    'saml sp-key show': { noEvent: "reads the SP keys' certificates", args: () => ['saml', 'sp-key', 'show'] },
+    'saml sp-key rotate': {
+      async run() {
+        const key = await json<{ keyId: string; certificateSha256: string }>('saml', 'sp-key', 'rotate');
+        state.spKeyId = key.keyId;
+        return { eventName: 'RotateSamlServiceProviderKey', mentions: [], results: [key.keyId, key.certificateSha256] };
+      },
+    },
+    'saml sp-key retire': {
+      async run() {
+        const retired = await json<{ currentKeyId: string; retiredKeyIds: string[] }>('saml', 'sp-key', 'retire');
+        expect(retired.currentKeyId).toBe(state.spKeyId);
+        return { eventName: 'RetireSamlServiceProviderKeys', mentions: [], results: [retired.currentKeyId, ...retired.retiredKeyIds] };
+      },
+    },
     'audit verify': { noEvent: 'reads the chain and checks it', args: () => ['audit', 'verify'] },
     'audit sinks': { noEvent: "reads the sinks' cursors", args: () => ['audit', 'sinks'] },
     'audit public-key': { noEvent: 'reads the audit public key (made once, as the sealer makes it, on a database that has none)', args: () => ['audit', 'public-key'] },

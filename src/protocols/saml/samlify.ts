@@ -32,7 +32,8 @@ export function spEntity(sp: SpIdentity, key: SpKey, idp?: IdentityProvider): Se
     wantAssertionsSigned: true,
     wantMessageSigned: false,
     privateKey: key.privateKeyPem,
-    signingCert: key.certificatePem,
+    // The current certificate first, then those not retired yet (an IdP may still hold one of them).
+    signingCert: key.previousCertificatesPem?.length ? [key.certificatePem, ...key.previousCertificatesPem] : key.certificatePem,
     requestSignatureAlgorithm: RSA_SHA256,
     assertionConsumerService: [{ Binding: POST_BINDING, Location: sp.acsUrl }],
     nameIDFormat: ['urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified', 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress'],

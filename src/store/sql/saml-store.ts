@@ -30,9 +30,22 @@ export class SqlSamlStore implements SamlStore {
       .execute();
   }
 
-  async findSpKey(): Promise<SamlSpKeyRecord | undefined> {
-    const r = await this.db.selectFrom('saml_sp_keys').selectAll().orderBy('created_at').executeTakeFirst();
-    return r && { keyId: r.key_id, certificatePem: r.certificate_pem, sealedPrivateKey: r.sealed_private_key, createdAt: Number(r.created_at) };
+  async listSpKeys(): Promise<SamlSpKeyRecord[]> {
+    const rows = await this.db.selectFrom('saml_sp_keys').selectAll().orderBy('created_at', 'desc').orderBy('key_id', 'desc').execute();
+    return rows.map((r) => ({ keyId: r.key_id, certificatePem: r.certificate_pem, sealedPrivateKey: r.sealed_private_key, createdAt: Number(r.created_at) }));
+  }
+
+  async spKeysVersion(): Promise<string> {
+    const r = await this.db
+      .selectFrom('saml_sp_keys')
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('created_at').as('newest')])
+      .executeTakeFirstOrThrow();
+    return `${Number(r.n)}:${r.newest === null ? '' : Number(r.newest)}`;
+  }
+
+  async deleteSpKeysExcept(keepKeyId: string): Promise<string[]> {
+    const rows = await this.db.deleteFrom('saml_sp_keys').where('key_id', '<>', keepKeyId).returning('key_id').execute();
+    return rows.map((r) => r.key_id).sort();
   }
 
   async insertSpKey(k: SamlSpKeyRecord): Promise<boolean> {
