@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { chromium, type Browser as ChromiumBrowser } from 'playwright-core';
+import { afterAll } from 'vitest';
 
 export const AWS_CLI = '/usr/bin/aws';
 export const PYTHON = '/usr/bin/python3';
@@ -36,9 +37,23 @@ export function launchChromium(): Promise<ChromiumBrowser> {
 }
 export const hasBoto3 = () => existsSync(PYTHON) && existsSync('/usr/lib/python3/dist-packages/boto3');
 
+/**
+ * The directories this test file made here, removed once its tests are done: a hook at the top level
+ * of this module belongs to the file that imports it (each file gets the module afresh).
+ */
+const madeHere: string[] = [];
+afterAll(() => {
+  for (const dir of madeHere.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+const tempDir = (prefix: string): string => {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  madeHere.push(dir);
+  return dir;
+};
+
 /** Write endpoint rule sets that send every request of SERVICES to `url`; returns the AWS_DATA_PATH. */
 export function endpointRuleSets(url: string): string {
-  const out = mkdtempSync(path.join(tmpdir(), 'atrium-aws-models-'));
+  const out = tempDir('atrium-aws-models-');
   for (const data of BOTOCORE_DATA.filter(existsSync)) {
     for (const service of SERVICES.filter((s) => existsSync(path.join(data, s)))) {
       for (const version of readdirSync(path.join(data, service))) {
@@ -70,7 +85,7 @@ export interface PeerEnv {
 
 /** The environment an unchanged client needs: credentials, region, and the redirect. */
 export function peerEnv(url: string, credentials: { accessKeyId: string; secretAccessKey: string }): PeerEnv {
-  const home = mkdtempSync(path.join(tmpdir(), 'atrium-peer-home-'));
+  const home = tempDir('atrium-peer-home-');
   return {
     PATH: '/usr/bin:/bin',
     HOME: home,
