@@ -198,21 +198,24 @@ export const publicUrlOf = (c: Config, port = c.port) =>
 export const keyFileOf = (c: Config) => c.keyFile ?? path.join(c.dataDir, 'master.key');
 export const sqliteFileOf = (c: Config) => path.join(c.dataDir, 'atrium.db');
 
+/** A host name or address that never leaves this machine (a URL's hostname keeps IPv6's brackets). */
+const isLoopback = (host: string) => ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host);
+
 /** Settings that are legal but unsafe: said loudly at start-up. */
 export function configWarnings(c: Config): string[] {
   const w: string[] = [];
   if (process.env.ATRIUM_BENCH_AUDIT_OFF === '1') w.push('ATRIUM_BENCH_AUDIT_OFF=1: NOTHING IS AUDITED (a benchmark switch; unset it)');
-  if (c.host !== '127.0.0.1' && c.host !== 'localhost' && c.host !== '::1' && !(c.publicUrl ?? '').startsWith('https:')) {
+  if (!isLoopback(c.host) && !(c.publicUrl ?? '').startsWith('https:')) {
     w.push(`listening on ${c.host} without an https publicUrl: put Atrium behind TLS before users reach it`);
   }
   for (const target of [...c.auditSinks.filter((s) => s.type === 'webhook'), ...(c.auditAlerts ? [c.auditAlerts.webhook] : [])]) {
     const u = new URL(target.url);
-    if (u.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)) {
+    if (u.protocol === 'http:' && !isLoopback(u.hostname)) {
       w.push(`audit webhook ${u.origin} is plain http: audit events and alerts cross the network unencrypted`);
     }
   }
   for (const sink of c.auditSinks) {
-    if (sink.type === 'syslog' && !sink.tls && !['127.0.0.1', 'localhost', '::1'].includes(sink.host)) {
+    if (sink.type === 'syslog' && !sink.tls && !isLoopback(sink.host)) {
       w.push(`audit syslog ${sink.host}:${sink.port} is plain TCP: audit events cross the network unencrypted (set "tls": true)`);
     }
   }
