@@ -112,10 +112,9 @@ export class AuditTrail {
 
   async stop(): Promise<void> {
     await this.sealer.stop();
-    // Only a sealer that took the lease has one to give back (every registry has a trail; most never seal).
-    const took = this.leaseUntil > 0;
     this.leaseUntil = 0;
-    if (took) await this.deps.tx.transaction((s) => s.auditChain.releaseSealerLease(this.owner)).catch(() => undefined);
+    // Whatever this process last knew: a failed pass forgets the lease here but may still hold it there.
+    await this.deps.tx.transaction((s) => s.auditChain.releaseSealerLease(this.owner)).catch(() => undefined);
   }
 
   /**
