@@ -9,9 +9,14 @@
 //     HTTP with SigV4, one call at a time: target p99 <= 50 ms. SQLite, and PostgreSQL when
 //     BENCH_DATABASE_URL is set (a database the bench may fill).
 //   - The sealer's throughput chaining those events (events/s), for the record.
-// Env: BENCH_SLICE (seconds per slice of load, 3), BENCH_ROUNDS (off/on pairs, 12), BENCH_WARMUP
-//      (seconds of unmeasured load per server first, 3),
+// Env: BENCH_SLICE (seconds per slice of load, 10), BENCH_ROUNDS (off/on pairs, 8), BENCH_WARMUP
+//      (seconds of unmeasured load per server first, 3), BENCH_SEAL_MS (how often both servers
+//      seal, 1000: Atrium's default),
 //      BENCH_AUDIT_EVENTS (1000000), BENCH_LOOKUPS (1000; 0 skips LookupEvents), BENCH_DATABASE_URL.
+//      To compare two settings instead of auditing off and on (an A/B of a change to auditing, in
+//      the same interleaved slices): BENCH_OFF_ENV and BENCH_ON_ENV add environment variables (a
+//      JSON object) to the "off" and the "on" server, and BENCH_BASELINE_AUDITED=1 leaves auditing
+//      on in the "off" one. The costs then read as the "on" setting's against the "off" one's.
 // Prints one JSON object (also written to .bench-results/audit-<time>.json).
 
 import autocannon from 'autocannon';
@@ -26,12 +31,25 @@ import { createRegistry } from '../dist/registry.js';
 import { createLogger } from '../dist/shared/logger.js';
 import { cryptoIds, timeOrderedUuid } from '../dist/shared/ids.js';
 
-const SLICE = Number(process.env.BENCH_SLICE ?? 3);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
+const SLICE = Number(process.env.BENCH_SLICE ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
 const LOOKUPS = Number(process.env.BENCH_LOOKUPS ?? 1000);
 const log = (...a) => console.error('[bench:audit]', ...a);
+/** Extra environment for one of the two servers of part 1: a JSON object of strings. */
+function envFrom(name) {
+  const text = process.env[name];
+  if (!text) return {};
+  const env = JSON.parse(text);
+  if (typeof env !== 'object' || env === null || Array.isArray(env) || Object.values(env).some((v) => typeof v !== 'string')) {
+    throw new Error(`${name} must be a JSON object of strings, such as {"ATRIUM_AUDIT_SEAL_MS":"1000"}`);
+  }
+  return env;
+}
+const OFF_ENV = envFrom('BENCH_OFF_ENV');
+const ON_ENV = envFrom('BENCH_ON_ENV');
+const BASELINE_AUDITED = process.env.BENCH_BASELINE_AUDITED === '1';
 const results = { machine: machine(), when: new Date().toISOString() };
 let nextPort = 19000 + Math.floor(Math.random() * 1000);
 
@@ -47,16 +65,23 @@ function cannon(opts) {
 // load goes to one at a time in short slices, in the order off, on, on, off, off, on…: the host's
 // speed on a shared machine changes within seconds, and slices this short and this ordered see the
 // same machine on both sides. Auditing's work that is not done inside the request (the sealer
-// chains and indexes the events on its own thread) must fall inside the slice that caused it, so
-// both servers seal every SEAL_MS (not every second, the default: a slice would leave up to a
-// second of events to be sealed outside it), and after each slice the bench waits until the
-// sealer has chained every event of it, and charges that time's CPU to the slice.
-const SEAL_MS = 100;
+// chains and indexes the events on its own thread) must fall inside the slice that caused it:
+// both servers seal every SEAL_MS, by default Atrium's own default of a second, and a slice lasts
+// ten of them, so that at most a tenth of a slice's events are sealed after it; after each slice
+// the bench waits until the sealer has chained every event of it, and charges that time's CPU to
+// the slice (auditCpuThroughputCost counts all of the sealing, whatever falls outside the slice).
+// Until session 11 the bench sealed every 100 ms in 3 s slices: a setting nobody runs, and
+// 3–7 points dearer in throughput than the default (bench/README.md, "Session 11").
+const SEAL_MS = Number(process.env.BENCH_SEAL_MS ?? 1000);
 
 /** A server for part 1, warmed up; `auditOff` sets the bench-only switch. */
 async function createUserServer(auditOff) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'atrium-bench-audit-'));
-  const env = { ATRIUM_AUDIT_SEAL_MS: String(SEAL_MS), ...(auditOff ? { ATRIUM_BENCH_AUDIT_OFF: '1' } : {}) };
+  const env = {
+    ATRIUM_AUDIT_SEAL_MS: String(SEAL_MS),
+    ...(auditOff && !BASELINE_AUDITED ? { ATRIUM_BENCH_AUDIT_OFF: '1' } : {}),
+    ...(auditOff ? OFF_ENV : ON_ENV),
+  };
   const init = runJson(['init', '--data-dir', dataDir, '--json'], env);
   const creds = { accessKeyId: init.adminAccessKeyId, secretAccessKey: init.adminSecretAccessKey };
   const port = nextPort++;
@@ -130,6 +155,9 @@ const pairs = off.map((o, i) => ({
 const rounded = (runs) => runs.map((r) => ({ ...r, reqPerSec: Math.round(r.reqPerSec), cpuMsPerRequest: round3(r.cpuMsPerRequest), mainThreadCpuMsPerRequest: round3(r.mainThreadCpuMsPerRequest) }));
 results.createUser = {
   method: `${ROUNDS} off/on pairs of ${SLICE} s slices on two live servers, interleaved off-on-on-off; both seal every ${SEAL_MS} ms, and a slice's CPU runs until its events are sealed`,
+  ...(BASELINE_AUDITED || Object.keys(OFF_ENV).length > 0 || Object.keys(ON_ENV).length > 0
+    ? { comparison: { baselineAudited: BASELINE_AUDITED, offEnv: OFF_ENV, onEnv: ON_ENV, note: 'an A/B of settings: "off" and "on" name the two servers, not auditing' } }
+    : {}),
   auditOffReqPerSec: Math.round(mean(off)),
   auditOnReqPerSec: Math.round(mean(on)),
   // Over the totals (the issue's figure).
