@@ -21,6 +21,13 @@ export interface AuditEvent {
   eventType: 'AwsApiCall' | 'AwsServiceEvent' | 'AwsConsoleSignIn';
 }
 
+/**
+ * For bench/audit.mjs only: measure a write's cost without its audit event, which is then neither
+ * built (`audited`) nor inserted (the audit store). `serve` says so loudly at start-up
+ * (configWarnings); never set it anywhere else.
+ */
+export const AUDIT_OFF_FOR_BENCH = process.env.ATRIUM_BENCH_AUDIT_OFF === '1';
+
 const SECRET_KEYS = /secret|password|token|privatekey|credential/i;
 /** A pagination token, and the kind of credential a sign-in used (CloudTrail's CredentialType), are not secrets. */
 const NOT_SECRET = /^(nexttoken|credentialtype)$/i;

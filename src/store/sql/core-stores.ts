@@ -1,7 +1,7 @@
 // SQL implementations of the core ports: instance, data keys, access keys, audit, jobs, tags.
 
 import { sql } from 'kysely';
-import { resourceOf, stringifiesCanonically, type AuditEvent, type AuditStore } from '../../audit/index.js';
+import { AUDIT_OFF_FOR_BENCH, resourceOf, stringifiesCanonically, type AuditEvent, type AuditStore } from '../../audit/index.js';
 import type { DataKeyRecord, DataKeyStore } from '../../crypto/index.js';
 import type { AccessKeyRecord, CredentialStore } from '../../credentials/index.js';
 import type { InstanceRecord, InstanceStore } from '../../instance/index.js';
@@ -122,12 +122,6 @@ export class SqlCredentialStore implements CredentialStore {
     await this.db.deleteFrom('access_keys').where('access_key_id', '=', accessKeyId).execute();
   }
 }
-
-/**
- * For bench/audit.mjs only: measure a write's cost without its audit event. `serve` says so loudly
- * at start-up (configWarnings); never set it anywhere else.
- */
-export const AUDIT_OFF_FOR_BENCH = process.env.ATRIUM_BENCH_AUDIT_OFF === '1';
 
 /**
  * A lookup column's value: cut to the column, and without NUL, which PostgreSQL cannot store in
