@@ -3,7 +3,7 @@
 // an assignment or a membership goes, Logout, bad input, and fromSSO from a CLI-shaped cache.
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DeleteGroupMembershipCommand, DeleteUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
@@ -213,7 +213,7 @@ describe.each(dialects())('sso portal API on %s', (dialect) => {
       'console.log(JSON.stringify({ arn: me.Arn, expiration: (await credentials()).expiration }));',
     ].join('\n');
     const env = { PATH: '/usr/bin:/bin', HOME: home, AWS_CONFIG_FILE: path.join(home, 'config'), AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'credentials') };
-    const r = await run(process.execPath, ['--input-type=module', '-e', script], env);
+    const r = await run(process.execPath, ['--input-type=module', '-e', script], env).finally(() => rmSync(home, { recursive: true, force: true }));
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { arn: string; expiration: string };
     expect(out.arn).toMatch(new RegExp(`^arn:aws:sts::${account.accountId}:assumed-role/AWSReservedSSO_${direct.name}_[0-9a-f]{16}/${user.userName}$`));
