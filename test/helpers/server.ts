@@ -51,8 +51,15 @@ export interface TestServer {
 export async function startServer(dialect: DialectName, extra: Record<string, unknown> = {}, opts: { log?: Logger } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'atrium-test-'));
   const databaseUrl = dialect === 'postgres' ? await freshPostgresDatabase() : undefined;
-  const config = loadConfig({ dataDir, databaseUrl, port: 0, logLevel: 'silent', jobPollMs: 50, ...extra }, {});
-  const reg = await createRegistry(config, { startJobs: true, log: opts.log ?? createLogger('silent') });
+  let reg: Registry;
+  try {
+    const config = loadConfig({ dataDir, databaseUrl, port: 0, logLevel: 'silent', jobPollMs: 50, ...extra }, {});
+    reg = await createRegistry(config, { startJobs: true, log: opts.log ?? createLogger('silent') });
+  } catch (err) {
+    // A configuration a test expects to be refused leaves no directory behind.
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const app = await buildApp(reg);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
