@@ -79,6 +79,11 @@ export async function startServer(dialect: DialectName, extra: Record<string, un
   };
 }
 
+/** The storage flags every `atrium` command takes, for the CLI against a test server's database. */
+export function cliStorage(server: TestServer): string[] {
+  return ['--data-dir', server.dataDir, ...(server.reg.config.databaseUrl ? ['--database-url', server.reg.config.databaseUrl] : [])];
+}
+
 /** Options for any @aws-sdk client against a test server. */
 export function sdkOptions(server: TestServer, credentials = server.credentials) {
   return { endpoint: server.url, region: 'us-east-1', credentials, maxAttempts: 1 };

@@ -11,7 +11,7 @@ import { systemContext } from '../../src/shared/context.js';
 import { Browser } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
 import { portalFixture, type PortalUser } from '../helpers/portal-fixture.js';
-import { dialects, startServer, type TestServer } from '../helpers/server.js';
+import { cliStorage, dialects, startServer, type TestServer } from '../helpers/server.js';
 
 const PASSWORD = 'Console#Auth-7Lq!';
 
@@ -53,7 +53,7 @@ describe.each(dialects())('console authentication on %s', (dialect) => {
 
   beforeAll(async () => {
     server = await startServer(dialect);
-    storage = ['--data-dir', server.dataDir, ...(server.reg.config.databaseUrl ? ['--database-url', server.reg.config.databaseUrl] : [])];
+    storage = cliStorage(server);
     const f = portalFixture(server);
     [root, reader, nobody] = await Promise.all([f.newUser(), f.newUser(), f.newUser()]);
     const ctx = systemContext('sso.amazonaws.com', 'us-east-1', 'console-auth-test');

@@ -15,7 +15,7 @@ import { systemContext } from '../../src/shared/context.js';
 import { Browser } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
 import { portalFixture, type PortalUser } from '../helpers/portal-fixture.js';
-import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
+import { cliStorage, dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
 
 const PASSWORD = 'Src#Switch-7Lq!';
 const IDP_ENTITY_ID = 'https://idp.example.test/metadata';
@@ -78,7 +78,7 @@ describe.each(dialects())('identity source on %s', (dialect) => {
 
   beforeAll(async () => {
     server = await startServer(dialect);
-    storage = ['--data-dir', server.dataDir, ...(server.reg.config.databaseUrl ? ['--database-url', server.reg.config.databaseUrl] : [])];
+    storage = cliStorage(server);
     workdir = mkdtempSync(path.join(tmpdir(), 'atrium-identity-source-'));
     writeFileSync(path.join(workdir, 'idp.xml'), await idpMetadata());
     const f = portalFixture(server);

@@ -11,7 +11,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { outcome } from '../helpers/portal-fixture.js';
-import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
+import { cliStorage, dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
 
 describe.each(dialects())('admin APIs authorized by policy on %s', (dialect) => {
   let server: TestServer;
@@ -19,7 +19,7 @@ describe.each(dialects())('admin APIs authorized by policy on %s', (dialect) => 
 
   beforeAll(async () => {
     server = await startServer(dialect);
-    storage = ['--data-dir', server.dataDir, ...(server.reg.config.databaseUrl ? ['--database-url', server.reg.config.databaseUrl] : [])];
+    storage = cliStorage(server);
   });
   afterAll(async () => {
     await server?.close();

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../src/shared/context.js';
 import { runCli } from '../helpers/cli.js';
 import { portalFixture, suffix, type PortalUser } from '../helpers/portal-fixture.js';
-import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
+import { cliStorage, dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
 
 type Creds = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 
@@ -95,7 +95,7 @@ describe.each(dialects())('policy engine on %s', (dialect) => {
   });
 
   it('answers the same through `atrium policy simulate`', async () => {
-    const storage = ['--data-dir', server.dataDir, ...(server.reg.config.databaseUrl ? ['--database-url', server.reg.config.databaseUrl] : [])];
+    const storage = cliStorage(server);
     const allowed = await runCli(['policy', 'simulate', '--user-name', user.userName, '--account-id', accountId, '--action', 's3:PutObject', '--resource', `arn:aws:s3:::team-bucket/${user.userName}/a`, ...storage]);
     expect(allowed).toMatchObject({ code: 0, stdout: `Allow by inline (OwnFolder) statement 0 in permission set ${writer.name}\n` });
     const denied = await runCli(['policy', 'simulate', '--user-name', user.userName, '--account-id', accountId, '--action', 'iam:CreateUser', '--json', ...storage]);

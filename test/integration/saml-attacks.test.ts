@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSpKeyPair, type SpKeyPair } from '../../src/federation/sp-certificate.js';
 import { systemContext } from '../../src/shared/context.js';
 import { runCli } from '../helpers/cli.js';
-import { dialects, startServer, type TestServer } from '../helpers/server.js';
+import { cliStorage, dialects, startServer, type TestServer } from '../helpers/server.js';
 
 const IDP = 'https://idp.attacks.test/metadata';
 const ASSERTION_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
@@ -469,7 +469,7 @@ describe.each(dialects())('the IdP configured from its metadata URL on %s', (dia
 
   beforeAll(async () => {
     server = await startServer(dialect);
-    storage = ['--data-dir', server.dataDir, ...(server.reg.config.databaseUrl ? ['--database-url', server.reg.config.databaseUrl] : [])];
+    storage = cliStorage(server);
     metadata = idpMetadata((await createSpKeyPair('idp.attacks.test', Date.now(), 2)).certificatePem);
     // The IdP's metadata endpoint, and what a hostile or broken one answers.
     metadataHost = createServer((req, res) => {

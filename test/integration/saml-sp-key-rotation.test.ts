@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { dialects, startServer, type TestServer } from '../helpers/server.js';
+import { cliStorage, dialects, startServer, type TestServer } from '../helpers/server.js';
 import { idpMetadata } from './audit-coverage-helpers.js';
 
 /** The certificates our metadata publishes for signing, in order, as PEM. */
@@ -40,7 +40,7 @@ describe.each(dialects())('rotating the SAML SP key on %s', (dialect) => {
   let storage: string[];
   beforeAll(async () => {
     server = await startServer(dialect);
-    storage = ['--data-dir', server.dataDir, ...(server.reg.config.databaseUrl ? ['--database-url', server.reg.config.databaseUrl] : [])];
+    storage = cliStorage(server);
     // An IdP that wants signed AuthnRequests, so that /saml/login signs them.
     const file = path.join(server.dataDir, 'idp.xml');
     writeFileSync(file, (await idpMetadata('https://idp.rotation.test/metadata')).replace('<md:IDPSSODescriptor ', '<md:IDPSSODescriptor WantAuthnRequestsSigned="true" '));

@@ -30,7 +30,7 @@ import {
   type WebResponse,
 } from '../helpers/peers.js';
 import { portalFixture, type PortalUser } from '../helpers/portal-fixture.js';
-import { dialects, sdkOptions, startServer } from '../helpers/server.js';
+import { cliStorage, dialects, sdkOptions, startServer } from '../helpers/server.js';
 
 const IDP_PASSWORD = 'Idp#Cli-Saml-9Kx';
 const PYSAML2_SCRIPT = path.resolve(import.meta.dirname, 'saml-pysaml2-idp.py');
@@ -49,7 +49,7 @@ async function samlWorld(dialect: 'sqlite' | 'postgres', userName: string, idpMe
   await f.assignment('create', account.accountId, role.arn, 'USER', user.userId);
   const workdir = mkdtempSync(path.join(tmpdir(), 'atrium-sso-saml-'));
   writeFileSync(path.join(workdir, 'idp.xml'), await idpMetadata(await (await fetch(`${server.url}/saml/metadata`)).text()));
-  const storage = ['--data-dir', server.dataDir, ...(server.reg.config.databaseUrl ? ['--database-url', server.reg.config.databaseUrl] : [])];
+  const storage = cliStorage(server);
   for (const args of [['saml', 'idp', 'import', '--metadata-file', path.join(workdir, 'idp.xml')], ['identity-source', 'set', '--type', 'external-idp']]) {
     const r = await runCli([...args, ...storage]);
     expect(r.code, r.stderr).toBe(0);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../src/shared/context.js';
 import { runCli } from '../helpers/cli.js';
 import { PYTHON, peerAvailable, run } from '../helpers/peers.js';
-import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
+import { cliStorage, dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
 
 const SCRIPT = path.resolve(import.meta.dirname, 'saml-pysaml2-idp.py');
 const hasPysaml2 = peerAvailable('python3-pysaml2', () => existsSync(PYTHON) && existsSync('/usr/lib/python3/dist-packages/saml2') && existsSync('/usr/bin/xmlsec1'));
@@ -104,7 +104,7 @@ describe.skipIf(!hasPysaml2).each(dialects())('pysaml2 as the IdP, Atrium as the
     expect(init.code, init.stderr).toBe(0);
     // Configured as an administrator would: the CLI, on the same database.
     writeFileSync(path.join(workdir, 'idp.xml'), init.stdout);
-    const storage = ['--data-dir', server.dataDir, ...(server.reg.config.databaseUrl ? ['--database-url', server.reg.config.databaseUrl] : [])];
+    const storage = cliStorage(server);
     const imported = await runCli(['saml', 'idp', 'import', '--metadata-file', path.join(workdir, 'idp.xml'), '--json', ...storage]);
     expect(imported.code, imported.stderr).toBe(0);
     expect(JSON.parse(imported.stdout)).toMatchObject({ idpEntityId: 'https://idp.pysaml2.test/metadata', nameIdMatch: 'userName', spAcsUrl: 'http://127.0.0.1:8080/saml/acs' });

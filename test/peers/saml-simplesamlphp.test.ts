@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../src/shared/context.js';
 import { runCli } from '../helpers/cli.js';
 import { formsOf, hasChromium, hasSimpleSamlPhp, launchChromium, peerAvailable, startSimpleSamlPhp, WebClient, type SimpleSamlPhp, type WebResponse } from '../helpers/peers.js';
-import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
+import { cliStorage, dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
 
 const USERS = { alice: 'Idp#Alice-pass1', bob: 'Idp#Bob-pass2', mallory: 'Idp#Mallory-pass3' };
 const withChromium = peerAvailable('chromium', hasChromium);
@@ -66,7 +66,7 @@ describe.runIf(peerAvailable('simplesamlphp', hasSimpleSamlPhp)).each(dialects()
     const idpMetadata = await fetch(idp.metadataUrl);
     expect(idpMetadata.status).toBe(200);
     writeFileSync(path.join(workdir, 'idp.xml'), await idpMetadata.text());
-    const storage = ['--data-dir', server.dataDir, ...(server.reg.config.databaseUrl ? ['--database-url', server.reg.config.databaseUrl] : [])];
+    const storage = cliStorage(server);
     const imported = await runCli(['saml', 'idp', 'import', '--metadata-file', path.join(workdir, 'idp.xml'), '--json', ...storage]);
     expect(imported.code, imported.stderr).toBe(0);
     expect(JSON.parse(imported.stdout)).toMatchObject({ idpEntityId: idp.metadataUrl, idpSignInUrl: `${idp.url}/saml2/idp/SSOService.php` });
