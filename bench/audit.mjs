@@ -199,6 +199,8 @@ async function lookupBench(label, databaseUrl) {
   const now = Date.now();
   const t0 = performance.now();
   const BATCH = 500;
+  // Some event ids, to look up by EventId.
+  const someIds = [];
   for (let done = 0; done < EVENTS; done += BATCH) {
     const batch = [];
     for (let i = 0; i < Math.min(BATCH, EVENTS - done); i++) {
@@ -221,6 +223,7 @@ async function lookupBench(label, databaseUrl) {
         eventType: 'AwsApiCall',
       });
     }
+    someIds.push(batch[0].eventId);
     await reg.tx.transaction((s) => s.audit.appendEvents(batch));
     if ((done / BATCH) % 200 === 0) log(`${label}: ${done} events written`);
   }
@@ -238,6 +241,7 @@ async function lookupBench(label, databaseUrl) {
   const queries = [
     ['none', () => ({})],
     ['eventName', () => ({ LookupAttributes: [attr('EventName', pick(NAMES))] })],
+    ['eventId', () => ({ LookupAttributes: [attr('EventId', pick(someIds))] })],
     ['username', () => ({ LookupAttributes: [attr('Username', `user-${Math.floor(Math.random() * USERS)}`)] })],
     ['resourceName', () => ({ LookupAttributes: [attr('ResourceName', `res-${Math.floor(Math.random() * RESOURCES)}`)] })],
     ['eventSource', () => ({ LookupAttributes: [attr('EventSource', pick(SOURCES))] })],

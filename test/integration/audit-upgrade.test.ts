@@ -1,7 +1,8 @@
 // An audit log written by the release before migration 0020 (JSON in the caller's key order, part of
 // it already chained by that release's sealer, with its lookup keys) upgrades in place: the events
 // it had chained still verify, the one it had not is chained now with the hash its record gives, new
-// events follow, and LookupEvents finds the old events by their keys.
+// events follow, and LookupEvents finds the old events by their keys, by event id and by time alone
+// (0021 moved those two off the log's own indexes).
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,8 +95,18 @@ describe.each(dialects())('an audit log from before 0020, on %s', (dialect) => {
     expect(await ids({ resourceName: 'old-user-0' })).toEqual([events[0]!.eventId]);
     expect(await ids({ userName: 'old-admin', eventName: 'DeleteUser' })).toEqual([events[1]!.eventId]);
     expect((await ids({ accessKeyId: 'AKIAOLD' })).slice(1)).toEqual([events[2]!.eventId, events[1]!.eventId, events[0]!.eventId]);
+    expect(await ids({ eventId: events[0]!.eventId })).toEqual([events[0]!.eventId]);
+    expect(await ids({ eventId: events[0]!.eventId, eventName: 'DeleteUser' })).toEqual([]);
+    expect((await ids({})).slice(1)).toEqual([events[2]!.eventId, events[1]!.eventId, events[0]!.eventId]);
+    expect(await ids({ startTime: events[0]!.eventTime, endTime: events[1]!.eventTime })).toEqual([events[1]!.eventId, events[0]!.eventId]);
     const [found] = (await reg.auditTrail.lookup({ resourceName: 'old-user-1' }, {})).items;
     expect(found).toMatchObject({ errorCode: 'ResourceNotFoundException', errorMessage: 'no such user', requestParameters: events[1]!.requestParameters });
+    // A change writes its event's row and nothing else: the log has only its primary key.
+    const indexes =
+      dialect === 'sqlite'
+        ? await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'audit_events'`.execute(reg.database.db)
+        : await sql<{ name: string }>`select indexname as name from pg_indexes where tablename = 'audit_events'`.execute(reg.database.db);
+    expect(indexes.rows.map((r) => r.name)).toEqual(dialect === 'sqlite' ? [] : ['audit_events_pkey']);
     if (dialect === 'sqlite') {
       const tables = await sql<{ name: string; sql: string }>`select name, sql from sqlite_master where name in ('audit_lookup', 'audit_chain') order by name`.execute(reg.database.db);
       expect(tables.rows.map((t) => [t.name, /without rowid/i.test(t.sql)])).toEqual([['audit_chain', true], ['audit_lookup', true]]);

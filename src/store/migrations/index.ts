@@ -24,6 +24,7 @@ import * as m0017 from './0017-audit-lookup.js';
 import * as m0018 from './0018-console.js';
 import * as m0019 from './0019-housekeeping.js';
 import * as m0020 from './0020-audit-write-cost.js';
+import * as m0021 from './0021-audit-events-one-key.js';
 
 type Step = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> };
 const STEPS: Record<string, Step> = {
@@ -47,6 +48,7 @@ const STEPS: Record<string, Step> = {
   '0018-console': m0018,
   '0019-housekeeping': m0019,
   '0020-audit-write-cost': m0020,
+  '0021-audit-events-one-key': m0021,
 };
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {

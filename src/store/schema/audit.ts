@@ -42,14 +42,17 @@ export interface AuditGapsTable {
   noticed_at: number;
 }
 
-/** LookupEvents' keys (0017): one row per key of a chained event, written by the sealer. */
+/**
+ * LookupEvents' keys (0017): one row per key of a chained event, written by the sealer. Kind 'time'
+ * (value '') keys every event, and 'id' its event id (0021): the log itself has only its primary key.
+ */
 export interface AuditLookupTable {
   kind: AuditLookupKind;
   value: string;
   event_time: number;
   event_seq: number;
 }
-export type AuditLookupKind = 'name' | 'user' | 'key' | 'resource' | 'source';
+export type AuditLookupKind = 'id' | 'name' | 'user' | 'key' | 'resource' | 'source' | 'time';
 
 export interface AuditTables {
   audit_lookup: AuditLookupTable;

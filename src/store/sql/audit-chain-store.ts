@@ -114,11 +114,12 @@ const eventTextsAfter = precompiledReadValues<Database, { after: number; limit: 
 );
 
 /**
- * LookupEvents' keyed filters, most selective first: each has its audit_lookup kind (0017) and the
- * audit_events column it is copied from. EventId has the log's unique index; ReadOnly and
- * ResourceType are too coarse to key on and are checked on the rows.
+ * LookupEvents' keyed filters, most selective first: each has its audit_lookup kind (0017, 0021) and
+ * the audit_events column it is copied from. ReadOnly and ResourceType are too coarse to key on and
+ * are checked on the rows.
  */
 const KEYED = [
+  ['eventId', 'id', 'event_id'],
   ['resourceName', 'resource', 'resource_name'],
   ['accessKeyId', 'key', 'access_key_id'],
   ['userName', 'user', 'user_name'],
@@ -126,9 +127,16 @@ const KEYED = [
   ['eventSource', 'source', 'event_source'],
 ] as const satisfies readonly (readonly [keyof AuditFilter, AuditLookupKind, keyof AuditEventsTable])[];
 
+/**
+ * Every key the sealer writes for an event: the keyed filters' (when the column has a value), and
+ * kind 'time' with value '' for every event, which a lookup without a keyed filter walks (0021).
+ */
+const KEYS: readonly { kind: AuditLookupKind; column?: keyof AuditEventsTable }[] = [...KEYED.map(([, kind, column]) => ({ kind, column })), { kind: 'time' }];
+/** A key's value, from the log's row `e`. */
+const keyValue = (column: keyof AuditEventsTable | undefined) => (column ? sql<string>`${sql.ref(`e.${column}`)}` : sql<string>`''`);
+
 /** Filters checked on the event rows themselves. */
 const ROW_FILTERS = [
-  ['eventId', 'event_id'],
   ...KEYED.map(([field, , column]) => [field, column] as const),
   ['resourceType', 'resource_type'],
 ] as const satisfies readonly (readonly [keyof AuditFilter, keyof AuditEventsTable])[];
@@ -141,20 +149,16 @@ const insertChainRows = precompiledRows<Database, AuditChainTable>(['position', 
 );
 
 /** One insert-select per lookup kind, for the events with from <= seq <= to. */
-const indexRun = KEYED.map(([, kind, column]) =>
-  precompiled<Database, { from: number; to: number }, never>((db, arg) =>
-    db
-      .insertInto('audit_lookup')
-      .columns(['kind', 'value', 'event_time', 'event_seq'])
-      .expression(
-        db
-          .selectFrom('audit_events as e')
-          .select([sql.lit(kind).as('kind'), sql<string>`${sql.ref(`e.${column}`)}`.as('value'), 'e.event_time', 'e.seq'])
-          .where('e.seq', '>=', arg('from'))
-          .where('e.seq', '<=', arg('to'))
-          .where(`e.${column}`, 'is not', null),
-      ),
-  ),
+const indexRun = KEYS.map(({ kind, column }) =>
+  precompiled<Database, { from: number; to: number }, never>((db, arg) => {
+    let events = db
+      .selectFrom('audit_events as e')
+      .select([sql.lit(kind).as('kind'), keyValue(column).as('value'), 'e.event_time', 'e.seq'])
+      .where('e.seq', '>=', arg('from'))
+      .where('e.seq', '<=', arg('to'));
+    if (column) events = events.where(`e.${column}`, 'is not', null);
+    return db.insertInto('audit_lookup').columns(['kind', 'value', 'event_time', 'event_seq']).expression(events);
+  }),
 );
 
 /** Seqs as runs of consecutive numbers, [first, last] each, ascending. */
@@ -307,11 +311,14 @@ export class SqlAuditChainStore implements AuditChainStore {
     return rows.map(storedEventOf);
   }
   async firstPositionAtOrAfter(time: number): Promise<number | undefined> {
+    // Along the 'time' key, which only chained events have.
     const r = await this.db
-      .selectFrom('audit_chain as c')
-      .innerJoin('audit_events as e', 'e.seq', 'c.event_seq')
+      .selectFrom('audit_lookup as l')
+      .innerJoin('audit_chain as c', 'c.event_seq', 'l.event_seq')
       .select((eb) => eb.fn.min('c.position').as('p'))
-      .where('e.event_time', '>=', time)
+      .where('l.kind', '=', 'time')
+      .where('l.value', '=', '')
+      .where('l.event_time', '>=', time)
       .executeTakeFirst();
     return r?.p == null ? undefined : Number(r.p);
   }
@@ -324,16 +331,12 @@ export class SqlAuditChainStore implements AuditChainStore {
     }
   }
   async lookup(f: AuditFilter, after: { time: number; seq: number } | undefined, limit: number): Promise<StoredAuditEvent[]> {
-    const keyed = f.eventId === undefined ? KEYED.find(([field]) => f[field] !== undefined) : undefined;
-    if (!keyed) {
-      // By event id (its unique index), or by time alone, on the log itself.
-      const rows = await this.rowFilters(this.events(), f, after).orderBy('e.event_time', 'desc').orderBy('e.seq', 'desc').limit(limit).execute();
-      return rows.map(storedEventOf);
-    }
-    // Keyed: chained events through audit_lookup's (kind, value, time, seq), newest first, then the
-    // tail the sealer has not reached, scanned along the primary key past its watermark. Read the
-    // watermark first: an event chained in between is found twice, and kept once.
-    const [field, kind] = keyed;
+    // Chained events through audit_lookup's (kind, value, time, seq), newest first: the most selective
+    // keyed filter's, or without one the 'time' key every event has. Then the tail the sealer has
+    // not reached, scanned along the primary key past its watermark. Read the watermark first: an
+    // event chained in between is found twice, and kept once.
+    const keyed = KEYED.find(([field]) => f[field] !== undefined);
+    const [kind, value] = keyed ? [keyed[1], f[keyed[0]] as string] : (['time', ''] as const);
     const { watermark } = await this.sealerState();
     let chained = this.rowFilters(
       this.db
@@ -341,9 +344,9 @@ export class SqlAuditChainStore implements AuditChainStore {
         .innerJoin('audit_events as e', 'e.seq', 'l.event_seq')
         .select(EVENT_COLUMNS)
         .where('l.kind', '=', kind)
-        .where('l.value', '=', f[field] as string),
+        .where('l.value', '=', value),
       // The time range and the cursor go on the key's own columns, which its index orders.
-      { ...f, [field]: undefined, startTime: undefined, endTime: undefined },
+      { ...f, ...(keyed && { [keyed[0]]: undefined }), startTime: undefined, endTime: undefined },
       undefined,
     );
     const time = sql.ref('l.event_time');
@@ -352,9 +355,8 @@ export class SqlAuditChainStore implements AuditChainStore {
     if (f.endTime !== undefined) chained = chained.where(time, '<=', f.endTime);
     if (after) chained = chained.where((eb) => eb.or([eb(time, '<', after.time), eb.and([eb(time, '=', after.time), eb(seq, '<', after.seq)])]));
     const sealed = await chained.orderBy(time, 'desc').orderBy(seq, 'desc').limit(limit).execute();
-    // `+ 0` keeps the (time, seq) index out of the tail's plan: the seq range is the small side.
     const tail = await this.rowFilters(this.events().where('e.seq', '>', watermark), f, after)
-      .orderBy(sql`${sql.ref('e.event_time')} + 0`, 'desc')
+      .orderBy('e.event_time', 'desc')
       .orderBy('e.seq', 'desc')
       .limit(limit)
       .execute();
@@ -394,12 +396,12 @@ export class SqlAuditChainStore implements AuditChainStore {
   async pruneThrough(position: number): Promise<number> {
     const seqs = this.db.selectFrom('audit_chain').select('event_seq').where('position', '<=', position);
     // Each key by its whole primary key, from the columns it was copied from (indexEvents).
-    for (const [, kind, column] of KEYED) {
+    for (const { kind, column } of KEYS) {
       await sql`
         delete from audit_lookup
         where kind = ${kind} and (value, event_time, event_seq) in (
-          select e.${sql.ref(column)}, e.event_time, e.seq from audit_events e
-          where e.seq in (${seqs}) and e.${sql.ref(column)} is not null)`.execute(this.db);
+          select ${keyValue(column)}, e.event_time, e.seq from audit_events e
+          where e.seq in (${seqs})${column ? sql` and e.${sql.ref(column)} is not null` : sql``})`.execute(this.db);
     }
     const r = await this.db.deleteFrom('audit_events').where('seq', 'in', seqs).executeTakeFirst();
     await this.db.deleteFrom('audit_chain').where('position', '<=', position).execute();
