@@ -10,6 +10,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import type { Config } from './config/config.js';
 import { createRegistry } from './registry.js';
 import type { Logger } from './shared/logger.js';
+import { lowerThisThreadPriority } from './shared/thread-priority.js';
 import { shareWriteGates, writeGateBuffers } from './store/write-gate.js';
 
 const MARK = 'atrium-audit-sealer';
@@ -58,6 +59,10 @@ async function runInThread(config: Config, writeGates: Record<string, SharedArra
   // The request thread's batches and this thread's take turns at the SQLite file (write-gate.ts).
   shareWriteGates(writeGates);
   const reg = await createRegistry(config);
+  // Below the request thread: on a busy machine its passes take the cores' spare time, and requests
+  // are not kept waiting for a core behind it (bench/README.md, "Session 12").
+  const nice = lowerThisThreadPriority(config.auditSealerNice);
+  if (nice === undefined && config.auditSealerNice > 0) reg.log.debug({}, 'the audit sealer thread keeps its priority: this platform cannot name or renice a thread');
   reg.auditTrail.start();
   port.on('message', (m) => {
     if (m !== 'stop') return;

@@ -121,6 +121,8 @@ export const configSchema = z
     auditSealMs: z.coerce.number().int().min(10).max(60_000).default(1000),
     /** Seal on a worker thread of its own, off the thread that serves requests. */
     auditSealerThread: z.union([z.boolean(), z.stringbool()]).default(true),
+    /** How many nice steps below the request thread the sealer thread runs (Linux; 0: the same priority). */
+    auditSealerNice: z.coerce.number().int().min(0).max(19).default(5),
     /** Sign a digest of the chain head once this many events are chained past the last one… */
     auditDigestEvery: z.coerce.number().int().min(1).max(1_000_000).default(1000),
     /** …or once this many seconds have passed, if anything new is chained. */
@@ -158,6 +160,7 @@ const ENV: Record<string, keyof Config> = {
   ATRIUM_JOB_POLL_MS: 'jobPollMs',
   ATRIUM_AUDIT_SEAL_MS: 'auditSealMs',
   ATRIUM_AUDIT_SEALER_THREAD: 'auditSealerThread',
+  ATRIUM_AUDIT_SEALER_NICE: 'auditSealerNice',
   ATRIUM_AUDIT_DIGEST_EVERY: 'auditDigestEvery',
   ATRIUM_AUDIT_DIGEST_SECONDS: 'auditDigestSeconds',
   ATRIUM_AUDIT_RETENTION_DAYS: 'auditRetentionDays',

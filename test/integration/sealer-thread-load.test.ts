@@ -10,7 +10,7 @@
 
 import { CreateUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -105,6 +105,39 @@ describe('the audit sealer thread under write load (SQLite, busy_timeout 0)', ()
     // Until the first refusal, or 20 s: with a pass every 20 ms they meet within a second or so.
     const outcome = await createUsers(serve!.url, creds, identityStoreId, (o) => o.refused.size > 0 || Date.now() - t0 > 20_000);
     expect([...outcome.refused.keys()]).toEqual(['ServiceUnavailableException']);
+  }, 60_000);
+
+  it('runs the sealer thread 5 nice steps below the request thread, and level with it at auditSealerNice 0 (Linux)', async () => {
+    /** Each thread's nice value (stat field 19, counted after the command name's closing parenthesis). */
+    const niceByThread = (pid: number) =>
+      new Map(
+        readdirSync(`/proc/${pid}/task`).map((tid) => {
+          const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+          return [Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])] as const;
+        }),
+      );
+    const chained = () => {
+      const db = new Database(path.join(dataDir!, 'atrium.db'), { readonly: true });
+      try {
+        return (db.prepare('select count(*) as n from audit_chain').get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+
+    await start({});
+    const pid = serve!.child.pid!;
+    const base = niceByThread(pid).get(pid)!;
+    // One thread, the sealer's, below the rest; the request thread and every other keep the process's.
+    await expect.poll(() => [...niceByThread(pid).values()].filter((n) => n !== base), { timeout: 10_000 }).toEqual([Math.min(19, base + 5)]);
+    await expect.poll(chained, { timeout: 10_000 }).toBeGreaterThan(0);
+    await serve!.stop();
+    rmSync(dataDir!, { recursive: true, force: true });
+
+    await start({ ATRIUM_AUDIT_SEALER_NICE: '0' });
+    // Once the sealer thread has chained the bootstrap's events it is running: still level.
+    await expect.poll(chained, { timeout: 10_000 }).toBeGreaterThan(0);
+    expect([...niceByThread(serve!.child.pid!).values()].filter((n) => n !== base)).toEqual([]);
   }, 60_000);
 
   it('takes the sealer’s lease at the write gate too: a request batch in flight makes the sealer thread wait, not fail', async () => {
