@@ -11,7 +11,7 @@
 //   - The sealer's throughput chaining those events (events/s), for the record.
 // Env: BENCH_SLICE (seconds per slice of load, 10), BENCH_ROUNDS (off/on pairs, 8), BENCH_WARMUP
 //      (seconds of unmeasured load per server first, 3), BENCH_SEAL_MS (how often both servers
-//      seal, 1000: Atrium's default),
+//      seal, 1000: Atrium's default), BENCH_CONNECTIONS (CreateUser connections, 16),
 //      BENCH_AUDIT_EVENTS (1000000), BENCH_LOOKUPS (1000; 0 skips LookupEvents), BENCH_DATABASE_URL.
 //      To compare two settings instead of auditing off and on (an A/B of a change to auditing, in
 //      the same interleaved slices): BENCH_OFF_ENV and BENCH_ON_ENV add environment variables (a
@@ -36,6 +36,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
 const LOOKUPS = Number(process.env.BENCH_LOOKUPS ?? 1000);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+if (!Number.isInteger(CONNECTIONS) || CONNECTIONS < 1) throw new Error('BENCH_CONNECTIONS must be a whole number of connections, 1 or more');
 const log = (...a) => console.error('[bench:audit]', ...a);
 /** Extra environment for one of the two servers of part 1: a JSON object of strings. */
 function envFrom(name) {
@@ -55,7 +57,7 @@ let nextPort = 19000 + Math.floor(Math.random() * 1000);
 
 function cannon(opts) {
   return new Promise((resolve, reject) => {
-    const inst = autocannon({ connections: 16, pipelining: 1, ...opts }, (err, res) => (err ? reject(err) : resolve(res)));
+    const inst = autocannon({ connections: CONNECTIONS, pipelining: 1, ...opts }, (err, res) => (err ? reject(err) : resolve(res)));
     inst.on('error', reject);
   });
 }
@@ -154,7 +156,7 @@ const pairs = off.map((o, i) => ({
 }));
 const rounded = (runs) => runs.map((r) => ({ ...r, reqPerSec: Math.round(r.reqPerSec), cpuMsPerRequest: round3(r.cpuMsPerRequest), mainThreadCpuMsPerRequest: round3(r.mainThreadCpuMsPerRequest) }));
 results.createUser = {
-  method: `${ROUNDS} off/on pairs of ${SLICE} s slices on two live servers, interleaved off-on-on-off; both seal every ${SEAL_MS} ms, and a slice's CPU runs until its events are sealed`,
+  method: `${ROUNDS} off/on pairs of ${SLICE} s slices of CreateUser (${CONNECTIONS} connections) on two live servers, interleaved off-on-on-off; both seal every ${SEAL_MS} ms, and a slice's CPU runs until its events are sealed`,
   ...(BASELINE_AUDITED || Object.keys(OFF_ENV).length > 0 || Object.keys(ON_ENV).length > 0
     ? { comparison: { baselineAudited: BASELINE_AUDITED, offEnv: OFF_ENV, onEnv: ON_ENV, note: 'an A/B of settings: "off" and "on" name the two servers, not auditing' } }
     : {}),
