@@ -152,7 +152,9 @@ describe('the chain canonical form', () => {
         ...event,
         eventTime: event.eventTime + i,
         userAgent: String(randomValue(rnd, 4)),
-        userIdentity: { type: 'IAMUser', principalId: `p-${i}`, ...(i % 3 ? { accountId: String(i) } : {}), ...(i % 5 ? { userName: `u"${i}` } : {}) },
+        // Identities recur (the sealer remembers each stored identity's text), and one principal id
+        // comes with several account ids and names, so that a text remembered under the wrong key shows.
+        userIdentity: { type: 'IAMUser', principalId: `p-${i % 50}`, ...(i % 3 ? { accountId: String(i % 7) } : {}), ...(i % 5 ? { userName: `u"${i % 4}` } : {}) },
         requestParameters: withoutSecrets(params),
         responseElements: i % 4 === 0 ? null : withoutSecrets({ r: randomValue(rnd, 0), list: [randomValue(rnd, 1)] }),
         ...(i % 6 === 0 ? { errorCode: `E${i}`, errorMessage: i % 12 ? `no "${i}"` : undefined } : {}),

@@ -117,16 +117,35 @@ const canonicalText = (text: string | null, canonical: boolean): string =>
  * canonically (otherwise parsed and written again). chain.test.ts holds the two to the same text.
  */
 export function canonicalRecordText(e: StoredEventText): string {
-  const identity = JSON.parse(e.userIdentity) as AuditEvent['userIdentity'];
+  const { identity, recipient } = identityTexts(e.userIdentity);
   const error = e.errorCode ? `"errorCode":${quoted(e.errorCode)},"errorMessage":${quoted(e.errorMessage ?? '')},` : '';
-  const recipient = identity.accountId ? `"recipientAccountId":${canonicalJson(identity.accountId)},` : '';
   return (
     `{"awsRegion":${quoted(e.awsRegion)},${error}"eventID":${quoted(e.eventId)},"eventName":${quoted(e.eventName)},` +
     `"eventSource":${quoted(e.eventSource)},"eventTime":"${new Date(e.eventTime).toISOString()}","eventType":${quoted(e.eventType)},` +
     `"eventVersion":"${EVENT_VERSION}","readOnly":${e.readOnly},${recipient}"requestID":${quoted(e.requestID)},` +
     `"requestParameters":${canonicalText(e.requestParameters, e.canonical)},"responseElements":${canonicalText(e.responseElements, e.canonical)},` +
-    `"sourceIPAddress":${quoted(e.sourceIPAddress)},"userAgent":${quoted(e.userAgent)},"userIdentity":${canonicalJson(identity)}}`
+    `"sourceIPAddress":${quoted(e.sourceIPAddress)},"userAgent":${quoted(e.userAgent)},"userIdentity":${identity}}`
   );
+}
+
+/**
+ * A stored userIdentity's canonical text and the recipientAccountId it gives, remembered by the
+ * stored text: most events come from a few principals (an automation role, the admins), and the
+ * parse and the canonical writing are most of a record's text otherwise. A pure function of the
+ * text, so remembering it changes no hash. Bounded: emptied when full.
+ */
+const identityTextCache = new Map<string, { identity: string; recipient: string }>();
+const IDENTITY_CACHE_MAX = 1024;
+
+function identityTexts(stored: string): { identity: string; recipient: string } {
+  let texts = identityTextCache.get(stored);
+  if (texts === undefined) {
+    const identity = JSON.parse(stored) as AuditEvent['userIdentity'];
+    texts = { identity: canonicalJson(identity), recipient: identity.accountId ? `"recipientAccountId":${canonicalJson(identity.accountId)},` : '' };
+    if (identityTextCache.size >= IDENTITY_CACHE_MAX) identityTextCache.clear();
+    identityTextCache.set(stored, texts);
+  }
+  return texts;
 }
 
 /**
