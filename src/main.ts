@@ -75,10 +75,12 @@ storageOptions(program.command('serve'))
     const config = configFrom({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, keyFile: opts.keyFile, port: opts.port, host: opts.host, workers: opts.workers });
     if (cluster.isWorker) return serveInWorker(config);
     // Migrate and initialise once, here; then serve here, or in workers that share the port.
-    const reg = await createRegistry(config, config.workers > 1 ? {} : { startJobs: true, sealerThread: config.auditSealerThread });
+    const reg = await createRegistry(config, { sealerThread: config.auditSealerThread });
     for (const w of configWarnings(config)) reg.log.warn(`UNSAFE SETTING: ${w}`);
-    // Ready means initialised: /healthz answers only once the instance exists.
+    // Ready means initialised: /healthz answers only once the instance exists. The background work
+    // starts after that, so that its first sweep finds the instance on a first start too.
     const init = await initialize(reg, { via: 'atrium-serve' });
+    if (config.workers === 1) reg.startBackground();
     const location = reg.database.location;
     if (config.workers > 1) {
       await reg.close();

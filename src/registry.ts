@@ -67,6 +67,11 @@ export interface Registry {
   /** The background sweep of rows nobody can use any more (stale throttle rows, expired sessions, finished jobs). */
   housekeeping: Housekeeping;
   newRequestId: () => string;
+  /**
+   * Start the background work (job worker, housekeeping, revocation sync, audit sealer, sinks):
+   * what `startJobs` does at creation, for a caller that must initialise the instance first. Once.
+   */
+  startBackground(): void;
   close(): Promise<void>;
 }
 
@@ -77,7 +82,7 @@ export interface RegistryOptions {
   keyProvider?: KeyProvider;
   /** Start the background job worker and the audit sealer (serve does; one-shot CLI commands do not). */
   startJobs?: boolean;
-  /** With startJobs: seal the audit log on a worker thread of its own (serve does, unless configured off). */
+  /** With startJobs or startBackground(): seal the audit log on a worker thread of its own (serve does, unless configured off). */
   sealerThread?: boolean;
 }
 
@@ -197,7 +202,10 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     { intervalMs: HOUSEKEEPING_INTERVAL_MS },
   );
   let sealerThread: SealerThread | undefined;
-  if (opts.startJobs) {
+  let started = false;
+  const startBackground = () => {
+    if (started) return;
+    started = true;
     jobs.start();
     housekeeping.start();
     revocation.start();
@@ -205,7 +213,8 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     if (opts.sealerThread && !opts.keyProvider) sealerThread = startSealerThread(config, log);
     else auditTrail.start();
     auditStreams.start();
-  }
+  };
+  if (opts.startJobs) startBackground();
 
   return {
     config,
@@ -236,6 +245,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     federation,
     housekeeping,
     newRequestId: () => randomUUID(),
+    startBackground,
     async close() {
       revocation.stop();
       await sealerThread?.stop();

@@ -27,6 +27,8 @@ export interface ServeProcess {
   url: string;
   /** Everything printed on stdout until the server was ready. */
   banner: string;
+  /** Everything printed on stdout and stderr so far (the logs). */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export async function startServe(args: string[], env: Record<string, string> = {
     child,
     url,
     banner: out,
+    output: () => out + err,
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
