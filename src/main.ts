@@ -35,7 +35,7 @@ const program = new Command()
 
 function storageOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--data-dir <dir>', 'directory for the embedded SQLite database and local key (env ATRIUM_DATA_DIR)'))
+    .addOption(new Option('--data-dir <dir>', 'directory for the embedded SQLite database and local key (env ATRIUM_DATA_DIR), default ./data'))
     .addOption(new Option('--database-url <url>', 'postgres://… to use PostgreSQL instead of SQLite (env ATRIUM_DATABASE_URL)'))
     .addOption(new Option('--key-file <file>', 'local key-encryption key file, default <data-dir>/master.key (env ATRIUM_KEY_FILE)'));
 }
@@ -70,7 +70,7 @@ storageOptions(program.command('serve'))
   .description('serve every API on one port')
   .option('--port <port>', 'port to listen on (env ATRIUM_PORT), default 8080; 0 picks a free one')
   .option('--host <host>', 'address to listen on (env ATRIUM_HOST), default 127.0.0.1')
-  .option('--workers <n>', 'processes sharing the port, each with its own event loop (env ATRIUM_WORKERS), default 1; about one per core')
+  .option('--workers <n>', 'processes sharing the port, each with its own event loop, 1 to 64 (env ATRIUM_WORKERS), default 1; about one per core')
   .action(async (opts: StorageFlags & { port?: string; host?: string; workers?: string }) => {
     const config = configFrom({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, keyFile: opts.keyFile, port: opts.port, host: opts.host, workers: opts.workers });
     if (cluster.isWorker) return serveInWorker(config);
@@ -438,10 +438,10 @@ storageOptions(samlIdp.command('import'))
   .addOption(new Option('--name-id-match <attribute>', 'the user attribute the NameID must equal (default: the one set before, else userName)').choices(['userName', 'email']))
   .option('--attribute <key=name...>', 'map the assertion attribute NAME to the principal attribute KEY (aws:PrincipalTag/KEY); replaces the earlier mapping. AccessControl:<Key> attributes are always mapped')
   .option('--clear-attributes', 'remove the attribute mapping')
-  .option('--idp-initiated', 'accept sign-ins started at the IdP (unsolicited responses); the default')
+  .option('--idp-initiated', 'accept sign-ins started at the IdP (unsolicited responses) (default: as set before, else on)')
   .option('--no-idp-initiated', 'accept only responses to sign-ins started at Atrium, bound to the browser (login-CSRF safe)')
   .option('--jit', 'create an unknown user at their first sign-in, from the assertion (NameID as userName; givenName, sn, displayName, mail)')
-  .option('--no-jit', 'refuse unknown users: they come from SCIM (the default)')
+  .option('--no-jit', 'refuse unknown users: they come from SCIM (default: as set before, else this)')
   .option('--json', 'print one JSON object')
   .action(async (opts: SamlIdpImportFlags) => {
     if (Boolean(opts.metadataFile) === Boolean(opts.metadataUrl)) throw new ConfigError('give exactly one of --metadata-file and --metadata-url');

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { ConfigError } from '../shared/errors.js';
 
 /** An environment variable holds JSON for a structured setting (ATRIUM_AUDIT_SINKS, ATRIUM_AUDIT_ALERTS). */
 const jsonIfString = (v: unknown): unknown => {
@@ -171,7 +172,7 @@ const ENV: Record<string, keyof Config> = {
   ATRIUM_AUDIT_ALERTS: 'auditAlerts',
 };
 
-export class ConfigError extends Error {}
+export { ConfigError };
 
 export function loadConfig(flags: Partial<Record<keyof Config, unknown>> = {}, env = process.env): Config {
   const fromFile: Record<string, unknown> = {};

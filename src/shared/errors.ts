@@ -50,3 +50,6 @@ export const RETRY_UNAVAILABLE_SECONDS = 1;
 export function isDomainError(err: unknown): err is DomainError {
   return err instanceof DomainError;
 }
+
+/** A setting (a flag, an environment variable, the config file) that cannot be used: the CLI exits 2, naming it. */
+export class ConfigError extends Error {}

@@ -22,6 +22,7 @@ import type { ConsoleTables } from './schema/console.js';
 import type { DeferredSync, RunControl } from './group-commit.js';
 import { allowDirectReads, type DirectRunner } from './precompiled.js';
 import { writeGateFor, type WriteGate } from './write-gate.js';
+import { ConfigError } from '../shared/errors.js';
 
 export interface Database extends CoreTables, DirectoryTables, OrganizationTables, AccessTables, RevocationTables, AuthTables, OidcTables, ScimTables, SamlTables, AuditTables, MfaTables, PolicyTables, ConsoleTables {}
 
@@ -139,7 +140,7 @@ function sqliteBusyTimeoutMs(): number {
   const text = process.env.ATRIUM_SQLITE_BUSY_TIMEOUT_MS;
   if (text === undefined) return 5000;
   const ms = Number(text);
-  if (!/^\d{1,5}$/.test(text) || ms > 60_000) throw new Error(`ATRIUM_SQLITE_BUSY_TIMEOUT_MS must be a whole number of milliseconds from 0 to 60000, not ${JSON.stringify(text)}`);
+  if (!/^\d{1,5}$/.test(text) || ms > 60_000) throw new ConfigError(`ATRIUM_SQLITE_BUSY_TIMEOUT_MS must be a whole number of milliseconds from 0 to 60000, not ${JSON.stringify(text)}`);
   return ms;
 }
 

@@ -120,6 +120,16 @@ describe('atrium CLI settings', () => {
     expect(statSync(path.join(dataDir, 'master.key')).mode & 0o077).toBe(0);
   });
 
+  it('an unusable setting exits 2 and names it, the SQLite busy timeout as much as the schema', async () => {
+    const dataDir = tempDir();
+    const badPort = await runCli(['settings', 'show', '--data-dir', dataDir], { ATRIUM_PORT: '70000' });
+    expect(badPort.code).toBe(2);
+    expect(badPort.stderr).toMatch(/port/);
+    const badBusy = await runCli(['settings', 'show', '--data-dir', dataDir], { ATRIUM_SQLITE_BUSY_TIMEOUT_MS: 'soon' });
+    expect(badBusy.code).toBe(2);
+    expect(badBusy.stderr).toContain('ATRIUM_SQLITE_BUSY_TIMEOUT_MS must be a whole number of milliseconds from 0 to 60000');
+  });
+
   it('changes instance settings through `atrium settings`, within their bounds', async () => {
     const dataDir = tempDir();
     await init(['--data-dir', dataDir]);
