@@ -562,8 +562,9 @@ storageOptions(audit.command('verify'))
   .description('check the hash chain and signed digests: of the database, or offline of an exported file given the public key; exits 1 naming the first bad event')
   .option('--file <file>', 'an export from `atrium audit export` to check offline, without the database')
   .option('--public-key <file>', 'with --file: the PEM public key from `atrium audit public-key`')
+  .option('--allow-unsigned-tail', 'with --file: accept events after the last signed digest in the file (counted, not vouched for); without it they fail')
   .option('--json', 'print one JSON object')
-  .action(async (opts: StorageFlags & { file?: string; publicKey?: string; json?: boolean }) => {
+  .action(async (opts: StorageFlags & { file?: string; publicKey?: string; allowUnsignedTail?: boolean; json?: boolean }) => {
     let result: TrailVerifyResult | FileVerifyResult;
     if (opts.file !== undefined) {
       if (opts.publicKey === undefined) throw new ConfigError('--file needs --public-key (the PEM from `atrium audit public-key`)');
@@ -574,9 +575,9 @@ storageOptions(audit.command('verify'))
         throw new ConfigError(`cannot use --public-key ${opts.publicKey}: ${(err as Error).message}`);
       }
       if (!existsSync(opts.file)) throw new ConfigError(`cannot read --file ${opts.file}`);
-      result = await verifyExport(opts.file, key);
+      result = await verifyExport(opts.file, key, { allowUnsignedTail: opts.allowUnsignedTail });
     } else {
-      if (opts.publicKey !== undefined) throw new ConfigError('--public-key goes with --file');
+      if (opts.publicKey !== undefined || opts.allowUnsignedTail) throw new ConfigError('--public-key and --allow-unsigned-tail go with --file');
       result = await withRegistry(opts, (reg) => reg.auditTrail.verifyDatabase());
     }
     process.stdout.write(opts.json ? JSON.stringify(result) + '\n' : describeVerify(result));

@@ -19,6 +19,7 @@ import {
   digestMessage,
   GENESIS,
   verifyChain,
+  allowedUnsignedTail,
   type AuditDigest,
   type ChainLink,
   type CloudTrailRecord,
@@ -85,6 +86,8 @@ export class AuditTrail {
   private readonly sealer: Poller<number>;
   /** Until when this sealer's lease runs, as it last took it (0: not held). */
   private leaseUntil = 0;
+  /** The newest digest position this sealer has seen or signed: one that disappears was deleted. */
+  private digestSeen = 0;
 
   constructor(
     private readonly deps: {
@@ -142,6 +145,8 @@ export class AuditTrail {
 
   private async sealPass(opts: { forceDigest?: boolean }): Promise<number> {
     if (!(await this.holdLease(this.deps.clock.now()))) return 0;
+    const store = this.deps.read.auditChain;
+    await this.refuseAfterDeletedDigests((await store.chainHead())?.position ?? 0, (await store.lastDigest())?.position ?? 0);
     const signer = await this.signingKey();
     let total = 0;
     for (;;) {
@@ -230,6 +235,24 @@ export class AuditTrail {
         });
     }
     return take.length + late.length;
+  }
+
+  /**
+   * Signing a digest vouches for the whole chain before it. If digests were deleted (to rewrite the
+   * events they vouched for, then have the sealer sign the result), refuse to seal, loudly, every
+   * pass: the digest this sealer last saw is gone, or more events follow the last digest than the
+   * sealer ever leaves unsigned (`allowedUnsignedTail`).
+   */
+  private async refuseAfterDeletedDigests(head: number, lastDigest: number): Promise<void> {
+    const refuse = (why: string) => {
+      throw new Error(`the audit sealer stopped: ${why}; digests were deleted, and signing now would vouch for what they covered. Run \`atrium audit verify\``);
+    };
+    if (lastDigest < this.digestSeen) refuse(`the signed digest at position ${this.digestSeen} is gone (the last one is at ${lastDigest})`);
+    this.digestSeen = lastDigest;
+    if (head - lastDigest <= this.opts.digestEvery) return;
+    const [before] = (await this.deps.read.auditChain.digestsBetween(0, lastDigest - 1)).slice(-1);
+    const allowed = allowedUnsignedTail(this.opts.digestEvery, lastDigest || undefined, before?.position);
+    if (head - lastDigest > allowed) refuse(`${head - lastDigest} events follow the last signed digest (at position ${lastDigest}), more than the ${allowed} the sealer leaves unsigned`);
   }
 
   private async digestIfDue(signer: { keyId: string; privateKey: KeyObject }, force: boolean): Promise<void> {
@@ -325,9 +348,14 @@ export class AuditTrail {
     const key = (await this.signingKey()).publicKey;
     const digests = new Map((await store.digestsBetween(0, Number.MAX_SAFE_INTEGER)).map((d) => [d.position, d]));
     const links = this.links(0);
-    const result = await verifyChain((async function* () {
-      for await (const l of links) yield l.link;
-    })(), digests, key);
+    const result = await verifyChain(
+      (async function* () {
+        for await (const l of links) yield l.link;
+      })(),
+      digests,
+      key,
+      { digestEvery: this.opts.digestEvery, fromGenesis: this.opts.retentionDays <= 0 },
+    );
     const { watermark } = await store.sealerState();
     const notYetChained = (await store.eventsAfter(watermark, BATCH)).length;
     if (!result.ok) return { ...result, notYetChained };

@@ -201,11 +201,38 @@ export interface VerifyResult {
 
 const looksLikeHash = (h: unknown): h is string => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h);
 
+export interface VerifyOptions {
+  /** auditDigestEvery: with it, an unsigned tail longer than `allowedUnsignedTail` fails. */
+  digestEvery?: number;
+  /**
+   * Nothing was ever pruned (auditRetentionDays 0): the chain must start at position 1, and an empty
+   * chain must have no digests. Otherwise a chain may start after a signed digest, as pruning leaves it.
+   */
+  fromGenesis?: boolean;
+}
+
+/**
+ * How many positions may follow the last signed digest of an honest chain. The sealer signs a
+ * digest in the same transaction as the event that reaches `digestEvery` positions past the last
+ * one, so a longer unsigned tail means digests were deleted, to rewrite what they vouched for. If
+ * auditDigestEvery was lowered since, the stretch between the last two digests (the last one and
+ * the genesis, with one) shows the earlier setting, and that much is allowed too.
+ */
+export function allowedUnsignedTail(digestEvery: number, lastDigest: number | undefined, digestBefore: number | undefined): number {
+  return Math.max(digestEvery, lastDigest === undefined ? 0 : lastDigest - (digestBefore ?? 0));
+}
+
 /**
  * Walk the links in chain order and stop at the first bad one. `digests` by position; `key` checks
  * their signatures. A chain that does not start at position 1 must start right after a signed digest.
+ * A digest past the last link vouches for events that are gone: the end of the chain was cut off.
  */
-export async function verifyChain(links: AsyncIterable<ChainLink>, digests: ReadonlyMap<number, AuditDigest>, key: KeyObject): Promise<VerifyResult> {
+export async function verifyChain(
+  links: AsyncIterable<ChainLink>,
+  digests: ReadonlyMap<number, AuditDigest>,
+  key: KeyObject,
+  opts: VerifyOptions = {},
+): Promise<VerifyResult> {
   const result: VerifyResult = { ok: true, events: 0, firstPosition: null, lastPosition: null, digests: 0, unsignedTail: 0 };
   const fail = (position: number, eventId: string | null, reason: string): VerifyResult => ({ ...result, ok: false, problem: { position, eventId, reason } });
   const checkDigest = (d: AuditDigest, hash: string): string | undefined => {
@@ -221,6 +248,8 @@ export async function verifyChain(links: AsyncIterable<ChainLink>, digests: Read
       result.firstPosition = link.position;
       if (link.position === 1) {
         if (link.prevHash !== GENESIS) return fail(link.position, link.eventId, 'the first event does not follow the genesis hash');
+      } else if (opts.fromGenesis) {
+        return fail(1, null, `the chain starts at position ${link.position}, but nothing is pruned (auditRetentionDays is 0): positions 1..${link.position - 1} were deleted`);
       } else {
         const anchor = digests.get(link.position - 1);
         if (!anchor) return fail(link.position, link.eventId, `the chain starts at position ${link.position}, but no signed digest vouches for position ${link.position - 1}`);
@@ -258,5 +287,28 @@ export async function verifyChain(links: AsyncIterable<ChainLink>, digests: Read
     result.lastPosition = link.position;
   }
   if (prev) result.unsignedTail = prev.position - Math.max(lastSigned, (result.firstPosition ?? 1) - 1);
+  const end = prev?.position ?? 0;
+  const beyond = [...digests.keys()].filter((position) => position > end).sort((a, b) => a - b)[0];
+  // An empty chain with digests is what pruning everything leaves, unless nothing is ever pruned.
+  if (beyond !== undefined && (prev !== undefined || opts.fromGenesis)) {
+    const digest = digests.get(beyond)!;
+    // Only a digest this key signed says anything about events that are not there.
+    if (verifyEd25519(key, digestMessage(digest), digest.signature)) {
+      return prev
+        ? fail(end + 1, null, `the chain ends at position ${end}, but a signed digest vouches for position ${beyond}: the events after ${end} were deleted`)
+        : fail(1, null, `the chain is empty, but a signed digest vouches for position ${beyond} and nothing is pruned (auditRetentionDays is 0): its events were deleted`);
+    }
+  }
+  if (opts.digestEvery !== undefined) {
+    const [before, last] = [...digests.keys()].filter((position) => position <= end).sort((a, b) => a - b).slice(-2);
+    const allowed = allowedUnsignedTail(opts.digestEvery, last ?? before, last === undefined ? undefined : before);
+    if (result.unsignedTail > allowed) {
+      return fail(
+        end - result.unsignedTail + 1,
+        null,
+        `${result.unsignedTail} events follow the last signed digest, more than the ${allowed} the sealer leaves unsigned: digests were deleted, and the events after position ${end - result.unsignedTail} may have been rewritten`,
+      );
+    }
+  }
   return result;
 }

@@ -46,15 +46,22 @@ async function* lines(file: string): AsyncGenerator<{ n: number; text: string }>
 
 export type FileVerifyResult = VerifyResult & { line?: number };
 
-/** Verify an export file. The problem names the position, the eventID and the line. */
-export async function verifyExport(file: string, key: KeyObject): Promise<FileVerifyResult> {
+/**
+ * Verify an export file. The problem names the position, the eventID and the line. A file proves
+ * only what a signed digest in it vouches for: one without any, or with events after its last
+ * digest, fails, unless `allowUnsignedTail` accepts events after the last digest (an export that
+ * reaches past the newest digest; they are counted in `unsignedTail`).
+ */
+export async function verifyExport(file: string, key: KeyObject, opts: { allowUnsignedTail?: boolean } = {}): Promise<FileVerifyResult> {
   const digests = new Map<number, AuditDigest>();
+  const lineOfPosition = new Map<number, number>();
   for await (const { n, text } of lines(file)) {
     const p = parseLine(text);
     if (p.kind === 'bad') {
       return { ok: false, events: 0, firstPosition: null, lastPosition: null, digests: 0, unsignedTail: 0, line: n, problem: { position: null, eventId: null, reason: `line ${n} ${p.reason}` } };
     }
     if (p.kind === 'digest') digests.set(p.digest.position, p.digest);
+    else if (!lineOfPosition.has(p.link.position)) lineOfPosition.set(p.link.position, n);
   }
   const lineOf = new Map<number, number>();
   async function* links(): AsyncGenerator<ChainLink> {
@@ -66,6 +73,30 @@ export async function verifyExport(file: string, key: KeyObject): Promise<FileVe
     }
   }
   const result: FileVerifyResult = await verifyChain(links(), digests, key);
+  const missing = result.problem?.position;
+  if (missing != null && result.problem!.eventId === null && lineOfPosition.has(missing) && !lineOf.has(missing)) {
+    // "Missing" where the walk expected it, but further down the file: the lines were reordered.
+    const line = lineOfPosition.get(missing)!;
+    return { ...result, line, problem: { position: missing, eventId: null, reason: `position ${missing} is at line ${line}, after later positions: events were reordered` } };
+  }
   if (result.problem?.position != null) result.line = lineOf.get(result.problem.position);
+  if (!result.ok) return result;
+  if (result.digests === 0) {
+    const reason = result.events === 0 ? 'the file holds no events and no signed digest: there is nothing to verify' : 'no signed digest in the file vouches for its events: it proves nothing';
+    return { ...result, ok: false, problem: { position: result.firstPosition, eventId: null, reason } };
+  }
+  if (result.unsignedTail > 0 && !opts.allowUnsignedTail) {
+    const from = result.lastPosition! - result.unsignedTail + 1;
+    return {
+      ...result,
+      ok: false,
+      line: lineOfPosition.get(from),
+      problem: {
+        position: from,
+        eventId: null,
+        reason: `the last ${result.unsignedTail} event(s), from position ${from}, come after the file's last signed digest: nothing vouches for them (export again once the next digest is signed, within auditDigestSeconds, or check the rest with --allow-unsigned-tail)`,
+      },
+    };
+  }
   return result;
 }

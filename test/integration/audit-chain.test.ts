@@ -191,12 +191,14 @@ describe.each(dialects())('audit chain on %s', (dialect) => {
     expect((await trail().verifyDatabase()).ok).toBe(true);
   });
 
-  it('catches a rewritten chain at the next signed digest, and a forged digest', async () => {
-    // The strongest attacker without the key: edit event 7 and recompute every hash after it.
-    const links = await db().selectFrom('audit_chain').selectAll().where('position', '>=', 7).orderBy('position').execute();
+  /**
+   * The strongest attacker without the key: set one column of the event at `position`, and recompute
+   * every hash from there on. Returns the last hash and a function that puts everything back.
+   */
+  async function rewriteFrom(position: number, column: 'user_agent' | 'source_ip', value: string) {
+    const links = await db().selectFrom('audit_chain').selectAll().where('position', '>=', position).orderBy('position').execute();
     const original = await eventRow(links[0]!.event_seq);
-    let forgedDigest: { position: number; hash: string } | undefined;
-    await db().updateTable('audit_events').set({ user_agent: 'rewritten' }).where('seq', '=', original.seq).execute();
+    await db().updateTable('audit_events').set({ [column]: value }).where('seq', '=', original.seq).execute();
     let prev = links[0]!.prev_hash;
     for (const l of links) {
       const [event] = (await trail().lookup({ eventId: l.event_id }, {})).items;
@@ -204,6 +206,18 @@ describe.each(dialects())('audit chain on %s', (dialect) => {
       await db().updateTable('audit_chain').set({ prev_hash: prev, hash }).where('position', '=', l.position).execute();
       prev = hash;
     }
+    return {
+      lastHash: prev,
+      restore: async () => {
+        await db().updateTable('audit_events').set({ [column]: original[column] }).where('seq', '=', original.seq).execute();
+        for (const l of links) await db().updateTable('audit_chain').set({ prev_hash: l.prev_hash, hash: l.hash }).where('position', '=', l.position).execute();
+      },
+    };
+  }
+
+  it('catches a rewritten chain at the next signed digest, and a forged digest', async () => {
+    const rewrite = await rewriteFrom(7, 'user_agent', 'rewritten');
+    let forgedDigest: { position: number; hash: string } | undefined;
     try {
       const r = await trail().verifyDatabase();
       expect(r.ok).toBe(false);
@@ -212,13 +226,73 @@ describe.each(dialects())('audit chain on %s', (dialect) => {
       expect(r.problem!.reason).toMatch(/signed digest/);
       // Re-signing needs the private key; a digest made up to match is refused.
       forgedDigest = await db().selectFrom('audit_digests').selectAll().where('position', '=', firstDigest.position).executeTakeFirstOrThrow();
-      await db().updateTable('audit_digests').set({ hash: prev }).where('position', '=', firstDigest.position).execute();
+      await db().updateTable('audit_digests').set({ hash: rewrite.lastHash }).where('position', '=', firstDigest.position).execute();
       expect((await trail().verifyDatabase()).problem!.reason).toMatch(/bad signature/);
     } finally {
-      await db().updateTable('audit_events').set({ user_agent: original.user_agent }).where('seq', '=', original.seq).execute();
-      for (const l of links) await db().updateTable('audit_chain').set({ prev_hash: l.prev_hash, hash: l.hash }).where('position', '=', l.position).execute();
+      await rewrite.restore();
       if (forgedDigest) await db().updateTable('audit_digests').set({ hash: forgedDigest.hash }).where('position', '=', forgedDigest.position).execute();
     }
+    expect((await trail().verifyDatabase()).ok).toBe(true);
+  });
+
+  /** Delete rows, run `check`, and put the rows back, so that the chain verifies again after. */
+  async function withDeleted(table: 'audit_chain' | 'audit_events' | 'audit_digests', column: 'position' | 'seq', from: number, to: number, check: () => Promise<void>) {
+    const rows = await db().selectFrom(table).selectAll().where(column as never, '>=', from as never).where(column as never, '<=', to as never).execute();
+    await db().deleteFrom(table).where(column as never, '>=', from as never).where(column as never, '<=', to as never).execute();
+    try {
+      await check();
+    } finally {
+      if (rows.length > 0) await db().insertInto(table).values(rows).execute();
+    }
+  }
+  const headPosition = async () => Number((await db().selectFrom('audit_chain').select((eb) => eb.fn.max('position').as('p')).executeTakeFirstOrThrow()).p);
+
+  it('catches digests deleted to hide a rewrite, and the sealer will not sign over them', async () => {
+    const sealer = () => new AuditTrail({ tx: server.reg.tx, read: server.reg.read, clock: server.reg.clock, ids: server.reg.ids, envelope: server.reg.envelope, log: createLogger('silent') }, { ...DEFAULT_TRAIL_OPTIONS, digestEvery: 5 });
+    // Each sealer here takes the lease over at once.
+    const freeLease = () => db().updateTable('audit_sealer').set({ locked_until: 0 }).execute();
+    const seer = sealer();
+    await freeLease();
+    await seer.sealOnce();
+    // A rewrite from event 3 on, with every digest after it deleted, so that none contradicts it.
+    const rewrite = await rewriteFrom(3, 'source_ip', '6.6.6.6');
+    try {
+      await withDeleted('audit_digests', 'position', 3, Number.MAX_SAFE_INTEGER, async () => {
+        const r = await trail().verifyDatabase();
+        expect(r.ok).toBe(false);
+        expect(r.problem!.reason).toMatch(/follow the last signed digest, more than the 5 the sealer leaves unsigned: digests were deleted/);
+        // The sealer that saw the digests notices they are gone; a fresh one, that the tail is too long.
+        await expect(seer.sealOnce({ forceDigest: true })).rejects.toThrow(/the signed digest at position \d+ is gone/);
+        await freeLease();
+        await expect(sealer().sealOnce({ forceDigest: true })).rejects.toThrow(/more than the 5 the sealer leaves unsigned/);
+        expect(await db().selectFrom('audit_digests').select('position').where('position', '>=', 3).execute()).toEqual([]);
+      });
+    } finally {
+      await rewrite.restore();
+      await freeLease();
+    }
+    expect((await trail().verifyDatabase()).ok).toBe(true);
+  });
+
+  it('catches the end of the chain cut off below a signed digest, and its start when nothing is pruned', async () => {
+    const head = await headPosition();
+    const seqs = (await db().selectFrom('audit_chain').select('event_seq').where('position', '>=', head - 1).execute()).map((r) => r.event_seq);
+    await withDeleted('audit_chain', 'position', head - 1, head, () =>
+      withDeleted('audit_events', 'seq', Math.min(...seqs), Math.max(...seqs), async () => {
+        const r = await trail().verifyDatabase();
+        expect(r.ok).toBe(false);
+        expect(r.problem!.reason).toMatch(new RegExp(`the chain ends at position ${head - 2}, but a signed digest vouches for position (${head - 1}|${head}): the events after ${head - 2} were deleted`));
+      }),
+    );
+    // Positions 1..5 gone, with the digest at 5 left to anchor the rest, as pruning would leave them.
+    const first = (await db().selectFrom('audit_chain').select('event_seq').where('position', '<=', 5).execute()).map((r) => r.event_seq);
+    await withDeleted('audit_chain', 'position', 1, 5, () =>
+      withDeleted('audit_events', 'seq', Math.min(...first), Math.max(...first), async () => {
+        const r = await trail().verifyDatabase();
+        expect(r.ok).toBe(false);
+        expect(r.problem!.reason).toMatch(/the chain starts at position 6, but nothing is pruned \(auditRetentionDays is 0\): positions 1..5 were deleted/);
+      }),
+    );
     expect((await trail().verifyDatabase()).ok).toBe(true);
   });
 
@@ -287,6 +361,8 @@ describe.each(dialects())('audit chain on %s', (dialect) => {
       [copy[i], copy[j]] = [copy[j]!, copy[i]!];
       const r = await verifyExport(write('reordered.jsonl', copy), ed25519PublicKey(keyPem));
       expect(r.problem).toMatchObject({ position: 5 });
+      expect(r.problem!.reason).toBe(`position 5 is at line ${j + 1}, after later positions: events were reordered`);
+      expect(r.line).toBe(j + 1);
       // Renumbered to hide the swap, the hashes still give it away.
       const renumbered = [...lines];
       const a = JSON.parse(renumbered[i]!) as { position: number };
@@ -295,6 +371,33 @@ describe.each(dialects())('audit chain on %s', (dialect) => {
       renumbered[j] = JSON.stringify({ ...a, position: 6 });
       const r2 = await verifyExport(write('renumbered.jsonl', renumbered), ed25519PublicKey(keyPem));
       expect(r2.problem).toMatchObject({ position: 5, eventId: eventIdAt(6) });
+    });
+
+    it('proves nothing without a signed digest: a file without any, an empty one, and events after the last', async () => {
+      const isDigest = (l: string) => (JSON.parse(l) as ExportLine).type === 'digest';
+      const key = ed25519PublicKey(keyPem);
+      // Events made up from the genesis, or real ones with the digests taken out, verify as a chain but prove nothing.
+      const noDigests = await verifyExport(write('no-digests.jsonl', lines.filter((l) => !isDigest(l))), key);
+      expect(noDigests).toMatchObject({ ok: false, digests: 0 });
+      expect(noDigests.problem!.reason).toMatch(/no signed digest in the file vouches for its events: it proves nothing/);
+      const empty = await verifyExport(write('empty.jsonl', []), key);
+      expect(empty.ok).toBe(false);
+      expect(empty.problem!.reason).toMatch(/nothing to verify/);
+      // The last digest taken out: the events after the one before are vouched for by nothing.
+      const lastDigest = lines.map(isDigest).lastIndexOf(true);
+      const cut = lines.filter((_, i) => i !== lastDigest);
+      const tail = await verifyExport(write('tail.jsonl', cut), key);
+      expect(tail.ok).toBe(false);
+      expect(tail.problem!.reason).toMatch(/come after the file's last signed digest: nothing vouches for them/);
+      const accepted = await verifyExport(write('tail.jsonl', cut), key, { allowUnsignedTail: true });
+      expect(accepted.ok).toBe(true);
+      expect(accepted.unsignedTail).toBe(tail.unsignedTail);
+      expect(accepted.unsignedTail).toBeGreaterThan(0);
+      // A digest left past the events cut from the end of the file gives the cut away.
+      const lastEvent = lines.map((l) => !isDigest(l)).lastIndexOf(true);
+      const truncated = await verifyExport(write('truncated.jsonl', lines.filter((_, i) => i !== lastEvent)), key);
+      expect(truncated.ok).toBe(false);
+      expect(truncated.problem!.reason).toMatch(/but a signed digest vouches for position \d+: the events after \d+ were deleted/);
     });
 
     it('refuses another key, and a line that is not JSON', async () => {
@@ -325,9 +428,12 @@ describe.each(dialects())('audit chain on %s', (dialect) => {
       const pruned = await pruner.prune();
       const lastDigest = await fresh.reg.database.db.selectFrom('audit_digests').select((eb) => eb.fn.max('position').as('p')).executeTakeFirstOrThrow();
       expect(pruned).toBe(Number(lastDigest.p));
-      const r = await fresh.reg.auditTrail.verifyDatabase();
+      // Verified as the instance that prunes (auditRetentionDays 1) sees it.
+      const r = await pruner.verifyDatabase();
       expect(r.ok).toBe(true);
       expect(r.events).toBe(total - pruned);
+      // An instance that never prunes takes the missing prefix for deleted events.
+      expect((await fresh.reg.auditTrail.verifyDatabase()).problem!.reason).toMatch(/nothing is pruned \(auditRetentionDays is 0\)/);
       // The pruned events' lookup keys went with them; the kept events' keys stay.
       const orphans = await fresh.reg.database.db
         .selectFrom('audit_lookup as l')
@@ -345,10 +451,10 @@ describe.each(dialects())('audit chain on %s', (dialect) => {
       // New events still chain on after what was pruned.
       await client.send(new CreateUserCommand({ IdentityStoreId: fresh.init.identityStoreId, UserName: 'after-prune', DisplayName: 'A', Name: { GivenName: 'A', FamilyName: 'P' } }));
       await fresh.reg.auditTrail.sealOnce({ forceDigest: true });
-      expect(await fresh.reg.auditTrail.verifyDatabase()).toMatchObject({ ok: true, unsignedTail: 0 });
+      expect(await pruner.verifyDatabase()).toMatchObject({ ok: true, unsignedTail: 0 });
       // A pruned prefix plus a deleted anchor digest is caught.
       await fresh.reg.database.db.deleteFrom('audit_digests').where('position', '=', Number(lastDigest.p)).execute();
-      expect((await fresh.reg.auditTrail.verifyDatabase()).problem!.reason).toMatch(/no signed digest vouches/);
+      expect((await pruner.verifyDatabase()).problem!.reason).toMatch(/no signed digest vouches/);
     } finally {
       await fresh.close();
     }
