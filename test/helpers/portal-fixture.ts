@@ -107,9 +107,9 @@ export function portalFixture(server: TestServer) {
             );
       if (status !== 'SUCCEEDED') throw new Error(`${kind} assignment ended ${status}`);
     },
-    /** The device flow as the CLI runs it, approved in-process for `user`. */
-    async login(user: PortalUser) {
-      const client = await oidc.send(new RegisterClientCommand({ clientName: 'portal-test', clientType: 'public', scopes: ['sso:account:access'] }));
+    /** The device flow as the CLI runs it, approved in-process for `user`; `scopes` as the client registers (none: a legacy CLI profile). */
+    async login(user: PortalUser, scopes: string[] | undefined = ['sso:account:access']) {
+      const client = await oidc.send(new RegisterClientCommand({ clientName: 'portal-test', clientType: 'public', scopes }));
       const auth = await oidc.send(new StartDeviceAuthorizationCommand({ clientId: client.clientId, clientSecret: client.clientSecret, startUrl: server.init.startUrl }));
       const ctx = systemContext('sso.amazonaws.com', 'us-east-1', server.reg.newRequestId(), 'device-page');
       await oidcServiceOf(server.reg).approveDevice(ctx, auth.userCode!, user, 'approve');

@@ -95,6 +95,23 @@ describe.each(dialects())('sso portal API on %s', (dialect) => {
     expect((await auditRows('GetRoleCredentials')).some((e) => e.error_code === 'ForbiddenException')).toBe(true);
   });
 
+  it('gives AWS access only to a token issued for it: not one an application got to sign a user in', async () => {
+    const { user, direct } = await world();
+    // A client that asked for the user's profile only: the user agreed to that much, not to AWS credentials.
+    const profileOnly = await f.login(user, ['openid', 'profile']);
+    const refused = 'UnauthorizedException 401';
+    expect(await outcome(portal.send(new ListAccountsCommand({ accessToken: profileOnly.accessToken })))).toBe(refused);
+    expect(await outcome(portal.send(new ListAccountRolesCommand({ accessToken: profileOnly.accessToken, accountId: account.accountId })))).toBe(refused);
+    expect(await outcome(roleCredentials(profileOnly.accessToken, direct.name))).toBe(refused);
+    const refusals = (await auditRows('GetRoleCredentials')).filter((e) => e.error_code === 'UnauthorizedException' && (e.user_identity ?? '').includes(user.userId));
+    expect(refusals).toHaveLength(1);
+    // Ending it is allowed, whatever it was for.
+    await portal.send(new LogoutCommand({ accessToken: profileOnly.accessToken }));
+    // A client registered without scopes (the AWS CLI's legacy profiles) still gets credentials.
+    const legacy = await f.login(user, undefined);
+    expect((await roleCredentials(legacy.accessToken, direct.name)).accessKeyId).toMatch(/^ASIA/);
+  });
+
   it('refuses at once when the assignment is deleted, and the credentials issued before fail at STS', async () => {
     const { user, direct, inherited, token } = await world();
     const creds = await roleCredentials(token.accessToken, direct.name);

@@ -25,6 +25,17 @@ class PortalError extends Error {
 
 const unauthorized = () => new PortalError(401, 'UnauthorizedException', 'Session token not found or invalid');
 
+/** The scope that lets a token reach the AWS access portal's accounts, roles and credentials. */
+const PORTAL_SCOPE = 'sso:account:access';
+
+/**
+ * Whether a token may list accounts and roles and get credentials: one issued for the portal's
+ * scope, or one with no scope at all (a client registered without scopes, as the AWS CLI's legacy
+ * profiles do, through the device flow). A token an application got for `openid profile` (signing a
+ * user in to it) is not one: the user agreed to that much, not to AWS credentials.
+ */
+const mayUsePortal = (token: ResolvedAccessToken): boolean => token.scopes.length === 0 || token.scopes.includes(PORTAL_SCOPE);
+
 /** Domain refusals as the portal words them; anything else is an internal error, never detailed. */
 function portalErrorOf(err: unknown): PortalError {
   if (err instanceof PortalError) return err;
@@ -152,6 +163,10 @@ function portalRoutes(app: FastifyInstance, reg: Registry): void {
           const token = typeof header === 'string' && header.length > 0 && header.length <= 4096 ? await oidc.resolveAccessToken(header) : undefined;
           if (!token) throw unauthorized();
           ctx.principal = { type: 'IdentityCenterUser', principalId: token.userId, userName: token.userName };
+          // Logout only ends the token, whatever it was issued for.
+          if (path !== '/logout' && !mayUsePortal(token)) {
+            throw new PortalError(401, 'UnauthorizedException', `The access token was not issued for the AWS access portal (scope ${PORTAL_SCOPE}).`);
+          }
           const result = await handle(query.data, token, ctx);
           return reply.header('content-type', 'application/json').send(JSON.stringify(result ?? {}));
         } catch (err) {
