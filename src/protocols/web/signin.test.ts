@@ -21,7 +21,7 @@ describe('safeReturnTo', () => {
   });
 
   it('refuses every other origin and anything that is not a path', () => {
-    for (const evil of ['https://evil.example/', '//evil.example/x', '/\\evil.example', 'javascript:alert(1)', '/\t/evil.example', '/\n/evil.example', 'start', '', `/${'a'.repeat(2048)}`, 42, undefined]) {
+    for (const evil of ['https://evil.example/', '//evil.example/x', '/.//evil.example/x', '/a/..//evil.example/x', '/%2e//evil.example', '/x/..//evil.example', '/./\\evil.example', '/\\evil.example', 'javascript:alert(1)', '/\t/evil.example', '/\n/evil.example', 'start', '', `/${'a'.repeat(2048)}`, 42, undefined]) {
       expect(safeReturnTo(evil)).toBe('/start');
     }
   });

@@ -34,7 +34,11 @@ export function safeReturnTo(value: unknown): string {
   }
   if (PLAIN_PATH.test(value)) return value;
   const url = new URL(value, ORIGIN);
-  return url.origin === ORIGIN ? url.pathname + url.search + url.hash : DEFAULT_RETURN_TO;
+  if (url.origin !== ORIGIN) return DEFAULT_RETURN_TO;
+  // Dot segments are resolved after the `//` check above: `/.//evil.example` comes out as
+  // `//evil.example`, which a browser reads as another host. Checked again on what is returned.
+  const path = url.pathname + url.search + url.hash;
+  return path.startsWith('//') || path.startsWith('/\\') ? DEFAULT_RETURN_TO : path;
 }
 
 /** The fields of a form post; the root parser hands form bodies over as raw bytes (SigV4 needs them). */
