@@ -74,4 +74,20 @@ describe.each(dialects())('device verification page on %s', (dialect) => {
       expect(res.text).not.toContain('<script>');
     }
   });
+
+  it("sends the OIDC provider's own code-verification page to this one, a form post without a session included", async () => {
+    for (const method of ['GET', 'POST']) {
+      const res = await fetch(`${server.url}/oidc/device`, {
+        method,
+        redirect: 'manual',
+        ...(method === 'POST' ? { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'user_code=AAAA-AAAA' } : {}),
+      });
+      expect(res.status).toBe(303);
+      expect(res.headers.get('location')).toBe('/device');
+    }
+    // The provider keeps its device authorization endpoint (which refuses an unknown client).
+    const auth = await fetch(`${server.url}/oidc/device/auth`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=nobody' });
+    expect(auth.status).toBe(401);
+    expect(((await auth.json()) as { error: string }).error).toBe('invalid_client');
+  });
 });

@@ -79,6 +79,10 @@ export function registerOidc(app: FastifyInstance, reg: Registry): Promise<void>
     };
     scope.all(OIDC_MOUNT, mount);
     scope.all(`${OIDC_MOUNT}/*`, mount);
+    // The provider's own code-verification page: users confirm device codes on Atrium's /device.
+    // Its POST (unused, as the page is ours) would reach the provider without its session cookie and
+    // fail there; both go to /device instead.
+    scope.route({ method: ['GET', 'POST'], url: `${OIDC_MOUNT}/device`, handler: (_request, reply) => reply.redirect('/device', 303) });
     // AWS's authorization endpoint for the PKCE flow of newer CLIs and SDKs: on to the provider's.
     scope.get('/authorize', async (request, reply) => {
       const query = request.query as Record<string, unknown>;
