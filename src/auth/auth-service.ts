@@ -184,6 +184,9 @@ export class AuthService {
       },
       async (s, { user, password, history, hash }) => {
         await s.auth.savePassword({ identityStoreId: user.identityStoreId, userId: user.userId, hash, history, oneTime: opts.oneTime, changedAt: this.deps.clock.now() });
+        // An administrator sets a password when the old one is lost or leaked: whoever holds a
+        // session, a CLI token or credentials from before is signed out with it.
+        await this.endSessionsInside(s, ctx, user.identityStoreId, user.userId, undefined, 'ResetPassword');
         return { userName: user.profile.userName, password, oneTime: opts.oneTime };
       },
     );
@@ -768,8 +771,23 @@ export class AuthService {
       async (s, { history, hash }) => {
         await s.auth.savePassword({ identityStoreId: session.identityStoreId, userId: session.userId, hash, history, oneTime: false, changedAt: this.deps.clock.now() });
         await s.auth.markPasswordChanged(session.sessionId);
+        // A user who changes a password they fear is known ends every other session with it, and
+        // the CLI tokens and credentials issued under them; this browser stays signed in.
+        await this.endSessionsInside(s, userCtx, session.identityStoreId, session.userId, session.sessionId, 'UpdatePassword');
       },
     );
+  }
+
+  /**
+   * Inside a transaction: end a user's live sessions but `keep`, with the CLI grants they approved
+   * and the credentials issued under them (as `endSessions` does, within the caller's audited change).
+   */
+  private async endSessionsInside(s: AuthStores, ctx: RequestContext, identityStoreId: string, userId: string, keep: string | undefined, reason: string): Promise<void> {
+    const ids = (await s.auth.listSessions({ identityStoreId, userId, now: this.deps.clock.now() })).map((x) => x.sessionId).filter((id) => id !== keep);
+    if (ids.length === 0) return;
+    const deleted = await s.auth.deleteSessions(ids);
+    await this.deps.grants.endGrantsOfSessions(deleted);
+    await this.deps.revocation.revokeFollowing(ctx, deleted.map((sessionId) => ({ kind: 'session' as const, sessionId })), reason);
   }
 
   /** The context of a request made by a signed-in user. */

@@ -138,6 +138,28 @@ describe.each(dialects())('sign-in pages on %s', (dialect) => {
     expect(dump).not.toContain('$argon2id$');
   });
 
+  it("a password change ends the user's other sessions, and an administrator's reset ends them all", async () => {
+    await userWithPassword('erin');
+    const [a, b] = [new Browser(server.url), new Browser(server.url)];
+    expect((await a.signIn('erin', STRONG)).status).toBe(303);
+    expect((await b.signIn('erin', STRONG)).status).toBe(303);
+    const page = await b.request('/login/change-password');
+    const renewed = 'Wr8$nYq3!kMx';
+    const form = { csrf: Browser.csrfOf(page.text), return_to: '/start', current_password: STRONG, new_password: renewed, confirm_password: renewed };
+    expect((await b.request('/login/change-password', { form })).status).toBe(303);
+    // Whoever held the other browser's session is out; this one stays signed in.
+    expect((await a.request('/api/portal/session')).status).toBe(401);
+    expect((await b.request('/api/portal/session')).status).toBe(200);
+    expect((await server.reg.auth.listSessions('erin')).length).toBe(1);
+    const changed = (await events('UpdatePassword')).at(-1)!;
+    expect(changed.error_code).toBeNull();
+    expect(changed.user_name).toBe('erin');
+    // An administrator's reset signs the user out everywhere.
+    await server.reg.auth.setPassword(ctx, 'erin', { oneTime: true });
+    expect((await b.request('/api/portal/session')).status).toBe(401);
+    expect(await server.reg.auth.listSessions('erin')).toEqual([]);
+  });
+
   it('a wrong password and an unknown user get the same answer, and both are throttled with Retry-After', async () => {
     await userWithPassword('bob');
     const b = new Browser(server.url);
