@@ -161,6 +161,21 @@ describe.each(dialects())('sso portal API on %s', (dialect) => {
     expect(logouts.some((e) => e.error_code === 'UnauthorizedException')).toBe(true);
   });
 
+  it('a refresh token used twice ends its family, and the credentials its tokens got', async () => {
+    const { direct, token } = await world();
+    const creds = await roleCredentials(token.accessToken, direct.name);
+    expect((await whoAmI(creds)).Arn).toContain(direct.name);
+    const refresh = (refreshToken: string) => f.oidc.send(new CreateTokenCommand({ clientId: token.clientId, clientSecret: token.clientSecret, grantType: 'refresh_token', refreshToken }));
+    const rotated = await refresh(token.refreshToken);
+    const later = await roleCredentials(rotated.accessToken!, direct.name);
+    // The first refresh token again: someone else holds a copy.
+    expect(await outcome(refresh(token.refreshToken))).toBe('InvalidGrantException 400');
+    expect(await outcome(portal.send(new ListAccountsCommand({ accessToken: rotated.accessToken! })))).toBe('UnauthorizedException 401');
+    expect(await outcome(whoAmI(creds))).toBe('InvalidClientTokenId 403');
+    expect(await outcome(whoAmI(later))).toBe('InvalidClientTokenId 403');
+    expect((await auditRows('RevokeGrant')).some((e) => e.error_code === null)).toBe(true);
+  });
+
   it('answers a bogus token or bad input with 4xx, never a 500', async () => {
     const { direct, token } = await world();
     for (const accessToken of ['bogus', 'x'.repeat(5000), token.refreshToken]) {

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Registry } from '../../registry.js';
 import type { RequestContext } from '../../shared/context.js';
 import { isDomainError, RETRY_UNAVAILABLE_SECONDS } from '../../shared/errors.js';
-import { oidcServiceOf, type ResolvedAccessToken } from '../oidc/index.js';
+import { credentialSessionOfGrant, oidcServiceOf, type ResolvedAccessToken } from '../oidc/index.js';
 import { validationMessage } from './aws-json.js';
 import { anonymousContext } from '../request-context.js';
 
@@ -97,7 +97,7 @@ const pageOf = (q: { next_token?: string; max_result?: number }) => ({
  * Credentials are tied to the portal session the token came from, or to the token's grant when it
  * has none, so that Logout can end them too.
  */
-const credentialSessionOf = (t: ResolvedAccessToken) => t.sessionId ?? `grant:${t.grantId}`;
+const credentialSessionOf = (t: ResolvedAccessToken) => credentialSessionOfGrant(t.grantId, t.sessionId);
 
 /**
  * POST /logout is both the portal API's Logout and the sign-in pages' sign-out, on one port: a

@@ -31,6 +31,13 @@ export interface AdapterDeps {
    * ours records the change around it: the adapter then records a new device authorization.
    */
   providerServes: () => boolean;
+  /**
+   * Which credential session a grant's tokens issued credentials under (the portal session that
+   * approved it, or `grant:<id>`), read inside the transaction before the family goes.
+   */
+  credentialSessionOf?: (s: Stores, grantId: string) => Promise<string>;
+  /** Revoke the credentials issued under a credential session, inside the caller's transaction. */
+  revokeCredentials?: (ctx: RequestContext, credentialSession: string) => Promise<void>;
   /** oidc-provider's invalid_grant error, which the provider turns into its answer. */
   invalidGrant: (message: string) => Error;
   /**
@@ -150,11 +157,16 @@ class StoreAdapter implements Adapter {
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    // oidc-provider calls this once per model; the first call removes the whole family.
+    // oidc-provider calls this once per model; the first call removes the whole family. A family
+    // ends on a refresh token used twice (a leak), a code replayed, or RFC 7009 revocation: the
+    // credentials its tokens got end with it, in the same transaction.
     await this.transaction(async (s) => {
+      const credentialSession = await this.deps.credentialSessionOf?.(s, grantId);
       const revoked = await s.oidc.revokeByGrantId(grantId);
       if (revoked > 0) {
-        await s.audit.appendEvent(buildEvent(this.deps.context(), this.deps, 'RevokeGrant', { grantId }, { responseElements: { revoked } }));
+        const ctx = this.deps.context();
+        await s.audit.appendEvent(buildEvent(ctx, this.deps, 'RevokeGrant', { grantId }, { responseElements: { revoked } }));
+        if (credentialSession !== undefined) await this.deps.revokeCredentials?.(ctx, credentialSession);
       }
     });
   }

@@ -16,6 +16,7 @@ import { anonymousContext } from '../request-context.js';
 
 export {
   AUTHORIZATION_CODE_GRANT,
+  credentialSessionOfGrant,
   DEVICE_CODE_GRANT,
   normalizeUserCode,
   OIDC_MOUNT,
@@ -53,6 +54,7 @@ export function registerOidc(app: FastifyInstance, reg: Registry): Promise<void>
     directory: reg.directory,
     region: reg.config.region,
     publicUrl: () => publicUrlOf(reg.config, port()),
+    revokeCredentials: (ctx, sessionId, reason) => reg.revocation.revokeFollowing(ctx, [{ kind: 'session', sessionId }], reason),
     renderError: (status, error, description) =>
       page('Sign-in request refused', `<p class="error" role="alert">${escape(description || error)}</p><p>Error: <code>${escape(error)}</code> (HTTP ${status}). Start again from your application.</p>`),
   });

@@ -61,7 +61,15 @@ export interface OidcDeps {
   publicUrl: () => string;
   /** The HTML page for an error the provider shows the browser. */
   renderError: (status: number, error: string, description: string) => string;
+  /**
+   * Revoke the credentials issued under a credential session (a portal session id, or
+   * `grant:<id>`), inside the caller's transaction: when a grant's token family is revoked.
+   */
+  revokeCredentials?: (ctx: RequestContext, credentialSession: string, reason: string) => Promise<void>;
 }
+
+/** The session key credentials are issued under for a grant's tokens: its approving portal session, else the grant. */
+export const credentialSessionOfGrant = (grantId: string, sessionId: string | undefined): string => sessionId ?? `grant:${grantId}`;
 
 /** An OAuth error, named by its RFC 6749 / RFC 8628 code: the adapter maps `oidc.<error>` to the wire. */
 export type OAuthErrorName =
@@ -263,6 +271,8 @@ export class OidcService {
       context: () => this.scope.getStore()?.ctx ?? this.systemCtx(),
       // dispatch() is the one caller that leaves the provider's refusals (and changes) to it.
       providerServes: () => this.scope.getStore()?.refusalsAudited === false,
+      credentialSessionOf: async (s, grantId) => credentialSessionOfGrant(grantId, (await s.oidc.find<{ sessionId: string }>(GRANT_SESSION, grantId))?.payload.sessionId),
+      revokeCredentials: (ctx, credentialSession) => this.deps.revokeCredentials?.(ctx, credentialSession, 'RevokeGrant') ?? Promise.resolve(),
       invalidGrant: (message) => new errors.InvalidGrant(message),
       // RFC 6749's temporarily_unavailable, shown to the client (a 5xx is otherwise hidden as server_error).
       busy: (message) => Object.assign(new errors.OIDCProviderError(503, 'temporarily_unavailable'), { expose: true, error_description: message }),
