@@ -100,6 +100,10 @@ describe.each(dialects())('sso-oidc on %s', (dialect) => {
     expect(created.some((e) => e.error_code === 'oidc.invalid_grant')).toBe(true);
     expect((await auditRows('RegisterClient')).length).toBeGreaterThan(0);
     expect((await auditRows('ApproveDeviceAuthorization')).filter((e) => e.error_code === null)).toHaveLength(1);
+    // While it is open, the user code is a secret: whoever reads the log could approve or deny it.
+    const started = (await auditRows('StartDeviceAuthorization')).filter((e) => e.error_code === null);
+    expect(started.length).toBeGreaterThan(0);
+    for (const e of started) expect(JSON.parse(e.response_elements!)).toMatchObject({ userCode: 'HIDDEN_DUE_TO_SECURITY_REASONS' });
     const everything = JSON.stringify(await server.reg.database.db.selectFrom('audit_events').selectAll().execute());
     for (const secret of [client.clientSecret!, auth.deviceCode!, token.accessToken!, token.refreshToken!]) expect(everything).not.toContain(secret);
   });

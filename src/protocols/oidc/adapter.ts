@@ -6,7 +6,7 @@
 // - Consuming twice loses: two racers on one refresh token cannot both get tokens.
 
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { buildEvent, type AuditStore } from '../../audit/index.js';
+import { buildEvent, HIDDEN, type AuditStore } from '../../audit/index.js';
 import type { Envelope } from '../../crypto/index.js';
 import type { Clock } from '../../shared/clock.js';
 import { isDomainError } from '../../shared/errors.js';
@@ -105,7 +105,7 @@ class StoreAdapter implements Adapter {
   /** A device authorization started at the provider's own endpoint, as sso-oidc's StartDeviceAuthorization records one. */
   private deviceEvent(p: AdapterPayload, expiresIn: number | undefined) {
     const scope = typeof p.params?.scope === 'string' ? p.params.scope.split(' ') : undefined;
-    return buildEvent(this.deps.context(), this.deps, 'StartDeviceAuthorization', { clientId: p.clientId, scope }, { responseElements: { userCode: p.userCode, expiresIn } });
+    return buildEvent(this.deps.context(), this.deps, 'StartDeviceAuthorization', { clientId: p.clientId, scope }, { responseElements: { userCode: HIDDEN, expiresIn } });
   }
 
   /** Every access token issued, by any grant, is one CreateToken event in the same transaction. */

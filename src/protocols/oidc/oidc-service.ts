@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inject } from 'light-my-request';
 import type { Adapter, ClientMetadata, default as Provider } from 'oidc-provider';
-import { audited, type AuditService, type AuditStore } from '../../audit/index.js';
+import { audited, HIDDEN, type AuditService, type AuditStore } from '../../audit/index.js';
 import type { Envelope } from '../../crypto/index.js';
 import type { DirectoryService } from '../../directory/index.js';
 import type { InstanceService } from '../../instance/index.js';
@@ -410,7 +410,8 @@ export class OidcService {
       {
         eventName: 'StartDeviceAuthorization',
         requestParameters: { clientId: input.clientId, startUrl: input.startUrl },
-        responseElements: (r: DeviceAuthorization) => ({ userCode: r.userCode, expiresIn: r.expiresIn, interval: r.interval }),
+        // The user code is a secret while it is open (whoever reads the log could approve or deny it).
+        responseElements: (r: DeviceAuthorization) => ({ userCode: HIDDEN, expiresIn: r.expiresIn, interval: r.interval }),
       },
       () =>
         this.within(ctx, async () => {
