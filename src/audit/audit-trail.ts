@@ -41,6 +41,8 @@ export interface AuditTrailOptions {
   leaseMs: number;
   /** Events older than this many days are pruned (0 keeps everything). */
   retentionDays: number;
+  /** About how many events one pruning transaction deletes (each ends at a signed digest). */
+  pruneChunk?: number;
 }
 
 export const DEFAULT_TRAIL_OPTIONS: AuditTrailOptions = {
@@ -283,11 +285,17 @@ export class AuditTrail {
     const through = await store.newestDigestBefore(cutoff);
     if (through === undefined) return 0;
     let pruned = 0;
-    for (;;) {
-      const oldest = await store.oldestPosition();
-      if (oldest === undefined || oldest > through) break;
-      const step = Math.min(through, oldest + PRUNE_CHUNK - 1);
+    const first = await store.oldestPosition();
+    if (first === undefined || first > through) return 0;
+    // Each transaction ends at a signed digest, so that the chain left between two of them (or after
+    // a crash) still starts right after one and verifies: about `pruneChunk` events, or up to the
+    // next digest when they are further apart.
+    const ends = (await store.digestsBetween(first, through)).map((d) => d.position);
+    for (let oldest = first; oldest <= through; ) {
+      const within = ends.filter((p) => p >= oldest && p <= oldest + (this.opts.pruneChunk ?? PRUNE_CHUNK) - 1);
+      const step = within.length > 0 ? within[within.length - 1]! : ends.find((p) => p >= oldest)!;
       pruned += await this.deps.tx.transaction((s) => s.auditChain.pruneThrough(step));
+      oldest = step + 1;
     }
     return pruned;
   }

@@ -425,7 +425,26 @@ describe.each(dialects())('audit chain on %s', (dialect) => {
         { tx: fresh.reg.tx, read: fresh.reg.read, clock: later, ids: fresh.reg.ids, envelope: fresh.reg.envelope, log: createLogger('silent') },
         { ...DEFAULT_TRAIL_OPTIONS, retentionDays: 1 },
       );
-      const pruned = await pruner.prune();
+      // Pruning in transactions of about 3 events: each ends at a digest (every 4), so the chain
+      // verifies between any two of them (as after a crash there).
+      const between: boolean[] = [];
+      const stepwise = new AuditTrail(
+        {
+          tx: {
+            transaction: async (fn) => fresh.reg.tx.transaction(fn).finally(async () => void between.push((await pruner.verifyDatabase()).ok)),
+            afterCommit: (fn) => fresh.reg.tx.afterCommit(fn),
+          },
+          read: fresh.reg.read,
+          clock: later,
+          ids: fresh.reg.ids,
+          envelope: fresh.reg.envelope,
+          log: createLogger('silent'),
+        },
+        { ...DEFAULT_TRAIL_OPTIONS, retentionDays: 1, pruneChunk: 3 },
+      );
+      const pruned = await stepwise.prune();
+      expect(between.length).toBeGreaterThan(1);
+      expect(between.every(Boolean)).toBe(true);
       const lastDigest = await fresh.reg.database.db.selectFrom('audit_digests').select((eb) => eb.fn.max('position').as('p')).executeTakeFirstOrThrow();
       expect(pruned).toBe(Number(lastDigest.p));
       // Verified as the instance that prunes (auditRetentionDays 1) sees it.
