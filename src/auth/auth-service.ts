@@ -7,7 +7,7 @@ import type { RevocationService } from '../credentials/index.js';
 import type { DirectoryService, UserSummary } from '../directory/index.js';
 import type { InstanceRecord, InstanceService, SignInProtection } from '../instance/index.js';
 import type { Principal, RequestContext } from '../shared/context.js';
-import { invalidArgument, isDomainError, notFound } from '../shared/errors.js';
+import { DomainError, invalidArgument, isDomainError, notFound } from '../shared/errors.js';
 import { hex } from '../shared/ids.js';
 import type { ServiceDeps } from '../shared/service-deps.js';
 import type { AuthStore, SessionRecord, ThrottleState } from './auth-store.js';
@@ -759,12 +759,7 @@ export class AuthService {
       userCtx,
       { eventName: 'UpdatePassword', requestParameters: { userName: session.userName } },
       async () => {
-        if (!session.mustChangePassword) {
-          const current = await this.read.findPassword(session.identityStoreId, session.userId);
-          if (!current || !(await verifyPassword(current.hash, input.currentPassword ?? ''))) {
-            throw invalidArgument('auth.wrong_password', 'The current password is not correct.');
-          }
-        }
+        if (!session.mustChangePassword) await this.checkCurrentPassword(userCtx, instance, session, input.currentPassword ?? '');
         const history = await this.checkNewPassword(instance, session.identityStoreId, session.userId, input.newPassword);
         return { history, hash: await hashPassword(input.newPassword) };
       },
@@ -776,6 +771,26 @@ export class AuthService {
         await this.endSessionsInside(s, userCtx, session.identityStoreId, session.userId, session.sessionId, 'UpdatePassword');
       },
     );
+  }
+
+  /**
+   * The current password, asked before a change: guesses count against the user and the address as
+   * sign-in's do (a stolen session cookie must not become a way to test passwords at will), and are
+   * refused while either is locked. A wrong one is on the record as a failed CredentialVerification.
+   */
+  private async checkCurrentPassword(userCtx: RequestContext, instance: InstanceRecord, session: SessionRecord, password: string): Promise<void> {
+    const p = instance.settings.signInProtection;
+    const now = this.deps.clock.now();
+    const signInCtx = { ...userCtx, eventSource: SIGNIN_SOURCE };
+    const gate = await this.throttled(signInCtx, this.limitsOf(p, userCtx.sourceIp, session.userName).map(([key]) => key), now);
+    if (gate.kind === 'throttled') {
+      throw new DomainError('throttled', 'auth.throttled', 'Too many failed attempts. Wait a while before you try again.', { retryAfterSeconds: gate.retryAfterSeconds });
+    }
+    const current = await this.read.findPassword(session.identityStoreId, session.userId);
+    if (current && (await verifyPassword(current.hash, password))) return;
+    const message = 'The current password is not correct.';
+    await this.recordFailure(signInCtx, session.userName, { userName: session.userName, changePassword: true }, { errorCode: 'auth.wrong_password', errorMessage: message });
+    throw invalidArgument('auth.wrong_password', message);
   }
 
   /**

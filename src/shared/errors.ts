@@ -20,6 +20,8 @@ export interface ErrorDetails {
   resourceId?: string;
   /** Conflict reason (UNIQUENESS_CONSTRAINT_VIOLATION, CONCURRENT_MODIFICATION). */
   reason?: string;
+  /** For `throttled`: how long to wait before trying again (Retry-After). */
+  retryAfterSeconds?: number;
 }
 
 export class DomainError extends Error {

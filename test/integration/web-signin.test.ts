@@ -160,6 +160,33 @@ describe.each(dialects())('sign-in pages on %s', (dialect) => {
     expect(await server.reg.auth.listSessions('erin')).toEqual([]);
   });
 
+  it('counts wrong current passwords at a password change as failed sign-ins, and throttles them', async () => {
+    // A server of its own: this address's failures would count against the other tests'.
+    const own = await startServer(dialect);
+    try {
+      const ids = new IdentitystoreClient(sdkOptions(own));
+      await ids.send(new CreateUserCommand({ IdentityStoreId: own.init.identityStoreId, UserName: 'gina', DisplayName: 'G', Name: { GivenName: 'G', FamilyName: 'H' } }));
+      await own.reg.auth.setPassword(ctx, 'gina', { password: STRONG, oneTime: false });
+      const b = new Browser(own.url);
+      expect((await b.signIn('gina', STRONG)).status).toBe(303);
+      const csrf = Browser.csrfOf((await b.request('/login/change-password')).text);
+      const change = (current: string) =>
+        b.request('/login/change-password', { form: { csrf, return_to: '/start', current_password: current, new_password: 'Wr8$nYq3!kMx', confirm_password: 'Wr8$nYq3!kMx' } });
+      // A stolen session cookie is no way to test passwords at will: the fifth failure starts the back-off.
+      for (let i = 0; i < 5; i++) expect((await change('Guess#Numb3r' + i)).status).toBe(400);
+      const throttled = await change(STRONG);
+      expect(throttled.status).toBe(429);
+      expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
+      // They counted against the user, as failed sign-ins do.
+      expect((await new Browser(own.url).signIn('gina', STRONG)).status).toBe(429);
+      const failures = await own.reg.database.db.selectFrom('audit_events').selectAll().where('event_name', '=', 'CredentialVerification').where('error_code', '=', 'auth.wrong_password').execute();
+      expect(failures).toHaveLength(5);
+      expect(failures.every((e) => e.user_name === 'gina' && !(e.request_parameters ?? '').includes('Guess'))).toBe(true);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('a wrong password and an unknown user get the same answer, and both are throttled with Retry-After', async () => {
     await userWithPassword('bob');
     const b = new Browser(server.url);

@@ -180,6 +180,10 @@ export function registerSignIn(app: FastifyInstance, { reg, jar, context }: WebD
       await reg.auth.changePassword(await context(request), session, { currentPassword: fields.get('current_password') ?? undefined, newPassword });
     } catch (err) {
       if (isDomainError(err) && err.kind === 'invalid_argument') return html(reply, 400, 'Change password', changeForm(session, cookie!, returnTo, err.message));
+      if (isDomainError(err) && err.kind === 'throttled') {
+        reply.header('retry-after', String(err.details?.retryAfterSeconds ?? 1));
+        return html(reply, 429, 'Change password', changeForm(session, cookie!, returnTo, err.message));
+      }
       throw err;
     }
     return reply.redirect(returnTo, 303);
