@@ -139,6 +139,21 @@ describe.each(dialects())('sso-oidc on %s', (dialect) => {
     expect(await rowsOf(next.auth.userCode!)).toHaveLength(1);
   });
 
+  it('ends a CLI sign-in with the portal session that approved it: no token outlives it, nor does a refresh', async () => {
+    const { auth, poll, client } = await registerAndStart();
+    // Approved two minutes before the approving session ends.
+    const endsAt = Date.now() + 120_000;
+    await service().approveDevice(ctx(), auth.userCode!, { ...user, sessionId: 'session-ending-soon', sessionExpiresAt: endsAt }, 'approve');
+    const token = await poll();
+    expect(token.expiresIn).toBeGreaterThan(100);
+    expect(token.expiresIn).toBeLessThanOrEqual(120);
+    const refreshed = await oidc.send(new CreateTokenCommand({ clientId: client.clientId, clientSecret: client.clientSecret, grantType: 'refresh_token', refreshToken: token.refreshToken }));
+    expect(refreshed.expiresIn).toBeLessThanOrEqual(120);
+    // The grant itself ends then: its row's expiry is the session's, not the setting's 8 hours.
+    const grant = await server.reg.database.db.selectFrom('oidc_models').select('expires_at').where('model', '=', 'Grant').orderBy('created_at', 'desc').limit(1).executeTakeFirstOrThrow();
+    expect(Number(grant.expires_at)).toBeLessThanOrEqual(endsAt + 1000);
+  });
+
   it('rotates refresh tokens, and a reused one revokes the whole family', async () => {
     const { client, auth, poll } = await registerAndStart();
     await service().approveDevice(ctx(), auth.userCode!, user, 'approve');

@@ -173,6 +173,8 @@ export interface DeviceApprover {
   userName: string;
   /** The portal session that approved, so that ending it ends the credentials issued under the grant. */
   sessionId?: string;
+  /** When that session expires (epoch ms): the grant, and every token of it, ends by then too. */
+  sessionExpiresAt?: number;
 }
 
 export interface PendingDevice {
@@ -316,12 +318,16 @@ export class OidcService {
     return { accountId: userId, userName, displayName: displayName ?? userName, email: (emails?.find((e) => e.primary) ?? emails?.[0])?.value };
   }
 
-  /** Run `fn` as part of a request: the provider's writes are audited as `ctx`, its grants last a portal session. */
-  private async within<T>(ctx: RequestContext, fn: () => Promise<T>, refusalsAudited = true): Promise<T> {
+  /**
+   * Run `fn` as part of a request: the provider's writes are audited as `ctx`, its grants last a
+   * portal session, and no longer than the approving one (`endsBy`, epoch ms) has left.
+   */
+  private async within<T>(ctx: RequestContext, fn: () => Promise<T>, refusalsAudited = true, endsBy?: number): Promise<T> {
     const { sessionDurationMinutes } = (await this.deps.instance.get()).settings;
+    const left = endsBy === undefined ? Infinity : Math.max(1, Math.floor((endsBy - this.deps.clock.now()) / 1000));
     await enterProvider();
     try {
-      return await this.scope.run({ ctx, sessionSeconds: sessionDurationMinutes * 60, refusalsAudited }, fn);
+      return await this.scope.run({ ctx, sessionSeconds: Math.min(sessionDurationMinutes * 60, left), refusalsAudited }, fn);
     } finally {
       await leaveProvider();
     }
@@ -552,7 +558,9 @@ export class OidcService {
     const code = normalizeUserCode(userCode);
     const eventName = decision === 'approve' ? 'ApproveDeviceAuthorization' : 'DenyDeviceAuthorization';
     return audited(this.deps, ctx, { eventName, requestParameters: { userCode: code, userId: user.userId } }, (s) =>
-      this.within(ctx, async () => {
+      this.within(
+        ctx,
+        async () => {
         const open = await this.openDevice(s, code);
         // Locked on PostgreSQL, and SQLite runs one writer: two answers cannot both pass this check.
         const found = open && (await s.oidc.findForUpdate<TokenPayload>('DeviceCode', open.id));
@@ -570,7 +578,10 @@ export class OidcService {
         }
         await device.save();
         return { userCode: code, clientName: await this.clientName(device.clientId), expiresAt: found.expiresAt! };
-      }),
+        },
+        true,
+        user.sessionExpiresAt,
+      ),
     );
   }
 
@@ -622,7 +633,7 @@ export class OidcService {
         }
         const grantId = await this.startGrant(s, provider, { accountId: user.userId, clientId, scope, sessionId: user.sessionId });
         return provider.interactionResult(req, res, { login: { accountId: user.userId }, consent: { grantId } }, { mergeWithLastSubmission: false });
-      }),
+      }, true, user.sessionExpiresAt),
     );
   }
 

@@ -54,7 +54,7 @@ export function registerConsentPage(app: FastifyInstance, { reg, context }: WebD
     const ctx = { ...(await context(request)), principal: { type: 'IdentityCenterUser', principalId: session.userId, userName: session.userName } };
     let returnTo: string;
     try {
-      returnTo = await oidcServiceOf(reg).finishInteraction(ctx, request.raw, reply.raw, { userId: session.userId, userName: session.userName, sessionId: session.sessionId }, decision);
+      returnTo = await oidcServiceOf(reg).finishInteraction(ctx, request.raw, reply.raw, { userId: session.userId, userName: session.userName, sessionId: session.sessionId, sessionExpiresAt: session.expiresAt }, decision);
     } catch (err) {
       if (isDomainError(err) && err.kind === 'not_found') return expired(reply);
       throw err;

@@ -52,7 +52,7 @@ export function registerDevicePage(app: FastifyInstance, { reg, context }: WebDe
     const { session } = auth;
     const ctx = { ...(await context(request)), principal: { type: 'IdentityCenterUser', principalId: session.userId, userName: session.userName } };
     try {
-      await oidcServiceOf(reg).approveDevice(ctx, code, { userId: session.userId, userName: session.userName, sessionId: session.sessionId }, decision);
+      await oidcServiceOf(reg).approveDevice(ctx, code, { userId: session.userId, userName: session.userName, sessionId: session.sessionId, sessionExpiresAt: session.expiresAt }, decision);
     } catch (err) {
       if (isDomainError(err) && (err.kind === 'not_found' || err.kind === 'failed_precondition')) {
         return html(reply, 400, 'Authorize a device', enterCodeForm(err.message));
