@@ -68,6 +68,11 @@ export interface AuditChainStore {
   insertSigningKey(k: SigningKeyRecord): Promise<boolean>;
   /** Chain rows from `fromPosition` in position order, each with its event when it still exists. */
   chainFrom(fromPosition: number, limit: number): Promise<{ row: ChainRow; event: StoredAuditEvent | undefined }[]>;
+  /**
+   * The first chained event (by position) one of whose LookupEvents keys is missing, or does not
+   * match its columns: deleted or edited to hide it from LookupEvents, which the chain cannot show.
+   */
+  missingLookupKey(): Promise<{ position: number; eventId: string; kind: string } | undefined>;
   /** Events below the watermark that are neither chained nor in a gap: inserted behind the sealer's back. */
   unchainedBelow(watermark: number, limit: number): Promise<StoredAuditEvent[]>;
   sealerState(): Promise<{ watermark: number; lockedBy: string | null; lockedUntil: number }>;

@@ -367,6 +367,19 @@ export class AuditTrail {
     const { watermark } = await store.sealerState();
     const notYetChained = (await store.eventsAfter(watermark, BATCH)).length;
     if (!result.ok) return { ...result, notYetChained };
+    const hidden = await store.missingLookupKey();
+    if (hidden) {
+      return {
+        ...result,
+        notYetChained,
+        ok: false,
+        problem: {
+          position: hidden.position,
+          eventId: hidden.eventId,
+          reason: `its LookupEvents key (${hidden.kind}) is missing or does not match the event: it was deleted or edited, hiding the event from lookups`,
+        },
+      };
+    }
     const [slipped] = await store.unchainedBelow(watermark, 1);
     if (slipped) {
       return {

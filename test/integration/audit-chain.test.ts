@@ -274,6 +274,31 @@ describe.each(dialects())('audit chain on %s', (dialect) => {
     expect((await trail().verifyDatabase()).ok).toBe(true);
   });
 
+  it('catches an event hidden from LookupEvents: its key deleted, or its key column edited', async () => {
+    const link = await chainRow(4);
+    const keys = await db().selectFrom('audit_lookup').selectAll().where('event_seq', '=', link.event_seq).where('kind', '=', 'id').execute();
+    expect(keys).toHaveLength(1);
+    await db().deleteFrom('audit_lookup').where('event_seq', '=', link.event_seq).where('kind', '=', 'id').execute();
+    try {
+      expect((await trail().lookup({ eventId: link.event_id }, {})).items).toEqual([]);
+      const r = await trail().verifyDatabase();
+      expect(r.ok).toBe(false);
+      expect(r.problem).toMatchObject({ position: 4, eventId: link.event_id });
+      expect(r.problem!.reason).toMatch(/its LookupEvents key \(id\) is missing or does not match the event/);
+    } finally {
+      await db().insertInto('audit_lookup').values(keys).execute();
+    }
+    // The user name column is not in the hashed record, but its key must match it.
+    const other = await eventRow((await chainRow(6)).event_seq);
+    await db().updateTable('audit_events').set({ user_name: 'someone-else' }).where('seq', '=', other.seq).execute();
+    try {
+      expect((await trail().verifyDatabase()).problem).toMatchObject({ position: 6, reason: expect.stringMatching(/LookupEvents key \(user\)/) });
+    } finally {
+      await db().updateTable('audit_events').set({ user_name: other.user_name }).where('seq', '=', other.seq).execute();
+    }
+    expect((await trail().verifyDatabase()).ok).toBe(true);
+  });
+
   it('catches the end of the chain cut off below a signed digest, and its start when nothing is pruned', async () => {
     const head = await headPosition();
     const seqs = (await db().selectFrom('audit_chain').select('event_seq').where('position', '>=', head - 1).execute()).map((r) => r.event_seq);

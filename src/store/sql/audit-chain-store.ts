@@ -291,6 +291,32 @@ export class SqlAuditChainStore implements AuditChainStore {
       event: r.seq === null ? undefined : storedEventOf(r as unknown as EventRow),
     }));
   }
+  async missingLookupKey(): Promise<{ position: number; eventId: string; kind: string } | undefined> {
+    let first: { position: number; eventId: string; kind: string } | undefined;
+    for (const { kind, column } of KEYS) {
+      let q = this.db
+        .selectFrom('audit_chain as c')
+        .innerJoin('audit_events as e', 'e.seq', 'c.event_seq')
+        .select(['c.position', 'e.event_id'])
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('audit_lookup as l')
+                .select('l.event_seq')
+                .where('l.kind', '=', kind)
+                .where('l.value', '=', keyValue(column))
+                .whereRef('l.event_time', '=', 'e.event_time')
+                .whereRef('l.event_seq', '=', 'e.seq'),
+            ),
+          ),
+        );
+      if (column) q = q.where(`e.${column}`, 'is not', null);
+      const r = await q.orderBy('c.position').limit(1).executeTakeFirst();
+      if (r && (!first || Number(r.position) < first.position)) first = { position: Number(r.position), eventId: r.event_id, kind };
+    }
+    return first;
+  }
   async unchainedBelow(watermark: number, limit: number): Promise<StoredAuditEvent[]> {
     const rows = await this.events()
       .where('e.seq', '<=', watermark)
