@@ -25,6 +25,12 @@ export interface RoleCredentialRequest {
   roleName: string;
   durationSeconds: number;
   sessionTags?: Record<string, string>;
+  /**
+   * When the caller began to check the right to these credentials (the token or session, then the
+   * assignment): they count as issued then, so that a revocation that commits while the check runs
+   * still covers them (a revocation covers what was issued at or before it). Defaults to now.
+   */
+  checkedFrom?: number;
 }
 
 export interface RoleCredentials {
@@ -129,7 +135,7 @@ export class TemporaryCredentialService {
     const keys = await this.requireKeys();
     const sessionTags = r.sessionTags ?? (await this.deps.sessionTagsOf?.(r.userId));
     const accessKeyId = newAccessKeyId(this.deps.ids, 'ASIA');
-    const issuedAt = this.deps.clock.now();
+    const issuedAt = Math.min(r.checkedFrom ?? Infinity, this.deps.clock.now());
     const claims: TokenClaims = {
       k: accessKeyId,
       u: r.userId,

@@ -11,6 +11,8 @@ import { GetRoleCredentialsCommand, ListAccountRolesCommand, ListAccountsCommand
 import { CreateTokenCommand } from '@aws-sdk/client-sso-oidc';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemContext } from '../../src/shared/context.js';
+import { oidcServiceOf } from '../../src/protocols/oidc/index.js';
 import { run } from '../helpers/peers.js';
 import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
 import { outcome, portalFixture, suffix } from '../helpers/portal-fixture.js';
@@ -174,6 +176,25 @@ describe.each(dialects())('sso portal API on %s', (dialect) => {
     expect(await outcome(whoAmI(creds))).toBe('InvalidClientTokenId 403');
     expect(await outcome(whoAmI(later))).toBe('InvalidClientTokenId 403');
     expect((await auditRows('RevokeGrant')).some((e) => e.error_code === null)).toBe(true);
+  });
+
+  it('credentials count as issued when their right was checked: a revocation that commits during the check covers them', async () => {
+    const { user, direct, token } = await world();
+    const { grantId } = (await oidcServiceOf(server.reg).resolveAccessToken(token.accessToken))!;
+    const role = await server.reg.access.portal.roleFor(user.userId, account.accountId, direct.name);
+    const request = { userId: user.userId, userName: user.userName, sessionId: `grant:${grantId}`, accountId: account.accountId, ...role };
+    const ctx = systemContext('sso.amazonaws.com', 'us-east-1', server.reg.newRequestId());
+    // A GetRoleCredentials checked its token and the assignment, then the session was revoked
+    // before it issued: what it issues is revoked too.
+    const checkedFrom = Date.now();
+    await new Promise((r) => setTimeout(r, 5));
+    await server.reg.revocation.revokeFollowing(ctx, [{ kind: 'session', sessionId: `grant:${grantId}` }], 'Logout');
+    await new Promise((r) => setTimeout(r, 5));
+    const raced = await server.reg.temporaryCredentials.issueRoleCredentials(ctx, { ...request, checkedFrom });
+    expect(await outcome(whoAmI(raced))).toBe('InvalidClientTokenId 403');
+    // Issued after the revocation with nothing checked before it, the same credentials would work.
+    const after = await server.reg.temporaryCredentials.issueRoleCredentials(ctx, request);
+    expect((await whoAmI(after)).Arn).toContain(direct.name);
   });
 
   it('answers a bogus token or bad input with 4xx, never a 500', async () => {

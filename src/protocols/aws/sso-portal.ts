@@ -143,7 +143,7 @@ function portalRoutes(app: FastifyInstance, reg: Registry): void {
     path: string,
     operation: string,
     schema: S,
-    handle: (input: z.infer<S>, token: ResolvedAccessToken, ctx: RequestContext) => Promise<R>,
+    handle: (input: z.infer<S>, token: ResolvedAccessToken, ctx: RequestContext, checkedFrom: number) => Promise<R>,
     audited = false,
     /** Vouches for a plainly valid query (only ever one the schema accepts), sparing the schema's walk. */
     plainly?: (query: unknown) => z.infer<S> | undefined,
@@ -153,6 +153,8 @@ function portalRoutes(app: FastifyInstance, reg: Registry): void {
       url: path,
       ...(path === '/logout' ? { constraints: { [bearerConstraint.name]: 'present' } } : {}),
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        // Before the token is resolved: what the request is given counts from here (checkedFrom).
+        const checkedFrom = reg.clock.now();
         reply.header('x-amzn-requestid', request.id);
         const ctx: RequestContext = anonymousContext(request, reg.config.region, EVENT_SOURCE);
         const vouched = plainly?.(request.query);
@@ -167,7 +169,7 @@ function portalRoutes(app: FastifyInstance, reg: Registry): void {
           if (path !== '/logout' && !mayUsePortal(token)) {
             throw new PortalError(401, 'UnauthorizedException', `The access token was not issued for the AWS access portal (scope ${PORTAL_SCOPE}).`);
           }
-          const result = await handle(query.data, token, ctx);
+          const result = await handle(query.data, token, ctx, checkedFrom);
           return reply.header('content-type', 'application/json').send(JSON.stringify(result ?? {}));
         } catch (err) {
           const e = portalErrorOf(err);
@@ -193,7 +195,7 @@ function portalRoutes(app: FastifyInstance, reg: Registry): void {
     '/federation/credentials',
     'GetRoleCredentials',
     getRoleCredentialsQuery,
-    async (q, token, ctx) => {
+    async (q, token, ctx, checkedFrom) => {
       const role = await reg.access.portal.roleFor(token.userId, q.account_id, q.role_name);
       const roleCredentials = await reg.temporaryCredentials.issueRoleCredentials(ctx, {
         userId: token.userId,
@@ -201,6 +203,7 @@ function portalRoutes(app: FastifyInstance, reg: Registry): void {
         sessionId: credentialSessionOf(token),
         accountId: q.account_id,
         ...role,
+        checkedFrom,
       });
       return { roleCredentials };
     },

@@ -79,6 +79,8 @@ export function registerPortalRoutes(app: FastifyInstance, reg: Registry): void 
   });
 
   app.post('/api/portal/credentials', async (request, reply) => {
+    // Before the session is resolved: the credentials count as issued from here (checkedFrom).
+    const checkedFrom = reg.clock.now();
     const session = await signedIn(request, reply, true);
     if (!session) return reply;
     const ctx = await contextOf(request, session);
@@ -97,7 +99,7 @@ export function registerPortalRoutes(app: FastifyInstance, reg: Registry): void 
     }
     try {
       const role = await reg.access.portal.roleFor(session.userId, accountId, roleName);
-      const c = await reg.temporaryCredentials.issueRoleCredentials(ctx, { userId: session.userId, userName: session.userName, sessionId: session.sessionId, accountId, ...role });
+      const c = await reg.temporaryCredentials.issueRoleCredentials(ctx, { userId: session.userId, userName: session.userName, sessionId: session.sessionId, accountId, ...role, checkedFrom });
       return sendJson(reply, 200, { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: epochSeconds(c.expiration) });
     } catch (err) {
       const status = isDomainError(err) ? STATUS_OF[err.kind] : undefined;
