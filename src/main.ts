@@ -14,7 +14,7 @@ import { verifyExport, type AuditFilter, type TrailVerifyResult } from './audit/
 import type { FileVerifyResult } from './audit/export-verify.js';
 import { ed25519PublicKey } from './crypto/index.js';
 import { eventOf } from './protocols/aws/cloudtrail.js';
-import { ConfigError, configWarnings, loadConfig, publicUrlOf, type Config } from './config/config.js';
+import { ConfigError, configWarnings, loadConfig, publicUrlOf, sqliteFileOf, type Config } from './config/config.js';
 import { initialize } from './init.js';
 import { PORTAL_SOURCE, SIGNIN_SOURCE } from './auth/index.js';
 import type { NameIdMatch, SpKeySummary } from './federation/index.js';
@@ -184,7 +184,11 @@ async function serveInWorker(config: Config): Promise<void> {
 
 /** Run `fn` with a registry on the given storage, closed afterwards; the CLI acts as Atrium itself. */
 async function withRegistry<T>(flags: StorageFlags, fn: (reg: Registry, ctx: RequestContext) => Promise<T>): Promise<T> {
-  const reg = await createRegistry(configFrom({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl, keyFile: flags.keyFile, logLevel: 'warn' }));
+  const config = configFrom({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl, keyFile: flags.keyFile, logLevel: 'warn' });
+  // A command on a data directory with no instance says so, and leaves nothing behind (opening the
+  // store would create the database file and a key first).
+  if (!config.databaseUrl && !existsSync(sqliteFileOf(config))) throw new ConfigError(`no Atrium instance in ${config.dataDir} (no ${sqliteFileOf(config)}); run atrium init`);
+  const reg = await createRegistry(config);
   try {
     const instance = await reg.instance.get();
     return await fn(reg, systemContext(PORTAL_SOURCE, instance.region, randomUUID()));

@@ -1,7 +1,7 @@
 // The CLI contract that tools rely on: `atrium init --json` and `atrium serve`, on both databases.
 
 import { ListInstancesCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -122,12 +122,22 @@ describe('atrium CLI settings', () => {
 
   it('an unusable setting exits 2 and names it, the SQLite busy timeout as much as the schema', async () => {
     const dataDir = tempDir();
+    await init(['--data-dir', dataDir]);
     const badPort = await runCli(['settings', 'show', '--data-dir', dataDir], { ATRIUM_PORT: '70000' });
     expect(badPort.code).toBe(2);
     expect(badPort.stderr).toMatch(/port/);
     const badBusy = await runCli(['settings', 'show', '--data-dir', dataDir], { ATRIUM_SQLITE_BUSY_TIMEOUT_MS: 'soon' });
     expect(badBusy.code).toBe(2);
     expect(badBusy.stderr).toContain('ATRIUM_SQLITE_BUSY_TIMEOUT_MS must be a whole number of milliseconds from 0 to 60000');
+  });
+
+  it('a command on a directory with no instance says so, and leaves nothing behind', async () => {
+    const dataDir = path.join(tempDir(), 'never-initialised');
+    const r = await runCli(['sessions', 'list', '--data-dir', dataDir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`no Atrium instance in ${dataDir}`);
+    expect(r.stderr).toContain('run atrium init');
+    expect(existsSync(dataDir)).toBe(false);
   });
 
   it('changes instance settings through `atrium settings`, within their bounds', async () => {
