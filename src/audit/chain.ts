@@ -201,6 +201,9 @@ export interface VerifyResult {
 
 const looksLikeHash = (h: unknown): h is string => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h);
 
+/** What a missing start means when retention was on once and is off now. */
+const PRUNED_BEFORE = ' (unless auditRetentionDays was set before and pruned them: set it again to verify from the oldest kept position)';
+
 export interface VerifyOptions {
   /** auditDigestEvery: with it, an unsigned tail longer than `allowedUnsignedTail` fails. */
   digestEvery?: number;
@@ -249,7 +252,7 @@ export async function verifyChain(
       if (link.position === 1) {
         if (link.prevHash !== GENESIS) return fail(link.position, link.eventId, 'the first event does not follow the genesis hash');
       } else if (opts.fromGenesis) {
-        return fail(1, null, `the chain starts at position ${link.position}, but nothing is pruned (auditRetentionDays is 0): positions 1..${link.position - 1} were deleted`);
+        return fail(1, null, `the chain starts at position ${link.position}, but nothing is pruned (auditRetentionDays is 0): positions 1..${link.position - 1} were deleted${PRUNED_BEFORE}`);
       } else {
         const anchor = digests.get(link.position - 1);
         if (!anchor) return fail(link.position, link.eventId, `the chain starts at position ${link.position}, but no signed digest vouches for position ${link.position - 1}`);
@@ -296,7 +299,7 @@ export async function verifyChain(
     if (verifyEd25519(key, digestMessage(digest), digest.signature)) {
       return prev
         ? fail(end + 1, null, `the chain ends at position ${end}, but a signed digest vouches for position ${beyond}: the events after ${end} were deleted`)
-        : fail(1, null, `the chain is empty, but a signed digest vouches for position ${beyond} and nothing is pruned (auditRetentionDays is 0): its events were deleted`);
+        : fail(1, null, `the chain is empty, but a signed digest vouches for position ${beyond} and nothing is pruned (auditRetentionDays is 0): its events were deleted${PRUNED_BEFORE}`);
     }
   }
   if (opts.digestEvery !== undefined) {
