@@ -148,7 +148,7 @@ export class AuditTrail {
   private async sealPass(opts: { forceDigest?: boolean }): Promise<number> {
     if (!(await this.holdLease(this.deps.clock.now()))) return 0;
     const store = this.deps.read.auditChain;
-    await this.refuseAfterDeletedDigests((await store.chainHead())?.position ?? 0, (await store.lastDigest())?.position ?? 0);
+    await this.refuseAfterDeletedDigests((await store.chainHead())?.position ?? 0, await store.lastDigest());
     const signer = await this.signingKey();
     let total = 0;
     for (;;) {
@@ -245,15 +245,16 @@ export class AuditTrail {
    * pass: the digest this sealer last saw is gone, or more events follow the last digest than the
    * sealer ever leaves unsigned (`allowedUnsignedTail`).
    */
-  private async refuseAfterDeletedDigests(head: number, lastDigest: number): Promise<void> {
+  private async refuseAfterDeletedDigests(head: number, last: AuditDigest | undefined): Promise<void> {
     const refuse = (why: string) => {
       throw new Error(`the audit sealer stopped: ${why}; digests were deleted, and signing now would vouch for what they covered. Run \`atrium audit verify\``);
     };
+    const lastDigest = last?.position ?? 0;
     if (lastDigest < this.digestSeen) refuse(`the signed digest at position ${this.digestSeen} is gone (the last one is at ${lastDigest})`);
     this.digestSeen = lastDigest;
     if (head - lastDigest <= this.opts.digestEvery) return;
-    const [before] = (await this.deps.read.auditChain.digestsBetween(0, lastDigest - 1)).slice(-1);
-    const allowed = allowedUnsignedTail(this.opts.digestEvery, lastDigest || undefined, before?.position);
+    const [before] = last && last.every === undefined ? (await this.deps.read.auditChain.digestsBetween(0, lastDigest - 1)).slice(-1) : [];
+    const allowed = allowedUnsignedTail(this.opts.digestEvery, last, before);
     if (head - lastDigest > allowed) refuse(`${head - lastDigest} events follow the last signed digest (at position ${lastDigest}), more than the ${allowed} the sealer leaves unsigned`);
   }
 
@@ -273,7 +274,7 @@ export class AuditTrail {
   }
 
   private digest(signer: { keyId: string; privateKey: KeyObject }, position: number, hash: string, createdAt: number): AuditDigest {
-    const unsigned = { position, hash, createdAt, keyId: signer.keyId };
+    const unsigned = { position, hash, createdAt, keyId: signer.keyId, every: this.opts.digestEvery };
     return { ...unsigned, signature: signEd25519(signer.privateKey, digestMessage(unsigned)) };
   }
 

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { stringifiesCanonically, withoutSecrets, type AuditEvent } from './audit-event.js';
-import { canonicalJson, canonicalRecordText, chainHash, chainHashOfText, cloudTrailRecord, GENESIS, type StoredEventText } from './chain.js';
+import { allowedUnsignedTail, canonicalJson, canonicalRecordText, chainHash, chainHashOfText, cloudTrailRecord, digestMessage, GENESIS, type StoredEventText } from './chain.js';
 
 /** canonicalJson as it was first written (0.x): the definition the chain's hashes rest on. */
 function referenceCanonicalJson(value: unknown): string {
@@ -170,3 +170,19 @@ describe('the chain canonical form', () => {
   });
 });
 
+describe('digests', () => {
+  it('sign the same text as the first release for a digest without the setting (v1), and the setting with it (v2)', () => {
+    const d = { position: 1000, hash: 'a'.repeat(64), createdAt: 1763750000123, keyId: 'audit-1' };
+    expect(digestMessage(d)).toBe(`atrium-audit-digest/1\nposition=1000\nhash=${'a'.repeat(64)}\ncreatedAt=1763750000123\nkeyId=audit-1`);
+    expect(digestMessage({ ...d, every: 500 })).toBe(`atrium-audit-digest/2\nposition=1000\nhash=${'a'.repeat(64)}\ncreatedAt=1763750000123\nkeyId=audit-1\nevery=500`);
+  });
+
+  it('allow as long an unsigned tail as the last digest signed, else the stretch before it', () => {
+    expect(allowedUnsignedTail(100, undefined, undefined)).toBe(100);
+    expect(allowedUnsignedTail(100, { position: 5000, every: 1000 }, { position: 1000 })).toBe(1000);
+    expect(allowedUnsignedTail(2000, { position: 5000, every: 1000 }, undefined)).toBe(2000);
+    // A v1 digest: the stretch to the one before, or to the genesis.
+    expect(allowedUnsignedTail(100, { position: 5000 }, { position: 4000 })).toBe(1000);
+    expect(allowedUnsignedTail(100, { position: 5000 }, undefined)).toBe(5000);
+  });
+});

@@ -164,11 +164,18 @@ export interface AuditDigest {
   keyId: string;
   /** base64 Ed25519 signature over digestMessage(). */
   signature: string;
+  /**
+   * auditDigestEvery when the sealer made it (v2; a v1 digest has none): at most that many events
+   * follow it unsigned, so a longer stretch means the digests after it were deleted.
+   */
+  every?: number;
 }
 
-/** The text a digest's signature covers. */
-export const digestMessage = (d: Pick<AuditDigest, 'position' | 'hash' | 'createdAt' | 'keyId'>): string =>
-  `atrium-audit-digest/1\nposition=${d.position}\nhash=${d.hash}\ncreatedAt=${d.createdAt}\nkeyId=${d.keyId}`;
+/** The text a digest's signature covers: v2 signs `every` too; v1 (digests made before it) did not. */
+export const digestMessage = (d: Pick<AuditDigest, 'position' | 'hash' | 'createdAt' | 'keyId' | 'every'>): string =>
+  d.every === undefined
+    ? `atrium-audit-digest/1\nposition=${d.position}\nhash=${d.hash}\ncreatedAt=${d.createdAt}\nkeyId=${d.keyId}`
+    : `atrium-audit-digest/2\nposition=${d.position}\nhash=${d.hash}\ncreatedAt=${d.createdAt}\nkeyId=${d.keyId}\nevery=${d.every}`;
 
 /** One link as verification sees it; `record` is undefined when the event it names is gone. */
 export interface ChainLink {
@@ -218,11 +225,13 @@ export interface VerifyOptions {
  * How many positions may follow the last signed digest of an honest chain. The sealer signs a
  * digest in the same transaction as the event that reaches `digestEvery` positions past the last
  * one, so a longer unsigned tail means digests were deleted, to rewrite what they vouched for. If
- * auditDigestEvery was lowered since, the stretch between the last two digests (the last one and
- * the genesis, with one) shows the earlier setting, and that much is allowed too.
+ * auditDigestEvery was lowered since, the setting the last digest signed (v2) is allowed too; for
+ * a v1 digest, the stretch between it and the one before (or the genesis) stands in for it, which
+ * deleting older digests as well can widen.
  */
-export function allowedUnsignedTail(digestEvery: number, lastDigest: number | undefined, digestBefore: number | undefined): number {
-  return Math.max(digestEvery, lastDigest === undefined ? 0 : lastDigest - (digestBefore ?? 0));
+export function allowedUnsignedTail(digestEvery: number, last: Pick<AuditDigest, 'position' | 'every'> | undefined, before: Pick<AuditDigest, 'position'> | undefined): number {
+  if (last === undefined) return digestEvery;
+  return Math.max(digestEvery, last.every ?? last.position - (before?.position ?? 0));
 }
 
 /**
@@ -304,7 +313,8 @@ export async function verifyChain(
   }
   if (opts.digestEvery !== undefined) {
     const [before, last] = [...digests.keys()].filter((position) => position <= end).sort((a, b) => a - b).slice(-2);
-    const allowed = allowedUnsignedTail(opts.digestEvery, last ?? before, last === undefined ? undefined : before);
+    const [lastDigest, beforeDigest] = last === undefined ? [before, undefined] : [last, before];
+    const allowed = allowedUnsignedTail(opts.digestEvery, lastDigest === undefined ? undefined : digests.get(lastDigest), beforeDigest === undefined ? undefined : digests.get(beforeDigest));
     if (result.unsignedTail > allowed) {
       return fail(
         end - result.unsignedTail + 1,

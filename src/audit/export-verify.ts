@@ -23,7 +23,8 @@ function parseLine(text: string): Parsed {
     if (!isInt(o.position) || typeof o.hash !== 'string' || typeof o.createdAt !== 'number' || typeof o.keyId !== 'string' || typeof o.signature !== 'string') {
       return { kind: 'bad', reason: 'is a digest with missing fields' };
     }
-    return { kind: 'digest', digest: { position: o.position, hash: o.hash, createdAt: o.createdAt, keyId: o.keyId, signature: o.signature } };
+    if (o.every !== undefined && !isInt(o.every)) return { kind: 'bad', reason: 'is a digest with a malformed every' };
+    return { kind: 'digest', digest: { position: o.position, hash: o.hash, createdAt: o.createdAt, keyId: o.keyId, signature: o.signature, ...(isInt(o.every) ? { every: o.every } : {}) } };
   }
   if (o.type === 'event') {
     const event = o.event as CloudTrailRecord | null;

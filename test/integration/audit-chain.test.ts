@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditTrail, DEFAULT_TRAIL_OPTIONS, chainHash, cloudTrailRecord, verifyExport, type ExportLine, type StoredAuditEvent } from '../../src/audit/index.js';
-import { ed25519PublicKey } from '../../src/crypto/index.js';
+import { AuditTrail, DEFAULT_TRAIL_OPTIONS, chainHash, cloudTrailRecord, digestMessage, verifyExport, type ExportLine, type StoredAuditEvent } from '../../src/audit/index.js';
+import { ed25519PublicKey, signEd25519 } from '../../src/crypto/index.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
 
@@ -270,6 +270,52 @@ describe.each(dialects())('audit chain on %s', (dialect) => {
     } finally {
       await rewrite.restore();
       await freeLease();
+    }
+    expect((await trail().verifyDatabase()).ok).toBe(true);
+  });
+
+  it('catches digests deleted around one kept far back: each digest signs the setting it was made under', async () => {
+    const client = new IdentitystoreClient(sdkOptions(server));
+    for (let i = 0; i < 6; i++) {
+      await client.send(new CreateUserCommand({ IdentityStoreId: server.init.identityStoreId, UserName: `far-${i}`, DisplayName: 'F', Name: { GivenName: 'F', FamilyName: `${i}` } }));
+    }
+    // A test before left the lease to a sealer of its own, and a seq gap (its slipped row): another
+    // sealer takes the lease over, and passes the gap at once.
+    await db().updateTable('audit_sealer').set({ locked_until: 0 }).execute();
+    const deps = { tx: server.reg.tx, read: server.reg.read, clock: server.reg.clock, ids: server.reg.ids, envelope: server.reg.envelope, log: createLogger('silent') };
+    const sealer = new AuditTrail(deps, { ...DEFAULT_TRAIL_OPTIONS, digestEvery: 5, gapGraceMs: 0 });
+    expect(await sealer.sealOnce({ forceDigest: true })).toBe(6);
+    const digests = await db().selectFrom('audit_digests').selectAll().orderBy('position').execute();
+    expect(digests.every((d) => Number(d.every) === 5)).toBe(true);
+    const head = await headPosition();
+    // Keep only a digest far enough back that the stretch before it (to the genesis) is as long as
+    // the unsigned tail after it: the stretch between digests alone would then allow that tail.
+    const kept = digests.map((d) => Number(d.position)).find((p) => head - p > 5 && head - p <= p);
+    expect(kept).toBeDefined();
+    const rows = await db().selectFrom('audit_digests').selectAll().where('position', '!=', kept!).execute();
+    await db().deleteFrom('audit_digests').where('position', '!=', kept!).execute();
+    try {
+      const r = await trail().verifyDatabase();
+      expect(r.ok).toBe(false);
+      expect(r.problem!.reason).toMatch(new RegExp(`${head - kept!} events follow the last signed digest, more than the 5 the sealer leaves unsigned`));
+    } finally {
+      await db().insertInto('audit_digests').values(rows).execute();
+    }
+    expect((await trail().verifyDatabase()).ok).toBe(true);
+  });
+
+  it('verifies a digest made before digests signed the setting (v1), and refuses the setting written into one', async () => {
+    const d = await db().selectFrom('audit_digests').selectAll().orderBy('position', 'desc').limit(1).executeTakeFirstOrThrow();
+    const v1 = { position: Number(d.position), hash: d.hash, createdAt: Number(d.created_at), keyId: d.key_id };
+    const signature = signEd25519((await trail().signingKey()).privateKey, digestMessage(v1));
+    await db().updateTable('audit_digests').set({ every: null, signature }).where('position', '=', d.position).execute();
+    try {
+      expect((await trail().verifyDatabase()).ok).toBe(true);
+      // A setting written in afterwards, to allow a longer unsigned tail, is not what was signed.
+      await db().updateTable('audit_digests').set({ every: 1_000_000 }).where('position', '=', d.position).execute();
+      expect((await trail().verifyDatabase()).problem!.reason).toMatch(/bad signature/);
+    } finally {
+      await db().updateTable('audit_digests').set({ every: d.every, signature: d.signature }).where('position', '=', d.position).execute();
     }
     expect((await trail().verifyDatabase()).ok).toBe(true);
   });

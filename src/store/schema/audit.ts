@@ -19,6 +19,8 @@ export interface AuditDigestsTable {
   key_id: string;
   /** base64 Ed25519 signature */
   signature: string;
+  /** auditDigestEvery when it was made (0022; NULL before: a v1 digest, whose message lacks it). */
+  every: number | null;
 }
 
 export interface AuditSigningKeysTable {

@@ -78,12 +78,13 @@ function storedTextOf(v: EventTextValues): StoredEventText {
   };
 }
 
-const digestOf = (r: { position: number; hash: string; created_at: number; key_id: string; signature: string }): AuditDigest => ({
+const digestOf = (r: { position: number; hash: string; created_at: number; key_id: string; signature: string; every: number | null }): AuditDigest => ({
   position: Number(r.position),
   hash: r.hash,
   createdAt: Number(r.created_at),
   keyId: r.key_id,
   signature: r.signature,
+  ...(r.every === null ? {} : { every: Number(r.every) }),
 });
 
 const EVENT_COLUMNS = [
@@ -258,7 +259,10 @@ export class SqlAuditChainStore implements AuditChainStore {
     return r && digestOf(r);
   }
   async insertDigest(d: AuditDigest): Promise<void> {
-    await this.db.insertInto('audit_digests').values({ position: d.position, hash: d.hash, created_at: d.createdAt, key_id: d.keyId, signature: d.signature }).execute();
+    await this.db
+      .insertInto('audit_digests')
+      .values({ position: d.position, hash: d.hash, created_at: d.createdAt, key_id: d.keyId, signature: d.signature, every: d.every ?? null })
+      .execute();
   }
   async digestsBetween(from: number, to: number): Promise<AuditDigest[]> {
     const rows = await this.db.selectFrom('audit_digests').selectAll().where('position', '>=', from).where('position', '<=', to).orderBy('position').execute();
