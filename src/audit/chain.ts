@@ -300,7 +300,8 @@ export async function verifyChain(
   }
   if (prev) result.unsignedTail = prev.position - Math.max(lastSigned, (result.firstPosition ?? 1) - 1);
   const end = prev?.position ?? 0;
-  const beyond = [...digests.keys()].filter((position) => position > end).sort((a, b) => a - b)[0];
+  const positions = [...digests.keys()].sort((a, b) => a - b);
+  const beyond = positions.find((position) => position > end);
   // An empty chain with digests is what pruning everything leaves, unless nothing is ever pruned.
   if (beyond !== undefined && (prev !== undefined || opts.fromGenesis)) {
     const digest = digests.get(beyond)!;
@@ -312,9 +313,9 @@ export async function verifyChain(
     }
   }
   if (opts.digestEvery !== undefined) {
-    const [before, last] = [...digests.keys()].filter((position) => position <= end).sort((a, b) => a - b).slice(-2);
-    const [lastDigest, beforeDigest] = last === undefined ? [before, undefined] : [last, before];
-    const allowed = allowedUnsignedTail(opts.digestEvery, lastDigest === undefined ? undefined : digests.get(lastDigest), beforeDigest === undefined ? undefined : digests.get(beforeDigest));
+    const signed = positions.filter((position) => position <= end);
+    const at = (i: number) => (signed.at(i) === undefined ? undefined : digests.get(signed.at(i)!));
+    const allowed = allowedUnsignedTail(opts.digestEvery, at(-1), at(-2));
     if (result.unsignedTail > allowed) {
       return fail(
         end - result.unsignedTail + 1,

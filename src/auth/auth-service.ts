@@ -222,12 +222,15 @@ export class AuthService {
     // The grants and the revocation of the credentials issued under the sessions join this
     // transaction: a session, the CLI tokens it approved and their credentials end together, or
     // none does. The revocation is a service event naming this request, not a second call.
-    return this.auditedAfter(ctx, action, select, async (s, ids) => {
-      const deleted = await s.auth.deleteSessions(ids);
-      await this.deps.grants.endGrantsOfSessions(deleted);
-      await this.deps.revocation.revokeFollowing(ctx, deleted.map((sessionId) => ({ kind: 'session' as const, sessionId })), eventName);
-      return deleted;
-    });
+    return this.auditedAfter(ctx, action, select, (s, ids) => this.endSessionIds(s, ctx, ids, eventName));
+  }
+
+  /** Inside a transaction: delete these sessions, end the CLI grants they approved and revoke the credentials issued under them. */
+  private async endSessionIds(s: AuthStores, ctx: RequestContext, ids: string[], reason: string): Promise<string[]> {
+    const deleted = await s.auth.deleteSessions(ids);
+    await this.deps.grants.endGrantsOfSessions(deleted);
+    await this.deps.revocation.revokeFollowing(ctx, deleted.map((sessionId) => ({ kind: 'session' as const, sessionId })), reason);
+    return deleted;
   }
 
   // ---- sign-in ----
@@ -793,16 +796,10 @@ export class AuthService {
     throw invalidArgument('auth.wrong_password', message);
   }
 
-  /**
-   * Inside a transaction: end a user's live sessions but `keep`, with the CLI grants they approved
-   * and the credentials issued under them (as `endSessions` does, within the caller's audited change).
-   */
+  /** Inside the caller's audited change: end a user's live sessions but `keep` (`endSessionIds`). */
   private async endSessionsInside(s: AuthStores, ctx: RequestContext, identityStoreId: string, userId: string, keep: string | undefined, reason: string): Promise<void> {
     const ids = (await s.auth.listSessions({ identityStoreId, userId, now: this.deps.clock.now() })).map((x) => x.sessionId).filter((id) => id !== keep);
-    if (ids.length === 0) return;
-    const deleted = await s.auth.deleteSessions(ids);
-    await this.deps.grants.endGrantsOfSessions(deleted);
-    await this.deps.revocation.revokeFollowing(ctx, deleted.map((sessionId) => ({ kind: 'session' as const, sessionId })), reason);
+    if (ids.length > 0) await this.endSessionIds(s, ctx, ids, reason);
   }
 
   /** The context of a request made by a signed-in user. */

@@ -558,9 +558,7 @@ export class OidcService {
     const code = normalizeUserCode(userCode);
     const eventName = decision === 'approve' ? 'ApproveDeviceAuthorization' : 'DenyDeviceAuthorization';
     return audited(this.deps, ctx, { eventName, requestParameters: { userCode: code, userId: user.userId } }, (s) =>
-      this.within(
-        ctx,
-        async () => {
+      this.within(ctx, async () => {
         const open = await this.openDevice(s, code);
         // Locked on PostgreSQL, and SQLite runs one writer: two answers cannot both pass this check.
         const found = open && (await s.oidc.findForUpdate<TokenPayload>('DeviceCode', open.id));
@@ -578,10 +576,7 @@ export class OidcService {
         }
         await device.save();
         return { userCode: code, clientName: await this.clientName(device.clientId), expiresAt: found.expiresAt! };
-        },
-        true,
-        user.sessionExpiresAt,
-      ),
+      }, true, user.sessionExpiresAt),
     );
   }
 
