@@ -3,7 +3,7 @@
 // and the facts federation/ checks, read only from the assertion the signature covers.
 
 import { DOMParser } from '@xmldom/xmldom';
-import * as samlify from 'samlify';
+import samlify from 'samlify';
 import type { IdentityProvider } from 'samlify/types/src/entity-idp.js';
 import type { ServiceProvider } from 'samlify/types/src/entity-sp.js';
 import { samlRefused, type AssertionFacts } from '../../federation/index.js';

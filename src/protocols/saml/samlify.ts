@@ -1,7 +1,7 @@
 // samlify 2, set up once: a schema validator (libxml2's xmllint in WebAssembly: no Java, no native
 // build), the SP and IdP entities built from our configuration, and its error names mapped to ours.
 
-import * as samlify from 'samlify';
+import samlify from 'samlify';
 import type { IdentityProvider } from 'samlify/types/src/entity-idp.js';
 import type { ServiceProvider } from 'samlify/types/src/entity-sp.js';
 import { samlRefused, type SpIdentity, type SpKey } from '../../federation/index.js';
@@ -78,6 +78,9 @@ const samlRefusedMetadata = (why: string): DomainError => invalidArgument('saml.
 
 /** samlify's error names, as the refusals users and the audit log see. */
 export function refusalOf(err: unknown): DomainError {
+  // A fault of the code, not of the message (a TypeError naming the function that failed): never
+  // reported as a bad signature, which would send the administrator after the IdP's certificate.
+  if (err instanceof TypeError || err instanceof ReferenceError) return samlRefused('invalid_response', 'The response could not be accepted.');
   const name = err instanceof Error ? err.message : String(err);
   if (/VALIDATE_XML|INVALID_XML|ERR_UNDEFINED_STATUS/.test(name)) return samlRefused('malformed', 'The response is not a valid SAML 2.0 message.');
   if (/ERR_FAILED_STATUS/.test(name)) return samlRefused('idp_refused', 'The identity provider did not sign you in.');
