@@ -403,6 +403,16 @@ describe.each(dialects())('SCIM /Users on %s', (dialect) => {
     const after = await server.reg.database.db.selectFrom('revocations').select('subject_key').execute();
     expect(after.filter((m) => m.subject_key.includes(id))).toHaveLength(marks.filter((m) => m.subject_key.includes(id)).length);
 
+    // Removing active, or setting it to null, asserts nothing: the user stays disabled (RFC 7643
+    // gives active no default; it used to read as true and let the user sign in again).
+    for (const ops of [[{ op: 'remove', path: 'active' }], [{ op: 'replace', path: 'active', value: null }], [{ op: 'replace', value: { active: null } }]]) {
+      const kept = await patch(id, ops);
+      expect(kept.status, JSON.stringify(ops)).toBe(200);
+      expect(kept.json.active, JSON.stringify(ops)).toBe(false);
+    }
+    expect((await identitystore.send(new DescribeUserCommand({ IdentityStoreId: server.init.identityStoreId, UserId: id }))).UserStatus).toBe('DISABLED');
+    expect((await new Browser(server.url).signIn(name, PASSWORD)).status).not.toBe(303);
+
     // Entra re-enables with "True" as a string; the user can sign in again.
     const on = await patch(id, [{ op: 'Replace', path: 'active', value: 'True' }]);
     expect(on.json.active).toBe(true);

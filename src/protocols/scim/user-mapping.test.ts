@@ -140,7 +140,7 @@ describe('SCIM User ↔ directory mapping', () => {
     expect(newUserOf(canonicalUser({ schemas: [USER], userName: 'bj' })).active).toBe(true);
   });
 
-  it('replaces a user: keeps AWS-only attributes and other issuers\' ids; PUT keeps an omitted active and externalId, PATCH results do not', () => {
+  it('replaces a user: keeps AWS-only attributes and other issuers\' ids; an omitted active keeps the status; PUT keeps an omitted externalId, PATCH results do not', () => {
     const current = record({ status: 'DISABLED' });
     const put = replacementOf(current, canonicalUser({ schemas: [USER], userName: 'bjensen', name: { givenName: 'B', familyName: 'J' } }), true);
     expect(put).toEqual({
@@ -151,6 +151,9 @@ describe('SCIM User ↔ directory mapping', () => {
     const patched = replacementOf(current, canonicalUser({ schemas: [USER], userName: 'bjensen', active: true, [ENTERPRISE]: { division: 'W' } }), false);
     expect(patched.status).toBe('ENABLED');
     expect(patched.externalIds).toEqual([{ issuer: 'https://other.example.com', id: 'o-1' }]);
+    // A PATCH that removed active (or set it to null) leaves a disabled user disabled.
+    expect(replacementOf(current, canonicalUser({ schemas: [USER], userName: 'bjensen' }), false).status).toBe('DISABLED');
+    expect(replacementOf(record({ status: 'ENABLED' }), canonicalUser({ schemas: [USER], userName: 'bjensen' }), false).status).toBe('ENABLED');
     expect(patched.extensions).toEqual({ 'aws:identitystore:enterprise': { division: 'W' } });
     expect(replacementOf(current, canonicalUser({ schemas: [USER], userName: 'b', externalId: 'new' }), true).externalIds).toEqual([
       { issuer: 'https://other.example.com', id: 'o-1' },

@@ -212,8 +212,10 @@ export function newUserOf(user: CanonicalUser): { user: NewUser; active: boolean
 
 /**
  * PUT and PATCH: the whole user replaced by `user`. Kept from `current`: AWS-only attributes
- * (website, birthdate), other issuers' external ids, and, when `keepUnasserted` (PUT, where
- * RFC 7644 §3.5.1 lets us treat an omitted attribute as not asserted), `active` and `externalId`.
+ * (website, birthdate), other issuers' external ids, the status when `user` has no `active`
+ * (RFC 7643 gives it no default: a PATCH that removes it, or sets it to null, must not turn a
+ * deprovisioned user back on), and, when `keepUnasserted` (PUT, where RFC 7644 §3.5.1 lets us
+ * treat an omitted attribute as not asserted), `externalId`.
  */
 export function replacementOf(current: UserRecord, user: CanonicalUser, keepUnasserted: boolean): UserReplacement {
   const mapped = directoryUserOf(user);
@@ -225,7 +227,7 @@ export function replacementOf(current: UserRecord, user: CanonicalUser, keepUnas
   const others = current.externalIds.filter((e) => e.issuer !== SCIM_EXTERNAL_ID_ISSUER);
   const ours = current.externalIds.filter((e) => e.issuer === SCIM_EXTERNAL_ID_ISSUER);
   const externalId = mapped.externalId ?? (keepUnasserted ? ours[0]?.id : undefined);
-  const active = mapped.active ?? (keepUnasserted ? current.status === 'ENABLED' : true);
+  const active = mapped.active ?? current.status === 'ENABLED';
   return {
     profile,
     ...(Object.keys(extensions).length > 0 ? { extensions } : {}),
