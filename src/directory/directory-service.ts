@@ -137,6 +137,17 @@ const EXPLICIT_STATUS = { revokeWhenAlreadyDisabled: true };
  * A user's status is not personal, and who was disabled or enabled is what the log is for.
  */
 const hidden = (attributes: object) => Object.fromEntries(Object.keys(attributes).map((k) => [k, HIDDEN]));
+/** What a whole-user replacement changed: the attributes by name (their values may be personal), and a new status. */
+function changesOf(before: UserRecord, after: UserRecord): { changedAttributes: string[]; userStatus?: string } {
+  const differs = (a: unknown, b: unknown) => JSON.stringify(a ?? null) !== JSON.stringify(b ?? null);
+  const [was, is] = [new Map(Object.entries(before.profile)), new Map(Object.entries(after.profile))];
+  const changedAttributes = [...new Set([...was.keys(), ...is.keys()])].filter((n) => differs(was.get(n), is.get(n))).sort();
+  if (differs(before.extensions, after.extensions)) changedAttributes.push('extensions');
+  if (!sameExternalIds(before.externalIds, after.externalIds)) changedAttributes.push('externalIds');
+  if (before.status !== after.status) changedAttributes.push('userStatus');
+  return { changedAttributes, ...(before.status !== after.status ? { userStatus: after.status } : {}) };
+}
+
 const hiddenOperations = (operations: readonly AttributeOperation[]) =>
   operations.map((o) => ({ attributePath: o.attributePath, attributeValue: isUserStatusOperation(o) ? o.attributeValue : HIDDEN }));
 
@@ -272,7 +283,8 @@ export class DirectoryService {
     opts: { expectedVersion?: number } = {},
   ): Promise<UserRecord> {
     // A whole user that repeats a disabled status (a PUT) revokes nothing again.
-    return this.changeUser(ctx, identityStoreId, { userId }, { replacement: HIDDEN }, { revokeWhenAlreadyDisabled: false }, (current) => {
+    // The values stay hidden; what changed is recorded by name, and a new status by its value.
+    return this.changeUser(ctx, identityStoreId, { userId }, { replacement: HIDDEN }, { revokeWhenAlreadyDisabled: false, recordChanges: true }, (current) => {
       if (opts.expectedVersion !== undefined && current.version !== opts.expectedVersion) throw versionMismatch(userId);
       const next = replace(current);
       return {
@@ -294,13 +306,17 @@ export class DirectoryService {
     identityStoreId: string,
     who: { userId: string } | { userName: string },
     parameters: Record<string, unknown>,
-    opts: { revokeWhenAlreadyDisabled: boolean },
+    opts: { revokeWhenAlreadyDisabled: boolean; recordChanges?: boolean },
     change: (current: UserRecord) => Pick<UserRecord, 'profile' | 'extensions' | 'status' | 'externalIds'>,
   ): Promise<UserRecord> {
     const { user, disabled } = await audited(
       this.deps,
       ctx,
-      { eventName: 'UpdateUser', requestParameters: { identityStoreId, ...who, ...parameters } },
+      {
+        eventName: 'UpdateUser',
+        requestParameters: { identityStoreId, ...who, ...parameters },
+        ...(opts.recordChanges ? { responseElements: (r: { user: UserRecord; before: UserRecord }) => changesOf(r.before, r.user) } : {}),
+      },
       async (s) => {
         await this.requireStore(identityStoreId);
         const userId = 'userId' in who ? who.userId : await s.directory.findUserIdByUserName(identityStoreId, who.userName);
@@ -312,7 +328,7 @@ export class DirectoryService {
         if (!sameExternalIds(current.externalIds, externalIds)) await s.directory.replaceExternalIds(identityStoreId, 'USER', next.userId, externalIds);
         const disabled = status === 'DISABLED' && (current.status !== 'DISABLED' || opts.revokeWhenAlreadyDisabled);
         if (disabled) await this.deps.revocation.revokeFollowing(ctx, [{ kind: 'user', userId: next.userId }], 'DisableUser');
-        return { user: next, disabled };
+        return { user: next, disabled, before: current };
       },
     );
     // After the commit: ending sessions is audited on its own, and a session that outlives a failure

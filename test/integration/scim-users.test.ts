@@ -416,6 +416,20 @@ describe.each(dialects())('SCIM /Users on %s', (dialect) => {
     // Entra re-enables with "True" as a string; the user can sign in again.
     const on = await patch(id, [{ op: 'Replace', path: 'active', value: 'True' }]);
     expect(on.json.active).toBe(true);
+    // The record says who was disabled and enabled again, and which attributes a change touched.
+    const updates = await server.reg.database.db
+      .selectFrom('audit_events')
+      .select(['response_elements'])
+      .where('event_name', '=', 'UpdateUser')
+      .where('request_parameters', 'like', `%${id}%`)
+      .where('error_code', 'is', null)
+      .orderBy('seq')
+      .execute();
+    const changes = updates.map((e) => JSON.parse(e.response_elements!) as { changedAttributes: string[]; userStatus?: string });
+    expect(changes.filter((c) => c.userStatus).map((c) => c.userStatus)).toEqual(['DISABLED', 'ENABLED']);
+    expect(changes.at(-1)).toEqual({ changedAttributes: ['userStatus'], userStatus: 'ENABLED' });
+    expect(changes[0]!.changedAttributes).toContain('title');
+    expect(JSON.stringify(changes)).not.toContain('Boss');
     expect((await new Browser(server.url).signIn(name, PASSWORD)).status).toBe(303);
   });
 
