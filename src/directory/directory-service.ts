@@ -387,10 +387,17 @@ export class DirectoryService {
         ? await this.read.findIdByExternalId(identityStoreId, 'USER', alternate.externalId)
         : await this.findByUniqueAttribute(alternate.uniqueAttribute, {
             username: (v) => this.read.findUserIdByUserName(identityStoreId, v),
-            'emails.value': (v) => this.read.findUserIdByEmail(identityStoreId, v),
+            // Emails are not unique: the oldest user wins, so that the answer is stable.
+            'emails.value': async (v) => (await this.read.findUserIdsByEmail(identityStoreId, v, 1))[0],
           });
     if (!userId) throw notFound('directory.user_not_found', 'No user matches the alternate identifier.', { resourceType: 'USER' });
     return userId;
+  }
+
+  /** The users whose primary email is `email`: none, one, or (when it is not unique) two of them. */
+  async userIdsByEmail(identityStoreId: string, email: string): Promise<string[]> {
+    await this.requireStore(identityStoreId);
+    return this.read.findUserIdsByEmail(identityStoreId, email, 2);
   }
 
   // ---- groups ----

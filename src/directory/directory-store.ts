@@ -160,7 +160,8 @@ export interface DirectoryStore {
   replaceExternalIds(identityStoreId: string, type: PrincipalType, resourceId: string, externalIds: ExternalId[]): Promise<void>;
   findUserIdByUserName(identityStoreId: string, userName: string): Promise<string | undefined>;
   findUserSummary(identityStoreId: string, by: { userId: string } | { userName: string }): Promise<UserSummary | undefined>;
-  findUserIdByEmail(identityStoreId: string, email: string): Promise<string | undefined>;
+  /** Users whose primary email is `email` (emails are not unique), oldest first, at most `limit`. */
+  findUserIdsByEmail(identityStoreId: string, email: string, limit: number): Promise<string[]>;
 
   /** Throws the directory's already_exists error when the display name or an external id is taken. */
   insertGroup(group: GroupRecord): Promise<void>;

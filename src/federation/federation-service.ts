@@ -417,9 +417,13 @@ export class FederationService {
       if (!user) throw unknown();
       return user;
     }
+    // Emails are not unique in the directory: an email two users share names neither of them, or the
+    // sign-in of one would open the other's account.
+    const userIds = await this.deps.directory.userIdsByEmail(instance.identityStoreId, nameId);
+    if (userIds.length > 1) throw samlRefused('ambiguous_user', 'More than one Atrium user has the email the identity provider sent. An administrator must make it unique.');
+    if (userIds.length === 0) throw unknown();
     try {
-      const userId = await this.deps.directory.getUserId(instance.identityStoreId, { uniqueAttribute: { attributePath: 'emails.value', attributeValue: nameId } });
-      const user = await this.deps.directory.describeUser(instance.identityStoreId, userId);
+      const user = await this.deps.directory.describeUser(instance.identityStoreId, userIds[0]!);
       return { identityStoreId: user.identityStoreId, userId: user.userId, userName: user.profile.userName, status: user.status };
     } catch (err) {
       if (isDomainError(err) && err.kind === 'not_found') throw unknown();

@@ -154,6 +154,9 @@ describe.skipIf(!hasPysaml2).each(dialects())('pysaml2 as the IdP, Atrium as the
       expect(res.status, res.text).toBe(303);
       expect(await server.reg.auth.resolveSession(res.cookie!.split('=')[1])).toMatchObject({ userName: 'alice' });
       await expectRefused((await idpRespond(await startSignIn(), 'alice')).SAMLResponse, 'saml.unknown_user', /No Atrium user matches/);
+      // A second user with alice's email: the email names neither of them, rather than the older.
+      await createUser('alice-twin', 'ALICE@example.com');
+      await expectRefused((await idpRespond(await startSignIn(), 'alice@example.com')).SAMLResponse, 'saml.ambiguous_user', /More than one Atrium user has the email/);
     } finally {
       await server.reg.federation.importIdp(ctx, { entityId: idp.entityId, metadataXml: idp.metadataXml, nameIdMatch: 'userName' });
     }

@@ -316,18 +316,18 @@ export class SqlDirectoryStore implements DirectoryStore {
     return row && { identityStoreId, userId: row.user_id, userName: row.user_name, status: row.status as UserStatus };
   }
 
-  async findUserIdByEmail(identityStoreId: string, email: string): Promise<string | undefined> {
-    // Emails are not unique: the oldest id wins, so that the answer is stable.
-    const row = await this.db
+  async findUserIdsByEmail(identityStoreId: string, email: string, limit: number): Promise<string[]> {
+    // Oldest first, so that an answer that takes the first is stable.
+    const rows = await this.db
       .selectFrom('directory_users')
       .select('user_id')
       .where('identity_store_id', '=', identityStoreId)
       .where('email_key', '=', lookupKey(email))
       .orderBy('created_at')
       .orderBy('user_id')
-      .limit(1)
-      .executeTakeFirst();
-    return row?.user_id;
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.user_id);
   }
 
   // ---- groups ----
