@@ -139,7 +139,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     { pollMs: config.auditSinkPollMs, leaseMs: 30_000, retryBaseMs: config.auditSinkRetryMs, retryMaxMs: config.auditSinkRetryMaxMs },
   );
   const instance = new InstanceService(base);
-  const credentials = new CredentialService({ ...base, envelope });
+  const credentials = new CredentialService({ ...base, envelope, instanceRegion: async () => (await instance.find())?.region });
   const revocation = new RevocationService(base);
   const temporaryCredentials = new TemporaryCredentialService({
     ...base,

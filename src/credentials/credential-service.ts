@@ -19,10 +19,35 @@ export interface IssuedAccessKey {
 /** How long a decrypted key stays in memory; a deleted key stops working within this time. */
 const KEY_CACHE_MS = 2_000;
 
+const GLOBAL_REGION = 'us-east-1';
+const GLOBAL_SERVICES = new Set(['iam', 'organizations', 'sts']);
+
 export class CredentialService {
   private readonly cache = new Map<string, { record?: AccessKeyRecord; secret?: string; at: number }>();
 
-  constructor(private readonly deps: AuditDeps<Stores> & { read: { credentials: CredentialStore }; envelope: Envelope }) {}
+  /** The instance's region, once known: requests signed for another are refused. */
+  private region?: string;
+
+  constructor(
+    private readonly deps: AuditDeps<Stores> & {
+      read: { credentials: CredentialStore };
+      envelope: Envelope;
+      /** The instance's region (none before `atrium init`). */
+      instanceRegion?: () => Promise<string | undefined>;
+    },
+  ) {}
+
+  /**
+   * A signature scoped to another region than the instance's is refused, as AWS refuses it. AWS's
+   * global services (IAM, Organizations, STS's global endpoint) sign for us-east-1 wherever the
+   * caller is, and are taken in that region too.
+   */
+  async requireRegion(auth: { region: string; service: string }): Promise<void> {
+    this.region ??= await this.deps.instanceRegion?.();
+    if (this.region !== undefined && auth.region !== this.region && !(auth.region === GLOBAL_REGION && GLOBAL_SERVICES.has(auth.service))) {
+      throw new DomainError('unauthenticated', 'auth.bad_scope', `Credential should be scoped to a valid region: this endpoint's region is ${this.region}.`);
+    }
+  }
 
   async createAccessKey(
     ctx: RequestContext,
@@ -67,6 +92,7 @@ export class CredentialService {
   /** Verify a SigV4-signed request for one of `services`; returns who signed it. */
   async authenticate(req: SignedRequest, services: readonly string[]): Promise<Principal & { region: string }> {
     const auth = parseAuthorization(req, services, this.deps.clock.now());
+    await this.requireRegion(auth);
     const key = await this.lookup(auth.accessKeyId);
     if (!key.record || !key.secret || key.record.status !== 'Active') {
       throw new DomainError('unauthenticated', 'auth.unknown_key', 'The security token included in the request is invalid.');

@@ -184,6 +184,7 @@ export class TemporaryCredentialService {
       const p = await this.deps.credentials.authenticate(req, services);
       return { principal: { ...p, arn: p.arn ?? '', accountId: p.accountId ?? '' } };
     }
+    await this.deps.credentials.requireRegion(auth);
     const o = typeof token === 'string' ? this.openCached(this.keys ?? (await this.requireKeys()), token, auth.accessKeyId) : undefined;
     if (!o) throw invalidToken();
     const c = o.claims;

@@ -10,6 +10,7 @@ import {
   DeleteGroupMembershipCommand,
   DeleteUserCommand,
   IdentitystoreClient,
+  ListUsersCommand,
 } from '@aws-sdk/client-identitystore';
 import type { PrincipalType } from '@aws-sdk/client-sso-admin';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -113,6 +114,16 @@ describe.each(dialects())('STS GetCallerIdentity with temporary credentials on %
     expect(await outcome(whoAmI({ accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey }))).toBe('InvalidClientTokenId 403');
     expect(await outcome(whoAmI({ ...creds, secretAccessKey: other.secretAccessKey }))).toBe('SignatureDoesNotMatch 403');
     expect(await outcome(whoAmI({ ...server.credentials, sessionToken: creds.sessionToken }))).toBe('InvalidClientTokenId 403');
+    // Signed for another region than the instance's (us-east-1): refused, as AWS refuses it, for
+    // temporary credentials and for an access key alike.
+    const elsewhere = (c: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) =>
+      new STSClient({ ...sdkOptions(server), region: 'eu-west-1', credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken } }).send(
+        new GetCallerIdentityCommand({}),
+      );
+    expect(await outcome(elsewhere(creds))).toBe('SignatureDoesNotMatch 403');
+    expect(await outcome(elsewhere(server.credentials))).toBe('SignatureDoesNotMatch 403');
+    const admin = new IdentitystoreClient({ ...sdkOptions(server), region: 'eu-west-1' });
+    await expect(admin.send(new ListUsersCommand({ IdentityStoreId }))).rejects.toMatchObject({ name: 'InvalidSignatureException', message: expect.stringMatching(/scoped to a valid region/) });
 
     const shortLived = await issue(user, role, { durationSeconds: 1 });
     expect(await outcome(whoAmI(shortLived))).toBe('ok');
