@@ -159,10 +159,11 @@ export class InstanceService {
     return record;
   }
 
-  async updateName(ctx: RequestContext, instanceArn: string, name: string | null): Promise<void> {
-    await audited(this.deps, ctx, { eventName: 'UpdateInstance', requestParameters: { instanceArn, name } }, async (s) => {
+  /** `name` undefined: the name is left as it is (the call is still checked and recorded). */
+  async updateName(ctx: RequestContext, instanceArn: string, name: string | undefined): Promise<void> {
+    await audited(this.deps, ctx, { eventName: 'UpdateInstance', requestParameters: { instanceArn, ...(name === undefined ? {} : { name }) } }, async (s) => {
       await this.requireArn(instanceArn);
-      await s.instance.updateInstanceName(instanceArn, name);
+      if (name !== undefined) await s.instance.updateInstanceName(instanceArn, name);
     });
     this.cached = undefined;
   }

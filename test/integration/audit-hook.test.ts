@@ -51,6 +51,20 @@ describe.each(dialects())('audit hook on %s', (dialect) => {
     expect((await server.reg.instance.get()).name).not.toBe('nope');
   });
 
+  it('leaves the name as it is when UpdateInstance has none, and refuses an EncryptionConfiguration it cannot honour', async () => {
+    const client = new SSOAdminClient(sdkOptions(server));
+    await client.send(new UpdateInstanceCommand({ InstanceArn: server.init.instanceArn, Name: 'kept-name' }));
+    await client.send(new UpdateInstanceCommand({ InstanceArn: server.init.instanceArn }));
+    expect((await server.reg.instance.get()).name).toBe('kept-name');
+    await expect(
+      client.send(new UpdateInstanceCommand({ InstanceArn: server.init.instanceArn, EncryptionConfiguration: { KeyType: 'CUSTOMER_MANAGED_KEY', KmsKeyArn: 'arn:aws:kms:us-east-1:111111111111:key/x' } })),
+    ).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/EncryptionConfiguration is not supported/) as unknown });
+    expect((await server.reg.instance.get()).name).toBe('kept-name');
+    const last = (await events('UpdateInstance')).slice(-2);
+    expect(last.map((e) => e.error_code)).toEqual([null, 'ValidationException']);
+    expect(JSON.parse(last[0]!.request_parameters!)).toEqual({ instanceArn: server.init.instanceArn });
+  });
+
   it('never writes a secret into the log', async () => {
     const rows = await server.reg.database.db.selectFrom('audit_events').selectAll().execute();
     expect(rows.some((r) => r.event_name === 'CreateAccessKey')).toBe(true);

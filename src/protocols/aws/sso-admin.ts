@@ -190,10 +190,15 @@ export function ssoAdminApi(reg: Registry): AwsJsonService {
       z.strictObject({
         InstanceArn: instanceArn,
         Name: z.string().min(0).max(255).regex(/^[\w+=,.@-]+$/).optional(),
-        EncryptionConfiguration: z.unknown().optional(),
+        // Atrium's encryption is its key file's (docs/configuration.md), not a per-instance setting.
+        EncryptionConfiguration: z
+          .unknown()
+          .optional()
+          .refine((v) => v === undefined, 'EncryptionConfiguration is not supported: Atrium encrypts under the key file it is configured with (keyFile).'),
       }),
       async (input, ctx) => {
-        await reg.instance.updateName(ctx, input.InstanceArn, input.Name ?? null);
+        // A Name left out leaves the name as it is.
+        await reg.instance.updateName(ctx, input.InstanceArn, input.Name);
         return {};
       },
     ),
