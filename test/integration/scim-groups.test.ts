@@ -286,6 +286,7 @@ describe.each(dialects())('SCIM /Groups on %s', (dialect) => {
   });
 
   it('refuses unknown members, members of the wrong type and taken names, and writes nothing', async () => {
+    const firstSeq = Number((await server.reg.database.db.selectFrom('audit_events').select((eb) => eb.fn.max('seq').as('m')).executeTakeFirstOrThrow()).m ?? 0);
     const [user] = await seedUsers(1);
     const other = await createGroup(newGroup([], `taken-${suffix()}`));
     const missing = `${storeId.slice(2)}-00000000-0000-4000-8000-000000000000`;
@@ -321,6 +322,20 @@ describe.each(dialects())('SCIM /Groups on %s', (dialect) => {
     expectError(await scim('POST', '/Groups?attributes=a%20b', { body: newGroup([], `${name}-query`) }), 400, 'invalidValue');
     expect((await scim('GET', `/Groups?filter=${encodeURIComponent(`displayName eq "${name}-query"`)}`)).json.totalResults).toBe(0);
     expect((await scim('GET', `/Groups/${group.id}`)).json).toEqual(before);
+    // Each refused change is on the record, those refused while parsing too (the unknown path, the
+    // unknown attribute, the bad query), with the group it named.
+    const failures = await server.reg.database.db
+      .selectFrom('audit_events')
+      .select(['event_name', 'error_code', 'request_parameters'])
+      .where('error_code', 'is not', null)
+      .where('event_name', 'in', ['CreateGroup', 'UpdateGroup'])
+      .where('seq', '>', firstSeq)
+      .orderBy('seq')
+      .execute();
+    expect(failures.map((e) => `${e.event_name} ${e.error_code}`)).toEqual(
+      expect.arrayContaining(['UpdateGroup scim.invalidPath', 'CreateGroup scim.invalidSyntax', 'CreateGroup scim.invalidValue', 'UpdateGroup scim.mutability']),
+    );
+    expect(failures.filter((e) => e.error_code === 'scim.invalidPath')[0]!.request_parameters).toContain(group.id);
   });
 
   it('answers bad input with a 4xx SCIM error, never a 500', async () => {

@@ -564,6 +564,7 @@ describe.each(dialects())('SCIM /Users on %s', (dialect) => {
   });
 
   it('answers bad input with a 4xx SCIM error, never a 500', async () => {
+    const startedAt = Date.now();
     const created = await createUser(oktaUser(userName('bad')));
     const id = created.id as string;
     expectError(await scim('POST', '/Users', { raw: '{"userName": ' }), 400, 'invalidSyntax');
@@ -612,7 +613,18 @@ describe.each(dialects())('SCIM /Users on %s', (dialect) => {
       .where('event_name', '=', 'UpdateUser')
       .where('request_parameters', 'like', `%${id}%`)
       .execute();
-    expect(refused.map((e) => e.error_code)).toEqual(expect.arrayContaining(['directory.invalid_attribute', 'scim.invalidValue']));
+    // Refusals before the directory is reached (a PATCH that does not parse) are recorded as well.
+    expect(refused.map((e) => e.error_code)).toEqual(expect.arrayContaining(['directory.invalid_attribute', 'scim.invalidValue', 'scim.invalidSyntax', 'scim.invalidPath', 'scim.tooMany']));
+    const createRefusals = await server.reg.database.db
+      .selectFrom('audit_events')
+      .select(['error_code', 'request_parameters'])
+      .where('event_name', '=', 'CreateUser')
+      .where('error_code', 'is not', null)
+      .where('event_time', '>=', startedAt)
+      .execute();
+    // The unknown attribute and the unknown email sub-attribute, refused while parsing, each leave one.
+    expect(createRefusals.filter((e) => e.error_code === 'scim.invalidSyntax').length).toBeGreaterThanOrEqual(3);
+    expect(JSON.stringify(createRefusals)).not.toContain('hunter2');
   });
   it('answers random valid filters exactly as a plain reference evaluation of the same users does', async () => {
     const tag = suffix();

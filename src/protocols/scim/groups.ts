@@ -16,7 +16,7 @@ import { parseFilter, type Filter } from './filter.js';
 import { assertFilterComparable, matches } from './filter-match.js';
 import { canonicalGroup, groupLocation, groupReplacementOf, memberTypesOf, scimExternalIdOf, toScimGroup } from './group-mapping.js';
 import { applyGroupChanges, groupChangesOf, membersToRead, type GroupChange } from './group-patch.js';
-import { listResponse, refusingAsDomainError, searchQueryOf, sendScim, type ScimRouteDeps } from './http.js';
+import { listResponse, recordingRefusal, refusingAsDomainError, searchQueryOf, sendScim, type ScimRouteDeps } from './http.js';
 import { parsePatchRequest } from './patch.js';
 import { project, selectorsOf } from './projection.js';
 import { DEFAULT_COUNT, GROUP_SCHEMA, MAX_RESULTS, groupCharacteristics } from './schemas.js';
@@ -114,9 +114,11 @@ export function groupRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
   // Every handler reads its query before it changes anything: a bad parameter refuses the request.
   const projectionOfRequest = (request: FastifyRequest) => projectionOf(groupQueryOf(request.query));
 
+  // What a refused change's event names: the store, and the group when the request names one.
+  const groupParameters = (request: FastifyRequest) => async () => ({ identityStoreId: await storeId(), ...((request.params as { id?: string }).id !== undefined ? { groupId: groupIdOf(request) } : {}) });
+
   app.post('/Groups', async (request, reply) => {
-    const projection = projectionOfRequest(request);
-    const group = canonicalGroup(request.body);
+    const [projection, group] = await recordingRefusal(deps, request, 'CreateGroup', groupParameters(request), () => [projectionOfRequest(request), canonicalGroup(request.body)] as const);
     const identityStoreId = await storeId();
     const groupId = await directory.createGroup(deps.contextOf(request), identityStoreId, {
       profile: { displayName: group.displayName },
@@ -141,7 +143,7 @@ export function groupRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
 
   /** PUT and PATCH: the group and its members changed in one transaction, by changes checked beforehand. */
   const changeGroup = async (request: FastifyRequest, reply: FastifyReply, changes: GroupChange[]) => {
-    const projection = projectionOfRequest(request);
+    const projection = await recordingRefusal(deps, request, 'UpdateGroup', groupParameters(request), () => projectionOfRequest(request));
     const identityStoreId = await storeId();
     const { group } = await directory.replaceGroup(
       deps.contextOf(request),
@@ -158,7 +160,7 @@ export function groupRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
   };
 
   app.put('/Groups/:id', async (request, reply) => {
-    const group = canonicalGroup(request.body);
+    const group = await recordingRefusal(deps, request, 'UpdateGroup', groupParameters(request), () => canonicalGroup(request.body));
     // As for users, an omitted externalId is not asserted and is kept (RFC 7644 §3.5.1).
     const changes: GroupChange[] = [
       { kind: 'displayName', value: group.displayName! },
@@ -168,7 +170,9 @@ export function groupRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
     return changeGroup(request, reply, changes);
   });
 
-  app.patch('/Groups/:id', async (request, reply) => changeGroup(request, reply, groupChangesOf(parsePatchRequest(request.body))));
+  app.patch('/Groups/:id', async (request, reply) =>
+    changeGroup(request, reply, await recordingRefusal(deps, request, 'UpdateGroup', groupParameters(request), () => groupChangesOf(parsePatchRequest(request.body)))),
+  );
 
   app.delete('/Groups/:id', async (request, reply) => {
     await directory.deleteGroup(deps.contextOf(request), await storeId(), groupIdOf(request), { expectedVersion: ifMatchVersion(request.headers['if-match']) });

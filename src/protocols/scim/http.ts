@@ -116,6 +116,20 @@ export function refusingAsDomainError<T>(compute: () => T): T {
   }
 }
 
+/**
+ * A change refused before it reaches the directory (a body or a query that does not parse) leaves
+ * the change's failure event too, with the code the directory would have given it. The body is not
+ * recorded: it is what failed to parse, and may hold a person's data.
+ */
+export async function recordingRefusal<T>(deps: ScimRouteDeps, request: FastifyRequest, eventName: string, parameters: () => Promise<Record<string, unknown>>, parse: () => T): Promise<T> {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof ScimError) await deps.reg.audit.recordRefusal(deps.contextOf(request), eventName, await parameters(), `scim.${err.scimType ?? err.status}`, err.detail);
+    throw err;
+  }
+}
+
 const SEARCH_PARAMETERS = ['attributes', 'excludedAttributes', 'filter', 'sortBy', 'sortOrder', 'startIndex', 'count'];
 
 /** A SearchRequest body (RFC 7644 §3.4.3) as the query parameters of a GET list; throws ScimError 400. */

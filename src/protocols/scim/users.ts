@@ -11,7 +11,7 @@ import { isDomainError } from '../../shared/errors.js';
 import { ScimError } from './errors.js';
 import { parseFilter, type Filter } from './filter.js';
 import { assertFilterComparable, matches } from './filter-match.js';
-import { listResponse, refusingAsDomainError, searchQueryOf, sendScim, type ScimRouteDeps } from './http.js';
+import { listResponse, recordingRefusal, refusingAsDomainError, searchQueryOf, sendScim, type ScimRouteDeps } from './http.js';
 import { applyPatch, parsePatchRequest } from './patch.js';
 import { project, selectorsOf } from './projection.js';
 import { DEFAULT_COUNT, MAX_RESULTS, USER_SCHEMA, userCharacteristics } from './schemas.js';
@@ -122,8 +122,11 @@ export function userRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
   const sendUser = (reply: FastifyReply, status: number, user: UserRecord, resource = toScimUser(user, deps.baseUrl())) =>
     sendScim(reply.header('etag', etagOf(user.version)), status, resource);
 
+  // What a refused change's event names: the store, and the user when the request names one.
+  const userParameters = (request: FastifyRequest) => async () => ({ identityStoreId: await storeId(), ...((request.params as { id?: string }).id !== undefined ? { userId: userIdOf(request) } : {}) });
+
   app.post('/Users', async (request, reply) => {
-    const { user, active } = newUserOf(canonicalUser(request.body));
+    const { user, active } = await recordingRefusal(deps, request, 'CreateUser', userParameters(request), () => newUserOf(canonicalUser(request.body)));
     const identityStoreId = await storeId();
     const created = await directory.createUserRecord(deps.contextOf(request), identityStoreId, { ...user, status: active ? 'ENABLED' : 'DISABLED' }, ENTERPRISE);
     return sendUser(reply.header('location', userLocation(deps.baseUrl(), created.userId)), 201, created);
@@ -158,12 +161,12 @@ export function userRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
   };
 
   app.put('/Users/:id', async (request, reply) => {
-    const replacement = canonicalUser(request.body);
+    const replacement = await recordingRefusal(deps, request, 'UpdateUser', userParameters(request), () => canonicalUser(request.body));
     return sendUser(reply, 200, await replaceUser(request, () => replacement, true));
   });
 
   app.patch('/Users/:id', async (request, reply) => {
-    const operations = parsePatchRequest(request.body);
+    const operations = await recordingRefusal(deps, request, 'UpdateUser', userParameters(request), () => parsePatchRequest(request.body));
     const patched = (current: UserRecord) => canonicalUser(applyPatch(toScimUser(current, deps.baseUrl()), operations));
     return sendUser(reply, 200, await replaceUser(request, patched, false));
   });
