@@ -297,6 +297,16 @@ describe.each(dialects())('SCIM /Users on %s', (dialect) => {
     expect(moved.status).toBe(200);
     const described = await identitystore.send(new DescribeUserCommand({ IdentityStoreId: server.init.identityStoreId, UserId: other.id as string }));
     expect(described.ExternalIds).toEqual([{ Issuer: 'scim', Id: moved.json.externalId }]);
+
+    // A name whose accent is composed (NFC) is the same name decomposed (NFD, as macOS and some HR
+    // feeds send it): the IdP's "GET by userName, else POST" finds the user instead of looping on 409.
+    const composed = `jos\u00e9-${suffix()}@example.com`;
+    const jose = await createUser(oktaUser(composed));
+    const decomposed = composed.normalize('NFD');
+    expect(decomposed).not.toBe(composed);
+    const found = await scim('GET', `/Users?filter=${encodeURIComponent(`userName eq "${decomposed.toUpperCase()}"`)}`);
+    expect((found.json.Resources as Json[]).map((u) => u.id as string)).toEqual([jose.id]);
+    expectError(await scim('POST', '/Users', { body: oktaUser(decomposed) }), 409, 'uniqueness');
   });
 
   it('creates and patches an Entra ID user: "True"/"False", "Replace", emails[type eq "work"].value, the enterprise manager path', async () => {

@@ -21,7 +21,7 @@
 //   values are all absent (RFC 7643 §2.5: null and [] mean "unassigned"). 0 and false are present.
 // - `eq null` is `not pr`, `ne null` is `pr` (§2.5 again). Any other operator with null: no match.
 // - Types must agree; nothing is coerced: `age eq "5"` never matches age 5.
-// - Strings: case-insensitive (String.prototype.toLowerCase on both sides) unless the attribute is
+// - Strings: case-insensitive (NFC, then String.prototype.toLowerCase, on both sides) unless the attribute is
 //   caseExact; eq, ne, co (contains), sw, ew, and gt/ge/lt/le by UTF-16 code units (lexicographic).
 //   If the attribute's type is dateTime, eq/ne/gt/ge/lt/le compare instants instead (an xsd:dateTime
 //   without zone is UTC); a value that is not a dateTime then matches nothing.
@@ -32,6 +32,7 @@
 // - `ne` is "some value differs" (existential, as every operator), so an absent attribute does not
 //   match `ne "x"`, just as SQL's `col <> 'x'` is not true for NULL.
 
+import { uniqueKeyOf } from '../../directory/index.js';
 import { ScimError } from './errors.js';
 import { filterNode, printAttributePath } from './filter.js';
 import type { AttributePath, CompareOperator, CompareValue, Filter } from './filter.js';
@@ -204,8 +205,10 @@ function compare(actual: unknown, operator: CompareOperator, expected: Exclude<C
     return a !== undefined && x !== undefined && order(a, operator, x);
   }
   const exact = characteristics.caseExact(path);
-  const a = exact ? actual : actual.toLowerCase();
-  const x = exact ? expected : expected.toLowerCase();
+  // Folded as the directory folds its unique names (NFC, then lower case): a name the index finds,
+  // and uniqueness says exists, must match here too, however its accents were composed.
+  const a = exact ? actual : uniqueKeyOf(actual);
+  const x = exact ? expected : uniqueKeyOf(expected);
   if (operator === 'co') return a.includes(x);
   if (operator === 'sw') return a.startsWith(x);
   if (operator === 'ew') return a.endsWith(x);

@@ -2,6 +2,7 @@
 // attribute sorts by its primary value (else its first), strings by the attribute's caseExact,
 // and resources without a value sort last in ascending order (first in descending).
 
+import { uniqueKeyOf } from '../../directory/index.js';
 import { ScimError } from './errors.js';
 import type { AttributePath } from './filter.js';
 import { parsePath } from './path.js';
@@ -15,7 +16,7 @@ export interface SortOrder {
 }
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const lower = (s: string) => s.toLowerCase();
+const lower = uniqueKeyOf;
 const member = (o: Json, name: string) => o[Object.keys(o).find((k) => lower(k) === lower(name)) ?? name];
 
 /** The query's sort, or undefined without sortBy; an unknown attribute or order is a 400 invalidValue. */
