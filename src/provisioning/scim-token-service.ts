@@ -63,7 +63,7 @@ export function isValidExpiryDays(days: number): boolean {
 }
 
 const refusalsThrottled = (retryAfterSeconds: number) =>
-  new DomainError('throttled', 'scim.refusals_throttled', `Too many refused SCIM bearer tokens from this address. Retry after ${retryAfterSeconds} seconds.`);
+  new DomainError('throttled', 'scim.refusals_throttled', `Too many refused SCIM bearer tokens from this address. Retry after ${retryAfterSeconds} seconds.`, { retryAfterSeconds });
 
 export class ScimTokenService {
   /**

@@ -18,6 +18,7 @@ import type { Registry } from '../../registry.js';
 import type { RequestContext } from '../../shared/context.js';
 import { bulkRoutes, type DispatchOperation } from './bulk.js';
 import { ScimError } from './errors.js';
+import { isDomainError } from '../../shared/errors.js';
 import { groupRoutes } from './groups.js';
 import { listResponse, MAX_BODY_BYTES, parseScimJson, SCIM_EVENT_SOURCE, scimErrorOf, sendScim, type ScimRouteDeps } from './http.js';
 import { BULK_MAX_PAYLOAD_BYTES, SCHEMAS, resourceTypes, schemaResource, serviceProviderConfig } from './schemas.js';
@@ -88,6 +89,8 @@ function scimScope(scope: FastifyInstance, reg: Registry, baseUrl: () => string)
     const scim = scimErrorOf(err, bulk ? { bytes: BULK_MAX_PAYLOAD_BYTES, name: 'maxPayloadSize' } : undefined);
     if (scim.status >= 500) request.log.error({ err }, 'unhandled error in the SCIM API');
     if (scim.status === 401) reply.header('www-authenticate', 'Bearer realm="atrium-scim"');
+    // IdP clients read the header, not the detail's prose.
+    if (scim.status === 429 && isDomainError(err) && err.details.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.details.retryAfterSeconds));
     return sendScim(reply, scim.status, scim.toBody());
   });
   scope.setNotFoundHandler((request, reply) => sendScim(reply, 404, new ScimError(404, undefined, `No SCIM endpoint ${request.method} ${request.url.split('?')[0]}.`).toBody()));
