@@ -52,6 +52,12 @@ describe('SCIM PATCH in memory', () => {
     expect(out).not.toHaveProperty('active');
   });
 
+  it("ignores the resource's own schemas, meta and id in a path-less value, as IdPs echo them; another id is still read-only", () => {
+    const out = patch(user(), [{ op: 'replace', value: { schemas: [USER], id: 'u-1', meta: { resourceType: 'User' }, displayName: 'Babs' } }]);
+    expect(out).toEqual({ ...user(), displayName: 'Babs' });
+    expect(scimTypeOf(() => patch(user(), [{ op: 'replace', value: { id: 'u-2', displayName: 'Babs' } }]))).toBe('mutability');
+  });
+
   it('works on the enterprise extension by URN path, path-less URN key and whole-extension path; Entra\'s manager as a bare id', () => {
     const out = patch(user(), [
       { op: 'add', path: `${ENTERPRISE}:manager`, value: 'u-2' },

@@ -79,6 +79,9 @@ function applyOperation(resource: ScimObject, operation: PatchOperation): void {
     if (op === 'remove') throw noTarget('A "remove" operation needs a "path".');
     if (!isObject(value)) throw invalidValue(`An "${op}" operation without a "path" needs an object "value".`);
     for (const [key, member] of Object.entries(value)) {
+      // What IdPs echo from a GET along with the change (as for groups): the resource's schemas and
+      // meta, and its own id. Another id is still an attempt to change it (mutability).
+      if (['schemas', 'meta'].includes(lower(key)) || (lower(key) === 'id' && member === resource.id)) continue;
       if (lower(key) === lower(ENTERPRISE_USER_SCHEMA)) {
         if (!isObject(member)) throw invalidValue(`"${ENTERPRISE_USER_SCHEMA}" must be an object.`);
         for (const [name, inner] of Object.entries(member)) applyOperation(resource, { op, path: parsePath(`${ENTERPRISE_USER_SCHEMA}:${name}`), value: inner });
