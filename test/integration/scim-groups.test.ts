@@ -180,6 +180,13 @@ describe.each(dialects())('SCIM /Groups on %s', (dialect) => {
     const second = await scim('GET', `/Groups?${prefixed}&sortBy=displayName&startIndex=2&count=1`);
     expect(second.json).toMatchObject({ totalResults: 3, startIndex: 2, itemsPerPage: 1 });
     expect(second.json.Resources[0]).toEqual(b);
+    // Names qualified by the Group schema's URN are the same names; User attributes are not Group ones.
+    const G = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+    expect((await scim('GET', `/Groups/${a.id}?excludedAttributes=${encodeURIComponent(`${G}:members`)}`)).json.members).toBeUndefined();
+    expect(Object.keys((await scim('GET', `/Groups/${a.id}?attributes=${encodeURIComponent(`${G}:displayName`)}`)).json).sort()).toEqual(['displayName', 'id', 'schemas']);
+    const qualified = await scim('GET', `/Groups?${prefixed}&sortBy=${encodeURIComponent(`${G}:displayName`)}&sortOrder=descending`);
+    expect(resourcesOf(qualified).map((g) => g.displayName)).toEqual(['c', 'b', 'a'].map((x) => `list-${tag}-${x}`));
+    expectError(await scim('GET', `/Groups?${prefixed}&sortBy=userName`), 400, 'invalidValue');
 
     // A filter on members reads them: which groups hold this user.
     const holding = await scim('GET', `/Groups?excludedAttributes=members&filter=${encodeURIComponent(`displayName sw "list-${tag}" and members[value eq "${users[0]}"]`)}`);

@@ -74,8 +74,8 @@ function mentionsMembers(filter: Filter): boolean {
 
 /** The `attributes`/`excludedAttributes` of a request, and whether the response carries members. */
 function projectionOf(query: GroupQuery) {
-  const attributes = selectorsOf(query.attributes);
-  const excluded = selectorsOf(query.excludedAttributes);
+  const attributes = selectorsOf(query.attributes, GROUP_SCHEMA);
+  const excluded = selectorsOf(query.excludedAttributes, GROUP_SCHEMA);
   const isMembers = (s: { extension?: string; name?: string }) => s.extension === undefined && s.name?.toLowerCase() === 'members';
   const withMembers = attributes === undefined ? !excluded?.some((s) => isMembers(s) && !('sub' in s)) : attributes.some(isMembers);
   return { withMembers, apply: (resource: ScimObject) => project(resource, attributes, excluded) };
@@ -196,7 +196,7 @@ export function groupRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
   /** The page of matching groups as SCIM resources, and how many match in all. */
   async function listGroups(identityStoreId: string, query: GroupQuery, offset: number, count: number, withMembers: boolean) {
     const baseUrl = deps.baseUrl();
-    const sort = sortOrderOf(query.sortBy, query.sortOrder);
+    const sort = sortOrderOf(query.sortBy, query.sortOrder, 'Group');
     const filter = query.filter === undefined ? undefined : parseFilter(query.filter);
     if (filter !== undefined) assertFilterComparable(filter, groupCharacteristics);
     // Members are read for the filter only when it looks at them; otherwise for the page alone.

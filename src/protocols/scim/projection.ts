@@ -3,7 +3,7 @@
 // `id` and `schemas` are always returned (RFC 7643: returned "always").
 
 import { ScimError } from './errors.js';
-import { ENTERPRISE_USER_SCHEMA, USER_SCHEMA } from './schemas.js';
+import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from './schemas.js';
 
 type Json = Record<string, unknown>;
 
@@ -18,26 +18,26 @@ interface Selector {
   sub?: string;
 }
 
-function selectorOf(text: string): Selector {
+function selectorOf(text: string, core: typeof USER_SCHEMA | typeof GROUP_SCHEMA): Selector {
   const trimmed = text.trim();
   if (!/^[A-Za-z0-9:._$-]+$/.test(trimmed)) throw new ScimError(400, 'invalidValue', `"${trimmed}" is not an attribute name.`);
   let rest = trimmed;
   let extension: string | undefined;
-  for (const urn of [ENTERPRISE_USER_SCHEMA, USER_SCHEMA]) {
-    if (lower(rest) === lower(urn)) return urn === USER_SCHEMA ? {} : { extension: urn };
+  for (const urn of core === USER_SCHEMA ? [ENTERPRISE_USER_SCHEMA, USER_SCHEMA] : [GROUP_SCHEMA]) {
+    if (lower(rest) === lower(urn)) return urn === core ? {} : { extension: urn };
     if (lower(rest).startsWith(`${lower(urn)}:`)) {
       rest = rest.slice(urn.length + 1);
-      extension = urn === USER_SCHEMA ? undefined : urn;
+      extension = urn === core ? undefined : urn;
     }
   }
   const [name, sub] = rest.split('.', 2) as [string, string | undefined];
   return { ...(extension === undefined ? {} : { extension }), name, ...(sub === undefined ? {} : { sub }) };
 }
 
-/** A comma-separated list from the query, or undefined when absent or empty. */
-export function selectorsOf(list: string | undefined): Selector[] | undefined {
+/** A comma-separated list from the query, or undefined when absent or empty; names may be qualified by the resource's core schema. */
+export function selectorsOf(list: string | undefined, core: typeof USER_SCHEMA | typeof GROUP_SCHEMA = USER_SCHEMA): Selector[] | undefined {
   if (list === undefined || list.trim() === '') return undefined;
-  return list.split(',').map(selectorOf);
+  return list.split(',').map((text) => selectorOf(text, core));
 }
 
 const keyOf = (o: Json, name: string) => Object.keys(o).find((k) => lower(k) === lower(name));

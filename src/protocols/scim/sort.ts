@@ -6,13 +6,14 @@ import { uniqueKeyOf } from '../../directory/index.js';
 import { ScimError } from './errors.js';
 import type { AttributePath } from './filter.js';
 import { parsePath } from './path.js';
-import { ENTERPRISE_USER_SCHEMA, USER_SCHEMA, userAttribute } from './schemas.js';
+import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA, groupAttribute, userAttribute } from './schemas.js';
 
 type Json = Record<string, unknown>;
 
 export interface SortOrder {
   path: AttributePath;
   descending: boolean;
+  caseExact: boolean;
 }
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -20,7 +21,7 @@ const lower = uniqueKeyOf;
 const member = (o: Json, name: string) => o[Object.keys(o).find((k) => lower(k) === lower(name)) ?? name];
 
 /** The query's sort, or undefined without sortBy; an unknown attribute or order is a 400 invalidValue. */
-export function sortOrderOf(sortBy: string | undefined, sortOrder: string | undefined): SortOrder | undefined {
+export function sortOrderOf(sortBy: string | undefined, sortOrder: string | undefined, resource: 'User' | 'Group' = 'User'): SortOrder | undefined {
   if (sortOrder !== undefined && !/^(ascending|descending)$/i.test(sortOrder)) {
     throw new ScimError(400, 'invalidValue', '"sortOrder" must be "ascending" or "descending".');
   }
@@ -31,16 +32,17 @@ export function sortOrderOf(sortBy: string | undefined, sortOrder: string | unde
   } catch {
     throw new ScimError(400, 'invalidValue', `"sortBy" must name an attribute; "${sortBy}" does not.`);
   }
-  if (path.filter !== undefined || userAttribute(path.attribute) === undefined) {
-    throw new ScimError(400, 'invalidValue', `"sortBy" must name an attribute Atrium supports; "${sortBy}" is not one.`);
-  }
-  return { path: path.attribute, descending: lower(sortOrder ?? '') === 'descending' };
+  const def = path.filter === undefined ? (resource === 'Group' ? groupAttribute : userAttribute)(path.attribute) : undefined;
+  // A group's members are read only when the response carries them: they are no sort key.
+  if (def === undefined || (resource === 'Group' && def.multiValued)) throw new ScimError(400, 'invalidValue', `"sortBy" must name an attribute Atrium supports; "${sortBy}" is not one.`);
+  return { path: path.attribute, descending: lower(sortOrder ?? '') === 'descending', caseExact: def.caseExact ?? false };
 }
 
 /** The value a resource sorts by, or undefined. */
 function sortValue(resource: Json, path: AttributePath): unknown {
   const schema = path.schema === undefined ? undefined : lower(path.schema);
-  const container = schema === lower(ENTERPRISE_USER_SCHEMA) ? resource[ENTERPRISE_USER_SCHEMA] : schema === undefined || schema === lower(USER_SCHEMA) ? resource : undefined;
+  const core = schema === undefined || schema === lower(USER_SCHEMA) || schema === lower(GROUP_SCHEMA);
+  const container = schema === lower(ENTERPRISE_USER_SCHEMA) ? resource[ENTERPRISE_USER_SCHEMA] : core ? resource : undefined;
   if (!isObject(container)) return undefined;
   let value = member(container, path.name);
   if (Array.isArray(value)) value = value.find((v) => isObject(v) && v.primary === true) ?? value[0];
@@ -50,7 +52,7 @@ function sortValue(resource: Json, path: AttributePath): unknown {
 
 /** The resources in the requested order; equal values keep their (id) order. */
 export function sortResources<T extends Json>(resources: T[], order: SortOrder): T[] {
-  const caseExact = userAttribute(order.path)?.caseExact ?? false;
+  const { caseExact } = order;
   const keyed = resources.map((resource) => {
     const v = sortValue(resource, order.path);
     return { resource, key: typeof v === 'string' && !caseExact ? lower(v) : v };
