@@ -13,7 +13,7 @@ import { registerOidc } from './protocols/oidc/index.js';
 import { consoleAuthenticator } from './protocols/portal-ui/console-auth.js';
 import { registerPortalUi } from './protocols/portal-ui/index.js';
 import { registerSaml } from './protocols/saml/index.js';
-import { registerScim } from './protocols/scim/index.js';
+import { registerScim, scimRouterRefusal } from './protocols/scim/index.js';
 import { registerWeb } from './protocols/web/index.js';
 import { registerPolicyApi } from './protocols/web/policy-api.js';
 import { iamQueryHandler, signingServiceOf } from './protocols/aws/iam.js';
@@ -36,6 +36,12 @@ export async function buildApp(reg: Registry): Promise<FastifyInstance> {
     genReqId: () => reg.newRequestId(),
     bodyLimit: 1024 * 1024,
     trustProxy: false,
+    // The router's own refusals (a bad %-escape, a path parameter over its length limit) in the
+    // protocol's shape: SCIM's for SCIM paths, AWS's elsewhere.
+    frameworkErrors: (err, request, reply) => {
+      if (scimRouterRefusal(reply, request.raw.url ?? '', err.code)) return;
+      void sendAwsError(reply.header('x-amzn-requestid', request.id), { status: 400, type: 'SerializationException', message: 'The request path could not be read.' });
+    },
   });
   // Every route's request logger is made on the first line it logs: most requests log none.
   useLazyRequestLoggers(app);

@@ -612,6 +612,12 @@ describe.each(dialects())('SCIM /Users on %s', (dialect) => {
     expectError(await scim('PUT', `/Users/${id}`, { body: { schemas: [USER] } }), 400, 'invalidValue');
     expectError(await scim('GET', `/Users/${id}?attributes=${encodeURIComponent('a b')}`), 400, 'invalidValue');
     expectError(await scim('GET', '/Users/no-such-user'), 404);
+    // Refused by the router before any SCIM handler runs, still in SCIM's shape.
+    expectError(await scim('GET', `/Users/${'a'.repeat(200)}`), 404);
+    expectError(await scim('GET', '/Users/%zz'), 400, 'invalidValue');
+    const awsShaped = await fetch(`${server.url}/federation/%zz`);
+    expect(awsShaped.status).toBe(400);
+    expect(await awsShaped.json()).toMatchObject({ __type: 'SerializationException' });
     expectError(await scim('PUT', '/Users/no-such-user', { body: oktaUser(userName()) }), 404);
 
     // None of it changed the user; a refused PATCH is on the audit record with its SCIM code.

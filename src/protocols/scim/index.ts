@@ -10,7 +10,7 @@
 // which only this module creates: nothing a client sends (no header, no address) can pass for one.
 
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { inject } from 'light-my-request';
 import { publicUrlOf } from '../../config/config.js';
 import { SCIM_PATH } from '../../provisioning/index.js';
@@ -26,6 +26,16 @@ import { userRoutes } from './users.js';
 import { anonymousContext } from '../request-context.js';
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+
+/**
+ * For the router's own refusals, which no scope's error handler sees (an id past the router's
+ * length limit, a bad %-escape): a SCIM error for a SCIM path, or undefined for another.
+ */
+export function scimRouterRefusal(reply: FastifyReply, url: string, code: string): FastifyReply | undefined {
+  if (url !== SCIM_PATH && !url.startsWith(`${SCIM_PATH}/`)) return undefined;
+  const error = code === 'FST_ERR_MAX_PARAM_LENGTH' ? new ScimError(404, undefined, 'No such resource: the id is too long.') : new ScimError(400, 'invalidValue', 'The request path is not valid.');
+  return sendScim(reply, error.status, error.toBody());
+}
 
 export function registerScim(app: FastifyInstance, reg: Registry): void {
   // The port is known only once the server listens (tests listen on port 0).
