@@ -20,6 +20,8 @@ export interface AuditedAction<T> {
   requestParameters: unknown;
   /** What to record of the result; defaults to nothing. */
   responseElements?: (result: T) => unknown;
+  /** AwsServiceEvent: what the system did because of the caller's change, not a call of its own. */
+  eventType?: AuditEvent['eventType'];
 }
 
 export function buildEvent(
@@ -60,20 +62,16 @@ export async function audited<S extends { audit: AuditStore }, T>(
   try {
     return await deps.tx.transaction(async (stores) => {
       const result = await change(stores);
-      await stores.audit.appendEvent(
-        buildEvent(ctx, deps, action.eventName, action.requestParameters, {
-          responseElements: action.responseElements?.(result),
-        }),
-      );
+      const event = buildEvent(ctx, deps, action.eventName, action.requestParameters, { responseElements: action.responseElements?.(result) });
+      await stores.audit.appendEvent(action.eventType ? { ...event, eventType: action.eventType } : event);
       return result;
     });
   } catch (err) {
     const errorCode = isDomainError(err) ? err.code : 'internal_error';
     const errorMessage = isDomainError(err) ? err.message : 'internal error';
     // The refused change is already rolled back; its failure is recorded on its own.
-    await deps.tx.transaction((stores) =>
-      stores.audit.appendEvent(buildEvent(ctx, deps, action.eventName, action.requestParameters, { errorCode, errorMessage })),
-    );
+    const event = buildEvent(ctx, deps, action.eventName, action.requestParameters, { errorCode, errorMessage });
+    await deps.tx.transaction((stores) => stores.audit.appendEvent(action.eventType ? { ...event, eventType: action.eventType } : event));
     throw err;
   }
 }

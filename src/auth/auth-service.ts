@@ -210,15 +210,25 @@ export class AuthService {
     });
   }
 
-  /** Every live session of a user ends: the directory calls this when it disables the user. */
-  endSessionsOfUser(ctx: RequestContext, identityStoreId: string, userId: string, reason: string): Promise<string[]> {
-    return this.endSessions(ctx, 'RevokeSession', { userId, reason }, async () =>
-      (await this.read.listSessions({ identityStoreId, userId, now: this.deps.clock.now() })).map((s) => s.sessionId),
-    );
+  /**
+   * Every live session of a user ends: the directory calls this when it disables the user. The
+   * event is a service event of the disable (as its RevokeCredentials is), and there is none when
+   * the user had no session: the caller's own event is the disable's.
+   */
+  async endSessionsOfUser(ctx: RequestContext, identityStoreId: string, userId: string, reason: string): Promise<string[]> {
+    const ids = (await this.read.listSessions({ identityStoreId, userId, now: this.deps.clock.now() })).map((s) => s.sessionId);
+    if (ids.length === 0) return [];
+    return this.endSessions(ctx, 'RevokeSession', { userId, reason }, () => Promise.resolve(ids), 'AwsServiceEvent');
   }
 
-  private async endSessions(ctx: RequestContext, eventName: string, requestParameters: unknown, select: () => Promise<string[]>): Promise<string[]> {
-    const action = { eventName, requestParameters, responseElements: (r: string[]) => ({ sessionIds: r }) };
+  private async endSessions(
+    ctx: RequestContext,
+    eventName: string,
+    requestParameters: unknown,
+    select: () => Promise<string[]>,
+    eventType?: 'AwsServiceEvent',
+  ): Promise<string[]> {
+    const action = { eventName, requestParameters, responseElements: (r: string[]) => ({ sessionIds: r }), ...(eventType ? { eventType } : {}) };
     // The grants and the revocation of the credentials issued under the sessions join this
     // transaction: a session, the CLI tokens it approved and their credentials end together, or
     // none does. The revocation is a service event naming this request, not a second call.

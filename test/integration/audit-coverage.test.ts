@@ -306,7 +306,14 @@ describe.each(dialects())('audit coverage on %s', (dialect) => {
     },
     'PATCH /scim/v2/Users/:id': {
       async run() {
-        await scim('PATCH', `/Users/${state.scimUserId}`, { schemas: [PATCH_SCHEMA], Operations: [{ op: 'replace', path: 'displayName', value: 'Scim Patch' }] });
+        // A deprovisioning PATCH (Okta's): the disable is the caller's one event; what it caused is a service event.
+        await scim('PATCH', `/Users/${state.scimUserId}`, {
+          schemas: [PATCH_SCHEMA],
+          Operations: [
+            { op: 'replace', path: 'displayName', value: 'Scim Patch' },
+            { op: 'replace', path: 'active', value: false },
+          ],
+        });
         return { eventName: 'UpdateUser', mentions: [state.scimUserId!, 'replacement'] };
       },
     },

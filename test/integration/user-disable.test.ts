@@ -167,6 +167,8 @@ describe.each(dialects())('disabling users on %s', (dialect) => {
     const ended = (await auditRows('RevokeSession')).filter((e) => e.request_parameters!.includes(user.userId));
     expect(ended).toHaveLength(1);
     expect(JSON.parse(ended[0]!.response_elements!)).toEqual({ sessionIds: [expect.any(String)] });
+    // A consequence of the disable, as the revocation is: the caller's one event is the disable.
+    expect(ended[0]!.event_type).toBe('AwsServiceEvent');
   });
 
   it('disables and enables with `atrium user disable|enable`, enforced by the running server', async () => {
