@@ -274,6 +274,13 @@ describe.each(dialects())('SCIM /Bulk on %s', (dialect) => {
     expectFailed(results[10], 400, 'invalidSyntax');
     expectFailed(results[11], 400, 'invalidSyntax');
     expect(await findUser(data.userName)).toEqual([]);
+    // Dot segments are no ids: the in-process request would have resolved them to another path.
+    const dots = await bulkOk([
+      { method: 'DELETE', path: '/Users/.' },
+      { method: 'DELETE', path: '/Users/..' },
+      { method: 'PATCH', path: '/Groups/..', data: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [] } },
+    ]);
+    for (const r of dots) expectFailed(r, 400, 'invalidPath');
   });
 
   it('refuses a malformed BulkRequest as a whole', async () => {

@@ -276,7 +276,8 @@ export function bulkRoutes(app: FastifyInstance, deps: ScimRouteDeps, dispatch: 
       const resolved = op.references.size > 0;
       const path = resolved ? (resolveReferences(op.path, true, createdIds) as string) : op.path!;
       const target = RESOURCE_PATH.exec(path);
-      if (!target || (method === 'POST') !== (target[2] === undefined) || /\p{Cc}/u.test(path) || path.length > 512) {
+      // `.` and `..` are no ids: the in-process request would resolve them to another path.
+      if (!target || (method === 'POST') !== (target[2] === undefined) || target[2] === '.' || target[2] === '..' || /\p{Cc}/u.test(path) || path.length > 512) {
         const wanted = method === 'POST' ? '"/Users" or "/Groups"' : '"/Users/{id}" or "/Groups/{id}"';
         return errorResult(op, new ScimError(400, 'invalidPath', `The path of a ${method} must be ${wanted}.`));
       }
