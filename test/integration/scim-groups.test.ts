@@ -282,11 +282,15 @@ describe.each(dialects())('SCIM /Groups on %s', (dialect) => {
     expect(put.json).toMatchObject({ displayName: `${renamed}-3`, externalId: 'okta-ext' });
     expect(memberIds(put.json)).toEqual([users[2], users[3]].sort());
     expect(await identitystoreMembers(group.id)).toEqual([users[2], users[3]].sort());
+    // Sent as null, the externalId is asserted unassigned: PUT clears it (RFC 7643 §2.5).
+    const cleared = await scim('PUT', `/Groups/${group.id}`, { body: { schemas: [GROUP], displayName: `${renamed}-3`, externalId: null, members: [{ value: users[2] }, { value: users[3] }] } });
+    expect(cleared.status, JSON.stringify(cleared.json)).toBe(200);
+    expect(cleared.json).not.toHaveProperty('externalId');
 
     // If-Match on another version refuses; the current one is accepted.
     expectError(await patch(group.id, [{ op: 'replace', path: 'displayName', value: 'x' }], { 'if-match': 'W/"1"' }), 412);
     expectError(await scim('DELETE', `/Groups/${group.id}`, { headers: { 'if-match': 'W/"1"' } }), 412);
-    const deleted = await scim('DELETE', `/Groups/${group.id}`, { headers: { 'if-match': (put.json as ScimGroup).meta.version } });
+    const deleted = await scim('DELETE', `/Groups/${group.id}`, { headers: { 'if-match': (cleared.json as ScimGroup).meta.version } });
     expect(deleted.status).toBe(204);
     expectError(await scim('GET', `/Groups/${group.id}`), 404);
     expectError(await patch(group.id, [{ op: 'add', path: 'members', value: [{ value: users[0] }] }]), 404);

@@ -71,7 +71,7 @@ describe('SCIM Group mapping', () => {
       externalId: 'e-1',
       members: [{ id: 'u-1', type: 'USER' }, { id: 'u-2' }, { id: 'g-2', type: 'GROUP' }],
     });
-    expect(canonicalGroup({ schemas: [GROUP], displayName: 'x', members: null, externalId: '' })).toEqual({ displayName: 'x', members: [] });
+    expect(canonicalGroup({ schemas: [GROUP], displayName: 'x', members: null, externalId: '' })).toEqual({ displayName: 'x', members: [], externalId: null });
     // Entra ID's POST /Groups, as its provisioning documentation shows it: its own schema listed too.
     const entra = {
       schemas: [GROUP, 'http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group'],

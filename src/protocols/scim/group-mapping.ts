@@ -20,7 +20,8 @@ export interface MemberRef {
 /** A Group as POST and PUT send it, made canonical: members in order, without repeats. */
 export interface CanonicalGroup {
   displayName?: string;
-  externalId?: string;
+  /** null: sent as null or "" (a PUT clears it); left out: not asserted. */
+  externalId?: string | null;
   members: MemberRef[];
 }
 
@@ -102,11 +103,10 @@ export function canonicalGroup(body: unknown): CanonicalGroup {
       case 'displayname':
         out.displayName = displayNameOf(value);
         break;
-      case 'externalid': {
-        const externalId = externalIdOf(value);
-        if (externalId !== undefined) out.externalId = externalId;
+      case 'externalid':
+        // null or "": asserted as unassigned, which a PUT clears (RFC 7643 §2.5).
+        out.externalId = externalIdOf(value) ?? null;
         break;
-      }
       case 'members':
         out.members = memberRefsOf(value);
         break;

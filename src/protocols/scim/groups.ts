@@ -122,7 +122,7 @@ export function groupRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
     const identityStoreId = await storeId();
     const groupId = await directory.createGroup(deps.contextOf(request), identityStoreId, {
       profile: { displayName: group.displayName },
-      externalIds: group.externalId === undefined ? [] : [{ issuer: SCIM_EXTERNAL_ID_ISSUER, id: group.externalId }],
+      externalIds: group.externalId == null ? [] : [{ issuer: SCIM_EXTERNAL_ID_ISSUER, id: group.externalId }],
       memberIds: group.members.map((m) => m.id),
       memberTypes: memberTypesOf(group.members),
     });
@@ -161,10 +161,10 @@ export function groupRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
 
   app.put('/Groups/:id', async (request, reply) => {
     const group = await recordingRefusal(deps, request, 'UpdateGroup', groupParameters(request), () => canonicalGroup(request.body));
-    // As for users, an omitted externalId is not asserted and is kept (RFC 7644 §3.5.1).
+    // As for users, an omitted externalId is not asserted and is kept (RFC 7644 §3.5.1); one sent as null or "" is cleared.
     const changes: GroupChange[] = [
       { kind: 'displayName', value: group.displayName! },
-      ...(group.externalId === undefined ? [] : [{ kind: 'externalId' as const, value: group.externalId }]),
+      ...(group.externalId === undefined ? [] : [{ kind: 'externalId' as const, value: group.externalId ?? undefined }]),
       { kind: 'setMembers', members: group.members },
     ];
     return changeGroup(request, reply, changes);

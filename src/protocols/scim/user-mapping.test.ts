@@ -155,6 +155,10 @@ describe('SCIM User ↔ directory mapping', () => {
     expect(replacementOf(current, canonicalUser({ schemas: [USER], userName: 'bjensen' }), false).status).toBe('DISABLED');
     expect(replacementOf(record({ status: 'ENABLED' }), canonicalUser({ schemas: [USER], userName: 'bjensen' }), false).status).toBe('ENABLED');
     expect(patched.extensions).toEqual({ 'aws:identitystore:enterprise': { division: 'W' } });
+    // A PUT that sends externalId as null or "" clears ours, and keeps other issuers'.
+    for (const cleared of [null, '']) {
+      expect(replacementOf(current, canonicalUser({ schemas: [USER], userName: 'b', externalId: cleared }), true).externalIds).toEqual([{ issuer: 'https://other.example.com', id: 'o-1' }]);
+    }
     expect(replacementOf(current, canonicalUser({ schemas: [USER], userName: 'b', externalId: 'new' }), true).externalIds).toEqual([
       { issuer: 'https://other.example.com', id: 'o-1' },
       { issuer: SCIM_EXTERNAL_ID_ISSUER, id: 'new' },

@@ -30,7 +30,8 @@ export type ScimObject = Record<string, unknown>;
 
 /** A SCIM User after canonicalisation: schema spelling, real booleans, no read-only or empty values. */
 export interface CanonicalUser extends ScimObject {
-  externalId?: string;
+  /** null: sent as null or "", which a PUT asserts as unassigned (RFC 7643 §2.5); left out: not asserted. */
+  externalId?: string | null;
   active?: boolean;
 }
 
@@ -163,6 +164,7 @@ export function canonicalUser(body: unknown): CanonicalUser {
       if (def.mutability === 'readOnly') continue;
       const canonical = canonicalAttribute(def, value, def.name);
       if (canonical !== undefined) out[def.name] = canonical;
+      else if (def.name === 'externalId') out.externalId = null;
     }
   }
   if (!sawSchemas) {
@@ -183,7 +185,7 @@ function displayNameOf(user: CanonicalUser): string | undefined {
 const PROFILE_ATTRIBUTES = USER_ATTRIBUTES.map((a) => a.name).filter((n) => n !== 'active');
 
 /** The directory's profile, extensions and status from a canonical SCIM User. */
-export function directoryUserOf(user: CanonicalUser): { profile: ScimObject; extensions?: ScimObject; active?: boolean; externalId?: string } {
+export function directoryUserOf(user: CanonicalUser): { profile: ScimObject; extensions?: ScimObject; active?: boolean; externalId?: string | null } {
   const profile: ScimObject = {};
   for (const name of PROFILE_ATTRIBUTES) if (user[name] !== undefined) profile[name] = user[name];
   const displayName = displayNameOf(user);
@@ -204,7 +206,7 @@ export function newUserOf(user: CanonicalUser): { user: NewUser; active: boolean
     user: {
       profile: mapped.profile,
       ...(mapped.extensions === undefined ? {} : { extensions: mapped.extensions }),
-      ...(mapped.externalId === undefined ? {} : { externalIds: [{ issuer: SCIM_EXTERNAL_ID_ISSUER, id: mapped.externalId }] }),
+      ...(mapped.externalId == null ? {} : { externalIds: [{ issuer: SCIM_EXTERNAL_ID_ISSUER, id: mapped.externalId }] }),
     },
     active: mapped.active ?? true,
   };
@@ -215,7 +217,7 @@ export function newUserOf(user: CanonicalUser): { user: NewUser; active: boolean
  * (website, birthdate), other issuers' external ids, the status when `user` has no `active`
  * (RFC 7643 gives it no default: a PATCH that removes it, or sets it to null, must not turn a
  * deprovisioned user back on), and, when `keepUnasserted` (PUT, where RFC 7644 §3.5.1 lets us
- * treat an omitted attribute as not asserted), `externalId`.
+ * treat an omitted attribute as not asserted), `externalId` (one sent as null or "" is cleared).
  */
 export function replacementOf(current: UserRecord, user: CanonicalUser, keepUnasserted: boolean): UserReplacement {
   const mapped = directoryUserOf(user);
@@ -226,7 +228,8 @@ export function replacementOf(current: UserRecord, user: CanonicalUser, keepUnas
   else Object.assign(extensions, mapped.extensions);
   const others = current.externalIds.filter((e) => e.issuer !== SCIM_EXTERNAL_ID_ISSUER);
   const ours = current.externalIds.filter((e) => e.issuer === SCIM_EXTERNAL_ID_ISSUER);
-  const externalId = mapped.externalId ?? (keepUnasserted ? ours[0]?.id : undefined);
+  // Sent as null or "": cleared, by PUT too.
+  const externalId = mapped.externalId === null ? undefined : (mapped.externalId ?? (keepUnasserted ? ours[0]?.id : undefined));
   const active = mapped.active ?? current.status === 'ENABLED';
   return {
     profile,
