@@ -4,7 +4,7 @@
 // Policies live in the signer's account; AWS managed policies read too.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { findManagedPolicy, listManagedPolicies, managedPolicyDocument, type CustomerPolicyRecord } from '../../policy/index.js';
+import { findManagedPolicy, listManagedPolicies, managedPolicyDocument, policyArnOf, type CustomerPolicyRecord } from '../../policy/index.js';
 import type { Registry } from '../../registry.js';
 import type { RequestContext } from '../../shared/context.js';
 import { DomainError, invalidArgument, isDomainError, RETRY_UNAVAILABLE_SECONDS } from '../../shared/errors.js';
@@ -87,6 +87,15 @@ export const isIamRead = (action: string) => /^(Get|List)[A-Z]/.test(action);
 const formParameters = (form: URLSearchParams) => Object.fromEntries([...form].filter(([k]) => k !== 'Action' && k !== 'Version'));
 
 type Operation = (form: URLSearchParams, account: string, ctx: RequestContext) => Promise<string>;
+
+/**
+ * The resource a call acts on, as IAM authorizes it: the policy it names, or for CreatePolicy the
+ * ARN the new policy will have (a Deny on a path must hold for policies created there).
+ */
+export function iamResourceOf(action: string, form: URLSearchParams, accountId: string): string {
+  if (action === 'CreatePolicy') return policyArnOf(accountId, form.get('Path') || '/', form.get('PolicyName') ?? '');
+  return form.get('PolicyArn') ?? '*';
+}
 
 export function operations(reg: Registry): Record<string, Operation> {
   const cmp = reg.customerPolicies;
@@ -201,7 +210,7 @@ export function iamQueryHandler(reg: Registry): (request: FastifyRequest, reply:
         if (!session) return reg.policy.requireAllowed(principal, `iam:${action}`);
         const d = await reg.policy.authorizeSession(
           { userId: session.userId, userName: principal.userName ?? '', accountId: principal.accountId, principalId: principal.principalId, permissionSetArn: session.permissionSetArn, ...(session.tags ? { tags: session.tags } : {}) },
-          { action: `iam:${action}`, resource: form.get('PolicyArn') ?? '*' },
+          { action: `iam:${action}`, resource: iamResourceOf(action, form, principal.accountId) },
         );
         if (!d.allowed) throw new DomainError('permission_denied', 'policy.access_denied', `User: ${principal.arn} is not authorized to perform: iam:${action}`);
       };
