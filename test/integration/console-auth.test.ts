@@ -9,6 +9,7 @@ import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../src/shared/context.js';
 import { Browser } from '../helpers/browser.js';
+import { adminCall } from '../helpers/mfa.js';
 import { runCli } from '../helpers/cli.js';
 import { portalFixture, type PortalUser } from '../helpers/portal-fixture.js';
 import { cliStorage, dialects, startServer, type TestServer } from '../helpers/server.js';
@@ -212,6 +213,30 @@ describe.each(dialects())('console authentication on %s', (dialect) => {
     const d = await consoleClient(server, root);
     await server.reg.auth.revokeSessions(systemContext('sso.amazonaws.com', 'us-east-1', 'test'), { sessionId: d.session.sessionId });
     expect((await d.admin('GET', '/api/admin/overview')).status).toBe(403);
+  });
+
+  it('sends a session that never passed a second factor the MFA settings now require to step-up first, and records the refused change', async () => {
+    // Signed in while MFA was off; then MFA is required for everyone.
+    const c = await consoleClient(server, root);
+    expect((await c.admin('PUT', '/api/admin/mfa/settings', { Mode: 'ALWAYS_ON' })).status).toBe(200);
+    try {
+      const read = await c.call('AWSIdentityStore.ListUsers', { IdentityStoreId: IdentityStoreId() });
+      expect(read).toMatchObject({ status: 403, type: 'AccessDeniedException' });
+      expect(String(read.json.message)).toContain('/login/mfa/step-up');
+      const [last] = await server.reg.database.db.selectFrom('audit_events').select('seq').orderBy('seq', 'desc').limit(1).execute();
+      // Turning MFA off again, or resetting someone's devices, is exactly what such a session must not do.
+      expect((await c.admin('PUT', '/api/admin/mfa/settings', { Mode: 'DISABLED' })).status).toBe(403);
+      expect((await c.admin('DELETE', `/api/admin/users/${encodeURIComponent(nobody.userName)}/mfa-devices`)).status).toBe(403);
+      expect((await server.reg.mfa.settings()).mode).toBe('ALWAYS_ON');
+      const refusals = await server.reg.database.db.selectFrom('audit_events').select(['event_name', 'error_code', 'user_identity']).where('seq', '>', last!.seq).orderBy('seq').execute();
+      expect(refusals.map((e) => e.error_code)).toEqual(['auth.mfa_required', 'auth.mfa_required']);
+      for (const e of refusals) expect(JSON.parse(e.user_identity)).toMatchObject({ principalId: root.userId });
+      const page = await c.browser.request('/console');
+      expect(page.status).toBe(303);
+      expect(page.headers.get('location')).toBe('/login/mfa/step-up?return_to=%2Fconsole');
+    } finally {
+      expect((await adminCall(server, 'PUT', '/api/admin/mfa/settings', { Mode: 'DISABLED' })).status).toBe(200);
+    }
   });
 
   it('refuses a revoked administrator at their next call', async () => {

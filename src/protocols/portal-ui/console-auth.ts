@@ -9,6 +9,7 @@ import type { Principal } from '../../shared/context.js';
 import { DomainError } from '../../shared/errors.js';
 import { checkPolicy, type RefusedChange } from '../policy-refusal.js';
 import { csrfMatches, readCookie, SESSION_COOKIE } from '../web/cookies.js';
+import { MFA_REQUIRED, STEP_UP_PATH } from '../web/signed-in.js';
 
 /** The operation a request runs: its name (for the refusal) and whether it only reads. */
 export interface ConsoleOperation {
@@ -50,6 +51,17 @@ export function consoleAuthenticator(reg: Registry): ConsoleAuthenticator {
     if (!csrfMatches(cookie, request.headers['x-csrf-token'])) throw refused('console.csrf', 'The CSRF token is missing or wrong.');
     const region = (await reg.instance.get()).region;
     const refusedChange = operation.refused;
+    // Administration acts for many users: a session that never passed a second factor the MFA
+    // settings require proves one first, as it must for role credentials (a change refused here is
+    // on the record, by the signed-in user).
+    if ((await reg.auth.stepUpNeeded(session)) !== 'none') {
+      const denied = new DomainError('permission_denied', 'auth.mfa_required', `${MFA_REQUIRED} Confirm it at ${STEP_UP_PATH}?return_to=%2Fconsole.`);
+      if (refusedChange) {
+        const change = await refusedChange({ ...consolePrincipal(session, session.sessionId), region });
+        await reg.audit.recordRefusal(change.ctx, change.eventName, change.requestParameters, denied.code, denied.message);
+      }
+      throw denied;
+    }
     // A change the grant refuses is on the record (AccessDenied), by the signed-in user.
     const grant = await checkPolicy(
       reg.audit,

@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from '../../registry.js';
 import { readCookie, SESSION_COOKIE } from '../web/cookies.js';
+import { STEP_UP_PATH } from '../web/signed-in.js';
 import { registerPortalRoutes, sendJson } from './portal-routes.js';
 import { loadBuild, type StaticFile } from './static-app.js';
 
@@ -46,6 +47,8 @@ export function registerPortalUi(app: FastifyInstance, reg: Registry): Promise<v
   const consolePage = async (request: FastifyRequest, reply: FastifyReply) => {
     const session = await reg.auth.resolveSession(readCookie(request, SESSION_COOKIE));
     if (!session) return reply.header('cache-control', 'no-store').redirect(`/login?return_to=${encodeURIComponent(request.url)}`, 303);
+    // As its API does: a session that never passed a second factor the settings require proves one first.
+    if ((await reg.auth.stepUpNeeded(session)) !== 'none') return reply.header('cache-control', 'no-store').redirect(`${STEP_UP_PATH}?return_to=${encodeURIComponent(request.url)}`, 303);
     if (!(await reg.consoleAdmins.grantOf(session.userId))) {
       return reply
         .status(403)

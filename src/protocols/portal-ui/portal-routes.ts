@@ -12,7 +12,7 @@ import type { Page } from '../../shared/pagination.js';
 import { validationMessage } from '../aws/aws-json.js';
 import { epochSeconds } from '../aws/operation.js';
 import { csrfMatches, readCookie, SESSION_COOKIE } from '../web/cookies.js';
-import { STEP_UP_PATH } from '../web/signed-in.js';
+import { MFA_REQUIRED, STEP_UP_PATH } from '../web/signed-in.js';
 import { anonymousContext } from '../request-context.js';
 
 const credentialsBody = z.strictObject({
@@ -20,7 +20,6 @@ const credentialsBody = z.strictObject({
   roleName: z.string().min(1).max(32),
 });
 
-const MFA_REQUIRED = 'Your administrator requires multi-factor authentication for this: confirm it is you with your MFA device first.';
 
 /** Statuses of the refusals a credentials request may meet; anything else is an internal error. */
 const STATUS_OF: Partial<Record<string, number>> = { permission_denied: 403, invalid_argument: 400 };

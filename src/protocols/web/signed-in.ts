@@ -9,6 +9,9 @@ import { readCookie, SESSION_COOKIE } from './cookies.js';
 /** Where a signed-in session proves a second factor (mfa-pages.ts). */
 export const STEP_UP_PATH = '/login/mfa/step-up';
 
+/** Why a session that never passed a second factor the MFA settings require is refused. */
+export const MFA_REQUIRED = 'Your administrator requires multi-factor authentication for this: confirm it is you with your MFA device first.';
+
 export async function signedIn(reg: Registry, request: FastifyRequest, reply: FastifyReply, back: string, opts: { mfa?: boolean } = {}) {
   const cookie = readCookie(request, SESSION_COOKIE);
   const session = await reg.auth.resolveSession(cookie);
