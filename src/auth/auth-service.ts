@@ -203,8 +203,23 @@ export class AuthService {
 
   /** End one session, or every session of a user; returns the ids ended. */
   revokeSessions(ctx: RequestContext, target: { sessionId: string } | { userName: string }): Promise<string[]> {
+    if ('userName' in target) {
+      // Every session of the user, and the sign-ins waiting for their second factor (each would open one).
+      const action = { eventName: 'RevokeSession', requestParameters: target, responseElements: (r: string[]) => ({ sessionIds: r }) };
+      return this.auditedAfter(
+        ctx,
+        action,
+        async () => {
+          const user = await this.requireUser(await this.deps.instance.get(), target.userName);
+          return { user, ids: (await this.listSessions(target.userName)).map((s) => s.sessionId) };
+        },
+        async (s, { user, ids }) => {
+          await s.mfa.deleteFlowsOfUser(user.identityStoreId, user.userId);
+          return this.endSessionIds(s, ctx, ids, 'RevokeSession');
+        },
+      );
+    }
     return this.endSessions(ctx, 'RevokeSession', target, async () => {
-      if ('userName' in target) return (await this.listSessions(target.userName)).map((s) => s.sessionId);
       if (!(await this.read.findSession(target.sessionId, this.deps.clock.now()))) throw sessionNotFound();
       return [target.sessionId];
     });
@@ -806,8 +821,13 @@ export class AuthService {
     throw invalidArgument('auth.wrong_password', message);
   }
 
-  /** Inside the caller's audited change: end a user's live sessions but `keep` (`endSessionIds`). */
+  /**
+   * Inside the caller's audited change: end a user's live sessions but `keep` (`endSessionIds`),
+   * and the sign-ins that passed the old password and wait for a second factor: finishing one
+   * would open a session the change meant to end.
+   */
   private async endSessionsInside(s: AuthStores, ctx: RequestContext, identityStoreId: string, userId: string, keep: string | undefined, reason: string): Promise<void> {
+    await s.mfa.deleteFlowsOfUser(identityStoreId, userId);
     const ids = (await s.auth.listSessions({ identityStoreId, userId, now: this.deps.clock.now() })).map((x) => x.sessionId).filter((id) => id !== keep);
     if (ids.length > 0) await this.endSessionIds(s, ctx, ids, reason);
   }

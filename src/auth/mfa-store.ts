@@ -84,6 +84,8 @@ export interface MfaStore {
   setFlowState(flowId: string, state: MfaFlowState): Promise<void>;
   /** Delete a flow; false when another request ended it first. */
   deleteFlow(flowId: string): Promise<boolean>;
+  /** Every sign-in of the user that waits for its second factor; returns how many. */
+  deleteFlowsOfUser(identityStoreId: string, userId: string): Promise<number>;
 
   findKey(name: string): Promise<string | undefined>;
   /** Insert a sealed key unless one of that name exists (processes race at first use). */

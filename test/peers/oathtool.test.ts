@@ -5,6 +5,7 @@
 
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemContext } from '../../src/shared/context.js';
 import { Browser } from '../helpers/browser.js';
 import { createUserWithPassword, adminCall, answerTotp, OATHTOOL, oathtool, registerTotpAtSignIn, setMfaSettings, totpEnrolmentOf } from '../helpers/mfa.js';
 import { dialects, startServer, type TestServer } from '../helpers/server.js';
@@ -70,6 +71,39 @@ describe.skipIf(!hasOathtool).each(dialects())('TOTP with oathtool on %s', (dial
     const verifications = await events('CredentialVerification');
     expect(verifications.some((e) => e.error_code === 'mfa.code_reused')).toBe(true);
     expect((await events('RegisterMfaDevice')).filter((e) => !e.error_code)).toHaveLength(1);
+  });
+
+  it('ends a sign-in waiting for its second factor when the password is reset, or the user\'s sessions are revoked', async () => {
+    await userWithPassword('pia');
+    const owner = new Browser(server.url);
+    await owner.signIn('pia', PASSWORD);
+    const { secret } = await registerTotpAtSignIn(owner);
+    const ctx = systemContext('sso.amazonaws.com', 'us-east-1', 'pending-flows');
+    /** Signed in with a password, at the MFA page (its form read), the code not sent yet. */
+    const waiting = async (password: string) => {
+      const b = new Browser(server.url);
+      expect((await b.signIn('pia', password)).headers.get('location')).toBe('/login/mfa?return_to=%2Fstart');
+      const page = await b.request('/login/mfa?return_to=%2Fstart');
+      expect(page.status).toBe(200);
+      const answer = (code: string) => b.request('/login/mfa', { form: { csrf: Browser.csrfOf(page.text), return_to: '/start', code } });
+      return { b, answer };
+    };
+    // Someone with the leaked password waits at the MFA step; the administrator resets the password.
+    const attacker = await waiting(PASSWORD);
+    await server.reg.auth.setPassword(ctx, 'pia', { password: `${PASSWORD}-2`, oneTime: false });
+    const afterReset = await attacker.answer(oathtool(secret, Date.now() + 30_000));
+    expect(afterReset.headers.get('location')).not.toBe('/start');
+    expect(attacker.b.cookies.has('atrium_session')).toBe(false);
+    // The same when the administrator revokes every session of the user.
+    const again = await waiting(`${PASSWORD}-2`);
+    await server.reg.auth.revokeSessions(ctx, { userName: 'pia' });
+    const afterRevoke = await again.answer(oathtool(secret, Date.now() - 30_000));
+    expect(afterRevoke.headers.get('location')).not.toBe('/start');
+    expect(again.b.cookies.has('atrium_session')).toBe(false);
+    // A sign-in begun afterwards works: only the waiting ones ended.
+    const later = await waiting(`${PASSWORD}-2`);
+    // (The code of the step after this one: this step's was used at registration.)
+    expect((await later.answer(oathtool(secret, Date.now() + 30_000))).headers.get('location')).toBe('/start');
   });
 
   it('accepts a code one step behind at registration, and refuses a ninth device with a clear error', async () => {

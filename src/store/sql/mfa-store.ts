@@ -216,6 +216,11 @@ export class SqlMfaStore implements MfaStore {
     return (await deleteFlowRow(this.db, { id: flowId })).numAffectedRows === 1n;
   }
 
+  async deleteFlowsOfUser(identityStoreId: string, userId: string): Promise<number> {
+    const r = await this.db.deleteFrom('mfa_signin_flows').where('identity_store_id', '=', identityStoreId).where('user_id', '=', userId).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
   async findKey(name: string): Promise<string | undefined> {
     const r = await this.db.selectFrom('mfa_keys').select('sealed').where('key_name', '=', name).executeTakeFirst();
     return r?.sealed;
