@@ -33,6 +33,23 @@ describe('validatePolicy', () => {
     ]);
   });
 
+  it("reports names that are properties every JavaScript object inherits as unknown, never failing", async () => {
+    // (Those the grammar takes as names: letters only. "constructor" used to fail the whole validation.)
+    for (const name of Object.getOwnPropertyNames(Object.prototype).filter((n) => /^[A-Za-z]+$/.test(n))) {
+      const text = policy(
+        { Effect: 'Allow', Action: [`${name}:Get`, `s3:${name}`], Resource: `arn:aws:${name}:::b` },
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: '*', Condition: { StringEquals: { [`${name}:x`]: 'a', [`s3:${name}`]: 'b' } } },
+      );
+      expect(await codes(text), name).toEqual([
+        'ERROR INVALID_SERVICE Statement[0].Action[0]',
+        'ERROR INVALID_ACTION Statement[0].Action[1]',
+        'ERROR INVALID_ARN_SERVICE Statement[0].Resource',
+        `ERROR INVALID_CONDITION_KEY Statement[1].Condition.StringEquals.${name}:x`,
+        `ERROR INVALID_CONDITION_KEY Statement[1].Condition.StringEquals.s3:${name}`,
+      ]);
+    }
+  });
+
   it('reports malformed ARNs and condition values', async () => {
     const text = policy({
       Effect: 'Allow',

