@@ -7,7 +7,7 @@ import { AuditService, AuditTrail, DEFAULT_TRAIL_OPTIONS } from './audit/index.j
 import { AuditStreams } from './audit/sinks/index.js';
 import { AuthService, MfaService } from './auth/index.js';
 import { keyFileOf, sqliteFileOf, type Config } from './config/config.js';
-import { CredentialService, RevocationService, TemporaryCredentialService } from './credentials/index.js';
+import { CredentialService, RevocationService, TemporaryCredentialService, roleIdOf } from './credentials/index.js';
 import { Envelope, LocalKeyProvider, type KeyProvider } from './crypto/index.js';
 import { DirectoryService, type UserSessions } from './directory/index.js';
 import { FederationService } from './federation/index.js';
@@ -141,19 +141,20 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
   const instance = new InstanceService(base);
   const credentials = new CredentialService({ ...base, envelope, instanceRegion: async () => (await instance.find())?.region });
   const revocation = new RevocationService(base);
+  // ABAC: the access control attributes, resolved against the user's attributes at issue time.
+  const sessionTagsOf = async (userId: string) => {
+    const attributes = await read.access.findAccessControlAttributes();
+    if (!attributes?.length) return undefined;
+    const { identityStoreId } = await instance.get();
+    const user = await directory.describeUser(identityStoreId, userId, ['aws:identitystore:enterprise']);
+    return sessionTagsFor(attributes, { profile: user.profile as unknown as Record<string, unknown>, ...(user.extensions ? { extensions: user.extensions } : {}) });
+  };
   const temporaryCredentials = new TemporaryCredentialService({
     ...base,
     envelope,
     credentials,
     revocation,
-    // ABAC: the access control attributes, resolved against the user's attributes at issue time.
-    sessionTagsOf: async (userId) => {
-      const attributes = await read.access.findAccessControlAttributes();
-      if (!attributes?.length) return undefined;
-      const { identityStoreId } = await instance.get();
-      const user = await directory.describeUser(identityStoreId, userId, ['aws:identitystore:enterprise']);
-      return sessionTagsFor(attributes, { profile: user.profile as unknown as Record<string, unknown>, ...(user.extensions ? { extensions: user.extensions } : {}) });
-    },
+    sessionTagsOf,
   });
   // auth/ needs the directory, so the directory reaches auth's sessions through a forward reference.
   const sessions: UserSessions = { endSessionsOfUser: (...a) => auth.endSessionsOfUser(...a) };
@@ -179,6 +180,12 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
       findUserByName: (storeId, userName) => directory.findUserByName(storeId, userName),
       listGroupIdsForUser: (storeId, userId) => directory.listGroupIdsForUser(storeId, userId),
       groupName: async (storeId, groupId) => (await directory.describeGroup(storeId, groupId).catch(() => undefined))?.profile.displayName,
+    },
+    // As issuing credentials fills them: the role's principal id, and the ABAC tags.
+    sessionOf: async (user, accountId, permissionSetName) => {
+      const role = await read.access.findRoleOfUser((await instance.get()).identityStoreId, user.userId, accountId, permissionSetName);
+      const tags = await sessionTagsOf(user.userId);
+      return { ...(role ? { principalId: `${roleIdOf(accountId, role.roleName)}:${user.userName}` } : {}), ...(tags ? { tags } : {}) };
     },
   });
   const grants = { endGrantsOfSessions: (ids: readonly string[]) => tx.transaction(async (s) => void (await s.oidc.revokeBySessions(ids))) };

@@ -39,6 +39,12 @@ export interface PolicyDeps {
   principals: PrincipalSource;
   accessKeys: AccessKeySource;
   clock: { now(): number };
+  /**
+   * What a real session of the user in the permission set's role would carry: its principal id
+   * (`AROA…:userName`, once the role is provisioned in the account) and its ABAC session tags.
+   * Simulation fills them as issuing credentials does.
+   */
+  sessionOf?: (user: { userId: string; userName: string }, accountId: string, permissionSetName: string) => Promise<Pick<SessionContext, 'principalId' | 'tags'>>;
 }
 
 export const ADMINISTRATOR_ACCESS = 'arn:aws:iam::aws:policy/AdministratorAccess';
@@ -204,8 +210,11 @@ export class PolicyService {
       const ps = await this.deps.permissionSets.findPermissionSet(eps.permissionSetArn);
       if (!ps) continue;
       const { set } = await this.policiesOf(ps, input.accountId);
-      // The simulated request's own context keys may stand in for the session's.
-      const context = prepareContext(input.context, sessionContext({ userId: user?.userId ?? '', userName: input.userName, accountId: input.accountId }, this.deps.clock.now()));
+      // The session's keys as a real session in this role has them; the simulated request's own
+      // context keys may stand in for them.
+      const who = { userId: user?.userId ?? '', userName: input.userName };
+      const session = user ? await this.deps.sessionOf?.(who, input.accountId, eps.name) : undefined;
+      const context = prepareContext(input.context, sessionContext({ ...who, accountId: input.accountId, ...session }, this.deps.clock.now()));
       const d = evaluatePrepared(set, input.action, input.resource, context);
       results.push({ ...eps, decision: d.decision, ...('statement' in d ? { statement: d.statement } : {}) });
     }

@@ -63,6 +63,7 @@ describe.each(dialects())('ABAC session tags on %s', (dialect) => {
           Statement: [
             { Sid: 'OwnTeamSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/team': '${aws:PrincipalTag/team}' } } },
             { Sid: 'TeamBucket', Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::data/${aws:PrincipalTag/team}/*' },
+            { Sid: 'RoleSessionsOnly', Effect: 'Allow', Action: 's3:ListBucket', Resource: '*', Condition: { StringLike: { 'aws:userid': 'AROA*:${aws:username}' } } },
           ],
         }),
       }),
@@ -86,5 +87,18 @@ describe.each(dialects())('ABAC session tags on %s', (dialect) => {
     expect(await authorize(blue, 's3:GetObject', 'arn:aws:s3:::data/red/report.csv')).toMatchObject({ Decision: 'ImplicitDeny' });
     // A caller cannot claim another team by sending the principal tag in the context: the session's tags win.
     expect(await authorize(blue, 's3:GetObject', 'arn:aws:s3:::data/red/report.csv', { 'aws:PrincipalTag/team': 'red' })).toMatchObject({ Decision: 'ImplicitDeny' });
+    expect(await authorize(blue, 's3:ListBucket', 'arn:aws:s3:::data')).toMatchObject({ Decision: 'Allow', Statement: { Sid: 'RoleSessionsOnly' } });
+
+    // Simulation answers as the real session would: the same ABAC tags, the role's aws:userid.
+    const { accountId } = await f.newAccount();
+    const green = await newUser('green');
+    await f.assignment('create', accountId, ps.arn, 'USER', green.userId);
+    const simulate = (action: string, resource: string) => server.reg.policy.simulate({ userName: green.userName, accountId, action, resource });
+    expect(await simulate('s3:GetObject', 'arn:aws:s3:::data/green/report.csv')).toMatchObject({ decision: 'Allow', statement: { sid: 'TeamBucket' } });
+    expect(await simulate('s3:GetObject', 'arn:aws:s3:::data/blue/report.csv')).toMatchObject({ decision: 'ImplicitDeny' });
+    expect(await simulate('s3:ListBucket', 'arn:aws:s3:::data')).toMatchObject({ decision: 'Allow', statement: { sid: 'RoleSessionsOnly' } });
+    const role = await server.reg.access.portal.roleFor(green.userId, accountId, ps.name);
+    const greenCreds = await server.reg.temporaryCredentials.issueRoleCredentials(ctx, { ...green, accountId, ...role, sessionId: `s-${suffix()}` });
+    expect(await authorize(greenCreds, 's3:GetObject', 'arn:aws:s3:::data/green/report.csv')).toMatchObject({ Decision: 'Allow', Statement: { Sid: 'TeamBucket' } });
   });
 });
