@@ -72,11 +72,14 @@ export function parseOperator(operator: string): ParsedOperator | undefined {
 /** Does one request value match one condition value? The condition value is already resolved. */
 type ValueTest = (requestValue: string) => boolean;
 
-/** Epoch seconds or ISO 8601, as IAM accepts both; NaN when neither. */
+/**
+ * Epoch seconds or ISO 8601, as IAM accepts both; NaN when neither. A time without an offset is
+ * UTC, as IAM reads it (Date.parse would read it in the server's own time zone).
+ */
 export function parseDate(v: string): number {
   if (/^-?\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
   if (!/^\d{4}-\d{2}-\d{2}/.test(v)) return NaN;
-  return Date.parse(v);
+  return Date.parse(/T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(v) ? `${v}Z` : v);
 }
 
 const compareNumbers = (compare: Compare, a: number, b: number): boolean => {

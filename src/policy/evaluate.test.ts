@@ -183,3 +183,25 @@ describe('AWS managed policies evaluate from the bundled documents', () => {
     expect(await cache.managed('arn:aws:iam::aws:policy/NoSuchPolicy')).toBeUndefined();
   });
 });
+
+describe('dates in conditions', () => {
+  it('reads a time without an offset as UTC, whatever the server\'s time zone', () => {
+    // Compiled in each zone: the condition's value is read when the policy is compiled.
+    const at = (time: string) =>
+      evaluate(setOf([{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*', Condition: { DateLessThan: { 'aws:CurrentTime': '2030-01-01T12:00:00' } } }]), {
+        action: 's3:GetObject',
+        resource: '*',
+        context: { 'aws:CurrentTime': time },
+      }).decision;
+    const zone = process.env.TZ;
+    try {
+      for (const tz of ['UTC', 'America/New_York', 'Asia/Tokyo']) {
+        process.env.TZ = tz;
+        expect([at('2030-01-01T11:59:59Z'), at('2030-01-01T13:00:00Z')], tz).toEqual(['Allow', 'ImplicitDeny']);
+      }
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+});
