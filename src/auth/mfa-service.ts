@@ -121,7 +121,13 @@ function checkName(name: unknown): string {
 export function networkOf(ip: string): string {
   const v4 = /^(?:::ffff:)?(\d+)\.(\d+)\.(\d+)\.\d+$/i.exec(ip);
   if (v4) return `${v4[1]}.${v4[2]}.${v4[3]}.0/24`;
-  return `${ip.toLowerCase().split(':').slice(0, 4).join(':')}::/64`;
+  // IPv6: the first four of its eight groups, with "::" expanded (in the text, the fourth field
+  // may be past the gap, or the gap inside the first four).
+  const [head = '', tail] = ip.toLowerCase().split('%')[0]!.split('::', 2) as [string, string?];
+  const groups = (part: string) => (part === '' ? [] : part.split(':'));
+  const [h, t] = [groups(head), groups(tail ?? '')];
+  const full = tail === undefined ? h : [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
+  return `${full.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
 const totpOf = (secret: Secret, label = 'user') => new TOTP({ issuer: ISSUER, label, algorithm: 'SHA1', digits: TOTP_DIGITS, period: TOTP_PERIOD, secret });
@@ -347,7 +353,9 @@ export class MfaService {
     const options = await generateAuthenticationOptions({
       rpID: rp.rpId,
       allowCredentials: devices.map((d) => ({ id: d.credentialId!, transports: d.transports })),
-      userVerification: 'preferred',
+      // A passkey sign-in (no user yet) is both factors at once: the server requires verification,
+      // so the key is asked for it, rather than touched only to be refused.
+      userVerification: user ? 'preferred' : 'required',
     });
     // A signed, self-contained challenge: issuing one writes nothing. It is used up once, in the
     // commit that opens the session (or when it is refused).

@@ -213,7 +213,7 @@ describe.runIf(peerAvailable('chromium', hasChromium)).each(dialects())('WebAuth
     const freshChallenge = async (host?: string) => {
       const token = await csrf();
       const r = await page.request.post(`${base}/login/passkey/options`, { data: {}, headers: { 'x-csrf-token': token, ...(host ? { host } : {}) } });
-      return (await r.json()) as { challengeId: string; options: { challenge: string } };
+      return (await r.json()) as { challengeId: string; options: { challenge: string; userVerification?: string } };
     };
     const withClientData = (origin: string, challenge: string) => {
       const clientData = { ...(JSON.parse(Buffer.from(posted!.response.response.clientDataJSON, 'base64url').toString()) as object), origin, challenge };
@@ -226,6 +226,8 @@ describe.runIf(peerAvailable('chromium', hasChromium)).each(dialects())('WebAuth
 
     // A challenge this server never signed.
     const forged = await freshChallenge();
+    // A passkey sign-in is both factors: the key is asked to verify its user, as the server requires.
+    expect(forged.options.userVerification).toBe('required');
     const [body] = forged.challengeId.split('.');
     expect(await post('/login/passkey', { challengeId: `${body}.${'A'.repeat(43)}`, response: posted!.response })).toEqual({ status: 401, message: expect.stringContaining('expired or was used already') });
 
