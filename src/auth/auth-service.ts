@@ -4,7 +4,7 @@
 import { hash as digest, randomBytes } from 'node:crypto';
 import { audited, buildEvent, HIDDEN, type AuditedAction, type AuditStore } from '../audit/index.js';
 import type { RevocationService } from '../credentials/index.js';
-import type { DirectoryService, UserSummary } from '../directory/index.js';
+import { uniqueKeyOf, type DirectoryService, type UserSummary } from '../directory/index.js';
 import type { InstanceRecord, InstanceService, SignInProtection } from '../instance/index.js';
 import type { Principal, RequestContext } from '../shared/context.js';
 import { DomainError, invalidArgument, isDomainError, notFound } from '../shared/errors.js';
@@ -53,7 +53,8 @@ export type SignedIn = Extract<SignInResult, { kind: 'ok' }> & { rememberToken?:
 
 /** SHA-256 (hex) of a cookie value: what the database keeps of it (one-shot: no Hash object made). */
 const tokenHashOf = (token: string) => digest('sha256', token, 'hex');
-const userKey = (userName: string) => `user:${userName.toLowerCase()}`;
+/** Folded as the directory folds names (NFC, lower case): every spelling that names the user counts against it. */
+const userKey = (userName: string) => `user:${uniqueKeyOf(userName)}`;
 const ipKey = (ip: string) => `ip:${ip}`;
 /** The wrong second-factor answers of one sign-in flow. */
 const flowKey = (flowId: string) => `flow:${flowId}`;

@@ -210,6 +210,17 @@ describe.each(dialects())('sign-in pages on %s', (dialect) => {
     expect(failures.filter((e) => e.error_code === 'auth.failed').length).toBeGreaterThanOrEqual(10);
   });
 
+  it('counts guesses at a name against one user however its accents are composed or its case typed', async () => {
+    const name = 'ren\u00e9e';
+    await userWithPassword(name);
+    const b = new Browser(server.url);
+    // Five wrong guesses, spread over the spellings that name the same user (NFD, upper case).
+    for (const typed of [name, name.normalize('NFD'), name.toUpperCase(), name.toUpperCase().normalize('NFD'), name]) {
+      expect((await b.signIn(typed, 'Wrong#Pass1x')).status).toBe(401);
+    }
+    expect((await b.signIn(name, STRONG)).status).toBe(429);
+  });
+
   it('refuses POSTs without the right CSRF token', async () => {
     const b = new Browser(server.url);
     await b.request('/login');
