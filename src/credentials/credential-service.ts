@@ -90,9 +90,10 @@ export class CredentialService {
   }
 
   /** Verify a SigV4-signed request for one of `services`; returns who signed it. */
-  async authenticate(req: SignedRequest, services: readonly string[]): Promise<Principal & { region: string }> {
+  /** `anyRegion`: the request was made to another service, whose region the scope names (POST /authorize). */
+  async authenticate(req: SignedRequest, services: readonly string[], opts: { anyRegion?: boolean } = {}): Promise<Principal & { region: string }> {
     const auth = parseAuthorization(req, services, this.deps.clock.now());
-    await this.requireRegion(auth);
+    if (!opts.anyRegion) await this.requireRegion(auth);
     const key = await this.lookup(auth.accessKeyId);
     if (!key.record || !key.secret || key.record.status !== 'Active') {
       throw new DomainError('unauthenticated', 'auth.unknown_key', 'The security token included in the request is invalid.');

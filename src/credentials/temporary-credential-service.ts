@@ -175,16 +175,20 @@ export class TemporaryCredentialService {
   }
 
   /** As authenticate, with the role session's context (none for an access key) for the policy engine. */
-  async authenticateSession(req: SignedRequest, services: readonly string[]): Promise<{ principal: CallerPrincipal; session?: RoleSession }> {
+  /**
+   * `anyRegion`: the request was made to another service (a gateway's, checked by POST
+   * /authorize), whose region is its own: the signature's scope names it, not Atrium's region.
+   */
+  async authenticateSession(req: SignedRequest, services: readonly string[], opts: { anyRegion?: boolean } = {}): Promise<{ principal: CallerPrincipal; session?: RoleSession }> {
     const now = this.deps.clock.now();
     const auth = parseAuthorization(req, services, now);
     const token = req.headers['x-amz-security-token'];
     if (!auth.accessKeyId.startsWith('ASIA')) {
       if (token !== undefined) throw invalidToken();
-      const p = await this.deps.credentials.authenticate(req, services);
+      const p = await this.deps.credentials.authenticate(req, services, opts);
       return { principal: { ...p, arn: p.arn ?? '', accountId: p.accountId ?? '' } };
     }
-    await this.deps.credentials.requireRegion(auth);
+    if (!opts.anyRegion) await this.deps.credentials.requireRegion(auth);
     const o = typeof token === 'string' ? this.openCached(this.keys ?? (await this.requireKeys()), token, auth.accessKeyId) : undefined;
     if (!o) throw invalidToken();
     const c = o.claims;

@@ -314,8 +314,15 @@ function trustedContext(given: AuthorizationRequest['context'], principalKeys: R
   return { ...out, ...principalKeys };
 }
 
-/** A context key (lower-cased) that describes the principal or the time: the caller may not give it. */
-const isPrincipalOrTimeKey = (k: string) => k.startsWith('aws:principal') || k === 'aws:username' || k === 'aws:userid' || k === 'aws:currenttime' || k === 'aws:epochtime';
+/**
+ * Keys (lower-cased) that describe the session itself rather than the request: an Identity Center
+ * role session has no MFA, token-issue, source-identity or federation keys of its own to give
+ * (AWS sets none for it), so a caller may not give them either.
+ */
+const SESSION_KEYS = new Set(['aws:username', 'aws:userid', 'aws:currenttime', 'aws:epochtime', 'aws:multifactorauthpresent', 'aws:multifactorauthage', 'aws:tokenissuetime', 'aws:sourceidentity', 'aws:federatedprovider']);
+
+/** A context key (lower-cased) that describes the principal, the session or the time: the caller may not give it. */
+const isPrincipalOrTimeKey = (k: string) => k.startsWith('aws:principal') || SESSION_KEYS.has(k);
 
 const ASSUMED_ROLE: readonly string[] = Object.freeze(['AssumedRole']);
 

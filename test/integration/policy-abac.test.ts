@@ -64,6 +64,8 @@ describe.each(dialects())('ABAC session tags on %s', (dialect) => {
             { Sid: 'OwnTeamSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/team': '${aws:PrincipalTag/team}' } } },
             { Sid: 'TeamBucket', Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::data/${aws:PrincipalTag/team}/*' },
             { Sid: 'RoleSessionsOnly', Effect: 'Allow', Action: 's3:ListBucket', Resource: '*', Condition: { StringLike: { 'aws:userid': 'AROA*:${aws:username}' } } },
+            { Sid: 'IrelandOnly', Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: '*', Condition: { StringEquals: { 'aws:RequestedRegion': 'eu-west-1' } } },
+            { Sid: 'MfaOnly', Effect: 'Allow', Action: 'ec2:StopInstances', Resource: '*', Condition: { Bool: { 'aws:MultiFactorAuthPresent': 'true' } } },
           ],
         }),
       }),
@@ -72,8 +74,8 @@ describe.each(dialects())('ABAC session tags on %s', (dialect) => {
     const ctx = systemContext('sso.amazonaws.com', 'us-east-1', server.reg.newRequestId(), 'test');
     const credentialsOf = (user: { userId: string; userName: string }) =>
       server.reg.temporaryCredentials.issueRoleCredentials(ctx, { ...user, accountId: '111122223333', permissionSetArn: ps.arn, roleName: `AWSReservedSSO_${ps.name}_0123456789abcdef`, sessionId: `s-${suffix()}`, durationSeconds: 900 });
-    const authorize = async (creds: { accessKeyId: string; secretAccessKey: string; sessionToken: string }, Action: string, Resource: string, Context: Record<string, string> = {}) => {
-      const signer = new SignatureV4({ service: Action.split(':')[0]!, region: 'us-east-1', credentials: creds, sha256: Hash.bind(null, 'sha256') });
+    const authorize = async (creds: { accessKeyId: string; secretAccessKey: string; sessionToken: string }, Action: string, Resource: string, Context: Record<string, string> = {}, region = 'us-east-1') => {
+      const signer = new SignatureV4({ service: Action.split(':')[0]!, region, credentials: creds, sha256: Hash.bind(null, 'sha256') });
       const signed = await signer.sign({ method: 'GET', protocol: 'https:', hostname: 'gw.example.test', path: '/x', headers: { host: 'gw.example.test' } });
       const res = await fetch(`${server.url}/authorize`, { method: 'POST', body: JSON.stringify({ Method: 'GET', Path: '/x', Headers: signed.headers, Body: '', Action, Resource, Context }) });
       return (await res.json()) as { Decision: string; Statement?: { Sid?: string } };
@@ -88,6 +90,11 @@ describe.each(dialects())('ABAC session tags on %s', (dialect) => {
     // A caller cannot claim another team by sending the principal tag in the context: the session's tags win.
     expect(await authorize(blue, 's3:GetObject', 'arn:aws:s3:::data/red/report.csv', { 'aws:PrincipalTag/team': 'red' })).toMatchObject({ Decision: 'ImplicitDeny' });
     expect(await authorize(blue, 's3:ListBucket', 'arn:aws:s3:::data')).toMatchObject({ Decision: 'Allow', Statement: { Sid: 'RoleSessionsOnly' } });
+    // The region is the signed request's (a gateway's service, in its own region, not Atrium's),
+    // and the Context cannot claim another; nor can it claim the session passed MFA.
+    expect(await authorize(blue, 'dynamodb:GetItem', '*', {}, 'eu-west-1')).toMatchObject({ Decision: 'Allow', Statement: { Sid: 'IrelandOnly' } });
+    expect(await authorize(blue, 'dynamodb:GetItem', '*', { 'AWS:REQUESTEDREGION': 'eu-west-1' })).toMatchObject({ Decision: 'ImplicitDeny' });
+    expect(await authorize(blue, 'ec2:StopInstances', '*', { 'aws:MultiFactorAuthPresent': 'true' })).toMatchObject({ Decision: 'ImplicitDeny' });
 
     // Simulation answers as the real session would: the same ABAC tags, the role's aws:userid.
     const { accountId } = await f.newAccount();

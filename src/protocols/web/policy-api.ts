@@ -116,10 +116,13 @@ function policyRoutes(app: FastifyInstance, reg: Registry): void {
         body: input.Body === undefined ? undefined : Buffer.from(input.Body, 'base64'),
         bodySha256: input.BodySha256,
       };
-      const { principal, session } = await reg.temporaryCredentials.authenticateSession(signedRequest, [service]);
+      // The request went to the gateway's service, in its region: the signature's scope names it.
+      const { principal, session } = await reg.temporaryCredentials.authenticateSession(signedRequest, [service], { anyRegion: true });
       // aws:SourceIp is the gateway's to give, in Context: the relayed headers (X-Forwarded-For) are
-      // the client's own, and would let it claim any address.
-      const request_ = { action: input.Action, resource: input.Resource, context: { 'aws:RequestedRegion': principal.region, ...input.Context } };
+      // the client's own, and would let it claim any address. aws:RequestedRegion is the signed
+      // region's, whatever the Context says.
+      const given = Object.fromEntries(Object.entries(input.Context ?? {}).filter(([key]) => key.toLowerCase() !== 'aws:requestedregion'));
+      const request_ = { action: input.Action, resource: input.Resource, context: { ...given, 'aws:RequestedRegion': principal.region } };
       const decision = session
         ? await reg.policy.authorizeSession(
             { userId: session.userId, userName: principal.userName ?? '', accountId: principal.accountId, principalId: principal.principalId, permissionSetArn: session.permissionSetArn, tags: session.tags },
