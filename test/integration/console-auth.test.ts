@@ -239,6 +239,21 @@ describe.each(dialects())('console authentication on %s', (dialect) => {
     }
   });
 
+  it('records a change refused before it could be read: a body that is not JSON, a revoke that names nobody', async () => {
+    const c = await consoleClient(server, root);
+    const [last] = await server.reg.database.db.selectFrom('audit_events').select('seq').orderBy('seq', 'desc').limit(1).execute();
+    const cookie = [...c.browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const notJson = await fetch(`${server.url}/api/admin/settings`, { method: 'PUT', headers: { cookie, 'x-csrf-token': c.session.csrfToken, 'content-type': 'application/json' }, body: '{' });
+    expect(notJson.status).toBe(400);
+    expect(await c.admin('DELETE', '/api/admin/sessions')).toMatchObject({ status: 400, json: { message: expect.stringContaining('userName') as unknown } });
+    const refused = await server.reg.database.db.selectFrom('audit_events').select(['event_name', 'error_code', 'user_identity']).where('seq', '>', last!.seq).orderBy('seq').execute();
+    expect(refused.map((e) => [e.event_name, e.error_code])).toEqual([
+      ['UpdateInstanceSettings', 'ValidationException'],
+      ['RevokeSession', 'auth.missing_user_name'],
+    ]);
+    for (const e of refused) expect(JSON.parse(e.user_identity)).toMatchObject({ principalId: root.userId });
+  });
+
   it('refuses a revoked administrator at their next call', async () => {
     const c = await consoleClient(server, reader);
     expect((await c.call('AWSIdentityStore.ListUsers', { IdentityStoreId: IdentityStoreId() })).status).toBe(200);

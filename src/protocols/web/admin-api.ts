@@ -23,6 +23,7 @@ import { toAwsError } from '../aws/errors.js';
 import { checkPolicy, jsonParametersOf } from '../policy-refusal.js';
 import { epochSeconds } from '../aws/operation.js';
 import type { WebDeps } from './index.js';
+import type { Registry } from '../../registry.js';
 import { registerMfaAdminRoutes } from './mfa-api.js';
 
 /** No admin request needs more; the signature covers every byte, so the body is kept raw. */
@@ -126,6 +127,33 @@ export function jsonOf(body: Buffer): unknown {
   }
 }
 
+/**
+ * The body as `schema` reads it. A refused one (not JSON, or not what the schema takes) is on the
+ * record under `eventName` too, though it never reached the domain; `recorded` picks what of the
+ * body the event keeps.
+ */
+export async function recordedInput<S extends z.ZodType>(
+  reg: Registry,
+  ctx: RequestContext,
+  eventName: string,
+  schema: S,
+  body: Buffer,
+  recorded: (json: unknown) => unknown = (json) => json,
+): Promise<z.infer<S>> {
+  let json: unknown;
+  try {
+    json = jsonOf(body);
+  } catch (err) {
+    await reg.audit.recordRefusal(ctx, eventName, null, 'ValidationException', (err as Error).message);
+    throw err;
+  }
+  const input = schema.safeParse(json);
+  if (input.success) return input.data;
+  const message = validationMessage(input.error);
+  await reg.audit.recordRefusal(ctx, eventName, recorded(json), 'ValidationException', message);
+  throw invalidArgument('admin.validation', message);
+}
+
 export function registerAdminApi(app: FastifyInstance, deps: WebDeps): void {
   // Its own scope: raw bodies for SigV4 and AWS-shaped errors, without changing the pages' parsing.
   void app.register((scope, _opts, done) => {
@@ -193,15 +221,7 @@ function adminRoutes(app: FastifyInstance, deps: WebDeps): void {
   registerMfaAdminRoutes(app, deps);
   const userNameOf = (request: FastifyRequest) => (request.query as { userName?: string }).userName;
   /** The body checked against `schema`; a refusal is on the audit record under `eventName` too. */
-  const inputOf = async <S extends z.ZodType>(ctx: RequestContext, eventName: string, schema: S, body: Buffer): Promise<z.infer<S>> => {
-    const json = jsonOf(body);
-    const input = schema.safeParse(json);
-    if (input.success) return input.data;
-    const message = validationMessage(input.error);
-    // A refused change is on the record too, even when it never reached the domain.
-    await reg.audit.recordRefusal(ctx, eventName, json, 'ValidationException', message);
-    throw invalidArgument('admin.validation', message);
-  };
+  const inputOf = <S extends z.ZodType>(ctx: RequestContext, eventName: string, schema: S, body: Buffer): Promise<z.infer<S>> => recordedInput(reg, ctx, eventName, schema, body);
   const userNameParam = (request: FastifyRequest) => (request.params as { userName: string }).userName;
   const publicUrl = () => publicUrlOf(reg.config, (app.server.address() as AddressInfo | null)?.port ?? reg.config.port);
 
@@ -270,7 +290,11 @@ function adminRoutes(app: FastifyInstance, deps: WebDeps): void {
     '/api/admin/sessions',
     signed(async (request, ctx) => {
       const userName = userNameOf(request);
-      if (!userName) throw invalidArgument('auth.missing_user_name', 'Give the userName whose sessions to revoke.');
+      if (!userName) {
+        const refused = invalidArgument('auth.missing_user_name', 'Give the userName whose sessions to revoke.');
+        await reg.audit.recordRefusal(ctx, 'RevokeSession', {}, refused.code, refused.message);
+        throw refused;
+      }
       return { RevokedSessionIds: await reg.auth.revokeSessions(ctx, { userName }) };
     }, { eventName: 'RevokeSession' }),
   );
@@ -280,15 +304,8 @@ function adminRoutes(app: FastifyInstance, deps: WebDeps): void {
   app.post(
     '/api/admin/scim/tokens',
     signed(async (_request, ctx, body) => {
-      const json = jsonOf(body);
-      const input = createTokenInput.safeParse(json);
-      if (!input.success) {
-        const message = validationMessage(input.error);
-        // A refused change is on the record too, even when it never reached the domain.
-        await reg.audit.recordRefusal(ctx, 'CreateBearerToken', json, 'ValidationException', message);
-        throw invalidArgument('admin.validation', message);
-      }
-      const issued = await reg.scimTokens.createToken(ctx, { expiresInDays: input.data.ExpiresInDays });
+      const input = await inputOf(ctx, 'CreateBearerToken', createTokenInput, body);
+      const issued = await reg.scimTokens.createToken(ctx, { expiresInDays: input.ExpiresInDays });
       return { TokenId: issued.tokenId, Token: issued.token, ExpiresAt: epochSeconds(issued.expiresAt), Endpoint: scimEndpoint() };
     }, { eventName: 'CreateBearerToken', eventSource: SCIM_ADMIN_SOURCE }),
   );
@@ -316,14 +333,8 @@ function adminRoutes(app: FastifyInstance, deps: WebDeps): void {
   app.put(
     '/api/admin/saml/idp',
     signed(async (_request, ctx, body) => {
-      const json = jsonOf(body);
-      const input = putSamlIdpInput.safeParse(json);
-      if (!input.success) {
-        const message = validationMessage(input.error);
-        await reg.audit.recordRefusal(ctx, 'UpdateSamlIdentityProvider', { MetadataUrl: (json as { MetadataUrl?: unknown })?.MetadataUrl }, 'ValidationException', message);
-        throw invalidArgument('admin.validation', message);
-      }
-      const v = input.data;
+      // Of a refused body, only the URL is kept: metadata XML is long, and says nothing about who.
+      const v = await recordedInput(reg, ctx, 'UpdateSamlIdentityProvider', putSamlIdpInput, body, (json) => ({ MetadataUrl: (json as { MetadataUrl?: unknown } | null)?.MetadataUrl }));
       let metadataXml: string;
       let entityId: string;
       try {
@@ -357,14 +368,8 @@ function adminRoutes(app: FastifyInstance, deps: WebDeps): void {
   app.put(
     '/api/admin/identity-source',
     signed(async (_request, ctx, body) => {
-      const json = jsonOf(body);
-      const input = identitySourceInput.safeParse(json);
-      if (!input.success) {
-        const message = validationMessage(input.error);
-        await reg.audit.recordRefusal(ctx, 'UpdateIdentitySource', json, 'ValidationException', message);
-        throw invalidArgument('admin.validation', message);
-      }
-      const { previous } = await reg.instance.setIdentitySource(ctx, input.data.IdentitySource);
+      const input = await inputOf(ctx, 'UpdateIdentitySource', identitySourceInput, body);
+      const { previous } = await reg.instance.setIdentitySource(ctx, input.IdentitySource);
       return { ...(await identitySourceView()), PreviousIdentitySource: previous };
     }, { eventName: 'UpdateIdentitySource' }),
   );

@@ -6,9 +6,8 @@ import { z } from 'zod';
 import { SIGNIN_SOURCE, type MfaDeviceView } from '../../auth/index.js';
 import { MFA_DEVICE_TYPES, MFA_MODES, MFA_NO_DEVICE_ACTIONS, type InstanceSettings } from '../../instance/index.js';
 import { invalidArgument } from '../../shared/errors.js';
-import { validationMessage } from '../aws/aws-json.js';
 import { epochSeconds } from '../aws/operation.js';
-import { jsonOf, signedBy } from './admin-api.js';
+import { recordedInput, signedBy } from './admin-api.js';
 import type { WebDeps } from './index.js';
 
 const mfaSettingsInput = z
@@ -71,16 +70,7 @@ export function registerMfaAdminRoutes(app: FastifyInstance, deps: WebDeps): voi
   };
 
   /** Parse a body with `schema`; a refusal is on the record under `eventName`. */
-  const parsed = async <T>(schema: z.ZodType<T>, body: Buffer, ctx: Parameters<Parameters<typeof signed>[0]>[1], eventName: string): Promise<T> => {
-    const json = jsonOf(body);
-    const input = schema.safeParse(json);
-    if (!input.success) {
-      const message = validationMessage(input.error);
-      await reg.audit.recordRefusal(ctx, eventName, json, 'ValidationException', message);
-      throw invalidArgument('admin.validation', message);
-    }
-    return input.data;
-  };
+  const parsed = <T>(schema: z.ZodType<T>, body: Buffer, ctx: Parameters<Parameters<typeof signed>[0]>[1], eventName: string): Promise<T> => recordedInput(reg, ctx, eventName, schema, body);
 
   /** GET and PUT of one group of instance settings: PascalCase on the wire, only the fields given change. */
   const settingsRoutes = (path: string, schema: z.ZodType<Record<string, unknown>>, group: 'mfa' | 'signInProtection', view: (s: InstanceSettings) => unknown) => {
