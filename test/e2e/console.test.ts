@@ -457,10 +457,26 @@ describe.runIf(peerAvailable('chromium', hasChromium))('admin console in Chromiu
     await expect.poll(() => describedAt(remember)).toContain('mfa.rememberDays must be a whole number from 1 to 365.');
     expect((await server.reg.read.instance.findInstance())?.settings.mfa).toMatchObject({ mode: 'DISABLED', rememberDays: 30 });
     await sweep('26-mfa-settings-error');
+    // The administrator has an authenticator app, but this session never needed it.
+    const ctx = systemContext('sso.amazonaws.com', 'us-east-1', 'console-e2e');
+    const self = await server.reg.mfa.userByName(admin.userName);
+    const e = await server.reg.mfa.beginTotpEnrolment(self);
+    const totp = new TOTP({ secret: Secret.fromBase32(e.secret), digits: 6, period: 30, algorithm: 'SHA1' });
+    await server.reg.mfa.confirmTotpEnrolment(ctx, self, { enrolmentId: e.enrolmentId, name: 'Admin phone', code: totp.generate() });
     await remember.fill('14');
     await page.getByRole('button', { name: 'Save MFA settings' }).click();
-    await page.getByText(/^Saved/).waitFor();
-    expect((await server.reg.read.instance.findInstance())?.settings.mfa).toMatchObject({ mode: 'ALWAYS_ON', rememberDays: 14, allowedDeviceTypes: ['TOTP', 'WEBAUTHN'] });
+    await expect.poll(async () => (await server.reg.read.instance.findInstance())?.settings.mfa).toMatchObject({ mode: 'ALWAYS_ON', rememberDays: 14, allowedDeviceTypes: ['TOTP', 'WEBAUTHN'] });
+    // MFA now applies to this session too: the console sends it to confirm a second factor, then back.
+    await page.waitForURL(/\/login\/mfa\/step-up\?return_to=%2Fconsole$/);
+    await sweep('27-mfa-step-up');
+    // (The next step's code: this step's was used to register the app.)
+    await page.fill('#code', totp.generate({ timestamp: Date.now() + 30_000 }));
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${base}/console`);
+    await nav('Settings');
+    await page.getByRole('tab', { name: 'Authentication' }).click();
+    await page.getByRole('radio', { name: /^Always on/ }).waitFor();
+    expect(await page.getByRole('radio', { name: /^Always on/ }).isChecked()).toBe(true);
     await sweep('27-mfa-settings');
 
     const lockout = input('Lock-out (minutes)');

@@ -3,6 +3,8 @@
 // CSRF token instead of a SigV4 signature. The console has no logic of its own.
 
 export const SIGN_IN = '/login?return_to=/console';
+/** Where a session that never passed the second factor the MFA settings now require proves one. */
+export const STEP_UP = '/login/mfa/step-up?return_to=%2Fconsole';
 
 /** An AWS-shaped refusal: its exception name and the server's message, shown next to the field. */
 export class AwsError extends Error {
@@ -21,6 +23,8 @@ export const setCsrfToken = (token: string) => void (csrfToken = token);
 async function answer<T>(response: Response): Promise<T> {
   const body = (await response.json().catch(() => ({}))) as { __type?: string; message?: string };
   if (response.status === 401) window.location.assign(SIGN_IN);
+  // The server's refusal names the step-up page when that is what the session lacks (console-auth.ts).
+  if (response.status === 403 && body.message?.includes('/login/mfa/step-up')) window.location.assign(STEP_UP);
   if (!response.ok) throw new AwsError(response.status, body.__type ?? 'Error', body.message ?? response.statusText);
   return body as T;
 }
