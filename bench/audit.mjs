@@ -21,7 +21,7 @@
 
 import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -90,6 +90,9 @@ async function createUserServer(auditOff) {
   const server = await startAndWait([BIN, 'serve', '--data-dir', dataDir, '--port', String(port)], port, '/healthz', env);
   // Read-only, on the side: how far the sealer has got.
   const db = new Database(path.join(dataDir, 'atrium.db'), { readonly: true, fileMustExist: true });
+  // The sealer's own file (since migration 0023; a build from before has one file).
+  const auditFile = path.join(dataDir, 'atrium-audit.db');
+  if (existsSync(auditFile)) db.prepare('attach ? as audit').run(auditFile);
   const unsealed = db.prepare('select (select coalesce(max(seq), 0) from audit_events) - (select watermark from audit_sealer) as n');
   const requests = createUserRequests(port, creds, init.identityStoreId);
   const s = { auditOff, port, server, requests, dataDir, db, unsealed, slices: [] };

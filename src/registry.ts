@@ -20,7 +20,7 @@ import { cryptoIds, type IdGenerator } from './shared/ids.js';
 import { Housekeeping } from './shared/housekeeping.js';
 import { JobWorker } from './shared/jobs.js';
 import { createLogger, type Logger } from './shared/logger.js';
-import { openDatabase, type OpenedDatabase } from './store/database.js';
+import { openDatabase, type OpenedDatabase, type WriteHome } from './store/database.js';
 import { migrateToLatest } from './store/migrations/index.js';
 import { SqlAuditSinkStore } from './store/sql/audit-sink-store.js';
 import { SqlTransactor, contextualDb, storesFor, type Stores } from './store/stores.js';
@@ -84,13 +84,15 @@ export interface RegistryOptions {
   startJobs?: boolean;
   /** With startJobs or startBackground(): seal the audit log on a worker thread of its own (serve does, unless configured off). */
   sealerThread?: boolean;
+  /** The SQLite file this registry's transactions lock first: the audit sealer thread's is the audit file (database.ts). */
+  writeHome?: WriteHome;
 }
 
 export async function createRegistry(config: Config, opts: RegistryOptions = {}): Promise<Registry> {
   const clock = opts.clock ?? systemClock;
   const ids = opts.ids ?? cryptoIds;
   const log = opts.log ?? createLogger(config.logLevel);
-  const database = openDatabase({ databaseUrl: config.databaseUrl, sqliteFile: sqliteFileOf(config) });
+  const database = openDatabase({ databaseUrl: config.databaseUrl, sqliteFile: sqliteFileOf(config), ...(opts.writeHome ? { writeHome: opts.writeHome } : {}) });
   try {
     await migrateToLatest(database.db as never, database.dialect);
   } catch (err) {

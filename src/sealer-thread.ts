@@ -58,7 +58,9 @@ export function startSealerThread(config: Config, log: Logger): SealerThread {
 async function runInThread(config: Config, writeGates: Record<string, SharedArrayBuffer>, port: NonNullable<typeof parentPort>): Promise<void> {
   // The request thread's batches and this thread's take turns at the SQLite file (write-gate.ts).
   shareWriteGates(writeGates);
-  const reg = await createRegistry(config);
+  // Its transactions lock the audit file, which only it writes: the request thread's commits to the
+  // main file never wait behind a batch being chained (0023-audit-file.ts).
+  const reg = await createRegistry(config, { writeHome: 'audit' });
   // Below the request thread: on a busy machine its passes take the cores' spare time, and requests
   // are not kept waiting for a core behind it (bench/README.md, "Session 12").
   const nice = lowerThisThreadPriority(config.auditSealerNice);

@@ -37,7 +37,17 @@ export interface OpenedDatabase {
   close(): Promise<void>;
 }
 
-export function openDatabase(opts: { databaseUrl?: string; sqliteFile: string }): OpenedDatabase {
+/** The SQLite file the audit sealer writes, beside the main one (0023-audit-file.ts). */
+export const auditFileOf = (sqliteFile: string) => `${sqliteFile.replace(/\.db$/, '')}-audit.db`;
+
+/**
+ * Which SQLite file a connection's transactions lock when they begin: the request thread's, the
+ * main file; the audit sealer thread's, the audit file. Another file is locked when a transaction
+ * first writes to it.
+ */
+export type WriteHome = 'main' | 'audit';
+
+export function openDatabase(opts: { databaseUrl?: string; sqliteFile: string; writeHome?: WriteHome }): OpenedDatabase {
   if (opts.databaseUrl) {
     const url = opts.databaseUrl;
     if (!/^postgres(ql)?:\/\//.test(url)) throw new Error('databaseUrl must start with postgres:// or postgresql://');
@@ -62,6 +72,19 @@ export function openDatabase(opts: { databaseUrl?: string; sqliteFile: string })
   sqlite.pragma(`busy_timeout = ${sqliteBusyTimeoutMs()}`);
   // Checkpoint less often: fewer commits pay for writing the WAL back to the database file.
   sqlite.pragma('wal_autocheckpoint = 10000');
+  // The sealer's file, on every connection, so that queries join across both as one database
+  // (a table name is found in whichever file holds it).
+  const auditFile = auditFileOf(opts.sqliteFile);
+  sqlite.prepare('attach ? as audit').run(auditFile);
+  sqlite.pragma('audit.journal_mode = WAL');
+  // NORMAL: what the sealer writes is made again from the events after a crash (they are FULL).
+  sqlite.pragma('audit.synchronous = NORMAL');
+  sqlite.pragma('audit.wal_autocheckpoint = 10000');
+  const home = opts.writeHome ?? 'main';
+  // BEGIN IMMEDIATE would lock every attached file: a transaction begins by naming its home file's
+  // write_lock in a statement that changes nothing, which takes that file's lock alone (0023).
+  const beginAtHome = `delete from ${home}.write_lock where 0`;
+  let writeLocks = false;
   // Kysely prepares every statement afresh; preparing is a sixth of a small write's cost, so
   // statements are cached by their SQL text (bounded: parameters, not values, are in the text).
   const statements = new Map<string, SqliteDatabase.Statement>();
@@ -78,9 +101,22 @@ export function openDatabase(opts: { databaseUrl?: string; sqliteFile: string })
     },
   };
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-  controlRunners.set(db, (statement) => void database.prepare(statement).run());
-  // Group commit's batches and the audit sealer thread's take turns through it (write-gate.ts).
-  if (process.env.ATRIUM_SQLITE_WRITE_GATE !== '0') writeGates.set(db, writeGateFor(path.resolve(opts.sqliteFile)));
+  controlRunners.set(db, (statement) => {
+    if (statement !== 'begin immediate') return void database.prepare(statement).run();
+    // Before 0023 has made the write_lock tables (a database migrated part way, in tests), as before.
+    if (!writeLocks && !(writeLocks = sqlite.prepare(`select 1 from ${home}.sqlite_master where name = 'write_lock'`).get() !== undefined)) {
+      return void database.prepare(statement).run();
+    }
+    database.prepare('begin').run();
+    try {
+      database.prepare(beginAtHome).run();
+    } catch (err) {
+      database.prepare('rollback').run();
+      throw err;
+    }
+  });
+  // Writers of the same file in this process take turns through it (write-gate.ts).
+  if (process.env.ATRIUM_SQLITE_WRITE_GATE !== '0') writeGates.set(db, writeGateFor(path.resolve(home === 'audit' ? auditFile : opts.sqliteFile)));
   // precompiledRead's look-ups run at once when no transaction is open on the connection, and every
   // precompiled statement of a group-commit batch runs at once on the connection the batch holds.
   // Their statements are their own (one a streamed query holds open cannot be run again until it ends).
@@ -118,7 +154,7 @@ export function openDatabase(opts: { databaseUrl?: string; sqliteFile: string })
     const statement = values ? valuesStatementOf(text) : statementOf(text);
     return statement.reader ? { rows: statement.all(parameters) } : undefined;
   });
-  const wal = walSync(opts.sqliteFile, (statement) => void database.prepare(statement).run());
+  const wal = walSync(home === 'audit' ? auditFile : opts.sqliteFile, home, (statement) => void database.prepare(statement).run());
   if (process.env.ATRIUM_SQLITE_DEFERRED_SYNC !== '0') deferredSyncs.set(db, wal);
   return {
     db,
@@ -150,7 +186,7 @@ function sqliteBusyTimeoutMs(): number {
  * Syncing any descriptor of a file writes all its dirty pages, whichever descriptor wrote them.
  * At most one sync runs at a time; callers who arrive during one share the next.
  */
-function walSync(file: string, run: (statement: string) => void): DeferredSync & { close(): Promise<void> } {
+function walSync(file: string, schema: WriteHome, run: (statement: string) => void): DeferredSync & { close(): Promise<void> } {
   let fd: number | undefined;
   let running: Promise<void> | undefined;
   let next: Promise<void> | undefined;
@@ -174,8 +210,8 @@ function walSync(file: string, run: (statement: string) => void): DeferredSync &
     return next;
   };
   return {
-    defer: () => run('pragma synchronous = NORMAL'),
-    restore: () => run('pragma synchronous = FULL'),
+    defer: () => run(`pragma ${schema}.synchronous = NORMAL`),
+    restore: () => run(`pragma ${schema}.synchronous = ${schema === 'audit' ? 'NORMAL' : 'FULL'}`),
     flush,
     inFlight: () => running,
     close: async () => {

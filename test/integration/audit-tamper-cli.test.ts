@@ -46,7 +46,9 @@ describe.each(dialects().filter(HAVE_SHELL))('atrium audit verify on a %s databa
     const dir = tempDir();
     cpSync(pristine.dir, dir, { recursive: true });
     if (dialect === 'sqlite') {
-      return { flags: ['--data-dir', dir], sql: (s) => execFileSync('sqlite3', [path.join(dir, 'atrium.db'), s], { encoding: 'utf8' }).trim() };
+      // Both files, as the attacker with the data directory has them (the chain is in atrium-audit.db).
+      const both = `attach '${path.join(dir, 'atrium-audit.db')}' as audit;`;
+      return { flags: ['--data-dir', dir], sql: (s) => execFileSync('sqlite3', [path.join(dir, 'atrium.db'), `${both} ${s}`], { encoding: 'utf8' }).trim() };
     }
     const source = new URL(pristine.databaseUrl!);
     const name = `${source.pathname.slice(1)}_${Math.random().toString(36).slice(2, 8)}`;

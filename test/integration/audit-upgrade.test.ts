@@ -108,7 +108,8 @@ describe.each(dialects())('an audit log from before 0020, on %s', (dialect) => {
         : await sql<{ name: string }>`select indexname as name from pg_indexes where tablename = 'audit_events'`.execute(reg.database.db);
     expect(indexes.rows.map((r) => r.name)).toEqual(dialect === 'sqlite' ? [] : ['audit_events_pkey']);
     if (dialect === 'sqlite') {
-      const tables = await sql<{ name: string; sql: string }>`select name, sql from sqlite_master where name in ('audit_lookup', 'audit_chain') order by name`.execute(reg.database.db);
+      // (In the sealer's file since 0023.)
+      const tables = await sql<{ name: string; sql: string }>`select name, sql from audit.sqlite_master where name in ('audit_lookup', 'audit_chain') order by name`.execute(reg.database.db);
       expect(tables.rows.map((t) => [t.name, /without rowid/i.test(t.sql)])).toEqual([['audit_chain', true], ['audit_lookup', true]]);
     }
   }, 60_000);

@@ -26,6 +26,7 @@ import * as m0019 from './0019-housekeeping.js';
 import * as m0020 from './0020-audit-write-cost.js';
 import * as m0021 from './0021-audit-events-one-key.js';
 import * as m0022 from './0022-audit-digest-every.js';
+import * as m0023 from './0023-audit-file.js';
 
 type Step = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> };
 const STEPS: Record<string, Step> = {
@@ -51,6 +52,7 @@ const STEPS: Record<string, Step> = {
   '0020-audit-write-cost': m0020,
   '0021-audit-events-one-key': m0021,
   '0022-audit-digest-every': m0022,
+  '0023-audit-file': m0023,
 };
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {

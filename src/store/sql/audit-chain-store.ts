@@ -424,6 +424,10 @@ export class SqlAuditChainStore implements AuditChainStore {
     return r === undefined ? undefined : Number(r.position);
   }
   async pruneThrough(position: number): Promise<number> {
+    // First a write to the events' table that changes nothing: on SQLite, a transaction of the
+    // sealer's thread has locked the audit file only, and must take the main file's lock before it
+    // reads the events, or another's commit in between would leave it a stale snapshot to write from.
+    await this.db.deleteFrom('audit_events').where(sql<boolean>`1 = 0`).execute();
     const seqs = this.db.selectFrom('audit_chain').select('event_seq').where('position', '<=', position);
     // Each key by its whole primary key, from the columns it was copied from (indexEvents).
     for (const { kind, column } of KEYS) {
