@@ -7,7 +7,7 @@ import { AuditService, AuditTrail, DEFAULT_TRAIL_OPTIONS } from './audit/index.j
 import { AuditStreams } from './audit/sinks/index.js';
 import { AuthService, MfaService } from './auth/index.js';
 import { keyFileOf, sqliteFileOf, type Config } from './config/config.js';
-import { CredentialService, RevocationService, TemporaryCredentialService, roleIdOf } from './credentials/index.js';
+import { CredentialService, RevocationService, TemporaryCredentialService, rolePrincipalIdOf } from './credentials/index.js';
 import { Envelope, LocalKeyProvider, type KeyProvider } from './crypto/index.js';
 import { DirectoryService, type UserSessions } from './directory/index.js';
 import { FederationService } from './federation/index.js';
@@ -187,7 +187,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     sessionOf: async (user, accountId, permissionSetName) => {
       const role = await read.access.findRoleOfUser((await instance.get()).identityStoreId, user.userId, accountId, permissionSetName);
       const tags = await sessionTagsOf(user.userId);
-      return { ...(role ? { principalId: `${roleIdOf(accountId, role.roleName)}:${user.userName}` } : {}), ...(tags ? { tags } : {}) };
+      return { ...(role ? { principalId: rolePrincipalIdOf(accountId, role.roleName, user.userName) } : {}), ...(tags ? { tags } : {}) };
     },
   });
   const grants = { endGrantsOfSessions: (ids: readonly string[]) => tx.transaction(async (s) => void (await s.oidc.revokeBySessions(ids))) };

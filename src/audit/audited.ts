@@ -59,19 +59,21 @@ export async function audited<S extends { audit: AuditStore }, T>(
 ): Promise<T> {
   // The benchmark's baseline does none of auditing's work, not only its insert.
   if (AUDIT_OFF_FOR_BENCH) return deps.tx.transaction(change);
+  const eventOf = (outcome: Parameters<typeof buildEvent>[4]): AuditEvent => {
+    const event = buildEvent(ctx, deps, action.eventName, action.requestParameters, outcome);
+    return action.eventType ? { ...event, eventType: action.eventType } : event;
+  };
   try {
     return await deps.tx.transaction(async (stores) => {
       const result = await change(stores);
-      const event = buildEvent(ctx, deps, action.eventName, action.requestParameters, { responseElements: action.responseElements?.(result) });
-      await stores.audit.appendEvent(action.eventType ? { ...event, eventType: action.eventType } : event);
+      await stores.audit.appendEvent(eventOf({ responseElements: action.responseElements?.(result) }));
       return result;
     });
   } catch (err) {
     const errorCode = isDomainError(err) ? err.code : 'internal_error';
     const errorMessage = isDomainError(err) ? err.message : 'internal error';
     // The refused change is already rolled back; its failure is recorded on its own.
-    const event = buildEvent(ctx, deps, action.eventName, action.requestParameters, { errorCode, errorMessage });
-    await deps.tx.transaction((stores) => stores.audit.appendEvent(action.eventType ? { ...event, eventType: action.eventType } : event));
+    await deps.tx.transaction((stores) => stores.audit.appendEvent(eventOf({ errorCode, errorMessage })));
     throw err;
   }
 }

@@ -206,24 +206,24 @@ export class AuthService {
   revokeSessions(ctx: RequestContext, target: { sessionId: string } | { userName: string }): Promise<string[]> {
     if ('userName' in target) {
       // Every session of the user, and the sign-ins waiting for their second factor (each would open one).
-      const action = { eventName: 'RevokeSession', requestParameters: target, responseElements: (r: string[]) => ({ sessionIds: r }) };
-      return this.auditedAfter(
+      return this.endSessions(
         ctx,
-        action,
-        async () => {
-          const user = await this.requireUser(await this.deps.instance.get(), target.userName);
-          return { user, ids: (await this.listSessions(target.userName)).map((s) => s.sessionId) };
-        },
-        async (s, { user, ids }) => {
-          await s.mfa.deleteFlowsOfUser(user.identityStoreId, user.userId);
-          return this.endSessionIds(s, ctx, ids, 'RevokeSession');
-        },
+        'RevokeSession',
+        target,
+        async () => this.requireUser(await this.deps.instance.get(), target.userName),
+        (s, user) => this.endSessionsInside(s, ctx, user.identityStoreId, user.userId, undefined, 'RevokeSession'),
       );
     }
-    return this.endSessions(ctx, 'RevokeSession', target, async () => {
-      if (!(await this.read.findSession(target.sessionId, this.deps.clock.now()))) throw sessionNotFound();
-      return [target.sessionId];
-    });
+    return this.endSessions(
+      ctx,
+      'RevokeSession',
+      target,
+      async () => {
+        if (!(await this.read.findSession(target.sessionId, this.deps.clock.now()))) throw sessionNotFound();
+        return [target.sessionId];
+      },
+      (s, ids) => this.endSessionIds(s, ctx, ids, 'RevokeSession'),
+    );
   }
 
   /**
@@ -234,21 +234,26 @@ export class AuthService {
   async endSessionsOfUser(ctx: RequestContext, identityStoreId: string, userId: string, reason: string): Promise<string[]> {
     const ids = (await this.read.listSessions({ identityStoreId, userId, now: this.deps.clock.now() })).map((s) => s.sessionId);
     if (ids.length === 0) return [];
-    return this.endSessions(ctx, 'RevokeSession', { userId, reason }, () => Promise.resolve(ids), 'AwsServiceEvent');
+    return this.endSessions(ctx, 'RevokeSession', { userId, reason }, () => Promise.resolve(ids), (s, found) => this.endSessionIds(s, ctx, found, 'RevokeSession'), 'AwsServiceEvent');
   }
 
-  private async endSessions(
+  /**
+   * One audited ending of sessions: `prepare` reads what to end (refusing as it must), `end` ends
+   * it in the transaction and returns the ids ended. The grants and the revocation of the
+   * credentials issued under the sessions join that transaction: a session, the CLI tokens it
+   * approved and their credentials end together, or none does. The revocation is a service event
+   * naming this request, not a second call.
+   */
+  private endSessions<P>(
     ctx: RequestContext,
     eventName: string,
     requestParameters: unknown,
-    select: () => Promise<string[]>,
+    prepare: () => Promise<P>,
+    end: (s: AuthStores, prepared: P) => Promise<string[]>,
     eventType?: 'AwsServiceEvent',
   ): Promise<string[]> {
     const action = { eventName, requestParameters, responseElements: (r: string[]) => ({ sessionIds: r }), ...(eventType ? { eventType } : {}) };
-    // The grants and the revocation of the credentials issued under the sessions join this
-    // transaction: a session, the CLI tokens it approved and their credentials end together, or
-    // none does. The revocation is a service event naming this request, not a second call.
-    return this.auditedAfter(ctx, action, select, (s, ids) => this.endSessionIds(s, ctx, ids, eventName));
+    return this.auditedAfter(ctx, action, prepare, end);
   }
 
   /** Inside a transaction: delete these sessions, end the CLI grants they approved and revoke the credentials issued under them. */
@@ -827,10 +832,10 @@ export class AuthService {
    * and the sign-ins that passed the old password and wait for a second factor: finishing one
    * would open a session the change meant to end.
    */
-  private async endSessionsInside(s: AuthStores, ctx: RequestContext, identityStoreId: string, userId: string, keep: string | undefined, reason: string): Promise<void> {
+  private async endSessionsInside(s: AuthStores, ctx: RequestContext, identityStoreId: string, userId: string, keep: string | undefined, reason: string): Promise<string[]> {
     await s.mfa.deleteFlowsOfUser(identityStoreId, userId);
     const ids = (await s.auth.listSessions({ identityStoreId, userId, now: this.deps.clock.now() })).map((x) => x.sessionId).filter((id) => id !== keep);
-    if (ids.length > 0) await this.endSessionIds(s, ctx, ids, reason);
+    return ids.length > 0 ? this.endSessionIds(s, ctx, ids, reason) : [];
   }
 
   /** The context of a request made by a signed-in user. */
@@ -845,15 +850,23 @@ export class AuthService {
 
   /** A user ends one of their own sessions; another user's session is as unknown as a missing one. */
   async endOwnSession(ctx: RequestContext, session: PortalSession, sessionId: string): Promise<void> {
-    await this.endSessions(this.userContext(ctx, session), 'RevokeSession', { sessionId }, async () => {
-      const target = await this.read.findSession(sessionId, this.deps.clock.now());
-      if (!target || target.userId !== session.userId) throw sessionNotFound();
-      return [sessionId];
-    });
+    const userCtx = this.userContext(ctx, session);
+    await this.endSessions(
+      userCtx,
+      'RevokeSession',
+      { sessionId },
+      async () => {
+        const target = await this.read.findSession(sessionId, this.deps.clock.now());
+        if (!target || target.userId !== session.userId) throw sessionNotFound();
+        return [sessionId];
+      },
+      (s, ids) => this.endSessionIds(s, userCtx, ids, 'RevokeSession'),
+    );
   }
 
   /** Sign-out: the cookie's session ends. */
   async signOut(ctx: RequestContext, session: SessionRecord): Promise<void> {
-    await this.endSessions(this.userContext(ctx, session), 'Logout', { sessionId: session.sessionId }, () => Promise.resolve([session.sessionId]));
+    const userCtx = this.userContext(ctx, session);
+    await this.endSessions(userCtx, 'Logout', { sessionId: session.sessionId }, () => Promise.resolve([session.sessionId]), (s, ids) => this.endSessionIds(s, userCtx, ids, 'Logout'));
   }
 }

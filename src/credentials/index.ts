@@ -7,6 +7,7 @@ export { canonicalRequest, parseAuthorization, signatureFor, verifySignature, ty
 export {
   TemporaryCredentialService,
   roleIdOf,
+  rolePrincipalIdOf,
   type CallerPrincipal,
   type RoleCredentialRequest,
   type RoleCredentials,

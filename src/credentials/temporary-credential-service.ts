@@ -80,6 +80,9 @@ export function roleIdOf(accountId: string, roleName: string): string {
   return 'AROA' + [...digest.subarray(0, 17)].map((b) => BASE32[b % 32]).join('');
 }
 
+/** A role session's principal id (aws:userid): the role's id and the session's name, the user's. */
+export const rolePrincipalIdOf = (accountId: string, roleName: string, userName: string) => `${roleIdOf(accountId, roleName)}:${userName}`;
+
 type Stores = { revocation: RevocationStore; audit: AuditStore };
 
 /** Opened tokens kept in memory, so that a client's repeated calls skip decrypting and deriving. */
@@ -216,7 +219,7 @@ export class TemporaryCredentialService {
       signingKeys: new Map(),
       principal: {
         type: 'AssumedRole',
-        principalId: `${roleIdOf(c.a, c.r)}:${c.n}`,
+        principalId: rolePrincipalIdOf(c.a, c.r, c.n),
         arn: `arn:aws:sts::${c.a}:assumed-role/${c.r}/${c.n}`,
         accountId: c.a,
         accessKeyId: c.k,

@@ -114,11 +114,8 @@ export function groupRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
   // Every handler reads its query before it changes anything: a bad parameter refuses the request.
   const projectionOfRequest = (request: FastifyRequest) => projectionOf(groupQueryOf(request.query));
 
-  // What a refused change's event names: the store, and the group when the request names one.
-  const groupParameters = (request: FastifyRequest) => async () => ({ identityStoreId: await storeId(), ...((request.params as { id?: string }).id !== undefined ? { groupId: groupIdOf(request) } : {}) });
-
   app.post('/Groups', async (request, reply) => {
-    const [projection, group] = await recordingRefusal(deps, request, 'CreateGroup', groupParameters(request), () => [projectionOfRequest(request), canonicalGroup(request.body)] as const);
+    const [projection, group] = await recordingRefusal(deps, request, 'CreateGroup', 'groupId', () => [projectionOfRequest(request), canonicalGroup(request.body)] as const);
     const identityStoreId = await storeId();
     const groupId = await directory.createGroup(deps.contextOf(request), identityStoreId, {
       profile: { displayName: group.displayName },
@@ -143,7 +140,7 @@ export function groupRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
 
   /** PUT and PATCH: the group and its members changed in one transaction, by changes checked beforehand. */
   const changeGroup = async (request: FastifyRequest, reply: FastifyReply, changes: GroupChange[]) => {
-    const projection = await recordingRefusal(deps, request, 'UpdateGroup', groupParameters(request), () => projectionOfRequest(request));
+    const projection = await recordingRefusal(deps, request, 'UpdateGroup', 'groupId', () => projectionOfRequest(request));
     const identityStoreId = await storeId();
     const { group } = await directory.replaceGroup(
       deps.contextOf(request),
@@ -160,7 +157,7 @@ export function groupRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
   };
 
   app.put('/Groups/:id', async (request, reply) => {
-    const group = await recordingRefusal(deps, request, 'UpdateGroup', groupParameters(request), () => canonicalGroup(request.body));
+    const group = await recordingRefusal(deps, request, 'UpdateGroup', 'groupId', () => canonicalGroup(request.body));
     // As for users, an omitted externalId is not asserted and is kept (RFC 7644 §3.5.1); one sent as null or "" is cleared.
     const changes: GroupChange[] = [
       { kind: 'displayName', value: group.displayName! },
@@ -171,7 +168,7 @@ export function groupRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
   });
 
   app.patch('/Groups/:id', async (request, reply) =>
-    changeGroup(request, reply, await recordingRefusal(deps, request, 'UpdateGroup', groupParameters(request), () => groupChangesOf(parsePatchRequest(request.body)))),
+    changeGroup(request, reply, await recordingRefusal(deps, request, 'UpdateGroup', 'groupId', () => groupChangesOf(parsePatchRequest(request.body)))),
   );
 
   app.delete('/Groups/:id', async (request, reply) => {

@@ -118,14 +118,18 @@ export function refusingAsDomainError<T>(compute: () => T): T {
 
 /**
  * A change refused before it reaches the directory (a body or a query that does not parse) leaves
- * the change's failure event too, with the code the directory would have given it. The body is not
+ * the change's failure event too, with the code the directory would have given it. The event
+ * names the identity store, and the resource the path names (as `idName`); the body is not
  * recorded: it is what failed to parse, and may hold a person's data.
  */
-export async function recordingRefusal<T>(deps: ScimRouteDeps, request: FastifyRequest, eventName: string, parameters: () => Promise<Record<string, unknown>>, parse: () => T): Promise<T> {
+export async function recordingRefusal<T>(deps: ScimRouteDeps, request: FastifyRequest, eventName: string, idName: 'userId' | 'groupId', parse: () => T): Promise<T> {
   try {
     return parse();
   } catch (err) {
-    if (err instanceof ScimError) await deps.reg.audit.recordRefusal(deps.contextOf(request), eventName, await parameters(), `scim.${err.scimType ?? err.status}`, err.detail);
+    if (!(err instanceof ScimError)) throw err;
+    const id = (request.params as { id?: string }).id;
+    const parameters = { identityStoreId: (await deps.reg.instance.get()).identityStoreId, ...(id === undefined ? {} : { [idName]: id }) };
+    await deps.reg.audit.recordRefusal(deps.contextOf(request), eventName, parameters, `scim.${err.scimType ?? err.status}`, err.detail);
     throw err;
   }
 }

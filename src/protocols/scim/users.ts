@@ -122,11 +122,8 @@ export function userRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
   const sendUser = (reply: FastifyReply, status: number, user: UserRecord, resource = toScimUser(user, deps.baseUrl())) =>
     sendScim(reply.header('etag', etagOf(user.version)), status, resource);
 
-  // What a refused change's event names: the store, and the user when the request names one.
-  const userParameters = (request: FastifyRequest) => async () => ({ identityStoreId: await storeId(), ...((request.params as { id?: string }).id !== undefined ? { userId: userIdOf(request) } : {}) });
-
   app.post('/Users', async (request, reply) => {
-    const { user, active } = await recordingRefusal(deps, request, 'CreateUser', userParameters(request), () => newUserOf(canonicalUser(request.body)));
+    const { user, active } = await recordingRefusal(deps, request, 'CreateUser', 'userId', () => newUserOf(canonicalUser(request.body)));
     const identityStoreId = await storeId();
     const created = await directory.createUserRecord(deps.contextOf(request), identityStoreId, { ...user, status: active ? 'ENABLED' : 'DISABLED' }, ENTERPRISE);
     return sendUser(reply.header('location', userLocation(deps.baseUrl(), created.userId)), 201, created);
@@ -161,12 +158,12 @@ export function userRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
   };
 
   app.put('/Users/:id', async (request, reply) => {
-    const replacement = await recordingRefusal(deps, request, 'UpdateUser', userParameters(request), () => canonicalUser(request.body));
+    const replacement = await recordingRefusal(deps, request, 'UpdateUser', 'userId', () => canonicalUser(request.body));
     return sendUser(reply, 200, await replaceUser(request, () => replacement, true));
   });
 
   app.patch('/Users/:id', async (request, reply) => {
-    const operations = await recordingRefusal(deps, request, 'UpdateUser', userParameters(request), () => parsePatchRequest(request.body));
+    const operations = await recordingRefusal(deps, request, 'UpdateUser', 'userId', () => parsePatchRequest(request.body));
     const patched = (current: UserRecord) => canonicalUser(applyPatch(toScimUser(current, deps.baseUrl()), operations));
     return sendUser(reply, 200, await replaceUser(request, patched, false));
   });
