@@ -82,6 +82,11 @@ export function parseDate(v: string): number {
   return Date.parse(/T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(v) ? `${v}Z` : v);
 }
 
+/** A decimal number, as IAM's numeric operators read one (no hex, no exponent, no spaces); NaN otherwise. */
+export function parseNumber(v: string): number {
+  return /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
+}
+
 const compareNumbers = (compare: Compare, a: number, b: number): boolean => {
   if (Number.isNaN(a) || Number.isNaN(b)) return false;
   switch (compare) {
@@ -150,12 +155,21 @@ function memoOne<T>(parse: (text: string) => T): (text: string) => T {
 const parseRequestIp = memoOne(parseIp);
 const parseRequestDate = memoOne(parseDate);
 
-function cidrTest(value: string): ValueTest {
-  const [addr, prefixText] = value.split('/', 2);
-  const net = parseIp(addr ?? '');
-  if (!net) return () => false;
+/** An IP address or a CIDR range (a bare address is /32 or /128); undefined when it is neither. */
+export function parseCidr(value: string): { bits: bigint; width: number; prefix: number } | undefined {
+  const parts = value.split('/');
+  if (parts.length > 2) return undefined;
+  const net = parseIp(parts[0] as string);
+  if (!net) return undefined;
+  const prefixText = parts[1];
   const prefix = prefixText === undefined ? net.width : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
-  if (!(prefix >= 0 && prefix <= net.width)) return () => false;
+  return prefix >= 0 && prefix <= net.width ? { ...net, prefix } : undefined;
+}
+
+function cidrTest(value: string): ValueTest {
+  const net = parseCidr(value);
+  if (!net) return () => false;
+  const { prefix } = net;
   const shift = BigInt(net.width - prefix);
   const want = net.bits >> shift;
   return (requestValue) => {
@@ -232,8 +246,8 @@ function valueTest(family: Family, compare: Compare, parts: readonly PatternPart
       return (v) => v.toLowerCase() === lower;
     }
     case 'numeric': {
-      const want = /^\s*$/.test(text) ? NaN : Number(text);
-      return (v) => compareNumbers(compare, /^\s*$/.test(v) ? NaN : Number(v), want);
+      const want = parseNumber(text);
+      return (v) => compareNumbers(compare, parseNumber(v), want);
     }
     case 'date': {
       const want = parseDate(text);

