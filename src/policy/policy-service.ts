@@ -380,6 +380,6 @@ export function adminActionOf(method: string, routePattern: string, readOnly = f
     .flatMap((part) => part.split('-'))
     .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
     .join('');
-  const verb = method === 'GET' || readOnly ? 'Get' : method === 'DELETE' ? 'Delete' : method === 'PUT' ? 'Put' : 'Create';
+  const verb = method === 'GET' || method === 'HEAD' || readOnly ? 'Get' : method === 'DELETE' ? 'Delete' : method === 'PUT' ? 'Put' : 'Create';
   return `sso:${verb}Atrium${area}`;
 }

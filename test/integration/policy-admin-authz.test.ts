@@ -70,9 +70,11 @@ describe.each(dialects())('admin APIs authorized by policy on %s', (dialect) => 
       const headers: Record<string, string> = { host: url.host, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
       const signed = await signer.sign({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, headers, body });
       const res = await fetch(url, { method, headers: signed.headers, body });
-      return { status: res.status, json: (await res.json()) as { __type?: string; message?: string } };
+      return { status: res.status, json: (method === 'HEAD' ? {} : await res.json()) as { __type?: string; message?: string } };
     };
     expect((await call(key, 'GET', '/api/admin/scim/tokens')).status).toBe(200);
+    // HEAD reads as GET does (it needed sso:CreateAtriumScimTokens).
+    expect((await call(key, 'HEAD', '/api/admin/scim/tokens')).status).toBe(200);
     expect(await call(key, 'POST', '/api/admin/scim/tokens', '{}')).toMatchObject({
       status: 403,
       json: { __type: 'AccessDeniedException', message: expect.stringContaining('sso:CreateAtriumScimTokens') },

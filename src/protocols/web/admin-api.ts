@@ -202,7 +202,7 @@ export function signedBy({ reg, context }: WebDeps) {
       });
       // A change the caller may not make is on the record as AccessDenied, with what it was given.
       const refused = change && (async (caller: Principal & { region: string }) => ({ ctx: await contextOf(caller), eventName: change.eventName, requestParameters: adminParametersOf(request, body) }));
-      const fromConsole = await viaConsole(request, { name: `${request.method} ${route}`, readOnly: request.method === 'GET', ...(refused ? { refused } : {}) });
+      const fromConsole = await viaConsole(request, { name: `${request.method} ${route}`, readOnly: request.method === 'GET' || request.method === 'HEAD', ...(refused ? { refused } : {}) });
       const caller =
         fromConsole ?? (await reg.credentials.authenticate({ method: request.method, path, query, headers: request.headers as Record<string, string | undefined>, body }, ['sso']));
       // A console administrator's grant is checked by the console path; a key's policies here.
