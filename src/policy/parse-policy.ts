@@ -79,6 +79,37 @@ function depthOf(text: string): number {
   return max;
 }
 
+/**
+ * The first key an object of this (well-formed) JSON text repeats, if any. JSON.parse keeps the
+ * last value and drops the rest without a word, so `"Effect": "Deny", …, "Effect": "Allow"` would
+ * read as an Allow to the engine and as a Deny to whoever reviews the text. Policy validation (every
+ * write) refuses such a text; parsing does not, so that a row stored before still reads as it did.
+ */
+export function repeatedKeyOf(text: string): string | undefined {
+  const objects: (Set<string> | undefined)[] = []; // undefined for a list
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      const start = i;
+      for (i++; text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+      const keys = objects.at(-1);
+      if (keys && expectKey) {
+        const key = JSON.parse(text.slice(start, i + 1)) as string;
+        if (keys.has(key)) return key;
+        keys.add(key);
+        expectKey = false;
+      }
+    } else if (c === 0x7b) {
+      objects.push(new Set());
+      expectKey = true;
+    } else if (c === 0x5b) objects.push(undefined);
+    else if (c === 0x7d || c === 0x5d) objects.pop();
+    else if (c === 0x2c) expectKey = objects.at(-1) !== undefined;
+  }
+  return undefined;
+}
+
 export function parsePolicy(text: string): PolicyParseResult {
   if (text.length > MAX_POLICY_CHARS) return { ok: false, errors: [`The policy has ${text.length} characters; at most ${MAX_POLICY_CHARS} are allowed.`] };
   if (depthOf(text) > MAX_DEPTH) return { ok: false, errors: [`The policy nests deeper than ${MAX_DEPTH} levels.`] };

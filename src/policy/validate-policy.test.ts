@@ -85,6 +85,18 @@ describe('validatePolicy', () => {
     for (const bad of refused) expect(where.some((m) => m.startsWith(JSON.stringify(bad)))).toBe(true);
   });
 
+  it('refuses a key repeated in one object, which JSON.parse would silently read as its last value', async () => {
+    const refused = async (text: string) => (await validatePolicy(text)).filter((f) => f.findingType === 'ERROR').map((f) => `${f.issueCode} ${f.message}`);
+    // Reviewed as a Deny; without the check the engine reads an Allow.
+    expect(await refused('{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Effect":"Allow"}]}')).toEqual([expect.stringMatching(/^JSON_SYNTAX_ERROR .*repeats the key "Effect"/)]);
+    expect(await refused('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true","aws:Secure\\u0054ransport":"false"}}}]}')).toEqual([
+      expect.stringMatching(/repeats the key "aws:SecureTransport"/),
+    ]);
+    // The same key in sibling objects, in lists, and as a value is not a repeat.
+    const st = '{"Effect":"Allow","Action":["s3:GetObject","s3:GetObject"],"Resource":"*","Condition":{"StringEquals":{"aws:username":"Effect"}}}';
+    expect(await refused(`{"Version":"2012-10-17","Statement":[${st},{"Sid":"Effect","Effect":"Deny","Action":"s3:PutObject","Resource":"*"}]}`)).toEqual([]);
+  });
+
   it('warns about overly broad grants without blocking them', async () => {
     const findings = await validatePolicy(
       policy(

