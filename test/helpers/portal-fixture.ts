@@ -108,15 +108,19 @@ export function portalFixture(server: TestServer) {
       if (status !== 'SUCCEEDED') throw new Error(`${kind} assignment ended ${status}`);
     },
     /** The device flow as the CLI runs it, approved in-process for `user`; `scopes` as the client registers (none: a legacy CLI profile). */
-    async login(user: PortalUser, scopes: string[] | undefined = ['sso:account:access']) {
+    async login(user: PortalUser & { sessionId?: string }, scopes: string[] | undefined = ['sso:account:access']) {
       const client = await oidc.send(new RegisterClientCommand({ clientName: 'portal-test', clientType: 'public', scopes }));
+      return this.loginAs(user, { clientId: client.clientId!, clientSecret: client.clientSecret! });
+    },
+    /** The device flow again, with a client registered before. */
+    async loginAs(user: PortalUser & { sessionId?: string }, client: { clientId: string; clientSecret: string }) {
       const auth = await oidc.send(new StartDeviceAuthorizationCommand({ clientId: client.clientId, clientSecret: client.clientSecret, startUrl: server.init.startUrl }));
       const ctx = systemContext('sso.amazonaws.com', 'us-east-1', server.reg.newRequestId(), 'device-page');
       await oidcServiceOf(server.reg).approveDevice(ctx, auth.userCode!, user, 'approve');
       const token = await oidc.send(
         new CreateTokenCommand({ clientId: client.clientId, clientSecret: client.clientSecret, grantType: DEVICE_CODE_GRANT, deviceCode: auth.deviceCode }),
       );
-      return { clientId: client.clientId!, clientSecret: client.clientSecret!, accessToken: token.accessToken!, refreshToken: token.refreshToken! };
+      return { clientId: client.clientId, clientSecret: client.clientSecret, accessToken: token.accessToken!, refreshToken: token.refreshToken! };
     },
   };
 }

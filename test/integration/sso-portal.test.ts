@@ -8,11 +8,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DeleteGroupMembershipCommand, DeleteUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { GetRoleCredentialsCommand, ListAccountRolesCommand, ListAccountsCommand, LogoutCommand, SSOClient } from '@aws-sdk/client-sso';
-import { CreateTokenCommand } from '@aws-sdk/client-sso-oidc';
+import { CreateTokenCommand, RegisterClientCommand } from '@aws-sdk/client-sso-oidc';
+import { sql, type Kysely } from 'kysely';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../src/shared/context.js';
-import { oidcServiceOf } from '../../src/protocols/oidc/index.js';
+import { DEVICE_CODE_GRANT, oidcServiceOf } from '../../src/protocols/oidc/index.js';
+import * as portalClients from '../../src/store/migrations/0024-oidc-portal-clients.js';
 import { run } from '../helpers/peers.js';
 import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
 import { outcome, portalFixture, suffix } from '../helpers/portal-fixture.js';
@@ -112,6 +114,51 @@ describe.each(dialects())('sso portal API on %s', (dialect) => {
     // A client registered without scopes (the AWS CLI's legacy profiles) still gets credentials.
     const legacy = await f.login(user, undefined);
     expect((await roleCredentials(legacy.accessToken, direct.name)).accessKeyId).toMatch(/^ASIA/);
+    // One registered for `openid` alone gets a token with no scope left: not a portal token either.
+    const openidOnly = await f.login(user, ['openid']);
+    expect(await outcome(roleCredentials(openidOnly.accessToken, direct.name))).toBe(refused);
+  });
+
+  it('gives no AWS access to a scope-less token a sign-in client gets from the provider\'s own device endpoint', async () => {
+    const { user, direct } = await world();
+    const client = await f.oidc.send(new RegisterClientCommand({ clientName: 'wiki', clientType: 'public', scopes: ['openid', 'profile'] }));
+    const started = await fetch(`${server.url}/oidc/device/auth`, { method: 'POST', body: new URLSearchParams({ client_id: client.clientId!, client_secret: client.clientSecret! }) });
+    expect(started.status).toBe(200);
+    const device = (await started.json()) as { user_code: string; device_code: string };
+    await oidcServiceOf(server.reg).approveDevice(systemContext('sso.amazonaws.com', 'us-east-1', server.reg.newRequestId(), 'device-page'), device.user_code, user, 'approve');
+    const token = await f.oidc.send(new CreateTokenCommand({ clientId: client.clientId, clientSecret: client.clientSecret, grantType: DEVICE_CODE_GRANT, deviceCode: device.device_code }));
+    expect(await outcome(portal.send(new ListAccountsCommand({ accessToken: token.accessToken })))).toBe('UnauthorizedException 401');
+    expect(await outcome(roleCredentials(token.accessToken!, direct.name))).toBe('UnauthorizedException 401');
+  });
+
+  it('keeps portal access for a scope-less client registered before 0024 marked such clients', async () => {
+    const { user, direct } = await world();
+    const legacy = await f.login(user, undefined);
+    const db = server.reg.database.db as unknown as Kysely<unknown>;
+    const scopeOf = async () => (JSON.parse((await sql<{ payload: string }>`select payload from oidc_models where model = 'Client' and id = ${legacy.clientId}`.execute(db)).rows[0]!.payload) as { scope: string }).scope;
+    expect((await scopeOf()).split(' ')).toContain('sso:account:access');
+    // As such a client was stored before: its tokens carry no scope, and neither does the client.
+    await sql`update oidc_models set payload = ${JSON.stringify({ ...JSON.parse((await sql<{ payload: string }>`select payload from oidc_models where model = 'Client' and id = ${legacy.clientId}`.execute(db)).rows[0]!.payload), scope: 'openid offline_access' })} where model = 'Client' and id = ${legacy.clientId}`.execute(db);
+    const before = await f.loginAs(user, legacy);
+    expect(await outcome(roleCredentials(before.accessToken, direct.name))).toBe('UnauthorizedException 401');
+    await portalClients.up(db);
+    expect(await scopeOf()).toBe('openid offline_access sso:account:access');
+    expect((await roleCredentials(before.accessToken, direct.name)).accessKeyId).toMatch(/^ASIA/);
+  });
+
+  it('a sign-in client\'s Logout ends its own tokens, not the credentials the CLI got in the same portal session', async () => {
+    const { user, direct } = await world();
+    const session = { ...user, sessionId: `session-${suffix()}` };
+    const cli = await f.login(session);
+    const app = await f.login(session, ['openid', 'profile']);
+    const creds = await roleCredentials(cli.accessToken, direct.name);
+    await portal.send(new LogoutCommand({ accessToken: app.accessToken }));
+    expect(await outcome(portal.send(new LogoutCommand({ accessToken: app.accessToken })))).toBe('UnauthorizedException 401');
+    expect(await outcome(whoAmI(creds))).toBe('ok');
+    expect(await outcome(roleCredentials(cli.accessToken, direct.name))).toBe('ok');
+    // The CLI's own Logout ends the credentials of that sign-in, as AWS's does.
+    await portal.send(new LogoutCommand({ accessToken: cli.accessToken }));
+    expect(await outcome(whoAmI(creds))).toBe('InvalidClientTokenId 403');
   });
 
   it('refuses at once when the assignment is deleted, and the credentials issued before fail at STS', async () => {

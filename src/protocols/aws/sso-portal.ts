@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Registry } from '../../registry.js';
 import type { RequestContext } from '../../shared/context.js';
 import { isDomainError, RETRY_UNAVAILABLE_SECONDS } from '../../shared/errors.js';
-import { credentialSessionOfGrant, oidcServiceOf, type ResolvedAccessToken } from '../oidc/index.js';
+import { credentialSessionOfGrant, oidcServiceOf, PORTAL_SCOPE, type ResolvedAccessToken } from '../oidc/index.js';
 import { validationMessage } from './aws-json.js';
 import { anonymousContext } from '../request-context.js';
 
@@ -24,17 +24,6 @@ class PortalError extends Error {
 }
 
 const unauthorized = () => new PortalError(401, 'UnauthorizedException', 'Session token not found or invalid');
-
-/** The scope that lets a token reach the AWS access portal's accounts, roles and credentials. */
-const PORTAL_SCOPE = 'sso:account:access';
-
-/**
- * Whether a token may list accounts and roles and get credentials: one issued for the portal's
- * scope, or one with no scope at all (a client registered without scopes, as the AWS CLI's legacy
- * profiles do, through the device flow). A token an application got for `openid profile` (signing a
- * user in to it) is not one: the user agreed to that much, not to AWS credentials.
- */
-const mayUsePortal = (token: ResolvedAccessToken): boolean => token.scopes.length === 0 || token.scopes.includes(PORTAL_SCOPE);
 
 /** Domain refusals as the portal words them; anything else is an internal error, never detailed. */
 function portalErrorOf(err: unknown): PortalError {
@@ -165,8 +154,8 @@ function portalRoutes(app: FastifyInstance, reg: Registry): void {
           const token = typeof header === 'string' && header.length > 0 && header.length <= 4096 ? await oidc.resolveAccessToken(header) : undefined;
           if (!token) throw unauthorized();
           ctx.principal = { type: 'IdentityCenterUser', principalId: token.userId, userName: token.userName };
-          // Logout only ends the token, whatever it was issued for.
-          if (path !== '/logout' && !mayUsePortal(token)) {
+          // Any token may end itself (Logout); only a portal token reaches accounts and credentials.
+          if (path !== '/logout' && !token.portalAccess) {
             throw new PortalError(401, 'UnauthorizedException', `The access token was not issued for the AWS access portal (scope ${PORTAL_SCOPE}).`);
           }
           const result = await handle(query.data, token, ctx, checkedFrom);
@@ -217,9 +206,14 @@ function portalRoutes(app: FastifyInstance, reg: Registry): void {
     'Logout',
     noQuery,
     async (_q, token, ctx) => {
-      // The tokens and the credentials issued under them end together, or neither does.
-      await oidc.revokeGrant(ctx, token.grantId, 'Logout', () =>
-        reg.revocation.revokeFollowing(ctx, [{ kind: 'session', sessionId: credentialSessionOf(token) }], 'Logout'),
+      // A portal token's tokens and the credentials issued in its sign-in end together, or neither
+      // does (AWS's Logout ends the sign-in). Any other token (an application's sign-in) ends only
+      // its own grant: it could never get credentials, so it must not end those the user's CLI got.
+      await oidc.revokeGrant(
+        ctx,
+        token.grantId,
+        'Logout',
+        token.portalAccess ? () => reg.revocation.revokeFollowing(ctx, [{ kind: 'session', sessionId: credentialSessionOf(token) }], 'Logout') : undefined,
       );
       return {};
     },

@@ -12,6 +12,7 @@ import type { Registry } from '../../registry.js';
 import { ssoOidcRoutes } from '../aws/sso-oidc.js';
 import { escape, page } from '../web/pages.js';
 import { OIDC_MOUNT, OidcService } from './oidc-service.js';
+export { PORTAL_SCOPE } from './provider.js';
 import { anonymousContext } from '../request-context.js';
 
 export {

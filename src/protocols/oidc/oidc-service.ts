@@ -22,7 +22,7 @@ import type { Transactor } from '../../shared/transactor.js';
 import { adapterFactory } from './adapter.js';
 import { digest } from './digest.js';
 import type { OidcRecord, OidcStore } from './oidc-store.js';
-import { createProvider, loadOidcProvider, providerKeys, SCOPES, type AtriumAccount } from './provider.js';
+import { createProvider, loadOidcProvider, PORTAL_SCOPE, providerKeys, SCOPES, type AtriumAccount } from './provider.js';
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 export const REFRESH_TOKEN_GRANT = 'refresh_token';
@@ -165,6 +165,15 @@ export interface ResolvedAccessToken {
   grantId: string;
   clientId: string;
   scopes: string[];
+  /**
+   * Whether the token may list accounts and roles and get credentials: it was issued for the
+   * portal's scope, or it has no scope and its client was registered for the portal (registered
+   * without scopes, as the AWS CLI's legacy profiles are; 0024 marked those registered before). A
+   * token an application got for `openid profile` is not one: the user agreed to that much, not
+   * to AWS credentials; nor is a scope-less token such a client got from the provider's own
+   * device endpoint.
+   */
+  portalAccess: boolean;
   expiresAt: number;
 }
 
@@ -389,7 +398,8 @@ export class OidcService {
           response_types: codeFlow ? ['code'] : [],
           redirect_uris: redirectUris,
           token_endpoint_auth_method: 'client_secret_post',
-          scope: [...new Set(['openid', 'offline_access', ...scopes])].join(' '),
+          // A client registered without scopes (the AWS CLI's legacy profiles) is one for the portal.
+          scope: [...new Set(['openid', 'offline_access', ...(scopes.length === 0 ? [PORTAL_SCOPE] : scopes)])].join(' '),
           client_id_issued_at: issuedAt,
           client_secret_expires_at: issuedAt + CLIENT_SECRET_LIFETIME_S,
         };
@@ -515,13 +525,18 @@ export class OidcService {
     if (!found || !this.isOpen(found)) return undefined;
     const p = found.payload;
     if (!p.accountId || !p.grantId || !p.clientId) return undefined;
+    const scopes = p.scope ? p.scope.split(' ') : [];
+    const portalAccess =
+      scopes.includes(PORTAL_SCOPE) ||
+      (scopes.length === 0 && ((await this.deps.read.oidc.find<{ scope?: string }>('Client', p.clientId))?.payload.scope?.split(' ').includes(PORTAL_SCOPE) ?? false));
     return {
       userId: p.accountId,
       userName: p.extra?.userName ?? p.accountId,
       sessionId: p.extra?.sessionId,
       grantId: p.grantId,
       clientId: p.clientId,
-      scopes: p.scope ? p.scope.split(' ') : [],
+      scopes,
+      portalAccess,
       expiresAt: found.expiresAt!,
     };
   }

@@ -18,7 +18,9 @@ import type { Transactor } from '../../shared/transactor.js';
 import type { OidcStore } from './oidc-store.js';
 
 /** The scopes tokens may carry. A scope a client registers beyond these is not granted. */
-export const SCOPES = ['openid', 'profile', 'email', 'offline_access', 'sso:account:access'];
+/** The scope that lets a token reach the AWS access portal's accounts, roles and credentials. */
+export const PORTAL_SCOPE = 'sso:account:access';
+export const SCOPES = ['openid', 'profile', 'email', 'offline_access', PORTAL_SCOPE];
 export const ACCESS_TOKEN_SECONDS = 3600;
 export const DEVICE_CODE_SECONDS = 600;
 const AUTHORIZATION_CODE_SECONDS = 300;
