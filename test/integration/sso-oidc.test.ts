@@ -108,6 +108,16 @@ describe.each(dialects())('sso-oidc on %s', (dialect) => {
     for (const secret of [client.clientSecret!, auth.deviceCode!, token.accessToken!, token.refreshToken!]) expect(everything).not.toContain(secret);
   });
 
+  it('keeps no token, code or secret in the token store as it is: a copy of the database is no key to anyone\'s credentials', async () => {
+    const { client, auth, poll } = await registerAndStart();
+    await service().approveDevice(ctx(), auth.userCode!, user, 'approve');
+    const token = await poll();
+    const refreshed = await oidc.send(new CreateTokenCommand({ clientId: client.clientId, clientSecret: client.clientSecret, grantType: 'refresh_token', refreshToken: token.refreshToken }));
+    expect(await service().resolveAccessToken(refreshed.accessToken!)).toMatchObject({ userId: user.userId });
+    const stored = JSON.stringify(await server.reg.database.db.selectFrom('oidc_models').selectAll().execute());
+    for (const secret of [client.clientSecret!, auth.deviceCode!, token.accessToken!, token.refreshToken!, refreshed.accessToken!, refreshed.refreshToken!]) expect(stored).not.toContain(secret);
+  });
+
   it('exchanges an approved device code exactly once, even when polled concurrently', async () => {
     const { auth, poll } = await registerAndStart();
     await service().approveDevice(ctx(), auth.userCode!, user, 'approve');

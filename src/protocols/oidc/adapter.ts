@@ -1,6 +1,8 @@
 // oidc-provider's storage adapter over our store: one `oidc_models` row per model and id.
 // - Secrets are never stored as they are: a token, code or session is kept under the SHA-256 of its
-//   value, and a client's secret is sealed by the envelope.
+//   value, its payload's copy of that value (`jti`) is sealed by the envelope (a find by the value
+//   puts it back without opening it; a find by user code or uid opens it), and a client's secret is
+//   sealed by the envelope.
 // - Writes join the caller's transaction when there is one (the sso-oidc adapter runs a whole token
 //   request in one), so that a token and its audit event commit together.
 // - Consuming twice loses: two racers on one refresh token cannot both get tokens.
@@ -50,6 +52,7 @@ export interface AdapterDeps {
 /** Models found by a value that is itself a secret (a token, a code, a session cookie): kept hashed. */
 const PLAIN_IDS = new Set(['Client', 'Grant']);
 const clientAad = (clientId: string) => `oidc-client:${clientId}`;
+const jtiAad = (model: string, key: string) => `oidc-jti:${model}:${key}`;
 
 export function adapterFactory(deps: AdapterDeps): (name: string) => Adapter {
   return (name) => new StoreAdapter(name, deps);
@@ -82,10 +85,11 @@ class StoreAdapter implements Adapter {
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const now = this.deps.clock.now();
-    const stored = this.name === 'Client' ? await sealClient(this.deps.envelope, payload as AdapterPayload & { client_id: string; client_secret: string }) : payload;
+    const key = this.key(id);
+    const stored = this.name === 'Client' ? await sealClient(this.deps.envelope, payload as AdapterPayload & { client_id: string; client_secret: string }) : await this.sealJti(key, payload);
     const record: OidcRecord = {
       model: this.name,
-      id: this.key(id),
+      id: key,
       payload: stored,
       grantId: this.name === 'Grant' ? id : (payload.grantId ?? null),
       userCode: payload.userCode ?? null,
@@ -115,8 +119,15 @@ class StoreAdapter implements Adapter {
     return buildEvent(this.deps.context(), this.deps, 'CreateToken', requestParameters, { responseElements });
   }
 
+  /** A hashed model's payload keeps its value (`jti`, the token itself) only sealed. */
+  private async sealJti(key: string, payload: AdapterPayload): Promise<AdapterPayload> {
+    if (PLAIN_IDS.has(this.name) || typeof payload.jti !== 'string') return payload;
+    const { jti, ...rest } = payload;
+    return { ...rest, sealedJti: await this.deps.envelope.seal(jti, jtiAad(this.name, key)) };
+  }
+
   async find(id: string): Promise<AdapterPayload | undefined> {
-    return this.payloadOf(await this.deps.read.oidc.find<AdapterPayload>(this.name, this.key(id)));
+    return this.payloadOf(await this.deps.read.oidc.find<AdapterPayload>(this.name, this.key(id)), id);
   }
 
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
@@ -127,11 +138,13 @@ class StoreAdapter implements Adapter {
     return this.payloadOf(await this.deps.read.oidc.findByUid<AdapterPayload>(this.name, uid));
   }
 
-  private async payloadOf(r: OidcRecord<AdapterPayload> | undefined): Promise<AdapterPayload | undefined> {
+  /** The payload as oidc-provider stored it; `id` is the value it was found by, when it was (the token itself). */
+  private async payloadOf(r: OidcRecord<AdapterPayload> | undefined, id?: string): Promise<AdapterPayload | undefined> {
     // Expired records are still handed over: oidc-provider checks `exp` itself, and says "expired"
     // where it matters (a device code) rather than "not found".
     if (!r) return undefined;
-    const payload = { ...r.payload };
+    const { sealedJti, ...payload } = r.payload as AdapterPayload & { sealedJti?: unknown };
+    if (typeof sealedJti === 'string') payload.jti = id ?? (await this.deps.envelope.open(sealedJti, jtiAad(this.name, r.id))).toString('utf8');
     if (r.consumedAt !== null) payload.consumed = Math.floor(r.consumedAt / 1000);
     if (this.name === 'Client' && typeof payload.client_secret === 'string') {
       payload.client_secret = (await this.deps.envelope.open(payload.client_secret, clientAad(r.id))).toString('utf8');
