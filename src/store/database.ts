@@ -1,7 +1,7 @@
 // The Kysely database: table types, opening either dialect, and the error shapes both dialects
 // share. Only store/ imports Kysely; the domain sees its own ports.
 
-import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, sql, SqliteDialect } from 'kysely';
@@ -64,6 +64,8 @@ export function openDatabase(opts: { databaseUrl?: string; sqliteFile: string; w
     return { db, dialect: 'postgres', location: url.replace(/\/\/[^@/]*@/, '//'), close: () => db.destroy() };
   }
   mkdirSync(path.dirname(opts.sqliteFile), { recursive: true, mode: 0o700 });
+  const auditFile = auditFileOf(opts.sqliteFile);
+  for (const file of [opts.sqliteFile, auditFile]) ownerOnly(file);
   const sqlite = new SqliteDatabase(opts.sqliteFile);
   sqlite.pragma('journal_mode = WAL');
   // FULL: a write we acknowledged survives a power cut. Group commit pays one sync per batch, not per write.
@@ -74,7 +76,6 @@ export function openDatabase(opts: { databaseUrl?: string; sqliteFile: string; w
   sqlite.pragma('wal_autocheckpoint = 10000');
   // The sealer's file, on every connection, so that queries join across both as one database
   // (a table name is found in whichever file holds it).
-  const auditFile = auditFileOf(opts.sqliteFile);
   sqlite.prepare('attach ? as audit').run(auditFile);
   sqlite.pragma('audit.journal_mode = WAL');
   // NORMAL: what the sealer writes is made again from the events after a crash (they are FULL).
@@ -178,6 +179,16 @@ function sqliteBusyTimeoutMs(): number {
   const ms = Number(text);
   if (!/^\d{1,5}$/.test(text) || ms > 60_000) throw new ConfigError(`ATRIUM_SQLITE_BUSY_TIMEOUT_MS must be a whole number of milliseconds from 0 to 60000, not ${JSON.stringify(text)}`);
   return ms;
+}
+
+/**
+ * A database file readable by its owner alone, whatever the umask or the data directory's mode (it
+ * holds password hashes, the directory and the audit trail; SQLite makes its -wal and -shm files
+ * with the database file's mode). A file made before is tightened too.
+ */
+function ownerOnly(file: string): void {
+  closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
 }
 
 /**

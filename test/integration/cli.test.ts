@@ -1,7 +1,7 @@
 // The CLI contract that tools rely on: `atrium init --json` and `atrium serve`, on both databases.
 
 import { ListInstancesCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -118,6 +118,19 @@ describe('atrium CLI settings', () => {
     const viaFlag = await init(['--data-dir', dataDir]);
     expect(viaFlag.instanceArn).toBe(viaEnv.instanceArn);
     expect(statSync(path.join(dataDir, 'master.key')).mode & 0o077).toBe(0);
+  });
+
+  it('keeps the database files from other users, in a data directory anyone may read', async () => {
+    const dataDir = tempDir();
+    chmodSync(dataDir, 0o755);
+    await init(['--data-dir', dataDir]);
+    const files = readdirSync(dataDir).filter((f) => f.startsWith('atrium'));
+    expect(files).toEqual(expect.arrayContaining(['atrium.db', 'atrium-audit.db']));
+    for (const f of files) expect({ f, other: statSync(path.join(dataDir, f)).mode & 0o077 }).toEqual({ f, other: 0 });
+    // A file made readable before is tightened when Atrium next opens it.
+    chmodSync(path.join(dataDir, 'atrium.db'), 0o644);
+    await init(['--data-dir', dataDir]);
+    expect(statSync(path.join(dataDir, 'atrium.db')).mode & 0o077).toBe(0);
   });
 
   it('an unusable setting exits 2 and names it, the SQLite busy timeout as much as the schema', async () => {
