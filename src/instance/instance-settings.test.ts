@@ -25,6 +25,18 @@ describe('instance settings', () => {
     expect(() => checkSettings({ ...DEFAULT_SETTINGS, signInProtection: { ...DEFAULT_SETTINGS.signInProtection, backoffBaseSeconds: 60, backoffMaxSeconds: 30 } })).toThrow(/backoffMaxSeconds/);
   });
 
+  it('refuses a password rule that is not true or false, naming it', () => {
+    for (const [rule, value] of [['requireUppercase', 'false'], ['rejectCommon', null], ['requireSymbol', 'no'], ['requireDigit', 0]] as const) {
+      const settings = { ...DEFAULT_SETTINGS, passwordPolicy: { ...DEFAULT_SETTINGS.passwordPolicy, [rule]: value } };
+      expect(() => checkSettings(settings)).toThrow(`passwordPolicy.${rule} must be true or false.`);
+    }
+    expect(() => checkSettings({ ...DEFAULT_SETTINGS, passwordPolicy: { ...DEFAULT_SETTINGS.passwordPolicy, rejectCommon: false } })).not.toThrow();
+    // One stored so before reads as it acted, so the instance still starts and can be corrected.
+    const stored = settingsWithDefaults({ passwordPolicy: { ...DEFAULT_SETTINGS.passwordPolicy, requireUppercase: 'false', rejectCommon: null } } as never);
+    expect(stored.passwordPolicy).toMatchObject({ requireUppercase: true, rejectCommon: false });
+    expect(() => checkSettings(stored)).not.toThrow();
+  });
+
   it('refuses an identity source edited by hand to something else, naming the setting', () => {
     for (const identitySource of ['external_idp', 'ACTIVE_DIRECTORY', '', null]) {
       const settings = { ...DEFAULT_SETTINGS, identitySource } as unknown as InstanceSettings;

@@ -8,6 +8,7 @@ const MIN_SESSION_MINUTES = 15;
 const MAX_SESSION_MINUTES = 90 * 24 * 60;
 
 type Group = 'passwordPolicy' | 'mfa' | 'signInProtection';
+const PASSWORD_RULES = ['requireUppercase', 'requireLowercase', 'requireDigit', 'requireSymbol', 'rejectCommon'] as const;
 const GROUPS: Group[] = ['passwordPolicy', 'mfa', 'signInProtection'];
 
 /** The fields of `given` that the group has, so a name an older version stored by mistake is dropped. */
@@ -18,10 +19,14 @@ function known<G extends Group>(group: G, given: Partial<InstanceSettings[G]> | 
 
 /** Stored settings completed with the defaults, so a setting added later needs no migration. */
 export function settingsWithDefaults(stored: Partial<InstanceSettings>): InstanceSettings {
+  const passwordPolicy = { ...DEFAULT_SETTINGS.passwordPolicy, ...known('passwordPolicy', stored.passwordPolicy) };
+  // A rule stored as something else than true or false (the CLI took any JSON before) reads as it
+  // acted: by its truth. A change must give true or false (checkSettings).
+  for (const rule of PASSWORD_RULES) passwordPolicy[rule] = Boolean(passwordPolicy[rule]);
   return {
     ...DEFAULT_SETTINGS,
     ...stored,
-    passwordPolicy: { ...DEFAULT_SETTINGS.passwordPolicy, ...known('passwordPolicy', stored.passwordPolicy) },
+    passwordPolicy,
     mfa: { ...DEFAULT_SETTINGS.mfa, ...known('mfa', stored.mfa) },
     signInProtection: { ...DEFAULT_SETTINGS.signInProtection, ...known('signInProtection', stored.signInProtection) },
   };
@@ -49,6 +54,10 @@ export function checkSettings(s: InstanceSettings): void {
     throw invalidArgument('instance.invalid_setting', 'passwordPolicy needs 8 <= minLength <= maxLength <= 128.');
   }
   if (!isInt(p.historySize, 0, 24)) throw invalidArgument('instance.invalid_setting', 'passwordPolicy.historySize must be from 0 to 24.');
+  // A string "false" would keep a rule on and a null turn one off without a word (the CLI's JSON is not the API's schema).
+  for (const rule of PASSWORD_RULES) {
+    if (typeof p[rule] !== 'boolean') throw invalidArgument('instance.invalid_setting', `passwordPolicy.${rule} must be true or false.`);
+  }
   checkMfaSettings(s);
   if (!IDENTITY_SOURCE_TYPES.includes(s.identitySource)) throw invalidArgument('instance.invalid_setting', `identitySource must be ${IDENTITY_SOURCE_TYPES.join(' or ')}.`);
 }
