@@ -107,6 +107,23 @@ describe('a busy SQLite database', () => {
     expect(userCount('busy-scim')).toBe(0);
   });
 
+  it('answers sso-oidc RegisterClient with 503 and Retry-After, not a 500, and keeps no client', async () => {
+    const clients = () => (other.prepare("select count(*) as n from oidc_models where model = 'Client'").get() as { n: number }).n;
+    const before = clients();
+    other.exec('begin immediate');
+    let res: Response;
+    try {
+      res = await fetch(`${server.url}/client/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clientName: 'busy-cli', clientType: 'public' }) });
+    } finally {
+      other.exec('rollback');
+    }
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(await res.json()).toEqual({ error: 'temporarily_unavailable', error_description: 'The service is busy. Retry the request.' });
+    expect(clients()).toBe(before);
+    expect(logged.filter((l) => l.msg === 'unexpected error in sso-oidc')).toEqual([]);
+  });
+
   it("answers the OIDC provider's device authorization with 503 temporarily_unavailable and Retry-After, and keeps no device code", async () => {
     const reg = await fetch(`${server.url}/client/register`, {
       method: 'POST',

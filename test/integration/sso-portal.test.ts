@@ -257,11 +257,14 @@ describe.each(dialects())('sso portal API on %s', (dialect) => {
 
     const raw = async (p: string, init: RequestInit = {}) => {
       const r = await fetch(`${server.url}${p}`, init);
-      return { status: r.status, type: r.headers.get('x-amzn-errortype'), body: (await r.json()) as { message?: string } };
+      return { status: r.status, type: r.headers.get('x-amzn-errortype'), cache: r.headers.get('cache-control'), body: (await r.json()) as { message?: string } };
     };
     const noToken = await raw('/assignment/accounts');
-    expect(noToken).toMatchObject({ status: 401, type: 'UnauthorizedException', body: { message: expect.any(String) } });
+    expect(noToken).toMatchObject({ status: 401, type: 'UnauthorizedException', body: { __type: 'UnauthorizedException', message: expect.any(String) } });
     const headers = { 'x-amz-sso_bearer_token': token.accessToken };
+    // Credentials and lists are the caller's alone: a cache on the way must not keep them.
+    expect(await raw(`/federation/credentials?account_id=${account.accountId}&role_name=${direct.name}`, { headers })).toMatchObject({ status: 200, cache: 'no-store' });
+    expect(await raw('/assignment/accounts', { headers })).toMatchObject({ status: 200, cache: 'no-store' });
     expect(await raw('/assignment/accounts?max_result=abc', { headers })).toMatchObject({ status: 400, type: 'InvalidRequestException' });
     expect(await raw('/assignment/accounts?unknown=1', { headers })).toMatchObject({ status: 400, type: 'InvalidRequestException' });
     expect(await raw('/assignment/roles', { headers })).toMatchObject({ status: 400, type: 'InvalidRequestException' });

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AuditService } from '../../audit/index.js';
 import type { RequestContext } from '../../shared/context.js';
-import { isDomainError } from '../../shared/errors.js';
+import { isDomainError, RETRY_UNAVAILABLE_SECONDS } from '../../shared/errors.js';
 import type { OAuthErrorName, OidcService } from '../oidc/oidc-service.js';
 import { inspectJson, MAX_JSON_DEPTH, validationMessage } from './aws-json.js';
 import { anonymousContext } from '../request-context.js';
@@ -14,7 +14,7 @@ import { anonymousContext } from '../request-context.js';
 const MAX_BODY_BYTES = 64 * 1024;
 const EVENT_SOURCE = 'sso.amazonaws.com';
 
-const WIRE: Record<OAuthErrorName | 'server_error', { type: string; status: number }> = {
+const WIRE: Record<OAuthErrorName | 'server_error' | 'temporarily_unavailable', { type: string; status: number }> = {
   invalid_request: { type: 'InvalidRequestException', status: 400 },
   invalid_client: { type: 'InvalidClientException', status: 401 },
   invalid_grant: { type: 'InvalidGrantException', status: 400 },
@@ -28,12 +28,15 @@ const WIRE: Record<OAuthErrorName | 'server_error', { type: string; status: numb
   access_denied: { type: 'AccessDeniedException', status: 400 },
   expired_token: { type: 'ExpiredTokenException', status: 400 },
   server_error: { type: 'InternalServerException', status: 500 },
+  // The database could not take the write now (the provider's own endpoints answer the same 503).
+  temporarily_unavailable: { type: 'InternalServerException', status: 503 },
 };
 
 type WireError = keyof typeof WIRE;
 
 function sendOidcError(reply: FastifyReply, error: WireError, description: string): FastifyReply {
   const { type, status } = WIRE[error];
+  if (status === 503) reply.header('retry-after', String(RETRY_UNAVAILABLE_SECONDS));
   return reply
     .code(status)
     .header('x-amzn-errortype', type)
@@ -47,6 +50,7 @@ function wireErrorOf(err: unknown): { error: WireError; description: string } {
   if (Object.hasOwn(WIRE, name)) return { error: name as WireError, description: err.message };
   if (err.kind === 'unauthenticated') return { error: 'invalid_client', description: err.message };
   if (err.kind === 'invalid_argument') return { error: 'invalid_request', description: err.message };
+  if (err.kind === 'unavailable') return { error: 'temporarily_unavailable', description: err.message };
   return { error: 'server_error', description: 'An internal error occurred.' };
 }
 

@@ -50,7 +50,7 @@ function portalErrorOf(err: unknown): PortalError {
 
 const sendError = (reply: FastifyReply, e: PortalError) =>
   (e.status === 503 ? reply.header('retry-after', String(RETRY_UNAVAILABLE_SECONDS)) : reply)
-    .code(e.status).header('x-amzn-errortype', e.type).header('content-type', 'application/json').send(JSON.stringify({ message: e.message }));
+    .code(e.status).header('x-amzn-errortype', e.type).header('content-type', 'application/json').send(JSON.stringify({ __type: e.type, message: e.message }));
 
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit account id');
 const page = {
@@ -144,7 +144,8 @@ function portalRoutes(app: FastifyInstance, reg: Registry): void {
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         // Before the token is resolved: what the request is given counts from here (checkedFrom).
         const checkedFrom = reg.clock.now();
-        reply.header('x-amzn-requestid', request.id);
+        // Role credentials and account lists are the caller's alone: no cache on the way keeps them.
+        reply.header('x-amzn-requestid', request.id).header('cache-control', 'no-store');
         const ctx: RequestContext = anonymousContext(request, reg.config.region, EVENT_SOURCE);
         const vouched = plainly?.(request.query);
         const query: z.ZodSafeParseResult<z.infer<S>> = vouched ? { success: true, data: vouched } : schema.safeParse(request.query);

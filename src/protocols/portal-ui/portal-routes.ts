@@ -7,7 +7,7 @@ import { PORTAL_SOURCE, type PortalSession } from '../../auth/index.js';
 import { publicUrlOf } from '../../config/config.js';
 import type { Registry } from '../../registry.js';
 import type { RequestContext } from '../../shared/context.js';
-import { isDomainError } from '../../shared/errors.js';
+import { isDomainError, RETRY_UNAVAILABLE_SECONDS } from '../../shared/errors.js';
 import type { Page } from '../../shared/pagination.js';
 import { validationMessage } from '../aws/aws-json.js';
 import { epochSeconds } from '../aws/operation.js';
@@ -22,7 +22,7 @@ const credentialsBody = z.strictObject({
 
 
 /** Statuses of the refusals a credentials request may meet; anything else is an internal error. */
-const STATUS_OF: Partial<Record<string, number>> = { permission_denied: 403, invalid_argument: 400 };
+const STATUS_OF: Partial<Record<string, number>> = { permission_denied: 403, invalid_argument: 400, unavailable: 503 };
 
 export const sendJson = (reply: FastifyReply, status: number, body: unknown) => reply.status(status).header('cache-control', 'no-store').send(body);
 
@@ -105,6 +105,7 @@ export function registerPortalRoutes(app: FastifyInstance, reg: Registry): void 
       if (!isDomainError(err) || status === undefined) throw err;
       // issueRoleCredentials audits its own refusals; the role lookup before it is a read.
       if (err.kind === 'permission_denied') await reg.audit.recordRefusal(ctx, 'GetRoleCredentials', { accountId, roleName }, err.code, err.message);
+      if (status === 503) reply.header('retry-after', String(RETRY_UNAVAILABLE_SECONDS));
       return sendJson(reply, status, { message: err.message });
     }
   });
