@@ -85,6 +85,11 @@ describe.each(dialects())('device verification page on %s', (dialect) => {
       expect(res.status).toBe(303);
       expect(res.headers.get('location')).toBe('/device');
     }
+    // The provider's verification_uri_complete keeps its code on the way (RFC 8628 §3.3.1); anything else is dropped.
+    const at = async (query: string) => (await fetch(`${server.url}/oidc/device?${query}`, { redirect: 'manual' })).headers.get('location');
+    expect(await at('user_code=RQQR-NDFW')).toBe('/device?user_code=RQQR-NDFW');
+    expect(await at('user_code=%3Cscript%3E')).toBe('/device');
+    expect(await at('user_code=AAAA-AAAA&user_code=BBBB-BBBB')).toBe('/device');
     // The provider keeps its device authorization endpoint (which refuses an unknown client).
     const auth = await fetch(`${server.url}/oidc/device/auth`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=nobody' });
     expect(auth.status).toBe(401);

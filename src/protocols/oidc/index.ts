@@ -84,8 +84,17 @@ export function registerOidc(app: FastifyInstance, reg: Registry): Promise<void>
     scope.all(`${OIDC_MOUNT}/*`, mount);
     // The provider's own code-verification page: users confirm device codes on Atrium's /device.
     // Its POST (unused, as the page is ours) would reach the provider without its session cookie and
-    // fail there; both go to /device instead.
-    scope.route({ method: ['GET', 'POST'], url: `${OIDC_MOUNT}/device`, handler: (_request, reply) => reply.redirect('/device', 303) });
+    // fail there; both go to /device instead, keeping a well-formed code from the query
+    // (`verification_uri_complete`, RFC 8628 §3.3.1, lets the user skip typing it).
+    scope.route({
+      method: ['GET', 'POST'],
+      url: `${OIDC_MOUNT}/device`,
+      handler: (request, reply) => {
+        const code = (request.query as Record<string, unknown>).user_code;
+        const wellFormed = typeof code === 'string' && /^[A-Za-z]{4}-?[A-Za-z]{4}$/.test(code) ? code : undefined;
+        return reply.redirect(wellFormed ? `/device?user_code=${wellFormed}` : '/device', 303);
+      },
+    });
     // AWS's authorization endpoint for the PKCE flow of newer CLIs and SDKs: on to the provider's.
     scope.get('/authorize', async (request, reply) => {
       const query = request.query as Record<string, unknown>;
