@@ -5,7 +5,7 @@ import { audited, type AuditDeps, type AuditStore } from '../audit/index.js';
 import type { RequestContext } from '../shared/context.js';
 import { failedPrecondition, invalidArgument, notFound } from '../shared/errors.js';
 import { newIdentityStoreId, newInstanceId } from '../shared/ids.js';
-import { checkChangeNames, checkSettings, settingsWithDefaults } from './instance-settings.js';
+import { checkChangeNames, checkSettings, settingsWithDefaults, storedSettings } from './instance-settings.js';
 import {
   DEFAULT_SETTINGS,
   IDENTITY_SOURCE_TYPES,
@@ -34,7 +34,7 @@ export class InstanceService {
     const found = await this.deps.read.instance.findInstance();
     if (!found) return undefined;
     // Settings edited outside Atrium are checked here, so a bad one fails loudly rather than late.
-    const settings = settingsWithDefaults(found.settings);
+    const settings = storedSettings(found.settings);
     checkSettings(settings);
     const record = { ...found, settings };
     this.cached = { record, at: now };
@@ -106,7 +106,7 @@ export class InstanceService {
     // Held until the write: two concurrent changes of settings cannot lose one another.
     const found = await s.instance.findInstance({ forUpdate: true });
     if (!found) throw notFound('instance.not_found', 'No instance exists; run atrium init.', { resourceType: 'INSTANCE' });
-    return { ...found, settings: settingsWithDefaults(found.settings) };
+    return { ...found, settings: storedSettings(found.settings) };
   }
 
   async get(): Promise<InstanceRecord> {

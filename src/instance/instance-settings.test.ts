@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkSettings, settingsWithDefaults } from './instance-settings.js';
+import { checkSettings, settingsWithDefaults, storedSettings } from './instance-settings.js';
 import { DEFAULT_SETTINGS, type InstanceSettings } from './instance-store.js';
 
 describe('instance settings', () => {
@@ -32,7 +32,7 @@ describe('instance settings', () => {
     }
     expect(() => checkSettings({ ...DEFAULT_SETTINGS, passwordPolicy: { ...DEFAULT_SETTINGS.passwordPolicy, rejectCommon: false } })).not.toThrow();
     // One stored so before reads as it acted, so the instance still starts and can be corrected.
-    const stored = settingsWithDefaults({ passwordPolicy: { ...DEFAULT_SETTINGS.passwordPolicy, requireUppercase: 'false', rejectCommon: null } } as never);
+    const stored = storedSettings({ passwordPolicy: { ...DEFAULT_SETTINGS.passwordPolicy, requireUppercase: 'false', rejectCommon: null } } as never);
     expect(stored.passwordPolicy).toMatchObject({ requireUppercase: true, rejectCommon: false });
     expect(() => checkSettings(stored)).not.toThrow();
   });

@@ -19,17 +19,24 @@ function known<G extends Group>(group: G, given: Partial<InstanceSettings[G]> | 
 
 /** Stored settings completed with the defaults, so a setting added later needs no migration. */
 export function settingsWithDefaults(stored: Partial<InstanceSettings>): InstanceSettings {
-  const passwordPolicy = { ...DEFAULT_SETTINGS.passwordPolicy, ...known('passwordPolicy', stored.passwordPolicy) };
-  // A rule stored as something else than true or false (the CLI took any JSON before) reads as it
-  // acted: by its truth. A change must give true or false (checkSettings).
-  for (const rule of PASSWORD_RULES) passwordPolicy[rule] = Boolean(passwordPolicy[rule]);
   return {
     ...DEFAULT_SETTINGS,
     ...stored,
-    passwordPolicy,
+    passwordPolicy: { ...DEFAULT_SETTINGS.passwordPolicy, ...known('passwordPolicy', stored.passwordPolicy) },
     mfa: { ...DEFAULT_SETTINGS.mfa, ...known('mfa', stored.mfa) },
     signInProtection: { ...DEFAULT_SETTINGS.signInProtection, ...known('signInProtection', stored.signInProtection) },
   };
+}
+
+/**
+ * Settings as stored, completed with the defaults. A password rule stored as something else than
+ * true or false (the CLI took any JSON before) reads as it acted: by its truth. A change must give
+ * true or false (checkSettings).
+ */
+export function storedSettings(stored: Partial<InstanceSettings>): InstanceSettings {
+  const settings = settingsWithDefaults(stored);
+  for (const rule of PASSWORD_RULES) settings.passwordPolicy[rule] = Boolean(settings.passwordPolicy[rule]);
+  return settings;
 }
 
 /** Refuse a change that names a setting no group has: it would be stored and never take effect. */

@@ -164,6 +164,14 @@ describe('atrium CLI settings', () => {
     const tooShort = await runCli(['settings', 'set', '--data-dir', dataDir, '--session-duration-minutes', '5']);
     expect(tooShort.code).toBe(1);
     expect(tooShort.stderr).toMatch(/sessionDurationMinutes must be a whole number from 15 to 129600/);
+    // A rule is true or false: "false" would keep it on, null would turn the common-password check off.
+    for (const policy of ['{"rejectCommon":null}', '{"requireUppercase":"false"}']) {
+      const refused = await runCli(['settings', 'set', '--data-dir', dataDir, '--password-policy', policy]);
+      expect(refused.code, policy).toBe(1);
+      expect(refused.stderr).toMatch(/passwordPolicy\.(rejectCommon|requireUppercase) must be true or false/);
+    }
+    const after = JSON.parse((await runCli(['settings', 'show', '--data-dir', dataDir])).stdout) as { passwordPolicy: Record<string, unknown> };
+    expect(after.passwordPolicy).toMatchObject({ rejectCommon: true, requireUppercase: true });
   });
 
   it('rejects bad settings with a clear message and exit code 2', async () => {
