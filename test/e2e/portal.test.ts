@@ -224,4 +224,33 @@ describe.runIf(peerAvailable('chromium', hasChromium))('access portal in Chromiu
     expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     expect((await fetch(`${server.url}/start/assets/missing.js`)).status).toBe(404);
   });
+  it('sends a session that must prove a second factor from the credentials dialog to the step-up page', async () => {
+    const fixture = portalFixture(server);
+    const [user, ps] = await Promise.all([fixture.newUser(), fixture.newPermissionSet()]);
+    await fixture.assignment('create', world.account.accountId, ps.arn, 'USER', user.userId);
+    const ctx = systemContext('sso.amazonaws.com', 'us-east-1', 'portal-e2e');
+    await server.reg.auth.setPassword(ctx, user.userName, { password: NEW_PASSWORD, oneTime: false });
+    const signedIn = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const here = await signedIn.newPage();
+      watchForErrors(here);
+      await signInAt(here, user.userName, NEW_PASSWORD);
+      // MFA turns on while this session is open: it never passed a second factor.
+      await server.reg.instance.updateSettings(ctx, { mfa: { mode: 'ALWAYS_ON' } });
+      await here.getByText(world.account.name, { exact: true }).click();
+      await here.getByRole('button', { name: `Command line or programmatic access for ${ps.name} in ${world.account.name}` }).click();
+      const confirm = here.getByRole('dialog').getByRole('link', { name: 'Confirm with MFA' });
+      await confirm.waitFor();
+      await shot('8-mfa-step-up', here);
+      await confirm.click();
+      await here.waitForURL(/\/login\/mfa\//);
+      expect(new URL(here.url()).searchParams.get('return_to')).toBe('/start');
+      // The refusal itself is the only error the browser reports.
+      expect(browserErrors.length).toBeGreaterThan(0);
+      for (const e of browserErrors) expect(e).toMatch(/status of 403 .*\/api\/portal\/credentials$/);
+    } finally {
+      await server.reg.instance.updateSettings(ctx, { mfa: { mode: 'DISABLED' } });
+      await signedIn.close();
+    }
+  });
 });

@@ -46,16 +46,21 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** Where the session proves its second factor, when that is what the refusal asks for. */
+    readonly stepUp?: string,
   ) {
     super(message);
   }
 }
 
+/** The server's step-up page, and nothing else: a refusal never sends the browser elsewhere. */
+const stepUpOf = (link: unknown) => (typeof link === 'string' && link.startsWith('/login/mfa/step-up?') ? link : undefined);
+
 export async function call<T>(path: string, init?: RequestInit): Promise<T> {
   const response = await fetch(path, { credentials: 'same-origin', ...init });
   if (response.status === 401) window.location.assign(SIGN_IN);
-  const body = (await response.json().catch(() => ({}))) as { message?: string };
-  if (!response.ok) throw new ApiError(response.status, body.message ?? response.statusText);
+  const body = (await response.json().catch(() => ({}))) as { message?: string; stepUp?: unknown };
+  if (!response.ok) throw new ApiError(response.status, body.message ?? response.statusText, stepUpOf(body.stepUp));
   return body as T;
 }
 

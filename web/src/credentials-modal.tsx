@@ -3,6 +3,7 @@
 
 import Alert from '@cloudscape-design/components/alert';
 import Box from '@cloudscape-design/components/box';
+import Button from '@cloudscape-design/components/button';
 import KeyValuePairs from '@cloudscape-design/components/key-value-pairs';
 import Modal from '@cloudscape-design/components/modal';
 import SegmentedControl from '@cloudscape-design/components/segmented-control';
@@ -10,7 +11,7 @@ import SpaceBetween from '@cloudscape-design/components/space-between';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Tabs from '@cloudscape-design/components/tabs';
 import { useEffect, useState, type ReactNode } from 'react';
-import { fetchRoleCredentials, messageOf, type Account, type Configuration, type RoleCredentials } from './api.js';
+import { ApiError, fetchRoleCredentials, messageOf, type Account, type Configuration, type RoleCredentials } from './api.js';
 import { CodeBlock, CopyValue } from './code-block.js';
 import { credentialsFileBlock, environmentBlock, profileName, ssoConfigBlock, type Shell } from './snippets.js';
 import { strings } from './strings.js';
@@ -25,7 +26,7 @@ export interface CredentialsModalProps {
   onDismiss: () => void;
 }
 
-type Issued = { state: 'loading' } | { state: 'failed'; message: string } | { state: 'ready'; credentials: RoleCredentials };
+type Issued = { state: 'loading' } | { state: 'failed'; message: string; stepUp?: string } | { state: 'ready'; credentials: RoleCredentials };
 
 export function CredentialsModal({ account, roleName, configuration, csrfToken, onDismiss }: CredentialsModalProps) {
   const [issued, setIssued] = useState<Issued>({ state: 'loading' });
@@ -35,7 +36,7 @@ export function CredentialsModal({ account, roleName, configuration, csrfToken, 
     let current = true;
     fetchRoleCredentials(csrfToken, account.accountId, roleName).then(
       (credentials) => current && setIssued({ state: 'ready', credentials }),
-      (err: unknown) => current && setIssued({ state: 'failed', message: messageOf(err) }),
+      (err: unknown) => current && setIssued({ state: 'failed', message: messageOf(err), ...(err instanceof ApiError && err.stepUp ? { stepUp: err.stepUp } : {}) }),
     );
     // A closed or replaced modal must not show the answer to an older request.
     return () => {
@@ -45,7 +46,15 @@ export function CredentialsModal({ account, roleName, configuration, csrfToken, 
 
   const credentialsTab = (render: (c: RoleCredentials) => ReactNode) => {
     if (issued.state === 'loading') return <StatusIndicator type="loading">{s.fetching}</StatusIndicator>;
-    if (issued.state === 'failed') return <Alert type="error" header={s.failed}>{issued.message}</Alert>;
+    if (issued.state === 'failed') {
+      // A session that must prove its second factor first is sent where it does, and back here.
+      const action = issued.stepUp ? <Button href={issued.stepUp}>{s.confirmMfa}</Button> : undefined;
+      return (
+        <Alert type="error" header={s.failed} action={action}>
+          {issued.message}
+        </Alert>
+      );
+    }
     return (
       <SpaceBetween size="m">
         {render(issued.credentials)}

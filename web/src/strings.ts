@@ -54,6 +54,7 @@ export const strings = {
     description: (accountName: string, accountId: string, roleName: string) => `${roleName} in ${accountName} (${accountId})`,
     fetching: 'Getting credentials',
     failed: 'The credentials could not be issued.',
+    confirmMfa: 'Confirm with MFA',
     expires: (when: string) => `These credentials expire at ${when}. Get new ones here, or let the AWS CLI refresh them with aws configure sso.`,
     copy: 'Copy',
     copied: 'Copied',
