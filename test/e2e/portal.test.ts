@@ -3,10 +3,13 @@
 // the user's sessions across two browsers.
 
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { mkdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { hasChromium, launchChromium, peerAvailable } from '../helpers/peers.js';
+import { AWS_CLI, hasAwsCli, hasChromium, launchChromium, peerAvailable } from '../helpers/peers.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../src/shared/context.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -14,6 +17,7 @@ import { portalFixture, until } from '../helpers/portal-fixture.js';
 import { ARTIFACTS, ensureAppBuilt } from '../helpers/web-build.js';
 
 const NEW_PASSWORD = 'Portal#e2e-7Kq!';
+const execFileAsync = promisify(execFile);
 
 describe.runIf(peerAvailable('chromium', hasChromium))('access portal in Chromium', () => {
   let server: TestServer;
@@ -132,7 +136,7 @@ describe.runIf(peerAvailable('chromium', hasChromium))('access portal in Chromiu
     await shot('4-credentials-file');
 
     await dialog.getByRole('tab', { name: 'aws configure sso' }).click();
-    const sso = await dialog.getByTestId('aws configure sso').innerText();
+    const sso = `${await dialog.getByTestId('sso-session section').innerText()}\n${await dialog.getByTestId('Profile section').innerText()}`;
     expect(sso).toContain(`sso_start_url = ${server.init.startUrl}`);
     expect(sso).toContain(`sso_region = ${server.init.region}`);
     expect(sso).toContain(`sso_account_id = ${world.account.accountId}`);
@@ -141,6 +145,28 @@ describe.runIf(peerAvailable('chromium', hasChromium))('access portal in Chromiu
     await shot('5-configure-sso');
     await dialog.getByRole('button', { name: 'Close' }).click();
     await dialog.waitFor({ state: 'detached' });
+
+    // A second role's profile section beside the first, with the sso-session section once: the real
+    // AWS CLI reads the file (one sso-session section per role made it refuse the whole file).
+    await page.getByRole('searchbox', { name: 'Search accounts' }).fill('');
+    await page.getByText(world.other.name, { exact: true }).click();
+    await page.getByRole('button', { name: `Command line or programmatic access for ${world.roleName} in ${world.other.name}` }).click();
+    await dialog.getByRole('tab', { name: 'aws configure sso' }).click();
+    const otherProfile = await dialog.getByTestId('Profile section').innerText();
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    if (peerAvailable('awscli', hasAwsCli)) {
+      const home = mkdtempSync(path.join(tmpdir(), 'atrium-portal-config-'));
+      try {
+        writeFileSync(path.join(home, 'config'), `${sso}\n\n${otherProfile}\n`);
+        const env = { PATH: process.env.PATH ?? '', HOME: home, AWS_CONFIG_FILE: path.join(home, 'config') };
+        const get = (key: string, profile: string) => execFileAsync(AWS_CLI, ['configure', 'get', key, '--profile', profile], { env }).then((r) => r.stdout.trim());
+        await expect(get('sso_account_id', `${world.other.accountId}_${world.roleName}`)).resolves.toBe(world.other.accountId);
+        await expect(get('sso_account_id', `${world.account.accountId}_${world.roleName}`)).resolves.toBe(world.account.accountId);
+      } finally {
+        rmSync(home, { recursive: true, force: true });
+      }
+    }
 
     // Signing out ends the portal session, and with it the credentials it issued.
     await page.getByRole('button', { name: world.userName }).click();

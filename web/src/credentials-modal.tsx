@@ -13,7 +13,7 @@ import Tabs from '@cloudscape-design/components/tabs';
 import { useEffect, useState, type ReactNode } from 'react';
 import { ApiError, fetchRoleCredentials, messageOf, type Account, type Configuration, type RoleCredentials } from './api.js';
 import { CodeBlock, CopyValue } from './code-block.js';
-import { credentialsFileBlock, environmentBlock, profileName, ssoConfigBlock, type Shell } from './snippets.js';
+import { credentialsFileBlock, environmentBlock, profileName, ssoProfileBlock, ssoSessionBlock, type Shell } from './snippets.js';
 import { strings } from './strings.js';
 
 const s = strings.access;
@@ -111,7 +111,10 @@ export function CredentialsModal({ account, roleName, configuration, csrfToken, 
                     ]}
                   />
                   <Box variant="p">{s.configureSso.configFile(profileName(account.accountId, roleName))}</Box>
-                  <CodeBlock label={s.tabs.configureSso} text={ssoConfigBlock(configuration, account, roleName)} />
+                  <Box variant="p">{s.configureSso.sessionSection}</Box>
+                  <CodeBlock label={s.configureSso.sessionLabel} text={ssoSessionBlock(configuration)} />
+                  <Box variant="p">{s.configureSso.profileSection}</Box>
+                  <CodeBlock label={s.configureSso.profileLabel} text={ssoProfileBlock(configuration, account, roleName)} />
                 </SpaceBetween>
               ),
             },

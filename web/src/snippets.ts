@@ -24,16 +24,10 @@ export const environmentBlock = (c: RoleCredentials, shell: Shell) => variables(
 export const credentialsFileBlock = (c: RoleCredentials, accountId: string, roleName: string) =>
   [`[${profileName(accountId, roleName)}]`, `aws_access_key_id=${c.accessKeyId}`, `aws_secret_access_key=${c.secretAccessKey}`, `aws_session_token=${c.sessionToken}`].join('\n');
 
-export const ssoConfigBlock = (config: Configuration, account: Account, roleName: string) =>
-  [
-    '[sso-session atrium]',
-    `sso_start_url = ${config.startUrl}`,
-    `sso_region = ${config.region}`,
-    'sso_registration_scopes = sso:account:access',
-    '',
-    `[profile ${profileName(account.accountId, roleName)}]`,
-    'sso_session = atrium',
-    `sso_account_id = ${account.accountId}`,
-    `sso_role_name = ${roleName}`,
-    `region = ${config.region}`,
-  ].join('\n');
+/** The AWS config file's sso-session section: once per machine, whatever the roles (a second one breaks the file). */
+export const ssoSessionBlock = (config: Configuration) =>
+  ['[sso-session atrium]', `sso_start_url = ${config.startUrl}`, `sso_region = ${config.region}`, 'sso_registration_scopes = sso:account:access'].join('\n');
+
+/** The AWS config file's profile section for one role, signing in through the sso-session section. */
+export const ssoProfileBlock = (config: Configuration, account: Account, roleName: string) =>
+  [`[profile ${profileName(account.accountId, roleName)}]`, 'sso_session = atrium', `sso_account_id = ${account.accountId}`, `sso_role_name = ${roleName}`, `region = ${config.region}`].join('\n');

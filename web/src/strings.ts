@@ -78,7 +78,11 @@ export const strings = {
       region: 'SSO region',
       accountId: 'Account ID',
       roleName: 'Role name',
-      configFile: (profile: string) => `Or add these sections to your AWS config file (~/.aws/config), then run aws sso login --profile ${profile}`,
+      configFile: (profile: string) => `Or add these sections to your AWS config file (~/.aws/config), then run aws sso login --profile ${profile}.`,
+      sessionSection: 'Once per machine, whatever the roles: the AWS CLI refuses a config file that has this section twice.',
+      sessionLabel: 'sso-session section',
+      profileSection: 'For this role:',
+      profileLabel: 'Profile section',
     },
   },
 } as const;
