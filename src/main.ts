@@ -22,6 +22,7 @@ import { SAML_LOGIN_PATH, SAML_METADATA_PATH, spIdentityOf } from './protocols/s
 import { readIdpMetadata } from './protocols/saml/samlify.js';
 import { fetchIdpMetadata } from './protocols/saml/metadata-url.js';
 import { createRegistry, type Registry } from './registry.js';
+import { holdsInstance } from './store/database.js';
 import type { UserStatus } from './directory/index.js';
 import { CONSOLE_POLICIES, isConsolePolicy, type IdentitySourceType, type SettingsChange } from './instance/index.js';
 import { DEFAULT_SCIM_TOKEN_DAYS, isValidExpiryDays, MAX_SCIM_TOKEN_DAYS, SCIM_ADMIN_SOURCE, SCIM_PATH } from './provisioning/index.js';
@@ -185,9 +186,12 @@ async function serveInWorker(config: Config): Promise<void> {
 /** Run `fn` with a registry on the given storage, closed afterwards; the CLI acts as Atrium itself. */
 async function withRegistry<T>(flags: StorageFlags, fn: (reg: Registry, ctx: RequestContext) => Promise<T>): Promise<T> {
   const config = configFrom({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl, keyFile: flags.keyFile, logLevel: 'warn' });
-  // A command on a data directory with no instance says so, and leaves nothing behind (opening the
-  // store would create the database file and a key first).
+  // A command on storage with no instance says so, and leaves nothing behind: opening the store
+  // would create the database file and a key, and migrate whatever database it was pointed at.
   if (!config.databaseUrl && !existsSync(sqliteFileOf(config))) throw new ConfigError(`no Atrium instance in ${config.dataDir} (no ${sqliteFileOf(config)}); run atrium init`);
+  if (!(await holdsInstance({ databaseUrl: config.databaseUrl, sqliteFile: sqliteFileOf(config) }))) {
+    throw new ConfigError(`no Atrium instance in ${config.databaseUrl ? 'that database' : sqliteFileOf(config)}; run atrium init`);
+  }
   const reg = await createRegistry(config);
   try {
     const instance = await reg.instance.get();

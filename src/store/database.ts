@@ -47,6 +47,33 @@ export const auditFileOf = (sqliteFile: string) => `${sqliteFile.replace(/\.db$/
  */
 export type WriteHome = 'main' | 'audit';
 
+/**
+ * Whether the database holds an Atrium instance, read without creating or migrating anything (an
+ * admin command on an empty or another application's database must leave it as it was).
+ */
+export async function holdsInstance(opts: { databaseUrl?: string; sqliteFile: string }): Promise<boolean> {
+  if (opts.databaseUrl) {
+    if (!/^postgres(ql)?:\/\//.test(opts.databaseUrl)) throw new ConfigError('databaseUrl must start with postgres:// or postgresql://');
+    const client = new pg.Client({ connectionString: opts.databaseUrl });
+    await client.connect();
+    try {
+      const table = await client.query<{ t: string | null }>(`select to_regclass('instances')::text as t`);
+      if (!table.rows[0]?.t) return false;
+      return (await client.query('select 1 from instances limit 1')).rowCount === 1;
+    } finally {
+      await client.end();
+    }
+  }
+  if (!existsSync(opts.sqliteFile)) return false;
+  const sqlite = new SqliteDatabase(opts.sqliteFile, { readonly: true, fileMustExist: true });
+  try {
+    if (!sqlite.prepare(`select 1 from sqlite_master where type = 'table' and name = 'instances'`).get()) return false;
+    return sqlite.prepare('select 1 from instances limit 1').get() !== undefined;
+  } finally {
+    sqlite.close();
+  }
+}
+
 export function openDatabase(opts: { databaseUrl?: string; sqliteFile: string; writeHome?: WriteHome }): OpenedDatabase {
   if (opts.databaseUrl) {
     const url = opts.databaseUrl;

@@ -1,7 +1,7 @@
 // The CLI contract that tools rely on: `atrium init --json` and `atrium serve`, on both databases.
 
 import { ListInstancesCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -151,6 +151,14 @@ describe('atrium CLI settings', () => {
     expect(r.stderr).toContain(`no Atrium instance in ${dataDir}`);
     expect(r.stderr).toContain('run atrium init');
     expect(existsSync(dataDir)).toBe(false);
+    // Nor on a database file with no instance in it: nothing is migrated into it, no key is made.
+    const other = tempDir();
+    writeFileSync(path.join(other, 'atrium.db'), '');
+    const empty = await runCli(['sessions', 'list', '--data-dir', other]);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('no Atrium instance');
+    expect(readdirSync(other)).toEqual(['atrium.db']);
+    expect(statSync(path.join(other, 'atrium.db')).size).toBe(0);
   });
 
   it('changes instance settings through `atrium settings`, within their bounds', async () => {
