@@ -31,6 +31,9 @@ export function checkPassword(policy: PasswordPolicy, password: string): void {
   if (length < policy.minLength || length > policy.maxLength) {
     throw refuse(`The password must be ${policy.minLength} to ${policy.maxLength} characters long.`);
   }
+  // No browser's password field can send a line break or a tab: such a password (a second newline
+  // on the CLI's stdin) could never be typed at sign-in.
+  if (/\p{Cc}/u.test(password)) throw refuse('The password must not contain control characters, such as line breaks or tabs.');
   if (policy.requireUppercase && !/\p{Lu}/u.test(password)) throw refuse('The password must contain an upper-case letter.');
   if (policy.requireLowercase && !/\p{Ll}/u.test(password)) throw refuse('The password must contain a lower-case letter.');
   if (policy.requireDigit && !/\p{Nd}/u.test(password)) throw refuse('The password must contain a digit.');

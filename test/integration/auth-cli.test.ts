@@ -62,6 +62,10 @@ describe.each(dialects())('auth CLI on %s', (dialect) => {
     const weak = await runCliWithStdin(['user', 'password', '--user-name', 'erin', '--password-stdin', ...storage], 'Sh0rt!\n');
     expect(weak.code).toBe(1);
     expect(weak.stderr).toMatch(/8 to 64 characters/);
+    // A second line ending would be part of a password no one could type at sign-in.
+    const twoLines = await runCliWithStdin(['user', 'password', '--user-name', 'erin', '--password-stdin', ...storage], 'Kite#River42z\n\n');
+    expect(twoLines.code).toBe(1);
+    expect(twoLines.stderr).toMatch(/control characters/);
     const set = await runCliWithStdin(['user', 'password', '--user-name', 'erin', '--password-stdin', '--json', ...storage], 'Kite#River42z\n');
     expect(set.code).toBe(0);
     expect(JSON.parse(set.stdout)).toEqual({ userName: 'erin', oneTime: false });
@@ -93,6 +97,10 @@ describe.each(dialects())('auth CLI on %s', (dialect) => {
     const again = await runCli(['sessions', 'revoke', '--session-id', newest, ...storage]);
     expect(again.code).toBe(1);
 
+    // An empty --session-id (a script's unset variable) is refused, not read as "every session of the user".
+    const empty = await runCli(['sessions', 'revoke', '--session-id', '', '--user-name', 'erin', ...storage]);
+    expect(empty.code).toBe(2);
+    expect(await sessionWorks(server.url, first.cookie!)).toBe(true);
     const everyone = await runCli(['sessions', 'revoke', '--user-name', 'erin', '--json', ...storage]);
     expect((JSON.parse(everyone.stdout) as { revokedSessionIds: string[] }).revokedSessionIds).toHaveLength(1);
     expect(await sessionWorks(server.url, first.cookie!)).toBe(false);
@@ -100,6 +108,7 @@ describe.each(dialects())('auth CLI on %s', (dialect) => {
     const rows = await server.reg.database.db.selectFrom('audit_events').selectAll().where('event_name', 'in', ['ResetPassword', 'RevokeSession']).orderBy('seq').execute();
     expect(rows.map((r) => [r.event_name, r.error_code])).toEqual([
       ['ResetPassword', null],
+      ['ResetPassword', 'auth.password_policy'],
       ['ResetPassword', 'auth.password_policy'],
       ['ResetPassword', null],
       ['ResetPassword', 'directory.user_not_found'],
