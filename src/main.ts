@@ -263,8 +263,10 @@ storageOptions(sessions.command('revoke'))
   .option('--user-name <name>', 'end every session of this user')
   .option('--json', 'print one JSON object')
   .action(async (opts: StorageFlags & { sessionId?: string; userName?: string; json?: boolean }) => {
-    if (Boolean(opts.sessionId) === Boolean(opts.userName)) throw new ConfigError('give exactly one of --session-id and --user-name');
-    const target = opts.sessionId ? { sessionId: opts.sessionId } : { userName: opts.userName! };
+    // Given is given: an empty --session-id (a script's unset variable) must not end every session of the user.
+    if ((opts.sessionId !== undefined) === (opts.userName !== undefined)) throw new ConfigError('give exactly one of --session-id and --user-name');
+    if (opts.sessionId === '' || opts.userName === '') throw new ConfigError(`--${opts.sessionId === '' ? 'session-id' : 'user-name'} must not be empty`);
+    const target = opts.sessionId !== undefined ? { sessionId: opts.sessionId } : { userName: opts.userName! };
     const ended = await withRegistry(opts, (reg, ctx) => reg.auth.revokeSessions(ctx, target));
     process.stdout.write(opts.json ? JSON.stringify({ revokedSessionIds: ended }) + '\n' : `revoked ${ended.length} session(s)\n`);
   });
@@ -397,7 +399,7 @@ const scimToken = program.command('scim').description('SCIM 2.0 provisioning').c
 storageOptions(scimToken.command('create'))
   .description('issue a SCIM bearer token (shown once; only its hash is kept) and print it with the SCIM endpoint')
   .option('--expires-in-days <n>', `days until it expires, 1 to ${MAX_SCIM_TOKEN_DAYS}; default ${DEFAULT_SCIM_TOKEN_DAYS}`)
-  .option('--json', 'print one JSON object: {token, expiresAt, endpoint}')
+  .option('--json', 'print one JSON object: {tokenId, token, expiresAt, endpoint}')
   .action(async (opts: StorageFlags & { expiresInDays?: string; json?: boolean }) => {
     const days = opts.expiresInDays === undefined ? undefined : /^\d+$/.test(opts.expiresInDays) ? Number(opts.expiresInDays) : NaN;
     if (days !== undefined && !isValidExpiryDays(days)) throw new ConfigError(`--expires-in-days must be a whole number from 1 to ${MAX_SCIM_TOKEN_DAYS}`);
@@ -405,8 +407,8 @@ storageOptions(scimToken.command('create'))
       issued: await reg.scimTokens.createToken({ ...ctx, eventSource: SCIM_ADMIN_SOURCE }, { expiresInDays: days }),
       endpoint: publicUrlOf(reg.config) + SCIM_PATH,
     }));
-    const shown = { token: issued.token, expiresAt: iso(issued.expiresAt), endpoint };
-    process.stdout.write(opts.json ? JSON.stringify(shown) + '\n' : Object.entries({ tokenId: issued.tokenId, ...shown }).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n');
+    const shown = { tokenId: issued.tokenId, token: issued.token, expiresAt: iso(issued.expiresAt), endpoint };
+    process.stdout.write(opts.json ? JSON.stringify(shown) + '\n' : Object.entries(shown).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n');
   });
 storageOptions(scimToken.command('list'))
   .description('list SCIM bearer tokens, expired ones too (never the secret)')
@@ -731,6 +733,12 @@ function samlEndpoints(reg: Registry) {
   const { entityId, acsUrl } = spIdentityOf(publicUrl);
   return { spMetadataUrl: publicUrl + SAML_METADATA_PATH, spEntityId: entityId, spAcsUrl: acsUrl, signInUrl: publicUrl + SAML_LOGIN_PATH };
 }
+
+// A reader that stops reading (`atrium audit lookup | head`) ends the command quietly, as Unix tools do.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {

@@ -3,11 +3,13 @@
 // lookup reads the log. Bad flags get a clear message and exit code 2.
 
 import { CreateUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli, startServe, type ServeProcess } from '../helpers/cli.js';
+import { ATRIUM_BIN, runCli, startServe, type ServeProcess } from '../helpers/cli.js';
 import { dialects, freshPostgresDatabase } from '../helpers/server.js';
 
 const dirs: string[] = [];
@@ -97,6 +99,18 @@ describe.each(dialects())('atrium audit on %s', (dialect) => {
     expect((JSON.parse(next.stdout) as { Events: unknown[] }).Events).toHaveLength(1);
     const text = await runCli(['audit', 'lookup', ...args, '--user-name', 'atrium-admin']);
     expect(text.stdout).toMatch(/identitystore\.amazonaws\.com\tCreateUser\tatrium-admin\tok\t/);
+  }, 60_000);
+
+  it('ends quietly when its reader stops reading (audit lookup | head)', async () => {
+    for (const command of [['audit', 'lookup', ...args], ['audit', 'export', ...args, '--start', '1970-01-01T00:00:00Z']]) {
+      const child = spawn(process.execPath, [ATRIUM_BIN, ...command], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      // The reader goes away before the first line, as head does after its own.
+      child.stdout.destroy();
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect({ command: command.slice(0, 2), code, stderr }).toEqual({ command: command.slice(0, 2), code: 0, stderr: '' });
+    }
   }, 60_000);
 
   it('refuses bad flags with a clear message', async () => {

@@ -16,6 +16,7 @@ const DAY_MS = 86_400_000;
 const TOKEN = /^atrium_scim_[0-9a-f]{64}$/;
 
 interface CreatedJson {
+  tokenId: string;
   token: string;
   expiresAt: string;
   endpoint: string;
@@ -72,7 +73,8 @@ describe.each(dialects())('SCIM bearer tokens on %s', (dialect) => {
   it('creates a token with the CLI: shown once with its endpoint, valid a year, kept only as a hash, listed without it', async () => {
     const before = Date.now();
     const created = await createWithCli([], { ATRIUM_PUBLIC_URL: 'https://id.example.com/' });
-    expect(Object.keys(created)).toEqual(['token', 'expiresAt', 'endpoint']);
+    // With its id, so a script can delete the token it made without matching it up in the list.
+    expect(Object.keys(created)).toEqual(['tokenId', 'token', 'expiresAt', 'endpoint']);
     expect(created.token).toMatch(TOKEN);
     expect(created.endpoint).toBe('https://id.example.com/scim/v2');
     expect(created.expiresAt).toBe(new Date(created.expiresAt).toISOString());
@@ -84,7 +86,7 @@ describe.each(dialects())('SCIM bearer tokens on %s', (dialect) => {
 
     const listed = await listWithCli();
     expect(listed.tokens).toHaveLength(2);
-    expect(listed.tokens[0]).toEqual({ tokenId: expect.any(String), createdAt: expect.any(String), expiresAt: created.expiresAt, lastUsedAt: null, active: true });
+    expect(listed.tokens[0]).toEqual({ tokenId: created.tokenId, createdAt: expect.any(String), expiresAt: created.expiresAt, lastUsedAt: null, active: true });
     expect(listed.stdout).not.toContain(created.token.slice('atrium_scim_'.length));
     const text = await cli(['list']);
     expect(text.stdout.trim().split('\n')).toHaveLength(2);
