@@ -187,11 +187,23 @@ export class RevocationService {
    * process just revoked or its background refresh is late. Call it outside any transaction.
    * `keys` are revocationKeysOf(c), for a caller that keeps them with the credential.
    */
-  async isRevoked(c: IssuedFor, keys: RevocationKeys = revocationKeysOf(c)): Promise<boolean> {
+  /**
+   * Whether the user has been revoked as a whole (disabled or deleted) since `issuedAt`: what a
+   * token issued to them then, not a credential, is checked against. As isRevoked, from memory.
+   */
+  userRevokedSince(userId: string, issuedAt: number): Promise<boolean> {
+    return this.markedSince([keyOf({ kind: 'user', userId })], issuedAt);
+  }
+
+  isRevoked(c: IssuedFor, keys: RevocationKeys = revocationKeysOf(c)): Promise<boolean> {
+    return this.markedSince(keys, c.issuedAt);
+  }
+
+  private async markedSince(keys: readonly string[], issuedAt: number): Promise<boolean> {
     const now = this.deps.clock.now();
     while (this.seenLocally < this.revokedLocally) await this.refresh();
     if (now - this.lastRead > 2 * REVOCATION_REFRESH_MS) await this.refresh();
-    return this.marked(keys, c.issuedAt);
+    return this.marked(keys, issuedAt);
   }
 
   /**
@@ -203,7 +215,7 @@ export class RevocationService {
     return this.marked(keys, issuedAt);
   }
 
-  private marked(keys: RevocationKeys, issuedAt: number): boolean {
+  private marked(keys: readonly string[], issuedAt: number): boolean {
     if (this.notBefore.size === 0) return false;
     for (const k of keys) if (issuedAt <= (this.notBefore.get(k) ?? -Infinity)) return true;
     return false;

@@ -190,9 +190,11 @@ describe.each(dialects())('sso portal API on %s', (dialect) => {
     const { user, direct, token } = await world();
     const creds = await roleCredentials(token.accessToken, direct.name);
     await new IdentitystoreClient(sdkOptions(server)).send(new DeleteUserCommand({ IdentityStoreId: server.init.identityStoreId, UserId: user.userId }));
-    expect(await outcome(roleCredentials(token.accessToken, direct.name))).toBe('ForbiddenException 403');
+    // The user's tokens are gone with them, whether or not a portal session approved them.
+    expect(await outcome(roleCredentials(token.accessToken, direct.name))).toBe('UnauthorizedException 401');
     expect(await outcome(whoAmI(creds))).toBe('InvalidClientTokenId 403');
-    expect((await portal.send(new ListAccountsCommand({ accessToken: token.accessToken }))).accountList).toEqual([]);
+    expect(await outcome(portal.send(new ListAccountsCommand({ accessToken: token.accessToken })))).toBe('UnauthorizedException 401');
+    expect(await outcome(portal.send(new ListAccountRolesCommand({ accessToken: token.accessToken, accountId: account.accountId })))).toBe('UnauthorizedException 401');
   });
 
   it('logs out: the access token is refused, the refresh token is dead, the credentials stop working', async () => {

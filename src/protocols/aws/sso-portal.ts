@@ -153,7 +153,9 @@ function portalRoutes(app: FastifyInstance, reg: Registry): void {
           if (!query.success) throw new PortalError(400, 'InvalidRequestException', validationMessage(query.error));
           const header = request.headers[TOKEN_HEADER];
           const token = typeof header === 'string' && header.length > 0 && header.length <= 4096 ? await oidc.resolveAccessToken(header) : undefined;
-          if (!token) throw unauthorized();
+          // A user disabled or deleted since the token was issued holds it no more (a delete leaves
+          // no session to end, and the token's grant may never have had one).
+          if (!token || (await reg.revocation.userRevokedSince(token.userId, token.issuedAt))) throw unauthorized();
           ctx.principal = { type: 'IdentityCenterUser', principalId: token.userId, userName: token.userName };
           // Any token may end itself (Logout); only a portal token reaches accounts and credentials.
           if (path !== '/logout' && !token.portalAccess) {

@@ -174,6 +174,8 @@ export interface ResolvedAccessToken {
    * device endpoint.
    */
   portalAccess: boolean;
+  /** Epoch milliseconds (to the second). */
+  issuedAt: number;
   expiresAt: number;
 }
 
@@ -201,6 +203,8 @@ export interface PendingInteraction {
 
 /** The fields of oidc-provider's stored payloads that we read. */
 interface TokenPayload {
+  /** Epoch seconds the provider issued the token at. */
+  iat?: number;
   accountId?: string;
   clientId?: string;
   grantId?: string;
@@ -537,6 +541,7 @@ export class OidcService {
       clientId: p.clientId,
       scopes,
       portalAccess,
+      issuedAt: (p.iat ?? 0) * 1000,
       expiresAt: found.expiresAt!,
     };
   }
