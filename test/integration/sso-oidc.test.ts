@@ -122,8 +122,11 @@ describe.each(dialects())('sso-oidc on %s', (dialect) => {
     const { auth, poll } = await registerAndStart();
     await service().approveDevice(ctx(), auth.userCode!, user, 'approve');
     const outcomes = await Promise.allSettled([poll(), poll(), poll(), poll(), poll()]);
-    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const won = outcomes.filter((o) => o.status === 'fulfilled');
+    expect(won).toHaveLength(1);
     for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toMatchObject({ name: 'InvalidGrantException' });
+    // A device code presented twice is a leak: the tokens the winner got are revoked too.
+    expect(await service().resolveAccessToken(won[0]!.value.accessToken!)).toBeUndefined();
   });
 
   it('refuses a denied request and an expired one', async () => {
@@ -162,6 +165,9 @@ describe.each(dialects())('sso-oidc on %s', (dialect) => {
     // The grant itself ends then: its row's expiry is the session's, not the setting's 8 hours.
     const grant = await server.reg.database.db.selectFrom('oidc_models').select('expires_at').where('model', '=', 'Grant').orderBy('created_at', 'desc').limit(1).executeTakeFirstOrThrow();
     expect(Number(grant.expires_at)).toBeLessThanOrEqual(endsAt + 1000);
+    // And so does the row that ties it to the session, which the purge then removes with it.
+    const tie = await server.reg.database.db.selectFrom('oidc_models').select('expires_at').where('model', '=', 'GrantSession').where('uid', '=', 'session-ending-soon').executeTakeFirstOrThrow();
+    expect(tie.expires_at).toBe(grant.expires_at);
   });
 
   it('rotates refresh tokens, and a reused one revokes the whole family', async () => {

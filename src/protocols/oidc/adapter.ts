@@ -156,12 +156,11 @@ class StoreAdapter implements Adapter {
     const key = this.key(id);
     const won = await this.transaction((s) => s.oidc.consume(this.name, key, this.deps.clock.now()));
     if (won) return;
-    // Lost a race: the other request got the tokens. A refresh token used twice means a leak, so its
-    // family goes (RFC 6819 §5.2.2.3), as oidc-provider does when it sees the reuse itself.
-    if (this.name === 'RefreshToken') {
-      const used = await this.deps.read.oidc.find(this.name, key);
-      if (used?.grantId) await this.revokeByGrantId(used.grantId);
-    }
+    // Lost a race: the other request got the tokens. A code or refresh token used twice means a leak,
+    // so its family goes (RFC 6749 §4.1.2, RFC 6819 §5.2.2.3), as oidc-provider does when it sees
+    // the reuse itself (on SQLite it always does: the second request runs after the first commits).
+    const used = await this.deps.read.oidc.find(this.name, key);
+    if (used?.grantId) await this.revokeByGrantId(used.grantId);
     throw this.deps.invalidGrant(`${this.name === 'RefreshToken' ? 'refresh token' : 'grant'} already used`);
   }
 

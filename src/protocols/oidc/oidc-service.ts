@@ -607,7 +607,8 @@ export class OidcService {
     const grantId = await grant.save();
     if (g.sessionId) {
       const now = this.deps.clock.now();
-      const expiresAt = grant.exp === undefined ? null : grant.exp * 1000;
+      // As long as the grant (the provider sets no `exp` on the instance it saved; the row has it).
+      const expiresAt = (await s.oidc.find('Grant', grantId))?.expiresAt ?? null;
       // Found by session when the session ends (oidc-store revokeBySessions): the uid column holds it.
       await s.oidc.upsert({ model: GRANT_SESSION, id: grantId, payload: { sessionId: g.sessionId }, grantId, userCode: null, uid: g.sessionId, expiresAt, consumedAt: null, createdAt: now });
     }
