@@ -74,6 +74,9 @@ describe.each(dialects())('sso-oidc on %s', (dialect) => {
     expect(client.clientId).toBeTruthy();
     expect(client.clientSecretExpiresAt! - client.clientIdIssuedAt!).toBe(90 * 24 * 3600);
     expect(client.clientIdIssuedAt!).toBeGreaterThanOrEqual(Math.floor(before));
+    // The registration is kept as long as its secret, then purged with the other expired rows.
+    const stored = await server.reg.database.db.selectFrom('oidc_models').select('expires_at').where('model', '=', 'Client').where('id', '=', client.clientId!).executeTakeFirstOrThrow();
+    expect(Math.abs(Number(stored.expires_at) - client.clientSecretExpiresAt! * 1000)).toBeLessThan(2000);
     expect(auth.userCode).toMatch(/^[B-DF-HJ-NP-TV-XZ]{4}-[B-DF-HJ-NP-TV-XZ]{4}$/);
     expect(auth.verificationUri).toBe(`${server.url}/device`);
     expect(auth.verificationUriComplete).toBe(`${server.url}/device?user_code=${auth.userCode}`);

@@ -411,7 +411,8 @@ export class OidcService {
         await provider.Client.validate(metadata).catch((err: { error?: string; error_description?: string }) => {
           throw oauthError(err.error === 'invalid_redirect_uri' ? 'invalid_redirect_uri' : 'invalid_client_metadata', err.error_description ?? 'The client metadata is not valid.');
         });
-        await clients.upsert(metadata.client_id, metadata);
+        // Kept until its secret expires (then the purge removes it a day later): the AWS CLI registers anew.
+        await clients.upsert(metadata.client_id, metadata, CLIENT_SECRET_LIFETIME_S);
         return {
           clientId: metadata.client_id,
           clientSecret: metadata.client_secret,
