@@ -23,6 +23,7 @@ import { readIdpMetadata } from './protocols/saml/samlify.js';
 import { fetchIdpMetadata } from './protocols/saml/metadata-url.js';
 import { createRegistry, type Registry } from './registry.js';
 import { holdsInstance } from './store/database.js';
+import { authorizeAction, authorizeContext, authorizeResource } from './protocols/web/authorize-input.js';
 import type { UserStatus } from './directory/index.js';
 import { CONSOLE_POLICIES, isConsolePolicy, type IdentitySourceType, type SettingsChange } from './instance/index.js';
 import { DEFAULT_SCIM_TOKEN_DAYS, isValidExpiryDays, MAX_SCIM_TOKEN_DAYS, SCIM_ADMIN_SOURCE, SCIM_PATH } from './provisioning/index.js';
@@ -689,12 +690,21 @@ storageOptions(policyCommand.command('simulate'))
   .option('--context <json>', 'extra condition keys as a JSON object, e.g. {"aws:SourceIp":"10.0.0.1"}')
   .option('--json', 'print one JSON object')
   .action(async (opts: StorageFlags & { userName: string; accountId: string; action?: string; resource: string; context?: string; json?: boolean }) => {
+    // As the admin API checks them: a typing mistake must not read as "access denied".
     let context: Record<string, string> | undefined;
-    try {
-      context = opts.context === undefined ? undefined : (JSON.parse(opts.context) as Record<string, string>);
-    } catch {
-      throw new ConfigError('--context must be a JSON object');
+    if (opts.context !== undefined) {
+      let given: unknown;
+      try {
+        given = JSON.parse(opts.context);
+      } catch {
+        throw new ConfigError('--context must be a JSON object');
+      }
+      const checked = authorizeContext.safeParse(given);
+      if (!checked.success) throw new ConfigError(`--context must be a JSON object of condition keys and values: ${checked.error.issues[0]?.message ?? 'not one'}`);
+      context = checked.data as Record<string, string>;
     }
+    if (opts.action !== undefined && !authorizeAction.safeParse(opts.action).success) throw new ConfigError('--action must be service:Action, e.g. s3:GetObject');
+    if (!authorizeResource.safeParse(opts.resource).success) throw new ConfigError('--resource must be an ARN or *, at most 2048 characters');
     if (!opts.action) {
       const held = await withRegistry(opts, (reg) => reg.policy.effectiveAccess(opts.userName, opts.accountId));
       const lines = held.map((p) => `${p.name}\t${p.permissionSetArn}\t${p.via.map((v) => (v.principalType === 'USER' ? 'direct' : `group ${v.groupName ?? v.principalId}`)).join(', ')}`);

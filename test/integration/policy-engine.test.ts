@@ -101,6 +101,12 @@ describe.each(dialects())('policy engine on %s', (dialect) => {
     const denied = await runCli(['policy', 'simulate', '--user-name', user.userName, '--account-id', accountId, '--action', 'iam:CreateUser', '--json', ...storage]);
     expect(denied.code).toBe(3);
     expect(JSON.parse(denied.stdout)).toMatchObject({ decision: 'ImplicitDeny', allowed: false });
+    // A typing mistake is refused as the admin API refuses it, not answered "ImplicitDeny".
+    for (const [flag, value] of [['--action', 'bogus'], ['--context', '[1]'], ['--context', '"x"'], ['--context', 'null']]) {
+      const refused = await runCli(['policy', 'simulate', '--user-name', user.userName, '--account-id', accountId, '--action', 's3:GetObject', flag!, value!, ...storage]);
+      expect({ flag, value, code: refused.code, stdout: refused.stdout }).toEqual({ flag, value, code: 2, stdout: '' });
+      expect(refused.stderr).toContain(flag);
+    }
     const held = await runCli(['policy', 'simulate', '--user-name', user.userName, '--account-id', accountId, ...storage]);
     expect(held.stdout.split('\n').filter(Boolean).sort()).toEqual(
       [`${reader.name}\t${reader.arn}\tgroup ${groupName}`, `${writer.name}\t${writer.arn}\tdirect`].sort(),
