@@ -304,7 +304,10 @@ storageOptions(settings.command('set'))
   )
   .action(async (opts: StorageFlags & { sessionDurationMinutes?: string; passwordPolicy?: string; mfa?: string; signInProtection?: string }) => {
     const change: SettingsChange = {};
-    if (opts.sessionDurationMinutes !== undefined) change.sessionDurationMinutes = Number(opts.sessionDurationMinutes);
+    if (opts.sessionDurationMinutes !== undefined) {
+      if (!/^\d+$/.test(opts.sessionDurationMinutes)) throw new ConfigError('--session-duration-minutes must be a whole number of minutes');
+      change.sessionDurationMinutes = Number(opts.sessionDurationMinutes);
+    }
     if (opts.passwordPolicy !== undefined) change.passwordPolicy = jsonFlag('--password-policy', opts.passwordPolicy);
     if (opts.mfa !== undefined) change.mfa = jsonFlag('--mfa', opts.mfa);
     if (opts.signInProtection !== undefined) change.signInProtection = jsonFlag('--sign-in-protection', opts.signInProtection);
@@ -650,7 +653,7 @@ lookupCommand.action(async (opts: StorageFlags & Record<string, string | boolean
   if (opts.readOnly !== undefined) filter.readOnly = opts.readOnly === 'true';
   filter.startTime = timeFlag('--start', opts.start as string | undefined);
   filter.endTime = timeFlag('--end', opts.end as string | undefined);
-  const max = opts.maxResults === undefined ? undefined : Number(opts.maxResults);
+  const max = opts.maxResults === undefined ? undefined : /^\d+$/.test(String(opts.maxResults)) ? Number(opts.maxResults) : Number.NaN;
   if (max !== undefined && !(Number.isInteger(max) && max >= 1 && max <= 50)) throw new ConfigError('--max-results must be a whole number from 1 to 50');
   const page = await withRegistry(opts, (reg) => reg.auditTrail.lookup(filter, { maxResults: max, nextToken: opts.nextToken as string | undefined }));
   if (opts.json) {

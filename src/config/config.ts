@@ -97,6 +97,13 @@ export const auditAlertsSchema = z
   })
   .strict();
 
+/**
+ * A whole number from a flag, the environment or the config file: digits only. `Number()` would
+ * read `0x63DE`, `1e3` and an empty string (0: a random port) as numbers.
+ */
+const wholeNumber = (min: number, max: number) =>
+  z.preprocess((v) => (typeof v === 'string' ? (/^\d+$/.test(v.trim()) ? Number(v.trim()) : Number.NaN) : v), z.number().int().min(min).max(max));
+
 export const configSchema = z
   .object({
     /** Where the embedded SQLite file and the local master key live. */
@@ -104,9 +111,9 @@ export const configSchema = z
     /** postgres://… to use PostgreSQL; empty for embedded SQLite under dataDir. */
     databaseUrl: z.string().optional(),
     host: z.string().min(1).default('127.0.0.1'),
-    port: z.coerce.number().int().min(0).max(65535).default(8080),
+    port: wholeNumber(0, 65535).default(8080),
     /** `serve` processes sharing the port (node:cluster), each with its own event loop; 1 serves in this process. */
-    workers: z.coerce.number().int().min(1).max(64).default(1),
+    workers: wholeNumber(1, 64).default(1),
     region: z
       .string()
       .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must look like us-east-1')
@@ -117,30 +124,30 @@ export const configSchema = z
     keyFile: z.string().optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** How often an idle job worker looks for work that other processes queued. */
-    jobPollMs: z.coerce.number().int().min(10).max(60_000).default(250),
+    jobPollMs: wholeNumber(10, 60_000).default(250),
     /** How often `serve` appends new audit events to the hash chain. */
-    auditSealMs: z.coerce.number().int().min(10).max(60_000).default(1000),
+    auditSealMs: wholeNumber(10, 60_000).default(1000),
     /** Seal on a worker thread of its own, off the thread that serves requests. */
     auditSealerThread: z.union([z.boolean(), z.stringbool()]).default(true),
     /** How many nice steps below the request thread the sealer thread runs (Linux; 0: the same priority). */
-    auditSealerNice: z.coerce.number().int().min(0).max(19).default(5),
+    auditSealerNice: wholeNumber(0, 19).default(5),
     /** Sign a digest of the chain head once this many events are chained past the last one… */
-    auditDigestEvery: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+    auditDigestEvery: wholeNumber(1, 1_000_000).default(1000),
     /** …or once this many seconds have passed, if anything new is chained. */
-    auditDigestSeconds: z.coerce.number().int().min(1).max(86_400).default(60),
+    auditDigestSeconds: wholeNumber(1, 86_400).default(60),
     /** Audit events older than this many days are pruned; 0 keeps them forever. */
-    auditRetentionDays: z.coerce.number().int().min(0).max(36_500).default(0),
+    auditRetentionDays: wholeNumber(0, 36_500).default(0),
     /** Where the sealed audit trail is streamed: webhooks, syslog over TCP, JSON Lines files. */
     auditSinks: z.preprocess(
       jsonIfString,
       z.array(auditSinkSchema).refine((sinks) => new Set(sinks.map((s) => s.name)).size === sinks.length, 'sink names must be unique'),
     ).default([]),
     /** How often an idle sink (and the alert evaluator) looks for newly sealed events. */
-    auditSinkPollMs: z.coerce.number().int().min(10).max(60_000).default(1000),
+    auditSinkPollMs: wholeNumber(10, 60_000).default(1000),
     /** A failed delivery is retried after this long, doubling each time… */
-    auditSinkRetryMs: z.coerce.number().int().min(10).max(3_600_000).default(1000),
+    auditSinkRetryMs: wholeNumber(10, 3_600_000).default(1000),
     /** …up to this. */
-    auditSinkRetryMaxMs: z.coerce.number().int().min(10).max(86_400_000).default(300_000),
+    auditSinkRetryMaxMs: wholeNumber(10, 86_400_000).default(300_000),
     auditAlerts: z.preprocess(jsonIfString, auditAlertsSchema.optional()),
   })
   .strict();

@@ -139,6 +139,17 @@ describe('atrium CLI settings', () => {
     const badPort = await runCli(['settings', 'show', '--data-dir', dataDir], { ATRIUM_PORT: '70000' });
     expect(badPort.code).toBe(2);
     expect(badPort.stderr).toMatch(/port/);
+    // Digits only: Number() would read these as 25566, 1000 and 0 (a random port).
+    for (const port of ['0x63DE', '1e3']) {
+      const odd = await runCli(['settings', 'show', '--data-dir', dataDir], { ATRIUM_PORT: port });
+      expect({ port, code: odd.code }).toEqual({ port, code: 2 });
+    }
+    const emptyPort = await runCli(['serve', '--data-dir', dataDir, '--port', '']);
+    expect(emptyPort.code).toBe(2);
+    expect(emptyPort.stderr).toMatch(/port/);
+    const hexMinutes = await runCli(['settings', 'set', '--data-dir', dataDir, '--session-duration-minutes', '0x20']);
+    expect(hexMinutes.code).toBe(2);
+    expect(hexMinutes.stderr).toContain('--session-duration-minutes must be a whole number');
     const badBusy = await runCli(['settings', 'show', '--data-dir', dataDir], { ATRIUM_SQLITE_BUSY_TIMEOUT_MS: 'soon' });
     expect(badBusy.code).toBe(2);
     expect(badBusy.stderr).toContain('ATRIUM_SQLITE_BUSY_TIMEOUT_MS must be a whole number of milliseconds from 0 to 60000');
