@@ -17,9 +17,8 @@ const FAILED = 'The username or password is not correct.';
 
 type Creds = { accessKeyId?: string; secretAccessKey?: string; sessionToken?: string };
 
-/** How the SDK reports what a user meets: revoked credentials, a role refused, a bad request. */
+/** How the SDK reports what a user meets: revoked credentials, a bad request. */
 const REVOKED = { name: 'InvalidClientTokenId', $metadata: { httpStatusCode: 403 } };
-const NO_ACCESS = { name: 'ForbiddenException', $metadata: { httpStatusCode: 403 } };
 const INVALID = { name: 'ValidationException', $metadata: { httpStatusCode: 400 } };
 
 /** A sign-in page without what differs between two visits (the CSRF token). */
@@ -136,9 +135,10 @@ describe.each(dialects())('disabling users on %s', (dialect) => {
     // The session they had is over, and with it the portal's credentials.
     expect(await sessionWorks(signedIn.b)).toBe(false);
     expect((await portalCredentials(signedIn.b)).status).toBe(401);
-    // The sso API refuses them, and shows them no accounts.
-    await expect(ssoCredentials(device.accessToken)).rejects.toMatchObject(NO_ACCESS);
-    expect((await portal.send(new ListAccountsCommand({ accessToken: device.accessToken }))).accountList).toEqual([]);
+    // The sso API no longer takes the token they had: it was issued before the disable.
+    const tokenEnded = { name: 'UnauthorizedException', $metadata: { httpStatusCode: 401 } };
+    await expect(ssoCredentials(device.accessToken)).rejects.toMatchObject(tokenEnded);
+    await expect(portal.send(new ListAccountsCommand({ accessToken: device.accessToken }))).rejects.toMatchObject(tokenEnded);
     // Everything issued before stops working at STS.
     await expect(whoAmI(fromPortal.creds)).rejects.toMatchObject(REVOKED);
     await expect(whoAmI(fromSso)).rejects.toMatchObject(REVOKED);

@@ -174,7 +174,7 @@ export interface ResolvedAccessToken {
    * device endpoint.
    */
   portalAccess: boolean;
-  /** Epoch milliseconds (to the second). */
+  /** Epoch milliseconds. */
   issuedAt: number;
   expiresAt: number;
 }
@@ -203,8 +203,6 @@ export interface PendingInteraction {
 
 /** The fields of oidc-provider's stored payloads that we read. */
 interface TokenPayload {
-  /** Epoch seconds the provider issued the token at. */
-  iat?: number;
   accountId?: string;
   clientId?: string;
   grantId?: string;
@@ -542,7 +540,9 @@ export class OidcService {
       clientId: p.clientId,
       scopes,
       portalAccess,
-      issuedAt: (p.iat ?? 0) * 1000,
+      // The row's own time, to the millisecond (the payload's iat is to the second: a token issued in
+      // the second a user was disabled and enabled again would read as issued before the disable).
+      issuedAt: found.createdAt,
       expiresAt: found.expiresAt!,
     };
   }
