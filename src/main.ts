@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import cluster from 'node:cluster';
 import { once } from 'node:events';
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { buildApp } from './app.js';
 import { verifyExport, type AuditFilter, type TrailVerifyResult } from './audit/index.js';
 import type { FileVerifyResult } from './audit/export-verify.js';
@@ -30,10 +30,19 @@ import { DEFAULT_SCIM_TOKEN_DAYS, isValidExpiryDays, MAX_SCIM_TOKEN_DAYS, SCIM_A
 import { systemContext, type RequestContext } from './shared/context.js';
 import { findManagedPolicy, POLICY_KEY_PURPOSE } from './policy/index.js';
 
+/**
+ * Exit codes: 0 done; 1 a failure while running (the database, a key, a refusal); 2 a usage or
+ * configuration error (commander's own included); 3 `policy simulate` denied; 4 `audit verify`
+ * found the log does not verify.
+ */
+const VERIFY_FAILED = 4;
+
 const program = new Command()
   .name('atrium')
   .description('Atrium: a self-hosted identity center that speaks the AWS IAM Identity Center APIs.')
-  .version('0.1.0');
+  .version('0.1.0')
+  // Commander's usage errors exit 2, as Atrium's own do (it has printed the message already).
+  .exitOverride();
 
 function storageOptions(cmd: Command): Command {
   return cmd
@@ -595,7 +604,8 @@ storageOptions(audit.command('verify'))
       result = await withRegistry(opts, (reg) => reg.auditTrail.verifyDatabase());
     }
     process.stdout.write(opts.json ? JSON.stringify(result) + '\n' : describeVerify(result));
-    if (!result.ok) process.exitCode = 1;
+    // 4, apart from 1 (could not check: no key, no database): a cron check can tell tampering from an outage.
+    if (!result.ok) process.exitCode = VERIFY_FAILED;
   });
 
 storageOptions(audit.command('sinks'))
@@ -754,6 +764,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
   if (err instanceof ConfigError) {
     process.stderr.write(`atrium: ${err.message}\n`);
     process.exit(2);

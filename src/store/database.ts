@@ -77,7 +77,7 @@ export async function holdsInstance(opts: { databaseUrl?: string; sqliteFile: st
 export function openDatabase(opts: { databaseUrl?: string; sqliteFile: string; writeHome?: WriteHome }): OpenedDatabase {
   if (opts.databaseUrl) {
     const url = opts.databaseUrl;
-    if (!/^postgres(ql)?:\/\//.test(url)) throw new Error('databaseUrl must start with postgres:// or postgresql://');
+    if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('databaseUrl must start with postgres:// or postgresql://');
     const pool = new pg.Pool({
       connectionString: url,
       max: 10,

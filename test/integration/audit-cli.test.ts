@@ -84,7 +84,7 @@ describe.each(dialects())('atrium audit on %s', (dialect) => {
     const edited = path.join(dir, 'edited.jsonl');
     writeFileSync(edited, lines.join('\n') + '\n');
     const bad = await runCli(['audit', 'verify', '--file', edited, '--public-key', keyFile]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(4);
     expect(bad.stdout).toContain(`first bad event: position ${line.position}, eventID ${line.event.eventID}, line ${i + 1}`);
     expect(bad.stdout).toMatch(/edited/);
   }, 60_000);

@@ -147,6 +147,15 @@ describe('atrium CLI settings', () => {
     const emptyPort = await runCli(['serve', '--data-dir', dataDir, '--port', '']);
     expect(emptyPort.code).toBe(2);
     expect(emptyPort.stderr).toMatch(/port/);
+    // Usage errors commander finds exit 2 too, as the README says; help does not fail.
+    const missing = await runCli(['user', 'password', '--one-time', '--data-dir', dataDir]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--user-name/);
+    expect((await runCli(['sessions', 'list', '--no-such-flag', '--data-dir', dataDir])).code).toBe(2);
+    expect((await runCli(['--help'])).code).toBe(0);
+    const mysql = await runCli(['serve', '--database-url', 'mysql://x/y']);
+    expect(mysql.code).toBe(2);
+    expect(mysql.stderr).toContain('databaseUrl must start with postgres://');
     const hexMinutes = await runCli(['settings', 'set', '--data-dir', dataDir, '--session-duration-minutes', '0x20']);
     expect(hexMinutes.code).toBe(2);
     expect(hexMinutes.stderr).toContain('--session-duration-minutes must be a whole number');
