@@ -66,7 +66,11 @@ storageOptions(program.command('init'))
     const config = configFrom({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, keyFile: opts.keyFile, region: opts.region, logLevel: 'warn' });
     const reg = await createRegistry(config);
     try {
-      const { created: _created, ...result } = await initialize(reg, { rotateAdminKey: opts.rotateAdminKey });
+      const { created, ...result } = await initialize(reg, { rotateAdminKey: opts.rotateAdminKey });
+      // An instance keeps the region it was made in: a different --region changes nothing, and says so.
+      if (!created && opts.region !== undefined && opts.region !== result.region) {
+        process.stderr.write(`atrium: warning: the instance already exists in ${result.region}; --region ${opts.region} was not applied\n`);
+      }
       if (opts.json) {
         process.stdout.write(JSON.stringify(result) + '\n');
       } else {
@@ -220,13 +224,15 @@ async function readStdin(): Promise<string> {
 
 const user = program.command('user').description('manage users of the internal directory');
 storageOptions(user.command('password'))
-  .description('set a user\'s password: a generated one-time password (changed at first sign-in), or one read from stdin')
-  .requiredOption('--user-name <name>', 'the user\'s UserName')
+  .description('set a user\'s password: a generated one-time password (changed at first sign-in), or one read from stdin. Ends the user\'s portal sessions, CLI tokens and the credentials issued under them')
+  .requiredOption('--user-name <name>', 'the user\'s UserName (required)')
   .option('--one-time', 'generate a one-time password and print it')
   .option('--password-stdin', 'read the password from stdin')
   .option('--json', 'print one JSON object')
   .action(async (opts: StorageFlags & { userName: string; oneTime?: boolean; passwordStdin?: boolean; json?: boolean }) => {
     if (Boolean(opts.oneTime) === Boolean(opts.passwordStdin)) throw new ConfigError('give exactly one of --one-time and --password-stdin');
+    // A terminal would show the password as it is typed, with no prompt: it is for a pipe only.
+    if (opts.passwordStdin && process.stdin.isTTY) throw new ConfigError('--password-stdin reads a password piped in, e.g. --password-stdin < file; it does not prompt');
     const password = opts.passwordStdin ? await readStdin() : undefined;
     const result = await withRegistry(opts, async (reg, ctx) => {
       // Kept for a switch back to INTERNAL, but useless until then: said so rather than refused.
@@ -243,7 +249,7 @@ storageOptions(user.command('password'))
 const userStatusCommand = (name: 'disable' | 'enable', status: UserStatus, description: string) =>
   storageOptions(user.command(name))
     .description(description)
-    .requiredOption('--user-name <name>', 'the user\'s UserName')
+    .requiredOption('--user-name <name>', 'the user\'s UserName (required)')
     .option('--json', 'print one JSON object')
     .action(async (opts: StorageFlags & { userName: string; json?: boolean }) => {
       const changed = await withRegistry(opts, async (reg, ctx) => {
@@ -268,7 +274,7 @@ storageOptions(sessions.command('list'))
     process.stdout.write(opts.json ? JSON.stringify({ sessions: rows }) + '\n' : rows.map((r) => Object.values(r).join('\t')).join('\n') + (rows.length ? '\n' : ''));
   });
 storageOptions(sessions.command('revoke'))
-  .description('end one portal session, or every session of a user')
+  .description('end one portal session, or every session of a user, with the CLI tokens, credentials and pending MFA sign-ins that came from them')
   .option('--session-id <id>', 'the session to end')
   .option('--user-name <name>', 'end every session of this user')
   .option('--json', 'print one JSON object')
@@ -299,7 +305,7 @@ function jsonFlag<T>(flag: string, value: string): T {
   throw new ConfigError(`${flag} must be a JSON object`);
 }
 storageOptions(settings.command('set'))
-  .description('change instance settings; every running process applies them within 5 s')
+  .description('change instance settings; every running process applies them within 5 s (a new session duration applies to sessions opened after it)')
   .option('--session-duration-minutes <n>', 'portal session duration, 15 to 129600 (90 days); default 480 (8 h)')
   .option('--password-policy <json>', 'password policy fields to change, e.g. {"minLength":12,"historySize":5}')
   .option(
@@ -328,7 +334,7 @@ storageOptions(settings.command('set'))
 const mfa = program.command('mfa').description("users' MFA devices (authenticator apps, security keys, passkeys); the settings are under `atrium settings`");
 storageOptions(mfa.command('list'))
   .description("list a user's MFA devices (never a secret)")
-  .requiredOption('--user-name <name>', 'the user')
+  .requiredOption('--user-name <name>', 'the user (required)')
   .option('--json', 'print one JSON object')
   .action(async (opts: StorageFlags & { userName: string; json?: boolean }) => {
     const devices = await withRegistry(opts, async (reg) => reg.mfa.listDevices(await reg.mfa.userByName(opts.userName)));
@@ -337,8 +343,8 @@ storageOptions(mfa.command('list'))
   });
 storageOptions(mfa.command('delete'))
   .description("delete one of a user's MFA devices")
-  .requiredOption('--user-name <name>', 'the user')
-  .requiredOption('--device-id <id>', 'the device, from `atrium mfa list`')
+  .requiredOption('--user-name <name>', 'the user (required)')
+  .requiredOption('--device-id <id>', 'the device, from `atrium mfa list` (required)')
   .option('--json', 'print one JSON object')
   .action(async (opts: StorageFlags & { userName: string; deviceId: string; json?: boolean }) => {
     await withRegistry(opts, async (reg, ctx) => reg.mfa.deleteDevice({ ...ctx, eventSource: SIGNIN_SOURCE }, await reg.mfa.userByName(opts.userName), opts.deviceId));
@@ -346,7 +352,7 @@ storageOptions(mfa.command('delete'))
   });
 storageOptions(mfa.command('reset'))
   .description("the recovery path for a lost device: delete every MFA device of a user; they register a new one at their next sign-in (if the settings say REGISTER)")
-  .requiredOption('--user-name <name>', 'the user')
+  .requiredOption('--user-name <name>', 'the user (required)')
   .option('--json', 'print one JSON object')
   .action(async (opts: StorageFlags & { userName: string; json?: boolean }) => {
     const deleted = await withRegistry(opts, (reg, ctx) => reg.mfa.resetUser({ ...ctx, eventSource: SIGNIN_SOURCE }, opts.userName));
@@ -382,8 +388,8 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 const admin = program.command('admin').description('who may use the admin console (/console): AdministratorAccess, or ReadOnlyAccess (read-only operations only)');
 storageOptions(admin.command('grant'))
   .description('grant a directory user console access with a named policy (or change their policy); this is how the first administrator is made')
-  .requiredOption('--user-name <name>', 'the user\'s UserName')
-  .requiredOption('--policy <name>', `${CONSOLE_POLICIES.join(' or ')}`)
+  .requiredOption('--user-name <name>', 'the user\'s UserName (required)')
+  .requiredOption('--policy <name>', `${CONSOLE_POLICIES.join(' or ')} (required)`)
   .option('--json', 'print one JSON object')
   .action(async (opts: StorageFlags & { userName: string; policy: string; json?: boolean }) => {
     if (!isConsolePolicy(opts.policy)) throw new ConfigError(`--policy must be ${CONSOLE_POLICIES.join(' or ')}`);
@@ -393,7 +399,7 @@ storageOptions(admin.command('grant'))
   });
 storageOptions(admin.command('revoke'))
   .description("take a user's console access away: their next console request is refused")
-  .requiredOption('--user-name <name>', 'the user\'s UserName')
+  .requiredOption('--user-name <name>', 'the user\'s UserName (required)')
   .option('--json', 'print one JSON object')
   .action(async (opts: StorageFlags & { userName: string; json?: boolean }) => {
     await withRegistry(opts, (reg, ctx) => reg.consoleAdmins.revoke(ctx, opts.userName));
@@ -433,7 +439,7 @@ storageOptions(scimToken.command('list'))
   });
 storageOptions(scimToken.command('delete'))
   .description('delete a SCIM bearer token: it stops working at once')
-  .requiredOption('--token-id <id>', 'the token to delete, from `atrium scim token list`')
+  .requiredOption('--token-id <id>', 'the token to delete, from `atrium scim token list` (required)')
   .option('--json', 'print one JSON object')
   .action(async (opts: StorageFlags & { tokenId: string; json?: boolean }) => {
     await withRegistry(opts, (reg, ctx) => reg.scimTokens.deleteToken({ ...ctx, eventSource: SCIM_ADMIN_SOURCE }, opts.tokenId));
@@ -678,7 +684,7 @@ lookupCommand.action(async (opts: StorageFlags & Record<string, string | boolean
 
 storageOptions(audit.command('export'))
   .description('write the chain for a time range as JSON Lines to stdout, widened to the signed digests either side so that `audit verify --file` checks it offline')
-  .requiredOption('--start <time>', 'from this time (ISO 8601 or epoch seconds)')
+  .requiredOption('--start <time>', 'from this time (ISO 8601 or epoch seconds) (required)')
   .option('--end <time>', 'to this time; default now')
   .action(async (opts: StorageFlags & { start: string; end?: string }) => {
     const start = timeFlag('--start', opts.start)!;
@@ -696,8 +702,8 @@ storageOptions(audit.command('export'))
 const policyCommand = program.command('policy').description('the IAM policy engine: simulate a user\'s access');
 storageOptions(policyCommand.command('simulate'))
   .description('can the user, in the account, do the action on the resource? Without --action: what the user can do there (permission sets, and the assignments and groups they come through)')
-  .requiredOption('--user-name <name>', 'the user')
-  .requiredOption('--account-id <id>', 'the 12-digit account')
+  .requiredOption('--user-name <name>', 'the user (required)')
+  .requiredOption('--account-id <id>', 'the 12-digit account (required)')
   .option('--action <service:Action>', 'the action, e.g. s3:GetObject')
   .option('--resource <arn>', 'the resource ARN', '*')
   .option('--context <json>', 'extra condition keys as a JSON object, e.g. {"aws:SourceIp":"10.0.0.1"}')
@@ -733,7 +739,7 @@ storageOptions(policyCommand.command('simulate'))
 const accessKey = program.command('access-key').description("Atrium's own access keys for the admin APIs, each holding an AWS managed policy");
 storageOptions(accessKey.command('create'))
   .description('create an access key that holds one AWS managed policy (e.g. ReadOnlyAccess: it can list but not create); the secret is shown once')
-  .requiredOption('--policy <name>', 'the AWS managed policy name, e.g. ReadOnlyAccess')
+  .requiredOption('--policy <name>', 'the AWS managed policy name, e.g. ReadOnlyAccess (required)')
   .option('--json', 'print one JSON object')
   .action(async (opts: StorageFlags & { policy: string; json?: boolean }) => {
     const purpose = `${POLICY_KEY_PURPOSE}${opts.policy}`;

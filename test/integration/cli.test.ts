@@ -1,11 +1,12 @@
 // The CLI contract that tools rely on: `atrium init --json` and `atrium serve`, on both databases.
 
 import { ListInstancesCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli, startServe, type ServeProcess } from '../helpers/cli.js';
+import { ATRIUM_BIN, runCli, startServe, type ServeProcess } from '../helpers/cli.js';
 import { dialects, freshPostgresDatabase } from '../helpers/server.js';
 
 interface InitJson {
@@ -200,6 +201,15 @@ describe('atrium CLI settings', () => {
     }
     const after = JSON.parse((await runCli(['settings', 'show', '--data-dir', dataDir])).stdout) as { passwordPolicy: Record<string, unknown> };
     expect(after.passwordPolicy).toMatchObject({ rejectCommon: true, requireUppercase: true });
+  });
+
+  it('refuses --password-stdin on a terminal, where the password would show as typed', async () => {
+    const dataDir = tempDir();
+    await init(['--data-dir', dataDir]);
+    // `script` gives the command a real terminal (util-linux's, in every Debian).
+    const r = spawnSync('script', ['-qec', `${process.execPath} ${ATRIUM_BIN} user password --data-dir ${dataDir} --user-name atrium-admin --password-stdin`, '/dev/null'], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toContain('--password-stdin reads a password piped in');
   });
 
   it('rejects bad settings with a clear message and exit code 2', async () => {
