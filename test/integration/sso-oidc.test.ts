@@ -270,6 +270,8 @@ describe.each(dialects())('sso-oidc on %s', (dialect) => {
     expect(consent.status).toBe(200);
     expect(consent.text).toContain('pkce-client');
     expect(consent.text).toContain('device-user');
+    // The client names itself; where the answer goes is what the user can check.
+    expect(consent.text).toContain('Your answer goes to <code>127.0.0.1:49152</code>.');
     const uid = /action="\/consent\/([^"]+)"/.exec(consent.text)![1]!;
     // The form may lead on to the client's redirect URI, and nowhere else.
     expect(consent.headers.get('content-security-policy')).toContain("form-action 'self' http://127.0.0.1:49152;");

@@ -30,11 +30,13 @@ export function registerConsentPage(app: FastifyInstance, { reg, context }: WebD
     const target = URL.canParse(pending.redirectUri) ? new URL(pending.redirectUri).origin : '';
     reply.header('content-security-policy', `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${/^https?:\/\/[A-Za-z0-9.[\]:-]+$/.test(target) ? target : ''}; frame-ancestors 'none'`);
     const scopes = pending.scopes.length > 0 ? `<p>It asks for: ${pending.scopes.map((s) => `<code>${escape(s)}</code>`).join(', ')}</p>` : '';
+    // A client names itself: where the answer goes is what tells a look-alike apart.
+    const destination = URL.canParse(pending.redirectUri) ? `<p>Your answer goes to <code>${escape(new URL(pending.redirectUri).host)}</code>.</p>` : '';
     return html(
       reply,
       200,
       'Allow access?',
-      `<p><strong>${escape(pending.clientName)}</strong> asks to access your Atrium accounts as <strong>${escape(auth.session.userName)}</strong>.</p>${scopes}` +
+      `<p><strong>${escape(pending.clientName)}</strong> asks to access your Atrium accounts as <strong>${escape(auth.session.userName)}</strong>.</p>${scopes}${destination}` +
         `<form method="post" action="/consent/${escape(uid)}"><input type="hidden" name="csrf" value="${csrfTokenOf(auth.cookie)}">` +
         '<button type="submit" name="decision" value="approve">Allow</button>' +
         '<button type="submit" name="decision" value="deny" style="background:#fff;color:#0972d3;border:1px solid #0972d3">Deny</button></form>',
