@@ -214,8 +214,15 @@ function sqliteBusyTimeoutMs(): number {
  * with the database file's mode). A file made before is tightened too.
  */
 function ownerOnly(file: string): void {
-  closeSync(openSync(file, 'a', 0o600));
-  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      if (existsSync(f)) chmodSync(f, 0o600);
+    } catch (err) {
+      // A file another user owns (a shared deployment) or on read-only media stays as its owner set it.
+      if (!['EPERM', 'EROFS'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    }
+  }
 }
 
 /**
