@@ -107,9 +107,9 @@ export function portalFixture(server: TestServer) {
             );
       if (status !== 'SUCCEEDED') throw new Error(`${kind} assignment ended ${status}`);
     },
-    /** The device flow as the CLI runs it, approved in-process for `user`; `scopes` as the client registers (none: a legacy CLI profile). */
-    async login(user: PortalUser & { sessionId?: string }, scopes: string[] | undefined = ['sso:account:access']) {
-      const client = await oidc.send(new RegisterClientCommand({ clientName: 'portal-test', clientType: 'public', scopes }));
+    /** The device flow as the CLI runs it, approved in-process for `user`; `scopes` as the client registers ('none': none at all, as a legacy CLI profile registers). */
+    async login(user: PortalUser & { sessionId?: string }, scopes: string[] | 'none' = ['sso:account:access']) {
+      const client = await oidc.send(new RegisterClientCommand({ clientName: 'portal-test', clientType: 'public', ...(scopes === 'none' ? {} : { scopes }) }));
       return this.loginAs(user, { clientId: client.clientId!, clientSecret: client.clientSecret! });
     },
     /** The device flow again, with a client registered before. */

@@ -112,7 +112,7 @@ describe.each(dialects())('sso portal API on %s', (dialect) => {
     // Ending it is allowed, whatever it was for.
     await portal.send(new LogoutCommand({ accessToken: profileOnly.accessToken }));
     // A client registered without scopes (the AWS CLI's legacy profiles) still gets credentials.
-    const legacy = await f.login(user, undefined);
+    const legacy = await f.login(user, 'none');
     expect((await roleCredentials(legacy.accessToken, direct.name)).accessKeyId).toMatch(/^ASIA/);
     // One registered for `openid` alone gets a token with no scope left: not a portal token either.
     const openidOnly = await f.login(user, ['openid']);
@@ -133,7 +133,7 @@ describe.each(dialects())('sso portal API on %s', (dialect) => {
 
   it('keeps portal access for a scope-less client registered before 0024 marked such clients', async () => {
     const { user, direct } = await world();
-    const legacy = await f.login(user, undefined);
+    const legacy = await f.login(user, 'none');
     const db = server.reg.database.db as unknown as Kysely<unknown>;
     const scopeOf = async () => (JSON.parse((await sql<{ payload: string }>`select payload from oidc_models where model = 'Client' and id = ${legacy.clientId}`.execute(db)).rows[0]!.payload) as { scope: string }).scope;
     expect((await scopeOf()).split(' ')).toContain('sso:account:access');
@@ -141,9 +141,14 @@ describe.each(dialects())('sso portal API on %s', (dialect) => {
     await sql`update oidc_models set payload = ${JSON.stringify({ ...JSON.parse((await sql<{ payload: string }>`select payload from oidc_models where model = 'Client' and id = ${legacy.clientId}`.execute(db)).rows[0]!.payload), scope: 'openid offline_access' })} where model = 'Client' and id = ${legacy.clientId}`.execute(db);
     const before = await f.loginAs(user, legacy);
     expect(await outcome(roleCredentials(before.accessToken, direct.name))).toBe('UnauthorizedException 401');
+    // A client that asked for `openid` alone was stored alike; its RegisterClient event tells it apart.
+    const openidOnly = await f.login(user, ['openid']);
     await portalClients.up(db);
     expect(await scopeOf()).toBe('openid offline_access sso:account:access');
     expect((await roleCredentials(before.accessToken, direct.name)).accessKeyId).toMatch(/^ASIA/);
+    const stillSignInOnly = (JSON.parse((await sql<{ payload: string }>`select payload from oidc_models where model = 'Client' and id = ${openidOnly.clientId}`.execute(db)).rows[0]!.payload) as { scope: string }).scope;
+    expect(stillSignInOnly).toBe('openid offline_access');
+    expect(await outcome(roleCredentials(openidOnly.accessToken, direct.name))).toBe('UnauthorizedException 401');
   });
 
   it('a sign-in client\'s Logout ends its own tokens, not the credentials the CLI got in the same portal session', async () => {
