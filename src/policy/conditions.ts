@@ -246,7 +246,10 @@ function valueTest(family: Family, compare: Compare, parts: readonly PatternPart
       return (v) => v.toLowerCase() === lower;
     }
     case 'numeric': {
-      const want = parseNumber(text);
+      // The request's value must be a decimal (a `0x10` there would read as 16 and slip under a limit).
+      // The policy's is read as it always was: validation refuses anything but decimals in a new
+      // policy, and a stored `1e3` must keep meaning 1000, or a stored Deny would stop denying.
+      const want = /^\s*$/.test(text) ? Number.NaN : Number(text);
       return (v) => compareNumbers(compare, parseNumber(v), want);
     }
     case 'date': {

@@ -218,6 +218,9 @@ describe('numbers and addresses in conditions', () => {
     expect(decide(atMost, { 's3:max-keys': '0x10' })).toBe('ImplicitDeny');
     expect(decide(atMost, { 's3:max-keys': '1e1' })).toBe('ImplicitDeny');
     expect(decide(atMost, { 's3:max-keys': ' 10' })).toBe('ImplicitDeny');
+    // A policy stored before validation refused them keeps its meaning: 1e3 is still 1000.
+    expect(decide({ NumericLessThanEquals: { 's3:max-keys': '1e3' } }, { 's3:max-keys': '999' })).toBe('Allow');
+    expect(decide({ NumericLessThanEquals: { 's3:max-keys': '1e3' } }, { 's3:max-keys': '1001' })).toBe('ImplicitDeny');
   });
 
   it('matches a CIDR range and a bare address, and never an impossible range', () => {
