@@ -167,9 +167,13 @@ export function parseCidr(value: string): { bits: bigint; width: number; prefix:
 }
 
 function cidrTest(value: string): ValueTest {
-  const net = parseCidr(value);
+  // Read as it always was (a stored `10.0.0.0/8/8` keeps meaning /8, so a stored Deny keeps
+  // denying); validation refuses such a value in a new policy (parseCidr).
+  const [addr, prefixText] = value.split('/', 2);
+  const net = parseIp(addr ?? '');
   if (!net) return () => false;
-  const { prefix } = net;
+  const prefix = prefixText === undefined ? net.width : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
+  if (!(prefix >= 0 && prefix <= net.width)) return () => false;
   const shift = BigInt(net.width - prefix);
   const want = net.bits >> shift;
   return (requestValue) => {
