@@ -1,7 +1,7 @@
 // The Kysely database: table types, opening either dialect, and the error shapes both dialects
 // share. Only store/ imports Kysely; the domain sees its own ports.
 
-import { chmodSync, closeSync, existsSync, fdatasync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fdatasync, mkdirSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, sql, SqliteDialect } from 'kysely';
@@ -209,18 +209,23 @@ function sqliteBusyTimeoutMs(): number {
 }
 
 /**
- * A database file readable by its owner alone, whatever the umask or the data directory's mode (it
- * holds password hashes, the directory and the audit trail; SQLite makes its -wal and -shm files
- * with the database file's mode). A file made before is tightened too.
+ * A database file made readable by its owner alone, whatever the umask or the data directory's mode
+ * (it holds password hashes, the directory and the audit trail; SQLite makes its -wal and -shm files
+ * with the database file's mode). A file made before loses what others may do, if this process
+ * owns it: its group keeps its bits (a deployment may share the files with a group on purpose).
  */
 function ownerOnly(file: string): void {
   if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  const me = process.getuid?.();
   for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    if (!existsSync(f)) continue;
+    const { mode, uid } = statSync(f);
+    if ((mode & 0o007) === 0 || uid !== me) continue;
     try {
-      if (existsSync(f)) chmodSync(f, 0o600);
+      chmodSync(f, mode & 0o770);
     } catch (err) {
-      // A file another user owns (a shared deployment) or on read-only media stays as its owner set it.
-      if (!['EPERM', 'EROFS'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      // Read-only media stays as it is; SQLite says what it can and cannot do there.
+      if ((err as NodeJS.ErrnoException).code !== 'EROFS') throw err;
     }
   }
 }
