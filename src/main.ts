@@ -588,7 +588,7 @@ function describeVerify(r: TrailVerifyResult | FileVerifyResult): string {
 }
 
 storageOptions(audit.command('verify'))
-  .description('check the hash chain and signed digests: of the database, or offline of an exported file given the public key; exits 1 naming the first bad event')
+  .description('check the hash chain and signed digests: of the database, or offline of an exported file given the public key; exits 4 naming the first bad event')
   .option('--file <file>', 'an export from `atrium audit export` to check offline, without the database')
   .option('--public-key <file>', 'with --file: the PEM public key from `atrium audit public-key`')
   .option('--allow-unsigned-tail', 'with --file: accept events after the last signed digest in the file (counted, not vouched for); without it they fail')
@@ -610,7 +610,7 @@ storageOptions(audit.command('verify'))
       result = await withRegistry(opts, (reg) => reg.auditTrail.verifyDatabase());
     }
     process.stdout.write(opts.json ? JSON.stringify(result) + '\n' : describeVerify(result));
-    // 4, apart from 1 (could not check: no key, no database): a cron check can tell tampering from an outage.
+    // 4, apart from 1 and 2 (could not check: no key, no database, a bad flag): a cron check can tell tampering from an outage.
     if (!result.ok) process.exitCode = VERIFY_FAILED;
   });
 
@@ -763,9 +763,11 @@ function samlEndpoints(reg: Registry) {
   return { spMetadataUrl: publicUrl + SAML_METADATA_PATH, spEntityId: entityId, spAcsUrl: acsUrl, signInUrl: publicUrl + SAML_LOGIN_PATH };
 }
 
-// A reader that stops reading (`atrium audit lookup | head`) ends the command quietly, as Unix tools do.
+// A reader that stops reading (`atrium audit lookup | head`) ends the command without a stack
+// trace, but not as a success: what it did not write is lost (a cut-off export must not pass for a
+// backup), and a code already set (verify's 4) stays.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(0);
+  if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' && process.exitCode !== 0 ? process.exitCode : 1);
   throw err;
 });
 
