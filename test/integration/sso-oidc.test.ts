@@ -298,6 +298,12 @@ describe.each(dialects())('sso-oidc on %s', (dialect) => {
     // Denied: the client hears access_denied, with its state.
     const again = await walk(browser, authorize({ state: 'state-2' }));
     const againUid = /action="\/consent\/([^"]+)"/.exec(again.text)![1]!;
+    // The provider's own cookies (its session, this interaction) are secrets the store keeps only sealed,
+    // though oidc-provider copies them into the interaction it saves.
+    const stored = JSON.stringify(await server.reg.database.db.selectFrom('oidc_models').selectAll().execute());
+    const providerCookies = [...browser.cookies].filter(([name]) => name === '_session' || name === '_interaction');
+    expect(providerCookies.map(([name]) => name).sort()).toEqual(['_interaction', '_session']);
+    for (const [name, value] of providerCookies) expect({ name, stored: stored.includes(value) }).toEqual({ name, stored: false });
     const denied = await browser.request(`/consent/${againUid}`, { form: { csrf: Browser.csrfOf(again.text), decision: 'deny' } });
     const deniedAt = new URL((await walk(browser, denied.headers.get('location')!, redirectUri)).location);
     expect(Object.fromEntries(deniedAt.searchParams)).toMatchObject({ error: 'access_denied', state: 'state-2' });

@@ -119,8 +119,13 @@ class StoreAdapter implements Adapter {
     return buildEvent(this.deps.context(), this.deps, 'CreateToken', requestParameters, { responseElements });
   }
 
-  /** A hashed model's payload keeps its value (`jti`, the token itself) only sealed. */
+  /**
+   * A hashed model's payload keeps its value (`jti`, the token itself) only sealed. An
+   * Interaction's is sealed whole: oidc-provider copies its own id into `returnTo`, and the
+   * provider session's cookie into `session.cookie`.
+   */
   private async sealJti(key: string, payload: AdapterPayload): Promise<AdapterPayload> {
+    if (this.name === 'Interaction') return { sealedPayload: await this.deps.envelope.seal(JSON.stringify(payload), jtiAad(this.name, key)) };
     if (PLAIN_IDS.has(this.name) || typeof payload.jti !== 'string') return payload;
     const { jti, ...rest } = payload;
     return { ...rest, sealedJti: await this.deps.envelope.seal(jti, jtiAad(this.name, key)) };
@@ -143,7 +148,9 @@ class StoreAdapter implements Adapter {
     // Expired records are still handed over: oidc-provider checks `exp` itself, and says "expired"
     // where it matters (a device code) rather than "not found".
     if (!r) return undefined;
-    const { sealedJti, ...payload } = r.payload as AdapterPayload & { sealedJti?: unknown };
+    const { sealedJti, sealedPayload, ...stored } = r.payload as AdapterPayload & { sealedJti?: unknown; sealedPayload?: unknown };
+    const payload: AdapterPayload =
+      typeof sealedPayload === 'string' ? (JSON.parse((await this.deps.envelope.open(sealedPayload, jtiAad(this.name, r.id))).toString('utf8')) as AdapterPayload) : stored;
     if (typeof sealedJti === 'string') payload.jti = id ?? (await this.deps.envelope.open(sealedJti, jtiAad(this.name, r.id))).toString('utf8');
     if (r.consumedAt !== null) payload.consumed = Math.floor(r.consumedAt / 1000);
     if (this.name === 'Client' && typeof payload.client_secret === 'string') {
