@@ -47,6 +47,10 @@ export const auditFileOf = (sqliteFile: string) => `${sqliteFile.replace(/\.db$/
  */
 export type WriteHome = 'main' | 'audit';
 
+/** Kysely's migration bookkeeping, and Atrium's first migration in it: what tells Atrium's database from another's. */
+const MIGRATIONS_TABLE = 'kysely_migration';
+const FIRST_MIGRATION = '0001-core';
+
 /**
  * Whether the database holds an Atrium instance, read without creating or migrating anything (an
  * admin command on an empty or another application's database must leave it as it was).
@@ -57,8 +61,9 @@ export async function holdsInstance(opts: { databaseUrl?: string; sqliteFile: st
     const client = new pg.Client({ connectionString: opts.databaseUrl });
     await client.connect();
     try {
-      const table = await client.query<{ t: string | null }>(`select to_regclass('instances')::text as t`);
-      if (!table.rows[0]?.t) return false;
+      const tables = await client.query<{ m: string | null; i: string | null }>(`select to_regclass('${MIGRATIONS_TABLE}')::text as m, to_regclass('instances')::text as i`);
+      if (!tables.rows[0]?.m || !tables.rows[0].i) return false;
+      if ((await client.query(`select 1 from ${MIGRATIONS_TABLE} where name = $1`, [FIRST_MIGRATION])).rowCount !== 1) return false;
       return (await client.query('select 1 from instances limit 1')).rowCount === 1;
     } finally {
       await client.end();
@@ -67,7 +72,9 @@ export async function holdsInstance(opts: { databaseUrl?: string; sqliteFile: st
   if (!existsSync(opts.sqliteFile)) return false;
   const sqlite = new SqliteDatabase(opts.sqliteFile, { readonly: true, fileMustExist: true });
   try {
-    if (!sqlite.prepare(`select 1 from sqlite_master where type = 'table' and name = 'instances'`).get()) return false;
+    const table = (name: string) => sqlite.prepare(`select 1 from sqlite_master where type = 'table' and name = ?`).get(name) !== undefined;
+    if (!table(MIGRATIONS_TABLE) || !table('instances')) return false;
+    if (sqlite.prepare(`select 1 from ${MIGRATIONS_TABLE} where name = ?`).get(FIRST_MIGRATION) === undefined) return false;
     return sqlite.prepare('select 1 from instances limit 1').get() !== undefined;
   } finally {
     sqlite.close();

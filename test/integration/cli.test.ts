@@ -2,6 +2,7 @@
 
 import { ListInstancesCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { spawnSync } from 'node:child_process';
+import SqliteDatabase from 'better-sqlite3';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -180,6 +181,16 @@ describe('atrium CLI settings', () => {
     expect(empty.stderr).toContain('no Atrium instance');
     expect(readdirSync(other)).toEqual(['atrium.db']);
     expect(statSync(path.join(other, 'atrium.db')).size).toBe(0);
+    // Nor on another application's database that has an `instances` table of its own.
+    const foreign = tempDir();
+    const theirs = new SqliteDatabase(path.join(foreign, 'atrium.db'));
+    theirs.exec("create table instances (id text); insert into instances values ('theirs')");
+    theirs.close();
+    const notOurs = await runCli(['sessions', 'list', '--data-dir', foreign]);
+    expect(notOurs.code).toBe(2);
+    const after = new SqliteDatabase(path.join(foreign, 'atrium.db'), { readonly: true });
+    expect(after.prepare(`select name from sqlite_master where type = 'table'`).all()).toEqual([{ name: 'instances' }]);
+    after.close();
   });
 
   it('changes instance settings through `atrium settings`, within their bounds', async () => {
