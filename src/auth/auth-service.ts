@@ -227,6 +227,16 @@ export class AuthService {
   }
 
   /**
+   * The portal session a CLI sign-in was approved in ends when that sign-in logs out (AWS's Logout
+   * ends the sign-in session, not only its tokens). A service event of the Logout; none when the
+   * session had already ended.
+   */
+  async endSessionOfLogout(ctx: RequestContext, sessionId: string): Promise<string[]> {
+    if (!(await this.read.findSession(sessionId, this.deps.clock.now()))) return [];
+    return this.endSessions(ctx, 'RevokeSession', { sessionId, reason: 'Logout' }, () => Promise.resolve([sessionId]), (s, ids) => this.endSessionIds(s, ctx, ids, 'Logout'), 'AwsServiceEvent');
+  }
+
+  /**
    * Every live session of a user ends: the directory calls this when it disables the user. The
    * event is a service event of the disable (as its RevokeCredentials is), and there is none when
    * the user had no session: the caller's own event is the disable's.

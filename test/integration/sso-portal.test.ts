@@ -151,6 +151,24 @@ describe.each(dialects())('sso portal API on %s', (dialect) => {
     expect(await outcome(roleCredentials(openidOnly.accessToken, direct.name))).toBe('UnauthorizedException 401');
   });
 
+  it('Logout ends the portal session the CLI sign-in was approved in, as AWS\'s ends the sign-in', async () => {
+    const { user, direct } = await world();
+    const ctx = systemContext('signin.amazonaws.com', 'us-east-1', server.reg.newRequestId());
+    await server.reg.auth.setPassword(ctx, user.userName, { password: 'Logout#Pass-42x', oneTime: false });
+    const signedIn = await server.reg.auth.signIn(ctx, user.userName, 'Logout#Pass-42x');
+    if (signedIn.kind !== 'ok') throw new Error(`sign-in ${signedIn.kind}`);
+    const cli = await f.login({ ...user, sessionId: signedIn.session.sessionId });
+    const creds = await roleCredentials(cli.accessToken, direct.name);
+    expect(await server.reg.auth.resolveSession(signedIn.token)).toBeDefined();
+    await portal.send(new LogoutCommand({ accessToken: cli.accessToken }));
+    // The browser is signed out too, and what it or the CLI got in that sign-in stops working.
+    expect(await server.reg.auth.resolveSession(signedIn.token)).toBeUndefined();
+    expect(await outcome(whoAmI(creds))).toBe('InvalidClientTokenId 403');
+    // One event by the caller (Logout); the ended session is the Logout's service event.
+    const ended = (await auditRows('RevokeSession')).filter((e) => (e.request_parameters ?? '').includes(signedIn.session.sessionId));
+    expect(ended.map((e) => [e.event_type, e.error_code])).toEqual([['AwsServiceEvent', null]]);
+  });
+
   it('a sign-in client\'s Logout ends its own tokens, not the credentials the CLI got in the same portal session', async () => {
     const { user, direct } = await world();
     const session = { ...user, sessionId: `session-${suffix()}` };

@@ -218,6 +218,9 @@ function portalRoutes(app: FastifyInstance, reg: Registry): void {
         'Logout',
         token.portalAccess ? () => reg.revocation.revokeFollowing(ctx, [{ kind: 'session', sessionId: credentialSessionOf(token) }], 'Logout') : undefined,
       );
+      // The portal session it was approved in ends too, as AWS's Logout ends the sign-in session
+      // (else the browser stayed signed in while the credentials it had copied stopped working).
+      if (token.portalAccess && token.sessionId) await reg.auth.endSessionOfLogout(ctx, token.sessionId);
       return {};
     },
     true,
