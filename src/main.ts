@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import cluster from 'node:cluster';
 import { once } from 'node:events';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Help, Option } from 'commander';
 import { buildApp } from './app.js';
 import { verifyExport, type AuditFilter, type TrailVerifyResult } from './audit/index.js';
 import type { FileVerifyResult } from './audit/export-verify.js';
@@ -42,7 +42,14 @@ const program = new Command()
   .description('Atrium: a self-hosted identity center that speaks the AWS IAM Identity Center APIs.')
   .version('0.1.0')
   // Commander's usage errors exit 2, as Atrium's own do (it has printed the message already).
-  .exitOverride();
+  .exitOverride()
+  // Every command's --help marks the options it cannot do without (commands made after inherit this).
+  .configureHelp({
+    optionDescription(this: Help, option: Option) {
+      const described = Help.prototype.optionDescription.call(this, option);
+      return option.mandatory ? `${described} (required)` : described;
+    },
+  });
 
 function storageOptions(cmd: Command): Command {
   return cmd
@@ -52,6 +59,9 @@ function storageOptions(cmd: Command): Command {
 }
 
 type StorageFlags = { dataDir?: string; databaseUrl?: string; keyFile?: string };
+
+/** A whole-number flag's value: digits only (`Number()` would read `0x20`, `1e3` and `''`); NaN otherwise. */
+const wholeFlag = (value: string) => (/^\d+$/.test(value) ? Number(value) : Number.NaN);
 
 function configFrom(flags: StorageFlags & Partial<Record<keyof Config, unknown>>): Config {
   return loadConfig(flags);
@@ -225,7 +235,7 @@ async function readStdin(): Promise<string> {
 const user = program.command('user').description('manage users of the internal directory');
 storageOptions(user.command('password'))
   .description('set a user\'s password: a generated one-time password (changed at first sign-in), or one read from stdin. Ends the user\'s portal sessions, CLI tokens and the credentials issued under them')
-  .requiredOption('--user-name <name>', 'the user\'s UserName (required)')
+  .requiredOption('--user-name <name>', 'the user\'s UserName')
   .option('--one-time', 'generate a one-time password and print it')
   .option('--password-stdin', 'read the password from stdin')
   .option('--json', 'print one JSON object')
@@ -249,7 +259,7 @@ storageOptions(user.command('password'))
 const userStatusCommand = (name: 'disable' | 'enable', status: UserStatus, description: string) =>
   storageOptions(user.command(name))
     .description(description)
-    .requiredOption('--user-name <name>', 'the user\'s UserName (required)')
+    .requiredOption('--user-name <name>', 'the user\'s UserName')
     .option('--json', 'print one JSON object')
     .action(async (opts: StorageFlags & { userName: string; json?: boolean }) => {
       const changed = await withRegistry(opts, async (reg, ctx) => {
@@ -320,8 +330,8 @@ storageOptions(settings.command('set'))
   .action(async (opts: StorageFlags & { sessionDurationMinutes?: string; passwordPolicy?: string; mfa?: string; signInProtection?: string }) => {
     const change: SettingsChange = {};
     if (opts.sessionDurationMinutes !== undefined) {
-      if (!/^\d+$/.test(opts.sessionDurationMinutes)) throw new ConfigError('--session-duration-minutes must be a whole number of minutes');
-      change.sessionDurationMinutes = Number(opts.sessionDurationMinutes);
+      change.sessionDurationMinutes = wholeFlag(opts.sessionDurationMinutes);
+      if (Number.isNaN(change.sessionDurationMinutes)) throw new ConfigError('--session-duration-minutes must be a whole number of minutes');
     }
     if (opts.passwordPolicy !== undefined) change.passwordPolicy = jsonFlag('--password-policy', opts.passwordPolicy);
     if (opts.mfa !== undefined) change.mfa = jsonFlag('--mfa', opts.mfa);
@@ -334,7 +344,7 @@ storageOptions(settings.command('set'))
 const mfa = program.command('mfa').description("users' MFA devices (authenticator apps, security keys, passkeys); the settings are under `atrium settings`");
 storageOptions(mfa.command('list'))
   .description("list a user's MFA devices (never a secret)")
-  .requiredOption('--user-name <name>', 'the user (required)')
+  .requiredOption('--user-name <name>', 'the user')
   .option('--json', 'print one JSON object')
   .action(async (opts: StorageFlags & { userName: string; json?: boolean }) => {
     const devices = await withRegistry(opts, async (reg) => reg.mfa.listDevices(await reg.mfa.userByName(opts.userName)));
@@ -343,8 +353,8 @@ storageOptions(mfa.command('list'))
   });
 storageOptions(mfa.command('delete'))
   .description("delete one of a user's MFA devices")
-  .requiredOption('--user-name <name>', 'the user (required)')
-  .requiredOption('--device-id <id>', 'the device, from `atrium mfa list` (required)')
+  .requiredOption('--user-name <name>', 'the user')
+  .requiredOption('--device-id <id>', 'the device, from `atrium mfa list`')
   .option('--json', 'print one JSON object')
   .action(async (opts: StorageFlags & { userName: string; deviceId: string; json?: boolean }) => {
     await withRegistry(opts, async (reg, ctx) => reg.mfa.deleteDevice({ ...ctx, eventSource: SIGNIN_SOURCE }, await reg.mfa.userByName(opts.userName), opts.deviceId));
@@ -352,7 +362,7 @@ storageOptions(mfa.command('delete'))
   });
 storageOptions(mfa.command('reset'))
   .description("the recovery path for a lost device: delete every MFA device of a user; they register a new one at their next sign-in (if the settings say REGISTER)")
-  .requiredOption('--user-name <name>', 'the user (required)')
+  .requiredOption('--user-name <name>', 'the user')
   .option('--json', 'print one JSON object')
   .action(async (opts: StorageFlags & { userName: string; json?: boolean }) => {
     const deleted = await withRegistry(opts, (reg, ctx) => reg.mfa.resetUser({ ...ctx, eventSource: SIGNIN_SOURCE }, opts.userName));
@@ -388,8 +398,8 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 const admin = program.command('admin').description('who may use the admin console (/console): AdministratorAccess, or ReadOnlyAccess (read-only operations only)');
 storageOptions(admin.command('grant'))
   .description('grant a directory user console access with a named policy (or change their policy); this is how the first administrator is made')
-  .requiredOption('--user-name <name>', 'the user\'s UserName (required)')
-  .requiredOption('--policy <name>', `${CONSOLE_POLICIES.join(' or ')} (required)`)
+  .requiredOption('--user-name <name>', 'the user\'s UserName')
+  .requiredOption('--policy <name>', `${CONSOLE_POLICIES.join(' or ')}`)
   .option('--json', 'print one JSON object')
   .action(async (opts: StorageFlags & { userName: string; policy: string; json?: boolean }) => {
     if (!isConsolePolicy(opts.policy)) throw new ConfigError(`--policy must be ${CONSOLE_POLICIES.join(' or ')}`);
@@ -399,7 +409,7 @@ storageOptions(admin.command('grant'))
   });
 storageOptions(admin.command('revoke'))
   .description("take a user's console access away: their next console request is refused")
-  .requiredOption('--user-name <name>', 'the user\'s UserName (required)')
+  .requiredOption('--user-name <name>', 'the user\'s UserName')
   .option('--json', 'print one JSON object')
   .action(async (opts: StorageFlags & { userName: string; json?: boolean }) => {
     await withRegistry(opts, (reg, ctx) => reg.consoleAdmins.revoke(ctx, opts.userName));
@@ -420,7 +430,7 @@ storageOptions(scimToken.command('create'))
   .option('--expires-in-days <n>', `days until it expires, 1 to ${MAX_SCIM_TOKEN_DAYS}; default ${DEFAULT_SCIM_TOKEN_DAYS}`)
   .option('--json', 'print one JSON object: {tokenId, token, expiresAt, endpoint}')
   .action(async (opts: StorageFlags & { expiresInDays?: string; json?: boolean }) => {
-    const days = opts.expiresInDays === undefined ? undefined : /^\d+$/.test(opts.expiresInDays) ? Number(opts.expiresInDays) : NaN;
+    const days = opts.expiresInDays === undefined ? undefined : wholeFlag(opts.expiresInDays);
     if (days !== undefined && !isValidExpiryDays(days)) throw new ConfigError(`--expires-in-days must be a whole number from 1 to ${MAX_SCIM_TOKEN_DAYS}`);
     const { issued, endpoint } = await withRegistry(opts, async (reg, ctx) => ({
       issued: await reg.scimTokens.createToken({ ...ctx, eventSource: SCIM_ADMIN_SOURCE }, { expiresInDays: days }),
@@ -439,7 +449,7 @@ storageOptions(scimToken.command('list'))
   });
 storageOptions(scimToken.command('delete'))
   .description('delete a SCIM bearer token: it stops working at once')
-  .requiredOption('--token-id <id>', 'the token to delete, from `atrium scim token list` (required)')
+  .requiredOption('--token-id <id>', 'the token to delete, from `atrium scim token list`')
   .option('--json', 'print one JSON object')
   .action(async (opts: StorageFlags & { tokenId: string; json?: boolean }) => {
     await withRegistry(opts, (reg, ctx) => reg.scimTokens.deleteToken({ ...ctx, eventSource: SCIM_ADMIN_SOURCE }, opts.tokenId));
@@ -669,7 +679,7 @@ lookupCommand.action(async (opts: StorageFlags & Record<string, string | boolean
   if (opts.readOnly !== undefined) filter.readOnly = opts.readOnly === 'true';
   filter.startTime = timeFlag('--start', opts.start as string | undefined);
   filter.endTime = timeFlag('--end', opts.end as string | undefined);
-  const max = opts.maxResults === undefined ? undefined : /^\d+$/.test(String(opts.maxResults)) ? Number(opts.maxResults) : Number.NaN;
+  const max = opts.maxResults === undefined ? undefined : wholeFlag(String(opts.maxResults));
   if (max !== undefined && !(Number.isInteger(max) && max >= 1 && max <= 50)) throw new ConfigError('--max-results must be a whole number from 1 to 50');
   const page = await withRegistry(opts, (reg) => reg.auditTrail.lookup(filter, { maxResults: max, nextToken: opts.nextToken as string | undefined }));
   if (opts.json) {
@@ -684,7 +694,7 @@ lookupCommand.action(async (opts: StorageFlags & Record<string, string | boolean
 
 storageOptions(audit.command('export'))
   .description('write the chain for a time range as JSON Lines to stdout, widened to the signed digests either side so that `audit verify --file` checks it offline')
-  .requiredOption('--start <time>', 'from this time (ISO 8601 or epoch seconds) (required)')
+  .requiredOption('--start <time>', 'from this time (ISO 8601 or epoch seconds)')
   .option('--end <time>', 'to this time; default now')
   .action(async (opts: StorageFlags & { start: string; end?: string }) => {
     const start = timeFlag('--start', opts.start)!;
@@ -702,8 +712,8 @@ storageOptions(audit.command('export'))
 const policyCommand = program.command('policy').description('the IAM policy engine: simulate a user\'s access');
 storageOptions(policyCommand.command('simulate'))
   .description('can the user, in the account, do the action on the resource? Without --action: what the user can do there (permission sets, and the assignments and groups they come through)')
-  .requiredOption('--user-name <name>', 'the user (required)')
-  .requiredOption('--account-id <id>', 'the 12-digit account (required)')
+  .requiredOption('--user-name <name>', 'the user')
+  .requiredOption('--account-id <id>', 'the 12-digit account')
   .option('--action <service:Action>', 'the action, e.g. s3:GetObject')
   .option('--resource <arn>', 'the resource ARN', '*')
   .option('--context <json>', 'extra condition keys as a JSON object, e.g. {"aws:SourceIp":"10.0.0.1"}')
@@ -739,7 +749,7 @@ storageOptions(policyCommand.command('simulate'))
 const accessKey = program.command('access-key').description("Atrium's own access keys for the admin APIs, each holding an AWS managed policy");
 storageOptions(accessKey.command('create'))
   .description('create an access key that holds one AWS managed policy (e.g. ReadOnlyAccess: it can list but not create); the secret is shown once')
-  .requiredOption('--policy <name>', 'the AWS managed policy name, e.g. ReadOnlyAccess (required)')
+  .requiredOption('--policy <name>', 'the AWS managed policy name, e.g. ReadOnlyAccess')
   .option('--json', 'print one JSON object')
   .action(async (opts: StorageFlags & { policy: string; json?: boolean }) => {
     const purpose = `${POLICY_KEY_PURPOSE}${opts.policy}`;

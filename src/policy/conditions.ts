@@ -155,25 +155,29 @@ function memoOne<T>(parse: (text: string) => T): (text: string) => T {
 const parseRequestIp = memoOne(parseIp);
 const parseRequestDate = memoOne(parseDate);
 
-/** An IP address or a CIDR range (a bare address is /32 or /128); undefined when it is neither. */
-export function parseCidr(value: string): { bits: bigint; width: number; prefix: number } | undefined {
-  const parts = value.split('/');
-  if (parts.length > 2) return undefined;
-  const net = parseIp(parts[0] as string);
+type Cidr = { bits: bigint; width: number; prefix: number };
+
+/** An address and its prefix (none: the whole address), or undefined when either is not one. */
+function cidrOf(addr: string, prefixText: string | undefined): Cidr | undefined {
+  const net = parseIp(addr);
   if (!net) return undefined;
-  const prefixText = parts[1];
   const prefix = prefixText === undefined ? net.width : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
   return prefix >= 0 && prefix <= net.width ? { ...net, prefix } : undefined;
+}
+
+/** An IP address or a CIDR range (a bare address is /32 or /128); undefined when it is neither. */
+export function parseCidr(value: string): Cidr | undefined {
+  const parts = value.split('/');
+  return parts.length > 2 ? undefined : cidrOf(parts[0] as string, parts[1]);
 }
 
 function cidrTest(value: string): ValueTest {
   // Read as it always was (a stored `10.0.0.0/8/8` keeps meaning /8, so a stored Deny keeps
   // denying); validation refuses such a value in a new policy (parseCidr).
   const [addr, prefixText] = value.split('/', 2);
-  const net = parseIp(addr ?? '');
+  const net = cidrOf(addr ?? '', prefixText);
   if (!net) return () => false;
-  const prefix = prefixText === undefined ? net.width : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
-  if (!(prefix >= 0 && prefix <= net.width)) return () => false;
+  const { prefix } = net;
   const shift = BigInt(net.width - prefix);
   const want = net.bits >> shift;
   return (requestValue) => {

@@ -51,14 +51,19 @@ export type WriteHome = 'main' | 'audit';
 const MIGRATIONS_TABLE = 'kysely_migration';
 const FIRST_MIGRATION = '0001-core';
 
+/** A PostgreSQL URL, or a configuration error (the one other kind of storage is the SQLite file). */
+function requirePostgresUrl(url: string): string {
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('databaseUrl must start with postgres:// or postgresql://');
+  return url;
+}
+
 /**
  * Whether the database holds an Atrium instance, read without creating or migrating anything (an
  * admin command on an empty or another application's database must leave it as it was).
  */
 export async function holdsInstance(opts: { databaseUrl?: string; sqliteFile: string }): Promise<boolean> {
   if (opts.databaseUrl) {
-    if (!/^postgres(ql)?:\/\//.test(opts.databaseUrl)) throw new ConfigError('databaseUrl must start with postgres:// or postgresql://');
-    const client = new pg.Client({ connectionString: opts.databaseUrl });
+    const client = new pg.Client({ connectionString: requirePostgresUrl(opts.databaseUrl) });
     await client.connect();
     try {
       const tables = await client.query<{ m: string | null; i: string | null }>(`select to_regclass('${MIGRATIONS_TABLE}')::text as m, to_regclass('instances')::text as i`);
@@ -83,8 +88,7 @@ export async function holdsInstance(opts: { databaseUrl?: string; sqliteFile: st
 
 export function openDatabase(opts: { databaseUrl?: string; sqliteFile: string; writeHome?: WriteHome }): OpenedDatabase {
   if (opts.databaseUrl) {
-    const url = opts.databaseUrl;
-    if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('databaseUrl must start with postgres:// or postgresql://');
+    const url = requirePostgresUrl(opts.databaseUrl);
     const pool = new pg.Pool({
       connectionString: url,
       max: 10,

@@ -11,7 +11,7 @@ import { publicUrlOf } from '../../config/config.js';
 import type { Registry } from '../../registry.js';
 import { ssoOidcRoutes } from '../aws/sso-oidc.js';
 import { escape, page } from '../web/pages.js';
-import { OIDC_MOUNT, OidcService } from './oidc-service.js';
+import { OIDC_MOUNT, OidcService, wellFormedUserCode } from './oidc-service.js';
 export { PORTAL_SCOPE } from './provider.js';
 import { anonymousContext } from '../request-context.js';
 
@@ -20,6 +20,7 @@ export {
   credentialSessionOfGrant,
   DEVICE_CODE_GRANT,
   normalizeUserCode,
+  wellFormedUserCode,
   OIDC_MOUNT,
   OidcService,
   REFRESH_TOKEN_GRANT,
@@ -90,9 +91,8 @@ export function registerOidc(app: FastifyInstance, reg: Registry): Promise<void>
       method: ['GET', 'POST'],
       url: `${OIDC_MOUNT}/device`,
       handler: (request, reply) => {
-        const code = (request.query as Record<string, unknown>).user_code;
-        const wellFormed = typeof code === 'string' && /^[A-Za-z]{4}-?[A-Za-z]{4}$/.test(code) ? code : undefined;
-        return reply.redirect(wellFormed ? `/device?user_code=${wellFormed}` : '/device', 303);
+        const code = wellFormedUserCode((request.query as Record<string, unknown>).user_code);
+        return reply.redirect(code ? `/device?user_code=${code}` : '/device', 303);
       },
     });
     // AWS's authorization endpoint for the PKCE flow of newer CLIs and SDKs: on to the provider's.

@@ -213,6 +213,10 @@ interface TokenPayload {
   extra?: { userName?: string; sessionId?: string };
 }
 
+/** A user code as a page or link gives it (ABCD-EFGH, any case, the dash optional), upper-cased; undefined for anything else, which is not looked up at all. */
+export const wellFormedUserCode = (value: unknown): string | undefined =>
+  typeof value === 'string' && /^[A-Za-z]{4}-?[A-Za-z]{4}$/.test(value.trim()) ? value.trim().toUpperCase() : undefined;
+
 /** Accepts what a user may type (lower case, spaces, no dash) and gives the XXXX-XXXX form. */
 export function normalizeUserCode(input: string): string {
   const bare = input.toUpperCase().replace(/[^A-Z]/g, '');

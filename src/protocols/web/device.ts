@@ -3,7 +3,7 @@
 
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isDomainError } from '../../shared/errors.js';
-import { oidcServiceOf } from '../oidc/index.js';
+import { oidcServiceOf, wellFormedUserCode } from '../oidc/index.js';
 import { csrfMatches, csrfTokenOf } from './cookies.js';
 import type { WebDeps } from './index.js';
 import { escape, page } from './pages.js';
@@ -12,8 +12,6 @@ import { formOf } from './signin.js';
 
 const html = (reply: FastifyReply, status: number, title: string, body: string) => reply.status(status).type('text/html; charset=utf-8').send(page(title, body));
 
-/** User codes look like ABCD-EFGH; anything else is not looked up at all. */
-const cleanCode = (value: unknown) => (typeof value === 'string' && /^[A-Za-z]{4}-?[A-Za-z]{4}$/.test(value.trim()) ? value.trim().toUpperCase() : undefined);
 
 const enterCodeForm = (error?: string) =>
   (error ? `<p class="error" role="alert">${escape(error)}</p>` : '') +
@@ -22,7 +20,7 @@ const enterCodeForm = (error?: string) =>
 
 export function registerDevicePage(app: FastifyInstance, { reg, context }: WebDeps): void {
   app.get('/device', async (request, reply) => {
-    const code = cleanCode((request.query as Record<string, unknown>).user_code);
+    const code = wellFormedUserCode((request.query as Record<string, unknown>).user_code);
     const auth = await signedIn(reg, request, reply, code ? `/device?user_code=${code}` : '/device', { mfa: true });
     if (!auth) return reply;
     if (!code) return html(reply, 200, 'Authorize a device', enterCodeForm());
@@ -43,7 +41,7 @@ export function registerDevicePage(app: FastifyInstance, { reg, context }: WebDe
 
   app.post('/device', async (request, reply) => {
     const fields = formOf(request);
-    const code = cleanCode(fields.get('user_code'));
+    const code = wellFormedUserCode(fields.get('user_code'));
     const auth = await signedIn(reg, request, reply, code ? `/device?user_code=${code}` : '/device', { mfa: true });
     if (!auth) return reply;
     if (!csrfMatches(auth.cookie, fields.get('csrf'))) return html(reply, 403, 'Authorize request', '<p class="error" role="alert">This page expired. Open the link again.</p>');
