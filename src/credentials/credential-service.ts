@@ -90,9 +90,12 @@ export class CredentialService {
   }
 
   /** Verify a SigV4-signed request for one of `services`; returns who signed it. */
-  /** `anyRegion`: the request was made to another service, whose region the scope names (POST /authorize). */
-  async authenticate(req: SignedRequest, services: readonly string[], opts: { anyRegion?: boolean } = {}): Promise<Principal & { region: string }> {
-    const auth = parseAuthorization(req, services, this.deps.clock.now());
+  /**
+   * `anyRegion`: the request was made to another service, whose region the scope names (POST
+   * /authorize). `presigned`: the signature may be in the query string (parseAuthorization).
+   */
+  async authenticate(req: SignedRequest, services: readonly string[], opts: { anyRegion?: boolean; presigned?: boolean } = {}): Promise<Principal & { region: string }> {
+    const auth = parseAuthorization(req, services, this.deps.clock.now(), opts);
     if (!opts.anyRegion) await this.requireRegion(auth);
     const key = await this.lookup(auth.accessKeyId);
     if (!key.record || !key.secret || key.record.status !== 'Active') {

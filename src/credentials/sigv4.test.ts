@@ -219,4 +219,62 @@ describe('SigV4 verification', () => {
       expect(verify({ ...req, path: '/a\ud800' }, 'execute-api')).toBe('auth.signature_mismatch');
     });
   });
+
+  describe('presigned URLs (the signature in the query string)', () => {
+    const signer = new SignatureV4({ service: 'sts', region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: SECRET, sessionToken: 'the/token+=' }, sha256: Hash.bind(null, 'sha256') });
+    const minute = 60_000;
+
+    /** A GET presigned by the JS SDK's own signer, as our verifier receives it. */
+    async function presigned(expiresIn: number, headers: Record<string, string> = {}): Promise<SignedRequest> {
+      const out = await signer.presign(
+        { method: 'GET', protocol: 'https:', hostname: 'sts.example', path: '/', query: { Action: 'GetCallerIdentity', Version: '2011-06-15' }, headers: { host: 'sts.example', ...headers } },
+        { signingDate: new Date(SIGNED_AT), expiresIn },
+      );
+      const query = Object.entries(out.query as Record<string, string>)
+        .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+        .join('&');
+      return { method: 'GET', path: '/', query, headers: { host: 'sts.example', ...headers }, body: Buffer.alloc(0) };
+    }
+    const check = (req: SignedRequest, now = SIGNED_AT, presignedAllowed = true) =>
+      codeOf(() => verifySignature(req, parseAuthorization(req, ['sts'], now, { presigned: presignedAllowed }), SECRET));
+
+    it("verifies the SDK's presigned GET, with its session token and extra signed headers", async () => {
+      const req = await presigned(900, { 'x-k8s-aws-id': 'cluster-1' });
+      const auth = parseAuthorization(req, ['sts'], SIGNED_AT, { presigned: true });
+      expect(auth).toMatchObject({ accessKeyId: 'AKIDEXAMPLE', securityToken: 'the/token+=', presigned: true, signedHeaders: ['host', 'x-k8s-aws-id'] });
+      expect(check(req)).toBe('accepted');
+      // Everything in the URL and every signed header is signed: any change fails.
+      expect(check({ ...req, query: req.query.replace('Version=2011-06-15', 'Version=2011-06-16') })).toBe('auth.signature_mismatch');
+      expect(check({ ...req, query: `${req.query}&Extra=1` })).toBe('auth.signature_mismatch');
+      expect(check({ ...req, headers: { ...req.headers, 'x-k8s-aws-id': 'cluster-2' } })).toBe('auth.signature_mismatch');
+      expect(check({ ...req, method: 'POST' })).toBe('auth.signature_mismatch');
+      const { 'x-k8s-aws-id': _dropped, ...unsent } = req.headers;
+      expect(check({ ...req, headers: unsent })).toBe('auth.incomplete');
+    });
+
+    it('is refused where the caller does not allow it, and when its parameters are missing, repeated or odd', async () => {
+      const req = await presigned(900);
+      expect(check(req, SIGNED_AT, false)).toBe('auth.missing');
+      const without = (name: string) => ({ ...req, query: req.query.split('&').filter((p) => !p.startsWith(`${name}=`)).join('&') });
+      expect(check(without('X-Amz-Algorithm'))).toBe('auth.missing');
+      for (const name of ['X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature']) expect(check(without(name)), name).toBe('auth.incomplete');
+      expect(check({ ...req, query: `${req.query}&X-Amz-Credential=OTHER%2F20150830%2Fus-east-1%2Fsts%2Faws4_request` })).toBe('auth.incomplete');
+      expect(check({ ...req, query: req.query.replace('X-Amz-Algorithm=AWS4-HMAC-SHA256', 'X-Amz-Algorithm=AWS4-HMAC-SHA1') })).toBe('auth.incomplete');
+      for (const expires of ['0', '604801', '-1', '1e3', ' 60']) {
+        expect(check({ ...req, query: req.query.replace('X-Amz-Expires=900', `X-Amz-Expires=${encodeURIComponent(expires)}`) }), expires).toBe('auth.incomplete');
+      }
+    });
+
+    it('lives for X-Amz-Expires, and never more than 15 minutes, as on AWS STS', async () => {
+      const short = await presigned(60);
+      expect(check(short, SIGNED_AT + 59_000)).toBe('accepted');
+      expect(check(short, SIGNED_AT + 61_000)).toBe('auth.expired');
+      const week = await presigned(604_800);
+      expect(check(week, SIGNED_AT + 14 * minute)).toBe('accepted');
+      expect(check(week, SIGNED_AT + 16 * minute)).toBe('auth.expired');
+      // Signed in the future: the usual 15 minutes of clock skew, and no more.
+      expect(check(week, SIGNED_AT - 14 * minute)).toBe('accepted');
+      expect(check(week, SIGNED_AT - 16 * minute)).toBe('auth.expired');
+    });
+  });
 });

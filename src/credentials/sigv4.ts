@@ -1,4 +1,5 @@
-// AWS Signature Version 4 verification, header form, with the canonical request built as AWS's
+// AWS Signature Version 4 verification, in the Authorization header or, where the caller allows it,
+// in a presigned URL's query string, with the canonical request built as AWS's
 // signers build it: for S3 the path as sent and the signed x-amz-content-sha256 as the payload's
 // hash (checked against the body whenever the body or its hash is known); for every other service
 // the path normalised and encoded once more, and the body hashed here. Signatures are compared in
@@ -36,9 +37,15 @@ export interface ParsedAuthorization {
   signedHeaders: string[];
   signature: string;
   amzDate: string;
+  /** The session token: the x-amz-security-token header, or a presigned URL's X-Amz-Security-Token. */
+  securityToken?: string;
+  /** Signed in the query string (a presigned URL): the canonical query leaves X-Amz-Signature out. */
+  presigned?: boolean;
 }
 
 export const MAX_SKEW_MS = 15 * 60 * 1000;
+/** A presigned URL's X-Amz-Expires: 1 s to 7 days (a signing key's life), as AWS's signers allow. */
+const MAX_PRESIGNED_EXPIRES_SECONDS = 604_800;
 
 const authError = (code: string, message: string) => new DomainError('unauthenticated', code, message);
 const signatureMismatch = () =>
@@ -47,15 +54,68 @@ const signatureMismatch = () =>
     'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
   );
 
-/** Parse and check the shape of the Authorization header; no secret needed yet. */
-export function parseAuthorization(req: SignedRequest, expectedServices: readonly string[], now: number): ParsedAuthorization {
-  const header = req.headers.authorization;
-  if (!header) throw authError('auth.missing', 'Missing Authentication Token');
+/** A signature's parts as the request gives them, from the Authorization header or a presigned URL. */
+interface SignatureParts {
+  credential: string;
+  signedHeaderList: string;
+  signature: string;
+  amzDate: string | undefined;
+  securityToken: string | undefined;
+  /** A presigned URL's X-Amz-Expires, in seconds; undefined for the Authorization header. */
+  expiresSeconds?: number;
+}
+
+function headerParts(req: SignedRequest, header: string): SignatureParts {
   const m = /^AWS4-HMAC-SHA256 +Credential=([^,\s]+), *SignedHeaders=([^,\s]+), *Signature=([0-9a-f]{64})\s*$/.exec(header);
   if (!m) {
     throw authError('auth.incomplete', "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters in AWS4-HMAC-SHA256 form.");
   }
   const [, credential, signedHeaderList, signature] = m as unknown as [string, string, string, string];
+  const amzDate = headerValue(req.headers, 'x-amz-date');
+  if (!amzDate || !AMZ_DATE.test(amzDate)) throw authError('auth.incomplete', "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+  return { credential, signedHeaderList, signature, amzDate, securityToken: headerValue(req.headers, 'x-amz-security-token') };
+}
+
+const AMZ_DATE = /^\d{8}T\d{6}Z$/;
+const QUERY_AUTH = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature', 'X-Amz-Security-Token'] as const;
+type QueryAuthName = (typeof QUERY_AUTH)[number];
+
+/** A presigned URL's parts (AWS's "query string authentication"), or undefined when the query holds none. */
+function queryParts(query: string): SignatureParts | undefined {
+  if (!query.includes('X-Amz-')) return undefined;
+  const given = new Map<QueryAuthName, string>();
+  for (const [k, v] of new URLSearchParams(query)) {
+    const name = QUERY_AUTH.find((n) => n === k);
+    if (!name) continue;
+    if (given.has(name)) throw authError('auth.incomplete', `The query parameter ${name} must be given once.`);
+    given.set(name, v);
+  }
+  if (!given.has('X-Amz-Algorithm')) return undefined;
+  if (given.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256') throw authError('auth.incomplete', 'X-Amz-Algorithm only supports AWS4-HMAC-SHA256.');
+  const credential = given.get('X-Amz-Credential');
+  const signedHeaderList = given.get('X-Amz-SignedHeaders');
+  const signature = given.get('X-Amz-Signature');
+  const amzDate = given.get('X-Amz-Date');
+  const expires = given.get('X-Amz-Expires');
+  if (!credential || !signedHeaderList || !signature || !/^[0-9a-f]{64}$/.test(signature) || !amzDate || !AMZ_DATE.test(amzDate) || !expires) {
+    throw authError('auth.incomplete', 'A presigned request requires X-Amz-Credential, X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders and X-Amz-Signature query parameters.');
+  }
+  const expiresSeconds = /^\d{1,6}$/.test(expires) ? Number(expires) : 0;
+  if (expiresSeconds < 1 || expiresSeconds > MAX_PRESIGNED_EXPIRES_SECONDS) throw authError('auth.incomplete', `X-Amz-Expires must be a whole number of seconds from 1 to ${MAX_PRESIGNED_EXPIRES_SECONDS}.`);
+  return { credential, signedHeaderList, signature, amzDate, securityToken: given.get('X-Amz-Security-Token'), expiresSeconds };
+}
+
+/**
+ * Parse and check the shape of a request's signature; no secret needed yet. The signature is in
+ * the Authorization header; with `presigned`, a request without one may carry it in its query
+ * string instead (a presigned URL: only for requests whose whole meaning is in the URL, since the
+ * body is not signed there).
+ */
+export function parseAuthorization(req: SignedRequest, expectedServices: readonly string[], now: number, opts: { presigned?: boolean } = {}): ParsedAuthorization {
+  const header = headerValue(req.headers, 'authorization');
+  const parts = header ? headerParts(req, header) : opts.presigned ? queryParts(req.query) : undefined;
+  if (!parts) throw authError('auth.missing', 'Missing Authentication Token');
+  const { credential, signedHeaderList, signature, amzDate = '', securityToken, expiresSeconds } = parts;
   const scope = credential.split('/');
   if (scope.length !== 5 || scope[4] !== 'aws4_request') {
     throw authError('auth.incomplete', 'Credential should be scoped to a valid region, service and aws4_request terminator.');
@@ -64,12 +124,16 @@ export function parseAuthorization(req: SignedRequest, expectedServices: readonl
   if (!expectedServices.includes(service)) {
     throw authError('auth.bad_scope', `Credential should be scoped to correct service: '${expectedServices[0]}'.`);
   }
-  const amzDate = req.headers['x-amz-date'];
-  if (!amzDate || !/^\d{8}T\d{6}Z$/.test(amzDate)) throw authError('auth.incomplete', "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
   if (amzDate.slice(0, 8) !== date) throw authError('auth.bad_scope', 'Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP.');
   const signedAt = Date.UTC(+amzDate.slice(0, 4), +amzDate.slice(4, 6) - 1, +amzDate.slice(6, 8), +amzDate.slice(9, 11), +amzDate.slice(11, 13), +amzDate.slice(13, 15));
-  if (Math.abs(now - signedAt) > MAX_SKEW_MS) {
-    throw authError('auth.expired', `Signature expired: ${amzDate} is now earlier or later than ${new Date(now).toISOString().replace(/[-:]|\.\d+/g, '')} by more than 15 min.`);
+  const nowText = new Date(now).toISOString().replace(/[-:]|\.\d+/g, '');
+  if (expiresSeconds === undefined) {
+    if (Math.abs(now - signedAt) > MAX_SKEW_MS) throw authError('auth.expired', `Signature expired: ${amzDate} is now earlier or later than ${nowText} by more than 15 min.`);
+  } else if (signedAt - now > MAX_SKEW_MS) {
+    throw authError('auth.expired', `Signature not yet current: ${amzDate} is still later than ${nowText} by more than 15 min.`);
+  } else if (now - signedAt > Math.min(expiresSeconds * 1000, MAX_SKEW_MS)) {
+    // As AWS's STS does, a presigned request is good for at most 15 minutes, whatever it asks.
+    throw authError('auth.expired', `Signature expired: ${amzDate} is now earlier than ${nowText} by more than ${Math.min(expiresSeconds, MAX_SKEW_MS / 1000)} s (X-Amz-Expires, at most 900).`);
   }
   if (!/^[a-z0-9-]{1,32}$/.test(region)) throw authError('auth.bad_scope', 'Credential should be scoped to a valid region.');
   const signedHeaders = signedHeaderList.split(';');
@@ -83,7 +147,7 @@ export function parseAuthorization(req: SignedRequest, expectedServices: readonl
   const unsigned = signedHeaders.includes('host') ? [] : ['host'];
   for (const h of Object.keys(req.headers)) if ((h.startsWith('x-amz-') || h === 'content-type') && !signedHeaders.includes(h)) unsigned.push(h);
   if (unsigned.length > 0) throw authError('auth.incomplete', `These headers must be signed: ${unsigned.join(', ')}.`);
-  return { accessKeyId, date, region, service, signedHeaders, signature, amzDate };
+  return { accessKeyId, date, region, service, signedHeaders, signature, amzDate, ...(securityToken !== undefined ? { securityToken } : {}), ...(expiresSeconds !== undefined ? { presigned: true } : {}) };
 }
 
 const sha256hex = (data: string | Buffer) => hash('sha256', data, 'hex');
@@ -137,7 +201,8 @@ function safeDecode(s: string): string {
   }
 }
 
-function canonicalQuery(raw: string): string {
+/** The canonical query; a presigned request's leaves out its own signature. */
+function canonicalQuery(raw: string, presigned = false): string {
   if (!raw) return '';
   return raw
     .split('&')
@@ -148,6 +213,7 @@ function canonicalQuery(raw: string): string {
       const v = i < 0 ? '' : p.slice(i + 1);
       return [uriEncode(safeDecode(k.replace(/\+/g, '%20'))), uriEncode(safeDecode(v.replace(/\+/g, '%20')))] as const;
     })
+    .filter(([k]) => !(presigned && k === 'X-Amz-Signature'))
     .sort(([ak, av], [bk, bv]) => (ak < bk ? -1 : ak > bk ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`)
     .join('&');
@@ -195,11 +261,11 @@ function payloadHash(req: SignedRequest, service: string): string {
   return declared;
 }
 
-export function canonicalRequest(req: SignedRequest, auth: Pick<ParsedAuthorization, 'service' | 'signedHeaders'>): string {
-  const { service, signedHeaders } = auth;
+export function canonicalRequest(req: SignedRequest, auth: Pick<ParsedAuthorization, 'service' | 'signedHeaders' | 'presigned'>): string {
+  const { service, signedHeaders, presigned } = auth;
   let headers = '';
   for (const h of signedHeaders) headers += `${h}:${canonicalValue(headerValue(req.headers, h) ?? '')}\n`;
-  return `${req.method.toUpperCase()}\n${canonicalPath(req.path, service)}\n${canonicalQuery(req.query)}\n${headers}\n${signedHeaders.join(';')}\n${payloadHash(req, service)}`;
+  return `${req.method.toUpperCase()}\n${canonicalPath(req.path, service)}\n${canonicalQuery(req.query, presigned)}\n${headers}\n${signedHeaders.join(';')}\n${payloadHash(req, service)}`;
 }
 
 /**

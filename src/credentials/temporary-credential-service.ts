@@ -173,19 +173,20 @@ export class TemporaryCredentialService {
    * Verify a SigV4 request signed with temporary credentials (x-amz-security-token) or with an
    * access key; returns who signed it.
    */
-  async authenticate(req: SignedRequest, services: readonly string[]): Promise<CallerPrincipal> {
-    return (await this.authenticateSession(req, services)).principal;
+  async authenticate(req: SignedRequest, services: readonly string[], opts: { presigned?: boolean } = {}): Promise<CallerPrincipal> {
+    return (await this.authenticateSession(req, services, opts)).principal;
   }
 
   /** As authenticate, with the role session's context (none for an access key) for the policy engine. */
   /**
    * `anyRegion`: the request was made to another service (a gateway's, checked by POST
    * /authorize), whose region is its own: the signature's scope names it, not Atrium's region.
+   * `presigned`: the signature may be in the query string (parseAuthorization).
    */
-  async authenticateSession(req: SignedRequest, services: readonly string[], opts: { anyRegion?: boolean } = {}): Promise<{ principal: CallerPrincipal; session?: RoleSession }> {
+  async authenticateSession(req: SignedRequest, services: readonly string[], opts: { anyRegion?: boolean; presigned?: boolean } = {}): Promise<{ principal: CallerPrincipal; session?: RoleSession }> {
     const now = this.deps.clock.now();
-    const auth = parseAuthorization(req, services, now);
-    const token = req.headers['x-amz-security-token'];
+    const auth = parseAuthorization(req, services, now, opts);
+    const token = auth.securityToken;
     if (!auth.accessKeyId.startsWith('ASIA')) {
       if (token !== undefined) throw invalidToken();
       const p = await this.deps.credentials.authenticate(req, services, opts);

@@ -17,7 +17,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RoleCredentials } from '../../src/credentials/index.js';
 import { systemContext } from '../../src/shared/context.js';
-import { AWS_CLI, hasAwsCli, peerAvailable, peerEnv, run } from '../helpers/peers.js';
+import { AWS_CLI, hasAwsCli, hasBoto3, peerAvailable, peerEnv, PYTHON, run } from '../helpers/peers.js';
 import { outcome, portalFixture, suffix } from '../helpers/portal-fixture.js';
 import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
 
@@ -231,5 +231,51 @@ describe.each(dialects())('STS GetCallerIdentity with temporary credentials on %
     const refused = await run(AWS_CLI, ['sts', 'get-caller-identity'], env);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('InvalidClientTokenId');
+  });
+
+  // boto3 presigns a GET (HttpMethod='GET'; its default is the operation's POST, which AWS refuses
+  // as well), and the URL goes to whoever wants proof of the caller's identity, who fetches it.
+  it.runIf(peerAvailable('python3-boto3', hasBoto3))("answers boto3's presigned GetCallerIdentity URL fetched by someone else, until the credentials are revoked or the URL expires", async () => {
+    const user = await newUser();
+    const role = await newPermissionSet();
+    const creds = await issue(user, role);
+    const presign = async (c: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }, expiresIn = 60, method = 'GET') => {
+      const env = { ...peerEnv(server.url, c), ...(c.sessionToken ? { AWS_SESSION_TOKEN: c.sessionToken } : {}) };
+      const script = `import boto3, sys\nprint(boto3.client('sts', endpoint_url=sys.argv[1]).generate_presigned_url('get_caller_identity', ExpiresIn=int(sys.argv[2]), HttpMethod=sys.argv[3]))`;
+      const r = await run(PYTHON, ['-c', script, server.url, String(expiresIn), method], env);
+      expect(r.stderr).toBe('');
+      return r.stdout.trim();
+    };
+    const fetchXml = async (url: string, init: RequestInit = {}) => {
+      const res = await fetch(url, init);
+      const text = await res.text();
+      const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1];
+      return { status: res.status, text, code, type: res.headers.get('content-type') };
+    };
+
+    const url = await presign(creds);
+    expect(url).toContain('X-Amz-Security-Token=');
+    const ok = await fetchXml(url);
+    expect(ok).toMatchObject({ status: 200, type: 'text/xml' });
+    expect(ok.text).toContain(`<Arn>arn:aws:sts::${account}:assumed-role/${role.roleName}/${user.userName}</Arn>`);
+    // The same URL works again while it lives (AWS's too), and for an access key as well.
+    expect((await fetchXml(url)).status).toBe(200);
+    expect((await fetchXml(await presign(server.credentials))).text).toMatch(/<Arn>arn:aws:iam::\d{12}:user\//);
+
+    // A changed URL, a URL sent as a POST, and a URL signed for POST are refused in STS's own shape.
+    expect(await fetchXml(url.replace('Version=2011-06-15', 'Version=2011-06-15&Extra=1'))).toMatchObject({ status: 403, code: 'SignatureDoesNotMatch' });
+    expect(await fetchXml(url, { method: 'POST' })).toMatchObject({ status: 403, code: 'MissingAuthenticationToken' });
+    expect(await fetchXml(await presign(creds, 60, 'POST'))).toMatchObject({ status: 403, code: 'SignatureDoesNotMatch' });
+    // Another operation's parameters, signed: the action is not one STS has here.
+    expect(await fetchXml(url.replace('GetCallerIdentity', 'AssumeRole'))).toMatchObject({ status: 403, code: 'SignatureDoesNotMatch' });
+
+    // It expires with X-Amz-Expires ...
+    const brief = await presign(creds, 1);
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(await fetchXml(brief)).toMatchObject({ status: 403, code: 'SignatureDoesNotMatch' });
+    expect((await fetchXml(brief)).text).toContain('Signature expired');
+    // ... and dies with the credentials' revocation.
+    await server.reg.revocation.revokeFollowing(ctx(), [{ kind: 'user', userId: user.userId }], 'test');
+    expect(await fetchXml(url)).toMatchObject({ status: 403, code: 'InvalidClientTokenId' });
   });
 });

@@ -72,6 +72,9 @@ export interface AwsJsonDeps {
   console?: ConsoleAuthenticator;
 }
 
+/** A query-protocol request's URL names its Action. */
+const hasAction = (request: FastifyRequest) => /[?&]Action=/.test(request.raw.url ?? '');
+
 export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
   const byPrefix = new Map(deps.services.map((s) => [s.targetPrefix, s]));
 
@@ -79,11 +82,23 @@ export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
     app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
   }
 
+  // The query protocol (STS) also comes as GET / with its parameters, and maybe its signature, in
+  // the URL; any other GET / is not found, as before.
+  const query = deps.query;
+  if (query) {
+    app.get('/', async (request: FastifyRequest, reply: FastifyReply) => {
+      if (!hasAction(request)) return reply.callNotFound();
+      reply.header('x-amzn-requestid', request.id);
+      return query(request, reply);
+    });
+  }
+
   app.post('/', async (request: FastifyRequest, reply: FastifyReply) => {
     const requestId = request.id;
     reply.header('x-amzn-requestid', requestId);
     const target = request.headers['x-amz-target'];
-    if (target === undefined && deps.query && (request.headers['content-type'] ?? '').toLowerCase().startsWith(FORM_TYPE)) {
+    // The query protocol's parameters come as a form, or in the URL.
+    if (target === undefined && deps.query && ((request.headers['content-type'] ?? '').toLowerCase().startsWith(FORM_TYPE) || hasAction(request))) {
       return deps.query(request, reply);
     }
     const m = typeof target === 'string' ? /^([A-Za-z0-9_.]{1,128})\.([A-Za-z0-9]{1,128})$/.exec(target) : null;

@@ -1,5 +1,8 @@
-// The AWS STS API subset (awsQuery: form POST /, XML replies): GetCallerIdentity, verified with
-// temporary credentials or an access key.
+// The AWS STS API subset (awsQuery: a form POST / or a GET / with the parameters in the query,
+// XML replies): GetCallerIdentity, verified with temporary credentials or an access key, signed in
+// the Authorization header or, for a GET, in the URL itself (a presigned URL, as
+// `generate_presigned_url('get_caller_identity')` makes and as services that take a presigned
+// GetCallerIdentity as proof of identity send on).
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallerPrincipal } from '../../credentials/index.js';
@@ -59,18 +62,24 @@ function callerIdentity(p: CallerPrincipal, requestId: string): string {
   );
 }
 
-/** Handles form posts to POST / that carry no X-Amz-Target (aws-json.ts routes them here). */
+/**
+ * Handles form posts to POST / that carry no X-Amz-Target, and GET / with an Action in the query
+ * (aws-json.ts routes both here). A GET's whole meaning is in its URL, so only a GET may be presigned.
+ */
 export function stsQueryHandler(reg: Registry): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
   return async (request, reply) => {
     const requestId = request.id;
-    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const isGet = request.method === 'GET' || request.method === 'HEAD';
+    const body = !isGet && Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     try {
       const [path, query = ''] = request.raw.url!.split('?', 2) as [string, string?];
       const caller = await reg.temporaryCredentials.authenticate(
         { method: request.method, path, query, headers: request.headers as Record<string, string | undefined>, body },
         ['sts'],
+        { presigned: isGet },
       );
-      const form = new URLSearchParams(body.toString('utf8'));
+      // A query request's parameters are in its URL, a POST's in its form too (AWS takes either).
+      const form = new URLSearchParams(isGet ? query : `${query}&${body.toString('utf8')}`);
       const action = form.get('Action');
       if (action !== 'GetCallerIdentity' || form.get('Version') !== VERSION) {
         const message = `Could not find operation ${action ?? '(none)'} for version ${form.get('Version') ?? '(none)'}`;
