@@ -183,6 +183,38 @@ describe.each(dialects())('identitystore on %s', (dialect) => {
       expect(event!.request_parameters).not.toContain('jane@example.com');
     });
 
+    it('records a refused CreateUser without any of its profile values', async () => {
+      // Refused before the domain sees it (here by the schema, as a policy refusal is too): the
+      // event keeps the parameters, with every profile attribute hidden as in the change's own event.
+      const values = {
+        UserName: unique('refused'),
+        DisplayName: 'Refused Person',
+        Name: { GivenName: 'Refusedgiven', FamilyName: 'Refusedfamily' },
+        NickName: 'refused-nick',
+        ProfileUrl: 'https://refused.example/profile',
+        Emails: [{ Value: 'refused@example.com' }],
+        Addresses: [{ StreetAddress: '9 Refused Road' }],
+        PhoneNumbers: [{ Value: '+1 555 0199' }],
+        UserType: 'refused-type',
+        Title: 'refused-title',
+        PreferredLanguage: 'refused-lang',
+        Locale: 'refused-locale',
+        Timezone: 'refused-zone',
+        Photos: [{ Value: 'https://refused.example/me.jpg' }],
+        Website: 'https://refused.example',
+        Birthdate: '1980-02-03',
+        Roles: [{ Value: 'refused-role' }],
+        Extensions: { 'aws:identitystore:enterprise': { employeeNumber: 'refused-42' } },
+      };
+      const refused = await failure(client.send(new CreateUserCommand({ IdentityStoreId: 'd-not*valid', ...values })));
+      expect(refused.name).toBe('ValidationException');
+      const [event] = await auditOf(refused.$metadata.requestId);
+      expect(event).toMatchObject({ event_name: 'CreateUser', error_code: 'ValidationException' });
+      expect(event!.request_parameters).toContain('d-not*valid');
+      const leaked = JSON.stringify(values).match(/"[^"]*(?:refused|Refused|1980|555)[^"]*"/g)!.filter((v) => event!.request_parameters!.includes(v.slice(1, -1)));
+      expect(leaked).toEqual([]);
+    });
+
     it('refuses a UserName that differs only in case, with a ConflictException and an audit event', async () => {
       const userName = unique('Case.Sensitive');
       await createUser(userName);

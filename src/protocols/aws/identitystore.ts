@@ -156,8 +156,9 @@ export function identityStoreApi(reg: Registry): AwsJsonService {
     targetPrefix: 'AWSIdentityStore',
     signingNames: ['identitystore'],
     eventSource: 'identitystore.amazonaws.com',
-    // Every profile attribute, and AttributeValue wherever a name or address is matched or set.
-    personalFields: new Set(['username', 'displayname', 'name', 'nickname', 'profileurl', 'emails', 'addresses', 'phonenumbers', 'usertype', 'title', 'preferredlanguage', 'locale', 'timezone', 'description', 'attributevalue', 'extensions']),
+    // Every profile attribute (all of the user schema's, so that a new one cannot be missed, and a
+    // group's Description), and AttributeValue wherever a name or address is matched or set.
+    personalFields: new Set([...Object.keys(userAttributes), 'Description', 'AttributeValue', 'Extensions'].map((k) => k.toLowerCase())),
     operations: {
       // ---- users ----
       CreateUser: op(
