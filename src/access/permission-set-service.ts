@@ -1,6 +1,7 @@
 // Permission sets and what they hold: session settings, one inline policy, AWS managed and
 // customer-managed policies (at most 20 together), a permissions boundary and tags.
 
+import { isDeepStrictEqual } from 'node:util';
 import { audited } from '../audit/index.js';
 import { describeErrors, findManagedPolicy, validatePolicy } from '../policy/index.js';
 import type { RequestContext } from '../shared/context.js';
@@ -239,7 +240,13 @@ export class PermissionSetService {
   ): Promise<void> {
     await this.change(ctx, eventName, input, async (s) => {
       await this.deps.instance.requireArn(input.instanceArn);
-      if (!(await s.access.updatePermissionSet(input.permissionSetArn, await change()))) throw permissionSetNotFound(input.permissionSetArn);
+      const wanted = await change();
+      const current = await s.access.findPermissionSet(input.permissionSetArn);
+      if (!current) throw permissionSetNotFound(input.permissionSetArn);
+      // What is already so changes nothing: no new version, so no account is marked as needing the
+      // permission set provisioned again (deleting a boundary there is none, an empty update).
+      if (Object.entries(wanted).every(([k, v]) => isDeepStrictEqual(current[k as keyof PermissionSetChange] ?? null, v ?? null))) return;
+      if (!(await s.access.updatePermissionSet(input.permissionSetArn, wanted))) throw permissionSetNotFound(input.permissionSetArn);
     });
   }
 

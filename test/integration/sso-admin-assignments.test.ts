@@ -8,6 +8,8 @@ import {
   CreateAccountAssignmentCommand,
   CreatePermissionSetCommand,
   DeleteAccountAssignmentCommand,
+  DeleteInlinePolicyFromPermissionSetCommand,
+  DeletePermissionsBoundaryFromPermissionSetCommand,
   DeletePermissionSetCommand,
   DescribeAccountAssignmentCreationStatusCommand,
   DescribeAccountAssignmentDeletionStatusCommand,
@@ -334,7 +336,15 @@ describe.each(dialects())('sso-admin account assignments on %s', (dialect) => {
     expect((await provisionedAccounts(ps, 'LATEST_PERMISSION_SET_PROVISIONED')).sort()).toEqual([account, second].sort());
     expect(await provisionedAccounts(ps, 'LATEST_PERMISSION_SET_NOT_PROVISIONED')).toEqual([]);
 
+    // Calls that leave the permission set as it was do not make it need provisioning again.
+    await sso.send(new DeletePermissionsBoundaryFromPermissionSetCommand({ InstanceArn, PermissionSetArn: ps }));
+    await sso.send(new DeleteInlinePolicyFromPermissionSetCommand({ InstanceArn, PermissionSetArn: ps }));
+    await sso.send(new UpdatePermissionSetCommand({ InstanceArn, PermissionSetArn: ps }));
     await sso.send(new PutInlinePolicyToPermissionSetCommand({ InstanceArn, PermissionSetArn: ps, InlinePolicy: POLICY }));
+    await provision(ps, { TargetType: 'ALL_PROVISIONED_ACCOUNTS' });
+    await sso.send(new PutInlinePolicyToPermissionSetCommand({ InstanceArn, PermissionSetArn: ps, InlinePolicy: POLICY }));
+    expect(await provisionedAccounts(ps, 'LATEST_PERMISSION_SET_NOT_PROVISIONED')).toEqual([]);
+    await sso.send(new DeleteInlinePolicyFromPermissionSetCommand({ InstanceArn, PermissionSetArn: ps }));
     expect((await provisionedAccounts(ps, 'LATEST_PERMISSION_SET_NOT_PROVISIONED')).sort()).toEqual([account, second].sort());
     expect(await provisionedTo(second, 'LATEST_PERMISSION_SET_NOT_PROVISIONED')).toContain(ps);
 
