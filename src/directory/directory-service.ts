@@ -1,6 +1,7 @@
 // Users, groups and memberships of the identity store, with AWS identitystore's rules.
 // One domain for every surface: the identitystore API, SCIM and the portal all come through here.
 
+import { isDeepStrictEqual } from 'node:util';
 import { audited, HIDDEN, type AuditStore } from '../audit/index.js';
 import type { RevocationService } from '../credentials/index.js';
 import type { InstanceService } from '../instance/index.js';
@@ -323,8 +324,11 @@ export class DirectoryService {
         const current = userId === undefined ? undefined : await s.directory.findUser(identityStoreId, userId);
         if (!current) throw userNotFound('userId' in who ? who.userId : who.userName);
         const { profile, extensions, status, externalIds } = change(current);
-        const next: UserRecord = { ...current, profile, extensions, status, externalIds, updated: this.stamp(ctx), version: current.version + 1 };
-        if (!(await s.directory.updateUser(next))) throw concurrentModification();
+        // A change to what is already so writes nothing: the version and the modify time stay
+        // (RFC 7644 §3.5.2.1), so other clients' If-Match still holds.
+        const unchanged = isDeepStrictEqual({ profile, extensions, status, externalIds }, { profile: current.profile, extensions: current.extensions, status: current.status, externalIds: current.externalIds });
+        const next: UserRecord = unchanged ? current : { ...current, profile, extensions, status, externalIds, updated: this.stamp(ctx), version: current.version + 1 };
+        if (!unchanged && !(await s.directory.updateUser(next))) throw concurrentModification();
         if (!sameExternalIds(current.externalIds, externalIds)) await s.directory.replaceExternalIds(identityStoreId, 'USER', next.userId, externalIds);
         const disabled = status === 'DISABLED' && (current.status !== 'DISABLED' || opts.revokeWhenAlreadyDisabled);
         if (disabled) await this.deps.revocation.revokeFollowing(ctx, [{ kind: 'user', userId: next.userId }], 'DisableUser');
@@ -516,31 +520,27 @@ export class DirectoryService {
           const read = new Set(opts.readMembers);
           if (![...next.addMembers, ...next.removeMembers].every((id) => read.has(id))) throw new Error('replaceGroup: a member change outside readMembers');
         }
-        const group: GroupRecord = {
-          ...current,
-          profile: checkGroupProfile(next.profile),
-          externalIds: checkExternalIds(next.externalIds),
-          updated: this.stamp(ctx),
-          version: current.version + 1,
-        };
-        if (!(await s.directory.updateGroup(group))) throw concurrentModification();
-        if (!sameExternalIds(current.externalIds, group.externalIds)) await s.directory.replaceExternalIds(identityStoreId, 'GROUP', groupId, group.externalIds);
+        const profile = checkGroupProfile(next.profile);
+        const externalIds = checkExternalIds(next.externalIds);
         for (const [id, type] of next.memberTypes ?? []) {
           const member = members.get(id);
           if (member !== undefined && member.type !== type) throw memberTypeMismatch(id, type);
         }
         const removed = [...new Set(next.removeMembers)].flatMap((id) => members.get(id) ?? []);
+        const toAdd = next.addMembers.filter((id) => !members.has(id));
+        // Members already there added, absent ones removed, the same names: nothing is written, and
+        // the version and the modify time stay (RFC 7644 §3.5.2.1), so other clients' If-Match holds.
+        if (removed.length === 0 && toAdd.length === 0 && isDeepStrictEqual(profile, current.profile) && sameExternalIds(current.externalIds, externalIds)) {
+          return { group: current, added: [], removed: [] };
+        }
+        const group: GroupRecord = { ...current, profile, externalIds, updated: this.stamp(ctx), version: current.version + 1 };
+        if (!(await s.directory.updateGroup(group))) throw concurrentModification();
+        if (!sameExternalIds(current.externalIds, group.externalIds)) await s.directory.replaceExternalIds(identityStoreId, 'GROUP', groupId, group.externalIds);
         let added: MembershipChange[] = [];
         // Additions run inside the removal, so that what a leaver keeps is read after both: a user
         // moved from one member group to another in one request keeps the roles both grant.
         await this.removeMembers(s, ctx, group, removed, async () => {
-          added = await this.addMembers(
-            s,
-            ctx,
-            group,
-            next.addMembers.filter((id) => !members.has(id)),
-            next.memberTypes,
-          );
+          added = await this.addMembers(s, ctx, group, toAdd, next.memberTypes);
         });
         return { group, added, removed: removed.map(membershipChange) };
       },

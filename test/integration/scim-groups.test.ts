@@ -23,7 +23,7 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 interface ScimGroup extends Json {
   id: string;
   displayName: string;
-  meta: { version: string };
+  meta: { version: string; lastModified?: string };
 }
 interface Reply {
   status: number;
@@ -258,6 +258,25 @@ describe.each(dialects())('SCIM /Groups on %s', (dialect) => {
     const got = await scim('GET', `/Groups/${group.id}`);
     expect(memberIds(got.json)).toEqual(users);
     expect(got.json.meta.version).toBe(`W/"${users.length + 1}"`);
+  });
+
+  it('changes nothing, not even the version, for a member added again, a non-member removed or the same name', async () => {
+    const [member, other] = await seedUsers(2);
+    const group = await createGroup(newGroup([member!]));
+    const version = group.meta.version;
+    for (const operations of [
+      [{ op: 'add', path: 'members', value: [{ value: member }] }],
+      [{ op: 'remove', path: `members[value eq "${other}"]` }],
+      [{ op: 'remove', path: 'members', value: [{ value: other }] }],
+      [{ op: 'replace', path: 'displayName', value: group.displayName }],
+    ]) {
+      const r = await patch(group.id, operations, { 'if-match': version });
+      expect(r.status, JSON.stringify(r.json)).toBe(200);
+      expect(r.headers.get('etag')).toBe(version);
+    }
+    const got = await scim('GET', `/Groups/${group.id}`);
+    expect(got.json.meta).toMatchObject({ version, lastModified: group.meta.lastModified });
+    expect(memberIds(got.json)).toEqual([member]);
   });
 
   it("takes Okta's rename and member changes, PUT's whole member set, and DELETE", async () => {

@@ -464,6 +464,51 @@ describe.each(dialects())('SCIM /Users on %s', (dialect) => {
     });
   });
 
+  it('adds a value already there once (no change, no new version), and removes only the values a remove names', async () => {
+    const created = await createUser({
+      ...oktaUser(userName('values')),
+      emails: [
+        { value: 'keep@example.com', type: 'work', primary: true },
+        { value: 'drop@example.com', type: 'home' },
+      ],
+      roles: [{ value: 'Keep' }, { value: 'Drop' }],
+    });
+    const id = created.id as string;
+    const version = created.meta.version as string;
+    const emailsOf = async () => ((await scim('GET', `/Users/${id}`)).json.emails as Json[]).map((e) => `${e.value as string}/${e.type as string}/${e.primary === true}`);
+
+    // RFC 7644 §3.5.2.1: the value is there already: 200, the same list, the same version.
+    for (const operation of [
+      { op: 'add', path: 'emails', value: [{ value: 'keep@example.com', type: 'work', primary: true }] },
+      { op: 'add', value: { emails: [{ value: 'KEEP@example.com', type: 'work' }] } },
+      { op: 'add', path: 'roles', value: [{ value: 'keep' }] },
+    ]) {
+      const again = await patch(id, [operation], { 'if-match': version });
+      expect(again.status, JSON.stringify(again.json)).toBe(200);
+      expect(again.json.meta.version).toBe(version);
+      expect(again.headers.get('etag')).toBe(version);
+    }
+    expect(await emailsOf()).toEqual(['keep@example.com/work/true', 'drop@example.com/home/false']);
+    // Adding it again as primary makes it the primary one, in place.
+    const primary = await patch(id, [{ op: 'add', path: 'emails', value: [{ value: 'drop@example.com', type: 'home', primary: true }] }]);
+    expect(primary.status).toBe(200);
+    expect(await emailsOf()).toEqual(['keep@example.com/work/false', 'drop@example.com/home/true']);
+
+    // RFC 7644 §3.5.2.2: a remove with a value removes those values, not the attribute.
+    const removed = await patch(id, [
+      { op: 'remove', path: 'emails', value: [{ value: 'drop@example.com' }] },
+      { op: 'remove', path: 'roles', value: [{ value: 'DROP' }] },
+    ]);
+    expect(removed.status, JSON.stringify(removed.json)).toBe(200);
+    expect(await emailsOf()).toEqual(['keep@example.com/work/false']);
+    expect((removed.json.roles as Json[]).map((r) => r.value)).toEqual(['Keep']);
+    // A remove whose value names nothing there changes nothing.
+    const before = removed.json.meta.version;
+    const nothing = await patch(id, [{ op: 'remove', path: 'emails', value: [{ value: 'never@example.com' }] }]);
+    expect(nothing.json.meta.version).toBe(before);
+    expect(await emailsOf()).toEqual(['keep@example.com/work/false']);
+  });
+
   it('applies concurrent PATCHes without If-Match one after the other: none is lost, none is refused', async () => {
     const created = await createUser(oktaUser(userName('busy')));
     const id = created.id as string;

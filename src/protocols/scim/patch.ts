@@ -156,13 +156,43 @@ function store(container: ScimObject, name: string, value: unknown): void {
   else container[name] = value;
 }
 
+/** Strings compare without regard to case (no multi-valued user attribute is caseExact), the rest strictly. */
+const sameScalar = (a: unknown, b: unknown) => (typeof a === 'string' && typeof b === 'string' ? lower(a) === lower(b) : a === b);
+
+/** Whether `element` has every sub-attribute that `described` gives, with the same values: the same value of a multi-valued attribute. */
+function describes(described: unknown, element: unknown): boolean {
+  if (!isObject(described) || !isObject(element)) return sameScalar(described, element);
+  return Object.entries(described).every(([k, v]) => k === 'primary' || k === 'display' || sameScalar(v, element[k]));
+}
+
+/** An added element is the one already there with the same `value` and `type` (or the same simple value). */
+const sameElement = (a: unknown, b: unknown) => (isObject(a) && isObject(b) ? sameScalar(a.value, b.value) && sameScalar(a.type, b.type) : sameScalar(a, b));
+
 function applyWhole(container: ScimObject, def: AttributeDefinition, { op, value, pathText }: PatchOperation): void {
   const text = pathText ?? def.name;
-  if (op === 'remove') return void delete container[def.name];
+  if (op === 'remove') {
+    // RFC 7644 §3.5.2.2: a remove whose value names some of a multi-valued attribute's values
+    // removes those (as Entra ID sends for group members); without one, the whole attribute.
+    if (!def.multiValued || value === undefined || value === null) return void delete container[def.name];
+    const named = listOf(value).map((v) => (def.type === 'complex' ? complexValue(def, v, text) : v));
+    return store(container, def.name, listOf(container[def.name]).filter((e) => !named.some((n) => describes(n, e))));
+  }
   if (def.multiValued) {
     const added = listOf(value).map((v) => (def.type === 'complex' ? complexValue(def, v, text) : v));
-    const list = op === 'add' ? [...listOf(container[def.name]), ...added] : added;
-    return store(container, def.name, keepOnePrimary(list, added));
+    if (op === 'replace') return store(container, def.name, keepOnePrimary(added, added));
+    // RFC 7644 §3.5.2.1: a value already there is not added again; what else the added one says
+    // of it (primary) is merged into it, its value and type kept as they are spelled.
+    const list = listOf(container[def.name]);
+    const touched: unknown[] = [];
+    for (const a of added) {
+      const i = list.findIndex((e) => sameElement(e, a));
+      const there = list[i];
+      const merged = i < 0 ? a : isObject(a) && isObject(there) ? { ...there, ...withoutKey(withoutKey(a, 'value'), 'type') } : there;
+      if (i < 0) list.push(merged);
+      else list[i] = merged;
+      touched.push(merged);
+    }
+    return store(container, def.name, keepOnePrimary(list, touched));
   }
   if (def.type === 'complex') {
     const current = isObject(container[def.name]) ? (container[def.name] as ScimObject) : {};
