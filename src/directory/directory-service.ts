@@ -274,19 +274,19 @@ export class DirectoryService {
   /**
    * The whole user at once (SCIM's PUT and PATCH): `replace` computes it from the current record
    * inside the transaction, so a read-modify-write cannot lose a concurrent change. With
-   * `expectedVersion` (SCIM's If-Match), a user at any other version is refused.
+   * `expectedVersions` (SCIM's If-Match, any of them), a user at any other version is refused.
    */
   replaceUser(
     ctx: RequestContext,
     identityStoreId: string,
     userId: string,
     replace: (current: UserRecord) => UserReplacement,
-    opts: { expectedVersion?: number } = {},
+    opts: { expectedVersions?: readonly number[] } = {},
   ): Promise<UserRecord> {
     // A whole user that repeats a disabled status (a PUT) revokes nothing again.
     // The values stay hidden; what changed is recorded by name, and a new status by its value.
     return this.changeUser(ctx, identityStoreId, { userId }, { replacement: HIDDEN }, { revokeWhenAlreadyDisabled: false, recordChanges: true }, (current) => {
-      if (opts.expectedVersion !== undefined && current.version !== opts.expectedVersion) throw versionMismatch(userId);
+      if (opts.expectedVersions !== undefined && !opts.expectedVersions.includes(current.version)) throw versionMismatch(userId);
       const next = replace(current);
       return {
         profile: checkUserProfile(next.profile),
@@ -341,14 +341,14 @@ export class DirectoryService {
     return user;
   }
 
-  /** With `expectedVersion` (SCIM's If-Match), a user at any other version is refused. */
-  async deleteUser(ctx: RequestContext, identityStoreId: string, userId: string, opts: { expectedVersion?: number } = {}): Promise<void> {
+  /** With `expectedVersions` (SCIM's If-Match, any of them), a user at any other version is refused. */
+  async deleteUser(ctx: RequestContext, identityStoreId: string, userId: string, opts: { expectedVersions?: readonly number[] } = {}): Promise<void> {
     await audited(this.deps, ctx, { eventName: 'DeleteUser', requestParameters: { identityStoreId, userId } }, async (s) => {
       await this.requireStore(identityStoreId);
-      if (opts.expectedVersion !== undefined) {
+      if (opts.expectedVersions !== undefined) {
         const current = await s.directory.findUser(identityStoreId, userId);
         if (!current) throw userNotFound(userId);
-        if (current.version !== opts.expectedVersion) throw versionMismatch(userId);
+        if (!opts.expectedVersions.includes(current.version)) throw versionMismatch(userId);
       }
       if (!(await s.directory.deleteUser(identityStoreId, userId))) throw userNotFound(userId);
       await this.deps.revocation.revokeFollowing(ctx, [{ kind: 'user', userId }], 'DeleteUser');
@@ -456,14 +456,14 @@ export class DirectoryService {
     });
   }
 
-  /** With `expectedVersion` (SCIM's If-Match), a group at any other version is refused. */
-  async deleteGroup(ctx: RequestContext, identityStoreId: string, groupId: string, opts: { expectedVersion?: number } = {}): Promise<void> {
+  /** With `expectedVersions` (SCIM's If-Match, any of them), a group at any other version is refused. */
+  async deleteGroup(ctx: RequestContext, identityStoreId: string, groupId: string, opts: { expectedVersions?: readonly number[] } = {}): Promise<void> {
     await audited(this.deps, ctx, { eventName: 'DeleteGroup', requestParameters: { identityStoreId, groupId } }, async (s) => {
       await this.requireStore(identityStoreId);
-      if (opts.expectedVersion !== undefined) {
+      if (opts.expectedVersions !== undefined) {
         const current = await s.directory.lockGroup(identityStoreId, groupId);
         if (!current) throw groupNotFound(groupId);
-        if (current.version !== opts.expectedVersion) throw versionMismatch(groupId);
+        if (!opts.expectedVersions.includes(current.version)) throw versionMismatch(groupId);
       }
       // Every user below it leaves it, and loses what it and the groups above it granted, unless they
       // hold the same role another way. Its memberships in other groups and of other groups go with it.
@@ -489,7 +489,7 @@ export class DirectoryService {
     identityStoreId: string,
     groupId: string,
     replace: (current: GroupRecord, members: ReadonlyMap<string, GroupMember>) => GroupReplacement,
-    opts: { expectedVersion?: number; readMembers: 'all' | readonly string[] },
+    opts: { expectedVersions?: readonly number[]; readMembers: 'all' | readonly string[] },
   ): Promise<{ group: GroupRecord; added: number; removed: number }> {
     return audited(
       this.deps,
@@ -508,7 +508,7 @@ export class DirectoryService {
         await this.requireStore(identityStoreId);
         const current = await s.directory.lockGroup(identityStoreId, groupId);
         if (!current) throw groupNotFound(groupId);
-        if (opts.expectedVersion !== undefined && current.version !== opts.expectedVersion) throw versionMismatch(groupId);
+        if (opts.expectedVersions !== undefined && !opts.expectedVersions.includes(current.version)) throw versionMismatch(groupId);
         const known =
           opts.readMembers === 'all'
             ? await this.readAllMembers(s.directory, identityStoreId, groupId)

@@ -453,8 +453,14 @@ describe.each(dialects())('SCIM /Users on %s', (dialect) => {
     expectError(await scim('PUT', `/Users/${id}`, { body: { ...oktaUser(created.userName as string), title: 'B' }, headers: { 'if-match': 'W/"1"' } }), 412);
     expectError(await scim('DELETE', `/Users/${id}`, { headers: { 'if-match': '"1"' } }), 412);
     expect((await scim('GET', `/Users/${id}`)).json.title).toBe('A');
+    // RFC 7232 §3.1: a list matches if any of its tags does.
+    expectError(await patch(id, [{ op: 'replace', path: 'title', value: 'C' }], { 'if-match': 'W/"1", "junk", W/"7"' }), 412);
+    const listed = await patch(id, [{ op: 'replace', path: 'title', value: 'C' }], { 'if-match': 'W/"1", W/"2"' });
+    expect(listed.status, JSON.stringify(listed.json)).toBe(200);
+    expect(listed.json.meta.version).toBe('W/"3"');
+    expect((await scim('GET', `/Users/${id}`, { headers: { 'if-none-match': 'W/"9", W/"3"' } })).status).toBe(304);
 
-    const deleted = await scim('DELETE', `/Users/${id}`, { headers: { 'if-match': 'W/"2"' } });
+    const deleted = await scim('DELETE', `/Users/${id}`, { headers: { 'if-match': 'W/"2", W/"3"' } });
     expect(deleted.status).toBe(204);
     expectError(await scim('GET', `/Users/${id}`), 404);
     expectError(await scim('DELETE', `/Users/${id}`), 404);

@@ -16,7 +16,7 @@ import { parseFilter, type Filter } from './filter.js';
 import { assertFilterComparable, matches } from './filter-match.js';
 import { canonicalGroup, groupLocation, groupReplacementOf, memberTypesOf, scimExternalIdOf, toScimGroup } from './group-mapping.js';
 import { applyGroupChanges, groupChangesOf, membersToRead, type GroupChange } from './group-patch.js';
-import { listResponse, recordingRefusal, refusingAsDomainError, searchQueryOf, sendScim, type ScimRouteDeps } from './http.js';
+import { ifMatchVersions, listResponse, noneMatches, recordingRefusal, refusingAsDomainError, searchQueryOf, sendScim, type ScimRouteDeps } from './http.js';
 import { parsePatchRequest } from './patch.js';
 import { project, selectorsOf } from './projection.js';
 import { DEFAULT_COUNT, GROUP_SCHEMA, MAX_RESULTS, groupCharacteristics } from './schemas.js';
@@ -49,10 +49,6 @@ function groupQueryOf(query: unknown): GroupQuery {
   const name = String(parsed.error.issues[0]?.path[0] ?? 'query');
   throw new ScimError(400, 'invalidValue', `"${name}" must be given once${name === 'startIndex' || name === 'count' ? ', as an integer' : ''}.`);
 }
-
-/** If-Match as a version: undefined for none or `*`; a tag this server never issued matches no version. */
-const ifMatchVersion = (header: string | undefined) =>
-  header === undefined || header.trim() === '*' ? undefined : Number(/^\s*(?:W\/)?"(\d{1,15})"\s*$/.exec(header)?.[1] ?? -1);
 
 const notFoundAsUndefined = (err: unknown): undefined => {
   if (isDomainError(err) && err.kind === 'not_found') return undefined;
@@ -131,8 +127,7 @@ export function groupRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
     const projection = projectionOfRequest(request);
     const identityStoreId = await storeId();
     const group = await directory.describeGroup(identityStoreId, groupIdOf(request));
-    const ifNoneMatch = request.headers['if-none-match'];
-    if (ifNoneMatch !== undefined && (ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === `"${group.version}"`))) {
+    if (noneMatches(request, group.version)) {
       return reply.code(304).header('etag', etagOf(group.version)).send();
     }
     return respond(reply, 200, identityStoreId, group, projection);
@@ -151,7 +146,7 @@ export function groupRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
           const state = { displayName: current.profile.displayName, externalId: scimExternalIdOf(current), memberIds: new Set(known.keys()), memberTypes: new Map() };
           return groupReplacementOf(current, applyGroupChanges(state, changes, known, deps.baseUrl()), known);
         }),
-      { expectedVersion: ifMatchVersion(request.headers['if-match']), readMembers: membersToRead(changes) },
+      { expectedVersions: ifMatchVersions(request), readMembers: membersToRead(changes) },
     );
     return respond(reply, 200, identityStoreId, group, projection);
   };
@@ -172,7 +167,7 @@ export function groupRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
   );
 
   app.delete('/Groups/:id', async (request, reply) => {
-    await directory.deleteGroup(deps.contextOf(request), await storeId(), groupIdOf(request), { expectedVersion: ifMatchVersion(request.headers['if-match']) });
+    await directory.deleteGroup(deps.contextOf(request), await storeId(), groupIdOf(request), { expectedVersions: ifMatchVersions(request) });
     return reply.code(204).send();
   });
 

@@ -161,3 +161,20 @@ export function searchQueryOf(body: unknown): Record<string, string> {
   }
   return query;
 }
+
+const ENTITY_TAG = /^(?:W\/)?"(\d{1,15})"$/;
+/** The versions an entity-tag list names (RFC 7232 §3.1–3.2); a tag this server never issued names none. */
+const versionsOf = (header: string) => header.split(',').flatMap((tag) => ENTITY_TAG.exec(tag.trim())?.[1] ?? []).map(Number);
+
+/** If-Match as the versions it accepts: undefined for none or `*` (any); an empty list matches none. */
+export function ifMatchVersions(request: FastifyRequest): readonly number[] | undefined {
+  const header = request.headers['if-match'];
+  if (header === undefined || header.trim() === '*') return undefined;
+  return versionsOf(header);
+}
+
+/** Whether If-None-Match names `version` (or is `*`): a GET then answers 304. */
+export function noneMatches(request: FastifyRequest, version: number): boolean {
+  const header = request.headers['if-none-match'];
+  return header !== undefined && (header.trim() === '*' || versionsOf(header).includes(version));
+}

@@ -11,7 +11,7 @@ import { isDomainError } from '../../shared/errors.js';
 import { ScimError } from './errors.js';
 import { parseFilter, type Filter } from './filter.js';
 import { assertFilterComparable, matches } from './filter-match.js';
-import { listResponse, recordingRefusal, refusingAsDomainError, searchQueryOf, sendScim, type ScimRouteDeps } from './http.js';
+import { ifMatchVersions, listResponse, noneMatches, recordingRefusal, refusingAsDomainError, searchQueryOf, sendScim, type ScimRouteDeps } from './http.js';
 import { applyPatch, parsePatchRequest } from './patch.js';
 import { project, selectorsOf } from './projection.js';
 import { DEFAULT_COUNT, MAX_RESULTS, USER_SCHEMA, userCharacteristics } from './schemas.js';
@@ -34,20 +34,6 @@ const ENTERPRISE = ['aws:identitystore:enterprise'];
 const MAX_ATTEMPTS = 5;
 /** Users read per page when a filter is evaluated in memory. */
 const SCAN_PAGE = 500;
-
-/** `W/"3"`, `"3"` or `*` (any version): the version If-Match requires, or undefined for `*` or none. */
-function expectedVersionOf(request: FastifyRequest): number | undefined {
-  const header = request.headers['if-match'];
-  if (header === undefined || header.trim() === '*') return undefined;
-  const m = /^\s*(?:W\/)?"(\d{1,15})"\s*$/.exec(header);
-  // An ETag this server never issued cannot match: the request fails its precondition.
-  return m ? Number(m[1]) : -1;
-}
-
-const noneMatches = (request: FastifyRequest, version: number) => {
-  const header = request.headers['if-none-match'];
-  return header !== undefined && (header.trim() === '*' || header.split(',').some((t) => t.trim().replace(/^W\//, '') === `"${version}"`));
-};
 
 interface ListParams {
   filter?: string;
@@ -143,15 +129,15 @@ export function userRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
    * concern: `next` is pure, so it runs again on the newer record.
    */
   const replaceUser = async (request: FastifyRequest, next: (current: UserRecord) => CanonicalUser, keepUnasserted: boolean) => {
-    const expectedVersion = expectedVersionOf(request);
+    const expectedVersions = ifMatchVersions(request);
     const [ctx, identityStoreId, userId] = [deps.contextOf(request), await storeId(), userIdOf(request)];
     for (let attempt = 1; ; attempt++) {
       try {
         return await directory.replaceUser(ctx, identityStoreId, userId, (current) => refusingAsDomainError(() => replacementOf(current, next(current), keepUnasserted)), {
-          expectedVersion,
+          expectedVersions,
         });
       } catch (err) {
-        const raced = isDomainError(err) && err.code === 'directory.concurrent_modification' && expectedVersion === undefined;
+        const raced = isDomainError(err) && err.code === 'directory.concurrent_modification' && expectedVersions === undefined;
         if (!raced || attempt >= MAX_ATTEMPTS) throw err;
       }
     }
@@ -169,7 +155,7 @@ export function userRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
   });
 
   app.delete('/Users/:id', async (request, reply) => {
-    await directory.deleteUser(deps.contextOf(request), await storeId(), userIdOf(request), { expectedVersion: expectedVersionOf(request) });
+    await directory.deleteUser(deps.contextOf(request), await storeId(), userIdOf(request), { expectedVersions: ifMatchVersions(request) });
     return reply.code(204).send();
   });
 
