@@ -515,6 +515,25 @@ describe.each(dialects())('SCIM /Users on %s', (dialect) => {
     expect(await emailsOf()).toEqual(['keep@example.com/work/false']);
   });
 
+  it('answers POST, PUT and PATCH with the attributes asked for, and refuses a bad selector before writing', async () => {
+    const name = userName('selected');
+    const created = await scim('POST', '/Users?attributes=userName', { body: oktaUser(name) });
+    expect(created.status).toBe(201);
+    expect(Object.keys(created.json).sort()).toEqual(['id', 'schemas', 'userName']);
+    const id = created.json.id as string;
+    const patched = await scim('PATCH', `/Users/${id}?excludedAttributes=emails,name,meta`, { body: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title', value: 'Lead' }] } });
+    expect(patched.status).toBe(200);
+    expect(patched.json).toMatchObject({ id, userName: name, title: 'Lead' });
+    expect(patched.json).not.toHaveProperty('emails');
+    expect(patched.json).not.toHaveProperty('meta');
+    expect(patched.headers.get('etag')).toBe('W/"2"');
+    const put = await scim('PUT', `/Users/${id}?attributes=title`, { body: { ...oktaUser(name), title: 'Chief' } });
+    expect(put.json).toEqual({ schemas: [USER], id, title: 'Chief' });
+    // A selector that is not one is refused, and the change is not made.
+    expectError(await scim('PATCH', `/Users/${id}?attributes=bad%20name`, { body: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title', value: 'Never' }] } }), 400, 'invalidValue');
+    expect((await scim('GET', `/Users/${id}`)).json.title).toBe('Chief');
+  });
+
   it('applies concurrent PATCHes without If-Match one after the other: none is lost, none is refused', async () => {
     const created = await createUser(oktaUser(userName('busy')));
     const id = created.id as string;

@@ -108,11 +108,22 @@ export function userRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
   const sendUser = (reply: FastifyReply, status: number, user: UserRecord, resource = toScimUser(user, deps.baseUrl())) =>
     sendScim(reply.header('etag', etagOf(user.version)), status, resource);
 
+  /**
+   * A write's answer is the resource as `attributes`/`excludedAttributes` select it (RFC 7644
+   * §3.5.2, §3.9); checked before the write, so a bad selector writes nothing.
+   */
+  const projectionOf = (request: FastifyRequest) => {
+    const query = request.query as Record<string, unknown>;
+    const attributes = selectorsOf(stringParam(query.attributes, 'attributes'));
+    const excluded = selectorsOf(stringParam(query.excludedAttributes, 'excludedAttributes'));
+    return (user: UserRecord) => project(toScimUser(user, deps.baseUrl()), attributes, excluded);
+  };
+
   app.post('/Users', async (request, reply) => {
-    const { user, active } = await recordingRefusal(deps, request, 'CreateUser', 'userId', () => newUserOf(canonicalUser(request.body)));
+    const [{ user, active }, view] = await recordingRefusal(deps, request, 'CreateUser', 'userId', () => [newUserOf(canonicalUser(request.body)), projectionOf(request)] as const);
     const identityStoreId = await storeId();
     const created = await directory.createUserRecord(deps.contextOf(request), identityStoreId, { ...user, status: active ? 'ENABLED' : 'DISABLED' }, ENTERPRISE);
-    return sendUser(reply.header('location', userLocation(deps.baseUrl(), created.userId)), 201, created);
+    return sendUser(reply.header('location', userLocation(deps.baseUrl(), created.userId)), 201, created, view(created));
   });
 
   app.get('/Users/:id', async (request, reply) => {
@@ -144,14 +155,16 @@ export function userRoutes(app: FastifyInstance, deps: ScimRouteDeps): void {
   };
 
   app.put('/Users/:id', async (request, reply) => {
-    const replacement = await recordingRefusal(deps, request, 'UpdateUser', 'userId', () => canonicalUser(request.body));
-    return sendUser(reply, 200, await replaceUser(request, () => replacement, true));
+    const [replacement, view] = await recordingRefusal(deps, request, 'UpdateUser', 'userId', () => [canonicalUser(request.body), projectionOf(request)] as const);
+    const user = await replaceUser(request, () => replacement, true);
+    return sendUser(reply, 200, user, view(user));
   });
 
   app.patch('/Users/:id', async (request, reply) => {
-    const operations = await recordingRefusal(deps, request, 'UpdateUser', 'userId', () => parsePatchRequest(request.body));
+    const [operations, view] = await recordingRefusal(deps, request, 'UpdateUser', 'userId', () => [parsePatchRequest(request.body), projectionOf(request)] as const);
     const patched = (current: UserRecord) => canonicalUser(applyPatch(toScimUser(current, deps.baseUrl()), operations));
-    return sendUser(reply, 200, await replaceUser(request, patched, false));
+    const user = await replaceUser(request, patched, false);
+    return sendUser(reply, 200, user, view(user));
   });
 
   app.delete('/Users/:id', async (request, reply) => {
