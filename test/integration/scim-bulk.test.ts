@@ -143,6 +143,36 @@ describe.each(dialects())('SCIM /Bulk on %s', (dialect) => {
     for (const name of [x, y, self]) expect(await findUser(name)).toEqual([]);
   });
 
+  it('records each operation it refuses itself under the change that operation asked for, as the route would', async () => {
+    const tag = suffix();
+    const r = await bulk([
+      { method: 'POST', path: '/Groups', bulkId: `c1-${tag}`, data: { schemas: [GROUP], displayName: `Self ${tag}`, members: [{ value: `bulkId:c1-${tag}` }] } },
+      { method: 'DELETE', path: `/Groups/bulkId:nothere-${tag}` },
+      { method: 'PATCH', path: '/Users', data: { schemas: [PATCH_OP], Operations: [] } },
+      { method: 'POST', path: '/Users', data: user(userName('nobulkid')) },
+      { method: 'DELETE', path: '/Schemas/x' },
+    ]);
+    expect(r.status).toBe(200);
+    // Every operation of one /Bulk shares its request id: that of the first refusal, found by its bulkId.
+    const first = await server.reg.database.db.selectFrom('audit_events').select('request_id').where('request_parameters', 'like', `%c1-${tag}%`).executeTakeFirstOrThrow();
+    const events = await server.reg.database.db
+      .selectFrom('audit_events')
+      .select(['event_name', 'error_code', 'request_parameters'])
+      .where('request_id', '=', first.request_id)
+      .where('error_code', 'is not', null)
+      .execute();
+    const refused = events
+      .map((e) => ({ name: e.event_name, code: e.error_code, n: (JSON.parse(e.request_parameters!) as { operation?: number }).operation }))
+      .sort((a, b) => (a.n ?? 0) - (b.n ?? 0));
+    expect(refused).toEqual([
+      { name: 'CreateGroup', code: 'scim.409', n: 1 },
+      { name: 'DeleteGroup', code: 'scim.409', n: 2 },
+      { name: 'UpdateUser', code: 'scim.invalidPath', n: 3 },
+      { name: 'CreateUser', code: 'scim.invalidSyntax', n: 4 },
+      { name: 'BulkOperation', code: 'scim.invalidPath', n: 5 },
+    ]);
+  });
+
   it('nests groups by bulkId, a forward reference included, and fails two groups that reference each other', async () => {
     const group = (displayName: string, members: Json[] = []) => ({ schemas: [GROUP], displayName: `${displayName} ${suffix()}`, members });
     const results = await bulkOk([

@@ -120,6 +120,8 @@ function operationOf(raw: unknown, index: number): Operation {
   const path = fields.get('path');
   if (typeof method === 'string') op.method = method;
   if (typeof bulkId === 'string' && BULK_ID.test(bulkId)) op.bulkId = bulkId;
+  // Known even when the operation is refused, so that its refusal is recorded under its change.
+  if (typeof path === 'string' && path !== '') op.path = path;
   op.data = fields.get('data');
   for (const key of fields.keys()) {
     if (!['method', 'bulkid', 'version', 'path', 'data'].includes(key)) return refuse('invalidSyntax', `"${key}" is not an attribute of a bulk operation.`);
@@ -137,7 +139,6 @@ function operationOf(raw: unknown, index: number): Operation {
     op.version = version;
   }
   if (typeof path !== 'string' || path === '') return refuse('invalidPath', '"path" must be a resource path such as "/Users" or "/Groups/{id}".');
-  op.path = path;
   if (verb === 'DELETE' ? op.data !== undefined && op.data !== null : !isObject(op.data)) {
     return refuse('invalidSyntax', verb === 'DELETE' ? 'A DELETE takes no "data".' : `A ${verb} needs "data", a JSON object.`);
   }
@@ -259,10 +260,26 @@ export function bulkRoutes(app: FastifyInstance, deps: ScimRouteDeps, dispatch: 
     const results = new Array<OperationResult | undefined>(operations.length);
     let errors = 0;
 
+    const identityStoreId = (await deps.reg.instance.get()).identityStoreId;
+    /**
+     * An operation refused here, before any route has it, is on the record as the route would
+     * record it: under the change it asked for (CreateUser, UpdateGroup …), or BulkOperation when
+     * it named none that exists.
+     */
+    const refuse = async (op: Operation, err: ScimError, location?: string): Promise<OperationResult> => {
+      const target = /^\/(Users|Groups)(?:\/([^/?#]+))?/.exec(op.path ?? '');
+      const verb = { POST: 'Create', PUT: 'Update', PATCH: 'Update', DELETE: 'Delete' }[op.method?.toUpperCase() ?? ''];
+      const eventName = target && verb ? `${verb}${target[1] === 'Users' ? 'User' : 'Group'}` : 'BulkOperation';
+      const id = target?.[2] === undefined ? {} : { [target[1] === 'Users' ? 'userId' : 'groupId']: target[2].slice(0, 256) };
+      const parameters = { identityStoreId, ...id, ...(op.bulkId === undefined ? {} : { bulkId: op.bulkId }), operation: op.index + 1 };
+      await deps.reg.audit.recordRefusal(ctx, eventName, parameters, `scim.${err.scimType ?? err.status}`, err.detail);
+      return errorResult(op, err, location);
+    };
+
     const run = async (op: Operation): Promise<OperationResult> => {
-      if (op.refusal !== undefined) return errorResult(op, op.refusal);
+      if (op.refusal !== undefined) return refuse(op, op.refusal);
       if (circular.has(op.index)) {
-        return errorResult(op, new ScimError(409, undefined, `Operation ${op.index + 1} is part of a circular bulkId reference, which is not resolved.`));
+        return refuse(op, new ScimError(409, undefined, `Operation ${op.index + 1} is part of a circular bulkId reference, which is not resolved.`));
       }
       for (const ref of op.references) {
         if (createdIds.has(ref)) continue;
@@ -270,7 +287,7 @@ export function bulkRoutes(app: FastifyInstance, deps: ScimRouteDeps, dispatch: 
         const detail = defined
           ? `"bulkId:${ref}" cannot be resolved: the POST with that bulkId did not succeed.`
           : `"bulkId:${ref}" cannot be resolved: no POST in this request has that bulkId.`;
-        return errorResult(op, new ScimError(409, undefined, detail));
+        return refuse(op, new ScimError(409, undefined, detail));
       }
       const method = op.method!.toUpperCase() as Method;
       const resolved = op.references.size > 0;
@@ -279,7 +296,7 @@ export function bulkRoutes(app: FastifyInstance, deps: ScimRouteDeps, dispatch: 
       // `.` and `..` are no ids: the in-process request would resolve them to another path.
       if (!target || (method === 'POST') !== (target[2] === undefined) || target[2] === '.' || target[2] === '..' || /\p{Cc}/u.test(path) || path.length > 512) {
         const wanted = method === 'POST' ? '"/Users" or "/Groups"' : '"/Users/{id}" or "/Groups/{id}"';
-        return errorResult(op, new ScimError(400, 'invalidPath', `The path of a ${method} must be ${wanted}.`));
+        return refuse(op, new ScimError(400, 'invalidPath', `The path of a ${method} must be ${wanted}.`));
       }
       const [, resource, id] = target;
       const resourcePath = `/${resource}${id === undefined ? '' : `/${encodeURIComponent(id)}`}`;
