@@ -240,6 +240,11 @@ describe.each(dialects())('SCIM /Users on %s', (dialect) => {
     expect((await scim('GET', '/ResourceTypes/User')).json).toEqual(types.json.Resources[0]);
     expectError(await scim('GET', '/ResourceTypes/Printer'), 404);
     expectError(await scim('GET', '/NoSuchThing'), 404);
+    // RFC 7644 §4: a filter on a discovery endpoint is refused; §3.11: /Me is not for a token.
+    for (const path of ['/ServiceProviderConfig', '/Schemas', '/ResourceTypes']) expectError(await scim('GET', `${path}?filter=id%20pr`), 403);
+    expectError(await scim('GET', '/Me'), 501);
+    expectError(await scim('PATCH', '/Me', { body: { schemas: [PATCH_OP], Operations: [] } }), 501);
+    expectError(await scim('GET', '/Me', { token: null }), 401);
   });
 
   it('creates an Okta user: 201 with Location and ETag, the same record through identitystore, the externalId among its ExternalIds', async () => {

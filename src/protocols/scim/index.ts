@@ -134,15 +134,32 @@ function scimScope(scope: FastifyInstance, reg: Registry, baseUrl: () => string)
     return payload;
   });
 
-  scope.get('/ServiceProviderConfig', async (_request, reply) => sendScim(reply, 200, serviceProviderConfig(deps.baseUrl())));
-  scope.get('/Schemas', async (_request, reply) => sendScim(reply, 200, listResponse(SCHEMAS.map((s) => schemaResource(s, deps.baseUrl())))));
+  // RFC 7644 §4: the discovery endpoints take no filter; "SHOULD" answer 403 to one.
+  const refuseFilter = (request: FastifyRequest) => {
+    if ((request.query as Record<string, unknown>).filter !== undefined) throw new ScimError(403, undefined, 'The discovery endpoints take no filter (RFC 7644 §4).');
+  };
+  scope.get('/ServiceProviderConfig', async (request, reply) => {
+    refuseFilter(request);
+    return sendScim(reply, 200, serviceProviderConfig(deps.baseUrl()));
+  });
+  scope.get('/Schemas', async (request, reply) => {
+    refuseFilter(request);
+    return sendScim(reply, 200, listResponse(SCHEMAS.map((s) => schemaResource(s, deps.baseUrl()))));
+  });
   scope.get('/Schemas/:id', async (request, reply) => {
     const { id } = request.params as { id: string };
     const schema = SCHEMAS.find((s) => s.id.toLowerCase() === id.toLowerCase());
     if (!schema) throw new ScimError(404, undefined, `No schema ${id}.`);
     return sendScim(reply, 200, schemaResource(schema, deps.baseUrl()));
   });
-  scope.get('/ResourceTypes', async (_request, reply) => sendScim(reply, 200, listResponse(resourceTypes(deps.baseUrl()))));
+  scope.get('/ResourceTypes', async (request, reply) => {
+    refuseFilter(request);
+    return sendScim(reply, 200, listResponse(resourceTypes(deps.baseUrl())));
+  });
+  // RFC 7644 §3.11: a token here stands for an IdP, not a user, so there is no "me": 501.
+  scope.all('/Me', async () => {
+    throw new ScimError(501, undefined, 'The /Me endpoint is not supported: a SCIM token acts for an identity provider, not for a user.');
+  });
   scope.get('/ResourceTypes/:name', async (request, reply) => {
     const { name } = request.params as { name: string };
     const type = resourceTypes(deps.baseUrl()).find((t) => t.name.toLowerCase() === name.toLowerCase());
