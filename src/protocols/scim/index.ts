@@ -157,9 +157,7 @@ function scimScope(scope: FastifyInstance, reg: Registry, baseUrl: () => string)
     return sendScim(reply, 200, listResponse(resourceTypes(deps.baseUrl())));
   });
   // RFC 7644 §3.11: a token here stands for an IdP, not a user, so there is no "me": 501.
-  scope.all('/Me', async () => {
-    throw new ScimError(501, undefined, 'The /Me endpoint is not supported: a SCIM token acts for an identity provider, not for a user.');
-  });
+  scope.all('/Me', () => Promise.reject(new ScimError(501, undefined, 'The /Me endpoint is not supported: a SCIM token acts for an identity provider, not for a user.')));
   scope.get('/ResourceTypes/:name', async (request, reply) => {
     const { name } = request.params as { name: string };
     const type = resourceTypes(deps.baseUrl()).find((t) => t.name.toLowerCase() === name.toLowerCase());
