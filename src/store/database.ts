@@ -22,7 +22,7 @@ import type { ConsoleTables } from './schema/console.js';
 import type { DeferredSync, RunControl } from './group-commit.js';
 import { allowDirectReads, type DirectRunner } from './precompiled.js';
 import { writeGateFor, type WriteGate } from './write-gate.js';
-import { ConfigError } from '../shared/errors.js';
+import { ConfigError, invalidArgument } from '../shared/errors.js';
 
 export interface Database extends CoreTables, DirectoryTables, OrganizationTables, AccessTables, RevocationTables, AuthTables, OidcTables, ScimTables, SamlTables, AuditTables, MfaTables, PolicyTables, ConsoleTables {}
 
@@ -86,6 +86,23 @@ export async function holdsInstance(opts: { databaseUrl?: string; sqliteFile: st
   }
 }
 
+/**
+ * PostgreSQL's text cannot hold the NUL character, and refuses a parameter with one as an encoding
+ * error (a 500 to whoever sent it, in a URL's path or query). SQLite stores it and finds nothing.
+ * Here it is refused before it is sent, as bad input: no stored text holds one, so nothing it would
+ * have matched is lost.
+ */
+function refuseNulParameters(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const params = args[1];
+    if (Array.isArray(params) && params.some((p) => typeof p === 'string' && p.includes('\u0000'))) {
+      throw invalidArgument('store.nul_character', 'Text must not contain the NUL character.');
+    }
+    return query(...args);
+  };
+}
+
 export function openDatabase(opts: { databaseUrl?: string; sqliteFile: string; writeHome?: WriteHome }): OpenedDatabase {
   if (opts.databaseUrl) {
     const url = requirePostgresUrl(opts.databaseUrl);
@@ -98,6 +115,7 @@ export function openDatabase(opts: { databaseUrl?: string; sqliteFile: string; w
           oid === 20 ? (v: string) => Number(v) : (pg.types.getTypeParser(oid, format) as unknown)) as typeof pg.types.getTypeParser,
       },
     });
+    pool.on('connect', refuseNulParameters);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', location: url.replace(/\/\/[^@/]*@/, '//'), close: () => db.destroy() };
   }

@@ -716,6 +716,14 @@ describe.each(dialects())('SCIM /Users on %s', (dialect) => {
     // The unknown attribute and the unknown email sub-attribute, refused while parsing, each leave one.
     expect(createRefusals.filter((e) => e.error_code === 'scim.invalidSyntax').length).toBeGreaterThanOrEqual(3);
     expect(JSON.stringify(createRefusals)).not.toContain('hunter2');
+
+    // A NUL character in an id: no user has it. PostgreSQL's text cannot even hold one, so there it
+    // is refused as bad input before it reaches the database; SQLite finds nothing.
+    for (const [method, path] of [['GET', '/Users/a%00b'], ['DELETE', '/Users/a%00b'], ['GET', '/Groups/a%00b']] as const) {
+      const r = await scim(method, path);
+      if (dialect === 'postgres') expectError(r, 400, 'invalidValue');
+      else expectError(r, 404);
+    }
   });
   it('answers random valid filters exactly as a plain reference evaluation of the same users does', async () => {
     const tag = suffix();
