@@ -16,7 +16,8 @@ import { registerSaml } from './protocols/saml/index.js';
 import { registerScim, scimRouterRefusal } from './protocols/scim/index.js';
 import { registerWeb } from './protocols/web/index.js';
 import { registerPolicyApi } from './protocols/web/policy-api.js';
-import { iamQueryHandler, signingServiceOf } from './protocols/aws/iam.js';
+import { iamQueryHandler } from './protocols/aws/iam.js';
+import { isQueryRequest, queryNamespaceOf, sendQueryError, signingServiceOf } from './protocols/aws/aws-query.js';
 import type { Registry } from './registry.js';
 import { ping } from './store/sql/core-stores.js';
 import { useLazyRequestLoggers } from './protocols/lazy-request-log.js';
@@ -50,6 +51,16 @@ export async function buildApp(reg: Registry): Promise<FastifyInstance> {
   // an AWS-shaped body; nothing here reveals internals.
   app.setErrorHandler((err: { statusCode?: number; code?: string }, request, reply) => {
     reply.header('x-amzn-requestid', request.id);
+    if (isQueryRequest(request)) {
+      // STS's and IAM's clients read XML: a body too large, or one that could not be read, in their shape.
+      const e =
+        err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? { status: 413, code: 'RequestEntityTooLarge', message: 'The request body exceeds 1 MiB.' }
+          : err.statusCode && err.statusCode >= 400 && err.statusCode < 500
+            ? { status: err.statusCode, code: 'MalformedQueryString', message: 'The request could not be read.' }
+            : undefined;
+      if (e) return sendQueryError(reply, queryNamespaceOf(request), e, request.id);
+    }
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return sendAwsError(reply, { status: 413, type: 'RequestEntityTooLargeException', message: 'The request body exceeds 1 MiB.' });
     }

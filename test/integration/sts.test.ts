@@ -99,6 +99,11 @@ describe.each(dialects())('STS GetCallerIdentity with temporary credentials on %
     const res = await fetch(`${server.url}/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=AssumeRole&Version=2011-06-15' });
     expect(res.status).toBe(403);
     expect(await res.text()).toContain('<Code>MissingAuthenticationToken</Code>');
+    // Refused before STS's handler runs (a body over 1 MiB), still in STS's XML.
+    const large = await fetch(`${server.url}/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `Action=GetCallerIdentity&Version=2011-06-15&Pad=${'x'.repeat(1024 * 1024)}` });
+    expect(large.status).toBe(413);
+    expect(large.headers.get('content-type')).toBe('text/xml');
+    expect(await large.text()).toMatch(/^<ErrorResponse xmlns="https:\/\/sts\.amazonaws\.com\/doc\/2011-06-15\/"><Error><Type>Sender<\/Type><Code>RequestEntityTooLarge<\/Code>/);
   });
 
   it('refuses tampered tokens, wrong signatures, swapped tokens and expired credentials with AWS errors', async () => {

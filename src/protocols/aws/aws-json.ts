@@ -11,6 +11,7 @@ import { checkPolicy, jsonParametersOf, withFieldsHidden } from '../policy-refus
 import type { ConsoleAuthenticator } from '../portal-ui/console-auth.js';
 import { toAwsError, type AwsError } from './errors.js';
 import type { AwsJsonService } from './operation.js';
+import { isQueryRequest } from './aws-query.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** No AWS input nests deeper than this; deeper JSON is refused before anything walks it. */
@@ -72,9 +73,6 @@ export interface AwsJsonDeps {
   console?: ConsoleAuthenticator;
 }
 
-/** A query-protocol request's URL names its Action. */
-const hasAction = (request: FastifyRequest) => /[?&]Action=/.test(request.raw.url ?? '');
-
 export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
   const byPrefix = new Map(deps.services.map((s) => [s.targetPrefix, s]));
 
@@ -87,7 +85,7 @@ export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
   const query = deps.query;
   if (query) {
     app.get('/', async (request: FastifyRequest, reply: FastifyReply) => {
-      if (!hasAction(request)) return reply.callNotFound();
+      if (!isQueryRequest(request)) return reply.callNotFound();
       reply.header('x-amzn-requestid', request.id);
       return query(request, reply);
     });
@@ -98,7 +96,7 @@ export function awsJsonRoutes(app: FastifyInstance, deps: AwsJsonDeps): void {
     reply.header('x-amzn-requestid', requestId);
     const target = request.headers['x-amz-target'];
     // The query protocol's parameters come as a form, or in the URL.
-    if (target === undefined && deps.query && ((request.headers['content-type'] ?? '').toLowerCase().startsWith(FORM_TYPE) || hasAction(request))) {
+    if (deps.query && isQueryRequest(request)) {
       return deps.query(request, reply);
     }
     const m = typeof target === 'string' ? /^([A-Za-z0-9_.]{1,128})\.([A-Za-z0-9]{1,128})$/.exec(target) : null;

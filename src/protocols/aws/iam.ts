@@ -7,22 +7,19 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { findManagedPolicy, listManagedPolicies, managedPolicyDocument, policyArnOf, type CustomerPolicyRecord } from '../../policy/index.js';
 import type { Registry } from '../../registry.js';
 import type { RequestContext } from '../../shared/context.js';
-import { DomainError, invalidArgument, isDomainError, RETRY_UNAVAILABLE_SECONDS } from '../../shared/errors.js';
+import { DomainError, invalidArgument, isDomainError } from '../../shared/errors.js';
 import { checkPolicy } from '../policy-refusal.js';
+import { IAM_XMLNS, sendQueryError, xmlText, type QueryError } from './aws-query.js';
 
-const XMLNS = 'https://iam.amazonaws.com/doc/2010-05-08/';
+const XMLNS = IAM_XMLNS;
 const VERSION = '2010-05-08';
 const AWS_POLICY_PREFIX = 'arn:aws:iam::aws:policy/';
 
-const xml = (s: string) => s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+const xml = xmlText;
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const el = (name: string, value: string | number | boolean | null | undefined) => (value === null || value === undefined ? '' : `<${name}>${xml(String(value))}</${name}>`);
 
-interface IamError {
-  status: number;
-  code: string;
-  message: string;
-}
+type IamError = QueryError;
 
 /** IAM's error codes for the domain's errors. */
 function toIamError(err: unknown): IamError {
@@ -48,11 +45,7 @@ function toIamError(err: unknown): IamError {
   return { status, code, message: status >= 500 && err.kind !== 'unavailable' ? 'An internal error occurred.' : err.message };
 }
 
-function sendError(reply: FastifyReply, e: IamError, requestId: string): FastifyReply {
-  const body = `<ErrorResponse xmlns="${XMLNS}"><Error><Type>${e.status >= 500 ? 'Receiver' : 'Sender'}</Type>${el('Code', e.code)}${el('Message', e.message)}</Error>${el('RequestId', requestId)}</ErrorResponse>`;
-  if (e.status === 503) reply.header('retry-after', String(RETRY_UNAVAILABLE_SECONDS));
-  return reply.code(e.status).header('content-type', 'text/xml').send(body);
-}
+const sendError = (reply: FastifyReply, e: IamError, requestId: string) => sendQueryError(reply, XMLNS, e, requestId);
 
 function policyXml(p: CustomerPolicyRecord): string {
   return (
@@ -184,9 +177,6 @@ export function operations(reg: Registry): Record<string, Operation> {
 }
 
 /** The service a SigV4 request is scoped to, read before verifying it: IAM and STS share POST /. */
-export const signingServiceOf = (request: FastifyRequest) =>
-  /Credential=[^/,\s]+\/\d{8}\/[^/,\s]+\/([a-z0-9-]{1,64})\/aws4_request/.exec(String(request.headers.authorization ?? ''))?.[1];
-
 export function iamQueryHandler(reg: Registry): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
   const ops = operations(reg);
   return async (request, reply) => {

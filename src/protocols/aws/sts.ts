@@ -7,16 +7,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallerPrincipal } from '../../credentials/index.js';
 import type { Registry } from '../../registry.js';
-import { isDomainError, RETRY_UNAVAILABLE_SECONDS } from '../../shared/errors.js';
+import { isDomainError } from '../../shared/errors.js';
+import { sendQueryError, STS_XMLNS, xmlText, type QueryError } from './aws-query.js';
 
-const XMLNS = 'https://sts.amazonaws.com/doc/2011-06-15/';
+const XMLNS = STS_XMLNS;
 const VERSION = '2011-06-15';
 
-interface StsError {
-  status: number;
-  code: string;
-  message: string;
-}
+type StsError = QueryError;
 
 /** STS's names for authentication failures, with the statuses AWS sends. */
 const AUTH_ERRORS: Record<string, { code: string; status: number }> = {
@@ -30,8 +27,7 @@ const AUTH_ERRORS: Record<string, { code: string; status: number }> = {
   'auth.incomplete': { code: 'IncompleteSignature', status: 400 },
 };
 
-const escapeXml = (s: string) =>
-  s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
+const escapeXml = xmlText;
 
 function toStsError(err: unknown): StsError {
   if (isDomainError(err) && err.kind === 'unauthenticated') {
@@ -42,17 +38,7 @@ function toStsError(err: unknown): StsError {
   return { status: 500, code: 'InternalFailure', message: 'An internal error occurred.' };
 }
 
-function sendError(reply: FastifyReply, e: StsError, requestId: string): FastifyReply {
-  const type = e.status >= 500 ? 'Receiver' : 'Sender';
-  if (e.status === 503) reply.header('retry-after', String(RETRY_UNAVAILABLE_SECONDS));
-  return reply
-    .code(e.status)
-    .header('content-type', 'text/xml')
-    .send(
-      `<ErrorResponse xmlns="${XMLNS}"><Error><Type>${type}</Type><Code>${e.code}</Code><Message>${escapeXml(e.message)}</Message></Error>` +
-        `<RequestId>${escapeXml(requestId)}</RequestId></ErrorResponse>`,
-    );
-}
+const sendError = (reply: FastifyReply, e: StsError, requestId: string) => sendQueryError(reply, XMLNS, e, requestId);
 
 function callerIdentity(p: CallerPrincipal, requestId: string): string {
   return (
