@@ -513,10 +513,12 @@ describe.each(dialects())('SCIM /Users on %s', (dialect) => {
     expect(removed.status, JSON.stringify(removed.json)).toBe(200);
     expect(await emailsOf()).toEqual(['keep@example.com/work/false']);
     expect((removed.json.roles as Json[]).map((r) => r.value as string)).toEqual(['Keep']);
-    // A remove whose value names nothing there changes nothing.
+    // A remove whose value names nothing there, or describes no value at all, changes nothing.
     const before = removed.json.meta.version;
-    const nothing = await patch(id, [{ op: 'remove', path: 'emails', value: [{ value: 'never@example.com' }] }]);
-    expect(nothing.json.meta.version).toBe(before);
+    for (const value of [[{ value: 'never@example.com' }], [{}], [{ primary: false }]]) {
+      const nothing = await patch(id, [{ op: 'remove', path: 'emails', value }]);
+      expect(nothing.json.meta.version, JSON.stringify(value)).toBe(before);
+    }
     expect(await emailsOf()).toEqual(['keep@example.com/work/false']);
   });
 

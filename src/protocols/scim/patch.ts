@@ -159,10 +159,15 @@ function store(container: ScimObject, name: string, value: unknown): void {
 /** Strings compare without regard to case (no multi-valued user attribute is caseExact), the rest strictly. */
 const sameScalar = (a: unknown, b: unknown) => (typeof a === 'string' && typeof b === 'string' ? lower(a) === lower(b) : a === b);
 
-/** Whether `element` has every sub-attribute that `described` gives, with the same values: the same value of a multi-valued attribute. */
+/**
+ * Whether `element` has every sub-attribute that `described` gives (but primary and display), with
+ * the same values: the same value of a multi-valued attribute. A description that gives none
+ * describes nothing, so that `[{}]` cannot remove every value.
+ */
 function describes(described: unknown, element: unknown): boolean {
   if (!isObject(described) || !isObject(element)) return sameScalar(described, element);
-  return Object.entries(described).every(([k, v]) => k === 'primary' || k === 'display' || sameScalar(v, element[k]));
+  const given = Object.entries(described).filter(([k]) => k !== 'primary' && k !== 'display');
+  return given.length > 0 && given.every(([k, v]) => sameScalar(v, element[k]));
 }
 
 /** An added element is the one already there with the same `value` and `type` (or the same simple value). */
