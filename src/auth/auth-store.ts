@@ -63,7 +63,8 @@ export interface AuthStore {
   /** Throttle state for each key that has one. */
   throttleStates(keys: readonly string[]): Promise<Map<string, ThrottleState>>;
   /**
-   * Count one failure (restarting the count when the last one is older than `windowStart`), holding
+   * Count one failure (restarting the count when the last one, and the end of the last lock, are
+   * older than `windowStart`), holding
    * the key's row until the commit; returns the new count and the lock the key was under before.
    */
   recordFailure(key: string, now: number, windowStart: number): Promise<ThrottleState>;

@@ -9,8 +9,8 @@ import type { Transactor } from './transactor.js';
 
 export interface HousekeepingStore {
   /**
-   * Throttle rows whose last failure is older than `windowStart` and whose lock has lapsed by
-   * `now`: the next failure of such a key starts counting afresh, with or without its row.
+   * Throttle rows whose last failure and whose lock's end are both older than `windowStart` (and
+   * `now`): the next failure of such a key starts counting afresh, with or without its row.
    */
   deleteStaleThrottle(windowStart: number, now: number, limit: number): Promise<number>;
   /** Portal sessions that expired before `now` (a session is never used once expired). */

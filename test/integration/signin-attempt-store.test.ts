@@ -97,4 +97,27 @@ describe.each(dialects())('a sign-in attempt in the store on %s', (dialect) => {
     expect(await auth.insertSessionUnlessLocked(later, keys, now)).toBe(true);
     expect((await auth.findSessionByToken(later.tokenHash, now))?.userId).toBe(user.userId);
   });
+
+  it('keeps counting failures after a lock as long as the window: waiting out the longest back-off does not wipe the count', async () => {
+    const key = `user:patient-${randomUUID()}`;
+    const window = 15 * MINUTE;
+    let now = Date.now();
+    const fail = () => server.reg.tx.transaction((s) => s.auth.recordFailure(key, now, now - window));
+    // The housekeeping sweep, then whether this key's row is still there.
+    const sweep = async () => {
+      await server.reg.tx.transaction((s) => s.housekeeping.deleteStaleThrottle(now - window, now, 1000));
+      return (await server.reg.database.db.selectFrom('auth_throttle').select('failures').where('throttle_key', '=', key).execute()).length === 1;
+    };
+    for (let i = 1; i <= 10; i++) expect((await fail()).failures).toBe(i);
+    // The longest back-off (900 s by default) is as long as the window (15 min).
+    await server.reg.tx.transaction((s) => s.auth.lockUntil(key, now + window));
+    now += window + 1_000;
+    // The lock ended a second ago: the housekeeping keeps the row, and the next failure is the 11th.
+    expect(await sweep()).toBe(true);
+    expect((await fail()).failures).toBe(11);
+    // Once the last failure and the lock's end are both out of the window, counting starts again.
+    now += window + 1_000;
+    expect(await sweep()).toBe(false);
+    expect((await fail()).failures).toBe(1);
+  });
 });

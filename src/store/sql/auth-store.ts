@@ -99,13 +99,16 @@ const attemptState = precompiled<Database, { a: string; b: string; store: string
 );
 // One atomic upsert, so that concurrent failures on many processes all count; on PostgreSQL it
 // holds the key's row until the commit. `locked_until` is returned as it was: the upsert keeps it.
+// The count restarts only when both the last failure and the end of the last lock are older than
+// the window: waiting out a back-off as long as the window must not wipe the count, or the
+// lock-out would never come.
 const countFailure = precompiled<Database, { key: string; now: number; windowStart: number }, { failures: number; locked_until: number }>((db, arg) =>
   db
     .insertInto('auth_throttle')
     .values({ throttle_key: arg('key'), failures: 1, last_failure_at: arg('now'), locked_until: 0 })
     .onConflict((oc) =>
       oc.column('throttle_key').doUpdateSet({
-        failures: sql<number>`case when auth_throttle.last_failure_at < ${arg('windowStart')} then 1 else auth_throttle.failures + 1 end`,
+        failures: sql<number>`case when auth_throttle.last_failure_at < ${arg('windowStart')} and auth_throttle.locked_until < ${arg('windowStart')} then 1 else auth_throttle.failures + 1 end`,
         last_failure_at: arg('now'),
       }),
     )

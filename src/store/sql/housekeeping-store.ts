@@ -12,7 +12,8 @@ export class SqlHousekeepingStore implements HousekeepingStore {
   constructor(private readonly db: Db) {}
 
   async deleteStaleThrottle(windowStart: number, now: number, limit: number): Promise<number> {
-    const stale = this.db.selectFrom('auth_throttle').select('throttle_key').where('last_failure_at', '<', windowStart).where('locked_until', '<=', now).limit(limit);
+    // As the count (auth-store.ts): a row goes once its last failure and its lock's end are both out of the window.
+    const stale = this.db.selectFrom('auth_throttle').select('throttle_key').where('last_failure_at', '<', windowStart).where('locked_until', '<', Math.min(windowStart, now)).limit(limit);
     const r = await this.db.deleteFrom('auth_throttle').where('throttle_key', 'in', stale).executeTakeFirst();
     return Number(r.numDeletedRows);
   }
