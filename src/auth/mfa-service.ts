@@ -38,6 +38,11 @@ export interface RelyingParty {
 }
 
 /** Whose devices: a directory user. */
+/** How a device is registered: `firstDevice` for the one a sign-in asks for (insertDevice). */
+export interface RegistrationOptions {
+  firstDevice?: boolean;
+}
+
 export interface MfaUser {
   identityStoreId: string;
   userId: string;
@@ -187,8 +192,20 @@ export class MfaService {
   }
 
   /** Insert a device in a free slot, or refuse: a ninth device, a name in use. */
-  private async insertDevice(s: MfaStores, user: MfaUser, device: Omit<MfaDeviceRecord, 'slot' | 'identityStoreId' | 'userId'>): Promise<MfaDeviceRecord> {
+  /**
+   * `firstDevice`: the registration a sign-in asks for when the user has no device. Whether it may
+   * is decided at the password step, and checked again here, in the device's own transaction: a
+   * sign-in begun with the password alone must not add a device once the user has one, or once the
+   * settings no longer let a sign-in register one.
+   */
+  private async insertDevice(s: MfaStores, user: MfaUser, device: Omit<MfaDeviceRecord, 'slot' | 'identityStoreId' | 'userId'>, opts: RegistrationOptions = {}): Promise<MfaDeviceRecord> {
     const existing = await s.mfa.listDevices(user.identityStoreId, user.userId);
+    if (opts.firstDevice) {
+      const settings = await this.settings();
+      if (settings.mode === 'DISABLED' || settings.noDevice !== 'REGISTER' || existing.some((d) => settings.allowedDeviceTypes.includes(d.type))) {
+        throw failedPrecondition('mfa.registration_closed', 'This sign-in can no longer register a device: sign in again.');
+      }
+    }
     if (existing.some((d) => d.name === device.name)) throw invalidArgument('mfa.name_in_use', `You already have a device named ${device.name}.`);
     const slot = await this.requireFreeSlot(user);
     const record: MfaDeviceRecord = { ...device, identityStoreId: user.identityStoreId, userId: user.userId, slot };
@@ -211,7 +228,7 @@ export class MfaService {
   }
 
   /** Finish registering an authenticator app with its first code; that code cannot be used again. */
-  async confirmTotpEnrolment(ctx: RequestContext, user: MfaUser, input: { enrolmentId: string; name: string; code: string }): Promise<MfaDeviceView> {
+  async confirmTotpEnrolment(ctx: RequestContext, user: MfaUser, input: { enrolmentId: string; name: string; code: string }, opts: RegistrationOptions = {}): Promise<MfaDeviceView> {
     const name = checkName(input.name);
     const action = { eventName: 'RegisterMfaDevice', requestParameters: { userName: user.userName, type: 'TOTP', name }, responseElements: (d: MfaDeviceView) => ({ deviceId: d.deviceId }) };
     return audited(this.deps, ctx, action, async (s) => {
@@ -237,7 +254,7 @@ export class MfaService {
         discoverable: false,
         createdAt: now,
         lastUsedAt: now,
-      });
+      }, opts);
       return viewOf(record);
     });
   }
@@ -300,7 +317,7 @@ export class MfaService {
     return { challengeId, options };
   }
 
-  async finishWebauthnRegistration(ctx: RequestContext, user: MfaUser, rp: RelyingParty, input: { challengeId: string; name: string; response: unknown }): Promise<MfaDeviceView> {
+  async finishWebauthnRegistration(ctx: RequestContext, user: MfaUser, rp: RelyingParty, input: { challengeId: string; name: string; response: unknown }, opts: RegistrationOptions = {}): Promise<MfaDeviceView> {
     const name = checkName(input.name);
     const action = { eventName: 'RegisterMfaDevice', requestParameters: { userName: user.userName, type: 'WEBAUTHN', name }, responseElements: (d: MfaDeviceView) => ({ deviceId: d.deviceId, passkey: d.passkey }) };
     const now = this.deps.clock.now();
@@ -342,7 +359,7 @@ export class MfaService {
         discoverable: passkey,
         createdAt: now,
         lastUsedAt: null,
-      });
+      }, opts);
       return viewOf(record);
     });
   }

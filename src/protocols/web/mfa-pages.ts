@@ -237,7 +237,7 @@ export function registerMfaPages(app: FastifyInstance, deps: WebDeps): void {
     if (!current || current.flow.state !== 'REGISTER') return restart(reply, returnTo);
     const ctx = reg.auth.userContext(await context(request), current.flow.user, 'signin.amazonaws.com');
     try {
-      await reg.mfa.confirmTotpEnrolment(ctx, current.flow.user, { enrolmentId: fields.get('enrolment_id') ?? '', name: fields.get('name') ?? '', code: fields.get('code') ?? '' });
+      await reg.mfa.confirmTotpEnrolment(ctx, current.flow.user, { enrolmentId: fields.get('enrolment_id') ?? '', name: fields.get('name') ?? '', code: fields.get('code') ?? '' }, { firstDevice: true });
     } catch (err) {
       if (isDomainError(err) && err.kind !== 'internal') return registerPage(reply, current.flow, current.csrf, returnTo, 400, err.message);
       throw err;
@@ -264,7 +264,7 @@ export function registerMfaPages(app: FastifyInstance, deps: WebDeps): void {
     const body = jsonBody(request);
     const ctx = reg.auth.userContext(await context(request), current.flow.user, 'signin.amazonaws.com');
     try {
-      await reg.mfa.finishWebauthnRegistration(ctx, current.flow.user, relyingPartyOf(deps, request), { challengeId: text(body.challengeId), name: text(body.name), response: body.response });
+      await reg.mfa.finishWebauthnRegistration(ctx, current.flow.user, relyingPartyOf(deps, request), { challengeId: text(body.challengeId), name: text(body.name), response: body.response }, { firstDevice: true });
     } catch (err) {
       if (isDomainError(err) && err.kind !== 'internal') return jsonDenied(reply, 400, err.message);
       throw err;
