@@ -103,7 +103,14 @@ function scimScope(scope: FastifyInstance, reg: Registry, baseUrl: () => string)
     if (scim.status === 429 && isDomainError(err) && err.details.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.details.retryAfterSeconds));
     return sendScim(reply, scim.status, scim.toBody());
   });
-  scope.setNotFoundHandler((request, reply) => sendScim(reply, 404, new ScimError(404, undefined, `No SCIM endpoint ${request.method} ${request.url.split('?')[0]}.`).toBody()));
+  scope.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    // RFC 7644 §3.11: a token here stands for an IdP, not a user, so there is no "me": 501.
+    if (path === `${SCIM_PATH}/Me` || path.startsWith(`${SCIM_PATH}/Me/`)) {
+      return sendScim(reply, 501, new ScimError(501, undefined, 'The /Me endpoint is not supported: a SCIM token acts for an identity provider, not for a user.').toBody());
+    }
+    return sendScim(reply, 404, new ScimError(404, undefined, `No SCIM endpoint ${request.method} ${path}.`).toBody());
+  });
 
   // Before the body is read: an unauthenticated request gets no further than its headers.
   scope.addHook('onRequest', async (request) => {
@@ -156,8 +163,6 @@ function scimScope(scope: FastifyInstance, reg: Registry, baseUrl: () => string)
     refuseFilter(request);
     return sendScim(reply, 200, listResponse(resourceTypes(deps.baseUrl())));
   });
-  // RFC 7644 §3.11: a token here stands for an IdP, not a user, so there is no "me": 501.
-  scope.all('/Me', () => Promise.reject(new ScimError(501, undefined, 'The /Me endpoint is not supported: a SCIM token acts for an identity provider, not for a user.')));
   scope.get('/ResourceTypes/:name', async (request, reply) => {
     const { name } = request.params as { name: string };
     const type = resourceTypes(deps.baseUrl()).find((t) => t.name.toLowerCase() === name.toLowerCase());
