@@ -86,9 +86,16 @@ export interface User {
   UserName: string;
   DisplayName?: string;
   Name?: { GivenName?: string; FamilyName?: string };
-  Emails?: { Value?: string; Primary?: boolean }[];
+  Emails?: Email[];
   Title?: string;
 }
+export interface Email {
+  Value?: string;
+  Type?: string;
+  Primary?: boolean;
+}
+/** The email a user is known by: the primary one, else the first (as GetUserId's `emails.value` finds it). */
+export const primaryEmail = (user: Pick<User, 'Emails'>): Email | undefined => user.Emails?.find((e) => e.Primary) ?? user.Emails?.[0];
 export interface Group {
   GroupId: string;
   DisplayName?: string;

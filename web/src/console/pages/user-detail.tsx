@@ -18,7 +18,7 @@ import Spinner from '@cloudscape-design/components/spinner';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Table from '@cloudscape-design/components/table';
 import { useState } from 'react';
-import { admin, aws, AwsError, messageOf, when, type User } from '../api.js';
+import { admin, aws, AwsError, messageOf, primaryEmail, when, type Email, type User } from '../api.js';
 import { groupName, namedAssignments } from '../names.js';
 import { deviceTypeLabel, type MfaDevice } from '../mfa.js';
 import { NameFilter, useServerPages } from '../paging.js';
@@ -133,7 +133,7 @@ export default function UserDetail({ id }: { id: string }) {
               <KeyValue label="Status">{disabled ? <StatusIndicator type="stopped">Disabled</StatusIndicator> : <StatusIndicator>Enabled</StatusIndicator>}</KeyValue>
               <KeyValue label="First name">{u.Name?.GivenName ?? '-'}</KeyValue>
               <KeyValue label="Last name">{u.Name?.FamilyName ?? '-'}</KeyValue>
-              <KeyValue label="Email">{u.Emails?.[0]?.Value ?? '-'}</KeyValue>
+              <KeyValue label="Email">{primaryEmail(u)?.Value ?? '-'}</KeyValue>
             </ColumnLayout>
           )}
         </Container>
@@ -274,28 +274,54 @@ function MfaDevices({ userName }: { userName: string }) {
 }
 
 const EDIT_FIELDS = ['DisplayName', 'GivenName', 'FamilyName', 'Email'] as const;
+type EditValues = Record<(typeof EDIT_FIELDS)[number], string>;
+
+const editValues = (user: User): EditValues => ({
+  DisplayName: user.DisplayName ?? '',
+  GivenName: user.Name?.GivenName ?? '',
+  FamilyName: user.Name?.FamilyName ?? '',
+  Email: primaryEmail(user)?.Value ?? '',
+});
+
+/**
+ * The user's emails with the one the form shows (the primary, else the first) set to `value`, or
+ * removed when `value` is empty; the other emails, and the shown one's type and primary flag, stay.
+ */
+function emailsWith(user: User, value: string): Email[] {
+  const emails = user.Emails ?? [];
+  const shown = primaryEmail(user);
+  if (!shown) return value ? [{ Value: value, Type: 'work', Primary: true }] : [];
+  return emails.flatMap((e) => (e !== shown ? [e] : value ? [{ ...e, Value: value }] : []));
+}
+
+/**
+ * The UpdateUser operations of what the form changed, and only those: an attribute the form does
+ * not show (another email, a middle name, a phone number) is never sent, so it stays as it is.
+ */
+function changedOperations(user: User, before: EditValues, after: EditValues) {
+  const set = (AttributePath: string, value: unknown) => (value === '' || (Array.isArray(value) && value.length === 0) ? { AttributePath } : { AttributePath, AttributeValue: value });
+  const operations = [];
+  if (after.DisplayName !== before.DisplayName) operations.push(set('displayName', after.DisplayName));
+  if (after.GivenName !== before.GivenName) operations.push(set('name.givenName', after.GivenName));
+  if (after.FamilyName !== before.FamilyName) operations.push(set('name.familyName', after.FamilyName));
+  if (after.Email !== before.Email) operations.push(set('emails', emailsWith(user, after.Email)));
+  return operations;
+}
 
 function EditUser({ user, onDone }: { user: User; onDone: (changed: boolean) => void }) {
   const { instance } = useConsole();
-  const [v, setV] = useState({ DisplayName: user.DisplayName ?? '', GivenName: user.Name?.GivenName ?? '', FamilyName: user.Name?.FamilyName ?? '', Email: user.Emails?.[0]?.Value ?? '' });
+  const [v, setV] = useState(() => editValues(user));
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const errors = fieldErrors(error, EDIT_FIELDS);
   const save = async () => {
+    const Operations = changedOperations(user, editValues(user), v);
+    if (Operations.length === 0) return onDone(false);
     setBusy(true);
     setError(undefined);
     try {
-      // One UpdateUser: every attribute changes, or none does.
-      await aws('identitystore', 'UpdateUser', {
-        IdentityStoreId: instance.IdentityStoreId,
-        UserId: user.UserId,
-        Operations: [
-          { AttributePath: 'displayName', AttributeValue: v.DisplayName },
-          { AttributePath: 'name.givenName', AttributeValue: v.GivenName },
-          { AttributePath: 'name.familyName', AttributeValue: v.FamilyName },
-          v.Email ? { AttributePath: 'emails', AttributeValue: [{ value: v.Email, type: 'work', primary: true }] } : { AttributePath: 'emails' },
-        ],
-      });
+      // One UpdateUser: every change applies, or none does.
+      await aws('identitystore', 'UpdateUser', { IdentityStoreId: instance.IdentityStoreId, UserId: user.UserId, Operations });
       onDone(true);
     } catch (err) {
       setError(err);

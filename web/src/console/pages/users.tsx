@@ -8,7 +8,7 @@ import SpaceBetween from '@cloudscape-design/components/space-between';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Table from '@cloudscape-design/components/table';
 import { useState } from 'react';
-import { aws, messageOf, type User } from '../api.js';
+import { aws, messageOf, primaryEmail, type User } from '../api.js';
 import { directoryPage, NameFilter, useServerPages } from '../paging.js';
 import { ConsoleLink, Dialog, Failed, fieldErrors } from '../parts.js';
 import { useConsole } from '../shell.js';
@@ -48,7 +48,7 @@ export default function Users() {
             ),
           },
           { id: 'display', header: 'Display name', cell: (u) => u.DisplayName ?? '-' },
-          { id: 'email', header: 'Email', cell: (u) => u.Emails?.[0]?.Value ?? '-' },
+          { id: 'email', header: 'Email', cell: (u) => primaryEmail(u)?.Value ?? '-' },
           {
             id: 'status',
             header: 'Status',

@@ -1,0 +1,127 @@
+// Editing through the admin console in a real browser (Debian's Chromium through playwright-core),
+// where a form must change what the administrator changed and nothing else. Editing one attribute
+// of a user with several emails (as SCIM or the identitystore API makes them) keeps the others and
+// shows the primary email.
+
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { CreateUserCommand, DescribeUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { systemContext } from '../../src/shared/context.js';
+import { hasChromium, launchChromium, peerAvailable } from '../helpers/peers.js';
+import { portalFixture, suffix, type PortalUser } from '../helpers/portal-fixture.js';
+import { sdkOptions, startServer, type TestServer } from '../helpers/server.js';
+import { ARTIFACTS, ensureAppBuilt } from '../helpers/web-build.js';
+
+const PASSWORD = 'Console#Edits-5Rt!';
+
+describe.runIf(peerAvailable('chromium', hasChromium))('admin console edits in Chromium', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+  let ids: IdentitystoreClient;
+  let admin: PortalUser;
+  const browserErrors: string[] = [];
+  const ctx = systemContext('sso.amazonaws.com', 'us-east-1', 'console-edits-e2e');
+  const IdentityStoreId = () => server.init.identityStoreId;
+
+  const signIn = async (on: Page, userName: string) => {
+    await on.goto(`${base}/console`);
+    await on.fill('#username', userName);
+    await on.click('button[type=submit]');
+    await on.fill('#password', PASSWORD);
+    await on.click('button[type=submit]');
+    await on.waitForURL(`${base}/console`);
+  };
+  const newPage = async () => {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    const p = await context.newPage();
+    p.on('pageerror', (err) => void browserErrors.push(err.message));
+    p.on('console', (message) => void (message.type() === 'error' && !/status of 4\d\d/.test(message.text()) && browserErrors.push(message.text())));
+    return p;
+  };
+  const input = (name: string, on: Page | ReturnType<Page['getByRole']> = page) => on.getByRole('textbox', { name, exact: true });
+  const describeUser = async (UserId: string) => ids.send(new DescribeUserCommand({ IdentityStoreId: IdentityStoreId(), UserId }));
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await ensureAppBuilt();
+    server = await startServer('sqlite', { auditSealMs: 200 });
+    base = server.url.replace('127.0.0.1', 'localhost');
+    ids = new IdentitystoreClient(sdkOptions(server));
+    admin = await portalFixture(server).newUser();
+    await server.reg.auth.setPassword(ctx, admin.userName, { password: PASSWORD, oneTime: false });
+    await server.reg.consoleAdmins.grant(ctx, admin.userName, 'AdministratorAccess');
+    browser = await launchChromium();
+    page = await newPage();
+    await signIn(page, admin.userName);
+  }, 180_000);
+
+  afterEach(async (t) => {
+    if (t.task.result?.state === 'fail') await page?.screenshot({ path: path.join(ARTIFACTS, `console-edits-failed-${t.task.name.slice(0, 40).replace(/\W+/g, '-')}.png`), fullPage: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it("shows a user's primary email, and an edit of one attribute keeps their other emails, names and phone numbers", async () => {
+    const UserName = `multi-${suffix()}`;
+    const { UserId } = await ids.send(
+      new CreateUserCommand({
+        IdentityStoreId: IdentityStoreId(),
+        UserName,
+        DisplayName: 'Multi Mail',
+        Name: { GivenName: 'Mia', FamilyName: 'Mail', MiddleName: 'Q' },
+        Title: 'Engineer',
+        Emails: [
+          { Value: 'home@example.com', Type: 'home' },
+          { Value: 'work@example.com', Type: 'work', Primary: true },
+        ],
+        PhoneNumbers: [{ Value: '+1 555 0100', Type: 'work' }],
+      }),
+    );
+    const before = await describeUser(UserId!);
+
+    // The list and the page show the primary email, not the first.
+    await page.goto(`${base}/console/users`);
+    await page.getByRole('searchbox', { name: 'Find a user by exact user name' }).fill(UserName);
+    const row = page.getByRole('row').filter({ hasText: UserName });
+    await row.getByText('work@example.com').waitFor();
+    await row.getByRole('link', { name: UserName }).click();
+    await page.getByRole('heading', { name: UserName, exact: true }).waitFor();
+    await page.getByText('work@example.com', { exact: true }).waitFor();
+    expect(await page.getByText('home@example.com').count()).toBe(0);
+
+    // Only the display name changes: everything else is as it was.
+    await page.getByRole('button', { name: 'Edit' }).click();
+    expect(await input('Email address').inputValue()).toBe('work@example.com');
+    await input('Display name').fill('Multi Renamed');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Multi Renamed', { exact: true }).waitFor();
+    const renamed = await describeUser(UserId!);
+    expect(renamed.DisplayName).toBe('Multi Renamed');
+    const kept = (u: typeof before) => ({ ...u, DisplayName: undefined, UpdatedAt: undefined, UpdatedBy: undefined, $metadata: undefined });
+    expect(kept(renamed)).toEqual(kept(before));
+
+    // Changing the email changes the primary one's address only: its type, and the home email, stay.
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await input('Email address').fill('mia@work.example.com');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('mia@work.example.com', { exact: true }).waitFor();
+    const moved = await describeUser(UserId!);
+    expect(moved.Emails).toEqual([
+      { Value: 'home@example.com', Type: 'home' },
+      { Value: 'mia@work.example.com', Type: 'work', Primary: true },
+    ]);
+    expect(moved.Name).toEqual(before.Name);
+    expect(moved.PhoneNumbers).toEqual(before.PhoneNumbers);
+  });
+
+  it('had no script errors', () => {
+    expect(browserErrors).toEqual([]);
+  });
+});
