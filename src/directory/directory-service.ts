@@ -740,6 +740,11 @@ export class DirectoryService {
     return (await this.read.findUserSummary(identityStoreId, { userId }))?.status === 'ENABLED';
   }
 
+  /** A user's id, name and status, in one read; undefined when there is none. */
+  findUserById(identityStoreId: string, userId: string): Promise<UserSummary | undefined> {
+    return this.read.findUserSummary(identityStoreId, { userId });
+  }
+
   /** The user a sign-in names, in one read; undefined when there is none. */
   findUserByName(identityStoreId: string, userName: string): Promise<UserSummary | undefined> {
     return this.read.findUserSummary(identityStoreId, { userName });

@@ -14,6 +14,7 @@ export const CONSOLE_SOURCE = 'console.atrium.local';
 
 export interface ConsoleGrant {
   userId: string;
+  /** The user's name when granted, as stored; the service's answers carry their name now. */
   userName: string;
   policy: ConsolePolicy;
   grantedAt: number;
@@ -31,9 +32,10 @@ export interface ConsoleAdminStore {
 
 /** How the service finds the user a grant names: the directory, through a narrow port. */
 export interface ConsoleUserLookup {
-  findUserByName(identityStoreId: string, userName: string): Promise<{ userId: string; userName: string; status: string } | undefined>;
-  isUserEnabled(identityStoreId: string, userId: string): Promise<boolean>;
+  findUserByName(identityStoreId: string, userName: string): Promise<ConsoleUser | undefined>;
+  findUserById(identityStoreId: string, userId: string): Promise<ConsoleUser | undefined>;
 }
+type ConsoleUser = { userId: string; userName: string; status: string };
 
 export type ConsoleAdminStores = { consoleAdmins: ConsoleAdminStore; audit: AuditStore };
 
@@ -66,12 +68,16 @@ const consoleDenied = (message: string) => new DomainError('permission_denied', 
 export class ConsoleAdminService {
   constructor(private readonly deps: Deps) {}
 
-  /** The grant of an enabled user, or undefined: a disabled or deleted user administers nothing. */
+  /**
+   * The grant of an enabled user, with their user name now (a grant is the user id's, and outlives
+   * a rename), or undefined: a disabled or deleted user administers nothing.
+   */
   async grantOf(userId: string): Promise<ConsoleGrant | undefined> {
     const grant = await this.deps.read.consoleAdmins.findGrant(userId);
     if (!grant) return undefined;
     const { identityStoreId } = await this.deps.instance.get();
-    return (await this.deps.users.isUserEnabled(identityStoreId, userId)) ? grant : undefined;
+    const user = await this.deps.users.findUserById(identityStoreId, userId);
+    return user?.status === 'ENABLED' ? { ...grant, userName: user.userName } : undefined;
   }
 
   /** The grant that lets `userId` run an operation, or a permission_denied refusal. */
@@ -84,8 +90,12 @@ export class ConsoleAdminService {
     return grant;
   }
 
-  listGrants(): Promise<ConsoleGrant[]> {
-    return this.deps.read.consoleAdmins.listGrants();
+  /** Every grant, by the user's name now (the stored one when the user is gone), in name order. */
+  async listGrants(): Promise<ConsoleGrant[]> {
+    const grants = await this.deps.read.consoleAdmins.listGrants();
+    const { identityStoreId } = await this.deps.instance.get();
+    const named = await Promise.all(grants.map(async (g) => ({ ...g, userName: (await this.deps.users.findUserById(identityStoreId, g.userId))?.userName ?? g.userName })));
+    return named.sort((a, b) => (a.userName < b.userName ? -1 : a.userName > b.userName ? 1 : 0));
   }
 
   /** Grant (or change) a user's console access. */

@@ -1,11 +1,12 @@
 // Editing through the admin console in a real browser (Debian's Chromium through playwright-core),
 // where a form must change what the administrator changed and nothing else. Editing one attribute
 // of a user with several emails (as SCIM or the identitystore API makes them) keeps the others and
-// shows the primary email.
+// shows the primary email. An administrator renamed after their grant still gets the console of
+// their grant.
 
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { CreateUserCommand, DescribeUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import { CreateUserCommand, DescribeUserCommand, IdentitystoreClient, UpdateUserCommand } from '@aws-sdk/client-identitystore';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../src/shared/context.js';
@@ -119,6 +120,27 @@ describe.runIf(peerAvailable('chromium', hasChromium))('admin console edits in C
     ]);
     expect(moved.Name).toEqual(before.Name);
     expect(moved.PhoneNumbers).toEqual(before.PhoneNumbers);
+  });
+
+  it('offers a renamed administrator the changes their grant allows', async () => {
+    const carol = await portalFixture(server).newUser();
+    await server.reg.auth.setPassword(ctx, carol.userName, { password: PASSWORD, oneTime: false });
+    await server.reg.consoleAdmins.grant(ctx, carol.userName, 'AdministratorAccess');
+    const renamed = `${carol.userName}.smith`;
+    await ids.send(new UpdateUserCommand({ IdentityStoreId: IdentityStoreId(), UserId: carol.userId, Operations: [{ AttributePath: 'userName', AttributeValue: renamed }] }));
+    const p = await newPage();
+    try {
+      await signIn(p, renamed);
+      await p.getByRole('button', { name: renamed }).waitFor();
+      await p.goto(`${base}/console/users`);
+      await p.getByRole('heading', { name: 'Users' }).first().waitFor();
+      await p.getByRole('link', { name: renamed, exact: true }).waitFor();
+      await p.getByRole('button', { name: 'Add user' }).waitFor();
+      await p.goto(`${base}/console/groups`);
+      await p.getByRole('button', { name: 'Create group' }).waitFor();
+    } finally {
+      await p.context().close();
+    }
   });
 
   it('had no script errors', () => {

@@ -254,6 +254,39 @@ describe.each(dialects())('console authentication on %s', (dialect) => {
     for (const e of refused) expect(JSON.parse(e.user_identity)).toMatchObject({ principalId: root.userId });
   });
 
+  it("keeps a renamed administrator's grant (it is their user id's), and names them as they are called now in the trail and the grants list", async () => {
+    const f = portalFixture(server);
+    const carol = await f.newUser();
+    await server.reg.auth.setPassword(systemContext('sso.amazonaws.com', 'us-east-1', 'console-auth-test'), carol.userName, { password: PASSWORD, oneTime: false });
+    expect((await cli('admin', 'grant', '--user-name', carol.userName, '--policy', 'AdministratorAccess')).code).toBe(0);
+    const before = await consoleClient(server, carol);
+    const renamed = { userId: carol.userId, userName: `${carol.userName}.smith` };
+    const root_ = await consoleClient(server, root);
+    const rename = await root_.call('AWSIdentityStore.UpdateUser', { IdentityStoreId: IdentityStoreId(), UserId: carol.userId, Operations: [{ AttributePath: 'userName', AttributeValue: renamed.userName }] });
+    expect(rename.status, JSON.stringify(rename.json)).toBe(200);
+
+    const madeBy = async (c: Awaited<ReturnType<typeof consoleClient>>, name: string) => {
+      const made = await c.call('AWSIdentityStore.CreateGroup', { IdentityStoreId: IdentityStoreId(), DisplayName: name });
+      expect(made.status, JSON.stringify(made.json)).toBe(200);
+      const [event] = await server.reg.database.db.selectFrom('audit_events').select(['user_identity', 'user_name']).where('event_name', '=', 'CreateGroup').where('error_code', 'is', null).orderBy('seq', 'desc').limit(1).execute();
+      return { identity: JSON.parse(event!.user_identity) as Record<string, unknown>, column: event!.user_name };
+    };
+    // A session from before the rename, and one signed in with the new name: both act as the new name.
+    for (const [c, name] of [[before, `renamed-before-${dialect}`], [await consoleClient(server, renamed), `renamed-after-${dialect}`]] as const) {
+      expect(await madeBy(c, name)).toEqual({ identity: expect.objectContaining({ principalId: carol.userId, userName: renamed.userName }) as unknown, column: renamed.userName });
+    }
+    const after = await consoleClient(server, renamed);
+    expect(JSON.parse((await after.browser.request('/api/portal/session')).text)).toMatchObject({ userId: carol.userId, userName: renamed.userName });
+    const grants = (await after.admin('GET', '/api/admin/console/grants')).json.Grants as { UserId: string; UserName: string; Policy: string }[];
+    expect(grants.find((g) => g.UserId === carol.userId)).toMatchObject({ UserName: renamed.userName, Policy: 'AdministratorAccess' });
+    const listed = JSON.parse((await cli('admin', 'list', '--json')).stdout) as { grants: { userId: string; userName: string }[] };
+    expect(listed.grants.find((g) => g.userId === carol.userId)?.userName).toBe(renamed.userName);
+
+    // Disabled, the renamed user administers nothing, as before.
+    expect((await root_.call('AWSIdentityStore.UpdateUser', { IdentityStoreId: IdentityStoreId(), UserId: carol.userId, Operations: [{ AttributePath: 'UserStatus', AttributeValue: 'DISABLED' }] })).status).toBe(200);
+    expect((await after.call('AWSIdentityStore.ListUsers', { IdentityStoreId: IdentityStoreId() })).status).toBe(403);
+  });
+
   it('refuses a revoked administrator at their next call', async () => {
     const c = await consoleClient(server, reader);
     expect((await c.call('AWSIdentityStore.ListUsers', { IdentityStoreId: IdentityStoreId() })).status).toBe(200);

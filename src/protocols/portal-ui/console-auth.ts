@@ -62,7 +62,9 @@ export function consoleAuthenticator(reg: Registry): ConsoleAuthenticator {
       }
       throw denied;
     }
-    // A change the grant refuses is on the record (AccessDenied), by the signed-in user.
+    // A change the grant refuses is on the record (AccessDenied), by the signed-in user. The grant
+    // found is the session user id's, and carries the user's name now: a renamed administrator
+    // keeps their access, and the trail names them as they are called now.
     const grant = await checkPolicy(
       reg.audit,
       () => reg.consoleAdmins.authorize(session.userId, operation),

@@ -33,7 +33,7 @@ export function registerPortalApi(app: FastifyInstance, { reg, jar, context }: W
     const auth = await authenticate(request, reply, false);
     if (!auth) return reply;
     const { session, cookie } = auth;
-    return reply.send({ sessionId: session.sessionId, userName: session.userName, expiresAt: epochSeconds(session.expiresAt), csrfToken: csrfTokenOf(cookie) });
+    return reply.send({ sessionId: session.sessionId, userId: session.userId, userName: session.userName, expiresAt: epochSeconds(session.expiresAt), csrfToken: csrfTokenOf(cookie) });
   });
 
   app.get('/api/portal/sessions', async (request, reply) => {

@@ -79,11 +79,13 @@ export function ConsoleApp() {
 
   useEffect(() => {
     (async () => {
-      const session = await portal<{ userName: string; csrfToken: string }>('/session');
+      const session = await portal<{ userId: string; userName: string; csrfToken: string }>('/session');
       setCsrfToken(session.csrfToken);
       setCsrf(session.csrfToken);
-      const [instance, grants] = await Promise.all([admin<Instance>('GET', '/overview'), admin<{ Grants: { UserName: string; Policy: string }[] }>('GET', '/console/grants')]);
-      const policy = grants.Grants.find((g) => g.UserName === session.userName)?.Policy ?? 'ReadOnlyAccess';
+      const [instance, grants] = await Promise.all([admin<Instance>('GET', '/overview'), admin<{ Grants: { UserId: string; Policy: string }[] }>('GET', '/console/grants')]);
+      // The grant is the user id's: a user name can change (UpdateUser, SCIM) and be given to another.
+      // (Only what the page offers: the server checks the grant on every request.)
+      const policy = grants.Grants.find((g) => g.UserId === session.userId)?.Policy ?? 'ReadOnlyAccess';
       setLoaded({ state: 'ready', instance, userName: session.userName, policy });
       prefetchPages();
     })().catch((err: unknown) => setLoaded({ state: 'failed', message: messageOf(err) }));
