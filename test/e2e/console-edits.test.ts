@@ -2,11 +2,11 @@
 // where a form must change what the administrator changed and nothing else. Editing one attribute
 // of a user with several emails (as SCIM or the identitystore API makes them) keeps the others and
 // shows the primary email. An administrator renamed after their grant still gets the console of
-// their grant.
+// their grant. "Load more events" continues a filtered audit search.
 
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { CreateUserCommand, DescribeUserCommand, IdentitystoreClient, UpdateUserCommand } from '@aws-sdk/client-identitystore';
+import { CreateGroupCommand, CreateUserCommand, DescribeUserCommand, IdentitystoreClient, UpdateUserCommand } from '@aws-sdk/client-identitystore';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../src/shared/context.js';
@@ -44,6 +44,16 @@ describe.runIf(peerAvailable('chromium', hasChromium))('admin console edits in C
     return p;
   };
   const input = (name: string, on: Page | ReturnType<Page['getByRole']> = page) => on.getByRole('textbox', { name, exact: true });
+  /** One awsJson call from the signed-in page, as the console makes it. */
+  const consoleCall = <T>(target: string, body: unknown, on = page) =>
+    on.evaluate(
+      async ([target, body]) => {
+        const session = (await (await fetch('/api/portal/session')).json()) as { csrfToken: string };
+        const r = await fetch('/', { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target, 'x-csrf-token': session.csrfToken }, body: JSON.stringify(body) });
+        return (await r.json()) as T;
+      },
+      [target, body] as const,
+    );
   const describeUser = async (UserId: string) => ids.send(new DescribeUserCommand({ IdentityStoreId: IdentityStoreId(), UserId }));
 
   beforeAll(async () => {
@@ -141,6 +151,44 @@ describe.runIf(peerAvailable('chromium', hasChromium))('admin console edits in C
     } finally {
       await p.context().close();
     }
+  });
+
+  it('loads more events of a filtered audit search', async () => {
+    const GROUPS = 60;
+    for (let i = 0; i < GROUPS; i++) {
+      await ids.send(new CreateGroupCommand({ IdentityStoreId: IdentityStoreId(), DisplayName: `audit-${String(i).padStart(2, '0')}` }));
+      // Other events between them, which the filter leaves out.
+      if (i % 10 === 0) await ids.send(new CreateUserCommand({ IdentityStoreId: IdentityStoreId(), UserName: `audit-user-${i}`, DisplayName: 'A', Name: { GivenName: 'A', FamilyName: 'U' } }));
+    }
+    // Wait until the sealer has chained them all (LookupEvents shows only sealed events).
+    const sealed = async () => {
+      let count = 0;
+      let NextToken: string | undefined;
+      do {
+        const r = await consoleCall<{ Events: unknown[]; NextToken?: string }>('com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents', {
+          LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'CreateGroup' }],
+          MaxResults: 50,
+          ...(NextToken ? { NextToken } : {}),
+        });
+        count += r.Events.length;
+        NextToken = r.NextToken;
+      } while (NextToken);
+      return count;
+    };
+    await expect.poll(sealed).toBe(GROUPS);
+
+    await page.goto(`${base}/console/audit`);
+    await page.getByRole('button', { name: 'Lookup attribute' }).click();
+    await page.getByRole('option', { name: 'EventName' }).click();
+    await input('Lookup value').fill('CreateGroup');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const rows = page.getByRole('row').filter({ hasText: 'CreateGroup' });
+    await expect.poll(() => rows.count()).toBe(50);
+    await page.getByRole('button', { name: 'Load more events' }).click();
+    await expect.poll(() => rows.count()).toBe(GROUPS);
+    expect(await page.getByRole('row').filter({ hasText: 'CreateUser' }).count()).toBe(0);
+    expect(await page.getByText('The NextToken is not valid').count()).toBe(0);
+    await page.getByRole('button', { name: 'Load more events' }).waitFor({ state: 'detached' });
   });
 
   it('had no script errors', () => {

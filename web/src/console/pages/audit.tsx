@@ -36,11 +36,13 @@ export default function Audit() {
   const search = async (more: boolean) => {
     setLoading(true);
     setError(undefined);
+    // More of the same search: its filter again, with the token (the server ties a token to its filter).
     const filter = more ? searched : value.trim() ? { key: key.value, value: value.trim() } : undefined;
     try {
       const r = await aws<{ Events: Event[]; NextToken?: string }>('cloudtrail', 'LookupEvents', {
         MaxResults: 50,
-        ...(more && nextToken ? { NextToken: nextToken } : filter ? { LookupAttributes: [{ AttributeKey: filter.key, AttributeValue: filter.value }] } : {}),
+        ...(filter ? { LookupAttributes: [{ AttributeKey: filter.key, AttributeValue: filter.value }] } : {}),
+        ...(more && nextToken ? { NextToken: nextToken } : {}),
       });
       setEvents(more ? [...events, ...r.Events] : r.Events);
       setNextToken(r.NextToken);
