@@ -40,7 +40,8 @@ export interface CreatePermissionSetInput {
   tags?: Tag[];
 }
 
-export type UpdatePermissionSetInput = PermissionSetTarget & { description?: string; sessionDuration?: string; relayState?: string };
+/** Absent leaves a setting as it is; a null description or relay state removes it. */
+export type UpdatePermissionSetInput = PermissionSetTarget & { description?: string | null; sessionDuration?: string; relayState?: string | null };
 
 const permissionSetNotFound = (permissionSetArn: string) =>
   notFound('access.permission_set_not_found', `Permission set ${permissionSetArn} does not exist.`, {

@@ -2,11 +2,13 @@
 // where a form must change what the administrator changed and nothing else. Editing one attribute
 // of a user with several emails (as SCIM or the identitystore API makes them) keeps the others and
 // shows the primary email. An administrator renamed after their grant still gets the console of
-// their grant. "Load more events" continues a filtered audit search.
+// their grant. "Load more events" continues a filtered audit search. A permission set's description
+// and relay state are removed by emptying them.
 
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { CreateGroupCommand, CreateUserCommand, DescribeUserCommand, IdentitystoreClient, UpdateUserCommand } from '@aws-sdk/client-identitystore';
+import { CreatePermissionSetCommand, DescribePermissionSetCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../src/shared/context.js';
@@ -189,6 +191,26 @@ describe.runIf(peerAvailable('chromium', hasChromium))('admin console edits in C
     expect(await page.getByRole('row').filter({ hasText: 'CreateUser' }).count()).toBe(0);
     expect(await page.getByText('The NextToken is not valid').count()).toBe(0);
     await page.getByRole('button', { name: 'Load more events' }).waitFor({ state: 'detached' });
+  });
+
+  it("removes a permission set's description and relay state when their fields are emptied", async () => {
+    const sso = new SSOAdminClient(sdkOptions(server));
+    const Name = `Clear${suffix()}`;
+    const InstanceArn = server.init.instanceArn;
+    const { PermissionSet } = await sso.send(new CreatePermissionSetCommand({ InstanceArn, Name, Description: 'Old description', SessionDuration: 'PT4H', RelayState: 'https://console.aws.amazon.com/s3' }));
+    await page.goto(`${base}/console/permission-sets`);
+    await page.getByRole('link', { name: Name, exact: true }).click();
+    await page.getByRole('heading', { name: Name, exact: true }).waitFor();
+    await page.getByText('Old description', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await input('Description').fill('');
+    await input('Relay state').fill('');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('button', { name: 'Edit' }).waitFor();
+    await page.getByText('Old description').waitFor({ state: 'detached' });
+    expect(await page.getByText('https://console.aws.amazon.com/s3').count()).toBe(0);
+    const after = (await sso.send(new DescribePermissionSetCommand({ InstanceArn, PermissionSetArn: PermissionSet!.PermissionSetArn! }))).PermissionSet!;
+    expect([after.Description, after.RelayState, after.SessionDuration]).toEqual([undefined, undefined, 'PT4H']);
   });
 
   it('had no script errors', () => {

@@ -94,6 +94,21 @@ describe.each(dialects())('sso-admin permission sets on %s', (dialect) => {
     expect(await allPermissionSets()).not.toContain(arn);
   });
 
+  it('removes a description or relay state updated to an empty string (beyond AWS, which cannot remove them), leaving the rest as it was', async () => {
+    const Name = `Clear-${suffix()}`;
+    const created = await client.send(new CreatePermissionSetCommand({ InstanceArn, Name, Description: 'Old description', SessionDuration: 'PT4H', RelayState: 'https://console.aws.amazon.com/s3' }));
+    const PermissionSetArn = created.PermissionSet!.PermissionSetArn!;
+    const describe = async () => (await client.send(new DescribePermissionSetCommand({ InstanceArn, PermissionSetArn }))).PermissionSet!;
+    await client.send(new UpdatePermissionSetCommand({ InstanceArn, PermissionSetArn, Description: '' }));
+    expect(await describe()).toMatchObject({ Name, SessionDuration: 'PT4H', RelayState: 'https://console.aws.amazon.com/s3' });
+    expect((await describe()).Description).toBeUndefined();
+    await client.send(new UpdatePermissionSetCommand({ InstanceArn, PermissionSetArn, RelayState: '' }));
+    const cleared = await describe();
+    expect([cleared.Description, cleared.RelayState, cleared.SessionDuration]).toEqual([undefined, undefined, 'PT4H']);
+    // A bad value is still refused as before.
+    await expect(client.send(new UpdatePermissionSetCommand({ InstanceArn, PermissionSetArn, RelayState: 'no <tags>' }))).rejects.toMatchObject({ name: 'ValidationException' });
+  });
+
   it('defaults the session duration to one hour and accepts 1–12 hours in ISO-8601 forms', async () => {
     const arn = await newPermissionSet();
     expect((await client.send(new DescribePermissionSetCommand({ InstanceArn, PermissionSetArn: arn }))).PermissionSet?.SessionDuration).toBe('PT1H');

@@ -230,10 +230,13 @@ export function ssoAdminApi(reg: Registry): AwsJsonService {
       async (i) => ({ PermissionSet: permissionSetOut(await ps.describe(targetOf(i))) }),
       { readOnly: true },
     ),
+    // Beyond AWS (whose API refuses an empty one, and cannot remove either): an empty Description
+    // or RelayState removes it, as clearing the field in the console means.
     UpdatePermissionSet: op(
-      z.strictObject({ ...target, Description: description.optional(), SessionDuration: sessionDuration.optional(), RelayState: relayState.optional() }),
+      z.strictObject({ ...target, Description: description.or(z.literal('')).optional(), SessionDuration: sessionDuration.optional(), RelayState: relayState.or(z.literal('')).optional() }),
       async (i, ctx) => {
-        await ps.update(ctx, { ...targetOf(i), description: i.Description, sessionDuration: i.SessionDuration, relayState: i.RelayState });
+        const removedIfEmpty = (v: string | undefined) => (v === '' ? null : v);
+        await ps.update(ctx, { ...targetOf(i), description: removedIfEmpty(i.Description), sessionDuration: i.SessionDuration, relayState: removedIfEmpty(i.RelayState) });
         return {};
       },
     ),

@@ -347,7 +347,14 @@ function EditDetails({ ps, target, onDone }: { ps: PermissionSet; target: { Inst
   const save = async () => {
     setError(undefined);
     try {
-      await aws('ssoAdmin', 'UpdatePermissionSet', { ...target, ...(description ? { Description: description } : {}), SessionDuration: duration, ...(relayState ? { RelayState: relayState } : {}) });
+      // Only what changed; an emptied Description or Relay state is sent empty, which removes it.
+      const changed = {
+        ...(description !== (ps.Description ?? '') ? { Description: description } : {}),
+        ...(duration !== (ps.SessionDuration ?? 'PT1H') ? { SessionDuration: duration } : {}),
+        ...(relayState !== (ps.RelayState ?? '') ? { RelayState: relayState } : {}),
+      };
+      if (Object.keys(changed).length === 0) return onDone(false);
+      await aws('ssoAdmin', 'UpdatePermissionSet', { ...target, ...changed });
       onDone(true);
     } catch (err) {
       setError(err);
@@ -360,13 +367,13 @@ function EditDetails({ ps, target, onDone }: { ps: PermissionSet; target: { Inst
         actions={<EditActions onCancel={() => onDone(false)} />}
       >
         <SpaceBetween size="m">
-          <FormField label="Description" errorText={errors.Description}>
+          <FormField label="Description" constraintText="Empty for none." errorText={errors.Description}>
             <Input value={description} onChange={({ detail }) => setDescription(detail.value)} ariaLabel="Description" />
           </FormField>
           <FormField label="Session duration" errorText={errors.SessionDuration}>
             <Select selectedOption={options.find((d) => d.value === duration) ?? null} options={options} onChange={({ detail }) => setDuration(detail.selectedOption.value!)} ariaLabel="Session duration" />
           </FormField>
-          <FormField label="Relay state" errorText={errors.RelayState}>
+          <FormField label="Relay state" constraintText="Empty for none." errorText={errors.RelayState}>
             <Input value={relayState} onChange={({ detail }) => setRelayState(detail.value)} ariaLabel="Relay state" />
           </FormField>
         </SpaceBetween>
