@@ -3,13 +3,14 @@
 // of a user with several emails (as SCIM or the identitystore API makes them) keeps the others and
 // shows the primary email. An administrator renamed after their grant still gets the console of
 // their grant. "Load more events" continues a filtered audit search. A permission set's description
-// and relay state are removed by emptying them.
+// and relay state are removed by emptying them. Common mistakes are explained in words, at the
+// field they are about.
 
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { CreateGroupCommand, CreateUserCommand, DescribeUserCommand, IdentitystoreClient, UpdateUserCommand } from '@aws-sdk/client-identitystore';
+import { CreateGroupCommand, CreateUserCommand, DescribeUserCommand, IdentitystoreClient, ListUsersCommand, UpdateUserCommand } from '@aws-sdk/client-identitystore';
 import { CreatePermissionSetCommand, DescribePermissionSetCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../src/shared/context.js';
 import { hasChromium, launchChromium, peerAvailable } from '../helpers/peers.js';
@@ -56,6 +57,11 @@ describe.runIf(peerAvailable('chromium', hasChromium))('admin console edits in C
       },
       [target, body] as const,
     );
+  /** What a field's description and error say (the elements its aria-describedby names). */
+  const describedAt = async (field: Locator, on = page) => {
+    const ids = ((await field.getAttribute('aria-describedby')) ?? '').split(' ').filter(Boolean);
+    return (await Promise.all(ids.map((id) => on.locator(`[id="${id}"]`).innerText()))).join(' ');
+  };
   const describeUser = async (UserId: string) => ids.send(new DescribeUserCommand({ IdentityStoreId: IdentityStoreId(), UserId }));
 
   beforeAll(async () => {
@@ -211,6 +217,53 @@ describe.runIf(peerAvailable('chromium', hasChromium))('admin console edits in C
     expect(await page.getByText('https://console.aws.amazon.com/s3').count()).toBe(0);
     const after = (await sso.send(new DescribePermissionSetCommand({ InstanceArn, PermissionSetArn: PermissionSet!.PermissionSetArn! }))).PermissionSet!;
     expect([after.Description, after.RelayState, after.SessionDuration]).toEqual([undefined, undefined, 'PT4H']);
+  });
+
+  it('says what is missing or wrong in words, at the field it is about', async () => {
+    const dialog = page.getByRole('dialog');
+    // Add user without first and last name: both are asked for, and nothing is sent.
+    await page.goto(`${base}/console/users`);
+    await page.getByRole('button', { name: 'Add user' }).click();
+    await input('Username', dialog).fill('newbie');
+    await input('Display name', dialog).fill('New Bie');
+    await dialog.getByRole('button', { name: 'Add user' }).click();
+    await expect.poll(() => describedAt(input('First name', dialog))).toContain('Enter a first name.');
+    expect(await describedAt(input('Last name', dialog))).toContain('Enter a last name.');
+    expect(await describedAt(input('Username', dialog))).not.toContain('name');
+    await input('First name', dialog).fill('New');
+    await input('Last name', dialog).fill('Bie');
+    await input('Email address', dialog).fill('not-an-email');
+    await dialog.getByRole('button', { name: 'Add user' }).click();
+    await expect.poll(() => describedAt(input('Email address', dialog))).toContain('Enter an email address, such as name@example.com.');
+    expect(await describedAt(input('First name', dialog))).not.toContain('Enter');
+    expect((await ids.send(new ListUsersCommand({ IdentityStoreId: IdentityStoreId(), Filters: [{ AttributePath: 'UserName', AttributeValue: 'newbie' }] }))).Users).toEqual([]);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+    // A group without a name: the server's refusal, in words.
+    await page.goto(`${base}/console/groups`);
+    await page.getByRole('button', { name: 'Create group' }).click();
+    await dialog.getByRole('button', { name: 'Create group' }).click();
+    await expect.poll(() => describedAt(input('Group name', dialog))).toBe('DisplayName must not be empty.');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+    // A customer-managed policy's bad path: at the Path field, whether the page or the server finds it.
+    const psName = `Paths${suffix()}`;
+    await new SSOAdminClient(sdkOptions(server)).send(new CreatePermissionSetCommand({ InstanceArn: server.init.instanceArn, Name: psName }));
+    await page.goto(`${base}/console/permission-sets`);
+    await page.getByRole('link', { name: psName, exact: true }).click();
+    await page.getByRole('heading', { name: 'Customer managed policies' }).waitFor();
+    const name = input('Customer managed policy name');
+    const policyPath = input('Customer managed policy path');
+    const attach = page.getByRole('button', { name: 'Attach', exact: true }).last();
+    await name.fill('TeamReaders');
+    await policyPath.fill('nopath');
+    await attach.click();
+    await expect.poll(() => describedAt(policyPath)).toContain('Enter a path that starts and ends with /, such as / or /team/.');
+    await policyPath.fill('/two words/');
+    await attach.click();
+    await expect.poll(() => describedAt(policyPath)).toContain('CustomerManagedPolicyReference.Path must start and end with /');
+    expect(await describedAt(name)).toBe('');
+    expect(await page.getByText(/must match pattern|Too small|expected int/).count()).toBe(0);
   });
 
   it('had no script errors', () => {

@@ -20,12 +20,80 @@ export class AwsError extends Error {
 let csrfToken: string | undefined;
 export const setCsrfToken = (token: string) => void (csrfToken = token);
 
+/** "may contain only letters, digits and _+=,.@-" for a pattern that is one character class, /^[...]+$/. */
+function allowedCharacters(text: string): string | undefined {
+  const cls = /must match pattern \/\^\[(.+)\][+*]\$\/[a-z]*$/.exec(text)?.[1];
+  if (cls === undefined) return undefined;
+  const kinds = new Set<string>();
+  let others = '';
+  for (let i = 0; i < cls.length; i++) {
+    const c = cls[i]!;
+    if (c === '\\') {
+      const next = cls[++i];
+      if (next === 'w') kinds.add('letters').add('digits').add('_');
+      else if (next === 'd') kinds.add('digits');
+      else if (next === 's') kinds.add('spaces');
+      else if (next === undefined || /[a-zA-Z]/.test(next)) return undefined;
+      else others += next;
+    } else if (cls[i + 1] === '-' && cls[i + 2] !== undefined && cls[i + 2] !== ']') {
+      const range = `${c}-${cls[i + 2]}`;
+      if (range === 'a-z' || range === 'A-Z') kinds.add('letters');
+      else if (range === '0-9') kinds.add('digits');
+      else return undefined;
+      i += 2;
+    } else if (c === ' ') kinds.add('spaces');
+    else others += c;
+  }
+  if (kinds.delete('_')) others = `_${others}`;
+  const words = [...kinds, ...(others ? [`these characters: ${others}`] : [])];
+  return `may contain only ${words.length > 1 ? `${words.slice(0, -1).join(', ')} and ${words.at(-1)}` : words[0]}`;
+}
+
+/** What a constraint's wording from the server (zod's) means, for the field at `path`. */
+function constraint(path: string, text: string): string {
+  const key = path.split('.').pop() ?? path;
+  const bound = /expected (string|array|number) to (?:have|be) ([<>]=?)(\d+)/.exec(text);
+  if (bound) {
+    const [, kind, op, n] = bound;
+    const at = op!.startsWith('>') ? 'at least' : 'at most';
+    if (kind === 'string' && op!.startsWith('>') && n === '1') return 'must not be empty';
+    if (kind === 'string') return `must be ${at} ${n} characters long`;
+    if (kind === 'array') return `must have ${at} ${n} items`;
+    return `must be ${at} ${n}`;
+  }
+  if (/expected int\b/.test(text)) return 'must be a whole number';
+  if (/received undefined/.test(text)) return 'is required';
+  if (/must match pattern/.test(text)) {
+    if (/email/i.test(key)) return 'must be an email address, such as name@example.com';
+    if (/^path$/i.test(key)) return 'must start and end with / (such as / or /team/), with only letters, digits and .,+@=_- between';
+    if (/username/i.test(key)) return 'contains characters that are not allowed: letters, digits, punctuation and symbols only, with no spaces';
+    if (text.includes('\\p{')) return 'contains characters that are not allowed (such as control characters)';
+    return allowedCharacters(text) ?? 'is not in the form it must have';
+  }
+  return text.replace(/^Invalid input: /, '');
+}
+
+/**
+ * The server's "N validation errors detected: Value at 'X' failed to satisfy constraint: ..." in
+ * words: one sentence per field ("DisplayName must not be empty."), without zod's wording or the
+ * field's pattern. Other messages are kept as they are.
+ */
+export function readable(message: string): string {
+  if (!/^\d+ validation errors? detected: /.test(message)) return message;
+  const said = new Map<string, string>();
+  for (const [, path, text] of message.matchAll(/Value at '([^']*)' failed to satisfy constraint: (.*?)(?=; Value at '|$)/g)) {
+    // The first problem of each field (an empty one is also "not matching its pattern").
+    if (!said.has(path!)) said.set(path!, `${path} ${constraint(path!, text!)}.`);
+  }
+  return said.size ? [...said.values()].join(' ') : message;
+}
+
 async function answer<T>(response: Response): Promise<T> {
   const body = (await response.json().catch(() => ({}))) as { __type?: string; message?: string };
   if (response.status === 401) window.location.assign(SIGN_IN);
   // The server's refusal names the step-up page when that is what the session lacks (console-auth.ts).
   if (response.status === 403 && body.message?.includes('/login/mfa/step-up')) window.location.assign(STEP_UP);
-  if (!response.ok) throw new AwsError(response.status, body.__type ?? 'Error', body.message ?? response.statusText);
+  if (!response.ok) throw new AwsError(response.status, body.__type ?? 'Error', readable(body.message ?? response.statusText));
   return body as T;
 }
 

@@ -41,13 +41,33 @@ export function Failed({ message }: { message: string }) {
 
 /**
  * The server's message for one field of a form: shown next to the field it names (by the wire's
- * member name, e.g. 'UserName'), or next to the first field when it names none of them.
+ * member name, e.g. 'UserName', or by another name `aliases` gives it, e.g. the attribute path
+ * 'name' for GivenName), or next to the first field when it names none of them.
  */
-export function fieldErrors(err: unknown, fields: readonly string[]): Record<string, string> {
+export function fieldErrors(err: unknown, fields: readonly string[], aliases: Record<string, readonly RegExp[]> = {}): Record<string, string> {
   if (!err) return {};
   const message = messageOf(err);
-  const named = fields.find((f) => new RegExp(`\\b${f}\\b`, 'i').test(message)) ?? (err instanceof AwsError ? fields[0] : undefined);
+  const names = (f: string) => (aliases[f] ?? []).some((a) => a.test(message)) || new RegExp(`\\b${f}\\b`, 'i').test(message);
+  const named = fields.find(names) ?? (err instanceof AwsError ? fields[0] : undefined);
   return named ? { [named]: message } : {};
+}
+
+/** A user's attribute paths (identitystore's and the domain's messages name them) by the console's field. */
+export const USER_FIELD_PATHS: Record<string, readonly RegExp[]> = {
+  GivenName: [/'name(\.givenName)?'/i],
+  FamilyName: [/'name\.familyName'/i],
+  Email: [/'emails\b/i],
+};
+
+/** The simple shape of an email address: something, @, something with a dot. */
+export const looksLikeEmail = (value: string) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value);
+
+/** What is missing or malformed before anything is sent: a message for each such field, by its name. */
+export function missingFields<K extends string>(values: Record<K, string>, required: Partial<Record<K, string>>, emailField?: K): Partial<Record<K, string>> {
+  const problems: Partial<Record<K, string>> = {};
+  for (const [field, message] of Object.entries(required) as [K, string][]) if (!values[field].trim()) problems[field] = message;
+  if (emailField && values[emailField].trim() && !looksLikeEmail(values[emailField].trim())) problems[emailField] = 'Enter an email address, such as name@example.com.';
+  return problems;
 }
 
 /** One labelled value of a details container, as the AWS console shows them. */

@@ -144,6 +144,19 @@ function CustomerPolicies({ target }: { target: Target }) {
   const [name, setName] = useState('');
   const [path, setPath] = useState('/');
   const { err, change } = useChange(target, () => (setName(''), reloadList()));
+  const [missing, setMissing] = useState<{ name?: string; path?: string }>({});
+  const attach = () => {
+    const problems = {
+      ...(name.trim() ? {} : { name: "Enter the policy's name." }),
+      ...(path.startsWith('/') && path.endsWith('/') ? {} : { path: 'Enter a path that starts and ends with /, such as / or /team/.' }),
+    };
+    setMissing(problems);
+    if (!problems.name && !problems.path) void change('AttachCustomerManagedPolicyReferenceToPermissionSet', { CustomerManagedPolicyReference: { Name: name.trim(), Path: path } });
+  };
+  // The server's refusal at the field it names: the reference's Path, or else its name.
+  const onPath = err !== undefined && /\bPath\b/.test(err) && !/\.Name\b/.test(err);
+  const nameError = missing.name ?? (onPath ? undefined : err);
+  const pathError = missing.path ?? (onPath ? err : undefined);
   return (
     <Table
       header={<Header variant="h2" description="Policies of the same name and path must exist in each account the set is provisioned to.">Customer managed policies</Header>}
@@ -153,11 +166,11 @@ function CustomerPolicies({ target }: { target: Target }) {
       pagination={pagination}
       filter={
         canWrite && (
-          <InlineForm onSubmit={() => void change('AttachCustomerManagedPolicyReferenceToPermissionSet', { CustomerManagedPolicyReference: { Name: name, Path: path } })} submitText="Attach">
-            <FormField label="Policy name" errorText={err}>
+          <InlineForm onSubmit={attach} submitText="Attach">
+            <FormField label="Policy name" errorText={nameError}>
               <Input value={name} onChange={({ detail }) => setName(detail.value)} ariaLabel="Customer managed policy name" />
             </FormField>
-            <FormField label="Path">
+            <FormField label="Path" errorText={pathError}>
               <Input value={path} onChange={({ detail }) => setPath(detail.value)} ariaLabel="Customer managed policy path" />
             </FormField>
           </InlineForm>

@@ -22,7 +22,7 @@ import { admin, aws, AwsError, messageOf, primaryEmail, when, type Email, type U
 import { groupName, namedAssignments } from '../names.js';
 import { deviceTypeLabel, type MfaDevice } from '../mfa.js';
 import { NameFilter, useServerPages } from '../paging.js';
-import { ConsoleLink, Dialog, EditActions, Failed, fieldErrors, KeyValue, RowAction, useLoad } from '../parts.js';
+import { ConsoleLink, Dialog, EditActions, Failed, fieldErrors, KeyValue, missingFields, RowAction, useLoad, USER_FIELD_PATHS } from '../parts.js';
 import { useConsole } from '../shell.js';
 
 type Described = User & { UserStatus?: string };
@@ -312,13 +312,20 @@ function EditUser({ user, onDone }: { user: User; onDone: (changed: boolean) => 
   const { instance } = useConsole();
   const [v, setV] = useState(() => editValues(user));
   const [error, setError] = useState<unknown>();
+  const [missing, setMissing] = useState<Partial<EditValues>>({});
   const [busy, setBusy] = useState(false);
-  const errors = fieldErrors(error, EDIT_FIELDS);
+  const errors: Partial<EditValues> = { ...fieldErrors(error, EDIT_FIELDS, USER_FIELD_PATHS), ...missing };
   const save = async () => {
-    const Operations = changedOperations(user, editValues(user), v);
+    setError(undefined);
+    const before = editValues(user);
+    // A name the user has cannot be emptied (IAM Identity Center requires them); an email can.
+    const required = { DisplayName: 'Enter a display name.', GivenName: 'Enter a first name.', FamilyName: 'Enter a last name.' };
+    const problems = missingFields(v, Object.fromEntries(Object.entries(required).filter(([f]) => v[f as keyof EditValues] !== before[f as keyof EditValues])), v.Email !== before.Email ? 'Email' : undefined);
+    setMissing(problems);
+    if (Object.keys(problems).length > 0) return;
+    const Operations = changedOperations(user, before, v);
     if (Operations.length === 0) return onDone(false);
     setBusy(true);
-    setError(undefined);
     try {
       // One UpdateUser: every change applies, or none does.
       await aws('identitystore', 'UpdateUser', { IdentityStoreId: instance.IdentityStoreId, UserId: user.UserId, Operations });

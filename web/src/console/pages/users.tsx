@@ -10,7 +10,7 @@ import Table from '@cloudscape-design/components/table';
 import { useState } from 'react';
 import { aws, messageOf, primaryEmail, type User } from '../api.js';
 import { directoryPage, NameFilter, useServerPages } from '../paging.js';
-import { ConsoleLink, Dialog, Failed, fieldErrors } from '../parts.js';
+import { ConsoleLink, Dialog, Failed, fieldErrors, missingFields, USER_FIELD_PATHS } from '../parts.js';
 import { useConsole } from '../shell.js';
 
 type Listed = User & { UserStatus?: string };
@@ -71,23 +71,30 @@ export default function Users() {
 }
 
 const FIELDS = ['UserName', 'DisplayName', 'GivenName', 'FamilyName', 'Email'] as const;
+type Field = (typeof FIELDS)[number];
+/** What IAM Identity Center requires of a new user (the display name defaults to the names). */
+const REQUIRED: Partial<Record<Field, string>> = { UserName: 'Enter a user name.', GivenName: 'Enter a first name.', FamilyName: 'Enter a last name.' };
 
 function CreateUser({ onDone }: { onDone: (userId?: string) => void }) {
   const { instance } = useConsole();
-  const [v, setV] = useState<Record<(typeof FIELDS)[number], string>>({ UserName: '', DisplayName: '', GivenName: '', FamilyName: '', Email: '' });
+  const [v, setV] = useState<Record<Field, string>>({ UserName: '', DisplayName: '', GivenName: '', FamilyName: '', Email: '' });
   const [error, setError] = useState<unknown>();
+  const [missing, setMissing] = useState<Partial<Record<Field, string>>>({});
   const [busy, setBusy] = useState(false);
-  const errors = fieldErrors(error, FIELDS);
+  const errors: Partial<Record<Field, string>> = { ...fieldErrors(error, FIELDS, USER_FIELD_PATHS), ...missing };
   const submit = async () => {
-    setBusy(true);
     setError(undefined);
+    const problems = missingFields(v, REQUIRED, 'Email');
+    setMissing(problems);
+    if (Object.keys(problems).length > 0) return;
+    setBusy(true);
     try {
       const r = await aws<{ UserId: string }>('identitystore', 'CreateUser', {
         IdentityStoreId: instance.IdentityStoreId,
-        UserName: v.UserName,
-        DisplayName: v.DisplayName || `${v.GivenName} ${v.FamilyName}`.trim() || v.UserName,
-        ...(v.GivenName || v.FamilyName ? { Name: { ...(v.GivenName ? { GivenName: v.GivenName } : {}), ...(v.FamilyName ? { FamilyName: v.FamilyName } : {}) } } : {}),
-        ...(v.Email ? { Emails: [{ Value: v.Email, Type: 'work', Primary: true }] } : {}),
+        UserName: v.UserName.trim(),
+        DisplayName: v.DisplayName || `${v.GivenName} ${v.FamilyName}`.trim(),
+        Name: { GivenName: v.GivenName, FamilyName: v.FamilyName },
+        ...(v.Email ? { Emails: [{ Value: v.Email.trim(), Type: 'work', Primary: true }] } : {}),
       });
       onDone(r.UserId);
     } catch (err) {
@@ -96,8 +103,8 @@ function CreateUser({ onDone }: { onDone: (userId?: string) => void }) {
       setBusy(false);
     }
   };
-  const field = (name: (typeof FIELDS)[number], label: string, type: 'text' | 'email' = 'text') => (
-    <FormField key={name} label={label} errorText={errors[name]}>
+  const field = (name: Field, label: string, type: 'text' | 'email' = 'text') => (
+    <FormField key={name} label={label} constraintText={REQUIRED[name] ? 'Required.' : undefined} errorText={errors[name]}>
       <Input value={v[name]} type={type} onChange={({ detail }) => setV({ ...v, [name]: detail.value })} ariaLabel={label} />
     </FormField>
   );
