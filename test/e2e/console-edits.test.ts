@@ -4,7 +4,8 @@
 // shows the primary email. An administrator renamed after their grant still gets the console of
 // their grant. "Load more events" continues a filtered audit search. A permission set's description
 // and relay state are removed by emptying them. Common mistakes are explained in words, at the
-// field they are about.
+// field they are about. A user's page loads its sessions and assignments once, however often it
+// renders again.
 
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -264,6 +265,36 @@ describe.runIf(peerAvailable('chromium', hasChromium))('admin console edits in C
     await expect.poll(() => describedAt(policyPath)).toContain('CustomerManagedPolicyReference.Path must start and end with /');
     expect(await describedAt(name)).toBe('');
     expect(await page.getByText(/must match pattern|Too small|expected int/).count()).toBe(0);
+  });
+
+  it("does not load a user's sessions and assignments again while the page around them changes", async () => {
+    const user = await portalFixture(server).newUser();
+    const loads = { sessions: 0, assignments: 0 };
+    const count = (request: { url(): string; headers(): Record<string, string> }) => {
+      if (new URL(request.url()).pathname === '/api/admin/sessions') loads.sessions++;
+      if (request.headers()['x-amz-target']?.endsWith('.ListAccountAssignmentsForPrincipal')) loads.assignments++;
+    };
+    page.on('request', count);
+    try {
+      await page.goto(`${base}/console/users/${user.userId}`);
+      await page.getByText('No active sessions.').waitFor();
+      await page.getByText('No assignments.').waitFor();
+      await page.waitForLoadState('networkidle');
+      // (A development build's StrictMode mounts everything twice: what counts is that nothing loads again.)
+      const loaded = { ...loads };
+      expect(loaded.sessions).toBeGreaterThan(0);
+      await page.getByRole('button', { name: 'Generate one-time password' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Close' }).last().click();
+      await page.getByRole('dialog').waitFor({ state: 'detached' });
+      await page.getByRole('button', { name: 'Disable user' }).click();
+      await page.getByRole('button', { name: 'Enable user' }).click();
+      await page.getByRole('button', { name: 'Disable user' }).waitFor();
+      await page.waitForLoadState('networkidle');
+      await page.getByText('No active sessions.').waitFor();
+      expect(loads).toEqual(loaded);
+    } finally {
+      page.off('request', count);
+    }
   });
 
   it('had no script errors', () => {

@@ -144,64 +144,69 @@ export default function UserDetail({ id }: { id: string }) {
       </SpaceBetween>
     </ContentLayout>
   );
+}
 
-  function Assignments({ userId }: { userId: string }) {
-    const [list] = useLoad(() => namedAssignments(instance.InstanceArn, 'USER', userId));
-    return (
+/** The user's own account assignments. Its own component, at module level (as the others), so that
+ * the page rendering again (a one-time password shown, a status changed) does not load it again. */
+function Assignments({ userId }: { userId: string }) {
+  const { instance } = useConsole();
+  const [list] = useLoad(() => namedAssignments(instance.InstanceArn, 'USER', userId), [userId]);
+  return (
+    <Table
+      header={<Header variant="h2" description="Assigned to this user directly; those through groups are on each group's page.">AWS account assignments</Header>}
+      loading={list.state === 'loading'}
+      loadingText="Loading assignments"
+      items={list.state === 'ready' ? list.value : []}
+      columnDefinitions={[
+        { id: 'account', header: 'AWS account', cell: (a) => `${a.accountName} (${a.AccountId})` },
+        { id: 'ps', header: 'Permission set', cell: (a) => a.permissionSetName },
+      ]}
+      empty={list.state === 'failed' ? list.message : 'No assignments.'}
+    />
+  );
+}
+
+/** The user's portal sessions, each revocable; a refused revoke's message stays until the next try. */
+function Sessions({ userName }: { userName: string }) {
+  const { canWrite } = useConsole();
+  const [sessions, reloadSessions] = useLoad(async () => (await admin<{ Sessions: Session[] }>('GET', `/sessions?userName=${encodeURIComponent(userName)}`)).Sessions, [userName]);
+  const [error, setError] = useState<string>();
+  const revoke = async (sessionId?: string) => {
+    setError(undefined);
+    try {
+      await admin('DELETE', sessionId ? `/sessions/${encodeURIComponent(sessionId)}` : `/sessions?userName=${encodeURIComponent(userName)}`);
+      reloadSessions();
+    } catch (err) {
+      setError(messageOf(err));
+    }
+  };
+  const items = sessions.state === 'ready' ? sessions.value : [];
+  return (
+    <SpaceBetween size="s">
+      {error && <Alert type="error">{error}</Alert>}
       <Table
-        header={<Header variant="h2" description="Assigned to this user directly; those through groups are on each group's page.">AWS account assignments</Header>}
-        loading={list.state === 'loading'}
-        loadingText="Loading assignments"
-        items={list.state === 'ready' ? list.value : []}
+        header={
+          <Header variant="h2" counter={`(${items.length})`} actions={canWrite && items.length > 0 && <Button onClick={() => void revoke()}>Revoke all sessions</Button>}>
+            Active sessions
+          </Header>
+        }
+        loading={sessions.state === 'loading'}
+        loadingText="Loading sessions"
+        items={items}
         columnDefinitions={[
-          { id: 'account', header: 'AWS account', cell: (a) => `${a.accountName} (${a.AccountId})` },
-          { id: 'ps', header: 'Permission set', cell: (a) => a.permissionSetName },
+          { id: 'created', header: 'Started', cell: (s) => when(s.CreatedAt) },
+          { id: 'expires', header: 'Expires', cell: (s) => when(s.ExpiresAt) },
+          { id: 'ip', header: 'Source IP', cell: (s) => s.SourceIp },
+          {
+            id: 'revoke',
+            header: 'Actions',
+            cell: (s) => <RowAction label="Revoke" ariaLabel={`Revoke the session started ${when(s.CreatedAt)}`} onClick={() => void revoke(s.SessionId)} />,
+          },
         ]}
-        empty={list.state === 'failed' ? list.message : 'No assignments.'}
+        empty={sessions.state === 'failed' ? sessions.message : 'No active sessions.'}
       />
-    );
-  }
-
-  function Sessions({ userName }: { userName: string }) {
-    const [sessions, reloadSessions] = useLoad(async () => (await admin<{ Sessions: Session[] }>('GET', `/sessions?userName=${encodeURIComponent(userName)}`)).Sessions);
-    const [error, setError] = useState<string>();
-    const revoke = async (sessionId?: string) => {
-      setError(undefined);
-      try {
-        await admin('DELETE', sessionId ? `/sessions/${encodeURIComponent(sessionId)}` : `/sessions?userName=${encodeURIComponent(userName)}`);
-        reloadSessions();
-      } catch (err) {
-        setError(messageOf(err));
-      }
-    };
-    const items = sessions.state === 'ready' ? sessions.value : [];
-    return (
-      <SpaceBetween size="s">
-        {error && <Alert type="error">{error}</Alert>}
-        <Table
-          header={
-            <Header variant="h2" counter={`(${items.length})`} actions={canWrite && items.length > 0 && <Button onClick={() => void revoke()}>Revoke all sessions</Button>}>
-              Active sessions
-            </Header>
-          }
-          loading={sessions.state === 'loading'}
-          loadingText="Loading sessions"
-          items={items}
-          columnDefinitions={[
-            { id: 'created', header: 'Started', cell: (s) => when(s.CreatedAt) },
-            { id: 'expires', header: 'Expires', cell: (s) => when(s.ExpiresAt) },
-            { id: 'ip', header: 'Source IP', cell: (s) => s.SourceIp },
-            {
-              id: 'revoke',
-              header: 'Actions',
-              cell: (s) => <RowAction label="Revoke" ariaLabel={`Revoke the session started ${when(s.CreatedAt)}`} onClick={() => void revoke(s.SessionId)} />,
-            },
-          ]}
-          empty={sessions.state === 'failed' ? sessions.message : 'No active sessions.'}
-        />
-      </SpaceBetween>
-    );
-  }
+    </SpaceBetween>
+  );
 }
 
 /** A user's MFA devices: delete one, or reset MFA (all of them), each after a confirmation. Its own
