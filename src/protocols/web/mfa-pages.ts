@@ -90,10 +90,14 @@ function jsonBody(request: FastifyRequest): Record<string, unknown> {
   return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
 }
 
-/** The WebAuthn relying party: the configured public URL, else the Host the browser used (development). */
+/**
+ * The WebAuthn relying party: the configured public URL, else the Host the browser used
+ * (development). A Host no browser would send (`a b`, `[::1`) is not a URL: the relying party is
+ * then `localhost`, whose ceremonies no browser at that Host can complete, not a 500.
+ */
 export function relyingPartyOf({ reg }: Pick<WebDeps, 'reg'>, request: FastifyRequest): RelyingParty {
   const base = reg.config.publicUrl ?? `${request.protocol}://${request.headers.host ?? 'localhost'}`;
-  const url = new URL(base);
+  const url = URL.canParse(base) ? new URL(base) : new URL(`${request.protocol}://localhost`);
   return { rpId: url.hostname.replace(/^\[|\]$/g, ''), origin: url.origin };
 }
 
