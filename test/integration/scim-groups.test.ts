@@ -279,6 +279,22 @@ describe.each(dialects())('SCIM /Groups on %s', (dialect) => {
     expect(memberIds(got.json)).toEqual([member]);
   });
 
+  it('replaces the members a value filter matches (RFC 7644 §3.5.2.3), answers noTarget when none does, and adds none through a filter', async () => {
+    const [a, b, c] = await seedUsers(3);
+    const group = await createGroup(newGroup([a!, b!]));
+    const replaced = await patch(group.id, [{ op: 'replace', path: `members[value eq "${a}"]`, value: [{ value: c }] }]);
+    expect(replaced.status, JSON.stringify(replaced.json)).toBe(200);
+    expect(memberIds(replaced.json)).toEqual([b, c].sort());
+    expect(await identitystoreMembers(group.id)).toEqual([b, c].sort());
+    // Nothing matches: noTarget, and nothing is written.
+    const version = replaced.json.meta.version;
+    expectError(await patch(group.id, [{ op: 'replace', path: `members[value eq "${a}"]`, value: [{ value: a }] }]), 400, 'noTarget');
+    const after = await scim('GET', `/Groups/${group.id}`);
+    expect(after.json.meta.version).toBe(version);
+    expect(memberIds(after.json)).toEqual([b, c].sort());
+    expectError(await patch(group.id, [{ op: 'add', path: `members[value eq "${a}"]`, value: [{ value: a }] }]), 400, 'invalidPath');
+  });
+
   it("takes Okta's rename and member changes, PUT's whole member set, and DELETE", async () => {
     const users = await seedUsers(4);
     const group = await createGroup(newGroup(users.slice(0, 2), `okta-${suffix()}`, 'okta-ext'));

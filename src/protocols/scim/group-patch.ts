@@ -24,6 +24,8 @@ export type GroupChange =
   | { kind: 'addMembers'; members: MemberRef[] }
   | { kind: 'removeMembers'; memberIds: string[] }
   | { kind: 'removeMembersWhere'; filter: Filter }
+  /** RFC 7644 §3.5.2.3: the members the filter matches are replaced by `members`; none matched is noTarget. */
+  | { kind: 'replaceMembersWhere'; filter: Filter; members: MemberRef[] }
   | { kind: 'setMembers'; members: MemberRef[] };
 
 /** The group as PATCH sees it: what SCIM can change, and the types the request gave the members it added. */
@@ -68,9 +70,10 @@ function changesOfPath(op: PatchOperation['op'], path: PatchPath, value: unknown
   }
   if (def.name !== 'members') throw new ScimError(400, 'mutability', `"${def.name}" is read-only.`);
   if (filter !== undefined) {
-    if (op !== 'remove') throw invalidPath(`"${text}": a member is added with "path": "members", not through a value filter.`);
+    if (op === 'add') throw invalidPath(`"${text}": a member is added with "path": "members", not through a value filter.`);
     // Refused before any member is read, even when there is none to match.
     assertFilterComparable(filter, memberCharacteristics);
+    if (op === 'replace') return [{ kind: 'replaceMembersWhere', filter, members: memberRefsOf(value) }];
     const memberId = namedMember(filter);
     return [memberId === undefined ? { kind: 'removeMembersWhere', filter } : { kind: 'removeMembers', memberIds: [memberId] }];
   }
@@ -101,7 +104,7 @@ export function groupChangesOf(operations: readonly PatchOperation[]): GroupChan
 export function membersToRead(changes: readonly GroupChange[]): 'all' | string[] {
   const named = new Set<string>();
   for (const change of changes) {
-    if (change.kind === 'setMembers' || change.kind === 'removeMembersWhere') return 'all';
+    if (change.kind === 'setMembers' || change.kind === 'removeMembersWhere' || change.kind === 'replaceMembersWhere') return 'all';
     if (change.kind === 'addMembers') for (const m of change.members) named.add(m.id);
     if (change.kind === 'removeMembers') for (const id of change.memberIds) named.add(id);
   }
@@ -117,6 +120,12 @@ export function applyGroupChanges(state: GroupState, changes: readonly GroupChan
       if (m.type !== undefined) next.memberTypes!.set(m.id, m.type);
     }
   };
+  /** The members a value filter matches. A member added earlier in this request has no display name yet, and a type only if the request gave one: it is matched with what is known. */
+  const matching = (filter: Filter) =>
+    [...next.memberIds].filter((id) => {
+      const known = members.get(id);
+      return matches(filter, known ? scimMemberOf(known, baseUrl) : addedMemberOf(id, next.memberTypes!.get(id)), memberCharacteristics);
+    });
   for (const change of changes) {
     switch (change.kind) {
       case 'displayName':
@@ -136,14 +145,15 @@ export function applyGroupChanges(state: GroupState, changes: readonly GroupChan
         add(change.members);
         break;
       case 'removeMembersWhere':
-        for (const id of [...next.memberIds]) {
-          // A member added earlier in this request has no display name yet, and a type only if the
-          // request gave one; it is matched with what is known.
-          const known = members.get(id);
-          const member = known ? scimMemberOf(known, baseUrl) : addedMemberOf(id, next.memberTypes!.get(id));
-          if (matches(change.filter, member, memberCharacteristics)) next.memberIds.delete(id);
-        }
+        for (const id of matching(change.filter)) next.memberIds.delete(id);
         break;
+      case 'replaceMembersWhere': {
+        const matched = matching(change.filter);
+        if (matched.length === 0) throw new ScimError(400, 'noTarget', 'No member matches the filter of a "replace".');
+        for (const id of matched) next.memberIds.delete(id);
+        add(change.members);
+        break;
+      }
     }
   }
   return next;
