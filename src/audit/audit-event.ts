@@ -128,7 +128,12 @@ function copyWithoutSecrets(value: unknown, depth: number, maxListItems: number)
   return copy;
 }
 
-/** Which parameter names a resource, most specific first, and the CloudTrail ResourceType it gets. */
+/**
+ * Which parameter names a resource, most specific first, and the CloudTrail ResourceType it gets.
+ * `atrium audit verify` recomputes every chained event's lookup columns with `lookupFieldsOf`, so a
+ * change here would make the columns of events already written disagree: it needs a migration that
+ * rewrites them (and their `audit_lookup` keys) first.
+ */
 const RESOURCE_KEYS: readonly [string, string][] = [
   ['userId', 'AWS::IdentityStore::User'],
   ['groupId', 'AWS::IdentityStore::Group'],
@@ -163,4 +168,40 @@ export function resourceOf(e: Pick<AuditEvent, 'requestParameters' | 'responseEl
     }
   }
   return undefined;
+}
+
+/** LookupEvents' columns of an event (audit_events.user_name, access_key_id, resource_type, resource_name). */
+export interface LookupFields {
+  userName: string | null;
+  accessKeyId: string | null;
+  resourceType: string | null;
+  resourceName: string | null;
+}
+
+// eslint-disable-next-line no-control-regex -- NUL is what PostgreSQL's text cannot hold
+const NUL = /\u0000/g;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * A lookup column's value: cut to the column, without NUL (PostgreSQL cannot store it in text; a
+ * refused request's parameters may hold one, the JSON columns keep it escaped), and with a lone
+ * surrogate (a cut through a pair) as U+FFFD, which is what either database stores for it.
+ */
+function lookupColumn(v: string | undefined, max: number): string | null {
+  return v === undefined ? null : v.replace(NUL, '').slice(0, max).replace(LONE_SURROGATE, '\ufffd');
+}
+
+/**
+ * The lookup columns of an event, from its hashed record alone: the insert writes them, and
+ * `atrium audit verify` recomputes them for every chained event and compares, since the columns
+ * (and the `audit_lookup` keys copied from them) are outside what the chain hashes.
+ */
+export function lookupFieldsOf(e: Pick<AuditEvent, 'userIdentity' | 'requestParameters' | 'responseElements'>): LookupFields {
+  const resource = resourceOf(e);
+  return {
+    userName: lookupColumn(e.userIdentity.userName, 128),
+    accessKeyId: lookupColumn(e.userIdentity.accessKeyId, 128),
+    resourceType: lookupColumn(resource?.type, 64),
+    resourceName: lookupColumn(resource?.name, 512),
+  };
 }

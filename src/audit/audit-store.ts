@@ -1,7 +1,7 @@
 // The ports the audit module needs from the store: the append-only event log (written by every
 // change), and the chain, digests and lookups (used by the sealer, verify, export and LookupEvents).
 
-import type { AuditEvent } from './audit-event.js';
+import type { AuditEvent, LookupFields } from './audit-event.js';
 import type { AuditDigest, StoredEventText } from './chain.js';
 
 export interface AuditStore {
@@ -67,12 +67,18 @@ export interface AuditChainStore {
   /** False when another process made the key first. */
   insertSigningKey(k: SigningKeyRecord): Promise<boolean>;
   /** Chain rows from `fromPosition` in position order, each with its event when it still exists. */
-  chainFrom(fromPosition: number, limit: number): Promise<{ row: ChainRow; event: StoredAuditEvent | undefined }[]>;
+  chainFrom(fromPosition: number, limit: number): Promise<{ row: ChainRow; event: StoredAuditEvent | undefined; lookup?: LookupFields | undefined }[]>;
   /**
    * The first chained event (by position) one of whose LookupEvents keys is missing, or does not
    * match its columns: deleted or edited to hide it from LookupEvents, which the chain cannot show.
    */
   missingLookupKey(): Promise<{ position: number; eventId: string; kind: string } | undefined>;
+  /**
+   * The first `audit_lookup` row (by event seq) that is not a key the sealer wrote: its kind is
+   * unknown, or it names an event that is not chained, at another time, or under a value that is
+   * not the event's. Such a row shows the event in lookups it does not belong to.
+   */
+  strayLookupKey(): Promise<{ kind: string; value: string; eventSeq: number; position: number | null; eventId: string | null } | undefined>;
   /** Events below the watermark that are neither chained nor in a gap: inserted behind the sealer's back. */
   unchainedBelow(watermark: number, limit: number): Promise<StoredAuditEvent[]>;
   sealerState(): Promise<{ watermark: number; lockedBy: string | null; lockedUntil: number }>;

@@ -11,6 +11,7 @@ import type { IdGenerator } from '../shared/ids.js';
 import { decodeToken, encodeToken, type Page } from '../shared/pagination.js';
 import { Poller } from '../shared/poller.js';
 import type { Transactor } from '../shared/transactor.js';
+import { lookupFieldsOf, type LookupFields } from './audit-event.js';
 import type { AuditChainStore, AuditFilter, ChainRow, StoredAuditEvent } from './audit-store.js';
 import {
   canonicalRecordText,
@@ -336,14 +337,16 @@ export class AuditTrail {
 
   // ---- verify and export ----
 
-  private async *links(fromPosition: number): AsyncGenerator<{ link: ChainLink; time: number | undefined }> {
+  private async *links(fromPosition: number): AsyncGenerator<{ link: ChainLink; time: number | undefined; event: StoredAuditEvent | undefined; lookup: LookupFields | undefined }> {
     let from = fromPosition;
     for (;;) {
       const page = await this.deps.read.auditChain.chainFrom(from, BATCH);
-      for (const { row, event } of page) {
+      for (const { row, event, lookup } of page) {
         yield {
           link: { position: row.position, eventId: row.eventId, prevHash: row.prevHash, hash: row.hash, record: event && cloudTrailRecord(event) },
           time: event?.eventTime,
+          event,
+          lookup,
         };
       }
       if (page.length < BATCH) return;
@@ -357,9 +360,18 @@ export class AuditTrail {
     const key = (await this.signingKey()).publicKey;
     const digests = new Map((await store.digestsBetween(0, Number.MAX_SAFE_INTEGER)).map((d) => [d.position, d]));
     const links = this.links(0);
+    // LookupEvents' columns are outside the hashed record: each must be what the record gives
+    // (lookupFieldsOf), or an edit of one hides the event from a lookup, or shows it under another name.
+    let badColumn: { position: number; eventId: string; column: string } | undefined;
     const result = await verifyChain(
       (async function* () {
-        for await (const l of links) yield l.link;
+        for await (const l of links) {
+          if (!badColumn && l.event && l.lookup) {
+            const column = mismatchedLookupColumn(l.lookup, lookupFieldsOf(l.event));
+            if (column) badColumn = { position: l.link.position, eventId: l.link.eventId, column };
+          }
+          yield l.link;
+        }
       })(),
       digests,
       key,
@@ -368,6 +380,19 @@ export class AuditTrail {
     const { watermark } = await store.sealerState();
     const notYetChained = (await store.eventsAfter(watermark, BATCH)).length;
     if (!result.ok) return { ...result, notYetChained };
+    // Only a column of an event the walk got to and found intact: one past a bad link is not named.
+    if (badColumn) {
+      return {
+        ...result,
+        notYetChained,
+        ok: false,
+        problem: {
+          position: badColumn.position,
+          eventId: badColumn.eventId,
+          reason: `its LookupEvents column ${badColumn.column} does not match the event's record: it was edited, hiding the event from lookups or showing it under another name`,
+        },
+      };
+    }
     const hidden = await store.missingLookupKey();
     if (hidden) {
       return {
@@ -378,6 +403,19 @@ export class AuditTrail {
           position: hidden.position,
           eventId: hidden.eventId,
           reason: `its LookupEvents key (${hidden.kind}) is missing or does not match the event: it was deleted or edited, hiding the event from lookups`,
+        },
+      };
+    }
+    const stray = await store.strayLookupKey();
+    if (stray) {
+      return {
+        ...result,
+        notYetChained,
+        ok: false,
+        problem: {
+          position: stray.position,
+          eventId: stray.eventId,
+          reason: `a LookupEvents key (${stray.kind} = ${JSON.stringify(stray.value)}) names event seq ${stray.eventSeq}, which is not chained with that value: it was inserted or edited, showing the event in lookups it does not belong to`,
         },
       };
     }
@@ -440,6 +478,18 @@ export class AuditTrail {
     const last = items[items.length - 1]!;
     return { items, nextToken: encodeToken({ t: last.eventTime, s: last.seq, f: fingerprint }) };
   }
+}
+
+const LOOKUP_COLUMNS: readonly [keyof LookupFields, string][] = [
+  ['userName', 'user_name'],
+  ['accessKeyId', 'access_key_id'],
+  ['resourceType', 'resource_type'],
+  ['resourceName', 'resource_name'],
+];
+
+/** The first lookup column stored otherwise than the record gives it, by its column name. */
+function mismatchedLookupColumn(stored: LookupFields, derived: LookupFields): string | undefined {
+  return LOOKUP_COLUMNS.find(([field]) => (stored[field] ?? null) !== derived[field])?.[1];
 }
 
 /** A short digest of the filters, so that a token is refused with other parameters, as AWS does. */

@@ -334,13 +334,56 @@ describe.each(dialects())('audit chain on %s', (dialect) => {
     } finally {
       await db().insertInto('audit_lookup').values(keys).execute();
     }
-    // The user name column is not in the hashed record, but its key must match it.
+    // The user name column is not in the hashed record, but it must be what the record gives.
     const other = await eventRow((await chainRow(6)).event_seq);
     await db().updateTable('audit_events').set({ user_name: 'someone-else' }).where('seq', '=', other.seq).execute();
     try {
-      expect((await trail().verifyDatabase()).problem).toMatchObject({ position: 6, reason: expect.stringMatching(/LookupEvents key \(user\)/) });
+      expect((await trail().verifyDatabase()).problem).toMatchObject({ position: 6, reason: expect.stringMatching(/LookupEvents column user_name does not match/) });
     } finally {
       await db().updateTable('audit_events').set({ user_name: other.user_name }).where('seq', '=', other.seq).execute();
+    }
+    expect((await trail().verifyDatabase()).ok).toBe(true);
+  });
+
+  it('catches lookup columns edited with their keys, and keys that name an event under another value', async () => {
+    const at = async (p: number) => ({ link: await chainRow(p), event: await eventRow((await chainRow(p)).event_seq) });
+    const [four, five, six] = [await at(4), await at(5), await at(6)];
+    const userKey = (seq: number) => db().selectFrom('audit_lookup').selectAll().where('event_seq', '=', seq).where('kind', '=', 'user').executeTakeFirstOrThrow();
+    const expectBad = async (position: number, reason: RegExp) => {
+      const r = await trail().verifyDatabase();
+      expect(r.ok).toBe(false);
+      expect(r.problem).toMatchObject({ position, eventId: (await chainRow(position)).event_id });
+      expect(r.problem!.reason).toMatch(reason);
+    };
+    // ResourceType has no key: only its column, which drops the event out of that lookup.
+    await db().updateTable('audit_events').set({ resource_type: 'AWS::Nothing' }).where('seq', '=', four.event.seq).execute();
+    try {
+      await expectBad(4, /LookupEvents column resource_type does not match the event's record/);
+    } finally {
+      await db().updateTable('audit_events').set({ resource_type: four.event.resource_type }).where('seq', '=', four.event.seq).execute();
+    }
+    // A column and its key edited together: they agree with each other, not with the record.
+    const key = await userKey(five.event.seq);
+    await db().updateTable('audit_events').set({ user_name: 'someone-else', access_key_id: 'AKIAELSEWHERE' }).where('seq', '=', five.event.seq).execute();
+    await db().updateTable('audit_lookup').set({ value: 'someone-else' }).where('event_seq', '=', five.event.seq).where('kind', '=', 'user').execute();
+    try {
+      await expectBad(5, /LookupEvents column user_name does not match/);
+    } finally {
+      await db().updateTable('audit_events').set({ user_name: five.event.user_name, access_key_id: five.event.access_key_id }).where('seq', '=', five.event.seq).execute();
+      await db().updateTable('audit_lookup').set({ value: key.value }).where('event_seq', '=', five.event.seq).where('kind', '=', 'user').execute();
+    }
+    // An extra key puts the event under another user's name; LookupEvents checks the row, and verify names the key.
+    const extra = { kind: 'user' as const, value: 'chain-3', event_time: six.event.event_time, event_seq: six.event.seq };
+    await db().insertInto('audit_lookup').values(extra).execute();
+    try {
+      expect((await trail().lookup({ userName: 'chain-3' }, {})).items).toEqual([]);
+      await expectBad(6, /a LookupEvents key \(user = "chain-3"\) names event seq \d+, which is not chained with that value/);
+      // A key of an unknown kind, or one naming an event at another time, is stray too.
+      await db().deleteFrom('audit_lookup').where('kind', '=', 'user').where('value', '=', 'chain-3').execute();
+      await db().insertInto('audit_lookup').values({ ...extra, kind: 'name', value: six.event.event_name, event_time: six.event.event_time + 1 }).execute();
+      await expectBad(6, /a LookupEvents key \(name = "CreateUser"\)/);
+    } finally {
+      await db().deleteFrom('audit_lookup').where('event_seq', '=', six.event.seq).where((eb) => eb.or([eb('value', '=', 'chain-3'), eb('event_time', '=', six.event.event_time + 1)])).execute();
     }
     expect((await trail().verifyDatabase()).ok).toBe(true);
   });

@@ -141,6 +141,21 @@ describe.each(dialects().filter(HAVE_SHELL))('atrium audit verify on a %s databa
     expect(r.text).toContain('first bad event: position 6, eventID forged-by-shell');
   }, 30_000);
 
+  it('names a lookup column edited with its key, and a key added under another user', async () => {
+    const t = await copy();
+    const at = (p: number) => ({ id: eventIdAt(t, p), seq: t.sql(`select event_seq from audit_chain where position = ${p}`) });
+    const [five, six] = [at(5), at(6)];
+    // Outside the hashed record: the two agree with each other, not with the event.
+    t.sql(`update audit_events set user_name = 'someone-else' where seq = ${five.seq}; update audit_lookup set value = 'someone-else' where kind = 'user' and event_seq = ${five.seq}`);
+    expectNamed(await verify(t.flags), 5, five.id, /LookupEvents column user_name does not match the event's record/);
+    const u = await copy();
+    u.sql(`insert into audit_lookup (kind, value, event_time, event_seq) select 'user', 't-0', event_time, seq from audit_events where seq = ${six.seq}`);
+    expectNamed(await verify(u.flags), 6, six.id, /a LookupEvents key \(user = "t-0"\) names event seq/);
+    const w = await copy();
+    w.sql(`update audit_events set resource_type = 'AWS::Nothing' where seq = ${six.seq}`);
+    expectNamed(await verify(w.flags), 6, six.id, /LookupEvents column resource_type does not match/);
+  }, 30_000);
+
   it('names the first of two reordered events', async () => {
     const t = await copy();
     const id = eventIdAt(t, 6);

@@ -286,6 +286,7 @@ export class SqlAuditChainStore implements AuditChainStore {
       .leftJoin('audit_events as e', 'e.seq', 'c.event_seq')
       .select(['c.position', 'c.event_seq', 'c.event_id as chain_event_id', 'c.prev_hash', 'c.hash'])
       .select(EVENT_COLUMNS)
+      .select(['e.user_name', 'e.access_key_id', 'e.resource_type', 'e.resource_name'])
       .where('c.position', '>=', fromPosition)
       .orderBy('c.position')
       .limit(limit)
@@ -293,6 +294,7 @@ export class SqlAuditChainStore implements AuditChainStore {
     return rows.map((r) => ({
       row: { position: Number(r.position), eventSeq: Number(r.event_seq), eventId: r.chain_event_id, prevHash: r.prev_hash, hash: r.hash },
       event: r.seq === null ? undefined : storedEventOf(r as unknown as EventRow),
+      lookup: r.seq === null ? undefined : { userName: r.user_name, accessKeyId: r.access_key_id, resourceType: r.resource_type, resourceName: r.resource_name },
     }));
   }
   async missingLookupKey(): Promise<{ position: number; eventId: string; kind: string } | undefined> {
@@ -320,6 +322,48 @@ export class SqlAuditChainStore implements AuditChainStore {
       if (r && (!first || Number(r.position) < first.position)) first = { position: Number(r.position), eventId: r.event_id, kind };
     }
     return first;
+  }
+  async strayLookupKey(): Promise<{ kind: string; value: string; eventSeq: number; position: number | null; eventId: string | null } | undefined> {
+    // Every key must be one the sealer wrote: of a chained event, with that event's time and the
+    // value of the column it is copied from. A key of another kind, or one that names an event
+    // under a value it does not have, puts the event in lookups it does not belong to.
+    const chainedWith = (l: { kind: AuditLookupKind; column?: keyof AuditEventsTable }) =>
+      this.db
+        .selectFrom('audit_lookup as l')
+        .select(['l.kind', 'l.value', 'l.event_seq'])
+        .where('l.kind', '=', l.kind)
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('audit_events as e')
+                .innerJoin('audit_chain as c', 'c.event_seq', 'e.seq')
+                .select('e.seq')
+                .whereRef('e.seq', '=', 'l.event_seq')
+                .whereRef('e.event_time', '=', 'l.event_time')
+                .where(keyValue(l.column), '=', eb.ref('l.value')),
+            ),
+          ),
+        );
+    const queries = [
+      ...KEYS.map(chainedWith),
+      this.db
+        .selectFrom('audit_lookup as l')
+        .select(['l.kind', 'l.value', 'l.event_seq'])
+        .where(
+          'l.kind',
+          'not in',
+          KEYS.map((k) => k.kind),
+        ),
+    ];
+    let first: { kind: string; value: string; eventSeq: number } | undefined;
+    for (const q of queries) {
+      const r = await q.orderBy('l.event_seq').limit(1).executeTakeFirst();
+      if (r && (!first || Number(r.event_seq) < first.eventSeq)) first = { kind: r.kind, value: r.value, eventSeq: Number(r.event_seq) };
+    }
+    if (!first) return undefined;
+    const link = await this.db.selectFrom('audit_chain').select(['position', 'event_id']).where('event_seq', '=', first.eventSeq).executeTakeFirst();
+    return { ...first, position: link ? Number(link.position) : null, eventId: link?.event_id ?? null };
   }
   async unchainedBelow(watermark: number, limit: number): Promise<StoredAuditEvent[]> {
     const rows = await this.events()
@@ -375,8 +419,9 @@ export class SqlAuditChainStore implements AuditChainStore {
         .select(EVENT_COLUMNS)
         .where('l.kind', '=', kind)
         .where('l.value', '=', value),
-      // The time range and the cursor go on the key's own columns, which its index orders.
-      { ...f, ...(keyed && { [keyed[0]]: undefined }), startTime: undefined, endTime: undefined },
+      // The time range and the cursor go on the key's own columns, which its index orders. The keyed
+      // filter is checked on the row as well: a key row is not trusted to name the right event.
+      { ...f, startTime: undefined, endTime: undefined },
       undefined,
     );
     const time = sql.ref('l.event_time');

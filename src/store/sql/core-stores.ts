@@ -1,7 +1,7 @@
 // SQL implementations of the core ports: instance, data keys, access keys, audit, jobs, tags.
 
 import { sql } from 'kysely';
-import { AUDIT_OFF_FOR_BENCH, resourceOf, stringifiesCanonically, type AuditEvent, type AuditStore } from '../../audit/index.js';
+import { AUDIT_OFF_FOR_BENCH, lookupFieldsOf, stringifiesCanonically, type AuditEvent, type AuditStore } from '../../audit/index.js';
 import type { DataKeyRecord, DataKeyStore } from '../../crypto/index.js';
 import type { AccessKeyRecord, CredentialStore } from '../../credentials/index.js';
 import type { InstanceRecord, InstanceStore } from '../../instance/index.js';
@@ -123,16 +123,11 @@ export class SqlCredentialStore implements CredentialStore {
   }
 }
 
-/**
- * A lookup column's value: cut to the column, and without NUL, which PostgreSQL cannot store in
- * text (a refused request's parameters may hold one; the JSON columns keep it escaped).
- */
-const lookupColumn = (v: string | undefined, max: number): string | null => (v === undefined ? null : v.replaceAll('\u0000', '').slice(0, max));
-
 type AuditRow = Omit<AuditEventsTable, 'seq'>;
 
 function auditRow(e: AuditEvent): AuditRow {
-  const resource = resourceOf(e);
+  // From the record alone, as verify recomputes them.
+  const lookup = lookupFieldsOf(e);
   return {
     event_id: e.eventId,
     event_time: e.eventTime,
@@ -149,10 +144,10 @@ function auditRow(e: AuditEvent): AuditRow {
     request_id: e.requestID,
     read_only: e.readOnly ? 1 : 0,
     event_type: e.eventType,
-    user_name: lookupColumn(e.userIdentity.userName, 128),
-    access_key_id: lookupColumn(e.userIdentity.accessKeyId, 128),
-    resource_type: lookupColumn(resource?.type, 64),
-    resource_name: lookupColumn(resource?.name, 512),
+    user_name: lookup.userName,
+    access_key_id: lookup.accessKeyId,
+    resource_type: lookup.resourceType,
+    resource_name: lookup.resourceName,
     canonical_json: stringifiesCanonically(e.requestParameters) && stringifiesCanonically(e.responseElements) ? 1 : 0,
   };
 }
