@@ -85,7 +85,7 @@ export interface AuditChainStore {
   /** The first chain position whose event is at or after `time`. */
   firstPositionAtOrAfter(time: number): Promise<number | undefined>;
   lookup(filter: AuditFilter, after: { time: number; seq: number } | undefined, limit: number): Promise<StoredAuditEvent[]>;
-  /** The newest digest whose position's event is older than `time`. */
+  /** The newest digest signed before `time` whose position's event is older than `time` too. */
   newestDigestBefore(time: number): Promise<number | undefined>;
   oldestPosition(): Promise<number | undefined>;
   /** Delete chained events and their chain rows up to `position`, and digests before it; digests at or after stay. */

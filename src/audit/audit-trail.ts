@@ -72,6 +72,14 @@ const PRUNE_CHUNK = 500;
 const SIGNING_KEY_ID = 'audit-1';
 const aadOf = (keyId: string) => `audit-signing-key:${keyId}`;
 const DAY = 86_400_000;
+/**
+ * With retention on, a chain may start after a signed digest only if that digest is old enough to
+ * have been pruned through: signed (its `createdAt` is in the signed message, so a database writer
+ * cannot change it) before now − auditRetentionDays, as prune() requires. A chain that starts after
+ * a younger digest lost its first events to a deletion. This much is allowed on top, for the clocks
+ * of the process that pruned and the one that verifies: a deleter gains at most this much.
+ */
+const PRUNE_CLOCK_SLACK_MS = 10 * 60_000;
 
 /** One line of an export (JSON Lines). */
 export type ExportLine =
@@ -279,10 +287,21 @@ export class AuditTrail {
     return { ...unsigned, signature: signEd25519(signer.privateKey, digestMessage(unsigned)) };
   }
 
-  /** Delete events past retention, through the newest signed digest they reach, so the rest still verifies from there. */
+  /** Digests signed before this time may have been pruned through. */
+  private prunedBefore(now: number): number {
+    return now - this.opts.retentionDays * DAY;
+  }
+
+  /**
+   * Delete events past retention, through the newest digest signed before the cutoff (and whose
+   * event is older), so the rest still verifies from there. The digest's own signed time decides,
+   * not its event's: verify accepts a chain that starts after a digest only if that digest was
+   * signed before the cutoff (with PRUNE_CLOCK_SLACK_MS), which an attacker who deletes recent
+   * events cannot make true.
+   */
   async prune(): Promise<number> {
     if (this.opts.retentionDays <= 0) return 0;
-    const cutoff = this.deps.clock.now() - this.opts.retentionDays * DAY;
+    const cutoff = this.prunedBefore(this.deps.clock.now());
     const store = this.deps.read.auditChain;
     const through = await store.newestDigestBefore(cutoff);
     if (through === undefined) return 0;
@@ -375,7 +394,11 @@ export class AuditTrail {
       })(),
       digests,
       key,
-      { digestEvery: this.opts.digestEvery, fromGenesis: this.opts.retentionDays <= 0 },
+      {
+        digestEvery: this.opts.digestEvery,
+        fromGenesis: this.opts.retentionDays <= 0,
+        ...(this.opts.retentionDays > 0 && { pruned: { before: this.prunedBefore(this.deps.clock.now()) + PRUNE_CLOCK_SLACK_MS, retentionDays: this.opts.retentionDays } }),
+      },
     );
     const { watermark } = await store.sealerState();
     const notYetChained = (await store.eventsAfter(watermark, BATCH)).length;

@@ -4,7 +4,21 @@
 
 import { describe, expect, it } from 'vitest';
 import { stringifiesCanonically, withoutSecrets, type AuditEvent } from './audit-event.js';
-import { allowedUnsignedTail, canonicalJson, canonicalRecordText, chainHash, chainHashOfText, cloudTrailRecord, digestMessage, GENESIS, type StoredEventText } from './chain.js';
+import { createEd25519KeyPair, ed25519PrivateKey, ed25519PublicKey, signEd25519 } from '../crypto/index.js';
+import {
+  allowedUnsignedTail,
+  canonicalJson,
+  canonicalRecordText,
+  chainHash,
+  chainHashOfText,
+  cloudTrailRecord,
+  digestMessage,
+  GENESIS,
+  verifyChain,
+  type AuditDigest,
+  type ChainLink,
+  type StoredEventText,
+} from './chain.js';
 
 /** canonicalJson as it was first written (0.x): the definition the chain's hashes rest on. */
 function referenceCanonicalJson(value: unknown): string {
@@ -184,5 +198,43 @@ describe('digests', () => {
     // A v1 digest: the stretch to the one before, or to the genesis.
     expect(allowedUnsignedTail(100, { position: 5000 }, { position: 4000 })).toBe(1000);
     expect(allowedUnsignedTail(100, { position: 5000 }, undefined)).toBe(5000);
+  });
+});
+
+describe('a chain that starts after a digest (retention)', () => {
+  const pair = createEd25519KeyPair();
+  const key = ed25519PublicKey(pair.publicKeyPem);
+  const signed = (position: number, hash: string, createdAt: number): AuditDigest => {
+    const d = { position, hash, createdAt, keyId: 'audit-1', every: 2 };
+    return { ...d, signature: signEd25519(ed25519PrivateKey(pair.privateKeyPem), digestMessage(d)) };
+  };
+  // Positions 1..4, the first two pruned: the rest starts after the digest at 2.
+  const records = [1, 2, 3, 4].map((i) => cloudTrailRecord({ ...event, eventId: `e-${i}` }));
+  const hashes: string[] = [];
+  records.reduce((prev, r) => (hashes.push(chainHash(prev, r)), hashes[hashes.length - 1]!), GENESIS);
+  const madeAt = 1763750000000;
+  const digests = new Map([
+    [2, signed(2, hashes[1]!, madeAt)],
+    [4, signed(4, hashes[3]!, madeAt + 1000)],
+  ]);
+  async function* linksOf(positions: number[]): AsyncGenerator<ChainLink> {
+    for (const p of positions) yield await Promise.resolve({ position: p, eventId: `e-${p}`, prevHash: hashes[p - 2]!, hash: hashes[p - 1]!, record: records[p - 1] });
+  }
+  const kept = () => linksOf([3, 4]);
+  const none = () => linksOf([]);
+
+  it('verifies when the digest it starts after was signed before retention reaches back to', async () => {
+    expect(await verifyChain(kept(), digests, key, { pruned: { before: madeAt + 1, retentionDays: 30 } })).toMatchObject({ ok: true, firstPosition: 3, events: 2 });
+    expect(await verifyChain(none(), digests, key, { pruned: { before: madeAt + 1001, retentionDays: 30 } })).toMatchObject({ ok: true, events: 0 });
+  });
+
+  it('fails when that digest is younger: the events before it were deleted, not pruned', async () => {
+    const r = await verifyChain(kept(), digests, key, { pruned: { before: madeAt, retentionDays: 30 } });
+    expect(r).toMatchObject({ ok: false, problem: { position: 2, eventId: null } });
+    expect(r.problem!.reason).toMatch(/after the signed digest at position 2, but that digest was signed at 2025-11-21T18:33:20.000Z, and retention \(auditRetentionDays 30\) prunes only through digests signed before .*: the events through position 2 were deleted, not pruned/);
+    // Everything deleted: the newest digest is the one it would start after.
+    const empty = await verifyChain(none(), digests, key, { pruned: { before: madeAt + 1000, retentionDays: 30 } });
+    expect(empty).toMatchObject({ ok: false, problem: { position: 4, eventId: null } });
+    expect(empty.problem!.reason).toMatch(/the chain is empty after the signed digest at position 4, but that digest was signed/);
   });
 });

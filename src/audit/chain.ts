@@ -219,6 +219,23 @@ export interface VerifyOptions {
    * chain must have no digests. Otherwise a chain may start after a signed digest, as pruning leaves it.
    */
   fromGenesis?: boolean;
+  /**
+   * With retention on: the chain may start only after a signed digest made before `before`, and an
+   * empty chain's newest digest must be that old too. Pruning deletes only through a digest whose
+   * signed `createdAt` is past retention (AuditTrail.prune), so a younger anchor means events were
+   * deleted, not pruned.
+   */
+  pruned?: { before: number; retentionDays: number };
+}
+
+/** When a chain that starts after `anchor` could not have been left by pruning: the reason, or undefined. */
+function tooYoungToBePruned(anchor: AuditDigest, pruned: VerifyOptions['pruned'], what: string): string | undefined {
+  if (!pruned || anchor.createdAt < pruned.before) return undefined;
+  return (
+    `${what}, but that digest was signed at ${new Date(anchor.createdAt).toISOString()}, and retention (auditRetentionDays ${pruned.retentionDays}) ` +
+    `prunes only through digests signed before ${new Date(pruned.before).toISOString()}: the events through position ${anchor.position} were deleted, not pruned ` +
+    '(unless auditRetentionDays was lower when they were pruned: verify with that setting)'
+  );
 }
 
 /**
@@ -267,6 +284,8 @@ export async function verifyChain(
         if (!anchor) return fail(link.position, link.eventId, `the chain starts at position ${link.position}, but no signed digest vouches for position ${link.position - 1}`);
         const bad = checkDigest(anchor, link.prevHash);
         if (bad) return fail(link.position, link.eventId, bad);
+        const young = tooYoungToBePruned(anchor, opts.pruned, `the chain starts at position ${link.position}, after the signed digest at position ${anchor.position}`);
+        if (young) return fail(anchor.position, null, young);
         result.digests++;
         lastSigned = anchor.position;
       }
@@ -310,6 +329,14 @@ export async function verifyChain(
       return prev
         ? fail(end + 1, null, `the chain ends at position ${end}, but a signed digest vouches for position ${beyond}: the events after ${end} were deleted`)
         : fail(1, null, `the chain is empty, but a signed digest vouches for position ${beyond} and nothing is pruned (auditRetentionDays is 0): its events were deleted${PRUNED_BEFORE}`);
+    }
+  }
+  if (prev === undefined && !opts.fromGenesis && positions.length > 0) {
+    // Everything pruned leaves the digests: the newest one must be past retention too.
+    const newest = digests.get(positions[positions.length - 1]!)!;
+    if (verifyEd25519(key, digestMessage(newest), newest.signature)) {
+      const young = tooYoungToBePruned(newest, opts.pruned, `the chain is empty after the signed digest at position ${newest.position}`);
+      if (young) return fail(newest.position, null, young);
     }
   }
   if (opts.digestEvery !== undefined) {

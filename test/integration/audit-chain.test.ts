@@ -567,6 +567,21 @@ describe.each(dialects())('audit chain on %s', (dialect) => {
       expect(r.events).toBe(total - pruned);
       // An instance that never prunes takes the missing prefix for deleted events.
       expect((await fresh.reg.auditTrail.verifyDatabase()).problem!.reason).toMatch(/nothing is pruned \(auditRetentionDays is 0\)/);
+      // Today, with the same retention, the digests it starts after are minutes old: nothing that young
+      // is ever pruned, so the same missing prefix is a deletion (of recent events, made to look like pruning).
+      const today = new AuditTrail(
+        { tx: fresh.reg.tx, read: fresh.reg.read, clock: fresh.reg.clock, ids: fresh.reg.ids, envelope: fresh.reg.envelope, log: createLogger('silent') },
+        { ...DEFAULT_TRAIL_OPTIONS, retentionDays: 1 },
+      );
+      expect(await today.verifyDatabase()).toMatchObject({
+        ok: false,
+        problem: {
+          position: Number(lastDigest.p),
+          eventId: null,
+          // (Everything was pruned: the chain is empty after it.)
+          reason: expect.stringMatching(new RegExp(`after the signed digest at position ${Number(lastDigest.p)}, but that digest was signed at .*: the events through position ${Number(lastDigest.p)} were deleted, not pruned`)),
+        },
+      });
       // The pruned events' lookup keys went with them; the kept events' keys stay.
       const orphans = await fresh.reg.database.db
         .selectFrom('audit_lookup as l')

@@ -156,6 +156,27 @@ describe.each(dialects().filter(HAVE_SHELL))('atrium audit verify on a %s databa
     expectNamed(await verify(w.flags), 6, six.id, /LookupEvents column resource_type does not match/);
   }, 30_000);
 
+  it('with retention on, names recent events deleted up to a signed digest as if pruned', async () => {
+    const t = await copy();
+    const retained = { ATRIUM_AUDIT_RETENTION_DAYS: '365' };
+    const verifyRetained = async () => {
+      const r = await runCli(['audit', 'verify', ...t.flags, '--json'], retained);
+      return { code: r.code, json: JSON.parse(r.stdout) as VerifyJson };
+    };
+    expect((await verifyRetained()).code).toBe(0);
+    // Everything through the digest at position 4 (minutes old), with its chain links and lookup keys.
+    const anchor = Number(t.sql('select min(position) from audit_digests where position >= 4'));
+    t.sql(
+      `delete from audit_lookup where event_seq in (select event_seq from audit_chain where position <= ${anchor});
+       delete from audit_events where seq in (select event_seq from audit_chain where position <= ${anchor});
+       delete from audit_chain where position <= ${anchor}`,
+    );
+    const r = await verifyRetained();
+    expect(r.code).toBe(4);
+    expect(r.json.problem).toMatchObject({ position: anchor, eventId: null });
+    expect(r.json.problem!.reason).toMatch(new RegExp(`the chain starts at position ${anchor + 1}, after the signed digest at position ${anchor}, but that digest was signed at .*auditRetentionDays 365.*: the events through position ${anchor} were deleted, not pruned`));
+  }, 30_000);
+
   it('names the first of two reordered events', async () => {
     const t = await copy();
     const id = eventIdAt(t, 6);

@@ -460,6 +460,7 @@ export class SqlAuditChainStore implements AuditChainStore {
       .innerJoin('audit_chain as c', 'c.position', 'd.position')
       .innerJoin('audit_events as e', 'e.seq', 'c.event_seq')
       .select((eb) => eb.fn.max('d.position').as('p'))
+      .where('d.created_at', '<', time)
       .where('e.event_time', '<', time)
       .executeTakeFirst();
     return r?.p == null ? undefined : Number(r.p);
