@@ -600,24 +600,29 @@ function describeVerify(r: TrailVerifyResult | FileVerifyResult): string {
 storageOptions(audit.command('verify'))
   .description('check the hash chain and signed digests: of the database, or offline of an exported file given the public key; exits 4 naming the first bad event')
   .option('--file <file>', 'an export from `atrium audit export` to check offline, without the database')
-  .option('--public-key <file>', 'with --file: the PEM public key from `atrium audit public-key`')
+  .option(
+    '--public-key <file>',
+    'the PEM public key from `atrium audit public-key`, kept where the database cannot change it: required with --file; on the database, the digests are checked with it and the stored key must be it',
+  )
   .option('--allow-unsigned-tail', 'with --file: accept events after the last signed digest in the file (counted, not vouched for); without it they fail')
   .option('--json', 'print one JSON object')
   .action(async (opts: StorageFlags & { file?: string; publicKey?: string; allowUnsignedTail?: boolean; json?: boolean }) => {
     let result: TrailVerifyResult | FileVerifyResult;
-    if (opts.file !== undefined) {
-      if (opts.publicKey === undefined) throw new ConfigError('--file needs --public-key (the PEM from `atrium audit public-key`)');
-      let key;
+    let key: ReturnType<typeof ed25519PublicKey> | undefined;
+    if (opts.publicKey !== undefined) {
       try {
         key = ed25519PublicKey(readFileSync(opts.publicKey, 'utf8'));
       } catch (err) {
         throw new ConfigError(`cannot use --public-key ${opts.publicKey}: ${(err as Error).message}`);
       }
+    }
+    if (opts.file !== undefined) {
+      if (key === undefined) throw new ConfigError('--file needs --public-key (the PEM from `atrium audit public-key`)');
       if (!existsSync(opts.file)) throw new ConfigError(`cannot read --file ${opts.file}`);
       result = await verifyExport(opts.file, key, { allowUnsignedTail: opts.allowUnsignedTail });
     } else {
-      if (opts.publicKey !== undefined || opts.allowUnsignedTail) throw new ConfigError('--public-key and --allow-unsigned-tail go with --file');
-      result = await withRegistry(opts, (reg) => reg.auditTrail.verifyDatabase());
+      if (opts.allowUnsignedTail) throw new ConfigError('--allow-unsigned-tail goes with --file');
+      result = await withRegistry(opts, (reg) => reg.auditTrail.verifyDatabase(key === undefined ? {} : { publicKey: key }));
     }
     process.stdout.write(opts.json ? JSON.stringify(result) + '\n' : describeVerify(result));
     // 4, apart from 1 and 2 (could not check: no key, no database, a bad flag): a cron check can tell tampering from an outage.
@@ -638,9 +643,13 @@ storageOptions(audit.command('sinks'))
   });
 
 storageOptions(audit.command('public-key'))
-  .description('print the PEM public key that checks the audit digests (give it to `audit verify --file`)')
-  .action(async (opts: StorageFlags) => {
+  .description(
+    'print the PEM public key that checks the audit digests (the one the sealed private key gives; a replaced stored key is refused): keep it off the database, and give it to `audit verify --public-key`',
+  )
+  .option('--fingerprint', 'print its fingerprint (16 hex digits of SHA-256 over the key) instead')
+  .action(async (opts: StorageFlags & { fingerprint?: boolean }) => {
     const key = await withRegistry(opts, (reg) => reg.auditTrail.publicKey());
+    if (opts.fingerprint) return void process.stdout.write(`${key.fingerprint}\n`);
     process.stdout.write(key.pem.endsWith('\n') ? key.pem : key.pem + '\n');
   });
 

@@ -3,7 +3,7 @@
 // appends committed events to the hash chain in batches and signs a digest of the chain head every
 // N events or T seconds. Verify, export, LookupEvents and retention live here too.
 
-import type { KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createEd25519KeyPair, ed25519PrivateKey, ed25519PublicKey, keyFingerprint, signEd25519 } from '../crypto/index.js';
 import type { Clock } from '../shared/clock.js';
 import { invalidArgument } from '../shared/errors.js';
@@ -336,7 +336,12 @@ export class AuditTrail {
     const existing = await this.deps.read.auditChain.findSigningKey();
     if (existing) {
       const privateKey = ed25519PrivateKey((await this.deps.envelope.open(existing.sealedPrivateKey, aadOf(existing.keyId))).toString('utf8'));
-      return { keyId: existing.keyId, privateKey, publicKey: ed25519PublicKey(existing.publicKeyPem), publicKeyPem: existing.publicKeyPem };
+      // The stored public half is a plain column: someone who can write the database (but has no
+      // key file) could swap it for a key of their own and re-sign every digest. The sealed private
+      // half cannot be swapped without the key file, so the public key is the one it gives.
+      const publicKey = createPublicKey(privateKey);
+      if (!sameKey(publicKey, existing.publicKeyPem)) throw new AuditKeyMismatchError(existing.keyId);
+      return { keyId: existing.keyId, privateKey, publicKey, publicKeyPem: existing.publicKeyPem };
     }
     const pair = createEd25519KeyPair();
     const sealedPrivateKey = await this.deps.envelope.seal(pair.privateKeyPem, aadOf(SIGNING_KEY_ID));
@@ -373,10 +378,40 @@ export class AuditTrail {
     }
   }
 
-  /** Check the whole chain in the database against its signed digests; then look for events slipped in behind the sealer. */
-  async verifyDatabase(): Promise<TrailVerifyResult> {
+  /**
+   * Check the whole chain in the database against its signed digests; then look for events slipped
+   * in behind the sealer. The digests are checked with the public key the sealed private key gives
+   * (a stored public key that differs fails), or with `publicKey` when one is pinned (the one the
+   * operator kept from `atrium audit public-key`): then the stored key must be that one, and the
+   * private key need not open.
+   */
+  async verifyDatabase(opts: { publicKey?: KeyObject } = {}): Promise<TrailVerifyResult> {
     const store = this.deps.read.auditChain;
-    const key = (await this.signingKey()).publicKey;
+    const keyProblem = (reason: string): TrailVerifyResult => ({
+      ok: false,
+      events: 0,
+      firstPosition: null,
+      lastPosition: null,
+      digests: 0,
+      unsignedTail: 0,
+      notYetChained: 0,
+      problem: { position: null, eventId: null, reason },
+    });
+    let key: KeyObject;
+    if (opts.publicKey) {
+      const stored = await store.findSigningKey();
+      if (stored && !sameKey(opts.publicKey, stored.publicKeyPem)) {
+        return keyProblem(`the audit public key in the database (fingerprint ${fingerprintOfPem(stored.publicKeyPem)}) is not the pinned one (${keyFingerprint(opts.publicKey)}): it was replaced`);
+      }
+      key = opts.publicKey;
+    } else {
+      try {
+        key = (await this.signingKey()).publicKey;
+      } catch (err) {
+        if (err instanceof AuditKeyMismatchError) return keyProblem(err.message);
+        throw err;
+      }
+    }
     const digests = new Map((await store.digestsBetween(0, Number.MAX_SAFE_INTEGER)).map((d) => [d.position, d]));
     const links = this.links(0);
     // LookupEvents' columns are outside the hashed record: each must be what the record gives
@@ -500,6 +535,33 @@ export class AuditTrail {
     const items = rows.slice(0, limit);
     const last = items[items.length - 1]!;
     return { items, nextToken: encodeToken({ t: last.eventTime, s: last.seq, f: fingerprint }) };
+  }
+}
+
+/** The stored audit public key is not the one its sealed private key gives: it was replaced. */
+export class AuditKeyMismatchError extends Error {
+  constructor(keyId: string) {
+    super(
+      `the audit public key stored in the database (audit_signing_keys, ${keyId}) does not match its sealed private key: it was replaced, ` +
+        'and digests it checks prove nothing; the audit sealer will not sign with it',
+    );
+  }
+}
+
+/** Whether a PEM holds this public key (the same SPKI). */
+function sameKey(key: KeyObject, pem: string): boolean {
+  try {
+    return key.export({ type: 'spki', format: 'der' }).equals(ed25519PublicKey(pem).export({ type: 'spki', format: 'der' }));
+  } catch {
+    return false;
+  }
+}
+
+function fingerprintOfPem(pem: string): string {
+  try {
+    return keyFingerprint(ed25519PublicKey(pem));
+  } catch {
+    return 'unreadable';
   }
 }
 

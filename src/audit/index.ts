@@ -5,5 +5,5 @@ export { AuditService } from './audit-service.js';
 export { AUDIT_OFF_FOR_BENCH, HIDDEN, lookupFieldsOf, resourceOf, stringifiesCanonically, withoutSecrets, type AuditEvent, type LookupFields } from './audit-event.js';
 export type { AuditChainStore, AuditFilter, AuditStore, ChainRow, SigningKeyRecord, StoredAuditEvent } from './audit-store.js';
 export * from './chain.js';
-export { AuditTrail, DEFAULT_TRAIL_OPTIONS, type AuditTrailOptions, type ExportLine, type TrailVerifyResult } from './audit-trail.js';
+export { AuditKeyMismatchError, AuditTrail, DEFAULT_TRAIL_OPTIONS, type AuditTrailOptions, type ExportLine, type TrailVerifyResult } from './audit-trail.js';
 export { verifyExport } from './export-verify.js';

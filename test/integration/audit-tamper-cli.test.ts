@@ -5,12 +5,14 @@
 // audit-chain.test.ts; this adds the path with no Atrium code on the attacker's side, and the CLI's answer.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyFingerprint } from '../../src/crypto/index.js';
 import { runCli, startServe } from '../helpers/cli.js';
 import { dialects, freshPostgresDatabase } from '../helpers/server.js';
 
@@ -175,6 +177,30 @@ describe.each(dialects().filter(HAVE_SHELL))('atrium audit verify on a %s databa
     expect(r.code).toBe(4);
     expect(r.json.problem).toMatchObject({ position: anchor, eventId: null });
     expect(r.json.problem!.reason).toMatch(new RegExp(`the chain starts at position ${anchor + 1}, after the signed digest at position ${anchor}, but that digest was signed at .*auditRetentionDays 365.*: the events through position ${anchor} were deleted, not pruned`));
+  }, 30_000);
+
+  it('refuses a replaced public key, and checks the database against a pinned one', async () => {
+    const t = await copy();
+    const pem = path.join(t.flags[1]!, 'audit-public.pem');
+    const shown = await runCli(['audit', 'public-key', ...t.flags]);
+    writeFileSync(pem, shown.stdout);
+    const fingerprint = (await runCli(['audit', 'public-key', ...t.flags, '--fingerprint'])).stdout.trim();
+    expect(fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect((await verify([...t.flags, '--public-key', pem])).code).toBe(0);
+    // The attacker's own key in place of the stored public half (the digests re-signed with it would then check).
+    const attacker = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    t.sql(`update audit_signing_keys set public_key_pem = '${attacker}'`);
+    const swapped = await verify(t.flags);
+    expect(swapped.code).toBe(4);
+    expect(swapped.json.problem!.reason).toMatch(/the audit public key stored in the database \(audit_signing_keys, audit-1\) does not match its sealed private key: it was replaced/);
+    const pinned = await verify([...t.flags, '--public-key', pem]);
+    expect(pinned.code).toBe(4);
+    expect(pinned.json.problem!.reason).toBe(`the audit public key in the database (fingerprint ${keyFingerprint(createPublicKey(attacker))}) is not the pinned one (${fingerprint}): it was replaced`);
+    // Nor is it handed out, or signed with.
+    const refused = await runCli(['audit', 'public-key', ...t.flags]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/does not match its sealed private key/);
+    expect((await runCli(['audit', 'seal', ...t.flags])).stderr).toMatch(/does not match its sealed private key/);
   }, 30_000);
 
   it('names the first of two reordered events', async () => {
