@@ -590,6 +590,7 @@ function describeVerify(r: TrailVerifyResult | FileVerifyResult): string {
   ];
   if (r.unsignedTail > 0) out.push(`  unsigned tail:   ${r.unsignedTail} event(s) after the last signed digest`);
   if ('notYetChained' in r && r.notYetChained > 0) out.push(`  not yet chained: ${r.notYetChained} event(s) the sealer has not reached`);
+  if ('sealingStalled' in r && r.sealingStalled && r.problem?.reason !== r.sealingStalled) out.push(`  WARNING:         sealing has stalled: ${r.sealingStalled}`);
   if (r.problem) {
     out.push(`  first bad event: position ${r.problem.position ?? '(not in the chain)'}, eventID ${r.problem.eventId ?? '(unknown)'}${'line' in r && r.line ? `, line ${r.line}` : ''}`);
     out.push(`  reason:          ${r.problem.reason}`);
@@ -625,12 +626,13 @@ storageOptions(audit.command('verify'))
       result = await withRegistry(opts, (reg) => reg.auditTrail.verifyDatabase(key === undefined ? {} : { publicKey: key }));
     }
     process.stdout.write(opts.json ? JSON.stringify(result) + '\n' : describeVerify(result));
+    if ('sealingStalled' in result && result.sealingStalled) process.stderr.write(`atrium: warning: audit sealing has stalled: ${result.sealingStalled}\n`);
     // 4, apart from 1 and 2 (could not check: no key, no database, a bad flag): a cron check can tell tampering from an outage.
     if (!result.ok) process.exitCode = VERIFY_FAILED;
   });
 
 storageOptions(audit.command('sinks'))
-  .description('show each configured audit sink, and the alert rules: the chain position delivered, how many sealed events are still to send, and the last failure')
+  .description('show each configured audit sink, and the alert rules: the chain position delivered, how many events are still to send (those the sealer has not chained yet too), and the last failure')
   .option('--json', 'print one JSON object')
   .action(async (opts: StorageFlags & { json?: boolean }) => {
     const sinks = await withRegistry(opts, (reg) => reg.auditStreams.status());
@@ -638,7 +640,8 @@ storageOptions(audit.command('sinks'))
     if (sinks.length === 0) return void process.stdout.write('no audit sinks or alert rules are configured (auditSinks, auditAlerts)\n');
     for (const s of sinks) {
       const state = s.failures > 0 ? `FAILING (${s.failures} in a row; next try ${new Date(s.retryAt ?? 0).toISOString()}): ${s.lastError ?? ''}` : 'ok';
-      process.stdout.write(`${s.name}: delivered through position ${s.position}, ${s.behind} behind; ${state}\n`);
+      const unsealed = s.unsealed > 0 ? ` (${s.unsealed} not sealed yet)` : '';
+      process.stdout.write(`${s.name}: delivered through position ${s.position}, ${s.behind} behind${unsealed}; ${state}\n`);
     }
   });
 

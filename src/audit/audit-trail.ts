@@ -79,6 +79,8 @@ const DAY = 86_400_000;
  * a younger digest lost its first events to a deletion. This much is allowed on top, for the clocks
  * of the process that pruned and the one that verifies: a deleter gains at most this much.
  */
+/** Lease periods an event may wait unchained before sealing counts as stalled (see sealingStall). */
+const STALL_LEASES = 2;
 const PRUNE_CLOCK_SLACK_MS = 10 * 60_000;
 
 /** One line of an export (JSON Lines). */
@@ -86,8 +88,12 @@ export type ExportLine =
   | { type: 'event'; position: number; prevHash: string; hash: string; event: CloudTrailRecord }
   | ({ type: 'digest' } & AuditDigest);
 
-/** The result of verifying the database: the chain, then events that should be in it and are not. */
-export type TrailVerifyResult = VerifyResult & { notYetChained: number };
+/**
+ * The result of verifying the database: the chain, then events that should be in it and are not.
+ * `sealingStalled`: why events wait unchained longer than a working sealer leaves them (a warning;
+ * a failure, with `ok` false, when the lease is held further ahead than any sealer takes it).
+ */
+export type TrailVerifyResult = VerifyResult & { notYetChained: number; sealingStalled?: string };
 
 export class AuditTrail {
   private readonly owner: string;
@@ -99,6 +105,8 @@ export class AuditTrail {
   private leaseUntil = 0;
   /** The newest digest position this sealer has seen or signed: one that disappears was deleted. */
   private digestSeen = 0;
+  /** When this sealer, turned away by another's lease, last checked that sealing goes on. */
+  private stallCheckedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly deps: {
@@ -155,7 +163,11 @@ export class AuditTrail {
   }
 
   private async sealPass(opts: { forceDigest?: boolean }): Promise<number> {
-    if (!(await this.holdLease(this.deps.clock.now()))) return 0;
+    const now = this.deps.clock.now();
+    if (!(await this.holdLease(now))) {
+      await this.reportStall(now);
+      return 0;
+    }
     const store = this.deps.read.auditChain;
     await this.refuseAfterDeletedDigests((await store.chainHead())?.position ?? 0, await store.lastDigest());
     const signer = await this.signingKey();
@@ -246,6 +258,45 @@ export class AuditTrail {
         });
     }
     return take.length + late.length;
+  }
+
+  /**
+   * Another process holds the lease: once a lease period, check that it is chaining. A lease held
+   * further ahead than any sealer takes it, or events left unchained longer than a working sealer
+   * leaves them, is logged as an error: nothing is chained, signed or sent to the sinks meanwhile,
+   * and a sealer that is simply turned away would otherwise say nothing.
+   */
+  private async reportStall(now: number): Promise<void> {
+    if (now - this.stallCheckedAt < this.opts.leaseMs) return;
+    this.stallCheckedAt = now;
+    const stall = await this.sealingStall(now);
+    if (stall) this.deps.log.error({ impossibleLease: stall.impossible }, `audit sealing has stalled: ${stall.reason}`);
+  }
+
+  /**
+   * Whether sealing has stalled: `impossible` when the lease is held further ahead than any sealer
+   * takes it (2 × leaseMs: its own length, and as much again for a clock that runs ahead), which
+   * only an edit of audit_sealer does; otherwise when the oldest unchained event has waited longer
+   * than a working sealer leaves one (STALL_LEASES lease periods: a holder killed mid-lease delays
+   * chaining by one; the gap grace and a pass on top).
+   */
+  async sealingStall(now: number): Promise<{ impossible: boolean; reason: string } | undefined> {
+    const store = this.deps.read.auditChain;
+    const state = await store.sealerState();
+    const holder = state.lockedBy === null || state.lockedUntil < now ? 'no sealer holds the lease: is `atrium serve` running? `atrium audit seal` chains them now' : `the lease is held by ${state.lockedBy} until ${new Date(state.lockedUntil).toISOString()}`;
+    if (state.lockedBy !== null && state.lockedUntil - now > 2 * this.opts.leaseMs) {
+      return {
+        impossible: true,
+        reason: `${holder}, further ahead than any sealer takes it (${this.opts.leaseMs / 1000} s): audit_sealer was edited (or that process's clock is far ahead), and no event after position ${(await store.chainHead())?.position ?? 0} is chained, signed or sent to the sinks`,
+      };
+    }
+    const [oldest] = await store.eventsAfter(state.watermark, 1);
+    const waitMs = STALL_LEASES * this.opts.leaseMs + this.opts.gapGraceMs + this.opts.sealIntervalMs;
+    if (oldest === undefined || now - oldest.eventTime <= waitMs) return undefined;
+    return {
+      impossible: false,
+      reason: `event seq ${oldest.seq} has waited since ${new Date(oldest.eventTime).toISOString()} to be chained, longer than a working sealer leaves one (${Math.round(waitMs / 1000)} s), and it goes to no sink until it is; ${holder}`,
+    };
   }
 
   /**
@@ -386,6 +437,15 @@ export class AuditTrail {
    * private key need not open.
    */
   async verifyDatabase(opts: { publicKey?: KeyObject } = {}): Promise<TrailVerifyResult> {
+    const result = await this.verifyStored(opts);
+    // Events the sealer does not reach are not tamper-evident, and go to no sink: say so.
+    const stall = await this.sealingStall(this.deps.clock.now());
+    if (!stall) return result;
+    if (stall.impossible && result.ok) return { ...result, ok: false, sealingStalled: stall.reason, problem: { position: null, eventId: null, reason: stall.reason } };
+    return { ...result, sealingStalled: stall.reason };
+  }
+
+  private async verifyStored(opts: { publicKey?: KeyObject }): Promise<TrailVerifyResult> {
     const store = this.deps.read.auditChain;
     const keyProblem = (reason: string): TrailVerifyResult => ({
       ok: false,

@@ -9,7 +9,10 @@ import { CreateUserCommand, IdentitystoreClient } from '@aws-sdk/client-identity
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditTrail, DEFAULT_TRAIL_OPTIONS, chainHash, cloudTrailRecord, digestMessage, verifyExport, type ExportLine, type StoredAuditEvent } from '../../src/audit/index.js';
 import { ed25519PublicKey, signEd25519 } from '../../src/crypto/index.js';
+import { AuditStreams, DEFAULT_FOLLOWER_OPTIONS } from '../../src/audit/sinks/index.js';
 import { createLogger } from '../../src/shared/logger.js';
+import { SqlAuditSinkStore } from '../../src/store/sql/audit-sink-store.js';
+import { contextualDb } from '../../src/store/stores.js';
 import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
 
 describe.each(dialects())('audit chain on %s', (dialect) => {
@@ -32,6 +35,11 @@ describe.each(dialects())('audit chain on %s', (dialect) => {
 
   const db = () => server.reg.database.db;
   const trail = () => server.reg.auditTrail;
+  const sinkStores = () => {
+    // Bound to the current transaction, as the registry binds it.
+    const store = new SqlAuditSinkStore(contextualDb(server.reg.database.db));
+    return { auditSinks: store, alerts: store };
+  };
   const chainRow = (position: number) => db().selectFrom('audit_chain').selectAll().where('position', '=', position).executeTakeFirstOrThrow();
   const eventRow = (seq: number) => db().selectFrom('audit_events').selectAll().where('seq', '=', seq).executeTakeFirstOrThrow();
 
@@ -386,6 +394,51 @@ describe.each(dialects())('audit chain on %s', (dialect) => {
       await db().deleteFrom('audit_lookup').where('event_seq', '=', six.event.seq).where((eb) => eb.or([eb('value', '=', 'chain-3'), eb('event_time', '=', six.event.event_time + 1)])).execute();
     }
     expect((await trail().verifyDatabase()).ok).toBe(true);
+  });
+
+  it('says when sealing stalls: a lease held further ahead than any sealer takes it fails verify and is logged; old unchained events warn; sinks count them as behind', async () => {
+    const errors: string[] = [];
+    const log = { ...createLogger('silent'), error: (_: object, msg: string) => void errors.push(msg) };
+    const trailAt = (clock: { now(): number }) =>
+      new AuditTrail({ tx: server.reg.tx, read: server.reg.read, clock, ids: server.reg.ids, envelope: server.reg.envelope, log }, { ...DEFAULT_TRAIL_OPTIONS, digestEvery: 5 });
+    const streams = new AuditStreams(
+      { tx: { transaction: (fn) => server.reg.tx.transaction(() => fn(sinkStores())), afterCommit: (fn) => server.reg.tx.afterCommit(fn) }, read: sinkStores(), clock: server.reg.clock, ids: server.reg.ids, log: createLogger('silent') },
+      { sinks: [{ type: 'file', name: 'stalled-file', batchSize: 100, path: path.join(dir, 'stalled.jsonl') }] },
+      { ...DEFAULT_FOLLOWER_OPTIONS },
+    );
+    await streams.runOnce();
+    await new IdentitystoreClient(sdkOptions(server)).send(
+      new CreateUserCommand({ IdentityStoreId: server.init.identityStoreId, UserName: 'while-stalled', DisplayName: 'S', Name: { GivenName: 'S', FamilyName: 'T' } }),
+    );
+    try {
+      // Held for a year: no sealer takes it for longer than leaseMs.
+      await db().updateTable('audit_sealer').set({ locked_by: 'attacker', locked_until: Date.now() + 365 * 86_400_000 }).execute();
+      const sealer = trailAt(server.reg.clock);
+      expect(await sealer.sealOnce()).toBe(0);
+      expect(errors).toEqual([expect.stringMatching(/^audit sealing has stalled: the lease is held by attacker until .*, further ahead than any sealer takes it \(30 s\): audit_sealer was edited/)]);
+      // Once a lease period, not every pass.
+      expect(await sealer.sealOnce()).toBe(0);
+      expect(errors).toHaveLength(1);
+      const r = await sealer.verifyDatabase();
+      expect(r).toMatchObject({ ok: false, notYetChained: 1, problem: { position: null, reason: expect.stringMatching(/further ahead than any sealer takes it/) } });
+      const [status] = await streams.status();
+      expect(status).toMatchObject({ name: 'stalled-file', behind: 1, unsealed: 1 });
+      // A lease of an ordinary length (lapsed by then), with the event left unchained for minutes: a warning, the chain still verifies.
+      await db().updateTable('audit_sealer').set({ locked_by: 'someone', locked_until: Date.now() + 20_000 }).execute();
+      const later = trailAt({ now: () => Date.now() + 10 * 60_000 });
+      const warned = await later.verifyDatabase();
+      expect(warned).toMatchObject({ ok: true, notYetChained: 1 });
+      expect(warned.sealingStalled).toMatch(/^event seq \d+ has waited since .* to be chained, longer than a working sealer leaves one \(63 s\), and it goes to no sink until it is; no sealer holds the lease: is `atrium serve` running\?/);
+      expect((await trailAt(server.reg.clock).verifyDatabase()).sealingStalled).toBeUndefined();
+    } finally {
+      await db().updateTable('audit_sealer').set({ locked_by: null, locked_until: 0 }).execute();
+      await streams.stop();
+    }
+    const resumed = trailAt(server.reg.clock);
+    expect(await resumed.sealOnce({ forceDigest: true })).toBe(1);
+    await resumed.stop();
+    expect(await trail().verifyDatabase()).toMatchObject({ ok: true, notYetChained: 0 });
+    expect(await streams.status()).toMatchObject([{ behind: 1, unsealed: 0 }]);
   });
 
   it('catches the end of the chain cut off below a signed digest, and its start when nothing is pruned', async () => {

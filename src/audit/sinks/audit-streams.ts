@@ -30,8 +30,13 @@ export interface StreamStatus {
   name: string;
   /** The last chain position delivered (0: none yet). */
   position: number;
-  /** Sealed events not delivered yet. */
+  /**
+   * Events not delivered yet, measured against the newest event in the log, not the chain head:
+   * the sealed ones past the cursor, and `unsealed`, which no sink gets until the sealer chains them.
+   */
   behind: number;
+  /** Events the sealer has not chained yet (the same for every sink). */
+  unsealed: number;
   /** Consecutive failed deliveries, the last one's error, and when the next try is due (ms). */
   failures: number;
   lastError: string | null;
@@ -53,12 +58,20 @@ export class AuditStreams {
   }
 
   async status(): Promise<StreamStatus[]> {
-    const head = await this.read.auditSinks.headPosition();
+    const [head, unsealed] = await Promise.all([this.read.auditSinks.headPosition(), this.read.auditSinks.unsealedCount()]);
     return Promise.all(
       this.followers.map(async (f) => {
         const c = await this.read.auditSinks.cursor(f.name);
         const position = c?.position ?? 0;
-        return { name: f.name, position, behind: Math.max(0, head - position), failures: c?.failures ?? 0, lastError: c?.lastError ?? null, retryAt: c && c.failures > 0 ? c.retryAt : null };
+        return {
+          name: f.name,
+          position,
+          behind: Math.max(0, head - position) + unsealed,
+          unsealed,
+          failures: c?.failures ?? 0,
+          lastError: c?.lastError ?? null,
+          retryAt: c && c.failures > 0 ? c.retryAt : null,
+        };
       }),
     );
   }

@@ -33,4 +33,6 @@ export interface AuditSinkStore {
   cursor(name: string): Promise<(SinkCursor & { lastError: string | null }) | undefined>;
   /** The newest chain position (0 for an empty chain). */
   headPosition(): Promise<number>;
+  /** Events in the log past the sealer's watermark: not chained yet, so not sent to any sink yet either. */
+  unsealedCount(): Promise<number>;
 }

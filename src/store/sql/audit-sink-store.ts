@@ -99,6 +99,15 @@ export class SqlAuditSinkStore implements AuditSinkStore, AlertStore {
     return r?.p == null ? 0 : Number(r.p);
   }
 
+  async unsealedCount(): Promise<number> {
+    const r = await this.db
+      .selectFrom('audit_events as e')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('e.seq', '>', (eb) => eb.selectFrom('audit_sealer as s').select('s.watermark').where('s.id', '=', 1))
+      .executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+
   // ---- alerts ----
 
   async addToWindow(rule: string, position: number, subject: string, eventId: string, eventTime: number): Promise<void> {
