@@ -112,6 +112,9 @@ export class ChainFollower {
     let delivered = 0;
     let cursor: SinkCursor | undefined;
     let leaseUntil = 0;
+    /** The failures recorded before this pass: a batch delivered clears them, and the work after it still counts on them. */
+    let before: number | undefined;
+    let stage: 'consume' | 'afterwards' = 'consume';
     for (;;) {
       const now = this.deps.clock.now();
       // Renewed once half spent, not on every batch; every advance checks it is still held.
@@ -119,11 +122,13 @@ export class ChainFollower {
         cursor = await write((s) => s.takeLease(name, this.owner, now, now + this.opts.leaseMs));
         if (!cursor) return delivered;
         leaseUntil = now + this.opts.leaseMs;
+        before ??= cursor.failures;
       }
       if (cursor.retryAt > now) return delivered;
       const batch = await store.sealedAfter(cursor.position, this.opts.batchSize);
       const last = batch[batch.length - 1];
       try {
+        stage = 'consume';
         if (last) {
           let advanced: boolean | undefined;
           await this.consumer.consume(batch, async (s) => (advanced = await s.auditSinks.advance(name, this.owner, this.deps.clock.now(), last.position)));
@@ -134,11 +139,19 @@ export class ChainFollower {
           cursor = { position: last.position, failures: 0, retryAt: 0 };
         }
         if (batch.length < this.opts.batchSize) {
-          await this.consumer.afterwards?.();
+          if (this.consumer.afterwards) {
+            stage = 'afterwards';
+            await this.consumer.afterwards();
+            // It worked: a failure recorded before (by it, with no batch since) is over. The
+            // cursor stays where it is; only the failure state is cleared.
+            if (cursor.failures > 0) await write((s) => s.advance(name, this.owner, this.deps.clock.now(), cursor!.position));
+          }
           return delivered;
         }
       } catch (err) {
-        const failures = cursor.failures + 1;
+        // The work after the batches (the alert webhook) fails on its own account: a batch delivered
+        // meanwhile cleared the cursor's count, but not that failure, so it keeps backing off.
+        const failures = (stage === 'afterwards' ? Math.max(cursor.failures, before ?? 0) : cursor.failures) + 1;
         const wait = backoffMs(failures, this.opts);
         await write((s) => s.recordFailure(name, this.owner, this.deps.clock.now(), failures, this.deps.clock.now() + wait, messageOf(err)));
         this.deps.log.warn({ sink: name, failures, retryInMs: wait, err: messageOf(err) }, 'audit sink delivery failed; will retry');
