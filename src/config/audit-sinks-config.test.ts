@@ -48,6 +48,17 @@ describe('audit sinks and alerts in the configuration', () => {
     expect(withPassword).toMatch(/auditSinks\.0\.url: must not carry a user name or password/);
     expect(withPassword).not.toContain('hunter2');
     expect(refused({ ATRIUM_AUDIT_ALERTS: '{"webhook":{"url":"https://a.example/"},"rules":[{"type":"assignment-outside-automation","name":"r","automationPrincipals":[]}]}' })).toMatch(/automationPrincipals/);
+    // What fetch cannot send would fail every delivery as "unreachable": refused here, the value not echoed.
+    const sink = (headers: Record<string, string>, url = 'http://127.0.0.1:9/in') => ({ ATRIUM_AUDIT_SINKS: JSON.stringify([{ type: 'webhook', name: 'a', url, headers }]) });
+    expect(refused(sink({ 'Authorization ': 'Bearer abc' }))).toMatch(/auditSinks\.0\.headers\.Authorization : a header name must be a token/);
+    expect(refused(sink({ 'x:y': 'v' }))).toMatch(/a header name must be a token/);
+    const injected = refused(sink({ 'x-ok': 'a\r\nInjected: 1' }));
+    expect(injected).toMatch(/auditSinks\.0\.headers\.x-ok: a header value must not hold CR, LF or NUL/);
+    expect(injected).not.toContain('Injected');
+    expect(refused(sink({ 'x-ok': 'a\u0000b' }))).toMatch(/must not hold CR, LF or NUL/);
+    expect(refused(sink({}, 'http://127.0.0.1:0/in'))).toMatch(/auditSinks\.0\.url: must not name port 0/);
+    expect(refused({ ATRIUM_AUDIT_ALERTS: '{"webhook":{"url":"https://a.example:0/","headers":{"bad name":"v"}},"rules":[{"type":"failed-sign-ins","name":"r"}]}' })).toMatch(/auditAlerts\.webhook\.url: must not name port 0.*auditAlerts\.webhook\.headers\.bad name/);
+    expect(loadConfig({}, sink({ 'X-Api-Key': 'k e y', authorization: 'Bearer x' })).auditSinks).toHaveLength(1);
   });
 
   it('warns about a webhook on plain http beyond loopback', () => {

@@ -21,10 +21,33 @@ const webhookTarget = {
     .string()
     .url()
     .refine((u) => /^https?:/.test(u), 'must be an http or https URL')
+    // fetch cannot connect to port 0; the sink would fail forever as "unreachable".
+    .refine((u) => !URL.canParse(u) || new URL(u).port !== '0', 'must not name port 0')
     // A password in the URL would end up in error messages, logs and `atrium audit sinks`; give it in headers.
     .refine((u) => !URL.canParse(u) || (new URL(u).username === '' && new URL(u).password === ''), 'must not carry a user name or password; put credentials in headers'),
-  /** Extra request headers, such as Authorization; never logged. */
-  headers: z.record(z.string(), z.string()).default({}),
+  /**
+   * Extra request headers, such as Authorization; never logged. Only what fetch can send: a name
+   * that is an RFC 9110 token, a value without CR, LF or NUL (a header that cannot be sent would
+   * fail every delivery as if the receiver were down). Neither is ever echoed in the message.
+   */
+  headers: z
+    .record(z.string(), z.string())
+    .superRefine((headers, ctx) => {
+      for (const [name, value] of Object.entries(headers)) {
+        if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: [name], message: "a header name must be a token (letters, digits and !#$%&'*+-.^_`|~; no spaces)" });
+        } else if (/[\r\n\0]/.test(value)) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: [name], message: 'a header value must not hold CR, LF or NUL' });
+        } else {
+          try {
+            new Headers({ [name]: value });
+          } catch {
+            ctx.addIssue({ code: z.ZodIssueCode.custom, path: [name], message: 'this header cannot be sent' });
+          }
+        }
+      }
+    })
+    .default({}),
   timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
 };
 const sinkName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (at most 64)').refine((n) => n !== 'alerts', '"alerts" is the alert rules\' own cursor');

@@ -49,6 +49,9 @@ export async function postJson(target: WebhookTarget, body: unknown): Promise<vo
     // A redirect would carry the headers (an API key) to wherever the receiver points; refuse it.
     redirect: 'error',
   }).catch((err: unknown) => {
+    // A request fetch refuses to make (a header it cannot send) fails before any connection: a
+    // configuration error, not the network. Its message may quote the header, so it is not repeated.
+    if (err instanceof TypeError && (err as { cause?: unknown }).cause === undefined) throw new Error('webhook request refused before sending: check the sink\'s url and headers');
     // fetch's own message is only "fetch failed"; the cause says why (ECONNREFUSED, a timeout).
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     // The URL never goes into the message (config refuses credentials in it; its path may hold a secret).
