@@ -35,6 +35,9 @@ export function alertEvaluator(deps: {
 }): ChainConsumer {
   return {
     name: ALERTS_CURSOR,
+    // Alerts are about what happens from now on: the history before the rules were first configured
+    // would otherwise fire, each alert with firedAt now.
+    startAtHead: true,
     async consume(batch, advance) {
       await deps.tx.transaction(async (s) => {
         for (const { position, event } of batch) {

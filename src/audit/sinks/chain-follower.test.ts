@@ -3,6 +3,7 @@
 // and a delivery that works after them clears the failure even with no new event.
 
 import { describe, expect, it } from 'vitest';
+import { alertEvaluator } from '../alerts/alert-evaluator.js';
 import type { AuditEvent } from '../audit-event.js';
 import { ChainFollower, type ChainConsumer } from './chain-follower.js';
 import type { AuditSinkStore, SealedEvent, SinkCursor } from './sink-store.js';
@@ -10,7 +11,10 @@ import type { AuditSinkStore, SealedEvent, SinkCursor } from './sink-store.js';
 class MemoryStore implements AuditSinkStore {
   row: SinkCursor & { lastError: string | null; lockedBy: string | null; lockedUntil: number } = { position: 0, failures: 0, retryAt: 0, lastError: null, lockedBy: null, lockedUntil: 0 };
   events: SealedEvent[] = [];
-  ensureCursor(): Promise<void> {
+  ensured = false;
+  ensureCursor(_: string, _now: number, position: number): Promise<void> {
+    if (!this.ensured) this.row.position = position;
+    this.ensured = true;
     return Promise.resolve();
   }
   takeLease(_: string, owner: string, now: number, until: number): Promise<SinkCursor | undefined> {
@@ -98,5 +102,32 @@ describe('a chain follower with work after its batches (the alert webhook)', () 
     await follower.runOnce();
     expect(hook.posts).toBe(2);
     expect(store.row).toMatchObject({ position: 1, failures: 0, retryAt: 0, lastError: null });
+  });
+});
+
+describe('a new cursor', () => {
+  const follow = (startAtHead: boolean) => {
+    const store = new MemoryStore();
+    const seen: number[] = [];
+    const consumer: ChainConsumer = { name: 'c', startAtHead, consume: (batch) => Promise.resolve(void seen.push(...batch.map((b) => b.position))) };
+    const follower = new ChainFollower(
+      { tx: { transaction: (fn) => fn({ auditSinks: store }), afterCommit: (fn) => fn() }, read: { auditSinks: store }, clock: { now: () => 1 }, ids: { uuid: () => 'f0000000-0000-0000-0000-000000000000' } as never, log: { warn: () => undefined, error: () => undefined } },
+      consumer,
+      { pollMs: 1000, batchSize: 100, leaseMs: 30_000, retryBaseMs: 200, retryMaxMs: 2000 },
+    );
+    return { store, seen, follower };
+  };
+
+  it("starts at the chain head for the alert rules (startAtHead), so the history before them fires nothing, and at the start for a sink", async () => {
+    for (const startAtHead of [true, false]) {
+      const { store, seen, follower } = follow(startAtHead);
+      for (let i = 0; i < 3; i++) store.seal();
+      await follower.runOnce();
+      store.seal();
+      await follower.runOnce();
+      expect(seen).toEqual(startAtHead ? [4] : [1, 2, 3, 4]);
+    }
+    const alerts = alertEvaluator({ tx: undefined as never, read: undefined as never, clock: { now: () => 1 }, rules: [], webhook: { url: 'http://127.0.0.1:9/', headers: {}, timeoutMs: 1000 } });
+    expect(alerts.startAtHead).toBe(true);
   });
 });

@@ -36,6 +36,11 @@ export interface ChainConsumer {
   consume(batch: readonly SealedEvent[], advance: (stores: { auditSinks: AuditSinkStore }) => Promise<boolean>): Promise<void>;
   /** Work to do after the cursor moved, under the same lease (the alert webhook). */
   afterwards?(): Promise<void>;
+  /**
+   * A new cursor starts at the chain head, not at its start: the alert rules, whose history would
+   * otherwise fire as new alerts the first time they are configured. A sink starts at the start.
+   */
+  readonly startAtHead?: boolean;
   close?(): Promise<void>;
 }
 
@@ -100,7 +105,8 @@ export class ChainFollower {
     // off the event loop, instead of syncing on it statement by statement.
     const write = <T>(fn: (s: AuditSinkStore) => Promise<T>) => this.deps.tx.transaction((s) => fn(s.auditSinks));
     if (!this.ensured) {
-      await write((s) => s.ensureCursor(name, this.deps.clock.now()));
+      const from = this.consumer.startAtHead ? await store.headPosition() : 0;
+      await write((s) => s.ensureCursor(name, this.deps.clock.now(), from));
       this.ensured = true;
     }
     // An idle sink costs two reads a poll and no write: the lease is taken only when there is work.

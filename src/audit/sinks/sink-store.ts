@@ -19,8 +19,8 @@ export interface SinkCursor {
 }
 
 export interface AuditSinkStore {
-  /** Make the consumer's cursor at position 0 if it has none (racing processes agree). */
-  ensureCursor(name: string, now: number): Promise<void>;
+  /** Make the consumer's cursor at `position` (delivered through it; 0: from the start) if it has none (racing processes: the first wins). */
+  ensureCursor(name: string, now: number, position: number): Promise<void>;
   /** Take or renew the consumer's lease; its cursor when held, undefined when another process holds it. */
   takeLease(name: string, owner: string, now: number, until: number): Promise<SinkCursor | undefined>;
   releaseLease(name: string, owner: string): Promise<void>;

@@ -30,10 +30,10 @@ export class SqlAuditSinkStore implements AuditSinkStore, AlertStore {
 
   // ---- cursors ----
 
-  async ensureCursor(name: string, now: number): Promise<void> {
+  async ensureCursor(name: string, now: number, position: number): Promise<void> {
     await this.db
       .insertInto('audit_sink_cursors')
-      .values({ name, position: 0, locked_by: null, locked_until: 0, failures: 0, retry_at: 0, last_error: null, updated_at: now })
+      .values({ name, position, locked_by: null, locked_until: 0, failures: 0, retry_at: 0, last_error: null, updated_at: now })
       .onConflict((oc) => oc.column('name').doNothing())
       .execute();
   }
