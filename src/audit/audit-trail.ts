@@ -72,6 +72,8 @@ const PRUNE_CHUNK = 500;
 const SIGNING_KEY_ID = 'audit-1';
 const aadOf = (keyId: string) => `audit-signing-key:${keyId}`;
 const DAY = 86_400_000;
+/** Lease periods an event may wait unchained before sealing counts as stalled (see sealingStall). */
+const STALL_LEASES = 2;
 /**
  * With retention on, a chain may start after a signed digest only if that digest is old enough to
  * have been pruned through: signed (its `createdAt` is in the signed message, so a database writer
@@ -79,8 +81,6 @@ const DAY = 86_400_000;
  * a younger digest lost its first events to a deletion. This much is allowed on top, for the clocks
  * of the process that pruned and the one that verifies: a deleter gains at most this much.
  */
-/** Lease periods an event may wait unchained before sealing counts as stalled (see sealingStall). */
-const STALL_LEASES = 2;
 const PRUNE_CLOCK_SLACK_MS = 10 * 60_000;
 
 /** One line of an export (JSON Lines). */
