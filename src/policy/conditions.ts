@@ -152,7 +152,15 @@ function memoOne<T>(parse: (text: string) => T): (text: string) => T {
   };
 }
 
-const parseRequestIp = memoOne(parseIp);
+/**
+ * A request's address: an IPv4-mapped IPv6 address (`::ffff:203.0.113.5`, RFC 4291 §2.5.5.2, what
+ * a Node gateway listening on `::` reports for every IPv4 client) is the IPv4 address it maps.
+ */
+function parseRequestAddress(text: string): { bits: bigint; width: 32 | 128 } | undefined {
+  const ip = parseIp(text);
+  return ip?.width === 128 && ip.bits >> 32n === 0xffffn ? { bits: ip.bits & 0xffffffffn, width: 32 } : ip;
+}
+const parseRequestIp = memoOne(parseRequestAddress);
 const parseRequestDate = memoOne(parseDate);
 
 type Cidr = { bits: bigint; width: number; prefix: number };
@@ -277,7 +285,8 @@ function compileValues(values: readonly string[], family: Family, compare: Compa
   const noLookup: VariableLookup = () => undefined;
   if (!parsed.some(hasVariables)) {
     if (family === 'string') {
-      const set = new Set(values);
+      // The values as they read: `${*}`, `${?}` and `${$}` are `*`, `?` and `$`.
+      const set = new Set(parsed.map((p) => literalOf(p, noLookup)!));
       const test: ValueTest = (v) => set.has(v);
       return () => test;
     }

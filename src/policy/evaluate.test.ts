@@ -229,5 +229,18 @@ describe('numbers and addresses in conditions', () => {
     expect(decide({ IpAddress: { 'aws:SourceIp': '203.0.113.0/33' } }, { 'aws:SourceIp': '203.0.113.9' })).toBe('ImplicitDeny');
     // Validation refuses `/24/8` in a new policy; one stored before keeps reading it as /24.
     expect(decide({ IpAddress: { 'aws:SourceIp': '203.0.113.0/24/8' } }, { 'aws:SourceIp': '203.0.113.9' })).toBe('Allow');
+    // An IPv4-mapped IPv6 address (a gateway listening on `::`) is the IPv4 address it maps (RFC 4291 §2.5.5.2).
+    expect(decide({ IpAddress: { 'aws:SourceIp': '203.0.113.0/24' } }, { 'aws:SourceIp': '::ffff:203.0.113.5' })).toBe('Allow');
+    expect(decide({ NotIpAddress: { 'aws:SourceIp': '203.0.113.0/24' } }, { 'aws:SourceIp': '::ffff:203.0.113.5' })).toBe('ImplicitDeny');
+    expect(decide({ IpAddress: { 'aws:SourceIp': '203.0.113.0/24' } }, { 'aws:SourceIp': '::fffe:203.0.113.5' })).toBe('ImplicitDeny');
+    expect(decide({ IpAddress: { 'aws:SourceIp': '2001:db8::/32' } }, { 'aws:SourceIp': '2001:db8::1' })).toBe('Allow');
+  });
+
+  it('reads the escapes ${*}, ${?} and ${$} in StringEquals as StringEqualsIgnoreCase and StringLike read them', () => {
+    for (const operator of ['StringEquals', 'StringEqualsIgnoreCase']) {
+      expect(decide({ [operator]: { 's3:prefix': 'home/${*}' } }, { 's3:prefix': 'home/*' }), operator).toBe('Allow');
+      expect(decide({ [operator]: { 's3:prefix': 'home/${?}${$}' } }, { 's3:prefix': 'home/?$' }), operator).toBe('Allow');
+      expect(decide({ [operator]: { 's3:prefix': 'home/${*}' } }, { 's3:prefix': 'home/${*}' }), operator).toBe('ImplicitDeny');
+    }
   });
 });

@@ -38,6 +38,9 @@ function variants(): unknown[] {
   out.push(context({}), context(many(64)), context(many(65)), context({ ['k'.repeat(256)]: 1 }), context({ ['k'.repeat(257)]: 1 }));
   out.push(context({ a: null }), context({ a: {} }), context({ a: [[1]] }), context({ a: [null] }), context({ a: Array(256).fill('x') }), context({ a: Array(257).fill('x') }));
   out.push(context(JSON.parse('{"__proto__":{"polluted":true}}')));
+  // Values the evaluator must see whole: over 8,192 characters, and numbers only an exponent writes.
+  out.push(context({ a: 'v'.repeat(8192) }), context({ a: 'v'.repeat(8193) }), context({ a: ['v', 'v'.repeat(8193)] }));
+  out.push(context({ a: 1e21 }), context({ a: 1e20 }), context({ a: 1e-7 }), context({ a: 0.000001 }), context({ a: [5, 1e21] }));
   return out;
 }
 
@@ -60,5 +63,15 @@ describe('POST /authorize body check', () => {
     for (const body of [base, withBody, { ...base, Query: 'list-type=2' }, { ...base, Context: undefined }]) {
       expect(plainlyValidAuthorizeInput(JSON.parse(JSON.stringify(body)))).toEqual(authorizeInput.parse(body));
     }
+  });
+
+  it('refuses a context value it would have to cut or could not read as a number, rather than decide on part of it', () => {
+    const refused = (context: unknown) => !authorizeInput.safeParse({ ...base, Context: context }).success;
+    // A Deny on a suffix (`*.exe`) must not be switched off by cutting the value short.
+    expect(refused({ 's3:x-amz-website-redirect-location': `/${'a'.repeat(8192)}.exe` })).toBe(true);
+    expect(refused({ 's3:x-amz-website-redirect-location': '/a/b.exe' })).toBe(false);
+    // 1e21 reads "1e+21", which no Numeric condition reads: a NumericGreaterThan Deny would be skipped.
+    expect(refused({ 's3:max-keys': 1e21 })).toBe(true);
+    expect(refused({ 's3:max-keys': 5000 })).toBe(false);
   });
 });

@@ -4,7 +4,16 @@
 
 import { z } from 'zod';
 
-const contextValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number(), z.boolean()])).max(256)]);
+/**
+ * A context value the evaluator compares whole: strings up to 8,192 characters (a longer one is
+ * refused, never cut, or a suffix a Deny matches could be cut off), and numbers as they read in
+ * decimal (1e21 would be "1e+21", which no Numeric condition reads).
+ */
+const MAX_CONTEXT_CHARS = 8192;
+const contextString = z.string().max(MAX_CONTEXT_CHARS);
+const contextNumber = z.number().refine((n) => !/e/i.test(String(n)), { message: 'must be a number with no more than 21 digits before the point and 6 zeros after it' });
+const contextScalar = z.union([contextString, contextNumber, z.boolean()]);
+const contextValue = z.union([contextScalar, z.array(contextScalar).max(256)]);
 export const authorizeContext = z.record(z.string().max(256), contextValue).refine((c) => Object.keys(c).length <= 64, { message: 'at most 64 context keys' });
 export const authorizeAction = z.string().regex(/^[A-Za-z0-9-]+:[A-Za-z0-9*?_-]+$/, 'must be service:Action').max(256);
 export const authorizeResource = z.string().min(1).max(2048);
@@ -36,7 +45,8 @@ const ACTION = /^[A-Za-z0-9-]+:[A-Za-z0-9*?_-]+$/;
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 const stringUpTo = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max;
 const optionalStringUpTo = (v: unknown, max: number) => v === undefined || stringUpTo(v, max);
-const scalar = (v: unknown) => typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+const scalar = (v: unknown) =>
+  (typeof v === 'string' && v.length <= MAX_CONTEXT_CHARS) || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v) && !/e/i.test(String(v)));
 
 /** A record's own keys, or undefined for one whose keys need the schema's closer look. */
 function recordKeys(v: unknown, maxKeyLength: number): string[] | undefined {
