@@ -59,6 +59,8 @@ interface TokenClaims {
 export interface RoleSession {
   userId: string;
   permissionSetArn: string;
+  /** When the credentials were issued (epoch ms): aws:TokenIssueTime. */
+  issuedAt: number;
   tags?: Record<string, string>;
 }
 
@@ -226,7 +228,7 @@ export class TemporaryCredentialService {
         accessKeyId: c.k,
         userName: c.n,
       },
-      session: Object.freeze({ userId: c.u, permissionSetArn: c.p, ...(c.t ? { tags: Object.freeze({ ...c.t }) } : {}) }),
+      session: Object.freeze({ userId: c.u, permissionSetArn: c.p, issuedAt: c.i, ...(c.t ? { tags: Object.freeze({ ...c.t }) } : {}) }),
       revocationKeys: revocationKeysOf({ userId: c.u, sessionId: c.s, accountId: c.a, permissionSetArn: c.p }),
     };
     if (this.opened.size >= MAX_OPENED) this.opened.clear();

@@ -95,6 +95,8 @@ export interface SessionContext {
   accountId: string;
   /** The signer's principal id (`AROA…:userName` for a role session); aws:userid. */
   principalId?: string;
+  /** When the session's credentials were issued (epoch ms): aws:TokenIssueTime. */
+  issuedAt?: number;
   tags?: Readonly<Record<string, string>>;
 }
 
@@ -273,7 +275,8 @@ export class PolicyService {
   /** The decision for a request signed with an Atrium access key, by the policies the key holds. */
   async authorizeAccessKey(principal: { accessKeyId?: string; principalId: string; userName?: string }, request: AuthorizationRequest): Promise<Decision & { policyArns: string[] }> {
     const arns = principal.accessKeyId ? await this.policiesOfAccessKey(principal.accessKeyId) : [];
-    const principalKeys = { 'aws:username': principal.userName ?? '', 'aws:userid': principal.principalId, 'aws:PrincipalType': 'User', 'aws:CurrentTime': new Date(this.deps.clock.now()).toISOString() };
+    const time = isoTime(this.deps.clock.now());
+    const principalKeys = { 'aws:username': principal.userName ?? '', 'aws:userid': principal.principalId, 'aws:PrincipalType': 'User', 'aws:CurrentTime': time.iso, 'aws:EpochTime': time.epoch };
     const { context: _ignored, ...bare } = request;
     return { ...(await this.authorizeWithManaged(arns, bare, trustedContext(request.context, principalKeys))), policyArns: arns };
   }
@@ -315,9 +318,10 @@ function trustedContext(given: AuthorizationRequest['context'], principalKeys: R
 }
 
 /**
- * Keys (lower-cased) that describe the session itself rather than the request: an Identity Center
- * role session has no MFA, token-issue, source-identity or federation keys of its own to give
- * (AWS sets none for it), so a caller may not give them either.
+ * Keys (lower-cased) that describe the session itself rather than the request: the time and the
+ * token's issue time come from the verified session alone, and an Identity Center role session has
+ * no MFA, source-identity or federation keys of its own to give (AWS sets none for it), so a caller
+ * may not give them either.
  */
 const SESSION_KEYS = new Set(['aws:username', 'aws:userid', 'aws:currenttime', 'aws:epochtime', 'aws:multifactorauthpresent', 'aws:multifactorauthage', 'aws:tokenissuetime', 'aws:sourceidentity', 'aws:federatedprovider']);
 
@@ -356,6 +360,9 @@ export function sessionContext(s: SessionContext, now: number, into = new Map<st
   const time = isoTime(now);
   into.set('aws:currenttime', [time.iso]);
   into.set('aws:epochtime', [time.epoch]);
+  // Present for every request signed with temporary credentials: the "revoke older sessions" Deny
+  // (DateLessThan aws:TokenIssueTime) reads it.
+  if (s.issuedAt !== undefined) into.set('aws:tokenissuetime', [new Date(s.issuedAt).toISOString()]);
   if (s.tags) {
     const tagKeys = Object.keys(s.tags);
     for (const k of tagKeys) {

@@ -2,6 +2,8 @@
 // aws:CurrentTime or a NumericLessThan on aws:EpochTime reads them.
 
 import { describe, expect, it } from 'vitest';
+import { compilePolicy, evaluatePrepared, PolicySet } from './evaluate.js';
+import { parsePolicy } from './parse-policy.js';
 import { isoTime, sessionContext } from './policy-service.js';
 
 describe('session condition keys', () => {
@@ -27,5 +29,27 @@ describe('session condition keys', () => {
       'aws:principaltag/team': ['red'],
       'aws:principaltagkeys': ['Team'],
     });
+  });
+
+  it("gives aws:TokenIssueTime, so that the IAM console's \"revoke active sessions\" Deny refuses credentials issued before it", () => {
+    const issuedAt = Date.UTC(2026, 10, 21, 11, 0, 0, 5);
+    const now = issuedAt + 3_600_000;
+    const keys = sessionContext({ userId: 'u-1', userName: 'ana', accountId: '111122223333', issuedAt }, now);
+    expect(keys.get('aws:tokenissuetime')).toEqual(['2026-11-21T11:00:00.005Z']);
+    // The policy the console adds: deny everything to sessions whose token was issued before a time.
+    const parsed = parsePolicy(
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: 's3:*', Resource: '*' },
+          { Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:TokenIssueTime': '2026-11-21T11:30:00Z' } } },
+        ],
+      }),
+    );
+    if (!parsed.ok) throw new Error(parsed.errors.join(' '));
+    const set = new PolicySet([compilePolicy(parsed.document, { policyId: 'p' })]);
+    expect(evaluatePrepared(set, 's3:GetObject', '*', keys).decision).toBe('ExplicitDeny');
+    const later = sessionContext({ userId: 'u-1', userName: 'ana', accountId: '111122223333', issuedAt: Date.UTC(2026, 10, 21, 11, 45) }, now);
+    expect(evaluatePrepared(set, 's3:GetObject', '*', later).decision).toBe('Allow');
   });
 });
