@@ -163,7 +163,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
   const directory = new DirectoryService({ ...base, instance, revocation, sessions });
   const organization = new OrganizationService(base);
   // The assignment-deletion job revokes the role's credentials.
-  const customerPolicies = new CustomerPolicyService(base);
+  const customerPolicies = new CustomerPolicyService({ ...base, inUse: (accountId, reference) => read.access.customerPolicyInUse(accountId, reference) });
   const access = new AccessService({
     ...base,
     instance,

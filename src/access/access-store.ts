@@ -123,6 +123,8 @@ export interface AccessStore {
    * enabled, and is assigned it there directly or through any of their groups (nested too).
    */
   findRoleOfUser(identityStoreId: string, userId: string, accountId: string, permissionSetName: string): Promise<PortalRoleRecord | undefined>;
+  /** Whether a permission set provisioned to the account references the customer-managed policy `path + name` (attached, or as its boundary). */
+  customerPolicyInUse(accountId: string, reference: CustomerManagedPolicyReference): Promise<boolean>;
 
   /** Provision this version unless already provisioned (at whatever version). */
   ensureProvisioned(accountId: string, permissionSetArn: string, roleName: string, version: number, now: number): Promise<void>;

@@ -10,7 +10,11 @@ import { describeErrors, validatePolicy } from './validate-policy.js';
 
 type Stores = { customerPolicies: CustomerPolicyStore; audit: AuditStore };
 
-export type CustomerPolicyDeps = AuditDeps<Stores> & { read: Stores };
+export type CustomerPolicyDeps = AuditDeps<Stores> & {
+  read: Stores;
+  /** Whether a permission set provisioned to the account references the policy: IAM's DeleteConflict then. */
+  inUse?: (accountId: string, reference: { path: string; name: string }) => Promise<boolean>;
+};
 
 /** IAM's quotas: 6,144 characters per managed policy document (whitespace excluded), 5 versions. */
 const MAX_DOCUMENT_CHARS = 6144;
@@ -139,7 +143,12 @@ export class CustomerPolicyService {
 
   async deletePolicy(ctx: RequestContext, accountId: string, policyArn: string): Promise<void> {
     await audited(this.deps, ctx, { eventName: 'DeletePolicy', requestParameters: { policyArn } }, async (s) => {
-      await this.require(s, accountId, policyArn);
+      const policy = await this.require(s, accountId, policyArn);
+      // IAM refuses to delete a policy attached to a role: a permission set provisioned here that
+      // references it (attached, or as its boundary) is that role. Deleting it would drop its Denies.
+      if (await this.deps.inUse?.(accountId, { path: policy.path, name: policy.policyName })) {
+        throw failedPrecondition('policy.delete_conflict', 'Cannot delete a policy attached to entities: a permission set provisioned to this account references it. Detach it from the permission set first.');
+      }
       // IAM: the non-default versions go first.
       if ((await s.customerPolicies.listVersions(policyArn)).length > 1) {
         throw failedPrecondition('policy.delete_conflict', 'This policy has more than one version. Before you delete a policy, you must delete the policy\'s versions. The default version is deleted with the policy.');

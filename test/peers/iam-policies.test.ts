@@ -4,6 +4,7 @@
 
 import {
   AttachCustomerManagedPolicyReferenceToPermissionSetCommand,
+  DetachCustomerManagedPolicyReferenceFromPermissionSetCommand,
   CreateAccountAssignmentCommand,
   DescribeAccountAssignmentCreationStatusCommand,
   SSOAdminClient,
@@ -185,10 +186,18 @@ except iam.exceptions.NoSuchEntityException:
     expect((await assign(other)).status).toBe('FAILED');
     expect(await simulate(other)).toMatchObject({ decision: 'ImplicitDeny', permissionSets: [] });
 
-    // Deleted and made again under the same ARN with another document: the new document applies.
+    // As IAM refuses to delete a policy attached to a role: the permission set provisioned here
+    // references it, and deleting it would silently drop what it says (a Deny among it).
+    const refused = await aws('delete-policy', '--policy-arn', `arn:aws:iam::${management}:policy/${name}`);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/DeleteConflict.*Cannot delete a policy attached to entities/);
+    expect(await simulate(management)).toMatchObject({ decision: 'Allow' });
+    // Detached, it can go; made again under the same ARN with another document and attached again, the new document applies.
+    const ref = { InstanceArn, PermissionSetArn: ps.arn, CustomerManagedPolicyReference: { Name: name, Path: '/' } };
+    await sso.send(new DetachCustomerManagedPolicyReferenceFromPermissionSetCommand(ref));
     expect((await aws('delete-policy', '--policy-arn', `arn:aws:iam::${management}:policy/${name}`)).code).toBe(0);
-    expect(await simulate(management)).toMatchObject({ decision: 'ImplicitDeny', permissionSets: [{ unresolvedPolicies: [`customer-managed:/${name}`] }] });
     expect((await aws('create-policy', '--policy-name', name, '--policy-document', DOC('s3:PutObject'))).code).toBe(0);
+    await sso.send(new AttachCustomerManagedPolicyReferenceToPermissionSetCommand(ref));
     expect((await simulate(management)).decision).toBe('ImplicitDeny');
     expect((await server.reg.policy.simulate({ userName: user.userName, accountId: management, action: 's3:PutObject', resource: 'arn:aws:s3:::reports/q3.csv' })).decision).toBe('Allow');
 

@@ -8,8 +8,10 @@ import type {
   AccessStore,
   AccountAssignmentRecord,
   AttachedPolicy,
+  CustomerManagedPolicyReference,
   PermissionSetChange,
   PermissionSetRecord,
+  PermissionsBoundary,
   PortalRoleRecord,
   PrincipalSet,
   PrincipalType,
@@ -308,6 +310,29 @@ export class SqlAccessStore implements AccessStore {
       .limit(slice.limit);
     if (slice.after) q = q.where('s.name', '>', slice.after[0]);
     return (await q.execute()).map((r) => r.name);
+  }
+
+  async customerPolicyInUse(accountId: string, reference: CustomerManagedPolicyReference): Promise<boolean> {
+    const provisioned = this.db.selectFrom('permission_set_provisions').select('permission_set_arn').where('account_id', '=', accountId);
+    const attached = await this.db
+      .selectFrom('permission_set_policies')
+      .select('permission_set_arn')
+      .where('kind', '=', 'CUSTOMER')
+      .where('ref', '=', `${reference.path}${reference.name}`)
+      .where('permission_set_arn', 'in', provisioned)
+      .limit(1)
+      .executeTakeFirst();
+    if (attached) return true;
+    const boundaries = await this.db
+      .selectFrom('permission_sets')
+      .select('permissions_boundary')
+      .where('permissions_boundary', 'is not', null)
+      .where('permission_set_arn', 'in', provisioned)
+      .execute();
+    return boundaries.some((b) => {
+      const boundary = JSON.parse(b.permissions_boundary!) as PermissionsBoundary;
+      return 'customerManagedPolicy' in boundary && boundary.customerManagedPolicy.name === reference.name && boundary.customerManagedPolicy.path === reference.path;
+    });
   }
 
   async findRoleOfUser(identityStoreId: string, userId: string, accountId: string, permissionSetName: string): Promise<PortalRoleRecord | undefined> {
