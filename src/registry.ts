@@ -187,8 +187,9 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     sessionOf: async (user, accountId, permissionSetName) => {
       const role = await read.access.findRoleOfUser((await instance.get()).identityStoreId, user.userId, accountId, permissionSetName);
       const tags = await sessionTagsOf(user.userId);
-      return { ...(role ? { principalId: rolePrincipalIdOf(accountId, role.roleName, user.userName) } : {}), ...(tags ? { tags } : {}) };
+      return { ...(role ? { principalId: rolePrincipalIdOf(accountId, role.roleName, user.userName), roleName: role.roleName } : {}), ...(tags ? { tags } : {}) };
     },
+    instanceRegion: async () => (await instance.find())?.region,
   });
   const grants = { endGrantsOfSessions: (ids: readonly string[]) => tx.transaction(async (s) => void (await s.oidc.revokeBySessions(ids))) };
   const mfa = new MfaService({ ...base, envelope, instance, directory });

@@ -61,6 +61,8 @@ export interface RoleSession {
   permissionSetArn: string;
   /** When the credentials were issued (epoch ms): aws:TokenIssueTime. */
   issuedAt: number;
+  /** The role's name (`AWSReservedSSO_<set>_<hex>`): aws:PrincipalArn names the role. */
+  roleName: string;
   tags?: Record<string, string>;
 }
 
@@ -228,7 +230,7 @@ export class TemporaryCredentialService {
         accessKeyId: c.k,
         userName: c.n,
       },
-      session: Object.freeze({ userId: c.u, permissionSetArn: c.p, issuedAt: c.i, ...(c.t ? { tags: Object.freeze({ ...c.t }) } : {}) }),
+      session: Object.freeze({ userId: c.u, permissionSetArn: c.p, issuedAt: c.i, roleName: c.r, ...(c.t ? { tags: Object.freeze({ ...c.t }) } : {}) }),
       revocationKeys: revocationKeysOf({ userId: c.u, sessionId: c.s, accountId: c.a, permissionSetArn: c.p }),
     };
     if (this.opened.size >= MAX_OPENED) this.opened.clear();

@@ -44,7 +44,19 @@ export interface PolicyDeps {
    * (`AROA…:userName`, once the role is provisioned in the account) and its ABAC session tags.
    * Simulation fills them as issuing credentials does.
    */
-  sessionOf?: (user: { userId: string; userName: string }, accountId: string, permissionSetName: string) => Promise<Pick<SessionContext, 'principalId' | 'tags'>>;
+  sessionOf?: (user: { userId: string; userName: string }, accountId: string, permissionSetName: string) => Promise<Pick<SessionContext, 'principalId' | 'tags' | 'roleName'>>;
+  /** The instance's region: the path of its roles' ARNs (aws:PrincipalArn) names it. */
+  instanceRegion?: () => Promise<string | undefined>;
+}
+
+/**
+ * The ARN of the role IAM Identity Center provisions for a permission set in an account, as
+ * aws:PrincipalArn gives it: under `/aws-reserved/sso.amazonaws.com/`, then the instance's region
+ * but for us-east-1 (as AWS names them).
+ */
+export function identityCenterRoleArn(accountId: string, roleName: string, region: string | undefined): string {
+  const regional = region === undefined || region === 'us-east-1' ? '' : `${region}/`;
+  return `arn:aws:iam::${accountId}:role/aws-reserved/sso.amazonaws.com/${regional}${roleName}`;
 }
 
 export const ADMINISTRATOR_ACCESS = 'arn:aws:iam::aws:policy/AdministratorAccess';
@@ -97,6 +109,10 @@ export interface SessionContext {
   principalId?: string;
   /** When the session's credentials were issued (epoch ms): aws:TokenIssueTime. */
   issuedAt?: number;
+  /** The role's name (`AWSReservedSSO_<set>_<hex>`), from which its ARN is made. */
+  roleName?: string;
+  /** The role's ARN: aws:PrincipalArn. */
+  roleArn?: string;
   tags?: Readonly<Record<string, string>>;
 }
 
@@ -216,7 +232,8 @@ export class PolicyService {
       // context keys may stand in for them.
       const who = { userId: user?.userId ?? '', userName: input.userName };
       const session = user ? await this.deps.sessionOf?.(who, input.accountId, eps.name) : undefined;
-      const context = prepareContext(input.context, sessionContext({ ...who, accountId: input.accountId, ...session }, this.deps.clock.now()));
+      const roleArn = session?.roleName === undefined ? undefined : await this.roleArnOf(input.accountId, session.roleName);
+      const context = prepareContext(input.context, sessionContext({ ...who, accountId: input.accountId, ...session, ...(roleArn ? { roleArn } : {}) }, this.deps.clock.now()));
       const d = evaluatePrepared(set, input.action, input.resource, context);
       results.push({ ...eps, decision: d.decision, ...('statement' in d ? { statement: d.statement } : {}) });
     }
@@ -255,8 +272,17 @@ export class PolicyService {
     // The caller's keys, less those of the principal and the time, which come from the session alone.
     const context = prepareContext(request.context);
     for (const key of context.keys()) if (isPrincipalOrTimeKey(key)) context.delete(key);
-    sessionContext(session, now, context);
+    const roleArn = session.roleName === undefined ? undefined : await this.roleArnOf(session.accountId, session.roleName);
+    sessionContext(roleArn ? { ...session, roleArn } : session, now, context);
     return { ...evaluatePrepared(effective.set, request.action, request.resource, context), permissionSetArn: session.permissionSetArn };
+  }
+
+  private region?: Promise<string | undefined>;
+
+  /** A provisioned role's ARN, with the instance's region read once per process. */
+  private async roleArnOf(accountId: string, roleName: string): Promise<string> {
+    this.region ??= this.deps.instanceRegion?.().catch(() => undefined) ?? Promise.resolve(undefined);
+    return identityCenterRoleArn(accountId, roleName, await this.region);
   }
 
   /** The managed policies an access key holds, read at most every 2 s per process (as the key itself is). */
@@ -329,6 +355,7 @@ const SESSION_KEYS = new Set(['aws:username', 'aws:userid', 'aws:currenttime', '
 const isPrincipalOrTimeKey = (k: string) => k.startsWith('aws:principal') || SESSION_KEYS.has(k);
 
 const ASSUMED_ROLE: readonly string[] = Object.freeze(['AssumedRole']);
+const NOT_AN_AWS_SERVICE: readonly string[] = Object.freeze(['false']);
 
 /** The last second isoTime formatted: its ISO 8601 form up to the milliseconds' dot, and its epoch seconds. */
 let formatted = { second: NaN, prefix: '', epoch: '' };
@@ -363,6 +390,9 @@ export function sessionContext(s: SessionContext, now: number, into = new Map<st
   // Present for every request signed with temporary credentials: the "revoke older sessions" Deny
   // (DateLessThan aws:TokenIssueTime) reads it.
   if (s.issuedAt !== undefined) into.set('aws:tokenissuetime', [new Date(s.issuedAt).toISOString()]);
+  // Always present on AWS: the role's ARN (not the session's), and that this is no AWS service.
+  if (s.roleArn !== undefined) into.set('aws:principalarn', [s.roleArn]);
+  into.set('aws:principalisawsservice', NOT_AN_AWS_SERVICE);
   if (s.tags) {
     const tagKeys = Object.keys(s.tags);
     for (const k of tagKeys) {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, evaluatePrepared, PolicySet } from './evaluate.js';
 import { parsePolicy } from './parse-policy.js';
-import { isoTime, sessionContext } from './policy-service.js';
+import { identityCenterRoleArn, isoTime, sessionContext } from './policy-service.js';
 
 describe('session condition keys', () => {
   it('gives aws:CurrentTime exactly as toISOString does, across milliseconds, seconds and years', () => {
@@ -28,7 +28,30 @@ describe('session condition keys', () => {
       'aws:epochtime': [String(Math.floor(now / 1000))],
       'aws:principaltag/team': ['red'],
       'aws:principaltagkeys': ['Team'],
+      'aws:principalisawsservice': ['false'],
     });
+  });
+
+  it("gives aws:PrincipalArn as the provisioned role's ARN, with the instance's region in its path but for us-east-1", () => {
+    expect(identityCenterRoleArn('111122223333', 'AWSReservedSSO_Dev_0123456789abcdef', 'us-east-1')).toBe('arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Dev_0123456789abcdef');
+    const roleArn = identityCenterRoleArn('111122223333', 'AWSReservedSSO_Dev_0123456789abcdef', 'eu-west-1');
+    expect(roleArn).toBe('arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Dev_0123456789abcdef');
+    const keys = sessionContext({ userId: 'u-1', userName: 'ana', accountId: '111122223333', roleArn }, Date.now());
+    expect(keys.get('aws:principalarn')).toEqual([roleArn]);
+    // A Deny on every Identity Center role, as AWS documents the pattern, applies.
+    const parsed = parsePolicy(
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: 's3:*', Resource: '*' },
+          { Effect: 'Deny', Action: 's3:DeleteObject', Resource: '*', Condition: { ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*' } } },
+        ],
+      }),
+    );
+    if (!parsed.ok) throw new Error(parsed.errors.join(' '));
+    const set = new PolicySet([compilePolicy(parsed.document, { policyId: 'p' })]);
+    expect(evaluatePrepared(set, 's3:DeleteObject', '*', keys).decision).toBe('ExplicitDeny');
+    expect(evaluatePrepared(set, 's3:GetObject', '*', keys).decision).toBe('Allow');
   });
 
   it("gives aws:TokenIssueTime, so that the IAM console's \"revoke active sessions\" Deny refuses credentials issued before it", () => {

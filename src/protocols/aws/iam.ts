@@ -199,7 +199,7 @@ export function iamQueryHandler(reg: Registry): (request: FastifyRequest, reply:
       const authorize = async () => {
         if (!session) return reg.policy.requireAllowed(principal, `iam:${action}`);
         const d = await reg.policy.authorizeSession(
-          { userId: session.userId, userName: principal.userName ?? '', accountId: principal.accountId, principalId: principal.principalId, permissionSetArn: session.permissionSetArn, issuedAt: session.issuedAt, ...(session.tags ? { tags: session.tags } : {}) },
+          { userId: session.userId, userName: principal.userName ?? '', accountId: principal.accountId, principalId: principal.principalId, permissionSetArn: session.permissionSetArn, issuedAt: session.issuedAt, roleName: session.roleName, ...(session.tags ? { tags: session.tags } : {}) },
           { action: `iam:${action}`, resource: iamResourceOf(action, form, principal.accountId) },
         );
         if (!d.allowed) throw new DomainError('permission_denied', 'policy.access_denied', `User: ${principal.arn} is not authorized to perform: iam:${action}`);

@@ -125,7 +125,7 @@ function policyRoutes(app: FastifyInstance, reg: Registry): void {
       const request_ = { action: input.Action, resource: input.Resource, context: { ...given, 'aws:RequestedRegion': principal.region } };
       const decision = session
         ? await reg.policy.authorizeSession(
-            { userId: session.userId, userName: principal.userName ?? '', accountId: principal.accountId, principalId: principal.principalId, permissionSetArn: session.permissionSetArn, issuedAt: session.issuedAt, tags: session.tags },
+            { userId: session.userId, userName: principal.userName ?? '', accountId: principal.accountId, principalId: principal.principalId, permissionSetArn: session.permissionSetArn, issuedAt: session.issuedAt, roleName: session.roleName, tags: session.tags },
             request_,
           )
         : await reg.policy.authorizeAccessKey(principal, request_);
