@@ -243,4 +243,21 @@ describe('numbers and addresses in conditions', () => {
       expect(decide({ [operator]: { 's3:prefix': 'home/${*}' } }, { 's3:prefix': 'home/${*}' }), operator).toBe('ImplicitDeny');
     }
   });
+
+  it("refuses, quickly and closed, a decision whose ? patterns and values would take seconds of comparisons", () => {
+    // A valid policy (27 KB) of `?`-heavy patterns, and request values of 8,192 characters: each
+    // pattern compared at each place it may start, character by character.
+    const patterns = Array.from({ length: 15 }, (_, i) => `*${'a?'.repeat(900)}b${i}*`);
+    const set = setOf([
+      { Effect: 'Allow', Action: 's3:*', Resource: '*' },
+      { Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringLike: { 'aws:UserAgent': patterns } } },
+    ]);
+    const values = Array.from({ length: 7 }, () => 'a'.repeat(8192));
+    // Without the bound, seconds of matching and then Allow (no value ends in b<i>).
+    const d = evaluate(set, { action: 's3:GetObject', resource: '*', context: { 'aws:UserAgent': values } });
+    expect(d).toEqual({ decision: 'ImplicitDeny', allowed: false, reason: 'too_complex' });
+    // The same policy decides as usual for an ordinary request.
+    expect(evaluate(set, { action: 's3:GetObject', resource: '*', context: { 'aws:UserAgent': 'aws-cli/2.9' } }).decision).toBe('Allow');
+    expect(evaluate(set, { action: 's3:GetObject', resource: '*', context: { 'aws:UserAgent': `x${'ab'.repeat(900)}b3` } }).decision).toBe('ExplicitDeny');
+  });
 });

@@ -4,7 +4,7 @@
 
 import { compileCondition, type CompiledCondition, type ContextValues } from './conditions.js';
 import type { Effect, PolicyDocument, Statement } from './policy-document.js';
-import { compilePattern, type CompiledPattern, type VariableLookup } from './wildcard.js';
+import { compilePattern, MatchBudgetExceeded, withMatchBudget, type CompiledPattern, type VariableLookup } from './wildcard.js';
 
 /** A request context value as callers give it; numbers and booleans compare as IAM's strings. */
 export type ContextValue = string | number | boolean | readonly (string | number | boolean)[];
@@ -39,8 +39,12 @@ export type Decision =
   | {
       readonly decision: 'ImplicitDeny';
       readonly allowed: false;
-      /** `no_allow`: no identity statement allows; `boundary`: allowed, but not by the boundary. */
-      readonly reason: 'no_allow' | 'boundary';
+      /**
+       * `no_allow`: no identity statement allows; `boundary`: allowed, but not by the boundary;
+       * `too_complex`: the policies' `?` patterns and the request's values needed more comparisons
+       * than a decision may take (MAX_MATCH_WORK), so nothing is allowed.
+       */
+      readonly reason: 'no_allow' | 'boundary' | 'too_complex';
     };
 
 /**
@@ -233,8 +237,27 @@ export function evaluate(set: PolicySet, request: AuthorizationRequest): Decisio
   return evaluatePrepared(set, request.action, request.resource, prepareContext(request.context));
 }
 
-/** As evaluate, with the context already prepared (prepareContext). */
+/**
+ * Character comparisons one decision may spend on `?` patterns: far beyond any real policy (a
+ * decision spends thousands), and tens of milliseconds at most.
+ */
+export const MAX_MATCH_WORK = 20_000_000;
+
+/**
+ * As evaluate, with the context already prepared (prepareContext). A decision that would need more
+ * comparisons than MAX_MATCH_WORK allows nothing: it fails closed, a Deny it could not finish
+ * checking included.
+ */
 export function evaluatePrepared(set: PolicySet, requestAction: string, requestResource: string, ctx: ContextValues): Decision {
+  try {
+    return withMatchBudget(MAX_MATCH_WORK, () => decide(set, requestAction, requestResource, ctx));
+  } catch (err) {
+    if (err instanceof MatchBudgetExceeded) return { decision: 'ImplicitDeny', allowed: false, reason: 'too_complex' };
+    throw err;
+  }
+}
+
+function decide(set: PolicySet, requestAction: string, requestResource: string, ctx: ContextValues): Decision {
   const action = typeof requestAction === 'string' ? requestAction.toLowerCase() : '';
   const resource = typeof requestResource === 'string' ? requestResource : '';
   const colon = action.indexOf(':');

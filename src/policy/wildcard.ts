@@ -1,5 +1,6 @@
 // IAM wildcard patterns (`*`, `?`) with policy variables (`${aws:username}`, `${*}` …), compiled
-// once and matched without regular expressions: no backtracking, so no input can make it hang.
+// once and matched without regular expressions: no backtracking, and a decision's comparisons for
+// `?` patterns are bounded (withMatchBudget), so no input can make it hang.
 
 /** One piece of a pattern as written: literal text, a wildcard, or a policy variable. */
 export type PatternPart =
@@ -104,10 +105,38 @@ export function toGlob(parts: readonly PatternPart[], lookup?: VariableLookup, f
   return { leadingStar, trailingStar, segments };
 }
 
+/**
+ * Character comparisons left to the decision in progress (withMatchBudget). A segment with `?` is
+ * compared character by character at each place it may start: a policy can hold such patterns by
+ * the thousand characters, and a request values as long, so without a bound one decision could
+ * take seconds of the event loop. Outside a decision (validation) there is no bound.
+ */
+let budget = Number.POSITIVE_INFINITY;
+
+/** A decision needed more comparisons than its budget: the evaluator refuses it (too complex). */
+export class MatchBudgetExceeded extends Error {
+  constructor() {
+    super('The policy patterns and the request values need too many comparisons.');
+  }
+}
+
+/** Runs `fn` with at most `limit` character comparisons for its `?` patterns; throws MatchBudgetExceeded past it. */
+export function withMatchBudget<T>(limit: number, fn: () => T): T {
+  const before = budget;
+  budget = limit;
+  try {
+    return fn();
+  } finally {
+    budget = before;
+  }
+}
+
 function matchesAt(seg: Segment, value: string, at: number): boolean {
   const { text, any } = seg;
   if (at + text.length > value.length) return false;
   if (!any) return value.startsWith(text, at);
+  budget -= text.length;
+  if (budget < 0) throw new MatchBudgetExceeded();
   for (let j = 0; j < text.length; j++) if (!any[j] && value.charCodeAt(at + j) !== text.charCodeAt(j)) return false;
   return true;
 }
