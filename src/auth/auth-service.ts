@@ -625,16 +625,21 @@ export class AuthService {
     return instance.settings.mfa.noDevice === 'ALLOW' ? 'none' : 'register';
   }
 
-  /** A signed-in session proves a second factor (step-up): the session remembers it. Counted and answered as a sign-in's. */
-  async stepUp(ctx: RequestContext, session: PortalSession, rp: RelyingParty, proof: SecondFactorProof): Promise<{ kind: 'ok' } | Extract<SignInResult, { kind: 'failed' | 'throttled' }>> {
+  /**
+   * A signed-in session proves a second factor (step-up): the session remembers it, under a new
+   * token (the answer carries it for the cookie), so that a copy of the cookie taken before does
+   * not pass with it. Counted and answered as a sign-in's.
+   */
+  async stepUp(ctx: RequestContext, session: PortalSession, rp: RelyingParty, proof: SecondFactorProof): Promise<{ kind: 'ok'; token: string } | Extract<SignInResult, { kind: 'failed' | 'throttled' }>> {
     const instance = await this.deps.instance.get();
     const userCtx = this.userContext(ctx, session, SIGNIN_SOURCE);
     const result = await this.checkProof({ identityStoreId: instance.identityStoreId, userId: session.userId }, rp, proof);
     return this.answerSecondFactor(userCtx, session.userName, undefined, { userName: session.userName, credentialType: proof.type }, result, async (s, accepted) => {
       if (!(await accepted.commit(s))) return new Refusal('mfa.code_reused', REPLAYED);
-      await s.auth.markMfa(session.sessionId, this.deps.clock.now());
+      const token = this.newSessionToken();
+      await s.auth.markMfa(session.sessionId, this.deps.clock.now(), tokenHashOf(token));
       await s.audit.appendEvent(buildEvent(userCtx, this.deps, 'CredentialVerification', { userName: session.userName }, { responseElements: { credentialType: accepted.type, stepUp: true } }));
-      return { kind: 'ok' as const };
+      return { kind: 'ok' as const, token };
     });
   }
 
@@ -652,18 +657,24 @@ export class AuthService {
    * When it is their FIRST device, the session has passed a second factor with it: marked, with an
    * audit event, in one transaction. A further device proves nothing about this session.
    */
-  async markSessionMfa(ctx: RequestContext, session: PortalSession, deviceId: string): Promise<boolean> {
+  async markSessionMfa(ctx: RequestContext, session: PortalSession, deviceId: string): Promise<string | undefined> {
     const instance = await this.deps.instance.get();
     const userCtx = this.userContext(ctx, session, SIGNIN_SOURCE);
     return this.deps.tx.transaction(async (s) => {
       const devices = await s.mfa.listDevices(instance.identityStoreId, session.userId);
-      if (devices.length !== 1 || devices[0]!.deviceId !== deviceId) return false;
-      await s.auth.markMfa(session.sessionId, this.deps.clock.now());
+      if (devices.length !== 1 || devices[0]!.deviceId !== deviceId) return undefined;
+      const token = this.newSessionToken();
+      await s.auth.markMfa(session.sessionId, this.deps.clock.now(), tokenHashOf(token));
       await s.audit.appendEvent(
         buildEvent(userCtx, this.deps, 'CredentialVerification', { userName: session.userName }, { responseElements: { credentialType: devices[0]!.type, firstDevice: true, sessionId: session.sessionId } }),
       );
-      return true;
+      return token;
     });
+  }
+
+  /** A new session token: the cookie's value, of which only the hash is stored. */
+  private newSessionToken(): string {
+    return this.deps.ids.bytes(32).toString('base64url');
   }
 
   /** Sign in with a passkey alone: the discoverable credential names the user, no name is typed. */
@@ -746,7 +757,7 @@ export class AuthService {
   private newSession(signInCtx: RequestContext, instance: InstanceRecord, user: UserSummary, opts: { mustChangePassword: boolean; mfaAt: number | null }): { token: string; session: SessionRecord } {
     const now = this.deps.clock.now();
     // From the pooled CSPRNG (each byte handed out once), as credentials' secrets are: a call into OpenSSL per sign-in costs more.
-    const token = this.deps.ids.bytes(32).toString('base64url');
+    const token = this.newSessionToken();
     const session: SessionRecord = {
       sessionId: hex(this.deps.ids, 32),
       tokenHash: tokenHashOf(token),

@@ -54,7 +54,8 @@ export interface AuthStore {
   listSessions(q: { identityStoreId: string; userId?: string; now: number }): Promise<SessionRecord[]>;
   markPasswordChanged(sessionId: string): Promise<void>;
   /** Record that the session passed a second factor now. */
-  markMfa(sessionId: string, at: number): Promise<void>;
+  /** The session passed a second factor at `at`; it takes a new token (`tokenHash`), so that a copy of its cookie from before does not pass with it. */
+  markMfa(sessionId: string, at: number, tokenHash: string): Promise<void>;
   /** Delete sessions by id; returns the ids that existed. */
   deleteSessions(sessionIds: readonly string[]): Promise<string[]>;
 

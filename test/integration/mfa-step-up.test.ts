@@ -59,9 +59,17 @@ describe.skipIf(!existsSync(OATHTOOL)).each(dialects())('MFA step-up before devi
     const wrong = await b.request('/login/mfa/step-up', { form: { csrf, return_to: devicePath, code: '000000' === oathtool(e.secret) ? '111111' : '000000' } });
     expect(wrong.status).toBe(401);
     expect(wrong.text).toContain('The code is not correct');
+    // A copy of the session's cookie taken before MFA (a stolen cookie) ...
+    const copy = new Browser(server.url);
+    for (const [k, v] of b.cookies) copy.cookies.set(k, v);
+    const before = b.cookies.get('atrium_session');
     const ok = await b.request('/login/mfa/step-up', { form: { csrf, return_to: devicePath, code: oathtool(e.secret, Date.now() + 30_000) } });
     expect(ok.status).toBe(303);
     expect(ok.headers.get('location')).toBe(devicePath);
+    // ... does not pass MFA with its owner: the session passed it under a new token, in a new cookie.
+    expect(b.cookies.get('atrium_session')).not.toBe(before);
+    expect((await copy.request(devicePath)).status).toBe(303);
+    expect((await copy.request('/api/portal/session')).status).toBe(401);
 
     const shown = await b.request(devicePath);
     expect(shown.status).toBe(200);

@@ -90,6 +90,12 @@ function jsonBody(request: FastifyRequest): Record<string, unknown> {
   return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
 }
 
+/** The session's new cookie once it passed a second factor: its token changed (AuthService.stepUp, markSessionMfa). */
+function renewedSession(jar: WebDeps['jar'], reply: FastifyReply, session: PortalSession, token: string): FastifyReply {
+  jar.set(reply, SESSION_COOKIE, token, Math.max(0, Math.floor((session.expiresAt - Date.now()) / 1000)));
+  return reply;
+}
+
 /**
  * The WebAuthn relying party: the configured public URL, else the Host the browser used
  * (development). A Host no browser would send (`a b`, `[::1`) is not a URL: the relying party is
@@ -300,6 +306,7 @@ export function registerMfaPages(app: FastifyInstance, deps: WebDeps): void {
 
   // ---- step-up: a signed-in session that never passed a second factor proves one ----
 
+
   /** The session of the request, its cookie and its user, or undefined once the browser is sent to sign in. */
   const sessionOf = async (request: FastifyRequest) => {
     const cookie = readCookie(request, SESSION_COOKIE);
@@ -330,7 +337,7 @@ export function registerMfaPages(app: FastifyInstance, deps: WebDeps): void {
     const current = await sessionOf(request);
     if (!current || !csrfMatches(current.cookie, fields.get('csrf'))) return restart(reply, returnTo);
     const result = await reg.auth.stepUp(await context(request), current.session, relyingPartyOf(deps, request), { type: 'TOTP', code: (fields.get('code') ?? '').slice(0, 16) });
-    if (result.kind === 'ok') return reply.redirect(returnTo, 303);
+    if (result.kind === 'ok') return renewedSession(jar, reply, current.session, result.token).redirect(returnTo, 303);
     if (result.kind === 'throttled') reply.header('retry-after', String(result.retryAfterSeconds));
     return stepUpPage(reply, current, returnTo, result.kind === 'throttled' ? 429 : 401, result.kind === 'throttled' ? 'Too many failed attempts. Wait a while before you try again.' : result.message);
   });
@@ -347,7 +354,7 @@ export function registerMfaPages(app: FastifyInstance, deps: WebDeps): void {
     if (!current || !csrfMatches(current.cookie, request.headers['x-csrf-token'])) return jsonDenied(reply, 403, 'You are not signed in.');
     const body = jsonBody(request);
     const result = await reg.auth.stepUp(await context(request), current.session, relyingPartyOf(deps, request), { type: 'WEBAUTHN', challengeId: text(body.challengeId), response: body.response });
-    if (result.kind === 'ok') return reply.send({ location: returnTo });
+    if (result.kind === 'ok') return renewedSession(jar, reply, current.session, result.token).send({ location: returnTo });
     if (result.kind === 'throttled') reply.header('retry-after', String(result.retryAfterSeconds));
     return reply.status(result.kind === 'throttled' ? 429 : 401).send({ message: result.kind === 'throttled' ? 'Too many failed attempts. Wait a while before you try again.' : result.message });
   });
@@ -454,7 +461,8 @@ function registerDevicePages(app: FastifyInstance, deps: WebDeps): void {
   app.post(`${DEVICES_PATH}/totp`, (request, reply) =>
     change(request, reply, async (ctx, user, fields, session) => {
       const device = await reg.mfa.confirmTotpEnrolment(ctx, user, { enrolmentId: fields.get('enrolment_id') ?? '', name: fields.get('name') ?? '', code: fields.get('code') ?? '' });
-      await reg.auth.markSessionMfa(ctx, session, device.deviceId);
+      const token = await reg.auth.markSessionMfa(ctx, session, device.deviceId);
+      if (token) renewedSession(deps.jar, reply, session, token);
     }),
   );
 
@@ -508,7 +516,8 @@ function registerDevicePages(app: FastifyInstance, deps: WebDeps): void {
     try {
       const ctx = reg.auth.userContext(await context(request), auth.session);
       const device = await reg.mfa.finishWebauthnRegistration(ctx, auth.user, relyingPartyOf(deps, request), { challengeId: text(body.challengeId), name: text(body.name), response: body.response });
-      await reg.auth.markSessionMfa(ctx, auth.session, device.deviceId);
+      const token = await reg.auth.markSessionMfa(ctx, auth.session, device.deviceId);
+      if (token) renewedSession(deps.jar, reply, auth.session, token);
       return reply.send({ location: DEVICES_PATH, device });
     } catch (err) {
       if (isDomainError(err) && err.kind !== 'internal') return reply.status(400).send({ message: err.message });

@@ -183,8 +183,8 @@ export class SqlAuthStore implements AuthStore {
     await this.db.updateTable('auth_sessions').set({ must_change_password: 0 }).where('session_id', '=', sessionId).execute();
   }
 
-  async markMfa(sessionId: string, at: number): Promise<void> {
-    await this.db.updateTable('auth_sessions').set({ mfa_at: at }).where('session_id', '=', sessionId).execute();
+  async markMfa(sessionId: string, at: number, tokenHash: string): Promise<void> {
+    await this.db.updateTable('auth_sessions').set({ mfa_at: at, token_hash: tokenHash }).where('session_id', '=', sessionId).execute();
   }
 
   async deleteSessions(sessionIds: readonly string[]): Promise<string[]> {
