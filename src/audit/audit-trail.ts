@@ -498,54 +498,24 @@ export class AuditTrail {
     const { watermark } = await store.sealerState();
     const notYetChained = (await store.eventsAfter(watermark, BATCH)).length;
     if (!result.ok) return { ...result, notYetChained };
+    const failed = (problem: NonNullable<TrailVerifyResult['problem']>): TrailVerifyResult => ({ ...result, notYetChained, ok: false, problem });
     // Only a column of an event the walk got to and found intact: one past a bad link is not named.
     if (badColumn) {
-      return {
-        ...result,
-        notYetChained,
-        ok: false,
-        problem: {
-          position: badColumn.position,
-          eventId: badColumn.eventId,
-          reason: `its LookupEvents column ${badColumn.column} does not match the event's record: it was edited, hiding the event from lookups or showing it under another name`,
-        },
-      };
+      const reason = `its LookupEvents column ${badColumn.column} does not match the event's record: it was edited, hiding the event from lookups or showing it under another name`;
+      return failed({ position: badColumn.position, eventId: badColumn.eventId, reason });
     }
     const hidden = await store.missingLookupKey();
     if (hidden) {
-      return {
-        ...result,
-        notYetChained,
-        ok: false,
-        problem: {
-          position: hidden.position,
-          eventId: hidden.eventId,
-          reason: `its LookupEvents key (${hidden.kind}) is missing or does not match the event: it was deleted or edited, hiding the event from lookups`,
-        },
-      };
+      const reason = `its LookupEvents key (${hidden.kind}) is missing or does not match the event: it was deleted or edited, hiding the event from lookups`;
+      return failed({ position: hidden.position, eventId: hidden.eventId, reason });
     }
     const stray = await store.strayLookupKey();
     if (stray) {
-      return {
-        ...result,
-        notYetChained,
-        ok: false,
-        problem: {
-          position: stray.position,
-          eventId: stray.eventId,
-          reason: `a LookupEvents key (${stray.kind} = ${JSON.stringify(stray.value)}) names event seq ${stray.eventSeq}, which is not chained with that value: it was inserted or edited, showing the event in lookups it does not belong to`,
-        },
-      };
+      const reason = `a LookupEvents key (${stray.kind} = ${JSON.stringify(stray.value)}) names event seq ${stray.eventSeq}, which is not chained with that value: it was inserted or edited, showing the event in lookups it does not belong to`;
+      return failed({ position: stray.position, eventId: stray.eventId, reason });
     }
     const [slipped] = await store.unchainedBelow(watermark, 1);
-    if (slipped) {
-      return {
-        ...result,
-        notYetChained,
-        ok: false,
-        problem: { position: null, eventId: slipped.eventId, reason: `event seq ${slipped.seq} is in the log but not in the chain, behind the sealer: it was inserted` },
-      };
-    }
+    if (slipped) return failed({ position: null, eventId: slipped.eventId, reason: `event seq ${slipped.seq} is in the log but not in the chain, behind the sealer: it was inserted` });
     return { ...result, notYetChained };
   }
 

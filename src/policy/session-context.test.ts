@@ -6,6 +6,13 @@ import { compilePolicy, evaluatePrepared, PolicySet } from './evaluate.js';
 import { parsePolicy } from './parse-policy.js';
 import { identityCenterRoleArn, isoTime, sessionContext } from './policy-service.js';
 
+/** One identity policy of these statements, compiled. */
+function policySetOf(statements: object[]): PolicySet {
+  const parsed = parsePolicy(JSON.stringify({ Version: '2012-10-17', Statement: statements }));
+  if (!parsed.ok) throw new Error(parsed.errors.join(' '));
+  return new PolicySet([compilePolicy(parsed.document, { policyId: 'p' })]);
+}
+
 describe('session condition keys', () => {
   it('gives aws:CurrentTime exactly as toISOString does, across milliseconds, seconds and years', () => {
     const times = [0, 1, 9, 10, 99, 100, 999, 1000, 1001, -1, -999, -1000, -1001, Date.UTC(2026, 10, 21, 23, 59, 59, 999), Date.UTC(2026, 10, 22), 253402300799999, 253402300800000];
@@ -39,17 +46,10 @@ describe('session condition keys', () => {
     const keys = sessionContext({ userId: 'u-1', userName: 'ana', accountId: '111122223333', roleArn }, Date.now());
     expect(keys.get('aws:principalarn')).toEqual([roleArn]);
     // A Deny on every Identity Center role, as AWS documents the pattern, applies.
-    const parsed = parsePolicy(
-      JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          { Effect: 'Allow', Action: 's3:*', Resource: '*' },
-          { Effect: 'Deny', Action: 's3:DeleteObject', Resource: '*', Condition: { ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*' } } },
-        ],
-      }),
-    );
-    if (!parsed.ok) throw new Error(parsed.errors.join(' '));
-    const set = new PolicySet([compilePolicy(parsed.document, { policyId: 'p' })]);
+    const set = policySetOf([
+      { Effect: 'Allow', Action: 's3:*', Resource: '*' },
+      { Effect: 'Deny', Action: 's3:DeleteObject', Resource: '*', Condition: { ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*' } } },
+    ]);
     expect(evaluatePrepared(set, 's3:DeleteObject', '*', keys).decision).toBe('ExplicitDeny');
     expect(evaluatePrepared(set, 's3:GetObject', '*', keys).decision).toBe('Allow');
   });
@@ -60,17 +60,10 @@ describe('session condition keys', () => {
     const keys = sessionContext({ userId: 'u-1', userName: 'ana', accountId: '111122223333', issuedAt }, now);
     expect(keys.get('aws:tokenissuetime')).toEqual(['2026-11-21T11:00:00.005Z']);
     // The policy the console adds: deny everything to sessions whose token was issued before a time.
-    const parsed = parsePolicy(
-      JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          { Effect: 'Allow', Action: 's3:*', Resource: '*' },
-          { Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:TokenIssueTime': '2026-11-21T11:30:00Z' } } },
-        ],
-      }),
-    );
-    if (!parsed.ok) throw new Error(parsed.errors.join(' '));
-    const set = new PolicySet([compilePolicy(parsed.document, { policyId: 'p' })]);
+    const set = policySetOf([
+      { Effect: 'Allow', Action: 's3:*', Resource: '*' },
+      { Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:TokenIssueTime': '2026-11-21T11:30:00Z' } } },
+    ]);
     expect(evaluatePrepared(set, 's3:GetObject', '*', keys).decision).toBe('ExplicitDeny');
     const later = sessionContext({ userId: 'u-1', userName: 'ana', accountId: '111122223333', issuedAt: Date.UTC(2026, 10, 21, 11, 45) }, now);
     expect(evaluatePrepared(set, 's3:GetObject', '*', later).decision).toBe('Allow');

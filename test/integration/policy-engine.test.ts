@@ -160,47 +160,30 @@ describe.each(dialects())('policy engine on %s', (dialect) => {
 
     it("gives a role session AWS's session keys: aws:TokenIssueTime (\"revoke active sessions\") and aws:PrincipalArn (the role's ARN)", async () => {
       const sso = new SSOAdminClient(sdkOptions(server));
+      /** The writer permission set's inline policy: its own folder, and these statements; applied within a second. */
+      const writerPolicy = async (more: object[]) => {
+        const OwnFolder = { Sid: 'OwnFolder', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: 'arn:aws:s3:::team-bucket/${aws:username}/*' };
+        const InlinePolicy = JSON.stringify({ Version: '2012-10-17', Statement: [OwnFolder, ...more] });
+        await sso.send(new PutInlinePolicyToPermissionSetCommand({ InstanceArn: server.init.instanceArn, PermissionSetArn: writer.arn, InlinePolicy }));
+        // A permission set's policies are read at most once a second per process.
+        await new Promise((r) => setTimeout(r, 1100));
+      };
       const older = await roleCredentials();
       await new Promise((r) => setTimeout(r, 1100));
       const revokedBefore = new Date().toISOString();
       await new Promise((r) => setTimeout(r, 1100));
       const newer = await roleCredentials();
-      await sso.send(
-        new PutInlinePolicyToPermissionSetCommand({
-          InstanceArn: server.init.instanceArn,
-          PermissionSetArn: writer.arn,
-          InlinePolicy: JSON.stringify({
-            Version: '2012-10-17',
-            Statement: [
-              { Sid: 'OwnFolder', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: 'arn:aws:s3:::team-bucket/${aws:username}/*' },
-              // What the IAM console's "Revoke active sessions" adds.
-              { Sid: 'Revoked', Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:TokenIssueTime': revokedBefore } } },
-              { Sid: 'NoDeleteByIdentityCenterRoles', Effect: 'Deny', Action: 's3:DeleteObject', Resource: '*', Condition: { ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_*' } } },
-            ],
-          }),
-        }),
-      );
-      // A permission set's policies are read at most once a second per process.
-      await new Promise((r) => setTimeout(r, 1100));
+      await writerPolicy([
+        // What the IAM console's "Revoke active sessions" adds.
+        { Sid: 'Revoked', Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:TokenIssueTime': revokedBefore } } },
+        { Sid: 'NoDeleteByIdentityCenterRoles', Effect: 'Deny', Action: 's3:DeleteObject', Resource: '*', Condition: { ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_*' } } },
+      ]);
       const own = `arn:aws:s3:::team-bucket/${user.userName}/object`;
       expect((await authorize(older, 's3:PutObject', own)).json).toMatchObject({ Decision: 'ExplicitDeny', Statement: { Sid: 'Revoked' } });
       expect((await authorize(newer, 's3:PutObject', own)).json).toMatchObject({ Decision: 'Allow' });
       expect((await authorize(newer, 's3:DeleteObject', own)).json).toMatchObject({ Decision: 'ExplicitDeny', Statement: { Sid: 'NoDeleteByIdentityCenterRoles' } });
       // The permission set's policy as the other tests expect it, and the older credentials work again.
-      await sso.send(
-        new PutInlinePolicyToPermissionSetCommand({
-          InstanceArn: server.init.instanceArn,
-          PermissionSetArn: writer.arn,
-          InlinePolicy: JSON.stringify({
-            Version: '2012-10-17',
-            Statement: [
-              { Sid: 'OwnFolder', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: 'arn:aws:s3:::team-bucket/${aws:username}/*' },
-              { Sid: 'KeepArchive', Effect: 'Deny', Action: 's3:DeleteObject', Resource: 'arn:aws:s3:::team-bucket/*/archive/*' },
-            ],
-          }),
-        }),
-      );
-      await new Promise((r) => setTimeout(r, 1100));
+      await writerPolicy([{ Sid: 'KeepArchive', Effect: 'Deny', Action: 's3:DeleteObject', Resource: 'arn:aws:s3:::team-bucket/*/archive/*' }]);
       expect((await authorize(older, 's3:PutObject', own)).json).toMatchObject({ Decision: 'Allow' });
     });
 
