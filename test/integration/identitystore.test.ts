@@ -95,7 +95,7 @@ describe.each(dialects())('identitystore on %s', (dialect) => {
   });
 
   const auditOf = (requestId: string | undefined) =>
-    server.reg.database.db.selectFrom('audit_events').selectAll().where('request_id', '=', requestId!).execute();
+    server.reg.database.db.selectFrom('audit_events').selectAll().where('request_id', '=', requestId!).orderBy('seq').execute();
 
   /** A client whose every request body is changed after serialisation and before signing. */
   function clientEditingBody(edit: (body: Record<string, unknown>) => void): IdentitystoreClient {

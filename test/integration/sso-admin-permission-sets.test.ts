@@ -66,6 +66,7 @@ describe.each(dialects())('sso-admin permission sets on %s', (dialect) => {
       .selectFrom('audit_events')
       .select(['event_name', 'error_code', 'request_parameters'])
       .where('event_name', '=', eventName)
+      .orderBy('seq')
       .execute();
   }
 
