@@ -111,7 +111,7 @@ export class SqlTransactor implements Transactor<Stores> {
   async transaction<T>(fn: (stores: Stores) => Promise<T>): Promise<T> {
     // A transaction started inside another joins it: one unit of work, one commit.
     const outer = currentTransaction.getStore();
-    if (outer) return fn(storesFor(outer.trx, this.dialect));
+    if (outer) return this.joined(fn, outer.trx);
     const afterCommit: (() => void)[] = [];
     const unit = (trx: Kysely<Database>) => currentTransaction.run({ trx, afterCommit }, () => fn(storesFor(trx, this.dialect)));
     const committed = () => {
@@ -124,12 +124,29 @@ export class SqlTransactor implements Transactor<Stores> {
       result = await (this.group ? this.group.run(unit, committed) : this.db.transaction().execute(unit));
     } catch (err) {
       // Rolled back whole. A busy database is the caller's to retry (a 503 with Retry-After), not a fault.
-      if (!isBusy(err)) throw err;
-      this.onBusy(String((err as { code: unknown }).code));
-      throw unavailable('store.busy', 'The service is busy. Retry the request.');
+      throw this.busyAsUnavailable(err);
     }
     if (!this.group) committed();
     return result;
+  }
+
+  /**
+   * A part of the outer unit of work. A busy refusal met here (a deadlock victim, a lock timeout) is
+   * already the retryable error, so that code between the two transactions (oidc-provider, whose
+   * adapter joins the token request's transaction) sees it as such and not as a fault of its own.
+   */
+  private async joined<T>(fn: (stores: Stores) => Promise<T>, trx: Kysely<Database>): Promise<T> {
+    try {
+      return await fn(storesFor(trx, this.dialect));
+    } catch (err) {
+      throw this.busyAsUnavailable(err);
+    }
+  }
+
+  private busyAsUnavailable(err: unknown): unknown {
+    if (!isBusy(err)) return err;
+    this.onBusy(String((err as { code: unknown }).code));
+    return unavailable('store.busy', 'The service is busy. Retry the request.');
   }
 
   afterCommit(fn: () => void): void {

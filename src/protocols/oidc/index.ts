@@ -57,6 +57,7 @@ export function registerOidc(app: FastifyInstance, reg: Registry): Promise<void>
     region: reg.config.region,
     publicUrl: () => publicUrlOf(reg.config, port()),
     revokeCredentials: (ctx, sessionId, reason) => reg.revocation.revokeFollowing(ctx, [{ kind: 'session', sessionId }], reason),
+    logFault: (err, message) => reg.log.error({ err }, message),
     renderError: (status, error, description) =>
       page('Sign-in request refused', `<p class="error" role="alert">${escape(description || error)}</p><p>Error: <code>${escape(error)}</code> (HTTP ${status}). Start again from your application.</p>`),
   });

@@ -66,6 +66,8 @@ export interface OidcDeps {
    * `grant:<id>`), inside the caller's transaction: when a grant's token family is revoked.
    */
   revokeCredentials?: (ctx: RequestContext, credentialSession: string, reason: string) => Promise<void>;
+  /** Where a fault inside oidc-provider (its 500) is logged with its cause. */
+  logFault?: (err: unknown, message: string) => void;
 }
 
 /** The session key credentials are issued under for a grant's tokens: its approving portal session, else the grant. */
@@ -309,6 +311,8 @@ export class OidcService {
       await next();
       if (koa.status === 503) koa.set('Retry-After', String(RETRY_UNAVAILABLE_SECONDS));
     });
+    // The provider answers its own faults 500 and keeps the cause: it goes to the log, not the client.
+    provider.on('server_error', (_koa, err: unknown) => this.deps.logFault?.(err, 'the OIDC provider failed a request'));
     // The provider's own refusals at its token endpoint leave an event, like sso-oidc's do.
     provider.on('grant.error', (koa, err: { error?: string; error_description?: string }) => {
       const params = koa.oidc?.params ?? {};

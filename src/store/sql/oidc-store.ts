@@ -96,14 +96,19 @@ export class SqlOidcStore implements OidcStore {
   }
 
   async consume(model: OidcModel, id: string, at: number): Promise<boolean> {
-    const r = await this.db
-      .updateTable('oidc_models')
-      .set({ consumed_at: at })
-      .where('model', '=', model)
-      .where('id', '=', id)
-      .where('consumed_at', 'is', null)
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    const mark = async () =>
+      (await this.db.updateTable('oidc_models').set({ consumed_at: at }).where('model', '=', model).where('id', '=', id).where('consumed_at', 'is', null).executeTakeFirst())
+        .numUpdatedRows > 0n;
+    // On PostgreSQL, an UPDATE that waited for a concurrent one and then finds the row no longer
+    // matches still keeps it locked to the end of the transaction (the newest version is locked
+    // before the condition is checked again). A loser would hold the code it did not get while it
+    // revokes the family, and cross another loser revoking it in the other order. Undoing a savepoint
+    // on loss lets the row go.
+    if (this.dialect !== 'postgres' || !this.db.isTransaction) return mark();
+    await sql`savepoint oidc_consume`.execute(this.db);
+    const won = await mark();
+    await sql.raw(won ? 'release savepoint oidc_consume' : 'rollback to savepoint oidc_consume').execute(this.db);
+    return won;
   }
 
   async countPoll(id: string, at: number, intervalMs: number, burst: number): Promise<boolean> {
@@ -122,15 +127,25 @@ export class SqlOidcStore implements OidcStore {
   }
 
   async revokeByGrantId(grantId: string): Promise<number> {
-    const r = await this.db.deleteFrom('oidc_models').where('grant_id', '=', grantId).executeTakeFirst();
-    return Number(r.numDeletedRows);
+    // The Grant row first, then the rest of its family: the same order as oidc-provider's own
+    // revocation (Grant.destroy, then each model's revokeByGrantId, in one transaction here). One
+    // statement would lock the family in table order instead, and two requests revoking one family
+    // at once (a device code polled twice) could then each hold what the other waits for.
+    const grant = await this.db.deleteFrom('oidc_models').where('model', '=', 'Grant').where('id', '=', grantId).executeTakeFirst();
+    const rest = await this.db.deleteFrom('oidc_models').where('grant_id', '=', grantId).executeTakeFirst();
+    return Number(grant.numDeletedRows + rest.numDeletedRows);
   }
 
   async revokeBySessions(sessionIds: readonly string[]): Promise<number> {
     if (sessionIds.length === 0) return 0;
     const grants = this.db.selectFrom('oidc_models').select('grant_id').where('model', '=', 'GrantSession').where('uid', 'in', sessionIds);
-    const r = await this.db.deleteFrom('oidc_models').where('grant_id', 'in', grants).executeTakeFirst();
-    return Number(r.numDeletedRows);
+    const ids = (await grants.execute()).flatMap((g) => (g.grant_id === null ? [] : [g.grant_id]));
+    if (ids.length === 0) return 0;
+    // Grant rows first, as revokeByGrantId does; in id order, so two of these cannot cross either.
+    let n = 0n;
+    for (const id of [...new Set(ids)].sort()) n += (await this.db.deleteFrom('oidc_models').where('model', '=', 'Grant').where('id', '=', id).executeTakeFirst()).numDeletedRows;
+    n += (await this.db.deleteFrom('oidc_models').where('grant_id', 'in', ids).executeTakeFirst()).numDeletedRows;
+    return Number(n);
   }
 
   async deleteExpired(before: number): Promise<number> {
