@@ -15,12 +15,23 @@ import { registerPortalUi } from './protocols/portal-ui/index.js';
 import { registerSaml } from './protocols/saml/index.js';
 import { registerScim, scimRouterRefusal } from './protocols/scim/index.js';
 import { registerWeb } from './protocols/web/index.js';
+import { escape, isPageLoad, page, STATIC_PAGE_CSP } from './protocols/web/pages.js';
 import { registerPolicyApi } from './protocols/web/policy-api.js';
 import { iamQueryHandler } from './protocols/aws/iam.js';
 import { isQueryRequest, queryNamespaceOf, sendQueryError, signingServiceOf } from './protocols/aws/aws-query.js';
 import type { Registry } from './registry.js';
 import { ping } from './store/sql/core-stores.js';
 import { useLazyRequestLoggers } from './protocols/lazy-request-log.js';
+
+/**
+ * A browser loading a page that is not there (a mistyped or truncated link) gets a page, not an
+ * AWS error body it would offer to download. Undefined for every other client.
+ */
+function sendPageError(request: FastifyRequest, reply: FastifyReply, status: number, title: string, message: string): FastifyReply | undefined {
+  if (!isPageLoad(request.method, request.headers.accept)) return undefined;
+  const body = `<p class="error" role="alert">${escape(message)}</p><p><a href="/start">Go to the access portal</a></p>`;
+  return reply.status(status).header('content-security-policy', STATIC_PAGE_CSP).header('x-frame-options', 'DENY').type('text/html; charset=utf-8').send(page(title, body));
+}
 
 /** Form posts to POST /: IAM when signed for `iam`, STS otherwise. */
 function awsQueryHandler(reg: Registry) {
@@ -41,6 +52,7 @@ export async function buildApp(reg: Registry): Promise<FastifyInstance> {
     // protocol's shape: SCIM's for SCIM paths, AWS's elsewhere.
     frameworkErrors: (err, request, reply) => {
       if (scimRouterRefusal(reply, request.raw.url ?? '', err.code)) return;
+      if (sendPageError(request, reply, 400, 'Bad address', 'This address could not be read: it holds a malformed %-escape or too long a name.')) return;
       void sendAwsError(reply.header('x-amzn-requestid', request.id), { status: 400, type: 'SerializationException', message: 'The request path could not be read.' });
     },
   });
@@ -74,8 +86,10 @@ export async function buildApp(reg: Registry): Promise<FastifyInstance> {
     return sendAwsError(reply, { status: 500, type: 'InternalServerException', message: 'An internal error occurred.' });
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendAwsError(reply.header('x-amzn-requestid', request.id), { status: 404, type: 'UnknownOperationException', message: 'No such route.' }),
+  app.setNotFoundHandler(
+    (request, reply) =>
+      sendPageError(request, reply, 404, 'Page not found', 'There is no page at this address.') ??
+      sendAwsError(reply.header('x-amzn-requestid', request.id), { status: 404, type: 'UnknownOperationException', message: 'No such route.' }),
   );
 
   app.get('/healthz', async (_req, reply) => {

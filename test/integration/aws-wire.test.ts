@@ -75,6 +75,27 @@ describe.each(dialects())('AWS wire layer on %s', (dialect) => {
     expect(((await big.json()) as { __type: string }).__type).toBe('RequestEntityTooLargeException');
   });
 
+  it('shows a browser a page, not an AWS error body to download, for a broken link or an unknown page; other clients keep AWS errors', async () => {
+    const browser = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+    for (const [path, status, text] of [
+      ['/start/users/%E0%A4%A', 400, 'could not be read'],
+      ['/no-such-page', 404, 'no page at this address'],
+    ] as const) {
+      const page = await fetch(server.url + path, { headers: browser });
+      expect(page.status).toBe(status);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+      expect(await page.text()).toContain(text);
+      // The same address asked for by an SDK or curl (no HTML in Accept) keeps AWS's JSON error.
+      const api = await fetch(server.url + path, { headers: { accept: '*/*' } });
+      expect(api.status).toBe(status);
+      expect(api.headers.get('x-amzn-errortype')).toBe(status === 400 ? 'SerializationException' : 'UnknownOperationException');
+    }
+    // A path that echoes into the page cannot inject markup.
+    const hostile = await fetch(server.url + '/%3Cscript%3Ealert(1)%3C/script%3E', { headers: browser });
+    expect(await hostile.text()).not.toContain('<script>');
+  });
+
   /** A raw awsJson call signed over `signed` headers only, as an attacker might craft it. */
   function rawCall(target: string, body: string, signed: string[], extra: Record<string, string> = {}) {
     const url = new URL(server.url);

@@ -11,7 +11,7 @@ import type { Registry } from '../../registry.js';
 import type { RequestContext } from '../../shared/context.js';
 import { isDomainError } from '../../shared/errors.js';
 import { cookieJar, newCookieValue, readCookie, SESSION_COOKIE } from '../web/cookies.js';
-import { escape, page } from '../web/pages.js';
+import { escape, page, STATIC_PAGE_CSP } from '../web/pages.js';
 import { formOf, safeReturnTo } from '../web/signin.js';
 import { readResponse } from './response.js';
 import { idpEntity, spEntity } from './samlify.js';
@@ -61,7 +61,7 @@ export function registerSaml(app: FastifyInstance, reg: Registry): void {
     scope.addHook('onSend', (_request, reply, payload, next) => {
       reply.header('cache-control', 'no-store');
       reply.header('x-frame-options', 'DENY');
-      if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
+      if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', STATIC_PAGE_CSP);
       next(null, payload);
     });
     scope.setErrorHandler((err: { statusCode?: number }, request, reply) => {

@@ -11,6 +11,17 @@ export function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escape(title)} · Atrium</title><style>${STYLE}</style></head><body><main><h1>${escape(title)}</h1>${body}</main></body></html>`;
 }
 
+/** The policy of a page with no script, no image and no form of its own. */
+export const STATIC_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+
+/**
+ * Whether the request is a browser loading a page (a link followed, an address typed): a GET that
+ * accepts HTML. AWS's SDKs and CLIs never ask for HTML, so they keep their protocol's errors.
+ */
+export function isPageLoad(method: string, accept: string | undefined): boolean {
+  return (method === 'GET' || method === 'HEAD') && accept !== undefined && /\btext\/html\b/i.test(accept);
+}
+
 export interface FormField {
   name: string;
   label?: string;
