@@ -190,6 +190,7 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
       return { ...(role ? { principalId: rolePrincipalIdOf(accountId, role.roleName, user.userName), roleName: role.roleName } : {}), ...(tags ? { tags } : {}) };
     },
     instanceRegion: async () => (await instance.find())?.region,
+    orgPathOf: (accountId) => organization.orgPathOf(accountId),
   });
   const grants = { endGrantsOfSessions: (ids: readonly string[]) => tx.transaction(async (s) => void (await s.oidc.revokeBySessions(ids))) };
   const mfa = new MfaService({ ...base, envelope, instance, directory });

@@ -160,6 +160,26 @@ export class OrganizationService {
     return account?.status === 'ACTIVE';
   }
 
+  /**
+   * Where an account sits, as aws:PrincipalOrgID and aws:PrincipalOrgPaths give it to its role
+   * sessions: the organization's id, and `o-…/r-…/ou-…/…/` down to the account's parent.
+   * Undefined for an account that is not (or no longer) in the organization.
+   */
+  async orgPathOf(accountId: string): Promise<{ organizationId: string; path: string } | undefined> {
+    const store = this.deps.read.organization;
+    const [org, account] = await Promise.all([store.findOrganization(), store.findAccount(accountId)]);
+    if (!org || !account) return undefined;
+    const units: string[] = [];
+    // AWS nests OUs five deep; the bound only guards against a cycle a bad row could make.
+    for (let parent = account.parentId; parent !== org.rootId; ) {
+      const unit = units.length < 8 ? await store.findOrganizationalUnit(parent) : undefined;
+      if (!unit) return undefined;
+      units.unshift(unit.ouId);
+      parent = unit.parentId;
+    }
+    return { organizationId: org.organizationId, path: `${[org.organizationId, org.rootId, ...units].join('/')}/` };
+  }
+
   async describeOrganization(): Promise<Organization> {
     if (this.cached) return this.cached;
     const org = await this.deps.read.organization.findOrganization();

@@ -47,6 +47,8 @@ export interface PolicyDeps {
   sessionOf?: (user: { userId: string; userName: string }, accountId: string, permissionSetName: string) => Promise<Pick<SessionContext, 'principalId' | 'tags' | 'roleName'>>;
   /** The instance's region: the path of its roles' ARNs (aws:PrincipalArn) names it. */
   instanceRegion?: () => Promise<string | undefined>;
+  /** Where an account sits in the organization: aws:PrincipalOrgID and aws:PrincipalOrgPaths. */
+  orgPathOf?: (accountId: string) => Promise<{ organizationId: string; path: string } | undefined>;
 }
 
 /**
@@ -113,6 +115,8 @@ export interface SessionContext {
   roleName?: string;
   /** The role's ARN: aws:PrincipalArn. */
   roleArn?: string;
+  /** The account's organization and its path there: aws:PrincipalOrgID, aws:PrincipalOrgPaths. */
+  org?: { organizationId: string; path: string };
   tags?: Readonly<Record<string, string>>;
 }
 
@@ -233,7 +237,11 @@ export class PolicyService {
       const who = { userId: user?.userId ?? '', userName: input.userName };
       const session = user ? await this.deps.sessionOf?.(who, input.accountId, eps.name) : undefined;
       const roleArn = session?.roleName === undefined ? undefined : await this.roleArnOf(input.accountId, session.roleName);
-      const context = prepareContext(input.context, sessionContext({ ...who, accountId: input.accountId, ...session, ...(roleArn ? { roleArn } : {}) }, this.deps.clock.now()));
+      const org = await this.orgOf(input.accountId);
+      const context = prepareContext(
+        input.context,
+        sessionContext({ ...who, accountId: input.accountId, ...session, ...(roleArn ? { roleArn } : {}), ...(org ? { org } : {}) }, this.deps.clock.now()),
+      );
       const d = evaluatePrepared(set, input.action, input.resource, context);
       results.push({ ...eps, decision: d.decision, ...('statement' in d ? { statement: d.statement } : {}) });
     }
@@ -273,11 +281,27 @@ export class PolicyService {
     const context = prepareContext(request.context);
     for (const key of context.keys()) if (isPrincipalOrTimeKey(key)) context.delete(key);
     const roleArn = session.roleName === undefined ? undefined : await this.roleArnOf(session.accountId, session.roleName);
-    sessionContext(roleArn ? { ...session, roleArn } : session, now, context);
+    const org = await this.orgOf(session.accountId, now);
+    sessionContext({ ...session, ...(roleArn ? { roleArn } : {}), ...(org ? { org } : {}) }, now, context);
     return { ...evaluatePrepared(effective.set, request.action, request.resource, context), permissionSetArn: session.permissionSetArn };
   }
 
   private region?: Promise<string | undefined>;
+  private readonly orgPaths = new Map<string, { at: number; org: Promise<SessionContext['org']> }>();
+
+  /** Where an account sits in the organization, read at most once a second per process (an account may move). */
+  private orgOf(accountId: string, now = this.deps.clock.now()): Promise<SessionContext['org']> {
+    const lookup = this.deps.orgPathOf;
+    if (!lookup) return Promise.resolve(undefined);
+    let hit = this.orgPaths.get(accountId);
+    if (!hit || now - hit.at >= SESSION_POLICY_TTL_MS) {
+      hit = { at: now, org: lookup(accountId) };
+      if (this.orgPaths.size >= 10_000) this.orgPaths.clear();
+      this.orgPaths.set(accountId, hit);
+      hit.org.catch(() => this.orgPaths.delete(accountId));
+    }
+    return hit.org;
+  }
 
   /** A provisioned role's ARN, with the instance's region read once per process. */
   private async roleArnOf(accountId: string, roleName: string): Promise<string> {
@@ -392,6 +416,10 @@ export function sessionContext(s: SessionContext, now: number, into = new Map<st
   if (s.issuedAt !== undefined) into.set('aws:tokenissuetime', [new Date(s.issuedAt).toISOString()]);
   // Always present on AWS: the role's ARN (not the session's), and that this is no AWS service.
   if (s.roleArn !== undefined) into.set('aws:principalarn', [s.roleArn]);
+  if (s.org) {
+    into.set('aws:principalorgid', [s.org.organizationId]);
+    into.set('aws:principalorgpaths', [s.org.path]);
+  }
   into.set('aws:principalisawsservice', NOT_AN_AWS_SERVICE);
   if (s.tags) {
     const tagKeys = Object.keys(s.tags);

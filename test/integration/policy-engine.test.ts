@@ -3,6 +3,7 @@
 // assignments and groups it came through), and POST /authorize with requests signed by the AWS
 // SDK's own SigV4 signer (role credentials and access keys; tampered signatures refused).
 
+import { CreateOrganizationalUnitCommand, DescribeOrganizationCommand, ListParentsCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { AttachManagedPolicyToPermissionSetCommand, PutInlinePolicyToPermissionSetCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { Hash } from '@smithy/core/serde';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -131,12 +132,12 @@ describe.each(dialects())('policy engine on %s', (dialect) => {
       });
 
     /** What a gateway sends: the client's signed request as it received it, and what it maps to. */
-    async function authorize(creds: Creds, Action: string, Resource: string, tamper?: (h: Record<string, string>) => void) {
+    async function authorize(creds: Creds, Action: string, Resource: string, tamper?: (h: Record<string, string>) => void, Context?: Record<string, unknown>) {
       const target = new URL('https://gateway.example.test/team-bucket/object');
       const body = '{"payload":true}';
       const headers = await signRequest(creds, 's3', 'PUT', target, body);
       tamper?.(headers);
-      const input = { Method: 'PUT', Path: target.pathname, Headers: headers, BodySha256: createHash('sha256').update(body).digest('hex'), Action, Resource };
+      const input = { Method: 'PUT', Path: target.pathname, Headers: headers, BodySha256: createHash('sha256').update(body).digest('hex'), Action, Resource, ...(Context ? { Context } : {}) };
       const res = await fetch(`${server.url}/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) });
       return { status: res.status, json: (await res.json()) as Record<string, unknown> };
     }
@@ -158,16 +159,24 @@ describe.each(dialects())('policy engine on %s', (dialect) => {
       expect((await authorize(creds, 's3:PutObject', 'arn:aws:s3:::team-bucket/other/object')).json).toMatchObject({ Decision: 'ImplicitDeny', Reason: 'no_allow' });
     });
 
-    it("gives a role session AWS's session keys: aws:TokenIssueTime (\"revoke active sessions\") and aws:PrincipalArn (the role's ARN)", async () => {
-      const sso = new SSOAdminClient(sdkOptions(server));
-      /** The writer permission set's inline policy: its own folder, and these statements; applied within a second. */
-      const writerPolicy = async (more: object[]) => {
-        const OwnFolder = { Sid: 'OwnFolder', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: 'arn:aws:s3:::team-bucket/${aws:username}/*' };
-        const InlinePolicy = JSON.stringify({ Version: '2012-10-17', Statement: [OwnFolder, ...more] });
-        await sso.send(new PutInlinePolicyToPermissionSetCommand({ InstanceArn: server.init.instanceArn, PermissionSetArn: writer.arn, InlinePolicy }));
-        // A permission set's policies are read at most once a second per process.
-        await new Promise((r) => setTimeout(r, 1100));
+    /** The writer permission set's inline policy: its own folder (on `ownFolderIf`), and these statements; applied within a second. */
+    const writerPolicy = async (more: object[], ownFolderIf?: object) => {
+      const OwnFolder = {
+        Sid: 'OwnFolder',
+        Effect: 'Allow',
+        Action: ['s3:PutObject', 's3:DeleteObject'],
+        Resource: 'arn:aws:s3:::team-bucket/${aws:username}/*',
+        ...(ownFolderIf ? { Condition: ownFolderIf } : {}),
       };
+      const InlinePolicy = JSON.stringify({ Version: '2012-10-17', Statement: [OwnFolder, ...more] });
+      await new SSOAdminClient(sdkOptions(server)).send(new PutInlinePolicyToPermissionSetCommand({ InstanceArn: server.init.instanceArn, PermissionSetArn: writer.arn, InlinePolicy }));
+      // A permission set's policies are read at most once a second per process.
+      await new Promise((r) => setTimeout(r, 1100));
+    };
+    /** The writer's policy as the other tests expect it. */
+    const usualWriterPolicy = () => writerPolicy([{ Sid: 'KeepArchive', Effect: 'Deny', Action: 's3:DeleteObject', Resource: 'arn:aws:s3:::team-bucket/*/archive/*' }]);
+
+    it("gives a role session AWS's session keys: aws:TokenIssueTime (\"revoke active sessions\") and aws:PrincipalArn (the role's ARN)", async () => {
       const older = await roleCredentials();
       await new Promise((r) => setTimeout(r, 1100));
       const revokedBefore = new Date().toISOString();
@@ -183,8 +192,35 @@ describe.each(dialects())('policy engine on %s', (dialect) => {
       expect((await authorize(newer, 's3:PutObject', own)).json).toMatchObject({ Decision: 'Allow' });
       expect((await authorize(newer, 's3:DeleteObject', own)).json).toMatchObject({ Decision: 'ExplicitDeny', Statement: { Sid: 'NoDeleteByIdentityCenterRoles' } });
       // The permission set's policy as the other tests expect it, and the older credentials work again.
-      await writerPolicy([{ Sid: 'KeepArchive', Effect: 'Deny', Action: 's3:DeleteObject', Resource: 'arn:aws:s3:::team-bucket/*/archive/*' }]);
+      await usualWriterPolicy();
       expect((await authorize(older, 's3:PutObject', own)).json).toMatchObject({ Decision: 'Allow' });
+    });
+
+    it('gives a role session aws:PrincipalOrgID and aws:PrincipalOrgPaths, and follows its account into another OU', async () => {
+      const org = new OrganizationsClient(sdkOptions(server));
+      const { Organization } = await org.send(new DescribeOrganizationCommand({}));
+      const rootId = (await org.send(new ListRootsCommand({}))).Roots![0]!.Id!;
+      const ou = (await org.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: `quarantine-${suffix()}` }))).OrganizationalUnit!;
+      const parentBefore = (await org.send(new ListParentsCommand({ ChildId: accountId }))).Parents![0]!.Id!;
+      // Writes only from this organization's accounts, and none from the quarantine OU.
+      await writerPolicy(
+        [{ Sid: 'Quarantined', Effect: 'Deny', Action: 's3:PutObject', Resource: '*', Condition: { 'ForAnyValue:StringLike': { 'aws:PrincipalOrgPaths': `${Organization!.Id}/${rootId}/${ou.Id}/*` } } }],
+        { StringEquals: { 'aws:PrincipalOrgID': Organization!.Id } },
+      );
+      const creds = await roleCredentials();
+      const own = `arn:aws:s3:::team-bucket/${user.userName}/object`;
+      try {
+        expect((await authorize(creds, 's3:PutObject', own)).json).toMatchObject({ Decision: 'Allow', Statement: { Sid: 'OwnFolder' } });
+        await org.send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: parentBefore, DestinationParentId: ou.Id }));
+        await new Promise((r) => setTimeout(r, 1100));
+        expect((await authorize(creds, 's3:PutObject', own)).json).toMatchObject({ Decision: 'ExplicitDeny', Statement: { Sid: 'Quarantined' } });
+        // A caller cannot claim another path for the session: those keys come from it alone.
+        const claimed = await authorize(creds, 's3:PutObject', own, undefined, { 'aws:PrincipalOrgPaths': [`${Organization!.Id}/${rootId}/`], 'aws:PrincipalOrgID': 'o-aaaaaaaaaa' });
+        expect(claimed.json).toMatchObject({ Decision: 'ExplicitDeny', Statement: { Sid: 'Quarantined' } });
+      } finally {
+        await org.send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: ou.Id, DestinationParentId: parentBefore })).catch(() => undefined);
+        await usualWriterPolicy();
+      }
     });
 
     it('verifies the body itself when the gateway sends it (base64) instead of its hash', async () => {
