@@ -103,9 +103,15 @@ const JIT_ATTRIBUTES = {
   email: ['urn:oid:0.9.2342.19200300.100.1.3', 'mail', 'email', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress'],
 } as const;
 
+/**
+ * The characters that NFC and lower-casing turn into ASCII (federation-service.test.ts derives
+ * the set from every code point): GREEK QUESTION MARK, GREEK VARIA and KELVIN SIGN.
+ */
+export const ASCII_LOOKALIKES = /[\u037E\u1FEF\u212A]/u;
+
 /** The profile of a user made just in time: the NameID as userName, the rest from standard attributes. */
 export function jitProfileOf(match: NameIdMatch, nameId: string, attributes: Record<string, string[]> = {}) {
-  const first = (names: readonly string[]) => names.map((n) => attributes[n]?.[0]).find((v) => v !== undefined && v.trim() !== '')?.trim();
+  const first = (names: readonly string[]) => names.map((n) => (Object.hasOwn(attributes, n) ? attributes[n]?.[0] : undefined)).find((v) => v !== undefined && v.trim() !== '')?.trim();
   const email = match === 'email' ? nameId : first(JIT_ATTRIBUTES.email);
   const givenName = first(JIT_ATTRIBUTES.givenName);
   const familyName = first(JIT_ATTRIBUTES.familyName);
@@ -127,8 +133,8 @@ export function jitProfileOf(match: NameIdMatch, nameId: string, attributes: Rec
 export function principalAttributesOf(options: SamlIdpOptions, attributes: Record<string, string[]> = {}): Record<string, string> {
   const result = new Map<string, string>();
   const take = (key: string, name: string) => {
-    const values = attributes[name];
-    if (!values || values.length === 0) return;
+    const values = Object.hasOwn(attributes, name) ? attributes[name] : undefined;
+    if (!Array.isArray(values) || values.length === 0) return;
     if (values.length > 1) throw samlRefused('invalid_attribute', `The attribute ${name.slice(0, 200)} has several values; an attribute for access control must have one.`);
     if (!ATTRIBUTE_KEY.test(key)) throw samlRefused('invalid_attribute', `The attribute ${name.slice(0, 200)} names an invalid key for access control.`);
     if (values[0]!.length > MAX_ATTRIBUTE_VALUE) throw samlRefused('invalid_attribute', `The attribute ${name.slice(0, 200)} has a value longer than ${MAX_ATTRIBUTE_VALUE} characters.`);
@@ -410,6 +416,10 @@ export class FederationService {
   }
 
   private async matchUser(match: NameIdMatch, nameId: string) {
+    // The directory matches names and e-mails after NFC and lower-casing, which turns these few
+    // characters into ASCII ones: the KELVIN SIGN reads as "k". To an IdP comparing exactly, "\u212Aate" is
+    // another account than "kate", and must not sign in as her.
+    if (ASCII_LOOKALIKES.test(nameId)) throw samlRefused('confusable_name_id', 'The identity provider sent a user name holding a character that Atrium reads as another (such as the Kelvin sign for "k"). Ask for the plain name.');
     const instance = await this.deps.instance.get();
     const unknown = () => samlRefused('unknown_user', 'No Atrium user matches the identity the identity provider sent.');
     if (match === 'userName') {

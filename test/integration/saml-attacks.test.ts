@@ -322,6 +322,46 @@ describe.each(dialects())('forged SAML responses on %s', (dialect) => {
     });
   }
 
+  it('refuses a signature listing extra references before any verifier works on them (each costs a digest over the assertion, and needs no key)', async () => {
+    const { xml, cookie } = await genuine();
+    const reference = /<ds:Reference[\s\S]*?<\/ds:Reference>/.exec(xml)![0];
+    await expectRefused(xml.replace(reference, reference.repeat(40)), cookie, 'saml.malformed', /single reference SAML requires/);
+    // Three signatures: SAML has room for two (the Response's and the Assertion's).
+    const both = await genuine({ sign: 'both' });
+    const signature = /<ds:Signature[\s\S]*?<\/ds:Signature>/.exec(both.xml)![0];
+    await expectRefused(both.xml.replace(signature, signature + signature), both.cookie, 'saml.malformed', /more signatures than SAML allows/);
+  });
+
+  it('answers a deeply nested response and attributes named like Object properties with a page, never a 500', async () => {
+    const depth = 30_000;
+    const deep = `<samlp:Response xmlns:samlp="${PROTOCOL_NS}">${'<a>'.repeat(depth)}${'</a>'.repeat(depth)}<ds:Signature xmlns:ds="${DSIG_NS}"/></samlp:Response>`;
+    const refused = await postToAcs(deep);
+    expect(refused.status, refused.text).toBe(403);
+    expect(refused.session).toBeUndefined();
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const { xml, cookie } = await genuine({ attributes: { [name]: ['x'] } });
+      const res = await postToAcs(xml, cookie);
+      expect(res.status, `${name}: ${res.text}`).toBe(303);
+      expect(await server.reg.auth.resolveSession(res.session!.split('=')[1])).toMatchObject({ userName: 'mallory' });
+    }
+    await endSessions();
+  });
+
+  it('refuses a NameID written with a character the directory reads as ASCII: the Kelvin sign is not "k"', async () => {
+    await server.reg.directory
+      .createUser(ctx, server.init.identityStoreId, { profile: { userName: 'kate', displayName: 'Kate', name: { givenName: 'K', familyName: 'B' } } })
+      .catch(() => undefined);
+    const { xml, cookie } = await genuine({ nameId: '\u212Aate' });
+    await expectRefused(xml, cookie, 'saml.confusable_name_id', /reads as another/);
+    expect(await server.reg.auth.listSessions('kate')).toEqual([]);
+  });
+
+  it('refuses a signed bearer assertion that has no AuthnStatement: it says nobody signed in', async () => {
+    const started = await startSignIn();
+    const unsigned = responseXml({ requestId: started.requestId, nameId: 'mallory', audience: sp.entityId, acs: sp.acs }).replace(/<saml:AuthnStatement[\s\S]*?<\/saml:AuthnStatement>/, '');
+    await expectRefused(signXml(unsigned, 'Assertion', idpKey), started.cookie, 'saml.no_authn_statement', /no AuthnStatement/);
+  });
+
   it('refuses the evil assertion in place of the signed one, its signature kept (a digest that no longer matches)', async () => {
     const { xml, cookie } = await genuine({ sign: 'Response' });
     await expectRefused(xml.replace('>mallory<', '>admin<'), cookie, 'saml.signature_invalid', /signature does not verify/);

@@ -40,9 +40,15 @@ const childOf = (parent: Element | undefined, ns: string, name: string): Element
 /** xmldom gives text nodes no childNodes list at all. */
 const kids = (node: Node): Node[] => (node.childNodes ? Array.from(node.childNodes as ArrayLike<Node>) : []);
 
+/** Depth-first, without recursion: a deeply nested document must not overflow the stack. */
 function walk(node: Node, visit: (n: Node) => void): void {
-  visit(node);
-  for (const child of kids(node)) walk(child, visit);
+  const stack: Node[] = [node];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    visit(n);
+    const children = kids(n);
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+  }
 }
 
 /** The text of an element that holds nothing but text: a comment or element inside it is refused. */
@@ -84,7 +90,17 @@ export function precheck(xml: string): void {
   if (status !== SUCCESS) throw samlRefused('idp_refused', 'The identity provider did not sign you in.');
   if (elementsOf(doc, ASSERTION_NS, 'EncryptedAssertion').length > 0) throw samlRefused('encrypted_unsupported', 'Encrypted assertions are not supported yet.');
   if (elementsOf(doc, ASSERTION_NS, 'Assertion').length !== 1) throw samlRefused('assertion_count', 'The response must hold exactly one assertion.');
-  if (elementsOf(doc, DSIG_NS, 'Signature').length === 0) throw samlRefused('unsigned', 'The response and its assertion are not signed.');
+  const signatures = elementsOf(doc, DSIG_NS, 'Signature');
+  if (signatures.length === 0) throw samlRefused('unsigned', 'The response and its assertion are not signed.');
+  // SAML core §5.4.2: one signature on the Response and one on the Assertion at most, each with
+  // exactly one Reference and at most two transforms. Anything more is only work for the verifier.
+  if (signatures.length > 2) throw samlRefused('malformed', 'The response carries more signatures than SAML allows.');
+  for (const signature of signatures) {
+    const references = elementsOf(signature, DSIG_NS, 'Reference');
+    if (references.length !== 1 || elementsOf(signature, DSIG_NS, 'Transform').length > 2) {
+      throw samlRefused('malformed', 'A signature in the response does not have the single reference SAML requires.');
+    }
+  }
 }
 
 /**
@@ -125,6 +141,9 @@ function factsOf(assertion: Element, response: Element): AssertionFacts {
     childrenOf(r, ASSERTION_NS, 'Audience').map((a) => textOf(a) ?? ''),
   );
   if (!bearer) throw samlRefused('no_bearer', 'The assertion has no bearer subject confirmation.');
+  // SAML profiles §4.1.4.2: a bearer assertion of the Web SSO profile holds at least one
+  // AuthnStatement. One with none (attributes only) says nobody signed in.
+  if (!authn) throw samlRefused('no_authn_statement', 'The assertion does not say that the user signed in (it has no AuthnStatement).');
   return {
     issuer: textOf(childOf(assertion, ASSERTION_NS, 'Issuer')) ?? '',
     assertionId: assertion.getAttribute('ID') ?? '',
@@ -148,7 +167,8 @@ function factsOf(assertion: Element, response: Element): AssertionFacts {
  * elements (a complex type) is left out, since nothing here could read it as one string.
  */
 function attributesOf(assertion: Element): Record<string, string[]> {
-  const result: Record<string, string[]> = {};
+  // No prototype: an attribute named "constructor" or "__proto__" is just a name.
+  const result = Object.create(null) as Record<string, string[]>;
   for (const statement of childrenOf(assertion, ASSERTION_NS, 'AttributeStatement')) {
     for (const attribute of childrenOf(statement, ASSERTION_NS, 'Attribute')) {
       const name = attribute.getAttribute('Name');
