@@ -103,6 +103,15 @@ export class ScimTokenService {
     return (await this.deps.read.scimTokens.listTokens()).map((r) => this.info(r, now));
   }
 
+  /**
+   * Whether the token a request was accepted with still stands (not deleted, not expired): a long
+   * request (/Bulk) asks again as it goes, so that deleting a leaked token stops it at once.
+   */
+  stillActive(principal: Principal): Promise<boolean> {
+    if (principal.type !== 'ScimBearerToken') return Promise.resolve(true);
+    return this.deps.read.scimTokens.tokenActive(principal.principalId, this.deps.clock.now());
+  }
+
   async deleteToken(ctx: RequestContext, tokenId: string): Promise<void> {
     await audited(this.deps, ctx, { eventName: 'DeleteBearerToken', requestParameters: { id: tokenId } }, async (s) => {
       if (!(await s.scimTokens.deleteToken(tokenId))) throw tokenNotFound(tokenId);

@@ -19,6 +19,8 @@ export interface ScimTokenStore {
    */
   insertTokenInFreeSlot(token: ScimTokenRecord, slots: number): Promise<boolean>;
   findTokenByHash(tokenHash: string): Promise<ScimTokenRecord | undefined>;
+  /** Whether the token exists and has not expired by `now`. */
+  tokenActive(tokenId: string, now: number): Promise<boolean>;
   listTokens(): Promise<ScimTokenRecord[]>;
   /** False when there was no such token. */
   deleteToken(tokenId: string): Promise<boolean>;

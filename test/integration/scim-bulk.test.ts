@@ -313,6 +313,31 @@ describe.each(dialects())('SCIM /Bulk on %s', (dialect) => {
     for (const r of dots) expectFailed(r, 400, 'invalidPath');
   });
 
+  it('stops a /Bulk whose token is deleted while it runs: the operations not yet started are refused 401, not run under the dead token', async () => {
+    const admin = systemContext(SCIM_ADMIN_SOURCE, 'us-east-1', `test-${suffix()}`);
+    const leaked = await server.reg.scimTokens.createToken(admin);
+    const prefix = `leak-${suffix()}`;
+    const created = async () =>
+      Number((await server.reg.database.db.selectFrom('directory_users').select((eb) => eb.fn.countAll().as('n')).where('user_name', 'like', `${prefix}%`).executeTakeFirstOrThrow()).n);
+    const Operations = Array.from({ length: 1000 }, (_, i) => ({ method: 'POST', path: '/Users', bulkId: `u${i}`, data: user(`${prefix}-${i}`) }));
+    // failOnErrors (never reached) runs the operations one at a time: the Bulk is still running when the token goes.
+    const running = scim('POST', '/Bulk', { body: { schemas: [BULK_REQUEST], Operations, failOnErrors: 1000 }, token: leaked.token });
+    for (let i = 0; i < 1000 && (await created()) < 10; i++) await new Promise((r) => setTimeout(r, 5));
+    await server.reg.scimTokens.deleteToken(admin, leaked.tokenId);
+    const atDelete = await created();
+    const r = await running;
+    expect(r.status).toBe(200);
+    const results = r.json.Operations as Json[];
+    // The one in flight when it was deleted finishes; none starts after.
+    expect((await created()) - atDelete).toBeLessThanOrEqual(1);
+    const refused = results.filter((o) => o.status === '401');
+    expect(refused.length).toBeGreaterThan(0);
+    expect(results.filter((o) => o.status === '201').length + refused.length).toBe(1000);
+    expectFailed(refused[0], 401);
+    const event = await server.reg.database.db.selectFrom('audit_events').select(['error_code', 'request_parameters']).where('error_code', '=', 'scim.token_revoked').orderBy('seq', 'desc').executeTakeFirst();
+    expect(JSON.parse(event!.request_parameters!)).toMatchObject({ notAttempted: refused.length });
+  });
+
   it('refuses a malformed BulkRequest as a whole', async () => {
     expectError(await scim('POST', '/Bulk', { body: { Operations: [] } }), 400, 'invalidSyntax');
     expectError(await scim('POST', '/Bulk', { body: [1] }), 400, 'invalidSyntax');

@@ -360,14 +360,27 @@ export function bulkRoutes(app: FastifyInstance, deps: ScimRouteDeps, dispatch: 
     };
     // RFC 7644 §3.7.3: once failOnErrors errors have happened, the rest is not attempted.
     const stopped = () => failOnErrors !== undefined && errors >= failOnErrors;
+    let revoked = false;
     for (const index of order) {
       const op = operations[index]!;
       const keys = window > 1 ? concurrencyKeysOf(op) : undefined;
       while (blocked(op, keys)) await anyFinished;
       if (stopped()) break;
+      // The token is asked after again before each operation: one deleted while the request runs
+      // (a leak found) stops it there, as it stops every new request.
+      if (!(await deps.reg.scimTokens.stillActive(ctx.principal))) {
+        revoked = true;
+        break;
+      }
       start(op, keys);
     }
     await Promise.all(running);
+    if (revoked) {
+      const left = operations.filter((op) => results[op.index] === undefined);
+      const err = new ScimError(401, undefined, 'The SCIM bearer token was deleted or expired while this /Bulk request ran: this operation was not attempted.');
+      for (const op of left) results[op.index] = errorResult(op, err);
+      await deps.reg.audit.recordRefusal(ctx, 'BulkOperation', { identityStoreId, notAttempted: left.length }, 'scim.token_revoked', err.detail);
+    }
     return sendScim(reply, 200, { schemas: [BULK_RESPONSE_SCHEMA], Operations: results.filter((r) => r !== undefined) });
   });
 }

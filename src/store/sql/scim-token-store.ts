@@ -47,6 +47,11 @@ export class SqlScimTokenStore implements ScimTokenStore {
     return r && toRecord(r);
   }
 
+  async tokenActive(tokenId: string, now: number): Promise<boolean> {
+    const r = await this.db.selectFrom('scim_tokens').select('token_id').where('token_id', '=', tokenId).where('expires_at', '>', now).executeTakeFirst();
+    return r !== undefined;
+  }
+
   async listTokens(): Promise<ScimTokenRecord[]> {
     return (await this.db.selectFrom('scim_tokens').selectAll().orderBy('created_at').orderBy('token_id').execute()).map(toRecord);
   }
