@@ -723,10 +723,14 @@ export class AuthService {
    * Sign in a user an external identity provider vouched for (its assertion checked by federation/):
    * the same portal session and audit events as a password sign-in. The caller refuses disabled users.
    */
-  async signInFederated(ctx: RequestContext, user: UserSummary, credentialType: string): Promise<Extract<SignInResult, { kind: 'ok' }>> {
+  /**
+   * A session opened on an external IdP's word. `endsBy` (epoch ms) is the IdP's own session end
+   * (SAML's SessionNotOnOrAfter): the portal session lasts the shorter of it and the configured duration, as on AWS.
+   */
+  async signInFederated(ctx: RequestContext, user: UserSummary, credentialType: string, endsBy?: number): Promise<Extract<SignInResult, { kind: 'ok' }>> {
     const instance = await this.deps.instance.get();
     const principal: Principal = { type: 'IdentityCenterUser', principalId: user.userId, userName: user.userName };
-    return this.openSession({ ...ctx, eventSource: SIGNIN_SOURCE, principal }, instance, user, { mustChangePassword: false, credentialType, mfaAt: null });
+    return this.openSession({ ...ctx, eventSource: SIGNIN_SOURCE, principal }, instance, user, { mustChangePassword: false, credentialType, mfaAt: null, endsBy });
   }
 
   private async openSession(
@@ -741,6 +745,8 @@ export class AuthService {
       unlessLocked?: AttemptKeys;
       /** Runs in the session's commit, after it is written. */
       after?: (s: AuthStores) => Promise<void>;
+      /** The latest the session may end (epoch ms), when sooner than the configured duration. */
+      endsBy?: number;
     },
     before?: (s: AuthStores) => Promise<void>,
   ): Promise<Extract<SignInResult, { kind: 'ok' }>> {
@@ -754,7 +760,7 @@ export class AuthService {
   }
 
   /** A new portal session of `user` and its cookie value, not yet written. */
-  private newSession(signInCtx: RequestContext, instance: InstanceRecord, user: UserSummary, opts: { mustChangePassword: boolean; mfaAt: number | null }): { token: string; session: SessionRecord } {
+  private newSession(signInCtx: RequestContext, instance: InstanceRecord, user: UserSummary, opts: { mustChangePassword: boolean; mfaAt: number | null; endsBy?: number }): { token: string; session: SessionRecord } {
     const now = this.deps.clock.now();
     // From the pooled CSPRNG (each byte handed out once), as credentials' secrets are: a call into OpenSSL per sign-in costs more.
     const token = this.newSessionToken();
@@ -769,7 +775,7 @@ export class AuthService {
       sourceIp: signInCtx.sourceIp,
       userAgent: signInCtx.userAgent.slice(0, 512),
       createdAt: now,
-      expiresAt: now + instance.settings.sessionDurationMinutes * 60_000,
+      expiresAt: Math.min(now + instance.settings.sessionDurationMinutes * 60_000, opts.endsBy ?? Infinity),
     };
     return { token, session };
   }

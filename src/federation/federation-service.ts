@@ -343,7 +343,8 @@ export class FederationService {
       if (user.status !== 'ENABLED') throw samlRefused('user_disabled', 'Your user is disabled in Atrium.');
       // The session and its attributes in one transaction (auth's joins this one).
       const result = await this.deps.tx.transaction(async (s) => {
-        const opened = await this.deps.auth.signInFederated(ctx, user, 'SAML');
+        // AWS: the portal session lasts the shorter of its configured duration and the IdP's session.
+        const opened = await this.deps.auth.signInFederated(ctx, user, 'SAML', facts.sessionNotOnOrAfter);
         if (Object.keys(attributes).length > 0) await s.saml.insertSessionAttributes(opened.session.sessionId, attributes, opened.session.expiresAt);
         return opened;
       });

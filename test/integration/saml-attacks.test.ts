@@ -47,6 +47,8 @@ interface ResponseFields {
   destination?: string;
   notBefore?: number;
   notOnOrAfter?: number;
+  /** The AuthnStatement's SessionNotOnOrAfter: the IdP's own session end. */
+  sessionNotOnOrAfter?: number;
   attributes?: Record<string, string[]>;
 }
 
@@ -66,7 +68,7 @@ function responseXml(f: ResponseFields): string {
     `<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified">${f.nameId}</saml:NameID>` +
     `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="${iso(f.notOnOrAfter ?? now + 300_000)}" Recipient="${f.acs}"${inResponseTo}/></saml:SubjectConfirmation></saml:Subject>` +
     `<saml:Conditions NotBefore="${iso(f.notBefore ?? now - 5_000)}" NotOnOrAfter="${iso(f.notOnOrAfter ?? now + 300_000)}"><saml:AudienceRestriction><saml:Audience>${f.audience}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
-    `<saml:AuthnStatement AuthnInstant="${iso(now)}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
+    `<saml:AuthnStatement AuthnInstant="${iso(now)}"${f.sessionNotOnOrAfter === undefined ? '' : ` SessionNotOnOrAfter="${iso(f.sessionNotOnOrAfter)}"`}><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
     (attributes ? `<saml:AttributeStatement>${attributes}</saml:AttributeStatement>` : '') +
     `</saml:Assertion></samlp:Response>`
   );
@@ -354,6 +356,24 @@ describe.each(dialects())('forged SAML responses on %s', (dialect) => {
     const { xml, cookie } = await genuine({ nameId: '\u212Aate' });
     await expectRefused(xml, cookie, 'saml.confusable_name_id', /reads as another/);
     expect(await server.reg.auth.listSessions('kate')).toEqual([]);
+  });
+
+  it("ends the portal session with the IdP's (SessionNotOnOrAfter) when that is sooner than the configured duration, as AWS does", async () => {
+    const idpEnds = Date.now() + 10 * 60_000;
+    const { xml, cookie } = await genuine({ sessionNotOnOrAfter: idpEnds });
+    const res = await postToAcs(xml, cookie);
+    expect(res.status, res.text).toBe(303);
+    const [session] = await server.reg.auth.listSessions('mallory');
+    // Rounded to the second in the assertion.
+    expect(Math.abs(session!.expiresAt - idpEnds)).toBeLessThan(1000);
+    expect(res.session).toBeDefined();
+    await endSessions();
+    // An IdP session longer than ours leaves the configured duration (8 hours) in place.
+    const later = await genuine({ sessionNotOnOrAfter: Date.now() + 48 * 3600_000 });
+    expect((await postToAcs(later.xml, later.cookie)).status).toBe(303);
+    const [longer] = await server.reg.auth.listSessions('mallory');
+    expect(longer!.expiresAt - longer!.createdAt).toBe((await server.reg.instance.get()).settings.sessionDurationMinutes * 60_000);
+    await endSessions();
   });
 
   it('refuses a signed bearer assertion that has no AuthnStatement: it says nobody signed in', async () => {
