@@ -354,6 +354,13 @@ describe.each(dialects())('sso-oidc on %s', (dialect) => {
     await expect(oidc.send(new RegisterClientCommand({ clientName: 'c', clientType: 'public', grantTypes: ['client_credentials'] }))).rejects.toMatchObject({
       name: 'InvalidClientMetadataException',
     });
+    // AWS's PKCE clients name the instance by its start URL: this one's is welcome, another's not,
+    // and entitled applications are not offered.
+    const codeClient = { clientName: 'c', clientType: 'public', grantTypes: [AUTHORIZATION_CODE_GRANT], redirectUris: ['http://127.0.0.1/oauth/callback'] };
+    expect((await oidc.send(new RegisterClientCommand({ ...codeClient, issuerUrl: server.init.startUrl }))).clientId).toBeTruthy();
+    for (const extra of [{ issuerUrl: 'https://d-1234567890.awsapps.com/start' }, { entitledApplicationArn: 'arn:aws:sso::123456789012:application/ssoins-1/apl-1' }]) {
+      await expect(oidc.send(new RegisterClientCommand({ ...codeClient, ...extra }))).rejects.toMatchObject({ name: 'InvalidRequestException', $metadata: { httpStatusCode: 400 } });
+    }
   });
 
   it('answers malformed requests with AWS-shaped 4xx errors', async () => {

@@ -235,6 +235,38 @@ describe.each(dialects())('sso portal API on %s', (dialect) => {
     expect(logouts.some((e) => e.error_code === 'UnauthorizedException')).toBe(true);
   });
 
+  it("an application revoking its own token (RFC 7009) or reusing its refresh token leaves the CLI's credentials of the same portal session alone; the CLI's reuse ends them", async () => {
+    const { user, direct } = await world();
+    const session = { ...user, sessionId: `session-${suffix()}` };
+    const cli = await f.login(session);
+    const app = await f.login(session, ['openid', 'profile']);
+    const creds = await roleCredentials(cli.accessToken, direct.name);
+    const revoke = (token: string, by: { clientId: string; clientSecret: string }) =>
+      fetch(`${server.url}/oidc/token/revocation`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token, token_type_hint: 'refresh_token', client_id: by.clientId, client_secret: by.clientSecret }).toString(),
+      });
+    // Not another client's token (RFC 7009 §2.1).
+    expect((await revoke(cli.refreshToken, app)).status).toBe(400);
+    expect(await outcome(roleCredentials(cli.accessToken, direct.name))).toBe('ok');
+    // The application signs the user out of itself the standard way.
+    expect((await revoke(app.refreshToken, app)).status).toBe(200);
+    expect(await outcome(portal.send(new LogoutCommand({ accessToken: app.accessToken })))).toBe('UnauthorizedException 401');
+    expect(await outcome(whoAmI(creds))).toBe('ok');
+    // Another application's refresh token used twice: its family ends, the CLI's credentials stay.
+    const other = await f.login(session, ['openid', 'profile']);
+    const refresh = (t: { clientId: string; clientSecret: string }, refreshToken: string) =>
+      f.oidc.send(new CreateTokenCommand({ clientId: t.clientId, clientSecret: t.clientSecret, grantType: 'refresh_token', refreshToken }));
+    await refresh(other, other.refreshToken);
+    expect(await outcome(refresh(other, other.refreshToken))).toBe('InvalidGrantException 400');
+    expect(await outcome(whoAmI(creds))).toBe('ok');
+    // The CLI's own refresh token used twice ends what it got.
+    await refresh(cli, cli.refreshToken);
+    expect(await outcome(refresh(cli, cli.refreshToken))).toBe('InvalidGrantException 400');
+    expect(await outcome(whoAmI(creds))).toBe('InvalidClientTokenId 403');
+  });
+
   it('a refresh token used twice ends its family, and the credentials its tokens got', async () => {
     const { direct, token } = await world();
     const creds = await roleCredentials(token.accessToken, direct.name);

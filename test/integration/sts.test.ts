@@ -269,6 +269,10 @@ describe.each(dialects())('STS GetCallerIdentity with temporary credentials on %
 
     // A changed URL, a URL sent as a POST, and a URL signed for POST are refused in STS's own shape.
     expect(await fetchXml(url.replace('Version=2011-06-15', 'Version=2011-06-15&Extra=1'))).toMatchObject({ status: 403, code: 'SignatureDoesNotMatch' });
+    // Anything appended after a second "?" is part of the query too, and unsigned.
+    const appended = await fetchXml(`${url}?Action=AssumeRole`);
+    expect(appended.status, appended.text).toBe(400);
+    expect(appended.code).toBe('IncompleteSignature');
     expect(await fetchXml(url, { method: 'POST' })).toMatchObject({ status: 403, code: 'MissingAuthenticationToken' });
     expect(await fetchXml(await presign(creds, 60, 'POST'))).toMatchObject({ status: 403, code: 'SignatureDoesNotMatch' });
     // Another operation's parameters, signed: the action is not one STS has here.

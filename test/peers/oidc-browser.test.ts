@@ -91,6 +91,8 @@ describe.runIf(peerAvailable('chromium', hasChromium)).each(dialects())('authori
         scopes: ['sso:account:access'],
         grantTypes: ['authorization_code', 'refresh_token'],
         redirectUris: ['http://127.0.0.1/oauth/callback'],
+        // As AWS's own PKCE clients register (the Toolkit, newer CLIs): naming the instance by its start URL.
+        issuerUrl: `${server.url}/start/`,
       }),
     );
     const verifier = randomBytes(48).toString('base64url');

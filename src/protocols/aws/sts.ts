@@ -58,7 +58,10 @@ export function stsQueryHandler(reg: Registry): (request: FastifyRequest, reply:
     const isGet = request.method === 'GET' || request.method === 'HEAD';
     const body = !isGet && Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     try {
-      const [path, query = ''] = request.raw.url!.split('?', 2) as [string, string?];
+      // Everything after the first "?" is the query, a later "?" included: none of it may go unsigned.
+      const url = request.raw.url!;
+      const mark = url.indexOf('?');
+      const [path, query] = mark < 0 ? [url, ''] : [url.slice(0, mark), url.slice(mark + 1)];
       const caller = await reg.temporaryCredentials.authenticate(
         { method: request.method, path, query, headers: request.headers as Record<string, string | undefined>, body },
         ['sts'],

@@ -37,7 +37,7 @@ export interface AdapterDeps {
    * Which credential session a grant's tokens issued credentials under (the portal session that
    * approved it, or `grant:<id>`), read inside the transaction before the family goes.
    */
-  credentialSessionOf?: (s: Stores, grantId: string) => Promise<string>;
+  credentialSessionOf?: (s: Stores, grantId: string) => Promise<string | undefined>;
   /** Revoke the credentials issued under a credential session, inside the caller's transaction. */
   revokeCredentials?: (ctx: RequestContext, credentialSession: string) => Promise<void>;
   /** oidc-provider's invalid_grant error, which the provider turns into its answer. */

@@ -70,6 +70,12 @@ export interface OidcDeps {
   logFault?: (err: unknown, message: string) => void;
 }
 
+/** A grant's portal session; `portal` is false for an application's grant (absent on rows written before it was kept). */
+interface GrantSessionPayload {
+  sessionId: string;
+  portal?: boolean;
+}
+
 /** The session key credentials are issued under for a grant's tokens: its approving portal session, else the grant. */
 export const credentialSessionOfGrant = (grantId: string, sessionId: string | undefined): string => sessionId ?? `grant:${grantId}`;
 
@@ -290,7 +296,13 @@ export class OidcService {
       context: () => this.scope.getStore()?.ctx ?? this.systemCtx(),
       // dispatch() is the one caller that leaves the provider's refusals (and changes) to it.
       providerServes: () => this.scope.getStore()?.refusalsAudited === false,
-      credentialSessionOf: async (s, grantId) => credentialSessionOfGrant(grantId, (await s.oidc.find<{ sessionId: string }>(GRANT_SESSION, grantId))?.payload.sessionId),
+      // None for an application's grant (no portal scope): its tokens could never get credentials, so
+      // revoking them (RFC 7009, a refresh token reused) must not end those the user's CLI got in the
+      // same portal session, as its Logout does not.
+      credentialSessionOf: async (s, grantId) => {
+        const found = (await s.oidc.find<GrantSessionPayload>(GRANT_SESSION, grantId))?.payload;
+        return found?.portal === false ? undefined : credentialSessionOfGrant(grantId, found?.sessionId);
+      },
       revokeCredentials: (ctx, credentialSession) => this.deps.revokeCredentials?.(ctx, credentialSession, 'RevokeGrant') ?? Promise.resolve(),
       invalidGrant: (message) => new errors.InvalidGrant(message),
       // RFC 6749's temporarily_unavailable, shown to the client (a 5xx is otherwise hidden as server_error).
@@ -383,14 +395,22 @@ export class OidcService {
     return audited(
       this.deps,
       ctx,
-      { eventName: 'RegisterClient', requestParameters: { clientName, clientType, scopes, grantTypes }, responseElements: (r) => ({ clientId: r.clientId }) },
+      {
+        eventName: 'RegisterClient',
+        requestParameters: { clientName, clientType, scopes, grantTypes, ...(input.issuerUrl === undefined ? {} : { issuerUrl: input.issuerUrl }) },
+        responseElements: (r) => ({ clientId: r.clientId }),
+      },
       async () => {
         if (clientType !== 'public') throw oauthError('invalid_client_metadata', `Client type ${clientType} is not supported; use public.`);
         const unsupported = grantTypes.find((g) => !SUPPORTED_GRANTS.includes(g));
         if (unsupported) throw oauthError('invalid_client_metadata', `Grant type ${unsupported} is not supported.`);
-        if (input.issuerUrl !== undefined || input.entitledApplicationArn !== undefined) {
-          throw oauthError('invalid_request', 'Trusted token issuers and entitled applications are not supported.');
+        // AWS's own clients (the CLI's and the Toolkit's PKCE sign-in) name the instance they register
+        // with by its start URL: this instance's is welcome; another issuer is not.
+        const ownStartUrl = `${this.deps.publicUrl()}/start`;
+        if (input.issuerUrl !== undefined && withoutTrailingSlash(input.issuerUrl) !== ownStartUrl) {
+          throw oauthError('invalid_request', `Trusted token issuers are not supported: the issuer URL must be this instance's start URL (${ownStartUrl}).`);
         }
+        if (input.entitledApplicationArn !== undefined) throw oauthError('invalid_request', 'Entitled applications are not supported.');
         const badUri = redirectUris.find((u) => !acceptableRedirectUri(u));
         if (badUri !== undefined) throw oauthError('invalid_redirect_uri', `Redirect URI ${badUri} must be https, or http on a loopback address.`);
         const codeFlow = grantTypes.includes(AUTHORIZATION_CODE_GRANT);
@@ -618,8 +638,13 @@ export class OidcService {
       const now = this.deps.clock.now();
       // As long as the grant (the provider sets no `exp` on the instance it saved; the row has it).
       const expiresAt = (await s.oidc.find('Grant', grantId))?.expiresAt ?? null;
+      // Whether its tokens reach the portal (and so credentials), as resolveAccessToken decides it.
+      const scopes = g.scope ? g.scope.split(' ') : [];
+      const portal =
+        scopes.includes(PORTAL_SCOPE) || (scopes.length === 0 && ((await s.oidc.find<{ scope?: string }>('Client', g.clientId))?.payload.scope?.split(' ').includes(PORTAL_SCOPE) ?? false));
+      const payload: GrantSessionPayload = { sessionId: g.sessionId, portal };
       // Found by session when the session ends (oidc-store revokeBySessions): the uid column holds it.
-      await s.oidc.upsert({ model: GRANT_SESSION, id: grantId, payload: { sessionId: g.sessionId }, grantId, userCode: null, uid: g.sessionId, expiresAt, consumedAt: null, createdAt: now });
+      await s.oidc.upsert({ model: GRANT_SESSION, id: grantId, payload, grantId, userCode: null, uid: g.sessionId, expiresAt, consumedAt: null, createdAt: now });
     }
     return grantId;
   }

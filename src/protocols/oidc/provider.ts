@@ -83,7 +83,7 @@ export function loadOidcProvider(): Promise<OidcProviderModule> {
 }
 
 export async function createProvider(o: ProviderOptions): Promise<Provider> {
-  const { default: Provider } = await loadOidcProvider();
+  const { default: Provider, errors } = await loadOidcProvider();
   const configuration: Configuration = {
     adapter: o.adapter,
     async findAccount(_ctx, sub) {
@@ -110,7 +110,16 @@ export async function createProvider(o: ProviderOptions): Promise<Provider> {
           return Promise.resolve();
         },
       },
-      revocation: { enabled: true },
+      // RFC 7009 §2.1: a client revokes only the tokens issued to it. Set here as oidc-provider's
+      // default has it, which otherwise prints a notice to stdout at its first use.
+      revocation: {
+        enabled: true,
+        allowedPolicy: (_ctx: unknown, client: { clientId: string; clientAuthMethod?: string }, token: { clientId?: string }) => {
+          if (token.clientId === client.clientId) return true;
+          if (client.clientAuthMethod === 'none') return false;
+          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        },
+      },
       userinfo: { enabled: true },
     },
     // AWS clients never ask for offline_access: whoever may refresh gets a refresh token.
