@@ -12,6 +12,9 @@ const findModel = precompiledRead<Database, { model: string; id: string }, OidcM
   db.selectFrom('oidc_models').selectAll().where('model', '=', arg('model')).where('id', '=', arg('id')),
 );
 
+/** Rows one statement of the purge deletes at most. */
+const PURGE_BATCH = 1000;
+
 const optionalNumber = (v: number | string | null) => (v === null ? null : Number(v));
 
 function toRecord<P>(r: OidcModelsTable): OidcRecord<P> {
@@ -149,7 +152,21 @@ export class SqlOidcStore implements OidcStore {
   }
 
   async deleteExpired(before: number): Promise<number> {
-    const r = await this.db.deleteFrom('oidc_models').where('expires_at', '<', before).executeTakeFirst();
-    return Number(r.numDeletedRows);
+    if (this.dialect !== 'postgres') {
+      const r = await this.db.deleteFrom('oidc_models').where('expires_at', '<', before).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    }
+    // Rows another transaction holds (a family being revoked, in its own order) are left for the next
+    // purge rather than waited for: a purge that waited, holding others in expiry order, could cross it.
+    let total = 0;
+    for (;;) {
+      const held = this.db.selectFrom('oidc_models').select(['model', 'id']).where('expires_at', '<', before).limit(PURGE_BATCH).forUpdate().skipLocked();
+      const r = await this.db
+        .deleteFrom('oidc_models')
+        .where((eb) => eb(eb.refTuple('model', 'id'), 'in', held.$asTuple('model', 'id')))
+        .executeTakeFirst();
+      total += Number(r.numDeletedRows);
+      if (Number(r.numDeletedRows) < PURGE_BATCH) return total;
+    }
   }
 }
