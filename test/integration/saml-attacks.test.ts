@@ -30,10 +30,11 @@ const ctx = systemContext('sso.amazonaws.com', 'us-east-1', 'test');
 const pem = (cert: string) => cert.replace(/-----[^-]+-----|\s/g, '');
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
-function idpMetadata(cert: string): string {
+function idpMetadata(...certs: string[]): string {
+  const keys = certs.map((cert) => `<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="${DSIG_NS}"><ds:X509Data><ds:X509Certificate>${pem(cert)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`);
   return `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="${IDP}">
   <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol" WantAuthnRequestsSigned="false">
-    <md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="${DSIG_NS}"><ds:X509Data><ds:X509Certificate>${pem(cert)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    ${keys.join('\n    ')}
     <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.attacks.test/sso"/>
   </md:IDPSSODescriptor>
 </md:EntityDescriptor>`;
@@ -380,6 +381,26 @@ describe.each(dialects())('forged SAML responses on %s', (dialect) => {
     const started = await startSignIn();
     const unsigned = responseXml({ requestId: started.requestId, nameId: 'mallory', audience: sp.entityId, acs: sp.acs }).replace(/<saml:AuthnStatement[\s\S]*?<\/saml:AuthnStatement>/, '');
     await expectRefused(signXml(unsigned, 'Assertion', idpKey), started.cookie, 'saml.no_authn_statement', /no AuthnStatement/);
+  });
+
+  it('accepts, during a certificate rollover, a response signed by either listed key without KeyInfo, and no other key', async () => {
+    const noKeyInfo = (xml: string) => xml.replace(/<ds:KeyInfo>[\s\S]*?<\/ds:KeyInfo>/g, '');
+    const thirdKey = await createSpKeyPair('idp.attacks.test', Date.now() - 60_000, 2);
+    await server.reg.federation.importIdp(ctx, { entityId: IDP, metadataXml: idpMetadata(idpKey.certificatePem, otherKey.certificatePem), nameIdMatch: 'userName' });
+    try {
+      for (const key of [idpKey, otherKey]) {
+        const { xml, cookie } = await genuine({ key });
+        expect(xml).toContain('<ds:KeyInfo>');
+        const res = await postToAcs(noKeyInfo(xml), cookie);
+        expect(res.status, res.text).toBe(303);
+        expect(await server.reg.auth.resolveSession(res.session!.split('=')[1])).toMatchObject({ userName: 'mallory' });
+      }
+      await endSessions();
+      const foreign = await genuine({ key: thirdKey });
+      await expectRefused(noKeyInfo(foreign.xml), foreign.cookie, 'saml.signature_invalid', /signature does not verify/);
+    } finally {
+      await server.reg.federation.importIdp(ctx, { entityId: IDP, metadataXml: idpMetadata(idpKey.certificatePem), nameIdMatch: 'userName' });
+    }
   });
 
   it('refuses the evil assertion in place of the signed one, its signature kept (a digest that no longer matches)', async () => {

@@ -2,7 +2,7 @@
 // comments, more than one assertion), samlify's checks (schema, status, signature, issuer, time),
 // and the facts federation/ checks, read only from the assertion the signature covers.
 
-import { DOMParser } from '@xmldom/xmldom';
+import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import samlify from 'samlify';
 import type { IdentityProvider } from 'samlify/types/src/entity-idp.js';
 import type { ServiceProvider } from 'samlify/types/src/entity-sp.js';
@@ -110,6 +110,52 @@ export function precheck(xml: string): void {
 export async function readResponse(sp: ServiceProvider, idp: IdentityProvider, samlResponse: string): Promise<AssertionFacts> {
   const xml = Buffer.from(samlResponse, 'base64').toString('utf8');
   precheck(xml);
+  try {
+    return await readVerified(sp, idp, xml, samlResponse);
+  } catch (err) {
+    // A signature that does not say its key is checked against the first certificate of the metadata
+    // only (samlify). During a rollover the metadata lists two, and the IdP may sign with the other:
+    // each other one is tried, named in a KeyInfo added to the signatures, which none of them covers.
+    if (!(isDomainError(err) && err.code === 'saml.signature_invalid')) throw err;
+    const certificates = signingCertificatesOf(idp);
+    const signatures = elementsOf(parseStrict(xml), DSIG_NS, 'Signature');
+    if (certificates.length < 2 || signatures.some((sig) => childOf(sig, DSIG_NS, 'KeyInfo'))) throw err;
+    for (const certificate of certificates.slice(1)) {
+      try {
+        return await readVerified(sp, idp, withKeyInfo(xml, certificate));
+      } catch (again) {
+        if (!(isDomainError(again) && again.code === 'saml.signature_invalid')) throw again;
+      }
+    }
+    throw err;
+  }
+}
+
+/** The IdP's signing certificates, as its metadata lists them (base64 DER). */
+function signingCertificatesOf(idp: IdentityProvider): string[] {
+  const found = idp.entityMeta.getX509Certificate('signing') as string | string[] | undefined;
+  return (Array.isArray(found) ? found.flat(Infinity as 1) : found === undefined ? [] : [found]).filter((c): c is string => typeof c === 'string' && c.trim() !== '');
+}
+
+/** The response with `certificate` as the KeyInfo of each of its signatures (outside what they sign). */
+function withKeyInfo(xml: string, certificate: string): string {
+  const doc = parseStrict(xml);
+  for (const signature of elementsOf(doc, DSIG_NS, 'Signature')) {
+    const value = childOf(signature, DSIG_NS, 'SignatureValue');
+    if (!value) continue;
+    const prefix = signature.prefix ? `${signature.prefix}:` : '';
+    const keyInfo = doc.createElementNS(DSIG_NS, `${prefix}KeyInfo`);
+    const data = doc.createElementNS(DSIG_NS, `${prefix}X509Data`);
+    const cert = doc.createElementNS(DSIG_NS, `${prefix}X509Certificate`);
+    cert.appendChild(doc.createTextNode(certificate.replace(/\s+/g, '')));
+    data.appendChild(cert);
+    keyInfo.appendChild(data);
+    signature.insertBefore(keyInfo, value.nextSibling);
+  }
+  return new XMLSerializer().serializeToString(doc);
+}
+
+async function readVerified(sp: ServiceProvider, idp: IdentityProvider, xml: string, samlResponse = Buffer.from(xml, 'utf8').toString('base64')): Promise<AssertionFacts> {
   try {
     await sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: samlResponse } });
   } catch (err) {
