@@ -14,7 +14,7 @@ if (stored) {
   const { verify } = await import('@node-rs/argon2');
   // The same turns as Atrium's (from dist/, built before any bench that sets this runs).
   const atOnce = Number(process.env.BASELINE_HASHES_AT_ONCE);
-  const inTurn = atOnce ? (await import('../dist/auth/password-hash.js')).takingTurns(atOnce) : (work) => work();
+  const inTurn = atOnce ? (await import('../dist/shared/taking-turns.js')).takingTurns(atOnce) : (work) => work();
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.post('/login/password', async (request, reply) => {
     const password = new URLSearchParams(request.body.toString('utf8')).get('password') ?? '';

@@ -132,10 +132,27 @@ interface SessionPolicies {
   settled?: { value: EffectivePolicies | undefined };
 }
 
+/** Reads kept per key for `ttlMs` per process (at most 10,000 keys); a failed read is not kept. */
+class RecentReads<V> {
+  private readonly entries = new Map<string, { at: number; value: Promise<V> }>();
+  constructor(private readonly ttlMs: number) {}
+
+  get(key: string, now: number, read: () => Promise<V>): Promise<V> {
+    let hit = this.entries.get(key);
+    if (!hit || now - hit.at >= this.ttlMs) {
+      hit = { at: now, value: read() };
+      if (this.entries.size >= 10_000) this.entries.clear();
+      this.entries.set(key, hit);
+      hit.value.catch(() => this.entries.delete(key));
+    }
+    return hit.value;
+  }
+}
+
 export class PolicyService {
   private readonly cache = new PolicyCache();
   private readonly sessionPolicies = new Map<string, SessionPolicies>();
-  private readonly keyPolicies = new Map<string, { at: number; arns: Promise<string[]> }>();
+  private readonly keyPolicies = new RecentReads<string[]>(KEY_POLICY_TTL_MS);
 
   constructor(private readonly deps: PolicyDeps) {}
 
@@ -287,20 +304,12 @@ export class PolicyService {
   }
 
   private region?: Promise<string | undefined>;
-  private readonly orgPaths = new Map<string, { at: number; org: Promise<SessionContext['org']> }>();
+  private readonly orgPaths = new RecentReads<SessionContext['org']>(SESSION_POLICY_TTL_MS);
 
   /** Where an account sits in the organization, read at most once a second per process (an account may move). */
   private orgOf(accountId: string, now = this.deps.clock.now()): Promise<SessionContext['org']> {
     const lookup = this.deps.orgPathOf;
-    if (!lookup) return Promise.resolve(undefined);
-    let hit = this.orgPaths.get(accountId);
-    if (!hit || now - hit.at >= SESSION_POLICY_TTL_MS) {
-      hit = { at: now, org: lookup(accountId) };
-      if (this.orgPaths.size >= 10_000) this.orgPaths.clear();
-      this.orgPaths.set(accountId, hit);
-      hit.org.catch(() => this.orgPaths.delete(accountId));
-    }
-    return hit.org;
+    return lookup ? this.orgPaths.get(accountId, now, () => lookup(accountId)) : Promise.resolve(undefined);
   }
 
   /** A provisioned role's ARN, with the instance's region read once per process. */
@@ -311,16 +320,9 @@ export class PolicyService {
 
   /** The managed policies an access key holds, read at most every 2 s per process (as the key itself is). */
   async policiesOfAccessKey(accessKeyId: string): Promise<string[]> {
-    const now = this.deps.clock.now();
-    let hit = this.keyPolicies.get(accessKeyId);
-    if (!hit || now - hit.at >= KEY_POLICY_TTL_MS) {
-      hit = { at: now, arns: this.deps.accessKeys.purposeOf(accessKeyId).then(policiesOfKeyPurpose) };
-      if (this.keyPolicies.size >= 10_000) this.keyPolicies.clear();
-      this.keyPolicies.set(accessKeyId, hit);
-      hit.arns.catch(() => this.keyPolicies.delete(accessKeyId));
-    }
-    return hit.arns;
+    return this.keyPolicies.get(accessKeyId, this.deps.clock.now(), () => this.deps.accessKeys.purposeOf(accessKeyId).then(policiesOfKeyPurpose));
   }
+
 
   /** The decision for a request signed with an Atrium access key, by the policies the key holds. */
   async authorizeAccessKey(principal: { accessKeyId?: string; principalId: string; userName?: string }, request: AuthorizationRequest): Promise<Decision & { policyArns: string[] }> {

@@ -32,6 +32,13 @@ describe.each(dialects())('revoking one token family twice at once on %s', (dial
     createdAt: Date.now(),
   });
 
+  /** A point one transaction waits at until the test opens it. */
+  const gate = () => {
+    let open!: () => void;
+    const opened = new Promise<void>((r) => (open = r));
+    return { open, opened };
+  };
+
   /** Whether another connection waits for a row lock on oidc_models (PostgreSQL only). */
   async function someoneWaits(): Promise<boolean> {
     const { rows } = await sql<{ n: string }>`select count(*) as n from pg_stat_activity
@@ -62,22 +69,20 @@ describe.each(dialects())('revoking one token family twice at once on %s', (dial
       await s.oidc.upsert(record('Grant', grantId, grantId));
     });
 
-    let grantLocked!: () => void;
-    const locked = new Promise<void>((r) => (grantLocked = r));
-    let goOn!: () => void;
-    const go = new Promise<void>((r) => (goOn = r));
+    const grantLocked = gate();
+    const go = gate();
     // oidc-provider's order: the grant, then each model's family.
     const provider = reg.tx.transaction(async (s) => {
       await s.oidc.destroy('Grant', grantId);
-      grantLocked();
-      await go;
+      grantLocked.open();
+      await go.opened;
       await s.oidc.revokeByGrantId(grantId);
     });
-    await locked;
+    await grantLocked.opened;
     // The adapter's, after losing the consume: the whole family.
     const adapter = reg.tx.transaction((s) => s.oidc.revokeByGrantId(grantId));
     if (dialect === 'postgres') await someoneWaitsForARow();
-    goOn();
+    go.open();
 
     const outcomes = await Promise.allSettled([provider, adapter]);
     expect(outcomes.map((o) => (o.status === 'rejected' ? String(o.reason) : 'done'))).toEqual(['done', 'done']);
@@ -92,11 +97,6 @@ describe.each(dialects())('revoking one token family twice at once on %s', (dial
       await s.oidc.upsert(record('DeviceCode', code, grantId));
       await s.oidc.upsert(record('Grant', grantId, grantId));
     });
-    const gate = () => {
-      let open!: () => void;
-      const opened = new Promise<void>((r) => (open = r));
-      return { open, opened };
-    };
     const winnerConsumed = gate();
     const winnerGoes = gate();
     const loserGoes = gate();
@@ -143,21 +143,19 @@ describe.each(dialects())('revoking one token family twice at once on %s', (dial
       await s.oidc.upsert(expired('Grant', grantId));
       await s.oidc.upsert(expired('AccessToken', `at-${grantId}`));
     });
-    let held!: () => void;
-    const holding = new Promise<void>((r) => (held = r));
-    let release!: () => void;
-    const released = new Promise<void>((r) => (release = r));
+    const holding = gate();
+    const released = gate();
     // A revocation under way: it holds the grant's row.
     const revocation = reg.tx.transaction(async (s) => {
       await s.oidc.destroy('Grant', grantId);
-      held();
-      await released;
+      holding.open();
+      await released.opened;
     });
-    await holding;
+    await holding.opened;
     const purge = reg.tx.transaction((s) => s.oidc.deleteExpired(Date.now() - 86_400_000));
     const waited = await someoneWaitsForARow(purge)
       .then(someoneWaits)
-      .finally(release);
+      .finally(released.open);
     expect(waited).toBe(false);
     expect(await purge).toBeGreaterThanOrEqual(2);
     await revocation;

@@ -70,6 +70,15 @@ export interface OidcDeps {
   logFault?: (err: unknown, message: string) => void;
 }
 
+/**
+ * Whether tokens of these scopes reach the portal (and so AWS credentials): the portal scope, or no
+ * scope at all from a client registered for it.
+ */
+async function reachesPortal(oidc: Stores['oidc'], scopes: readonly string[], clientId: string): Promise<boolean> {
+  if (scopes.includes(PORTAL_SCOPE)) return true;
+  return scopes.length === 0 && ((await oidc.find<{ scope?: string }>('Client', clientId))?.payload.scope?.split(' ').includes(PORTAL_SCOPE) ?? false);
+}
+
 /** A grant's portal session; `portal` is false for an application's grant (absent on rows written before it was kept). */
 interface GrantSessionPayload {
   sessionId: string;
@@ -557,9 +566,7 @@ export class OidcService {
     const p = found.payload;
     if (!p.accountId || !p.grantId || !p.clientId) return undefined;
     const scopes = p.scope ? p.scope.split(' ') : [];
-    const portalAccess =
-      scopes.includes(PORTAL_SCOPE) ||
-      (scopes.length === 0 && ((await this.deps.read.oidc.find<{ scope?: string }>('Client', p.clientId))?.payload.scope?.split(' ').includes(PORTAL_SCOPE) ?? false));
+    const portalAccess = await reachesPortal(this.deps.read.oidc, scopes, p.clientId);
     return {
       userId: p.accountId,
       userName: p.extra?.userName ?? p.accountId,
@@ -639,10 +646,7 @@ export class OidcService {
       // As long as the grant (the provider sets no `exp` on the instance it saved; the row has it).
       const expiresAt = (await s.oidc.find('Grant', grantId))?.expiresAt ?? null;
       // Whether its tokens reach the portal (and so credentials), as resolveAccessToken decides it.
-      const scopes = g.scope ? g.scope.split(' ') : [];
-      const portal =
-        scopes.includes(PORTAL_SCOPE) || (scopes.length === 0 && ((await s.oidc.find<{ scope?: string }>('Client', g.clientId))?.payload.scope?.split(' ').includes(PORTAL_SCOPE) ?? false));
-      const payload: GrantSessionPayload = { sessionId: g.sessionId, portal };
+      const payload: GrantSessionPayload = { sessionId: g.sessionId, portal: await reachesPortal(s.oidc, g.scope ? g.scope.split(' ') : [], g.clientId) };
       // Found by session when the session ends (oidc-store revokeBySessions): the uid column holds it.
       await s.oidc.upsert({ model: GRANT_SESSION, id: grantId, payload, grantId, userCode: null, uid: g.sessionId, expiresAt, consumedAt: null, createdAt: now });
     }
