@@ -8,7 +8,9 @@
 import { verify, hash } from '@node-rs/argon2';
 import autocannon from 'autocannon';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import * as passwordHash from '../dist/auth/password-hash.js';
@@ -23,12 +25,17 @@ const log = (...a) => console.error('[bench]', ...a);
 const { ARGON2_OPTIONS } = passwordHash;
 const results = { machine: machine(), when: new Date().toISOString(), argon2: ARGON2_OPTIONS, connections: CONNECTIONS, durationSeconds: DURATION, rounds: ROUNDS, warmupSeconds: WARMUP };
 
-// The raw rate: argon2id verify in this process, as many at once as the server's thread pool runs,
-// and as many at once as the machine has cores (fewer hashes than the pool's threads may run faster:
-// they do not take turns on a core, and their memory fights less for the caches). The better of
-// the two is the machine's raw rate. The machine may be shared and its speed may drift, so the
+// The raw rate: argon2id verify in this process, three ways, and the best of them is the machine's
+// raw rate. (a) As many at once as libuv's pool has threads, through the library's async verify;
+// (b) as many at once as the machine has cores, the same way (fewer hashes than the pool's threads
+// may run faster: they do not take turns on a core, and their memory fights less for the caches);
+// (c) one thread of its own per core, each verifying in a loop with the library's verifySync (no
+// hopping between the pool's threads). The machine may be shared and its speed may drift, so the
 // kinds of window alternate, and each ratio compares totals over the same stretch of time.
 const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+// Builds from session 18 on hash on threads of their own, one per core; older ones on libuv's pool.
+const ON_HASH_THREADS = existsSync(path.join(ROOT, 'dist/auth/hash-threads.js'));
+const hashers = ON_HASH_THREADS ? passwordHash.HASHES_AT_ONCE : threads;
 const cores = availableParallelism();
 const stored = await hash(PASSWORD, ARGON2_OPTIONS);
 
@@ -45,6 +52,31 @@ async function rawVerifies(seconds, atOnce = threads) {
     }),
   );
   return { count: verified, seconds: (performance.now() - start) / 1000, cpu: cpuSecondsOf(process.pid) - cpu0 };
+}
+
+// (c): the threads start before the first window and wait for a signal; each window is one message.
+const RAW_THREAD = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { verifySync } = require(workerData.argon2);
+parentPort.on('message', ({ seconds, stored, password }) => {
+  const start = performance.now();
+  let count = 0;
+  while (performance.now() - start < seconds * 1000) {
+    if (!verifySync(stored, password)) throw new Error('verify failed');
+    count += 1;
+  }
+  parentPort.postMessage(count);
+});`;
+const rawThreads = Array.from({ length: cores }, () => new Worker(RAW_THREAD, { eval: true, workerData: { argon2: createRequire(import.meta.url).resolve('@node-rs/argon2') } }));
+async function rawOnThreads(seconds) {
+  const cpu0 = cpuSecondsOf(process.pid);
+  const start = performance.now();
+  const counts = await Promise.all(rawThreads.map((w) => new Promise((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+    w.postMessage({ seconds, stored, password: PASSWORD });
+  })));
+  return { count: counts.reduce((a, b) => a + b, 0), seconds: (performance.now() - start) / 1000, cpu: cpuSecondsOf(process.pid) - cpu0 };
 }
 
 // A server on a fresh SQLite data dir, one user with a password.
@@ -65,8 +97,10 @@ const hashServer = await startAndWait([...SERVE_NODE_FLAGS, path.join(ROOT, 'ben
   PORT: String(hashPort),
   UV_THREADPOOL_SIZE: String(threads),
   BASELINE_ARGON2_HASH: stored,
-  // As many verifies at once as the server hashes (a build from before the cap has none).
+  // As many verifies at once as the server hashes (a build from before the cap has none), and on
+  // threads of their own where the server hashes on them.
   ...(passwordHash.HASHES_AT_ONCE ? { BASELINE_HASHES_AT_ONCE: String(passwordHash.HASHES_AT_ONCE) } : {}),
+  ...(ON_HASH_THREADS ? { BASELINE_HASH_THREADS: '1' } : {}),
 });
 
 // Sign-in: the password step (CSRF token and pre-session cookie from one GET /login).
@@ -107,6 +141,7 @@ async function postWindow(child, targetPort, seconds) {
 
 const raw = { count: 0, seconds: 0, cpu: 0 };
 const rawAtCores = { count: 0, seconds: 0, cpu: 0 };
+const rawThreaded = { count: 0, seconds: 0, cpu: 0 };
 const addRaw = (total, r) => {
   total.count += r.count;
   total.seconds += r.seconds;
@@ -115,14 +150,15 @@ const addRaw = (total, r) => {
 const sum = () => ({ ok: 0, other: 0, seconds: 0, p99Ms: 0, cpu: 0, mainCpu: 0, loadGenCpu: 0, poolCpu: 0, restCpu: 0 });
 const signIn = sum();
 const hashRoute = sum();
-// Node 20 leaves every thread named "node", so libuv's pool is told apart by its work: the
-// UV_THREADPOOL_SIZE busiest threads besides the main one in a server's first measured window
-// (argon2id runs there; the audit sealer and V8's threads take a tenth as much).
+// Node 20 leaves every thread named "node", so the threads that hash are told apart by their work:
+// the `hashers` busiest threads besides the main one in a server's first measured window (the
+// hash threads, or libuv's pool in older builds; the audit sealer and V8's threads take a tenth
+// as much).
 const pools = new Map();
 const poolOf = (child, w) => {
   if (!pools.has(child)) {
     const ranked = [...w.threads].filter(([tid]) => tid !== child.pid).sort((a, b) => b[1] - a[1]);
-    pools.set(child, new Set(ranked.slice(0, threads).map(([tid]) => tid)));
+    pools.set(child, new Set(ranked.slice(0, hashers).map(([tid]) => tid)));
   }
   return pools.get(child);
 };
@@ -149,12 +185,15 @@ for (let round = 0; round < ROUNDS; round++) {
   addRaw(raw, r);
   const rc = cores === threads ? r : await rawVerifies(windowSeconds, cores);
   if (rc !== r) addRaw(rawAtCores, rc);
+  const rt = await rawOnThreads(windowSeconds);
+  addRaw(rawThreaded, rt);
   const h = await postWindow(hashServer.child, hashPort, windowSeconds);
   add(hashRoute, h, hashServer.child);
   const s = await postWindow(server.child, port, windowSeconds);
   add(signIn, s, server.child);
-  log(`round ${round + 1}: raw ${(r.count / r.seconds).toFixed(1)}/s (${cores} at once: ${(rc.count / rc.seconds).toFixed(1)}/s), hash route ${(h.ok / h.seconds).toFixed(1)}/s, sign-in ${(s.ok / s.seconds).toFixed(1)}/s`);
+  log(`round ${round + 1}: raw ${(r.count / r.seconds).toFixed(1)}/s (${cores} at once: ${(rc.count / rc.seconds).toFixed(1)}/s; on ${cores} threads of their own: ${(rt.count / rt.seconds).toFixed(1)}/s), hash route ${(h.ok / h.seconds).toFixed(1)}/s, sign-in ${(s.ok / s.seconds).toFixed(1)}/s`);
 }
+await Promise.all(rawThreads.map((w) => w.terminate()));
 await stop(server.child);
 await stop(hashServer.child);
 rmSync(dataDir, { recursive: true, force: true });
@@ -171,8 +210,9 @@ results.cpuMsPerRawVerify = msPer(raw.cpu, raw.count);
 results.cpuMsPerSignIn = msPer(signIn.cpu, signIn.ok);
 results.cpuRatio = +(results.cpuMsPerRawVerify / results.cpuMsPerSignIn).toFixed(3);
 // Against the machine's best raw rate and cheapest raw verify (either number at once): the stricter figures.
-const bestRaw = Math.max(results.rawVerifyPerSec, results.rawAtCores?.perSec ?? 0);
-const cheapestRaw = Math.min(results.cpuMsPerRawVerify, results.rawAtCores?.cpuMsPerVerify ?? Infinity);
+results.rawOnThreads = { threads: cores, perSec: +(rawThreaded.count / rawThreaded.seconds).toFixed(1), cpuMsPerVerify: msPer(rawThreaded.cpu, rawThreaded.count) };
+const bestRaw = Math.max(results.rawVerifyPerSec, results.rawAtCores?.perSec ?? 0, results.rawOnThreads.perSec);
+const cheapestRaw = Math.min(results.cpuMsPerRawVerify, results.rawAtCores?.cpuMsPerVerify ?? Infinity, results.rawOnThreads.cpuMsPerVerify);
 results.ratioToBestRawVerify = +(results.signIn.perSec / bestRaw).toFixed(3);
 results.cpuRatioToCheapestRawVerify = +(cheapestRaw / results.cpuMsPerSignIn).toFixed(3);
 // Where a sign-in's CPU goes besides hashing: the server's event-loop thread, libuv's thread pool
@@ -197,6 +237,7 @@ results.hashRoute = {
 };
 results.hashRouteRatioToRawVerify = +(results.hashRoute.perSec / results.rawVerifyPerSec).toFixed(3);
 results.hashRoute.atOnce = passwordHash.HASHES_AT_ONCE ?? threads;
+results.hashRoute.onHashThreads = ON_HASH_THREADS;
 results.ratioToHashRoute = +(results.signIn.perSec / results.hashRoute.perSec).toFixed(3);
 results.target = 0.9;
 log('sign-in', results.signIn, 'raw', results.rawVerifyPerSec, 'ratio', results.ratioToRawVerify, 'cpu ratio', results.cpuRatio, 'hash route', results.hashRoute.perSec, 'ratio to hash route', results.ratioToHashRoute);
