@@ -14,7 +14,7 @@ import { FederationService } from './federation/index.js';
 import { ConsoleAdminService, InstanceService } from './instance/index.js';
 import { OrganizationService } from './organization/index.js';
 import { CustomerPolicyService, PolicyService, sessionTagsFor } from './policy/index.js';
-import { ScimTokenService } from './provisioning/index.js';
+import { ScimTokenService, scimTokenStands } from './provisioning/index.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { cryptoIds, type IdGenerator } from './shared/ids.js';
 import { Housekeeping } from './shared/housekeeping.js';
@@ -119,7 +119,8 @@ export async function createRegistry(config: Config, opts: RegistryOptions = {})
     throw err;
   }
   const jobs = new JobWorker({ jobs: read.jobs, clock, ids, log }, { pollMs: config.jobPollMs });
-  const base = { tx, read, clock, ids, wakeJobs: () => jobs.wake() };
+  // `read` is bound to the current transaction, so the SCIM token's standing is asked inside each change's.
+  const base = { tx, read, clock, ids, wakeJobs: () => jobs.wake(), callerStands: scimTokenStands(read.scimTokens, () => clock.now()) };
 
   const audit = new AuditService(base);
   const auditTrail = new AuditTrail(

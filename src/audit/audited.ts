@@ -2,7 +2,7 @@
 // A refused change leaves a failure event of its own; a rolled-back change leaves none.
 
 import type { Clock } from '../shared/clock.js';
-import type { RequestContext } from '../shared/context.js';
+import type { Principal, RequestContext } from '../shared/context.js';
 import { isDomainError } from '../shared/errors.js';
 import { timeOrderedUuid, type IdGenerator } from '../shared/ids.js';
 import type { Transactor } from '../shared/transactor.js';
@@ -13,6 +13,11 @@ export interface AuditDeps<S extends { audit: AuditStore }> {
   tx: Transactor<S>;
   clock: Clock;
   ids: IdGenerator;
+  /**
+   * Throws if the caller may no longer change anything (a SCIM token deleted since its request was
+   * accepted). Asked first in each change's own transaction, so that it and the change commit as one.
+   */
+  callerStands?: (principal: Principal) => Promise<void>;
 }
 
 export interface AuditedAction<T> {
@@ -65,6 +70,7 @@ export async function audited<S extends { audit: AuditStore }, T>(
   };
   try {
     return await deps.tx.transaction(async (stores) => {
+      await deps.callerStands?.(ctx.principal);
       const result = await change(stores);
       await stores.audit.appendEvent(eventOf({ responseElements: action.responseElements?.(result) }));
       return result;

@@ -9,6 +9,7 @@ export {
   ScimTokenService,
   isValidExpiryDays,
   scimTokenPrincipal,
+  scimTokenStands,
   type AuthenticatedScimToken,
   type IssuedScimToken,
   type ScimTokenInfo,

@@ -57,6 +57,20 @@ const invalidToken = () => new DomainError('unauthenticated', 'scim.token_invali
 const expiredToken = () => new DomainError('unauthenticated', 'scim.token_expired', 'The SCIM bearer token has expired.');
 export const scimTokenPrincipal = (tokenId: string): Principal => ({ type: 'ScimBearerToken', principalId: tokenId });
 
+/**
+ * For `AuditDeps.callerStands`: a change made with a SCIM token commits only if the token still
+ * stands in the change's own transaction, and holds it there until the commit. A token deleted (or
+ * expired) after its request was accepted lets that request change nothing.
+ */
+export const scimTokenStands =
+  (tokens: Pick<ScimTokenStore, 'tokenActive'>, now: () => number) =>
+  async (principal: Principal): Promise<void> => {
+    if (principal.type !== 'ScimBearerToken') return;
+    if (!(await tokens.tokenActive(principal.principalId, now(), { holdUntilCommit: true }))) {
+      throw new DomainError('unauthenticated', 'scim.token_revoked', 'The SCIM bearer token was deleted or expired while this request ran.');
+    }
+  };
+
 /** Whole days from 1 to MAX_SCIM_TOKEN_DAYS. */
 export function isValidExpiryDays(days: number): boolean {
   return Number.isInteger(days) && days >= 1 && days <= MAX_SCIM_TOKEN_DAYS;

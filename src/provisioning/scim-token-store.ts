@@ -20,7 +20,8 @@ export interface ScimTokenStore {
   insertTokenInFreeSlot(token: ScimTokenRecord, slots: number): Promise<boolean>;
   findTokenByHash(tokenHash: string): Promise<ScimTokenRecord | undefined>;
   /** Whether the token exists and has not expired by `now`. */
-  tokenActive(tokenId: string, now: number): Promise<boolean>;
+  /** With `holdUntilCommit`, inside a transaction: the token cannot be deleted until it commits. */
+  tokenActive(tokenId: string, now: number, opts?: { holdUntilCommit?: boolean }): Promise<boolean>;
   listTokens(): Promise<ScimTokenRecord[]>;
   /** False when there was no such token. */
   deleteToken(tokenId: string): Promise<boolean>;

@@ -66,7 +66,7 @@ export function storesFor(db: Kysely<Database>, dialect: Dialect): Stores {
     revocation: new SqlRevocationStore(db, dialect),
     auth: new SqlAuthStore(db, dialect),
     oidc: new SqlOidcStore(db, dialect),
-    scimTokens: new SqlScimTokenStore(db),
+    scimTokens: new SqlScimTokenStore(db, dialect),
     saml: new SqlSamlStore(db),
     auditChain: new SqlAuditChainStore(db),
     mfa: new SqlMfaStore(db),

@@ -2,7 +2,7 @@
 // constraint: concurrent creators on PostgreSQL wait for each other's slot instead of counting.
 
 import type { ScimTokenRecord, ScimTokenStore } from '../../provisioning/scim-token-store.js';
-import type { Database, Db } from '../database.js';
+import type { Database, Db, Dialect } from '../database.js';
 import { precompiled } from '../precompiled.js';
 import type { ScimTokensTable } from '../schema/scim.js';
 
@@ -22,7 +22,10 @@ const touch = precompiled<Database, { id: string; at: number }, never>((db, arg)
 );
 
 export class SqlScimTokenStore implements ScimTokenStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly dialect: Dialect,
+  ) {}
 
   async releaseExpiredSlots(now: number): Promise<void> {
     await this.db.updateTable('scim_tokens').set({ slot: null }).where('slot', 'is not', null).where('expires_at', '<=', now).execute();
@@ -47,8 +50,13 @@ export class SqlScimTokenStore implements ScimTokenStore {
     return r && toRecord(r);
   }
 
-  async tokenActive(tokenId: string, now: number): Promise<boolean> {
-    const r = await this.db.selectFrom('scim_tokens').select('token_id').where('token_id', '=', tokenId).where('expires_at', '>', now).executeTakeFirst();
+  async tokenActive(tokenId: string, now: number, opts: { holdUntilCommit?: boolean } = {}): Promise<boolean> {
+    const q = this.db.selectFrom('scim_tokens').select('token_id').where('token_id', '=', tokenId).where('expires_at', '>', now);
+    // FOR KEY SHARE: a delete waits for this transaction's commit, and one in progress is waited
+    // for and then seen; the last-used mark (an UPDATE of no key) and other requests with the same
+    // token do not wait, so two of them cannot deadlock. SQLite's transactions take turns whole, so
+    // there it needs nothing.
+    const r = await (opts.holdUntilCommit && this.dialect === 'postgres' ? q.forKeyShare() : q).executeTakeFirst();
     return r !== undefined;
   }
 
