@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import net from 'node:net';
+import path from 'node:path';
 import tls from 'node:tls';
 import { cloudTrailRecord, type CloudTrailRecord } from '../chain.js';
 import type { ChainConsumer } from './chain-follower.js';
@@ -143,20 +144,38 @@ function sendOverTcp(host: string, port: number, timeoutMs: number, payload: Buf
   });
 }
 
-/** One CloudTrail record per line, appended and synced to disk before the cursor moves. */
+/**
+ * One CloudTrail record per line, appended and synced to disk before the cursor moves. A file this
+ * write began (new, or emptied by a rotation) has its directory synced too, so that the file's
+ * name survives a crash along with its records.
+ */
 export function fileSink(spec: Extract<SinkSpec, { type: 'file' }>): ChainConsumer {
   return {
     name: spec.name,
     async consume(batch: readonly SealedEvent[]) {
       const file = await open(spec.path, 'a', 0o600);
+      let began: boolean;
       try {
+        began = (await file.stat()).size === 0;
         await file.appendFile(batch.map((s) => `${JSON.stringify(cloudTrailRecord(s.event))}\n`).join(''), 'utf8');
         await file.sync();
       } finally {
         await file.close();
       }
+      if (began) await syncDirectoryOf(spec.path);
     },
   };
+}
+
+/** fsync of a file's directory (POSIX; Windows cannot open a directory, and needs none). */
+async function syncDirectoryOf(filePath: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const dir = await open(path.dirname(filePath), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
 }
 
 export function sinkConsumer(spec: SinkSpec): ChainConsumer {
