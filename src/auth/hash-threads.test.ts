@@ -4,16 +4,17 @@ import { hashThreads } from './hash-threads.js';
 import { hashPassword, verifyPassword } from './password-hash.js';
 
 // A thread that answers with its own id, when it started and when it ended, after
-// `job.password` milliseconds, and dies on "die".
+// `job.password` milliseconds; it dies on "die", and soon after answering "die-idle".
 const TEST_SOURCE = `
 const { parentPort, threadId } = require('node:worker_threads');
 parentPort.on('message', (job) => {
   if (job.password === 'die') process.exit(3);
+  if (job.password === 'die-idle') setTimeout(() => process.exit(4), 20);
   const start = performance.timeOrigin + performance.now();
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(job.password));
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(job.password) || 0);
   parentPort.postMessage({ ok: true, value: { threadId, start, end: performance.timeOrigin + performance.now() } });
 });`;
-const job = (ms: number | 'die') => ({ op: 'verify' as const, hashed: '', password: String(ms) });
+const job = (ms: number | 'die' | 'die-idle') => ({ op: 'verify' as const, hashed: '', password: String(ms) });
 
 describe('hash threads', () => {
   it('a sign-in hash does not wait for libuv’s pool: it finishes while every pool thread is busy', async () => {
@@ -51,5 +52,13 @@ describe('hash threads', () => {
     const after = (await queued) as { threadId: number };
     expect(after.threadId).not.toBe((before as { threadId: number }).threadId);
     expect(((await run(job(1))) as { threadId: number }).threadId).toBe(after.threadId);
+  });
+
+  it('a thread that dies while idle is not given the next job: a new thread takes it', async () => {
+    const run = hashThreads(1, TEST_SOURCE);
+    const first = (await run(job('die-idle'))) as { threadId: number };
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const next = (await run(job(1))) as { threadId: number };
+    expect(next.threadId).not.toBe(first.threadId);
   });
 });

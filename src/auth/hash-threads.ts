@@ -46,6 +46,7 @@ class HashThread {
   }
 
   run(job: HashJob): Promise<unknown> {
+    if (this.dead) return Promise.reject(new Error('hash thread exited'));
     return new Promise((resolve, reject) => {
       this.current = { resolve, reject };
       this.worker.ref();
@@ -73,28 +74,38 @@ export function hashThreads(size: number, source = THREAD_SOURCE): (job: HashJob
   const idle: HashThread[] = [];
   const waiting: ((thread: HashThread | undefined) => void)[] = [];
   let started = 0;
-  const release = (thread: HashThread): void => {
-    if (thread.dead) {
-      started -= 1;
-      const next = waiting.shift();
-      // The next in line starts a thread of its own.
-      if (next) next(undefined);
-      return;
-    }
-    const next = waiting.shift();
-    if (next) next(thread);
-    else idle.push(thread);
-  };
-  return async (job) => {
-    let thread = idle.pop();
-    if (!thread) {
+  /** An idle thread, a new one while fewer than `size` run, or the next to finish. */
+  const take = async (): Promise<HashThread> => {
+    for (;;) {
+      const thread = idle.pop();
+      if (thread && !thread.dead) return thread;
+      if (thread) {
+        // It died while idle: its place is free.
+        started -= 1;
+        continue;
+      }
       if (started < size) {
         started += 1;
-        thread = new HashThread(source);
-      } else {
-        thread = (await new Promise<HashThread | undefined>((resolve) => waiting.push(resolve))) ?? ((started += 1), new HashThread(source));
+        try {
+          return new HashThread(source);
+        } catch (error) {
+          started -= 1;
+          throw error;
+        }
       }
+      // Handed a thread, or undefined when one died: then its place is free, and the loop takes it.
+      const handed = await new Promise<HashThread | undefined>((resolve) => waiting.push(resolve));
+      if (handed) return handed;
     }
+  };
+  const release = (thread: HashThread): void => {
+    if (thread.dead) started -= 1;
+    const next = waiting.shift();
+    if (next) next(thread.dead ? undefined : thread);
+    else if (!thread.dead) idle.push(thread);
+  };
+  return async (job) => {
+    const thread = await take();
     try {
       return await thread.run(job);
     } finally {
