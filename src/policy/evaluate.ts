@@ -42,9 +42,11 @@ export type Decision =
       /**
        * `no_allow`: no identity statement allows; `boundary`: allowed, but not by the boundary;
        * `too_complex`: the policies' `?` patterns and the request's values needed more comparisons
-       * than a decision may take (MAX_MATCH_WORK), so nothing is allowed.
+       * than a decision may take (MAX_MATCH_WORK), so nothing is allowed; `unresolved_policy`: a
+       * policy the set must hold could not be read (a boundary that does not resolve, a stored text
+       * that no longer parses), so nothing is allowed.
        */
-      readonly reason: 'no_allow' | 'boundary' | 'too_complex';
+      readonly reason: 'no_allow' | 'boundary' | 'too_complex' | 'unresolved_policy';
     };
 
 /**
@@ -100,6 +102,17 @@ interface CompiledStatement {
 export interface CompiledPolicy {
   readonly source: PolicySource;
   readonly statements: readonly CompiledStatement[];
+  /**
+   * A policy that must apply but cannot be read: a permissions boundary that does not resolve, or
+   * a stored text that no longer parses (written before a rule that refuses it). Its statements,
+   * a Deny among them, are unknown, so a set that holds it allows nothing (fails closed).
+   */
+  readonly unreadable?: true;
+}
+
+/** The stand-in for a policy that must apply but cannot be read: a set that holds it allows nothing. */
+export function unreadablePolicy(source: PolicySource): CompiledPolicy {
+  return Object.freeze({ source, statements: Object.freeze([]), unreadable: true as const });
 }
 
 /** The service of an action pattern when it names one without wildcards (`s3:Get*` → `s3`). */
@@ -137,11 +150,15 @@ export function compilePolicy(document: PolicyDocument, source: PolicySource): C
  */
 export class PolicySet {
   private readonly byService = new Map<string, { identity: CompiledStatement[]; boundary: CompiledStatement[] }>();
+  /** A policy of the set cannot be read (unreadablePolicy): every decision is ImplicitDeny (`unresolved_policy`). */
+  readonly failsClosed: boolean;
 
   constructor(
     readonly identity: readonly CompiledPolicy[],
     readonly boundary?: readonly CompiledPolicy[],
-  ) {}
+  ) {
+    this.failsClosed = identity.some((p) => p.unreadable) || (boundary?.some((p) => p.unreadable) ?? false);
+  }
 
   candidates(service: string): { identity: CompiledStatement[]; boundary: CompiledStatement[] } {
     let found = this.byService.get(service);
@@ -258,6 +275,8 @@ export function evaluatePrepared(set: PolicySet, requestAction: string, requestR
 }
 
 function decide(set: PolicySet, requestAction: string, requestResource: string, ctx: ContextValues): Decision {
+  // Left out, an unreadable policy's Denies would not apply, and a missing boundary would bound nothing.
+  if (set.failsClosed) return { decision: 'ImplicitDeny', allowed: false, reason: 'unresolved_policy' };
   const action = typeof requestAction === 'string' ? requestAction.toLowerCase() : '';
   const resource = typeof requestResource === 'string' ? requestResource : '';
   const colon = action.indexOf(':');

@@ -1,7 +1,7 @@
 // Compiled policies, kept per policy version: a managed policy is compiled once per process, an
 // inline or customer-managed one once per (holder, version) until it changes.
 
-import { compilePolicy, type CompiledPolicy, type PolicySource } from './evaluate.js';
+import { compilePolicy, unreadablePolicy, type CompiledPolicy, type PolicySource } from './evaluate.js';
 import { managedPolicyDocument } from './managed-policy-catalogue.js';
 import { parsePolicy } from './parse-policy.js';
 
@@ -12,15 +12,15 @@ export class PolicyCache {
 
   /**
    * The compiled policy for `text`, keyed by `versionKey` (e.g. `<permission set ARN>#v<n>#inline`).
-   * Undefined when the text is not a valid policy (it was validated on write, so this is a bug or
-   * an old row: it then grants nothing).
+   * A text that is not a valid policy (validated on write, so a row stored before a rule that now
+   * refuses it) compiles to unreadablePolicy: left out, the Denies it holds would not apply, so a
+   * set that holds it allows nothing.
    */
-  compile(versionKey: string, text: string, source: PolicySource): CompiledPolicy | undefined {
+  compile(versionKey: string, text: string, source: PolicySource): CompiledPolicy {
     const hit = this.compiled.get(versionKey);
     if (hit) return hit;
     const parsed = parsePolicy(text);
-    if (!parsed.ok) return undefined;
-    const policy = compilePolicy(parsed.document, source);
+    const policy = parsed.ok ? compilePolicy(parsed.document, source) : unreadablePolicy(source);
     if (this.compiled.size >= MAX_ENTRIES) this.compiled.delete(this.compiled.keys().next().value as string);
     this.compiled.set(versionKey, policy);
     return policy;

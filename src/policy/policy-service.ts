@@ -3,7 +3,7 @@
 
 import type { AccountAssignmentRecord, AttachedPolicy, PermissionSetRecord, PrincipalSet, Slice } from '../access/index.js';
 import { DomainError, invalidArgument, notFound } from '../shared/errors.js';
-import { contextValues, evaluate, evaluatePrepared, PolicySet, prepareContext, type AuthorizationRequest, type CompiledPolicy, type ContextValue, type Decision } from './evaluate.js';
+import { contextValues, evaluate, evaluatePrepared, PolicySet, prepareContext, unreadablePolicy, type AuthorizationRequest, type CompiledPolicy, type ContextValue, type Decision } from './evaluate.js';
 import { PolicyCache } from './policy-cache.js';
 
 /** What the engine reads from access/ (satisfied by the access store). */
@@ -77,7 +77,11 @@ export function policiesOfKeyPurpose(purpose: string | undefined): string[] {
 
 const KEY_POLICY_TTL_MS = 2000;
 
-/** A permission set's policies, compiled; `unresolved` names references that grant nothing yet. */
+/**
+ * A permission set's policies, compiled; `unresolved` names the references that do not resolve
+ * (they grant nothing, and a boundary among them allows nothing) and, marked `(unreadable)`, the
+ * stored policies whose text no longer parses (the set then allows nothing).
+ */
 export interface EffectivePolicies {
   readonly set: PolicySet;
   readonly unresolved: readonly string[];
@@ -91,6 +95,8 @@ export interface EffectivePermissionSet {
   unresolvedPolicies: string[];
 }
 
+type ImplicitDenyReason = Extract<Decision, { decision: 'ImplicitDeny' }>['reason'];
+
 export interface SimulationResult {
   decision: Decision['decision'];
   allowed: boolean;
@@ -98,8 +104,8 @@ export interface SimulationResult {
   permissionSetArn?: string;
   permissionSetName?: string;
   statement?: { policyId: string; sid?: string; index: number; effect: string };
-  /** Each permission set the user holds in the account, with its own decision. */
-  permissionSets: (EffectivePermissionSet & { decision: Decision['decision']; statement?: SimulationResult['statement'] })[];
+  /** Each permission set the user holds in the account, with its own decision (and, for an implicit deny, why). */
+  permissionSets: (EffectivePermissionSet & { decision: Decision['decision']; statement?: SimulationResult['statement']; reason?: ImplicitDenyReason })[];
 }
 
 /** The role session's context keys, as IAM fills them for an Identity Center role. */
@@ -159,50 +165,61 @@ export class PolicyService {
   /**
    * The compiled identity policies and boundary of one version of a permission set, as provisioned
    * in `accountId`: customer-managed references resolve to that account's policies.
+   *
+   * What cannot be resolved is listed in `unresolved`, and fails closed: an identity policy that
+   * does not exist grants nothing (the others still apply), while a boundary that does not resolve,
+   * or any stored policy text that no longer parses, makes the set allow nothing. Leaving such a
+   * policy out would widen access: no boundary bounds nothing, and an unread policy's Denies do
+   * not apply.
    */
   async policiesOf(ps: PermissionSetRecord, accountId?: string): Promise<EffectivePolicies> {
     const key = `${ps.permissionSetArn}#v${ps.version}`;
     const origin = ps.permissionSetArn;
     const unresolved: string[] = [];
     const identity: CompiledPolicy[] = [];
+    /** Keep a policy that was found; list it if its text could not be read. */
+    const found = (compiled: CompiledPolicy, into: CompiledPolicy[], name: string) => {
+      into.push(compiled);
+      if (compiled.unreadable) unresolved.push(`${name} (unreadable)`);
+    };
     const [managed, customer] = await Promise.all([
       this.deps.permissionSets.listPolicies(ps.permissionSetArn, 'AWS', { limit: MAX_ATTACHED }),
       this.deps.permissionSets.listPolicies(ps.permissionSetArn, 'CUSTOMER', { limit: MAX_ATTACHED }),
     ]);
     for (const m of managed) {
       const compiled = await this.cache.managed(m.ref, origin);
-      if (compiled) identity.push(compiled);
+      if (compiled) found(compiled, identity, m.ref);
       else unresolved.push(m.ref);
     }
     for (const c of customer) {
       const compiled = accountId === undefined ? undefined : await this.customerManaged(accountId, { path: c.path, name: c.name }, origin);
-      if (compiled) identity.push(compiled);
+      if (compiled) found(compiled, identity, `customer-managed:${c.ref}`);
       else unresolved.push(`customer-managed:${c.ref}`);
     }
-    if (ps.inlinePolicy) {
-      const inline = this.cache.compile(`${key}#inline`, ps.inlinePolicy, { policyId: 'inline', origin });
-      if (inline) identity.push(inline);
-    }
+    if (ps.inlinePolicy) found(this.cache.compile(`${key}#inline`, ps.inlinePolicy, { policyId: 'inline', origin }), identity, 'inline');
     let boundary: CompiledPolicy[] | undefined;
     const b = ps.permissionsBoundary;
     if (b) {
-      // An unresolved boundary allows nothing: failing closed is the only safe reading.
       boundary = [];
-      if ('managedPolicyArn' in b) {
-        const compiled = await this.cache.managed(b.managedPolicyArn, `${origin} (boundary)`);
-        if (compiled) boundary.push(compiled);
-        else unresolved.push(`boundary:${b.managedPolicyArn}`);
-      } else {
-        const ref = b.customerManagedPolicy;
-        const compiled = accountId === undefined ? undefined : await this.customerManaged(accountId, ref, `${origin} (boundary)`);
-        if (compiled) boundary.push(compiled);
-        else unresolved.push(`boundary:customer-managed:${ref.path}${ref.name}`);
+      const boundaryOrigin = `${origin} (boundary)`;
+      const name = 'managedPolicyArn' in b ? `boundary:${b.managedPolicyArn}` : `boundary:customer-managed:${b.customerManagedPolicy.path}${b.customerManagedPolicy.name}`;
+      const compiled =
+        'managedPolicyArn' in b
+          ? await this.cache.managed(b.managedPolicyArn, boundaryOrigin)
+          : accountId === undefined
+            ? undefined
+            : await this.customerManaged(accountId, b.customerManagedPolicy, boundaryOrigin);
+      if (compiled) found(compiled, boundary, name);
+      else {
+        // A boundary that does not resolve allows nothing: failing closed is the only safe reading.
+        boundary.push(unreadablePolicy({ policyId: name, origin: boundaryOrigin }));
+        unresolved.push(name);
       }
     }
     return { set: new PolicySet(identity, boundary), unresolved };
   }
 
-  /** A customer-managed policy's default version in the account, compiled once per version. */
+  /** A customer-managed policy's default version in the account, compiled once per version; undefined where it does not exist. */
   private async customerManaged(accountId: string, ref: { path: string; name: string }, origin: string): Promise<CompiledPolicy | undefined> {
     const found = await this.deps.customerPolicies.resolve(accountId, ref);
     return found && this.cache.compile(`${found.policyId}#${found.versionId}#${origin}`, found.document, { policyId: found.policyArn, origin });
@@ -260,7 +277,7 @@ export class PolicyService {
         sessionContext({ ...who, accountId: input.accountId, ...session, ...(roleArn ? { roleArn } : {}), ...(org ? { org } : {}) }, this.deps.clock.now()),
       );
       const d = evaluatePrepared(set, input.action, input.resource, context);
-      results.push({ ...eps, decision: d.decision, ...('statement' in d ? { statement: d.statement } : {}) });
+      results.push({ ...eps, decision: d.decision, ...('statement' in d ? { statement: d.statement } : { reason: d.reason }) });
     }
     const pick = results.find((r) => r.decision === 'Allow') ?? results.find((r) => r.decision === 'ExplicitDeny');
     return {

@@ -4,14 +4,21 @@
 // SDK's own SigV4 signer (role credentials and access keys; tampered signatures refused).
 
 import { CreateOrganizationalUnitCommand, DescribeOrganizationCommand, ListParentsCommand, ListRootsCommand, MoveAccountCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
-import { AttachManagedPolicyToPermissionSetCommand, PutInlinePolicyToPermissionSetCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import {
+  AttachManagedPolicyToPermissionSetCommand,
+  DescribePermissionSetProvisioningStatusCommand,
+  ProvisionPermissionSetCommand,
+  PutInlinePolicyToPermissionSetCommand,
+  PutPermissionsBoundaryToPermissionSetCommand,
+  SSOAdminClient,
+} from '@aws-sdk/client-sso-admin';
 import { Hash } from '@smithy/core/serde';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../src/shared/context.js';
 import { runCli } from '../helpers/cli.js';
-import { portalFixture, suffix, type PortalUser } from '../helpers/portal-fixture.js';
+import { portalFixture, suffix, until, type PortalUser } from '../helpers/portal-fixture.js';
 import { cliStorage, dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
 
 type Creds = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
@@ -112,6 +119,60 @@ describe.each(dialects())('policy engine on %s', (dialect) => {
     expect(held.stdout.split('\n').filter(Boolean).sort()).toEqual(
       [`${reader.name}\t${reader.arn}\tgroup ${groupName}`, `${writer.name}\t${writer.arn}\tdirect`].sort(),
     );
+  });
+
+  it('fails closed where a stored policy no longer reads or a boundary does not resolve, and names it', async () => {
+    const sso = new SSOAdminClient(sdkOptions(server));
+    const InstanceArn = server.init.instanceArn;
+    const account = (await f.newAccount()).accountId;
+    const someone = await f.newUser();
+    const simulate = (Action: string) => adminPost('/api/admin/policy/simulate', { UserName: someone.userName, AccountId: account, Action, Resource: '*' });
+
+    // An administrator's set whose inline policy keeps one thing out of reach.
+    const legacy = await f.newPermissionSet(`Legacy${suffix()}`);
+    await sso.send(new AttachManagedPolicyToPermissionSetCommand({ InstanceArn, PermissionSetArn: legacy.arn, ManagedPolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }));
+    const keep = { Effect: 'Deny', Action: 's3:DeleteBucket', Resource: '*' };
+    await sso.send(new PutInlinePolicyToPermissionSetCommand({ InstanceArn, PermissionSetArn: legacy.arn, InlinePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Keep', ...keep }] }) }));
+    await f.assignment('create', account, legacy.arn, 'USER', someone.userId);
+    // The row as a release before Sids had to be unique stored it: today's parser refuses it, so
+    // the engine cannot read its Denies. Left out, the administrator could delete the bucket.
+    const oldRow = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Keep', ...keep }, { Sid: 'Keep', ...keep, Action: 's3:DeleteObject' }] });
+    await server.reg.database.db.updateTable('permission_sets').set({ inline_policy: oldRow }).where('permission_set_arn', '=', legacy.arn).execute();
+    const refused = await simulate('s3:DeleteBucket');
+    expect(refused.json).toMatchObject({
+      Decision: 'ImplicitDeny',
+      Allowed: false,
+      PermissionSets: [{ PermissionSetArn: legacy.arn, Decision: 'ImplicitDeny', Reason: 'unresolved_policy', UnresolvedPolicies: ['inline (unreadable)'] }],
+    });
+    // Everything else is refused too: what the unread policy denies is unknown.
+    expect((await simulate('ec2:DescribeInstances')).json).toMatchObject({ Decision: 'ImplicitDeny' });
+    expect((await adminPost('/api/admin/policy/simulate', { UserName: someone.userName, AccountId: account })).json).toMatchObject({
+      PermissionSets: [{ PermissionSetArn: legacy.arn, UnresolvedPolicies: ['inline (unreadable)'] }],
+    });
+
+    // A boundary that does not resolve in the account bounds to nothing (never to "no boundary"),
+    // and provisioning there fails, naming the missing policy, as on AWS.
+    const bounded = await f.newPermissionSet(`Bounded${suffix()}`);
+    await sso.send(new AttachManagedPolicyToPermissionSetCommand({ InstanceArn, PermissionSetArn: bounded.arn, ManagedPolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }));
+    await f.assignment('create', account, bounded.arn, 'USER', someone.userId);
+    expect((await simulate('s3:ListAllMyBuckets')).json).toMatchObject({ Decision: 'Allow', PermissionSetArn: bounded.arn });
+    const name = `Bound${suffix()}`;
+    await sso.send(new PutPermissionsBoundaryToPermissionSetCommand({ InstanceArn, PermissionSetArn: bounded.arn, PermissionsBoundary: { CustomerManagedPolicyReference: { Name: name, Path: '/' } } }));
+    const unbounded = await simulate('s3:ListAllMyBuckets');
+    expect(unbounded.json).toMatchObject({ Decision: 'ImplicitDeny', Allowed: false });
+    expect((unbounded.json.PermissionSets as { PermissionSetArn: string }[]).find((p) => p.PermissionSetArn === bounded.arn)).toEqual({
+      PermissionSetArn: bounded.arn,
+      Name: bounded.name,
+      Decision: 'ImplicitDeny',
+      Reason: 'unresolved_policy',
+      UnresolvedPolicies: [`boundary:customer-managed:/${name}`],
+    });
+    const { PermissionSetProvisioningStatus: started } = await sso.send(new ProvisionPermissionSetCommand({ InstanceArn, PermissionSetArn: bounded.arn, TargetType: 'AWS_ACCOUNT', TargetId: account }));
+    const provisioned = await until(
+      () => sso.send(new DescribePermissionSetProvisioningStatusCommand({ InstanceArn, ProvisionPermissionSetRequestId: started!.RequestId! })),
+      (r) => r.PermissionSetProvisioningStatus!.Status !== 'IN_PROGRESS',
+    );
+    expect(provisioned.PermissionSetProvisioningStatus).toMatchObject({ Status: 'FAILED', FailureReason: `Received a 404 status error: Not supported policy arn:aws:iam::${account}:policy/${name}.` });
   });
 
   it('validates a policy through the admin API', async () => {

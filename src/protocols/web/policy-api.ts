@@ -154,7 +154,8 @@ function policyRoutes(app: FastifyInstance, reg: Registry): void {
         Allowed: r.allowed,
         ...(r.permissionSetArn ? { PermissionSetArn: r.permissionSetArn, PermissionSetName: r.permissionSetName } : {}),
         ...(r.statement ? { Statement: statementView(r.statement) } : {}),
-        PermissionSets: r.permissionSets.map((p) => ({ PermissionSetArn: p.permissionSetArn, Name: p.name, Decision: p.decision })),
+        // Why a set denied, and what in it does not resolve: a missing boundary or an unreadable policy denies everything.
+        PermissionSets: r.permissionSets.map((p) => ({ PermissionSetArn: p.permissionSetArn, Name: p.name, Decision: p.decision, ...(p.reason ? { Reason: p.reason } : {}), UnresolvedPolicies: p.unresolvedPolicies })),
       };
     }),
   );
