@@ -50,6 +50,9 @@ const JOB_OF: Record<RequestKind, string> = {
   PROVISION: 'access.provision_permission_set',
 };
 
+/** Provisioned accounts read per page when checking that each has the policies a permission set references. */
+const ACCOUNT_PAGE = 500;
+
 type Fulfil = (s: AccessStores, request: AccessRequestRecord, ps: PermissionSetRecord, now: number) => Promise<void>;
 type JobPayload = { requestId: string };
 
@@ -274,18 +277,31 @@ export class AssignmentService {
     await this.record(s, ctx, kind, requestId, 'SUCCEEDED', null);
   }
 
-  /** The ARN of the first customer-managed policy (or boundary) the target account lacks, if any. */
+  /**
+   * The ARN of the first customer-managed policy (or boundary) a target account lacks, if any: the
+   * one account, or every account the permission set is provisioned to (however many: they are
+   * read a page at a time, so the thousand-and-first is checked as the first is).
+   */
   private async unresolvedPolicy(s: AccessStores, request: AccessRequestRecord, permissionSetArn: string, boundary: PermissionSetRecord['permissionsBoundary']): Promise<string | undefined> {
     const directory = this.deps.customerPolicies;
     if (!directory) return undefined;
     const refs = (await s.access.listPolicies(permissionSetArn, 'CUSTOMER', { limit: 100 })).map((p) => ({ path: p.path, name: p.name }));
     if (boundary && 'customerManagedPolicy' in boundary) refs.push(boundary.customerManagedPolicy);
     if (refs.length === 0) return undefined;
-    const accounts = request.targetId !== null ? [request.targetId] : await s.access.listProvisionedAccounts(permissionSetArn, undefined, { limit: 1000 });
-    for (const accountId of accounts) {
+    const lacking = async (accountId: string) => {
       for (const ref of refs) if (!(await directory.policyExists(accountId, ref))) return `arn:aws:iam::${accountId}:policy${ref.path}${ref.name}`;
+      return undefined;
+    };
+    if (request.targetId !== null) return lacking(request.targetId);
+    for (let after: [string] | undefined; ; ) {
+      const accounts = await s.access.listProvisionedAccounts(permissionSetArn, undefined, { ...(after ? { after } : {}), limit: ACCOUNT_PAGE });
+      for (const accountId of accounts) {
+        const missing = await lacking(accountId);
+        if (missing) return missing;
+      }
+      if (accounts.length < ACCOUNT_PAGE) return undefined;
+      after = [accounts.at(-1) as string];
     }
-    return undefined;
   }
 
   private async finish(kind: RequestKind, requestId: string, status: 'FAILED', reason: string): Promise<void> {

@@ -5,6 +5,7 @@
 import { CreateGroupCommand, CreateGroupMembershipCommand, CreateUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { CreateAccountCommand, DescribeCreateAccountStatusCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import {
+  AttachCustomerManagedPolicyReferenceToPermissionSetCommand,
   CreateAccountAssignmentCommand,
   CreatePermissionSetCommand,
   DeleteAccountAssignmentCommand,
@@ -370,6 +371,32 @@ describe.each(dialects())('sso-admin account assignments on %s', (dialect) => {
     await expect(
       sso.send(new ProvisionPermissionSetCommand({ InstanceArn, PermissionSetArn: ps, TargetType: 'AWS_ACCOUNT', TargetId: '999999999999' })),
     ).rejects.toMatchObject({ name: 'ValidationException' });
+  });
+
+  it('fails provisioning to all accounts where any of them, the thousand-and-first included, lacks a referenced policy', async () => {
+    const ps = await newPermissionSet();
+    const name = `Fleet${suffix()}`;
+    await sso.send(new AttachCustomerManagedPolicyReferenceToPermissionSetCommand({ InstanceArn, PermissionSetArn: ps, CustomerManagedPolicyReference: { Name: name, Path: '/' } }));
+    // A fleet of 1,001 accounts where the permission set is provisioned, written as a release that
+    // provisioned it there left them; the policy exists in each but the last.
+    const db = server.reg.database.db;
+    const base = 700_000_000_000 + Math.floor(Math.random() * 1_000_000) * 10_000;
+    const fleet = Array.from({ length: 1001 }, (_, i) => String(base + i));
+    const now = Date.now();
+    for (let i = 0; i < fleet.length; i += 250) {
+      const slice = fleet.slice(i, i + 250);
+      await db.insertInto('permission_set_provisions').values(slice.map((accountId) => ({ permission_set_arn: ps, account_id: accountId, role_name: `AWSReservedSSO_fleet_${accountId}`, provisioned_version: 1, provisioned_at: now }))).execute();
+      const withPolicy = slice.filter((accountId) => accountId !== fleet.at(-1));
+      if (withPolicy.length === 0) continue;
+      const arn = (accountId: string) => `arn:aws:iam::${accountId}:policy/${name}`;
+      await db
+        .insertInto('customer_policies')
+        .values(withPolicy.map((accountId) => ({ policy_arn: arn(accountId), account_id: accountId, policy_name: name, path: '/', policy_id: `ANPA${accountId}${suffix()}`.slice(0, 32), description: null, default_version_id: 'v1', next_version: 2, created_at: now, updated_at: now })))
+        .execute();
+      await db.insertInto('customer_policy_versions').values(withPolicy.map((accountId) => ({ policy_arn: arn(accountId), version_id: 'v1', document: POLICY, created_at: now }))).execute();
+    }
+    const all = await provision(ps, { TargetType: 'ALL_PROVISIONED_ACCOUNTS' });
+    expect(all).toMatchObject({ Status: 'FAILED', FailureReason: `Received a 404 status error: Not supported policy arn:aws:iam::${fleet.at(-1)}:policy/${name}.` });
   });
 
   it('provisions to the management account too', async () => {
