@@ -97,6 +97,28 @@ describe('validatePolicy', () => {
     expect(await refused(`{"Version":"2012-10-17","Statement":[${st},{"Sid":"Effect","Effect":"Deny","Action":"s3:PutObject","Resource":"*"}]}`)).toEqual([]);
   });
 
+  it('refuses a condition key (or operator) given twice in different case, as Access Analyzer does (DUPLICATE_KEYS_WITH_DIFFERENT_CASE)', async () => {
+    const errors = async (condition: object) =>
+      (await validatePolicy(JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 's3:*', Resource: '*', Condition: condition }] })))
+        .filter((f) => f.findingType === 'ERROR')
+        .map((f) => ({ issueCode: f.issueCode, location: f.location, message: f.message }));
+    // Key names ignore case: one key given twice, read by the engine as two conditions ANDed.
+    expect(await errors({ StringEquals: { 'aws:username': 'alice', 'AWS:UserName': 'bob' } })).toEqual([
+      {
+        issueCode: 'DUPLICATE_KEYS_WITH_DIFFERENT_CASE',
+        location: 'Statement[0].Condition.StringEquals.AWS:UserName',
+        message: 'The condition key AWS:UserName appears more than once with different capitalization (aws:username) in the same condition block. Remove the duplicate condition keys.',
+      },
+    ]);
+    // Operators ignore case too: two blocks of one operator.
+    expect(await errors({ StringEquals: { 'aws:username': 'alice' }, stringequals: { 'aws:username': 'bob' } })).toEqual([
+      expect.objectContaining({ issueCode: 'DUPLICATE_KEYS_WITH_DIFFERENT_CASE', location: 'Statement[0].Condition.stringequals' }),
+    ]);
+    // One key under two operators, or two keys that differ in more than case, is ordinary.
+    expect(await errors({ StringLike: { 's3:prefix': 'home/*' }, StringNotLike: { 'S3:prefix': 'home/secret/*' } })).toEqual([]);
+    expect(await errors({ StringEquals: { 'aws:username': 'alice', 'aws:PrincipalTag/team': 'red' } })).toEqual([]);
+  });
+
   it('warns about overly broad grants without blocking them', async () => {
     const findings = await validatePolicy(
       policy(

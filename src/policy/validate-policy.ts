@@ -133,6 +133,29 @@ function checkRedundant(raw: unknown, where: string, field: string, out: PolicyF
   });
 }
 
+/**
+ * Access Analyzer's DUPLICATE_KEYS_WITH_DIFFERENT_CASE (an ERROR): condition key names ignore case,
+ * so `aws:username` and `AWS:UserName` in one operator's block are one key given twice, which
+ * reads as one thing to a reviewer and as another to the engine (which ANDs them). Operators
+ * ignore case too, so `StringEquals` beside `stringEquals` is one block written twice.
+ */
+function checkCaseVariants(condition: Record<string, Record<string, unknown>>, where: string, out: PolicyFinding[]): void {
+  const operators = new Map<string, string>();
+  for (const [operator, block] of Object.entries(condition)) {
+    const first = operators.get(operator.toLowerCase());
+    if (first !== undefined) {
+      out.push(finding('ERROR', 'DUPLICATE_KEYS_WITH_DIFFERENT_CASE', `${where}.${operator}`, `The condition operator ${operator} appears more than once with different capitalization (${first}) in the same condition block. Remove the duplicate condition operators.`));
+    } else operators.set(operator.toLowerCase(), operator);
+    const keys = new Map<string, string>();
+    for (const key of Object.keys(block)) {
+      const seen = keys.get(key.toLowerCase());
+      if (seen !== undefined) {
+        out.push(finding('ERROR', 'DUPLICATE_KEYS_WITH_DIFFERENT_CASE', `${where}.${operator}.${key}`, `The condition key ${key} appears more than once with different capitalization (${seen}) in the same condition block. Remove the duplicate condition keys.`));
+      } else keys.set(key.toLowerCase(), key);
+    }
+  }
+}
+
 const TYPE_ORDER: Record<FindingType, number> = { ERROR: 0, WARNING: 1, SUGGESTION: 2 };
 
 /**
@@ -166,6 +189,7 @@ export async function validatePolicy(text: string): Promise<PolicyFinding[]> {
       checkRedundant(raw, where, field, out);
     }
     const condition = (st.Condition ?? {}) as Record<string, Record<string, unknown>>;
+    checkCaseVariants(condition, `${where}.Condition`, out);
     for (const [operator, block] of Object.entries(condition)) {
       const op = parseOperator(operator);
       for (const [key, values] of Object.entries(block)) {
