@@ -244,6 +244,21 @@ describe('numbers and addresses in conditions', () => {
     }
   });
 
+  it('decides ? patterns against long values in one pass of each value, within the budget', () => {
+    // A Deny on user agents that carry a 32-character token (29 of any character, a #, two digits),
+    // against long request values: each pattern was compared in full at each of ~8,000 places,
+    // more than a decision may spend, so this ordinary request was refused as too complex.
+    const patterns = Array.from({ length: 12 }, (_, i) => `*${'?'.repeat(29)}#${String(i).padStart(2, '0')}*`);
+    const set = setOf([
+      { Effect: 'Allow', Action: 's3:*', Resource: '*' },
+      { Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringLike: { 'aws:UserAgent': patterns } } },
+    ]);
+    const values = Array.from({ length: 10 }, () => 'a'.repeat(8192));
+    expect(evaluate(set, { action: 's3:GetObject', resource: '*', context: { 'aws:UserAgent': values } }).decision).toBe('Allow');
+    const marked = [...values.slice(1), `${'a'.repeat(8000)}${'x'.repeat(29)}#07${'a'.repeat(100)}`];
+    expect(evaluate(set, { action: 's3:GetObject', resource: '*', context: { 'aws:UserAgent': marked } })).toMatchObject({ decision: 'ExplicitDeny', statement: { index: 1 } });
+  });
+
   it("refuses, quickly and closed, a decision whose ? patterns and values would take seconds of comparisons", () => {
     // A valid policy (27 KB) of `?`-heavy patterns, and request values of 8,192 characters: each
     // pattern compared at each place it may start, character by character.

@@ -41,8 +41,8 @@ export type Decision =
       readonly allowed: false;
       /**
        * `no_allow`: no identity statement allows; `boundary`: allowed, but not by the boundary;
-       * `too_complex`: the policies' `?` patterns and the request's values needed more comparisons
-       * than a decision may take (MAX_MATCH_WORK), so nothing is allowed; `unresolved_policy`: a
+       * `too_complex`: the policies' `?` patterns and the request's values needed more steps than
+       * a decision may take (MAX_MATCH_WORK), so nothing is allowed; `unresolved_policy`: a
        * policy the set must hold could not be read (a boundary that does not resolve, a stored text
        * that no longer parses), so nothing is allowed.
        */
@@ -255,14 +255,15 @@ export function evaluate(set: PolicySet, request: AuthorizationRequest): Decisio
 }
 
 /**
- * Character comparisons one decision may spend on `?` patterns: far beyond any real policy (a
- * decision spends thousands), and tens of milliseconds at most.
+ * Steps one decision may spend on `?` patterns (a character compared, or a 32-bit word of a scan
+ * advanced by a character; wildcard.ts): far beyond any real policy (a decision spends thousands),
+ * and tens of milliseconds at most.
  */
 export const MAX_MATCH_WORK = 20_000_000;
 
 /**
  * As evaluate, with the context already prepared (prepareContext). A decision that would need more
- * comparisons than MAX_MATCH_WORK allows nothing: it fails closed, a Deny it could not finish
+ * steps than MAX_MATCH_WORK allows nothing: it fails closed, a Deny it could not finish
  * checking included.
  */
 export function evaluatePrepared(set: PolicySet, requestAction: string, requestResource: string, ctx: ContextValues): Decision {

@@ -1,6 +1,6 @@
 // IAM wildcard patterns (`*`, `?`) with policy variables (`${aws:username}`, `${*}` …), compiled
-// once and matched without regular expressions: no backtracking, and a decision's comparisons for
-// `?` patterns are bounded (withMatchBudget), so no input can make it hang.
+// once and matched without regular expressions or backtracking: a `?` segment is found with a
+// bit-parallel scan in one pass over the value, and a decision's work is bounded (withMatchBudget).
 
 /** One piece of a pattern as written: literal text, a wildcard, or a policy variable. */
 export type PatternPart =
@@ -20,6 +20,8 @@ export interface Glob {
 interface Segment {
   readonly text: string;
   readonly any: readonly boolean[] | null;
+  /** A `?` segment's Shift-And tables, built when it is first searched for. */
+  scan?: ShiftAnd;
 }
 
 /** Reads `${key}` or `${key, 'default'}`; `${*}`, `${?}`, `${$}` stand for the character itself. */
@@ -106,21 +108,21 @@ export function toGlob(parts: readonly PatternPart[], lookup?: VariableLookup, f
 }
 
 /**
- * Character comparisons left to the decision in progress (withMatchBudget). A segment with `?` is
- * compared character by character at each place it may start: a policy can hold such patterns by
- * the thousand characters, and a request values as long, so without a bound one decision could
- * take seconds of the event loop. Outside a decision (validation) there is no bound.
+ * Steps left to the decision in progress (withMatchBudget): a character compared, or a 32-bit word
+ * of a `?` segment's scan state advanced by one character of the value. A policy may hold long `?`
+ * patterns by the hundred, and a request as many long values, so without a bound one decision could
+ * still take long. Outside a decision (validation) there is no bound.
  */
 let budget = Number.POSITIVE_INFINITY;
 
-/** A decision needed more comparisons than its budget: the evaluator refuses it (too complex). */
+/** A decision needed more steps than its budget: the evaluator refuses it (too complex). */
 export class MatchBudgetExceeded extends Error {
   constructor() {
     super('The policy patterns and the request values need too many comparisons.');
   }
 }
 
-/** Runs `fn` with at most `limit` character comparisons for its `?` patterns; throws MatchBudgetExceeded past it. */
+/** Runs `fn` with at most `limit` steps for its `?` patterns; throws MatchBudgetExceeded past it. */
 export function withMatchBudget<T>(limit: number, fn: () => T): T {
   const before = budget;
   budget = limit;
@@ -131,26 +133,123 @@ export function withMatchBudget<T>(limit: number, fn: () => T): T {
   }
 }
 
+function spend(steps: number): void {
+  budget -= steps;
+  if (budget < 0) throw new MatchBudgetExceeded();
+}
+
+/** Whether `seg` matches `value` at `at`: O(segment). */
 function matchesAt(seg: Segment, value: string, at: number): boolean {
   const { text, any } = seg;
   if (at + text.length > value.length) return false;
   if (!any) return value.startsWith(text, at);
-  budget -= text.length;
-  if (budget < 0) throw new MatchBudgetExceeded();
+  spend(text.length);
   for (let j = 0; j < text.length; j++) if (!any[j] && value.charCodeAt(at + j) !== text.charCodeAt(j)) return false;
   return true;
 }
 
-function find(seg: Segment, value: string, from: number): number {
-  if (!seg.any) return value.indexOf(seg.text, from);
-  for (let i = from; i + seg.text.length <= value.length; i++) if (matchesAt(seg, value, i)) return i;
-  return -1;
+/**
+ * The Shift-And (bitap) automaton of a `?` segment: bit j of the state is set when the last j+1
+ * characters read match the segment's first j+1 positions. Reading a character shifts the state
+ * by one (a match may start anywhere) and keeps the bits whose position is a `?` or that
+ * character. One pass over the value, ⌈length / 32⌉ words a character: no position is ever looked
+ * at twice, whatever the pattern.
+ */
+interface ShiftAnd {
+  readonly words: number;
+  /** The `?` positions: kept whatever the character. */
+  readonly any: Uint32Array;
+  /** Per character code: its positions, as (word index, bits) pairs. ASCII in an array, the rest in a map. */
+  readonly ascii: (Int32Array | undefined)[];
+  readonly other: Map<number, Int32Array>;
+  readonly lastWord: number;
+  readonly lastBit: number;
+  /** The state and the shifted state, reused (JavaScript runs one scan at a time). */
+  readonly state: Uint32Array;
+  readonly shifted: Uint32Array;
+}
+
+function shiftAndOf(seg: Segment): ShiftAnd {
+  const { text, any } = seg;
+  const words = (text.length + 31) >>> 5;
+  const anyBits = new Uint32Array(words);
+  const positions = new Map<number, Map<number, number>>();
+  for (let j = 0; j < text.length; j++) {
+    const w = j >>> 5;
+    const bit = (1 << (j & 31)) >>> 0;
+    if (any?.[j]) anyBits[w] = (anyBits[w]! | bit) >>> 0;
+    else {
+      const c = text.charCodeAt(j);
+      let byWord = positions.get(c);
+      if (!byWord) positions.set(c, (byWord = new Map<number, number>()));
+      byWord.set(w, ((byWord.get(w) ?? 0) | bit) >>> 0);
+    }
+  }
+  const ascii: (Int32Array | undefined)[] = new Array<Int32Array | undefined>(128).fill(undefined);
+  const other = new Map<number, Int32Array>();
+  for (const [c, byWord] of positions) {
+    const pairs = new Int32Array(byWord.size * 2);
+    let k = 0;
+    for (const [w, bits] of byWord) {
+      pairs[k++] = w;
+      pairs[k++] = bits | 0;
+    }
+    if (c < 128) ascii[c] = pairs;
+    else other.set(c, pairs);
+  }
+  const last = text.length - 1;
+  return { words, any: anyBits, ascii, other, lastWord: last >>> 5, lastBit: (1 << (last & 31)) >>> 0, state: new Uint32Array(words), shifted: new Uint32Array(words) };
+}
+
+/** The leftmost start of `seg` in `value` at or after `from` and ending by `end`, or -1. */
+function find(seg: Segment, value: string, from: number, end: number): number {
+  const length = seg.text.length;
+  if (!seg.any) {
+    const at = value.indexOf(seg.text, from);
+    return at < 0 || at + length > end ? -1 : at;
+  }
+  if (from + length > end) return -1;
+  const t = (seg.scan ??= shiftAndOf(seg));
+  const { any, ascii, other, state, shifted, lastWord, lastBit } = t;
+  state.fill(0);
+  // Words above `top` are all zero: the state grows by at most one bit a character, so a scan
+  // that keeps failing early (most do) advances one word, not all of them.
+  let top = 0;
+  let steps = 0;
+  try {
+    for (let p = from; p < end; p++) {
+      const reach = top < t.words - 1 ? top + 1 : top;
+      let carry = 1; // a match may start here
+      for (let w = 0; w <= reach; w++) {
+        const d = state[w]!;
+        shifted[w] = (d << 1) | carry;
+        carry = d >>> 31;
+        state[w] = shifted[w]! & any[w]!;
+      }
+      const c = value.charCodeAt(p);
+      const own = c < 128 ? ascii[c] : other.get(c);
+      if (own) {
+        for (let k = 0; k < own.length; k += 2) {
+          const w = own[k]!;
+          if (w <= reach) state[w] = state[w]! | (shifted[w]! & own[k + 1]!);
+        }
+      }
+      steps += reach + 1;
+      top = reach;
+      while (top > 0 && state[top] === 0) top--;
+      if (top === lastWord && (state[lastWord]! & lastBit) !== 0) return p - length + 1;
+    }
+    return -1;
+  } finally {
+    spend(steps);
+  }
 }
 
 /**
  * Whether `value` matches. Segments between stars are placed leftmost-first, which is optimal for
- * `*`-separated globs, so one pass decides: at most O(pattern × value) character comparisons, and
- * both are bounded by the policy size limits.
+ * `*`-separated globs: each search starts where the last match ended, so the value is read once
+ * from left to right, at ⌈segment / 32⌉ words a character for a `?` segment (linear for segments
+ * of up to 32 characters).
  */
 export function globMatches(glob: Glob, value: string): boolean {
   const segs = glob.segments;
@@ -177,8 +276,8 @@ export function globMatches(glob: Glob, value: string): boolean {
   }
   for (let k = first; k < last; k++) {
     const seg = segs[k] as Segment;
-    const at = find(seg, value, pos);
-    if (at < 0 || at + seg.text.length > end) return false;
+    const at = find(seg, value, pos, end);
+    if (at < 0) return false;
     pos = at + seg.text.length;
   }
   return true;
