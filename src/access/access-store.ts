@@ -1,6 +1,8 @@
 // The port the access module needs from the store: permission sets and their policies,
 // account assignments, provisioned (account, permission set) pairs, and asynchronous requests.
 
+import type { Slice } from '../shared/pagination.js';
+
 export interface CustomerManagedPolicyReference {
   name: string;
   path: string;
@@ -78,11 +80,8 @@ export interface AccessControlAttribute {
   Value: { Source: string[] };
 }
 
-/** Keyset pagination: rows after `after` (the key of the last row of the previous page), at most `limit`. */
-export interface Slice<K extends (string | number)[]> {
-  after?: K;
-  limit: number;
-}
+/** Keyset pagination (shared/pagination.ts): rows after the last row of the previous page, at most `limit`. */
+export type { Slice };
 
 export interface AccessStore {
   insertPermissionSet(ps: PermissionSetRecord): Promise<void>;

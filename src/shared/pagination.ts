@@ -1,5 +1,6 @@
 // Opaque NextToken values: keyset positions, base64 so that they match AWS's NextToken pattern.
-// A token that does not decode is the client's mistake and gets a clear invalid_argument.
+// A token that does not decode, or does not fit the list's key, is the client's mistake and gets a
+// clear invalid_argument.
 
 import { invalidArgument } from './errors.js';
 
@@ -40,4 +41,45 @@ export function pageOf<T>(rows: T[], limit: number, positionOf: (row: T) => Reco
   if (rows.length <= limit) return { items: rows };
   const items = rows.slice(0, limit);
   return { items, nextToken: encodeToken(positionOf(items[items.length - 1] as T)) };
+}
+
+/** Keyset pagination: rows after `after` (the key of the last row of the previous page), at most `limit`. */
+export interface Slice<K extends (string | number)[]> {
+  after?: K;
+  limit: number;
+}
+
+export interface PageRequest {
+  nextToken?: string;
+  maxResults?: number;
+}
+
+type Shape = readonly ('string' | 'number')[];
+/** The key tuple a shape describes: ['number', 'string'] → [number, string]. */
+type KeyOf<S extends Shape> = { -readonly [I in keyof S]: S[I] extends 'number' ? number : string };
+
+/** Rows a page holds when the caller does not say. */
+export const DEFAULT_PAGE = 100;
+
+function keyFromToken<S extends Shape>(token: string | undefined, shape: S): KeyOf<S> | undefined {
+  const position = decodeToken(token);
+  if (position === undefined) return undefined;
+  const key = shape.map((_, i) => position[String(i)]);
+  if (Object.keys(position).length !== shape.length || key.some((v, i) => typeof v !== shape[i])) {
+    throw invalidArgument('pagination.invalid_token', 'The NextToken is not valid for this list.');
+  }
+  return key as KeyOf<S>;
+}
+
+/** Fetch one page through `fetch` (which returns up to slice.limit rows), keyed by `keyOf`. */
+export async function pageThrough<T, const S extends Shape>(
+  request: PageRequest,
+  shape: S,
+  fetch: (slice: Slice<KeyOf<S>>) => Promise<T[]>,
+  keyOf: (row: T) => KeyOf<S>,
+): Promise<Page<T>> {
+  const limit = request.maxResults ?? DEFAULT_PAGE;
+  const after = keyFromToken(request.nextToken, shape);
+  const rows = await fetch({ ...(after ? { after } : {}), limit: limit + 1 });
+  return pageOf(rows, limit, (row) => Object.fromEntries(keyOf(row).map((v, i) => [String(i), v])));
 }
