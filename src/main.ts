@@ -361,12 +361,17 @@ storageOptions(mfa.command('delete'))
     process.stdout.write(opts.json ? JSON.stringify({ deletedDeviceId: opts.deviceId }) + '\n' : `deleted ${opts.deviceId}\n`);
   });
 storageOptions(mfa.command('reset'))
-  .description("the recovery path for a lost device: delete every MFA device of a user; they register a new one at their next sign-in (if the settings say REGISTER)")
+  .description(
+    'the recovery path for a lost or stolen device: delete every MFA device of a user and end every portal session of theirs, with the CLI tokens, ' +
+      'credentials (refused within 5 s) and pending MFA sign-ins that came from them; they register a new device at their next sign-in (if the settings say REGISTER)',
+  )
   .requiredOption('--user-name <name>', 'the user')
-  .option('--json', 'print one JSON object')
+  .option('--json', 'print one JSON object: {deletedDeviceIds, revokedSessionIds}')
   .action(async (opts: StorageFlags & { userName: string; json?: boolean }) => {
-    const deleted = await withRegistry(opts, (reg, ctx) => reg.mfa.resetUser({ ...ctx, eventSource: SIGNIN_SOURCE }, opts.userName));
-    process.stdout.write(opts.json ? JSON.stringify({ deletedDeviceIds: deleted }) + '\n' : `deleted ${deleted.length} device(s)\n`);
+    const reset = await withRegistry(opts, (reg, ctx) => reg.auth.resetUserMfa({ ...ctx, eventSource: SIGNIN_SOURCE }, opts.userName));
+    process.stdout.write(
+      opts.json ? JSON.stringify(reset) + '\n' : `deleted ${reset.deletedDeviceIds.length} device(s), revoked ${reset.revokedSessionIds.length} session(s)\n`,
+    );
   });
 
 const IDENTITY_SOURCE_FLAGS: Record<string, IdentitySourceType> = { internal: 'INTERNAL', 'external-idp': 'EXTERNAL_IDP' };

@@ -48,6 +48,12 @@ export type SignInResult =
 /** A sign-in that passed its password and waits for its second factor. */
 export type WaitingFlow = MfaFlowRecord & { user: MfaUser };
 
+/** What an MFA reset did: the devices deleted and the sessions it ended. */
+export interface MfaReset {
+  deletedDeviceIds: string[];
+  revokedSessionIds: string[];
+}
+
 /** A finished sign-in, and the token that lets this browser skip MFA next time (context-aware mode). */
 export type SignedIn = Extract<SignInResult, { kind: 'ok' }> & { rememberToken?: string };
 
@@ -189,6 +195,34 @@ export class AuthService {
         // session, a CLI token or credentials from before is signed out with it.
         await this.endSessionsInside(s, ctx, user.identityStoreId, user.userId, undefined, 'ResetPassword');
         return { userName: user.profile.userName, password, oneTime: opts.oneTime };
+      },
+    );
+  }
+
+  /**
+   * An administrator's MFA reset, the recovery path for a lost or stolen device: every MFA device of
+   * the user is deleted (they register a new one at their next sign-in), and, as at a password
+   * reset, every session of theirs ends, with the CLI sign-ins it approved, the credentials issued
+   * under it and the sign-ins waiting for a second factor: whatever was signed in with the lost
+   * device must not outlive it. One transaction, one `ResetUserMfa` event (the revocation of the
+   * credentials is its service event). Sessions end even when the user had no device left.
+   */
+  async resetUserMfa(ctx: RequestContext, userName: string): Promise<MfaReset> {
+    const instance = await this.deps.instance.get();
+    const action = {
+      eventName: 'ResetUserMfa',
+      requestParameters: { userName },
+      responseElements: (r: MfaReset) => ({ deletedDeviceIds: r.deletedDeviceIds, sessionIds: r.revokedSessionIds }),
+    };
+    return this.auditedAfter(
+      ctx,
+      action,
+      () => this.requireUser(instance, userName),
+      async (s, user) => {
+        const devices = await s.mfa.listDevices(user.identityStoreId, user.userId);
+        const deletedDeviceIds = await s.mfa.deleteDevices(devices.map((d) => d.deviceId));
+        const revokedSessionIds = await this.endSessionsInside(s, ctx, user.identityStoreId, user.userId, undefined, 'ResetUserMfa');
+        return { deletedDeviceIds, revokedSessionIds };
       },
     );
   }

@@ -451,15 +451,8 @@ export class MfaService {
     });
   }
 
-  /** The recovery path: every device of the user goes; they register anew at their next sign-in. */
-  async resetUser(ctx: RequestContext, userName: string): Promise<string[]> {
-    const action = { eventName: 'ResetUserMfa', requestParameters: { userName }, responseElements: (ids: string[]) => ({ deletedDeviceIds: ids }) };
-    return audited(this.deps, ctx, action, async (s) => {
-      const user = await this.userByName(userName);
-      const devices = await s.mfa.listDevices(user.identityStoreId, user.userId);
-      return s.mfa.deleteDevices(devices.map((d) => d.deviceId));
-    });
-  }
+  // The recovery path (every device of a user deleted by an administrator) is
+  // AuthService.resetUserMfa: it ends the user's sessions in the same transaction, and sessions are auth's.
 
   // ---- remembered browsers (context-aware MFA) ----
 

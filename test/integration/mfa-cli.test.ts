@@ -1,5 +1,6 @@
 // `atrium settings set --mfa/--sign-in-protection` and `atrium mfa list|delete|reset` against the
-// storage of a running server, on both databases: what an administrator types, what users then meet.
+// storage of a running server, on both databases: what an administrator types, what users then meet
+// (a reset also ends the user's sessions).
 
 import { existsSync } from 'node:fs';
 import { CreateUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
@@ -49,8 +50,15 @@ describe.skipIf(!existsSync(OATHTOOL)).each(dialects())('MFA CLI on %s', (dialec
     const missing = await runCli(['mfa', 'delete', '--user-name', 'fay', '--device-id', 'mfa-0000', ...storage]);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain('does not exist');
+    // The sign-ins the poll above made before the server saw MFA turned on are sessions too.
+    const sessionIds = (await server.reg.auth.listSessions('fay')).map((s) => s.sessionId);
+    expect(sessionIds.length).toBeGreaterThan(0);
     const reset = await runCli(['mfa', 'reset', '--user-name', 'fay', '--json', ...storage]);
-    expect(JSON.parse(reset.stdout)).toEqual({ deletedDeviceIds: [devices[0]!.deviceId] });
+    // The reset ends every session of the user, the one signed in with the device among them.
+    const ended = JSON.parse(reset.stdout) as { deletedDeviceIds: string[]; revokedSessionIds: string[] };
+    expect(ended.deletedDeviceIds).toEqual([devices[0]!.deviceId]);
+    expect([...ended.revokedSessionIds].sort()).toEqual([...sessionIds].sort());
+    expect((await b.request('/api/portal/session')).status).toBe(401);
     // The user registers anew at the next sign-in: the recovery path.
     expect((await new Browser(server.url).signIn('fay', PASSWORD)).headers.get('location')).toBe('/login/mfa/register?return_to=%2Fstart');
     expect((await runCli(['mfa', 'list', '--user-name', 'nobody', ...storage])).stderr).toContain('User nobody does not exist');

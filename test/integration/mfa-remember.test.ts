@@ -88,7 +88,7 @@ describe.each(dialects())('remembered browsers and TOTP drift with a pinned cloc
     const otherTotp = new TOTP({ secret: Secret.fromBase32(other.secret), digits: 6, period: 30, algorithm: 'SHA1' });
     await reg.mfa.confirmTotpEnrolment(ctx, user, { enrolmentId: other.enrolmentId, name: 'Tablet', code: otherTotp.generate({ timestamp: clock.now() }) });
     expect(await reg.mfa.isRemembered(fresh, user, '203.0.113.7', 30)).toBe(true);
-    await reg.mfa.resetUser(ctx, 'tim');
+    await reg.auth.resetUserMfa(ctx, 'tim');
     expect(await reg.mfa.isRemembered(fresh, user, '203.0.113.7', 30)).toBe(false);
   });
 });

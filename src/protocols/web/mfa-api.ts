@@ -1,5 +1,6 @@
 // The administrators' MFA API, SigV4-signed like the rest of /api/admin: the MFA settings and the
-// sign-in protection settings of the instance, and a user's MFA devices (list, delete, reset).
+// sign-in protection settings of the instance, and a user's MFA devices (list, delete, reset; a
+// reset also ends the user's portal sessions).
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -97,8 +98,13 @@ export function registerMfaAdminRoutes(app: FastifyInstance, deps: WebDeps): voi
       return {};
     }, { eventName: 'DeleteMfaDevice', eventSource: SIGNIN_SOURCE }),
   );
+  // Reset MFA: every device goes, and every portal session of the user ends with it (the ids
+  // ended are answered as RevokedSessionIds, as DELETE /api/admin/sessions answers them).
   app.delete(
     '/api/admin/users/:userName/mfa-devices',
-    signed(async (request, ctx) => ({ DeletedDeviceIds: await reg.mfa.resetUser(ctx, userNameOf(request)) }), { eventName: 'ResetUserMfa', eventSource: SIGNIN_SOURCE }),
+    signed(async (request, ctx) => {
+      const reset = await reg.auth.resetUserMfa(ctx, userNameOf(request));
+      return { DeletedDeviceIds: reset.deletedDeviceIds, RevokedSessionIds: reset.revokedSessionIds };
+    }, { eventName: 'ResetUserMfa', eventSource: SIGNIN_SOURCE }),
   );
 }

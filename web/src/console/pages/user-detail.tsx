@@ -1,5 +1,6 @@
 // One user: attributes (edit), disable and enable, a one-time password, their MFA devices (delete
-// one, or reset MFA), their portal sessions (revoke), group memberships and account assignments.
+// one, or reset MFA, which ends their sessions too), their portal sessions (revoke), group
+// memberships and account assignments.
 
 import Alert from '@cloudscape-design/components/alert';
 import Box from '@cloudscape-design/components/box';
@@ -40,6 +41,8 @@ export default function UserDetail({ id }: { id: string }) {
   const [password, setPassword] = useState<string>();
   const [actionError, setActionError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  // Bumped by an MFA reset, which ends the user's sessions: the sessions table loads again.
+  const [sessionsVersion, setSessionsVersion] = useState(0);
 
   if (user.state === 'loading') return <Spinner size="large" />;
   if (user.state === 'failed') return <Failed message={user.message} />;
@@ -139,8 +142,8 @@ export default function UserDetail({ id }: { id: string }) {
         </Container>
         <Memberships userId={u.UserId} />
         <Assignments userId={u.UserId} />
-        <MfaDevices userName={u.UserName} />
-        <Sessions userName={u.UserName} />
+        <MfaDevices userName={u.UserName} onReset={() => setSessionsVersion((v) => v + 1)} />
+        <Sessions userName={u.UserName} version={sessionsVersion} />
       </SpaceBetween>
     </ContentLayout>
   );
@@ -166,10 +169,13 @@ function Assignments({ userId }: { userId: string }) {
   );
 }
 
-/** The user's portal sessions, each revocable; a refused revoke's message stays until the next try. */
-function Sessions({ userName }: { userName: string }) {
+/**
+ * The user's portal sessions, each revocable; a refused revoke's message stays until the next try.
+ * `version` changes when something else ended them (an MFA reset), which loads them again.
+ */
+function Sessions({ userName, version }: { userName: string; version: number }) {
   const { canWrite } = useConsole();
-  const [sessions, reloadSessions] = useLoad(async () => (await admin<{ Sessions: Session[] }>('GET', `/sessions?userName=${encodeURIComponent(userName)}`)).Sessions, [userName]);
+  const [sessions, reloadSessions] = useLoad(async () => (await admin<{ Sessions: Session[] }>('GET', `/sessions?userName=${encodeURIComponent(userName)}`)).Sessions, [userName, version]);
   const [error, setError] = useState<string>();
   const revoke = async (sessionId?: string) => {
     setError(undefined);
@@ -211,7 +217,7 @@ function Sessions({ userName }: { userName: string }) {
 
 /** A user's MFA devices: delete one, or reset MFA (all of them), each after a confirmation. Its own
  * component, so that a confirmation stays open when the page around it renders again. */
-function MfaDevices({ userName }: { userName: string }) {
+function MfaDevices({ userName, onReset }: { userName: string; onReset: () => void }) {
   const { canWrite } = useConsole();
   const devicesPath = `/users/${encodeURIComponent(userName)}/mfa-devices`;
   const [devices, reloadDevices] = useLoad(async () => (await admin<{ Devices: MfaDevice[] }>('GET', devicesPath)).Devices);
@@ -224,6 +230,7 @@ function MfaDevices({ userName }: { userName: string }) {
     setError(undefined);
     try {
       await admin('DELETE', confirming === 'all' ? devicesPath : `${devicesPath}/${encodeURIComponent(confirming!.DeviceId)}`);
+      if (confirming === 'all') onReset();
       setConfirming(undefined);
       reloadDevices();
     } catch (err) {
@@ -246,7 +253,7 @@ function MfaDevices({ userName }: { userName: string }) {
         >
           <Box>
             {confirming === 'all'
-              ? `Delete every MFA device of ${userName}? When MFA is required, they register a new one at their next sign-in.`
+              ? `Delete every MFA device of ${userName}? Their portal sessions end too, with the CLI sign-ins and credentials from them. When MFA is required, they register a new device at their next sign-in.`
               : `Delete the MFA device "${confirming.Name}" of ${userName}? It no longer signs them in.`}
           </Box>
         </Dialog>
