@@ -16,7 +16,7 @@ import { ed25519PublicKey } from './crypto/index.js';
 import { eventOf } from './protocols/aws/cloudtrail.js';
 import { ConfigError, configWarnings, loadConfig, publicUrlOf, sqliteFileOf, type Config } from './config/config.js';
 import { initialize } from './init.js';
-import { PORTAL_SOURCE, SIGNIN_SOURCE } from './auth/index.js';
+import { MAX_SESSIONS_PAGE, PORTAL_SOURCE, SIGNIN_SOURCE, type SessionRecord } from './auth/index.js';
 import type { NameIdMatch, SpKeySummary } from './federation/index.js';
 import { SAML_LOGIN_PATH, SAML_METADATA_PATH, spIdentityOf } from './protocols/saml/index.js';
 import { readIdpMetadata } from './protocols/saml/samlify.js';
@@ -275,13 +275,45 @@ userStatusCommand('enable', 'ENABLED', 'enable a disabled user again: they can s
 
 const sessions = program.command('sessions').description('portal sessions');
 storageOptions(sessions.command('list'))
-  .description('list live portal sessions, of one user or of everyone')
+  .description(
+    `list live portal sessions, newest first, of one user or of everyone: every one, read and printed ${MAX_SESSIONS_PAGE} at a time, ` +
+      'or one page with --max-results / --next-token (as `audit lookup` pages)',
+  )
   .option('--user-name <name>', 'only this user\'s sessions')
-  .option('--json', 'print one JSON object')
-  .action(async (opts: StorageFlags & { userName?: string; json?: boolean }) => {
-    const list = await withRegistry(opts, (reg) => reg.auth.listSessions(opts.userName));
-    const rows = list.map((s) => ({ sessionId: s.sessionId, userName: s.userName, userId: s.userId, createdAt: new Date(s.createdAt).toISOString(), expiresAt: new Date(s.expiresAt).toISOString(), sourceIp: s.sourceIp }));
-    process.stdout.write(opts.json ? JSON.stringify({ sessions: rows }) + '\n' : rows.map((r) => Object.values(r).join('\t')).join('\n') + (rows.length ? '\n' : ''));
+  .option('--max-results <n>', `one page of at most n sessions, 1 to ${MAX_SESSIONS_PAGE}; the token of the next page is printed after it`)
+  .option('--next-token <token>', 'the page that starts at the token printed after the previous page')
+  .option('--json', 'print one JSON object: {sessions}; with one page, {sessions, nextToken} (no nextToken on the last page)')
+  .action(async (opts: StorageFlags & { userName?: string; maxResults?: string; nextToken?: string; json?: boolean }) => {
+    const maxResults = opts.maxResults === undefined ? undefined : wholeFlag(opts.maxResults);
+    if (maxResults !== undefined && !(maxResults >= 1 && maxResults <= MAX_SESSIONS_PAGE)) throw new ConfigError(`--max-results must be a whole number from 1 to ${MAX_SESSIONS_PAGE}`);
+    if (opts.nextToken === '' || opts.userName === '') throw new ConfigError(`--${opts.nextToken === '' ? 'next-token' : 'user-name'} must not be empty`);
+    const onePage = maxResults !== undefined || opts.nextToken !== undefined;
+    const rowOf = (s: SessionRecord) => ({ sessionId: s.sessionId, userName: s.userName, userId: s.userId, createdAt: iso(s.createdAt), expiresAt: iso(s.expiresAt), sourceIp: s.sourceIp });
+    const out = async (text: string) => {
+      if (!process.stdout.write(text)) await once(process.stdout, 'drain');
+    };
+    await withRegistry(opts, async (reg) => {
+      const pageAt = (nextToken: string | undefined) => reg.auth.listSessionsPage({ userName: opts.userName, maxResults, nextToken });
+      let page = await pageAt(opts.nextToken);
+      if (onePage) {
+        const rows = page.items.map(rowOf);
+        if (opts.json) return out(JSON.stringify({ sessions: rows, ...(page.nextToken ? { nextToken: page.nextToken } : {}) }) + '\n');
+        return out(rows.map((r) => Object.values(r).join('\t') + '\n').join('') + (page.nextToken ? `next token: ${page.nextToken}\n` : ''));
+      }
+      // Every page, each printed as it comes: memory holds one page however many sessions there are.
+      // The JSON is the one object {sessions: [...]} it always was, written a page at a time.
+      let first = true;
+      if (opts.json) await out('{"sessions":[');
+      for (;;) {
+        for (const row of page.items.map(rowOf)) {
+          await out(opts.json ? `${first ? '' : ','}${JSON.stringify(row)}` : Object.values(row).join('\t') + '\n');
+          first = false;
+        }
+        if (!page.nextToken) break;
+        page = await pageAt(page.nextToken);
+      }
+      if (opts.json) await out(']}\n');
+    });
   });
 storageOptions(sessions.command('revoke'))
   .description('end one portal session, or every session of a user, with the CLI tokens, credentials and pending MFA sign-ins that came from them')

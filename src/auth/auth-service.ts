@@ -9,6 +9,7 @@ import type { InstanceRecord, InstanceService, SignInProtection } from '../insta
 import type { Principal, RequestContext } from '../shared/context.js';
 import { DomainError, invalidArgument, isDomainError, notFound } from '../shared/errors.js';
 import { hex } from '../shared/ids.js';
+import { pageThrough, type Page, type PageRequest } from '../shared/pagination.js';
 import type { ServiceDeps } from '../shared/service-deps.js';
 import type { AuthStore, SessionRecord, ThrottleState } from './auth-store.js';
 import { CHALLENGE_EXPIRED, type MfaService, type MfaUser, type ProofResult, type RelyingParty, type SecondFactorProof } from './mfa-service.js';
@@ -64,6 +65,8 @@ const userKey = (userName: string) => `user:${uniqueKeyOf(userName)}`;
 const ipKey = (ip: string) => `ip:${ip}`;
 /** The wrong second-factor answers of one sign-in flow. */
 const flowKey = (flowId: string) => `flow:${flowId}`;
+/** The most sessions one page of the administrators' list holds (and its default). */
+export const MAX_SESSIONS_PAGE = 100;
 const sessionNotFound = () => notFound('auth.session_not_found', 'The session does not exist or has ended.', { resourceType: 'SESSION' });
 const EXPIRED = 'This sign-in expired: start again.';
 const REPLAYED = 'This code or challenge expired or was used already: try again.';
@@ -227,13 +230,32 @@ export class AuthService {
     );
   }
 
-  /** Live sessions, newest first: of one user, or of everyone. */
-  async listSessions(userName?: string): Promise<SessionRecord[]> {
+  /** A user's live sessions, newest first. */
+  async listSessions(userName: string): Promise<SessionRecord[]> {
     const instance = await this.deps.instance.get();
-    const now = this.deps.clock.now();
-    if (userName === undefined) return this.read.listSessions({ identityStoreId: instance.identityStoreId, now });
     const user = await this.requireUser(instance, userName);
-    return this.read.listSessions({ identityStoreId: instance.identityStoreId, userId: user.userId, now });
+    return this.read.listSessions({ identityStoreId: instance.identityStoreId, userId: user.userId, now: this.deps.clock.now() });
+  }
+
+  /**
+   * One page of live sessions, newest first: of one user, or of everyone (the administrators'
+   * list, which at 100,000 users must not be one answer). `maxResults` 1 to 100, default 100; the
+   * NextToken carries the last row's key, so a page is where the previous one ended, whatever
+   * sign-ins happened in between.
+   */
+  async listSessionsPage(q: PageRequest & { userName?: string }): Promise<Page<SessionRecord>> {
+    if (q.maxResults !== undefined && !(Number.isInteger(q.maxResults) && q.maxResults >= 1 && q.maxResults <= MAX_SESSIONS_PAGE)) {
+      throw invalidArgument('pagination.invalid_max_results', `MaxResults must be a whole number from 1 to ${MAX_SESSIONS_PAGE}.`);
+    }
+    const instance = await this.deps.instance.get();
+    const userId = q.userName === undefined ? undefined : (await this.requireUser(instance, q.userName)).userId;
+    const now = this.deps.clock.now();
+    return pageThrough(
+      { ...q, maxResults: q.maxResults ?? MAX_SESSIONS_PAGE },
+      ['number', 'string'],
+      (slice) => this.read.listSessions({ identityStoreId: instance.identityStoreId, ...(userId ? { userId } : {}), now, slice }),
+      (s) => [s.createdAt, s.sessionId],
+    );
   }
 
   /** End one session, or every session of a user; returns the ids ended. */

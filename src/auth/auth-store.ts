@@ -1,6 +1,8 @@
 // The port the auth module needs from the store: password hashes, portal sessions and the
 // sign-in throttle.
 
+import type { Slice } from '../shared/pagination.js';
+
 export interface PasswordRecord {
   identityStoreId: string;
   userId: string;
@@ -50,8 +52,12 @@ export interface AuthStore {
   /** The live session whose cookie hashes to `tokenHash` (one indexed read). */
   findSessionByToken(tokenHash: string, now: number): Promise<SessionRecord | undefined>;
   findSession(sessionId: string, now: number): Promise<SessionRecord | undefined>;
-  /** Live sessions, newest first; of one user when `userId` is given. */
-  listSessions(q: { identityStoreId: string; userId?: string; now: number }): Promise<SessionRecord[]>;
+  /**
+   * Live sessions, newest first (by creation, then session id, both descending); of one user when
+   * `userId` is given. With `slice`, at most `slice.limit`, after the key (createdAt, sessionId) of
+   * the previous page's last row.
+   */
+  listSessions(q: { identityStoreId: string; userId?: string; now: number; slice?: Slice<[number, string]> }): Promise<SessionRecord[]>;
   markPasswordChanged(sessionId: string): Promise<void>;
   /** Record that the session passed a second factor now. */
   /** The session passed a second factor at `at`; it takes a new token (`tokenHash`), so that a copy of its cookie from before does not pass with it. */

@@ -208,8 +208,15 @@ for (const dialect of dialects()) {
         for (const link of await page.getByRole('link', { name: /^p-group-\d{3}$/ }).all()) names.add(await link.innerText());
       };
       await collect();
-      while (!(await lastPage())) {
-        await nextPage('Loading groups');
+      // The page's groups table (its sessions are paged too).
+      const groups = page
+        .locator('div')
+        .filter({ has: page.getByRole('heading', { name: 'Groups', exact: true }) })
+        .filter({ has: page.getByRole('button', { name: 'Next page' }) })
+        .filter({ has: page.getByRole('table') })
+        .last();
+      while (!(await lastPage(groups))) {
+        await nextPage('Loading groups', groups);
         await collect();
       }
       expect(names.size).toBe(GROUPS_OF_ONE_USER);

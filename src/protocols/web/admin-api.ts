@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { SIGNIN_SOURCE, type SessionRecord } from '../../auth/index.js';
+import { MAX_SESSIONS_PAGE, SIGNIN_SOURCE, type SessionRecord } from '../../auth/index.js';
 import { adminActionOf } from '../../policy/index.js';
 import { publicUrlOf } from '../../config/config.js';
 import { IDENTITY_SOURCE_TYPES, type InstanceSettings, type PasswordPolicy } from '../../instance/index.js';
@@ -47,6 +47,18 @@ const tokenView = (t: ScimTokenInfo) => ({
 });
 
 const createTokenInput = z.object({ ExpiresInDays: z.number().optional() }).strict();
+
+/** GET /api/admin/sessions: query parameters, camelCase as `userName` always was; any other is refused. */
+const listSessionsQuery = z.strictObject({
+  userName: z.string().min(1).max(128).optional(),
+  maxResults: z
+    .string()
+    .regex(/^[0-9]{1,9}$/, `expected a whole number from 1 to ${MAX_SESSIONS_PAGE}`)
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(MAX_SESSIONS_PAGE))
+    .optional(),
+  nextToken: z.string().min(1).max(2048).optional(),
+});
 
 /** PUT /api/admin/saml/idp: the IdP's metadata inline or by URL (https), and the SAML options. */
 const putSamlIdpInput = z
@@ -278,9 +290,15 @@ function adminRoutes(app: FastifyInstance, deps: WebDeps): void {
     }, { eventName: 'ResetPassword' }),
   );
 
+  // Paged, of one user or of everyone: at 100,000 users one answer of every session is unbounded.
   app.get(
     '/api/admin/sessions',
-    signed(async (request) => ({ Sessions: (await reg.auth.listSessions(userNameOf(request))).map(view) })),
+    signed(async (request) => {
+      const q = listSessionsQuery.safeParse(request.query ?? {});
+      if (!q.success) throw invalidArgument('admin.validation', validationMessage(q.error));
+      const page = await reg.auth.listSessionsPage(q.data);
+      return { Sessions: page.items.map(view), ...(page.nextToken ? { NextToken: page.nextToken } : {}) };
+    }),
   );
   app.delete(
     '/api/admin/sessions/:sessionId',

@@ -28,6 +28,7 @@ import * as m0021 from './0021-audit-events-one-key.js';
 import * as m0022 from './0022-audit-digest-every.js';
 import * as m0023 from './0023-audit-file.js';
 import * as m0024 from './0024-oidc-portal-clients.js';
+import * as m0025 from './0025-session-paging.js';
 
 type Step = { up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> };
 const STEPS: Record<string, Step> = {
@@ -55,6 +56,7 @@ const STEPS: Record<string, Step> = {
   '0022-audit-digest-every': m0022,
   '0023-audit-file': m0023,
   '0024-oidc-portal-clients': m0024,
+  '0025-session-paging': m0025,
 };
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {

@@ -2,6 +2,7 @@
 
 import { sql, type Insertable } from 'kysely';
 import type { AttemptState, AuthStore, PasswordRecord, SessionRecord, ThrottleState } from '../../auth/index.js';
+import type { Slice } from '../../shared/pagination.js';
 import type { Database, Db, Dialect } from '../database.js';
 import { precompiled } from '../precompiled.js';
 import type { AuthPasswordsTable, AuthSessionsTable } from '../schema/auth.js';
@@ -172,11 +173,15 @@ export class SqlAuthStore implements AuthStore {
     return r && toSession(r);
   }
 
-  async listSessions(q: { identityStoreId: string; userId?: string; now: number }): Promise<SessionRecord[]> {
+  async listSessions(q: { identityStoreId: string; userId?: string; now: number; slice?: Slice<[number, string]> }): Promise<SessionRecord[]> {
     let query = this.db.selectFrom('auth_sessions').selectAll().where('identity_store_id', '=', q.identityStoreId).where('expires_at', '>', q.now);
     if (q.userId) query = query.where('user_id', '=', q.userId);
-    const rows = await query.orderBy('created_at', 'desc').orderBy('session_id').execute();
-    return rows.map(toSession);
+    // Both descending, so that a page of everyone's sessions is a walk down auth_sessions_created (0025).
+    query = query.orderBy('created_at', 'desc').orderBy('session_id', 'desc');
+    const after = q.slice?.after;
+    if (after) query = query.where((eb) => eb(eb.refTuple('created_at', 'session_id'), '<', eb.tuple(after[0], after[1])));
+    if (q.slice) query = query.limit(q.slice.limit);
+    return (await query.execute()).map(toSession);
   }
 
   async markPasswordChanged(sessionId: string): Promise<void> {

@@ -1,5 +1,5 @@
 // One user: attributes (edit), disable and enable, a one-time password, their MFA devices (delete
-// one, or reset MFA, which ends their sessions too), their portal sessions (revoke), group
+// one, or reset MFA, which ends their sessions too), their portal sessions (paged; revoke), group
 // memberships and account assignments.
 
 import Alert from '@cloudscape-design/components/alert';
@@ -170,35 +170,40 @@ function Assignments({ userId }: { userId: string }) {
 }
 
 /**
- * The user's portal sessions, each revocable; a refused revoke's message stays until the next try.
- * `version` changes when something else ended them (an MFA reset), which loads them again.
+ * The user's portal sessions, a page at a time (the admin API pages them), each revocable; a refused
+ * revoke's message stays until the next try. `version` changes when something else ended them (an
+ * MFA reset), which loads them again from the first page.
  */
 function Sessions({ userName, version }: { userName: string; version: number }) {
   const { canWrite } = useConsole();
-  const [sessions, reloadSessions] = useLoad(async () => (await admin<{ Sessions: Session[] }>('GET', `/sessions?userName=${encodeURIComponent(userName)}`)).Sessions, [userName, version]);
+  const { page: sessions, items, reload, pagination } = useServerPages(async (NextToken, MaxResults) => {
+    const query = new URLSearchParams({ userName, maxResults: String(MaxResults), ...(NextToken ? { nextToken: NextToken } : {}) });
+    const r = await admin<{ Sessions: Session[]; NextToken?: string }>('GET', `/sessions?${query}`);
+    return { items: r.Sessions, nextToken: r.NextToken };
+  }, [userName, version]);
   const [error, setError] = useState<string>();
   const revoke = async (sessionId?: string) => {
     setError(undefined);
     try {
       await admin('DELETE', sessionId ? `/sessions/${encodeURIComponent(sessionId)}` : `/sessions?userName=${encodeURIComponent(userName)}`);
-      reloadSessions();
+      reload();
     } catch (err) {
       setError(messageOf(err));
     }
   };
-  const items = sessions.state === 'ready' ? sessions.value : [];
   return (
     <SpaceBetween size="s">
       {error && <Alert type="error">{error}</Alert>}
       <Table
         header={
-          <Header variant="h2" counter={`(${items.length})`} actions={canWrite && items.length > 0 && <Button onClick={() => void revoke()}>Revoke all sessions</Button>}>
+          <Header variant="h2" actions={canWrite && items.length > 0 && <Button onClick={() => void revoke()}>Revoke all sessions</Button>}>
             Active sessions
           </Header>
         }
         loading={sessions.state === 'loading'}
         loadingText="Loading sessions"
         items={items}
+        pagination={pagination}
         columnDefinitions={[
           { id: 'created', header: 'Started', cell: (s) => when(s.CreatedAt) },
           { id: 'expires', header: 'Expires', cell: (s) => when(s.ExpiresAt) },
