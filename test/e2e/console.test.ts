@@ -519,14 +519,19 @@ describe.runIf(peerAvailable('chromium', hasChromium))('admin console in Chromiu
 
     await enrol('Backup app');
     await enrol('Tablet app');
+    // Dana is signed in (with one of them, say): the reset ends her sessions, and her page shows it.
+    await server.reg.auth.signInFederated(ctx, { ...dana, status: 'ENABLED' }, 'SAML');
     await openDana();
     await page.getByRole('cell', { name: 'Tablet app', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Revoke all sessions' }).waitFor();
     await page.getByRole('button', { name: 'Reset MFA' }).click();
-    await dialog().getByText('Delete every MFA device of dana.devops?', { exact: false }).waitFor();
+    await dialog().getByText('Delete every MFA device of dana.devops? Their portal sessions end too', { exact: false }).waitFor();
     await sweep('32-reset-mfa');
     await dialog().getByRole('button', { name: 'Reset MFA' }).click();
     await page.getByText('No MFA devices.').waitFor();
+    await page.getByText('No active sessions.').waitFor();
     expect(await server.reg.mfa.listDevices(dana)).toEqual([]);
+    expect(await server.reg.auth.listSessions('dana.devops')).toEqual([]);
   });
 
   it('swept every page, with no script errors', () => {
