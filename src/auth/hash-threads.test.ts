@@ -62,3 +62,28 @@ describe('hash threads', () => {
     expect(next.threadId).not.toBe(first.threadId);
   });
 });
+
+describe('hash threads whose job throws', () => {
+  // An uncaught exception in a thread (a crash, ERR_WORKER_OUT_OF_MEMORY) is reported as 'error',
+  // and the thread's 'exit' follows later, in a separate turn of the event loop.
+  const THROWING_SOURCE = `
+const { parentPort, threadId } = require('node:worker_threads');
+parentPort.on('message', (job) => {
+  if (job.password === 'throw') throw new Error('crashed');
+  parentPort.postMessage({ ok: true, value: { threadId } });
+});`;
+
+  it('a thread that dies with an error fails its own job only: the job queued behind it runs on a new thread', async () => {
+    const run = hashThreads(1, THROWING_SOURCE);
+    const dying = run({ op: 'verify', hashed: '', password: 'throw' });
+    const queued = run({ op: 'verify', hashed: '', password: 'fine' });
+    await expect(dying).rejects.toThrow(/crashed/);
+    await expect(queued).resolves.toHaveProperty('threadId');
+  });
+
+  it('a thread that died with an error while idle is not handed the next job', async () => {
+    const run = hashThreads(1, THROWING_SOURCE);
+    await expect(run({ op: 'verify', hashed: '', password: 'throw' })).rejects.toThrow(/crashed/);
+    await expect(run({ op: 'verify', hashed: '', password: 'fine' })).resolves.toHaveProperty('threadId');
+  });
+});

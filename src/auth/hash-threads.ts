@@ -38,7 +38,13 @@ class HashThread {
     // An idle thread never keeps the process alive; a running job does (see run).
     this.worker.unref();
     this.worker.on('message', (reply: Reply) => this.settle(reply.ok ? undefined : new Error(reply.message), reply.ok ? reply.value : undefined));
-    this.worker.on('error', (error) => this.settle(error));
+    // An 'error' ends the thread ('exit' follows in a later turn): it must not be handed another
+    // job meanwhile, which would fail with it.
+    this.worker.on('error', (error) => {
+      this.dead = true;
+      void this.worker.terminate();
+      this.settle(error);
+    });
     this.worker.on('exit', (code) => {
       this.dead = true;
       this.settle(new Error(`hash thread exited (${code})`));
