@@ -1,6 +1,7 @@
 // SQL implementation of the SCIM token store port. Slots make "at most N live tokens" a unique
 // constraint: concurrent creators on PostgreSQL wait for each other's slot instead of counting.
 
+import { sql } from 'kysely';
 import type { ScimTokenRecord, ScimTokenStore } from '../../provisioning/scim-token-store.js';
 import type { Database, Db, Dialect } from '../database.js';
 import { precompiled } from '../precompiled.js';
@@ -20,6 +21,15 @@ const findByHash = precompiled<Database, { hash: string }, ScimTokensTable>((db,
 const touch = precompiled<Database, { id: string; at: number }, never>((db, arg) =>
   db.updateTable('scim_tokens').set({ last_used_at: arg('at') }).where('token_id', '=', arg('id')).where('expires_at', '>', arg('at')),
 );
+
+/**
+ * PostgreSQL advisory-lock class of "a change is made under this SCIM token" (the key is a hash of
+ * the token id): shared by each change until it commits, exclusive for the token's delete. Row locks
+ * alone let the delete starve: FOR KEY SHARE holders that come while it waits do not queue behind
+ * it, so overlapping requests with a leaked token kept it alive, and writing, as long as they came.
+ * The lock manager queues a shared request behind a waiting exclusive one.
+ */
+const TOKEN_LOCK_CLASS = 0x5354; // "ST"
 
 export class SqlScimTokenStore implements ScimTokenStore {
   constructor(
@@ -56,7 +66,9 @@ export class SqlScimTokenStore implements ScimTokenStore {
     // for and then seen; the last-used mark (an UPDATE of no key) and other requests with the same
     // token do not wait, so two of them cannot deadlock. SQLite's transactions take turns whole, so
     // there it needs nothing.
-    const r = await (opts.holdUntilCommit && this.dialect === 'postgres' ? q.forKeyShare() : q).executeTakeFirst();
+    const hold = opts.holdUntilCommit && this.dialect === 'postgres';
+    if (hold) await sql`select pg_advisory_xact_lock_shared(${TOKEN_LOCK_CLASS}::integer, hashtext(${tokenId}))`.execute(this.db);
+    const r = await (hold ? q.forKeyShare() : q).executeTakeFirst();
     return r !== undefined;
   }
 
@@ -65,6 +77,8 @@ export class SqlScimTokenStore implements ScimTokenStore {
   }
 
   async deleteToken(tokenId: string): Promise<boolean> {
+    // Waits for the changes under way with the token; those that come meanwhile wait for this one.
+    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${TOKEN_LOCK_CLASS}::integer, hashtext(${tokenId}))`.execute(this.db);
     const r = await this.db.deleteFrom('scim_tokens').where('token_id', '=', tokenId).executeTakeFirst();
     return r.numDeletedRows > 0n;
   }
