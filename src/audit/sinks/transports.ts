@@ -154,25 +154,37 @@ export function fileSink(spec: Extract<SinkSpec, { type: 'file' }>): ChainConsum
     name: spec.name,
     async consume(batch: readonly SealedEvent[]) {
       const file = await open(spec.path, 'a', 0o600);
-      let began: boolean;
       try {
-        began = (await file.stat()).size === 0;
+        // Before the records: a failure here leaves nothing written, so the retry writes them once.
+        if ((await file.stat()).size === 0) await syncDirectoryOf(spec.path);
         await file.appendFile(batch.map((s) => `${JSON.stringify(cloudTrailRecord(s.event))}\n`).join(''), 'utf8');
         await file.sync();
       } finally {
         await file.close();
       }
-      if (began) await syncDirectoryOf(spec.path);
     },
   };
 }
 
-/** fsync of a file's directory (POSIX; Windows cannot open a directory, and needs none). */
+/**
+ * fsync of a file's directory (POSIX; Windows cannot open a directory, and needs none). Best effort
+ * where it cannot be done at all, as PostgreSQL's fsync_fname: a directory the process may write
+ * but not read (EACCES), or one whose file system syncs no directories (/proc/self/fd: EINVAL).
+ */
 async function syncDirectoryOf(filePath: string): Promise<void> {
   if (process.platform === 'win32') return;
-  const dir = await open(path.dirname(filePath), 'r');
+  const cannot = (err: unknown, codes: readonly string[]) => codes.includes(String((err as { code?: unknown }).code));
+  let dir;
+  try {
+    dir = await open(path.dirname(filePath), 'r');
+  } catch (err) {
+    if (cannot(err, ['EACCES', 'EPERM'])) return;
+    throw err;
+  }
   try {
     await dir.sync();
+  } catch (err) {
+    if (!cannot(err, ['EINVAL', 'EBADF', 'ENOTSUP', 'EOPNOTSUPP'])) throw err;
   } finally {
     await dir.close();
   }
