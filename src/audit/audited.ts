@@ -70,7 +70,9 @@ export async function audited<S extends { audit: AuditStore }, T>(
   };
   try {
     return await deps.tx.transaction(async (stores) => {
-      await deps.callerStands?.(ctx.principal);
+      // A service event is the system's consequence of a change already made (the sessions of a user
+      // just disabled end): carried out whoever asked for the change, as the change stands.
+      if (action.eventType !== 'AwsServiceEvent') await deps.callerStands?.(ctx.principal);
       const result = await change(stores);
       await stores.audit.appendEvent(eventOf({ responseElements: action.responseElements?.(result) }));
       return result;
