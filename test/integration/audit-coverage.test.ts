@@ -396,6 +396,13 @@ describe.each(dialects())('audit coverage on %s', (dialect) => {
         return { eventName: 'ResetPassword', mentions: ['cov-user'] };
       },
     },
+    'POST /api/admin/one-time-passwords': {
+      async run() {
+        const { Password } = await admin('POST', '/api/admin/one-time-passwords', undefined, { userName: 'cov-user' });
+        secrets.add(Password as string);
+        return { eventName: 'ResetPassword', mentions: ['cov-user'] };
+      },
+    },
     'PUT /api/admin/mfa/settings': {
       async run() {
         await admin('PUT', '/api/admin/mfa/settings', { Mode: 'DISABLED' });
@@ -419,6 +426,20 @@ describe.each(dialects())('audit coverage on %s', (dialect) => {
       async run() {
         const deviceId = await enrolTotp();
         await admin('DELETE', '/api/admin/users/cov-user/mfa-devices');
+        return { eventName: 'ResetUserMfa', mentions: ['cov-user'], results: [deviceId] };
+      },
+    },
+    'DELETE /api/admin/mfa-devices/:deviceId': {
+      async run() {
+        const deviceId = await enrolTotp();
+        await admin('DELETE', `/api/admin/mfa-devices/${deviceId}`, undefined, { userName: 'cov-user' });
+        return { eventName: 'DeleteMfaDevice', mentions: ['cov-user', deviceId] };
+      },
+    },
+    'DELETE /api/admin/mfa-devices': {
+      async run() {
+        const deviceId = await enrolTotp();
+        await admin('DELETE', '/api/admin/mfa-devices', undefined, { userName: 'cov-user' });
         return { eventName: 'ResetUserMfa', mentions: ['cov-user'], results: [deviceId] };
       },
     },

@@ -281,14 +281,22 @@ function adminRoutes(app: FastifyInstance, deps: WebDeps): void {
       return settingsView(next);
     }, { eventName: 'UpdateInstanceSettings' }),
   );
-  // A one-time password for a user, shown once; they choose their own at first sign-in.
-  app.post(
-    '/api/admin/users/:userName/password',
+  // A one-time password for a user, shown once; they choose their own at first sign-in. The user is
+  // in the path, or in the query (/api/admin/one-time-passwords?userName=, as the console sends it:
+  // browsers and fetch resolve a path segment `.` or `..`, even percent-encoded).
+  const oneTimePassword = (userNameOf: (request: FastifyRequest) => string | undefined) =>
     signed(async (request, ctx) => {
-      const result = await reg.auth.setPassword(ctx, userNameParam(request), { oneTime: true });
+      const userName = userNameOf(request);
+      if (!userName) {
+        const refused = invalidArgument('auth.missing_user_name', 'Give the userName to set a one-time password for.');
+        await reg.audit.recordRefusal(ctx, 'ResetPassword', {}, refused.code, refused.message);
+        throw refused;
+      }
+      const result = await reg.auth.setPassword(ctx, userName, { oneTime: true });
       return { UserName: result.userName, Password: result.password, OneTime: true };
-    }, { eventName: 'ResetPassword' }),
-  );
+    }, { eventName: 'ResetPassword' });
+  app.post('/api/admin/users/:userName/password', oneTimePassword(userNameParam));
+  app.post('/api/admin/one-time-passwords', oneTimePassword(userNameOf));
 
   // Paged, of one user or of everyone: at 100,000 users one answer of every session is unbounded.
   app.get(

@@ -64,11 +64,15 @@ const camel = (o: Record<string, unknown>) =>
 export function registerMfaAdminRoutes(app: FastifyInstance, deps: WebDeps): void {
   const { reg } = deps;
   const signed = signedBy(deps);
-  const userNameOf = (request: FastifyRequest) => {
-    const userName = (request.params as { userName?: string }).userName ?? '';
+  const checkedUserName = (userName: string | undefined) => {
     if (!userName || userName.length > 128) throw invalidArgument('admin.validation', 'Give the user name.');
     return userName;
   };
+  const userNameOf = (request: FastifyRequest) => checkedUserName((request.params as { userName?: string }).userName);
+  // The same routes with the user in the query (/api/admin/mfa-devices?userName=), as
+  // /api/admin/sessions has it: a path cannot carry every user name (browsers and fetch resolve a
+  // segment `.` or `..`, even percent-encoded), so the console uses these.
+  const userNameInQuery = (request: FastifyRequest) => checkedUserName((request.query as { userName?: string }).userName);
 
   /** Parse a body with `schema`; a refusal is on the record under `eventName`. */
   const parsed = <T>(schema: z.ZodType<T>, body: Buffer, ctx: Parameters<Parameters<typeof signed>[0]>[1], eventName: string): Promise<T> => recordedInput(reg, ctx, eventName, schema, body);
@@ -86,25 +90,30 @@ export function registerMfaAdminRoutes(app: FastifyInstance, deps: WebDeps): voi
   };
   settingsRoutes('/api/admin/mfa/settings', mfaSettingsInput, 'mfa', settingsView);
   settingsRoutes('/api/admin/sign-in-protection', protectionInput, 'signInProtection', protectionView);
-  app.get(
-    '/api/admin/users/:userName/mfa-devices',
-    signed(async (request) => ({ Devices: (await reg.mfa.listDevices(await reg.mfa.userByName(userNameOf(request)))).map(deviceView) })),
-  );
-  app.delete(
-    '/api/admin/users/:userName/mfa-devices/:deviceId',
-    signed(async (request, ctx) => {
-      const user = await reg.mfa.userByName(userNameOf(request));
-      await reg.mfa.deleteDevice(ctx, user, (request.params as { deviceId: string }).deviceId);
-      return {};
-    }, { eventName: 'DeleteMfaDevice', eventSource: SIGNIN_SOURCE }),
-  );
-  // Reset MFA: every device goes, and every portal session of the user ends with it (the ids
-  // ended are answered as RevokedSessionIds, as DELETE /api/admin/sessions answers them).
-  app.delete(
-    '/api/admin/users/:userName/mfa-devices',
-    signed(async (request, ctx) => {
-      const reset = await reg.auth.resetUserMfa(ctx, userNameOf(request));
-      return { DeletedDeviceIds: reset.deletedDeviceIds, RevokedSessionIds: reset.revokedSessionIds };
-    }, { eventName: 'ResetUserMfa', eventSource: SIGNIN_SOURCE }),
-  );
+  for (const [path, userOf] of [
+    ['/api/admin/users/:userName/mfa-devices', userNameOf],
+    ['/api/admin/mfa-devices', userNameInQuery],
+  ] as const) {
+    app.get(
+      path,
+      signed(async (request) => ({ Devices: (await reg.mfa.listDevices(await reg.mfa.userByName(userOf(request)))).map(deviceView) })),
+    );
+    app.delete(
+      `${path}/:deviceId`,
+      signed(async (request, ctx) => {
+        const user = await reg.mfa.userByName(userOf(request));
+        await reg.mfa.deleteDevice(ctx, user, (request.params as { deviceId: string }).deviceId);
+        return {};
+      }, { eventName: 'DeleteMfaDevice', eventSource: SIGNIN_SOURCE }),
+    );
+    // Reset MFA: every device goes, and every portal session of the user ends with it (the ids
+    // ended are answered as RevokedSessionIds, as DELETE /api/admin/sessions answers them).
+    app.delete(
+      path,
+      signed(async (request, ctx) => {
+        const reset = await reg.auth.resetUserMfa(ctx, userOf(request));
+        return { DeletedDeviceIds: reset.deletedDeviceIds, RevokedSessionIds: reset.revokedSessionIds };
+      }, { eventName: 'ResetUserMfa', eventSource: SIGNIN_SOURCE }),
+    );
+  }
 }

@@ -8,6 +8,7 @@ import Spinner from '@cloudscape-design/components/spinner';
 import TopNavigation from '@cloudscape-design/components/top-navigation';
 import { lazy, Suspense, useEffect, useMemo, useRef, useState, type ComponentType } from 'react';
 import { admin, messageOf, portal, setCsrfToken, type Instance } from './api.js';
+import { NotFound } from './not-found.js';
 import { ConsoleContext, usePath, type ConsoleState } from './shell.js';
 
 /** Each page is its own chunk: the first load carries only the frame and the page it opens on. */
@@ -45,26 +46,41 @@ function prefetchPages() {
   else setTimeout(fetchAll, 200);
 }
 
-/** The page of a path under /console, and the id it names. */
+/** A path no page answers: said so, with the way back (not another page in its place). */
+function NoSuchPage({ id }: { id: string }) {
+  return <NotFound message={`There is no console page at /console${id}.`} back={{ to: '/', text: 'Go to the dashboard' }} />;
+}
+
+/** The page of a path under /console, and the id it names (ids only, never names: see docs/ARCHITECTURE.md). */
 function route(path: string): { page: ComponentType<{ id: string }>; id: string; nav: string } {
   const [pathname = '/'] = path.split('?');
-  const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
-  const [section, id = ''] = parts;
+  const missing = { page: NoSuchPage, id: pathname, nav: '' };
+  let parts: string[];
+  try {
+    parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return missing; // a malformed %-escape
+  }
+  const [section, id = '', ...rest] = parts;
   switch (section) {
-    case 'users':
-      return { page: id ? UserDetail : Users, id, nav: '/users' };
-    case 'groups':
-      return { page: id ? GroupDetail : Groups, id, nav: '/groups' };
-    case 'accounts':
-      return { page: id === 'assign' ? AssignWizard : Accounts, id, nav: '/accounts' };
-    case 'permission-sets':
-      return { page: id === 'create' ? PermissionSetCreate : id ? PermissionSetDetail : PermissionSets, id: parts.slice(1).join('/'), nav: '/permission-sets' };
-    case 'settings':
-      return { page: Settings, id, nav: '/settings' };
-    case 'audit':
-      return { page: Audit, id, nav: '/audit' };
-    default:
+    case undefined:
       return { page: Dashboard, id: '', nav: '/' };
+    case 'users':
+      return rest.length ? missing : { page: id ? UserDetail : Users, id, nav: '/users' };
+    case 'groups':
+      return rest.length ? missing : { page: id ? GroupDetail : Groups, id, nav: '/groups' };
+    case 'accounts':
+      return rest.length || (id && id !== 'assign') ? missing : { page: id ? AssignWizard : Accounts, id, nav: '/accounts' };
+    case 'permission-sets':
+      // A set's id is the last two parts of its ARN: ssoins-…/ps-….
+      if (id === 'create') return rest.length ? missing : { page: PermissionSetCreate, id, nav: '/permission-sets' };
+      return rest.length > 1 || (id && rest.length === 0) ? missing : { page: id ? PermissionSetDetail : PermissionSets, id: parts.slice(1).join('/'), nav: '/permission-sets' };
+    case 'settings':
+      return id ? missing : { page: Settings, id, nav: '/settings' };
+    case 'audit':
+      return id ? missing : { page: Audit, id, nav: '/audit' };
+    default:
+      return missing;
   }
 }
 

@@ -12,7 +12,7 @@ import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { AwsError, messageOf } from './api.js';
 import { followLink, useConsole } from './shell.js';
 
-export type Async<T> = { state: 'loading' } | { state: 'failed'; message: string } | { state: 'ready'; value: T };
+export type Async<T> = { state: 'loading' } | { state: 'failed'; message: string; error?: unknown } | { state: 'ready'; value: T };
 
 /** Run `load` now and on `reload()`; its result, or why it failed. */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): [Async<T>, () => void] {
@@ -22,7 +22,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): [Async
     let live = true;
     load().then(
       (value) => live && setResult({ state: 'ready', value }),
-      (err: unknown) => live && setResult({ state: 'failed', message: messageOf(err) }),
+      (err: unknown) => live && setResult({ state: 'failed', message: messageOf(err), error: err }),
     );
     return () => {
       live = false;

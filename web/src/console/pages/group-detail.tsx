@@ -18,6 +18,7 @@ import { AwsError, aws, messageOf, type Group } from '../api.js';
 import { forgetName, namedAssignments, userName } from '../names.js';
 import { NameFilter, useServerPages } from '../paging.js';
 import { ConsoleLink, EditActions, Failed, fieldErrors, InlineForm, KeyValue, RowAction, useLoad } from '../parts.js';
+import { isMissing, NotFound } from '../not-found.js';
 import { useConsole } from '../shell.js';
 
 interface Member {
@@ -58,7 +59,7 @@ export default function GroupDetail({ id }: { id: string }) {
   const [actionError, setActionError] = useState<string>();
 
   if (group.state === 'loading') return <Spinner size="large" />;
-  if (group.state === 'failed') return <Failed message={group.message} />;
+  if (group.state === 'failed') return isMissing(group.error) ? <NotFound message={`No group has the id ${id}.`} back={{ to: '/groups', text: 'Go to Groups' }} /> : <Failed message={group.message} />;
   const g = group.value;
 
   const addMember = async () => {

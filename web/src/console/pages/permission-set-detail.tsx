@@ -25,6 +25,7 @@ import { accountName } from '../names.js';
 import { DURATIONS } from '../permission-set-shapes.js';
 import { useServerPages } from '../paging.js';
 import { EditActions, Failed, fieldErrors, InlineForm, KeyValue, RowAction, useLoad } from '../parts.js';
+import { isMissing, NotFound } from '../not-found.js';
 import { useConsole } from '../shell.js';
 
 interface Boundary {
@@ -40,7 +41,7 @@ export default function PermissionSetDetail({ id }: { id: string }) {
   const [error, setError] = useState<string>();
 
   if (ps.state === 'loading') return <Spinner size="large" />;
-  if (ps.state === 'failed') return <Failed message={ps.message} />;
+  if (ps.state === 'failed') return isMissing(ps.error) ? <NotFound message={`No permission set has the id ${id}.`} back={{ to: '/permission-sets', text: 'Go to Permission sets' }} /> : <Failed message={ps.message} />;
   const p = ps.value;
   const remove = async () => {
     if (!window.confirm(`Delete the permission set ${p.Name}?`)) return;

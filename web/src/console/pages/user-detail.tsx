@@ -24,9 +24,16 @@ import { groupName, namedAssignments } from '../names.js';
 import { deviceTypeLabel, type MfaDevice } from '../mfa.js';
 import { NameFilter, useServerPages } from '../paging.js';
 import { ConsoleLink, Dialog, EditActions, Failed, fieldErrors, KeyValue, missingFields, RowAction, useLoad, USER_FIELD_PATHS } from '../parts.js';
+import { isMissing, NotFound } from '../not-found.js';
 import { useConsole } from '../shell.js';
 
 type Described = User & { UserStatus?: string };
+
+/**
+ * The admin API's query naming a user. Never a path segment: browsers and fetch resolve a segment
+ * `.` or `..` (even percent-encoded) before sending, so the users so named would be out of reach.
+ */
+const byName = (userName: string) => new URLSearchParams({ userName }).toString();
 interface Session {
   SessionId: string;
   CreatedAt: number;
@@ -45,7 +52,7 @@ export default function UserDetail({ id }: { id: string }) {
   const [sessionsVersion, setSessionsVersion] = useState(0);
 
   if (user.state === 'loading') return <Spinner size="large" />;
-  if (user.state === 'failed') return <Failed message={user.message} />;
+  if (user.state === 'failed') return isMissing(user.error) ? <NotFound message={`No user has the id ${id}.`} back={{ to: '/users', text: 'Go to Users' }} /> : <Failed message={user.message} />;
   const u = user.value;
   const disabled = u.UserStatus === 'DISABLED';
   const act = async (action: () => Promise<void>) => {
@@ -68,7 +75,7 @@ export default function UserDetail({ id }: { id: string }) {
       });
       reload();
     });
-  const resetPassword = () => act(async () => setPassword((await admin<{ Password: string }>('POST', `/users/${encodeURIComponent(u.UserName)}/password`)).Password));
+  const resetPassword = () => act(async () => setPassword((await admin<{ Password: string }>('POST', `/one-time-passwords?${byName(u.UserName)}`)).Password));
   const remove = () =>
     act(async () => {
       if (!window.confirm(`Delete ${u.UserName}? Their sessions and credentials end.`)) return;
@@ -185,7 +192,7 @@ function Sessions({ userName, version }: { userName: string; version: number }) 
   const revoke = async (sessionId?: string) => {
     setError(undefined);
     try {
-      await admin('DELETE', sessionId ? `/sessions/${encodeURIComponent(sessionId)}` : `/sessions?userName=${encodeURIComponent(userName)}`);
+      await admin('DELETE', sessionId ? `/sessions/${encodeURIComponent(sessionId)}` : `/sessions?${byName(userName)}`);
       reload();
     } catch (err) {
       setError(messageOf(err));
@@ -224,8 +231,7 @@ function Sessions({ userName, version }: { userName: string; version: number }) 
  * component, so that a confirmation stays open when the page around it renders again. */
 function MfaDevices({ userName, onReset }: { userName: string; onReset: () => void }) {
   const { canWrite } = useConsole();
-  const devicesPath = `/users/${encodeURIComponent(userName)}/mfa-devices`;
-  const [devices, reloadDevices] = useLoad(async () => (await admin<{ Devices: MfaDevice[] }>('GET', devicesPath)).Devices);
+  const [devices, reloadDevices] = useLoad(async () => (await admin<{ Devices: MfaDevice[] }>('GET', `/mfa-devices?${byName(userName)}`)).Devices, [userName]);
   // The device to delete, or 'all' to reset MFA, while its confirmation is open.
   const [confirming, setConfirming] = useState<MfaDevice | 'all'>();
   const [error, setError] = useState<string>();
@@ -234,7 +240,7 @@ function MfaDevices({ userName, onReset }: { userName: string; onReset: () => vo
     setRemoving(true);
     setError(undefined);
     try {
-      await admin('DELETE', confirming === 'all' ? devicesPath : `${devicesPath}/${encodeURIComponent(confirming!.DeviceId)}`);
+      await admin('DELETE', confirming === 'all' ? `/mfa-devices?${byName(userName)}` : `/mfa-devices/${encodeURIComponent(confirming!.DeviceId)}?${byName(userName)}`);
       if (confirming === 'all') onReset();
       setConfirming(undefined);
       reloadDevices();
