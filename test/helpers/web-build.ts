@@ -15,7 +15,18 @@ const newestMtime = (dir: string): number =>
 /** `npx vitest run` does not build first (npm test does): build the app when web/ is newer than the build. */
 export async function ensureAppBuilt(): Promise<void> {
   const index = path.join(WEB_ROOT, 'index.html');
-  const sources = Math.max(newestMtime(path.join(ROOT, 'web')), statSync(path.join(ROOT, 'vite.config.ts')).mtimeMs);
+  // (This file too: a build an older version of it made, React's development build, is made again.)
+  const sources = Math.max(newestMtime(path.join(ROOT, 'web')), statSync(path.join(ROOT, 'vite.config.ts')).mtimeMs, statSync(import.meta.filename).mtimeMs);
   if (existsSync(index) && existsSync(path.join(WEB_ROOT, 'console.html')) && statSync(index).mtimeMs >= sources) return;
-  await build({ configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
+  // The build `npm run build` makes: React's production build. Vitest sets NODE_ENV=test, and Vite
+  // builds for the NODE_ENV it finds: React's development build, whose StrictMode runs every effect
+  // twice (each request of a page's first load was made twice, as no user's browser makes them).
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
 }

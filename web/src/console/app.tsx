@@ -92,6 +92,13 @@ export function ConsoleApp() {
   const signOut = useRef<HTMLFormElement>(null);
   const [csrf, setCsrf] = useState('');
   const [navigationOpen, setNavigationOpen] = useState(true);
+  // The overview the frame loads, kept for the page the console opened on (the dashboard shows its counts).
+  const [openedAt] = useState(path);
+  const overview = useRef<Instance>(undefined);
+  // Once the console has moved on from where it opened, the counts there may be stale: never used.
+  useEffect(() => {
+    if (path !== openedAt) overview.current = undefined;
+  }, [path, openedAt]);
 
   useEffect(() => {
     (async () => {
@@ -102,14 +109,29 @@ export function ConsoleApp() {
       // The grant is the user id's: a user name can change (UpdateUser, SCIM) and be given to another.
       // (Only what the page offers: the server checks the grant on every request.)
       const policy = grants.Grants.find((g) => g.UserId === session.userId)?.Policy ?? 'ReadOnlyAccess';
+      overview.current = instance;
       setLoaded({ state: 'ready', instance, userName: session.userName, policy });
       prefetchPages();
     })().catch((err: unknown) => setLoaded({ state: 'failed', message: messageOf(err) }));
   }, []);
 
   const state = useMemo<ConsoleState | undefined>(
-    () => (loaded.state === 'ready' ? { instance: loaded.instance, userName: loaded.userName, policy: loaded.policy, canWrite: loaded.policy === 'AdministratorAccess', navigate } : undefined),
-    [loaded, navigate],
+    () =>
+      loaded.state === 'ready'
+        ? {
+            instance: loaded.instance,
+            userName: loaded.userName,
+            policy: loaded.policy,
+            canWrite: loaded.policy === 'AdministratorAccess',
+            navigate,
+            takeOverview: (at: string) => {
+              const first = overview.current;
+              overview.current = undefined;
+              return at === openedAt ? first : undefined;
+            },
+          }
+        : undefined,
+    [loaded, navigate, openedAt],
   );
   const { page: Page, id, nav } = route(path);
 

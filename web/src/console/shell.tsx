@@ -12,6 +12,11 @@ export interface ConsoleState {
   /** False under ReadOnlyAccess: the pages offer no change the server would refuse. */
   canWrite: boolean;
   navigate: (path: string) => void;
+  /**
+   * The overview (instance and counts) the frame loaded, once, for the page at `path` when that is
+   * the page the console opened on: its first page then does not ask for it again. Undefined after.
+   */
+  takeOverview: (path: string) => Instance | undefined;
 }
 
 export const ConsoleContext = createContext<ConsoleState | undefined>(undefined);
