@@ -70,6 +70,16 @@ export function missingFields<K extends string>(values: Record<K, string>, requi
   return problems;
 }
 
+/**
+ * What is wrong with a number field's text for a setting that takes a whole number from `lo` to
+ * `hi` (the server's bounds, src/instance/instance-settings.ts), in words; undefined when right.
+ */
+export function wholeNumberProblem(text: string, lo: number, hi: number, unit: string): string | undefined {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isInteger(n) || n < lo || n > hi) return `Enter a whole number of ${unit} from ${lo.toLocaleString('en-US')} to ${hi.toLocaleString('en-US')}.`;
+  return undefined;
+}
+
 /** One labelled value of a details container, as the AWS console shows them. */
 export function KeyValue({ label, children }: { label: string; children: ReactNode }) {
   return (

@@ -14,7 +14,7 @@ import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Table from '@cloudscape-design/components/table';
 import { useState } from 'react';
 import { allPages, aws, messageOf, type Account } from '../api.js';
-import { Dialog, Failed, fieldErrors, useLoad } from '../parts.js';
+import { Dialog, Failed, fieldErrors, looksLikeEmail, useLoad } from '../parts.js';
 import { useConsole } from '../shell.js';
 
 interface Node {
@@ -129,15 +129,38 @@ export default function Accounts() {
 
 const parentOption = (p: Node) => ({ value: p.id, label: `${'\u2003'.repeat(p.depth)}${p.name}`, description: p.id });
 
+// What Organizations takes (src/protocols/aws/organizations.ts), checked before anything is sent:
+// an account's name is 1 to 50 printable ASCII characters and its email 6 to 64 characters in the
+// form name@example.com; an OU's name is 1 to 128 characters.
+const ACCOUNT_NAME_MAX = 50;
+const EMAIL_MIN = 6;
+const EMAIL_MAX = 64;
+const OU_NAME_MAX = 128;
+
+function accountProblems(name: string, email: string): { AccountName?: string; Email?: string } {
+  const problems: { AccountName?: string; Email?: string } = {};
+  if (!name) problems.AccountName = "Enter the account's name.";
+  else if (name.length > ACCOUNT_NAME_MAX) problems.AccountName = `Use at most ${ACCOUNT_NAME_MAX} characters (this is ${name.length}).`;
+  else if (!/^[\u0020-\u007E]+$/.test(name)) problems.AccountName = 'Use only unaccented letters, digits, spaces and punctuation (printable ASCII).';
+  if (!email) problems.Email = "Enter the email address of the account's owner.";
+  else if (!looksLikeEmail(email)) problems.Email = 'Enter an email address, such as name@example.com.';
+  else if (email.length < EMAIL_MIN || email.length > EMAIL_MAX) problems.Email = `Use an email address of ${EMAIL_MIN} to ${EMAIL_MAX} characters (this is ${email.length}).`;
+  return problems;
+}
+
 function CreateAccount({ parents, onDone }: { parents: Node[]; onDone: (changed: boolean) => void }) {
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [parent, setParent] = useState(parents[0]);
   const [error, setError] = useState<unknown>();
   const [progress, setProgress] = useState<string>();
-  const errors = fieldErrors(error, ['AccountName', 'Email']);
+  const [problems, setProblems] = useState<{ AccountName?: string; Email?: string }>({});
+  const errors = { ...fieldErrors(error, ['AccountName', 'Email']), ...problems };
   const submit = async () => {
     setError(undefined);
+    const found = accountProblems(name, email);
+    setProblems(found);
+    if (Object.keys(found).length > 0) return;
     setProgress('Creating the account');
     try {
       let { CreateAccountStatus: status } = await aws<{ CreateAccountStatus: { Id: string; State: string; AccountId?: string; FailureReason?: string } }>('organizations', 'CreateAccount', {
@@ -162,10 +185,10 @@ function CreateAccount({ parents, onDone }: { parents: Node[]; onDone: (changed:
   };
   return (
     <Dialog header="Create account" busy={progress !== undefined} submitText="Create account" onSubmit={() => void submit()} onCancel={() => onDone(false)} error={error && !Object.keys(errors).length ? messageOf(error) : undefined}>
-      <FormField label="Account name" errorText={errors.AccountName}>
+      <FormField label="Account name" constraintText={`Required. Up to ${ACCOUNT_NAME_MAX} characters: unaccented letters, digits, spaces and punctuation.`} errorText={errors.AccountName}>
         <Input value={name} onChange={({ detail }) => setName(detail.value)} ariaLabel="Account name" />
       </FormField>
-      <FormField label="Email address of the account's owner" errorText={errors.Email}>
+      <FormField label="Email address of the account's owner" constraintText="Required." errorText={errors.Email}>
         <Input value={email} type="email" onChange={({ detail }) => setEmail(detail.value)} ariaLabel="Email address of the account's owner" />
       </FormField>
       <FormField label="Place it in">
@@ -180,9 +203,13 @@ function CreateOu({ parents, onDone }: { parents: Node[]; onDone: (changed: bool
   const [name, setName] = useState('');
   const [parent, setParent] = useState(parents[0]);
   const [error, setError] = useState<unknown>();
+  const [problem, setProblem] = useState<string>();
   const [busy, setBusy] = useState(false);
   const submit = async () => {
     setError(undefined);
+    const found = !name ? 'Enter a name for the organizational unit.' : name.length > OU_NAME_MAX ? `Use at most ${OU_NAME_MAX} characters (this is ${name.length}).` : undefined;
+    setProblem(found);
+    if (found) return;
     setBusy(true);
     try {
       await aws('organizations', 'CreateOrganizationalUnit', { ParentId: parent?.id, Name: name });
@@ -195,7 +222,7 @@ function CreateOu({ parents, onDone }: { parents: Node[]; onDone: (changed: bool
   };
   return (
     <Dialog header="Create organizational unit" busy={busy} submitText="Create organizational unit" onSubmit={() => void submit()} onCancel={() => onDone(false)}>
-      <FormField label="Name" errorText={error ? messageOf(error) : undefined}>
+      <FormField label="Name" constraintText={`Required. Up to ${OU_NAME_MAX} characters.`} errorText={problem ?? (error ? messageOf(error) : undefined)}>
         <Input value={name} onChange={({ detail }) => setName(detail.value)} ariaLabel="Organizational unit name" />
       </FormField>
       <FormField label="Parent">

@@ -17,7 +17,7 @@ import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import { useState, type ReactNode } from 'react';
 import { admin, messageOf } from '../api.js';
 import { MFA_DEVICE_TYPES, MFA_MODES, type MfaSettings } from '../mfa.js';
-import { Failed, fieldErrors, useLoad } from '../parts.js';
+import { Failed, fieldErrors, useLoad, wholeNumberProblem } from '../parts.js';
 import { useConsole } from '../shell.js';
 
 /** One settings form: load, edit a draft of the changed fields, PUT them, show the outcome. */
@@ -130,26 +130,47 @@ export function MfaSettingsForm() {
   );
 }
 
+/** Each setting, its label, and the whole numbers it takes (the server's bounds, src/instance/instance-settings.ts). */
 const PROTECTION_FIELDS = [
-  ['UserFreeFailures', 'Failures per user name before back-off'],
-  ['IpFreeFailures', 'Failures per source address before back-off'],
-  ['BackoffBaseSeconds', 'First back-off (seconds)'],
-  ['BackoffMaxSeconds', 'Longest back-off (seconds)'],
-  ['UserLockoutFailures', 'Failures that lock a user name out'],
-  ['IpLockoutFailures', 'Failures that lock a source address out'],
-  ['LockoutMinutes', 'Lock-out (minutes)'],
-  ['FailureWindowMinutes', 'Failures count for (minutes)'],
+  ['UserFreeFailures', 'Failures per user name before back-off', 1, 1000, 'failures'],
+  ['IpFreeFailures', 'Failures per source address before back-off', 1, 100_000, 'failures'],
+  ['BackoffBaseSeconds', 'First back-off (seconds)', 1, 3600, 'seconds'],
+  ['BackoffMaxSeconds', 'Longest back-off (seconds)', 1, 86_400, 'seconds'],
+  ['UserLockoutFailures', 'Failures that lock a user name out', 1, 10_000, 'failures'],
+  ['IpLockoutFailures', 'Failures that lock a source address out', 1, 1_000_000, 'failures'],
+  ['LockoutMinutes', 'Lock-out (minutes)', 1, 7 * 24 * 60, 'minutes'],
+  ['FailureWindowMinutes', 'Failures count for (minutes)', 1, 7 * 24 * 60, 'minutes'],
 ] as const;
-type Protection = Record<(typeof PROTECTION_FIELDS)[number][0], number>;
+type ProtectionField = (typeof PROTECTION_FIELDS)[number][0];
+type Protection = Record<ProtectionField, number>;
+
+/** What is wrong with the edited fields, by field, before anything is sent. */
+function protectionProblems(edits: Partial<Record<ProtectionField, string>>, current: Protection): Partial<Record<ProtectionField, string>> {
+  const problems: Partial<Record<ProtectionField, string>> = {};
+  for (const [k, , lo, hi, unit] of PROTECTION_FIELDS) {
+    const text = edits[k];
+    const problem = text === undefined ? undefined : wholeNumberProblem(text, lo, hi, unit);
+    if (problem) problems[k] = problem;
+  }
+  const value = (k: ProtectionField) => (edits[k] === undefined ? current[k] : Number(edits[k]));
+  if (!problems.BackoffBaseSeconds && !problems.BackoffMaxSeconds && value('BackoffMaxSeconds') < value('BackoffBaseSeconds')) {
+    problems[edits.BackoffMaxSeconds === undefined ? 'BackoffBaseSeconds' : 'BackoffMaxSeconds'] = 'The longest back-off must be at least the first back-off.';
+  }
+  return problems;
+}
 
 export function SignInProtectionForm() {
   const { canWrite } = useConsole();
-  const [edits, setEdits] = useState<Record<string, string>>({});
+  const [edits, setEdits] = useState<Partial<Record<ProtectionField, string>>>({});
+  const [problems, setProblems] = useState<Partial<Record<ProtectionField, string>>>({});
   const { loaded, error, saved, busy, save } = useSettingsForm<Protection>('/sign-in-protection');
   if (loaded.state === 'loading') return <Spinner />;
   if (loaded.state === 'failed') return <Failed message={loaded.message} />;
-  const errors = fieldErrors(error, PROTECTION_FIELDS.map(([k]) => k));
+  const errors: Partial<Record<ProtectionField, string>> = { ...fieldErrors(error, PROTECTION_FIELDS.map(([k]) => k)), ...problems };
   const submit = () => {
+    const found = protectionProblems(edits, loaded.value);
+    setProblems(found);
+    if (Object.keys(found).length > 0) return;
     void save(Object.fromEntries(Object.entries(edits).map(([k, n]) => [k, Number(n)]))).then((ok) => ok && setEdits({}));
   };
   return (

@@ -21,7 +21,7 @@ import Table from '@cloudscape-design/components/table';
 import Tabs from '@cloudscape-design/components/tabs';
 import { useState } from 'react';
 import { admin, aws, AwsError, messageOf, when } from '../api.js';
-import { Failed, fieldErrors, KeyValue, RowAction, useLoad } from '../parts.js';
+import { Failed, fieldErrors, KeyValue, RowAction, useLoad, wholeNumberProblem } from '../parts.js';
 import { useConsole } from '../shell.js';
 import { MfaSettingsForm, SignInProtectionForm } from './settings-mfa.js';
 
@@ -131,22 +131,29 @@ const POLICY_FLAGS = [
   ['RejectCommon', 'Refuse common and breached passwords'],
 ] as const;
 
+/** The portal session's bounds (src/instance/instance-settings.ts): 15 minutes to 90 days. */
+const SESSION_MINUTES = { min: 15, max: 90 * 24 * 60 };
+
 function Authentication() {
   const { canWrite } = useConsole();
   const [settings, reload] = useLoad(() => admin<Settings>('GET', '/settings'));
   const [duration, setDuration] = useState<string>();
   const [policy, setPolicy] = useState<Record<string, string | boolean>>({});
   const [error, setError] = useState<unknown>();
+  const [durationProblem, setDurationProblem] = useState<string>();
   const [saved, setSaved] = useState(false);
   if (settings.state === 'loading') return <Spinner />;
   if (settings.state === 'failed') return <Failed message={settings.message} />;
   const s = settings.value;
   const errors = fieldErrors(error, ['SessionDurationMinutes', 'sessionDurationMinutes', 'minLength', 'maxLength', 'historySize', 'PasswordPolicy']);
-  const durationError = errors.SessionDurationMinutes ?? errors.sessionDurationMinutes;
+  const durationError = durationProblem ?? errors.SessionDurationMinutes ?? errors.sessionDurationMinutes;
   const policyError = errors.minLength ?? errors.maxLength ?? errors.historySize ?? errors.PasswordPolicy;
   const save = async () => {
     setError(undefined);
     setSaved(false);
+    const problem = duration === undefined ? undefined : wholeNumberProblem(duration, SESSION_MINUTES.min, SESSION_MINUTES.max, 'minutes');
+    setDurationProblem(problem);
+    if (problem) return;
     const numbers = Object.fromEntries(POLICY_NUMBERS.filter(([k]) => typeof policy[k] === 'string').map(([k]) => [k, Number(policy[k])]));
     const flags = Object.fromEntries(POLICY_FLAGS.filter(([k]) => typeof policy[k] === 'boolean').map(([k]) => [k, policy[k]]));
     try {
@@ -177,7 +184,7 @@ function Authentication() {
       >
         <SpaceBetween size="l">
           <Container header={<Header variant="h2">Portal session</Header>}>
-            <FormField label="Session duration (minutes)" description="How long a sign-in to the access portal lasts: 15 minutes to 90 days." errorText={durationError}>
+            <FormField label="Session duration (minutes)" description={`How long a sign-in to the access portal lasts: ${SESSION_MINUTES.min} minutes to 90 days (${SESSION_MINUTES.max.toLocaleString('en-US')} minutes).`} errorText={durationError}>
               <Input type="number" value={duration ?? String(s.SessionDurationMinutes)} readOnly={!canWrite} onChange={({ detail }) => setDuration(detail.value)} ariaLabel="Session duration (minutes)" />
             </FormField>
           </Container>
