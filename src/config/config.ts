@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../shared/errors.js';
+import { isValidHashThreads, MAX_HASH_THREADS } from '../shared/hash-thread-count.js';
 
 /** An environment variable holds JSON for a structured setting (ATRIUM_AUDIT_SINKS, ATRIUM_AUDIT_ALERTS). */
 const jsonIfString = (v: unknown): unknown => {
@@ -217,6 +218,11 @@ export function loadConfig(flags: Partial<Record<keyof Config, unknown>> = {}, e
   const fromEnv: Record<string, unknown> = {};
   for (const [name, key] of Object.entries(ENV)) {
     if (env[name] !== undefined && env[name] !== '') fromEnv[key] = env[name];
+  }
+  // Read where hashing starts (src/auth/password-hash.ts), checked here so that a bad value stops start-up.
+  const hashThreads = env.ATRIUM_HASH_THREADS;
+  if (hashThreads !== undefined && hashThreads !== '' && !isValidHashThreads(hashThreads)) {
+    throw new ConfigError(`ATRIUM_HASH_THREADS must be a whole number from 1 to ${MAX_HASH_THREADS}, not ${JSON.stringify(hashThreads)}`);
   }
   const fromFlags = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
   const parsed = configSchema.safeParse({ ...fromFile, ...fromEnv, ...fromFlags });
