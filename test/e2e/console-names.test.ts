@@ -13,6 +13,7 @@ import { Secret, TOTP } from 'otpauth';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../src/shared/context.js';
+import { consolePage, signInToConsole } from '../helpers/console.js';
 import { Browser as FetchBrowser } from '../helpers/browser.js';
 import { hasChromium, launchChromium, peerAvailable } from '../helpers/peers.js';
 import { portalFixture, type PortalUser } from '../helpers/portal-fixture.js';
@@ -57,16 +58,8 @@ describe.runIf(peerAvailable('chromium', hasChromium))('admin console: any name,
       expect((await new FetchBrowser(server.url).signIn(UserName, PASSWORD)).status).toBe(303);
     }
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-    page = await context.newPage();
-    page.on('pageerror', (err) => void browserErrors.push(err.message));
-    page.on('console', (message) => void (message.type() === 'error' && !/status of 4\d\d/.test(message.text()) && browserErrors.push(message.text())));
-    await page.goto(`${base}/console`);
-    await page.fill('#username', admin.userName);
-    await page.click('button[type=submit]');
-    await page.fill('#password', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForURL(`${base}/console`);
+    page = await consolePage(browser, browserErrors);
+    await signInToConsole(page, base, admin.userName, PASSWORD);
   }, 180_000);
 
   afterEach(async (t) => {

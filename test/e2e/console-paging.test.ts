@@ -22,6 +22,7 @@ import { ListAccountAssignmentsForPrincipalCommand, ListPermissionSetsCommand, S
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../src/shared/context.js';
+import { consolePage, signInToConsole } from '../helpers/console.js';
 import { hasChromium, launchChromium, peerAvailable } from '../helpers/peers.js';
 import { portalFixture } from '../helpers/portal-fixture.js';
 import { dialects, sdkOptions, startServer, type TestServer } from '../helpers/server.js';
@@ -120,16 +121,8 @@ for (const dialect of dialects()) {
       world.permissionSet = (await f.newPermissionSet('PagingAccess')).name;
 
       browser = await launchChromium();
-      const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-      page = await context.newPage();
-      page.on('pageerror', (err) => void browserErrors.push(err.message));
-      page.on('console', (message) => void (message.type() === 'error' && !/status of 4\d\d/.test(message.text()) && browserErrors.push(message.text())));
-      await page.goto(`${base}/console`);
-      await page.fill('#username', admin.userName);
-      await page.click('button[type=submit]');
-      await page.fill('#password', PASSWORD);
-      await page.click('button[type=submit]');
-      await page.waitForURL(`${base}/console`);
+      page = await consolePage(browser, browserErrors);
+      await signInToConsole(page, base, admin.userName, PASSWORD);
     }, 600_000);
 
     afterEach(async (ctx) => {

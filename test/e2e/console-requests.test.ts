@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../src/shared/context.js';
+import { consolePage, signInToConsole } from '../helpers/console.js';
 import { hasChromium, launchChromium, peerAvailable } from '../helpers/peers.js';
 import { portalFixture, type PortalUser } from '../helpers/portal-fixture.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -50,13 +51,8 @@ describe.runIf(peerAvailable('chromium', hasChromium))('admin console first load
     await f.assignment('create', world.account.accountId, world.permissionSet.arn, 'USER', world.user.userId);
 
     browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: { width: 1366, height: 900 } })).newPage();
-    await page.goto(`${base}/console`);
-    await page.fill('#username', admin.userName);
-    await page.click('button[type=submit]');
-    await page.fill('#password', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForURL(`${base}/console`);
+    page = await consolePage(browser);
+    await signInToConsole(page, base, admin.userName, PASSWORD);
   }, 180_000);
 
   afterAll(async () => {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Browser, Locator, Page, Request } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../../src/shared/context.js';
+import { consolePage, signInToConsole } from '../helpers/console.js';
 import { hasChromium, launchChromium, peerAvailable } from '../helpers/peers.js';
 import { portalFixture, type PortalUser } from '../helpers/portal-fixture.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -58,16 +59,9 @@ describe.runIf(peerAvailable('chromium', hasChromium))('admin console form check
     await server.reg.auth.setPassword(ctx, admin.userName, { password: PASSWORD, oneTime: false });
     await server.reg.consoleAdmins.grant(ctx, admin.userName, 'AdministratorAccess');
     browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: { width: 1366, height: 900 } })).newPage();
-    page.on('pageerror', (err) => void browserErrors.push(err.message));
-    page.on('console', (message) => void (message.type() === 'error' && !/status of 4\d\d/.test(message.text()) && browserErrors.push(message.text())));
+    page = await consolePage(browser, browserErrors);
     page.on('request', record);
-    await page.goto(`${base}/console`);
-    await page.fill('#username', admin.userName);
-    await page.click('button[type=submit]');
-    await page.fill('#password', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForURL(`${base}/console`);
+    await signInToConsole(page, base, admin.userName, PASSWORD);
   }, 180_000);
 
   afterEach(async (t) => {
