@@ -53,6 +53,8 @@ describe.runIf(peerAvailable('chromium', hasChromium))('admin console first load
     browser = await launchChromium();
     page = await consolePage(browser);
     await signInToConsole(page, base, admin.userName, PASSWORD);
+    // The console the sign-in landed on finishes loading first: its requests are not the first test page's.
+    await page.waitForLoadState('networkidle');
   }, 180_000);
 
   afterAll(async () => {
